@@ -1,0 +1,19 @@
+//! Database migrations, run at start-up by every process (idempotent).
+//!
+//! Migrations refer to frozen `Iden` enums of their own, never to the
+//! application's entity structs, so that old migrations keep compiling and
+//! keep meaning what they meant when they were written.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_init;
+
+/// All migrations, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_init::Migration)]
+    }
+}

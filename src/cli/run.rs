@@ -1,0 +1,605 @@
+//! `bpmn run`: run one instance of a diagram headless, driven by a script.
+//!
+//! The instance lives in a throw-away SQLite database, so every step goes
+//! through the same transactions as in the server; time is a virtual clock that
+//! only `advance` moves. Each script line is one command:
+//!
+//! ```text
+//! complete ELEMENT_ID [JSON]   complete the open user task of that element
+//! message NAME [JSON]          deliver a message
+//! advance DURATION             move the clock (ISO 8601, e.g. PT1H) and fire due timers
+//! expect tasks [ID...]         the open user tasks are exactly these
+//! expect completed | terminated | active | incident
+//! expect var NAME JSON         a variable has this value
+//! ```
+//!
+//! A command that matches nothing waiting is reported as ignored and changes
+//! nothing. The text output reads like the trace of the engine this one
+//! replaces; the JSON output is one event object per line.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde_json::{Map, Value, json};
+
+use crate::engine::{self, Event, InstanceState, Status};
+use crate::model::{Process, time};
+use crate::runtime::{Clock, Outcome, Runtime, RuntimeError, VirtualClock};
+use crate::store::{Store, from_db_time, to_db_time};
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The process to start (default: the file's main process).
+    pub process: Option<String>,
+    /// Start variables.
+    pub variables: Map<String, Value>,
+    pub format: Format,
+    /// The virtual clock's start (default: now).
+    pub start: Option<Timestamp>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Ran to the end of the script.
+    Ran,
+    /// An expectation failed.
+    ExpectationFailed,
+    /// The diagram or the script is invalid.
+    BadInput,
+}
+
+impl Exit {
+    pub fn code(self) -> i32 {
+        match self {
+            Exit::Ran => 0,
+            Exit::ExpectationFailed => 1,
+            Exit::BadInput => 2,
+        }
+    }
+}
+
+/// One parsed script line.
+#[derive(Debug, Clone)]
+enum Line {
+    Complete(String, Map<String, Value>),
+    Message(String, Map<String, Value>),
+    Advance(jiff::Span),
+    ExpectTasks(Vec<String>),
+    ExpectState(String),
+    ExpectVar(String, Value),
+}
+
+fn parse_object(text: &str, line_no: usize) -> Result<Map<String, Value>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Map::new());
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(format!(
+            "line {line_no}: the variables must be a JSON object, e.g. {{\"a\": 1}}"
+        )),
+        Err(e) => Err(format!("line {line_no}: bad JSON: {e}")),
+    }
+}
+
+fn split_word(s: &str) -> (&str, &str) {
+    let s = s.trim();
+    match s.find(char::is_whitespace) {
+        Some(i) => (&s[..i], s[i..].trim()),
+        None => (s, ""),
+    }
+}
+
+fn parse_line(text: &str, line_no: usize) -> Result<Option<Line>, String> {
+    let t = text.trim();
+    if t.is_empty() || t.starts_with('#') {
+        return Ok(None);
+    }
+    let (cmd, rest) = split_word(t);
+    let line = match cmd {
+        "complete" | "message" => {
+            let (target, json) = split_word(rest);
+            if target.is_empty() {
+                return Err(format!(
+                    "line {line_no}: `{cmd}` needs an {}",
+                    if cmd == "complete" {
+                        "element id"
+                    } else {
+                        "message name"
+                    }
+                ));
+            }
+            let vars = parse_object(json, line_no)?;
+            if cmd == "complete" {
+                Line::Complete(target.to_string(), vars)
+            } else {
+                Line::Message(target.to_string(), vars)
+            }
+        }
+        "advance" => {
+            Line::Advance(time::parse_duration(rest).map_err(|e| format!("line {line_no}: {e}"))?)
+        }
+        "expect" => {
+            let (what, args) = split_word(rest);
+            match what {
+                "tasks" => Line::ExpectTasks(args.split_whitespace().map(str::to_string).collect()),
+                "completed" | "terminated" | "active" | "incident" => {
+                    Line::ExpectState(what.to_string())
+                }
+                "var" => {
+                    let (name, json) = split_word(args);
+                    let value = serde_json::from_str(json).map_err(|e| {
+                        format!("line {line_no}: `expect var {name}` needs a JSON value: {e}")
+                    })?;
+                    Line::ExpectVar(name.to_string(), value)
+                }
+                other => {
+                    return Err(format!(
+                        "line {line_no}: unknown expectation \"{other}\" (tasks, completed, terminated, active, incident, var)"
+                    ));
+                }
+            }
+        }
+        other => {
+            return Err(format!(
+                "line {line_no}: unknown command \"{other}\" (complete, message, advance, expect)"
+            ));
+        }
+    };
+    Ok(Some(line))
+}
+
+/// Prints events as the trace (text) or as JSON lines, following the instance's
+/// state so that conditions can show the variables they saw.
+struct Printer<'a> {
+    format: Format,
+    out: &'a mut dyn Write,
+    process: &'a Process,
+    mirror: InstanceState,
+}
+
+impl Printer<'_> {
+    fn text(&mut self, line: &str) {
+        let _ = writeln!(self.out, "[1] {line}");
+    }
+
+    fn json(&mut self, v: Value) {
+        let _ = writeln!(self.out, "{v}");
+    }
+
+    fn display(&self, element: &str) -> String {
+        match self.process.node(element) {
+            Some(n) => format!("{}({})", n.kind_name(), n.display_name()),
+            None => element.to_string(),
+        }
+    }
+
+    fn element_json(&self, event: &str, element: &str) -> Value {
+        let node = self.process.node(element);
+        json!({
+            "event": event,
+            "element": element,
+            "type": node.map(|n| n.tag),
+            "name": node.and_then(|n| n.name.clone()),
+        })
+    }
+
+    fn events(&mut self, events: &[Event]) {
+        for e in events {
+            match self.format {
+                Format::Text => self.text_event(e),
+                Format::Json => self.json_event(e),
+            }
+            self.mirror.apply(e);
+        }
+    }
+
+    fn text_event(&mut self, e: &Event) {
+        match e {
+            Event::ElementCompleted { element, .. } => {
+                if self.process.node(element).is_some_and(|n| n.is_activity()) {
+                    let d = self.display(element);
+                    self.text(&format!("DOING: {d}"));
+                }
+            }
+            Event::ConditionEvaluated {
+                key,
+                expression,
+                result,
+                ..
+            } => {
+                let vars = Value::Object(self.mirror.visible_variables(*key));
+                let quoted = if expression.contains('\'') {
+                    format!("\"{expression}\"")
+                } else {
+                    format!("'{expression}'")
+                };
+                self.text(&format!(
+                    "    - checking variables={vars} with [{quoted}]..."
+                ));
+                self.text(&format!(
+                    "      DONE: Result is {}",
+                    if *result { "True" } else { "False" }
+                ));
+            }
+            Event::FlowTaken { default: true, .. } => self.text("    - going down default path..."),
+            Event::IncidentRaised {
+                element, message, ..
+            } => {
+                let d = self.display(element);
+                self.text(&format!("INCIDENT at {d}: {message}"));
+            }
+            Event::InstanceCompleted => self.text("DONE"),
+            Event::InstanceTerminated { reason } => self.text(&format!("TERMINATED: {reason}")),
+            _ => {}
+        }
+    }
+
+    fn json_event(&mut self, e: &Event) {
+        match e {
+            Event::ElementActivated { element, .. } => {
+                let v = self.element_json("activated", element);
+                self.json(v);
+            }
+            Event::ElementCompleted { element, .. } => {
+                let v = self.element_json("completed", element);
+                self.json(v);
+                if self.process.node(element).is_some_and(|n| n.tag == "endEvent") {
+                    self.json(json!({"event": "ended", "element": element}));
+                }
+            }
+            Event::ElementTerminated { element, .. } => {
+                let v = self.element_json("terminated", element);
+                self.json(v);
+            }
+            Event::FlowTaken { flow, default, .. } => {
+                self.json(json!({"event": "taken", "flow": flow, "default": default}));
+            }
+            Event::ConditionEvaluated {
+                flow,
+                expression,
+                result,
+                ..
+            } => self.json(json!({"event": "condition", "flow": flow, "expression": expression, "result": result})),
+            Event::IncidentRaised { element, message, .. } => {
+                self.json(json!({"event": "incident", "element": element, "message": message}));
+            }
+            _ => {}
+        }
+    }
+
+    fn command(&mut self, text: &str, line: &Line) {
+        match self.format {
+            Format::Json => self.json(json!({"event": "command", "text": text.trim()})),
+            Format::Text => match line {
+                Line::Complete(id, _) => self.text(&format!("--> msg in: {id}")),
+                Line::Message(name, _) => self.text(&format!("--> msg in: {name}")),
+                Line::Advance(span) => self.text(&format!("--> advance {span}")),
+                _ => {}
+            },
+        }
+    }
+
+    fn ignored(&mut self, reason: &str) {
+        if self.format == Format::Json {
+            self.json(json!({"event": "ignored", "reason": reason}));
+        }
+    }
+
+    /// After the start (`after_start`) the text trace stays quiet, as the old one did.
+    fn waiting(&mut self, after_start: bool) {
+        let items = engine::waiting_items(self.process, &self.mirror);
+        match self.format {
+            Format::Json => {
+                let user_tasks: Vec<&str> = items
+                    .iter()
+                    .filter(|i| i.kind == "user_task")
+                    .map(|i| i.element.as_str())
+                    .collect();
+                let other: Vec<Value> = items
+                    .iter()
+                    .filter(|i| i.kind != "user_task")
+                    .map(|i| json!({"element": i.element, "kind": i.kind, "detail": i.detail}))
+                    .collect();
+                self.json(json!({"event": "waiting", "user_tasks": user_tasks, "other": other}));
+            }
+            Format::Text => {
+                if after_start || self.mirror.status != Status::Active {
+                    return;
+                }
+                let shown: Vec<String> = items
+                    .iter()
+                    .map(|i| {
+                        let d = self.display(&i.element);
+                        if i.kind == "incident" {
+                            format!("{d} (incident)")
+                        } else {
+                            d
+                        }
+                    })
+                    .collect();
+                self.text(&format!("Waiting for user... [{}]", shown.join(", ")));
+            }
+        }
+    }
+
+    fn expectation_failed(&mut self, expected: &str, actual: &str) {
+        match self.format {
+            Format::Json => self.json(
+                json!({"event": "expectation_failed", "expected": expected, "actual": actual}),
+            ),
+            Format::Text => self.text(&format!(
+                "EXPECTATION FAILED: expected {expected}, but {actual}"
+            )),
+        }
+    }
+
+    fn finish(&mut self) {
+        if self.format == Format::Json {
+            let values = Value::Object(self.mirror.root_variables());
+            self.json(json!({"event": "variables", "values": values}));
+            let state = self.mirror.display_status();
+            self.json(json!({"event": "done", "state": state}));
+        }
+    }
+}
+
+/// Runs a diagram with a script, writing the trace to `out`. Errors in the
+/// diagram or the script are written to `err`.
+pub async fn run(
+    bytes: &[u8],
+    script: &str,
+    options: &RunOptions,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Exit {
+    match run_inner(bytes, script, options, out, err).await {
+        Ok(exit) => exit,
+        Err(message) => {
+            let _ = writeln!(err, "error: {message}");
+            Exit::BadInput
+        }
+    }
+}
+
+async fn run_inner(
+    bytes: &[u8],
+    script: &str,
+    options: &RunOptions,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Exit, String> {
+    // Check the whole script before running anything.
+    let mut lines = Vec::new();
+    for (i, text) in script.lines().enumerate() {
+        if let Some(line) = parse_line(text, i + 1)? {
+            lines.push((text.to_string(), line));
+        }
+    }
+    let dir =
+        tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("run.sqlite").display()
+    );
+    let store = Store::connect(&url).await.map_err(|e| e.to_string())?;
+    let start = options.start.unwrap_or_else(|| {
+        Timestamp::from_second(Timestamp::now().as_second()).unwrap_or(Timestamp::UNIX_EPOCH)
+    });
+    let clock = Arc::new(VirtualClock::new(start));
+    let runtime = Runtime::new(store, clock.clone());
+
+    let deployed = match runtime.deploy("run", bytes, None).await {
+        Ok(d) => d,
+        Err(RuntimeError::Invalid(e)) => {
+            let _ = writeln!(err, "{e}");
+            return Err("the diagram cannot be run".into());
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let definition = match &options.process {
+        Some(p) => deployed
+            .definitions
+            .iter()
+            .find(|d| d.key == *p)
+            .ok_or_else(|| {
+                let known: Vec<&str> = deployed
+                    .definitions
+                    .iter()
+                    .map(|d| d.key.as_str())
+                    .collect();
+                format!(
+                    "the file has no executable process \"{p}\" (it has: {})",
+                    known.join(", ")
+                )
+            })?,
+        None => deployed
+            .definitions
+            .iter()
+            .find(|d| d.is_default)
+            .or(deployed.definitions.first())
+            .ok_or("the file has no executable process")?,
+    };
+    let model = runtime
+        .deployed(definition.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let process = model.process();
+    let mut printer = Printer {
+        format: options.format,
+        out,
+        process,
+        mirror: InstanceState::new(&process.id),
+    };
+
+    let started = match runtime
+        .start(definition.id, options.variables.clone(), None, None)
+        .await
+    {
+        Ok(o) => o,
+        Err(RuntimeError::InvalidVariables(errors)) => {
+            let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+            return Err(format!(
+                "the start variables are invalid: {}",
+                list.join("; ")
+            ));
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let id = started.instance_id;
+    if options.format == Format::Json {
+        printer
+            .json(json!({"event": "started", "process": process.id, "instance": id.to_string()}));
+    }
+    printer.events(&started.events);
+    run_continuations(&runtime, id, &mut printer).await?;
+    printer.waiting(true);
+
+    for (text, line) in lines {
+        printer.command(&text, &line);
+        match &line {
+            Line::Complete(element, vars) => match runtime
+                .open_task_for(id, element)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                None => printer.ignored(&format!("no open user task \"{element}\"")),
+                Some(task) => match runtime.complete_task(task.id, vars.clone(), None).await {
+                    Ok(o) => printer.events(&o.events),
+                    Err(RuntimeError::InvalidVariables(errors)) => {
+                        let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+                        printer.ignored(&format!(
+                            "invalid values for \"{element}\": {}",
+                            list.join("; ")
+                        ));
+                    }
+                    Err(RuntimeError::Conflict(m)) => printer.ignored(&m),
+                    Err(e) => return Err(e.to_string()),
+                },
+            },
+            Line::Message(name, vars) => {
+                match runtime.correlate(id, name, vars.clone(), None).await {
+                    Ok(Some(o)) => printer.events(&o.events),
+                    Ok(None) => printer.ignored(&format!("nothing waits for message \"{name}\"")),
+                    Err(RuntimeError::Conflict(m)) => printer.ignored(&m),
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+            Line::Advance(span) => {
+                let target = time::add(clock.now(), *span)?;
+                let mut fired = false;
+                loop {
+                    let Some(job) = runtime
+                        .store()
+                        .next_due_job(id, &["timer"], to_db_time(target))
+                        .await
+                        .map_err(|e| e.to_string())?
+                    else {
+                        break;
+                    };
+                    clock.set(from_db_time(job.due_at));
+                    let o = runtime
+                        .run_job(&job, Map::new())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    printer.events(&o.events);
+                    run_continuations(&runtime, id, &mut printer).await?;
+                    fired = true;
+                }
+                clock.set(target);
+                if !fired {
+                    printer.ignored("no timer was due");
+                }
+            }
+            Line::ExpectTasks(expected) => {
+                let mut open: Vec<String> = runtime
+                    .store()
+                    .open_tasks(id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .into_iter()
+                    .map(|t| t.element_id)
+                    .collect();
+                open.sort();
+                let mut want = expected.clone();
+                want.sort();
+                if open != want {
+                    printer.expectation_failed(
+                        &format!("open tasks [{}]", want.join(", ")),
+                        &format!("the open tasks are [{}]", open.join(", ")),
+                    );
+                    printer.finish();
+                    return Ok(Exit::ExpectationFailed);
+                }
+                continue;
+            }
+            Line::ExpectState(want) => {
+                let actual = printer.mirror.display_status();
+                if actual != want {
+                    printer.expectation_failed(
+                        &format!("the instance {want}"),
+                        &format!("it is {actual}"),
+                    );
+                    printer.finish();
+                    return Ok(Exit::ExpectationFailed);
+                }
+                continue;
+            }
+            Line::ExpectVar(name, value) => {
+                let actual = printer.mirror.root_variables().get(name).cloned();
+                if actual.as_ref() != Some(value) {
+                    let shown = actual
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| "not set".into());
+                    printer.expectation_failed(
+                        &format!("{name} = {value}"),
+                        &format!("{name} is {shown}"),
+                    );
+                    printer.finish();
+                    return Ok(Exit::ExpectationFailed);
+                }
+                continue;
+            }
+        }
+        run_continuations(&runtime, id, &mut printer).await?;
+        printer.waiting(false);
+    }
+    printer.finish();
+    Ok(Exit::Ran)
+}
+
+/// Runs the async continuations that are due: they need nothing from outside,
+/// so the runner does what the job executor would do.
+async fn run_continuations(
+    runtime: &Runtime,
+    id: uuid::Uuid,
+    printer: &mut Printer<'_>,
+) -> Result<(), String> {
+    loop {
+        let now = to_db_time(runtime.clock().now());
+        let Some(job) = runtime
+            .store()
+            .next_due_job(id, &["async-before", "async-after"], now)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(());
+        };
+        let o: Outcome = runtime
+            .run_job(&job, Map::new())
+            .await
+            .map_err(|e| e.to_string())?;
+        printer.events(&o.events);
+    }
+}

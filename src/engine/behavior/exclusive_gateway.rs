@@ -1,0 +1,51 @@
+//! Exclusive gateway (XOR).
+//!
+//! > "A diverging Exclusive Gateway is used to create alternative paths. [...]
+//! > The conditions are evaluated in order; the first condition that evaluates
+//! > to true selects the Sequence Flow. If none is true, the default Sequence
+//! > Flow is taken." (BPMN 2.0, 10.5.2) A converging exclusive gateway passes
+//! > every arriving token on: it does not wait.
+//!
+//! Order is the document order of the sequence flows. A flow without a
+//! condition counts as true. No true condition and no default flow is an
+//! incident: the spec says an exception is thrown.
+
+use super::super::run::Run;
+use super::Outcome;
+use super::flows::check;
+use crate::model::{FlowIdx, NodeIdx};
+
+pub(crate) fn on_activate(
+    _run: &mut Run<'_>,
+    _key: u64,
+    _node: NodeIdx,
+) -> Result<Outcome, String> {
+    Ok(Outcome::Done)
+}
+
+pub(crate) fn outgoing(
+    run: &mut Run<'_>,
+    key: u64,
+    node: NodeIdx,
+) -> Result<Vec<(FlowIdx, bool)>, String> {
+    let n = &run.process.nodes[node];
+    let default = n.default_flow;
+    let candidates: Vec<FlowIdx> = n
+        .outgoing
+        .iter()
+        .copied()
+        .filter(|f| Some(*f) != default)
+        .collect();
+    for f in candidates {
+        if check(run, key, f)? {
+            return Ok(vec![(f, false)]);
+        }
+    }
+    match default {
+        Some(d) => Ok(vec![(d, true)]),
+        None => Err(
+            "no condition of an outgoing sequence flow is true and the gateway has no default flow"
+                .into(),
+        ),
+    }
+}

@@ -1,0 +1,100 @@
+//! Element behaviours, one module per element kind, dispatched by exhaustive
+//! `match` on the node kind.
+//!
+//! Every kind has the same small lifecycle: `on_activate` (the token arrived —
+//! wait, or be done at once), its outgoing-flow choice (`outgoing`: gateways
+//! decide, everything else uses the uncontrolled-flow rule in [`flows`]), and
+//! `on_terminate` (cancelled — release what it waits for). Triggers that end a
+//! wait (a task completed, a message, a job) live in the module of the kind
+//! that waits for them.
+
+pub(crate) mod catch_event;
+pub(crate) mod end_event;
+pub(crate) mod exclusive_gateway;
+pub(crate) mod flows;
+pub(crate) mod inclusive_gateway;
+pub(crate) mod parallel_gateway;
+pub(crate) mod receive_task;
+pub(crate) mod script_task;
+pub(crate) mod service_task;
+pub(crate) mod start_event;
+pub(crate) mod subprocess;
+pub(crate) mod task;
+pub(crate) mod throw_event;
+pub(crate) mod user_task;
+
+use super::run::Run;
+use crate::model::{FlowIdx, NodeIdx, NodeKind};
+
+/// What an element does once activated.
+pub(crate) enum Outcome {
+    /// It waits (for a person, a message, a job, its children).
+    Wait,
+    /// It is done and can be completed right away.
+    Done,
+}
+
+/// The token arrived at the element.
+pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<Outcome, String> {
+    match &run.process.nodes[node].kind {
+        NodeKind::StartEvent(_) => start_event::on_activate(run, key, node),
+        NodeKind::EndEvent { .. } => end_event::on_activate(run, key, node),
+        NodeKind::IntermediateThrow => throw_event::on_activate(run, key, node),
+        NodeKind::IntermediateCatch(_) => catch_event::on_activate(run, key, node),
+        NodeKind::Task | NodeKind::ManualTask => task::on_activate(run, key, node),
+        NodeKind::UserTask(_) => user_task::on_activate(run, key, node),
+        NodeKind::ServiceTask(_) => service_task::on_activate(run, key, node),
+        NodeKind::ScriptTask(_) => script_task::on_activate(run, key, node),
+        NodeKind::ReceiveTask(_) => receive_task::on_activate(run, key, node),
+        NodeKind::ExclusiveGateway => exclusive_gateway::on_activate(run, key, node),
+        NodeKind::ParallelGateway => parallel_gateway::on_activate(run, key, node),
+        NodeKind::InclusiveGateway => inclusive_gateway::on_activate(run, key, node),
+        NodeKind::SubProcess(_) => subprocess::on_activate(run, key, node),
+    }
+}
+
+/// The flows to take when the element completes (`true`: taken as the default).
+pub(crate) fn outgoing(
+    run: &mut Run<'_>,
+    key: u64,
+    node: NodeIdx,
+) -> Result<Vec<(FlowIdx, bool)>, String> {
+    match &run.process.nodes[node].kind {
+        NodeKind::ExclusiveGateway => exclusive_gateway::outgoing(run, key, node),
+        NodeKind::ParallelGateway => parallel_gateway::outgoing(run, key, node),
+        NodeKind::InclusiveGateway => inclusive_gateway::outgoing(run, key, node),
+        NodeKind::StartEvent(_)
+        | NodeKind::EndEvent { .. }
+        | NodeKind::IntermediateThrow
+        | NodeKind::IntermediateCatch(_)
+        | NodeKind::Task
+        | NodeKind::ManualTask
+        | NodeKind::UserTask(_)
+        | NodeKind::ServiceTask(_)
+        | NodeKind::ScriptTask(_)
+        | NodeKind::ReceiveTask(_)
+        | NodeKind::SubProcess(_) => flows::uncontrolled(run, key, node),
+    }
+}
+
+/// The element is being cancelled.
+pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64, node: NodeIdx) {
+    match &run.process.nodes[node].kind {
+        NodeKind::UserTask(_) => user_task::on_terminate(run, key),
+        NodeKind::IntermediateCatch(_) | NodeKind::ReceiveTask(_) => {
+            catch_event::on_terminate(run, key)
+        }
+        NodeKind::ServiceTask(_) => service_task::on_terminate(run, key),
+        NodeKind::SubProcess(_) => subprocess::on_terminate(run, key),
+        // Nothing of their own to release beyond an async job.
+        NodeKind::StartEvent(_)
+        | NodeKind::EndEvent { .. }
+        | NodeKind::IntermediateThrow
+        | NodeKind::Task
+        | NodeKind::ManualTask
+        | NodeKind::ScriptTask(_)
+        | NodeKind::ExclusiveGateway
+        | NodeKind::ParallelGateway
+        | NodeKind::InclusiveGateway => run.close_wait(key),
+    }
+}

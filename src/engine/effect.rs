@@ -1,0 +1,60 @@
+//! The outbox: what the world outside the instance must do after a command
+//! commits — inbox tasks to open or close, jobs and timers to schedule or
+//! cancel, message subscriptions to add or drop. The runtime writes them in the
+//! same transaction as the new state.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::state::JobKind;
+
+/// A user task to put in people's inboxes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserTaskSpec {
+    /// The element instance the task belongs to.
+    pub key: u64,
+    pub element: String,
+    pub name: Option<String>,
+    pub documentation: Option<String>,
+    pub assignee: Option<String>,
+    pub candidate_users: Vec<String>,
+    pub candidate_groups: Vec<String>,
+    pub due: Option<Timestamp>,
+    pub follow_up: Option<Timestamp>,
+    pub priority: i64,
+}
+
+/// One side effect of a command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum Effect {
+    CreateUserTask(UserTaskSpec),
+    /// The task is done (`completed`) or withdrawn (`!completed`).
+    CloseUserTask {
+        key: u64,
+        completed: bool,
+    },
+    CreateJob {
+        key: u64,
+        element: String,
+        #[serde(flatten)]
+        kind: JobKind,
+        /// When it may run (`None`: now).
+        due: Option<Timestamp>,
+        /// What the job needs (a connector's evaluated inputs...).
+        payload: Value,
+    },
+    /// Drop the jobs (and timers) of this element instance.
+    CancelJob {
+        key: u64,
+    },
+    Subscribe {
+        key: u64,
+        element: String,
+        message: String,
+    },
+    Unsubscribe {
+        key: u64,
+    },
+}

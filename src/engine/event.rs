@@ -1,0 +1,135 @@
+//! What happened in an instance. Events change state (through
+//! [`InstanceState::apply`](super::InstanceState::apply)) and are also the
+//! instance's history, one row each.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::state::{Step, Wait};
+
+/// One thing that happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// The instance started at `start`.
+    InstanceStarted { process: String, start: String },
+    /// A token reached an element: it now has a live instance with this key.
+    ElementActivated {
+        key: u64,
+        element: String,
+        scope: u64,
+    },
+    /// The element waits for a person, a message, a job or its children.
+    WaitStarted { key: u64, wait: Wait },
+    /// A person completed the user task.
+    TaskCompleted { key: u64 },
+    /// The awaited message arrived.
+    MessageReceived { key: u64, name: String },
+    /// The timer fired.
+    TimerFired { key: u64 },
+    /// The awaited job finished.
+    JobCompleted { key: u64 },
+    /// The element finished normally.
+    ElementCompleted { key: u64, element: String },
+    /// The element was cancelled (terminate end event, cancellation).
+    ElementTerminated { key: u64, element: String },
+    /// A sequence flow was taken. `join` names the gateway when the token now
+    /// waits there for the other branches.
+    FlowTaken {
+        flow: String,
+        scope: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        join: Option<String>,
+        /// Taken because no condition held (the default flow).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        default: bool,
+    },
+    /// A condition of an outgoing flow was evaluated.
+    ConditionEvaluated {
+        key: u64,
+        flow: String,
+        expression: String,
+        result: bool,
+    },
+    /// A join gateway consumed one token from each of these flows and fires.
+    JoinFired {
+        scope: u64,
+        gateway: String,
+        flows: Vec<String>,
+    },
+    /// Variables were set in a scope (0 = the instance).
+    VariablesSet {
+        scope: u64,
+        values: Map<String, Value>,
+    },
+    /// An element cannot go on; an admin must look.
+    IncidentRaised {
+        incident: u64,
+        key: u64,
+        element: String,
+        message: String,
+        step: Step,
+    },
+    /// The incident was retried (or its element went away).
+    IncidentResolved { incident: u64 },
+    /// Nothing is left to do.
+    InstanceCompleted,
+    /// The instance was ended early.
+    InstanceTerminated { reason: String },
+}
+
+impl Event {
+    /// The event's type name (its history `kind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::InstanceStarted { .. } => "instance_started",
+            Event::ElementActivated { .. } => "element_activated",
+            Event::WaitStarted { .. } => "wait_started",
+            Event::TaskCompleted { .. } => "task_completed",
+            Event::MessageReceived { .. } => "message_received",
+            Event::TimerFired { .. } => "timer_fired",
+            Event::JobCompleted { .. } => "job_completed",
+            Event::ElementCompleted { .. } => "element_completed",
+            Event::ElementTerminated { .. } => "element_terminated",
+            Event::FlowTaken { .. } => "flow_taken",
+            Event::ConditionEvaluated { .. } => "condition_evaluated",
+            Event::JoinFired { .. } => "join_fired",
+            Event::VariablesSet { .. } => "variables_set",
+            Event::IncidentRaised { .. } => "incident_raised",
+            Event::IncidentResolved { .. } => "incident_resolved",
+            Event::InstanceCompleted => "instance_completed",
+            Event::InstanceTerminated { .. } => "instance_terminated",
+        }
+    }
+
+    /// The element id the event is about, when the event itself names it.
+    pub fn element(&self) -> Option<&str> {
+        match self {
+            Event::ElementActivated { element, .. }
+            | Event::ElementCompleted { element, .. }
+            | Event::ElementTerminated { element, .. }
+            | Event::IncidentRaised { element, .. } => Some(element),
+            Event::FlowTaken { flow, .. } | Event::ConditionEvaluated { flow, .. } => Some(flow),
+            Event::JoinFired { gateway, .. } => Some(gateway),
+            Event::InstanceStarted { start, .. } => Some(start),
+            _ => None,
+        }
+    }
+
+    /// The element instance key the event is about, when there is one.
+    pub fn key(&self) -> Option<u64> {
+        match self {
+            Event::ElementActivated { key, .. }
+            | Event::WaitStarted { key, .. }
+            | Event::TaskCompleted { key }
+            | Event::MessageReceived { key, .. }
+            | Event::TimerFired { key }
+            | Event::JobCompleted { key }
+            | Event::ElementCompleted { key, .. }
+            | Event::ElementTerminated { key, .. }
+            | Event::ConditionEvaluated { key, .. }
+            | Event::IncidentRaised { key, .. } => Some(*key),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! The engine core: BPMN execution semantics as a pure function.
+//!
+//! `execute(process, &state, command, now)` returns a [`Transition`]: the events
+//! that happened (which are both the state change and the history) and the
+//! effects the outside world must carry out. Nothing here does IO, reads a
+//! clock or draws a random number; time and the instance's state come in as
+//! arguments, which is what makes a virtual clock, replays and pure tests work.
+//!
+//! A command runs until every token waits: for a person, a message, a job, a
+//! timer, or at a join. A failure an admin can fix (a condition that cannot be
+//! evaluated, a script over its budget) becomes an incident on its element; a
+//! command that makes no sense (completing a task that is not open, invalid
+//! form values) is refused with a [`CommandError`] and changes nothing.
+
+pub(crate) mod behavior;
+pub mod effect;
+pub mod event;
+mod run;
+pub mod state;
+
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+
+pub use effect::{Effect, UserTaskSpec};
+pub use event::Event;
+pub use run::STEP_LIMIT;
+pub use state::{
+    ElementInstance, Incident, InstanceState, JobKind, JoinTokens, ROOT, SCHEMA_VERSION, Status,
+    Step, Wait,
+};
+
+use crate::model::form::{self, FieldError};
+use crate::model::{NodeKind, Process};
+use behavior::{catch_event, service_task, user_task};
+use run::Run;
+
+/// Something asked of an instance.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Start the (fresh) instance at its none start event.
+    Start {
+        variables: Map<String, Value>,
+        /// The starting user, stored in the start event's `camunda:initiator` variable.
+        initiator: Option<String>,
+    },
+    /// Complete the open user task of an element instance.
+    CompleteUserTask {
+        key: u64,
+        variables: Map<String, Value>,
+    },
+    /// Deliver a message to the element instance waiting for it.
+    CorrelateMessage {
+        key: u64,
+        variables: Map<String, Value>,
+    },
+    /// A job of the element instance finished (a timer fired, a continuation ran,
+    /// a connector or external worker returned these variables).
+    CompleteJob {
+        key: u64,
+        variables: Map<String, Value>,
+    },
+    /// Resume the step an incident stopped.
+    RetryIncident { incident: u64 },
+    /// Set instance variables (an admin correcting data).
+    SetVariables { variables: Map<String, Value> },
+    /// End the instance now, cancelling everything.
+    Cancel { reason: String },
+}
+
+/// Why a command was refused (nothing changed).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CommandError {
+    #[error("the instance is {0}, so it accepts no more commands")]
+    NotActive(&'static str),
+    #[error("the instance has already been started")]
+    AlreadyStarted,
+    #[error("the process has no none start event to start it")]
+    NoStartEvent,
+    #[error("element instance {key} is not waiting for {expected}")]
+    NotWaiting { key: u64, expected: &'static str },
+    #[error("incident {0} is not open")]
+    NoSuchIncident(u64),
+    #[error("invalid values: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    InvalidVariables(Vec<FieldError>),
+}
+
+/// The outcome of a command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub events: Vec<Event>,
+    pub effects: Vec<Effect>,
+    /// The state after the events (the same as applying them to the old state).
+    pub state: InstanceState,
+}
+
+/// Runs one command against an instance.
+pub fn execute(
+    process: &Process,
+    state: &InstanceState,
+    command: Command,
+    now: Timestamp,
+) -> Result<Transition, CommandError> {
+    let mut run = Run::new(process, state, now);
+    match command {
+        Command::Start {
+            variables,
+            initiator,
+        } => start(&mut run, variables, initiator)?,
+        other => {
+            if state.status != Status::Active {
+                return Err(CommandError::NotActive(state.status.as_str()));
+            }
+            dispatch(&mut run, other)?;
+        }
+    }
+    run.drain();
+    Ok(Transition {
+        events: run.events,
+        effects: run.effects,
+        state: run.state,
+    })
+}
+
+fn start(
+    run: &mut Run<'_>,
+    variables: Map<String, Value>,
+    initiator: Option<String>,
+) -> Result<(), CommandError> {
+    if run.state.status != Status::Created {
+        return Err(CommandError::AlreadyStarted);
+    }
+    let start = run.process.start.ok_or(CommandError::NoStartEvent)?;
+    let node = &run.process.nodes[start];
+    let mut values = match &node.kind {
+        NodeKind::StartEvent(s) => {
+            let mut values =
+                form::validate(&s.form, &variables).map_err(CommandError::InvalidVariables)?;
+            if let (Some(var), Some(user)) = (&s.initiator, initiator) {
+                values.insert(var.clone(), Value::String(user));
+            }
+            values
+        }
+        _ => variables,
+    };
+    run.emit(Event::InstanceStarted {
+        process: run.process.id.clone(),
+        start: node.id.clone(),
+    });
+    // Keep the submitted order stable in history: serde_json maps are sorted anyway.
+    if !values.is_empty() {
+        run.emit(Event::VariablesSet {
+            scope: ROOT,
+            values: std::mem::take(&mut values),
+        });
+    }
+    run.activate(start, ROOT);
+    Ok(())
+}
+
+fn waiting(run: &Run<'_>, key: u64) -> Option<(usize, Wait)> {
+    let e = run.state.elements.get(&key)?;
+    let node = run.process.node_index(&e.element)?;
+    Some((node, e.wait.clone()?))
+}
+
+fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
+    match command {
+        Command::Start { .. } => Err(CommandError::AlreadyStarted),
+        Command::CompleteUserTask { key, variables } => match waiting(run, key) {
+            Some((node, Wait::UserTask)) => user_task::on_complete(run, key, node, &variables),
+            _ => Err(CommandError::NotWaiting {
+                key,
+                expected: "a user task to be completed",
+            }),
+        },
+        Command::CorrelateMessage { key, variables } => match waiting(run, key) {
+            Some((_, Wait::Message { name })) => {
+                catch_event::on_message(run, key, &name, variables);
+                Ok(())
+            }
+            _ => Err(CommandError::NotWaiting {
+                key,
+                expected: "a message",
+            }),
+        },
+        Command::CompleteJob { key, variables } => match waiting(run, key) {
+            Some((_, Wait::Job { job, .. })) => {
+                match job {
+                    JobKind::Timer => catch_event::on_timer(run, key),
+                    JobKind::AsyncBefore => {
+                        run.emit(Event::JobCompleted { key });
+                        run.start(key);
+                    }
+                    JobKind::AsyncAfter => {
+                        run.emit(Event::JobCompleted { key });
+                        run.leave(key);
+                    }
+                    JobKind::Connector | JobKind::External { .. } => {
+                        run.emit(Event::JobCompleted { key });
+                        service_task::on_job_done(run, key, variables);
+                    }
+                }
+                Ok(())
+            }
+            _ => Err(CommandError::NotWaiting {
+                key,
+                expected: "a job",
+            }),
+        },
+        Command::RetryIncident { incident } => {
+            let Some(i) = run.state.incidents.get(&incident).cloned() else {
+                return Err(CommandError::NoSuchIncident(incident));
+            };
+            run.emit(Event::IncidentResolved { incident });
+            match i.step {
+                Step::Activate => run.start(i.key),
+                Step::Complete => run.complete(i.key),
+                Step::Leave => run.leave(i.key),
+            }
+            Ok(())
+        }
+        Command::SetVariables { variables } => {
+            if !variables.is_empty() {
+                run.emit(Event::VariablesSet {
+                    scope: ROOT,
+                    values: variables,
+                });
+            }
+            Ok(())
+        }
+        Command::Cancel { reason } => {
+            let keys: Vec<u64> = run.state.children_of(ROOT).map(|(k, _)| k).collect();
+            for k in keys {
+                run.terminate(k);
+            }
+            run.emit(Event::InstanceTerminated { reason });
+            Ok(())
+        }
+    }
+}
+
+/// One thing an instance waits for, for listings (`bpmn run`, pages, API).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct WaitingItem {
+    pub key: Option<u64>,
+    pub element: String,
+    /// `user_task`, `message`, `timer`, `job`, `join` or `incident`.
+    pub kind: &'static str,
+    pub detail: Option<String>,
+}
+
+/// What the instance waits for, in the order the waits began.
+pub fn waiting_items(process: &Process, state: &InstanceState) -> Vec<WaitingItem> {
+    let mut out = Vec::new();
+    for (key, e) in &state.elements {
+        let (kind, detail) = match (&e.incident, &e.wait) {
+            (Some(i), _) => (
+                "incident",
+                state.incidents.get(i).map(|i| i.message.clone()),
+            ),
+            (None, Some(Wait::UserTask)) => ("user_task", None),
+            (None, Some(Wait::Message { name })) => ("message", Some(name.clone())),
+            (
+                None,
+                Some(Wait::Job {
+                    job: JobKind::Timer,
+                    due,
+                }),
+            ) => ("timer", due.map(|d| d.to_string())),
+            (None, Some(Wait::Job { job, .. })) => ("job", Some(job.name().to_string())),
+            (None, Some(Wait::Children)) | (None, None) => continue,
+        };
+        out.push(WaitingItem {
+            key: Some(*key),
+            element: e.element.clone(),
+            kind,
+            detail,
+        });
+    }
+    for j in &state.joins {
+        let total = process
+            .node(&j.gateway)
+            .map(|n| n.incoming.len())
+            .unwrap_or(0);
+        out.push(WaitingItem {
+            key: None,
+            element: j.gateway.clone(),
+            kind: "join",
+            detail: Some(format!("{} of {} flows", j.flows.len(), total)),
+        });
+    }
+    out
+}

@@ -1,0 +1,542 @@
+//! Running one command to the next wait state.
+//!
+//! A [`Run`] holds a working copy of the state. Behaviours read it and emit
+//! events; each event is applied at once, so the next step sees its effect.
+//! Work (activating an element, completing one) goes through a FIFO queue, which
+//! keeps the order of events deterministic. When the queue is empty the run
+//! checks what can only be decided then — an inclusive join that no token can
+//! reach any more, a scope with nothing left in it — and stops when nothing moves.
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+
+use super::behavior::{self, Outcome};
+use super::effect::Effect;
+use super::event::Event;
+use super::state::{InstanceState, JobKind, ROOT, Status, Step, Wait};
+use crate::model::expr::Variables;
+use crate::model::{FlowIdx, NodeIdx, NodeKind, Param, ParamValue, Process};
+
+/// Most work items one command may process before the rest becomes incidents
+/// (a loop of pass-through elements would otherwise never stop).
+pub const STEP_LIMIT: usize = 10_000;
+
+#[derive(Debug, Clone, Copy)]
+enum Work {
+    Activate { node: NodeIdx, scope: u64 },
+    Complete { key: u64 },
+}
+
+/// The working state of one command.
+pub(crate) struct Run<'p> {
+    pub process: &'p Process,
+    pub state: InstanceState,
+    pub events: Vec<Event>,
+    pub effects: Vec<Effect>,
+    pub now: Timestamp,
+    queue: VecDeque<Work>,
+    steps: usize,
+}
+
+/// The variables visible from one element instance, innermost scope first.
+pub(crate) struct Visible<'a> {
+    state: &'a InstanceState,
+    chain: Vec<u64>,
+}
+
+impl Variables for Visible<'_> {
+    fn visit(&self, f: &mut dyn FnMut(&str, &Value)) {
+        let mut seen: HashSet<&str> = HashSet::new();
+        for scope in &self.chain {
+            if let Some(vars) = self.state.variables.get(scope) {
+                for (k, v) in vars {
+                    if seen.insert(k.as_str()) {
+                        f(k, v);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<'p> Run<'p> {
+    pub fn new(process: &'p Process, state: &InstanceState, now: Timestamp) -> Run<'p> {
+        Run {
+            process,
+            state: state.clone(),
+            events: Vec::new(),
+            effects: Vec::new(),
+            now,
+            queue: VecDeque::new(),
+            steps: 0,
+        }
+    }
+
+    /// Records an event and applies it to the working state.
+    pub fn emit(&mut self, event: Event) {
+        self.state.apply(&event);
+        self.events.push(event);
+    }
+
+    pub fn effect(&mut self, effect: Effect) {
+        self.effects.push(effect);
+    }
+
+    /// The model node of a live element instance.
+    pub fn node_of(&self, key: u64) -> Option<NodeIdx> {
+        let e = self.state.elements.get(&key)?;
+        self.process.node_index(&e.element)
+    }
+
+    /// The scope an element instance runs in.
+    pub fn scope_of(&self, key: u64) -> u64 {
+        self.state
+            .elements
+            .get(&key)
+            .map(|e| e.scope)
+            .unwrap_or(ROOT)
+    }
+
+    fn chain(&self, key: u64) -> Vec<u64> {
+        self.state.scope_chain(key)
+    }
+
+    /// The variables an element instance sees (its own locals included).
+    pub fn visible(&self, key: u64) -> Visible<'_> {
+        Visible {
+            state: &self.state,
+            chain: self.chain(key),
+        }
+    }
+
+    /// Sets variables as seen from `from`: each goes to the innermost scope that
+    /// already has it, otherwise to the instance.
+    pub fn set_variables(&mut self, from: u64, values: Map<String, Value>) {
+        if values.is_empty() {
+            return;
+        }
+        let chain = self.chain(from);
+        let mut by_scope: BTreeMap<u64, Map<String, Value>> = BTreeMap::new();
+        for (name, value) in values {
+            let scope = chain
+                .iter()
+                .copied()
+                .find(|s| {
+                    self.state
+                        .variables
+                        .get(s)
+                        .is_some_and(|v| v.contains_key(&name))
+                })
+                .unwrap_or(ROOT);
+            by_scope.entry(scope).or_default().insert(name, value);
+        }
+        for (scope, values) in by_scope {
+            self.emit(Event::VariablesSet { scope, values });
+        }
+    }
+
+    /// Queues a node for activation in a scope.
+    pub fn activate(&mut self, node: NodeIdx, scope: u64) {
+        self.queue.push_back(Work::Activate { node, scope });
+    }
+
+    /// Queues an element instance for completion.
+    pub fn complete(&mut self, key: u64) {
+        self.queue.push_back(Work::Complete { key });
+    }
+
+    /// Raises an incident on an element instance; it stays where it is.
+    pub fn incident(&mut self, key: u64, step: Step, message: String) {
+        let element = self
+            .state
+            .elements
+            .get(&key)
+            .map(|e| e.element.clone())
+            .unwrap_or_default();
+        let incident = self.state.next_key;
+        self.emit(Event::IncidentRaised {
+            incident,
+            key,
+            element,
+            message,
+            step,
+        });
+    }
+
+    /// Starts waiting for a job, and asks for the job.
+    pub fn wait_for_job(&mut self, key: u64, job: JobKind, due: Option<Timestamp>, payload: Value) {
+        let element = self
+            .state
+            .elements
+            .get(&key)
+            .map(|e| e.element.clone())
+            .unwrap_or_default();
+        self.emit(Event::WaitStarted {
+            key,
+            wait: Wait::Job {
+                job: job.clone(),
+                due,
+            },
+        });
+        self.effect(Effect::CreateJob {
+            key,
+            element,
+            kind: job,
+            due,
+            payload,
+        });
+    }
+
+    /// Works until nothing can move.
+    pub fn drain(&mut self) {
+        loop {
+            while let Some(work) = self.queue.pop_front() {
+                if self.state.status != Status::Active {
+                    self.queue.clear();
+                    break;
+                }
+                self.steps += 1;
+                if self.steps > STEP_LIMIT {
+                    self.queue.push_front(work);
+                    self.stop_runaway();
+                    return;
+                }
+                match work {
+                    Work::Activate { node, scope } => self.do_activate(node, scope),
+                    Work::Complete { key } => self.do_complete(key),
+                }
+            }
+            if self.state.status != Status::Active {
+                return;
+            }
+            if self.fire_inclusive_joins() || self.finish_scopes() {
+                continue;
+            }
+            return;
+        }
+    }
+
+    /// Turns every piece of queued work into an incident that a retry resumes.
+    fn stop_runaway(&mut self) {
+        let message = format!(
+            "stopped after {STEP_LIMIT} steps in one command: a loop of elements that never wait?"
+        );
+        while let Some(work) = self.queue.pop_front() {
+            match work {
+                Work::Activate { node, scope } => {
+                    if scope != ROOT && !self.state.elements.contains_key(&scope) {
+                        continue;
+                    }
+                    let key = self.state.next_key;
+                    self.emit(Event::ElementActivated {
+                        key,
+                        element: self.process.nodes[node].id.clone(),
+                        scope,
+                    });
+                    self.incident(key, Step::Activate, message.clone());
+                }
+                Work::Complete { key } => {
+                    if self.state.elements.contains_key(&key) {
+                        self.incident(key, Step::Complete, message.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    fn do_activate(&mut self, node: NodeIdx, scope: u64) {
+        // The scope may have been terminated since the work was queued.
+        if scope != ROOT && !self.state.elements.contains_key(&scope) {
+            return;
+        }
+        let key = self.state.next_key;
+        self.emit(Event::ElementActivated {
+            key,
+            element: self.process.nodes[node].id.clone(),
+            scope,
+        });
+        if self.process.nodes[node].async_before {
+            self.wait_for_job(key, JobKind::AsyncBefore, None, Value::Null);
+        } else {
+            self.start(key);
+        }
+    }
+
+    /// Runs an element's input mappings and behaviour (after any async-before job).
+    pub fn start(&mut self, key: u64) {
+        let Some(node) = self.node_of(key) else {
+            return;
+        };
+        let inputs = &self.process.nodes[node].io.inputs;
+        if !inputs.is_empty() {
+            // Inputs are evaluated in the enclosing scope and become locals of the element.
+            let scope = self.scope_of(key);
+            match eval_params(inputs, &self.visible(scope)) {
+                Ok(values) => self.emit(Event::VariablesSet { scope: key, values }),
+                Err(e) => {
+                    self.incident(key, Step::Activate, format!("input mapping failed: {e}"));
+                    return;
+                }
+            }
+        }
+        match behavior::on_activate(self, key, node) {
+            Ok(Outcome::Done) => self.complete(key),
+            Ok(Outcome::Wait) => {}
+            Err(message) => self.incident(key, Step::Activate, message),
+        }
+    }
+
+    fn do_complete(&mut self, key: u64) {
+        let Some(node) = self.node_of(key) else {
+            return;
+        };
+        let outputs = &self.process.nodes[node].io.outputs;
+        if !outputs.is_empty() {
+            let values = match eval_params(outputs, &self.visible(key)) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.incident(key, Step::Complete, format!("output mapping failed: {e}"));
+                    return;
+                }
+            };
+            let scope = self.scope_of(key);
+            self.set_variables(scope, values);
+        }
+        if self.process.nodes[node].async_after {
+            self.wait_for_job(key, JobKind::AsyncAfter, None, Value::Null);
+            return;
+        }
+        self.leave(key);
+    }
+
+    /// Chooses the outgoing flows, completes the element and takes them.
+    pub fn leave(&mut self, key: u64) {
+        let Some(node) = self.node_of(key) else {
+            return;
+        };
+        let flows = match behavior::outgoing(self, key, node) {
+            Ok(f) => f,
+            Err(message) => {
+                self.incident(key, Step::Leave, message);
+                return;
+            }
+        };
+        let scope = self.scope_of(key);
+        self.emit(Event::ElementCompleted {
+            key,
+            element: self.process.nodes[node].id.clone(),
+        });
+        for (flow, default) in flows {
+            self.take(flow, scope, default);
+        }
+    }
+
+    /// Takes a sequence flow: the target is activated, or the token waits at its join.
+    fn take(&mut self, flow: FlowIdx, scope: u64, default: bool) {
+        let f = &self.process.flows[flow];
+        let target = &self.process.nodes[f.target];
+        if target.is_join() {
+            self.emit(Event::FlowTaken {
+                flow: f.id.clone(),
+                scope,
+                join: Some(target.id.clone()),
+                default,
+            });
+            if matches!(target.kind, NodeKind::ParallelGateway) {
+                behavior::parallel_gateway::on_token(self, f.target, scope);
+            } else {
+                behavior::inclusive_gateway::on_token(self, f.target, scope);
+            }
+        } else {
+            self.emit(Event::FlowTaken {
+                flow: f.id.clone(),
+                scope,
+                join: None,
+                default,
+            });
+            self.activate(f.target, scope);
+        }
+    }
+
+    /// Fires a join: consumes one token per flow and activates the gateway.
+    pub fn fire_join(&mut self, gateway: NodeIdx, scope: u64, flows: Vec<String>) {
+        self.emit(Event::JoinFired {
+            scope,
+            gateway: self.process.nodes[gateway].id.clone(),
+            flows,
+        });
+        self.activate(gateway, scope);
+    }
+
+    /// Inclusive joins whose tokens can no longer be joined by any other fire now.
+    fn fire_inclusive_joins(&mut self) -> bool {
+        let mut fired = false;
+        let waiting: Vec<(u64, String)> = self
+            .state
+            .joins
+            .iter()
+            .map(|j| (j.scope, j.gateway.clone()))
+            .collect();
+        for (scope, gateway) in waiting {
+            let Some(g) = self.process.node_index(&gateway) else {
+                continue;
+            };
+            if !matches!(self.process.nodes[g].kind, NodeKind::InclusiveGateway) {
+                continue;
+            }
+            if behavior::inclusive_gateway::try_fire(self, g, scope) {
+                fired = true;
+            }
+        }
+        fired
+    }
+
+    /// Completes subprocesses with nothing left inside, and the instance itself.
+    fn finish_scopes(&mut self) -> bool {
+        let busy: HashSet<u64> = self
+            .state
+            .elements
+            .values()
+            .map(|e| e.scope)
+            .chain(self.state.joins.iter().map(|j| j.scope))
+            .collect();
+        let done: Vec<u64> = self
+            .state
+            .elements
+            .iter()
+            .filter(|(k, e)| {
+                e.wait == Some(Wait::Children) && e.incident.is_none() && !busy.contains(k)
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        if !done.is_empty() {
+            for key in done {
+                self.complete(key);
+            }
+            return true;
+        }
+        if self.state.elements.is_empty() && self.state.joins.is_empty() {
+            self.emit(Event::InstanceCompleted);
+        }
+        false
+    }
+
+    /// Ends whatever a live element instance waits for (task, job, subscription).
+    pub fn close_wait(&mut self, key: u64) {
+        let wait = self.state.elements.get(&key).and_then(|e| e.wait.clone());
+        match wait {
+            Some(Wait::UserTask) => self.effect(Effect::CloseUserTask {
+                key,
+                completed: false,
+            }),
+            Some(Wait::Message { .. }) => self.effect(Effect::Unsubscribe { key }),
+            Some(Wait::Job { .. }) => self.effect(Effect::CancelJob { key }),
+            Some(Wait::Children) | None => {}
+        }
+    }
+
+    /// Cancels an element instance and everything inside it.
+    pub fn terminate(&mut self, key: u64) {
+        let children: Vec<u64> = self.state.children_of(key).map(|(k, _)| k).collect();
+        for child in children {
+            self.terminate(child);
+        }
+        let Some(node) = self.node_of(key) else {
+            return;
+        };
+        behavior::on_terminate(self, key, node);
+        if let Some(incident) = self.state.elements.get(&key).and_then(|e| e.incident) {
+            self.emit(Event::IncidentResolved { incident });
+        }
+        self.emit(Event::ElementTerminated {
+            key,
+            element: self.process.nodes[node].id.clone(),
+        });
+    }
+
+    /// Cancels everything in a scope except one element instance.
+    pub fn terminate_scope(&mut self, scope: u64, except: u64) {
+        let keys: Vec<u64> = self
+            .state
+            .children_of(scope)
+            .map(|(k, _)| k)
+            .filter(|k| *k != except)
+            .collect();
+        for k in keys {
+            self.terminate(k);
+        }
+        // Work queued for the scope must not resurrect what was cancelled.
+        let state = &self.state;
+        self.queue.retain(|w| match w {
+            Work::Activate { scope: s, .. } => *s != scope,
+            Work::Complete { key } => state.elements.contains_key(key),
+        });
+    }
+
+    /// Whether an element in `scope` (or a token at another join there) can still
+    /// reach `target` through sequence flows.
+    pub fn can_reach(&self, scope: u64, target: NodeIdx) -> bool {
+        let mut starts: Vec<NodeIdx> = self
+            .state
+            .children_of(scope)
+            .filter_map(|(_, e)| self.process.node_index(&e.element))
+            .collect();
+        starts.extend(
+            self.state
+                .joins
+                .iter()
+                .filter(|j| j.scope == scope)
+                .filter_map(|j| self.process.node_index(&j.gateway))
+                .filter(|g| *g != target),
+        );
+        let mut seen = vec![false; self.process.nodes.len()];
+        let mut stack = starts;
+        while let Some(n) = stack.pop() {
+            if n == target {
+                return true;
+            }
+            if std::mem::replace(&mut seen[n], true) {
+                continue;
+            }
+            for &f in &self.process.nodes[n].outgoing {
+                stack.push(self.process.flows[f].target);
+            }
+        }
+        false
+    }
+}
+
+/// Evaluates input or output parameters into variable values.
+pub(crate) fn eval_params(
+    params: &[Param],
+    vars: &dyn Variables,
+) -> Result<Map<String, Value>, String> {
+    let mut out = Map::new();
+    for p in params {
+        let v = eval_param(&p.value, vars).map_err(|e| format!("{}: {e}", p.name))?;
+        out.insert(p.name.clone(), v);
+    }
+    Ok(out)
+}
+
+fn eval_param(value: &ParamValue, vars: &dyn Variables) -> Result<Value, String> {
+    Ok(match value {
+        ParamValue::Null => Value::Null,
+        ParamValue::Text(t) => t.eval(vars).map_err(|e| e.to_string())?,
+        ParamValue::List(items) => Value::Array(
+            items
+                .iter()
+                .map(|i| eval_param(i, vars))
+                .collect::<Result<_, _>>()?,
+        ),
+        ParamValue::Map(entries) => {
+            let mut m = Map::new();
+            for (k, v) in entries {
+                m.insert(k.clone(), eval_param(v, vars)?);
+            }
+            Value::Object(m)
+        }
+    })
+}

@@ -1,0 +1,365 @@
+//! The state of one process instance, and the only code that changes it.
+//!
+//! State is a set of live *element instances* (each with its element id, the
+//! scope it runs in and what it waits for), the sequence flows taken into joins
+//! that have not fired yet, variables per scope and open incidents. There are no
+//! token counters. [`InstanceState::apply`] is the single place that mutates
+//! state; the engine decides, events record, `apply` follows.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::event::Event;
+
+/// The version of this JSON layout; bumped (with a migration in `apply`'s
+/// caller) whenever the layout changes incompatibly.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Key of the process instance's own variable scope.
+pub const ROOT: u64 = 0;
+
+/// Where an instance stands as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Created, not started yet.
+    Created,
+    Active,
+    Completed,
+    Terminated,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Active => "active",
+            Status::Completed => "completed",
+            Status::Terminated => "terminated",
+        }
+    }
+}
+
+/// Jobs the engine asks the job executor (or an external worker) to run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum JobKind {
+    /// A timer; due at the job's due time.
+    Timer,
+    /// `camunda:asyncBefore`: start the element in a new transaction.
+    AsyncBefore,
+    /// `camunda:asyncAfter`: leave the element in a new transaction.
+    AsyncAfter,
+    /// A connector call (`camunda:connector`).
+    Connector,
+    /// Work for external workers on a topic.
+    External { topic: String },
+}
+
+impl JobKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            JobKind::Timer => "timer",
+            JobKind::AsyncBefore => "async-before",
+            JobKind::AsyncAfter => "async-after",
+            JobKind::Connector => "connector",
+            JobKind::External { .. } => "external",
+        }
+    }
+}
+
+/// What a live element instance is waiting for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "for", rename_all = "snake_case")]
+pub enum Wait {
+    /// A person completing its user task.
+    UserTask,
+    /// A message with this name.
+    Message { name: String },
+    /// A job (timer, async continuation, connector or external work).
+    Job {
+        job: JobKind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due: Option<Timestamp>,
+    },
+    /// A subprocess: its children to finish.
+    Children,
+}
+
+/// One live element instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElementInstance {
+    /// The BPMN element id.
+    pub element: String,
+    /// The key of the subprocess instance it runs in ([`ROOT`] for the process).
+    pub scope: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<Wait>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<u64>,
+}
+
+/// Sequence flows taken into a join gateway that has not fired yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinTokens {
+    pub scope: u64,
+    pub gateway: String,
+    /// flow id -> number of tokens that arrived on it.
+    pub flows: BTreeMap<String, u32>,
+}
+
+/// Which step failed, so that a retry resumes there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Starting the element (input mappings, its behaviour).
+    Activate,
+    /// Completing it (output mappings).
+    Complete,
+    /// Choosing and taking its outgoing flows.
+    Leave,
+}
+
+/// An open incident: an element that cannot go on until an admin retries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    /// The element instance it blocks.
+    pub key: u64,
+    pub element: String,
+    pub message: String,
+    pub step: Step,
+}
+
+/// The whole state of a process instance (stored as JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceState {
+    pub schema_version: u32,
+    /// The id of the BPMN process being run.
+    pub process: String,
+    pub status: Status,
+    /// The next free key for element instances and incidents.
+    pub next_key: u64,
+    /// Live element instances by key.
+    pub elements: BTreeMap<u64, ElementInstance>,
+    /// Tokens waiting at joins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub joins: Vec<JoinTokens>,
+    /// Variables by scope: [`ROOT`] is the instance, other keys are element instances
+    /// with local variables (input mappings, subprocesses).
+    pub variables: BTreeMap<u64, Map<String, Value>>,
+    /// Open incidents by key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub incidents: BTreeMap<u64, Incident>,
+}
+
+impl InstanceState {
+    /// A fresh, not yet started instance of `process`.
+    pub fn new(process: &str) -> InstanceState {
+        InstanceState {
+            schema_version: SCHEMA_VERSION,
+            process: process.to_string(),
+            status: Status::Created,
+            next_key: 1,
+            elements: BTreeMap::new(),
+            joins: Vec::new(),
+            variables: BTreeMap::new(),
+            incidents: BTreeMap::new(),
+        }
+    }
+
+    /// The instance's own variables.
+    pub fn root_variables(&self) -> Map<String, Value> {
+        self.variables.get(&ROOT).cloned().unwrap_or_default()
+    }
+
+    /// Whether an admin must act (an incident is open).
+    pub fn has_incident(&self) -> bool {
+        !self.incidents.is_empty()
+    }
+
+    /// The status shown to users: `active`, `completed`, `terminated` or `incident`.
+    pub fn display_status(&self) -> &'static str {
+        if self.status == Status::Active && self.has_incident() {
+            "incident"
+        } else {
+            self.status.as_str()
+        }
+    }
+
+    /// Scopes from `key` outwards: `[key, its scope, ..., ROOT]`.
+    pub fn scope_chain(&self, key: u64) -> Vec<u64> {
+        let mut chain = Vec::new();
+        let mut k = key;
+        while k != ROOT {
+            chain.push(k);
+            match self.elements.get(&k) {
+                Some(e) => k = e.scope,
+                None => break,
+            }
+        }
+        chain.push(ROOT);
+        chain
+    }
+
+    /// The variables visible from an element instance (innermost scope wins).
+    pub fn visible_variables(&self, key: u64) -> Map<String, Value> {
+        let mut out = Map::new();
+        for scope in self.scope_chain(key).iter().rev() {
+            if let Some(vars) = self.variables.get(scope) {
+                for (k, v) in vars {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// The element instances living directly in `scope`.
+    pub fn children_of(&self, scope: u64) -> impl Iterator<Item = (u64, &ElementInstance)> {
+        self.elements
+            .iter()
+            .filter(move |(_, e)| e.scope == scope)
+            .map(|(k, e)| (*k, e))
+    }
+
+    /// Applies one event. Events that only inform (conditions evaluated, flows
+    /// taken into no join) change nothing.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::InstanceStarted { .. } => self.status = Status::Active,
+            Event::ElementActivated {
+                key,
+                element,
+                scope,
+            } => {
+                self.elements.insert(
+                    *key,
+                    ElementInstance {
+                        element: element.clone(),
+                        scope: *scope,
+                        wait: None,
+                        incident: None,
+                    },
+                );
+                self.bump(*key);
+            }
+            Event::WaitStarted { key, wait } => {
+                if let Some(e) = self.elements.get_mut(key) {
+                    e.wait = Some(wait.clone());
+                }
+            }
+            Event::TaskCompleted { key }
+            | Event::MessageReceived { key, .. }
+            | Event::TimerFired { key }
+            | Event::JobCompleted { key } => {
+                if let Some(e) = self.elements.get_mut(key) {
+                    e.wait = None;
+                }
+            }
+            Event::ElementCompleted { key, .. } | Event::ElementTerminated { key, .. } => {
+                self.elements.remove(key);
+                self.variables.remove(key);
+                self.joins.retain(|j| j.scope != *key);
+            }
+            Event::FlowTaken {
+                flow,
+                scope,
+                join: Some(gateway),
+                ..
+            } => {
+                let pos = self
+                    .joins
+                    .iter()
+                    .position(|j| j.scope == *scope && j.gateway == *gateway);
+                let tokens = match pos {
+                    Some(i) => &mut self.joins[i],
+                    None => {
+                        self.joins.push(JoinTokens {
+                            scope: *scope,
+                            gateway: gateway.clone(),
+                            flows: BTreeMap::new(),
+                        });
+                        let last = self.joins.len() - 1;
+                        &mut self.joins[last]
+                    }
+                };
+                *tokens.flows.entry(flow.clone()).or_insert(0) += 1;
+            }
+            Event::FlowTaken { join: None, .. } | Event::ConditionEvaluated { .. } => {}
+            Event::JoinFired {
+                scope,
+                gateway,
+                flows,
+            } => {
+                if let Some(i) = self
+                    .joins
+                    .iter()
+                    .position(|j| j.scope == *scope && j.gateway == *gateway)
+                {
+                    let tokens = &mut self.joins[i];
+                    for f in flows {
+                        if let Some(n) = tokens.flows.get_mut(f) {
+                            *n -= 1;
+                            if *n == 0 {
+                                tokens.flows.remove(f);
+                            }
+                        }
+                    }
+                    if tokens.flows.is_empty() {
+                        self.joins.remove(i);
+                    }
+                }
+            }
+            Event::VariablesSet { scope, values } => {
+                let vars = self.variables.entry(*scope).or_default();
+                for (k, v) in values {
+                    vars.insert(k.clone(), v.clone());
+                }
+            }
+            Event::IncidentRaised {
+                incident,
+                key,
+                element,
+                message,
+                step,
+            } => {
+                self.incidents.insert(
+                    *incident,
+                    Incident {
+                        key: *key,
+                        element: element.clone(),
+                        message: message.clone(),
+                        step: *step,
+                    },
+                );
+                if let Some(e) = self.elements.get_mut(key) {
+                    e.incident = Some(*incident);
+                }
+                self.bump(*incident);
+            }
+            Event::IncidentResolved { incident } => {
+                if let Some(i) = self.incidents.remove(incident)
+                    && let Some(e) = self.elements.get_mut(&i.key)
+                {
+                    e.incident = None;
+                }
+            }
+            Event::InstanceCompleted => self.status = Status::Completed,
+            Event::InstanceTerminated { .. } => {
+                self.status = Status::Terminated;
+                self.elements.clear();
+                self.joins.clear();
+                self.incidents.clear();
+            }
+        }
+    }
+
+    fn bump(&mut self, key: u64) {
+        if key >= self.next_key {
+            self.next_key = key + 1;
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! A BPMN 2.0 workflow engine whose instances live in the database.
+//!
+//! The layers, each building only on the ones before it:
+//! [`model`] (BPMN XML to a validated graph) → [`engine`] (pure execution
+//! semantics) → [`store`] (SeaORM tables) → [`runtime`] (one command = one
+//! transaction) → [`web`] and [`cli`].
+
+pub mod cli;
+pub mod engine;
+pub mod model;
+pub mod runtime;
+pub mod store;
+pub mod web;

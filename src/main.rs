@@ -1,0 +1,225 @@
+//! The `bpmn` binary: parse the command line, set up logging, and hand over to
+//! the web server (`serve`, the default) or a command-line tool.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use bpmn_engine::cli::{self, run::Format, run::RunOptions};
+use bpmn_engine::runtime::{Runtime, SystemClock};
+use bpmn_engine::store::{DEFAULT_DATABASE_URL, Store};
+
+#[derive(Parser)]
+#[command(
+    name = "bpmn",
+    version,
+    about = "A BPMN 2.0 workflow engine whose instances live in the database"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the web application (the default).
+    Serve(ServeArgs),
+    /// Run one instance of a diagram headless, with a virtual clock.
+    Run(RunArgs),
+    /// Check BPMN files and list every problem, without deploying them.
+    Check {
+        /// The files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(clap::Args, Default)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "BPMN_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Database URL (sqlite://... or postgres://...).
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    database_url: String,
+    /// Directory of diagrams deployed at start-up.
+    #[arg(long, env = "BPMN_DIAGRAMS", default_value = "bpmn")]
+    diagrams: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The BPMN file.
+    file: PathBuf,
+    /// The process to start (default: the file's main process).
+    #[arg(long)]
+    process: Option<String>,
+    /// Start variables as a JSON object.
+    #[arg(long)]
+    vars: Option<String>,
+    /// Script of commands (default: read from stdin).
+    #[arg(long)]
+    script: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Start time of the virtual clock (ISO 8601; default: now).
+    #[arg(long)]
+    now: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The command-line tools print their own output; the server logs what it does.
+    let default_filter = match cli.command {
+        None | Some(Cmd::Serve(_)) => "info,sea_orm_migration=warn,sqlx=warn",
+        Some(_) => "warn",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default_filter.into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async {
+        match cli.command {
+            None => serve(ServeArgs::parse_from_env()).await.map(|_| 0),
+            Some(Cmd::Serve(args)) => serve(args).await.map(|_| 0),
+            Some(Cmd::Run(args)) => run(args).await,
+            Some(Cmd::Check { files }) => check(files),
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+impl ServeArgs {
+    /// The serve flags taken from the environment only (plain `bpmn`).
+    fn parse_from_env() -> ServeArgs {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        Only::parse_from(["bpmn"]).args
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = Store::connect(&args.database_url)
+        .await
+        .with_context(|| format!("cannot open the database {}", args.database_url))?;
+    let runtime = Arc::new(Runtime::new(store, Arc::new(SystemClock)));
+    deploy_directory(&runtime, &args.diagrams).await;
+    tracing::info!(listen = %args.listen, backend = runtime.store().backend_name(), "serving");
+    println!("Serving on http://{}", args.listen);
+    bpmn_engine::web::serve(runtime, &args.listen)
+        .await
+        .with_context(|| format!("cannot serve on {}", args.listen))
+}
+
+/// Deploys every `.bpmn` file of a directory (unchanged files make no new version).
+async fn deploy_directory(runtime: &Runtime, dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        tracing::warn!(dir = %dir.display(), "no diagram directory to deploy from");
+        return;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "bpmn"))
+        .collect();
+    files.sort();
+    for path in files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let result = match std::fs::read(&path) {
+            Ok(bytes) => runtime
+                .deploy(&name, &bytes, None)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match result {
+            Ok(r) => {
+                for d in r.definitions.iter().filter(|d| d.created) {
+                    tracing::info!(file = %name, key = %d.key, version = d.version, "deployed");
+                }
+            }
+            Err(e) => tracing::warn!(file = %name, error = %e, "not deployed"),
+        }
+    }
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<i32> {
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let script = match &args.script {
+        Some(p) => {
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?
+        }
+        None => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("cannot read the script from stdin")?;
+            s
+        }
+    };
+    let variables = match &args.vars {
+        None => serde_json::Map::new(),
+        Some(text) => match serde_json::from_str(text) {
+            Ok(serde_json::Value::Object(m)) => m,
+            Ok(_) => anyhow::bail!("--vars must be a JSON object"),
+            Err(e) => anyhow::bail!("--vars is not valid JSON: {e}"),
+        },
+    };
+    let start = match &args.now {
+        None => None,
+        Some(t) => Some(
+            bpmn_engine::model::time::parse_datetime(t)
+                .map_err(|e| anyhow::anyhow!("--now: {e}"))?,
+        ),
+    };
+    let options = RunOptions {
+        process: args.process,
+        variables,
+        format: args.format,
+        start,
+    };
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr();
+    let exit = cli::run::run(&bytes, &script, &options, &mut out, &mut err).await;
+    Ok(exit.code())
+}
+
+fn check(files: Vec<PathBuf>) -> anyhow::Result<i32> {
+    let mut loaded = Vec::new();
+    for f in files {
+        let bytes = std::fs::read(&f).with_context(|| format!("cannot read {}", f.display()))?;
+        loaded.push((f.display().to_string(), bytes));
+    }
+    let ok = cli::check(&loaded, &mut std::io::stdout());
+    Ok(if ok { 0 } else { 2 })
+}

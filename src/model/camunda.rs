@@ -1,0 +1,296 @@
+//! Reading the `camunda:` extensions users draw in Camunda Modeler: properties,
+//! input/output mappings, connectors and forms.
+//!
+//! Each function reads one extension element and reports what is wrong through
+//! the `Report` it is given, so that every problem in a file is collected.
+
+use serde_json::Value;
+
+use super::definitions::{Connector, Io, Param, ParamValue};
+use super::expr::Template;
+use super::form::{Constraints, FieldType, FormField, coerce};
+use super::xml::{Element, Ns};
+
+/// Where problems go, with the element they concern.
+pub(crate) trait Report {
+    fn error(&mut self, at: &Element, message: String);
+    fn unsupported(&mut self, at: &Element, message: String);
+}
+
+/// The `camunda:` children of an element's `extensionElements`.
+pub(crate) fn extensions(el: &Element) -> impl Iterator<Item = &Element> {
+    el.children_named(Ns::Bpmn, "extensionElements")
+        .flat_map(|ext| ext.children.iter())
+        .filter(|c| c.ns == Ns::Camunda)
+}
+
+/// `camunda:properties` → `(name, value)` pairs in document order.
+pub(crate) fn properties(el: &Element) -> Vec<(String, String)> {
+    extensions(el)
+        .filter(|c| c.name == "properties")
+        .flat_map(|p| p.children_named(Ns::Camunda, "property"))
+        .filter_map(|p| {
+            let name = p.attr("name").or_else(|| p.attr("id"))?;
+            Some((
+                name.to_string(),
+                p.attr("value").unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn template(r: &mut dyn Report, at: &Element, text: &str) -> Option<Template> {
+    match Template::parse(text) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            r.error(at, e);
+            None
+        }
+    }
+}
+
+/// The value of an `inputParameter`/`outputParameter` (or of a list/map entry).
+fn param_value(r: &mut dyn Report, el: &Element) -> Option<ParamValue> {
+    let structured = el.children.iter().find(|c| c.ns == Ns::Camunda);
+    match structured {
+        None => {
+            if el.text.is_empty() {
+                Some(ParamValue::Null)
+            } else {
+                template(r, el, &el.text).map(ParamValue::Text)
+            }
+        }
+        Some(c) if c.name == "list" => {
+            let mut items = Vec::new();
+            for v in c.children.iter().filter(|v| v.ns == Ns::Camunda) {
+                items.push(param_value(r, v)?);
+            }
+            Some(ParamValue::List(items))
+        }
+        Some(c) if c.name == "map" => {
+            let mut entries = Vec::new();
+            for e in c.children_named(Ns::Camunda, "entry") {
+                let Some(key) = e.attr("key") else {
+                    r.error(e, "a map entry needs a key".into());
+                    return None;
+                };
+                entries.push((key.to_string(), param_value(r, e)?));
+            }
+            Some(ParamValue::Map(entries))
+        }
+        Some(c) if c.name == "script" => {
+            r.unsupported(
+                c,
+                "script parameters are not supported; use an expression ${...}".into(),
+            );
+            None
+        }
+        Some(c) => {
+            r.error(c, format!("unexpected <camunda:{}> in a parameter", c.name));
+            None
+        }
+    }
+}
+
+fn params(r: &mut dyn Report, io: &Element, kind: &str) -> Vec<Param> {
+    let mut out = Vec::new();
+    for p in io.children_named(Ns::Camunda, kind) {
+        let Some(name) = p.attr("name").filter(|n| !n.is_empty()) else {
+            r.error(p, format!("a camunda:{kind} needs a name"));
+            continue;
+        };
+        if let Some(value) = param_value(r, p) {
+            out.push(Param {
+                name: name.to_string(),
+                value,
+            });
+        }
+    }
+    out
+}
+
+/// A `camunda:inputOutput` element.
+pub(crate) fn io_of(r: &mut dyn Report, io: &Element) -> Io {
+    Io {
+        inputs: params(r, io, "inputParameter"),
+        outputs: params(r, io, "outputParameter"),
+    }
+}
+
+/// The activity's own `camunda:inputOutput`, if any.
+pub(crate) fn io(r: &mut dyn Report, el: &Element) -> Io {
+    extensions(el)
+        .find(|c| c.name == "inputOutput")
+        .map(|io| io_of(r, io))
+        .unwrap_or_default()
+}
+
+/// The connector of a service task, if any.
+pub(crate) fn connector(r: &mut dyn Report, el: &Element) -> Option<Option<Connector>> {
+    let c = extensions(el).find(|c| c.name == "connector")?;
+    let id = c
+        .child(Ns::Camunda, "connectorId")
+        .map(|i| i.text.trim().to_string())
+        .unwrap_or_default();
+    if id.is_empty() {
+        r.error(c, "a connector needs a camunda:connectorId".into());
+        return Some(None);
+    }
+    if id != "http-connector" {
+        r.unsupported(
+            c,
+            format!("connector \"{id}\" is not supported (only http-connector is)"),
+        );
+        return Some(None);
+    }
+    let io = c
+        .child(Ns::Camunda, "inputOutput")
+        .map(|io| io_of(r, io))
+        .unwrap_or_default();
+    Some(Some(Connector {
+        id,
+        inputs: io.inputs,
+        outputs: io.outputs,
+    }))
+}
+
+/// The fields of a `camunda:formData`, checked: known types, unique ids, valid
+/// constraints and defaults that fit their type.
+pub(crate) fn form(r: &mut dyn Report, el: &Element) -> Vec<FormField> {
+    let mut fields: Vec<FormField> = Vec::new();
+    let Some(data) = extensions(el).find(|c| c.name == "formData") else {
+        return fields;
+    };
+    for f in data.children_named(Ns::Camunda, "formField") {
+        let Some(id) = f.attr("id").filter(|s| !s.trim().is_empty()) else {
+            r.error(f, "a form field needs an id".into());
+            continue;
+        };
+        if fields.iter().any(|x| x.id == id) {
+            r.error(f, format!("form field \"{id}\" is defined twice"));
+            continue;
+        }
+        let ty = match f.attr("type").unwrap_or("string") {
+            "string" => FieldType::String,
+            "long" => FieldType::Long,
+            "boolean" => FieldType::Boolean,
+            "date" => FieldType::Date,
+            "enum" => {
+                let values: Vec<(String, String)> = f
+                    .children_named(Ns::Camunda, "value")
+                    .filter_map(|v| {
+                        let vid = v.attr("id")?;
+                        Some((vid.to_string(), v.attr("name").unwrap_or(vid).to_string()))
+                    })
+                    .collect();
+                if values.is_empty() {
+                    r.error(f, format!("enum form field \"{id}\" has no values"));
+                    continue;
+                }
+                FieldType::Enum { values }
+            }
+            other => {
+                r.unsupported(
+                    f,
+                    format!(
+                        "form field \"{id}\" has type \"{other}\"; supported are string, long, boolean, date and enum"
+                    ),
+                );
+                continue;
+            }
+        };
+        let mut constraints = Constraints::default();
+        let mut ok = true;
+        for c in f
+            .children_named(Ns::Camunda, "validation")
+            .flat_map(|v| v.children_named(Ns::Camunda, "constraint"))
+        {
+            let name = c.attr("name").unwrap_or_default();
+            let config = c.attr("config").map(str::trim);
+            let number = |r: &mut dyn Report| -> Option<i64> {
+                match config.and_then(|s| s.parse::<i64>().ok()) {
+                    Some(n) => Some(n),
+                    None => {
+                        r.error(
+                            c,
+                            format!(
+                                "constraint {name} of field \"{id}\" needs a whole number as config"
+                            ),
+                        );
+                        None
+                    }
+                }
+            };
+            match name {
+                "required" => constraints.required = true,
+                "readonly" => constraints.readonly = true,
+                "minlength" => match number(r) {
+                    Some(n) if n >= 0 => constraints.minlength = Some(n as usize),
+                    _ => ok = false,
+                },
+                "maxlength" => match number(r) {
+                    Some(n) if n >= 0 => constraints.maxlength = Some(n as usize),
+                    _ => ok = false,
+                },
+                "min" => match number(r) {
+                    Some(n) => constraints.min = Some(n),
+                    None => ok = false,
+                },
+                "max" => match number(r) {
+                    Some(n) => constraints.max = Some(n),
+                    None => ok = false,
+                },
+                other => {
+                    r.unsupported(
+                        c,
+                        format!(
+                            "constraint \"{other}\" of field \"{id}\" is not supported (required, readonly, minlength, maxlength, min and max are)"
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        let default = match f.attr("defaultValue") {
+            None => None,
+            Some(text) if text.contains("${") => {
+                r.unsupported(
+                    f,
+                    format!("the default value of field \"{id}\" is an expression; only literal defaults are supported"),
+                );
+                ok = false;
+                None
+            }
+            Some(text) => match coerce(&ty, &Value::String(text.to_string())) {
+                Ok(v) => v,
+                Err(e) => {
+                    r.error(f, format!("the default value of field \"{id}\" {e}"));
+                    ok = false;
+                    None
+                }
+            },
+        };
+        if !ok {
+            continue;
+        }
+        let properties = f
+            .children_named(Ns::Camunda, "properties")
+            .flat_map(|p| p.children_named(Ns::Camunda, "property"))
+            .filter_map(|p| {
+                Some((
+                    p.attr("id").or_else(|| p.attr("name"))?.to_string(),
+                    p.attr("value").unwrap_or_default().to_string(),
+                ))
+            })
+            .collect();
+        fields.push(FormField {
+            id: id.to_string(),
+            label: f.attr("label").map(str::to_string),
+            ty,
+            default,
+            constraints,
+            properties,
+        });
+    }
+    fields
+}

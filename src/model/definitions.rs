@@ -1,0 +1,398 @@
+//! The typed, validated model of a BPMN file, ready to execute.
+//!
+//! A process is a graph stored in two vectors — nodes and sequence flows — that
+//! refer to each other by index; embedded subprocesses are nodes whose children
+//! name them as their `scope`. Everything the engine needs at run time is
+//! resolved here once: flow endpoints, default flows, compiled expressions,
+//! forms and lanes.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::diagnostic::Diagnostic;
+use super::diagram::Diagram;
+use super::expr::{Expr, Script, Template};
+use super::form::FormField;
+
+/// Index of a node in [`Process::nodes`].
+pub type NodeIdx = usize;
+/// Index of a sequence flow in [`Process::flows`].
+pub type FlowIdx = usize;
+
+/// A whole BPMN file.
+#[derive(Debug, Clone)]
+pub struct Definitions {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub processes: Vec<Process>,
+    /// The process started when none is named: the pool marked `is_main`, else the
+    /// first runnable process.
+    pub default_process: Option<usize>,
+    pub messages: Vec<Message>,
+    pub participants: Vec<Participant>,
+    /// Every element with an id, including those the engine does not run, for
+    /// drawing and lookups.
+    pub elements: BTreeMap<String, ElementInfo>,
+    pub diagrams: Vec<Diagram>,
+    /// Warnings found while reading (the file is usable).
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Definitions {
+    /// The process with this id.
+    pub fn process(&self, id: &str) -> Option<&Process> {
+        self.processes.iter().find(|p| p.id == id)
+    }
+
+    /// The processes that can be started.
+    pub fn runnable(&self) -> impl Iterator<Item = &Process> {
+        self.processes.iter().filter(|p| p.runnable)
+    }
+
+    /// The default process (see [`Definitions::default_process`]).
+    pub fn main_process(&self) -> Option<&Process> {
+        self.default_process.map(|i| &self.processes[i])
+    }
+}
+
+/// What the diagram needs to know about any element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElementInfo {
+    /// BPMN local name: `userTask`, `exclusiveGateway`, `participant`...
+    pub tag: String,
+    pub name: Option<String>,
+    /// Local names of the event definitions of an event (`timerEventDefinition`...).
+    pub event_definitions: Vec<String>,
+    /// For boundary events: the activity they are attached to.
+    pub attached_to: Option<String>,
+    /// For boundary events and event subprocess starts: `cancelActivity`/`isInterrupting`.
+    pub interrupting: bool,
+    /// For subprocesses: `triggeredByEvent`.
+    pub triggered_by_event: bool,
+    /// The id of the process the element belongs to.
+    pub process: Option<String>,
+}
+
+/// A `message` element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: String,
+    pub name: String,
+}
+
+/// A pool of a collaboration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Participant {
+    pub id: String,
+    pub name: Option<String>,
+    pub process: Option<String>,
+}
+
+/// One process: the executable graph.
+#[derive(Debug, Clone)]
+pub struct Process {
+    pub id: String,
+    pub name: Option<String>,
+    /// `isExecutable="true"`.
+    pub executable: bool,
+    /// Whether this engine will start it: executable, or — when no process in the
+    /// file says it is — every process (as the engine we replace did).
+    pub runnable: bool,
+    /// The extension property `is_main` = `True` (the default pool of a collaboration).
+    pub is_main: bool,
+    pub documentation: Option<String>,
+    pub properties: Vec<(String, String)>,
+    pub version_tag: Option<String>,
+    pub nodes: Vec<Node>,
+    pub flows: Vec<Flow>,
+    pub lanes: Vec<Lane>,
+    /// The top-level none start event.
+    pub start: Option<NodeIdx>,
+    node_ids: HashMap<String, NodeIdx>,
+    flow_ids: HashMap<String, FlowIdx>,
+}
+
+impl Process {
+    /// Builds a process and its id indexes.
+    pub(crate) fn new(
+        head: ProcessHead,
+        nodes: Vec<Node>,
+        flows: Vec<Flow>,
+        lanes: Vec<Lane>,
+    ) -> Process {
+        let node_ids = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.clone(), i))
+            .collect();
+        let flow_ids = flows
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.id.clone(), i))
+            .collect();
+        let start = nodes
+            .iter()
+            .position(|n| n.scope.is_none() && matches!(n.kind, NodeKind::StartEvent(_)));
+        Process {
+            id: head.id,
+            name: head.name,
+            executable: head.executable,
+            runnable: head.runnable,
+            is_main: head.is_main,
+            documentation: head.documentation,
+            properties: head.properties,
+            version_tag: head.version_tag,
+            nodes,
+            flows,
+            lanes,
+            start,
+            node_ids,
+            flow_ids,
+        }
+    }
+
+    /// The node with this element id.
+    pub fn node_index(&self, id: &str) -> Option<NodeIdx> {
+        self.node_ids.get(id).copied()
+    }
+
+    /// The node with this element id.
+    pub fn node(&self, id: &str) -> Option<&Node> {
+        self.node_index(id).map(|i| &self.nodes[i])
+    }
+
+    /// The sequence flow with this id.
+    pub fn flow_index(&self, id: &str) -> Option<FlowIdx> {
+        self.flow_ids.get(id).copied()
+    }
+
+    /// The display name of the process.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+}
+
+/// The attributes of a process other than its graph.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ProcessHead {
+    pub id: String,
+    pub name: Option<String>,
+    pub executable: bool,
+    pub runnable: bool,
+    pub is_main: bool,
+    pub documentation: Option<String>,
+    pub properties: Vec<(String, String)>,
+    pub version_tag: Option<String>,
+}
+
+/// A lane of the process's lane set (nested lanes flattened).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lane {
+    pub id: String,
+    pub name: Option<String>,
+    pub nodes: Vec<String>,
+}
+
+/// A flow node: event, activity or gateway.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub id: String,
+    pub name: Option<String>,
+    /// BPMN local name, e.g. `userTask`.
+    pub tag: &'static str,
+    pub kind: NodeKind,
+    /// The subprocess node this node lives in (`None`: the process itself).
+    pub scope: Option<NodeIdx>,
+    /// Sequence flows in, in document order.
+    pub incoming: Vec<FlowIdx>,
+    /// Sequence flows out, in document order.
+    pub outgoing: Vec<FlowIdx>,
+    /// The `default` flow of a gateway or activity.
+    pub default_flow: Option<FlowIdx>,
+    pub documentation: Option<String>,
+    /// `camunda:inputOutput` of an activity.
+    pub io: Io,
+    pub async_before: bool,
+    pub async_after: bool,
+    /// The name of the lane the node is drawn in.
+    pub lane: Option<String>,
+    pub properties: Vec<(String, String)>,
+}
+
+impl Node {
+    /// `Name` if it has one, else the id.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+
+    /// The PascalCase kind used in traces: `UserTask`, `ParallelGateway`...
+    pub fn kind_name(&self) -> String {
+        let mut s = String::with_capacity(self.tag.len());
+        let mut chars = self.tag.chars();
+        if let Some(c) = chars.next() {
+            s.extend(c.to_uppercase());
+        }
+        s.extend(chars);
+        s
+    }
+
+    /// Whether the node is a task, subprocess or other activity.
+    pub fn is_activity(&self) -> bool {
+        matches!(
+            self.kind,
+            NodeKind::Task
+                | NodeKind::ManualTask
+                | NodeKind::UserTask(_)
+                | NodeKind::ServiceTask(_)
+                | NodeKind::ScriptTask(_)
+                | NodeKind::ReceiveTask(_)
+                | NodeKind::SubProcess(_)
+        )
+    }
+
+    /// A join needs several incoming flows and a gateway kind that waits.
+    pub fn is_join(&self) -> bool {
+        self.incoming.len() > 1
+            && matches!(
+                self.kind,
+                NodeKind::ParallelGateway | NodeKind::InclusiveGateway
+            )
+    }
+}
+
+/// What a node is and how it behaves.
+#[derive(Debug, Clone)]
+pub enum NodeKind {
+    StartEvent(Box<StartEvent>),
+    EndEvent {
+        terminate: bool,
+    },
+    /// An intermediate throw event without an event definition (passes through).
+    IntermediateThrow,
+    IntermediateCatch(Catch),
+    Task,
+    ManualTask,
+    UserTask(Box<UserTask>),
+    /// `serviceTask` and `sendTask`.
+    ServiceTask(Box<ServiceTask>),
+    ScriptTask(Box<ScriptTask>),
+    /// Waits for a message (`receiveTask`); always `Catch::Message`.
+    ReceiveTask(Catch),
+    ExclusiveGateway,
+    ParallelGateway,
+    InclusiveGateway,
+    SubProcess(SubProcess),
+}
+
+/// A start event's extras.
+#[derive(Debug, Clone, Default)]
+pub struct StartEvent {
+    pub form: Vec<FormField>,
+    /// `camunda:initiator`: the variable that receives the starting user's name.
+    pub initiator: Option<String>,
+}
+
+/// What a catching event or receive task waits for.
+#[derive(Debug, Clone)]
+pub enum Catch {
+    Timer(Timer),
+    Message { name: String },
+}
+
+/// When a timer fires.
+#[derive(Debug, Clone)]
+pub enum Timer {
+    /// `timeDuration`: after this long.
+    Duration(Template),
+    /// `timeDate`: at this instant.
+    Date(Template),
+}
+
+/// A user task's assignment and form.
+#[derive(Debug, Clone, Default)]
+pub struct UserTask {
+    pub form: Vec<FormField>,
+    pub form_key: Option<String>,
+    pub assignee: Option<Template>,
+    pub candidate_users: Option<Template>,
+    pub candidate_groups: Option<Template>,
+    pub due_date: Option<Template>,
+    pub follow_up_date: Option<Template>,
+    pub priority: Option<Template>,
+}
+
+/// How a service (or send) task does its work.
+#[derive(Debug, Clone)]
+pub enum ServiceTask {
+    /// No implementation: passes straight through (with a deploy warning).
+    None,
+    /// `camunda:expression`, evaluated inline.
+    Expression {
+        expr: Expr,
+        result_variable: Option<String>,
+    },
+    /// `camunda:connector`: a job for the job executor.
+    Connector(Connector),
+    /// `camunda:type="external"`: a job that external workers fetch by topic.
+    External { topic: String },
+}
+
+/// A `camunda:connector`.
+#[derive(Debug, Clone)]
+pub struct Connector {
+    pub id: String,
+    pub inputs: Vec<Param>,
+    pub outputs: Vec<Param>,
+}
+
+/// A script task.
+#[derive(Debug, Clone)]
+pub struct ScriptTask {
+    pub script: Script,
+    pub result_variable: Option<String>,
+}
+
+/// An embedded subprocess.
+#[derive(Debug, Clone)]
+pub struct SubProcess {
+    /// Its none start event.
+    pub start: NodeIdx,
+}
+
+/// `camunda:inputOutput`.
+#[derive(Debug, Clone, Default)]
+pub struct Io {
+    pub inputs: Vec<Param>,
+    pub outputs: Vec<Param>,
+}
+
+impl Io {
+    pub fn is_empty(&self) -> bool {
+        self.inputs.is_empty() && self.outputs.is_empty()
+    }
+}
+
+/// One input or output parameter.
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub value: ParamValue,
+}
+
+/// The value of a parameter: text (possibly with expressions), a list or a map.
+#[derive(Debug, Clone)]
+pub enum ParamValue {
+    Null,
+    Text(Template),
+    List(Vec<ParamValue>),
+    Map(Vec<(String, ParamValue)>),
+}
+
+/// A sequence flow.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub id: String,
+    pub name: Option<String>,
+    pub source: NodeIdx,
+    pub target: NodeIdx,
+    pub condition: Option<Expr>,
+}

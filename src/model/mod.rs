@@ -1,0 +1,20 @@
+//! The BPMN model: XML in, a typed and validated executable graph out.
+//!
+//! Pure code (no IO, no clock): [`parse`] reads a file's bytes, collects every
+//! problem with its line:column and element id, and either refuses the file or
+//! returns [`Definitions`] whose processes the engine can run. Expressions and
+//! scripts are compiled here, once per deployment.
+
+mod camunda;
+pub mod definitions;
+pub mod diagnostic;
+pub mod diagram;
+pub mod expr;
+pub mod form;
+mod parse;
+pub mod time;
+pub mod xml;
+
+pub use definitions::*;
+pub use diagnostic::{Diagnostic, ParseError, Severity};
+pub use parse::{Options, parse, parse_with};

@@ -1,0 +1,1206 @@
+//! From the XML tree to validated [`Definitions`].
+//!
+//! Reading never stops at the first problem: every error, every unsupported
+//! element and every warning is collected with its line:column and element id,
+//! so that a user fixes a diagram in one round. A file with any error or
+//! unsupported element is refused as a whole — the engine never runs a diagram
+//! it cannot run faithfully.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::camunda::{self, Report};
+use super::definitions::*;
+use super::diagnostic::{Diagnostic, ParseError, Severity};
+use super::diagram;
+use super::expr::{Expr, Script, Template};
+use super::time;
+use super::xml::{self, Element, Limits, LineIndex, Ns};
+
+/// Options for reading a file.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub limits: Limits,
+    /// Names that `camunda:class` / `camunda:delegateExpression="${name}"` may use.
+    pub service_handlers: Vec<String>,
+}
+
+/// Reads and validates a BPMN file.
+pub fn parse(bytes: &[u8]) -> Result<Definitions, ParseError> {
+    parse_with(bytes, &Options::default())
+}
+
+/// Reads and validates a BPMN file with explicit options.
+pub fn parse_with(bytes: &[u8], options: &Options) -> Result<Definitions, ParseError> {
+    let doc = match xml::read(bytes, &options.limits) {
+        Ok(doc) => doc,
+        Err(e) => {
+            let (line, column) = match xml::decode(bytes) {
+                Ok(text) => LineIndex::new(&text).position(&text, e.offset),
+                Err(_) => (0, 0),
+            };
+            return Err(ParseError {
+                diagnostics: vec![Diagnostic {
+                    severity: Severity::Error,
+                    line,
+                    column,
+                    element: None,
+                    kind: None,
+                    message: e.message,
+                }],
+            });
+        }
+    };
+    let mut reader = Reader {
+        text: &doc.text,
+        lines: LineIndex::new(&doc.text),
+        diags: Vec::new(),
+        options,
+        messages: HashMap::new(),
+        elements: BTreeMap::new(),
+    };
+    let defs = reader.definitions(&doc.root);
+    let mut diags = reader.diags;
+    diags.sort_by_key(|d| (d.line, d.column));
+    if diags.iter().any(|d| d.severity != Severity::Warning) {
+        return Err(ParseError { diagnostics: diags });
+    }
+    match defs {
+        Some(mut d) => {
+            d.warnings = diags;
+            Ok(d)
+        }
+        None => Err(ParseError { diagnostics: diags }),
+    }
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    lines: LineIndex,
+    diags: Vec<Diagnostic>,
+    options: &'a Options,
+    /// message id -> name
+    messages: HashMap<String, Option<String>>,
+    elements: BTreeMap<String, ElementInfo>,
+}
+
+impl Report for Reader<'_> {
+    fn error(&mut self, at: &Element, message: String) {
+        self.push(Severity::Error, at, message);
+    }
+    fn unsupported(&mut self, at: &Element, message: String) {
+        self.push(Severity::Unsupported, at, message);
+    }
+}
+
+/// The BPMN elements that can stand in a process or subprocess and that this
+/// engine does not run yet.
+const UNSUPPORTED_NODES: &[&str] = &[
+    "boundaryEvent",
+    "callActivity",
+    "businessRuleTask",
+    "eventBasedGateway",
+    "complexGateway",
+    "transaction",
+    "adHocSubProcess",
+    "implicitThrowEvent",
+    "choreographyTask",
+    "subChoreography",
+    "callChoreography",
+];
+
+/// Elements inside a process that carry no execution semantics here.
+const INERT: &[&str] = &[
+    "documentation",
+    "extensionElements",
+    "laneSet",
+    "ioSpecification",
+    "property",
+    "dataObject",
+    "dataObjectReference",
+    "dataStoreReference",
+    "dataInput",
+    "dataOutput",
+    "textAnnotation",
+    "association",
+    "group",
+    "category",
+    "auditing",
+    "monitoring",
+    "supports",
+    "correlationSubscription",
+    "resourceRole",
+    "performer",
+    "humanPerformer",
+    "potentialOwner",
+    "ioBinding",
+];
+
+impl<'a> Reader<'a> {
+    fn push(&mut self, severity: Severity, at: &Element, message: String) {
+        let (line, column) = self.lines.position(self.text, at.offset);
+        // A problem inside an extension or definition names the nearest element with an id.
+        self.diags.push(Diagnostic {
+            severity,
+            line,
+            column,
+            element: at.id().map(str::to_string),
+            kind: Some(at.name.clone()),
+            message,
+        });
+    }
+
+    /// Like `push`, but names `owner` (an element with an id) as the element concerned.
+    fn push_for(&mut self, severity: Severity, at: &Element, owner: &Element, message: String) {
+        let (line, column) = self.lines.position(self.text, at.offset);
+        self.diags.push(Diagnostic {
+            severity,
+            line,
+            column,
+            element: owner.id().map(str::to_string),
+            kind: Some(owner.name.clone()),
+            message,
+        });
+    }
+
+    fn warning(&mut self, at: &Element, message: String) {
+        self.push(Severity::Warning, at, message);
+    }
+
+    fn definitions(&mut self, root: &Element) -> Option<Definitions> {
+        if !root.is(Ns::Bpmn, "definitions") {
+            let message = if root.name == "definitions" {
+                "the root element is not in the BPMN 2.0 namespace http://www.omg.org/spec/BPMN/20100524/MODEL".to_string()
+            } else {
+                format!(
+                    "the root element is <{}>, not a BPMN <definitions>",
+                    root.name
+                )
+            };
+            self.error(root, message);
+            return None;
+        }
+        self.collect_elements(root, None);
+        let mut messages = Vec::new();
+        for m in root.children_named(Ns::Bpmn, "message") {
+            let Some(id) = m.id() else { continue };
+            let name = m.attr("name").map(str::to_string);
+            self.messages.insert(id.to_string(), name.clone());
+            if let Some(name) = name {
+                messages.push(Message {
+                    id: id.to_string(),
+                    name,
+                });
+            }
+        }
+        let process_els: Vec<&Element> = root.children_named(Ns::Bpmn, "process").collect();
+        let any_executable = process_els
+            .iter()
+            .any(|p| p.attr("isExecutable").map(str::trim) == Some("true"));
+        if !any_executable && !process_els.is_empty() {
+            self.warning(
+                process_els[0],
+                "no process is marked isExecutable=\"true\"; every process is treated as executable".into(),
+            );
+        }
+        let mut processes = Vec::new();
+        for p in &process_els {
+            let executable = p.attr("isExecutable").map(str::trim) == Some("true");
+            processes.push(self.process(p, executable, executable || !any_executable));
+        }
+        let mut participants = Vec::new();
+        for c in root.children_named(Ns::Bpmn, "collaboration") {
+            for part in c.children_named(Ns::Bpmn, "participant") {
+                let Some(id) = part.id() else { continue };
+                let process = part.attr("processRef").map(str::to_string);
+                if let Some(pref) = &process
+                    && !processes.iter().any(|p: &Process| p.id == *pref)
+                {
+                    self.error(
+                        part,
+                        format!("processRef \"{pref}\" is not a process of this file"),
+                    );
+                }
+                participants.push(Participant {
+                    id: id.to_string(),
+                    name: part.attr("name").map(str::to_string),
+                    process,
+                });
+            }
+        }
+        let diagrams = root
+            .children_named(Ns::BpmnDi, "BPMNDiagram")
+            .map(diagram::read)
+            .collect();
+        let default_process = processes
+            .iter()
+            .position(|p| p.runnable && p.is_main)
+            .or_else(|| processes.iter().position(|p| p.runnable));
+        if processes.is_empty() {
+            self.error(root, "the file contains no process".into());
+        }
+        Some(Definitions {
+            id: root.id().map(str::to_string),
+            name: root.attr("name").map(str::to_string),
+            processes,
+            default_process,
+            messages,
+            participants,
+            elements: std::mem::take(&mut self.elements),
+            diagrams,
+            warnings: Vec::new(),
+        })
+    }
+
+    /// Records every BPMN element with an id (and reports duplicate ids).
+    fn collect_elements(&mut self, el: &Element, process: Option<&str>) {
+        let mut process = process;
+        if el.ns == Ns::Bpmn
+            && let Some(id) = el.id()
+        {
+            if el.name == "process" {
+                process = Some(id);
+            }
+            let info = ElementInfo {
+                tag: el.name.clone(),
+                name: el.attr("name").map(str::to_string),
+                event_definitions: event_definitions(el).map(|d| d.name.clone()).collect(),
+                attached_to: el.attr("attachedToRef").map(str::to_string),
+                interrupting: el
+                    .attr("cancelActivity")
+                    .or_else(|| el.attr("isInterrupting"))
+                    .map(|v| v.trim() != "false")
+                    .unwrap_or(true),
+                triggered_by_event: el.attr("triggeredByEvent").map(str::trim) == Some("true"),
+                process: process.map(str::to_string),
+            };
+            if self.elements.insert(id.to_string(), info).is_some() {
+                self.error(
+                    el,
+                    format!("the id \"{id}\" is used by more than one element"),
+                );
+            }
+        }
+        for c in &el.children {
+            if c.ns == Ns::Bpmn {
+                self.collect_elements(c, process);
+            }
+        }
+    }
+
+    fn process(&mut self, el: &Element, executable: bool, runnable: bool) -> Process {
+        let properties = camunda::properties(el);
+        let is_main = properties
+            .iter()
+            .any(|(k, v)| k == "is_main" && v.trim().eq_ignore_ascii_case("true"));
+        let head = ProcessHead {
+            id: el.id().unwrap_or_default().to_string(),
+            name: el.attr("name").map(str::to_string),
+            executable,
+            runnable,
+            is_main,
+            documentation: documentation(el),
+            properties,
+            version_tag: el.attr_ns(Ns::Camunda, "versionTag").map(str::to_string),
+        };
+        if head.id.is_empty() {
+            self.error(el, "a process needs an id".into());
+        }
+        if !runnable {
+            // Not ours to run (e.g. a partner pool): kept for drawing only.
+            return Process::new(head, Vec::new(), Vec::new(), Vec::new());
+        }
+        let mut b = Builder {
+            nodes: Vec::new(),
+            node_els: Vec::new(),
+            flows: Vec::new(),
+        };
+        self.container(&mut b, el, None);
+        let flows = self.resolve_flows(&mut b);
+        let lanes = self.lanes(el, &mut b.nodes);
+        self.validate(el, &b, &flows);
+        Process::new(head, b.nodes, flows, lanes)
+    }
+
+    /// Reads the flow elements of a process or subprocess.
+    fn container<'e>(
+        &mut self,
+        b: &mut Builder<'e>,
+        container: &'e Element,
+        scope: Option<NodeIdx>,
+    ) {
+        for child in &container.children {
+            if child.ns != Ns::Bpmn {
+                continue;
+            }
+            let name = child.name.as_str();
+            if name == "sequenceFlow" {
+                b.flows.push((child, scope));
+            } else if UNSUPPORTED_NODES.contains(&name) {
+                let detail = event_definitions(child)
+                    .map(|d| format!(" ({})", d.name))
+                    .next()
+                    .unwrap_or_default();
+                self.unsupported(
+                    child,
+                    format!("{name}{detail} is not supported by this engine yet"),
+                );
+            } else if INERT.contains(&name) {
+                // No execution semantics.
+            } else if let Some(idx) = self.node(b, child, scope) {
+                if let NodeKind::SubProcess(_) = b.nodes[idx].kind {
+                    self.container(b, child, Some(idx));
+                    let start = b.nodes.iter().position(|n| {
+                        n.scope == Some(idx) && matches!(n.kind, NodeKind::StartEvent(_))
+                    });
+                    match start {
+                        Some(s) => {
+                            b.nodes[idx].kind = NodeKind::SubProcess(SubProcess { start: s })
+                        }
+                        None => self.error(child, "a subprocess needs a none start event".into()),
+                    }
+                }
+            } else if !is_node_tag(name) {
+                self.unsupported(child, format!("<{name}> is not supported inside a process"));
+            }
+        }
+    }
+
+    /// Reads one flow node. Returns its index, or `None` when it was refused.
+    fn node<'e>(
+        &mut self,
+        b: &mut Builder<'e>,
+        el: &'e Element,
+        scope: Option<NodeIdx>,
+    ) -> Option<NodeIdx> {
+        let tag = node_tag(&el.name)?;
+        let Some(id) = el.id() else {
+            self.error(el, format!("a {} needs an id", el.name));
+            return None;
+        };
+        let mut ok = true;
+        for lc in [
+            "multiInstanceLoopCharacteristics",
+            "standardLoopCharacteristics",
+        ] {
+            if let Some(l) = el.child(Ns::Bpmn, lc) {
+                self.push_for(
+                    Severity::Unsupported,
+                    l,
+                    el,
+                    format!("{lc} is not supported yet"),
+                );
+                ok = false;
+            }
+        }
+        if el.attr("isForCompensation").map(str::trim) == Some("true") {
+            self.unsupported(el, "compensation handlers are not supported yet".into());
+            ok = false;
+        }
+        for ext in camunda::extensions(el) {
+            match ext.name.as_str() {
+                "executionListener" | "taskListener" => {
+                    self.push_for(
+                        Severity::Unsupported,
+                        ext,
+                        el,
+                        format!("camunda:{} is not supported yet", ext.name),
+                    );
+                    ok = false;
+                }
+                "inputOutput"
+                    if !matches!(
+                        tag,
+                        "task"
+                            | "manualTask"
+                            | "userTask"
+                            | "serviceTask"
+                            | "sendTask"
+                            | "scriptTask"
+                            | "receiveTask"
+                            | "subProcess"
+                    ) =>
+                {
+                    self.push_for(
+                        Severity::Unsupported,
+                        ext,
+                        el,
+                        "input/output mappings are supported on tasks and subprocesses only".into(),
+                    );
+                    ok = false;
+                }
+                _ => {}
+            }
+        }
+        let defs: Vec<&Element> = event_definitions(el).collect();
+        let kind = match tag {
+            "startEvent" => {
+                if let Some(d) = defs.first() {
+                    self.push_for(
+                        Severity::Unsupported,
+                        d,
+                        el,
+                        format!("start events with a {} are not supported yet", d.name),
+                    );
+                    None
+                } else {
+                    Some(NodeKind::StartEvent(Box::new(StartEvent {
+                        form: camunda::form(self, el),
+                        initiator: el.attr_ns(Ns::Camunda, "initiator").map(str::to_string),
+                    })))
+                }
+            }
+            "endEvent" => match defs.as_slice() {
+                [] => Some(NodeKind::EndEvent { terminate: false }),
+                [d] if d.name == "terminateEventDefinition" => {
+                    Some(NodeKind::EndEvent { terminate: true })
+                }
+                [d, ..] => {
+                    self.push_for(
+                        Severity::Unsupported,
+                        d,
+                        el,
+                        format!("end events with a {} are not supported yet", d.name),
+                    );
+                    None
+                }
+            },
+            "intermediateThrowEvent" => match defs.first() {
+                None => Some(NodeKind::IntermediateThrow),
+                Some(d) => {
+                    self.push_for(
+                        Severity::Unsupported,
+                        d,
+                        el,
+                        format!(
+                            "intermediate throw events with a {} are not supported yet",
+                            d.name
+                        ),
+                    );
+                    None
+                }
+            },
+            "intermediateCatchEvent" => match defs.as_slice() {
+                [d] => self.catch(el, d).map(NodeKind::IntermediateCatch),
+                [] => {
+                    self.error(
+                        el,
+                        "an intermediate catch event needs an event definition".into(),
+                    );
+                    None
+                }
+                [_, d, ..] => {
+                    self.push_for(
+                        Severity::Unsupported,
+                        d,
+                        el,
+                        "catch events with several event definitions are not supported".into(),
+                    );
+                    None
+                }
+            },
+            "receiveTask" => self
+                .message_name(el, el)
+                .map(|name| NodeKind::ReceiveTask(Catch::Message { name })),
+            "task" => Some(NodeKind::Task),
+            "manualTask" => Some(NodeKind::ManualTask),
+            "userTask" => self.user_task(el).map(|u| NodeKind::UserTask(Box::new(u))),
+            "serviceTask" | "sendTask" => self
+                .service_task(el)
+                .map(|s| NodeKind::ServiceTask(Box::new(s))),
+            "scriptTask" => self
+                .script_task(el)
+                .map(|s| NodeKind::ScriptTask(Box::new(s))),
+            "exclusiveGateway" => Some(NodeKind::ExclusiveGateway),
+            "parallelGateway" => Some(NodeKind::ParallelGateway),
+            "inclusiveGateway" => Some(NodeKind::InclusiveGateway),
+            "subProcess" => {
+                if el.attr("triggeredByEvent").map(str::trim) == Some("true") {
+                    self.unsupported(el, "event subprocesses are not supported yet".into());
+                    None
+                } else {
+                    // The start node is filled in once the children are read.
+                    Some(NodeKind::SubProcess(SubProcess { start: usize::MAX }))
+                }
+            }
+            _ => None,
+        };
+        let io = camunda::io(self, el);
+        let kind = kind?;
+        if !ok {
+            return None;
+        }
+        let async_before =
+            flag(el.attr_ns(Ns::Camunda, "asyncBefore")) || flag(el.attr_ns(Ns::Camunda, "async"));
+        let node = Node {
+            id: id.to_string(),
+            name: el.attr("name").map(str::to_string),
+            tag,
+            kind,
+            scope,
+            incoming: Vec::new(),
+            outgoing: Vec::new(),
+            default_flow: None,
+            documentation: documentation(el),
+            io,
+            async_before,
+            async_after: flag(el.attr_ns(Ns::Camunda, "asyncAfter")),
+            lane: None,
+            properties: camunda::properties(el),
+        };
+        b.nodes.push(node);
+        b.node_els.push(el);
+        Some(b.nodes.len() - 1)
+    }
+
+    fn catch(&mut self, owner: &Element, def: &Element) -> Option<Catch> {
+        match def.name.as_str() {
+            "timerEventDefinition" => self.timer(owner, def).map(Catch::Timer),
+            "messageEventDefinition" => self
+                .message_name(owner, def)
+                .map(|name| Catch::Message { name }),
+            other => {
+                self.push_for(
+                    Severity::Unsupported,
+                    def,
+                    owner,
+                    format!("catch events with a {other} are not supported yet"),
+                );
+                None
+            }
+        }
+    }
+
+    fn timer(&mut self, owner: &Element, def: &Element) -> Option<Timer> {
+        let parts: Vec<&Element> = def.children.iter().filter(|c| c.ns == Ns::Bpmn).collect();
+        let [part] = parts.as_slice() else {
+            self.push_for(
+                Severity::Error,
+                def,
+                owner,
+                "a timer needs exactly one of timeDuration, timeDate or timeCycle".into(),
+            );
+            return None;
+        };
+        let text = part.text.trim();
+        if text.is_empty() {
+            self.push_for(
+                Severity::Error,
+                part,
+                owner,
+                format!("the {} is empty", part.name),
+            );
+            return None;
+        }
+        let template = match Template::parse(text) {
+            Ok(t) => t,
+            Err(e) => {
+                self.push_for(Severity::Error, part, owner, e);
+                return None;
+            }
+        };
+        // Literal values are checked now; expressions when the timer starts.
+        let check = |t: &Template, f: &dyn Fn(&str) -> Result<(), String>| match t {
+            Template::Literal(s) => f(s),
+            _ => Ok(()),
+        };
+        let result = match part.name.as_str() {
+            "timeDuration" => check(&template, &|s| time::parse_duration(s).map(|_| ())).map(|_| Timer::Duration(template)),
+            "timeDate" => check(&template, &|s| time::parse_datetime(s).map(|_| ())).map(|_| Timer::Date(template)),
+            "timeCycle" => Err("timeCycle (repeating timers) is not supported on intermediate events; use timeDuration or timeDate".into()),
+            other => Err(format!("<{other}> is not a timer definition")),
+        };
+        match result {
+            Ok(t) => Some(t),
+            Err(e) => {
+                let sev = if part.name == "timeCycle" {
+                    Severity::Unsupported
+                } else {
+                    Severity::Error
+                };
+                self.push_for(sev, part, owner, e);
+                None
+            }
+        }
+    }
+
+    /// The message name referenced by `messageRef` on `at`.
+    fn message_name(&mut self, owner: &Element, at: &Element) -> Option<String> {
+        let Some(r) = at.attr("messageRef") else {
+            self.push_for(
+                Severity::Error,
+                at,
+                owner,
+                "a message must be chosen (messageRef) so the engine knows what to wait for".into(),
+            );
+            return None;
+        };
+        match self.messages.get(r) {
+            Some(Some(name)) => Some(name.clone()),
+            Some(None) => {
+                self.push_for(
+                    Severity::Error,
+                    at,
+                    owner,
+                    format!("message \"{r}\" has no name"),
+                );
+                None
+            }
+            None => {
+                self.push_for(
+                    Severity::Error,
+                    at,
+                    owner,
+                    format!("messageRef \"{r}\" is not a message of this file"),
+                );
+                None
+            }
+        }
+    }
+
+    fn opt_template(&mut self, el: &Element, attr: &str) -> Result<Option<Template>, ()> {
+        match el
+            .attr_ns(Ns::Camunda, attr)
+            .filter(|s| !s.trim().is_empty())
+        {
+            None => Ok(None),
+            Some(text) => match Template::parse(text) {
+                Ok(t) => Ok(Some(t)),
+                Err(e) => {
+                    self.error(el, format!("camunda:{attr}: {e}"));
+                    Err(())
+                }
+            },
+        }
+    }
+
+    fn user_task(&mut self, el: &Element) -> Option<UserTask> {
+        let form = camunda::form(self, el);
+        let form_key = el
+            .attr_ns(Ns::Camunda, "formKey")
+            .or_else(|| el.attr_ns(Ns::Camunda, "formRef"))
+            .map(str::to_string);
+        if let Some(key) = &form_key
+            && form.is_empty()
+        {
+            self.warning(
+                el,
+                format!("the form \"{key}\" is not rendered by this engine; the task shows its form fields (none) and a Complete button"),
+            );
+        }
+        let u = UserTask {
+            form,
+            form_key,
+            assignee: self.opt_template(el, "assignee").ok()?,
+            candidate_users: self.opt_template(el, "candidateUsers").ok()?,
+            candidate_groups: self.opt_template(el, "candidateGroups").ok()?,
+            due_date: self.opt_template(el, "dueDate").ok()?,
+            follow_up_date: self.opt_template(el, "followUpDate").ok()?,
+            priority: self.opt_template(el, "priority").ok()?,
+        };
+        if let Some(Template::Literal(p)) = &u.priority
+            && p.trim().parse::<i64>().is_err()
+        {
+            self.error(
+                el,
+                format!("camunda:priority \"{p}\" is not a whole number"),
+            );
+            return None;
+        }
+        if let Some(Template::Literal(d)) = &u.due_date
+            && time::due(d, jiff::Timestamp::UNIX_EPOCH).is_err()
+        {
+            self.error(
+                el,
+                format!("camunda:dueDate \"{d}\" is not an ISO 8601 date-time or duration"),
+            );
+            return None;
+        }
+        Some(u)
+    }
+
+    fn service_task(&mut self, el: &Element) -> Option<ServiceTask> {
+        let class = el.attr_ns(Ns::Camunda, "class");
+        let delegate = el.attr_ns(Ns::Camunda, "delegateExpression");
+        let expression = el.attr_ns(Ns::Camunda, "expression");
+        let ty = el.attr_ns(Ns::Camunda, "type");
+        let connector = camunda::connector(self, el);
+        let result_variable = el
+            .attr_ns(Ns::Camunda, "resultVariable")
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_string);
+        let count = [
+            class.is_some(),
+            delegate.is_some(),
+            expression.is_some(),
+            ty.is_some(),
+            connector.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
+        if count > 1 {
+            self.error(
+                el,
+                "has more than one implementation (class, delegateExpression, expression, type, connector); choose one".into(),
+            );
+            return None;
+        }
+        if result_variable.is_some() && expression.is_none() {
+            self.warning(
+                el,
+                "camunda:resultVariable is only used with camunda:expression".into(),
+            );
+        }
+        if let Some(name) = class.or(delegate) {
+            let handler = name
+                .trim()
+                .trim_start_matches("${")
+                .trim_start_matches("#{")
+                .trim_end_matches('}')
+                .trim();
+            if self.options.service_handlers.iter().any(|h| h == handler) {
+                self.unsupported(
+                    el,
+                    format!(
+                        "service handler \"{handler}\" is registered but handlers are not run yet"
+                    ),
+                );
+            } else {
+                self.error(
+                    el,
+                    format!(
+                        "no service handler named \"{handler}\" is registered with this engine"
+                    ),
+                );
+            }
+            return None;
+        }
+        if let Some(text) = expression {
+            return match Expr::compile(text) {
+                Ok(expr) => Some(ServiceTask::Expression {
+                    expr,
+                    result_variable,
+                }),
+                Err(e) => {
+                    self.error(el, format!("camunda:expression: {e}"));
+                    None
+                }
+            };
+        }
+        if let Some(t) = ty {
+            if t != "external" {
+                self.unsupported(
+                    el,
+                    format!("camunda:type \"{t}\" is not supported (only \"external\" is)"),
+                );
+                return None;
+            }
+            let topic = el
+                .attr_ns(Ns::Camunda, "topic")
+                .map(str::trim)
+                .unwrap_or_default();
+            if topic.is_empty() {
+                self.error(el, "an external task needs a camunda:topic".into());
+                return None;
+            }
+            return Some(ServiceTask::External {
+                topic: topic.to_string(),
+            });
+        }
+        match connector {
+            Some(Some(c)) => {
+                if !c.inputs.iter().any(|p| p.name == "url") {
+                    self.error(
+                        el,
+                        "the http-connector needs an input parameter \"url\"".into(),
+                    );
+                    return None;
+                }
+                Some(ServiceTask::Connector(c))
+            }
+            Some(None) => None,
+            None => {
+                self.warning(
+                    el,
+                    "has no implementation; it completes as soon as it starts".into(),
+                );
+                Some(ServiceTask::None)
+            }
+        }
+    }
+
+    fn script_task(&mut self, el: &Element) -> Option<ScriptTask> {
+        let format = el.attr("scriptFormat").map(str::trim).unwrap_or("rhai");
+        if !format.eq_ignore_ascii_case("rhai") {
+            self.error(
+                el,
+                format!("scriptFormat \"{format}\" is not supported; scripts are written in rhai (see the README)"),
+            );
+            return None;
+        }
+        if el.attr_ns(Ns::Camunda, "resource").is_some() {
+            self.unsupported(
+                el,
+                "scripts loaded from a camunda:resource are not supported".into(),
+            );
+            return None;
+        }
+        let body = el
+            .child(Ns::Bpmn, "script")
+            .map(|s| s.text.as_str())
+            .unwrap_or_default();
+        if body.trim().is_empty() {
+            self.error(el, "the script task has no script".into());
+            return None;
+        }
+        match Script::compile(body) {
+            Ok(script) => Some(ScriptTask {
+                script,
+                result_variable: el
+                    .attr_ns(Ns::Camunda, "resultVariable")
+                    .filter(|s| !s.trim().is_empty())
+                    .map(str::to_string),
+            }),
+            Err(e) => {
+                self.error(el, e);
+                None
+            }
+        }
+    }
+
+    /// Resolves sequence flows to node indexes and fills in incoming/outgoing and defaults.
+    fn resolve_flows(&mut self, b: &mut Builder<'_>) -> Vec<Flow> {
+        let index: HashMap<String, NodeIdx> = b
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.clone(), i))
+            .collect();
+        let mut flows = Vec::new();
+        let raw = std::mem::take(&mut b.flows);
+        for (el, scope) in raw {
+            let Some(id) = el.id() else {
+                self.error(el, "a sequence flow needs an id".into());
+                continue;
+            };
+            let end = |attr: &str, me: &mut Self| -> Option<NodeIdx> {
+                let Some(r) = el.attr(attr).map(str::trim).filter(|s| !s.is_empty()) else {
+                    me.error(el, format!("the sequence flow has no {attr}"));
+                    return None;
+                };
+                match index.get(r) {
+                    Some(i) => Some(*i),
+                    // Refers to an element already reported as unsupported or broken.
+                    None if me.elements.contains_key(r) => None,
+                    None => {
+                        me.error(
+                            el,
+                            format!("{attr} \"{r}\" is not an element of this process"),
+                        );
+                        None
+                    }
+                }
+            };
+            let source = end("sourceRef", self);
+            let target = end("targetRef", self);
+            let condition = self.condition(el);
+            let (Some(source), Some(target), Ok(condition)) = (source, target, condition) else {
+                continue;
+            };
+            if b.nodes[source].scope != scope || b.nodes[target].scope != scope {
+                self.error(
+                    el,
+                    "a sequence flow cannot cross the boundary of a subprocess".into(),
+                );
+                continue;
+            }
+            let fi = flows.len();
+            b.nodes[source].outgoing.push(fi);
+            b.nodes[target].incoming.push(fi);
+            flows.push(Flow {
+                id: id.to_string(),
+                name: el.attr("name").map(str::to_string),
+                source,
+                target,
+                condition,
+            });
+        }
+        let flow_index: HashMap<&str, FlowIdx> = flows
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.id.as_str(), i))
+            .collect();
+        for (i, el) in b.node_els.iter().enumerate() {
+            let Some(d) = el.attr("default").map(str::trim).filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            match flow_index.get(d) {
+                Some(fi) if flows[*fi].source == i => b.nodes[i].default_flow = Some(*fi),
+                _ => self.error(
+                    el,
+                    format!("the default flow \"{d}\" is not one of its outgoing sequence flows"),
+                ),
+            }
+        }
+        flows
+    }
+
+    fn condition(&mut self, flow: &Element) -> Result<Option<Expr>, ()> {
+        let Some(c) = flow.child(Ns::Bpmn, "conditionExpression") else {
+            return Ok(None);
+        };
+        if let Some(lang) = c.attr("language").map(str::trim).filter(|l| !l.is_empty()) {
+            let known = [
+                "juel",
+                "rhai",
+                "http://www.omg.org/spec/BPMN/20100524/MODEL",
+            ];
+            if !known.iter().any(|k| lang.eq_ignore_ascii_case(k)) {
+                self.push_for(
+                    Severity::Error,
+                    c,
+                    flow,
+                    format!("condition language \"{lang}\" is not supported; write the condition as an expression without a language"),
+                );
+                return Err(());
+            }
+        }
+        if c.attr_ns(Ns::Camunda, "resource").is_some() {
+            self.push_for(
+                Severity::Unsupported,
+                c,
+                flow,
+                "conditions loaded from a camunda:resource are not supported".into(),
+            );
+            return Err(());
+        }
+        let text = c.text.trim();
+        if text.is_empty() {
+            self.push_for(Severity::Error, c, flow, "the condition is empty".into());
+            return Err(());
+        }
+        if text.starts_with('=') {
+            self.push_for(
+                Severity::Unsupported,
+                c,
+                flow,
+                "FEEL conditions (=...) are not supported yet; write ${...}".into(),
+            );
+            return Err(());
+        }
+        match Expr::compile(text) {
+            Ok(e) => Ok(Some(e)),
+            Err(e) => {
+                self.push_for(Severity::Error, c, flow, e);
+                Err(())
+            }
+        }
+    }
+
+    /// Reads the lane set and records each node's lane (the innermost one).
+    fn lanes(&mut self, process: &Element, nodes: &mut [Node]) -> Vec<Lane> {
+        fn walk(set: &Element, depth: usize, out: &mut Vec<(Lane, usize)>) {
+            for lane in set.children_named(Ns::Bpmn, "lane") {
+                let refs = lane
+                    .children_named(Ns::Bpmn, "flowNodeRef")
+                    .map(|r| r.text.trim().to_string())
+                    .collect();
+                out.push((
+                    Lane {
+                        id: lane.id().unwrap_or_default().to_string(),
+                        name: lane.attr("name").map(str::to_string),
+                        nodes: refs,
+                    },
+                    depth,
+                ));
+                for child in lane.children_named(Ns::Bpmn, "childLaneSet") {
+                    walk(child, depth + 1, out);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        for set in process.children_named(Ns::Bpmn, "laneSet") {
+            walk(set, 0, &mut found);
+        }
+        let index: HashMap<String, NodeIdx> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.clone(), i))
+            .collect();
+        let mut depth_of: Vec<Option<usize>> = vec![None; nodes.len()];
+        for (lane, depth) in &found {
+            for r in &lane.nodes {
+                if let Some(&i) = index.get(r)
+                    && depth_of[i].is_none_or(|d| *depth >= d)
+                {
+                    depth_of[i] = Some(*depth);
+                    nodes[i].lane = lane.name.clone().or_else(|| Some(lane.id.clone()));
+                }
+            }
+        }
+        // Nodes inside subprocesses stand in their subprocess's lane. Parents come
+        // before their children, so one pass in order is enough.
+        for i in 0..nodes.len() {
+            if nodes[i].lane.is_none()
+                && let Some(s) = nodes[i].scope
+            {
+                nodes[i].lane = nodes[s].lane.clone();
+            }
+        }
+        found.into_iter().map(|(l, _)| l).collect()
+    }
+
+    fn validate(&mut self, process: &Element, b: &Builder<'_>, flows: &[Flow]) {
+        let top_starts: Vec<NodeIdx> = b
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.scope.is_none() && matches!(n.kind, NodeKind::StartEvent(_)))
+            .map(|(i, _)| i)
+            .collect();
+        let has_other_start = self.diags.iter().any(|d| {
+            d.kind.as_deref() == Some("startEvent")
+                && d.element
+                    .as_ref()
+                    .and_then(|e| self.elements.get(e))
+                    .and_then(|i| i.process.as_deref())
+                    == process.id()
+        });
+        match top_starts.len() {
+            0 if !has_other_start => self.error(process, "the process has no start event".into()),
+            0 | 1 => {}
+            n => self.error(
+                process,
+                format!("the process has {n} none start events; it needs exactly one"),
+            ),
+        }
+        for (i, n) in b.nodes.iter().enumerate() {
+            let el = b.node_els[i];
+            if let NodeKind::SubProcess(_) = n.kind {
+                let starts = b
+                    .nodes
+                    .iter()
+                    .filter(|c| c.scope == Some(i) && matches!(c.kind, NodeKind::StartEvent(_)))
+                    .count();
+                if starts > 1 {
+                    self.error(
+                        el,
+                        format!("the subprocess has {starts} start events; it needs exactly one"),
+                    );
+                }
+            }
+            match &n.kind {
+                NodeKind::StartEvent(_) if !n.incoming.is_empty() => {
+                    self.error(
+                        el,
+                        "a start event cannot have incoming sequence flows".into(),
+                    );
+                }
+                NodeKind::EndEvent { .. } if !n.outgoing.is_empty() => {
+                    self.error(
+                        el,
+                        "an end event cannot have outgoing sequence flows".into(),
+                    );
+                }
+                NodeKind::ExclusiveGateway | NodeKind::InclusiveGateway
+                    if n.outgoing.is_empty() =>
+                {
+                    self.error(el, "the gateway has no outgoing sequence flow".into());
+                }
+                NodeKind::ExclusiveGateway if n.outgoing.len() > 1 => {
+                    for &f in &n.outgoing {
+                        if flows[f].condition.is_none() && Some(f) != n.default_flow {
+                            self.warning(
+                                el,
+                                format!("sequence flow \"{}\" has no condition and is not the default: it is always taken when reached", flows[f].id),
+                            );
+                        }
+                    }
+                }
+                NodeKind::ParallelGateway => {
+                    for &f in &n.outgoing {
+                        if flows[f].condition.is_some() {
+                            self.warning(
+                                el,
+                                format!("the condition on sequence flow \"{}\" is ignored: a parallel gateway takes every outgoing flow", flows[f].id),
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if let Some(d) = n.default_flow
+                && flows[d].condition.is_some()
+            {
+                self.warning(
+                    el,
+                    format!(
+                        "the condition on default flow \"{}\" is ignored",
+                        flows[d].id
+                    ),
+                );
+            }
+            if n.incoming.is_empty() && !matches!(n.kind, NodeKind::StartEvent(_)) {
+                self.warning(
+                    el,
+                    "has no incoming sequence flow, so it is never reached".into(),
+                );
+            }
+        }
+    }
+}
+
+struct Builder<'e> {
+    nodes: Vec<Node>,
+    node_els: Vec<&'e Element>,
+    flows: Vec<(&'e Element, Option<NodeIdx>)>,
+}
+
+fn flag(v: Option<&str>) -> bool {
+    v.map(str::trim) == Some("true")
+}
+
+fn documentation(el: &Element) -> Option<String> {
+    let parts: Vec<&str> = el
+        .children_named(Ns::Bpmn, "documentation")
+        .map(|d| d.text.trim())
+        .filter(|t| !t.is_empty())
+        .collect();
+    if parts.is_empty() {
+        None
+    } else {
+        Some(parts.join("\n\n"))
+    }
+}
+
+fn event_definitions(el: &Element) -> impl Iterator<Item = &Element> {
+    el.children.iter().filter(|c| {
+        c.ns == Ns::Bpmn && (c.name.ends_with("EventDefinition") || c.name == "eventDefinitionRef")
+    })
+}
+
+/// The flow node tags this engine reads, as `'static` names.
+fn node_tag(name: &str) -> Option<&'static str> {
+    const TAGS: &[&str] = &[
+        "startEvent",
+        "endEvent",
+        "intermediateThrowEvent",
+        "intermediateCatchEvent",
+        "task",
+        "manualTask",
+        "userTask",
+        "serviceTask",
+        "sendTask",
+        "scriptTask",
+        "receiveTask",
+        "exclusiveGateway",
+        "parallelGateway",
+        "inclusiveGateway",
+        "subProcess",
+    ];
+    TAGS.iter().find(|t| **t == name).copied()
+}
+
+fn is_node_tag(name: &str) -> bool {
+    node_tag(name).is_some()
+}

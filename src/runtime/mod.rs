@@ -1,0 +1,565 @@
+//! The runtime: one command = one transaction.
+//!
+//! Every operation on an instance loads its row (locked for update), runs the
+//! pure engine, and saves the new state, history, inbox tasks, jobs and
+//! subscriptions in the same transaction — but only if the row's `version` is
+//! still the one it read. A lost race rolls back and retries the whole command,
+//! so any thread of any process can serve any request: no instance lives in a
+//! process. A user who loses a race for good (a task someone else completed)
+//! gets a [`RuntimeError::Conflict`], never a panic.
+//!
+//! Deployment lives here too: parse and validate a file, and store a new
+//! version per process unless the same content is already the latest.
+
+pub mod clock;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::engine::{self, Command, CommandError, Event, InstanceState};
+use crate::model::{self, Definitions, ParseError, Process};
+use crate::store::entity::{job, process_definition, process_instance, user_task};
+use crate::store::{EffectContext, InstanceUpdate, NewInstance, Store, StoreError, to_db_time};
+pub use clock::{Clock, SystemClock, VirtualClock};
+
+/// How many times a command is retried after losing a race.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// Why an operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The diagram was refused.
+    #[error("the diagram is invalid:\n{0}")]
+    Invalid(ParseError),
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The request lost a race or came too late (a task already completed).
+    #[error("{0}")]
+    Conflict(String),
+    /// The values do not fit the form.
+    #[error("invalid values: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    InvalidVariables(Vec<model::form::FieldError>),
+    /// A request the instance cannot accept in its state.
+    #[error("{0}")]
+    Rejected(String),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    #[error("the instance is busy; gave up after {MAX_ATTEMPTS} attempts")]
+    Busy,
+}
+
+impl From<CommandError> for RuntimeError {
+    fn from(e: CommandError) -> Self {
+        match e {
+            CommandError::InvalidVariables(errors) => RuntimeError::InvalidVariables(errors),
+            CommandError::NotWaiting { .. }
+            | CommandError::NotActive(_)
+            | CommandError::NoSuchIncident(_) => RuntimeError::Conflict(e.to_string()),
+            CommandError::AlreadyStarted | CommandError::NoStartEvent => {
+                RuntimeError::Rejected(e.to_string())
+            }
+        }
+    }
+}
+
+/// A deployed process definition with its parsed model.
+#[derive(Debug)]
+pub struct Deployed {
+    pub definition: process_definition::Model,
+    pub definitions: Definitions,
+    process: usize,
+}
+
+impl Deployed {
+    /// The process this definition runs.
+    pub fn process(&self) -> &Process {
+        &self.definitions.processes[self.process]
+    }
+}
+
+/// The result of deploying a file.
+#[derive(Debug, Clone)]
+pub struct DeployResult {
+    /// The definitions of the file's runnable processes (new or existing).
+    pub definitions: Vec<DeployedDefinition>,
+    pub warnings: Vec<model::Diagnostic>,
+}
+
+/// One process of a deployment.
+#[derive(Debug, Clone)]
+pub struct DeployedDefinition {
+    pub id: i64,
+    pub key: String,
+    pub version: i32,
+    pub name: Option<String>,
+    /// Whether this deployment created it (false: identical to the latest version).
+    pub created: bool,
+    pub is_default: bool,
+}
+
+/// The outcome of a command on an instance.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub instance_id: Uuid,
+    pub events: Vec<Event>,
+    pub state: InstanceState,
+}
+
+/// The engine's entry point for everything that changes instances.
+pub struct Runtime {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    options: model::Options,
+    cache: Mutex<HashMap<i64, Arc<Deployed>>>,
+}
+
+impl Runtime {
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Runtime {
+        Runtime {
+            store,
+            clock,
+            options: model::Options::default(),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Checks a diagram without deploying it.
+    pub fn validate(&self, bytes: &[u8]) -> Result<Definitions, ParseError> {
+        model::parse_with(bytes, &self.options)
+    }
+
+    /// Deploys a BPMN file: each runnable process becomes a new version of its
+    /// key, unless the latest version has exactly this content.
+    pub async fn deploy(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        by: Option<&str>,
+    ) -> Result<DeployResult, RuntimeError> {
+        let defs = self.validate(bytes).map_err(RuntimeError::Invalid)?;
+        let source = model::xml::to_utf8_source(bytes).map_err(|e| {
+            RuntimeError::Invalid(ParseError {
+                diagnostics: vec![model::Diagnostic {
+                    severity: model::Severity::Error,
+                    line: 0,
+                    column: 0,
+                    element: None,
+                    kind: None,
+                    message: e.message,
+                }],
+            })
+        })?;
+        let checksum = hex(&Sha256::digest(source.as_bytes()));
+        let runnable: Vec<&Process> = defs.runnable().collect();
+        let mut existing = Vec::new();
+        for p in &runnable {
+            match self.store.latest_definition(&p.id).await? {
+                Some((d, sum)) if sum == checksum => existing.push(Some(d)),
+                _ => existing.push(None),
+            }
+        }
+        let now = to_db_time(self.clock.now());
+        let default_id = defs.main_process().map(|p| p.id.clone());
+        let mut out = Vec::new();
+        if existing.iter().all(Option::is_some) {
+            for d in existing.into_iter().flatten() {
+                out.push(summary(&d, false));
+            }
+        } else {
+            let txn = self.store.begin_write().await?;
+            let dep = Store::insert_deployment(&txn, name, &source, &checksum, by, now).await?;
+            for (p, old) in runnable.iter().zip(existing) {
+                let d = match old {
+                    Some(d) => {
+                        out.push(summary(&d, false));
+                        continue;
+                    }
+                    None => {
+                        let is_default = default_id.as_deref() == Some(p.id.as_str());
+                        Store::insert_definition(
+                            &txn,
+                            dep,
+                            &p.id,
+                            p.name.as_deref(),
+                            is_default,
+                            now,
+                        )
+                        .await?
+                    }
+                };
+                out.push(summary(&d, true));
+            }
+            Store::commit(txn).await?;
+        }
+        Ok(DeployResult {
+            definitions: out,
+            warnings: defs.warnings,
+        })
+    }
+
+    /// A deployed definition with its parsed model (parsed once per process).
+    pub async fn deployed(&self, definition_id: i64) -> Result<Arc<Deployed>, RuntimeError> {
+        if let Some(d) = self.cache_get(definition_id) {
+            return Ok(d);
+        }
+        let (definition, dep) = self
+            .store
+            .definition_with_source(definition_id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("definition {definition_id}")))?;
+        let definitions = model::parse_with(dep.source.as_bytes(), &self.options).map_err(|e| {
+            RuntimeError::Corrupt(format!("deployment {} no longer parses: {e}", dep.id))
+        })?;
+        let process = definitions
+            .processes
+            .iter()
+            .position(|p| p.id == definition.key)
+            .ok_or_else(|| {
+                RuntimeError::Corrupt(format!(
+                    "deployment {} has no process {}",
+                    dep.id, definition.key
+                ))
+            })?;
+        let deployed = Arc::new(Deployed {
+            definition,
+            definitions,
+            process,
+        });
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(definition_id, deployed.clone());
+        }
+        Ok(deployed)
+    }
+
+    fn cache_get(&self, id: i64) -> Option<Arc<Deployed>> {
+        self.cache.lock().ok().and_then(|c| c.get(&id).cloned())
+    }
+
+    /// Starts an instance of a definition.
+    pub async fn start(
+        &self,
+        definition_id: i64,
+        variables: Map<String, Value>,
+        business_key: Option<String>,
+        user: Option<&str>,
+    ) -> Result<Outcome, RuntimeError> {
+        let deployed = self.deployed(definition_id).await?;
+        let process = deployed.process();
+        let id = Uuid::now_v7();
+        let now = self.clock.now();
+        let fresh = InstanceState::new(&process.id);
+        let tr = engine::execute(
+            process,
+            &fresh,
+            Command::Start {
+                variables,
+                initiator: user.map(str::to_string),
+            },
+            now,
+        )?;
+        let db_now = to_db_time(now);
+        let txn = self.store.begin_write().await?;
+        Store::insert_instance(
+            &txn,
+            NewInstance {
+                id,
+                definition: &deployed.definition,
+                business_key: business_key.clone(),
+                parent_id: None,
+                started_by: user.map(str::to_string),
+                state: &tr.state,
+                last_seq: tr.events.len() as i64,
+                now: db_now,
+            },
+        )
+        .await?;
+        Store::insert_history(&txn, id, 1, &tr.events, db_now, user).await?;
+        Store::record_incidents(&txn, id, &tr.events, db_now).await?;
+        Store::apply_effects(
+            &txn,
+            EffectContext {
+                instance_id: id,
+                definition_key: &deployed.definition.key,
+                business_key: business_key.as_deref(),
+                user,
+                now: db_now,
+            },
+            &tr.effects,
+        )
+        .await?;
+        Store::commit(txn).await?;
+        Ok(Outcome {
+            instance_id: id,
+            events: tr.events,
+            state: tr.state,
+        })
+    }
+
+    /// Runs a command on an instance in one transaction, retrying lost races.
+    /// `job` names a job row that is consumed by the command (deleted with it).
+    async fn command(
+        &self,
+        instance_id: Uuid,
+        user: Option<&str>,
+        job: Option<Uuid>,
+        make: impl Fn(&process_instance::Model, &InstanceState) -> Result<Command, RuntimeError>,
+    ) -> Result<Outcome, RuntimeError> {
+        for attempt in 0..MAX_ATTEMPTS {
+            let txn = self.store.begin_write().await?;
+            let row = Store::lock_instance(&txn, instance_id)
+                .await?
+                .ok_or_else(|| RuntimeError::NotFound(format!("instance {instance_id}")))?;
+            if let Some(job_id) = job
+                && Store::job_in(&txn, job_id).await?.is_none()
+            {
+                return Err(RuntimeError::Conflict(format!(
+                    "job {job_id} has already run"
+                )));
+            }
+            let deployed = self.deployed(row.definition_id).await?;
+            let state: InstanceState = serde_json::from_str(&row.state).map_err(|e| {
+                RuntimeError::Corrupt(format!("state of instance {instance_id}: {e}"))
+            })?;
+            let command = make(&row, &state)?;
+            let now = self.clock.now();
+            let tr = engine::execute(deployed.process(), &state, command, now)?;
+            let db_now = to_db_time(now);
+            let saved = Store::update_instance(
+                &txn,
+                instance_id,
+                row.version,
+                InstanceUpdate {
+                    state: &tr.state,
+                    last_seq: row.last_seq + tr.events.len() as i64,
+                    now: db_now,
+                },
+            )
+            .await?;
+            if !saved {
+                drop(txn);
+                tracing::debug!(instance.id = %instance_id, attempt, "version conflict, retrying");
+                backoff(attempt).await;
+                continue;
+            }
+            Store::insert_history(
+                &txn,
+                instance_id,
+                row.last_seq + 1,
+                &tr.events,
+                db_now,
+                user,
+            )
+            .await?;
+            Store::record_incidents(&txn, instance_id, &tr.events, db_now).await?;
+            Store::apply_effects(
+                &txn,
+                EffectContext {
+                    instance_id,
+                    definition_key: &row.definition_key,
+                    business_key: row.business_key.as_deref(),
+                    user,
+                    now: db_now,
+                },
+                &tr.effects,
+            )
+            .await?;
+            if let Some(job_id) = job {
+                Store::delete_job(&txn, job_id).await?;
+            }
+            Store::commit(txn).await?;
+            return Ok(Outcome {
+                instance_id,
+                events: tr.events,
+                state: tr.state,
+            });
+        }
+        Err(RuntimeError::Busy)
+    }
+
+    /// Completes a user task with the submitted values (validated against its form).
+    pub async fn complete_task(
+        &self,
+        task_id: Uuid,
+        variables: Map<String, Value>,
+        user: Option<&str>,
+    ) -> Result<Outcome, RuntimeError> {
+        let task = self
+            .store
+            .task(task_id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("task {task_id}")))?;
+        if task.state != "open" {
+            return Err(RuntimeError::Conflict(format!(
+                "the task \"{}\" was already {}",
+                task.name.as_deref().unwrap_or(&task.element_id),
+                task.state
+            )));
+        }
+        let key = task.element_key as u64;
+        let name = task.name.clone().unwrap_or_else(|| task.element_id.clone());
+        self.command(task.instance_id, user, None, |_, state| {
+            if state.elements.get(&key).is_none() {
+                return Err(RuntimeError::Conflict(format!(
+                    "the task \"{name}\" was already completed"
+                )));
+            }
+            Ok(Command::CompleteUserTask {
+                key,
+                variables: variables.clone(),
+            })
+        })
+        .await
+    }
+
+    /// Delivers a message to the oldest element of an instance waiting for it.
+    /// `None` when nothing in the instance waits for that message.
+    pub async fn correlate(
+        &self,
+        instance_id: Uuid,
+        name: &str,
+        variables: Map<String, Value>,
+        user: Option<&str>,
+    ) -> Result<Option<Outcome>, RuntimeError> {
+        let subs = self.store.subscriptions(instance_id, name).await?;
+        let Some(sub) = subs.first() else {
+            return Ok(None);
+        };
+        let key = sub.element_key as u64;
+        let outcome = self
+            .command(instance_id, user, None, |_, _| {
+                Ok(Command::CorrelateMessage {
+                    key,
+                    variables: variables.clone(),
+                })
+            })
+            .await?;
+        Ok(Some(outcome))
+    }
+
+    /// Runs a job whose work is done (a due timer, an async continuation, or a
+    /// connector/external job with its result variables). The job row is consumed.
+    pub async fn run_job(
+        &self,
+        job: &job::Model,
+        variables: Map<String, Value>,
+    ) -> Result<Outcome, RuntimeError> {
+        let key = job.element_key as u64;
+        self.command(job.instance_id, None, Some(job.id), |_, _| {
+            Ok(Command::CompleteJob {
+                key,
+                variables: variables.clone(),
+            })
+        })
+        .await
+    }
+
+    /// Retries the step an incident stopped.
+    pub async fn retry_incident(
+        &self,
+        instance_id: Uuid,
+        incident: u64,
+        user: Option<&str>,
+    ) -> Result<Outcome, RuntimeError> {
+        self.command(instance_id, user, None, |_, _| {
+            Ok(Command::RetryIncident { incident })
+        })
+        .await
+    }
+
+    /// Cancels an instance.
+    pub async fn cancel(
+        &self,
+        instance_id: Uuid,
+        reason: &str,
+        user: Option<&str>,
+    ) -> Result<Outcome, RuntimeError> {
+        self.command(instance_id, user, None, |_, _| {
+            Ok(Command::Cancel {
+                reason: reason.to_string(),
+            })
+        })
+        .await
+    }
+
+    /// Sets instance variables.
+    pub async fn set_variables(
+        &self,
+        instance_id: Uuid,
+        variables: Map<String, Value>,
+        user: Option<&str>,
+    ) -> Result<Outcome, RuntimeError> {
+        self.command(instance_id, user, None, |_, _| {
+            Ok(Command::SetVariables {
+                variables: variables.clone(),
+            })
+        })
+        .await
+    }
+
+    /// An instance's row and state.
+    pub async fn instance(
+        &self,
+        id: Uuid,
+    ) -> Result<(process_instance::Model, InstanceState), RuntimeError> {
+        let row = self
+            .store
+            .instance(id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("instance {id}")))?;
+        let state = serde_json::from_str(&row.state)
+            .map_err(|e| RuntimeError::Corrupt(format!("state of instance {id}: {e}")))?;
+        Ok((row, state))
+    }
+
+    /// The oldest open task of an instance for an element.
+    pub async fn open_task_for(
+        &self,
+        instance_id: Uuid,
+        element: &str,
+    ) -> Result<Option<user_task::Model>, RuntimeError> {
+        Ok(self
+            .store
+            .open_tasks(instance_id)
+            .await?
+            .into_iter()
+            .find(|t| t.element_id == element))
+    }
+}
+
+fn summary(d: &process_definition::Model, created: bool) -> DeployedDefinition {
+    DeployedDefinition {
+        id: d.id,
+        key: d.key.clone(),
+        version: d.version,
+        name: d.name.clone(),
+        created,
+        is_default: d.is_default,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Waits a little before retrying, longer each time, with jitter so that two
+/// racing commands do not collide again in lock step.
+async fn backoff(attempt: u32) {
+    let base = 2u64.saturating_pow(attempt.min(6));
+    let jitter = rand::random::<u64>() % (base + 1);
+    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+}

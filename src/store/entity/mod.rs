@@ -1,0 +1,15 @@
+//! SeaORM entities, one module per table (classic `DeriveEntityModel` format).
+
+pub mod app_group;
+pub mod app_user;
+pub mod deployment;
+pub mod group_member;
+pub mod history_event;
+pub mod incident;
+pub mod job;
+pub mod message_subscription;
+pub mod process_definition;
+pub mod process_instance;
+pub mod setting;
+pub mod user_task;
+pub mod user_task_candidate;

@@ -1,0 +1,780 @@
+//! Storage: the only module that speaks SQL (through SeaORM).
+//!
+//! It knows how to connect to SQLite or PostgreSQL, migrate, open a write
+//! transaction the right way for each backend, load an instance row for update,
+//! save it back only if nobody else did in between (the `version` check), and
+//! write an engine transition's history and effects. It decides nothing: the
+//! runtime calls these pieces inside one transaction per command.
+
+pub mod entity;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database,
+    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionOptions, TransactionTrait,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::engine::{Effect, Event, InstanceState, JobKind};
+use entity::{
+    deployment, history_event, incident, job, message_subscription, process_definition,
+    process_instance, user_task, user_task_candidate,
+};
+use migration::MigratorTrait;
+
+/// A write transaction (IMMEDIATE on SQLite).
+pub type Txn = DatabaseTransaction;
+
+/// The default database: a SQLite file under `data/`.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/bpmn.sqlite?mode=rwc";
+
+/// What can go wrong in storage.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    #[error("cannot prepare the database directory {path}: {source}")]
+    Directory {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+}
+
+/// Converts engine time to a stored timestamp (millisecond precision, so stored
+/// text sorts like time on SQLite).
+pub fn to_db_time(t: jiff::Timestamp) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t.as_millisecond()).unwrap_or_default()
+}
+
+/// Converts a stored timestamp to engine time.
+pub fn from_db_time(t: DateTime<Utc>) -> jiff::Timestamp {
+    jiff::Timestamp::from_millisecond(t.timestamp_millis()).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+/// A connection pool to the engine's database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+/// What the runtime saves after a command.
+#[derive(Debug, Clone)]
+pub struct InstanceUpdate<'a> {
+    pub state: &'a InstanceState,
+    pub last_seq: i64,
+    pub now: DateTime<Utc>,
+}
+
+/// A new instance row.
+#[derive(Debug, Clone)]
+pub struct NewInstance<'a> {
+    pub id: Uuid,
+    pub definition: &'a process_definition::Model,
+    pub business_key: Option<String>,
+    pub parent_id: Option<Uuid>,
+    pub started_by: Option<String>,
+    pub state: &'a InstanceState,
+    pub last_seq: i64,
+    pub now: DateTime<Utc>,
+}
+
+/// The context effects are written in.
+#[derive(Debug, Clone, Copy)]
+pub struct EffectContext<'a> {
+    pub instance_id: Uuid,
+    pub definition_key: &'a str,
+    pub business_key: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub now: DateTime<Utc>,
+}
+
+/// Default number of attempts of a job before it becomes an incident.
+pub const DEFAULT_JOB_RETRIES: i32 = 3;
+
+impl Store {
+    /// Connects (creating a SQLite file and its directory as needed) and migrates.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let mut opt = ConnectOptions::new(url.to_owned());
+        opt.sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(30));
+        if url.starts_with("sqlite:") {
+            prepare_sqlite_dir(url)?;
+            // sea-orm would use a single connection for SQLite unless told otherwise.
+            opt.max_connections(4).min_connections(1);
+            opt.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(30))
+                    .foreign_keys(true)
+            });
+        } else {
+            opt.max_connections(16).min_connections(1);
+        }
+        let db = Database::connect(opt).await?;
+        let store = Store { db };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Runs pending migrations; on PostgreSQL under an advisory lock so that
+    /// several processes can start at the same moment.
+    async fn migrate(&self) -> Result<(), StoreError> {
+        if self.db.get_database_backend() == DbBackend::Postgres {
+            let lock = self.db.begin().await?;
+            lock.execute_unprepared("SELECT pg_advisory_xact_lock(7423118852)")
+                .await?;
+            let result = migration::Migrator::up(&self.db, None).await;
+            lock.commit().await?;
+            result?;
+        } else {
+            migration::Migrator::up(&self.db, None).await?;
+        }
+        Ok(())
+    }
+
+    /// The underlying connection (for read queries of other modules of this layer).
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.db.get_database_backend() {
+            DbBackend::Sqlite => "sqlite",
+            DbBackend::Postgres => "postgres",
+            _ => "other",
+        }
+    }
+
+    /// Opens a transaction that will write: `BEGIN IMMEDIATE` on SQLite (a
+    /// deferred transaction that upgrades to a writer fails instead of waiting).
+    pub async fn begin_write(&self) -> Result<Txn, StoreError> {
+        let txn = if self.db.get_database_backend() == DbBackend::Sqlite {
+            self.db
+                .begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await?
+        } else {
+            self.db.begin().await?
+        };
+        Ok(txn)
+    }
+
+    /// Commits a transaction.
+    pub async fn commit(txn: Txn) -> Result<(), StoreError> {
+        txn.commit().await?;
+        Ok(())
+    }
+
+    // ----- deployments and definitions -----
+
+    /// The newest version of a process key, with its deployment's checksum.
+    pub async fn latest_definition(
+        &self,
+        key: &str,
+    ) -> Result<Option<(process_definition::Model, String)>, StoreError> {
+        let Some(def) = process_definition::Entity::find()
+            .filter(process_definition::Column::Key.eq(key))
+            .order_by_desc(process_definition::Column::Version)
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let checksum = deployment::Entity::find_by_id(def.deployment_id)
+            .one(&self.db)
+            .await?
+            .map(|d| d.checksum)
+            .unwrap_or_default();
+        Ok(Some((def, checksum)))
+    }
+
+    /// Inserts a deployment row and returns its id.
+    pub async fn insert_deployment(
+        txn: &Txn,
+        name: &str,
+        source: &str,
+        checksum: &str,
+        by: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let row = deployment::ActiveModel {
+            name: Set(name.to_string()),
+            source: Set(source.to_string()),
+            checksum: Set(checksum.to_string()),
+            deployed_at: Set(now),
+            deployed_by: Set(by.map(str::to_string)),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        Ok(row.id)
+    }
+
+    /// Inserts the next version of a process key (versions are counted inside the
+    /// write transaction, so two deployments cannot take the same number).
+    pub async fn insert_definition(
+        txn: &Txn,
+        deployment_id: i64,
+        key: &str,
+        name: Option<&str>,
+        is_default: bool,
+        now: DateTime<Utc>,
+    ) -> Result<process_definition::Model, StoreError> {
+        let latest = process_definition::Entity::find()
+            .filter(process_definition::Column::Key.eq(key))
+            .order_by_desc(process_definition::Column::Version)
+            .one(txn)
+            .await?
+            .map(|d| d.version)
+            .unwrap_or(0);
+        let row = process_definition::ActiveModel {
+            deployment_id: Set(deployment_id),
+            key: Set(key.to_string()),
+            version: Set(latest + 1),
+            name: Set(name.map(str::to_string)),
+            is_default: Set(is_default),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        Ok(row)
+    }
+
+    /// A definition and the source of its deployment.
+    pub async fn definition_with_source(
+        &self,
+        id: i64,
+    ) -> Result<Option<(process_definition::Model, deployment::Model)>, StoreError> {
+        let Some(def) = process_definition::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let dep = deployment::Entity::find_by_id(def.deployment_id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("definition {id} has no deployment")))?;
+        Ok(Some((def, dep)))
+    }
+
+    /// A definition by id.
+    pub async fn definition(
+        &self,
+        id: i64,
+    ) -> Result<Option<process_definition::Model>, StoreError> {
+        Ok(process_definition::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?)
+    }
+
+    /// All definitions, newest first.
+    pub async fn definitions(&self) -> Result<Vec<process_definition::Model>, StoreError> {
+        Ok(process_definition::Entity::find()
+            .order_by_asc(process_definition::Column::Key)
+            .order_by_desc(process_definition::Column::Version)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// The definitions created by one deployment.
+    pub async fn definitions_of_deployment(
+        &self,
+        deployment_id: i64,
+    ) -> Result<Vec<process_definition::Model>, StoreError> {
+        Ok(process_definition::Entity::find()
+            .filter(process_definition::Column::DeploymentId.eq(deployment_id))
+            .order_by_asc(process_definition::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+
+    // ----- instances -----
+
+    /// Inserts a new instance (version 1).
+    pub async fn insert_instance(txn: &Txn, new: NewInstance<'_>) -> Result<(), StoreError> {
+        let state =
+            serde_json::to_string(new.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let ended = matches!(
+            new.state.status,
+            crate::engine::Status::Completed | crate::engine::Status::Terminated
+        );
+        process_instance::ActiveModel {
+            id: Set(new.id),
+            definition_id: Set(new.definition.id),
+            definition_key: Set(new.definition.key.clone()),
+            status: Set(new.state.status.as_str().to_string()),
+            has_incident: Set(new.state.has_incident()),
+            business_key: Set(new.business_key),
+            parent_id: Set(new.parent_id),
+            state: Set(state),
+            version: Set(1),
+            last_seq: Set(new.last_seq),
+            started_at: Set(new.now),
+            started_by: Set(new.started_by),
+            ended_at: Set(ended.then_some(new.now)),
+            updated_at: Set(new.now),
+        }
+        .insert(txn)
+        .await?;
+        Ok(())
+    }
+
+    /// Reads an instance row inside a write transaction (`FOR UPDATE` on PostgreSQL).
+    pub async fn lock_instance(
+        txn: &Txn,
+        id: Uuid,
+    ) -> Result<Option<process_instance::Model>, StoreError> {
+        Ok(process_instance::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(txn)
+            .await?)
+    }
+
+    /// Reads an instance row.
+    pub async fn instance(&self, id: Uuid) -> Result<Option<process_instance::Model>, StoreError> {
+        Ok(process_instance::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?)
+    }
+
+    /// Saves an instance if its version is still `expected`. Returns `false` when
+    /// another transaction won the race (the caller rolls back and retries).
+    pub async fn update_instance(
+        txn: &Txn,
+        id: Uuid,
+        expected: i64,
+        update: InstanceUpdate<'_>,
+    ) -> Result<bool, StoreError> {
+        let state =
+            serde_json::to_string(update.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let ended = matches!(
+            update.state.status,
+            crate::engine::Status::Completed | crate::engine::Status::Terminated
+        );
+        let mut q = process_instance::Entity::update_many()
+            .col_expr(process_instance::Column::State, Expr::value(state))
+            .col_expr(
+                process_instance::Column::Status,
+                Expr::value(update.state.status.as_str()),
+            )
+            .col_expr(
+                process_instance::Column::HasIncident,
+                Expr::value(update.state.has_incident()),
+            )
+            .col_expr(
+                process_instance::Column::LastSeq,
+                Expr::value(update.last_seq),
+            )
+            .col_expr(process_instance::Column::UpdatedAt, Expr::value(update.now))
+            .col_expr(
+                process_instance::Column::Version,
+                Expr::col(process_instance::Column::Version).add(1),
+            );
+        if ended {
+            q = q.col_expr(
+                process_instance::Column::EndedAt,
+                Expr::value(Some(update.now)),
+            );
+        }
+        let res = q
+            .filter(process_instance::Column::Id.eq(id))
+            .filter(process_instance::Column::Version.eq(expected))
+            .exec(txn)
+            .await?;
+        Ok(res.rows_affected == 1)
+    }
+
+    /// Appends events to an instance's history, numbered from `first_seq`.
+    pub async fn insert_history(
+        txn: &Txn,
+        instance_id: Uuid,
+        first_seq: i64,
+        events: &[Event],
+        at: DateTime<Utc>,
+        user: Option<&str>,
+    ) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut rows = Vec::with_capacity(events.len());
+        for (i, e) in events.iter().enumerate() {
+            let payload =
+                serde_json::to_string(e).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+            rows.push(history_event::ActiveModel {
+                instance_id: Set(instance_id),
+                seq: Set(first_seq + i as i64),
+                at: Set(at),
+                kind: Set(e.kind().to_string()),
+                element_id: Set(e.element().map(str::to_string)),
+                element_key: Set(e.key().map(|k| k as i64)),
+                user_name: Set(user.map(str::to_string)),
+                payload: Set(payload),
+            });
+        }
+        // Large batches are split to stay under the backends' bind-parameter limits.
+        for chunk in rows.chunks(500) {
+            history_event::Entity::insert_many(chunk.to_vec())
+                .exec(txn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// An instance's history in order.
+    pub async fn history(
+        &self,
+        instance_id: Uuid,
+    ) -> Result<Vec<history_event::Model>, StoreError> {
+        Ok(history_event::Entity::find()
+            .filter(history_event::Column::InstanceId.eq(instance_id))
+            .order_by_asc(history_event::Column::Seq)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Records incidents raised and resolved by a transition.
+    pub async fn record_incidents(
+        txn: &Txn,
+        instance_id: Uuid,
+        events: &[Event],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        for e in events {
+            match e {
+                Event::IncidentRaised {
+                    incident: key,
+                    key: element_key,
+                    element,
+                    message,
+                    ..
+                } => {
+                    incident::ActiveModel {
+                        id: Set(Uuid::now_v7()),
+                        instance_id: Set(instance_id),
+                        incident_key: Set(*key as i64),
+                        element_key: Set(*element_key as i64),
+                        element_id: Set(element.clone()),
+                        message: Set(message.clone()),
+                        created_at: Set(now),
+                        resolved_at: Set(None),
+                    }
+                    .insert(txn)
+                    .await?;
+                }
+                Event::IncidentResolved { incident: key } => {
+                    incident::Entity::update_many()
+                        .col_expr(incident::Column::ResolvedAt, Expr::value(Some(now)))
+                        .filter(incident::Column::InstanceId.eq(instance_id))
+                        .filter(incident::Column::IncidentKey.eq(*key as i64))
+                        .filter(incident::Column::ResolvedAt.is_null())
+                        .exec(txn)
+                        .await?;
+                }
+                Event::InstanceTerminated { .. } => {
+                    incident::Entity::update_many()
+                        .col_expr(incident::Column::ResolvedAt, Expr::value(Some(now)))
+                        .filter(incident::Column::InstanceId.eq(instance_id))
+                        .filter(incident::Column::ResolvedAt.is_null())
+                        .exec(txn)
+                        .await?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a transition's effects: inbox tasks, jobs, subscriptions.
+    pub async fn apply_effects(
+        txn: &Txn,
+        ctx: EffectContext<'_>,
+        effects: &[Effect],
+    ) -> Result<(), StoreError> {
+        for effect in effects {
+            match effect {
+                Effect::CreateUserTask(spec) => {
+                    let id = Uuid::now_v7();
+                    user_task::ActiveModel {
+                        id: Set(id),
+                        instance_id: Set(ctx.instance_id),
+                        element_key: Set(spec.key as i64),
+                        element_id: Set(spec.element.clone()),
+                        definition_key: Set(ctx.definition_key.to_string()),
+                        name: Set(spec.name.clone()),
+                        assignee: Set(spec.assignee.clone()),
+                        state: Set("open".into()),
+                        priority: Set(spec.priority),
+                        due_at: Set(spec.due.map(to_db_time)),
+                        follow_up_at: Set(spec.follow_up.map(to_db_time)),
+                        created_at: Set(ctx.now),
+                        completed_at: Set(None),
+                        completed_by: Set(None),
+                    }
+                    .insert(txn)
+                    .await?;
+                    let mut candidates = Vec::new();
+                    for (kind, names) in [
+                        ("user", &spec.candidate_users),
+                        ("group", &spec.candidate_groups),
+                    ] {
+                        let mut seen = std::collections::HashSet::new();
+                        for name in names.iter().filter(|n| seen.insert(n.as_str())) {
+                            candidates.push(user_task_candidate::ActiveModel {
+                                task_id: Set(id),
+                                kind: Set(kind.to_string()),
+                                name: Set(name.clone()),
+                            });
+                        }
+                    }
+                    if !candidates.is_empty() {
+                        user_task_candidate::Entity::insert_many(candidates)
+                            .exec(txn)
+                            .await?;
+                    }
+                }
+                Effect::CloseUserTask { key, completed } => {
+                    user_task::Entity::update_many()
+                        .col_expr(
+                            user_task::Column::State,
+                            Expr::value(if *completed { "completed" } else { "cancelled" }),
+                        )
+                        .col_expr(user_task::Column::CompletedAt, Expr::value(Some(ctx.now)))
+                        .col_expr(
+                            user_task::Column::CompletedBy,
+                            Expr::value(if *completed {
+                                ctx.user.map(str::to_string)
+                            } else {
+                                None
+                            }),
+                        )
+                        .filter(user_task::Column::InstanceId.eq(ctx.instance_id))
+                        .filter(user_task::Column::ElementKey.eq(*key as i64))
+                        .filter(user_task::Column::State.eq("open"))
+                        .exec(txn)
+                        .await?;
+                }
+                Effect::CreateJob {
+                    key,
+                    element,
+                    kind,
+                    due,
+                    payload,
+                } => {
+                    let topic = match kind {
+                        JobKind::External { topic } => Some(topic.clone()),
+                        _ => None,
+                    };
+                    let payload = match payload {
+                        Value::Null => "{}".to_string(),
+                        other => other.to_string(),
+                    };
+                    job::Entity::insert(job::ActiveModel {
+                        id: Set(Uuid::now_v7()),
+                        instance_id: Set(ctx.instance_id),
+                        element_key: Set(*key as i64),
+                        element_id: Set(element.clone()),
+                        kind: Set(kind.name().to_string()),
+                        topic: Set(topic),
+                        due_at: Set(due.map(to_db_time).unwrap_or(ctx.now)),
+                        lock_owner: Set(None),
+                        lock_expires_at: Set(None),
+                        retries: Set(DEFAULT_JOB_RETRIES),
+                        payload: Set(payload),
+                        last_error: Set(None),
+                        created_at: Set(ctx.now),
+                    })
+                    .on_conflict_do_nothing_on([
+                        job::Column::InstanceId,
+                        job::Column::ElementKey,
+                        job::Column::Kind,
+                    ])
+                    .exec(txn)
+                    .await?;
+                }
+                Effect::CancelJob { key } => {
+                    job::Entity::delete_many()
+                        .filter(job::Column::InstanceId.eq(ctx.instance_id))
+                        .filter(job::Column::ElementKey.eq(*key as i64))
+                        .exec(txn)
+                        .await?;
+                }
+                Effect::Subscribe {
+                    key,
+                    element,
+                    message,
+                } => {
+                    message_subscription::ActiveModel {
+                        id: Set(Uuid::now_v7()),
+                        instance_id: Set(ctx.instance_id),
+                        element_key: Set(*key as i64),
+                        element_id: Set(element.clone()),
+                        name: Set(message.clone()),
+                        business_key: Set(ctx.business_key.map(str::to_string)),
+                        created_at: Set(ctx.now),
+                    }
+                    .insert(txn)
+                    .await?;
+                }
+                Effect::Unsubscribe { key } => {
+                    message_subscription::Entity::delete_many()
+                        .filter(message_subscription::Column::InstanceId.eq(ctx.instance_id))
+                        .filter(message_subscription::Column::ElementKey.eq(*key as i64))
+                        .exec(txn)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    // ----- tasks, jobs, subscriptions -----
+
+    /// A user task by id.
+    pub async fn task(&self, id: Uuid) -> Result<Option<user_task::Model>, StoreError> {
+        Ok(user_task::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    /// A user task by id, read inside a transaction.
+    pub async fn task_in(txn: &Txn, id: Uuid) -> Result<Option<user_task::Model>, StoreError> {
+        Ok(user_task::Entity::find_by_id(id).one(txn).await?)
+    }
+
+    /// The open tasks of an instance, oldest first.
+    pub async fn open_tasks(&self, instance_id: Uuid) -> Result<Vec<user_task::Model>, StoreError> {
+        Ok(user_task::Entity::find()
+            .filter(user_task::Column::InstanceId.eq(instance_id))
+            .filter(user_task::Column::State.eq("open"))
+            .order_by_asc(user_task::Column::ElementKey)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Every task of an instance (open and closed), oldest first.
+    pub async fn tasks_of_instance(
+        &self,
+        instance_id: Uuid,
+    ) -> Result<Vec<user_task::Model>, StoreError> {
+        Ok(user_task::Entity::find()
+            .filter(user_task::Column::InstanceId.eq(instance_id))
+            .order_by_asc(user_task::Column::ElementKey)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// The candidates of a task.
+    pub async fn candidates(
+        &self,
+        task_id: Uuid,
+    ) -> Result<Vec<user_task_candidate::Model>, StoreError> {
+        Ok(user_task_candidate::Entity::find()
+            .filter(user_task_candidate::Column::TaskId.eq(task_id))
+            .order_by_asc(user_task_candidate::Column::Kind)
+            .order_by_asc(user_task_candidate::Column::Name)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// The jobs of an instance, by due time.
+    pub async fn jobs_of_instance(&self, instance_id: Uuid) -> Result<Vec<job::Model>, StoreError> {
+        Ok(job::Entity::find()
+            .filter(job::Column::InstanceId.eq(instance_id))
+            .order_by_asc(job::Column::DueAt)
+            .order_by_asc(job::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// A job by id, inside a transaction.
+    pub async fn job_in(txn: &Txn, id: Uuid) -> Result<Option<job::Model>, StoreError> {
+        Ok(job::Entity::find_by_id(id).one(txn).await?)
+    }
+
+    /// Deletes a job (it ran).
+    pub async fn delete_job(txn: &Txn, id: Uuid) -> Result<(), StoreError> {
+        job::Entity::delete_by_id(id).exec(txn).await?;
+        Ok(())
+    }
+
+    /// The next job of one of these kinds due at or before `until`, for an instance.
+    pub async fn next_due_job(
+        &self,
+        instance_id: Uuid,
+        kinds: &[&str],
+        until: DateTime<Utc>,
+    ) -> Result<Option<job::Model>, StoreError> {
+        Ok(job::Entity::find()
+            .filter(job::Column::InstanceId.eq(instance_id))
+            .filter(job::Column::Kind.is_in(kinds.iter().copied()))
+            .filter(job::Column::DueAt.lte(until))
+            .order_by_asc(job::Column::DueAt)
+            .order_by_asc(job::Column::Id)
+            .one(&self.db)
+            .await?)
+    }
+
+    /// The subscriptions of an instance to a message name, oldest first.
+    pub async fn subscriptions(
+        &self,
+        instance_id: Uuid,
+        name: &str,
+    ) -> Result<Vec<message_subscription::Model>, StoreError> {
+        Ok(message_subscription::Entity::find()
+            .filter(message_subscription::Column::InstanceId.eq(instance_id))
+            .filter(message_subscription::Column::Name.eq(name))
+            .order_by_asc(message_subscription::Column::ElementKey)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Open incidents of an instance.
+    pub async fn open_incidents(
+        &self,
+        instance_id: Uuid,
+    ) -> Result<Vec<incident::Model>, StoreError> {
+        Ok(incident::Entity::find()
+            .filter(incident::Column::InstanceId.eq(instance_id))
+            .filter(incident::Column::ResolvedAt.is_null())
+            .order_by_asc(incident::Column::IncidentKey)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// How many instances there are (for tests and listings).
+    pub async fn count_instances(&self) -> Result<u64, StoreError> {
+        Ok(process_instance::Entity::find().count(&self.db).await?)
+    }
+}
+
+fn prepare_sqlite_dir(url: &str) -> Result<(), StoreError> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|source| StoreError::Directory {
+            path: parent.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(())
+}
