@@ -13,8 +13,9 @@ use super::xml::{Element, Ns};
 
 /// Where problems go, with the element they concern.
 pub(crate) trait Report {
-    fn error(&mut self, at: &Element, message: String);
-    fn unsupported(&mut self, at: &Element, message: String);
+    /// A problem found at `at`, inside the element `owner` (which has the id).
+    fn error(&mut self, at: &Element, owner: &Element, message: String);
+    fn unsupported(&mut self, at: &Element, owner: &Element, message: String);
 }
 
 /// The `camunda:` children of an element's `extensionElements`.
@@ -39,31 +40,31 @@ pub(crate) fn properties(el: &Element) -> Vec<(String, String)> {
         .collect()
 }
 
-fn template(r: &mut dyn Report, at: &Element, text: &str) -> Option<Template> {
+fn template(r: &mut dyn Report, at: &Element, owner: &Element, text: &str) -> Option<Template> {
     match Template::parse(text) {
         Ok(t) => Some(t),
         Err(e) => {
-            r.error(at, e);
+            r.error(at, owner, e);
             None
         }
     }
 }
 
 /// The value of an `inputParameter`/`outputParameter` (or of a list/map entry).
-fn param_value(r: &mut dyn Report, el: &Element) -> Option<ParamValue> {
+fn param_value(r: &mut dyn Report, el: &Element, owner: &Element) -> Option<ParamValue> {
     let structured = el.children.iter().find(|c| c.ns == Ns::Camunda);
     match structured {
         None => {
             if el.text.is_empty() {
                 Some(ParamValue::Null)
             } else {
-                template(r, el, &el.text).map(ParamValue::Text)
+                template(r, el, owner, &el.text).map(ParamValue::Text)
             }
         }
         Some(c) if c.name == "list" => {
             let mut items = Vec::new();
             for v in c.children.iter().filter(|v| v.ns == Ns::Camunda) {
-                items.push(param_value(r, v)?);
+                items.push(param_value(r, v, owner)?);
             }
             Some(ParamValue::List(items))
         }
@@ -71,35 +72,34 @@ fn param_value(r: &mut dyn Report, el: &Element) -> Option<ParamValue> {
             let mut entries = Vec::new();
             for e in c.children_named(Ns::Camunda, "entry") {
                 let Some(key) = e.attr("key") else {
-                    r.error(e, "a map entry needs a key".into());
+                    r.error(e, owner, "a map entry needs a key".into());
                     return None;
                 };
-                entries.push((key.to_string(), param_value(r, e)?));
+                entries.push((key.to_string(), param_value(r, e, owner)?));
             }
             Some(ParamValue::Map(entries))
         }
         Some(c) if c.name == "script" => {
-            r.unsupported(
-                c,
+            r.unsupported(c, owner,
                 "script parameters are not supported; use an expression ${...}".into(),
             );
             None
         }
         Some(c) => {
-            r.error(c, format!("unexpected <camunda:{}> in a parameter", c.name));
+            r.error(c, owner, format!("unexpected <camunda:{}> in a parameter", c.name));
             None
         }
     }
 }
 
-fn params(r: &mut dyn Report, io: &Element, kind: &str) -> Vec<Param> {
+fn params(r: &mut dyn Report, io: &Element, owner: &Element, kind: &str) -> Vec<Param> {
     let mut out = Vec::new();
     for p in io.children_named(Ns::Camunda, kind) {
         let Some(name) = p.attr("name").filter(|n| !n.is_empty()) else {
-            r.error(p, format!("a camunda:{kind} needs a name"));
+            r.error(p, owner, format!("a camunda:{kind} needs a name"));
             continue;
         };
-        if let Some(value) = param_value(r, p) {
+        if let Some(value) = param_value(r, p, owner) {
             out.push(Param {
                 name: name.to_string(),
                 value,
@@ -110,10 +110,10 @@ fn params(r: &mut dyn Report, io: &Element, kind: &str) -> Vec<Param> {
 }
 
 /// A `camunda:inputOutput` element.
-pub(crate) fn io_of(r: &mut dyn Report, io: &Element) -> Io {
+pub(crate) fn io_of(r: &mut dyn Report, io: &Element, owner: &Element) -> Io {
     Io {
-        inputs: params(r, io, "inputParameter"),
-        outputs: params(r, io, "outputParameter"),
+        inputs: params(r, io, owner, "inputParameter"),
+        outputs: params(r, io, owner, "outputParameter"),
     }
 }
 
@@ -121,7 +121,7 @@ pub(crate) fn io_of(r: &mut dyn Report, io: &Element) -> Io {
 pub(crate) fn io(r: &mut dyn Report, el: &Element) -> Io {
     extensions(el)
         .find(|c| c.name == "inputOutput")
-        .map(|io| io_of(r, io))
+        .map(|io| io_of(r, io, el))
         .unwrap_or_default()
 }
 
@@ -133,19 +133,18 @@ pub(crate) fn connector(r: &mut dyn Report, el: &Element) -> Option<Option<Conne
         .map(|i| i.text.trim().to_string())
         .unwrap_or_default();
     if id.is_empty() {
-        r.error(c, "a connector needs a camunda:connectorId".into());
+        r.error(c, el, "a connector needs a camunda:connectorId".into());
         return Some(None);
     }
     if id != "http-connector" {
-        r.unsupported(
-            c,
+        r.unsupported(c, el,
             format!("connector \"{id}\" is not supported (only http-connector is)"),
         );
         return Some(None);
     }
     let io = c
         .child(Ns::Camunda, "inputOutput")
-        .map(|io| io_of(r, io))
+        .map(|io| io_of(r, io, el))
         .unwrap_or_default();
     Some(Some(Connector {
         id,
@@ -158,16 +157,17 @@ pub(crate) fn connector(r: &mut dyn Report, el: &Element) -> Option<Option<Conne
 /// constraints and defaults that fit their type.
 pub(crate) fn form(r: &mut dyn Report, el: &Element) -> Vec<FormField> {
     let mut fields: Vec<FormField> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let Some(data) = extensions(el).find(|c| c.name == "formData") else {
         return fields;
     };
     for f in data.children_named(Ns::Camunda, "formField") {
         let Some(id) = f.attr("id").filter(|s| !s.trim().is_empty()) else {
-            r.error(f, "a form field needs an id".into());
+            r.error(f, el, "a form field needs an id".into());
             continue;
         };
-        if fields.iter().any(|x| x.id == id) {
-            r.error(f, format!("form field \"{id}\" is defined twice"));
+        if !seen.insert(id.to_string()) {
+            r.error(f, el, format!("form field \"{id}\" is defined twice"));
             continue;
         }
         let ty = match f.attr("type").unwrap_or("string") {
@@ -184,14 +184,13 @@ pub(crate) fn form(r: &mut dyn Report, el: &Element) -> Vec<FormField> {
                     })
                     .collect();
                 if values.is_empty() {
-                    r.error(f, format!("enum form field \"{id}\" has no values"));
+                    r.error(f, el, format!("enum form field \"{id}\" has no values"));
                     continue;
                 }
                 FieldType::Enum { values }
             }
             other => {
-                r.unsupported(
-                    f,
+                r.unsupported(f, el,
                     format!(
                         "form field \"{id}\" has type \"{other}\"; supported are string, long, boolean, date and enum"
                     ),
@@ -211,8 +210,7 @@ pub(crate) fn form(r: &mut dyn Report, el: &Element) -> Vec<FormField> {
                 match config.and_then(|s| s.parse::<i64>().ok()) {
                     Some(n) => Some(n),
                     None => {
-                        r.error(
-                            c,
+                        r.error(c, el,
                             format!(
                                 "constraint {name} of field \"{id}\" needs a whole number as config"
                             ),
@@ -241,8 +239,7 @@ pub(crate) fn form(r: &mut dyn Report, el: &Element) -> Vec<FormField> {
                     None => ok = false,
                 },
                 other => {
-                    r.unsupported(
-                        c,
+                    r.unsupported(c, el,
                         format!(
                             "constraint \"{other}\" of field \"{id}\" is not supported (required, readonly, minlength, maxlength, min and max are)"
                         ),
@@ -254,8 +251,7 @@ pub(crate) fn form(r: &mut dyn Report, el: &Element) -> Vec<FormField> {
         let default = match f.attr("defaultValue") {
             None => None,
             Some(text) if text.contains("${") => {
-                r.unsupported(
-                    f,
+                r.unsupported(f, el,
                     format!("the default value of field \"{id}\" is an expression; only literal defaults are supported"),
                 );
                 ok = false;
@@ -264,7 +260,7 @@ pub(crate) fn form(r: &mut dyn Report, el: &Element) -> Vec<FormField> {
             Some(text) => match coerce(&ty, &Value::String(text.to_string())) {
                 Ok(v) => v,
                 Err(e) => {
-                    r.error(f, format!("the default value of field \"{id}\" {e}"));
+                    r.error(f, el, format!("the default value of field \"{id}\" {e}"));
                     ok = false;
                     None
                 }

@@ -196,7 +196,7 @@ impl Expr {
         let translated = translate(body)?;
         let ast = expression_engine()
             .compile_expression(&translated)
-            .map_err(|e| format!("cannot compile \"{}\": {e}", text.trim()))?;
+            .map_err(|e| format!("cannot compile \"{}\": {}", text.trim(), e.err_type()))?;
         Ok(Expr {
             source: text.trim().to_string(),
             ast: Arc::new(ast),
@@ -242,9 +242,13 @@ pub struct ScriptOutcome {
 impl Script {
     /// Compiles a script written in rhai.
     pub fn compile(text: &str) -> Result<Script, String> {
-        let ast = script_engine()
-            .compile(text)
-            .map_err(|e| format!("cannot compile the script: {e}"))?;
+        let ast = script_engine().compile(text).map_err(|e| {
+            let pos = e.position();
+            match (pos.line(), pos.position()) {
+                (Some(l), Some(c)) => format!("cannot compile the script (script line {l}, column {c}): {}", e.err_type()),
+                _ => format!("cannot compile the script: {}", e.err_type()),
+            }
+        })?;
         Ok(Script {
             source: text.to_string(),
             ast: Arc::new(ast),

@@ -34,10 +34,13 @@ pub fn parse_with(bytes: &[u8], options: &Options) -> Result<Definitions, ParseE
     let doc = match xml::read(bytes, &options.limits) {
         Ok(doc) => doc,
         Err(e) => {
-            let (line, column) = match xml::decode(bytes) {
-                Ok(text) => LineIndex::new(&text).position(&text, e.offset),
-                Err(_) => (0, 0),
+            // Positions count in the decoded text; an undecodable file is shown as
+            // far as it is valid, which is where the problem is.
+            let text = match xml::decode(bytes) {
+                Ok(text) => text.into_owned(),
+                Err(_) => String::from_utf8_lossy(bytes).into_owned(),
             };
+            let (line, column) = LineIndex::new(&text).position(&text, e.offset);
             return Err(ParseError {
                 diagnostics: vec![Diagnostic {
                     severity: Severity::Error,
@@ -84,6 +87,15 @@ struct Reader<'a> {
 }
 
 impl Report for Reader<'_> {
+    fn error(&mut self, at: &Element, owner: &Element, message: String) {
+        self.push_for(Severity::Error, at, owner, message);
+    }
+    fn unsupported(&mut self, at: &Element, owner: &Element, message: String) {
+        self.push_for(Severity::Unsupported, at, owner, message);
+    }
+}
+
+impl Reader<'_> {
     fn error(&mut self, at: &Element, message: String) {
         self.push(Severity::Error, at, message);
     }
@@ -110,6 +122,13 @@ const UNSUPPORTED_NODES: &[&str] = &[
 
 /// Elements inside a process that carry no execution semantics here.
 const INERT: &[&str] = &[
+    "incoming",
+    "outgoing",
+    // Reported on their activity by `node`.
+    "multiInstanceLoopCharacteristics",
+    "standardLoopCharacteristics",
+    "dataInputAssociation",
+    "dataOutputAssociation",
     "documentation",
     "extensionElements",
     "laneSet",
@@ -124,6 +143,7 @@ const INERT: &[&str] = &[
     "association",
     "group",
     "category",
+    "categoryValueRef",
     "auditing",
     "monitoring",
     "supports",

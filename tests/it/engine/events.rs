@@ -1,0 +1,165 @@
+//! Timers, terminate end events and subprocesses.
+
+use bpmn_engine::engine::{Command, Effect, Event, InstanceState, JobKind, Status, Wait, execute};
+use serde_json::json;
+
+use crate::common::*;
+
+fn timer(definition: &str) -> String {
+    process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:intermediateCatchEvent id="w"><bpmn:timerEventDefinition>{definition}</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent><bpmn:userTask id="t"/>{}{}"#,
+        flow("f0", "s", "w"),
+        flow("f1", "w", "t")
+    ))
+}
+
+#[test]
+fn a_duration_timer_is_a_job_due_after_the_duration() {
+    let mut sim = Sim::start(&timer("<bpmn:timeDuration>PT1H30M</bpmn:timeDuration>"), json!({}));
+    let due = "2025-01-01T01:30:00Z".parse().unwrap();
+    let key = sim.key("w");
+    assert_eq!(
+        sim.last.effects,
+        vec![Effect::CreateJob { key, element: "w".into(), kind: JobKind::Timer, due: Some(due), payload: serde_json::Value::Null }]
+    );
+    assert_eq!(sim.state.elements[&key].wait, Some(Wait::Job { job: JobKind::Timer, due: Some(due) }));
+    sim.job("w", json!({}));
+    assert!(sim.last.events.contains(&Event::TimerFired { key }));
+    assert_eq!(sim.tasks(), ["t"]);
+}
+
+#[test]
+fn calendar_units_count_in_the_calendar() {
+    let defs = parse(&timer("<bpmn:timeDuration>P1M</bpmn:timeDuration>"));
+    let start = Command::Start { variables: Default::default(), initiator: None };
+    let now = "2025-01-31T12:00:00Z".parse().unwrap();
+    let tr = execute(defs.main_process().unwrap(), &InstanceState::new("p"), start, now).unwrap();
+    let Some(Effect::CreateJob { due, .. }) = tr.effects.first() else { panic!() };
+    assert_eq!(*due, Some("2025-02-28T12:00:00Z".parse().unwrap()), "one month after 31 January");
+}
+
+#[test]
+fn a_date_timer_and_an_expression_timer() {
+    let sim = Sim::start(&timer("<bpmn:timeDate>2025-03-01T09:00:00</bpmn:timeDate>"), json!({}));
+    let Some(Effect::CreateJob { due, .. }) = sim.last.effects.first() else { panic!() };
+    assert_eq!(*due, Some("2025-03-01T09:00:00Z".parse().unwrap()), "a date without a zone is UTC");
+    let sim = Sim::start(&timer("<bpmn:timeDuration>${wait}</bpmn:timeDuration>"), json!({"wait": "PT5M"}));
+    let Some(Effect::CreateJob { due, .. }) = sim.last.effects.first() else { panic!() };
+    assert_eq!(*due, Some("2025-01-01T00:05:00Z".parse().unwrap()));
+    let bad = Sim::start(&timer("<bpmn:timeDuration>${wait}</bpmn:timeDuration>"), json!({"wait": "soon"}));
+    assert!(bad.incidents()[0].contains("not an ISO 8601 duration"), "{:?}", bad.incidents());
+}
+
+fn terminate_diagram() -> String {
+    process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:parallelGateway id="fork"/><bpmn:userTask id="slow"/>
+<bpmn:userTask id="quick"/><bpmn:endEvent id="stop"><bpmn:terminateEventDefinition/></bpmn:endEvent>
+<bpmn:intermediateCatchEvent id="w"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+{}{}{}{}{}"#,
+        flow("f0", "s", "fork"),
+        flow("f1", "fork", "slow"),
+        flow("f2", "fork", "quick"),
+        flow("f3", "fork", "w"),
+        flow("f4", "quick", "stop"),
+    ))
+}
+
+#[test]
+fn a_terminate_end_event_ends_the_instance_and_cancels_the_rest() {
+    let mut sim = Sim::start(&terminate_diagram(), json!({}));
+    let (slow, w) = (sim.key("slow"), sim.key("w"));
+    sim.complete("quick", json!({}));
+    assert_eq!(sim.status(), Status::Terminated);
+    assert!(sim.state.elements.is_empty());
+    assert!(sim.last.effects.contains(&Effect::CloseUserTask { key: slow, completed: false }));
+    assert!(sim.last.effects.contains(&Effect::CancelJob { key: w }));
+    let terminated: Vec<&str> = sim
+        .last
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ElementTerminated { element, .. } => Some(element.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(terminated, ["slow", "w"]);
+    assert!(matches!(sim.last.events.last(), Some(Event::InstanceTerminated { .. })));
+}
+
+fn sub_diagram() -> String {
+    process(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:subProcess id="sub">
+  <bpmn:extensionElements><camunda:inputOutput>
+    <camunda:inputParameter name="local">${{seed * 2}}</camunda:inputParameter>
+    <camunda:outputParameter name="copied">${{local}}</camunda:outputParameter>
+  </camunda:inputOutput></bpmn:extensionElements>
+  <bpmn:startEvent id="ss"/><bpmn:parallelGateway id="sfork"/>
+  <bpmn:userTask id="inner"/><bpmn:userTask id="other"/>
+  <bpmn:endEvent id="sstop"><bpmn:terminateEventDefinition/></bpmn:endEvent>
+  {}{}{}{}
+</bpmn:subProcess>
+<bpmn:userTask id="after"/>
+{}{}"#,
+        flow("sf0", "ss", "sfork"),
+        flow("sf1", "sfork", "inner"),
+        flow("sf2", "sfork", "other"),
+        flow("sf3", "inner", "sstop"),
+        flow("f0", "s", "sub"),
+        flow("f1", "sub", "after"),
+    ))
+}
+
+#[test]
+fn a_subprocess_runs_its_children_in_its_own_scope() {
+    let mut sim = Sim::start(&sub_diagram(), json!({"seed": 21}));
+    let sub = sim.key("sub");
+    assert_eq!(sim.tasks(), ["inner", "other"]);
+    assert_eq!(sim.state.elements[&sub].wait, Some(Wait::Children));
+    let inner = sim.key("inner");
+    assert_eq!(sim.state.elements[&inner].scope, sub);
+    assert_eq!(sim.state.variables[&sub].get("local"), Some(&json!(42)));
+    sim.complete("other", json!({"written": "inside", "local": 1}));
+    assert_eq!(sim.var("written"), Some(json!("inside")), "writes go to the instance...");
+    assert_eq!(sim.state.variables[&sub].get("local"), Some(&json!(1)), "...unless mapped locally");
+    assert_eq!(sim.var("local"), None);
+}
+
+#[test]
+fn terminate_inside_a_subprocess_ends_only_the_subprocess() {
+    let mut sim = Sim::start(&sub_diagram(), json!({"seed": 1}));
+    let other = sim.key("other");
+    sim.complete("inner", json!({}));
+    assert!(sim.last.effects.contains(&Effect::CloseUserTask { key: other, completed: false }));
+    assert_eq!(sim.status(), Status::Active);
+    assert_eq!(sim.tasks(), ["after"], "the flow continues after the subprocess");
+    assert_eq!(sim.var("copied"), Some(json!(2)), "the output mapping ran");
+    assert_eq!(sim.var("local"), None);
+    assert!(sim.completed().contains(&"sub".to_string()));
+}
+
+#[test]
+fn a_subprocess_completes_when_nothing_is_left_inside() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:subProcess id="sub"><bpmn:startEvent id="ss"/><bpmn:userTask id="inner"/>{}</bpmn:subProcess><bpmn:endEvent id="e"/>{}{}"#,
+        flow("sf", "ss", "inner"),
+        flow("f0", "s", "sub"),
+        flow("f1", "sub", "e"),
+    ));
+    let mut sim = Sim::start(&xml, json!({}));
+    sim.complete("inner", json!({}));
+    assert_eq!(sim.completed(), ["inner", "sub", "e"], "inner ends implicitly, then the subprocess completes");
+    assert_eq!(sim.status(), Status::Completed);
+}
+
+#[test]
+fn cancelling_reaches_into_subprocesses() {
+    let mut sim = Sim::start(&sub_diagram(), json!({"seed": 1}));
+    let (inner, other) = (sim.key("inner"), sim.key("other"));
+    sim.cmd(Command::Cancel { reason: "x".into() }).unwrap();
+    let closed: Vec<&Effect> = sim.last.effects.iter().collect();
+    assert!(closed.contains(&&Effect::CloseUserTask { key: inner, completed: false }));
+    assert!(closed.contains(&&Effect::CloseUserTask { key: other, completed: false }));
+    assert!(sim.state.variables.get(&sim.state.next_key).is_none());
+    assert_eq!(sim.status(), Status::Terminated);
+}

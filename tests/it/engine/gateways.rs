@@ -1,0 +1,236 @@
+//! Gateways: exclusive, parallel and inclusive, forks, joins and loops.
+
+use bpmn_engine::engine::{Event, Status};
+use serde_json::json;
+
+use crate::common::*;
+
+fn xor(default: bool) -> String {
+    let d = if default { r#" default="f_d""# } else { "" };
+    process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g"{d}/>
+<bpmn:userTask id="a"/><bpmn:userTask id="b"/><bpmn:userTask id="d"/>
+{}{}{}{}"#,
+        flow("f0", "s", "g"),
+        cond_flow("f_a", "g", "a", "${x > 10}"),
+        cond_flow("f_b", "g", "b", "${x > 5}"),
+        flow("f_d", "g", "d"),
+    ))
+}
+
+#[test]
+fn exclusive_takes_the_first_true_condition_in_document_order() {
+    let sim = Sim::start(&xor(true), json!({"x": 20}));
+    assert_eq!(sim.tasks(), ["a"], "x > 5 holds too, but f_a comes first");
+    let conditions: Vec<(&str, bool)> = sim
+        .last
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ConditionEvaluated { flow, result, .. } => Some((flow.as_str(), *result)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(conditions, [("f_a", true)], "evaluation stops at the first true condition");
+    assert_eq!(Sim::start(&xor(true), json!({"x": 7})).tasks(), ["b"]);
+}
+
+#[test]
+fn exclusive_falls_back_to_the_default_flow() {
+    let sim = Sim::start(&xor(true), json!({"x": 1}));
+    assert_eq!(sim.tasks(), ["d"]);
+    assert!(sim.last.events.contains(&Event::FlowTaken { flow: "f_d".into(), scope: 0, join: None, default: true }));
+}
+
+#[test]
+fn exclusive_without_a_match_or_default_is_an_incident() {
+    // Without a default attribute, f_d is a flow without condition: it counts as true.
+    assert_eq!(Sim::start(&xor(false), json!({"x": 1})).tasks(), ["d"]);
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g"/><bpmn:userTask id="a"/>{}{}"#,
+        flow("f0", "s", "g"),
+        cond_flow("f_a", "g", "a", "${x > 10}")
+    ));
+    let sim = Sim::start(&xml, json!({"x": 1}));
+    assert_eq!(sim.active(), ["g"]);
+    assert!(sim.incidents()[0].contains("no condition of an outgoing sequence flow is true"));
+    let broken = Sim::start(&xml, json!({}));
+    assert!(broken.incidents()[0].contains("variable 'x' is not defined"), "{:?}", broken.incidents());
+}
+
+fn diamond(kind: &str, join: &str) -> String {
+    process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:{kind} id="fork"/><bpmn:userTask id="a"/><bpmn:userTask id="b"/><bpmn:userTask id="c"/>
+<bpmn:{join} id="join"/><bpmn:userTask id="after"/>
+{}{}{}{}{}{}{}{}"#,
+        flow("f0", "s", "fork"),
+        flow("fa", "fork", "a"),
+        flow("fb", "fork", "b"),
+        flow("fc", "fork", "c"),
+        flow("ja", "a", "join"),
+        flow("jb", "b", "join"),
+        flow("jc", "c", "join"),
+        flow("f9", "join", "after"),
+    ))
+}
+
+#[test]
+fn parallel_fork_activates_every_branch_and_the_join_waits_for_all() {
+    let mut sim = Sim::start(&diamond("parallelGateway", "parallelGateway"), json!({}));
+    assert_eq!(sim.tasks(), ["a", "b", "c"]);
+    sim.complete("b", json!({}));
+    assert_eq!(sim.state.joins.len(), 1);
+    assert_eq!(sim.state.joins[0].flows.keys().collect::<Vec<_>>(), ["jb"]);
+    sim.complete("a", json!({}));
+    assert_eq!(sim.tasks(), ["c"]);
+    sim.complete("c", json!({}));
+    assert_eq!(sim.tasks(), ["after"]);
+    assert!(sim.last.events.contains(&Event::JoinFired {
+        scope: 0,
+        gateway: "join".into(),
+        flows: vec!["ja".into(), "jb".into(), "jc".into()]
+    }));
+    assert!(sim.state.joins.is_empty());
+    assert_eq!(sim.activations("join"), 1);
+}
+
+#[test]
+fn join_rounds_consume_one_token_per_flow() {
+    // Two tokens arrive on the same flow before the other flow has any: the join
+    // must fire twice, once per round, never merging both into one.
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:parallelGateway id="fork"/>
+<bpmn:userTask id="a1"/><bpmn:userTask id="a2"/><bpmn:exclusiveGateway id="merge"/>
+<bpmn:userTask id="b1"/><bpmn:userTask id="b2"/><bpmn:exclusiveGateway id="merge_b"/>
+<bpmn:parallelGateway id="join"/><bpmn:userTask id="after"/>
+{}{}{}{}{}{}{}{}{}{}{}{}"#,
+        flow("f0", "s", "fork"),
+        flow("f1", "fork", "a1"),
+        flow("f2", "fork", "a2"),
+        flow("f3", "fork", "b1"),
+        flow("f4", "fork", "b2"),
+        flow("m1", "a1", "merge"),
+        flow("m2", "a2", "merge"),
+        flow("m3", "b1", "merge_b"),
+        flow("m4", "b2", "merge_b"),
+        flow("ja", "merge", "join"),
+        flow("jb", "merge_b", "join"),
+        flow("f9", "join", "after"),
+    ));
+    let mut sim = Sim::start(&xml, json!({}));
+    sim.complete("a1", json!({}));
+    sim.complete("a2", json!({}));
+    assert_eq!(sim.state.joins[0].flows.get("ja"), Some(&2), "two tokens wait on the same flow");
+    sim.complete("b1", json!({}));
+    assert_eq!(sim.tasks(), ["after", "b2"]);
+    assert_eq!(sim.state.joins[0].flows.get("ja"), Some(&1), "one token is left for the next round");
+    sim.complete("b2", json!({}));
+    assert_eq!(sim.activations("join"), 2);
+    assert_eq!(sim.activations("after"), 2);
+}
+
+fn inclusive() -> String {
+    process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:inclusiveGateway id="fork" default="fd"/>
+<bpmn:userTask id="a"/><bpmn:userTask id="b"/><bpmn:userTask id="c"/><bpmn:userTask id="d"/>
+<bpmn:inclusiveGateway id="join"/><bpmn:userTask id="after"/>
+{}{}{}{}{}{}{}{}{}{}"#,
+        flow("f0", "s", "fork"),
+        cond_flow("fa", "fork", "a", "${visa}"),
+        cond_flow("fb", "fork", "b", "${hotel}"),
+        cond_flow("fc", "fork", "c", "${car}"),
+        flow("fd", "fork", "d"),
+        flow("ja", "a", "join"),
+        flow("jb", "b", "join"),
+        flow("jc", "c", "join"),
+        flow("jd", "d", "join"),
+        flow("f9", "join", "after"),
+    ))
+}
+
+#[test]
+fn inclusive_fork_takes_every_true_branch_and_the_join_waits_only_for_them() {
+    let mut sim = Sim::start(&inclusive(), json!({"visa": true, "hotel": false, "car": true}));
+    assert_eq!(sim.tasks(), ["a", "c"]);
+    sim.complete("c", json!({}));
+    assert_eq!(sim.tasks(), ["a"], "a can still reach the join: it waits");
+    sim.complete("a", json!({}));
+    assert_eq!(sim.tasks(), ["after"]);
+    assert!(sim.last.events.contains(&Event::JoinFired {
+        scope: 0,
+        gateway: "join".into(),
+        flows: vec!["ja".into(), "jc".into()]
+    }));
+}
+
+#[test]
+fn inclusive_fork_uses_the_default_when_nothing_holds() {
+    let mut sim = Sim::start(&inclusive(), json!({"visa": false, "hotel": false, "car": false}));
+    assert_eq!(sim.tasks(), ["d"]);
+    sim.complete("d", json!({}));
+    assert_eq!(sim.tasks(), ["after"], "a join with one branch taken fires when it completes");
+}
+
+#[test]
+fn inclusive_join_fires_at_once_when_every_flow_has_a_token() {
+    let mut sim = Sim::start(&inclusive(), json!({"visa": true, "hotel": true, "car": true}));
+    for t in ["a", "b", "c"] {
+        sim.complete(t, json!({}));
+    }
+    assert_eq!(sim.tasks(), ["after"]);
+}
+
+#[test]
+fn an_inclusive_join_waits_for_a_token_still_upstream() {
+    // A token waiting at a user task before a second gateway can still reach the join.
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:parallelGateway id="fork"/><bpmn:userTask id="slow"/><bpmn:userTask id="pre"/>
+<bpmn:task id="quick"/><bpmn:inclusiveGateway id="join"/><bpmn:userTask id="after"/>
+{}{}{}{}{}{}{}"#,
+        flow("f0", "s", "fork"),
+        flow("f1", "fork", "quick"),
+        flow("f2", "fork", "pre"),
+        flow("f3", "pre", "slow"),
+        flow("j1", "quick", "join"),
+        flow("j2", "slow", "join"),
+        flow("f9", "join", "after"),
+    ));
+    let mut sim = Sim::start(&xml, json!({}));
+    assert_eq!(sim.tasks(), ["pre"], "quick arrived, but pre can still reach the join");
+    sim.complete("pre", json!({}));
+    assert_eq!(sim.tasks(), ["slow"]);
+    sim.complete("slow", json!({}));
+    assert_eq!(sim.tasks(), ["after"]);
+    assert_eq!(sim.activations("join"), 1);
+}
+
+#[test]
+fn loops_back_through_gateways() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="merge"/><bpmn:scriptTask id="inc" scriptFormat="rhai"><bpmn:script>n = n + 1;</bpmn:script></bpmn:scriptTask>
+<bpmn:exclusiveGateway id="more" default="done"/><bpmn:endEvent id="e"/>
+{}{}{}{}{}"#,
+        flow("f0", "s", "merge"),
+        flow("f1", "merge", "inc"),
+        flow("f2", "inc", "more"),
+        cond_flow("back", "more", "merge", "${n < 5}"),
+        flow("done", "more", "e"),
+    ));
+    let sim = Sim::start(&xml, json!({"n": 0}));
+    assert_eq!(sim.var("n"), Some(json!(5)));
+    assert_eq!(sim.activations("inc"), 5);
+    assert_eq!(sim.status(), Status::Completed);
+}
+
+#[test]
+fn a_loop_that_never_waits_is_stopped_as_incidents() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="a"/><bpmn:task id="b"/>{}{}{}"#,
+        flow("f0", "s", "a"),
+        flow("f1", "a", "b"),
+        flow("f2", "b", "a"),
+    ));
+    let sim = Sim::start(&xml, json!({}));
+    assert_eq!(sim.status(), Status::Active);
+    assert!(sim.incidents()[0].contains("stopped after"), "{:?}", sim.incidents());
+}

@@ -1,0 +1,6 @@
+//! Pure engine tests: given a diagram, when these commands, then these events.
+
+mod events;
+mod gateways;
+mod props;
+mod tasks;

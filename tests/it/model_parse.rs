@@ -1,0 +1,354 @@
+//! From XML to the validated model: every error collected with its position and
+//! element, unsupported elements listed, and the camunda extensions read.
+
+use bpmn_engine::model::expr::Template;
+use bpmn_engine::model::form::FieldType;
+use bpmn_engine::model::{self, Catch, NodeKind, ParamValue, ServiceTask, Severity, Timer};
+use serde_json::json;
+
+use crate::common::*;
+
+#[test]
+fn all_errors_are_collected_with_position_and_element() {
+    let xml = process(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:exclusiveGateway id="g" default="f_nowhere"/>
+<bpmn:endEvent id="e"/>
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="g"/>
+<bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="missing"/>
+<bpmn:sequenceFlow id="f3" sourceRef="g"/>
+<bpmn:sequenceFlow id="f4" sourceRef="g" targetRef="e"/>"#,
+    );
+    let errors = parse_err(&xml);
+    let joined = errors.join("\n");
+    assert!(joined.contains("14:1: error: sequenceFlow \"f2\": targetRef \"missing\" is not an element of this process"), "{joined}");
+    assert!(joined.contains("15:1: error: sequenceFlow \"f3\": the sequence flow has no targetRef"), "{joined}");
+    assert!(joined.contains("11:1: error: exclusiveGateway \"g\": the default flow \"f_nowhere\" is not one of its outgoing sequence flows"), "{joined}");
+    assert_eq!(errors.iter().filter(|e| e.contains("error")).count(), 3, "{joined}");
+}
+
+#[test]
+fn unsupported_elements_are_listed_by_id_and_kind() {
+    let xml = process(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:userTask id="t"/>
+<bpmn:boundaryEvent id="b" attachedToRef="t"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+<bpmn:callActivity id="c" calledElement="other"/>
+<bpmn:endEvent id="e"><bpmn:errorEventDefinition/></bpmn:endEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="c"/>
+<bpmn:sequenceFlow id="f3" sourceRef="c" targetRef="e"/>
+<bpmn:sequenceFlow id="f4" sourceRef="b" targetRef="e"/>"#,
+    );
+    let err = model::parse(xml.as_bytes()).unwrap_err();
+    let unsupported: Vec<(String, String)> = err
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Unsupported)
+        .map(|d| (d.element.clone().unwrap(), d.kind.clone().unwrap()))
+        .collect();
+    assert_eq!(
+        unsupported,
+        vec![
+            ("b".to_string(), "boundaryEvent".to_string()),
+            ("c".to_string(), "callActivity".to_string()),
+            ("e".to_string(), "endEvent".to_string()),
+        ]
+    );
+    // Flows to refused elements are not reported a second time.
+    assert!(err.errors().all(|d| d.severity == Severity::Unsupported), "{err}");
+}
+
+#[test]
+fn loop_characteristics_and_listeners_are_unsupported_not_ignored() {
+    let xml = process(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:userTask id="t"><bpmn:multiInstanceLoopCharacteristics/></bpmn:userTask>
+<bpmn:userTask id="u"><bpmn:extensionElements><camunda:taskListener event="create" expression="${x}"/></bpmn:extensionElements></bpmn:userTask>
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="u"/>"#,
+    );
+    let errors = parse_err(&xml).join("\n");
+    assert!(errors.contains("userTask \"t\": multiInstanceLoopCharacteristics is not supported yet"), "{errors}");
+    assert!(errors.contains("userTask \"u\": camunda:taskListener is not supported yet"), "{errors}");
+}
+
+#[test]
+fn collaboration_default_is_the_pool_marked_is_main() {
+    let pool = |id: &str, main: bool| {
+        let props = if main {
+            r#"<bpmn:extensionElements><camunda:properties><camunda:property name="is_main" value="True"/></camunda:properties></bpmn:extensionElements>"#
+        } else {
+            ""
+        };
+        format!(
+            r#"<bpmn:process id="{id}" isExecutable="true">{props}<bpmn:startEvent id="{id}_s"/><bpmn:endEvent id="{id}_e"/>{}</bpmn:process>"#,
+            flow(&format!("{id}_f"), &format!("{id}_s"), &format!("{id}_e"))
+        )
+    };
+    let collab = r#"<bpmn:collaboration id="collab"><bpmn:participant id="pa" name="A" processRef="a"/><bpmn:participant id="pb" name="B" processRef="b"/><bpmn:participant id="pc" name="C" processRef="c"/></bpmn:collaboration>"#;
+    let xml = definitions(&format!("{collab}{}{}{}", pool("a", false), pool("b", true), pool("c", false)));
+    let defs = parse(&xml);
+    assert_eq!(defs.runnable().count(), 3, "every executable process can be started");
+    assert_eq!(defs.main_process().unwrap().id, "b");
+    assert_eq!(defs.participants.len(), 3);
+    let without = definitions(&format!("{collab}{}{}{}", pool("a", false), pool("b", false), pool("c", false)));
+    assert_eq!(parse(&without).main_process().unwrap().id, "a", "else the first one");
+}
+
+#[test]
+fn a_non_executable_partner_pool_is_kept_for_drawing_only() {
+    let xml = definitions(
+        r#"<bpmn:process id="ours" isExecutable="true"><bpmn:startEvent id="s"/></bpmn:process>
+<bpmn:process id="theirs" isExecutable="false"><bpmn:task id="x"/><bpmn:boundaryEvent id="b" attachedToRef="x"/></bpmn:process>"#,
+    );
+    let defs = parse(&xml);
+    assert_eq!(defs.runnable().map(|p| p.id.as_str()).collect::<Vec<_>>(), vec!["ours"]);
+    assert!(!defs.process("theirs").unwrap().runnable);
+    assert_eq!(defs.elements["b"].tag, "boundaryEvent");
+}
+
+#[test]
+fn without_any_executable_flag_every_process_runs_with_a_warning() {
+    let xml = definitions(
+        r#"<bpmn:process id="p"><bpmn:startEvent id="s"/><bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e"/></bpmn:process>"#,
+    );
+    let defs = parse(&xml);
+    assert!(defs.process("p").unwrap().runnable);
+    assert!(defs.warnings.iter().any(|w| w.message.contains("no process is marked isExecutable")));
+}
+
+#[test]
+fn lanes_documentation_and_messages() {
+    let xml = process(
+        r#"<bpmn:documentation>What the process is for.</bpmn:documentation>
+<bpmn:laneSet id="ls">
+  <bpmn:lane id="l1" name="Office">
+    <bpmn:flowNodeRef>s</bpmn:flowNodeRef><bpmn:flowNodeRef>t</bpmn:flowNodeRef><bpmn:flowNodeRef>r</bpmn:flowNodeRef>
+    <bpmn:childLaneSet id="cls"><bpmn:lane id="l2" name="Clerk"><bpmn:flowNodeRef>t</bpmn:flowNodeRef></bpmn:lane></bpmn:childLaneSet>
+  </bpmn:lane>
+</bpmn:laneSet>
+<bpmn:startEvent id="s"/>
+<bpmn:userTask id="t"><bpmn:documentation>First line.</bpmn:documentation><bpmn:documentation>Second.</bpmn:documentation></bpmn:userTask>
+<bpmn:receiveTask id="r" messageRef="m1"/>
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="r"/>"#,
+    )
+    .replace("</bpmn:definitions>", r#"<bpmn:message id="m1" name="paid"/></bpmn:definitions>"#);
+    let defs = parse(&xml);
+    let p = defs.process("p").unwrap();
+    assert_eq!(p.documentation.as_deref(), Some("What the process is for."));
+    assert_eq!(p.node("s").unwrap().lane.as_deref(), Some("Office"));
+    assert_eq!(p.node("t").unwrap().lane.as_deref(), Some("Clerk"), "the innermost lane wins");
+    assert_eq!(p.node("t").unwrap().documentation.as_deref(), Some("First line.\n\nSecond."));
+    assert!(matches!(&p.node("r").unwrap().kind, NodeKind::ReceiveTask(Catch::Message { name }) if name == "paid"));
+    assert_eq!(defs.messages[0].name, "paid");
+}
+
+#[test]
+fn camunda_forms_are_read_with_types_constraints_and_defaults() {
+    let xml = process(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:userTask id="t" camunda:assignee="${initiator}" camunda:candidateUsers="ann, bob" camunda:candidateGroups="clerks" camunda:dueDate="PT2H" camunda:priority="70">
+  <bpmn:extensionElements>
+    <camunda:formData>
+      <camunda:formField id="name" label="Name" type="string" defaultValue="anon">
+        <camunda:properties><camunda:property id="placeholder" value="Your name"/></camunda:properties>
+        <camunda:validation><camunda:constraint name="required"/><camunda:constraint name="minlength" config="2"/><camunda:constraint name="maxlength" config="20"/></camunda:validation>
+      </camunda:formField>
+      <camunda:formField id="age" type="long"><camunda:validation><camunda:constraint name="min" config="18"/><camunda:constraint name="max" config="99"/></camunda:validation></camunda:formField>
+      <camunda:formField id="ok" type="boolean" defaultValue="true"/>
+      <camunda:formField id="when" type="date"/>
+      <camunda:formField id="size" type="enum" defaultValue="m"><camunda:value id="s" name="Small"/><camunda:value id="m" name="Medium"/></camunda:formField>
+      <camunda:formField id="ref" type="string" defaultValue="X-1"><camunda:validation><camunda:constraint name="readonly"/></camunda:validation></camunda:formField>
+    </camunda:formData>
+  </bpmn:extensionElements>
+</bpmn:userTask>
+<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/>"#,
+    );
+    let defs = parse(&xml);
+    let NodeKind::UserTask(u) = &defs.process("p").unwrap().node("t").unwrap().kind else { panic!() };
+    let ids: Vec<&str> = u.form.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["name", "age", "ok", "when", "size", "ref"]);
+    let name = &u.form[0];
+    assert_eq!(name.label.as_deref(), Some("Name"));
+    assert_eq!(name.default, Some(json!("anon")));
+    assert!(name.constraints.required);
+    assert_eq!((name.constraints.minlength, name.constraints.maxlength), (Some(2), Some(20)));
+    assert_eq!(name.properties, vec![("placeholder".to_string(), "Your name".to_string())]);
+    assert_eq!((u.form[1].constraints.min, u.form[1].constraints.max), (Some(18), Some(99)));
+    assert_eq!(u.form[2].default, Some(json!(true)));
+    assert_eq!(u.form[3].ty, FieldType::Date);
+    assert_eq!(
+        u.form[4].ty,
+        FieldType::Enum { values: vec![("s".into(), "Small".into()), ("m".into(), "Medium".into())] }
+    );
+    assert!(u.form[5].constraints.readonly);
+    assert!(matches!(u.assignee, Some(Template::Expr(_))));
+    assert_eq!(u.candidate_users.as_ref().unwrap().source(), "ann, bob");
+    assert_eq!(u.candidate_groups.as_ref().unwrap().source(), "clerks");
+    assert_eq!(u.due_date.as_ref().unwrap().source(), "PT2H");
+    assert_eq!(u.priority.as_ref().unwrap().source(), "70");
+}
+
+#[test]
+fn form_mistakes_name_the_field() {
+    let xml = process(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:userTask id="t"><bpmn:extensionElements><camunda:formData>
+  <camunda:formField id="a" type="long" defaultValue="ten"/>
+  <camunda:formField id="b" type="money"/>
+  <camunda:formField id="c" type="string"><camunda:validation><camunda:constraint name="maxlength" config="x"/></camunda:validation></camunda:formField>
+  <camunda:formField id="a" type="string"/>
+  <camunda:formField id="e" type="enum"/>
+</camunda:formData></bpmn:extensionElements></bpmn:userTask>
+<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/>"#,
+    );
+    let errors = parse_err(&xml).join("\n");
+    assert!(errors.contains("the default value of field \"a\" must be a whole number, not \"ten\""), "{errors}");
+    assert!(errors.contains("form field \"b\" has type \"money\""), "{errors}");
+    assert!(errors.contains("constraint maxlength of field \"c\" needs a whole number"), "{errors}");
+    assert!(errors.contains("form field \"a\" is defined twice"), "{errors}");
+    assert!(errors.contains("enum form field \"e\" has no values"), "{errors}");
+}
+
+#[test]
+fn io_mappings_connectors_and_service_implementations() {
+    let xml = process(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:serviceTask id="expr" camunda:expression="${a + 1}" camunda:resultVariable="b" camunda:asyncBefore="true" camunda:asyncAfter="true">
+  <bpmn:extensionElements><camunda:inputOutput>
+    <camunda:inputParameter name="text">Hello ${name}</camunda:inputParameter>
+    <camunda:inputParameter name="list"><camunda:list><camunda:value>one</camunda:value><camunda:value>${two}</camunda:value></camunda:list></camunda:inputParameter>
+    <camunda:inputParameter name="map"><camunda:map><camunda:entry key="k">v</camunda:entry></camunda:map></camunda:inputParameter>
+    <camunda:outputParameter name="out">${b}</camunda:outputParameter>
+  </camunda:inputOutput>
+  <camunda:properties><camunda:property name="team" value="billing"/></camunda:properties></bpmn:extensionElements>
+</bpmn:serviceTask>
+<bpmn:serviceTask id="ext" camunda:type="external" camunda:topic="invoices"/>
+<bpmn:sendTask id="http"><bpmn:extensionElements><camunda:connector>
+  <camunda:connectorId>http-connector</camunda:connectorId>
+  <camunda:inputOutput><camunda:inputParameter name="url">http://127.0.0.1/x</camunda:inputParameter><camunda:inputParameter name="method">POST</camunda:inputParameter></camunda:inputOutput>
+</camunda:connector></bpmn:extensionElements></bpmn:sendTask>
+<bpmn:serviceTask id="none"/>
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="expr"/>
+<bpmn:sequenceFlow id="f2" sourceRef="expr" targetRef="ext"/>
+<bpmn:sequenceFlow id="f3" sourceRef="ext" targetRef="http"/>
+<bpmn:sequenceFlow id="f4" sourceRef="http" targetRef="none"/>"#,
+    );
+    let defs = parse(&xml);
+    let p = defs.process("p").unwrap();
+    let e = p.node("expr").unwrap();
+    assert!(e.async_before && e.async_after);
+    assert_eq!(e.properties, vec![("team".to_string(), "billing".to_string())]);
+    assert!(matches!(&e.kind, NodeKind::ServiceTask(s) if matches!(s.as_ref(), ServiceTask::Expression { result_variable: Some(v), .. } if v == "b")));
+    assert_eq!(e.io.inputs.len(), 3);
+    assert!(matches!(&e.io.inputs[0].value, ParamValue::Text(Template::Mixed(_))));
+    assert!(matches!(&e.io.inputs[1].value, ParamValue::List(items) if items.len() == 2));
+    assert!(matches!(&e.io.inputs[2].value, ParamValue::Map(entries) if entries[0].0 == "k"));
+    assert_eq!(e.io.outputs[0].name, "out");
+    assert!(matches!(&p.node("ext").unwrap().kind, NodeKind::ServiceTask(s) if matches!(s.as_ref(), ServiceTask::External { topic } if topic == "invoices")));
+    let http = p.node("http").unwrap();
+    assert_eq!(http.tag, "sendTask");
+    assert!(matches!(&http.kind, NodeKind::ServiceTask(s) if matches!(s.as_ref(), ServiceTask::Connector(c) if c.id == "http-connector" && c.inputs.len() == 2)));
+    assert!(matches!(&p.node("none").unwrap().kind, NodeKind::ServiceTask(s) if matches!(s.as_ref(), ServiceTask::None)));
+    assert!(defs.warnings.iter().any(|w| w.element.as_deref() == Some("none") && w.message.contains("no implementation")));
+}
+
+#[test]
+fn unknown_service_handlers_and_languages_are_deploy_errors() {
+    let xml = process(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:serviceTask id="a" camunda:class="com.example.Charge"/>
+<bpmn:serviceTask id="b" camunda:delegateExpression="${mailer}"/>
+<bpmn:scriptTask id="c" scriptFormat="groovy"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>
+<bpmn:exclusiveGateway id="g"/>
+<bpmn:endEvent id="e"/>
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="a"/>
+<bpmn:sequenceFlow id="f2" sourceRef="a" targetRef="b"/>
+<bpmn:sequenceFlow id="f3" sourceRef="b" targetRef="c"/>
+<bpmn:sequenceFlow id="f4" sourceRef="c" targetRef="g"/>
+<bpmn:sequenceFlow id="f5" sourceRef="g" targetRef="e"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" language="javascript">x == 1</bpmn:conditionExpression></bpmn:sequenceFlow>"#,
+    );
+    let errors = parse_err(&xml).join("\n");
+    assert!(errors.contains("serviceTask \"a\": no service handler named \"com.example.Charge\""), "{errors}");
+    assert!(errors.contains("serviceTask \"b\": no service handler named \"mailer\""), "{errors}");
+    assert!(errors.contains("scriptTask \"c\": scriptFormat \"groovy\" is not supported"), "{errors}");
+    assert!(errors.contains("sequenceFlow \"f5\": condition language \"javascript\" is not supported"), "{errors}");
+}
+
+#[test]
+fn expressions_are_compiled_at_deploy_time() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g" default="f3"/><bpmn:endEvent id="e1"/><bpmn:endEvent id="e2"/>
+{}{}{}"#,
+        flow("f1", "s", "g"),
+        cond_flow("f2", "g", "e1", "${amount >}"),
+        flow("f3", "g", "e2")
+    ));
+    let errors = parse_err(&xml).join("\n");
+    assert!(errors.contains("sequenceFlow \"f2\": cannot compile \"${amount >}\""), "{errors}");
+}
+
+#[test]
+fn timers_are_checked_when_literal() {
+    let timer = |part: &str| {
+        process(&format!(
+            r#"<bpmn:startEvent id="s"/><bpmn:intermediateCatchEvent id="w"><bpmn:timerEventDefinition>{part}</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>{}"#,
+            flow("f", "s", "w")
+        ))
+    };
+    let ok = parse(&timer("<bpmn:timeDuration>PT1H30M</bpmn:timeDuration>"));
+    assert!(matches!(&ok.process("p").unwrap().node("w").unwrap().kind, NodeKind::IntermediateCatch(Catch::Timer(Timer::Duration(_)))));
+    parse(&timer("<bpmn:timeDate>2030-01-01T10:00:00</bpmn:timeDate>"));
+    parse(&timer("<bpmn:timeDuration>${wait}</bpmn:timeDuration>"));
+    let bad = parse_err(&timer("<bpmn:timeDuration>one hour</bpmn:timeDuration>")).join("\n");
+    assert!(bad.contains("intermediateCatchEvent \"w\": \"one hour\" is not an ISO 8601 duration"), "{bad}");
+    let cycle = parse_err(&timer("<bpmn:timeCycle>R3/PT1M</bpmn:timeCycle>")).join("\n");
+    assert!(cycle.contains("unsupported"), "{cycle}");
+}
+
+#[test]
+fn structural_rules() {
+    let xml = process(
+        r#"<bpmn:startEvent id="s1"/><bpmn:startEvent id="s2"/>
+<bpmn:subProcess id="sub"><bpmn:task id="inner"/></bpmn:subProcess>
+<bpmn:endEvent id="e"/><bpmn:task id="t"/>
+<bpmn:sequenceFlow id="f1" sourceRef="s1" targetRef="sub"/>
+<bpmn:sequenceFlow id="f2" sourceRef="e" targetRef="t"/>
+<bpmn:sequenceFlow id="f3" sourceRef="s2" targetRef="inner"/>"#,
+    );
+    let errors = parse_err(&xml).join("\n");
+    assert!(errors.contains("the process has 2 none start events"), "{errors}");
+    assert!(errors.contains("subProcess \"sub\": a subprocess needs a none start event"), "{errors}");
+    assert!(errors.contains("endEvent \"e\": an end event cannot have outgoing sequence flows"), "{errors}");
+    assert!(errors.contains("sequenceFlow \"f3\": a sequence flow cannot cross the boundary of a subprocess"), "{errors}");
+}
+
+#[test]
+fn duplicate_ids_are_errors() {
+    let xml = process(r#"<bpmn:startEvent id="x"/><bpmn:endEvent id="x"/>"#);
+    let errors = parse_err(&xml).join("\n");
+    assert!(errors.contains("the id \"x\" is used by more than one element"), "{errors}");
+}
+
+#[test]
+fn the_diagram_layout_is_kept() {
+    let defs = model::parse(&demo_bytes()).unwrap();
+    let d = &defs.diagrams[0];
+    assert_eq!(d.plane_element.as_deref(), Some("Collaboration_demo"));
+    let t0 = d.shapes.iter().find(|s| s.element == "t0").unwrap();
+    assert_eq!((t0.bounds.x, t0.bounds.y, t0.bounds.width, t0.bounds.height), (300.0, 140.0, 100.0, 80.0));
+    let e = d.edges.iter().find(|e| e.element == "Flow_fork_tdown").unwrap();
+    assert_eq!(e.waypoints, vec![(480.0, 205.0), (480.0, 380.0), (560.0, 380.0)]);
+    assert!(d.shapes.iter().any(|s| s.element == "Lane_Pero"));
+}
+
+#[test]
+fn diagnostics_serialize_for_the_api() {
+    let err = model::parse(b"<nope/>").unwrap_err();
+    let v = serde_json::to_value(&err.diagnostics[0]).unwrap();
+    assert_eq!(v["severity"], "error");
+    assert_eq!(v["line"], 1);
+    assert!(v["message"].as_str().unwrap().contains("not a BPMN <definitions>"));
+}
