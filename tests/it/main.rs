@@ -5,3 +5,6 @@ mod engine;
 mod expressions;
 mod model_parse;
 mod model_xml;
+mod corpus;
+mod runner;
+mod storage;

@@ -1,0 +1,243 @@
+//! `bpmn run`: the trace of the demo, the JSON format, expectations, timers and
+//! exit codes.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use bpmn_engine::cli::run::{Exit, Format, RunOptions, run};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+const DEMO_SCRIPT: &str = include_str!("../../bpmn/demo.script");
+
+/// The trace the engine we replace printed for this message sequence (its
+/// README), with the variables our instance really has at the gateway.
+const DEMO_TRACE: &str = r#"[1] --> msg in: t_wrong
+[1] Waiting for user... [UserTask(Which option?)]
+[1] --> msg in: t0
+[1] DOING: UserTask(Which option?)
+[1] Waiting for user... [UserTask(Down), UserTask(Up)]
+[1] --> msg in: tup
+[1] DOING: UserTask(Up)
+[1] Waiting for user... [UserTask(Down), ParallelGateway(ParallelGateway_0vffee4)]
+[1] --> msg in: t_wrong
+[1] Waiting for user... [UserTask(Down), ParallelGateway(ParallelGateway_0vffee4)]
+[1] --> msg in: tdown
+[1] DOING: UserTask(Down)
+[1] DOING: ManualTask(Manual Task 2)
+[1] DOING: ServiceTask(Task 3)
+[1]     - checking variables={"option":2} with ['option==1']...
+[1]       DONE: Result is False
+[1]     - going down default path...
+[1] Waiting for user... [UserTask(Task down)]
+[1] --> msg in: t_wrong
+[1] Waiting for user... [UserTask(Task down)]
+[1] --> msg in: tup2
+[1] Waiting for user... [UserTask(Task down)]
+[1] --> msg in: t_wrong
+[1] Waiting for user... [UserTask(Task down)]
+[1] --> msg in: tdown2
+[1] DOING: UserTask(Task down)
+[1] DONE
+"#;
+
+fn options(format: Format) -> RunOptions {
+    RunOptions { process: None, variables: Default::default(), format, start: Some(t0()) }
+}
+
+async fn run_text(bytes: &[u8], script: &str, format: Format) -> (Exit, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let exit = run(bytes, script, &options(format), &mut out, &mut err).await;
+    (exit, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+}
+
+#[tokio::test]
+async fn the_demo_prints_the_old_engines_trace() {
+    let (exit, out, err) = run_text(&demo_bytes(), DEMO_SCRIPT, Format::Text).await;
+    assert_eq!(exit, Exit::Ran, "{err}");
+    assert_eq!(out, DEMO_TRACE);
+}
+
+#[tokio::test]
+async fn with_option_1_the_run_takes_task_up() {
+    let script = DEMO_SCRIPT.replace(r#"{"option": 2}"#, r#"{"option": 1}"#).replace("expect completed", "");
+    let (exit, out, _) = run_text(&demo_bytes(), &script, Format::Text).await;
+    assert_eq!(exit, Exit::Ran);
+    assert!(out.contains("[1]       DONE: Result is True\n[1] Waiting for user... [UserTask(Task up)]"), "{out}");
+    assert!(out.contains("[1] --> msg in: tup2\n[1] DOING: UserTask(Task up)\n[1] DONE\n"), "{out}");
+    assert!(!out.contains("going down default path"));
+}
+
+#[tokio::test]
+async fn the_json_format_has_one_event_per_line() {
+    let (exit, out, _) = run_text(&demo_bytes(), DEMO_SCRIPT, Format::Json).await;
+    assert_eq!(exit, Exit::Ran);
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["event"], "started");
+    assert_eq!(lines[1], json!({"event": "activated", "element": "StartEvent_1", "type": "startEvent", "name": "Start"}));
+    let first_wait = lines.iter().find(|l| l["event"] == "waiting").unwrap();
+    assert_eq!(first_wait, &json!({"event": "waiting", "user_tasks": ["t0"], "other": []}));
+    let i = lines.iter().position(|l| l["event"] == "command").unwrap();
+    assert_eq!(lines[i], json!({"event": "command", "text": "complete t_wrong"}));
+    assert_eq!(lines[i + 1]["event"], "ignored");
+    assert!(lines[i + 1]["reason"].as_str().unwrap().contains("t_wrong"));
+    assert!(lines.contains(&json!({"event": "condition", "flow": "Flow_choice_tup2", "expression": "option==1", "result": false})));
+    assert!(lines.contains(&json!({"event": "taken", "flow": "Flow_choice_tdown2", "default": true})));
+    assert!(lines.contains(&json!({"event": "ended", "element": "EndEvent_1"})));
+    let join_wait = lines
+        .iter()
+        .find(|l| l["event"] == "waiting" && l["other"].as_array().is_some_and(|o| !o.is_empty()))
+        .unwrap();
+    assert_eq!(join_wait["other"][0]["element"], "ParallelGateway_0vffee4");
+    assert_eq!(join_wait["other"][0]["kind"], "join");
+    let n = lines.len();
+    assert_eq!(lines[n - 2], json!({"event": "variables", "values": {"option": 2}}));
+    assert_eq!(lines[n - 1], json!({"event": "done", "state": "completed"}));
+    // Every command line is echoed, expectations included.
+    let commands = lines.iter().filter(|l| l["event"] == "command").count();
+    assert_eq!(commands, DEMO_SCRIPT.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).count());
+}
+
+#[tokio::test]
+async fn invalid_form_values_are_reported_as_ignored() {
+    let (exit, out, _) = run_text(&demo_bytes(), "complete t0 {\"option\": \"lots\"}\nexpect tasks t0\n", Format::Json).await;
+    assert_eq!(exit, Exit::Ran);
+    let lines = json_lines(&out);
+    let ignored = lines.iter().find(|l| l["event"] == "ignored").unwrap();
+    assert!(ignored["reason"].as_str().unwrap().contains("option: must be a whole number"), "{ignored}");
+}
+
+#[tokio::test]
+async fn a_failed_expectation_exits_1() {
+    let (exit, out, _) = run_text(&demo_bytes(), "expect tasks tup\ncomplete t0 {\"option\": 1}\n", Format::Text).await;
+    assert_eq!(exit, Exit::ExpectationFailed);
+    assert_eq!(exit.code(), 1);
+    assert!(out.contains("EXPECTATION FAILED: expected open tasks [tup], but the open tasks are [t0]"), "{out}");
+    assert!(!out.contains("msg in: t0"), "the run stops at the failed expectation");
+    let (exit, _, _) = run_text(&demo_bytes(), "expect completed\n", Format::Text).await;
+    assert_eq!(exit, Exit::ExpectationFailed);
+    let (exit, _, _) = run_text(&demo_bytes(), "complete t0 {\"option\": 1}\nexpect var option 1\nexpect active\n", Format::Text).await;
+    assert_eq!(exit, Exit::Ran);
+}
+
+#[tokio::test]
+async fn bad_input_exits_2_with_the_reason() {
+    let (exit, _, err) = run_text(b"<nope/>", "", Format::Text).await;
+    assert_eq!(exit, Exit::BadInput);
+    assert!(err.contains("not a BPMN <definitions>"), "{err}");
+    for (script, why) in [
+        ("frobnicate t0", "line 1: unknown command \"frobnicate\""),
+        ("\n# comment\ncomplete t0 {oops}", "line 3: bad JSON"),
+        ("advance soon", "line 1: \"soon\" is not an ISO 8601 duration"),
+        ("complete t0 [1]", "must be a JSON object"),
+    ] {
+        let (exit, out, err) = run_text(&demo_bytes(), script, Format::Text).await;
+        assert_eq!(exit, Exit::BadInput, "{script}");
+        assert!(err.contains(why), "{script}: {err}");
+        assert!(out.is_empty(), "the script is checked before anything runs");
+    }
+}
+
+#[tokio::test]
+async fn advance_fires_timers_in_order_at_their_due_time() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:parallelGateway id="fork"/>
+<bpmn:intermediateCatchEvent id="late" name="Late"><bpmn:timerEventDefinition><bpmn:timeDuration>PT2H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+<bpmn:intermediateCatchEvent id="early" name="Early"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+<bpmn:intermediateCatchEvent id="chained" name="Chained"><bpmn:timerEventDefinition><bpmn:timeDuration>PT30M</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+<bpmn:userTask id="a" name="After late"/><bpmn:userTask id="b" name="After chained"/>
+{}{}{}{}{}{}"#,
+        flow("f0", "s", "fork"),
+        flow("f1", "fork", "late"),
+        flow("f2", "fork", "early"),
+        flow("f3", "early", "chained"),
+        flow("f4", "late", "a"),
+        flow("f5", "chained", "b"),
+    ));
+    let script = "advance PT59M\nexpect tasks\nadvance PT61M\nexpect tasks a b\n";
+    let (exit, out, err) = run_text(xml.as_bytes(), script, Format::Json).await;
+    assert_eq!(exit, Exit::Ran, "{err}\n{out}");
+    let lines = json_lines(&out);
+    let order: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["event"] == "completed" && l["type"] == "intermediateCatchEvent")
+        .map(|l| l["element"].as_str().unwrap())
+        .collect();
+    // early fires at 1:00, chained (started then) at 1:30, late at 2:00.
+    assert_eq!(order, ["early", "chained", "late"]);
+    let ignored = lines.iter().find(|l| l["event"] == "ignored").unwrap();
+    assert_eq!(ignored["reason"], "no timer was due");
+}
+
+#[tokio::test]
+async fn messages_in_the_runner() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:receiveTask id="r" name="Wait for payment" messageRef="m"/><bpmn:endEvent id="e"/>{}{}"#,
+        flow("f0", "s", "r"),
+        flow("f1", "r", "e")
+    ))
+    .replace("</bpmn:definitions>", r#"<bpmn:message id="m" name="paid"/></bpmn:definitions>"#);
+    let script = "message shipped\nmessage paid {\"amount\": 3}\nexpect completed\nexpect var amount 3\n";
+    let (exit, out, _) = run_text(xml.as_bytes(), script, Format::Text).await;
+    assert_eq!(exit, Exit::Ran, "{out}");
+    assert!(out.contains("[1] --> msg in: shipped\n[1] Waiting for user... [ReceiveTask(Wait for payment)]"), "{out}");
+    assert!(out.contains("[1] --> msg in: paid\n[1] DOING: ReceiveTask(Wait for payment)\n[1] DONE"), "{out}");
+}
+
+fn bpmn_binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bpmn"))
+}
+
+#[test]
+fn the_binary_reads_the_script_from_stdin_and_sets_exit_codes() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/bpmn/demo.bpmn");
+    let mut child = bpmn_binary()
+        .args(["run", demo, "--format", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(DEMO_SCRIPT.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = json_lines(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(lines.last().unwrap(), &json!({"event": "done", "state": "completed"}));
+
+    let failed = bpmn_binary()
+        .args(["run", demo, "--vars", r#"{"x": 1}"#])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(0), "an empty script just starts the instance");
+
+    let expect = bpmn_binary().args(["run", demo, "--script", "/dev/null"]).output().unwrap();
+    assert_eq!(expect.status.code(), Some(0));
+
+    let bad = bpmn_binary().args(["run", "/no/such/file.bpmn", "--script", "/dev/null"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("cannot read /no/such/file.bpmn"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("s.txt");
+    std::fs::write(&script, "expect completed\n").unwrap();
+    let one = bpmn_binary().args(["run", demo, "--script"]).arg(&script).output().unwrap();
+    assert_eq!(one.status.code(), Some(1));
+    let stdout: Value = serde_json::Value::String(String::from_utf8_lossy(&one.stdout).into_owned());
+    assert!(stdout.as_str().unwrap().contains("EXPECTATION FAILED"));
+}
+
+#[test]
+fn check_lists_problems_with_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.bpmn");
+    std::fs::write(&bad, process(r#"<bpmn:startEvent id="s"/><bpmn:callActivity id="call"/>"#)).unwrap();
+    let out = bpmn_binary().arg("check").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("bad.bpmn:10:26: unsupported: callActivity \"call\""), "{text}");
+    let good = bpmn_binary().args(["check", concat!(env!("CARGO_MANIFEST_DIR"), "/bpmn/demo.bpmn")]).output().unwrap();
+    assert_eq!(good.status.code(), Some(0));
+}
