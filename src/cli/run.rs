@@ -233,6 +233,12 @@ impl Printer<'_> {
                     if *result { "True" } else { "False" }
                 ));
             }
+            Event::ElementTerminated { element, .. } => {
+                if self.process.node(element).is_some_and(|n| n.is_activity()) {
+                    let d = self.display(element);
+                    self.text(&format!("CANCELLED: {d}"));
+                }
+            }
             Event::FlowTaken { default: true, .. } => self.text("    - going down default path..."),
             Event::IncidentRaised {
                 element, message, ..
@@ -275,6 +281,10 @@ impl Printer<'_> {
             Event::IncidentRaised { element, message, .. } => {
                 self.json(json!({"event": "incident", "element": element, "message": message}));
             }
+            Event::InstanceCompleted => self.json(json!({"event": "finished", "state": "completed"})),
+            Event::InstanceTerminated { reason } => {
+                self.json(json!({"event": "finished", "state": "terminated", "reason": reason}));
+            }
             _ => {}
         }
     }
@@ -291,9 +301,19 @@ impl Printer<'_> {
         }
     }
 
+    /// A command that matched nothing waiting. The text trace stays silent, as the
+    /// old engine's did: its "Waiting for user..." line shows nothing moved.
     fn ignored(&mut self, reason: &str) {
         if self.format == Format::Json {
             self.json(json!({"event": "ignored", "reason": reason}));
+        }
+    }
+
+    /// A command refused for its values: both formats say why.
+    fn refused(&mut self, reason: &str) {
+        match self.format {
+            Format::Json => self.json(json!({"event": "ignored", "reason": reason})),
+            Format::Text => self.text(&format!("    - refused: {reason}")),
         }
     }
 
@@ -463,7 +483,7 @@ async fn run_inner(
             .json(json!({"event": "started", "process": process.id, "instance": id.to_string()}));
     }
     printer.events(&started.events);
-    run_continuations(&runtime, id, &mut printer).await?;
+    run_due_jobs(&runtime, id, &mut printer).await?;
     printer.waiting(true);
 
     for (text, line) in lines {
@@ -479,7 +499,7 @@ async fn run_inner(
                     Ok(o) => printer.events(&o.events),
                     Err(RuntimeError::InvalidVariables(errors)) => {
                         let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-                        printer.ignored(&format!(
+                        printer.refused(&format!(
                             "invalid values for \"{element}\": {}",
                             list.join("; ")
                         ));
@@ -514,7 +534,7 @@ async fn run_inner(
                         .await
                         .map_err(|e| e.to_string())?;
                     printer.events(&o.events);
-                    run_continuations(&runtime, id, &mut printer).await?;
+                    run_due_jobs(&runtime, id, &mut printer).await?;
                     fired = true;
                 }
                 clock.set(target);
@@ -572,16 +592,16 @@ async fn run_inner(
                 continue;
             }
         }
-        run_continuations(&runtime, id, &mut printer).await?;
+        run_due_jobs(&runtime, id, &mut printer).await?;
         printer.waiting(false);
     }
     printer.finish();
     Ok(Exit::Ran)
 }
 
-/// Runs the async continuations that are due: they need nothing from outside,
-/// so the runner does what the job executor would do.
-async fn run_continuations(
+/// Runs the jobs that are due now and need nothing from outside — async
+/// continuations and timers whose time has come — as the job executor would.
+async fn run_due_jobs(
     runtime: &Runtime,
     id: uuid::Uuid,
     printer: &mut Printer<'_>,
@@ -590,7 +610,7 @@ async fn run_continuations(
         let now = to_db_time(runtime.clock().now());
         let Some(job) = runtime
             .store()
-            .next_due_job(id, &["async-before", "async-after"], now)
+            .next_due_job(id, &["async-before", "async-after", "timer"], now)
             .await
             .map_err(|e| e.to_string())?
         else {

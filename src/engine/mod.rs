@@ -267,6 +267,13 @@ pub fn waiting_items(process: &Process, state: &InstanceState) -> Vec<WaitingIte
                     due,
                 }),
             ) => ("timer", due.map(|d| d.to_string())),
+            (
+                None,
+                Some(Wait::Job {
+                    job: JobKind::External { topic },
+                    ..
+                }),
+            ) => ("job", Some(format!("external:{topic}"))),
             (None, Some(Wait::Job { job, .. })) => ("job", Some(job.name().to_string())),
             (None, Some(Wait::Children)) | (None, None) => continue,
         };
@@ -286,7 +293,11 @@ pub fn waiting_items(process: &Process, state: &InstanceState) -> Vec<WaitingIte
             key: None,
             element: j.gateway.clone(),
             kind: "join",
-            detail: Some(format!("{} of {} flows", j.flows.len(), total)),
+            detail: Some(format!(
+                "tokens on {} of {} incoming flows",
+                j.flows.len(),
+                total
+            )),
         });
     }
     out

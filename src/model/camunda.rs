@@ -80,13 +80,19 @@ fn param_value(r: &mut dyn Report, el: &Element, owner: &Element) -> Option<Para
             Some(ParamValue::Map(entries))
         }
         Some(c) if c.name == "script" => {
-            r.unsupported(c, owner,
+            r.unsupported(
+                c,
+                owner,
                 "script parameters are not supported; use an expression ${...}".into(),
             );
             None
         }
         Some(c) => {
-            r.error(c, owner, format!("unexpected <camunda:{}> in a parameter", c.name));
+            r.error(
+                c,
+                owner,
+                format!("unexpected <camunda:{}> in a parameter", c.name),
+            );
             None
         }
     }
@@ -137,7 +143,9 @@ pub(crate) fn connector(r: &mut dyn Report, el: &Element) -> Option<Option<Conne
         return Some(None);
     }
     if id != "http-connector" {
-        r.unsupported(c, el,
+        r.unsupported(
+            c,
+            el,
             format!("connector \"{id}\" is not supported (only http-connector is)"),
         );
         return Some(None);
@@ -206,19 +214,20 @@ pub(crate) fn form(r: &mut dyn Report, el: &Element) -> Vec<FormField> {
         {
             let name = c.attr("name").unwrap_or_default();
             let config = c.attr("config").map(str::trim);
-            let number = |r: &mut dyn Report| -> Option<i64> {
-                match config.and_then(|s| s.parse::<i64>().ok()) {
-                    Some(n) => Some(n),
-                    None => {
-                        r.error(c, el,
+            let number =
+                |r: &mut dyn Report| -> Option<i64> {
+                    match config.and_then(|s| s.parse::<i64>().ok()) {
+                        Some(n) => Some(n),
+                        None => {
+                            r.error(c, el,
                             format!(
                                 "constraint {name} of field \"{id}\" needs a whole number as config"
                             ),
                         );
-                        None
+                            None
+                        }
                     }
-                }
-            };
+                };
             match name {
                 "required" => constraints.required = true,
                 "readonly" => constraints.readonly = true,

@@ -245,7 +245,10 @@ impl Script {
         let ast = script_engine().compile(text).map_err(|e| {
             let pos = e.position();
             match (pos.line(), pos.position()) {
-                (Some(l), Some(c)) => format!("cannot compile the script (script line {l}, column {c}): {}", e.err_type()),
+                (Some(l), Some(c)) => format!(
+                    "cannot compile the script (script line {l}, column {c}): {}",
+                    e.err_type()
+                ),
                 _ => format!("cannot compile the script: {}", e.err_type()),
             }
         })?;

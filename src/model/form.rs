@@ -163,9 +163,11 @@ pub fn parse_date(s: &str) -> Option<String> {
 /// Validates submitted values against a form.
 ///
 /// Returns the typed variables to set — every submitted field, plus defaults for
-/// fields left out — or every field's error. With an empty form any variables are
-/// accepted as they are; with a form, a key that is not one of its fields is an
-/// error, so a typo cannot silently go nowhere.
+/// writable fields left out — or every field's error. Read-only fields are shown,
+/// never submitted: a value for one is accepted only if it equals the default, and
+/// nothing is stored for it. With an empty form any variables are accepted as
+/// they are; with a form, a key that is not one of its fields is an error, so a
+/// typo cannot silently go nowhere.
 pub fn validate(
     fields: &[FormField],
     input: &Map<String, Value>,

@@ -13,20 +13,30 @@ fn corpora() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("note: {} is absent; skipping the corpus test", dir.display());
+        eprintln!(
+            "note: {} is absent; skipping the corpus test",
+            dir.display()
+        );
         None
     }
 }
 
 fn bpmn_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
             bpmn_files(&p, out);
         } else {
-            let name = p.file_name().unwrap_or_default().to_string_lossy().to_lowercase();
-            if name.ends_with(".bpmn") || name.ends_with(".bpmn2") || name.ends_with(".bpmn20.xml") {
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_lowercase();
+            if name.ends_with(".bpmn") || name.ends_with(".bpmn2") || name.ends_with(".bpmn20.xml")
+            {
                 out.push(p);
             }
         }
@@ -47,7 +57,11 @@ fn every_corpus_file_imports_or_is_refused_with_located_errors() {
         let (tx, rx) = mpsc::channel();
         let started = Instant::now();
         std::thread::spawn(move || {
-            let _ = tx.send(model::parse(&bytes).map(|d| d.runnable().count()).map_err(|e| e.diagnostics));
+            let _ = tx.send(
+                model::parse(&bytes)
+                    .map(|d| d.runnable().count())
+                    .map_err(|e| e.diagnostics),
+            );
         });
         let result = rx
             .recv_timeout(Duration::from_secs(20))
@@ -63,11 +77,21 @@ fn every_corpus_file_imports_or_is_refused_with_located_errors() {
             }
             Err(diags) => {
                 refused += 1;
-                assert!(!diags.is_empty(), "{}: refused without a reason", path.display());
-                for d in diags.iter().filter(|d| d.severity != model::Severity::Warning) {
+                assert!(
+                    !diags.is_empty(),
+                    "{}: refused without a reason",
+                    path.display()
+                );
+                for d in diags
+                    .iter()
+                    .filter(|d| d.severity != model::Severity::Warning)
+                {
                     assert!(!d.message.is_empty());
                     assert!(
-                        d.line > 0 || d.message.contains("limit") || d.message.contains("encoding") || d.message.contains("UTF-16"),
+                        d.line > 0
+                            || d.message.contains("limit")
+                            || d.message.contains("encoding")
+                            || d.message.contains("UTF-16"),
                         "{}: an error without a position: {d}",
                         path.display()
                     );

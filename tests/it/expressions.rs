@@ -23,7 +23,10 @@ fn eval(text: &str) -> Value {
 }
 
 fn cond(text: &str) -> bool {
-    Expr::compile(text).unwrap().eval_bool(&vars()).unwrap_or_else(|e| panic!("{text}: {e}"))
+    Expr::compile(text)
+        .unwrap()
+        .eval_bool(&vars())
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
 }
 
 #[test]
@@ -57,7 +60,10 @@ fn arithmetic_comparison_and_mixed_numbers() {
     assert_eq!(eval("${amount * 2 + 1}"), json!(301));
     assert_eq!(eval("${amount - 50}"), json!(100));
     assert!(cond("${ratio < 1}"));
-    assert!(cond("${amount == 150.0}"), "integers and floats compare by value");
+    assert!(
+        cond("${amount == 150.0}"),
+        "integers and floats compare by value"
+    );
     assert_eq!(eval("${ratio * 4}"), json!(2.0));
 }
 
@@ -75,7 +81,10 @@ fn empty_checks_null_blank_and_empty_collections() {
     }
     assert!(!cond("${empty verdict}"));
     assert!(cond("${not empty order.items}"));
-    assert!(cond("${empty order.customer.nickname}"), "a missing property is empty");
+    assert!(
+        cond("${empty order.customer.nickname}"),
+        "a missing property is empty"
+    );
     assert!(cond("${nothing == null}"));
 }
 
@@ -87,13 +96,32 @@ fn words_inside_strings_and_after_dots_are_left_alone() {
 
 #[test]
 fn errors_are_clear() {
-    let missing = Expr::compile("${unknown > 1}").unwrap().eval(&vars()).unwrap_err();
-    assert_eq!(missing, EvalError("variable 'unknown' is not defined".into()));
-    let not_bool = Expr::compile("${amount + 1}").unwrap().eval_bool(&vars()).unwrap_err();
-    assert!(not_bool.0.contains("gave 151 instead of true or false"), "{not_bool}");
-    assert!(Expr::compile("${a ? b : c}").unwrap_err().contains("?: operator"));
+    let missing = Expr::compile("${unknown > 1}")
+        .unwrap()
+        .eval(&vars())
+        .unwrap_err();
+    assert_eq!(
+        missing,
+        EvalError("variable 'unknown' is not defined".into())
+    );
+    let not_bool = Expr::compile("${amount + 1}")
+        .unwrap()
+        .eval_bool(&vars())
+        .unwrap_err();
+    assert!(
+        not_bool.0.contains("gave 151 instead of true or false"),
+        "{not_bool}"
+    );
+    assert!(
+        Expr::compile("${a ? b : c}")
+            .unwrap_err()
+            .contains("?: operator")
+    );
     assert!(Expr::compile("${}").is_err());
-    assert!(Expr::compile("${x = 1}").is_err(), "assignments are not expressions");
+    assert!(
+        Expr::compile("${x = 1}").is_err(),
+        "assignments are not expressions"
+    );
 }
 
 #[test]
@@ -103,19 +131,42 @@ fn the_sandbox_stops_runaway_scripts_and_huge_values() {
     assert!(err.0.contains("step budget"), "{err}");
     let grow = Script::compile("let s = \"x\"; loop { s += s; }").unwrap();
     let err = grow.run(&Map::new()).unwrap_err();
-    assert!(err.0.contains("size limit") || err.0.contains("step budget"), "{err}");
-    assert!(Script::compile("eval(\"1\")").is_err() || Script::compile("eval(\"1\")").unwrap().run(&Map::new()).is_err());
+    assert!(
+        err.0.contains("size limit") || err.0.contains("step budget"),
+        "{err}"
+    );
+    assert!(
+        Script::compile("eval(\"1\")").is_err()
+            || Script::compile("eval(\"1\")")
+                .unwrap()
+                .run(&Map::new())
+                .is_err()
+    );
 }
 
 #[test]
 fn scripts_report_what_they_changed() {
-    let s = Script::compile("let _tmp = amount * 2; let total = _tmp + 1; amount = 7; let fresh = \"yes\"; total").unwrap();
+    let s = Script::compile(
+        "let _tmp = amount * 2; let total = _tmp + 1; amount = 7; let fresh = \"yes\"; total",
+    )
+    .unwrap();
     let out = s.run(&vars()).unwrap();
     assert_eq!(out.result, json!(301));
     assert_eq!(out.changed.get("fresh"), Some(&json!("yes")));
-    assert_eq!(out.changed.get("_tmp"), Some(&json!(300)), "the engine drops _names, the script reports them");
-    assert_eq!(out.changed.get("amount"), Some(&json!(7)), "assigning changes an existing variable");
-    assert!(!out.changed.contains_key("verdict"), "unchanged variables are not reported");
+    assert_eq!(
+        out.changed.get("_tmp"),
+        Some(&json!(300)),
+        "the engine drops _names, the script reports them"
+    );
+    assert_eq!(
+        out.changed.get("amount"),
+        Some(&json!(7)),
+        "assigning changes an existing variable"
+    );
+    assert!(
+        !out.changed.contains_key("verdict"),
+        "unchanged variables are not reported"
+    );
 }
 
 #[test]
@@ -123,46 +174,114 @@ fn templates_mix_text_and_expressions() {
     let t = Template::parse("Dear ${order.customer.name}, you owe ${order.total}.").unwrap();
     assert_eq!(t.eval(&vars()).unwrap(), json!("Dear Ann, you owe 12.5."));
     let whole = Template::parse("${amount}").unwrap();
-    assert_eq!(whole.eval(&vars()).unwrap(), json!(150), "a whole expression keeps its type");
+    assert_eq!(
+        whole.eval(&vars()).unwrap(),
+        json!(150),
+        "a whole expression keeps its type"
+    );
     assert!(Template::parse("plain").unwrap().is_literal());
     assert!(Template::parse("broken ${").is_err());
 }
 
 fn field(id: &str, ty: FieldType, c: Constraints, default: Option<Value>) -> FormField {
-    FormField { id: id.into(), label: None, ty, default, constraints: c, properties: vec![] }
+    FormField {
+        id: id.into(),
+        label: None,
+        ty,
+        default,
+        constraints: c,
+        properties: vec![],
+    }
 }
 
 #[test]
 fn form_validation_types_and_constraints() {
     let fields = vec![
-        field("name", FieldType::String, Constraints { required: true, minlength: Some(2), maxlength: Some(5), ..Default::default() }, None),
-        field("age", FieldType::Long, Constraints { min: Some(18), max: Some(99), ..Default::default() }, None),
-        field("ok", FieldType::Boolean, Constraints::default(), Some(json!(false))),
+        field(
+            "name",
+            FieldType::String,
+            Constraints {
+                required: true,
+                minlength: Some(2),
+                maxlength: Some(5),
+                ..Default::default()
+            },
+            None,
+        ),
+        field(
+            "age",
+            FieldType::Long,
+            Constraints {
+                min: Some(18),
+                max: Some(99),
+                ..Default::default()
+            },
+            None,
+        ),
+        field(
+            "ok",
+            FieldType::Boolean,
+            Constraints::default(),
+            Some(json!(false)),
+        ),
         field("when", FieldType::Date, Constraints::default(), None),
-        field("size", FieldType::Enum { values: vec![("s".into(), "S".into()), ("m".into(), "M".into())] }, Constraints::default(), None),
-        field("ref", FieldType::String, Constraints { readonly: true, ..Default::default() }, Some(json!("R1"))),
+        field(
+            "size",
+            FieldType::Enum {
+                values: vec![("s".into(), "S".into()), ("m".into(), "M".into())],
+            },
+            Constraints::default(),
+            None,
+        ),
+        field(
+            "ref",
+            FieldType::String,
+            Constraints {
+                readonly: true,
+                ..Default::default()
+            },
+            Some(json!("R1")),
+        ),
     ];
-    let good = form::validate(&fields, &obj(json!({"name": "Ann", "age": "42", "ok": "on", "when": "31/12/2024", "size": "m"}))).unwrap();
-    assert_eq!(Value::Object(good), json!({"name": "Ann", "age": 42, "ok": true, "when": "2024-12-31", "size": "m"}));
+    let good = form::validate(
+        &fields,
+        &obj(json!({"name": "Ann", "age": "42", "ok": "on", "when": "31/12/2024", "size": "m"})),
+    )
+    .unwrap();
+    assert_eq!(
+        Value::Object(good),
+        json!({"name": "Ann", "age": 42, "ok": true, "when": "2024-12-31", "size": "m"})
+    );
     let defaults = form::validate(&fields, &obj(json!({"name": "Bo"}))).unwrap();
-    assert_eq!(defaults.get("ok"), Some(&json!(false)), "a field left out takes its default");
+    assert_eq!(
+        defaults.get("ok"),
+        Some(&json!(false)),
+        "a field left out takes its default"
+    );
     let errors = form::validate(
         &fields,
         &obj(json!({"name": "A", "age": 7, "ok": "maybe", "when": "yesterday", "size": "xl", "ref": "R2", "extra": 1})),
     )
     .unwrap_err();
-    let by_field: Vec<(String, String)> = errors.into_iter().map(|e| (e.field, e.message)).collect();
+    let by_field: Vec<(String, String)> =
+        errors.into_iter().map(|e| (e.field, e.message)).collect();
     let expect = [
         ("extra", "is not a field of this form"),
         ("name", "must be at least 2 characters long"),
         ("age", "must be at least 18"),
         ("ok", "must be true or false, not \"maybe\""),
-        ("when", "must be a date such as 2024-12-31, not \"yesterday\""),
+        (
+            "when",
+            "must be a date such as 2024-12-31, not \"yesterday\"",
+        ),
         ("size", "must be one of s, m, not \"xl\""),
         ("ref", "is read-only"),
     ];
     for (f, m) in expect {
-        assert!(by_field.iter().any(|(bf, bm)| bf == f && bm == m), "{f}: {m} not in {by_field:?}");
+        assert!(
+            by_field.iter().any(|(bf, bm)| bf == f && bm == m),
+            "{f}: {m} not in {by_field:?}"
+        );
     }
     let missing = form::validate(&fields, &obj(json!({}))).unwrap_err();
     assert_eq!(missing[0].field, "name");
@@ -172,5 +291,11 @@ fn form_validation_types_and_constraints() {
     let old = form::validate(&fields, &obj(json!({"name": "Ann", "age": 100}))).unwrap_err();
     assert_eq!(old[0].message, "must be at most 99");
     assert!(form::validate(&fields, &obj(json!({"name": "Ann", "age": 1.5}))).is_err());
-    assert_eq!(form::validate(&[], &obj(json!({"any": 1}))).unwrap().get("any"), Some(&json!(1)), "no form, any variables");
+    assert_eq!(
+        form::validate(&[], &obj(json!({"any": 1})))
+            .unwrap()
+            .get("any"),
+        Some(&json!(1)),
+        "no form, any variables"
+    );
 }

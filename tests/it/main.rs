@@ -1,10 +1,10 @@
 //! The integration tests, in one binary (faster to build than many).
 
 mod common;
+mod corpus;
 mod engine;
 mod expressions;
 mod model_parse;
 mod model_xml;
-mod corpus;
 mod runner;
 mod storage;

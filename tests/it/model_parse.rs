@@ -22,9 +22,16 @@ fn all_errors_are_collected_with_position_and_element() {
     let errors = parse_err(&xml);
     let joined = errors.join("\n");
     assert!(joined.contains("14:1: error: sequenceFlow \"f2\": targetRef \"missing\" is not an element of this process"), "{joined}");
-    assert!(joined.contains("15:1: error: sequenceFlow \"f3\": the sequence flow has no targetRef"), "{joined}");
+    assert!(
+        joined.contains("15:1: error: sequenceFlow \"f3\": the sequence flow has no targetRef"),
+        "{joined}"
+    );
     assert!(joined.contains("11:1: error: exclusiveGateway \"g\": the default flow \"f_nowhere\" is not one of its outgoing sequence flows"), "{joined}");
-    assert_eq!(errors.iter().filter(|e| e.contains("error")).count(), 3, "{joined}");
+    assert_eq!(
+        errors.iter().filter(|e| e.contains("error")).count(),
+        3,
+        "{joined}"
+    );
 }
 
 #[test]
@@ -56,7 +63,10 @@ fn unsupported_elements_are_listed_by_id_and_kind() {
         ]
     );
     // Flows to refused elements are not reported a second time.
-    assert!(err.errors().all(|d| d.severity == Severity::Unsupported), "{err}");
+    assert!(
+        err.errors().all(|d| d.severity == Severity::Unsupported),
+        "{err}"
+    );
 }
 
 #[test]
@@ -69,8 +79,14 @@ fn loop_characteristics_and_listeners_are_unsupported_not_ignored() {
 <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="u"/>"#,
     );
     let errors = parse_err(&xml).join("\n");
-    assert!(errors.contains("userTask \"t\": multiInstanceLoopCharacteristics is not supported yet"), "{errors}");
-    assert!(errors.contains("userTask \"u\": camunda:taskListener is not supported yet"), "{errors}");
+    assert!(
+        errors.contains("userTask \"t\": multiInstanceLoopCharacteristics is not supported yet"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("userTask \"u\": camunda:taskListener is not supported yet"),
+        "{errors}"
+    );
 }
 
 #[test]
@@ -87,13 +103,31 @@ fn collaboration_default_is_the_pool_marked_is_main() {
         )
     };
     let collab = r#"<bpmn:collaboration id="collab"><bpmn:participant id="pa" name="A" processRef="a"/><bpmn:participant id="pb" name="B" processRef="b"/><bpmn:participant id="pc" name="C" processRef="c"/></bpmn:collaboration>"#;
-    let xml = definitions(&format!("{collab}{}{}{}", pool("a", false), pool("b", true), pool("c", false)));
+    let xml = definitions(&format!(
+        "{collab}{}{}{}",
+        pool("a", false),
+        pool("b", true),
+        pool("c", false)
+    ));
     let defs = parse(&xml);
-    assert_eq!(defs.runnable().count(), 3, "every executable process can be started");
+    assert_eq!(
+        defs.runnable().count(),
+        3,
+        "every executable process can be started"
+    );
     assert_eq!(defs.main_process().unwrap().id, "b");
     assert_eq!(defs.participants.len(), 3);
-    let without = definitions(&format!("{collab}{}{}{}", pool("a", false), pool("b", false), pool("c", false)));
-    assert_eq!(parse(&without).main_process().unwrap().id, "a", "else the first one");
+    let without = definitions(&format!(
+        "{collab}{}{}{}",
+        pool("a", false),
+        pool("b", false),
+        pool("c", false)
+    ));
+    assert_eq!(
+        parse(&without).main_process().unwrap().id,
+        "a",
+        "else the first one"
+    );
 }
 
 #[test]
@@ -103,7 +137,10 @@ fn a_non_executable_partner_pool_is_kept_for_drawing_only() {
 <bpmn:process id="theirs" isExecutable="false"><bpmn:task id="x"/><bpmn:boundaryEvent id="b" attachedToRef="x"/></bpmn:process>"#,
     );
     let defs = parse(&xml);
-    assert_eq!(defs.runnable().map(|p| p.id.as_str()).collect::<Vec<_>>(), vec!["ours"]);
+    assert_eq!(
+        defs.runnable().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+        vec!["ours"]
+    );
     assert!(!defs.process("theirs").unwrap().runnable);
     assert_eq!(defs.elements["b"].tag, "boundaryEvent");
 }
@@ -115,7 +152,11 @@ fn without_any_executable_flag_every_process_runs_with_a_warning() {
     );
     let defs = parse(&xml);
     assert!(defs.process("p").unwrap().runnable);
-    assert!(defs.warnings.iter().any(|w| w.message.contains("no process is marked isExecutable")));
+    assert!(
+        defs.warnings
+            .iter()
+            .any(|w| w.message.contains("no process is marked isExecutable"))
+    );
 }
 
 #[test]
@@ -139,9 +180,18 @@ fn lanes_documentation_and_messages() {
     let p = defs.process("p").unwrap();
     assert_eq!(p.documentation.as_deref(), Some("What the process is for."));
     assert_eq!(p.node("s").unwrap().lane.as_deref(), Some("Office"));
-    assert_eq!(p.node("t").unwrap().lane.as_deref(), Some("Clerk"), "the innermost lane wins");
-    assert_eq!(p.node("t").unwrap().documentation.as_deref(), Some("First line.\n\nSecond."));
-    assert!(matches!(&p.node("r").unwrap().kind, NodeKind::ReceiveTask(Catch::Message { name }) if name == "paid"));
+    assert_eq!(
+        p.node("t").unwrap().lane.as_deref(),
+        Some("Clerk"),
+        "the innermost lane wins"
+    );
+    assert_eq!(
+        p.node("t").unwrap().documentation.as_deref(),
+        Some("First line.\n\nSecond.")
+    );
+    assert!(
+        matches!(&p.node("r").unwrap().kind, NodeKind::ReceiveTask(Catch::Message { name }) if name == "paid")
+    );
     assert_eq!(defs.messages[0].name, "paid");
 }
 
@@ -167,21 +217,34 @@ fn camunda_forms_are_read_with_types_constraints_and_defaults() {
 <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/>"#,
     );
     let defs = parse(&xml);
-    let NodeKind::UserTask(u) = &defs.process("p").unwrap().node("t").unwrap().kind else { panic!() };
+    let NodeKind::UserTask(u) = &defs.process("p").unwrap().node("t").unwrap().kind else {
+        panic!()
+    };
     let ids: Vec<&str> = u.form.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, ["name", "age", "ok", "when", "size", "ref"]);
     let name = &u.form[0];
     assert_eq!(name.label.as_deref(), Some("Name"));
     assert_eq!(name.default, Some(json!("anon")));
     assert!(name.constraints.required);
-    assert_eq!((name.constraints.minlength, name.constraints.maxlength), (Some(2), Some(20)));
-    assert_eq!(name.properties, vec![("placeholder".to_string(), "Your name".to_string())]);
-    assert_eq!((u.form[1].constraints.min, u.form[1].constraints.max), (Some(18), Some(99)));
+    assert_eq!(
+        (name.constraints.minlength, name.constraints.maxlength),
+        (Some(2), Some(20))
+    );
+    assert_eq!(
+        name.properties,
+        vec![("placeholder".to_string(), "Your name".to_string())]
+    );
+    assert_eq!(
+        (u.form[1].constraints.min, u.form[1].constraints.max),
+        (Some(18), Some(99))
+    );
     assert_eq!(u.form[2].default, Some(json!(true)));
     assert_eq!(u.form[3].ty, FieldType::Date);
     assert_eq!(
         u.form[4].ty,
-        FieldType::Enum { values: vec![("s".into(), "Small".into()), ("m".into(), "Medium".into())] }
+        FieldType::Enum {
+            values: vec![("s".into(), "Small".into()), ("m".into(), "Medium".into())]
+        }
     );
     assert!(u.form[5].constraints.readonly);
     assert!(matches!(u.assignee, Some(Template::Expr(_))));
@@ -205,11 +268,26 @@ fn form_mistakes_name_the_field() {
 <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/>"#,
     );
     let errors = parse_err(&xml).join("\n");
-    assert!(errors.contains("the default value of field \"a\" must be a whole number, not \"ten\""), "{errors}");
-    assert!(errors.contains("form field \"b\" has type \"money\""), "{errors}");
-    assert!(errors.contains("constraint maxlength of field \"c\" needs a whole number"), "{errors}");
-    assert!(errors.contains("form field \"a\" is defined twice"), "{errors}");
-    assert!(errors.contains("enum form field \"e\" has no values"), "{errors}");
+    assert!(
+        errors.contains("the default value of field \"a\" must be a whole number, not \"ten\""),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("form field \"b\" has type \"money\""),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("constraint maxlength of field \"c\" needs a whole number"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("form field \"a\" is defined twice"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("enum form field \"e\" has no values"),
+        "{errors}"
+    );
 }
 
 #[test]
@@ -240,19 +318,37 @@ fn io_mappings_connectors_and_service_implementations() {
     let p = defs.process("p").unwrap();
     let e = p.node("expr").unwrap();
     assert!(e.async_before && e.async_after);
-    assert_eq!(e.properties, vec![("team".to_string(), "billing".to_string())]);
-    assert!(matches!(&e.kind, NodeKind::ServiceTask(s) if matches!(s.as_ref(), ServiceTask::Expression { result_variable: Some(v), .. } if v == "b")));
+    assert_eq!(
+        e.properties,
+        vec![("team".to_string(), "billing".to_string())]
+    );
+    assert!(
+        matches!(&e.kind, NodeKind::ServiceTask(s) if matches!(s.as_ref(), ServiceTask::Expression { result_variable: Some(v), .. } if v == "b"))
+    );
     assert_eq!(e.io.inputs.len(), 3);
-    assert!(matches!(&e.io.inputs[0].value, ParamValue::Text(Template::Mixed(_))));
+    assert!(matches!(
+        &e.io.inputs[0].value,
+        ParamValue::Text(Template::Mixed(_))
+    ));
     assert!(matches!(&e.io.inputs[1].value, ParamValue::List(items) if items.len() == 2));
     assert!(matches!(&e.io.inputs[2].value, ParamValue::Map(entries) if entries[0].0 == "k"));
     assert_eq!(e.io.outputs[0].name, "out");
-    assert!(matches!(&p.node("ext").unwrap().kind, NodeKind::ServiceTask(s) if matches!(s.as_ref(), ServiceTask::External { topic } if topic == "invoices")));
+    assert!(
+        matches!(&p.node("ext").unwrap().kind, NodeKind::ServiceTask(s) if matches!(s.as_ref(), ServiceTask::External { topic } if topic == "invoices"))
+    );
     let http = p.node("http").unwrap();
     assert_eq!(http.tag, "sendTask");
-    assert!(matches!(&http.kind, NodeKind::ServiceTask(s) if matches!(s.as_ref(), ServiceTask::Connector(c) if c.id == "http-connector" && c.inputs.len() == 2)));
-    assert!(matches!(&p.node("none").unwrap().kind, NodeKind::ServiceTask(s) if matches!(s.as_ref(), ServiceTask::None)));
-    assert!(defs.warnings.iter().any(|w| w.element.as_deref() == Some("none") && w.message.contains("no implementation")));
+    assert!(
+        matches!(&http.kind, NodeKind::ServiceTask(s) if matches!(s.as_ref(), ServiceTask::Connector(c) if c.id == "http-connector" && c.inputs.len() == 2))
+    );
+    assert!(
+        matches!(&p.node("none").unwrap().kind, NodeKind::ServiceTask(s) if matches!(s.as_ref(), ServiceTask::None))
+    );
+    assert!(
+        defs.warnings.iter().any(
+            |w| w.element.as_deref() == Some("none") && w.message.contains("no implementation")
+        )
+    );
 }
 
 #[test]
@@ -271,10 +367,22 @@ fn unknown_service_handlers_and_languages_are_deploy_errors() {
 <bpmn:sequenceFlow id="f5" sourceRef="g" targetRef="e"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" language="javascript">x == 1</bpmn:conditionExpression></bpmn:sequenceFlow>"#,
     );
     let errors = parse_err(&xml).join("\n");
-    assert!(errors.contains("serviceTask \"a\": no service handler named \"com.example.Charge\""), "{errors}");
-    assert!(errors.contains("serviceTask \"b\": no service handler named \"mailer\""), "{errors}");
-    assert!(errors.contains("scriptTask \"c\": scriptFormat \"groovy\" is not supported"), "{errors}");
-    assert!(errors.contains("sequenceFlow \"f5\": condition language \"javascript\" is not supported"), "{errors}");
+    assert!(
+        errors.contains("serviceTask \"a\": no service handler named \"com.example.Charge\""),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("serviceTask \"b\": no service handler named \"mailer\""),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("scriptTask \"c\": scriptFormat \"groovy\" is not supported"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("sequenceFlow \"f5\": condition language \"javascript\" is not supported"),
+        "{errors}"
+    );
 }
 
 #[test]
@@ -287,7 +395,10 @@ fn expressions_are_compiled_at_deploy_time() {
         flow("f3", "g", "e2")
     ));
     let errors = parse_err(&xml).join("\n");
-    assert!(errors.contains("sequenceFlow \"f2\": cannot compile \"${amount >}\""), "{errors}");
+    assert!(
+        errors.contains("sequenceFlow \"f2\": cannot compile \"${amount >}\""),
+        "{errors}"
+    );
 }
 
 #[test]
@@ -299,11 +410,17 @@ fn timers_are_checked_when_literal() {
         ))
     };
     let ok = parse(&timer("<bpmn:timeDuration>PT1H30M</bpmn:timeDuration>"));
-    assert!(matches!(&ok.process("p").unwrap().node("w").unwrap().kind, NodeKind::IntermediateCatch(Catch::Timer(Timer::Duration(_)))));
+    assert!(matches!(
+        &ok.process("p").unwrap().node("w").unwrap().kind,
+        NodeKind::IntermediateCatch(Catch::Timer(Timer::Duration(_)))
+    ));
     parse(&timer("<bpmn:timeDate>2030-01-01T10:00:00</bpmn:timeDate>"));
     parse(&timer("<bpmn:timeDuration>${wait}</bpmn:timeDuration>"));
     let bad = parse_err(&timer("<bpmn:timeDuration>one hour</bpmn:timeDuration>")).join("\n");
-    assert!(bad.contains("intermediateCatchEvent \"w\": \"one hour\" is not an ISO 8601 duration"), "{bad}");
+    assert!(
+        bad.contains("intermediateCatchEvent \"w\": \"one hour\" is not an ISO 8601 duration"),
+        "{bad}"
+    );
     let cycle = parse_err(&timer("<bpmn:timeCycle>R3/PT1M</bpmn:timeCycle>")).join("\n");
     assert!(cycle.contains("unsupported"), "{cycle}");
 }
@@ -319,17 +436,34 @@ fn structural_rules() {
 <bpmn:sequenceFlow id="f3" sourceRef="s2" targetRef="inner"/>"#,
     );
     let errors = parse_err(&xml).join("\n");
-    assert!(errors.contains("the process has 2 none start events"), "{errors}");
-    assert!(errors.contains("subProcess \"sub\": a subprocess needs a none start event"), "{errors}");
-    assert!(errors.contains("endEvent \"e\": an end event cannot have outgoing sequence flows"), "{errors}");
-    assert!(errors.contains("sequenceFlow \"f3\": a sequence flow cannot cross the boundary of a subprocess"), "{errors}");
+    assert!(
+        errors.contains("the process has 2 none start events"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("subProcess \"sub\": a subprocess needs a none start event"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("endEvent \"e\": an end event cannot have outgoing sequence flows"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains(
+            "sequenceFlow \"f3\": a sequence flow cannot cross the boundary of a subprocess"
+        ),
+        "{errors}"
+    );
 }
 
 #[test]
 fn duplicate_ids_are_errors() {
     let xml = process(r#"<bpmn:startEvent id="x"/><bpmn:endEvent id="x"/>"#);
     let errors = parse_err(&xml).join("\n");
-    assert!(errors.contains("the id \"x\" is used by more than one element"), "{errors}");
+    assert!(
+        errors.contains("the id \"x\" is used by more than one element"),
+        "{errors}"
+    );
 }
 
 #[test]
@@ -338,9 +472,19 @@ fn the_diagram_layout_is_kept() {
     let d = &defs.diagrams[0];
     assert_eq!(d.plane_element.as_deref(), Some("Collaboration_demo"));
     let t0 = d.shapes.iter().find(|s| s.element == "t0").unwrap();
-    assert_eq!((t0.bounds.x, t0.bounds.y, t0.bounds.width, t0.bounds.height), (300.0, 140.0, 100.0, 80.0));
-    let e = d.edges.iter().find(|e| e.element == "Flow_fork_tdown").unwrap();
-    assert_eq!(e.waypoints, vec![(480.0, 205.0), (480.0, 380.0), (560.0, 380.0)]);
+    assert_eq!(
+        (t0.bounds.x, t0.bounds.y, t0.bounds.width, t0.bounds.height),
+        (300.0, 140.0, 100.0, 80.0)
+    );
+    let e = d
+        .edges
+        .iter()
+        .find(|e| e.element == "Flow_fork_tdown")
+        .unwrap();
+    assert_eq!(
+        e.waypoints,
+        vec![(480.0, 205.0), (480.0, 380.0), (560.0, 380.0)]
+    );
     assert!(d.shapes.iter().any(|s| s.element == "Lane_Pero"));
 }
 
@@ -350,5 +494,10 @@ fn diagnostics_serialize_for_the_api() {
     let v = serde_json::to_value(&err.diagnostics[0]).unwrap();
     assert_eq!(v["severity"], "error");
     assert_eq!(v["line"], 1);
-    assert!(v["message"].as_str().unwrap().contains("not a BPMN <definitions>"));
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a BPMN <definitions>")
+    );
 }

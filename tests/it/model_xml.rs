@@ -16,7 +16,10 @@ const BODY: &str = r#"
 
 fn with_prefix(prefix: &str) -> String {
     let (decl, p) = if prefix.is_empty() {
-        (r#"xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL""#.to_string(), String::new())
+        (
+            r#"xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL""#.to_string(),
+            String::new(),
+        )
     } else {
         (
             format!(r#"xmlns:{prefix}="http://www.omg.org/spec/BPMN/20100524/MODEL""#),
@@ -33,7 +36,9 @@ fn with_prefix(prefix: &str) -> String {
 fn namespaces_are_matched_by_uri_whatever_the_prefix() {
     for prefix in ["bpmn", "bpmn2", "semantic", ""] {
         let defs = parse(&with_prefix(prefix));
-        let p = defs.process("p").unwrap_or_else(|| panic!("prefix {prefix:?}"));
+        let p = defs
+            .process("p")
+            .unwrap_or_else(|| panic!("prefix {prefix:?}"));
         assert_eq!(p.nodes.len(), 3, "prefix {prefix:?}");
         assert!(matches!(p.node("t").unwrap().kind, NodeKind::UserTask(_)));
         assert_eq!(p.flows.len(), 2);
@@ -47,7 +52,10 @@ fn the_bpmn_prefix_bound_to_another_namespace_is_not_bpmn() {
         "http://example.com/not-bpmn",
     );
     let errors = parse_err(&xml);
-    assert!(errors[0].contains("not in the BPMN 2.0 namespace"), "{errors:?}");
+    assert!(
+        errors[0].contains("not in the BPMN 2.0 namespace"),
+        "{errors:?}"
+    );
 }
 
 #[test]
@@ -60,9 +68,17 @@ fn camunda_attributes_are_matched_by_uri() {
         </bpmn:process>"#,
     );
     let defs = parse(&xml);
-    let NodeKind::UserTask(u) = &defs.process("p").unwrap().node("t").unwrap().kind else { panic!() };
-    assert_eq!(u.assignee.as_ref().map(|a| a.source()), Some("ann".to_string()));
-    assert!(u.candidate_groups.is_none(), "an attribute of another namespace is not camunda's");
+    let NodeKind::UserTask(u) = &defs.process("p").unwrap().node("t").unwrap().kind else {
+        panic!()
+    };
+    assert_eq!(
+        u.assignee.as_ref().map(|a| a.source()),
+        Some("ann".to_string())
+    );
+    assert!(
+        u.candidate_groups.is_none(),
+        "an attribute of another namespace is not camunda's"
+    );
 }
 
 #[test]
@@ -89,7 +105,15 @@ fn iso_8859_1_and_windows_1252_files_are_decoded() {
         bytes.extend_from_slice(b"\"");
         bytes.extend_from_slice(tail.as_bytes());
         let defs = model::parse(&bytes).unwrap_or_else(|e| panic!("{label}: {e}"));
-        assert_eq!(defs.process("p").unwrap().node("t").unwrap().name.as_deref(), Some(expected));
+        assert_eq!(
+            defs.process("p")
+                .unwrap()
+                .node("t")
+                .unwrap()
+                .name
+                .as_deref(),
+            Some(expected)
+        );
     }
 }
 
@@ -117,21 +141,52 @@ fn a_doctype_is_refused_outright() {
 }
 
 fn limited(limits: Limits, xml: &str) -> String {
-    let err = model::parse_with(xml.as_bytes(), &Options { limits, ..Options::default() }).unwrap_err();
+    let err = model::parse_with(
+        xml.as_bytes(),
+        &Options {
+            limits,
+            ..Options::default()
+        },
+    )
+    .unwrap_err();
     err.diagnostics[0].message.clone()
 }
 
 #[test]
 fn each_cap_says_which_cap_was_hit() {
     let xml = with_prefix("bpmn");
-    let depth = limited(Limits { max_depth: 2, ..Limits::default() }, &xml);
+    let depth = limited(
+        Limits {
+            max_depth: 2,
+            ..Limits::default()
+        },
+        &xml,
+    );
     assert!(depth.contains("nested more than 2 deep"), "{depth}");
-    let count = limited(Limits { max_elements: 4, ..Limits::default() }, &xml);
+    let count = limited(
+        Limits {
+            max_elements: 4,
+            ..Limits::default()
+        },
+        &xml,
+    );
     assert!(count.contains("more than 4 elements"), "{count}");
-    let size = limited(Limits { max_bytes: 100, ..Limits::default() }, &xml);
+    let size = limited(
+        Limits {
+            max_bytes: 100,
+            ..Limits::default()
+        },
+        &xml,
+    );
     assert!(size.contains("the limit is 100 bytes"), "{size}");
     let doc = with_prefix("bpmn").replace(r#"<bpmn:userTask id="t" name="Do it"/>"#, r#"<bpmn:userTask id="t"><bpmn:documentation>0123456789abcdef</bpmn:documentation></bpmn:userTask>"#);
-    let text = limited(Limits { max_text: 10, ..Limits::default() }, &doc);
+    let text = limited(
+        Limits {
+            max_text: 10,
+            ..Limits::default()
+        },
+        &doc,
+    );
     assert!(text.contains("longer than 10 bytes"), "{text}");
 }
 
@@ -149,7 +204,15 @@ fn malformed_xml_names_line_and_column() {
 fn entities_and_character_references_are_decoded() {
     let xml = with_prefix("bpmn").replace("Do it", "A &amp; B &#x263A; &lt;x&gt;");
     let defs = parse(&xml);
-    assert_eq!(defs.process("p").unwrap().node("t").unwrap().name.as_deref(), Some("A & B ☺ <x>"));
+    assert_eq!(
+        defs.process("p")
+            .unwrap()
+            .node("t")
+            .unwrap()
+            .name
+            .as_deref(),
+        Some("A & B ☺ <x>")
+    );
     let bad = with_prefix("bpmn").replace("Do it", "&nope;");
     assert!(model::parse(bad.as_bytes()).is_err());
 }

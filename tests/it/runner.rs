@@ -43,14 +43,23 @@ const DEMO_TRACE: &str = r#"[1] --> msg in: t_wrong
 "#;
 
 fn options(format: Format) -> RunOptions {
-    RunOptions { process: None, variables: Default::default(), format, start: Some(t0()) }
+    RunOptions {
+        process: None,
+        variables: Default::default(),
+        format,
+        start: Some(t0()),
+    }
 }
 
 async fn run_text(bytes: &[u8], script: &str, format: Format) -> (Exit, String, String) {
     let mut out = Vec::new();
     let mut err = Vec::new();
     let exit = run(bytes, script, &options(format), &mut out, &mut err).await;
-    (exit, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+    (
+        exit,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
 }
 
 #[tokio::test]
@@ -62,11 +71,19 @@ async fn the_demo_prints_the_old_engines_trace() {
 
 #[tokio::test]
 async fn with_option_1_the_run_takes_task_up() {
-    let script = DEMO_SCRIPT.replace(r#"{"option": 2}"#, r#"{"option": 1}"#).replace("expect completed", "");
+    let script = DEMO_SCRIPT
+        .replace(r#"{"option": 2}"#, r#"{"option": 1}"#)
+        .replace("expect completed", "");
     let (exit, out, _) = run_text(&demo_bytes(), &script, Format::Text).await;
     assert_eq!(exit, Exit::Ran);
-    assert!(out.contains("[1]       DONE: Result is True\n[1] Waiting for user... [UserTask(Task up)]"), "{out}");
-    assert!(out.contains("[1] --> msg in: tup2\n[1] DOING: UserTask(Task up)\n[1] DONE\n"), "{out}");
+    assert!(
+        out.contains("[1]       DONE: Result is True\n[1] Waiting for user... [UserTask(Task up)]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[1] --> msg in: tup2\n[1] DOING: UserTask(Task up)\n[1] DONE\n"),
+        "{out}"
+    );
     assert!(!out.contains("going down default path"));
 }
 
@@ -76,15 +93,26 @@ async fn the_json_format_has_one_event_per_line() {
     assert_eq!(exit, Exit::Ran);
     let lines = json_lines(&out);
     assert_eq!(lines[0]["event"], "started");
-    assert_eq!(lines[1], json!({"event": "activated", "element": "StartEvent_1", "type": "startEvent", "name": "Start"}));
+    assert_eq!(
+        lines[1],
+        json!({"event": "activated", "element": "StartEvent_1", "type": "startEvent", "name": "Start"})
+    );
     let first_wait = lines.iter().find(|l| l["event"] == "waiting").unwrap();
-    assert_eq!(first_wait, &json!({"event": "waiting", "user_tasks": ["t0"], "other": []}));
+    assert_eq!(
+        first_wait,
+        &json!({"event": "waiting", "user_tasks": ["t0"], "other": []})
+    );
     let i = lines.iter().position(|l| l["event"] == "command").unwrap();
-    assert_eq!(lines[i], json!({"event": "command", "text": "complete t_wrong"}));
+    assert_eq!(
+        lines[i],
+        json!({"event": "command", "text": "complete t_wrong"})
+    );
     assert_eq!(lines[i + 1]["event"], "ignored");
     assert!(lines[i + 1]["reason"].as_str().unwrap().contains("t_wrong"));
     assert!(lines.contains(&json!({"event": "condition", "flow": "Flow_choice_tup2", "expression": "option==1", "result": false})));
-    assert!(lines.contains(&json!({"event": "taken", "flow": "Flow_choice_tdown2", "default": true})));
+    assert!(
+        lines.contains(&json!({"event": "taken", "flow": "Flow_choice_tdown2", "default": true}))
+    );
     assert!(lines.contains(&json!({"event": "ended", "element": "EndEvent_1"})));
     let join_wait = lines
         .iter()
@@ -93,32 +121,68 @@ async fn the_json_format_has_one_event_per_line() {
     assert_eq!(join_wait["other"][0]["element"], "ParallelGateway_0vffee4");
     assert_eq!(join_wait["other"][0]["kind"], "join");
     let n = lines.len();
-    assert_eq!(lines[n - 2], json!({"event": "variables", "values": {"option": 2}}));
+    assert_eq!(
+        lines[n - 2],
+        json!({"event": "variables", "values": {"option": 2}})
+    );
     assert_eq!(lines[n - 1], json!({"event": "done", "state": "completed"}));
     // Every command line is echoed, expectations included.
     let commands = lines.iter().filter(|l| l["event"] == "command").count();
-    assert_eq!(commands, DEMO_SCRIPT.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).count());
+    assert_eq!(
+        commands,
+        DEMO_SCRIPT
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .count()
+    );
 }
 
 #[tokio::test]
 async fn invalid_form_values_are_reported_as_ignored() {
-    let (exit, out, _) = run_text(&demo_bytes(), "complete t0 {\"option\": \"lots\"}\nexpect tasks t0\n", Format::Json).await;
+    let (exit, out, _) = run_text(
+        &demo_bytes(),
+        "complete t0 {\"option\": \"lots\"}\nexpect tasks t0\n",
+        Format::Json,
+    )
+    .await;
     assert_eq!(exit, Exit::Ran);
     let lines = json_lines(&out);
     let ignored = lines.iter().find(|l| l["event"] == "ignored").unwrap();
-    assert!(ignored["reason"].as_str().unwrap().contains("option: must be a whole number"), "{ignored}");
+    assert!(
+        ignored["reason"]
+            .as_str()
+            .unwrap()
+            .contains("option: must be a whole number"),
+        "{ignored}"
+    );
 }
 
 #[tokio::test]
 async fn a_failed_expectation_exits_1() {
-    let (exit, out, _) = run_text(&demo_bytes(), "expect tasks tup\ncomplete t0 {\"option\": 1}\n", Format::Text).await;
+    let (exit, out, _) = run_text(
+        &demo_bytes(),
+        "expect tasks tup\ncomplete t0 {\"option\": 1}\n",
+        Format::Text,
+    )
+    .await;
     assert_eq!(exit, Exit::ExpectationFailed);
     assert_eq!(exit.code(), 1);
-    assert!(out.contains("EXPECTATION FAILED: expected open tasks [tup], but the open tasks are [t0]"), "{out}");
-    assert!(!out.contains("msg in: t0"), "the run stops at the failed expectation");
+    assert!(
+        out.contains("EXPECTATION FAILED: expected open tasks [tup], but the open tasks are [t0]"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("msg in: t0"),
+        "the run stops at the failed expectation"
+    );
     let (exit, _, _) = run_text(&demo_bytes(), "expect completed\n", Format::Text).await;
     assert_eq!(exit, Exit::ExpectationFailed);
-    let (exit, _, _) = run_text(&demo_bytes(), "complete t0 {\"option\": 1}\nexpect var option 1\nexpect active\n", Format::Text).await;
+    let (exit, _, _) = run_text(
+        &demo_bytes(),
+        "complete t0 {\"option\": 1}\nexpect var option 1\nexpect active\n",
+        Format::Text,
+    )
+    .await;
     assert_eq!(exit, Exit::Ran);
 }
 
@@ -130,7 +194,10 @@ async fn bad_input_exits_2_with_the_reason() {
     for (script, why) in [
         ("frobnicate t0", "line 1: unknown command \"frobnicate\""),
         ("\n# comment\ncomplete t0 {oops}", "line 3: bad JSON"),
-        ("advance soon", "line 1: \"soon\" is not an ISO 8601 duration"),
+        (
+            "advance soon",
+            "line 1: \"soon\" is not an ISO 8601 duration",
+        ),
         ("complete t0 [1]", "must be a JSON object"),
     ] {
         let (exit, out, err) = run_text(&demo_bytes(), script, Format::Text).await;
@@ -179,11 +246,20 @@ async fn messages_in_the_runner() {
         flow("f1", "r", "e")
     ))
     .replace("</bpmn:definitions>", r#"<bpmn:message id="m" name="paid"/></bpmn:definitions>"#);
-    let script = "message shipped\nmessage paid {\"amount\": 3}\nexpect completed\nexpect var amount 3\n";
+    let script =
+        "message shipped\nmessage paid {\"amount\": 3}\nexpect completed\nexpect var amount 3\n";
     let (exit, out, _) = run_text(xml.as_bytes(), script, Format::Text).await;
     assert_eq!(exit, Exit::Ran, "{out}");
-    assert!(out.contains("[1] --> msg in: shipped\n[1] Waiting for user... [ReceiveTask(Wait for payment)]"), "{out}");
-    assert!(out.contains("[1] --> msg in: paid\n[1] DOING: ReceiveTask(Wait for payment)\n[1] DONE"), "{out}");
+    assert!(
+        out.contains(
+            "[1] --> msg in: shipped\n[1] Waiting for user... [ReceiveTask(Wait for payment)]"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("[1] --> msg in: paid\n[1] DOING: ReceiveTask(Wait for payment)\n[1] DONE"),
+        "{out}"
+    );
 }
 
 fn bpmn_binary() -> Command {
@@ -200,32 +276,60 @@ fn the_binary_reads_the_script_from_stdin_and_sets_exit_codes() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(DEMO_SCRIPT.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(DEMO_SCRIPT.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = json_lines(&String::from_utf8(out.stdout).unwrap());
-    assert_eq!(lines.last().unwrap(), &json!({"event": "done", "state": "completed"}));
+    assert_eq!(
+        lines.last().unwrap(),
+        &json!({"event": "done", "state": "completed"})
+    );
 
     let failed = bpmn_binary()
         .args(["run", demo, "--vars", r#"{"x": 1}"#])
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert_eq!(failed.status.code(), Some(0), "an empty script just starts the instance");
+    assert_eq!(
+        failed.status.code(),
+        Some(0),
+        "an empty script just starts the instance"
+    );
 
-    let expect = bpmn_binary().args(["run", demo, "--script", "/dev/null"]).output().unwrap();
+    let expect = bpmn_binary()
+        .args(["run", demo, "--script", "/dev/null"])
+        .output()
+        .unwrap();
     assert_eq!(expect.status.code(), Some(0));
 
-    let bad = bpmn_binary().args(["run", "/no/such/file.bpmn", "--script", "/dev/null"]).output().unwrap();
+    let bad = bpmn_binary()
+        .args(["run", "/no/such/file.bpmn", "--script", "/dev/null"])
+        .output()
+        .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("cannot read /no/such/file.bpmn"));
 
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("s.txt");
     std::fs::write(&script, "expect completed\n").unwrap();
-    let one = bpmn_binary().args(["run", demo, "--script"]).arg(&script).output().unwrap();
+    let one = bpmn_binary()
+        .args(["run", demo, "--script"])
+        .arg(&script)
+        .output()
+        .unwrap();
     assert_eq!(one.status.code(), Some(1));
-    let stdout: Value = serde_json::Value::String(String::from_utf8_lossy(&one.stdout).into_owned());
+    let stdout: Value =
+        serde_json::Value::String(String::from_utf8_lossy(&one.stdout).into_owned());
     assert!(stdout.as_str().unwrap().contains("EXPECTATION FAILED"));
 }
 
@@ -233,11 +337,63 @@ fn the_binary_reads_the_script_from_stdin_and_sets_exit_codes() {
 fn check_lists_problems_with_positions() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.bpmn");
-    std::fs::write(&bad, process(r#"<bpmn:startEvent id="s"/><bpmn:callActivity id="call"/>"#)).unwrap();
+    std::fs::write(
+        &bad,
+        process(r#"<bpmn:startEvent id="s"/><bpmn:callActivity id="call"/>"#),
+    )
+    .unwrap();
     let out = bpmn_binary().arg("check").arg(&bad).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("bad.bpmn:10:26: unsupported: callActivity \"call\""), "{text}");
-    let good = bpmn_binary().args(["check", concat!(env!("CARGO_MANIFEST_DIR"), "/bpmn/demo.bpmn")]).output().unwrap();
+    assert!(
+        text.contains("bad.bpmn:10:26: unsupported: callActivity \"call\""),
+        "{text}"
+    );
+    let good = bpmn_binary()
+        .args([
+            "check",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/bpmn/demo.bpmn"),
+        ])
+        .output()
+        .unwrap();
     assert_eq!(good.status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn a_timer_already_due_fires_without_advance() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="t" name="Take call"/>
+<bpmn:intermediateCatchEvent id="w"><bpmn:timerEventDefinition><bpmn:timeDate>2024-06-01T00:00:00Z</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+<bpmn:endEvent id="e"/>{}{}{}"#,
+        flow("f0", "s", "t"),
+        flow("f1", "t", "w"),
+        flow("f2", "w", "e")
+    ));
+    let (exit, out, _) = run_text(
+        xml.as_bytes(),
+        "complete t\nexpect completed\n",
+        Format::Json,
+    )
+    .await;
+    assert_eq!(exit, Exit::Ran, "{out}");
+    assert!(json_lines(&out).contains(&json!({"event": "finished", "state": "completed"})));
+}
+
+#[tokio::test]
+async fn the_text_trace_shows_refusals_and_cancellations() {
+    let (_, out, _) = run_text(&demo_bytes(), "complete t0 {\"option\": 9}\n", Format::Text).await;
+    assert!(
+        out.contains("[1]     - refused: invalid values for \"t0\": option: must be at most 2"),
+        "{out}"
+    );
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:parallelGateway id="fork"/><bpmn:userTask id="a" name="Slow"/><bpmn:userTask id="b" name="Quick"/>
+<bpmn:endEvent id="stop"><bpmn:terminateEventDefinition/></bpmn:endEvent>{}{}{}{}"#,
+        flow("f0", "s", "fork"),
+        flow("f1", "fork", "a"),
+        flow("f2", "fork", "b"),
+        flow("f3", "b", "stop")
+    ));
+    let (_, out, _) = run_text(xml.as_bytes(), "complete b\n", Format::Text).await;
+    assert!(out.contains("[1] DOING: UserTask(Quick)\n[1] CANCELLED: UserTask(Slow)\n[1] TERMINATED: terminate end event \"stop\""), "{out}");
 }

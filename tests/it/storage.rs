@@ -14,32 +14,76 @@ use crate::common::db::{TestDb, each_db};
 use crate::common::*;
 
 async fn demo(runtime: &Runtime) -> i64 {
-    let r = runtime.deploy("demo.bpmn", &demo_bytes(), Some("admin")).await.unwrap();
+    let r = runtime
+        .deploy("demo.bpmn", &demo_bytes(), Some("admin"))
+        .await
+        .unwrap();
     r.definitions[0].id
 }
 
 async fn history_kinds(runtime: &Runtime, id: uuid::Uuid) -> Vec<(i64, String)> {
-    runtime.store().history(id).await.unwrap().into_iter().map(|h| (h.seq, h.kind)).collect()
+    runtime
+        .store()
+        .history(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| (h.seq, h.kind))
+        .collect()
 }
 
 #[tokio::test]
 async fn deploying_the_same_content_makes_no_new_version() {
     each_db(|runtime, _, backend| async move {
-        let first = runtime.deploy("demo.bpmn", &demo_bytes(), None).await.unwrap();
+        let first = runtime
+            .deploy("demo.bpmn", &demo_bytes(), None)
+            .await
+            .unwrap();
         let d = &first.definitions[0];
-        assert_eq!((d.key.as_str(), d.version, d.created, d.is_default), ("demo", 1, true, true), "{backend}");
-        assert!(first.warnings.iter().any(|w| w.element.as_deref() == Some("t3")));
-        let again = runtime.deploy("demo.bpmn", &demo_bytes(), None).await.unwrap();
-        assert_eq!((again.definitions[0].id, again.definitions[0].created), (d.id, false), "{backend}");
-        let changed = String::from_utf8(demo_bytes()).unwrap().replace("Which option?", "Which way?");
-        let v2 = runtime.deploy("demo.bpmn", changed.as_bytes(), None).await.unwrap();
-        assert_eq!((v2.definitions[0].version, v2.definitions[0].created), (2, true), "{backend}");
+        assert_eq!(
+            (d.key.as_str(), d.version, d.created, d.is_default),
+            ("demo", 1, true, true),
+            "{backend}"
+        );
+        assert!(
+            first
+                .warnings
+                .iter()
+                .any(|w| w.element.as_deref() == Some("t3"))
+        );
+        let again = runtime
+            .deploy("demo.bpmn", &demo_bytes(), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.definitions[0].id, again.definitions[0].created),
+            (d.id, false),
+            "{backend}"
+        );
+        let changed = String::from_utf8(demo_bytes())
+            .unwrap()
+            .replace("Which option?", "Which way?");
+        let v2 = runtime
+            .deploy("demo.bpmn", changed.as_bytes(), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            (v2.definitions[0].version, v2.definitions[0].created),
+            (2, true),
+            "{backend}"
+        );
         let broken = changed.replace(r#"targetRef="tup""#, r#"targetRef="nowhere""#);
         match runtime.deploy("demo.bpmn", broken.as_bytes(), None).await {
-            Err(RuntimeError::Invalid(e)) => assert!(e.to_string().contains("targetRef \"nowhere\""), "{e}"),
+            Err(RuntimeError::Invalid(e)) => {
+                assert!(e.to_string().contains("targetRef \"nowhere\""), "{e}")
+            }
             other => panic!("{backend}: {other:?}"),
         }
-        assert_eq!(runtime.store().definitions().await.unwrap().len(), 2, "{backend}: nothing stored for the broken file");
+        assert_eq!(
+            runtime.store().definitions().await.unwrap().len(),
+            2,
+            "{backend}: nothing stored for the broken file"
+        );
     })
     .await;
 }
@@ -53,12 +97,24 @@ async fn a_latin1_file_is_stored_as_utf8_and_reads_back_the_same() {
         ))
         .replace(r#"encoding="UTF-8""#, r#"encoding="ISO-8859-1""#);
         let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&xml);
-        assert!(std::str::from_utf8(&bytes).is_err(), "the test file really is Latin-1");
-        let id = runtime.deploy("latin.bpmn", &bytes, None).await.unwrap().definitions[0].id;
+        assert!(
+            std::str::from_utf8(&bytes).is_err(),
+            "the test file really is Latin-1"
+        );
+        let id = runtime
+            .deploy("latin.bpmn", &bytes, None)
+            .await
+            .unwrap()
+            .definitions[0]
+            .id;
         // A second runtime has an empty cache: it parses the stored source.
         let fresh = Runtime::new(runtime.store().clone(), clock.clone());
         let deployed = fresh.deployed(id).await.unwrap();
-        assert_eq!(deployed.process().node("t").unwrap().name.as_deref(), Some("Prüfen"), "{backend}");
+        assert_eq!(
+            deployed.process().node("t").unwrap().name.as_deref(),
+            Some("Prüfen"),
+            "{backend}"
+        );
     })
     .await;
 }
@@ -67,43 +123,88 @@ async fn a_latin1_file_is_stored_as_utf8_and_reads_back_the_same() {
 async fn a_command_is_one_transaction_with_history_tasks_and_candidates() {
     each_db(|runtime, _, backend| async move {
         let def = demo(&runtime).await;
-        let started = runtime.start(def, Default::default(), Some("order-1".into()), Some("ann")).await.unwrap();
+        let started = runtime
+            .start(def, Default::default(), Some("order-1".into()), Some("ann"))
+            .await
+            .unwrap();
         let id = started.instance_id;
         let tasks = runtime.store().open_tasks(id).await.unwrap();
         assert_eq!(tasks.len(), 1, "{backend}");
         let t0 = &tasks[0];
-        assert_eq!((t0.element_id.as_str(), t0.name.as_deref(), t0.priority), ("t0", Some("Which option?"), 50));
+        assert_eq!(
+            (t0.element_id.as_str(), t0.name.as_deref(), t0.priority),
+            ("t0", Some("Which option?"), 50)
+        );
         let candidates = runtime.store().candidates(t0.id).await.unwrap();
-        assert_eq!(candidates.iter().map(|c| (c.kind.as_str(), c.name.as_str())).collect::<Vec<_>>(), [("group", "Marko")]);
+        assert_eq!(
+            candidates
+                .iter()
+                .map(|c| (c.kind.as_str(), c.name.as_str()))
+                .collect::<Vec<_>>(),
+            [("group", "Marko")]
+        );
 
         // Invalid values: refused, nothing written.
         let (row_before, _) = runtime.instance(id).await.unwrap();
-        let err = runtime.complete_task(t0.id, obj(json!({"option": 7})), Some("ann")).await.unwrap_err();
-        assert!(matches!(err, RuntimeError::InvalidVariables(ref e) if e[0].field == "option"), "{backend}: {err}");
+        let err = runtime
+            .complete_task(t0.id, obj(json!({"option": 7})), Some("ann"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, RuntimeError::InvalidVariables(ref e) if e[0].field == "option"),
+            "{backend}: {err}"
+        );
         let (row_after, _) = runtime.instance(id).await.unwrap();
-        assert_eq!(row_before, row_after, "{backend}: a refused command changes nothing");
+        assert_eq!(
+            row_before, row_after,
+            "{backend}: a refused command changes nothing"
+        );
 
-        runtime.complete_task(t0.id, obj(json!({"option": 1})), Some("ann")).await.unwrap();
+        runtime
+            .complete_task(t0.id, obj(json!({"option": 1})), Some("ann"))
+            .await
+            .unwrap();
         let (row, state) = runtime.instance(id).await.unwrap();
         assert_eq!(row.version, 2, "{backend}");
         assert_eq!(state.root_variables().get("option"), Some(&json!(1)));
         let done = runtime.store().task(t0.id).await.unwrap().unwrap();
-        assert_eq!((done.state.as_str(), done.completed_by.as_deref()), ("completed", Some("ann")));
-        let open: Vec<String> = runtime.store().open_tasks(id).await.unwrap().into_iter().map(|t| t.element_id).collect();
+        assert_eq!(
+            (done.state.as_str(), done.completed_by.as_deref()),
+            ("completed", Some("ann"))
+        );
+        let open: Vec<String> = runtime
+            .store()
+            .open_tasks(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.element_id)
+            .collect();
         assert_eq!(open, ["tdown", "tup"], "{backend}");
 
         for el in ["tup", "tdown", "tup2"] {
             let t = runtime.open_task_for(id, el).await.unwrap().unwrap();
-            runtime.complete_task(t.id, Default::default(), Some("bob")).await.unwrap();
+            runtime
+                .complete_task(t.id, Default::default(), Some("bob"))
+                .await
+                .unwrap();
         }
         let (row, state) = runtime.instance(id).await.unwrap();
-        assert_eq!((row.status.as_str(), row.has_incident), ("completed", false), "{backend}");
+        assert_eq!(
+            (row.status.as_str(), row.has_incident),
+            ("completed", false),
+            "{backend}"
+        );
         assert!(row.ended_at.is_some());
         assert_eq!(state.display_status(), "completed");
 
         let history = runtime.store().history(id).await.unwrap();
         let seqs: Vec<i64> = history.iter().map(|h| h.seq).collect();
-        assert_eq!(seqs, (1..=history.len() as i64).collect::<Vec<_>>(), "{backend}: no gaps, no duplicates");
+        assert_eq!(
+            seqs,
+            (1..=history.len() as i64).collect::<Vec<_>>(),
+            "{backend}: no gaps, no duplicates"
+        );
         assert_eq!(row.last_seq, history.len() as i64);
         for h in &history {
             let e: Event = serde_json::from_str(&h.payload).unwrap();
@@ -121,7 +222,11 @@ async fn two_completions_of_one_task_one_wins_one_conflicts() {
     each_db(|runtime, _, backend| async move {
         let def = demo(&runtime).await;
         for _ in 0..5 {
-            let id = runtime.start(def, Default::default(), None, None).await.unwrap().instance_id;
+            let id = runtime
+                .start(def, Default::default(), None, None)
+                .await
+                .unwrap()
+                .instance_id;
             let t0 = runtime.open_task_for(id, "t0").await.unwrap().unwrap();
             let (a, b) = (runtime.clone(), runtime.clone());
             let vars = obj(json!({"option": 2}));
@@ -133,9 +238,16 @@ async fn two_completions_of_one_task_one_wins_one_conflicts() {
                 tokio::spawn(async move { b.complete_task(t0.id, vars, Some("b")).await })
             );
             let results = [ra.unwrap(), rb.unwrap()];
-            assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{backend}: exactly one wins");
+            assert_eq!(
+                results.iter().filter(|r| r.is_ok()).count(),
+                1,
+                "{backend}: exactly one wins"
+            );
             let loser = results.iter().find_map(|r| r.as_ref().err()).unwrap();
-            assert!(matches!(loser, RuntimeError::Conflict(m) if m.contains("already completed")), "{backend}: {loser}");
+            assert!(
+                matches!(loser, RuntimeError::Conflict(m) if m.contains("already completed")),
+                "{backend}: {loser}"
+            );
             let completions = runtime
                 .store()
                 .history(id)
@@ -154,14 +266,42 @@ async fn two_completions_of_one_task_one_wins_one_conflicts() {
 async fn a_stale_version_is_refused() {
     each_db(|runtime, _, backend| async move {
         let def = demo(&runtime).await;
-        let started = runtime.start(def, Default::default(), None, None).await.unwrap();
+        let started = runtime
+            .start(def, Default::default(), None, None)
+            .await
+            .unwrap();
         let txn = runtime.store().begin_write().await.unwrap();
-        let row = Store::lock_instance(&txn, started.instance_id).await.unwrap().unwrap();
-        let update = InstanceUpdate { state: &started.state, last_seq: row.last_seq, now: row.updated_at };
-        assert!(!Store::update_instance(&txn, row.id, row.version + 1, update.clone()).await.unwrap(), "{backend}");
-        assert!(Store::update_instance(&txn, row.id, row.version, update).await.unwrap(), "{backend}");
+        let row = Store::lock_instance(&txn, started.instance_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let update = InstanceUpdate {
+            state: &started.state,
+            last_seq: row.last_seq,
+            now: row.updated_at,
+        };
+        assert!(
+            !Store::update_instance(&txn, row.id, row.version + 1, update.clone())
+                .await
+                .unwrap(),
+            "{backend}"
+        );
+        assert!(
+            Store::update_instance(&txn, row.id, row.version, update)
+                .await
+                .unwrap(),
+            "{backend}"
+        );
         Store::commit(txn).await.unwrap();
-        assert_eq!(runtime.instance(started.instance_id).await.unwrap().0.version, 2);
+        assert_eq!(
+            runtime
+                .instance(started.instance_id)
+                .await
+                .unwrap()
+                .0
+                .version,
+            2
+        );
     })
     .await;
 }
@@ -184,40 +324,113 @@ fn timer_and_message() -> String {
 #[tokio::test]
 async fn timers_messages_and_incidents_are_rows() {
     each_db(|runtime, _, backend| async move {
-        let def = runtime.deploy("t.bpmn", timer_and_message().as_bytes(), None).await.unwrap().definitions[0].id;
-        let id = runtime.start(def, Default::default(), Some("B-7".into()), None).await.unwrap().instance_id;
+        let def = runtime
+            .deploy("t.bpmn", timer_and_message().as_bytes(), None)
+            .await
+            .unwrap()
+            .definitions[0]
+            .id;
+        let id = runtime
+            .start(def, Default::default(), Some("B-7".into()), None)
+            .await
+            .unwrap()
+            .instance_id;
         let jobs = runtime.store().jobs_of_instance(id).await.unwrap();
         assert_eq!(jobs.len(), 1, "{backend}");
-        assert_eq!((jobs[0].kind.as_str(), jobs[0].element_id.as_str()), ("timer", "wait"));
-        assert_eq!(jobs[0].due_at.to_rfc3339(), "2025-01-01T00:10:00+00:00", "{backend}");
-        assert!(runtime.correlate(id, "paid", Default::default(), None).await.unwrap().is_none(), "nobody waits yet");
+        assert_eq!(
+            (jobs[0].kind.as_str(), jobs[0].element_id.as_str()),
+            ("timer", "wait")
+        );
+        assert_eq!(
+            jobs[0].due_at.to_rfc3339(),
+            "2025-01-01T00:10:00+00:00",
+            "{backend}"
+        );
+        assert!(
+            runtime
+                .correlate(id, "paid", Default::default(), None)
+                .await
+                .unwrap()
+                .is_none(),
+            "nobody waits yet"
+        );
 
         runtime.run_job(&jobs[0], Default::default()).await.unwrap();
-        assert!(runtime.store().jobs_of_instance(id).await.unwrap().is_empty(), "{backend}: the job is consumed");
-        let again = runtime.run_job(&jobs[0], Default::default()).await.unwrap_err();
-        assert!(matches!(again, RuntimeError::Conflict(_)), "{backend}: a job runs once: {again}");
+        assert!(
+            runtime
+                .store()
+                .jobs_of_instance(id)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{backend}: the job is consumed"
+        );
+        let again = runtime
+            .run_job(&jobs[0], Default::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(again, RuntimeError::Conflict(_)),
+            "{backend}: a job runs once: {again}"
+        );
 
         let subs = runtime.store().subscriptions(id, "paid").await.unwrap();
         assert_eq!(subs.len(), 1);
         assert_eq!(subs[0].business_key.as_deref(), Some("B-7"));
-        runtime.correlate(id, "paid", obj(json!({"amount": 500})), None).await.unwrap().unwrap();
-        assert!(runtime.store().subscriptions(id, "paid").await.unwrap().is_empty(), "{backend}");
+        runtime
+            .correlate(id, "paid", obj(json!({"amount": 500})), None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            runtime
+                .store()
+                .subscriptions(id, "paid")
+                .await
+                .unwrap()
+                .is_empty(),
+            "{backend}"
+        );
 
         let incidents = runtime.store().open_incidents(id).await.unwrap();
         assert_eq!(incidents.len(), 1, "{backend}");
         assert_eq!(incidents[0].element_id, "check");
-        assert!(incidents[0].message.contains("too much"), "{}", incidents[0].message);
+        assert!(
+            incidents[0].message.contains("too much"),
+            "{}",
+            incidents[0].message
+        );
         let (row, _) = runtime.instance(id).await.unwrap();
         assert!(row.has_incident);
 
-        runtime.set_variables(id, obj(json!({"amount": 5})), Some("admin")).await.unwrap();
-        runtime.retry_incident(id, incidents[0].incident_key as u64, Some("admin")).await.unwrap();
-        assert!(runtime.store().open_incidents(id).await.unwrap().is_empty(), "{backend}");
+        runtime
+            .set_variables(id, obj(json!({"amount": 5})), Some("admin"))
+            .await
+            .unwrap();
+        runtime
+            .retry_incident(id, incidents[0].incident_key as u64, Some("admin"))
+            .await
+            .unwrap();
+        assert!(
+            runtime.store().open_incidents(id).await.unwrap().is_empty(),
+            "{backend}"
+        );
         let (row, state) = runtime.instance(id).await.unwrap();
-        assert_eq!((row.status.as_str(), row.has_incident), ("completed", false), "{backend}");
+        assert_eq!(
+            (row.status.as_str(), row.has_incident),
+            ("completed", false),
+            "{backend}"
+        );
         assert_eq!(state.root_variables().get("ok"), Some(&json!(true)));
-        let kinds: Vec<String> = history_kinds(&runtime, id).await.into_iter().map(|(_, k)| k).collect();
-        assert!(kinds.contains(&"incident_raised".to_string()) && kinds.contains(&"incident_resolved".to_string()));
+        let kinds: Vec<String> = history_kinds(&runtime, id)
+            .await
+            .into_iter()
+            .map(|(_, k)| k)
+            .collect();
+        assert!(
+            kinds.contains(&"incident_raised".to_string())
+                && kinds.contains(&"incident_resolved".to_string())
+        );
     })
     .await;
 }
@@ -226,15 +439,28 @@ async fn timers_messages_and_incidents_are_rows() {
 async fn cancelling_closes_tasks_and_drops_jobs() {
     each_db(|runtime, _, backend| async move {
         let def = demo(&runtime).await;
-        let id = runtime.start(def, Default::default(), None, None).await.unwrap().instance_id;
+        let id = runtime
+            .start(def, Default::default(), None, None)
+            .await
+            .unwrap()
+            .instance_id;
         let t0 = runtime.open_task_for(id, "t0").await.unwrap().unwrap();
-        runtime.cancel(id, "no longer needed", Some("admin")).await.unwrap();
+        runtime
+            .cancel(id, "no longer needed", Some("admin"))
+            .await
+            .unwrap();
         let t = runtime.store().task(t0.id).await.unwrap().unwrap();
         assert_eq!(t.state, "cancelled", "{backend}");
         let (row, _) = runtime.instance(id).await.unwrap();
         assert_eq!(row.status, "terminated");
-        let err = runtime.complete_task(t0.id, obj(json!({"option": 1})), None).await.unwrap_err();
-        assert!(matches!(err, RuntimeError::Conflict(ref m) if m.contains("was already cancelled")), "{err}");
+        let err = runtime
+            .complete_task(t0.id, obj(json!({"option": 1})), None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, RuntimeError::Conflict(ref m) if m.contains("was already cancelled")),
+            "{err}"
+        );
     })
     .await;
 }
@@ -242,11 +468,17 @@ async fn cancelling_closes_tasks_and_drops_jobs() {
 #[tokio::test]
 async fn sqlite_runs_in_wal_mode_and_the_default_path_is_created() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("nested/deeper/bpmn.sqlite").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("nested/deeper/bpmn.sqlite").display()
+    );
     let store = Store::connect(&url).await.unwrap();
     let row = store
         .connection()
-        .query_one_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA journal_mode"))
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA journal_mode",
+        ))
         .await
         .unwrap()
         .unwrap();
@@ -260,7 +492,9 @@ async fn sqlite_runs_in_wal_mode_and_the_default_path_is_created() {
 #[tokio::test]
 async fn two_processes_can_migrate_an_empty_postgres_at_once() {
     let Some(base) = crate::common::db::postgres_url() else {
-        eprintln!("note: BPMN_TEST_DATABASE_URL is not set; skipping the PostgreSQL migration-lock test");
+        eprintln!(
+            "note: BPMN_TEST_DATABASE_URL is not set; skipping the PostgreSQL migration-lock test"
+        );
         return;
     };
     let db = TestDb::postgres(&base).await;
@@ -279,7 +513,11 @@ async fn runtime_is_shareable_across_tasks() {
         let handles: Vec<_> = (0..4)
             .map(|_| {
                 let rt: Arc<Runtime> = runtime.clone();
-                tokio::spawn(async move { rt.start(def, Default::default(), None, None).await.map(|o| o.instance_id) })
+                tokio::spawn(async move {
+                    rt.start(def, Default::default(), None, None)
+                        .await
+                        .map(|o| o.instance_id)
+                })
             })
             .collect();
         for h in handles {

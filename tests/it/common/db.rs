@@ -11,7 +11,9 @@ use sea_orm::{ConnectionTrait, Database};
 
 /// The PostgreSQL URL to test against, if any.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("BPMN_TEST_DATABASE_URL").ok().filter(|u| !u.trim().is_empty())
+    std::env::var("BPMN_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
 }
 
 /// A test database that cleans up after itself (call `drop_now` for PostgreSQL).
@@ -25,13 +27,23 @@ pub struct TestDb {
 impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.sqlite").display());
-        TestDb { url, backend: "sqlite", _dir: Some(dir), pg: None }
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("test.sqlite").display()
+        );
+        TestDb {
+            url,
+            backend: "sqlite",
+            _dir: Some(dir),
+            pg: None,
+        }
     }
 
     pub async fn postgres(base: &str) -> TestDb {
         let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let admin = Database::connect(base).await.expect("connect to BPMN_TEST_DATABASE_URL");
+        let admin = Database::connect(base)
+            .await
+            .expect("connect to BPMN_TEST_DATABASE_URL");
         admin
             .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
             .await
@@ -39,18 +51,28 @@ impl TestDb {
         admin.close().await.ok();
         let sep = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{sep}options[search_path]={schema}");
-        TestDb { url, backend: "postgres", _dir: None, pg: Some((base.to_string(), schema)) }
+        TestDb {
+            url,
+            backend: "postgres",
+            _dir: None,
+            pg: Some((base.to_string(), schema)),
+        }
     }
 
     pub async fn store(&self) -> Store {
-        Store::connect(&self.url).await.unwrap_or_else(|e| panic!("connect {}: {e}", self.backend))
+        Store::connect(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("connect {}: {e}", self.backend))
     }
 
     pub async fn drop_now(self) {
         if let Some((base, schema)) = &self.pg
             && let Ok(admin) = Database::connect(base.as_str()).await
         {
-            admin.execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE")).await.ok();
+            admin
+                .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
+                .await
+                .ok();
             admin.close().await.ok();
         }
     }

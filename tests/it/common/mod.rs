@@ -8,7 +8,9 @@ pub mod db;
 
 use std::collections::BTreeSet;
 
-use bpmn_engine::engine::{self, Command, CommandError, Effect, Event, InstanceState, Status, Transition, Wait};
+use bpmn_engine::engine::{
+    self, Command, CommandError, Effect, Event, InstanceState, Status, Transition, Wait,
+};
 use bpmn_engine::model::{self, Definitions, Process};
 use jiff::Timestamp;
 use serde_json::{Map, Value};
@@ -44,7 +46,10 @@ pub fn flow(id: &str, from: &str, to: &str) -> String {
 }
 
 pub fn cond_flow(id: &str, from: &str, to: &str, condition: &str) -> String {
-    let escaped = condition.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let escaped = condition
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
     format!(
         r#"<bpmn:sequenceFlow id="{id}" sourceRef="{from}" targetRef="{to}"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{escaped}</bpmn:conditionExpression></bpmn:sequenceFlow>"#
     )
@@ -131,7 +136,10 @@ impl Sim {
         for e in &tr.events {
             replayed.apply(e);
         }
-        assert_eq!(replayed, tr.state, "applying the events must give the new state");
+        assert_eq!(
+            replayed, tr.state,
+            "applying the events must give the new state"
+        );
         let json = serde_json::to_string(&tr.state).unwrap();
         let copy: InstanceState = serde_json::from_str(&json).unwrap();
         assert_eq!(copy, tr.state, "the state must survive JSON");
@@ -159,30 +167,51 @@ impl Sim {
 
     pub fn complete(&mut self, element: &str, vars: Value) -> &Transition {
         let key = self.key(element);
-        self.cmd(Command::CompleteUserTask { key, variables: obj(vars) })
-            .unwrap_or_else(|e| panic!("complete {element}: {e}"))
+        self.cmd(Command::CompleteUserTask {
+            key,
+            variables: obj(vars),
+        })
+        .unwrap_or_else(|e| panic!("complete {element}: {e}"))
     }
 
-    pub fn try_complete(&mut self, element: &str, vars: Value) -> Result<&Transition, CommandError> {
+    pub fn try_complete(
+        &mut self,
+        element: &str,
+        vars: Value,
+    ) -> Result<&Transition, CommandError> {
         let key = self.key(element);
-        self.cmd(Command::CompleteUserTask { key, variables: obj(vars) })
+        self.cmd(Command::CompleteUserTask {
+            key,
+            variables: obj(vars),
+        })
     }
 
     pub fn message(&mut self, element: &str, vars: Value) -> &Transition {
         let key = self.key(element);
-        self.cmd(Command::CorrelateMessage { key, variables: obj(vars) })
-            .unwrap_or_else(|e| panic!("message to {element}: {e}"))
+        self.cmd(Command::CorrelateMessage {
+            key,
+            variables: obj(vars),
+        })
+        .unwrap_or_else(|e| panic!("message to {element}: {e}"))
     }
 
     pub fn job(&mut self, element: &str, vars: Value) -> &Transition {
         let key = self.key(element);
-        self.cmd(Command::CompleteJob { key, variables: obj(vars) })
-            .unwrap_or_else(|e| panic!("job of {element}: {e}"))
+        self.cmd(Command::CompleteJob {
+            key,
+            variables: obj(vars),
+        })
+        .unwrap_or_else(|e| panic!("job of {element}: {e}"))
     }
 
     /// Element ids of live element instances, sorted.
     pub fn active(&self) -> Vec<String> {
-        let set: BTreeSet<String> = self.state.elements.values().map(|e| e.element.clone()).collect();
+        let set: BTreeSet<String> = self
+            .state
+            .elements
+            .values()
+            .map(|e| e.element.clone())
+            .collect();
         set.into_iter().collect()
     }
 
@@ -241,7 +270,11 @@ impl Sim {
 
     /// Open incidents' messages.
     pub fn incidents(&self) -> Vec<String> {
-        self.state.incidents.values().map(|i| i.message.clone()).collect()
+        self.state
+            .incidents
+            .values()
+            .map(|i| i.message.clone())
+            .collect()
     }
 
     /// The flows taken by the last command, in order.
@@ -259,7 +292,9 @@ impl Sim {
 
 /// A BPMN document's bytes with `vars` JSON, for the runner.
 pub fn json_lines(out: &str) -> Vec<Value> {
-    out.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"))).collect()
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
 }
 
 pub fn demo_bytes() -> Vec<u8> {

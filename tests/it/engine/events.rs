@@ -15,14 +15,29 @@ fn timer(definition: &str) -> String {
 
 #[test]
 fn a_duration_timer_is_a_job_due_after_the_duration() {
-    let mut sim = Sim::start(&timer("<bpmn:timeDuration>PT1H30M</bpmn:timeDuration>"), json!({}));
+    let mut sim = Sim::start(
+        &timer("<bpmn:timeDuration>PT1H30M</bpmn:timeDuration>"),
+        json!({}),
+    );
     let due = "2025-01-01T01:30:00Z".parse().unwrap();
     let key = sim.key("w");
     assert_eq!(
         sim.last.effects,
-        vec![Effect::CreateJob { key, element: "w".into(), kind: JobKind::Timer, due: Some(due), payload: serde_json::Value::Null }]
+        vec![Effect::CreateJob {
+            key,
+            element: "w".into(),
+            kind: JobKind::Timer,
+            due: Some(due),
+            payload: serde_json::Value::Null
+        }]
     );
-    assert_eq!(sim.state.elements[&key].wait, Some(Wait::Job { job: JobKind::Timer, due: Some(due) }));
+    assert_eq!(
+        sim.state.elements[&key].wait,
+        Some(Wait::Job {
+            job: JobKind::Timer,
+            due: Some(due)
+        })
+    );
     sim.job("w", json!({}));
     assert!(sim.last.events.contains(&Event::TimerFired { key }));
     assert_eq!(sim.tasks(), ["t"]);
@@ -31,23 +46,59 @@ fn a_duration_timer_is_a_job_due_after_the_duration() {
 #[test]
 fn calendar_units_count_in_the_calendar() {
     let defs = parse(&timer("<bpmn:timeDuration>P1M</bpmn:timeDuration>"));
-    let start = Command::Start { variables: Default::default(), initiator: None };
+    let start = Command::Start {
+        variables: Default::default(),
+        initiator: None,
+    };
     let now = "2025-01-31T12:00:00Z".parse().unwrap();
-    let tr = execute(defs.main_process().unwrap(), &InstanceState::new("p"), start, now).unwrap();
-    let Some(Effect::CreateJob { due, .. }) = tr.effects.first() else { panic!() };
-    assert_eq!(*due, Some("2025-02-28T12:00:00Z".parse().unwrap()), "one month after 31 January");
+    let tr = execute(
+        defs.main_process().unwrap(),
+        &InstanceState::new("p"),
+        start,
+        now,
+    )
+    .unwrap();
+    let Some(Effect::CreateJob { due, .. }) = tr.effects.first() else {
+        panic!()
+    };
+    assert_eq!(
+        *due,
+        Some("2025-02-28T12:00:00Z".parse().unwrap()),
+        "one month after 31 January"
+    );
 }
 
 #[test]
 fn a_date_timer_and_an_expression_timer() {
-    let sim = Sim::start(&timer("<bpmn:timeDate>2025-03-01T09:00:00</bpmn:timeDate>"), json!({}));
-    let Some(Effect::CreateJob { due, .. }) = sim.last.effects.first() else { panic!() };
-    assert_eq!(*due, Some("2025-03-01T09:00:00Z".parse().unwrap()), "a date without a zone is UTC");
-    let sim = Sim::start(&timer("<bpmn:timeDuration>${wait}</bpmn:timeDuration>"), json!({"wait": "PT5M"}));
-    let Some(Effect::CreateJob { due, .. }) = sim.last.effects.first() else { panic!() };
+    let sim = Sim::start(
+        &timer("<bpmn:timeDate>2025-03-01T09:00:00</bpmn:timeDate>"),
+        json!({}),
+    );
+    let Some(Effect::CreateJob { due, .. }) = sim.last.effects.first() else {
+        panic!()
+    };
+    assert_eq!(
+        *due,
+        Some("2025-03-01T09:00:00Z".parse().unwrap()),
+        "a date without a zone is UTC"
+    );
+    let sim = Sim::start(
+        &timer("<bpmn:timeDuration>${wait}</bpmn:timeDuration>"),
+        json!({"wait": "PT5M"}),
+    );
+    let Some(Effect::CreateJob { due, .. }) = sim.last.effects.first() else {
+        panic!()
+    };
     assert_eq!(*due, Some("2025-01-01T00:05:00Z".parse().unwrap()));
-    let bad = Sim::start(&timer("<bpmn:timeDuration>${wait}</bpmn:timeDuration>"), json!({"wait": "soon"}));
-    assert!(bad.incidents()[0].contains("not an ISO 8601 duration"), "{:?}", bad.incidents());
+    let bad = Sim::start(
+        &timer("<bpmn:timeDuration>${wait}</bpmn:timeDuration>"),
+        json!({"wait": "soon"}),
+    );
+    assert!(
+        bad.incidents()[0].contains("not an ISO 8601 duration"),
+        "{:?}",
+        bad.incidents()
+    );
 }
 
 fn terminate_diagram() -> String {
@@ -71,7 +122,10 @@ fn a_terminate_end_event_ends_the_instance_and_cancels_the_rest() {
     sim.complete("quick", json!({}));
     assert_eq!(sim.status(), Status::Terminated);
     assert!(sim.state.elements.is_empty());
-    assert!(sim.last.effects.contains(&Effect::CloseUserTask { key: slow, completed: false }));
+    assert!(sim.last.effects.contains(&Effect::CloseUserTask {
+        key: slow,
+        completed: false
+    }));
     assert!(sim.last.effects.contains(&Effect::CancelJob { key: w }));
     let terminated: Vec<&str> = sim
         .last
@@ -83,7 +137,10 @@ fn a_terminate_end_event_ends_the_instance_and_cancels_the_rest() {
         })
         .collect();
     assert_eq!(terminated, ["slow", "w"]);
-    assert!(matches!(sim.last.events.last(), Some(Event::InstanceTerminated { .. })));
+    assert!(matches!(
+        sim.last.events.last(),
+        Some(Event::InstanceTerminated { .. })
+    ));
 }
 
 fn sub_diagram() -> String {
@@ -120,8 +177,16 @@ fn a_subprocess_runs_its_children_in_its_own_scope() {
     assert_eq!(sim.state.elements[&inner].scope, sub);
     assert_eq!(sim.state.variables[&sub].get("local"), Some(&json!(42)));
     sim.complete("other", json!({"written": "inside", "local": 1}));
-    assert_eq!(sim.var("written"), Some(json!("inside")), "writes go to the instance...");
-    assert_eq!(sim.state.variables[&sub].get("local"), Some(&json!(1)), "...unless mapped locally");
+    assert_eq!(
+        sim.var("written"),
+        Some(json!("inside")),
+        "writes go to the instance..."
+    );
+    assert_eq!(
+        sim.state.variables[&sub].get("local"),
+        Some(&json!(1)),
+        "...unless mapped locally"
+    );
     assert_eq!(sim.var("local"), None);
 }
 
@@ -130,9 +195,16 @@ fn terminate_inside_a_subprocess_ends_only_the_subprocess() {
     let mut sim = Sim::start(&sub_diagram(), json!({"seed": 1}));
     let other = sim.key("other");
     sim.complete("inner", json!({}));
-    assert!(sim.last.effects.contains(&Effect::CloseUserTask { key: other, completed: false }));
+    assert!(sim.last.effects.contains(&Effect::CloseUserTask {
+        key: other,
+        completed: false
+    }));
     assert_eq!(sim.status(), Status::Active);
-    assert_eq!(sim.tasks(), ["after"], "the flow continues after the subprocess");
+    assert_eq!(
+        sim.tasks(),
+        ["after"],
+        "the flow continues after the subprocess"
+    );
     assert_eq!(sim.var("copied"), Some(json!(2)), "the output mapping ran");
     assert_eq!(sim.var("local"), None);
     assert!(sim.completed().contains(&"sub".to_string()));
@@ -148,7 +220,11 @@ fn a_subprocess_completes_when_nothing_is_left_inside() {
     ));
     let mut sim = Sim::start(&xml, json!({}));
     sim.complete("inner", json!({}));
-    assert_eq!(sim.completed(), ["inner", "sub", "e"], "inner ends implicitly, then the subprocess completes");
+    assert_eq!(
+        sim.completed(),
+        ["inner", "sub", "e"],
+        "inner ends implicitly, then the subprocess completes"
+    );
     assert_eq!(sim.status(), Status::Completed);
 }
 
@@ -158,8 +234,14 @@ fn cancelling_reaches_into_subprocesses() {
     let (inner, other) = (sim.key("inner"), sim.key("other"));
     sim.cmd(Command::Cancel { reason: "x".into() }).unwrap();
     let closed: Vec<&Effect> = sim.last.effects.iter().collect();
-    assert!(closed.contains(&&Effect::CloseUserTask { key: inner, completed: false }));
-    assert!(closed.contains(&&Effect::CloseUserTask { key: other, completed: false }));
+    assert!(closed.contains(&&Effect::CloseUserTask {
+        key: inner,
+        completed: false
+    }));
+    assert!(closed.contains(&&Effect::CloseUserTask {
+        key: other,
+        completed: false
+    }));
     assert!(sim.state.variables.get(&sim.state.next_key).is_none());
     assert_eq!(sim.status(), Status::Terminated);
 }

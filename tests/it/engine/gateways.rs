@@ -31,7 +31,11 @@ fn exclusive_takes_the_first_true_condition_in_document_order() {
             _ => None,
         })
         .collect();
-    assert_eq!(conditions, [("f_a", true)], "evaluation stops at the first true condition");
+    assert_eq!(
+        conditions,
+        [("f_a", true)],
+        "evaluation stops at the first true condition"
+    );
     assert_eq!(Sim::start(&xor(true), json!({"x": 7})).tasks(), ["b"]);
 }
 
@@ -39,7 +43,12 @@ fn exclusive_takes_the_first_true_condition_in_document_order() {
 fn exclusive_falls_back_to_the_default_flow() {
     let sim = Sim::start(&xor(true), json!({"x": 1}));
     assert_eq!(sim.tasks(), ["d"]);
-    assert!(sim.last.events.contains(&Event::FlowTaken { flow: "f_d".into(), scope: 0, join: None, default: true }));
+    assert!(sim.last.events.contains(&Event::FlowTaken {
+        flow: "f_d".into(),
+        scope: 0,
+        join: None,
+        default: true
+    }));
 }
 
 #[test]
@@ -55,7 +64,11 @@ fn exclusive_without_a_match_or_default_is_an_incident() {
     assert_eq!(sim.active(), ["g"]);
     assert!(sim.incidents()[0].contains("no condition of an outgoing sequence flow is true"));
     let broken = Sim::start(&xml, json!({}));
-    assert!(broken.incidents()[0].contains("variable 'x' is not defined"), "{:?}", broken.incidents());
+    assert!(
+        broken.incidents()[0].contains("variable 'x' is not defined"),
+        "{:?}",
+        broken.incidents()
+    );
 }
 
 fn diamond(kind: &str, join: &str) -> String {
@@ -120,10 +133,18 @@ fn join_rounds_consume_one_token_per_flow() {
     let mut sim = Sim::start(&xml, json!({}));
     sim.complete("a1", json!({}));
     sim.complete("a2", json!({}));
-    assert_eq!(sim.state.joins[0].flows.get("ja"), Some(&2), "two tokens wait on the same flow");
+    assert_eq!(
+        sim.state.joins[0].flows.get("ja"),
+        Some(&2),
+        "two tokens wait on the same flow"
+    );
     sim.complete("b1", json!({}));
     assert_eq!(sim.tasks(), ["after", "b2"]);
-    assert_eq!(sim.state.joins[0].flows.get("ja"), Some(&1), "one token is left for the next round");
+    assert_eq!(
+        sim.state.joins[0].flows.get("ja"),
+        Some(&1),
+        "one token is left for the next round"
+    );
     sim.complete("b2", json!({}));
     assert_eq!(sim.activations("join"), 2);
     assert_eq!(sim.activations("after"), 2);
@@ -150,7 +171,10 @@ fn inclusive() -> String {
 
 #[test]
 fn inclusive_fork_takes_every_true_branch_and_the_join_waits_only_for_them() {
-    let mut sim = Sim::start(&inclusive(), json!({"visa": true, "hotel": false, "car": true}));
+    let mut sim = Sim::start(
+        &inclusive(),
+        json!({"visa": true, "hotel": false, "car": true}),
+    );
     assert_eq!(sim.tasks(), ["a", "c"]);
     sim.complete("c", json!({}));
     assert_eq!(sim.tasks(), ["a"], "a can still reach the join: it waits");
@@ -165,15 +189,25 @@ fn inclusive_fork_takes_every_true_branch_and_the_join_waits_only_for_them() {
 
 #[test]
 fn inclusive_fork_uses_the_default_when_nothing_holds() {
-    let mut sim = Sim::start(&inclusive(), json!({"visa": false, "hotel": false, "car": false}));
+    let mut sim = Sim::start(
+        &inclusive(),
+        json!({"visa": false, "hotel": false, "car": false}),
+    );
     assert_eq!(sim.tasks(), ["d"]);
     sim.complete("d", json!({}));
-    assert_eq!(sim.tasks(), ["after"], "a join with one branch taken fires when it completes");
+    assert_eq!(
+        sim.tasks(),
+        ["after"],
+        "a join with one branch taken fires when it completes"
+    );
 }
 
 #[test]
 fn inclusive_join_fires_at_once_when_every_flow_has_a_token() {
-    let mut sim = Sim::start(&inclusive(), json!({"visa": true, "hotel": true, "car": true}));
+    let mut sim = Sim::start(
+        &inclusive(),
+        json!({"visa": true, "hotel": true, "car": true}),
+    );
     for t in ["a", "b", "c"] {
         sim.complete(t, json!({}));
     }
@@ -196,7 +230,11 @@ fn an_inclusive_join_waits_for_a_token_still_upstream() {
         flow("f9", "join", "after"),
     ));
     let mut sim = Sim::start(&xml, json!({}));
-    assert_eq!(sim.tasks(), ["pre"], "quick arrived, but pre can still reach the join");
+    assert_eq!(
+        sim.tasks(),
+        ["pre"],
+        "quick arrived, but pre can still reach the join"
+    );
     sim.complete("pre", json!({}));
     assert_eq!(sim.tasks(), ["slow"]);
     sim.complete("slow", json!({}));
@@ -232,5 +270,9 @@ fn a_loop_that_never_waits_is_stopped_as_incidents() {
     ));
     let sim = Sim::start(&xml, json!({}));
     assert_eq!(sim.status(), Status::Active);
-    assert!(sim.incidents()[0].contains("stopped after"), "{:?}", sim.incidents());
+    assert!(
+        sim.incidents()[0].contains("stopped after"),
+        "{:?}",
+        sim.incidents()
+    );
 }

@@ -7,7 +7,9 @@ use serde_json::json;
 use crate::common::*;
 
 fn fan(n: usize) -> String {
-    let mut body = String::from(r#"<bpmn:startEvent id="s"/><bpmn:parallelGateway id="fork"/><bpmn:parallelGateway id="join"/><bpmn:endEvent id="e"/>"#);
+    let mut body = String::from(
+        r#"<bpmn:startEvent id="s"/><bpmn:parallelGateway id="fork"/><bpmn:parallelGateway id="join"/><bpmn:endEvent id="e"/>"#,
+    );
     body += &flow("f0", "s", "fork");
     body += &flow("f9", "join", "e");
     for i in 0..n {

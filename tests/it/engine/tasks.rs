@@ -23,7 +23,13 @@ fn start_task_manual_task_and_end_pass_straight_through() {
     let sim = Sim::start(&xml, json!({}));
     assert_eq!(sim.activated(), ["s", "t", "m", "i", "e"]);
     assert_eq!(sim.completed(), ["s", "t", "m", "i", "e"]);
-    assert_eq!(sim.last.events.first(), Some(&Event::InstanceStarted { process: "p".into(), start: "s".into() }));
+    assert_eq!(
+        sim.last.events.first(),
+        Some(&Event::InstanceStarted {
+            process: "p".into(),
+            start: "s".into()
+        })
+    );
     assert_eq!(sim.last.events.last(), Some(&Event::InstanceCompleted));
     assert_eq!(sim.status(), Status::Completed);
     assert!(sim.state.elements.is_empty());
@@ -37,8 +43,13 @@ fn the_start_form_is_validated_and_the_initiator_recorded() {
          </camunda:formData></bpmn:extensionElements></bpmn:startEvent><bpmn:userTask id="t"/>"#,
         &["s", "t"],
     );
-    let err = Sim::try_start(&xml, json!({"amount": "many"})).err().unwrap();
-    assert!(matches!(err, CommandError::InvalidVariables(ref e) if e[0].field == "amount"), "{err}");
+    let err = Sim::try_start(&xml, json!({"amount": "many"}))
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, CommandError::InvalidVariables(ref e) if e[0].field == "amount"),
+        "{err}"
+    );
     let sim = Sim::start(&xml, json!({"amount": "12"}));
     assert_eq!(sim.var("amount"), Some(json!(12)));
     assert_eq!(sim.var("starter"), Some(json!("alice")));
@@ -55,7 +66,9 @@ fn a_user_task_waits_and_opens_an_inbox_task() {
     let mut sim = Sim::start(&xml, json!({"who": "bob", "prio": 80}));
     assert_eq!(sim.tasks(), ["t"]);
     let key = sim.key("t");
-    let Some(Effect::CreateUserTask(spec)) = sim.last.effects.first() else { panic!("{:?}", sim.last.effects) };
+    let Some(Effect::CreateUserTask(spec)) = sim.last.effects.first() else {
+        panic!("{:?}", sim.last.effects)
+    };
     assert_eq!(spec.key, key);
     assert_eq!(spec.name.as_deref(), Some("Check"));
     assert_eq!(spec.documentation.as_deref(), Some("Look at it."));
@@ -64,7 +77,13 @@ fn a_user_task_waits_and_opens_an_inbox_task() {
     assert_eq!(spec.priority, 80);
     assert_eq!(spec.due, Some("2025-01-01T02:00:00Z".parse().unwrap()));
     sim.complete("t", json!({"note": "fine"}));
-    assert_eq!(sim.last.effects, vec![Effect::CloseUserTask { key, completed: true }]);
+    assert_eq!(
+        sim.last.effects,
+        vec![Effect::CloseUserTask {
+            key,
+            completed: true
+        }]
+    );
     assert_eq!(sim.var("note"), Some(json!("fine")));
     assert_eq!(sim.status(), Status::Completed);
 }
@@ -78,13 +97,23 @@ fn a_task_without_assignment_is_a_candidate_task_for_its_lane() {
         flow("f2", "t", "u")
     ));
     let mut sim = Sim::start(&xml, json!({}));
-    let Some(Effect::CreateUserTask(spec)) = sim.last.effects.first() else { panic!() };
-    assert_eq!(spec.candidate_groups, ["Pero"]);
-    sim.complete("t", json!({}));
-    let Some(Effect::CreateUserTask(spec)) = sim.last.effects.iter().find(|e| matches!(e, Effect::CreateUserTask(_))) else {
+    let Some(Effect::CreateUserTask(spec)) = sim.last.effects.first() else {
         panic!()
     };
-    assert!(spec.candidate_groups.is_empty(), "a task naming its own assignment keeps it");
+    assert_eq!(spec.candidate_groups, ["Pero"]);
+    sim.complete("t", json!({}));
+    let Some(Effect::CreateUserTask(spec)) = sim
+        .last
+        .effects
+        .iter()
+        .find(|e| matches!(e, Effect::CreateUserTask(_)))
+    else {
+        panic!()
+    };
+    assert!(
+        spec.candidate_groups.is_empty(),
+        "a task naming its own assignment keeps it"
+    );
     assert_eq!(spec.candidate_users, ["ann"]);
 }
 
@@ -104,17 +133,28 @@ fn invalid_form_values_are_refused_and_change_nothing() {
     sim.complete("t", json!({"n": "5"}));
     assert_eq!(sim.var("n"), Some(json!(5)));
     // Completing again: the task is gone.
-    let again = sim.cmd(Command::CompleteUserTask { key: 2, variables: Default::default() });
+    let again = sim.cmd(Command::CompleteUserTask {
+        key: 2,
+        variables: Default::default(),
+    });
     assert!(matches!(again, Err(CommandError::NotActive("completed"))));
 }
 
 #[test]
 fn completing_a_task_that_is_not_waiting_is_refused() {
-    let xml = line(r#"<bpmn:startEvent id="s"/><bpmn:userTask id="a"/><bpmn:userTask id="b"/>"#, &["s", "a", "b"]);
+    let xml = line(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="a"/><bpmn:userTask id="b"/>"#,
+        &["s", "a", "b"],
+    );
     let mut sim = Sim::start(&xml, json!({}));
     let a = sim.key("a");
     sim.complete("a", json!({}));
-    let err = sim.cmd(Command::CompleteUserTask { key: a, variables: Default::default() }).unwrap_err();
+    let err = sim
+        .cmd(Command::CompleteUserTask {
+            key: a,
+            variables: Default::default(),
+        })
+        .unwrap_err();
     assert!(matches!(err, CommandError::NotWaiting { key, .. } if key == a));
 }
 
@@ -126,7 +166,11 @@ fn an_expression_service_task_stores_its_result() {
     );
     let sim = Sim::start(&xml, json!({"price": 3, "qty": 4}));
     assert_eq!(sim.var("total"), Some(json!(12)));
-    assert_eq!(sim.var("big"), Some(json!(true)), "a send task runs like a service task");
+    assert_eq!(
+        sim.var("big"),
+        Some(json!(true)),
+        "a send task runs like a service task"
+    );
     assert_eq!(sim.status(), Status::Completed);
 }
 
@@ -139,16 +183,25 @@ fn a_failing_expression_is_an_incident_that_a_retry_resumes() {
     let mut sim = Sim::start(&xml, json!({}));
     assert_eq!(sim.status(), Status::Active);
     assert_eq!(sim.state.display_status(), "incident");
-    assert_eq!(sim.incidents(), ["expression ${price * 2} failed: variable 'price' is not defined"]);
+    assert_eq!(
+        sim.incidents(),
+        ["expression ${price * 2} failed: variable 'price' is not defined"]
+    );
     let incident = *sim.state.incidents.keys().next().unwrap();
     assert_eq!(sim.state.incidents[&incident].step, Step::Activate);
     assert_eq!(sim.active(), ["calc"], "the token stays where it failed");
-    sim.cmd(Command::SetVariables { variables: obj(json!({"price": 21})) }).unwrap();
+    sim.cmd(Command::SetVariables {
+        variables: obj(json!({"price": 21})),
+    })
+    .unwrap();
     sim.cmd(Command::RetryIncident { incident }).unwrap();
     assert_eq!(sim.var("total"), Some(json!(42)));
     assert_eq!(sim.tasks(), ["t"]);
     assert!(sim.state.incidents.is_empty());
-    assert!(sim.cmd(Command::RetryIncident { incident }).is_err(), "a resolved incident cannot be retried again");
+    assert!(
+        sim.cmd(Command::RetryIncident { incident }).is_err(),
+        "a resolved incident cannot be retried again"
+    );
 }
 
 #[test]
@@ -168,17 +221,27 @@ fn external_and_connector_tasks_wait_for_their_jobs() {
         vec![Effect::CreateJob {
             key,
             element: "ext".into(),
-            kind: JobKind::External { topic: "billing".into() },
+            kind: JobKind::External {
+                topic: "billing".into()
+            },
             due: None,
             payload: serde_json::Value::Null
         }]
     );
     sim.job("ext", json!({"invoice": "A-1"}));
     assert_eq!(sim.var("invoice"), Some(json!("A-1")));
-    let Some(Effect::CreateJob { kind: JobKind::Connector, payload, .. }) = sim.last.effects.first() else {
+    let Some(Effect::CreateJob {
+        kind: JobKind::Connector,
+        payload,
+        ..
+    }) = sim.last.effects.first()
+    else {
         panic!("{:?}", sim.last.effects)
     };
-    assert_eq!(payload, &json!({"connector": "http-connector", "inputs": {"url": "http://127.0.0.1/orders/7", "method": "GET"}}));
+    assert_eq!(
+        payload,
+        &json!({"connector": "http-connector", "inputs": {"url": "http://127.0.0.1/orders/7", "method": "GET"}})
+    );
     sim.job("http", json!({}));
     assert_eq!(sim.status(), Status::Completed);
 }
@@ -197,7 +260,11 @@ items.len()
     let sim = Sim::start(&xml, json!({"items": [1, 2, 3]}));
     assert_eq!(sim.var("total"), Some(json!(6)));
     assert_eq!(sim.var("count"), Some(json!(3)));
-    assert_eq!(sim.var("_acc"), None, "names starting with _ stay in the script");
+    assert_eq!(
+        sim.var("_acc"),
+        None,
+        "names starting with _ stay in the script"
+    );
 }
 
 #[test]
@@ -208,7 +275,11 @@ fn a_runaway_script_becomes_an_incident() {
     );
     let sim = Sim::start(&xml, json!({}));
     assert_eq!(sim.active(), ["spin"]);
-    assert!(sim.incidents()[0].contains("step budget"), "{:?}", sim.incidents());
+    assert!(
+        sim.incidents()[0].contains("step budget"),
+        "{:?}",
+        sim.incidents()
+    );
 }
 
 #[test]
@@ -224,14 +295,32 @@ fn receive_tasks_and_message_events_wait_for_their_message() {
     );
     let mut sim = Sim::start(&xml, json!({}));
     let r = sim.key("r");
-    assert_eq!(sim.last.effects, vec![Effect::Subscribe { key: r, element: "r".into(), message: "paid".into() }]);
+    assert_eq!(
+        sim.last.effects,
+        vec![Effect::Subscribe {
+            key: r,
+            element: "r".into(),
+            message: "paid".into()
+        }]
+    );
     sim.message("r", json!({"amount": 5}));
-    assert!(sim.last.events.contains(&Event::MessageReceived { key: r, name: "paid".into() }));
+    assert!(sim.last.events.contains(&Event::MessageReceived {
+        key: r,
+        name: "paid".into()
+    }));
     assert!(sim.last.effects.contains(&Effect::Unsubscribe { key: r }));
     assert_eq!(sim.var("amount"), Some(json!(5)));
     assert_eq!(sim.active(), ["c"]);
-    let err = sim.cmd(Command::CompleteUserTask { key: sim.key("c"), variables: Default::default() }).unwrap_err();
-    assert!(matches!(err, CommandError::NotWaiting { .. }), "a message wait is not a user task");
+    let err = sim
+        .cmd(Command::CompleteUserTask {
+            key: sim.key("c"),
+            variables: Default::default(),
+        })
+        .unwrap_err();
+    assert!(
+        matches!(err, CommandError::NotWaiting { .. }),
+        "a message wait is not a user task"
+    );
     sim.message("c", json!({}));
     assert_eq!(sim.status(), Status::Completed);
 }
@@ -249,13 +338,26 @@ fn input_mappings_are_local_and_outputs_go_to_the_parent() {
     );
     let mut sim = Sim::start(&xml, json!({"name": "Ann"}));
     let key = sim.key("t");
-    assert_eq!(sim.state.variables[&key].get("greeting"), Some(&json!("Hello Ann")));
-    assert_eq!(sim.state.variables[&key].get("tags"), Some(&json!(["a", "Ann"])));
+    assert_eq!(
+        sim.state.variables[&key].get("greeting"),
+        Some(&json!("Hello Ann"))
+    );
+    assert_eq!(
+        sim.state.variables[&key].get("tags"),
+        Some(&json!(["a", "Ann"]))
+    );
     assert_eq!(sim.var("greeting"), None, "inputs are local to the task");
     sim.complete("t", json!({"greeting": "Hi"}));
-    assert_eq!(sim.var("answer"), Some(json!("Hi!")), "a submitted value overwrites the local input");
+    assert_eq!(
+        sim.var("answer"),
+        Some(json!("Hi!")),
+        "a submitted value overwrites the local input"
+    );
     assert_eq!(sim.var("greeting"), None);
-    assert!(!sim.state.variables.contains_key(&key), "locals go away with the task");
+    assert!(
+        !sim.state.variables.contains_key(&key),
+        "locals go away with the task"
+    );
 }
 
 #[test]
@@ -268,8 +370,16 @@ fn a_failing_output_mapping_is_an_incident_at_completion() {
     let mut sim = Sim::start(&xml, json!({}));
     let (&incident, i) = sim.state.incidents.iter().next().unwrap();
     assert_eq!(i.step, Step::Complete);
-    assert!(i.message.contains("output mapping failed: x: variable 'missing' is not defined"), "{}", i.message);
-    sim.cmd(Command::SetVariables { variables: obj(json!({"missing": 1})) }).unwrap();
+    assert!(
+        i.message
+            .contains("output mapping failed: x: variable 'missing' is not defined"),
+        "{}",
+        i.message
+    );
+    sim.cmd(Command::SetVariables {
+        variables: obj(json!({"missing": 1})),
+    })
+    .unwrap();
     sim.cmd(Command::RetryIncident { incident }).unwrap();
     assert_eq!(sim.var("x"), Some(json!(1)));
     assert_eq!(sim.status(), Status::Completed);
@@ -282,11 +392,23 @@ fn async_before_and_after_are_jobs() {
         &["s", "calc", "e"],
     );
     let mut sim = Sim::start(&xml, json!({}));
-    assert!(matches!(sim.last.effects[..], [Effect::CreateJob { kind: JobKind::AsyncBefore, .. }]));
+    assert!(matches!(
+        sim.last.effects[..],
+        [Effect::CreateJob {
+            kind: JobKind::AsyncBefore,
+            ..
+        }]
+    ));
     assert_eq!(sim.var("two"), None, "nothing ran before the job");
     sim.job("calc", json!({}));
     assert_eq!(sim.var("two"), Some(json!(2)));
-    assert!(matches!(sim.last.effects[..], [Effect::CreateJob { kind: JobKind::AsyncAfter, .. }]));
+    assert!(matches!(
+        sim.last.effects[..],
+        [Effect::CreateJob {
+            kind: JobKind::AsyncAfter,
+            ..
+        }]
+    ));
     assert_eq!(sim.active(), ["calc"]);
     sim.job("calc", json!({}));
     assert_eq!(sim.status(), Status::Completed);
@@ -303,12 +425,25 @@ fn cancelling_withdraws_everything() {
     .replace("</bpmn:definitions>", r#"<bpmn:message id="m" name="go"/></bpmn:definitions>"#);
     let mut sim = Sim::start(&xml, json!({}));
     let (a, b) = (sim.key("a"), sim.key("b"));
-    sim.cmd(Command::Cancel { reason: "by admin".into() }).unwrap();
+    sim.cmd(Command::Cancel {
+        reason: "by admin".into(),
+    })
+    .unwrap();
     assert_eq!(sim.status(), Status::Terminated);
-    assert!(sim.last.effects.contains(&Effect::CloseUserTask { key: a, completed: false }));
+    assert!(sim.last.effects.contains(&Effect::CloseUserTask {
+        key: a,
+        completed: false
+    }));
     assert!(sim.last.effects.contains(&Effect::Unsubscribe { key: b }));
-    assert!(matches!(sim.last.events.last(), Some(Event::InstanceTerminated { reason }) if reason == "by admin"));
-    assert!(matches!(sim.cmd(Command::Cancel { reason: "again".into() }), Err(CommandError::NotActive("terminated"))));
+    assert!(
+        matches!(sim.last.events.last(), Some(Event::InstanceTerminated { reason }) if reason == "by admin")
+    );
+    assert!(matches!(
+        sim.cmd(Command::Cancel {
+            reason: "again".into()
+        }),
+        Err(CommandError::NotActive("terminated"))
+    ));
 }
 
 #[test]
@@ -322,5 +457,9 @@ fn conditional_flows_out_of_an_activity_follow_uncontrolled_flow() {
         flow("fd", "t", "d")
     ));
     assert_eq!(Sim::start(&xml, json!({"x": 3})).tasks(), ["a", "c"]);
-    assert_eq!(Sim::start(&xml, json!({"x": 0})).tasks(), ["c", "d"], "the default only when no condition holds");
+    assert_eq!(
+        Sim::start(&xml, json!({"x": 0})).tasks(),
+        ["c", "d"],
+        "the default only when no condition holds"
+    );
 }
