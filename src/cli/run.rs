@@ -178,6 +178,10 @@ impl Printer<'_> {
         let _ = writeln!(self.out, "{v}");
     }
 
+    fn is_activity(&self, element: &str) -> bool {
+        self.process.node(element).is_some_and(|n| n.is_activity())
+    }
+
     fn display(&self, element: &str) -> String {
         match self.process.node(element) {
             Some(n) => format!("{}({})", n.kind_name(), n.display_name()),
@@ -207,11 +211,9 @@ impl Printer<'_> {
 
     fn text_event(&mut self, e: &Event) {
         match e {
-            Event::ElementCompleted { element, .. } => {
-                if self.process.node(element).is_some_and(|n| n.is_activity()) {
-                    let d = self.display(element);
-                    self.text(&format!("DOING: {d}"));
-                }
+            Event::ElementCompleted { element, .. } if self.is_activity(element) => {
+                let d = self.display(element);
+                self.text(&format!("DOING: {d}"));
             }
             Event::ConditionEvaluated {
                 key,
@@ -233,11 +235,9 @@ impl Printer<'_> {
                     if *result { "True" } else { "False" }
                 ));
             }
-            Event::ElementTerminated { element, .. } => {
-                if self.process.node(element).is_some_and(|n| n.is_activity()) {
-                    let d = self.display(element);
-                    self.text(&format!("CANCELLED: {d}"));
-                }
+            Event::ElementTerminated { element, .. } if self.is_activity(element) => {
+                let d = self.display(element);
+                self.text(&format!("CANCELLED: {d}"));
             }
             Event::FlowTaken { default: true, .. } => self.text("    - going down default path..."),
             Event::IncidentRaised {

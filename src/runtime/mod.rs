@@ -413,7 +413,7 @@ impl Runtime {
         let key = task.element_key as u64;
         let name = task.name.clone().unwrap_or_else(|| task.element_id.clone());
         self.command(task.instance_id, user, None, |_, state| {
-            if state.elements.get(&key).is_none() {
+            if !state.elements.contains_key(&key) {
                 return Err(RuntimeError::Conflict(format!(
                     "the task \"{name}\" was already completed"
                 )));

@@ -397,3 +397,30 @@ async fn the_text_trace_shows_refusals_and_cancellations() {
     let (_, out, _) = run_text(xml.as_bytes(), "complete b\n", Format::Text).await;
     assert!(out.contains("[1] DOING: UserTask(Quick)\n[1] CANCELLED: UserTask(Slow)\n[1] TERMINATED: terminate end event \"stop\""), "{out}");
 }
+
+#[tokio::test]
+async fn every_example_script_runs_to_its_end() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bpmn");
+    let mut ran = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "script") {
+            continue;
+        }
+        let diagram = path.with_extension("bpmn");
+        let bytes =
+            std::fs::read(&diagram).unwrap_or_else(|_| panic!("{} has no diagram", path.display()));
+        let script = std::fs::read_to_string(&path).unwrap();
+        for format in [Format::Text, Format::Json] {
+            let (exit, out, err) = run_text(&bytes, &script, format).await;
+            assert_eq!(
+                exit,
+                Exit::Ran,
+                "{} ({format:?}):\n{err}\n{out}",
+                path.display()
+            );
+        }
+        ran += 1;
+    }
+    assert!(ran >= 10, "only {ran} example scripts");
+}

@@ -242,6 +242,10 @@ fn cancelling_reaches_into_subprocesses() {
         key: other,
         completed: false
     }));
-    assert!(sim.state.variables.get(&sim.state.next_key).is_none());
+    assert_eq!(
+        sim.state.variables.keys().copied().collect::<Vec<_>>(),
+        [0],
+        "local scopes went with their elements"
+    );
     assert_eq!(sim.status(), Status::Terminated);
 }
