@@ -19,7 +19,7 @@ pub(crate) trait Report {
 }
 
 /// The `camunda:` children of an element's `extensionElements`.
-pub(crate) fn extensions(el: &Element) -> impl Iterator<Item = &Element> {
+pub(crate) fn extensions<'s, 'a>(el: &'s Element<'a>) -> impl Iterator<Item = &'s Element<'a>> {
     el.children_named(Ns::Bpmn, "extensionElements")
         .flat_map(|ext| ext.children.iter())
         .filter(|c| c.ns == Ns::Camunda)

@@ -31,37 +31,34 @@ pub fn parse(bytes: &[u8]) -> Result<Definitions, ParseError> {
 
 /// Reads and validates a BPMN file with explicit options.
 pub fn parse_with(bytes: &[u8], options: &Options) -> Result<Definitions, ParseError> {
-    let doc = match xml::read(bytes, &options.limits) {
-        Ok(doc) => doc,
-        Err(e) => {
-            // Positions count in the decoded text; an undecodable file is shown as
-            // far as it is valid, which is where the problem is.
-            let text = match xml::decode(bytes) {
-                Ok(text) => text.into_owned(),
-                Err(_) => String::from_utf8_lossy(bytes).into_owned(),
-            };
-            let (line, column) = LineIndex::new(&text).position(&text, e.offset);
-            return Err(ParseError {
-                diagnostics: vec![Diagnostic {
-                    severity: Severity::Error,
-                    line,
-                    column,
-                    element: None,
-                    kind: None,
-                    message: e.message,
-                }],
-            });
+    let located = |e: xml::XmlError, text: &str| {
+        let (line, column) = LineIndex::new(text).position(text, e.offset);
+        ParseError {
+            diagnostics: vec![Diagnostic {
+                severity: Severity::Error,
+                line,
+                column,
+                element: None,
+                kind: None,
+                message: e.message,
+            }],
         }
     };
+    let text = match xml::decode_within(bytes, &options.limits) {
+        Ok(text) => text,
+        // An undecodable file is shown as far as it is valid, which is where the problem is.
+        Err(e) => return Err(located(e, &String::from_utf8_lossy(bytes))),
+    };
+    let root = xml::read(&text, &options.limits).map_err(|e| located(e, &text))?;
     let mut reader = Reader {
-        text: &doc.text,
-        lines: LineIndex::new(&doc.text),
+        text: &text,
+        lines: LineIndex::new(&text),
         diags: Vec::new(),
         options,
         messages: HashMap::new(),
         elements: BTreeMap::new(),
     };
-    let defs = reader.definitions(&doc.root);
+    let defs = reader.definitions(&root);
     let mut diags = reader.diags;
     diags.sort_by_key(|d| (d.line, d.column));
     if diags.iter().any(|d| d.severity != Severity::Warning) {
@@ -164,7 +161,7 @@ impl<'a> Reader<'a> {
             line,
             column,
             element: at.id().map(str::to_string),
-            kind: Some(at.name.clone()),
+            kind: Some(at.name.to_string()),
             message,
         });
     }
@@ -177,7 +174,7 @@ impl<'a> Reader<'a> {
             line,
             column,
             element: owner.id().map(str::to_string),
-            kind: Some(owner.name.clone()),
+            kind: Some(owner.name.to_string()),
             message,
         });
     }
@@ -281,9 +278,9 @@ impl<'a> Reader<'a> {
                 process = Some(id);
             }
             let info = ElementInfo {
-                tag: el.name.clone(),
+                tag: el.name.to_string(),
                 name: el.attr("name").map(str::to_string),
-                event_definitions: event_definitions(el).map(|d| d.name.clone()).collect(),
+                event_definitions: event_definitions(el).map(|d| d.name.to_string()).collect(),
                 attached_to: el.attr("attachedToRef").map(str::to_string),
                 interrupting: el
                     .attr("cancelActivity")
@@ -352,7 +349,7 @@ impl<'a> Reader<'a> {
             if child.ns != Ns::Bpmn {
                 continue;
             }
-            let name = child.name.as_str();
+            let name = child.name;
             if name == "sequenceFlow" {
                 b.flows.push((child, scope));
             } else if UNSUPPORTED_NODES.contains(&name) {
@@ -392,7 +389,7 @@ impl<'a> Reader<'a> {
         el: &'e Element,
         scope: Option<NodeIdx>,
     ) -> Option<NodeIdx> {
-        let tag = node_tag(&el.name)?;
+        let tag = node_tag(el.name)?;
         let Some(id) = el.id() else {
             self.error(el, format!("a {} needs an id", el.name));
             return None;
@@ -417,7 +414,7 @@ impl<'a> Reader<'a> {
             ok = false;
         }
         for ext in camunda::extensions(el) {
-            match ext.name.as_str() {
+            match ext.name {
                 "executionListener" | "taskListener" => {
                     self.push_for(
                         Severity::Unsupported,
@@ -573,7 +570,7 @@ impl<'a> Reader<'a> {
     }
 
     fn catch(&mut self, owner: &Element, def: &Element) -> Option<Catch> {
-        match def.name.as_str() {
+        match def.name {
             "timerEventDefinition" => self.timer(owner, def).map(Catch::Timer),
             "messageEventDefinition" => self
                 .message_name(owner, def)
@@ -623,7 +620,7 @@ impl<'a> Reader<'a> {
             Template::Literal(s) => f(s),
             _ => Ok(()),
         };
-        let result = match part.name.as_str() {
+        let result = match part.name {
             "timeDuration" => check(&template, &|s| time::parse_duration(s).map(|_| ())).map(|_| Timer::Duration(template)),
             "timeDate" => check(&template, &|s| time::parse_datetime(s).map(|_| ())).map(|_| Timer::Date(template)),
             "timeCycle" => Err("timeCycle (repeating timers) is not supported on intermediate events; use timeDuration or timeDate".into()),
@@ -867,7 +864,7 @@ impl<'a> Reader<'a> {
         }
         let body = el
             .child(Ns::Bpmn, "script")
-            .map(|s| s.text.as_str())
+            .map(|s| s.text.as_ref())
             .unwrap_or_default();
         if body.trim().is_empty() {
             self.error(el, "the script task has no script".into());
@@ -1172,8 +1169,8 @@ impl<'a> Reader<'a> {
 
 struct Builder<'e> {
     nodes: Vec<Node>,
-    node_els: Vec<&'e Element>,
-    flows: Vec<(&'e Element, Option<NodeIdx>)>,
+    node_els: Vec<&'e Element<'e>>,
+    flows: Vec<(&'e Element<'e>, Option<NodeIdx>)>,
 }
 
 fn flag(v: Option<&str>) -> bool {
@@ -1193,7 +1190,7 @@ fn documentation(el: &Element) -> Option<String> {
     }
 }
 
-fn event_definitions(el: &Element) -> impl Iterator<Item = &Element> {
+fn event_definitions<'s, 'a>(el: &'s Element<'a>) -> impl Iterator<Item = &'s Element<'a>> {
     el.children.iter().filter(|c| {
         c.ns == Ns::Bpmn && (c.name.ends_with("EventDefinition") || c.name == "eventDefinitionRef")
     })

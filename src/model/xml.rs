@@ -58,29 +58,30 @@ impl Ns {
     }
 }
 
-/// One attribute, its name resolved to a namespace.
+/// One attribute, its name resolved to a namespace. Names and values borrow
+/// from the document text unless they had to be unescaped.
 #[derive(Debug, Clone)]
-pub struct Attr {
+pub struct Attr<'a> {
     pub ns: Ns,
-    pub name: String,
-    pub value: String,
+    pub name: &'a str,
+    pub value: Cow<'a, str>,
 }
 
-/// One element of the tree.
+/// One element of the tree, borrowing from the document text.
 #[derive(Debug, Clone)]
-pub struct Element {
+pub struct Element<'a> {
     pub ns: Ns,
     /// Local name (without prefix).
-    pub name: String,
-    pub attrs: Vec<Attr>,
-    pub children: Vec<Element>,
+    pub name: &'a str,
+    pub attrs: Vec<Attr<'a>>,
+    pub children: Vec<Element<'a>>,
     /// The concatenated text and CDATA directly inside this element.
-    pub text: String,
+    pub text: Cow<'a, str>,
     /// Byte offset of the element's `<` in the UTF-8 text.
     pub offset: usize,
 }
 
-impl Element {
+impl<'a> Element<'a> {
     /// Whether this element is `ns:name`.
     pub fn is(&self, ns: Ns, name: &str) -> bool {
         self.ns == ns && self.name == name
@@ -96,7 +97,7 @@ impl Element {
         self.attrs
             .iter()
             .find(|a| a.ns == ns && a.name == name)
-            .map(|a| a.value.as_str())
+            .map(|a| a.value.as_ref())
     }
 
     /// The element's `id`, when it has one.
@@ -105,16 +106,16 @@ impl Element {
     }
 
     /// Children with the given namespace and local name.
-    pub fn children_named<'a>(
-        &'a self,
+    pub fn children_named<'s>(
+        &'s self,
         ns: Ns,
-        name: &'a str,
-    ) -> impl Iterator<Item = &'a Element> + 'a {
+        name: &'s str,
+    ) -> impl Iterator<Item = &'s Element<'a>> + 's {
         self.children.iter().filter(move |c| c.is(ns, name))
     }
 
     /// The first child with the given namespace and local name.
-    pub fn child(&self, ns: Ns, name: &str) -> Option<&Element> {
+    pub fn child(&self, ns: Ns, name: &str) -> Option<&Element<'a>> {
         self.children.iter().find(|c| c.is(ns, name))
     }
 }
@@ -149,14 +150,6 @@ pub struct XmlError {
     pub message: String,
     /// Byte offset in the UTF-8 text (0 when it concerns the whole input).
     pub offset: usize,
-}
-
-/// The decoded document: its UTF-8 text (kept to turn offsets into line:column)
-/// and its root element.
-#[derive(Debug)]
-pub struct Document {
-    pub text: String,
-    pub root: Element,
 }
 
 /// Decodes the bytes of an XML file into UTF-8 text.
@@ -272,8 +265,8 @@ pub fn to_utf8_source(bytes: &[u8]) -> Result<String, XmlError> {
     Ok(format!("{}UTF-8{}", &text[..start], &text[stop..]))
 }
 
-/// Reads a whole document into a tree, within the given limits.
-pub fn read(bytes: &[u8], limits: &Limits) -> Result<Document, XmlError> {
+/// Checks the input size, then decodes it (see [`decode`]).
+pub fn decode_within<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Cow<'a, str>, XmlError> {
     if bytes.len() > limits.max_bytes {
         return Err(XmlError {
             message: format!(
@@ -284,16 +277,19 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Document, XmlError> {
             offset: 0,
         });
     }
-    let text = decode(bytes)?.into_owned();
-    let root = build_tree(&text, limits)?;
-    Ok(Document { text, root })
+    decode(bytes)
 }
 
-fn build_tree(text: &str, limits: &Limits) -> Result<Element, XmlError> {
+/// Reads a whole decoded document into a tree, within the given limits.
+pub fn read<'a>(text: &'a str, limits: &Limits) -> Result<Element<'a>, XmlError> {
+    build_tree(text, limits)
+}
+
+fn build_tree<'a>(text: &'a str, limits: &Limits) -> Result<Element<'a>, XmlError> {
     let mut reader = NsReader::from_str(text);
     reader.config_mut().check_end_names = true;
-    let mut stack: Vec<Element> = Vec::new();
-    let mut root: Option<Element> = None;
+    let mut stack: Vec<Element<'a>> = Vec::new();
+    let mut root: Option<Element<'a>> = None;
     let mut count = 0usize;
     loop {
         let start = reader.buffer_position() as usize;
@@ -328,7 +324,7 @@ fn build_tree(text: &str, limits: &Limits) -> Result<Element, XmlError> {
                         offset: start,
                     });
                 }
-                let element = new_element(&reader, e, start)?;
+                let element = new_element(text, &reader, e, start)?;
                 if matches!(event, Event::Empty(_)) {
                     match stack.last_mut() {
                         Some(parent) => parent.children.push(element),
@@ -350,16 +346,10 @@ fn build_tree(text: &str, limits: &Limits) -> Result<Element, XmlError> {
                     None => root = Some(done),
                 }
             }
-            Event::Text(t) => {
-                let content = t.xml10_content();
-                push_text(&mut stack, &content, limits, start)?;
-            }
-            Event::CData(c) => {
-                let content = c.xml10_content();
-                push_text(&mut stack, &content, limits, start)?;
-            }
+            Event::Text(t) => push_text(&mut stack, t.xml10_content(), limits, start)?,
+            Event::CData(c) => push_text(&mut stack, c.xml10_content(), limits, start)?,
             Event::GeneralRef(r) => {
-                let resolved: Cow<'_, str> = match r.resolve_char_ref() {
+                let resolved: Cow<'a, str> = match r.resolve_char_ref() {
                     Ok(Some(ch)) => Cow::Owned(ch.to_string()),
                     Ok(None) => {
                         let name = r.xml10_content();
@@ -380,7 +370,7 @@ fn build_tree(text: &str, limits: &Limits) -> Result<Element, XmlError> {
                         });
                     }
                 };
-                push_text(&mut stack, &resolved, limits, start)?;
+                push_text(&mut stack, resolved, limits, start)?;
             }
             Event::DocType(_) => {
                 return Err(XmlError {
@@ -405,9 +395,9 @@ fn build_tree(text: &str, limits: &Limits) -> Result<Element, XmlError> {
     })
 }
 
-fn push_text(
-    stack: &mut [Element],
-    content: &str,
+fn push_text<'a>(
+    stack: &mut [Element<'a>],
+    content: Cow<'a, str>,
     limits: &Limits,
     offset: usize,
 ) -> Result<(), XmlError> {
@@ -422,7 +412,11 @@ fn push_text(
                     offset,
                 });
             }
-            el.text.push_str(content);
+            if el.text.is_empty() {
+                el.text = content;
+            } else {
+                el.text.to_mut().push_str(&content);
+            }
             Ok(())
         }
         None if content.trim().is_empty() => Ok(()),
@@ -433,14 +427,41 @@ fn push_text(
     }
 }
 
-fn new_element(
-    reader: &NsReader<&[u8]>,
+/// The same characters as `s`, borrowed from `text` for as long as `text` lives.
+/// quick-xml hands out names and unescaped values that point into the input but
+/// borrow from its event; re-slicing the input avoids copying every one of them.
+fn rebase<'a>(text: &'a str, s: &str) -> Cow<'a, str> {
+    let base = text.as_ptr() as usize;
+    let at = s.as_ptr() as usize;
+    if at >= base && at + s.len() <= base + text.len() {
+        let start = at - base;
+        if let Some(slice) = text.get(start..start + s.len()) {
+            return Cow::Borrowed(slice);
+        }
+    }
+    Cow::Owned(s.to_string())
+}
+
+/// Names always point into the input of a slice reader.
+fn rebase_name<'a>(text: &'a str, s: &str, offset: usize) -> Result<&'a str, XmlError> {
+    match rebase(text, s) {
+        Cow::Borrowed(b) => Ok(b),
+        Cow::Owned(_) => Err(XmlError {
+            message: format!("cannot read the name <{s}>"),
+            offset,
+        }),
+    }
+}
+
+fn new_element<'a>(
+    text: &'a str,
+    reader: &NsReader<&'a [u8]>,
     e: &BytesStart<'_>,
     offset: usize,
-) -> Result<Element, XmlError> {
+) -> Result<Element<'a>, XmlError> {
     let (ns, local) = reader.resolver().resolve_element(e.name());
     let ns = resolved(&ns);
-    let name = local.as_ref().to_string();
+    let name = rebase_name(text, local.into_inner(), offset)?;
     let mut attrs = Vec::new();
     for attr in e.attributes() {
         let attr = attr.map_err(|err| XmlError {
@@ -458,10 +479,14 @@ fn new_element(
                 message: format!("bad value of attribute {} in <{name}>: {err}", key.as_ref()),
                 offset,
             })?;
+        let value = match value {
+            Cow::Borrowed(v) => rebase(text, v),
+            Cow::Owned(v) => Cow::Owned(v),
+        };
         attrs.push(Attr {
             ns: resolved(&ans),
-            name: alocal.as_ref().to_string(),
-            value: value.into_owned(),
+            name: rebase_name(text, alocal.into_inner(), offset)?,
+            value,
         });
     }
     Ok(Element {
@@ -469,7 +494,7 @@ fn new_element(
         name,
         attrs,
         children: Vec::new(),
-        text: String::new(),
+        text: Cow::Borrowed(""),
         offset,
     })
 }

@@ -424,3 +424,37 @@ async fn every_example_script_runs_to_its_end() {
     }
     assert!(ran >= 10, "only {ran} example scripts");
 }
+
+#[tokio::test]
+async fn process_chooses_among_several_and_unknown_ones_are_bad_input() {
+    let one = |id: &str, task: &str| {
+        format!(
+            r#"<bpmn:process id="{id}" isExecutable="true"><bpmn:startEvent id="{id}_s"/><bpmn:userTask id="{task}"/>{}</bpmn:process>"#,
+            flow(&format!("{id}_f"), &format!("{id}_s"), task)
+        )
+    };
+    let xml = definitions(&format!("{}{}", one("first", "a"), one("second", "b")));
+    let mut opts = options(Format::Text);
+    opts.process = Some("second".into());
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let exit = run(
+        xml.as_bytes(),
+        "expect tasks b\n",
+        &opts,
+        &mut out,
+        &mut err,
+    )
+    .await;
+    assert_eq!(exit, Exit::Ran, "{}", String::from_utf8_lossy(&err));
+    let (exit, _, _) = run_text(xml.as_bytes(), "expect tasks a\n", Format::Text).await;
+    assert_eq!(exit, Exit::Ran, "without --process the first one runs");
+    opts.process = Some("third".into());
+    let mut err = Vec::new();
+    let exit = run(xml.as_bytes(), "", &opts, &mut Vec::new(), &mut err).await;
+    assert_eq!(exit, Exit::BadInput);
+    assert!(
+        String::from_utf8_lossy(&err)
+            .contains("no executable process \"third\" (it has: first, second)")
+    );
+}
