@@ -360,6 +360,27 @@ impl<'p> Run<'p> {
         }
     }
 
+    /// A join's incoming flow ids, and those of them that hold a token in `scope`.
+    pub fn join_tokens(&self, gateway: NodeIdx, scope: u64) -> (Vec<String>, Vec<String>) {
+        let g = &self.process.nodes[gateway];
+        let incoming: Vec<String> = g
+            .incoming
+            .iter()
+            .map(|f| self.process.flows[*f].id.clone())
+            .collect();
+        let tokens = self
+            .state
+            .joins
+            .iter()
+            .find(|j| j.scope == scope && j.gateway == g.id);
+        let with = incoming
+            .iter()
+            .filter(|f| tokens.is_some_and(|t| t.flows.get(*f).is_some_and(|n| *n > 0)))
+            .cloned()
+            .collect();
+        (incoming, with)
+    }
+
     /// Fires a join: consumes one token per flow and activates the gateway.
     pub fn fire_join(&mut self, gateway: NodeIdx, scope: u64, flows: Vec<String>) {
         self.emit(Event::JoinFired {

@@ -12,7 +12,7 @@
 
 use super::super::run::Run;
 use super::Outcome;
-use super::flows::check;
+use super::flows;
 use crate::model::{FlowIdx, NodeIdx};
 
 pub(crate) fn on_activate(
@@ -28,24 +28,5 @@ pub(crate) fn outgoing(
     key: u64,
     node: NodeIdx,
 ) -> Result<Vec<(FlowIdx, bool)>, String> {
-    let n = &run.process.nodes[node];
-    let default = n.default_flow;
-    let candidates: Vec<FlowIdx> = n
-        .outgoing
-        .iter()
-        .copied()
-        .filter(|f| Some(*f) != default)
-        .collect();
-    for f in candidates {
-        if check(run, key, f)? {
-            return Ok(vec![(f, false)]);
-        }
-    }
-    match default {
-        Some(d) => Ok(vec![(d, true)]),
-        None => Err(
-            "no condition of an outgoing sequence flow is true and the gateway has no default flow"
-                .into(),
-        ),
-    }
+    flows::choose(run, key, node, true)
 }

@@ -64,3 +64,42 @@ pub(crate) fn uncontrolled(
     }
     Ok(taken)
 }
+
+/// A gateway's choice: the non-default flows are checked in document order —
+/// all of them, or (`first_only`) until one holds; when none holds, the default
+/// flow; with no default either, an error (an incident).
+pub(crate) fn choose(
+    run: &mut Run<'_>,
+    key: u64,
+    node: NodeIdx,
+    first_only: bool,
+) -> Result<Vec<(FlowIdx, bool)>, String> {
+    let n = &run.process.nodes[node];
+    let default = n.default_flow;
+    let candidates: Vec<FlowIdx> = n
+        .outgoing
+        .iter()
+        .copied()
+        .filter(|f| Some(*f) != default)
+        .collect();
+    let mut taken = Vec::new();
+    for f in candidates {
+        if check(run, key, f)? {
+            taken.push((f, false));
+            if first_only {
+                break;
+            }
+        }
+    }
+    if taken.is_empty() {
+        match default {
+            Some(d) => taken.push((d, true)),
+            None => {
+                return Err(
+                    "no condition of an outgoing sequence flow is true and the gateway has no default flow".into(),
+                );
+            }
+        }
+    }
+    Ok(taken)
+}

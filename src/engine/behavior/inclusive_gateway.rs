@@ -13,7 +13,7 @@
 
 use super::super::run::Run;
 use super::Outcome;
-use super::flows::check;
+use super::flows;
 use crate::model::{FlowIdx, NodeIdx};
 
 pub(crate) fn on_activate(
@@ -29,69 +29,20 @@ pub(crate) fn outgoing(
     key: u64,
     node: NodeIdx,
 ) -> Result<Vec<(FlowIdx, bool)>, String> {
-    let n = &run.process.nodes[node];
-    let default = n.default_flow;
-    let candidates: Vec<FlowIdx> = n
-        .outgoing
-        .iter()
-        .copied()
-        .filter(|f| Some(*f) != default)
-        .collect();
-    let mut taken = Vec::new();
-    for f in candidates {
-        if check(run, key, f)? {
-            taken.push((f, false));
-        }
-    }
-    if taken.is_empty() {
-        match default {
-            Some(d) => taken.push((d, true)),
-            None => {
-                return Err(
-                    "no condition of an outgoing sequence flow is true and the gateway has no default flow".into(),
-                );
-            }
-        }
-    }
-    Ok(taken)
-}
-
-/// The flows of the join that hold a token right now.
-fn flows_with_tokens(run: &Run<'_>, gateway: NodeIdx, scope: u64) -> (Vec<String>, bool) {
-    let g = &run.process.nodes[gateway];
-    let Some(tokens) = run
-        .state
-        .joins
-        .iter()
-        .find(|j| j.scope == scope && j.gateway == g.id)
-    else {
-        return (Vec::new(), false);
-    };
-    let incoming: Vec<String> = g
-        .incoming
-        .iter()
-        .map(|f| run.process.flows[*f].id.clone())
-        .collect();
-    let with: Vec<String> = incoming
-        .iter()
-        .filter(|f| tokens.flows.get(*f).is_some_and(|n| *n > 0))
-        .cloned()
-        .collect();
-    let all = with.len() == incoming.len();
-    (with, all)
+    flows::choose(run, key, node, false)
 }
 
 /// A token arrived: fire at once if every incoming flow has one.
 pub(crate) fn on_token(run: &mut Run<'_>, gateway: NodeIdx, scope: u64) {
-    let (flows, all) = flows_with_tokens(run, gateway, scope);
-    if all {
-        run.fire_join(gateway, scope, flows);
+    let (incoming, with_tokens) = run.join_tokens(gateway, scope);
+    if with_tokens.len() == incoming.len() {
+        run.fire_join(gateway, scope, with_tokens);
     }
 }
 
 /// Fires the join if nothing in its scope can bring another token. Returns whether it fired.
 pub(crate) fn try_fire(run: &mut Run<'_>, gateway: NodeIdx, scope: u64) -> bool {
-    let (flows, _) = flows_with_tokens(run, gateway, scope);
+    let (_, flows) = run.join_tokens(gateway, scope);
     if flows.is_empty() || run.can_reach(scope, gateway) {
         return false;
     }

@@ -36,24 +36,8 @@ pub(crate) fn outgoing(
 
 /// A token arrived on one incoming flow of the join.
 pub(crate) fn on_token(run: &mut Run<'_>, gateway: NodeIdx, scope: u64) {
-    let g = &run.process.nodes[gateway];
-    let Some(tokens) = run
-        .state
-        .joins
-        .iter()
-        .find(|j| j.scope == scope && j.gateway == g.id)
-    else {
-        return;
-    };
-    let incoming: Vec<String> = g
-        .incoming
-        .iter()
-        .map(|f| run.process.flows[*f].id.clone())
-        .collect();
-    if incoming
-        .iter()
-        .all(|f| tokens.flows.get(f).is_some_and(|n| *n > 0))
-    {
+    let (incoming, with_tokens) = run.join_tokens(gateway, scope);
+    if with_tokens.len() == incoming.len() {
         run.fire_join(gateway, scope, incoming);
     }
 }
