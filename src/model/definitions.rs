@@ -59,6 +59,7 @@ impl Definitions {
 pub struct ElementInfo {
     /// BPMN local name: `userTask`, `exclusiveGateway`, `participant`...
     pub tag: String,
+    /// The `name`; for a text annotation its text, for a group its category value.
     pub name: Option<String>,
     /// Local names of the event definitions of an event (`timerEventDefinition`...).
     pub event_definitions: Vec<String>,
@@ -70,6 +71,25 @@ pub struct ElementInfo {
     pub triggered_by_event: bool,
     /// The id of the process the element belongs to.
     pub process: Option<String>,
+    /// For gateways and activities: the id of their `default` sequence flow.
+    pub default_flow: Option<String>,
+    /// For sequence flows: whether they carry a `conditionExpression`.
+    pub conditional: bool,
+    /// For flows and associations: the `sourceRef` element.
+    pub source: Option<String>,
+    /// For activities: their loop or multi-instance marker.
+    pub loop_kind: Option<LoopKind>,
+}
+
+/// The loop characteristics of an activity, as drawn on its marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoopKind {
+    /// `standardLoopCharacteristics`.
+    Standard,
+    /// `multiInstanceLoopCharacteristics`, parallel.
+    Parallel,
+    /// `multiInstanceLoopCharacteristics isSequential="true"`.
+    Sequential,
 }
 
 /// A `message` element.

@@ -17,4 +17,4 @@ pub mod xml;
 
 pub use definitions::*;
 pub use diagnostic::{Diagnostic, ParseError, Severity};
-pub use parse::{Options, parse, parse_with};
+pub use parse::{Options, parse, parse_for_drawing, parse_with};

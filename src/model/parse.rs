@@ -31,6 +31,40 @@ pub fn parse(bytes: &[u8]) -> Result<Definitions, ParseError> {
 
 /// Reads and validates a BPMN file with explicit options.
 pub fn parse_with(bytes: &[u8], options: &Options) -> Result<Definitions, ParseError> {
+    let (defs, diags) = read(bytes, options)?;
+    if diags.iter().any(|d| d.severity != Severity::Warning) {
+        return Err(ParseError { diagnostics: diags });
+    }
+    match defs {
+        Some(mut d) => {
+            d.warnings = diags;
+            Ok(d)
+        }
+        None => Err(ParseError { diagnostics: diags }),
+    }
+}
+
+/// Reads a BPMN file for drawing only: unlike [`parse`], a file with unsupported
+/// elements or errors in its processes is still returned (its `warnings` then
+/// hold every problem found, errors included). Fails only when the file is not
+/// readable XML or not BPMN `<definitions>`. Never run what this returns.
+pub fn parse_for_drawing(bytes: &[u8]) -> Result<Definitions, ParseError> {
+    let (defs, diags) = read(bytes, &Options::default())?;
+    match defs {
+        Some(mut d) => {
+            d.warnings = diags;
+            Ok(d)
+        }
+        None => Err(ParseError { diagnostics: diags }),
+    }
+}
+
+/// Reads the definitions and collects every problem, sorted by position. Fails
+/// only on XML-level errors.
+fn read(
+    bytes: &[u8],
+    options: &Options,
+) -> Result<(Option<Definitions>, Vec<Diagnostic>), ParseError> {
     let located = |e: xml::XmlError, text: &str| {
         let (line, column) = LineIndex::new(text).position(text, e.offset);
         ParseError {
@@ -61,16 +95,7 @@ pub fn parse_with(bytes: &[u8], options: &Options) -> Result<Definitions, ParseE
     let defs = reader.definitions(&root);
     let mut diags = reader.diags;
     diags.sort_by_key(|d| (d.line, d.column));
-    if diags.iter().any(|d| d.severity != Severity::Warning) {
-        return Err(ParseError { diagnostics: diags });
-    }
-    match defs {
-        Some(mut d) => {
-            d.warnings = diags;
-            Ok(d)
-        }
-        None => Err(ParseError { diagnostics: diags }),
-    }
+    Ok((defs, diags))
 }
 
 struct Reader<'a> {
@@ -197,6 +222,7 @@ impl<'a> Reader<'a> {
             return None;
         }
         self.collect_elements(root, None);
+        self.name_groups(root);
         let mut messages = Vec::new();
         for m in root.children_named(Ns::Bpmn, "message") {
             let Some(id) = m.id() else { continue };
@@ -279,7 +305,7 @@ impl<'a> Reader<'a> {
             }
             let info = ElementInfo {
                 tag: el.name.to_string(),
-                name: el.attr("name").map(str::to_string),
+                name: display_name(el),
                 event_definitions: event_definitions(el).map(|d| d.name.to_string()).collect(),
                 attached_to: el.attr("attachedToRef").map(str::to_string),
                 interrupting: el
@@ -289,6 +315,10 @@ impl<'a> Reader<'a> {
                     .unwrap_or(true),
                 triggered_by_event: el.attr("triggeredByEvent").map(str::trim) == Some("true"),
                 process: process.map(str::to_string),
+                default_flow: el.attr("default").map(|d| d.trim().to_string()),
+                conditional: el.child(Ns::Bpmn, "conditionExpression").is_some(),
+                source: el.attr("sourceRef").map(|r| r.trim().to_string()),
+                loop_kind: loop_kind(el),
             };
             if self.elements.insert(id.to_string(), info).is_some() {
                 self.error(
@@ -301,6 +331,23 @@ impl<'a> Reader<'a> {
             if c.ns == Ns::Bpmn {
                 self.collect_elements(c, process);
             }
+        }
+    }
+
+    /// A group is labelled with the value of its category value, not a name.
+    fn name_groups(&mut self, el: &Element) {
+        if el.is(Ns::Bpmn, "group")
+            && let (Some(id), Some(r)) = (el.id(), el.attr("categoryValueRef"))
+        {
+            let value = self.elements.get(r.trim()).and_then(|c| c.name.clone());
+            if let Some(group) = self.elements.get_mut(id)
+                && group.name.is_none()
+            {
+                group.name = value;
+            }
+        }
+        for c in &el.children {
+            self.name_groups(c);
         }
     }
 
@@ -1188,6 +1235,29 @@ fn documentation(el: &Element) -> Option<String> {
     } else {
         Some(parts.join("\n\n"))
     }
+}
+
+/// The text a diagram shows for an element: its name, a text annotation's text
+/// or a category value's value.
+fn display_name(el: &Element) -> Option<String> {
+    let text = match el.name {
+        "textAnnotation" => el.child(Ns::Bpmn, "text").map(|t| t.text.as_ref()),
+        "categoryValue" => el.attr("value"),
+        _ => None,
+    };
+    el.attr("name").or(text).map(str::to_string)
+}
+
+fn loop_kind(el: &Element) -> Option<LoopKind> {
+    if el.child(Ns::Bpmn, "standardLoopCharacteristics").is_some() {
+        return Some(LoopKind::Standard);
+    }
+    let mi = el.child(Ns::Bpmn, "multiInstanceLoopCharacteristics")?;
+    Some(if flag(mi.attr("isSequential")) {
+        LoopKind::Sequential
+    } else {
+        LoopKind::Parallel
+    })
 }
 
 fn event_definitions<'s, 'a>(el: &'s Element<'a>) -> impl Iterator<Item = &'s Element<'a>> {
