@@ -3,7 +3,8 @@
 //! Pure code (no IO, no clock): [`parse`] reads a file's bytes, collects every
 //! problem with its line:column and element id, and either refuses the file or
 //! returns [`Definitions`] whose processes the engine can run. Expressions and
-//! scripts are compiled here, once per deployment.
+//! scripts are compiled here, once per deployment. [`svg`] draws a file's
+//! diagram, also of files the engine refuses (read with [`parse_for_drawing`]).
 
 mod camunda;
 pub mod definitions;
@@ -12,6 +13,7 @@ pub mod diagram;
 pub mod expr;
 pub mod form;
 mod parse;
+pub mod svg;
 pub mod time;
 pub mod xml;
 

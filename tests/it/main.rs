@@ -8,3 +8,4 @@ mod model_parse;
 mod model_xml;
 mod runner;
 mod storage;
+mod svg;
