@@ -91,7 +91,7 @@ macro_rules! put {
 const STYLE: &str = "\
 .bpmn{font-family:Arial,sans-serif;font-size:12px;color:#1f2933}\
 .bpmn text{fill:currentColor;stroke:none}\
-.bpmn .label{font-size:11px}\
+.bpmn .label{font-size:11px;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}\
 .bpmn .shape,.bpmn .flow{color:#1f2933}\
 .bpmn .body{fill:#fff;stroke:currentColor}\
 .bpmn .line{fill:none;stroke:currentColor;stroke-width:1.5px}\
