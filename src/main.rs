@@ -10,8 +10,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use bpmn_engine::cli::{self, run::Format, run::RunOptions};
-use bpmn_engine::runtime::{Runtime, SystemClock};
+use bpmn_engine::runtime::accounts::{generate_password, parse_groups};
+use bpmn_engine::runtime::{Runtime, SystemClock, jobs};
 use bpmn_engine::store::{DEFAULT_DATABASE_URL, Store};
+use bpmn_engine::web::{self, WebConfig};
 
 #[derive(Parser)]
 #[command(
@@ -30,11 +32,35 @@ enum Cmd {
     Serve(ServeArgs),
     /// Run one instance of a diagram headless, with a virtual clock.
     Run(RunArgs),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCmd),
     /// Check BPMN files and list every problem, without deploying them.
     Check {
         /// The files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Add a user (prints a generated password when none is given).
+    Add {
+        /// The user name.
+        name: String,
+        /// The password (at least 8 characters).
+        #[arg(long)]
+        password: Option<String>,
+        /// Groups, comma-separated (lane names and candidate groups refer to them).
+        #[arg(long, default_value = "")]
+        groups: String,
+        /// Make the user an admin.
+        #[arg(long)]
+        admin: bool,
+        /// Database URL (sqlite://... or postgres://...).
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
     },
 }
 
@@ -49,6 +75,12 @@ struct ServeArgs {
     /// Directory of diagrams deployed at start-up.
     #[arg(long, env = "BPMN_DIAGRAMS", default_value = "bpmn")]
     diagrams: PathBuf,
+    /// Do not run the job executor (timers, async continuations) in this process.
+    #[arg(long, env = "BPMN_NO_JOBS")]
+    no_jobs: bool,
+    /// Mark the session cookie Secure (set this when the site is served over https).
+    #[arg(long, env = "BPMN_SECURE_COOKIES")]
+    secure_cookies: bool,
 }
 
 #[derive(clap::Args)]
@@ -102,6 +134,13 @@ fn main() -> ExitCode {
             Some(Cmd::Serve(args)) => serve(args).await.map(|_| 0),
             Some(Cmd::Run(args)) => run(args).await,
             Some(Cmd::Check { files }) => check(files),
+            Some(Cmd::User(UserCmd::Add {
+                name,
+                password,
+                groups,
+                admin,
+                database_url,
+            })) => add_user(&database_url, &name, password, &groups, admin).await,
         }
     });
     match result {
@@ -131,11 +170,71 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot open the database {}", args.database_url))?;
     let runtime = Arc::new(Runtime::new(store, Arc::new(SystemClock)));
     deploy_directory(&runtime, &args.diagrams).await;
-    tracing::info!(listen = %args.listen, backend = runtime.store().backend_name(), "serving");
-    println!("Serving on http://{}", args.listen);
-    bpmn_engine::web::serve(runtime, &args.listen)
+    let admin_password = std::env::var("BPMN_ADMIN_PASSWORD").ok();
+    if let Some(generated) = runtime.ensure_admin(admin_password.as_deref()).await? {
+        println!(
+            "Created the account \"admin\" with the password {generated} (shown only this once)."
+        );
+    }
+    let session_key = runtime
+        .session_key(std::env::var("BPMN_SESSION_KEY").ok().as_deref())
+        .await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let executor = if args.no_jobs {
+        None
+    } else {
+        let owner = jobs::owner_name();
+        tracing::info!(owner = %owner, "job executor started");
+        Some(tokio::spawn(jobs::run(runtime.clone(), owner, stopped)))
+    };
+    let listener = std::net::TcpListener::bind(&args.listen)
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    tracing::info!(listen = %address, backend = runtime.store().backend_name(), "serving");
+    println!("Serving on http://{address}");
+    let config = WebConfig {
+        session_key,
+        secure_cookies: args.secure_cookies,
+    };
+    let result = web::server(runtime, config, listener)?.await;
+    let _ = stop.send(true);
+    if let Some(handle) = executor {
+        let _ = handle.await;
+    }
+    result.with_context(|| format!("the server on {address} stopped"))
+}
+
+async fn add_user(
+    database_url: &str,
+    name: &str,
+    password: Option<String>,
+    groups: &str,
+    admin: bool,
+) -> anyhow::Result<i32> {
+    let store = Store::connect(database_url)
         .await
-        .with_context(|| format!("cannot serve on {}", args.listen))
+        .with_context(|| format!("cannot open the database {database_url}"))?;
+    let runtime = Runtime::new(store, Arc::new(SystemClock));
+    let groups = parse_groups(groups).map_err(|e| anyhow::anyhow!(e))?;
+    let (password, generated) = match password {
+        Some(p) => (p, false),
+        None => (generate_password(), true),
+    };
+    let user = runtime.create_user(name, &password, &groups, admin).await?;
+    println!(
+        "Added {}{}{}.",
+        user.name,
+        if user.admin { " (admin)" } else { "" },
+        if groups.is_empty() {
+            String::new()
+        } else {
+            format!(" in {}", groups.join(", "))
+        }
+    );
+    if generated {
+        println!("Password: {password}");
+    }
+    Ok(0)
 }
 
 /// Deploys every `.bpmn` file of a directory (unchanged files make no new version).

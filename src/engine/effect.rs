@@ -30,6 +30,11 @@ pub struct UserTaskSpec {
 #[serde(tag = "effect", rename_all = "snake_case")]
 pub enum Effect {
     CreateUserTask(UserTaskSpec),
+    /// The task now belongs to `assignee` (or to nobody).
+    AssignUserTask {
+        key: u64,
+        assignee: Option<String>,
+    },
     /// The task is done (`completed`) or withdrawn (`!completed`).
     CloseUserTask {
         key: u64,

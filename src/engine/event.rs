@@ -21,6 +21,8 @@ pub enum Event {
     },
     /// The element waits for a person, a message, a job or its children.
     WaitStarted { key: u64, wait: Wait },
+    /// The user task was claimed, handed over or released (`None`).
+    TaskAssigned { key: u64, assignee: Option<String> },
     /// A person completed the user task.
     TaskCompleted { key: u64 },
     /// The awaited message arrived.
@@ -85,6 +87,7 @@ impl Event {
             Event::InstanceStarted { .. } => "instance_started",
             Event::ElementActivated { .. } => "element_activated",
             Event::WaitStarted { .. } => "wait_started",
+            Event::TaskAssigned { .. } => "task_assigned",
             Event::TaskCompleted { .. } => "task_completed",
             Event::MessageReceived { .. } => "message_received",
             Event::TimerFired { .. } => "timer_fired",
@@ -121,6 +124,7 @@ impl Event {
         match self {
             Event::ElementActivated { key, .. }
             | Event::WaitStarted { key, .. }
+            | Event::TaskAssigned { key, .. }
             | Event::TaskCompleted { key }
             | Event::MessageReceived { key, .. }
             | Event::TimerFired { key }

@@ -48,6 +48,12 @@ pub enum Command {
         key: u64,
         variables: Map<String, Value>,
     },
+    /// A user takes a task that nobody holds.
+    ClaimTask { key: u64, user: String },
+    /// The holder gives the task back to its candidates.
+    UnclaimTask { key: u64 },
+    /// Hand the task to someone (or nobody), whoever holds it now.
+    AssignTask { key: u64, assignee: Option<String> },
     /// Deliver a message to the element instance waiting for it.
     CorrelateMessage {
         key: u64,
@@ -78,6 +84,8 @@ pub enum CommandError {
     NoStartEvent,
     #[error("element instance {key} is not waiting for {expected}")]
     NotWaiting { key: u64, expected: &'static str },
+    #[error("the task is already claimed by {0}")]
+    AlreadyClaimed(String),
     #[error("incident {0} is not open")]
     NoSuchIncident(u64),
     #[error("invalid values: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
@@ -167,10 +175,39 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
     match command {
         Command::Start { .. } => Err(CommandError::AlreadyStarted),
         Command::CompleteUserTask { key, variables } => match waiting(run, key) {
-            Some((node, Wait::UserTask)) => user_task::on_complete(run, key, node, &variables),
+            Some((node, Wait::UserTask { .. })) => {
+                user_task::on_complete(run, key, node, &variables)
+            }
             _ => Err(CommandError::NotWaiting {
                 key,
                 expected: "a user task to be completed",
+            }),
+        },
+        Command::ClaimTask { key, user } => match waiting(run, key) {
+            Some((_, Wait::UserTask { assignee })) => {
+                user_task::assign(run, key, assignee, Some(user), true)
+            }
+            _ => Err(CommandError::NotWaiting {
+                key,
+                expected: "a user task to be claimed",
+            }),
+        },
+        Command::UnclaimTask { key } => match waiting(run, key) {
+            Some((_, Wait::UserTask { assignee })) => {
+                user_task::assign(run, key, assignee, None, false)
+            }
+            _ => Err(CommandError::NotWaiting {
+                key,
+                expected: "a user task to be released",
+            }),
+        },
+        Command::AssignTask { key, assignee: to } => match waiting(run, key) {
+            Some((_, Wait::UserTask { assignee })) => {
+                user_task::assign(run, key, assignee, to, false)
+            }
+            _ => Err(CommandError::NotWaiting {
+                key,
+                expected: "a user task to be assigned",
             }),
         },
         Command::CorrelateMessage { key, variables } => match waiting(run, key) {
@@ -258,7 +295,7 @@ pub fn waiting_items(process: &Process, state: &InstanceState) -> Vec<WaitingIte
                 "incident",
                 state.incidents.get(i).map(|i| i.message.clone()),
             ),
-            (None, Some(Wait::UserTask)) => ("user_task", None),
+            (None, Some(Wait::UserTask { assignee })) => ("user_task", assignee.clone()),
             (None, Some(Wait::Message { name })) => ("message", Some(name.clone())),
             (
                 None,

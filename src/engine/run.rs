@@ -448,7 +448,7 @@ impl<'p> Run<'p> {
     pub fn close_wait(&mut self, key: u64) {
         let wait = self.state.elements.get(&key).and_then(|e| e.wait.clone());
         match wait {
-            Some(Wait::UserTask) => self.effect(Effect::CloseUserTask {
+            Some(Wait::UserTask { .. }) => self.effect(Effect::CloseUserTask {
                 key,
                 completed: false,
             }),

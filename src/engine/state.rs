@@ -75,8 +75,11 @@ impl JobKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "for", rename_all = "snake_case")]
 pub enum Wait {
-    /// A person completing its user task.
-    UserTask,
+    /// A person completing its user task (claimed by `assignee`, if anyone).
+    UserTask {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        assignee: Option<String>,
+    },
     /// A message with this name.
     Message { name: String },
     /// A job (timer, async continuation, connector or external work).
@@ -249,6 +252,13 @@ impl InstanceState {
             Event::WaitStarted { key, wait } => {
                 if let Some(e) = self.elements.get_mut(key) {
                     e.wait = Some(wait.clone());
+                }
+            }
+            Event::TaskAssigned { key, assignee } => {
+                if let Some(e) = self.elements.get_mut(key)
+                    && let Some(Wait::UserTask { assignee: a }) = &mut e.wait
+                {
+                    *a = assignee.clone();
                 }
             }
             Event::TaskCompleted { key }

@@ -11,7 +11,10 @@
 //! Deployment lives here too: parse and validate a file, and store a new
 //! version per process unless the same content is already the latest.
 
+pub mod accounts;
 pub mod clock;
+pub mod jobs;
+pub mod views;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,7 +28,13 @@ use crate::engine::{self, Command, CommandError, Event, InstanceState};
 use crate::model::{self, Definitions, ParseError, Process};
 use crate::store::entity::{job, process_definition, process_instance, user_task};
 use crate::store::{EffectContext, InstanceUpdate, NewInstance, Store, StoreError, to_db_time};
+pub use crate::store::{InstanceQuery, TaskOrder, TaskQuery, Viewer};
+pub use accounts::{LoginError, User};
 pub use clock::{Clock, SystemClock, VirtualClock};
+pub use views::{
+    DefinitionRow, HistoryView, IncidentView, InstanceDetail, InstanceView, TaskDetail, TaskView,
+    VersionView, WaitView,
+};
 
 /// How many times a command is retried after losing a race.
 const MAX_ATTEMPTS: u32 = 8;
@@ -46,6 +55,9 @@ pub enum RuntimeError {
     /// The values do not fit the form.
     #[error("invalid values: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     InvalidVariables(Vec<model::form::FieldError>),
+    /// The viewer may see this but not do it.
+    #[error("{0}")]
+    Forbidden(String),
     /// A request the instance cannot accept in its state.
     #[error("{0}")]
     Rejected(String),
@@ -61,7 +73,8 @@ impl From<CommandError> for RuntimeError {
             CommandError::InvalidVariables(errors) => RuntimeError::InvalidVariables(errors),
             CommandError::NotWaiting { .. }
             | CommandError::NotActive(_)
-            | CommandError::NoSuchIncident(_) => RuntimeError::Conflict(e.to_string()),
+            | CommandError::NoSuchIncident(_)
+            | CommandError::AlreadyClaimed(_) => RuntimeError::Conflict(e.to_string()),
             CommandError::AlreadyStarted | CommandError::NoStartEvent => {
                 RuntimeError::Rejected(e.to_string())
             }
@@ -289,6 +302,7 @@ impl Runtime {
         )
         .await?;
         Store::insert_history(&txn, id, 1, &tr.events, db_now, user).await?;
+        Store::sync_variables(&txn, id, &tr.events).await?;
         Store::record_incidents(&txn, id, &tr.events, db_now).await?;
         Store::apply_effects(
             &txn,
@@ -365,6 +379,7 @@ impl Runtime {
                 user,
             )
             .await?;
+            Store::sync_variables(&txn, instance_id, &tr.events).await?;
             Store::record_incidents(&txn, instance_id, &tr.events, db_now).await?;
             Store::apply_effects(
                 &txn,
@@ -509,6 +524,16 @@ impl Runtime {
             })
         })
         .await
+    }
+
+    /// The BPMN source of a definition's deployment.
+    pub async fn source(&self, definition_id: i64) -> Result<String, RuntimeError> {
+        let (_, dep) = self
+            .store
+            .definition_with_source(definition_id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("definition {definition_id}")))?;
+        Ok(dep.source)
     }
 
     /// An instance's row and state.

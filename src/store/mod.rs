@@ -6,7 +6,11 @@
 //! write an engine transition's history and effects. It decides nothing: the
 //! runtime calls these pieces inside one transaction per command.
 
+mod accounts;
 pub mod entity;
+mod queries;
+
+pub use queries::{DefinitionStats, InstanceQuery, TaskOrder, TaskQuery, Viewer};
 
 use std::time::Duration;
 
@@ -23,8 +27,8 @@ use uuid::Uuid;
 
 use crate::engine::{Effect, Event, InstanceState, JobKind};
 use entity::{
-    deployment, history_event, incident, job, message_subscription, process_definition,
-    process_instance, user_task, user_task_candidate,
+    deployment, history_event, incident, instance_variable, job, message_subscription,
+    process_definition, process_instance, user_task, user_task_candidate,
 };
 use migration::MigratorTrait;
 
@@ -433,6 +437,48 @@ impl Store {
         Ok(())
     }
 
+    /// Mirrors the instance's own variables (scope 0) into searchable rows.
+    pub async fn sync_variables(
+        txn: &Txn,
+        instance_id: Uuid,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        let mut rows = Vec::new();
+        for e in events {
+            if let Event::VariablesSet { scope: 0, values } = e {
+                for (name, value) in values {
+                    let text = match value {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    rows.push(instance_variable::ActiveModel {
+                        instance_id: Set(instance_id),
+                        name: Set(name.clone()),
+                        value: Set(text),
+                        json: Set(value.to_string()),
+                    });
+                }
+            }
+        }
+        for chunk in rows.chunks(200) {
+            instance_variable::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    sea_orm::sea_query::OnConflict::columns([
+                        instance_variable::Column::InstanceId,
+                        instance_variable::Column::Name,
+                    ])
+                    .update_columns([
+                        instance_variable::Column::Value,
+                        instance_variable::Column::Json,
+                    ])
+                    .to_owned(),
+                )
+                .exec_without_returning(txn)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// An instance's history in order.
     pub async fn history(
         &self,
@@ -544,6 +590,15 @@ impl Store {
                             .exec(txn)
                             .await?;
                     }
+                }
+                Effect::AssignUserTask { key, assignee } => {
+                    user_task::Entity::update_many()
+                        .col_expr(user_task::Column::Assignee, Expr::value(assignee.clone()))
+                        .filter(user_task::Column::InstanceId.eq(ctx.instance_id))
+                        .filter(user_task::Column::ElementKey.eq(*key as i64))
+                        .filter(user_task::Column::State.eq("open"))
+                        .exec(txn)
+                        .await?;
                 }
                 Effect::CloseUserTask { key, completed } => {
                     user_task::Entity::update_many()
@@ -723,6 +778,73 @@ impl Store {
             .order_by_asc(job::Column::Id)
             .one(&self.db)
             .await?)
+    }
+
+    /// Jobs of these kinds that are due and not leased (or whose lease expired).
+    pub async fn due_jobs(
+        &self,
+        kinds: &[&str],
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<job::Model>, StoreError> {
+        Ok(job::Entity::find()
+            .filter(job::Column::Kind.is_in(kinds.iter().copied()))
+            .filter(job::Column::DueAt.lte(now))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(job::Column::LockOwner.is_null())
+                    .add(job::Column::LockExpiresAt.lt(now)),
+            )
+            .order_by_asc(job::Column::DueAt)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Takes the lease of a job if it is free; returns whether this owner has it now.
+    pub async fn lease_job(
+        &self,
+        id: Uuid,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let res = job::Entity::update_many()
+            .col_expr(job::Column::LockOwner, Expr::value(owner))
+            .col_expr(job::Column::LockExpiresAt, Expr::value(Some(until)))
+            .filter(job::Column::Id.eq(id))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(job::Column::LockOwner.is_null())
+                    .add(job::Column::LockExpiresAt.lt(now)),
+            )
+            .exec(&self.db)
+            .await?;
+        Ok(res.rows_affected == 1)
+    }
+
+    /// Gives a job's lease back, recording why it failed.
+    pub async fn release_job(
+        &self,
+        id: Uuid,
+        owner: &str,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        job::Entity::update_many()
+            .col_expr(job::Column::LockOwner, Expr::value(Option::<String>::None))
+            .col_expr(
+                job::Column::LockExpiresAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(
+                job::Column::LastError,
+                Expr::value(error.map(str::to_string)),
+            )
+            .filter(job::Column::Id.eq(id))
+            .filter(job::Column::LockOwner.eq(owner))
+            .exec(&self.db)
+            .await?;
+        Ok(())
     }
 
     /// The subscriptions of an instance to a message name, oldest first.

@@ -1,65 +1,141 @@
-//! The web server. For now a single status page listing the deployed diagrams;
-//! the inbox, forms and instance pages build on this.
+//! The web application: server-rendered pages (askama), sessions, and the
+//! static assets, all served from the binary. Handlers are thin: they check the
+//! session and CSRF token, call the runtime, and render or redirect.
+
+mod assets;
+pub mod auth;
+mod definitions;
+pub mod error;
+mod forms;
+mod instances;
+pub mod render;
+mod tasks;
+mod users;
 
 use std::sync::Arc;
 
+use actix_multipart::form::MultipartFormConfig;
+use actix_session::SessionMiddleware;
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, get, web};
 
 use crate::runtime::Runtime;
+use error::WebError;
 
-struct AppState {
-    runtime: Arc<Runtime>,
+/// What every handler can reach.
+pub struct AppState {
+    pub runtime: Arc<Runtime>,
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// How the web application runs.
+#[derive(Clone)]
+pub struct WebConfig {
+    /// The key that signs and encrypts session cookies (64 bytes, shared by every process).
+    pub session_key: Vec<u8>,
+    /// Mark cookies `Secure` (when the site is served over https).
+    pub secure_cookies: bool,
 }
 
 #[get("/")]
-async fn show_home(state: web::Data<AppState>) -> HttpResponse {
-    let rows = match state.runtime.store().definitions().await {
-        Ok(defs) => defs
-            .iter()
-            .map(|d| {
-                format!(
-                    "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    escape(&d.key),
-                    escape(d.name.as_deref().unwrap_or("")),
-                    d.version
-                )
-            })
-            .collect::<String>(),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot list definitions");
-            return HttpResponse::ServiceUnavailable().body("the database is not reachable");
-        }
-    };
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>BPMN engine</title></head>\
-         <body><h1>BPMN engine</h1><p>Deployed diagrams:</p>\
-         <table><thead><tr><th>Key</th><th>Name</th><th>Version</th></tr></thead><tbody>{rows}</tbody></table>\
-         </body></html>"
-    ))
+async fn show_home() -> HttpResponse {
+    render::redirect("/tasks")
 }
 
 #[get("/healthz")]
 async fn show_health() -> HttpResponse {
-    HttpResponse::Ok().body("ok")
+    HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-/// Serves until the process is stopped.
-pub async fn serve(runtime: Arc<Runtime>, listen: &str) -> std::io::Result<()> {
+async fn not_found() -> Result<HttpResponse, WebError> {
+    Err(WebError::NotFound)
+}
+
+/// Registers every route of the site.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(show_home)
+        .service(show_health)
+        .service(assets::show_asset)
+        .service(auth::show_login)
+        .service(auth::create_session)
+        .service(auth::delete_session)
+        .service(tasks::list_tasks)
+        .service(tasks::show_task)
+        .service(tasks::complete_task)
+        .service(tasks::claim_task)
+        .service(tasks::unclaim_task)
+        .service(definitions::list_definitions)
+        .service(definitions::create_deployment)
+        .service(definitions::show_definition_xml)
+        .service(definitions::show_definition)
+        .service(definitions::start_instance)
+        .service(instances::list_instances)
+        .service(instances::show_instance)
+        .service(instances::cancel_instance)
+        .service(instances::retry_incident)
+        .service(users::list_users)
+        .service(users::create_user)
+        .service(users::update_user);
+}
+
+fn session(config: &WebConfig) -> SessionMiddleware<CookieSessionStore> {
+    SessionMiddleware::builder(
+        CookieSessionStore::default(),
+        Key::from(&config.session_key),
+    )
+    .cookie_name("bpmn_session".into())
+    .cookie_secure(config.secure_cookies)
+    .cookie_http_only(true)
+    .cookie_same_site(SameSite::Lax)
+    .build()
+}
+
+fn form_errors(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(1024 * 1024)
+            .error_handler(|e, _| {
+                WebError::Invalid(format!("The form could not be read: {e}")).into()
+            }),
+    )
+    .app_data(web::QueryConfig::default().error_handler(|e, _| {
+        WebError::Invalid(format!("The address has a bad parameter: {e}")).into()
+    }))
+    .app_data(web::PathConfig::default().error_handler(|_, _| WebError::NotFound.into()))
+    .app_data(
+        MultipartFormConfig::default()
+            .total_limit(17 * 1024 * 1024)
+            .error_handler(|e, _| {
+                WebError::Invalid(format!("The upload could not be read: {e}")).into()
+            }),
+    );
+}
+
+/// Builds the HTTP server on an already bound listener (port 0 works: tests
+/// ask the listener for its address).
+pub fn server(
+    runtime: Arc<Runtime>,
+    config: WebConfig,
+    listener: std::net::TcpListener,
+) -> std::io::Result<Server> {
     let data = web::Data::new(AppState { runtime });
-    HttpServer::new(move || {
+    let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
-            .service(show_home)
-            .service(show_health)
+            .configure(form_errors)
+            .wrap(session(&config))
+            .wrap(actix_web::middleware::Compress::default())
+            .wrap(
+                actix_web::middleware::DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Referrer-Policy", "same-origin")),
+            )
+            .configure(configure)
+            .default_service(web::to(not_found))
     })
-    .bind(listen)?
-    .run()
-    .await
+    .listen(listener)?
+    .run();
+    Ok(server)
 }

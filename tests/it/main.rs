@@ -1,5 +1,6 @@
 //! The integration tests, in one binary (faster to build than many).
 
+mod browser;
 mod common;
 mod corpus;
 mod engine;
@@ -9,3 +10,4 @@ mod model_xml;
 mod runner;
 mod storage;
 mod svg;
+mod web;

@@ -527,3 +527,175 @@ async fn runtime_is_shareable_across_tasks() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn instances_can_be_found_by_a_variable() {
+    each_db(|runtime, _, backend| async move {
+        let def = demo(&runtime).await;
+        let a = runtime
+            .start(def, obj(json!({"customer": "ann", "n": 2})), None, None)
+            .await
+            .unwrap()
+            .instance_id;
+        let b = runtime
+            .start(def, obj(json!({"customer": "bob", "n": 3})), None, None)
+            .await
+            .unwrap()
+            .instance_id;
+        let admin = bpmn_engine::runtime::Viewer {
+            name: "admin".into(),
+            groups: vec![],
+            admin: true,
+        };
+        let find = |vars: Vec<(&str, &str)>| {
+            let runtime = runtime.clone();
+            let admin = admin.clone();
+            let q = bpmn_engine::runtime::InstanceQuery {
+                variables: vars
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                limit: 10,
+                ..Default::default()
+            };
+            async move {
+                runtime
+                    .instances(&admin, &q)
+                    .await
+                    .unwrap()
+                    .0
+                    .into_iter()
+                    .map(|i| i.id)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(find(vec![("customer", "ann")]).await, vec![a], "{backend}");
+        assert_eq!(
+            find(vec![("n", "3")]).await,
+            vec![b],
+            "{backend}: numbers match their text"
+        );
+        assert_eq!(
+            find(vec![("customer", "bob"), ("n", "2")]).await,
+            Vec::<uuid::Uuid>::new(),
+            "every term must match"
+        );
+        assert_eq!(find(vec![("customer", "nobody")]).await.len(), 0);
+        // For a user, filters narrow what they may see; they never widen it.
+        let c = runtime
+            .start(def, obj(json!({"customer": "cyd"})), None, Some("cyd"))
+            .await
+            .unwrap()
+            .instance_id;
+        let cyd = bpmn_engine::runtime::Viewer {
+            name: "cyd".into(),
+            groups: vec![],
+            admin: false,
+        };
+        let q = |vars: Vec<(&str, &str)>| bpmn_engine::runtime::InstanceQuery {
+            variables: vars
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            limit: 10,
+            ..Default::default()
+        };
+        let seen = |v: Vec<(&str, &str)>| {
+            let runtime = runtime.clone();
+            let cyd = cyd.clone();
+            let q = q(v);
+            async move {
+                runtime
+                    .instances(&cyd, &q)
+                    .await
+                    .unwrap()
+                    .0
+                    .into_iter()
+                    .map(|i| i.id)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(seen(vec![]).await, vec![c], "{backend}");
+        assert_eq!(
+            seen(vec![("customer", "ann")]).await.len(),
+            0,
+            "{backend}: not hers"
+        );
+        assert_eq!(seen(vec![("customer", "cyd")]).await, vec![c]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_job_executor_fires_due_timers_once() {
+    each_db(|runtime, clock, backend| async move {
+        let def = runtime
+            .deploy("t.bpmn", timer_and_message().as_bytes(), None)
+            .await
+            .unwrap()
+            .definitions[0]
+            .id;
+        let id = runtime
+            .start(def, Default::default(), None, None)
+            .await
+            .unwrap()
+            .instance_id;
+        assert_eq!(
+            bpmn_engine::runtime::jobs::run_due(&runtime, "a")
+                .await
+                .unwrap(),
+            0,
+            "not due yet"
+        );
+        clock.set("2025-01-01T00:10:00Z".parse().unwrap());
+        // Another process holds the lease: this one must leave the job alone.
+        let job = runtime
+            .store()
+            .jobs_of_instance(id)
+            .await
+            .unwrap()
+            .remove(0);
+        let now = bpmn_engine::store::to_db_time(bpmn_engine::runtime::Clock::now(clock.as_ref()));
+        assert!(
+            runtime
+                .store()
+                .lease_job(job.id, "b", now, now + chrono::Duration::seconds(60))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            bpmn_engine::runtime::jobs::run_due(&runtime, "a")
+                .await
+                .unwrap(),
+            0,
+            "{backend}: leased by b"
+        );
+        // Once the lease has expired, it is free again.
+        clock.set("2025-01-01T00:12:00Z".parse().unwrap());
+        assert_eq!(
+            bpmn_engine::runtime::jobs::run_due(&runtime, "a")
+                .await
+                .unwrap(),
+            1,
+            "{backend}"
+        );
+        assert_eq!(
+            bpmn_engine::runtime::jobs::run_due(&runtime, "a")
+                .await
+                .unwrap(),
+            0,
+            "it ran once"
+        );
+        assert_eq!(
+            runtime
+                .store()
+                .subscriptions(id, "paid")
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "the timer moved the instance on"
+        );
+    })
+    .await;
+}

@@ -92,7 +92,9 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
     };
     run.emit(Event::WaitStarted {
         key,
-        wait: Wait::UserTask,
+        wait: Wait::UserTask {
+            assignee: spec.assignee.clone(),
+        },
     });
     run.effect(Effect::CreateUserTask(spec));
     Ok(Outcome::Wait)
@@ -117,6 +119,29 @@ pub(crate) fn on_complete(
     });
     run.set_variables(key, values);
     run.complete(key);
+    Ok(())
+}
+
+/// Claims, hands over or releases the task. A claim (`only_if_free`) fails when
+/// someone else already holds the task; claiming one's own task again is a no-op.
+pub(crate) fn assign(
+    run: &mut Run<'_>,
+    key: u64,
+    current: Option<String>,
+    assignee: Option<String>,
+    only_if_free: bool,
+) -> Result<(), CommandError> {
+    if current == assignee {
+        return Ok(());
+    }
+    if only_if_free && let Some(holder) = current {
+        return Err(CommandError::AlreadyClaimed(holder));
+    }
+    run.emit(Event::TaskAssigned {
+        key,
+        assignee: assignee.clone(),
+    });
+    run.effect(Effect::AssignUserTask { key, assignee });
     Ok(())
 }
 

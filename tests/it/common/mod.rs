@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod app;
 pub mod db;
 
 use std::collections::BTreeSet;
@@ -221,7 +222,7 @@ impl Sim {
             .state
             .elements
             .values()
-            .filter(|e| e.wait == Some(Wait::UserTask))
+            .filter(|e| matches!(e.wait, Some(Wait::UserTask { .. })))
             .map(|e| e.element.clone())
             .collect();
         v.sort();

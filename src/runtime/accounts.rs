@@ -1,0 +1,368 @@
+//! Accounts: users and their groups, password hashing (argon2), login with
+//! throttling of failed attempts (per account and per address, kept in the
+//! database so every process counts the same), the first admin account, and the
+//! session key that every process must share.
+
+use chrono::Utc;
+use serde::Serialize;
+use sha2::{Digest, Sha512};
+
+use super::{Runtime, RuntimeError};
+use crate::store::entity::app_user;
+use crate::store::{StoreError, Viewer};
+
+/// Failed attempts allowed before logins of that account or address slow down.
+const FREE_FAILURES: i32 = 5;
+/// The longest wait imposed after failed logins.
+const MAX_WAIT_SECONDS: i64 = 15 * 60;
+/// Quiet time after which failures are forgotten.
+const FORGET_AFTER_MINUTES: i64 = 60;
+
+/// A user account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub admin: bool,
+    pub disabled: bool,
+    /// Sessions carry the epoch they were made in; bumping it ends them all.
+    pub epoch: i64,
+    pub groups: Vec<String>,
+}
+
+impl User {
+    /// What this user may see, for queries.
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            name: self.name.clone(),
+            groups: self.groups.clone(),
+            admin: self.admin,
+        }
+    }
+}
+
+/// Why a login failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("wrong user name or password")]
+    Invalid,
+    #[error("too many failed attempts; try again in {seconds} s")]
+    Throttled { seconds: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Checks a user name: letters, digits and `. _ - @`, at most 64 characters.
+pub fn valid_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 64 {
+        return Err("a user name has 1 to 64 characters".into());
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+    {
+        return Err(format!(
+            "\"{name}\" may only contain letters, digits and . _ - @"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a group name: like a user name, but spaces are allowed (lane names).
+pub fn valid_group(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() || name.len() > 100 || name.contains(',') {
+        return Err(format!(
+            "\"{name}\" is not a group name (1 to 100 characters, no commas)"
+        ));
+    }
+    Ok(())
+}
+
+/// Parses a comma-separated list of groups.
+pub fn parse_groups(text: &str) -> Result<Vec<String>, String> {
+    let mut groups: Vec<String> = Vec::new();
+    for g in text.split(',').map(str::trim).filter(|g| !g.is_empty()) {
+        valid_group(g)?;
+        if !groups.iter().any(|x| x == g) {
+            groups.push(g.to_string());
+        }
+    }
+    groups.sort();
+    Ok(groups)
+}
+
+/// A random password of 20 letters and digits.
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let bytes: [u8; 20] = rand::random();
+    bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect()
+}
+
+fn hash(password: &str) -> Result<String, RuntimeError> {
+    use argon2::PasswordHasher;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| RuntimeError::Rejected(format!("cannot hash the password: {e}")))
+}
+
+fn verify(password: &str, hash: &str) -> bool {
+    use argon2::PasswordVerifier;
+    argon2::Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
+}
+
+/// Hashing is slow on purpose; it runs off the async threads.
+async fn hash_blocking(password: String) -> Result<String, RuntimeError> {
+    tokio::task::spawn_blocking(move || hash(&password))
+        .await
+        .map_err(|e| RuntimeError::Rejected(format!("password hashing failed: {e}")))?
+}
+
+async fn verify_blocking(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || verify(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+/// A hash that matches no password, verified for unknown names so that a
+/// failed login takes as long whether or not the user exists.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash(&generate_password()).unwrap_or_default())
+}
+
+fn to_user(u: app_user::Model, groups: Vec<String>) -> User {
+    User {
+        id: u.id,
+        name: u.name,
+        admin: u.is_admin,
+        disabled: u.disabled,
+        epoch: u.session_epoch,
+        groups,
+    }
+}
+
+impl Runtime {
+    /// Creates a user. The password must have at least 8 characters.
+    pub async fn create_user(
+        &self,
+        name: &str,
+        password: &str,
+        groups: &[String],
+        admin: bool,
+    ) -> Result<User, RuntimeError> {
+        valid_name(name).map_err(RuntimeError::Rejected)?;
+        if password.chars().count() < 8 {
+            return Err(RuntimeError::Rejected(
+                "the password needs at least 8 characters".into(),
+            ));
+        }
+        for g in groups {
+            valid_group(g).map_err(RuntimeError::Rejected)?;
+        }
+        let hash = hash_blocking(password.to_string()).await?;
+        let Some(row) = self
+            .store()
+            .insert_user(name, &hash, admin, Utc::now())
+            .await?
+        else {
+            return Err(RuntimeError::Conflict(format!(
+                "the user name \"{name}\" is taken"
+            )));
+        };
+        self.store().set_groups(row.id, groups).await?;
+        Ok(to_user(row, groups.to_vec()))
+    }
+
+    /// A user by id, with groups.
+    pub async fn user(&self, id: i64) -> Result<Option<User>, RuntimeError> {
+        let Some(u) = self.store().user_by_id(id).await? else {
+            return Ok(None);
+        };
+        let groups = self.store().groups_of(id).await?;
+        Ok(Some(to_user(u, groups)))
+    }
+
+    /// A user by name, with groups.
+    pub async fn user_named(&self, name: &str) -> Result<Option<User>, RuntimeError> {
+        let Some(u) = self.store().user_by_name(name).await? else {
+            return Ok(None);
+        };
+        let groups = self.store().groups_of(u.id).await?;
+        Ok(Some(to_user(u, groups)))
+    }
+
+    /// Every user, by name.
+    pub async fn users(&self) -> Result<Vec<User>, RuntimeError> {
+        let members = self.store().memberships().await?;
+        let users = self.store().users().await?;
+        Ok(users
+            .into_iter()
+            .map(|u| {
+                let mut groups: Vec<String> = members
+                    .iter()
+                    .filter(|(id, _)| *id == u.id)
+                    .map(|(_, g)| g.clone())
+                    .collect();
+                groups.sort();
+                to_user(u, groups)
+            })
+            .collect())
+    }
+
+    /// Changes a user's role, state and groups. Disabling or demoting a user ends
+    /// their sessions at once.
+    pub async fn update_user(
+        &self,
+        id: i64,
+        admin: bool,
+        disabled: bool,
+        groups: &[String],
+    ) -> Result<User, RuntimeError> {
+        let before = self
+            .user(id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("user {id}")))?;
+        for g in groups {
+            valid_group(g).map_err(RuntimeError::Rejected)?;
+        }
+        let end_sessions = (disabled && !before.disabled) || (before.admin && !admin);
+        self.store()
+            .update_user(id, admin, disabled, end_sessions)
+            .await?;
+        self.store().set_groups(id, groups).await?;
+        self.user(id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("user {id}")))
+    }
+
+    /// Sets a new password (and ends the user's sessions).
+    pub async fn set_password(&self, id: i64, password: &str) -> Result<(), RuntimeError> {
+        if password.chars().count() < 8 {
+            return Err(RuntimeError::Rejected(
+                "the password needs at least 8 characters".into(),
+            ));
+        }
+        let hash = hash_blocking(password.to_string()).await?;
+        self.store().set_password(id, &hash).await?;
+        Ok(())
+    }
+
+    /// Ends every session of a user (logout).
+    pub async fn end_sessions(&self, id: i64) -> Result<(), RuntimeError> {
+        self.store().end_sessions(id).await?;
+        Ok(())
+    }
+
+    /// Checks a login. After a few failures, the account and the address must
+    /// wait longer and longer between attempts (up to 15 minutes).
+    pub async fn authenticate(
+        &self,
+        name: &str,
+        password: &str,
+        address: Option<&str>,
+    ) -> Result<User, LoginError> {
+        let now = Utc::now();
+        let subjects: Vec<String> = std::iter::once(format!("user:{}", name.to_lowercase()))
+            .chain(address.map(|a| format!("addr:{a}")))
+            .collect();
+        for s in &subjects {
+            if let Some(f) = self.store().login_failures(s).await?
+                && f.failures >= FREE_FAILURES
+            {
+                let wait = 2i64
+                    .saturating_pow((f.failures - FREE_FAILURES) as u32)
+                    .min(MAX_WAIT_SECONDS);
+                let allowed = f.last_failure_at + chrono::Duration::seconds(wait);
+                if now < allowed
+                    && now - f.last_failure_at < chrono::Duration::minutes(FORGET_AFTER_MINUTES)
+                {
+                    return Err(LoginError::Throttled {
+                        seconds: (allowed - now).num_seconds().max(1),
+                    });
+                }
+            }
+        }
+        let user = self.store().user_by_name(name).await?;
+        let hash = user
+            .as_ref()
+            .map(|u| u.password_hash.clone())
+            .unwrap_or_else(|| decoy_hash().to_string());
+        let ok = verify_blocking(password.to_string(), hash).await;
+        match user {
+            Some(u) if ok && !u.disabled => {
+                self.store().clear_login_failures(&subjects[0]).await?;
+                let groups = self.store().groups_of(u.id).await?;
+                Ok(to_user(u, groups))
+            }
+            _ => {
+                for s in &subjects {
+                    self.store()
+                        .record_login_failure(
+                            s,
+                            now,
+                            chrono::Duration::minutes(FORGET_AFTER_MINUTES),
+                        )
+                        .await?;
+                }
+                Err(LoginError::Invalid)
+            }
+        }
+    }
+
+    /// On an empty database, creates the `admin` account. Returns the password
+    /// when it was generated (to be shown once).
+    pub async fn ensure_admin(
+        &self,
+        password: Option<&str>,
+    ) -> Result<Option<String>, RuntimeError> {
+        if self.store().user_count().await? > 0 {
+            return Ok(None);
+        }
+        let (password, generated) = match password {
+            Some(p) if !p.is_empty() => (p.to_string(), false),
+            _ => (generate_password(), true),
+        };
+        match self.create_user("admin", &password, &[], true).await {
+            Ok(_) => Ok(generated.then_some(password)),
+            // Another process created it first.
+            Err(RuntimeError::Conflict(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The key that signs and encrypts session cookies: from `configured` (at
+    /// least 32 characters, stretched with SHA-512), or generated once and kept in
+    /// the database, so that every process uses the same one.
+    pub async fn session_key(&self, configured: Option<&str>) -> Result<Vec<u8>, RuntimeError> {
+        if let Some(k) = configured.filter(|k| !k.is_empty()) {
+            if k.chars().count() < 32 {
+                return Err(RuntimeError::Rejected(
+                    "BPMN_SESSION_KEY needs at least 32 characters".into(),
+                ));
+            }
+            return Ok(Sha512::digest(k.as_bytes()).to_vec());
+        }
+        let fresh: [u8; 64] = rand::random();
+        let fresh: String = fresh.iter().map(|b| format!("{b:02x}")).collect();
+        let stored = self
+            .store()
+            .setting_or_insert("session_key", &fresh)
+            .await?;
+        let bytes: Vec<u8> = (0..stored.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(stored.get(i..i + 2)?, 16).ok())
+            .collect();
+        if bytes.len() < 64 {
+            return Err(RuntimeError::Corrupt(
+                "the stored session key is damaged".into(),
+            ));
+        }
+        Ok(bytes)
+    }
+}

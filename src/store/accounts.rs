@@ -1,0 +1,268 @@
+//! Users, groups, shared settings and failed-login counters.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+
+use super::entity::{app_group, app_user, group_member, login_attempt, setting};
+use super::{Store, StoreError};
+
+impl Store {
+    pub async fn user_count(&self) -> Result<u64, StoreError> {
+        Ok(app_user::Entity::find().count(&self.db).await?)
+    }
+
+    pub async fn user_by_name(&self, name: &str) -> Result<Option<app_user::Model>, StoreError> {
+        Ok(app_user::Entity::find()
+            .filter(app_user::Column::Name.eq(name))
+            .one(&self.db)
+            .await?)
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<app_user::Model>, StoreError> {
+        Ok(app_user::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    pub async fn users(&self) -> Result<Vec<app_user::Model>, StoreError> {
+        Ok(app_user::Entity::find()
+            .order_by_asc(app_user::Column::Name)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Inserts a user; `None` when the name is taken.
+    pub async fn insert_user(
+        &self,
+        name: &str,
+        password_hash: &str,
+        admin: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<app_user::Model>, StoreError> {
+        if self.user_by_name(name).await?.is_some() {
+            return Ok(None);
+        }
+        let row = app_user::ActiveModel {
+            name: Set(name.to_string()),
+            display_name: Set(None),
+            password_hash: Set(password_hash.to_string()),
+            is_admin: Set(admin),
+            disabled: Set(false),
+            session_epoch: Set(0),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await;
+        match row {
+            Ok(r) => Ok(Some(r)),
+            // Another process created the same name in between.
+            Err(e) if self.user_by_name(name).await?.is_some() => {
+                tracing::debug!(error = %e, "user name taken concurrently");
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Changes a user's flags; bumps the session epoch when asked (which ends every session).
+    pub async fn update_user(
+        &self,
+        id: i64,
+        admin: bool,
+        disabled: bool,
+        end_sessions: bool,
+    ) -> Result<(), StoreError> {
+        let mut q = app_user::Entity::update_many()
+            .col_expr(app_user::Column::IsAdmin, Expr::value(admin))
+            .col_expr(app_user::Column::Disabled, Expr::value(disabled));
+        if end_sessions {
+            q = q.col_expr(
+                app_user::Column::SessionEpoch,
+                Expr::col(app_user::Column::SessionEpoch).add(1),
+            );
+        }
+        q.filter(app_user::Column::Id.eq(id)).exec(&self.db).await?;
+        Ok(())
+    }
+
+    pub async fn set_password(&self, id: i64, hash: &str) -> Result<(), StoreError> {
+        app_user::Entity::update_many()
+            .col_expr(app_user::Column::PasswordHash, Expr::value(hash))
+            .col_expr(
+                app_user::Column::SessionEpoch,
+                Expr::col(app_user::Column::SessionEpoch).add(1),
+            )
+            .filter(app_user::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends every session of a user.
+    pub async fn end_sessions(&self, id: i64) -> Result<(), StoreError> {
+        app_user::Entity::update_many()
+            .col_expr(
+                app_user::Column::SessionEpoch,
+                Expr::col(app_user::Column::SessionEpoch).add(1),
+            )
+            .filter(app_user::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// The names of a user's groups, sorted.
+    pub async fn groups_of(&self, user_id: i64) -> Result<Vec<String>, StoreError> {
+        let ids: Vec<i64> = group_member::Entity::find()
+            .filter(group_member::Column::UserId.eq(user_id))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| m.group_id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(app_group::Entity::find()
+            .filter(app_group::Column::Id.is_in(ids))
+            .order_by_asc(app_group::Column::Name)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|g| g.name)
+            .collect())
+    }
+
+    /// Every membership as `(user id, group name)`.
+    pub async fn memberships(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        let groups = app_group::Entity::find().all(&self.db).await?;
+        let members = group_member::Entity::find().all(&self.db).await?;
+        Ok(members
+            .into_iter()
+            .filter_map(|m| {
+                let g = groups.iter().find(|g| g.id == m.group_id)?;
+                Some((m.user_id, g.name.clone()))
+            })
+            .collect())
+    }
+
+    /// Replaces a user's groups (creating groups that do not exist yet).
+    pub async fn set_groups(&self, user_id: i64, names: &[String]) -> Result<(), StoreError> {
+        let txn = self.db.begin().await?;
+        group_member::Entity::delete_many()
+            .filter(group_member::Column::UserId.eq(user_id))
+            .exec(&txn)
+            .await?;
+        for name in names {
+            app_group::Entity::insert(app_group::ActiveModel {
+                name: Set(name.clone()),
+                ..Default::default()
+            })
+            .on_conflict(
+                OnConflict::column(app_group::Column::Name)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+            let Some(group) = app_group::Entity::find()
+                .filter(app_group::Column::Name.eq(name.as_str()))
+                .one(&txn)
+                .await?
+            else {
+                continue;
+            };
+            group_member::Entity::insert(group_member::ActiveModel {
+                user_id: Set(user_id),
+                group_id: Set(group.id),
+            })
+            .on_conflict(
+                OnConflict::columns([group_member::Column::UserId, group_member::Column::GroupId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// A shared setting.
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(setting::Entity::find_by_id(key.to_string())
+            .one(&self.db)
+            .await?
+            .map(|s| s.value))
+    }
+
+    /// Stores a setting unless it exists; returns the value that is stored now
+    /// (so that processes starting together agree on one value).
+    pub async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        setting::Entity::insert(setting::ActiveModel {
+            key: Set(key.to_string()),
+            value: Set(value.to_string()),
+        })
+        .on_conflict(
+            OnConflict::column(setting::Column::Key)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&self.db)
+        .await?;
+        Ok(self
+            .setting(key)
+            .await?
+            .unwrap_or_else(|| value.to_string()))
+    }
+
+    /// Failed logins recorded for a subject.
+    pub async fn login_failures(
+        &self,
+        subject: &str,
+    ) -> Result<Option<login_attempt::Model>, StoreError> {
+        Ok(login_attempt::Entity::find_by_id(subject.to_string())
+            .one(&self.db)
+            .await?)
+    }
+
+    /// Counts one more failed login (starting again after `reset_after` of quiet).
+    pub async fn record_login_failure(
+        &self,
+        subject: &str,
+        now: DateTime<Utc>,
+        reset_after: chrono::Duration,
+    ) -> Result<(), StoreError> {
+        let previous = self.login_failures(subject).await?;
+        let failures = match previous {
+            Some(p) if now - p.last_failure_at < reset_after => p.failures + 1,
+            _ => 1,
+        };
+        login_attempt::Entity::insert(login_attempt::ActiveModel {
+            subject: Set(subject.to_string()),
+            failures: Set(failures),
+            last_failure_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::column(login_attempt::Column::Subject)
+                .update_columns([
+                    login_attempt::Column::Failures,
+                    login_attempt::Column::LastFailureAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn clear_login_failures(&self, subject: &str) -> Result<(), StoreError> {
+        login_attempt::Entity::delete_by_id(subject.to_string())
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+}

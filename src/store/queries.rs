@@ -1,0 +1,408 @@
+//! Read queries for the pages and the API: the inbox, instance lists and the
+//! definitions overview. Authorization is part of every query — a user only
+//! ever reads rows they may see — so nothing can leak by forgetting a check.
+
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+use super::entity::{
+    deployment, history_event, instance_variable, process_definition, process_instance, user_task,
+    user_task_candidate,
+};
+use super::{Store, StoreError};
+
+/// Who is asking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    pub name: String,
+    pub groups: Vec<String>,
+    pub admin: bool,
+}
+
+/// How to sort the inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TaskOrder {
+    /// Newest first.
+    #[default]
+    Created,
+    /// Soonest due first (tasks without a due date last).
+    Due,
+    /// Highest priority first.
+    Priority,
+}
+
+/// Which tasks of the inbox.
+#[derive(Debug, Clone, Default)]
+pub struct TaskQuery {
+    /// Only tasks of this process key.
+    pub process: Option<String>,
+    /// Only tasks of this instance.
+    pub instance: Option<Uuid>,
+    /// Assigned to the viewer (`Some(true)`), claimable by them (`Some(false)`), or both.
+    pub assigned: Option<bool>,
+    pub order: TaskOrder,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// Which instances.
+#[derive(Debug, Clone, Default)]
+pub struct InstanceQuery {
+    pub definition: Option<String>,
+    /// `active`, `completed`, `terminated` or `incident`.
+    pub state: Option<String>,
+    pub started_by: Option<String>,
+    pub business_key: Option<String>,
+    pub started_from: Option<chrono::DateTime<chrono::Utc>>,
+    pub started_to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Every `(name, value)` must match a variable of the instance.
+    pub variables: Vec<(String, String)>,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// One line of the definitions overview.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct DefinitionStats {
+    pub key: String,
+    pub versions: i64,
+    pub latest_version: i32,
+}
+
+/// A task is the viewer's candidate task: a candidate user or group matches.
+fn candidate_of(viewer: &Viewer) -> Expr {
+    let mut who = Condition::any().add(
+        Condition::all()
+            .add(
+                Expr::col((
+                    user_task_candidate::Entity,
+                    user_task_candidate::Column::Kind,
+                ))
+                .eq("user"),
+            )
+            .add(
+                Expr::col((
+                    user_task_candidate::Entity,
+                    user_task_candidate::Column::Name,
+                ))
+                .eq(viewer.name.as_str()),
+            ),
+    );
+    if !viewer.groups.is_empty() {
+        who = who.add(
+            Condition::all()
+                .add(
+                    Expr::col((
+                        user_task_candidate::Entity,
+                        user_task_candidate::Column::Kind,
+                    ))
+                    .eq("group"),
+                )
+                .add(
+                    Expr::col((
+                        user_task_candidate::Entity,
+                        user_task_candidate::Column::Name,
+                    ))
+                    .is_in(viewer.groups.iter().map(String::as_str)),
+                ),
+        );
+    }
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(user_task_candidate::Entity)
+            .and_where(
+                Expr::col((
+                    user_task_candidate::Entity,
+                    user_task_candidate::Column::TaskId,
+                ))
+                .equals((user_task::Entity, user_task::Column::Id)),
+            )
+            .cond_where(who)
+            .to_owned(),
+    )
+}
+
+/// Tasks the viewer may see: assigned to them, or where they are a candidate.
+fn visible_task(viewer: &Viewer) -> Condition {
+    if viewer.admin {
+        return Condition::all();
+    }
+    Condition::any()
+        .add(user_task::Column::Assignee.eq(viewer.name.as_str()))
+        .add(candidate_of(viewer))
+}
+
+/// Instances the viewer may see: started by them, or with a task they did,
+/// hold, or could claim.
+fn visible_instance(viewer: &Viewer) -> Condition {
+    if viewer.admin {
+        return Condition::all();
+    }
+    let tasks = Condition::any()
+        .add(
+            Expr::col((user_task::Entity, user_task::Column::CompletedBy)).eq(viewer.name.as_str()),
+        )
+        .add(Expr::col((user_task::Entity, user_task::Column::Assignee)).eq(viewer.name.as_str()))
+        .add(
+            Condition::all()
+                .add(Expr::col((user_task::Entity, user_task::Column::State)).eq("open"))
+                .add(candidate_of(viewer)),
+        );
+    Condition::any()
+        .add(process_instance::Column::StartedBy.eq(viewer.name.as_str()))
+        .add(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(user_task::Entity)
+                .and_where(
+                    Expr::col((user_task::Entity, user_task::Column::InstanceId))
+                        .equals((process_instance::Entity, process_instance::Column::Id)),
+                )
+                .cond_where(tasks)
+                .to_owned(),
+        ))
+}
+
+impl Store {
+    /// Open tasks for the viewer's inbox, and how many there are in all.
+    pub async fn inbox(
+        &self,
+        viewer: &Viewer,
+        q: &TaskQuery,
+    ) -> Result<(Vec<user_task::Model>, u64), StoreError> {
+        let mut cond = Condition::all().add(user_task::Column::State.eq("open"));
+        let mine = user_task::Column::Assignee.eq(viewer.name.as_str());
+        let claimable = Condition::all()
+            .add(user_task::Column::Assignee.is_null())
+            .add(candidate_of(viewer));
+        cond = match q.assigned {
+            Some(true) => cond.add(mine),
+            Some(false) => cond.add(claimable),
+            None if viewer.admin => cond,
+            None => cond.add(Condition::any().add(mine).add(claimable)),
+        };
+        if let Some(p) = &q.process {
+            cond = cond.add(user_task::Column::DefinitionKey.eq(p.as_str()));
+        }
+        if let Some(i) = q.instance {
+            cond = cond.add(user_task::Column::InstanceId.eq(i));
+        }
+        let base = user_task::Entity::find().filter(cond);
+        let total = base.clone().count(&self.db).await?;
+        let sorted = match q.order {
+            TaskOrder::Created => base.order_by_desc(user_task::Column::CreatedAt),
+            TaskOrder::Due => base
+                .order_by_asc(Expr::col(user_task::Column::DueAt).is_null())
+                .order_by_asc(user_task::Column::DueAt),
+            TaskOrder::Priority => base.order_by_desc(user_task::Column::Priority),
+        };
+        let rows = sorted
+            .order_by_desc(user_task::Column::Id)
+            .offset(q.offset)
+            .limit(Ord::max(q.limit, 1))
+            .all(&self.db)
+            .await?;
+        Ok((rows, total))
+    }
+
+    /// How many open tasks are assigned to the viewer, and how many they could claim.
+    pub async fn inbox_counts(&self, viewer: &Viewer) -> Result<(u64, u64), StoreError> {
+        let open = || user_task::Entity::find().filter(user_task::Column::State.eq("open"));
+        let mine = open()
+            .filter(user_task::Column::Assignee.eq(viewer.name.as_str()))
+            .count(&self.db)
+            .await?;
+        let claimable = open()
+            .filter(user_task::Column::Assignee.is_null())
+            .filter(candidate_of(viewer))
+            .count(&self.db)
+            .await?;
+        Ok((mine, claimable))
+    }
+
+    /// A task, if the viewer may see it.
+    pub async fn visible_task(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+    ) -> Result<Option<user_task::Model>, StoreError> {
+        Ok(user_task::Entity::find_by_id(id)
+            .filter(visible_task(viewer))
+            .one(&self.db)
+            .await?)
+    }
+
+    /// Whether the viewer is a candidate of a task.
+    pub async fn is_candidate(&self, viewer: &Viewer, task: Uuid) -> Result<bool, StoreError> {
+        Ok(user_task::Entity::find_by_id(task)
+            .filter(candidate_of(viewer))
+            .count(&self.db)
+            .await?
+            > 0)
+    }
+
+    /// Instances the viewer may see, filtered, newest first, and how many match.
+    pub async fn instances(
+        &self,
+        viewer: &Viewer,
+        q: &InstanceQuery,
+    ) -> Result<(Vec<process_instance::Model>, u64), StoreError> {
+        // The visibility rule is an OR of its own; the filters narrow it down.
+        let mut cond = Condition::all().add(visible_instance(viewer));
+        if let Some(d) = &q.definition {
+            cond = cond.add(process_instance::Column::DefinitionKey.eq(d.as_str()));
+        }
+        match q.state.as_deref() {
+            Some("incident") => {
+                cond = cond
+                    .add(process_instance::Column::Status.eq("active"))
+                    .add(process_instance::Column::HasIncident.eq(true));
+            }
+            Some("active" | "running") => {
+                cond = cond.add(process_instance::Column::Status.eq("active"))
+            }
+            Some(s @ ("completed" | "terminated")) => {
+                cond = cond.add(process_instance::Column::Status.eq(s))
+            }
+            _ => {}
+        }
+        if let Some(u) = &q.started_by {
+            cond = cond.add(process_instance::Column::StartedBy.eq(u.as_str()));
+        }
+        if let Some(b) = &q.business_key {
+            cond = cond.add(process_instance::Column::BusinessKey.eq(b.as_str()));
+        }
+        if let Some(t) = q.started_from {
+            cond = cond.add(process_instance::Column::StartedAt.gte(t));
+        }
+        if let Some(t) = q.started_to {
+            cond = cond.add(process_instance::Column::StartedAt.lt(t));
+        }
+        for (name, value) in &q.variables {
+            cond = cond.add(
+                process_instance::Column::Id.in_subquery(
+                    Query::select()
+                        .column(instance_variable::Column::InstanceId)
+                        .from(instance_variable::Entity)
+                        .and_where(instance_variable::Column::Name.eq(name.as_str()))
+                        .and_where(instance_variable::Column::Value.eq(value.as_str()))
+                        .to_owned(),
+                ),
+            );
+        }
+        let base = process_instance::Entity::find().filter(cond);
+        let total = base.clone().count(&self.db).await?;
+        let rows = base
+            .order_by_desc(process_instance::Column::StartedAt)
+            .order_by_desc(process_instance::Column::Id)
+            .offset(q.offset)
+            .limit(Ord::max(q.limit, 1))
+            .all(&self.db)
+            .await?;
+        Ok((rows, total))
+    }
+
+    /// An instance, if the viewer may see it.
+    pub async fn visible_instance(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+    ) -> Result<Option<process_instance::Model>, StoreError> {
+        Ok(process_instance::Entity::find_by_id(id)
+            .filter(visible_instance(viewer))
+            .one(&self.db)
+            .await?)
+    }
+
+    /// Per process key: number of versions and the latest version number.
+    pub async fn definition_stats(&self) -> Result<Vec<DefinitionStats>, StoreError> {
+        Ok(process_definition::Entity::find()
+            .select_only()
+            .column(process_definition::Column::Key)
+            .column_as(process_definition::Column::Id.count(), "versions")
+            .column_as(process_definition::Column::Version.max(), "latest_version")
+            .group_by(process_definition::Column::Key)
+            .order_by_asc(process_definition::Column::Key)
+            .into_model::<DefinitionStats>()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Running instances per process key.
+    pub async fn running_per_key(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        #[derive(FromQueryResult)]
+        struct Row {
+            definition_key: String,
+            running: i64,
+        }
+        let rows = process_instance::Entity::find()
+            .select_only()
+            .column(process_instance::Column::DefinitionKey)
+            .column_as(process_instance::Column::Id.count(), "running")
+            .filter(process_instance::Column::Status.eq("active"))
+            .group_by(process_instance::Column::DefinitionKey)
+            .into_model::<Row>()
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.definition_key, r.running))
+            .collect())
+    }
+
+    /// Every version of a process key, newest first, with its deployment.
+    pub async fn versions(
+        &self,
+        key: &str,
+    ) -> Result<Vec<(process_definition::Model, Option<deployment::Model>)>, StoreError> {
+        let defs = process_definition::Entity::find()
+            .filter(process_definition::Column::Key.eq(key))
+            .order_by_desc(process_definition::Column::Version)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<i64> = defs.iter().map(|d| d.deployment_id).collect();
+        // The source is large; the versions list only needs who and when.
+        let deps = deployment::Entity::find()
+            .filter(deployment::Column::Id.is_in(ids))
+            .all(&self.db)
+            .await?;
+        Ok(defs
+            .into_iter()
+            .map(|d| {
+                let dep = deps.iter().find(|x| x.id == d.deployment_id).cloned();
+                (d, dep)
+            })
+            .collect())
+    }
+
+    /// How many times each element completed in an instance.
+    pub async fn completion_counts(
+        &self,
+        instance: Uuid,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        #[derive(FromQueryResult)]
+        struct Row {
+            element_id: Option<String>,
+            n: i64,
+        }
+        let rows = history_event::Entity::find()
+            .select_only()
+            .column(history_event::Column::ElementId)
+            .column_as(history_event::Column::Seq.count(), "n")
+            .filter(history_event::Column::InstanceId.eq(instance))
+            .filter(history_event::Column::Kind.eq("element_completed"))
+            .group_by(history_event::Column::ElementId)
+            .into_model::<Row>()
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| Some((r.element_id?, r.n)))
+            .collect())
+    }
+}

@@ -1,0 +1,312 @@
+//! Instances: the list with its filters, and an instance's page — the diagram
+//! with where the instance stands, its tasks, variables, incidents and history —
+//! with the admin actions cancel and retry.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use chrono::{NaiveDate, TimeZone, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::AppState;
+use super::auth::{CsrfForm, CurrentUser, check_csrf, set_flash};
+use super::error::WebError;
+use super::forms::{PAGE_SIZE, Pager};
+use super::render::{Layout, redirect, render, urlencode};
+use crate::model::expr::short;
+use crate::model::svg::{Mark, MarkState, Overlay};
+use crate::runtime::{Deployed, HistoryView, InstanceDetail, InstanceQuery, InstanceView};
+
+/// The diagram of a deployment as inline SVG, with an overlay.
+pub fn diagram(deployed: &Deployed, overlay: &Overlay) -> Option<String> {
+    crate::model::svg::render(&deployed.definitions, overlay)
+}
+
+#[derive(Deserialize, Default)]
+pub struct InstancesQuery {
+    definition: Option<String>,
+    state: Option<String>,
+    started_by: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    /// `name=value`, several separated by commas.
+    var: Option<String>,
+    page: Option<u64>,
+}
+
+#[derive(Template)]
+#[template(path = "instances/list.html")]
+struct InstancesPage {
+    layout: Layout,
+    instances: Vec<InstanceView>,
+    pager: Pager,
+    processes: Vec<(String, String)>,
+    definition: String,
+    state: String,
+    started_by: String,
+    from: String,
+    to: String,
+    var: String,
+    problem: Option<String>,
+}
+
+fn day(text: &Option<String>, what: &str) -> Result<Option<chrono::DateTime<Utc>>, String> {
+    match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| Some(Utc.from_utc_datetime(&d)))
+            .ok_or_else(|| format!("the {what} date must look like 2025-01-31")),
+    }
+}
+
+fn variables(text: &Option<String>) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for part in text
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let Some((name, value)) = part.split_once('=') else {
+            return Err(format!("\"{part}\" is not name=value"));
+        };
+        out.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    Ok(out)
+}
+
+#[get("/instances")]
+pub async fn list_instances(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    q: web::Query<InstancesQuery>,
+) -> Result<HttpResponse, WebError> {
+    let page = q.page.unwrap_or(1).max(1);
+    let filled = |s: &Option<String>| s.clone().filter(|x| !x.trim().is_empty());
+    let mut problem = None;
+    let mut query = InstanceQuery {
+        definition: filled(&q.definition),
+        state: filled(&q.state),
+        started_by: filled(&q.started_by),
+        offset: Pager::offset(page),
+        limit: PAGE_SIZE,
+        ..Default::default()
+    };
+    match (day(&q.from, "from"), day(&q.to, "to"), variables(&q.var)) {
+        (Ok(from), Ok(to), Ok(vars)) => {
+            query.started_from = from;
+            query.started_to = to.map(|t| t + chrono::Duration::days(1));
+            query.variables = vars;
+        }
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => problem = Some(e),
+    }
+    let (instances, total) = if problem.is_some() {
+        (Vec::new(), 0)
+    } else {
+        state
+            .runtime
+            .instances(&current.user.viewer(), &query)
+            .await?
+    };
+    let v = |s: &Option<String>| s.clone().unwrap_or_default();
+    let base = format!(
+        "/instances?definition={}&state={}&started_by={}&from={}&to={}&var={}",
+        urlencode(&v(&q.definition)),
+        urlencode(&v(&q.state)),
+        urlencode(&v(&q.started_by)),
+        urlencode(&v(&q.from)),
+        urlencode(&v(&q.to)),
+        urlencode(&v(&q.var))
+    );
+    let processes = state
+        .runtime
+        .definition_rows()
+        .await?
+        .into_iter()
+        .map(|d| (d.key, d.name))
+        .collect();
+    let page = InstancesPage {
+        layout: current.layout(&state, "Instances", "instances").await?,
+        instances,
+        pager: Pager::new(page, total, |p| format!("{base}&page={p}")),
+        processes,
+        definition: v(&q.definition),
+        state: v(&q.state),
+        started_by: v(&q.started_by),
+        from: v(&q.from),
+        to: v(&q.to),
+        var: v(&q.var),
+        problem,
+    };
+    render(&page)
+}
+
+#[derive(Deserialize)]
+pub struct InstanceQueryParams {
+    element: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "instances/show.html")]
+struct InstancePage {
+    layout: Layout,
+    detail: InstanceDetail,
+    svg: Option<String>,
+    variables: Vec<(String, String)>,
+    history: Vec<HistoryView>,
+    element: Option<String>,
+    element_name: String,
+}
+
+/// Marks each element: active ones (and their incidents), and how often each completed.
+fn overlay(detail: &InstanceDetail) -> Overlay {
+    let mut marks: HashMap<String, Mark> = HashMap::new();
+    for (element, n) in &detail.completions {
+        marks.insert(
+            element.clone(),
+            Mark {
+                state: Some(MarkState::Completed),
+                count: *n as u32,
+                href: None,
+                title: Some(format!("completed {n}×")),
+            },
+        );
+    }
+    for e in detail.state.elements.values() {
+        let state = if e.incident.is_some() {
+            MarkState::Incident
+        } else {
+            MarkState::Active
+        };
+        let m = marks.entry(e.element.clone()).or_insert(Mark {
+            state: None,
+            count: 0,
+            href: None,
+            title: None,
+        });
+        m.state = Some(state);
+        m.title = Some(if e.incident.is_some() {
+            "incident".into()
+        } else {
+            "active".into()
+        });
+    }
+    for j in &detail.state.joins {
+        marks.entry(j.gateway.clone()).or_insert(Mark {
+            state: Some(MarkState::Active),
+            count: 0,
+            href: None,
+            title: Some("waiting for other branches".into()),
+        });
+    }
+    let process = detail.deployed.process();
+    for n in &process.nodes {
+        let m = marks.entry(n.id.clone()).or_insert(Mark {
+            state: None,
+            count: 0,
+            href: None,
+            title: None,
+        });
+        m.href = Some(format!("?element={}#history", urlencode(&n.id)));
+    }
+    Overlay { marks }
+}
+
+#[get("/instances/{id}")]
+pub async fn show_instance(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<Uuid>,
+    q: web::Query<InstanceQueryParams>,
+) -> Result<HttpResponse, WebError> {
+    let detail = state
+        .runtime
+        .instance_detail(&current.user.viewer(), *id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let svg = diagram(&detail.deployed, &overlay(&detail));
+    let variables = detail
+        .variables
+        .iter()
+        .map(|(k, v)| (k.clone(), short(v)))
+        .collect();
+    let element = q.element.clone().filter(|e| !e.is_empty());
+    let history = match &element {
+        None => detail.history.clone(),
+        Some(el) => {
+            // Rows about the element itself, and about its instances (by key).
+            let keys: Vec<i64> = detail
+                .history
+                .iter()
+                .filter(|h| {
+                    h.kind == "element_activated" && h.element.as_deref() == Some(el.as_str())
+                })
+                .filter_map(|h| h.element_key)
+                .collect();
+            detail
+                .history
+                .iter()
+                .filter(|h| {
+                    h.element.as_deref() == Some(el.as_str())
+                        || h.element_key.is_some_and(|k| keys.contains(&k))
+                })
+                .cloned()
+                .collect()
+        }
+    };
+    let element_name = element
+        .as_deref()
+        .and_then(|e| detail.deployed.process().node(e))
+        .map(|n| n.display_name().to_string())
+        .unwrap_or_default();
+    let title = format!(
+        "{} · {}",
+        detail.instance.process_name,
+        &detail.instance.id.to_string()[..8]
+    );
+    let page = InstancePage {
+        layout: current.layout(&state, &title, "instances").await?,
+        svg,
+        variables,
+        history,
+        element,
+        element_name,
+        detail,
+    };
+    render(&page)
+}
+
+#[post("/instances/{id}/cancel")]
+pub async fn cancel_instance(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<Uuid>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, WebError> {
+    check_csrf(&current.session, &form.csrf_token)?;
+    state.runtime.cancel_as(&current.user.viewer(), *id).await?;
+    set_flash(&current.session, "The instance was cancelled.");
+    Ok(redirect(&format!("/instances/{id}")))
+}
+
+#[post("/instances/{id}/incidents/{key}/retry")]
+pub async fn retry_incident(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    path: web::Path<(Uuid, u64)>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, WebError> {
+    check_csrf(&current.session, &form.csrf_token)?;
+    let (id, key) = *path;
+    state
+        .runtime
+        .retry_as(&current.user.viewer(), id, key)
+        .await?;
+    set_flash(&current.session, "Retried.");
+    Ok(redirect(&format!("/instances/{id}")))
+}

@@ -1,0 +1,71 @@
+//! Rendering: the one function that turns a page struct into a response, the
+//! layout data every page carries, and small formatting helpers for templates.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+use super::error::WebError;
+
+/// What the layout (navigation, flash message, CSRF token) needs.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    pub title: String,
+    /// The section of the navigation to highlight.
+    pub section: &'static str,
+    pub user: Option<String>,
+    pub admin: bool,
+    pub csrf: String,
+    pub flash: Option<String>,
+    /// Open tasks assigned to the user, and tasks they could claim.
+    pub mine: u64,
+    pub claimable: u64,
+}
+
+/// Renders a page with a status.
+pub fn render_status<T: Template>(page: &T, status: StatusCode) -> Result<HttpResponse, WebError> {
+    let body = page
+        .render()
+        .map_err(|e| WebError::Internal(format!("template: {e}")))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body))
+}
+
+/// Renders a page (200).
+pub fn render<T: Template>(page: &T) -> Result<HttpResponse, WebError> {
+    render_status(page, StatusCode::OK)
+}
+
+/// A 303 redirect (after a form post).
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, to.to_string()))
+        .finish()
+}
+
+/// Percent-encodes a query-string value.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// `2025-01-31 14:05` (UTC); the page's script shows it in the reader's time zone.
+pub fn short_time(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// The machine-readable form for `<time datetime>`.
+pub fn iso_time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

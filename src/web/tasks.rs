@@ -1,0 +1,202 @@
+//! The inbox and the task page: list, claim, release and complete tasks.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::AppState;
+use super::auth::{CsrfForm, CurrentUser, check_csrf, set_flash};
+use super::error::WebError;
+use super::forms::{FieldView, Pager, field_views, posted, posted_values};
+use super::render::{Layout, redirect, render, render_status, urlencode};
+use crate::model::form::FieldError;
+use crate::runtime::{RuntimeError, TaskDetail, TaskOrder, TaskQuery, TaskView};
+
+#[derive(Deserialize, Default)]
+pub struct InboxQuery {
+    process: Option<String>,
+    sort: Option<String>,
+    /// `mine`, `claimable` or empty (both).
+    show: Option<String>,
+    page: Option<u64>,
+}
+
+#[derive(Template)]
+#[template(path = "tasks/list.html")]
+struct InboxPage {
+    layout: Layout,
+    tasks: Vec<TaskView>,
+    pager: Pager,
+    processes: Vec<(String, String)>,
+    process: String,
+    sort: String,
+    show: String,
+    me: String,
+}
+
+#[get("/tasks")]
+pub async fn list_tasks(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    q: web::Query<InboxQuery>,
+) -> Result<HttpResponse, WebError> {
+    let order = match q.sort.as_deref() {
+        Some("due") => TaskOrder::Due,
+        Some("priority") => TaskOrder::Priority,
+        _ => TaskOrder::Created,
+    };
+    let assigned = match q.show.as_deref() {
+        Some("mine") => Some(true),
+        Some("claimable") => Some(false),
+        _ => None,
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let process = q.process.clone().filter(|p| !p.is_empty());
+    let query = TaskQuery {
+        process: process.clone(),
+        instance: None,
+        assigned,
+        order,
+        offset: Pager::offset(page),
+        limit: super::forms::PAGE_SIZE,
+    };
+    let viewer = current.user.viewer();
+    let (tasks, total) = state.runtime.inbox(&viewer, &query).await?;
+    let sort = q.sort.clone().unwrap_or_else(|| "created".into());
+    let show = q.show.clone().unwrap_or_default();
+    let base = format!(
+        "/tasks?process={}&sort={}&show={}",
+        urlencode(process.as_deref().unwrap_or("")),
+        urlencode(&sort),
+        urlencode(&show)
+    );
+    let processes = state
+        .runtime
+        .definition_rows()
+        .await?
+        .into_iter()
+        .map(|d| (d.key, d.name))
+        .collect();
+    let page = InboxPage {
+        layout: current.layout(&state, "Inbox", "tasks").await?,
+        tasks,
+        pager: Pager::new(page, total, |p| format!("{base}&page={p}")),
+        processes,
+        process: process.unwrap_or_default(),
+        sort,
+        show,
+        me: current.user.name.clone(),
+    };
+    render(&page)
+}
+
+#[derive(Template)]
+#[template(path = "tasks/show.html")]
+struct TaskPage {
+    layout: Layout,
+    detail: TaskDetail,
+    fields: Vec<FieldView>,
+    errors: Vec<FieldError>,
+}
+
+async fn task_page(
+    state: &AppState,
+    current: &CurrentUser,
+    id: Uuid,
+    submitted: Option<&serde_json::Map<String, serde_json::Value>>,
+    errors: Vec<FieldError>,
+) -> Result<TaskPage, WebError> {
+    let detail = state
+        .runtime
+        .task_detail(&current.user.viewer(), id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let fields = field_views(&detail.form, submitted, &errors);
+    Ok(TaskPage {
+        layout: current.layout(state, &detail.task.name, "tasks").await?,
+        detail,
+        fields,
+        errors,
+    })
+}
+
+#[get("/tasks/{id}")]
+pub async fn show_task(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, WebError> {
+    render(&task_page(&state, &current, *id, None, Vec::new()).await?)
+}
+
+#[post("/tasks/{id}/complete")]
+pub async fn complete_task(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<Uuid>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    check_csrf(
+        &current.session,
+        posted(&form, "csrf_token").unwrap_or_default(),
+    )?;
+    let viewer = current.user.viewer();
+    let detail = state
+        .runtime
+        .task_detail(&viewer, *id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let values = posted_values(&detail.form, &form);
+    match state
+        .runtime
+        .complete_task_as(&viewer, *id, values.clone())
+        .await
+    {
+        Ok(_) => {
+            set_flash(
+                &current.session,
+                &format!("Completed \"{}\".", detail.task.name),
+            );
+            Ok(redirect("/tasks"))
+        }
+        Err(RuntimeError::InvalidVariables(errors)) => {
+            let page = task_page(&state, &current, *id, Some(&values), errors).await?;
+            render_status(&page, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[post("/tasks/{id}/claim")]
+pub async fn claim_task(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<Uuid>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, WebError> {
+    check_csrf(&current.session, &form.csrf_token)?;
+    state
+        .runtime
+        .claim_task(&current.user.viewer(), *id)
+        .await?;
+    set_flash(&current.session, "The task is yours now.");
+    Ok(redirect(&format!("/tasks/{id}")))
+}
+
+#[post("/tasks/{id}/unclaim")]
+pub async fn unclaim_task(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<Uuid>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, WebError> {
+    check_csrf(&current.session, &form.csrf_token)?;
+    state
+        .runtime
+        .unclaim_task(&current.user.viewer(), *id)
+        .await?;
+    set_flash(&current.session, "The task is back with its candidates.");
+    Ok(redirect("/tasks"))
+}
