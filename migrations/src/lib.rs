@@ -8,6 +8,8 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_init;
 mod m20261126_000002_variables_and_logins;
+mod m20261126_000003_list_indexes;
+mod m20261126_000004_inbox_order;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -18,6 +20,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_init::Migration),
             Box::new(m20261126_000002_variables_and_logins::Migration),
+            Box::new(m20261126_000003_list_indexes::Migration),
+            Box::new(m20261126_000004_inbox_order::Migration),
         ]
     }
 }

@@ -28,7 +28,7 @@ use crate::engine::{self, Command, CommandError, Event, InstanceState};
 use crate::model::{self, Definitions, ParseError, Process};
 use crate::store::entity::{job, process_definition, process_instance, user_task};
 use crate::store::{EffectContext, InstanceUpdate, NewInstance, Store, StoreError, to_db_time};
-pub use crate::store::{InstanceQuery, TaskOrder, TaskQuery, Viewer};
+pub use crate::store::{InstanceQuery, TaskOrder, TaskQuery, Total, Viewer};
 pub use accounts::{LoginError, User};
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use views::{

@@ -20,7 +20,7 @@ use crate::model::{NodeKind, Process};
 use crate::store::entity::{
     history_event, incident, process_definition, process_instance, user_task,
 };
-use crate::store::{InstanceQuery, TaskQuery, Viewer};
+use crate::store::{InstanceQuery, TaskQuery, Total, Viewer};
 
 /// A task in a list.
 #[derive(Debug, Clone, Serialize)]
@@ -305,7 +305,7 @@ impl Runtime {
         &self,
         viewer: &Viewer,
         q: &TaskQuery,
-    ) -> Result<(Vec<TaskView>, u64), RuntimeError> {
+    ) -> Result<(Vec<TaskView>, Total), RuntimeError> {
         let (rows, total) = self.store().inbox(viewer, q).await?;
         let names = self.process_names().await?;
         let tasks = rows
@@ -322,7 +322,7 @@ impl Runtime {
     }
 
     /// Open tasks assigned to the viewer and claimable by them.
-    pub async fn inbox_counts(&self, viewer: &Viewer) -> Result<(u64, u64), RuntimeError> {
+    pub async fn inbox_counts(&self, viewer: &Viewer) -> Result<(Total, Total), RuntimeError> {
         Ok(self.store().inbox_counts(viewer).await?)
     }
 
@@ -491,7 +491,7 @@ impl Runtime {
         &self,
         viewer: &Viewer,
         q: &InstanceQuery,
-    ) -> Result<(Vec<InstanceView>, u64), RuntimeError> {
+    ) -> Result<(Vec<InstanceView>, Total), RuntimeError> {
         let (rows, total) = self.store().instances(viewer, q).await?;
         let names = self.process_names().await?;
         let list = rows

@@ -10,7 +10,9 @@ mod accounts;
 pub mod entity;
 mod queries;
 
-pub use queries::{DefinitionStats, InstanceQuery, TaskOrder, TaskQuery, Viewer};
+pub use queries::{
+    COUNT_CAP, DefinitionStats, InstanceQuery, NAV_COUNT_CAP, TaskOrder, TaskQuery, Total, Viewer,
+};
 
 use std::time::Duration;
 
@@ -564,6 +566,7 @@ impl Store {
                         state: Set("open".into()),
                         priority: Set(spec.priority),
                         due_at: Set(spec.due.map(to_db_time)),
+                        due_sort: Set(Some(due_sort(spec.due))),
                         follow_up_at: Set(spec.follow_up.map(to_db_time)),
                         created_at: Set(ctx.now),
                         completed_at: Set(None),
@@ -582,6 +585,11 @@ impl Store {
                                 task_id: Set(id),
                                 kind: Set(kind.to_string()),
                                 name: Set(name.clone()),
+                                claimable: Set(spec.assignee.is_none()),
+                                created_at: Set(Some(ctx.now)),
+                                due_sort: Set(Some(due_sort(spec.due))),
+                                priority: Set(spec.priority),
+                                definition_key: Set(ctx.definition_key.to_string()),
                             });
                         }
                     }
@@ -599,6 +607,7 @@ impl Store {
                         .filter(user_task::Column::State.eq("open"))
                         .exec(txn)
                         .await?;
+                    set_claimable(txn, ctx.instance_id, *key, assignee.is_none()).await?;
                 }
                 Effect::CloseUserTask { key, completed } => {
                     user_task::Entity::update_many()
@@ -620,6 +629,7 @@ impl Store {
                         .filter(user_task::Column::State.eq("open"))
                         .exec(txn)
                         .await?;
+                    set_claimable(txn, ctx.instance_id, *key, false).await?;
                 }
                 Effect::CreateJob {
                     key,
@@ -878,6 +888,43 @@ impl Store {
     pub async fn count_instances(&self) -> Result<u64, StoreError> {
         Ok(process_instance::Entity::find().count(&self.db).await?)
     }
+}
+
+/// The inbox's due-date sort key: tasks without a due date sort last.
+fn due_sort(due: Option<jiff::Timestamp>) -> DateTime<Utc> {
+    due.map(to_db_time).unwrap_or_else(far_future)
+}
+
+/// 9999-12-31, the due date of tasks that have none.
+pub fn far_future() -> DateTime<Utc> {
+    DateTime::from_timestamp(253_402_214_400, 0).unwrap_or_default()
+}
+
+/// Whether a task's candidates see it in their inbox (open and unclaimed).
+async fn set_claimable(
+    txn: &Txn,
+    instance: Uuid,
+    key: u64,
+    claimable: bool,
+) -> Result<(), StoreError> {
+    user_task_candidate::Entity::update_many()
+        .col_expr(
+            user_task_candidate::Column::Claimable,
+            Expr::value(claimable),
+        )
+        .filter(
+            user_task_candidate::Column::TaskId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(user_task::Column::Id)
+                    .from(user_task::Entity)
+                    .and_where(user_task::Column::InstanceId.eq(instance))
+                    .and_where(user_task::Column::ElementKey.eq(key as i64))
+                    .to_owned(),
+            ),
+        )
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 fn prepare_sqlite_dir(url: &str) -> Result<(), StoreError> {

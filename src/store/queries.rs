@@ -65,6 +65,44 @@ pub struct InstanceQuery {
     pub limit: u64,
 }
 
+/// Lists count their rows only up to this many: past it, "more than" is all a
+/// reader needs, and counting every row of a huge inbox would dominate the page.
+pub const COUNT_CAP: u64 = 200;
+/// The navigation's task counts stop here ("99+").
+pub const NAV_COUNT_CAP: u64 = 99;
+
+/// How many rows a list has, counted up to a cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Total {
+    pub count: u64,
+    /// There are more than `count`.
+    pub more: bool,
+}
+
+async fn capped_count<E: EntityTrait>(
+    select: sea_orm::Select<E>,
+    cap: u64,
+    db: &sea_orm::DatabaseConnection,
+) -> Result<Total, StoreError>
+where
+    E::Model: Send + Sync,
+{
+    let n = select.limit(cap + 1).count(db).await?;
+    Ok(Total {
+        count: Ord::min(n, cap),
+        more: n > cap,
+    })
+}
+
+/// One task of an inbox stream, with its sort keys.
+#[derive(Debug, Clone, FromQueryResult)]
+struct Entry {
+    id: Uuid,
+    created_at: Option<chrono::DateTime<chrono::Utc>>,
+    due_sort: Option<chrono::DateTime<chrono::Utc>>,
+    priority: i64,
+}
+
 /// One line of the definitions overview.
 #[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
 pub struct DefinitionStats {
@@ -169,12 +207,136 @@ fn visible_instance(viewer: &Viewer) -> Condition {
 }
 
 impl Store {
-    /// Open tasks for the viewer's inbox, and how many there are in all.
+    /// Open tasks for the viewer's inbox, and how many there are (up to
+    /// [`COUNT_CAP`]).
+    ///
+    /// A user's inbox is read as a few sorted streams — tasks assigned to them,
+    /// and one per candidate user or group they belong to — each from its own
+    /// index range and only as far as the page needs; the streams are merged
+    /// here. So a page costs the same with a hundred tasks as with a million.
     pub async fn inbox(
         &self,
         viewer: &Viewer,
         q: &TaskQuery,
-    ) -> Result<(Vec<user_task::Model>, u64), StoreError> {
+    ) -> Result<(Vec<user_task::Model>, Total), StoreError> {
+        if q.instance.is_some() || (viewer.admin && q.assigned.is_none()) {
+            return self.inbox_by_scan(viewer, q).await;
+        }
+        let limit = Ord::max(q.limit, 1);
+        let fetch = Ord::max(q.offset + limit, COUNT_CAP + 1);
+        let entries = self.inbox_entries(viewer, q, fetch).await?;
+        let total = Total {
+            count: Ord::min(entries.len() as u64, COUNT_CAP),
+            more: entries.len() as u64 > COUNT_CAP,
+        };
+        let page: Vec<Uuid> = entries
+            .iter()
+            .skip(q.offset as usize)
+            .take(limit as usize)
+            .map(|e| e.id)
+            .collect();
+        let mut rows = user_task::Entity::find()
+            .filter(user_task::Column::Id.is_in(page.clone()))
+            .all(&self.db)
+            .await?;
+        rows.sort_by_key(|r| page.iter().position(|id| *id == r.id));
+        Ok((rows, total))
+    }
+
+    /// The merged, de-duplicated, sorted inbox entries (at most `fetch` per stream).
+    async fn inbox_entries(
+        &self,
+        viewer: &Viewer,
+        q: &TaskQuery,
+        fetch: u64,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let mut all: Vec<Entry> = Vec::new();
+        if q.assigned != Some(false) {
+            let mut mine = user_task::Entity::find()
+                .select_only()
+                .column(user_task::Column::Id)
+                .column(user_task::Column::CreatedAt)
+                .column(user_task::Column::DueSort)
+                .column(user_task::Column::Priority)
+                .filter(user_task::Column::Assignee.eq(viewer.name.as_str()))
+                .filter(user_task::Column::State.eq("open"));
+            if let Some(p) = &q.process {
+                mine = mine.filter(user_task::Column::DefinitionKey.eq(p.as_str()));
+            }
+            mine = match q.order {
+                TaskOrder::Created => mine.order_by_desc(user_task::Column::CreatedAt),
+                TaskOrder::Due => mine.order_by_asc(user_task::Column::DueSort),
+                TaskOrder::Priority => mine.order_by_desc(user_task::Column::Priority),
+            };
+            all.extend(
+                mine.limit(fetch)
+                    .into_model::<Entry>()
+                    .all(&self.db)
+                    .await?,
+            );
+        }
+        if q.assigned != Some(true) {
+            let principals = std::iter::once(("user", viewer.name.as_str()))
+                .chain(viewer.groups.iter().map(|g| ("group", g.as_str())));
+            for (kind, name) in principals {
+                let mut stream = user_task_candidate::Entity::find()
+                    .select_only()
+                    .column_as(user_task_candidate::Column::TaskId, "id")
+                    .column(user_task_candidate::Column::CreatedAt)
+                    .column(user_task_candidate::Column::DueSort)
+                    .column(user_task_candidate::Column::Priority)
+                    .filter(user_task_candidate::Column::Kind.eq(kind))
+                    .filter(user_task_candidate::Column::Name.eq(name))
+                    .filter(user_task_candidate::Column::Claimable.eq(true));
+                if let Some(p) = &q.process {
+                    stream =
+                        stream.filter(user_task_candidate::Column::DefinitionKey.eq(p.as_str()));
+                }
+                stream = match q.order {
+                    TaskOrder::Created => {
+                        stream.order_by_desc(user_task_candidate::Column::CreatedAt)
+                    }
+                    TaskOrder::Due => stream.order_by_asc(user_task_candidate::Column::DueSort),
+                    TaskOrder::Priority => {
+                        stream.order_by_desc(user_task_candidate::Column::Priority)
+                    }
+                };
+                all.extend(
+                    stream
+                        .limit(fetch)
+                        .into_model::<Entry>()
+                        .all(&self.db)
+                        .await?,
+                );
+            }
+        }
+        let order = q.order;
+        all.sort_by(|a, b| {
+            let key = match order {
+                TaskOrder::Created => b.created_at.cmp(&a.created_at),
+                TaskOrder::Due => a
+                    .due_sort
+                    .cmp(&b.due_sort)
+                    .then(b.created_at.cmp(&a.created_at)),
+                TaskOrder::Priority => b
+                    .priority
+                    .cmp(&a.priority)
+                    .then(b.created_at.cmp(&a.created_at)),
+            };
+            key.then(b.id.cmp(&a.id))
+        });
+        let mut seen = std::collections::HashSet::new();
+        all.retain(|e| seen.insert(e.id));
+        Ok(all)
+    }
+
+    /// The inbox as one filtered scan: an admin's view of every task, or the
+    /// tasks of one instance.
+    async fn inbox_by_scan(
+        &self,
+        viewer: &Viewer,
+        q: &TaskQuery,
+    ) -> Result<(Vec<user_task::Model>, Total), StoreError> {
         let mut cond = Condition::all().add(user_task::Column::State.eq("open"));
         let mine = user_task::Column::Assignee.eq(viewer.name.as_str());
         let claimable = Condition::all()
@@ -193,12 +355,10 @@ impl Store {
             cond = cond.add(user_task::Column::InstanceId.eq(i));
         }
         let base = user_task::Entity::find().filter(cond);
-        let total = base.clone().count(&self.db).await?;
+        let total = capped_count(base.clone(), COUNT_CAP, &self.db).await?;
         let sorted = match q.order {
             TaskOrder::Created => base.order_by_desc(user_task::Column::CreatedAt),
-            TaskOrder::Due => base
-                .order_by_asc(Expr::col(user_task::Column::DueAt).is_null())
-                .order_by_asc(user_task::Column::DueAt),
+            TaskOrder::Due => base.order_by_asc(user_task::Column::DueSort),
             TaskOrder::Priority => base.order_by_desc(user_task::Column::Priority),
         };
         let rows = sorted
@@ -210,19 +370,21 @@ impl Store {
         Ok((rows, total))
     }
 
-    /// How many open tasks are assigned to the viewer, and how many they could claim.
-    pub async fn inbox_counts(&self, viewer: &Viewer) -> Result<(u64, u64), StoreError> {
-        let open = || user_task::Entity::find().filter(user_task::Column::State.eq("open"));
-        let mine = open()
-            .filter(user_task::Column::Assignee.eq(viewer.name.as_str()))
-            .count(&self.db)
-            .await?;
-        let claimable = open()
-            .filter(user_task::Column::Assignee.is_null())
-            .filter(candidate_of(viewer))
-            .count(&self.db)
-            .await?;
-        Ok((mine, claimable))
+    /// How many open tasks are assigned to the viewer, and how many they could
+    /// claim (each counted up to [`NAV_COUNT_CAP`]).
+    pub async fn inbox_counts(&self, viewer: &Viewer) -> Result<(Total, Total), StoreError> {
+        let cap = |n: usize| Total {
+            count: Ord::min(n as u64, NAV_COUNT_CAP),
+            more: n as u64 > NAV_COUNT_CAP,
+        };
+        let fetch = NAV_COUNT_CAP + 1;
+        let q = |assigned| TaskQuery {
+            assigned: Some(assigned),
+            ..TaskQuery::default()
+        };
+        let mine = self.inbox_entries(viewer, &q(true), fetch).await?.len();
+        let claimable = self.inbox_entries(viewer, &q(false), fetch).await?.len();
+        Ok((cap(mine), cap(claimable)))
     }
 
     /// A task, if the viewer may see it.
@@ -251,7 +413,7 @@ impl Store {
         &self,
         viewer: &Viewer,
         q: &InstanceQuery,
-    ) -> Result<(Vec<process_instance::Model>, u64), StoreError> {
+    ) -> Result<(Vec<process_instance::Model>, Total), StoreError> {
         // The visibility rule is an OR of its own; the filters narrow it down.
         let mut cond = Condition::all().add(visible_instance(viewer));
         if let Some(d) = &q.definition {
@@ -296,7 +458,7 @@ impl Store {
             );
         }
         let base = process_instance::Entity::find().filter(cond);
-        let total = base.clone().count(&self.db).await?;
+        let total = capped_count(base.clone(), COUNT_CAP, &self.db).await?;
         let rows = base
             .order_by_desc(process_instance::Column::StartedAt)
             .order_by_desc(process_instance::Column::Id)

@@ -84,8 +84,12 @@ impl CurrentUser {
             admin: self.user.admin,
             csrf: csrf_token(&self.session)?,
             flash: take_flash(&self.session),
-            mine,
-            claimable,
+            mine: super::render::count(&mine),
+            claimable: if claimable.count == 0 {
+                String::new()
+            } else {
+                super::render::count(&claimable)
+            },
         })
     }
 

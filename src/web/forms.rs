@@ -120,8 +120,11 @@ pub fn posted<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> 
 #[derive(Debug, Clone)]
 pub struct Pager {
     pub page: u64,
+    /// Pages known to exist (the last may have more after it when `more`).
     pub pages: u64,
-    pub total: u64,
+    /// The number of rows, e.g. `1000+`.
+    pub total: String,
+    pub more: bool,
     pub prev: Option<String>,
     pub next: Option<String>,
 }
@@ -131,15 +134,21 @@ pub const PAGE_SIZE: u64 = 25;
 
 impl Pager {
     /// `link(page)` builds the URL of a page.
-    pub fn new(page: u64, total: u64, link: impl Fn(u64) -> String) -> Pager {
-        let pages = total.div_ceil(PAGE_SIZE).max(1);
-        let page = page.clamp(1, pages);
+    pub fn new(page: u64, total: crate::runtime::Total, link: impl Fn(u64) -> String) -> Pager {
+        let pages = total.count.div_ceil(PAGE_SIZE).max(1);
+        // Past the counted rows there are more pages: keep paging forward.
+        let page = if total.more {
+            page.max(1)
+        } else {
+            page.clamp(1, pages)
+        };
         Pager {
             page,
-            pages,
-            total,
+            pages: pages.max(page),
+            total: super::render::count(&total),
+            more: total.more,
             prev: (page > 1).then(|| link(page - 1)),
-            next: (page < pages).then(|| link(page + 1)),
+            next: (page < pages || total.more).then(|| link(page + 1)),
         }
     }
 

@@ -106,7 +106,13 @@ pub async fn list_instances(
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => problem = Some(e),
     }
     let (instances, total) = if problem.is_some() {
-        (Vec::new(), 0)
+        (
+            Vec::new(),
+            crate::runtime::Total {
+                count: 0,
+                more: false,
+            },
+        )
     } else {
         state
             .runtime

@@ -18,9 +18,18 @@ pub struct Layout {
     pub admin: bool,
     pub csrf: String,
     pub flash: Option<String>,
-    /// Open tasks assigned to the user, and tasks they could claim.
-    pub mine: u64,
-    pub claimable: u64,
+    /// Open tasks assigned to the user, and tasks they could claim ("99+" past the cap).
+    pub mine: String,
+    pub claimable: String,
+}
+
+/// A count for display: `1000+` when there are more.
+pub fn count(t: &crate::runtime::Total) -> String {
+    if t.more {
+        format!("{}+", t.count)
+    } else {
+        t.count.to_string()
+    }
 }
 
 /// Renders a page with a status.

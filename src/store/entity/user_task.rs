@@ -16,6 +16,8 @@ pub struct Model {
     pub state: String,
     pub priority: i64,
     pub due_at: Option<DateTimeUtc>,
+    /// `due_at`, or far in the future when there is none (so it sorts last).
+    pub due_sort: Option<DateTimeUtc>,
     pub follow_up_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub completed_at: Option<DateTimeUtc>,

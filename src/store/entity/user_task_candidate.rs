@@ -10,6 +10,13 @@ pub struct Model {
     pub kind: String,
     #[sea_orm(primary_key, auto_increment = false)]
     pub name: String,
+    /// The task is open and nobody holds it: it is in this candidate's inbox.
+    pub claimable: bool,
+    // Copies of the task's sort and filter keys, so the inbox reads from indexes.
+    pub created_at: Option<DateTimeUtc>,
+    pub due_sort: Option<DateTimeUtc>,
+    pub priority: i64,
+    pub definition_key: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
