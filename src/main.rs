@@ -35,6 +35,9 @@ enum Cmd {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCmd),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCmd),
     /// Check BPMN files and list every problem, without deploying them.
     Check {
         /// The files to check.
@@ -58,6 +61,21 @@ enum UserCmd {
         /// Make the user an admin.
         #[arg(long)]
         admin: bool,
+        /// Database URL (sqlite://... or postgres://...).
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Create an API token for a user and print it (it is shown only this once).
+    Create {
+        /// The user the token acts as.
+        user: String,
+        /// A name to recognise the token by.
+        #[arg(long, default_value = "cli")]
+        name: String,
         /// Database URL (sqlite://... or postgres://...).
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
@@ -141,6 +159,11 @@ fn main() -> ExitCode {
                 admin,
                 database_url,
             })) => add_user(&database_url, &name, password, &groups, admin).await,
+            Some(Cmd::Token(TokenCmd::Create {
+                user,
+                name,
+                database_url,
+            })) => create_token(&database_url, &user, &name).await,
         }
     });
     match result {
@@ -202,6 +225,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let _ = handle.await;
     }
     result.with_context(|| format!("the server on {address} stopped"))
+}
+
+async fn create_token(database_url: &str, user: &str, name: &str) -> anyhow::Result<i32> {
+    let store = Store::connect(database_url)
+        .await
+        .with_context(|| format!("cannot open the database {database_url}"))?;
+    let runtime = Runtime::new(store, Arc::new(SystemClock));
+    let Some(u) = runtime.user_named(user).await? else {
+        anyhow::bail!("there is no user \"{user}\"");
+    };
+    let (_, secret) = runtime.create_token(u.id, name).await?;
+    println!("{secret}");
+    Ok(0)
 }
 
 async fn add_user(

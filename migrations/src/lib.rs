@@ -10,6 +10,7 @@ mod m20261125_000001_init;
 mod m20261126_000002_variables_and_logins;
 mod m20261126_000003_list_indexes;
 mod m20261126_000004_inbox_order;
+mod m20261126_000005_api_tokens;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_variables_and_logins::Migration),
             Box::new(m20261126_000003_list_indexes::Migration),
             Box::new(m20261126_000004_inbox_order::Migration),
+            Box::new(m20261126_000005_api_tokens::Migration),
         ]
     }
 }

@@ -31,6 +31,8 @@ pub enum Event {
     TimerFired { key: u64 },
     /// The awaited job finished.
     JobCompleted { key: u64 },
+    /// The awaited job failed for good (an incident follows).
+    JobFailed { key: u64, message: String },
     /// The element finished normally.
     ElementCompleted { key: u64, element: String },
     /// The element was cancelled (terminate end event, cancellation).
@@ -92,6 +94,7 @@ impl Event {
             Event::MessageReceived { .. } => "message_received",
             Event::TimerFired { .. } => "timer_fired",
             Event::JobCompleted { .. } => "job_completed",
+            Event::JobFailed { .. } => "job_failed",
             Event::ElementCompleted { .. } => "element_completed",
             Event::ElementTerminated { .. } => "element_terminated",
             Event::FlowTaken { .. } => "flow_taken",
@@ -129,6 +132,7 @@ impl Event {
             | Event::MessageReceived { key, .. }
             | Event::TimerFired { key }
             | Event::JobCompleted { key }
+            | Event::JobFailed { key, .. }
             | Event::ElementCompleted { key, .. }
             | Event::ElementTerminated { key, .. }
             | Event::ConditionEvaluated { key, .. }

@@ -65,6 +65,9 @@ pub enum Command {
         key: u64,
         variables: Map<String, Value>,
     },
+    /// A job failed and may not be retried automatically: the element gets an
+    /// incident; retrying it starts the element (and its job) again.
+    FailJob { key: u64, message: String },
     /// Resume the step an incident stopped.
     RetryIncident { incident: u64 },
     /// Set instance variables (an admin correcting data).
@@ -237,6 +240,20 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
                         service_task::on_job_done(run, key, variables);
                     }
                 }
+                Ok(())
+            }
+            _ => Err(CommandError::NotWaiting {
+                key,
+                expected: "a job",
+            }),
+        },
+        Command::FailJob { key, message } => match waiting(run, key) {
+            Some((_, Wait::Job { .. })) => {
+                run.emit(Event::JobFailed {
+                    key,
+                    message: message.clone(),
+                });
+                run.incident(key, Step::Activate, message);
                 Ok(())
             }
             _ => Err(CommandError::NotWaiting {

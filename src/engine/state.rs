@@ -264,7 +264,8 @@ impl InstanceState {
             Event::TaskCompleted { key }
             | Event::MessageReceived { key, .. }
             | Event::TimerFired { key }
-            | Event::JobCompleted { key } => {
+            | Event::JobCompleted { key }
+            | Event::JobFailed { key, .. } => {
                 if let Some(e) = self.elements.get_mut(key) {
                     e.wait = None;
                 }

@@ -366,3 +366,94 @@ impl Runtime {
         Ok(bytes)
     }
 }
+
+/// A token as shown to its owner (never the secret after creation).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub created_at: chrono::DateTime<Utc>,
+    pub last_used_at: Option<chrono::DateTime<Utc>>,
+    pub revoked: bool,
+}
+
+fn token_hash(token: &str) -> String {
+    sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Runtime {
+    /// Creates an API token for a user; the secret is returned only now.
+    pub async fn create_token(
+        &self,
+        user_id: i64,
+        name: &str,
+    ) -> Result<(TokenInfo, String), RuntimeError> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 100 {
+            return Err(RuntimeError::Rejected(
+                "a token needs a name of 1 to 100 characters".into(),
+            ));
+        }
+        let bytes: [u8; 32] = rand::random();
+        let secret = format!(
+            "bpmn_{}",
+            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        let row = self
+            .store()
+            .insert_token(user_id, name, &token_hash(&secret), Utc::now())
+            .await?;
+        Ok((
+            TokenInfo {
+                id: row.id,
+                name: row.name,
+                created_at: row.created_at,
+                last_used_at: None,
+                revoked: false,
+            },
+            secret,
+        ))
+    }
+
+    /// The user a bearer token belongs to (a live token of an enabled user).
+    pub async fn user_by_token(&self, token: &str) -> Result<Option<User>, RuntimeError> {
+        let Some(row) = self
+            .store()
+            .token_by_hash(&token_hash(token.trim()))
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.store().touch_token(row.id, Utc::now()).await?;
+        Ok(self.user(row.user_id).await?.filter(|u| !u.disabled))
+    }
+
+    /// A user's tokens.
+    pub async fn tokens(&self, user_id: i64) -> Result<Vec<TokenInfo>, RuntimeError> {
+        Ok(self
+            .store()
+            .tokens_of(user_id)
+            .await?
+            .into_iter()
+            .map(|t| TokenInfo {
+                id: t.id,
+                name: t.name,
+                created_at: t.created_at,
+                last_used_at: t.last_used_at,
+                revoked: t.revoked_at.is_some(),
+            })
+            .collect())
+    }
+
+    /// Revokes one of a user's own tokens.
+    pub async fn revoke_token(&self, user_id: i64, id: uuid::Uuid) -> Result<(), RuntimeError> {
+        if self.store().revoke_token(user_id, id, Utc::now()).await? {
+            Ok(())
+        } else {
+            Err(RuntimeError::NotFound(format!("token {id}")))
+        }
+    }
+}

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::Map;
 use tokio::sync::watch;
 
-use super::{Runtime, RuntimeError};
+use super::{Runtime, RuntimeError, metrics};
 use crate::store::to_db_time;
 
 /// The job kinds this executor runs; connector and external jobs wait for their workers.
@@ -81,12 +81,18 @@ pub async fn run_due(runtime: &Runtime, owner: &str) -> Result<usize, RuntimeErr
             continue;
         }
         match runtime.run_job(&job, Map::new()).await {
-            Ok(_) => ran += 1,
+            Ok(_) => {
+                ran += 1;
+                metrics::JOBS_RUN.inc();
+                metrics::JOB_DELAY
+                    .observe((to_db_time(now) - job.due_at).num_milliseconds().max(0) as f64 / 1e3);
+            }
             // Someone else ran it, or the instance moved on: nothing to do.
             Err(RuntimeError::Conflict(m)) => {
                 tracing::debug!(job.id = %job.id, reason = %m, "job skipped")
             }
             Err(e) => {
+                metrics::JOBS_FAILED.inc();
                 tracing::warn!(job.id = %job.id, error = %e, "job failed");
                 runtime
                     .store()

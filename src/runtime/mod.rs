@@ -13,7 +13,10 @@
 
 pub mod accounts;
 pub mod clock;
+pub mod external;
 pub mod jobs;
+pub mod messages;
+pub mod metrics;
 pub mod views;
 
 use std::collections::HashMap;
@@ -117,6 +120,36 @@ pub struct DeployedDefinition {
     pub is_default: bool,
 }
 
+/// A job a command consumes: it must still exist, and — when `owner` is set —
+/// be leased by that owner, unexpired.
+#[derive(Debug, Clone)]
+pub struct JobGuard {
+    pub id: Uuid,
+    pub owner: Option<String>,
+}
+
+impl JobGuard {
+    fn check(&self, job: Option<job::Model>, now: jiff::Timestamp) -> Result<(), RuntimeError> {
+        let Some(job) = job else {
+            return Err(RuntimeError::Conflict(format!(
+                "job {} has already run",
+                self.id
+            )));
+        };
+        if let Some(owner) = &self.owner {
+            let held = job.lock_owner.as_deref() == Some(owner.as_str())
+                && job.lock_expires_at.is_some_and(|t| t > to_db_time(now));
+            if !held {
+                return Err(RuntimeError::Conflict(format!(
+                    "the lock of {owner} on task {} has expired or was never taken; another worker may have it now",
+                    self.id
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The outcome of a command on an instance.
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -131,6 +164,8 @@ pub struct Runtime {
     clock: Arc<dyn Clock>,
     options: model::Options,
     cache: Mutex<HashMap<i64, Arc<Deployed>>>,
+    /// Woken whenever new external work is committed (long-polling workers wait on it).
+    external_work: tokio::sync::Notify,
 }
 
 impl Runtime {
@@ -140,6 +175,7 @@ impl Runtime {
             clock,
             options: model::Options::default(),
             cache: Mutex::new(HashMap::new()),
+            external_work: tokio::sync::Notify::new(),
         }
     }
 
@@ -317,6 +353,8 @@ impl Runtime {
         )
         .await?;
         Store::commit(txn).await?;
+        metrics::COMMANDS.inc();
+        metrics::observe_events(&tr.events);
         Ok(Outcome {
             instance_id: id,
             events: tr.events,
@@ -330,7 +368,7 @@ impl Runtime {
         &self,
         instance_id: Uuid,
         user: Option<&str>,
-        job: Option<Uuid>,
+        job: Option<&JobGuard>,
         make: impl Fn(&process_instance::Model, &InstanceState) -> Result<Command, RuntimeError>,
     ) -> Result<Outcome, RuntimeError> {
         for attempt in 0..MAX_ATTEMPTS {
@@ -338,12 +376,8 @@ impl Runtime {
             let row = Store::lock_instance(&txn, instance_id)
                 .await?
                 .ok_or_else(|| RuntimeError::NotFound(format!("instance {instance_id}")))?;
-            if let Some(job_id) = job
-                && Store::job_in(&txn, job_id).await?.is_none()
-            {
-                return Err(RuntimeError::Conflict(format!(
-                    "job {job_id} has already run"
-                )));
+            if let Some(guard) = job {
+                guard.check(Store::job_in(&txn, guard.id).await?, self.clock.now())?;
             }
             let deployed = self.deployed(row.definition_id).await?;
             let state: InstanceState = serde_json::from_str(&row.state).map_err(|e| {
@@ -366,6 +400,7 @@ impl Runtime {
             .await?;
             if !saved {
                 drop(txn);
+                metrics::CONFLICTS.inc();
                 tracing::debug!(instance.id = %instance_id, attempt, "version conflict, retrying");
                 backoff(attempt).await;
                 continue;
@@ -393,10 +428,23 @@ impl Runtime {
                 &tr.effects,
             )
             .await?;
-            if let Some(job_id) = job {
-                Store::delete_job(&txn, job_id).await?;
+            if let Some(guard) = job {
+                Store::delete_job(&txn, guard.id).await?;
             }
             Store::commit(txn).await?;
+            metrics::COMMANDS.inc();
+            metrics::observe_events(&tr.events);
+            if tr.effects.iter().any(|e| {
+                matches!(
+                    e,
+                    crate::engine::Effect::CreateJob {
+                        kind: crate::engine::JobKind::External { .. },
+                        ..
+                    }
+                )
+            }) {
+                self.external_work.notify_waiters();
+            }
             return Ok(Outcome {
                 instance_id,
                 events: tr.events,
@@ -474,7 +522,11 @@ impl Runtime {
         variables: Map<String, Value>,
     ) -> Result<Outcome, RuntimeError> {
         let key = job.element_key as u64;
-        self.command(job.instance_id, None, Some(job.id), |_, _| {
+        let guard = JobGuard {
+            id: job.id,
+            owner: None,
+        };
+        self.command(job.instance_id, None, Some(&guard), |_, _| {
             Ok(Command::CompleteJob {
                 key,
                 variables: variables.clone(),

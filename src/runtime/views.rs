@@ -87,6 +87,7 @@ pub struct HistoryView {
 /// An open incident.
 #[derive(Debug, Clone, Serialize)]
 pub struct IncidentView {
+    pub id: Uuid,
     pub key: i64,
     pub element: String,
     pub element_name: String,
@@ -232,6 +233,7 @@ fn describe(event: &Event, process: Option<&Process>) -> String {
         Event::MessageReceived { name, .. } => format!("Message \"{name}\" received"),
         Event::TimerFired { .. } => "Timer fired".into(),
         Event::JobCompleted { .. } => "Job done".into(),
+        Event::JobFailed { message, .. } => format!("Job failed: {message}"),
         Event::ElementCompleted { element, .. } => format!("Completed {}", named(element)),
         Event::ElementTerminated { element, .. } => format!("Cancelled {}", named(element)),
         Event::FlowTaken { flow, default, .. } => {
@@ -280,6 +282,7 @@ fn history_view(h: history_event::Model, process: Option<&Process>) -> HistoryVi
 
 fn incident_view(i: incident::Model, process: Option<&Process>) -> IncidentView {
     IncidentView {
+        id: i.id,
         key: i.incident_key,
         element_name: element_name(process, &i.element_id),
         element: i.element_id,

@@ -7,7 +7,7 @@ use sea_orm::{
     QueryOrder, TransactionTrait,
 };
 
-use super::entity::{app_group, app_user, group_member, login_attempt, setting};
+use super::entity::{api_token, app_group, app_user, group_member, login_attempt, setting};
 use super::{Store, StoreError};
 
 impl Store {
@@ -264,5 +264,78 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// Stores a new API token (by its hash).
+    pub async fn insert_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<api_token::Model, StoreError> {
+        Ok(api_token::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            user_id: Set(user_id),
+            name: Set(name.to_string()),
+            token_hash: Set(hash.to_string()),
+            created_at: Set(now),
+            last_used_at: Set(None),
+            revoked_at: Set(None),
+        }
+        .insert(&self.db)
+        .await?)
+    }
+
+    /// The live token with this hash.
+    pub async fn token_by_hash(&self, hash: &str) -> Result<Option<api_token::Model>, StoreError> {
+        Ok(api_token::Entity::find()
+            .filter(api_token::Column::TokenHash.eq(hash))
+            .filter(api_token::Column::RevokedAt.is_null())
+            .one(&self.db)
+            .await?)
+    }
+
+    /// Records that a token was used (at most once a minute, to spare the writes).
+    pub async fn touch_token(&self, id: uuid::Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        api_token::Entity::update_many()
+            .col_expr(api_token::Column::LastUsedAt, Expr::value(Some(now)))
+            .filter(api_token::Column::Id.eq(id))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(api_token::Column::LastUsedAt.is_null())
+                    .add(api_token::Column::LastUsedAt.lt(now - chrono::Duration::minutes(1))),
+            )
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// A user's tokens, newest first.
+    pub async fn tokens_of(&self, user_id: i64) -> Result<Vec<api_token::Model>, StoreError> {
+        Ok(api_token::Entity::find()
+            .filter(api_token::Column::UserId.eq(user_id))
+            .order_by_desc(api_token::Column::CreatedAt)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Revokes one of a user's tokens; returns whether it was theirs and live.
+    pub async fn revoke_token(
+        &self,
+        user_id: i64,
+        id: uuid::Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let res = api_token::Entity::update_many()
+            .col_expr(api_token::Column::RevokedAt, Expr::value(Some(now)))
+            .filter(api_token::Column::Id.eq(id))
+            .filter(api_token::Column::UserId.eq(user_id))
+            .filter(api_token::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        Ok(res.rows_affected == 1)
     }
 }

@@ -857,6 +857,117 @@ impl Store {
         Ok(())
     }
 
+    /// A job by id.
+    pub async fn job(&self, id: Uuid) -> Result<Option<job::Model>, StoreError> {
+        Ok(job::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    /// External jobs of these topics that are due and free (or whose lease expired).
+    pub async fn free_external_jobs(
+        &self,
+        topics: &[String],
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<job::Model>, StoreError> {
+        Ok(job::Entity::find()
+            .filter(job::Column::Kind.eq("external"))
+            .filter(job::Column::Topic.is_in(topics.iter().map(String::as_str)))
+            .filter(job::Column::DueAt.lte(now))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(job::Column::LockOwner.is_null())
+                    .add(job::Column::LockExpiresAt.lt(now)),
+            )
+            .order_by_asc(job::Column::DueAt)
+            .order_by_asc(job::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Moves the lease of a job held by `owner` (and not expired) to `until`.
+    pub async fn extend_lease(
+        &self,
+        id: Uuid,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let res = job::Entity::update_many()
+            .col_expr(job::Column::LockExpiresAt, Expr::value(Some(until)))
+            .filter(job::Column::Id.eq(id))
+            .filter(job::Column::LockOwner.eq(owner))
+            .filter(job::Column::LockExpiresAt.gt(now))
+            .exec(&self.db)
+            .await?;
+        Ok(res.rows_affected == 1)
+    }
+
+    /// Puts a job held by `owner` back in the queue for a later attempt.
+    pub async fn reschedule_job(
+        &self,
+        id: Uuid,
+        owner: &str,
+        now: DateTime<Utc>,
+        retries: i32,
+        due: DateTime<Utc>,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        let res = job::Entity::update_many()
+            .col_expr(job::Column::Retries, Expr::value(retries))
+            .col_expr(job::Column::DueAt, Expr::value(due))
+            .col_expr(job::Column::LockOwner, Expr::value(Option::<String>::None))
+            .col_expr(
+                job::Column::LockExpiresAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(job::Column::LastError, Expr::value(Some(error.to_string())))
+            .filter(job::Column::Id.eq(id))
+            .filter(job::Column::LockOwner.eq(owner))
+            .filter(job::Column::LockExpiresAt.gt(now))
+            .exec(&self.db)
+            .await?;
+        Ok(res.rows_affected == 1)
+    }
+
+    /// Subscriptions to a message, narrowed by business key and by instance
+    /// variables that must have given values.
+    pub async fn matching_subscriptions(
+        &self,
+        name: &str,
+        business_key: Option<&str>,
+        correlation: &[(String, String)],
+        limit: u64,
+    ) -> Result<Vec<message_subscription::Model>, StoreError> {
+        let mut q = message_subscription::Entity::find()
+            .filter(message_subscription::Column::Name.eq(name));
+        if let Some(b) = business_key {
+            q = q.filter(message_subscription::Column::BusinessKey.eq(b));
+        }
+        for (var, value) in correlation {
+            q = q.filter(
+                message_subscription::Column::InstanceId.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(instance_variable::Column::InstanceId)
+                        .from(instance_variable::Entity)
+                        .and_where(instance_variable::Column::Name.eq(var.as_str()))
+                        .and_where(instance_variable::Column::Value.eq(value.as_str()))
+                        .to_owned(),
+                ),
+            );
+        }
+        Ok(q.order_by_asc(message_subscription::Column::CreatedAt)
+            .order_by_asc(message_subscription::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// An incident by id.
+    pub async fn incident(&self, id: Uuid) -> Result<Option<incident::Model>, StoreError> {
+        Ok(incident::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
     /// The subscriptions of an instance to a message name, oldest first.
     pub async fn subscriptions(
         &self,

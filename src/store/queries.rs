@@ -15,6 +15,11 @@ use super::entity::{
 };
 use super::{Store, StoreError};
 
+/// Drops `%` and `_` from a LIKE pattern, so that they cannot act as wildcards.
+fn escape_like(s: &str) -> String {
+    s.replace(['%', '_'], "")
+}
+
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Viewer {
@@ -481,6 +486,45 @@ impl Store {
             .await?)
     }
 
+    /// Instances with string variables matching every `(name part, value part)`
+    /// term, ignoring case (an empty name part matches any variable). This is the
+    /// old engine's search; it scans variables, so it is capped at `limit`.
+    pub async fn search_string_variables(
+        &self,
+        terms: &[(String, String)],
+        limit: u64,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let mut found: Option<Vec<Uuid>> = None;
+        for (name, value) in terms {
+            let mut q = instance_variable::Entity::find()
+                .select_only()
+                .column(instance_variable::Column::InstanceId)
+                .distinct()
+                // Only string variables: their JSON starts with a quote.
+                .filter(instance_variable::Column::Json.like("\"%"))
+                .filter(
+                    Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(
+                        instance_variable::Column::Value,
+                    )))
+                    .like(format!("%{}%", escape_like(value))),
+                );
+            if !name.is_empty() {
+                q = q.filter(
+                    Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(
+                        instance_variable::Column::Name,
+                    )))
+                    .like(format!("%{}%", escape_like(name))),
+                );
+            }
+            if let Some(ids) = &found {
+                q = q.filter(instance_variable::Column::InstanceId.is_in(ids.clone()));
+            }
+            let ids: Vec<Uuid> = q.limit(limit).into_tuple().all(&self.db).await?;
+            found = Some(ids);
+        }
+        Ok(found.unwrap_or_default())
+    }
+
     /// Per process key: number of versions and the latest version number.
     pub async fn definition_stats(&self) -> Result<Vec<DefinitionStats>, StoreError> {
         Ok(process_definition::Entity::find()
@@ -566,5 +610,76 @@ impl Store {
             .into_iter()
             .filter_map(|r| Some((r.element_id?, r.n)))
             .collect())
+    }
+}
+
+/// Numbers for `/metrics`, read from the database (so every process reports the same).
+#[derive(Debug, Clone, Default)]
+pub struct Gauges {
+    /// `(status, count)`, with `incident` for active instances with an open incident.
+    pub instances: Vec<(String, i64)>,
+    pub open_tasks: i64,
+    pub jobs_due: i64,
+    pub jobs_total: i64,
+    pub open_incidents: i64,
+}
+
+impl Store {
+    /// Reads the gauges.
+    pub async fn gauges(&self, now: chrono::DateTime<chrono::Utc>) -> Result<Gauges, StoreError> {
+        #[derive(FromQueryResult)]
+        struct Row {
+            status: String,
+            has_incident: bool,
+            n: i64,
+        }
+        let rows = process_instance::Entity::find()
+            .select_only()
+            .column(process_instance::Column::Status)
+            .column(process_instance::Column::HasIncident)
+            .column_as(process_instance::Column::Id.count(), "n")
+            .group_by(process_instance::Column::Status)
+            .group_by(process_instance::Column::HasIncident)
+            .into_model::<Row>()
+            .all(&self.db)
+            .await?;
+        let mut instances: Vec<(String, i64)> = Vec::new();
+        for r in rows {
+            let name = if r.status == "active" && r.has_incident {
+                "incident".to_string()
+            } else {
+                r.status
+            };
+            match instances.iter_mut().find(|(s, _)| *s == name) {
+                Some((_, n)) => *n += r.n,
+                None => instances.push((name, r.n)),
+            }
+        }
+        let open_tasks = user_task::Entity::find()
+            .filter(user_task::Column::State.eq("open"))
+            .count(&self.db)
+            .await? as i64;
+        let jobs_total = super::entity::job::Entity::find().count(&self.db).await? as i64;
+        let jobs_due = super::entity::job::Entity::find()
+            .filter(super::entity::job::Column::DueAt.lte(now))
+            .count(&self.db)
+            .await? as i64;
+        let open_incidents = super::entity::incident::Entity::find()
+            .filter(super::entity::incident::Column::ResolvedAt.is_null())
+            .count(&self.db)
+            .await? as i64;
+        Ok(Gauges {
+            instances,
+            open_tasks,
+            jobs_due,
+            jobs_total,
+            open_incidents,
+        })
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await?;
+        Ok(())
     }
 }

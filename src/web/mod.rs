@@ -2,12 +2,14 @@
 //! static assets, all served from the binary. Handlers are thin: they check the
 //! session and CSRF token, call the runtime, and render or redirect.
 
+mod account;
+pub mod api;
 mod assets;
 pub mod auth;
 mod definitions;
 pub mod error;
 mod forms;
-mod instances;
+pub(crate) mod instances;
 pub mod render;
 mod tasks;
 mod users;
@@ -21,7 +23,7 @@ use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, get, web};
 
-use crate::runtime::Runtime;
+use crate::runtime::{Runtime, metrics};
 use error::WebError;
 
 /// What every handler can reach.
@@ -43,20 +45,19 @@ async fn show_home() -> HttpResponse {
     render::redirect("/tasks")
 }
 
-#[get("/healthz")]
-async fn show_health() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain").body("ok")
-}
-
-async fn not_found() -> Result<HttpResponse, WebError> {
-    Err(WebError::NotFound)
+async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, actix_web::Error> {
+    if api::is_api(&req) {
+        Err(api::no_such_endpoint().into())
+    } else {
+        Err(WebError::NotFound.into())
+    }
 }
 
 /// Registers every route of the site.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(show_home)
-        .service(show_health)
         .service(assets::show_asset)
+        .service(api::show_api)
         .service(auth::show_login)
         .service(auth::create_session)
         .service(auth::delete_session)
@@ -76,7 +77,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(instances::retry_incident)
         .service(users::list_users)
         .service(users::create_user)
-        .service(users::update_user);
+        .service(users::update_user)
+        .service(account::show_account)
+        .service(account::create_token)
+        .service(account::revoke_token);
 }
 
 fn session(config: &WebConfig) -> SessionMiddleware<CookieSessionStore> {
@@ -99,10 +103,21 @@ fn form_errors(cfg: &mut web::ServiceConfig) {
                 WebError::Invalid(format!("The form could not be read: {e}")).into()
             }),
     )
-    .app_data(web::QueryConfig::default().error_handler(|e, _| {
-        WebError::Invalid(format!("The address has a bad parameter: {e}")).into()
+    .app_data(api::json_config())
+    .app_data(web::QueryConfig::default().error_handler(|e, req| {
+        if api::is_api(req) {
+            api::error::ApiError::bad_request(format!("bad query parameter: {e}")).into()
+        } else {
+            WebError::Invalid(format!("The address has a bad parameter: {e}")).into()
+        }
     }))
-    .app_data(web::PathConfig::default().error_handler(|_, _| WebError::NotFound.into()))
+    .app_data(web::PathConfig::default().error_handler(|_, req| {
+        if api::is_api(req) {
+            api::error::ApiError::not_found().into()
+        } else {
+            WebError::NotFound.into()
+        }
+    }))
     .app_data(
         MultipartFormConfig::default()
             .total_limit(17 * 1024 * 1024)
@@ -124,6 +139,24 @@ pub fn server(
         App::new()
             .app_data(data.clone())
             .configure(form_errors)
+            .wrap_fn(|req, srv| {
+                use actix_web::dev::Service;
+                let started = std::time::Instant::now();
+                let response = srv.call(req);
+                async move {
+                    let response = response.await;
+                    metrics::HTTP_REQUESTS.inc();
+                    metrics::HTTP_LATENCY.observe(started.elapsed().as_secs_f64());
+                    if response
+                        .as_ref()
+                        .map(|r| r.status().is_server_error())
+                        .unwrap_or(true)
+                    {
+                        metrics::HTTP_SERVER_ERRORS.inc();
+                    }
+                    response
+                }
+            })
             .wrap(session(&config))
             .wrap(actix_web::middleware::Compress::default())
             .wrap(
@@ -132,6 +165,7 @@ pub fn server(
                     .add(("X-Frame-Options", "DENY"))
                     .add(("Referrer-Policy", "same-origin")),
             )
+            .configure(api::configure)
             .configure(configure)
             .default_service(web::to(not_found))
     })

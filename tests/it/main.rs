@@ -1,5 +1,6 @@
 //! The integration tests, in one binary (faster to build than many).
 
+mod api;
 mod browser;
 mod common;
 mod corpus;

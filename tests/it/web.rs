@@ -44,11 +44,9 @@ async fn login_sessions_and_logout() {
         let inbox = b.get("/tasks").await;
         assert_eq!(inbox.status, StatusCode::OK);
         assert!(inbox.body.contains("<h1>Inbox</h1>"));
-        assert!(
-            inbox
-                .body
-                .contains("admin <span class=\"tag\">admin</span>")
-        );
+        assert!(inbox.body.contains(
+            "<a class=\"user\" href=\"/account\">admin</a> <span class=\"tag\">admin</span>"
+        ));
 
         // Logging out ends the session everywhere, even for a copied cookie.
         let other = app.login("admin", "admin-password").await;
@@ -865,4 +863,126 @@ async fn inbox_sorting_paging_and_filters() {
         (0, 29, false)
     );
     app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_create_and_revoke_their_own_tokens() {
+    let app = TestApp::start(crate::common::db::TestDb::sqlite().await).await;
+    app.user("ann", &["clerks"]).await;
+    let ann = app.login("ann", "ann-password").await;
+    let page = ann.get("/account").await;
+    assert!(page.body.contains("<span class=\"tag\">clerks</span>"));
+    let created = ann.post("/account/tokens", &[("name", "laptop")]).await;
+    assert_eq!(created.status, StatusCode::OK);
+    let secret = created
+        .body
+        .split("<code class=\"secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(secret.starts_with("bpmn_"));
+    let api = |token: &str| {
+        let t = token.to_string();
+        let base = app.base.clone();
+        async move {
+            reqwest::Client::new()
+                .get(format!("{base}/api/v1/tasks"))
+                .bearer_auth(t)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(api(&secret).await, StatusCode::OK);
+    assert!(
+        !ann.get("/account").await.body.contains(&secret),
+        "the secret is shown only once"
+    );
+    let user = app.runtime.user_named("ann").await.unwrap().unwrap();
+    let token = app.runtime.tokens(user.id).await.unwrap().remove(0);
+    // Another user cannot revoke it.
+    app.user("bob", &[]).await;
+    let bob = app.login("bob", "bob-password").await;
+    assert_eq!(
+        bob.post(&format!("/account/tokens/{}/revoke", token.id), &[])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(api(&secret).await, StatusCode::OK);
+    assert_eq!(
+        ann.post(&format!("/account/tokens/{}/revoke", token.id), &[])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(api(&secret).await, StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}
+
+#[test]
+fn bpmn_token_create_prints_a_working_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("t.sqlite").display()
+    );
+    let bin = env!("CARGO_BIN_EXE_bpmn");
+    let add = std::process::Command::new(bin)
+        .args([
+            "user",
+            "add",
+            "worker",
+            "--password",
+            "worker-password",
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let out = std::process::Command::new(bin)
+        .args([
+            "token",
+            "create",
+            "worker",
+            "--name",
+            "ci",
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(token.starts_with("bpmn_") && token.len() > 40);
+    let missing = std::process::Command::new(bin)
+        .args(["token", "create", "nobody", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("there is no user \"nobody\""));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = bpmn_engine::store::Store::connect(&url).await.unwrap();
+        let runtime = bpmn_engine::runtime::Runtime::new(
+            store,
+            std::sync::Arc::new(bpmn_engine::runtime::SystemClock),
+        );
+        assert_eq!(
+            runtime.user_by_token(&token).await.unwrap().unwrap().name,
+            "worker"
+        );
+    });
 }

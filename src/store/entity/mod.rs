@@ -1,5 +1,6 @@
 //! SeaORM entities, one module per table (classic `DeriveEntityModel` format).
 
+pub mod api_token;
 pub mod app_group;
 pub mod app_user;
 pub mod deployment;

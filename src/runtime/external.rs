@@ -1,0 +1,256 @@
+//! External tasks: service tasks whose work is done by workers outside the
+//! engine, in any language. A worker fetches tasks of its topics and locks them
+//! (the same lease as the job executor's, so two workers never hold the same
+//! task), then completes them, reports a failure (retried later, or an incident
+//! when no retries are left) or a BPMN error, or extends its lock. A worker whose
+//! lock has expired can no longer complete: someone else may have the task.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{JobGuard, Outcome, Runtime, RuntimeError, metrics};
+use crate::engine::Command;
+use crate::store::to_db_time;
+
+/// The longest a fetch may wait for work.
+pub const MAX_WAIT: Duration = Duration::from_secs(60);
+/// The longest lock a worker may take at once.
+pub const MAX_LOCK: Duration = Duration::from_secs(24 * 3600);
+
+/// A topic a worker asks for.
+#[derive(Debug, Clone)]
+pub struct TopicRequest {
+    pub name: String,
+    pub lock: Duration,
+}
+
+/// A task locked for a worker.
+#[derive(Debug, Clone, Serialize)]
+pub struct LockedTask {
+    pub id: Uuid,
+    pub topic: String,
+    pub worker_id: String,
+    pub lock_expires_at: DateTime<Utc>,
+    pub instance_id: Uuid,
+    pub element_id: String,
+    pub element_name: String,
+    pub definition_key: String,
+    pub business_key: Option<String>,
+    /// The variables the service task sees.
+    pub variables: Map<String, Value>,
+    pub retries: i32,
+    pub error_message: Option<String>,
+}
+
+fn guard(id: Uuid, worker: &str) -> JobGuard {
+    JobGuard {
+        id,
+        owner: Some(worker.to_string()),
+    }
+}
+
+impl Runtime {
+    /// Locks up to `max` tasks of these topics for `worker`, waiting up to `wait`
+    /// for some to arrive when none is available now.
+    pub async fn fetch_and_lock(
+        &self,
+        worker: &str,
+        max: usize,
+        topics: &[TopicRequest],
+        wait: Duration,
+    ) -> Result<Vec<LockedTask>, RuntimeError> {
+        let deadline = tokio::time::Instant::now() + wait.min(MAX_WAIT);
+        loop {
+            // Register interest before looking, so that work committed in between wakes us.
+            let notified = self.external_work.notified();
+            let locked = self.lock_available(worker, max, topics).await?;
+            if !locked.is_empty() || tokio::time::Instant::now() >= deadline {
+                return Ok(locked);
+            }
+            // Other processes do not notify this one: look again now and then.
+            let poll = tokio::time::Instant::now() + Duration::from_millis(250);
+            tokio::select! {
+                _ = notified => {}
+                _ = tokio::time::sleep_until(poll.min(deadline)) => {}
+            }
+        }
+    }
+
+    async fn lock_available(
+        &self,
+        worker: &str,
+        max: usize,
+        topics: &[TopicRequest],
+    ) -> Result<Vec<LockedTask>, RuntimeError> {
+        let names: Vec<String> = topics.iter().map(|t| t.name.clone()).collect();
+        let now = self.clock().now();
+        let db_now = to_db_time(now);
+        let candidates = self
+            .store()
+            .free_external_jobs(&names, db_now, (max as u64).saturating_mul(2).max(1))
+            .await?;
+        let mut out = Vec::new();
+        for job in candidates {
+            if out.len() >= max {
+                break;
+            }
+            let topic = job.topic.clone().unwrap_or_default();
+            let lock = topics
+                .iter()
+                .find(|t| t.name == topic)
+                .map(|t| t.lock.min(MAX_LOCK))
+                .unwrap_or(Duration::from_secs(60));
+            let until = db_now + chrono::Duration::from_std(lock).unwrap_or_default();
+            if !self
+                .store()
+                .lease_job(job.id, worker, db_now, until)
+                .await?
+            {
+                continue;
+            }
+            let (row, state) = self.instance(job.instance_id).await?;
+            let deployed = self.deployed(row.definition_id).await?;
+            let element_name = deployed
+                .process()
+                .node(&job.element_id)
+                .map(|n| n.display_name().to_string())
+                .unwrap_or_else(|| job.element_id.clone());
+            metrics::JOB_DELAY
+                .observe((db_now - job.due_at).num_milliseconds().max(0) as f64 / 1e3);
+            out.push(LockedTask {
+                id: job.id,
+                topic,
+                worker_id: worker.to_string(),
+                lock_expires_at: until,
+                instance_id: job.instance_id,
+                element_name,
+                element_id: job.element_id.clone(),
+                definition_key: row.definition_key.clone(),
+                business_key: row.business_key.clone(),
+                variables: state.visible_variables(job.element_key as u64),
+                retries: job.retries,
+                error_message: job.last_error.clone(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The instance a job belongs to (for messages), or not found.
+    async fn job_instance(&self, id: Uuid) -> Result<(Uuid, u64), RuntimeError> {
+        let job = self
+            .store()
+            .job(id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("external task {id}")))?;
+        if job.kind != "external" {
+            return Err(RuntimeError::NotFound(format!("external task {id}")));
+        }
+        Ok((job.instance_id, job.element_key as u64))
+    }
+
+    /// Completes a locked task with the worker's result variables.
+    pub async fn complete_external(
+        &self,
+        id: Uuid,
+        worker: &str,
+        variables: Map<String, Value>,
+    ) -> Result<Outcome, RuntimeError> {
+        let (instance, key) = self.job_instance(id).await?;
+        let g = guard(id, worker);
+        let outcome = self
+            .command(instance, Some(worker), Some(&g), |_, _| {
+                Ok(Command::CompleteJob {
+                    key,
+                    variables: variables.clone(),
+                })
+            })
+            .await?;
+        metrics::JOBS_RUN.inc();
+        Ok(outcome)
+    }
+
+    /// A worker could not do the work. With retries left, the task comes back
+    /// after `retry_in`; with none, it becomes an incident.
+    pub async fn fail_external(
+        &self,
+        id: Uuid,
+        worker: &str,
+        message: &str,
+        retries: i32,
+        retry_in: Duration,
+    ) -> Result<(), RuntimeError> {
+        let (instance, key) = self.job_instance(id).await?;
+        metrics::JOBS_FAILED.inc();
+        if retries > 0 {
+            let now = to_db_time(self.clock().now());
+            let due = now + chrono::Duration::from_std(retry_in).unwrap_or_default();
+            if !self
+                .store()
+                .reschedule_job(id, worker, now, retries, due, message)
+                .await?
+            {
+                guard(id, worker).check(self.store().job(id).await?, self.clock().now())?;
+                return Err(RuntimeError::Conflict(format!(
+                    "the lock of {worker} on task {id} has expired"
+                )));
+            }
+            return Ok(());
+        }
+        let g = guard(id, worker);
+        let message = format!("the worker {worker} failed and no retries are left: {message}");
+        self.command(instance, Some(worker), Some(&g), |_, _| {
+            Ok(Command::FailJob {
+                key,
+                message: message.clone(),
+            })
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// A worker reports a business error. No error boundary event can catch it
+    /// yet, so it becomes an incident on the task.
+    pub async fn bpmn_error_external(
+        &self,
+        id: Uuid,
+        worker: &str,
+        code: &str,
+        message: &str,
+    ) -> Result<Outcome, RuntimeError> {
+        let (instance, key) = self.job_instance(id).await?;
+        let g = guard(id, worker);
+        let text = format!(
+            "BPMN error {code} from {worker}: {message} (no error boundary event catches it)"
+        );
+        self.command(instance, Some(worker), Some(&g), |_, _| {
+            Ok(Command::FailJob {
+                key,
+                message: text.clone(),
+            })
+        })
+        .await
+    }
+
+    /// Extends a worker's lock on a task by `by` from now.
+    pub async fn extend_lock(
+        &self,
+        id: Uuid,
+        worker: &str,
+        by: Duration,
+    ) -> Result<DateTime<Utc>, RuntimeError> {
+        self.job_instance(id).await?;
+        let now = to_db_time(self.clock().now());
+        let until = now + chrono::Duration::from_std(by.min(MAX_LOCK)).unwrap_or_default();
+        if self.store().extend_lease(id, worker, now, until).await? {
+            Ok(until)
+        } else {
+            Err(RuntimeError::Conflict(format!(
+                "the lock of {worker} on task {id} has expired or was never taken; another worker may have it now"
+            )))
+        }
+    }
+}

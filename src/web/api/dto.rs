@@ -1,0 +1,587 @@
+//! The API's own data shapes (never database rows), documented in the OpenAPI
+//! document through their `ToSchema` derives.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::model::form::{FieldType, FormField};
+use crate::runtime::external::LockedTask;
+use crate::runtime::views::{
+    DefinitionRow, HistoryView, IncidentView, InstanceView, TaskDetail, TaskView, VersionView,
+    WaitView,
+};
+use crate::runtime::{DeployedDefinition, Total};
+
+/// A definition created (or found unchanged) by a deployment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeployedDto {
+    pub id: i64,
+    pub key: String,
+    pub version: i32,
+    pub name: Option<String>,
+    /// False when the latest version already had exactly this content.
+    pub created: bool,
+}
+
+impl From<&DeployedDefinition> for DeployedDto {
+    fn from(d: &DeployedDefinition) -> Self {
+        DeployedDto {
+            id: d.id,
+            key: d.key.clone(),
+            version: d.version,
+            name: d.name.clone(),
+            created: d.created,
+        }
+    }
+}
+
+/// The result of a deployment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeploymentDto {
+    pub definitions: Vec<DeployedDto>,
+    /// Warnings about the diagram (it was deployed).
+    pub warnings: Vec<super::error::ErrorItem>,
+}
+
+/// A process key with its versions and running instances.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DefinitionDto {
+    pub key: String,
+    pub name: String,
+    pub latest_id: i64,
+    pub latest_version: i32,
+    pub versions: i64,
+    pub running: i64,
+}
+
+impl From<DefinitionRow> for DefinitionDto {
+    fn from(d: DefinitionRow) -> Self {
+        DefinitionDto {
+            key: d.key,
+            name: d.name,
+            latest_id: d.latest_id,
+            latest_version: d.latest_version,
+            versions: d.versions,
+            running: d.running,
+        }
+    }
+}
+
+/// One version of a process.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionDto {
+    pub id: i64,
+    pub version: i32,
+    pub deployed_at: DateTime<Utc>,
+    pub deployed_by: Option<String>,
+    pub file: String,
+}
+
+impl From<VersionView> for VersionDto {
+    fn from(v: VersionView) -> Self {
+        VersionDto {
+            id: v.id,
+            version: v.version,
+            deployed_at: v.deployed_at,
+            deployed_by: v.deployed_by,
+            file: v.file,
+        }
+    }
+}
+
+/// A process key's versions, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DefinitionVersionsDto {
+    pub key: String,
+    pub name: String,
+    pub versions: Vec<VersionDto>,
+    /// The start form of the latest version.
+    pub start_form: Vec<FormFieldDto>,
+}
+
+/// Start an instance.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartRequest {
+    /// Start variables (validated against the start form, if any).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub variables: Map<String, Value>,
+    pub business_key: Option<String>,
+    /// A version number; the latest when absent.
+    pub version: Option<i32>,
+}
+
+/// An instance in a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstanceDto {
+    pub id: Uuid,
+    pub definition_key: String,
+    pub definition_id: i64,
+    pub process_name: String,
+    /// `active`, `completed`, `terminated` or `incident`.
+    pub state: String,
+    pub business_key: Option<String>,
+    pub started_by: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+impl From<InstanceView> for InstanceDto {
+    fn from(i: InstanceView) -> Self {
+        InstanceDto {
+            id: i.id,
+            definition_key: i.definition_key,
+            definition_id: i.definition_id,
+            process_name: i.process_name,
+            state: i.status,
+            business_key: i.business_key,
+            started_by: i.started_by,
+            started_at: i.started_at,
+            ended_at: i.ended_at,
+        }
+    }
+}
+
+/// A page of instances.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstancePageDto {
+    pub items: Vec<InstanceDto>,
+    pub page: u64,
+    pub per_page: u64,
+    /// Rows counted (up to 200).
+    pub total: u64,
+    /// There are more than `total`.
+    pub more: bool,
+}
+
+/// An open incident.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentDto {
+    /// For `POST /incidents/{id}/retry`.
+    pub id: Uuid,
+    /// The incident's key within its instance.
+    pub key: i64,
+    pub element_id: String,
+    pub element_name: String,
+    pub message: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<IncidentView> for IncidentDto {
+    fn from(i: IncidentView) -> Self {
+        IncidentDto {
+            id: i.id,
+            key: i.key,
+            element_id: i.element,
+            element_name: i.element_name,
+            message: i.message,
+            created_at: i.created_at,
+        }
+    }
+}
+
+/// Something an instance waits for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WaitDto {
+    pub element_id: String,
+    pub name: String,
+    /// `user_task`, `message`, `timer`, `job`, `join` or `incident`.
+    pub kind: String,
+    pub detail: Option<String>,
+}
+
+impl From<WaitView> for WaitDto {
+    fn from(w: WaitView) -> Self {
+        WaitDto {
+            element_id: w.element,
+            name: w.name,
+            kind: w.kind,
+            detail: w.detail,
+        }
+    }
+}
+
+/// An instance with its variables, open tasks, incidents and waits.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstanceDetailDto {
+    #[serde(flatten)]
+    pub instance: InstanceDto,
+    pub definition_version: i32,
+    #[schema(value_type = Object)]
+    pub variables: Map<String, Value>,
+    pub open_tasks: Vec<TaskDto>,
+    pub incidents: Vec<IncidentDto>,
+    pub waiting: Vec<WaitDto>,
+}
+
+/// One history event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryDto {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    /// The event kind, e.g. `element_completed`.
+    pub event: String,
+    pub element: Option<String>,
+    pub user: Option<String>,
+    /// The event as a sentence.
+    pub text: String,
+    /// The event's data.
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
+impl HistoryDto {
+    pub fn new(h: HistoryView, data: Value) -> HistoryDto {
+        HistoryDto {
+            seq: h.seq,
+            at: h.at,
+            event: h.kind,
+            element: h.element,
+            user: h.user,
+            text: h.text,
+            data,
+        }
+    }
+}
+
+/// A user task.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskDto {
+    pub id: Uuid,
+    pub name: String,
+    pub element_id: String,
+    pub instance_id: Uuid,
+    pub definition_key: String,
+    pub process_name: String,
+    pub assignee: Option<String>,
+    pub priority: i64,
+    pub due: Option<DateTime<Utc>>,
+    pub created: DateTime<Utc>,
+    /// `open`, `completed` or `cancelled`.
+    pub state: String,
+    pub completed_by: Option<String>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl From<TaskView> for TaskDto {
+    fn from(t: TaskView) -> Self {
+        TaskDto {
+            id: t.id,
+            name: t.name,
+            element_id: t.element_id,
+            instance_id: t.instance_id,
+            definition_key: t.definition_key,
+            process_name: t.process_name,
+            assignee: t.assignee,
+            priority: t.priority,
+            due: t.due,
+            created: t.created,
+            state: t.state,
+            completed_by: t.completed_by,
+            completed_at: t.completed_at,
+        }
+    }
+}
+
+/// A page of tasks.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskPageDto {
+    pub items: Vec<TaskDto>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+    pub more: bool,
+}
+
+/// One value of an enum field.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnumValueDto {
+    pub id: String,
+    pub name: String,
+}
+
+/// A form field (`camunda:formField`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FormFieldDto {
+    pub id: String,
+    pub label: String,
+    /// `string`, `long`, `boolean`, `date` (YYYY-MM-DD) or `enum`.
+    #[serde(rename = "type")]
+    pub ty: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<EnumValueDto>,
+    #[schema(value_type = Object)]
+    pub default: Option<Value>,
+    pub required: bool,
+    pub readonly: bool,
+    pub minlength: Option<usize>,
+    pub maxlength: Option<usize>,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    #[schema(value_type = Object)]
+    pub properties: Map<String, Value>,
+}
+
+impl From<&FormField> for FormFieldDto {
+    fn from(f: &FormField) -> Self {
+        FormFieldDto {
+            id: f.id.clone(),
+            label: f.display_label().to_string(),
+            ty: f.ty.name().to_string(),
+            values: match &f.ty {
+                FieldType::Enum { values } => values
+                    .iter()
+                    .map(|(id, name)| EnumValueDto {
+                        id: id.clone(),
+                        name: name.clone(),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
+            default: f.default.clone(),
+            required: f.constraints.required,
+            readonly: f.constraints.readonly,
+            minlength: f.constraints.minlength,
+            maxlength: f.constraints.maxlength,
+            min: f.constraints.min,
+            max: f.constraints.max,
+            properties: f
+                .properties
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        }
+    }
+}
+
+/// A task with its form and what the caller may do with it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskDetailDto {
+    #[serde(flatten)]
+    pub task: TaskDto,
+    pub documentation: Option<String>,
+    pub form: Vec<FormFieldDto>,
+    pub candidate_users: Vec<String>,
+    pub candidate_groups: Vec<String>,
+    pub business_key: Option<String>,
+    pub may_complete: bool,
+    pub may_claim: bool,
+    pub may_unclaim: bool,
+}
+
+impl From<TaskDetail> for TaskDetailDto {
+    fn from(d: TaskDetail) -> Self {
+        TaskDetailDto {
+            form: d.form.iter().map(FormFieldDto::from).collect(),
+            documentation: d.documentation,
+            candidate_users: d.candidate_users,
+            candidate_groups: d.candidate_groups,
+            business_key: d.business_key,
+            may_complete: d.may_complete,
+            may_claim: d.may_claim,
+            may_unclaim: d.may_unclaim,
+            task: d.task.into(),
+        }
+    }
+}
+
+/// Variables sent with a command.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VariablesRequest {
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub variables: Map<String, Value>,
+}
+
+/// Hand a task to someone (or to nobody with `null`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    pub assignee: Option<String>,
+}
+
+/// A message from outside.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageRequest {
+    /// The message name (`<bpmn:message name>`).
+    pub name: String,
+    pub business_key: Option<String>,
+    /// Instance variables that must have these values.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub correlation_keys: Map<String, Value>,
+    /// Variables set by the message.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub variables: Map<String, Value>,
+    /// Deliver to every waiting instance that matches (otherwise several is a conflict).
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// Where a message went.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryDto {
+    pub instance_id: Uuid,
+    pub element_id: String,
+}
+
+/// The deliveries of a message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageResponse {
+    pub deliveries: Vec<DeliveryDto>,
+}
+
+/// A topic a worker fetches.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopicDto {
+    pub name: String,
+    /// How long the lock lasts (at most a day).
+    pub lock_duration_ms: u64,
+}
+
+/// Fetch and lock external tasks.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FetchRequest {
+    pub worker_id: String,
+    pub max_tasks: u32,
+    pub topics: Vec<TopicDto>,
+    /// Wait up to this long for tasks when none is available (long polling, at most 60 s).
+    #[serde(default)]
+    pub wait_ms: u64,
+}
+
+/// An external task locked for a worker.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LockedTaskDto {
+    pub id: Uuid,
+    pub topic: String,
+    pub worker_id: String,
+    pub lock_expires_at: DateTime<Utc>,
+    pub instance_id: Uuid,
+    pub element_id: String,
+    pub element_name: String,
+    pub definition_key: String,
+    pub business_key: Option<String>,
+    #[schema(value_type = Object)]
+    pub variables: Map<String, Value>,
+    pub retries: i32,
+    pub error_message: Option<String>,
+}
+
+impl From<LockedTask> for LockedTaskDto {
+    fn from(t: LockedTask) -> Self {
+        LockedTaskDto {
+            id: t.id,
+            topic: t.topic,
+            worker_id: t.worker_id,
+            lock_expires_at: t.lock_expires_at,
+            instance_id: t.instance_id,
+            element_id: t.element_id,
+            element_name: t.element_name,
+            definition_key: t.definition_key,
+            business_key: t.business_key,
+            variables: t.variables,
+            retries: t.retries,
+            error_message: t.error_message,
+        }
+    }
+}
+
+/// A worker's result.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalCompleteRequest {
+    pub worker_id: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub variables: Map<String, Value>,
+}
+
+/// A worker's failure.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FailureRequest {
+    pub worker_id: String,
+    pub message: String,
+    /// Attempts left; 0 makes an incident.
+    pub retries: i32,
+    /// When to offer the task again.
+    #[serde(default)]
+    pub retry_in_ms: u64,
+}
+
+/// A business error thrown by a worker.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BpmnErrorRequest {
+    pub worker_id: String,
+    pub error_code: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// Extend a worker's lock.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendLockRequest {
+    pub worker_id: String,
+    /// The new lock lasts this long from now.
+    pub new_duration_ms: u64,
+}
+
+/// A lock's new expiry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LockDto {
+    pub lock_expires_at: DateTime<Utc>,
+}
+
+/// The state of an instance after a command.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstanceStateDto {
+    pub id: Uuid,
+    /// `active`, `completed`, `terminated` or `incident`.
+    pub state: String,
+}
+
+/// Paging of lists.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct Paging {
+    /// 1-based page number.
+    pub page: Option<u64>,
+    /// Rows per page, 1 to 100 (default 25).
+    pub per_page: Option<u64>,
+}
+
+/// The most rows an API page returns.
+pub const MAX_PER_PAGE: u64 = 100;
+
+impl Paging {
+    /// `(page, per_page)`, checked.
+    pub fn checked(&self) -> Result<(u64, u64), super::error::ApiError> {
+        let page = self.page.unwrap_or(1);
+        let per = self.per_page.unwrap_or(25);
+        if page == 0 {
+            return Err(super::error::ApiError::bad_request("page starts at 1"));
+        }
+        if per == 0 || per > MAX_PER_PAGE {
+            return Err(super::error::ApiError::bad_request(format!(
+                "per_page must be between 1 and {MAX_PER_PAGE}"
+            )));
+        }
+        Ok((page, per))
+    }
+}
+
+/// `(total, more)` for a page.
+pub fn totals(t: Total) -> (u64, bool) {
+    (t.count, t.more)
+}

@@ -1,0 +1,466 @@
+//! Deployments, definitions and instances.
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::auth::ApiUser;
+use super::dto::*;
+use super::error::{ApiError, ErrorItem};
+use crate::model::NodeKind;
+use crate::runtime::{InstanceQuery, RuntimeError, Total};
+use crate::web::AppState;
+use crate::web::instances::diagram;
+
+/// Pairs of a query string (repeated keys allowed).
+pub fn query_pairs(req: &HttpRequest) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
+        .map_err(|e| ApiError::bad_request(format!("bad query string: {e}")))
+}
+
+fn paging(pairs: &[(String, String)]) -> Result<(u64, u64), ApiError> {
+    let number = |name: &str| -> Result<Option<u64>, ApiError> {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| {
+                v.parse::<u64>()
+                    .map_err(|_| ApiError::bad_request(format!("{name} must be a whole number")))
+            })
+            .transpose()
+    };
+    Paging {
+        page: number("page")?,
+        per_page: number("per_page")?,
+    }
+    .checked()
+}
+
+async fn read_upload(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(String, Vec<u8>), ApiError> {
+    const LIMIT: usize = 16 * 1024 * 1024;
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let name = query_pairs(req)?
+        .into_iter()
+        .find(|(k, _)| k == "name")
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| "api.bpmn".into());
+    if content_type.starts_with("multipart/form-data") {
+        let mut parts = Multipart::new(req.headers(), payload);
+        while let Some(field) = parts.next().await {
+            let mut field =
+                field.map_err(|e| ApiError::bad_request(format!("bad multipart body: {e}")))?;
+            if field.name() != Some("file") {
+                continue;
+            }
+            let file = field
+                .content_disposition()
+                .and_then(|d| d.get_filename().map(str::to_string))
+                .unwrap_or(name.clone());
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(|e| ApiError::bad_request(format!("bad upload: {e}")))?;
+                if bytes.len() + chunk.len() > LIMIT {
+                    return Err(ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "the file is larger than 16 MB",
+                    ));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            return Ok((file, bytes));
+        }
+        return Err(ApiError::bad_request(
+            "the multipart body has no \"file\" part",
+        ));
+    }
+    let mut bytes = Vec::new();
+    let mut payload = payload;
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request(format!("cannot read the body: {e}")))?;
+        if bytes.len() + chunk.len() > LIMIT {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the file is larger than 16 MB",
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request(
+            "send the BPMN XML as the body (or as the \"file\" part of a multipart body)",
+        ));
+    }
+    Ok((name, bytes))
+}
+
+/// Deploys a BPMN file (admins).
+#[utoipa::path(
+    tag = "definitions",
+    params(("name" = Option<String>, Query, description = "the file name to record (XML bodies)")),
+    request_body(content = String, description = "the BPMN XML, or a multipart body with a `file` part", content_type = "application/xml"),
+    responses(
+        (status = 201, description = "deployed (or unchanged)", body = DeploymentDto),
+        (status = 422, description = "the diagram is invalid: every problem with its line, column and element", body = super::error::ErrorBody),
+        (status = 403, description = "not an admin", body = super::error::ErrorBody),
+    )
+)]
+#[post("/api/v1/deployments")]
+pub async fn create_deployment(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    user.require_admin()?;
+    let (name, bytes) = read_upload(&req, payload).await?;
+    let r = state
+        .runtime
+        .deploy(&name, &bytes, Some(&user.0.name))
+        .await?;
+    Ok(HttpResponse::Created().json(DeploymentDto {
+        definitions: r.definitions.iter().map(DeployedDto::from).collect(),
+        warnings: r.warnings.iter().map(ErrorItem::diagnostic).collect(),
+    }))
+}
+
+/// Every process key with its latest version.
+#[utoipa::path(tag = "definitions", responses((status = 200, body = Vec<DefinitionDto>)))]
+#[get("/api/v1/definitions")]
+pub async fn list_definitions(
+    state: web::Data<AppState>,
+    _user: ApiUser,
+) -> Result<HttpResponse, ApiError> {
+    let rows: Vec<DefinitionDto> = state
+        .runtime
+        .definition_rows()
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+async fn version_id(
+    state: &AppState,
+    key: &str,
+    version: Option<i32>,
+) -> Result<(i64, i32), ApiError> {
+    let versions = state.runtime.versions(key).await?;
+    let v = match version {
+        Some(n) => versions.iter().find(|v| v.version == n),
+        None => versions.first(),
+    }
+    .ok_or_else(ApiError::not_found)?;
+    Ok((v.id, v.version))
+}
+
+fn version_param(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
+    query_pairs(req)?
+        .into_iter()
+        .find(|(k, _)| k == "version")
+        .map(|(_, v)| {
+            v.parse::<i32>()
+                .map_err(|_| ApiError::bad_request("version must be a whole number"))
+        })
+        .transpose()
+}
+
+/// A process key's versions and start form.
+#[utoipa::path(
+    tag = "definitions",
+    params(("key" = String, Path, description = "the process id")),
+    responses((status = 200, body = DefinitionVersionsDto), (status = 404, body = super::error::ErrorBody))
+)]
+#[get("/api/v1/definitions/{key}")]
+pub async fn show_definition(
+    state: web::Data<AppState>,
+    _user: ApiUser,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let versions = state.runtime.versions(&key).await?;
+    let latest = versions.first().ok_or_else(ApiError::not_found)?;
+    let deployed = state.runtime.deployed(latest.id).await?;
+    let process = deployed.process();
+    let start_form = process
+        .start
+        .and_then(|s| match &process.nodes[s].kind {
+            NodeKind::StartEvent(e) => Some(e.form.iter().map(FormFieldDto::from).collect()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    Ok(HttpResponse::Ok().json(DefinitionVersionsDto {
+        key: key.to_string(),
+        name: process.display_name().to_string(),
+        versions: versions.into_iter().map(Into::into).collect(),
+        start_form,
+    }))
+}
+
+/// The BPMN file of a version (the latest by default).
+#[utoipa::path(
+    tag = "definitions",
+    params(("key" = String, Path), ("version" = Option<i32>, Query)),
+    responses((status = 200, description = "the BPMN XML", content_type = "application/xml", body = String), (status = 404, body = super::error::ErrorBody))
+)]
+#[get("/api/v1/definitions/{key}/xml")]
+pub async fn show_definition_xml(
+    state: web::Data<AppState>,
+    _user: ApiUser,
+    key: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (id, _) = version_id(&state, &key, version_param(&req)?).await?;
+    let source = state.runtime.source(id).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/xml; charset=utf-8")
+        .body(source))
+}
+
+/// The diagram of a version as SVG.
+#[utoipa::path(
+    tag = "definitions",
+    params(("key" = String, Path), ("version" = Option<i32>, Query)),
+    responses((status = 200, description = "the diagram", content_type = "image/svg+xml", body = String), (status = 404, description = "unknown, or the file has no layout", body = super::error::ErrorBody))
+)]
+#[get("/api/v1/definitions/{key}/svg")]
+pub async fn show_definition_svg(
+    state: web::Data<AppState>,
+    _user: ApiUser,
+    key: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (id, _) = version_id(&state, &key, version_param(&req)?).await?;
+    let deployed = state.runtime.deployed(id).await?;
+    let svg = diagram(&deployed, &Default::default()).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "the file has no diagram layout (BPMNDI)",
+        )
+    })?;
+    let svg = svg.replacen("<svg ", "<svg xmlns=\"http://www.w3.org/2000/svg\" ", 1);
+    Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
+}
+
+/// Starts an instance.
+#[utoipa::path(
+    tag = "instances",
+    params(("key" = String, Path, description = "the process id")),
+    request_body = StartRequest,
+    responses(
+        (status = 201, body = InstanceStateDto),
+        (status = 422, description = "start form validation: one error per field", body = super::error::ErrorBody),
+        (status = 404, body = super::error::ErrorBody),
+    )
+)]
+#[post("/api/v1/definitions/{key}/start")]
+pub async fn start_instance(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    key: web::Path<String>,
+    body: Option<web::Json<StartRequest>>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let (id, _) = version_id(&state, &key, body.version).await?;
+    let business_key = body.business_key.filter(|b| !b.trim().is_empty());
+    let o = state
+        .runtime
+        .start(id, body.variables, business_key, Some(&user.0.name))
+        .await?;
+    Ok(HttpResponse::Created().json(InstanceStateDto {
+        id: o.instance_id,
+        state: o.state.display_status().to_string(),
+    }))
+}
+
+/// Instances the caller may see, newest first.
+#[utoipa::path(
+    tag = "instances",
+    params(
+        ("state" = Option<String>, Query, description = "active, completed, terminated or incident"),
+        ("definition" = Option<String>, Query, description = "process id"),
+        ("business_key" = Option<String>, Query),
+        ("started_by" = Option<String>, Query),
+        ("var" = Option<Vec<String>>, Query, description = "name:value; repeat for several, all must match"),
+        ("page" = Option<u64>, Query), ("per_page" = Option<u64>, Query, description = "1 to 100"),
+    ),
+    responses((status = 200, body = InstancePageDto), (status = 422, body = super::error::ErrorBody))
+)]
+#[get("/api/v1/instances")]
+pub async fn list_instances(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let pairs = query_pairs(&req)?;
+    let (page, per_page) = paging(&pairs)?;
+    let one = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    let mut variables = Vec::new();
+    for (_, v) in pairs.iter().filter(|(k, _)| k == "var") {
+        let (n, val) = v
+            .split_once(':')
+            .ok_or_else(|| ApiError::bad_request(format!("var must be name:value, not \"{v}\"")))?;
+        variables.push((n.to_string(), val.to_string()));
+    }
+    if let Some(s) = one("state")
+        && !["active", "completed", "terminated", "incident"].contains(&s.as_str())
+    {
+        return Err(ApiError::bad_request(
+            "state is active, completed, terminated or incident",
+        ));
+    }
+    let q = InstanceQuery {
+        definition: one("definition"),
+        state: one("state"),
+        started_by: one("started_by"),
+        business_key: one("business_key"),
+        variables,
+        offset: (page - 1) * per_page,
+        limit: per_page,
+        ..Default::default()
+    };
+    let (items, total): (_, Total) = state.runtime.instances(&user.0.viewer(), &q).await?;
+    Ok(HttpResponse::Ok().json(InstancePageDto {
+        items: items.into_iter().map(Into::into).collect(),
+        page,
+        per_page,
+        total: total.count,
+        more: total.more,
+    }))
+}
+
+/// An instance with its variables, open tasks, incidents and waits.
+#[utoipa::path(
+    tag = "instances",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = InstanceDetailDto), (status = 404, body = super::error::ErrorBody))
+)]
+#[get("/api/v1/instances/{id}")]
+pub async fn show_instance(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let d = state
+        .runtime
+        .instance_detail(&user.0.viewer(), *id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(HttpResponse::Ok().json(InstanceDetailDto {
+        definition_version: d.version,
+        variables: d.variables,
+        open_tasks: d
+            .tasks
+            .into_iter()
+            .filter(|t| t.state == "open")
+            .map(Into::into)
+            .collect(),
+        incidents: d.incidents.into_iter().map(Into::into).collect(),
+        waiting: d.waiting.into_iter().map(Into::into).collect(),
+        instance: d.instance.into(),
+    }))
+}
+
+/// The instance's history, in order.
+#[utoipa::path(
+    tag = "instances",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<HistoryDto>), (status = 404, body = super::error::ErrorBody))
+)]
+#[get("/api/v1/instances/{id}/history")]
+pub async fn list_history(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let d = state
+        .runtime
+        .instance_detail(&user.0.viewer(), *id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let raw = state
+        .runtime
+        .store()
+        .history(*id)
+        .await
+        .map_err(RuntimeError::from)?;
+    let rows: Vec<HistoryDto> = d
+        .history
+        .into_iter()
+        .zip(raw)
+        .map(|(h, r)| HistoryDto::new(h, serde_json::from_str(&r.payload).unwrap_or(Value::Null)))
+        .collect();
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// Cancels an instance (admins).
+#[utoipa::path(
+    tag = "instances",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = InstanceStateDto), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody))
+)]
+#[post("/api/v1/instances/{id}/cancel")]
+pub async fn cancel_instance(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let o = state.runtime.cancel_as(&user.0.viewer(), *id).await?;
+    Ok(HttpResponse::Ok().json(InstanceStateDto {
+        id: o.instance_id,
+        state: o.state.display_status().to_string(),
+    }))
+}
+
+/// Sets instance variables (admins).
+#[utoipa::path(
+    tag = "instances",
+    params(("id" = Uuid, Path)),
+    request_body = VariablesRequest,
+    responses((status = 200, body = InstanceStateDto), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody))
+)]
+#[put("/api/v1/instances/{id}/variables")]
+pub async fn update_variables(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    id: web::Path<Uuid>,
+    body: web::Json<VariablesRequest>,
+) -> Result<HttpResponse, ApiError> {
+    if state
+        .runtime
+        .store()
+        .visible_instance(&user.0.viewer(), *id)
+        .await
+        .map_err(RuntimeError::from)?
+        .is_none()
+    {
+        return Err(ApiError::not_found());
+    }
+    user.require_admin()?;
+    let vars: Map<String, Value> = body.into_inner().variables;
+    let o = state
+        .runtime
+        .set_variables(*id, vars, Some(&user.0.name))
+        .await?;
+    Ok(HttpResponse::Ok().json(InstanceStateDto {
+        id: o.instance_id,
+        state: o.state.display_status().to_string(),
+    }))
+}
