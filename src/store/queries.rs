@@ -228,7 +228,7 @@ impl Store {
             return self.inbox_by_scan(viewer, q).await;
         }
         let limit = Ord::max(q.limit, 1);
-        let fetch = Ord::max(q.offset + limit, COUNT_CAP + 1);
+        let fetch = Ord::max(q.offset.saturating_add(limit), COUNT_CAP + 1);
         let entries = self.inbox_entries(viewer, q, fetch).await?;
         let total = Total {
             count: Ord::min(entries.len() as u64, COUNT_CAP),

@@ -135,6 +135,7 @@ pub const PAGE_SIZE: u64 = 25;
 impl Pager {
     /// `link(page)` builds the URL of a page.
     pub fn new(page: u64, total: crate::runtime::Total, link: impl Fn(u64) -> String) -> Pager {
+        let page = page.clamp(1, 1_000_000);
         let pages = total.count.div_ceil(PAGE_SIZE).max(1);
         // Past the counted rows there are more pages: keep paging forward.
         let page = if total.more {
@@ -153,6 +154,8 @@ impl Pager {
     }
 
     pub fn offset(page: u64) -> u64 {
-        page.saturating_sub(1) * PAGE_SIZE
+        page.clamp(1, 1_000_000)
+            .saturating_sub(1)
+            .saturating_mul(PAGE_SIZE)
     }
 }

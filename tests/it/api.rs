@@ -1151,3 +1151,28 @@ async fn the_openapi_document_matches_the_routes_served() {
     );
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn absurd_paging_is_refused_not_a_crash() {
+    let app = TestApp::start(crate::common::db::TestDb::sqlite().await).await;
+    let api = Api::as_user(&app, "admin").await;
+    for path in [
+        "/api/v1/instances?page=9223372036854775808",
+        "/api/v1/tasks?page=18446744073709551615",
+        "/api/v1/tasks?page=2000000",
+    ] {
+        assert_eq!(
+            api.get(path).await.0,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}"
+        );
+    }
+    let b = app.login("admin", "admin-password").await;
+    for path in [
+        "/tasks?page=18446744073709551615",
+        "/instances?page=18446744073709551615",
+    ] {
+        assert_eq!(b.get(path).await.status, StatusCode::OK, "{path}");
+    }
+    app.stop().await;
+}

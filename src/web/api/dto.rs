@@ -563,14 +563,18 @@ pub struct Paging {
 
 /// The most rows an API page returns.
 pub const MAX_PER_PAGE: u64 = 100;
+/// The last page number accepted.
+pub const MAX_PAGE: u64 = 1_000_000;
 
 impl Paging {
     /// `(page, per_page)`, checked.
     pub fn checked(&self) -> Result<(u64, u64), super::error::ApiError> {
         let page = self.page.unwrap_or(1);
         let per = self.per_page.unwrap_or(25);
-        if page == 0 {
-            return Err(super::error::ApiError::bad_request("page starts at 1"));
+        if page == 0 || page > MAX_PAGE {
+            return Err(super::error::ApiError::bad_request(format!(
+                "page is between 1 and {MAX_PAGE}"
+            )));
         }
         if per == 0 || per > MAX_PER_PAGE {
             return Err(super::error::ApiError::bad_request(format!(

@@ -332,7 +332,7 @@ pub async fn list_instances(
         started_by: one("started_by"),
         business_key: one("business_key"),
         variables,
-        offset: (page - 1) * per_page,
+        offset: (page - 1).saturating_mul(per_page),
         limit: per_page,
         ..Default::default()
     };

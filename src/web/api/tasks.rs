@@ -81,7 +81,7 @@ pub async fn list_tasks(
         instance,
         assigned,
         order,
-        offset: (page - 1) * per_page,
+        offset: (page - 1).saturating_mul(per_page),
         limit: per_page,
     };
     let (items, total) = state.runtime.inbox(&user.0.viewer(), &q).await?;
