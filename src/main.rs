@@ -93,9 +93,15 @@ struct ServeArgs {
     /// Directory of diagrams deployed at start-up.
     #[arg(long, env = "BPMN_DIAGRAMS", default_value = "bpmn")]
     diagrams: PathBuf,
-    /// Do not run the job executor (timers, async continuations) in this process.
+    /// Do not run the job executor (timers, connectors, continuations) in this process.
     #[arg(long, env = "BPMN_NO_JOBS")]
     no_jobs: bool,
+    /// Seconds a job's lease lasts: after a process dies, its jobs run elsewhere after this.
+    #[arg(long, env = "BPMN_JOB_LEASE", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    job_lease: u64,
+    /// Jobs this process runs at the same time.
+    #[arg(long, env = "BPMN_JOB_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
+    job_concurrency: u64,
     /// Mark the session cookie Secure (set this when the site is served over https).
     #[arg(long, env = "BPMN_SECURE_COOKIES")]
     secure_cookies: bool,
@@ -206,9 +212,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let executor = if args.no_jobs {
         None
     } else {
-        let owner = jobs::owner_name();
-        tracing::info!(owner = %owner, "job executor started");
-        Some(tokio::spawn(jobs::run(runtime.clone(), owner, stopped)))
+        let mut cfg = jobs::ExecutorConfig::new(jobs::owner_name());
+        cfg.lease = std::time::Duration::from_secs(args.job_lease);
+        cfg.concurrency = args.job_concurrency as usize;
+        tracing::info!(owner = %cfg.owner, lease_s = args.job_lease, "job executor started");
+        Some(tokio::spawn(jobs::run(runtime.clone(), cfg, stopped)))
     };
     let listener = std::net::TcpListener::bind(&args.listen)
         .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -25,7 +25,7 @@ use serde_json::{Map, Value, json};
 
 use crate::engine::{self, Event, InstanceState, Status};
 use crate::model::{Process, time};
-use crate::runtime::{Clock, Outcome, Runtime, RuntimeError, VirtualClock};
+use crate::runtime::{Clock, Outcome, Runtime, RuntimeError, VirtualClock, jobs};
 use crate::store::{Store, from_db_time, to_db_time};
 
 /// Output format.
@@ -522,18 +522,14 @@ async fn run_inner(
                 loop {
                     let Some(job) = runtime
                         .store()
-                        .next_due_job(id, &["timer"], to_db_time(target))
+                        .next_due_job(id, jobs::LOCAL_KINDS, to_db_time(target))
                         .await
                         .map_err(|e| e.to_string())?
                     else {
                         break;
                     };
                     clock.set(from_db_time(job.due_at));
-                    let o = runtime
-                        .run_job(&job, Map::new())
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    printer.events(&o.events);
+                    run_job(&runtime, &job, &mut printer).await?;
                     run_due_jobs(&runtime, id, &mut printer).await?;
                     fired = true;
                 }
@@ -599,8 +595,9 @@ async fn run_inner(
     Ok(Exit::Ran)
 }
 
-/// Runs the jobs that are due now and need nothing from outside — async
-/// continuations and timers whose time has come — as the job executor would.
+/// Runs the jobs that are due now — async continuations, timers whose time
+/// has come, connector calls and service handlers — as the job executor would.
+/// A failed call comes back after its pause on the virtual clock (`advance`).
 async fn run_due_jobs(
     runtime: &Runtime,
     id: uuid::Uuid,
@@ -610,16 +607,43 @@ async fn run_due_jobs(
         let now = to_db_time(runtime.clock().now());
         let Some(job) = runtime
             .store()
-            .next_due_job(id, &["async-before", "async-after", "timer"], now)
+            .next_due_job(id, jobs::LOCAL_KINDS, now)
             .await
             .map_err(|e| e.to_string())?
         else {
             return Ok(());
         };
-        let o: Outcome = runtime
-            .run_job(&job, Map::new())
-            .await
-            .map_err(|e| e.to_string())?;
-        printer.events(&o.events);
+        run_job(runtime, &job, printer).await?;
     }
+}
+
+/// Runs one job: its side effect, then its result (or its failure) committed.
+async fn run_job(
+    runtime: &Runtime,
+    job: &crate::store::entity::job::Model,
+    printer: &mut Printer<'_>,
+) -> Result<(), String> {
+    match jobs::perform(runtime, job).await {
+        Ok(vars) => {
+            let o: Outcome = runtime
+                .run_job(job, vars)
+                .await
+                .map_err(|e| e.to_string())?;
+            printer.events(&o.events);
+        }
+        Err(message) => {
+            let incident = runtime
+                .job_failed(job, None, &message)
+                .await
+                .map_err(|e| e.to_string())?;
+            match incident {
+                None => printer.ignored(&format!(
+                    "{} failed: {message}; it will be retried",
+                    job.element_id
+                )),
+                Some(o) => printer.events(&o.events),
+            }
+        }
+    }
+    Ok(())
 }

@@ -49,6 +49,9 @@ pub enum Effect {
         due: Option<Timestamp>,
         /// What the job needs (a connector's evaluated inputs...).
         payload: Value,
+        /// `camunda:failedJobRetryTimeCycle`: attempts before an incident (`None`: the default).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retries: Option<u32>,
     },
     /// Drop the jobs (and timers) of this element instance.
     CancelJob {

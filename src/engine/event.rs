@@ -18,6 +18,9 @@ pub enum Event {
         key: u64,
         element: String,
         scope: u64,
+        /// For a boundary event: the activity instance it is attached to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        attached_to: Option<u64>,
     },
     /// The element waits for a person, a message, a job or its children.
     WaitStarted { key: u64, wait: Wait },

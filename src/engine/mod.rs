@@ -31,7 +31,7 @@ pub use state::{
 
 use crate::model::form::{self, FieldError};
 use crate::model::{NodeKind, Process};
-use behavior::{catch_event, service_task, user_task};
+use behavior::{boundary_event, catch_event, service_task, user_task};
 use run::Run;
 
 /// Something asked of an instance.
@@ -42,6 +42,11 @@ pub enum Command {
         variables: Map<String, Value>,
         /// The starting user, stored in the start event's `camunda:initiator` variable.
         initiator: Option<String>,
+    },
+    /// Start the (fresh) instance at a timer (or other event) start event, by id.
+    StartAt {
+        element: String,
+        variables: Map<String, Value>,
     },
     /// Complete the open user task of an element instance.
     CompleteUserTask {
@@ -85,6 +90,8 @@ pub enum CommandError {
     AlreadyStarted,
     #[error("the process has no none start event to start it")]
     NoStartEvent,
+    #[error("the process has no start event \"{0}\"")]
+    NoSuchStartEvent(String),
     #[error("element instance {key} is not waiting for {expected}")]
     NotWaiting { key: u64, expected: &'static str },
     #[error("the task is already claimed by {0}")]
@@ -116,7 +123,10 @@ pub fn execute(
         Command::Start {
             variables,
             initiator,
-        } => start(&mut run, variables, initiator)?,
+        } => start(&mut run, None, variables, initiator)?,
+        Command::StartAt { element, variables } => {
+            start(&mut run, Some(&element), variables, None)?
+        }
         other => {
             if state.status != Status::Active {
                 return Err(CommandError::NotActive(state.status.as_str()));
@@ -134,13 +144,24 @@ pub fn execute(
 
 fn start(
     run: &mut Run<'_>,
+    at: Option<&str>,
     variables: Map<String, Value>,
     initiator: Option<String>,
 ) -> Result<(), CommandError> {
     if run.state.status != Status::Created {
         return Err(CommandError::AlreadyStarted);
     }
-    let start = run.process.start.ok_or(CommandError::NoStartEvent)?;
+    let start = match at {
+        None => run.process.start.ok_or(CommandError::NoStartEvent)?,
+        Some(id) => run
+            .process
+            .node_index(id)
+            .filter(|n| {
+                run.process.nodes[*n].scope.is_none()
+                    && matches!(run.process.nodes[*n].kind, NodeKind::StartEvent(_))
+            })
+            .ok_or_else(|| CommandError::NoSuchStartEvent(id.to_string()))?,
+    };
     let node = &run.process.nodes[start];
     let mut values = match &node.kind {
         NodeKind::StartEvent(s) => {
@@ -168,6 +189,10 @@ fn start(
     Ok(())
 }
 
+fn is_boundary(run: &Run<'_>, node: usize) -> bool {
+    matches!(run.process.nodes[node].kind, NodeKind::BoundaryEvent(_))
+}
+
 fn waiting(run: &Run<'_>, key: u64) -> Option<(usize, Wait)> {
     let e = run.state.elements.get(&key)?;
     let node = run.process.node_index(&e.element)?;
@@ -176,7 +201,7 @@ fn waiting(run: &Run<'_>, key: u64) -> Option<(usize, Wait)> {
 
 fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
     match command {
-        Command::Start { .. } => Err(CommandError::AlreadyStarted),
+        Command::Start { .. } | Command::StartAt { .. } => Err(CommandError::AlreadyStarted),
         Command::CompleteUserTask { key, variables } => match waiting(run, key) {
             Some((node, Wait::UserTask { .. })) => {
                 user_task::on_complete(run, key, node, &variables)
@@ -214,8 +239,12 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
             }),
         },
         Command::CorrelateMessage { key, variables } => match waiting(run, key) {
-            Some((_, Wait::Message { name })) => {
-                catch_event::on_message(run, key, &name, variables);
+            Some((node, Wait::Message { name })) => {
+                if is_boundary(run, node) {
+                    boundary_event::on_message(run, key, node, &name, variables);
+                } else {
+                    catch_event::on_message(run, key, &name, variables);
+                }
                 Ok(())
             }
             _ => Err(CommandError::NotWaiting {
@@ -224,8 +253,11 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
             }),
         },
         Command::CompleteJob { key, variables } => match waiting(run, key) {
-            Some((_, Wait::Job { job, .. })) => {
+            Some((node, Wait::Job { job, .. })) => {
                 match job {
+                    JobKind::Timer if is_boundary(run, node) => {
+                        boundary_event::on_timer(run, key, node)
+                    }
                     JobKind::Timer => catch_event::on_timer(run, key),
                     JobKind::AsyncBefore => {
                         run.emit(Event::JobCompleted { key });
@@ -235,9 +267,9 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
                         run.emit(Event::JobCompleted { key });
                         run.leave(key);
                     }
-                    JobKind::Connector | JobKind::External { .. } => {
+                    JobKind::Connector | JobKind::External { .. } | JobKind::Handler { .. } => {
                         run.emit(Event::JobCompleted { key });
-                        service_task::on_job_done(run, key, variables);
+                        service_task::on_job_done(run, key, node, variables);
                     }
                 }
                 Ok(())
@@ -291,6 +323,46 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
             Ok(())
         }
     }
+}
+
+/// When a timer start event fires next, having fired `fired` times, the last
+/// time at `last` (or never: counted from `now`, the moment of deployment).
+/// `None` when its schedule is over. A date that has passed fires at once.
+pub fn start_timer_due(
+    process: &Process,
+    element: &str,
+    fired: u32,
+    last: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, String> {
+    let timer = match process.node(element).map(|n| &n.kind) {
+        Some(NodeKind::StartEvent(s)) => s.timer.as_ref(),
+        _ => None,
+    }
+    .ok_or_else(|| format!("\"{element}\" is not a timer start event"))?;
+    let text = |t: &crate::model::expr::Template| -> Result<String, String> {
+        match t.eval(&Map::new()).map_err(|e| format!("timer: {e}"))? {
+            Value::String(s) => Ok(s),
+            other => Err(format!(
+                "timer: the expression gave {other}, not a date, duration or cycle"
+            )),
+        }
+    };
+    use crate::model::{Timer, time};
+    match timer {
+        Timer::Date(t) if fired == 0 => time::parse_datetime(&text(t)?).map(Some),
+        Timer::Duration(t) if fired == 0 => time::parse_duration(&text(t)?)
+            .and_then(|d| time::add(now, d))
+            .map(Some),
+        Timer::Date(_) | Timer::Duration(_) => Ok(None),
+        Timer::Cycle(t) => {
+            let cycle = time::parse_cycle(&text(t)?)?;
+            // After an outage the schedule goes on from now; missed firings are not replayed.
+            let from = last.map_or(now, |l| l.max(now));
+            Ok(cycle.next(fired, from))
+        }
+    }
+    .map_err(|e| format!("timer start event \"{element}\": {e}"))
 }
 
 /// One thing an instance waits for, for listings (`bpmn run`, pages, API).

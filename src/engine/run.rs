@@ -180,12 +180,17 @@ impl<'p> Run<'p> {
                 due,
             },
         });
+        let retries = self
+            .node_of(key)
+            .and_then(|n| self.process.nodes[n].retry)
+            .map(|r| r.retries);
         self.effect(Effect::CreateJob {
             key,
             element,
             kind: job,
             due,
             payload,
+            retries,
         });
     }
 
@@ -234,6 +239,7 @@ impl<'p> Run<'p> {
                         key,
                         element: self.process.nodes[node].id.clone(),
                         scope,
+                        attached_to: None,
                     });
                     self.incident(key, Step::Activate, message.clone());
                 }
@@ -256,6 +262,7 @@ impl<'p> Run<'p> {
             key,
             element: self.process.nodes[node].id.clone(),
             scope,
+            attached_to: None,
         });
         if self.process.nodes[node].async_before {
             self.wait_for_job(key, JobKind::AsyncBefore, None, Value::Null);
@@ -281,10 +288,42 @@ impl<'p> Run<'p> {
                 }
             }
         }
+        self.arm_boundaries(key, node);
         match behavior::on_activate(self, key, node) {
             Ok(Outcome::Done) => self.complete(key),
             Ok(Outcome::Wait) => {}
             Err(message) => self.incident(key, Step::Activate, message),
+        }
+    }
+
+    /// Activates the boundary events of an activity instance that is starting.
+    fn arm_boundaries(&mut self, activity: u64, node: NodeIdx) {
+        let boundaries = &self.process.nodes[node].boundaries;
+        if boundaries.is_empty() || !self.state.attached_to(activity).is_empty() {
+            // None, or armed already (a retried activity keeps its boundaries).
+            return;
+        }
+        let scope = self.scope_of(activity);
+        for b in boundaries.clone() {
+            let key = self.state.next_key;
+            self.emit(Event::ElementActivated {
+                key,
+                element: self.process.nodes[b].id.clone(),
+                scope,
+                attached_to: Some(activity),
+            });
+            if let Err(message) = behavior::boundary_event::arm(self, key, b) {
+                self.incident(key, Step::Activate, message);
+            }
+        }
+    }
+
+    /// Cancels the boundary events attached to an activity instance (but `except`).
+    pub fn disarm_boundaries(&mut self, activity: u64, except: Option<u64>) {
+        for b in self.state.attached_to(activity) {
+            if Some(b) != except {
+                self.terminate(b);
+            }
         }
     }
 
@@ -324,12 +363,30 @@ impl<'p> Run<'p> {
             }
         };
         let scope = self.scope_of(key);
+        self.disarm_boundaries(key, None);
         self.emit(Event::ElementCompleted {
             key,
             element: self.process.nodes[node].id.clone(),
         });
         for (flow, default) in flows {
             self.take(flow, scope, default);
+        }
+    }
+
+    /// Takes an element's outgoing flows while it stays live (a non-interrupting
+    /// boundary event that fires again later).
+    pub fn fork(&mut self, key: u64) {
+        let Some(node) = self.node_of(key) else {
+            return;
+        };
+        match behavior::outgoing(self, key, node) {
+            Ok(flows) => {
+                let scope = self.scope_of(key);
+                for (flow, default) in flows {
+                    self.take(flow, scope, default);
+                }
+            }
+            Err(message) => self.incident(key, Step::Leave, message),
         }
     }
 
@@ -460,6 +517,12 @@ impl<'p> Run<'p> {
 
     /// Cancels an element instance and everything inside it.
     pub fn terminate(&mut self, key: u64) {
+        self.interrupt(key, None);
+    }
+
+    /// Cancels an element instance, everything inside it and its boundary events
+    /// but `by` (the interrupting boundary event that fires).
+    pub fn interrupt(&mut self, key: u64, by: Option<u64>) {
         let children: Vec<u64> = self.state.children_of(key).map(|(k, _)| k).collect();
         for child in children {
             self.terminate(child);
@@ -467,6 +530,7 @@ impl<'p> Run<'p> {
         let Some(node) = self.node_of(key) else {
             return;
         };
+        self.disarm_boundaries(key, by);
         behavior::on_terminate(self, key, node);
         if let Some(incident) = self.state.elements.get(&key).and_then(|e| e.incident) {
             self.emit(Event::IncidentResolved { incident });

@@ -57,6 +57,8 @@ pub enum JobKind {
     Connector,
     /// Work for external workers on a topic.
     External { topic: String },
+    /// A call of the service handler registered under this name.
+    Handler { name: String },
 }
 
 impl JobKind {
@@ -67,6 +69,7 @@ impl JobKind {
             JobKind::AsyncAfter => "async-after",
             JobKind::Connector => "connector",
             JobKind::External { .. } => "external",
+            JobKind::Handler { .. } => "service",
         }
     }
 }
@@ -103,6 +106,16 @@ pub struct ElementInstance {
     pub wait: Option<Wait>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incident: Option<u64>,
+    /// For a boundary event: the activity instance it is attached to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attached_to: Option<u64>,
+    /// How often its timer has fired (a repeating boundary timer counts its cycles).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub fired: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Sequence flows taken into a join gateway that has not fired yet.
@@ -220,6 +233,15 @@ impl InstanceState {
         out
     }
 
+    /// The boundary events attached to an activity instance.
+    pub fn attached_to(&self, activity: u64) -> Vec<u64> {
+        self.elements
+            .iter()
+            .filter(|(_, e)| e.attached_to == Some(activity))
+            .map(|(k, _)| *k)
+            .collect()
+    }
+
     /// The element instances living directly in `scope`.
     pub fn children_of(&self, scope: u64) -> impl Iterator<Item = (u64, &ElementInstance)> {
         self.elements
@@ -237,6 +259,7 @@ impl InstanceState {
                 key,
                 element,
                 scope,
+                attached_to,
             } => {
                 self.elements.insert(
                     *key,
@@ -245,6 +268,8 @@ impl InstanceState {
                         scope: *scope,
                         wait: None,
                         incident: None,
+                        attached_to: *attached_to,
+                        fired: 0,
                     },
                 );
                 self.bump(*key);
@@ -261,9 +286,14 @@ impl InstanceState {
                     *a = assignee.clone();
                 }
             }
+            Event::TimerFired { key } => {
+                if let Some(e) = self.elements.get_mut(key) {
+                    e.wait = None;
+                    e.fired += 1;
+                }
+            }
             Event::TaskCompleted { key }
             | Event::MessageReceived { key, .. }
-            | Event::TimerFired { key }
             | Event::JobCompleted { key }
             | Event::JobFailed { key, .. } => {
                 if let Some(e) = self.elements.get_mut(key) {

@@ -127,6 +127,8 @@ pub struct Process {
     pub lanes: Vec<Lane>,
     /// The top-level none start event.
     pub start: Option<NodeIdx>,
+    /// Top-level timer start events: the process starts itself on their schedule.
+    pub timer_starts: Vec<NodeIdx>,
     node_ids: HashMap<String, NodeIdx>,
     flow_ids: HashMap<String, FlowIdx>,
 }
@@ -149,9 +151,17 @@ impl Process {
             .enumerate()
             .map(|(i, f)| (f.id.clone(), i))
             .collect();
-        let start = nodes
+        let start = nodes.iter().position(|n| {
+            n.scope.is_none() && matches!(&n.kind, NodeKind::StartEvent(s) if s.timer.is_none())
+        });
+        let timer_starts = nodes
             .iter()
-            .position(|n| n.scope.is_none() && matches!(n.kind, NodeKind::StartEvent(_)));
+            .enumerate()
+            .filter(|(_, n)| {
+                n.scope.is_none() && matches!(&n.kind, NodeKind::StartEvent(s) if s.timer.is_some())
+            })
+            .map(|(i, _)| i)
+            .collect();
         Process {
             id: head.id,
             name: head.name,
@@ -165,6 +175,7 @@ impl Process {
             flows,
             lanes,
             start,
+            timer_starts,
             node_ids,
             flow_ids,
         }
@@ -233,6 +244,10 @@ pub struct Node {
     pub io: Io,
     pub async_before: bool,
     pub async_after: bool,
+    /// `camunda:failedJobRetryTimeCycle`: attempts of its jobs and the pause between them.
+    pub retry: Option<super::time::RetryCycle>,
+    /// Boundary events attached to this activity.
+    pub boundaries: Vec<NodeIdx>,
     /// The name of the lane the node is drawn in.
     pub lane: Option<String>,
     pub properties: Vec<(String, String)>,
@@ -301,11 +316,25 @@ pub enum NodeKind {
     ParallelGateway,
     InclusiveGateway,
     SubProcess(SubProcess),
+    /// An event attached to an activity's boundary.
+    BoundaryEvent(Box<Boundary>),
+}
+
+/// A boundary event.
+#[derive(Debug, Clone)]
+pub struct Boundary {
+    /// The activity it is attached to.
+    pub attached_to: NodeIdx,
+    /// `cancelActivity`: whether it ends the activity when it fires.
+    pub interrupting: bool,
+    pub trigger: Catch,
 }
 
 /// A start event's extras.
 #[derive(Debug, Clone, Default)]
 pub struct StartEvent {
+    /// A timer start event's schedule (top level only).
+    pub timer: Option<Timer>,
     pub form: Vec<FormField>,
     /// `camunda:initiator`: the variable that receives the starting user's name.
     pub initiator: Option<String>,
@@ -325,6 +354,8 @@ pub enum Timer {
     Duration(Template),
     /// `timeDate`: at this instant.
     Date(Template),
+    /// `timeCycle`: repeatedly (boundary and start events).
+    Cycle(Template),
 }
 
 /// A user task's assignment and form.
@@ -354,6 +385,9 @@ pub enum ServiceTask {
     Connector(Connector),
     /// `camunda:type="external"`: a job that external workers fetch by topic.
     External { topic: String },
+    /// `camunda:delegateExpression="${name}"` or `camunda:class="name"`: a job
+    /// run by the service handler registered under that name.
+    Handler { name: String },
 }
 
 /// A `camunda:connector`.

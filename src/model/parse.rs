@@ -129,7 +129,6 @@ impl Reader<'_> {
 /// The BPMN elements that can stand in a process or subprocess and that this
 /// engine does not run yet.
 const UNSUPPORTED_NODES: &[&str] = &[
-    "boundaryEvent",
     "callActivity",
     "businessRuleTask",
     "eventBasedGateway",
@@ -374,11 +373,13 @@ impl<'a> Reader<'a> {
             return Process::new(head, Vec::new(), Vec::new(), Vec::new());
         }
         let mut b = Builder {
+            boundary_refs: Vec::new(),
             nodes: Vec::new(),
             node_els: Vec::new(),
             flows: Vec::new(),
         };
         self.container(&mut b, el, None);
+        self.resolve_boundaries(&mut b);
         let flows = self.resolve_flows(&mut b);
         let lanes = self.lanes(el, &mut b.nodes);
         self.validate(el, &b, &flows);
@@ -496,21 +497,74 @@ impl<'a> Reader<'a> {
             }
         }
         let defs: Vec<&Element> = event_definitions(el).collect();
+        let mut attached_ref: Option<String> = None;
         let kind = match tag {
             "startEvent" => {
-                if let Some(d) = defs.first() {
-                    self.push_for(
-                        Severity::Unsupported,
-                        d,
-                        el,
-                        format!("start events with a {} are not supported yet", d.name),
-                    );
-                    None
-                } else {
-                    Some(NodeKind::StartEvent(Box::new(StartEvent {
+                let timer = match defs.as_slice() {
+                    [] => Some(None),
+                    [d] if d.name == "timerEventDefinition" && scope.is_none() => {
+                        self.timer(el, d, true).map(Some)
+                    }
+                    [d, ..] => {
+                        self.push_for(
+                            Severity::Unsupported,
+                            d,
+                            el,
+                            format!("start events with a {} are not supported yet", d.name),
+                        );
+                        None
+                    }
+                };
+                timer.map(|timer| {
+                    NodeKind::StartEvent(Box::new(StartEvent {
+                        timer,
                         form: camunda::form(self, el),
                         initiator: el.attr_ns(Ns::Camunda, "initiator").map(str::to_string),
-                    })))
+                    }))
+                })
+            }
+            "boundaryEvent" => {
+                let interrupting = el.attr("cancelActivity").map(str::trim) != Some("false");
+                let trigger = match defs.as_slice() {
+                    [d] if d.name == "timerEventDefinition" => {
+                        self.timer(el, d, true).map(Catch::Timer)
+                    }
+                    [d] if d.name == "messageEventDefinition" => {
+                        self.message_name(el, d).map(|name| Catch::Message { name })
+                    }
+                    [] => {
+                        self.error(el, "a boundary event needs an event definition".into());
+                        None
+                    }
+                    [d, ..] => {
+                        self.push_for(
+                            Severity::Unsupported,
+                            d,
+                            el,
+                            format!("boundary events with a {} are not supported yet", d.name),
+                        );
+                        None
+                    }
+                };
+                match (
+                    trigger,
+                    el.attr("attachedToRef")
+                        .map(str::trim)
+                        .filter(|r| !r.is_empty()),
+                ) {
+                    (Some(trigger), Some(r)) => {
+                        attached_ref = Some(r.to_string());
+                        Some(NodeKind::BoundaryEvent(Box::new(Boundary {
+                            attached_to: usize::MAX,
+                            interrupting,
+                            trigger,
+                        })))
+                    }
+                    (Some(_), None) => {
+                        self.error(el, "a boundary event needs attachedToRef".into());
+                        None
+                    }
+                    (None, _) => None,
                 }
             }
             "endEvent" => match defs.as_slice() {
@@ -595,6 +649,21 @@ impl<'a> Reader<'a> {
         }
         let async_before =
             flag(el.attr_ns(Ns::Camunda, "asyncBefore")) || flag(el.attr_ns(Ns::Camunda, "async"));
+        let retry = match camunda::extensions(el).find(|c| c.name == "failedJobRetryTimeCycle") {
+            None => None,
+            Some(c) => match time::parse_retry_cycle(&c.text) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    self.push_for(
+                        Severity::Error,
+                        c,
+                        el,
+                        format!("camunda:failedJobRetryTimeCycle: {e}"),
+                    );
+                    return None;
+                }
+            },
+        };
         let node = Node {
             id: id.to_string(),
             name: el.attr("name").map(str::to_string),
@@ -608,17 +677,23 @@ impl<'a> Reader<'a> {
             io,
             async_before,
             async_after: flag(el.attr_ns(Ns::Camunda, "asyncAfter")),
+            retry,
+            boundaries: Vec::new(),
             lane: None,
             properties: camunda::properties(el),
         };
         b.nodes.push(node);
         b.node_els.push(el);
-        Some(b.nodes.len() - 1)
+        let idx = b.nodes.len() - 1;
+        if let Some(r) = attached_ref {
+            b.boundary_refs.push((idx, r, el));
+        }
+        Some(idx)
     }
 
     fn catch(&mut self, owner: &Element, def: &Element) -> Option<Catch> {
         match def.name {
-            "timerEventDefinition" => self.timer(owner, def).map(Catch::Timer),
+            "timerEventDefinition" => self.timer(owner, def, false).map(Catch::Timer),
             "messageEventDefinition" => self
                 .message_name(owner, def)
                 .map(|name| Catch::Message { name }),
@@ -634,7 +709,8 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn timer(&mut self, owner: &Element, def: &Element) -> Option<Timer> {
+    /// A timer definition; `cycles` allows `timeCycle` (boundary and start events).
+    fn timer(&mut self, owner: &Element, def: &Element, cycles: bool) -> Option<Timer> {
         let parts: Vec<&Element> = def.children.iter().filter(|c| c.ns == Ns::Bpmn).collect();
         let [part] = parts.as_slice() else {
             self.push_for(
@@ -670,17 +746,18 @@ impl<'a> Reader<'a> {
         let result = match part.name {
             "timeDuration" => check(&template, &|s| time::parse_duration(s).map(|_| ())).map(|_| Timer::Duration(template)),
             "timeDate" => check(&template, &|s| time::parse_datetime(s).map(|_| ())).map(|_| Timer::Date(template)),
-            "timeCycle" => Err("timeCycle (repeating timers) is not supported on intermediate events; use timeDuration or timeDate".into()),
+                        "timeCycle" if cycles => {
+                check(&template, &|s| time::parse_cycle(s).map(|_| ())).map(|_| Timer::Cycle(template))
+            }
+            "timeCycle" => Err(
+                "timeCycle (repeating timers) belongs on boundary and start events; an intermediate event uses timeDuration or timeDate".into(),
+            ),
             other => Err(format!("<{other}> is not a timer definition")),
         };
         match result {
             Ok(t) => Some(t),
             Err(e) => {
-                let sev = if part.name == "timeCycle" {
-                    Severity::Unsupported
-                } else {
-                    Severity::Error
-                };
+                let sev = Severity::Error;
                 self.push_for(sev, part, owner, e);
                 None
             }
@@ -823,12 +900,9 @@ impl<'a> Reader<'a> {
                 .trim_end_matches('}')
                 .trim();
             if self.options.service_handlers.iter().any(|h| h == handler) {
-                self.unsupported(
-                    el,
-                    format!(
-                        "service handler \"{handler}\" is registered but handlers are not run yet"
-                    ),
-                );
+                return Some(ServiceTask::Handler {
+                    name: handler.to_string(),
+                });
             } else {
                 self.error(
                     el,
@@ -928,6 +1002,42 @@ impl<'a> Reader<'a> {
             Err(e) => {
                 self.error(el, e);
                 None
+            }
+        }
+    }
+
+    /// Attaches boundary events to their activities.
+    fn resolve_boundaries(&mut self, b: &mut Builder<'_>) {
+        let refs = std::mem::take(&mut b.boundary_refs);
+        for (idx, target, el) in refs {
+            let found = b.nodes.iter().position(|n| n.id == target);
+            match found {
+                Some(a) if b.nodes[a].is_activity() && b.nodes[a].scope == b.nodes[idx].scope => {
+                    if let NodeKind::BoundaryEvent(boundary) = &mut b.nodes[idx].kind {
+                        boundary.attached_to = a;
+                    }
+                    b.nodes[a].boundaries.push(idx);
+                }
+                Some(_) => self.error(
+                    el,
+                    format!(
+                        "attachedToRef \"{target}\" is not an activity beside this boundary event"
+                    ),
+                ),
+                None if self.elements.contains_key(&target) => {}
+                None => self.error(
+                    el,
+                    format!("attachedToRef \"{target}\" is not an element of this process"),
+                ),
+            }
+        }
+        // A boundary event whose activity was refused cannot stay.
+        for i in 0..b.nodes.len() {
+            if let NodeKind::BoundaryEvent(boundary) = &b.nodes[i].kind
+                && boundary.attached_to == usize::MAX
+            {
+                b.nodes[i].kind = NodeKind::Task;
+                b.nodes[i].incoming.clear();
             }
         }
     }
@@ -1119,9 +1229,18 @@ impl<'a> Reader<'a> {
             .nodes
             .iter()
             .enumerate()
-            .filter(|(_, n)| n.scope.is_none() && matches!(n.kind, NodeKind::StartEvent(_)))
+            .filter(|(_, n)| {
+                n.scope.is_none() && matches!(&n.kind, NodeKind::StartEvent(s) if s.timer.is_none())
+            })
             .map(|(i, _)| i)
             .collect();
+        let timer_starts = b
+            .nodes
+            .iter()
+            .filter(|n| {
+                n.scope.is_none() && matches!(&n.kind, NodeKind::StartEvent(s) if s.timer.is_some())
+            })
+            .count();
         let has_other_start = self.diags.iter().any(|d| {
             d.kind.as_deref() == Some("startEvent")
                 && d.element
@@ -1131,7 +1250,9 @@ impl<'a> Reader<'a> {
                     == process.id()
         });
         match top_starts.len() {
-            0 if !has_other_start => self.error(process, "the process has no start event".into()),
+            0 if !has_other_start && timer_starts == 0 => {
+                self.error(process, "the process has no start event".into())
+            }
             0 | 1 => {}
             n => self.error(
                 process,
@@ -1204,7 +1325,17 @@ impl<'a> Reader<'a> {
                     ),
                 );
             }
-            if n.incoming.is_empty() && !matches!(n.kind, NodeKind::StartEvent(_)) {
+            if let NodeKind::BoundaryEvent(_) = n.kind
+                && !n.incoming.is_empty()
+            {
+                self.error(
+                    el,
+                    "a boundary event cannot have incoming sequence flows".into(),
+                );
+            }
+            if n.incoming.is_empty()
+                && !matches!(n.kind, NodeKind::StartEvent(_) | NodeKind::BoundaryEvent(_))
+            {
                 self.warning(
                     el,
                     "has no incoming sequence flow, so it is never reached".into(),
@@ -1215,6 +1346,8 @@ impl<'a> Reader<'a> {
 }
 
 struct Builder<'e> {
+    /// Boundary events and the id of the activity they are attached to.
+    boundary_refs: Vec<(NodeIdx, String, &'e Element<'e>)>,
     nodes: Vec<Node>,
     node_els: Vec<&'e Element<'e>>,
     flows: Vec<(&'e Element<'e>, Option<NodeIdx>)>,
@@ -1284,6 +1417,7 @@ fn node_tag(name: &str) -> Option<&'static str> {
         "parallelGateway",
         "inclusiveGateway",
         "subProcess",
+        "boundaryEvent",
     ];
     TAGS.iter().find(|t| **t == name).copied()
 }

@@ -59,3 +59,112 @@ pub fn due(text: &str, now: Timestamp) -> Result<Timestamp, String> {
         parse_datetime(t)
     }
 }
+
+/// A repeating timer: an ISO 8601 repeating interval (`R3/PT10M`, `R/PT1H`,
+/// `R2/2025-03-01T09:00:00Z/P1D`) or a cron expression (5 or 6 fields).
+#[derive(Debug, Clone)]
+pub enum Cycle {
+    Repeat {
+        /// How many times it fires; `None` for ever.
+        count: Option<u32>,
+        /// The first firing, when the interval names it; otherwise one interval from now.
+        start: Option<Timestamp>,
+        interval: Span,
+    },
+    Cron(Box<croner::Cron>),
+}
+
+/// Parses `R[n]/[start/]duration` or a cron expression.
+pub fn parse_cycle(text: &str) -> Result<Cycle, String> {
+    let t = text.trim();
+    if let Some(rest) = t.strip_prefix('R') {
+        let parts: Vec<&str> = rest.split('/').collect();
+        let count = match parts.first().copied() {
+            Some("") => None,
+            Some(n) => Some(
+                n.parse::<u32>()
+                    .map_err(|_| format!("\"{t}\": the repetitions after R must be a number"))?,
+            ),
+            None => None,
+        };
+        let (start, duration) = match parts.as_slice() {
+            [_, d] => (None, *d),
+            [_, s, d] => (Some(parse_datetime(s)?), *d),
+            _ => {
+                return Err(format!(
+                    "\"{t}\" is not a repeating interval such as R3/PT10M"
+                ));
+            }
+        };
+        let interval = parse_duration(duration)?;
+        if interval.is_zero() {
+            return Err(format!("\"{t}\": the interval cannot be zero"));
+        }
+        return Ok(Cycle::Repeat {
+            count,
+            start,
+            interval,
+        });
+    }
+    let fields = t.split_whitespace().count();
+    if !(5..=7).contains(&fields) {
+        return Err(format!(
+            "\"{t}\" is neither a repeating interval (R3/PT10M) nor a cron expression (0 9 * * MON-FRI)"
+        ));
+    }
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Optional)
+        .build()
+        .parse(t)
+        .map(|c| Cycle::Cron(Box::new(c)))
+        .map_err(|e| format!("\"{t}\" is not a cron expression: {e}"))
+}
+
+impl Cycle {
+    /// When it fires for the `fired + 1`-th time, given when it fired last (or,
+    /// for the first time, when it was started). `None` when it is done.
+    pub fn next(&self, fired: u32, last: Timestamp) -> Option<Timestamp> {
+        match self {
+            Cycle::Repeat {
+                count,
+                start,
+                interval,
+            } => {
+                if count.is_some_and(|c| fired >= c) {
+                    return None;
+                }
+                match (fired, start) {
+                    (0, Some(s)) => Some(*s),
+                    _ => add(last, *interval).ok(),
+                }
+            }
+            Cycle::Cron(cron) => {
+                let from = chrono::DateTime::from_timestamp_millis(last.as_millisecond())?;
+                let next = cron.find_next_occurrence(&from, false).ok()?;
+                Timestamp::from_millisecond(next.timestamp_millis()).ok()
+            }
+        }
+    }
+}
+
+/// `camunda:failedJobRetryTimeCycle`: how many attempts a job gets and the pause between them.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryCycle {
+    pub retries: u32,
+    pub interval: Span,
+}
+
+/// Parses `R5/PT1M`.
+pub fn parse_retry_cycle(text: &str) -> Result<RetryCycle, String> {
+    match parse_cycle(text)? {
+        Cycle::Repeat {
+            count: Some(retries),
+            start: None,
+            interval,
+        } => Ok(RetryCycle { retries, interval }),
+        _ => Err(format!(
+            "\"{}\" is not a retry cycle such as R5/PT1M",
+            text.trim()
+        )),
+    }
+}

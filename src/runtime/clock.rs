@@ -8,6 +8,10 @@ use jiff::Timestamp;
 /// A source of "now".
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;
+    /// Whether this is the real time (and so comparable with the database's clock).
+    fn is_real(&self) -> bool {
+        false
+    }
 }
 
 /// The real time.
@@ -17,6 +21,10 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         Timestamp::now()
+    }
+
+    fn is_real(&self) -> bool {
+        true
     }
 }
 

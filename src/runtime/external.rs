@@ -87,7 +87,7 @@ impl Runtime {
         topics: &[TopicRequest],
     ) -> Result<Vec<LockedTask>, RuntimeError> {
         let names: Vec<String> = topics.iter().map(|t| t.name.clone()).collect();
-        let now = self.clock().now();
+        let now = self.lease_now();
         let db_now = to_db_time(now);
         let candidates = self
             .store()
@@ -186,14 +186,14 @@ impl Runtime {
         let (instance, key) = self.job_instance(id).await?;
         metrics::JOBS_FAILED.inc();
         if retries > 0 {
-            let now = to_db_time(self.clock().now());
+            let now = to_db_time(self.lease_now());
             let due = now + chrono::Duration::from_std(retry_in).unwrap_or_default();
             if !self
                 .store()
-                .reschedule_job(id, worker, now, retries, due, message)
+                .reschedule_job(id, Some(worker), now, retries, due, message)
                 .await?
             {
-                guard(id, worker).check(self.store().job(id).await?, self.clock().now())?;
+                guard(id, worker).check(self.store().job(id).await?, self.lease_now())?;
                 return Err(RuntimeError::Conflict(format!(
                     "the lock of {worker} on task {id} has expired"
                 )));
@@ -243,7 +243,7 @@ impl Runtime {
         by: Duration,
     ) -> Result<DateTime<Utc>, RuntimeError> {
         self.job_instance(id).await?;
-        let now = to_db_time(self.clock().now());
+        let now = to_db_time(self.lease_now());
         let until = now + chrono::Duration::from_std(by.min(MAX_LOCK)).unwrap_or_default();
         if self.store().extend_lease(id, worker, now, until).await? {
             Ok(until)

@@ -1,26 +1,77 @@
-//! The job executor: runs the jobs that are due — timers and async
-//! continuations — in every server process. A job is taken by a *lease*: the
-//! process writes its name and an expiry into the job row, and only the process
-//! holding an unexpired lease runs it. Running consumes the job inside the same
-//! transaction as the instance's new state, so a job takes effect once even if
-//! two processes race for it.
+//! The job executor: runs timers, async continuations, connector calls,
+//! service handlers and timer start events in every server process.
+//!
+//! - **Acquisition by lease.** A batch of due, free jobs is leased in one
+//!   statement (see the store's `acquire_jobs`): the row gets this process's
+//!   name (`host:pid:boot-id`) and an expiry. Only the holder of an unexpired
+//!   lease may commit a job's result.
+//! - **Side effects outside transactions.** A connector call or handler runs
+//!   with no transaction open, its lease renewed by a heartbeat; its result is
+//!   then committed as an ordinary instance command that checks, in the same
+//!   transaction, that the lease is still ours and consumes the job. A result
+//!   that arrives after the lease was lost is refused; the job runs again
+//!   elsewhere (at-least-once delivery, with the job id as idempotency key;
+//!   exactly-once state transitions).
+//! - **Retries.** A failed attempt comes back after a pause (2 s, then 8 s by
+//!   default; `camunda:failedJobRetryTimeCycle` sets attempts and pause); the
+//!   last failure becomes an incident an admin can retry.
+//! - **Wake-up.** Commits of this process wake the executor at once; on
+//!   PostgreSQL a `LISTEN` connection hears the other processes' commits; a
+//!   poll (at most one second, sooner when a timer is due) is the fallback.
+//! - **Housekeeping.** A sweeper frees expired leases; on PostgreSQL lease times
+//!   follow the database's clock. When the database is away the loop backs off
+//!   and resumes when it returns.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Map;
+use serde_json::{Map, Value};
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 
-use super::{Runtime, RuntimeError, metrics};
-use crate::store::to_db_time;
+use super::{JobGuard, Runtime, RuntimeError, connector, handlers::ServiceCall, metrics};
+use crate::engine::{self, Command, Effect, InstanceState, JobKind};
+use crate::store::entity::{job, start_timer};
+use crate::store::{Acquire, DEFAULT_JOB_RETRIES, NewInstance, Store, to_db_time};
 
-/// The job kinds this executor runs; connector and external jobs wait for their workers.
-pub const LOCAL_KINDS: &[&str] = &["timer", "async-before", "async-after"];
+/// The job kinds this executor runs; external jobs wait for their workers.
+pub const LOCAL_KINDS: &[&str] = &[
+    "timer",
+    "async-before",
+    "async-after",
+    "connector",
+    "service",
+];
 
-/// How long a lease lasts.
-const LEASE: Duration = Duration::from_secs(60);
-/// How often to look for due jobs when idle.
-const POLL: Duration = Duration::from_millis(500);
+/// How often expired leases are cleared and the database clock is compared.
+const HOUSEKEEPING: Duration = Duration::from_secs(5);
+/// The longest pause after the database failed.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// How an executor runs.
+#[derive(Debug, Clone)]
+pub struct ExecutorConfig {
+    /// The name leases are taken under: `host:pid:boot-id`.
+    pub owner: String,
+    /// How long a lease lasts before another process may take the job; a
+    /// running call renews it every third of this.
+    pub lease: Duration,
+    /// Jobs run at the same time by this process.
+    pub concurrency: usize,
+    /// The longest pause between looks for due work.
+    pub poll: Duration,
+}
+
+impl ExecutorConfig {
+    pub fn new(owner: String) -> ExecutorConfig {
+        ExecutorConfig {
+            owner,
+            lease: Duration::from_secs(30),
+            concurrency: 8,
+            poll: Duration::from_secs(1),
+        }
+    }
+}
 
 /// A name for this process's leases: `host:pid:boot`.
 pub fn owner_name() -> String {
@@ -37,69 +88,483 @@ pub fn owner_name() -> String {
     format!("{host}:{}:{boot:08x}", std::process::id())
 }
 
-/// Runs due jobs until `stop` changes.
-pub async fn run(runtime: Arc<Runtime>, owner: String, mut stop: watch::Receiver<bool>) {
+/// Whether a transition created work for the job executor.
+pub fn creates_local_work(effects: &[Effect]) -> bool {
+    effects.iter().any(|e| {
+        matches!(
+            e,
+            Effect::CreateJob { kind, .. } if !matches!(kind, JobKind::External { .. })
+        )
+    })
+}
+
+/// Something the executor leased.
+enum Leased {
+    Job(job::Model),
+    StartTimer(start_timer::Model),
+}
+
+fn chrono_span(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or_default()
+}
+
+/// Runs jobs until `stop` changes; running jobs are given a moment to finish.
+pub async fn run(runtime: Arc<Runtime>, cfg: ExecutorConfig, mut stop: watch::Receiver<bool>) {
+    let listener = listen(runtime.clone());
+    let mut running: JoinSet<()> = JoinSet::new();
     let mut failures = 0u32;
+    let mut housekeeping_at = tokio::time::Instant::now();
     loop {
-        let ran = match run_due(&runtime, &owner).await {
-            Ok(n) => {
-                failures = 0;
-                n
+        if *stop.borrow() {
+            break;
+        }
+        // Registered before looking, so a commit in between is not missed.
+        let notified = runtime.job_work.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if tokio::time::Instant::now() >= housekeeping_at {
+            housekeeping_at = tokio::time::Instant::now() + HOUSEKEEPING;
+            if let Err(e) = housekeeping(&runtime).await {
+                tracing::warn!(error = %e, "job executor: housekeeping failed");
             }
-            Err(e) => {
-                failures = failures.saturating_add(1);
-                tracing::warn!(error = %e, "job executor: cannot reach the database; backing off");
-                0
+        }
+        let free = cfg.concurrency.saturating_sub(running.len());
+        let mut full = false;
+        let mut pause = cfg.poll;
+        if free > 0 {
+            match acquire(&runtime, &cfg, free).await {
+                Ok(leased) => {
+                    failures = 0;
+                    full = leased.len() == free;
+                    for item in leased {
+                        running.spawn(execute(runtime.clone(), cfg.clone(), item));
+                    }
+                    if !full {
+                        pause = until_next_due(&runtime, cfg.poll).await;
+                    }
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    pause = (cfg.poll * 2u32.saturating_pow(failures.min(6))).min(MAX_BACKOFF);
+                    tracing::warn!(error = %e, retry_in = ?pause, "job executor: cannot reach the database; backing off");
+                }
             }
-        };
-        if ran > 0 {
+        }
+        if full && running.len() < cfg.concurrency {
             continue;
         }
-        let pause = POLL * 2u32.saturating_pow(failures.min(5));
         tokio::select! {
-            _ = tokio::time::sleep(pause) => {}
-            _ = stop.changed() => return,
+            _ = tokio::time::sleep(pause), if !full => {}
+            _ = &mut notified, if !full => {}
+            Some(done) = running.join_next(), if !running.is_empty() => {
+                if let Err(e) = done && e.is_panic() {
+                    tracing::error!("a job panicked: {e}");
+                }
+            }
+            _ = stop.changed() => break,
+        }
+    }
+    listener.abort();
+    let drain = async { while running.join_next().await.is_some() {} };
+    if tokio::time::timeout(Duration::from_secs(5), drain)
+        .await
+        .is_err()
+    {
+        tracing::info!("job executor stopped with jobs still running; their leases will expire");
+    }
+}
+
+/// Leases what is due now under `cfg.owner` and runs it to its commit, one
+/// item after the other; returns how many items were leased. (For tools and
+/// tests that step through time; servers use [`run`].)
+pub async fn run_due(runtime: &Arc<Runtime>, cfg: &ExecutorConfig) -> Result<usize, RuntimeError> {
+    let leased = acquire(runtime, cfg, cfg.concurrency.max(1)).await?;
+    let n = leased.len();
+    for item in leased {
+        execute(runtime.clone(), cfg.clone(), item).await;
+    }
+    Ok(n)
+}
+
+/// Frees expired leases and measures the database clock.
+async fn housekeeping(runtime: &Runtime) -> Result<(), RuntimeError> {
+    runtime.sync_database_time().await?;
+    let freed = runtime
+        .store()
+        .sweep_leases(to_db_time(runtime.lease_now()))
+        .await?;
+    if freed > 0 {
+        tracing::info!(freed, "freed expired job leases");
+    }
+    Ok(())
+}
+
+/// How long to sleep: until the next due job, at most `poll`.
+async fn until_next_due(runtime: &Runtime, poll: Duration) -> Duration {
+    let Ok(Some(due)) = runtime.store().next_due(LOCAL_KINDS).await else {
+        return poll;
+    };
+    let now = to_db_time(runtime.lease_now());
+    let wait = (due - now).to_std().unwrap_or(Duration::ZERO);
+    wait.clamp(Duration::from_millis(5), poll)
+}
+
+/// Leases up to `max` due start timers and jobs.
+async fn acquire(
+    runtime: &Runtime,
+    cfg: &ExecutorConfig,
+    max: usize,
+) -> Result<Vec<Leased>, RuntimeError> {
+    let now = to_db_time(runtime.lease_now());
+    let a = Acquire {
+        kinds: LOCAL_KINDS,
+        owner: &cfg.owner,
+        now,
+        until: now + chrono_span(cfg.lease),
+        limit: max as u64,
+    };
+    let mut out: Vec<Leased> = runtime
+        .store()
+        .acquire_start_timers(a)
+        .await?
+        .into_iter()
+        .map(Leased::StartTimer)
+        .collect();
+    let left = max.saturating_sub(out.len());
+    if left > 0 {
+        let jobs = runtime
+            .store()
+            .acquire_jobs(Acquire {
+                limit: left as u64,
+                ..a
+            })
+            .await?;
+        out.extend(jobs.into_iter().map(Leased::Job));
+    }
+    Ok(out)
+}
+
+/// Runs one leased item to its commit.
+async fn execute(runtime: Arc<Runtime>, cfg: ExecutorConfig, item: Leased) {
+    match item {
+        Leased::StartTimer(t) => {
+            if let Err(e) = runtime.fire_start_timer(&t, Some(&cfg.owner)).await {
+                log_failure(&e, "start timer", t.id);
+                if !matches!(e, RuntimeError::Conflict(_)) {
+                    let retry = to_db_time(runtime.clock().now()) + chrono::Duration::seconds(10);
+                    let _ = runtime
+                        .store()
+                        .release_start_timer(t.id, &cfg.owner, &e.to_string(), retry)
+                        .await;
+                }
+            }
+        }
+        Leased::Job(job) => {
+            let delay = (to_db_time(runtime.lease_now()) - job.due_at).num_milliseconds();
+            metrics::JOB_DELAY.observe(delay.max(0) as f64 / 1e3);
+            let work = perform(&runtime, &job);
+            let result = if needs_heartbeat(&job) {
+                with_heartbeat(&runtime, &cfg, &job, work).await
+            } else {
+                work.await
+            };
+            let committed = match result {
+                Ok(vars) => runtime.run_job_as(&job, Some(&cfg.owner), vars).await,
+                Err(message) => runtime
+                    .job_failed(&job, Some(&cfg.owner), &message)
+                    .await
+                    .map(|_| ()),
+            };
+            if let Err(e) = committed {
+                log_failure(&e, &job.kind, job.id);
+                if !matches!(e, RuntimeError::Conflict(_)) {
+                    let _ = runtime
+                        .store()
+                        .release_job(job.id, &cfg.owner, Some(&e.to_string()))
+                        .await;
+                }
+            }
         }
     }
 }
 
-/// Leases and runs the jobs due now; returns how many ran.
-pub async fn run_due(runtime: &Runtime, owner: &str) -> Result<usize, RuntimeError> {
-    let now = runtime.clock().now();
-    let due = runtime
-        .store()
-        .due_jobs(LOCAL_KINDS, to_db_time(now), 20)
-        .await?;
-    let mut ran = 0;
-    for job in due {
-        let until = to_db_time(now) + chrono::Duration::from_std(LEASE).unwrap_or_default();
-        if !runtime
-            .store()
-            .lease_job(job.id, owner, to_db_time(now), until)
-            .await?
-        {
-            continue;
+fn log_failure(e: &RuntimeError, what: &str, id: uuid::Uuid) {
+    match e {
+        RuntimeError::Conflict(m) => {
+            metrics::JOBS_REFUSED.inc();
+            tracing::info!(job.id = %id, kind = what, reason = %m, "job result not committed")
         }
-        match runtime.run_job(&job, Map::new()).await {
-            Ok(_) => {
-                ran += 1;
-                metrics::JOBS_RUN.inc();
-                metrics::JOB_DELAY
-                    .observe((to_db_time(now) - job.due_at).num_milliseconds().max(0) as f64 / 1e3);
-            }
-            // Someone else ran it, or the instance moved on: nothing to do.
-            Err(RuntimeError::Conflict(m)) => {
-                tracing::debug!(job.id = %job.id, reason = %m, "job skipped")
-            }
-            Err(e) => {
-                metrics::JOBS_FAILED.inc();
-                tracing::warn!(job.id = %job.id, error = %e, "job failed");
-                runtime
-                    .store()
-                    .release_job(job.id, owner, Some(&e.to_string()))
-                    .await?;
+        other => {
+            tracing::warn!(job.id = %id, kind = what, error = %other, "job could not be committed")
+        }
+    }
+}
+
+fn needs_heartbeat(job: &job::Model) -> bool {
+    matches!(job.kind.as_str(), "connector" | "service")
+}
+
+/// Runs `work` while renewing the job's lease every third of its length.
+async fn with_heartbeat<F>(
+    runtime: &Runtime,
+    cfg: &ExecutorConfig,
+    job: &job::Model,
+    work: F,
+) -> Result<Map<String, Value>, String>
+where
+    F: std::future::Future<Output = Result<Map<String, Value>, String>>,
+{
+    tokio::pin!(work);
+    let every = (cfg.lease / 3).max(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            result = &mut work => return result,
+            _ = tokio::time::sleep(every) => {
+                let now = to_db_time(runtime.lease_now());
+                match runtime.store().extend_lease(job.id, &cfg.owner, now, now + chrono_span(cfg.lease)).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(job.id = %job.id, "lost the lease while the call runs; its result will be refused"),
+                    Err(e) => tracing::warn!(job.id = %job.id, error = %e, "cannot renew the lease"),
+                }
             }
         }
     }
-    Ok(ran)
+}
+
+/// The job's side effect, outside any transaction: its result variables, or why it failed.
+pub async fn perform(runtime: &Runtime, job: &job::Model) -> Result<Map<String, Value>, String> {
+    let payload: Value = serde_json::from_str(&job.payload).unwrap_or(Value::Null);
+    match job.kind.as_str() {
+        "connector" => connector::call(job.id, &payload).await,
+        "service" => {
+            let name = payload
+                .get("handler")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let handler = runtime.handler(name).ok_or_else(|| {
+                format!("no service handler named \"{name}\" is registered in this process")
+            })?;
+            let call = ServiceCall {
+                job_id: job.id,
+                instance_id: job.instance_id,
+                element_id: job.element_id.clone(),
+                variables: payload
+                    .get("variables")
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default(),
+            };
+            handler.call(&call).await.map_err(|e| e.0)
+        }
+        _ => Ok(Map::new()),
+    }
+}
+
+impl Runtime {
+    /// Commits a job's result: only while `owner` (when given) holds its lease.
+    pub async fn run_job_as(
+        &self,
+        job: &job::Model,
+        owner: Option<&str>,
+        variables: Map<String, Value>,
+    ) -> Result<(), RuntimeError> {
+        let key = job.element_key as u64;
+        let guard = JobGuard {
+            id: job.id,
+            owner: owner.map(str::to_string),
+        };
+        self.command(job.instance_id, None, Some(&guard), |_, _| {
+            Ok(Command::CompleteJob {
+                key,
+                variables: variables.clone(),
+            })
+        })
+        .await?;
+        metrics::JOBS_RUN.inc();
+        Ok(())
+    }
+
+    /// An attempt of a job failed: it comes back later while attempts are
+    /// left (`None`), otherwise the element gets an incident (its command's outcome).
+    pub async fn job_failed(
+        &self,
+        job: &job::Model,
+        owner: Option<&str>,
+        message: &str,
+    ) -> Result<Option<super::Outcome>, RuntimeError> {
+        metrics::JOBS_FAILED.inc();
+        let left = job.retries - 1;
+        tracing::info!(job.id = %job.id, element.id = %job.element_id, attempts_left = left, error = %message, "job attempt failed");
+        if left > 0 {
+            let pause = self.retry_pause(job, left).await;
+            let now = self.lease_now();
+            let due = to_db_time(self.clock().now()) + chrono_span(pause);
+            if self
+                .store()
+                .reschedule_job(job.id, owner, to_db_time(now), left, due, message)
+                .await?
+            {
+                return Ok(None);
+            }
+            return Err(RuntimeError::Conflict(format!(
+                "the lease on job {} was lost before its failure was recorded",
+                job.id
+            )));
+        }
+        let key = job.element_key as u64;
+        let guard = JobGuard {
+            id: job.id,
+            owner: owner.map(str::to_string),
+        };
+        let text = format!("{message} (no attempts left)");
+        let outcome = self
+            .command(job.instance_id, None, Some(&guard), |_, _| {
+                Ok(Command::FailJob {
+                    key,
+                    message: text.clone(),
+                })
+            })
+            .await?;
+        Ok(Some(outcome))
+    }
+
+    /// The pause before the next attempt: the element's
+    /// `failedJobRetryTimeCycle`, or 2 s growing four times per attempt.
+    async fn retry_pause(&self, job: &job::Model, left: i32) -> Duration {
+        let configured = async {
+            let (row, _) = self.instance(job.instance_id).await.ok()?;
+            let deployed = self.deployed(row.definition_id).await.ok()?;
+            let retry = deployed.process().node(&job.element_id)?.retry?;
+            let ms = retry.interval.total(jiff::Unit::Millisecond).ok()?;
+            Some(Duration::from_millis(ms.max(0.0) as u64))
+        }
+        .await;
+        configured.unwrap_or_else(|| {
+            let attempt = (DEFAULT_JOB_RETRIES - left).clamp(1, 6) as u32;
+            Duration::from_secs(2) * 4u32.pow(attempt - 1)
+        })
+    }
+
+    /// Fires a timer start event: starts an instance (whose id is the timer's)
+    /// and schedules the next firing, in one transaction, only while `owner`
+    /// (when given) holds the timer's lease.
+    pub async fn fire_start_timer(
+        &self,
+        timer: &start_timer::Model,
+        owner: Option<&str>,
+    ) -> Result<uuid::Uuid, RuntimeError> {
+        let deployed = self.deployed(timer.definition_id).await?;
+        let process = deployed.process();
+        let now = self.clock().now();
+        let tr = engine::execute(
+            process,
+            &InstanceState::new(&process.id),
+            Command::StartAt {
+                element: timer.element_id.clone(),
+                variables: Map::new(),
+            },
+            now,
+        )?;
+        let next = engine::start_timer_due(
+            process,
+            &timer.element_id,
+            timer.fired as u32 + 1,
+            Some(crate::store::from_db_time(timer.due_at)),
+            now,
+        )
+        .map_err(RuntimeError::Rejected)?;
+        let db_now = to_db_time(now);
+        let txn = self.store().begin_write().await?;
+        let current = Store::start_timer_in(&txn, timer.id).await?;
+        let lease_now = to_db_time(self.lease_now());
+        let held = current.as_ref().is_some_and(|c| match owner {
+            Some(o) => {
+                c.lock_owner.as_deref() == Some(o)
+                    && c.lock_expires_at.is_some_and(|t| t > lease_now)
+            }
+            None => true,
+        });
+        if !held {
+            return Err(RuntimeError::Conflict(format!(
+                "start timer {} has fired already or is held by another process",
+                timer.id
+            )));
+        }
+        Store::delete_start_timer(&txn, timer.id).await?;
+        if let Some(due) = next {
+            Store::insert_start_timer(
+                &txn,
+                &crate::store::NewStartTimer {
+                    definition_id: timer.definition_id,
+                    definition_key: timer.definition_key.clone(),
+                    element_id: timer.element_id.clone(),
+                    due: to_db_time(due),
+                    fired: timer.fired + 1,
+                },
+                db_now,
+            )
+            .await?;
+        }
+        let id = timer.id;
+        Store::insert_instance(
+            &txn,
+            NewInstance {
+                id,
+                definition: &deployed.definition,
+                business_key: None,
+                parent_id: None,
+                started_by: None,
+                state: &tr.state,
+                last_seq: tr.events.len() as i64,
+                now: db_now,
+            },
+        )
+        .await?;
+        self.write_transition(
+            &txn,
+            crate::store::EffectContext {
+                instance_id: id,
+                definition_key: &deployed.definition.key,
+                business_key: None,
+                user: None,
+                now: db_now,
+            },
+            1,
+            &tr,
+        )
+        .await?;
+        self.commit(txn, id, &tr).await?;
+        metrics::JOBS_RUN.inc();
+        tracing::info!(instance.id = %id, definition = %deployed.definition.key, element.id = %timer.element_id, "timer start event fired");
+        Ok(id)
+    }
+}
+
+/// Wakes this process's executor when another process announces work
+/// (PostgreSQL `LISTEN`); does nothing on SQLite.
+fn listen(runtime: Arc<Runtime>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let Some(pool) = runtime.store().postgres_pool() else {
+            return;
+        };
+        let mut failures = 0u32;
+        loop {
+            let result = async {
+                let mut l = sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await?;
+                l.listen(crate::store::JOB_CHANNEL).await?;
+                loop {
+                    l.recv().await?;
+                    runtime.job_work.notify_waiters();
+                }
+                #[allow(unreachable_code)]
+                Ok::<(), sea_orm::sqlx::Error>(())
+            }
+            .await;
+            if let Err(e) = result {
+                failures = failures.saturating_add(1);
+                tracing::warn!(error = %e, "job executor: lost the notification connection; polling until it is back");
+                tokio::time::sleep(Duration::from_secs(1) * 2u32.pow(failures.min(5))).await;
+            }
+        }
+    })
 }

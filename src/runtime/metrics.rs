@@ -98,6 +98,8 @@ pub static TASKS_COMPLETED: Counter = Counter::new();
 pub static INCIDENTS_RAISED: Counter = Counter::new();
 pub static JOBS_RUN: Counter = Counter::new();
 pub static JOBS_FAILED: Counter = Counter::new();
+/// Job results refused because the lease was lost (or the job had run).
+pub static JOBS_REFUSED: Counter = Counter::new();
 /// From a job's due time to the moment it ran.
 pub static JOB_DELAY: Histogram = Histogram::new();
 pub static HTTP_LATENCY: Histogram = Histogram::new();
@@ -120,7 +122,7 @@ pub fn observe_events(events: &[Event]) {
 
 /// The process's counters in Prometheus text format.
 pub fn write_counters(out: &mut String) {
-    let counters: [(&str, &str, &Counter); 11] = [
+    let counters: [(&str, &str, &Counter); 12] = [
         (
             "bpmn_commands_total",
             "Commands committed by this process",
@@ -161,6 +163,11 @@ pub fn write_counters(out: &mut String) {
             "bpmn_jobs_failed_total",
             "Job attempts that failed",
             &JOBS_FAILED,
+        ),
+        (
+            "bpmn_jobs_refused_total",
+            "Job results not committed because the lease was lost or the job had run",
+            &JOBS_REFUSED,
         ),
         (
             "bpmn_http_requests_total",

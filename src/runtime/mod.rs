@@ -13,13 +13,18 @@
 
 pub mod accounts;
 pub mod clock;
+pub mod connector;
 pub mod external;
+pub mod handlers;
 pub mod jobs;
 pub mod messages;
 pub mod metrics;
 pub mod views;
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,10 +35,13 @@ use uuid::Uuid;
 use crate::engine::{self, Command, CommandError, Event, InstanceState};
 use crate::model::{self, Definitions, ParseError, Process};
 use crate::store::entity::{job, process_definition, process_instance, user_task};
-use crate::store::{EffectContext, InstanceUpdate, NewInstance, Store, StoreError, to_db_time};
+use crate::store::{
+    EffectContext, InstanceUpdate, NewInstance, Store, StoreError, Txn, to_db_time,
+};
 pub use crate::store::{InstanceQuery, TaskOrder, TaskQuery, Total, Viewer};
 pub use accounts::{LoginError, User};
 pub use clock::{Clock, SystemClock, VirtualClock};
+pub use handlers::{FnHandler, HandlerError, ServiceCall, ServiceHandler};
 pub use views::{
     DefinitionRow, HistoryView, IncidentView, InstanceDetail, InstanceView, TaskDetail, TaskView,
     VersionView, WaitView,
@@ -78,9 +86,9 @@ impl From<CommandError> for RuntimeError {
             | CommandError::NotActive(_)
             | CommandError::NoSuchIncident(_)
             | CommandError::AlreadyClaimed(_) => RuntimeError::Conflict(e.to_string()),
-            CommandError::AlreadyStarted | CommandError::NoStartEvent => {
-                RuntimeError::Rejected(e.to_string())
-            }
+            CommandError::AlreadyStarted
+            | CommandError::NoStartEvent
+            | CommandError::NoSuchStartEvent(_) => RuntimeError::Rejected(e.to_string()),
         }
     }
 }
@@ -158,6 +166,10 @@ pub struct Outcome {
     pub state: InstanceState,
 }
 
+/// Something to await just before a command commits (tests use it to hold
+/// two transactions at the brink and let them go in a chosen order).
+pub type CommitHook = Arc<dyn Fn(Uuid) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
 /// The engine's entry point for everything that changes instances.
 pub struct Runtime {
     store: Store,
@@ -166,6 +178,12 @@ pub struct Runtime {
     cache: Mutex<HashMap<i64, Arc<Deployed>>>,
     /// Woken whenever new external work is committed (long-polling workers wait on it).
     external_work: tokio::sync::Notify,
+    /// Woken whenever work for the job executor is committed by this process.
+    job_work: tokio::sync::Notify,
+    handlers: HashMap<String, Arc<dyn ServiceHandler>>,
+    /// The database clock minus ours, in milliseconds (PostgreSQL with the system clock).
+    db_offset_ms: AtomicI64,
+    before_commit: Mutex<Option<CommitHook>>,
 }
 
 impl Runtime {
@@ -176,7 +194,70 @@ impl Runtime {
             options: model::Options::default(),
             cache: Mutex::new(HashMap::new()),
             external_work: tokio::sync::Notify::new(),
+            job_work: tokio::sync::Notify::new(),
+            handlers: HashMap::new(),
+            db_offset_ms: AtomicI64::new(0),
+            before_commit: Mutex::new(None),
         }
+    }
+
+    /// Registers a service handler under `name` (before anything is deployed):
+    /// service tasks with `camunda:delegateExpression="${name}"` or
+    /// `camunda:class="name"` call it.
+    pub fn with_handler(mut self, name: &str, handler: Arc<dyn ServiceHandler>) -> Runtime {
+        self.options.service_handlers.push(name.to_string());
+        self.handlers.insert(name.to_string(), handler);
+        self
+    }
+
+    /// The handler registered under `name`.
+    pub fn handler(&self, name: &str) -> Option<Arc<dyn ServiceHandler>> {
+        self.handlers.get(name).cloned()
+    }
+
+    /// Installs (or removes) a hook awaited just before each instance command commits.
+    #[doc(hidden)]
+    pub fn set_before_commit(&self, hook: Option<CommitHook>) {
+        if let Ok(mut h) = self.before_commit.lock() {
+            *h = hook;
+        }
+    }
+
+    async fn before_commit(&self, instance_id: Uuid) {
+        let hook = self.before_commit.lock().ok().and_then(|h| h.clone());
+        if let Some(hook) = hook {
+            hook(instance_id).await;
+        }
+    }
+
+    /// The time leases are measured in: the database's clock on PostgreSQL (so
+    /// that processes on several machines agree), ours otherwise.
+    pub fn lease_now(&self) -> jiff::Timestamp {
+        let now = self.clock.now();
+        let offset = self.db_offset_ms.load(Ordering::Relaxed);
+        if offset == 0 {
+            return now;
+        }
+        now.checked_add(jiff::SignedDuration::from_millis(offset))
+            .unwrap_or(now)
+    }
+
+    /// Measures how far the database's clock is from ours (PostgreSQL, real time only).
+    pub async fn sync_database_time(&self) -> Result<(), RuntimeError> {
+        if !self.clock.is_real() {
+            return Ok(());
+        }
+        let before = self.clock.now();
+        if let Some(db) = self.store.database_time().await? {
+            let after = self.clock.now();
+            let mid =
+                before.as_millisecond() + (after.as_millisecond() - before.as_millisecond()) / 2;
+            let offset = db.timestamp_millis() - mid;
+            // Within a few milliseconds it is the round trip, not a clock difference.
+            let offset = if offset.abs() < 50 { 0 } else { offset };
+            self.db_offset_ms.store(offset, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     pub fn store(&self) -> &Store {
@@ -240,7 +321,7 @@ impl Runtime {
                     }
                     None => {
                         let is_default = default_id.as_deref() == Some(p.id.as_str());
-                        Store::insert_definition(
+                        let d = Store::insert_definition(
                             &txn,
                             dep,
                             &p.id,
@@ -248,7 +329,11 @@ impl Runtime {
                             is_default,
                             now,
                         )
-                        .await?
+                        .await?;
+                        // The new version's schedule replaces the old one's.
+                        let timers = start_timers(p, d.id, self.clock.now())?;
+                        Store::replace_start_timers(&txn, &p.id, &timers, now).await?;
+                        d
                     }
                 };
                 out.push(summary(&d, true));
@@ -337,10 +422,7 @@ impl Runtime {
             },
         )
         .await?;
-        Store::insert_history(&txn, id, 1, &tr.events, db_now, user).await?;
-        Store::sync_variables(&txn, id, &tr.events).await?;
-        Store::record_incidents(&txn, id, &tr.events, db_now).await?;
-        Store::apply_effects(
+        self.write_transition(
             &txn,
             EffectContext {
                 instance_id: id,
@@ -349,17 +431,72 @@ impl Runtime {
                 user,
                 now: db_now,
             },
-            &tr.effects,
+            1,
+            &tr,
         )
         .await?;
-        Store::commit(txn).await?;
-        metrics::COMMANDS.inc();
-        metrics::observe_events(&tr.events);
+        self.commit(txn, id, &tr).await?;
         Ok(Outcome {
             instance_id: id,
             events: tr.events,
             state: tr.state,
         })
+    }
+
+    /// Writes what a transition changes besides the instance row: history,
+    /// variables, incidents, and its effects (inbox, jobs, subscriptions).
+    async fn write_transition(
+        &self,
+        txn: &Txn,
+        ctx: EffectContext<'_>,
+        first_seq: i64,
+        tr: &engine::Transition,
+    ) -> Result<(), RuntimeError> {
+        Store::insert_history(
+            txn,
+            ctx.instance_id,
+            first_seq,
+            &tr.events,
+            ctx.now,
+            ctx.user,
+        )
+        .await?;
+        Store::sync_variables(txn, ctx.instance_id, &tr.events).await?;
+        Store::record_incidents(txn, ctx.instance_id, &tr.events, ctx.now).await?;
+        Store::apply_effects(txn, ctx, &tr.effects).await?;
+        if jobs::creates_local_work(&tr.effects) {
+            Store::announce_jobs(txn).await?;
+        }
+        Ok(())
+    }
+
+    /// Commits a command's transaction and wakes whoever waits for its work.
+    async fn commit(
+        &self,
+        txn: Txn,
+        instance_id: Uuid,
+        tr: &engine::Transition,
+    ) -> Result<(), RuntimeError> {
+        self.before_commit(instance_id).await;
+        Store::commit(txn).await?;
+        metrics::COMMANDS.inc();
+        metrics::observe_events(&tr.events);
+        let external = tr.effects.iter().any(|e| {
+            matches!(
+                e,
+                engine::Effect::CreateJob {
+                    kind: engine::JobKind::External { .. },
+                    ..
+                }
+            )
+        });
+        if external {
+            self.external_work.notify_waiters();
+        }
+        if jobs::creates_local_work(&tr.effects) {
+            self.job_work.notify_waiters();
+        }
+        Ok(())
     }
 
     /// Runs a command on an instance in one transaction, retrying lost races.
@@ -377,7 +514,7 @@ impl Runtime {
                 .await?
                 .ok_or_else(|| RuntimeError::NotFound(format!("instance {instance_id}")))?;
             if let Some(guard) = job {
-                guard.check(Store::job_in(&txn, guard.id).await?, self.clock.now())?;
+                guard.check(Store::job_in(&txn, guard.id).await?, self.lease_now())?;
             }
             let deployed = self.deployed(row.definition_id).await?;
             let state: InstanceState = serde_json::from_str(&row.state).map_err(|e| {
@@ -405,18 +542,12 @@ impl Runtime {
                 backoff(attempt).await;
                 continue;
             }
-            Store::insert_history(
-                &txn,
-                instance_id,
-                row.last_seq + 1,
-                &tr.events,
-                db_now,
-                user,
-            )
-            .await?;
-            Store::sync_variables(&txn, instance_id, &tr.events).await?;
-            Store::record_incidents(&txn, instance_id, &tr.events, db_now).await?;
-            Store::apply_effects(
+            if let Some(guard) = job {
+                // Consumed before the effects are written: a repeating timer
+                // schedules its next job for the same element.
+                Store::delete_job(&txn, guard.id).await?;
+            }
+            self.write_transition(
                 &txn,
                 EffectContext {
                     instance_id,
@@ -425,26 +556,11 @@ impl Runtime {
                     user,
                     now: db_now,
                 },
-                &tr.effects,
+                row.last_seq + 1,
+                &tr,
             )
             .await?;
-            if let Some(guard) = job {
-                Store::delete_job(&txn, guard.id).await?;
-            }
-            Store::commit(txn).await?;
-            metrics::COMMANDS.inc();
-            metrics::observe_events(&tr.events);
-            if tr.effects.iter().any(|e| {
-                matches!(
-                    e,
-                    crate::engine::Effect::CreateJob {
-                        kind: crate::engine::JobKind::External { .. },
-                        ..
-                    }
-                )
-            }) {
-                self.external_work.notify_waiters();
-            }
+            self.commit(txn, instance_id, &tr).await?;
             return Ok(Outcome {
                 instance_id,
                 events: tr.events,
@@ -616,6 +732,40 @@ impl Runtime {
             .into_iter()
             .find(|t| t.element_id == element))
     }
+}
+
+/// The first firings of a process's timer start events.
+fn start_timers(
+    p: &Process,
+    definition_id: i64,
+    now: jiff::Timestamp,
+) -> Result<Vec<crate::store::NewStartTimer>, RuntimeError> {
+    let mut out = Vec::new();
+    for n in &p.timer_starts {
+        let element = &p.nodes[*n].id;
+        let due = engine::start_timer_due(p, element, 0, None, now).map_err(|e| {
+            RuntimeError::Invalid(ParseError {
+                diagnostics: vec![model::Diagnostic {
+                    severity: model::Severity::Error,
+                    line: 0,
+                    column: 0,
+                    element: Some(element.clone()),
+                    kind: Some("startEvent".into()),
+                    message: e,
+                }],
+            })
+        })?;
+        if let Some(due) = due {
+            out.push(crate::store::NewStartTimer {
+                definition_id,
+                definition_key: p.id.clone(),
+                element_id: element.clone(),
+                due: to_db_time(due),
+                fired: 0,
+            });
+        }
+    }
+    Ok(out)
 }
 
 fn summary(d: &process_definition::Model, created: bool) -> DeployedDefinition {

@@ -8,8 +8,10 @@
 
 mod accounts;
 pub mod entity;
+mod jobs;
 mod queries;
 
+pub use jobs::{Acquire, JOB_CHANNEL, NewStartTimer};
 pub use queries::{
     COUNT_CAP, DefinitionStats, InstanceQuery, NAV_COUNT_CAP, TaskOrder, TaskQuery, Total, Viewer,
 };
@@ -637,6 +639,7 @@ impl Store {
                     kind,
                     due,
                     payload,
+                    retries,
                 } => {
                     let topic = match kind {
                         JobKind::External { topic } => Some(topic.clone()),
@@ -656,7 +659,7 @@ impl Store {
                         due_at: Set(due.map(to_db_time).unwrap_or(ctx.now)),
                         lock_owner: Set(None),
                         lock_expires_at: Set(None),
-                        retries: Set(DEFAULT_JOB_RETRIES),
+                        retries: Set(retries.map_or(DEFAULT_JOB_RETRIES, |r| r as i32)),
                         payload: Set(payload),
                         last_error: Set(None),
                         created_at: Set(ctx.now),
@@ -903,17 +906,18 @@ impl Store {
         Ok(res.rows_affected == 1)
     }
 
-    /// Puts a job held by `owner` back in the queue for a later attempt.
+    /// Puts a job held by `owner` (or, with `None`, any job) back in the queue
+    /// for a later attempt.
     pub async fn reschedule_job(
         &self,
         id: Uuid,
-        owner: &str,
+        owner: Option<&str>,
         now: DateTime<Utc>,
         retries: i32,
         due: DateTime<Utc>,
         error: &str,
     ) -> Result<bool, StoreError> {
-        let res = job::Entity::update_many()
+        let q = job::Entity::update_many()
             .col_expr(job::Column::Retries, Expr::value(retries))
             .col_expr(job::Column::DueAt, Expr::value(due))
             .col_expr(job::Column::LockOwner, Expr::value(Option::<String>::None))
@@ -922,11 +926,14 @@ impl Store {
                 Expr::value(Option::<DateTime<Utc>>::None),
             )
             .col_expr(job::Column::LastError, Expr::value(Some(error.to_string())))
-            .filter(job::Column::Id.eq(id))
-            .filter(job::Column::LockOwner.eq(owner))
-            .filter(job::Column::LockExpiresAt.gt(now))
-            .exec(&self.db)
-            .await?;
+            .filter(job::Column::Id.eq(id));
+        let q = match owner {
+            Some(owner) => q
+                .filter(job::Column::LockOwner.eq(owner))
+                .filter(job::Column::LockExpiresAt.gt(now)),
+            None => q,
+        };
+        let res = q.exec(&self.db).await?;
         Ok(res.rows_affected == 1)
     }
 

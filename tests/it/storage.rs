@@ -641,7 +641,7 @@ async fn the_job_executor_fires_due_timers_once() {
             .unwrap()
             .instance_id;
         assert_eq!(
-            bpmn_engine::runtime::jobs::run_due(&runtime, "a")
+            bpmn_engine::runtime::jobs::run_due(&runtime, &executor("a"))
                 .await
                 .unwrap(),
             0,
@@ -664,7 +664,7 @@ async fn the_job_executor_fires_due_timers_once() {
                 .unwrap()
         );
         assert_eq!(
-            bpmn_engine::runtime::jobs::run_due(&runtime, "a")
+            bpmn_engine::runtime::jobs::run_due(&runtime, &executor("a"))
                 .await
                 .unwrap(),
             0,
@@ -673,14 +673,14 @@ async fn the_job_executor_fires_due_timers_once() {
         // Once the lease has expired, it is free again.
         clock.set("2025-01-01T00:12:00Z".parse().unwrap());
         assert_eq!(
-            bpmn_engine::runtime::jobs::run_due(&runtime, "a")
+            bpmn_engine::runtime::jobs::run_due(&runtime, &executor("a"))
                 .await
                 .unwrap(),
             1,
             "{backend}"
         );
         assert_eq!(
-            bpmn_engine::runtime::jobs::run_due(&runtime, "a")
+            bpmn_engine::runtime::jobs::run_due(&runtime, &executor("a"))
                 .await
                 .unwrap(),
             0,
@@ -698,4 +698,9 @@ async fn the_job_executor_fires_due_timers_once() {
         );
     })
     .await;
+}
+
+/// An executor configuration for stepping through jobs by hand.
+fn executor(owner: &str) -> bpmn_engine::runtime::jobs::ExecutorConfig {
+    bpmn_engine::runtime::jobs::ExecutorConfig::new(owner.to_string())
 }

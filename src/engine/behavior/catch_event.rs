@@ -12,6 +12,7 @@ use super::super::event::Event;
 use super::super::run::Run;
 use super::super::state::{JobKind, Wait};
 use super::Outcome;
+use crate::model::expr::Template;
 use crate::model::{Catch, NodeIdx, NodeKind, Timer, time};
 use serde_json::{Map, Value};
 
@@ -33,28 +34,32 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
     Ok(Outcome::Wait)
 }
 
-fn due(run: &Run<'_>, key: u64, timer: &Timer) -> Result<jiff::Timestamp, String> {
-    let (template, is_date) = match timer {
-        Timer::Duration(t) => (t, false),
-        Timer::Date(t) => (t, true),
-    };
-    let text = match template
+/// When a timer that starts now is first due.
+pub(crate) fn due(run: &Run<'_>, key: u64, timer: &Timer) -> Result<jiff::Timestamp, String> {
+    match timer {
+        Timer::Date(t) => time::parse_datetime(&timer_text(run, key, t)?),
+        Timer::Duration(t) => {
+            time::parse_duration(&timer_text(run, key, t)?).and_then(|d| time::add(run.now, d))
+        }
+        Timer::Cycle(t) => time::parse_cycle(&timer_text(run, key, t)?).and_then(|c| {
+            c.next(0, run.now)
+                .ok_or_else(|| "the cycle never fires".to_string())
+        }),
+    }
+    .map_err(|e| format!("timer: {e}"))
+}
+
+/// The text of a timer definition, its expressions evaluated.
+pub(crate) fn timer_text(run: &Run<'_>, key: u64, template: &Template) -> Result<String, String> {
+    match template
         .eval(&run.visible(key))
         .map_err(|e| format!("timer: {e}"))?
     {
-        Value::String(s) => s,
-        other => {
-            return Err(format!(
-                "timer: the expression gave {other}, not a date or duration"
-            ));
-        }
-    };
-    if is_date {
-        time::parse_datetime(&text)
-    } else {
-        time::parse_duration(&text).and_then(|d| time::add(run.now, d))
+        Value::String(s) => Ok(s),
+        other => Err(format!(
+            "timer: the expression gave {other}, not a date, duration or cycle"
+        )),
     }
-    .map_err(|e| format!("timer: {e}"))
 }
 
 /// Subscribes the element instance to a message.

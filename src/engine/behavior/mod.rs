@@ -8,6 +8,7 @@
 //! wait (a task completed, a message, a job) live in the module of the kind
 //! that waits for them.
 
+pub(crate) mod boundary_event;
 pub(crate) mod catch_event;
 pub(crate) mod end_event;
 pub(crate) mod exclusive_gateway;
@@ -50,6 +51,7 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         NodeKind::ParallelGateway => parallel_gateway::on_activate(run, key, node),
         NodeKind::InclusiveGateway => inclusive_gateway::on_activate(run, key, node),
         NodeKind::SubProcess(_) => subprocess::on_activate(run, key, node),
+        NodeKind::BoundaryEvent(_) => boundary_event::on_activate(run, key, node),
     }
 }
 
@@ -73,7 +75,8 @@ pub(crate) fn outgoing(
         | NodeKind::ServiceTask(_)
         | NodeKind::ScriptTask(_)
         | NodeKind::ReceiveTask(_)
-        | NodeKind::SubProcess(_) => flows::uncontrolled(run, key, node),
+        | NodeKind::SubProcess(_)
+        | NodeKind::BoundaryEvent(_) => flows::uncontrolled(run, key, node),
     }
 }
 
@@ -81,7 +84,7 @@ pub(crate) fn outgoing(
 pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64, node: NodeIdx) {
     match &run.process.nodes[node].kind {
         NodeKind::UserTask(_) => user_task::on_terminate(run, key),
-        NodeKind::IntermediateCatch(_) | NodeKind::ReceiveTask(_) => {
+        NodeKind::IntermediateCatch(_) | NodeKind::ReceiveTask(_) | NodeKind::BoundaryEvent(_) => {
             catch_event::on_terminate(run, key)
         }
         NodeKind::ServiceTask(_) => service_task::on_terminate(run, key),

@@ -6,17 +6,25 @@
 //! > exactly as a service task. (BPMN 2.0, 10.3.3)
 //!
 //! - `camunda:expression` runs inline; its value goes to `camunda:resultVariable`.
-//! - `camunda:connector` and `camunda:type="external"` become jobs: the element
-//!   waits until the job executor (or an external worker) reports the result.
+//! - `camunda:connector`, `camunda:type="external"` and registered service
+//!   handlers become jobs: the element waits until the job executor (or an
+//!   external worker) reports the result.
+//! - A connector's result comes back as `response` (the JSON body, or the text),
+//!   `statusCode` and `headers`; its output parameters are evaluated with those
+//!   in view. An output parameter without a value takes the response field of
+//!   the same name (the rule of the engine this one replaces).
 //! - No implementation at all: the task passes straight through, as in the
 //!   engine we replace (the deploy step warns about it).
+
+use std::collections::HashSet;
 
 use serde_json::{Map, Value, json};
 
 use super::super::run::{Run, eval_params};
-use super::super::state::JobKind;
+use super::super::state::{JobKind, Step};
 use super::Outcome;
-use crate::model::{NodeIdx, NodeKind, ServiceTask};
+use crate::model::expr::Variables;
+use crate::model::{NodeIdx, NodeKind, ParamValue, ServiceTask};
 
 pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<Outcome, String> {
     let NodeKind::ServiceTask(s) = &run.process.nodes[node].kind else {
@@ -50,13 +58,72 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
             run.wait_for_job(key, JobKind::External { topic }, None, Value::Null);
             Ok(Outcome::Wait)
         }
+        ServiceTask::Handler { name } => {
+            let name = name.clone();
+            let payload = json!({ "handler": name, "variables": run.state.visible_variables(key) });
+            run.wait_for_job(key, JobKind::Handler { name }, None, payload);
+            Ok(Outcome::Wait)
+        }
     }
 }
 
-/// The connector call or external worker finished with these variables.
-pub(crate) fn on_job_done(run: &mut Run<'_>, key: u64, variables: Map<String, Value>) {
+/// The connector call, handler or external worker finished with these variables.
+pub(crate) fn on_job_done(run: &mut Run<'_>, key: u64, node: NodeIdx, result: Map<String, Value>) {
+    let connector = match &run.process.nodes[node].kind {
+        NodeKind::ServiceTask(s) => match s.as_ref() {
+            ServiceTask::Connector(c) => Some(c),
+            _ => None,
+        },
+        _ => None,
+    };
+    let variables = match connector {
+        None => result,
+        Some(c) => {
+            let response = result.get("response").cloned().unwrap_or(Value::Null);
+            let mut values = match eval_params(
+                &c.outputs,
+                &Overlay {
+                    top: &result,
+                    base: &run.visible(key),
+                },
+            ) {
+                Ok(v) => v,
+                Err(e) => {
+                    run.incident(key, Step::Complete, format!("connector output: {e}"));
+                    return;
+                }
+            };
+            for p in &c.outputs {
+                if let (ParamValue::Null, Some(v)) = (&p.value, response.get(&p.name)) {
+                    values.insert(p.name.clone(), v.clone());
+                }
+            }
+            values
+        }
+    };
     run.set_variables(key, variables);
     run.complete(key);
+}
+
+/// Variables in `top` hide those of the same name in `base`.
+struct Overlay<'a> {
+    top: &'a Map<String, Value>,
+    base: &'a dyn Variables,
+}
+
+impl Variables for Overlay<'_> {
+    fn visit(&self, f: &mut dyn FnMut(&str, &Value)) {
+        let mut seen: HashSet<&str> = HashSet::new();
+        for (k, v) in self.top {
+            seen.insert(k);
+            f(k, v);
+        }
+        self.base.visit(&mut |k, v| {
+            if !seen.contains(k) {
+                f(k, v)
+            }
+        });
+    }
 }
 
 pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64) {

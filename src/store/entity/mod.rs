@@ -14,5 +14,6 @@ pub mod message_subscription;
 pub mod process_definition;
 pub mod process_instance;
 pub mod setting;
+pub mod start_timer;
 pub mod user_task;
 pub mod user_task_candidate;

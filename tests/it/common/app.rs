@@ -31,6 +31,7 @@ impl TestApp {
     /// Starts the app on a fresh database of the given kind, with an admin
     /// account `admin` / `admin-password`.
     pub async fn start(db: TestDb) -> TestApp {
+        bpmn_engine::runtime::connector::install_tls_provider();
         let store = db.store().await;
         let runtime = Arc::new(Runtime::new(store, Arc::new(SystemClock)));
         runtime.ensure_admin(Some("admin-password")).await.unwrap();

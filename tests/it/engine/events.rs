@@ -28,7 +28,8 @@ fn a_duration_timer_is_a_job_due_after_the_duration() {
             element: "w".into(),
             kind: JobKind::Timer,
             due: Some(due),
-            payload: serde_json::Value::Null
+            payload: serde_json::Value::Null,
+            retries: None
         }]
     );
     assert_eq!(

@@ -1,5 +1,6 @@
 //! Pure engine tests: given a diagram, when these commands, then these events.
 
+mod boundary;
 mod events;
 mod gateways;
 mod props;

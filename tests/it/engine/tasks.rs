@@ -225,7 +225,8 @@ fn external_and_connector_tasks_wait_for_their_jobs() {
                 topic: "billing".into()
             },
             due: None,
-            payload: serde_json::Value::Null
+            payload: serde_json::Value::Null,
+            retries: None
         }]
     );
     sim.job("ext", json!({"invoice": "A-1"}));
