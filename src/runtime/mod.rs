@@ -296,9 +296,11 @@ impl Runtime {
         })?;
         let checksum = hex(&Sha256::digest(source.as_bytes()));
         let runnable: Vec<&Process> = defs.runnable().collect();
+        let txn = self.store.begin_write().await?;
+        Store::lock_deployments(&txn).await?;
         let mut existing = Vec::new();
         for p in &runnable {
-            match self.store.latest_definition(&p.id).await? {
+            match Store::latest_definition_in(&txn, &p.id).await? {
                 Some((d, sum)) if sum == checksum => existing.push(Some(d)),
                 _ => existing.push(None),
             }
@@ -307,11 +309,11 @@ impl Runtime {
         let default_id = defs.main_process().map(|p| p.id.clone());
         let mut out = Vec::new();
         if existing.iter().all(Option::is_some) {
+            drop(txn);
             for d in existing.into_iter().flatten() {
                 out.push(summary(&d, false));
             }
         } else {
-            let txn = self.store.begin_write().await?;
             let dep = Store::insert_deployment(&txn, name, &source, &checksum, by, now).await?;
             for (p, old) in runnable.iter().zip(existing) {
                 let d = match old {

@@ -54,6 +54,11 @@ pub enum StoreError {
     },
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    #[error("cannot lock {path} to migrate the database: {source}")]
+    Lock {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// Converts engine time to a stored timestamp (millisecond precision, so stored
@@ -128,6 +133,11 @@ impl Store {
         }
         let db = Database::connect(opt).await?;
         let store = Store { db };
+        // Processes starting at once on one SQLite file take turns migrating.
+        let _turn = match sqlite_path(url) {
+            Some(path) => Some(lock_file(&format!("{path}.migrate-lock")).await?),
+            None => None,
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -191,20 +201,40 @@ impl Store {
         &self,
         key: &str,
     ) -> Result<Option<(process_definition::Model, String)>, StoreError> {
+        Store::latest_definition_in(&self.db, key).await
+    }
+
+    /// The latest definition of a key and its deployment's checksum, read on `db`
+    /// (inside a deployment's transaction, after [`Store::lock_deployments`]).
+    pub async fn latest_definition_in<C: ConnectionTrait>(
+        db: &C,
+        key: &str,
+    ) -> Result<Option<(process_definition::Model, String)>, StoreError> {
         let Some(def) = process_definition::Entity::find()
             .filter(process_definition::Column::Key.eq(key))
             .order_by_desc(process_definition::Column::Version)
-            .one(&self.db)
+            .one(db)
             .await?
         else {
             return Ok(None);
         };
         let checksum = deployment::Entity::find_by_id(def.deployment_id)
-            .one(&self.db)
+            .one(db)
             .await?
             .map(|d| d.checksum)
             .unwrap_or_default();
         Ok(Some((def, checksum)))
+    }
+
+    /// Serialises deployments until the transaction ends, so that processes
+    /// deploying the same file at once make one version, not two. (SQLite's
+    /// write transactions are serialised already.)
+    pub async fn lock_deployments(txn: &Txn) -> Result<(), StoreError> {
+        if txn.get_database_backend() == DbBackend::Postgres {
+            txn.execute_unprepared("SELECT pg_advisory_xact_lock(7423118853)")
+                .await?;
+        }
+        Ok(())
     }
 
     /// Inserts a deployment row and returns its id.
@@ -1045,16 +1075,44 @@ async fn set_claimable(
     Ok(())
 }
 
-fn prepare_sqlite_dir(url: &str) -> Result<(), StoreError> {
+/// Takes an exclusive lock on a file (created if need be), held until the
+/// returned handle is dropped.
+async fn lock_file(path: &str) -> Result<std::fs::File, StoreError> {
+    let path = path.to_string();
+    let io = |source: std::io::Error| StoreError::Lock {
+        path: path.clone(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io)?;
+    tokio::task::spawn_blocking(move || file.lock().map(|_| file))
+        .await
+        .map_err(|e| io(std::io::Error::other(e)))?
+        .map_err(io)
+}
+
+/// The file of a SQLite URL (`None` for an in-memory database).
+fn sqlite_path(url: &str) -> Option<&str> {
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:")
         .split('?')
         .next()
         .unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+fn prepare_sqlite_dir(url: &str) -> Result<(), StoreError> {
+    let Some(path) = sqlite_path(url) else {
         return Ok(());
-    }
+    };
     if let Some(parent) = std::path::Path::new(path).parent()
         && !parent.as_os_str().is_empty()
     {

@@ -1176,3 +1176,67 @@ async fn absurd_paging_is_refused_not_a_crash() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn two_clients_completing_one_task_at_once_get_one_success_and_one_409() {
+    for app in TestApp::each().await {
+        app.runtime
+            .deploy("p.bpmn", form_process().as_bytes(), None)
+            .await
+            .unwrap();
+        app.user("clerk", &["clerks"]).await;
+        let clerk = Api::as_user(&app, "clerk").await;
+        let admin = Api::as_user(&app, "admin").await;
+        let (_, started) = clerk
+            .post(
+                "/api/v1/definitions/p/start",
+                json!({"variables": {"amount": 10}}),
+            )
+            .await;
+        let id = started["id"].as_str().unwrap().to_string();
+        let (_, detail) = clerk.get(&format!("/api/v1/instances/{id}")).await;
+        let task = detail["open_tasks"][0]["id"].as_str().unwrap().to_string();
+        // The first completion to reach its commit is held there a moment, so
+        // the second arrives while the first is still in flight.
+        let held = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        {
+            let held = held.clone();
+            app.runtime
+                .set_before_commit(Some(std::sync::Arc::new(move |_| {
+                    let first = !held.swap(true, std::sync::atomic::Ordering::SeqCst);
+                    Box::pin(async move {
+                        if first {
+                            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                        }
+                    })
+                })));
+        }
+        let path = format!("/api/v1/tasks/{task}/complete");
+        let body = json!({"variables": {"ok": true}});
+        let (a, b) = tokio::join!(clerk.post(&path, body.clone()), admin.post(&path, body));
+        app.runtime.set_before_commit(None);
+        let mut statuses = [a.0, b.0];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::CONFLICT],
+            "{}: {a:?} {b:?}",
+            app.backend
+        );
+        let loser = if a.0 == StatusCode::CONFLICT {
+            &a.1
+        } else {
+            &b.1
+        };
+        assert!(error_text(loser).contains("already completed"), "{loser}");
+        let (_, history) = admin.get(&format!("/api/v1/instances/{id}/history")).await;
+        let completed = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["event"] == "task_completed")
+            .count();
+        assert_eq!(completed, 1, "{}", app.backend);
+        app.stop().await;
+    }
+}

@@ -108,13 +108,21 @@ async fn click(c: &Client, css: &str) {
         .unwrap();
 }
 
+/// The text of the page's `main`; a page still loading after a click is
+/// read again once it has settled.
 async fn text(c: &Client) -> String {
-    c.find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    let mut last = None;
+    for _ in 0..50 {
+        match c.find(Locator::Css("main")).await {
+            Ok(el) => match el.text().await {
+                Ok(t) => return t,
+                Err(e) => last = Some(e),
+            },
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("cannot read the page: {last:?}")
 }
 
 async fn login(c: &Client, base: &str, name: &str, password: &str) {

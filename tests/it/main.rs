@@ -2,10 +2,12 @@
 
 mod api;
 mod browser;
+mod chaos;
 mod common;
 mod corpus;
 mod engine;
 mod expressions;
+mod jobs;
 mod model_parse;
 mod model_xml;
 mod runner;

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod db;
+pub mod remote;
 
 use std::collections::BTreeSet;
 
