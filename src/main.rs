@@ -38,6 +38,8 @@ enum Cmd {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCmd),
+        /// Measure throughput, latency and scale (W1, W2, W3) and print a table.
+    Bench(BenchArgs),
     /// Check BPMN files and list every problem, without deploying them.
     Check {
         /// The files to check.
@@ -108,6 +110,26 @@ struct ServeArgs {
 }
 
 #[derive(clap::Args)]
+struct BenchArgs {
+    /// Also measure on this PostgreSQL database (its tables are created if missing;
+    /// W2 and W3 empty the schema first, so give it a database of its own).
+    #[arg(long)]
+    postgres: Option<String>,
+    /// Workloads to run, comma-separated.
+    #[arg(long, default_value = "w1,w2,w3", value_delimiter = ',')]
+    workloads: Vec<String>,
+    /// Seconds per timed run.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Concurrent HTTP clients for W2.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Instances parked at a user task for W3.
+    #[arg(long, default_value_t = 1_000_000)]
+    scale: usize,
+}
+
+#[derive(clap::Args)]
 struct RunArgs {
     /// The BPMN file.
     file: PathBuf,
@@ -152,12 +174,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+        bpmn_engine::runtime::connector::install_tls_provider();
     let result = rt.block_on(async {
         match cli.command {
             None => serve(ServeArgs::parse_from_env()).await.map(|_| 0),
             Some(Cmd::Serve(args)) => serve(args).await.map(|_| 0),
             Some(Cmd::Run(args)) => run(args).await,
-            Some(Cmd::Check { files }) => check(files),
+                        Some(Cmd::Check { files }) => check(files),
+            Some(Cmd::Bench(args)) => bench(args).await,
             Some(Cmd::User(UserCmd::Add {
                 name,
                 password,
@@ -233,6 +257,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let _ = handle.await;
     }
     result.with_context(|| format!("the server on {address} stopped"))
+}
+
+async fn bench(args: BenchArgs) -> anyhow::Result<i32> {
+    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let opts = cli::bench::BenchOptions {
+        postgres: args.postgres,
+        workloads: args.workloads,
+        seconds: args.seconds,
+        clients: args.clients,
+        scale: args.scale,
+        dir: dir.path().to_path_buf(),
+    };
+    let mut out = std::io::stdout();
+    cli::bench::bench(&opts, &mut out)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    Ok(0)
 }
 
 async fn create_token(database_url: &str, user: &str, name: &str) -> anyhow::Result<i32> {

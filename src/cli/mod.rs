@@ -1,6 +1,7 @@
 //! The command-line face of the engine: `run` (the headless runner) and
 //! `check` (validate diagrams without deploying them).
 
+pub mod bench;
 pub mod run;
 
 use std::io::Write;

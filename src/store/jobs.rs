@@ -142,6 +142,21 @@ impl Store {
         Ok([job.flatten(), timer.flatten()].into_iter().flatten().min())
     }
 
+        /// One write transaction for measuring the database's own commit rate:
+    /// empty, or updating one row of `setting`.
+    pub async fn commit_probe(&self, write_one_row: bool) -> Result<(), StoreError> {
+        let txn = self.begin_write().await?;
+                if write_one_row {
+            // The same statement on both databases.
+            txn.execute_unprepared(
+                "INSERT INTO setting (key, value) VALUES ('commit_probe', '0') \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value || ''",
+            )
+            .await?;
+        }
+        Store::commit(txn).await
+    }
+
     /// The PostgreSQL pool (for a `LISTEN` connection); `None` on SQLite.
     pub fn postgres_pool(&self) -> Option<sea_orm::sqlx::PgPool> {
         if self.db.get_database_backend() == DbBackend::Postgres {

@@ -9,6 +9,7 @@
 mod accounts;
 pub mod entity;
 mod jobs;
+mod seed;
 mod queries;
 
 pub use jobs::{Acquire, JOB_CHANNEL, NewStartTimer};
@@ -117,7 +118,10 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         let mut opt = ConnectOptions::new(url.to_owned());
         opt.sqlx_logging(false)
-            .acquire_timeout(Duration::from_secs(30));
+                        .acquire_timeout(Duration::from_secs(30))
+            // A ping before every use costs a round trip per transaction; only
+            // connections idle for a while (perhaps dropped by the server) are checked.
+            .test_before_acquire_if_idle_for(Duration::from_secs(30));
         if url.starts_with("sqlite:") {
             prepare_sqlite_dir(url)?;
             // sea-orm would use a single connection for SQLite unless told otherwise.
@@ -349,7 +353,7 @@ impl Store {
             new.state.status,
             crate::engine::Status::Completed | crate::engine::Status::Terminated
         );
-        process_instance::ActiveModel {
+                process_instance::Entity::insert(process_instance::ActiveModel {
             id: Set(new.id),
             definition_id: Set(new.definition.id),
             definition_key: Set(new.definition.key.clone()),
@@ -362,10 +366,10 @@ impl Store {
             last_seq: Set(new.last_seq),
             started_at: Set(new.now),
             started_by: Set(new.started_by),
-            ended_at: Set(ended.then_some(new.now)),
+                        ended_at: Set(ended.then_some(new.now)),
             updated_at: Set(new.now),
-        }
-        .insert(txn)
+        })
+        .exec_without_returning(txn)
         .await?;
         Ok(())
     }
@@ -586,8 +590,8 @@ impl Store {
         for effect in effects {
             match effect {
                 Effect::CreateUserTask(spec) => {
-                    let id = Uuid::now_v7();
-                    user_task::ActiveModel {
+                                        let id = Uuid::now_v7();
+                    user_task::Entity::insert(user_task::ActiveModel {
                         id: Set(id),
                         instance_id: Set(ctx.instance_id),
                         element_key: Set(spec.key as i64),
@@ -601,10 +605,10 @@ impl Store {
                         due_sort: Set(Some(due_sort(spec.due))),
                         follow_up_at: Set(spec.follow_up.map(to_db_time)),
                         created_at: Set(ctx.now),
-                        completed_at: Set(None),
+                                                completed_at: Set(None),
                         completed_by: Set(None),
-                    }
-                    .insert(txn)
+                    })
+                    .exec_without_returning(txn)
                     .await?;
                     let mut candidates = Vec::new();
                     for (kind, names) in [

@@ -1,0 +1,187 @@
+//! Bulk copies of one instance, for the load tool's scale test: an instance
+//! made through the real path is the template, and its rows (instance,
+//! history, open task with its candidates, variables) are copied with fresh ids
+//! in large multi-row inserts — far faster than running the engine a million
+//! times, and the same rows the engine would have written.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::entity::{
+    history_event, instance_variable, process_instance, user_task, user_task_candidate,
+};
+use super::{Store, StoreError};
+
+/// Rows per multi-row insert (below both databases' parameter limits).
+const ROWS: usize = 2000;
+
+impl Store {
+    /// Copies instance `template` `count` times; copy `i` offers its task to
+    /// the group `group(i)` instead of the template's candidates.
+    pub async fn clone_instances(
+        &self,
+        template: Uuid,
+        count: usize,
+        group: &dyn Fn(usize) -> String,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let db = &self.db;
+        let inst = process_instance::Entity::find_by_id(template)
+            .one(db)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("no instance {template}")))?;
+        let history = history_event::Entity::find()
+            .filter(history_event::Column::InstanceId.eq(template))
+            .all(db)
+            .await?;
+        let tasks = user_task::Entity::find()
+            .filter(user_task::Column::InstanceId.eq(template))
+            .all(db)
+            .await?;
+        let cands = user_task_candidate::Entity::find()
+            .filter(user_task_candidate::Column::TaskId.is_in(tasks.iter().map(|t| t.id)))
+            .all(db)
+            .await?;
+        let vars = instance_variable::Entity::find()
+            .filter(instance_variable::Column::InstanceId.eq(template))
+            .all(db)
+            .await?;
+        let per_batch = (ROWS / history.len().max(1)).clamp(1, 1000);
+        let mut done = 0;
+        while done < count {
+            let n = per_batch.min(count - done);
+            let txn = self.begin_write().await?;
+            let mut i_rows = Vec::with_capacity(n);
+            let mut h_rows = Vec::with_capacity(n * history.len());
+            let mut t_rows = Vec::with_capacity(n * tasks.len());
+            let mut c_rows = Vec::with_capacity(n * tasks.len());
+            let mut v_rows = Vec::with_capacity(n * vars.len());
+            for k in 0..n {
+                let i = done + k;
+                let id = Uuid::now_v7();
+                i_rows.push(process_instance::ActiveModel {
+                    id: Set(id),
+                    definition_id: Set(inst.definition_id),
+                    definition_key: Set(inst.definition_key.clone()),
+                    status: Set(inst.status.clone()),
+                    has_incident: Set(inst.has_incident),
+                    business_key: Set(Some(format!("seed-{i}"))),
+                    parent_id: Set(None),
+                    state: Set(inst.state.clone()),
+                    version: Set(inst.version),
+                    last_seq: Set(inst.last_seq),
+                    started_at: Set(now),
+                    started_by: Set(inst.started_by.clone()),
+                    ended_at: Set(None),
+                    updated_at: Set(now),
+                });
+                for h in &history {
+                    h_rows.push(history_event::ActiveModel {
+                        instance_id: Set(id),
+                        seq: Set(h.seq),
+                        at: Set(now),
+                        kind: Set(h.kind.clone()),
+                        element_id: Set(h.element_id.clone()),
+                        element_key: Set(h.element_key),
+                        user_name: Set(h.user_name.clone()),
+                        payload: Set(h.payload.clone()),
+                    });
+                }
+                for t in &tasks {
+                    let task_id = Uuid::now_v7();
+                    t_rows.push(user_task::ActiveModel {
+                        id: Set(task_id),
+                        instance_id: Set(id),
+                        element_key: Set(t.element_key),
+                        element_id: Set(t.element_id.clone()),
+                        definition_key: Set(t.definition_key.clone()),
+                        name: Set(t.name.clone()),
+                        assignee: Set(t.assignee.clone()),
+                        state: Set(t.state.clone()),
+                        priority: Set(t.priority),
+                        due_at: Set(t.due_at),
+                        due_sort: Set(t.due_sort),
+                        follow_up_at: Set(t.follow_up_at),
+                        created_at: Set(now),
+                        completed_at: Set(None),
+                        completed_by: Set(None),
+                    });
+                    if let Some(c) = cands.iter().find(|c| c.task_id == t.id) {
+                        c_rows.push(user_task_candidate::ActiveModel {
+                            task_id: Set(task_id),
+                            kind: Set("group".into()),
+                            name: Set(group(i)),
+                            claimable: Set(c.claimable),
+                            created_at: Set(Some(now)),
+                            due_sort: Set(c.due_sort),
+                            priority: Set(c.priority),
+                            definition_key: Set(c.definition_key.clone()),
+                        });
+                    }
+                }
+                for v in &vars {
+                    v_rows.push(instance_variable::ActiveModel {
+                        instance_id: Set(id),
+                        name: Set(v.name.clone()),
+                        value: Set(v.value.clone()),
+                        json: Set(v.json.clone()),
+                    });
+                }
+            }
+            insert_chunks::<process_instance::Entity>(&txn, i_rows, 8).await?;
+            insert_chunks::<history_event::Entity>(&txn, h_rows, 8).await?;
+            insert_chunks::<user_task::Entity>(&txn, t_rows, 15).await?;
+            insert_chunks::<user_task_candidate::Entity>(&txn, c_rows, 8).await?;
+            insert_chunks::<instance_variable::Entity>(&txn, v_rows, 4).await?;
+            Store::commit(txn).await?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// How much disk the engine's tables take (PostgreSQL: the current
+    /// schema's tables with their indexes; SQLite: the file's pages in use).
+    pub async fn database_size(&self) -> Result<u64, StoreError> {
+        let sql = match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS n \
+                 FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace \
+                 WHERE s.nspname = current_schema() AND c.relkind = 'r'"
+            }
+            _ => "SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()",
+        };
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                sql,
+            ))
+            .await?;
+        Ok(row
+            .and_then(|r| r.try_get::<i64>("", "n").ok())
+            .unwrap_or(0)
+            .max(0) as u64)
+    }
+}
+
+/// Inserts `rows` in multi-row statements that stay under the parameter limit
+/// (`columns` per row).
+async fn insert_chunks<E>(
+    txn: &super::Txn,
+    rows: Vec<E::ActiveModel>,
+    columns: usize,
+) -> Result<(), StoreError>
+where
+    E: EntityTrait,
+    E::ActiveModel: Send,
+{
+    let per = (30_000 / columns.max(1)).max(1);
+    let mut rows = rows;
+    while !rows.is_empty() {
+        let rest = rows.split_off(per.min(rows.len()));
+        E::insert_many(rows).exec_without_returning(txn).await?;
+        rows = rest;
+    }
+    Ok(())
+}
