@@ -38,7 +38,7 @@ enum Cmd {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCmd),
-        /// Measure throughput, latency and scale (W1, W2, W3) and print a table.
+    /// Measure throughput, latency and scale (W1, W2, W3) and print a table.
     Bench(BenchArgs),
     /// Check BPMN files and list every problem, without deploying them.
     Check {
@@ -174,13 +174,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-        bpmn_engine::runtime::connector::install_tls_provider();
+    bpmn_engine::runtime::connector::install_tls_provider();
     let result = rt.block_on(async {
         match cli.command {
             None => serve(ServeArgs::parse_from_env()).await.map(|_| 0),
             Some(Cmd::Serve(args)) => serve(args).await.map(|_| 0),
             Some(Cmd::Run(args)) => run(args).await,
-                        Some(Cmd::Check { files }) => check(files),
+            Some(Cmd::Check { files }) => check(files),
             Some(Cmd::Bench(args)) => bench(args).await,
             Some(Cmd::User(UserCmd::Add {
                 name,

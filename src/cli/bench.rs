@@ -246,8 +246,8 @@ impl Server {
 
     /// Resident memory now and at its peak, in MiB (from `/proc`).
     fn memory(&self) -> (f64, f64) {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
         let field = |name: &str| {
             status
                 .lines()
@@ -480,7 +480,11 @@ pub struct W3 {
 }
 
 /// Median start and complete times of the parked diagram, in-process.
-async fn start_complete(runtime: &Runtime, def: i64, n: usize) -> Result<(Duration, Duration), String> {
+async fn start_complete(
+    runtime: &Runtime,
+    def: i64,
+    n: usize,
+) -> Result<(Duration, Duration), String> {
     let mut starts = Vec::new();
     let mut completes = Vec::new();
     for _ in 0..n {
@@ -616,7 +620,7 @@ async fn w3(base: Option<&str>, dir: &std::path::Path, scale: usize) -> Result<W
 
 /// Runs the chosen workloads and prints the table.
 pub async fn bench(opts: &BenchOptions, out: &mut dyn std::io::Write) -> Result<(), String> {
-        let mut dbs: Vec<(&str, Option<&str>)> = vec![("SQLite", None)];
+    let mut dbs: Vec<(&str, Option<&str>)> = vec![("SQLite", None)];
     if let Some(pg) = &opts.postgres {
         dbs.push(("PostgreSQL", Some(pg.as_str())));
     }
@@ -632,7 +636,7 @@ pub async fn bench(opts: &BenchOptions, out: &mut dyn std::io::Write) -> Result<
             "| database | instances/s | empty commits/s | one-row commits/s | instances / one-row commits |"
         );
         let _ = writeln!(out, "|---|---:|---:|---:|---:|");
-                for (name, base) in &dbs {
+        for (name, base) in &dbs {
             let db = FreshDb::new(*base, &opts.dir, "w1").await?;
             let r = w1(&db.url, opts.seconds, 4).await?;
             db.drop().await;
@@ -646,7 +650,7 @@ pub async fn bench(opts: &BenchOptions, out: &mut dyn std::io::Write) -> Result<
             );
         }
     }
-        if opts.workloads.iter().any(|w| w == "w2") {
+    if opts.workloads.iter().any(|w| w == "w2") {
         let _ = writeln!(
             out,
             "\nW2 the demo over HTTP: {} clients start instances and complete their 5 user tasks, {} s",

@@ -427,7 +427,15 @@ impl Runtime {
         else {
             return Ok(None);
         };
-        self.store().touch_token(row.id, Utc::now()).await?;
+        // "Last used" is kept to the minute: writing it on every request would
+        // make each read a write transaction.
+        let now = Utc::now();
+        if row
+            .last_used_at
+            .is_none_or(|t| now - t > chrono::Duration::seconds(60))
+        {
+            self.store().touch_token(row.id, now).await?;
+        }
         Ok(self.user(row.user_id).await?.filter(|u| !u.disabled))
     }
 

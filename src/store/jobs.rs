@@ -142,11 +142,11 @@ impl Store {
         Ok([job.flatten(), timer.flatten()].into_iter().flatten().min())
     }
 
-        /// One write transaction for measuring the database's own commit rate:
+    /// One write transaction for measuring the database's own commit rate:
     /// empty, or updating one row of `setting`.
     pub async fn commit_probe(&self, write_one_row: bool) -> Result<(), StoreError> {
         let txn = self.begin_write().await?;
-                if write_one_row {
+        if write_one_row {
             // The same statement on both databases.
             txn.execute_unprepared(
                 "INSERT INTO setting (key, value) VALUES ('commit_probe', '0') \

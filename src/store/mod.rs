@@ -9,8 +9,8 @@
 mod accounts;
 pub mod entity;
 mod jobs;
-mod seed;
 mod queries;
+mod seed;
 
 pub use jobs::{Acquire, JOB_CHANNEL, NewStartTimer};
 pub use queries::{
@@ -118,7 +118,7 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         let mut opt = ConnectOptions::new(url.to_owned());
         opt.sqlx_logging(false)
-                        .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(Duration::from_secs(30))
             // A ping before every use costs a round trip per transaction; only
             // connections idle for a while (perhaps dropped by the server) are checked.
             .test_before_acquire_if_idle_for(Duration::from_secs(30));
@@ -131,6 +131,9 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(30))
                     .foreign_keys(true)
+                    // 16 MB of page cache per connection (SQLite's default is 2 MB),
+                    // so that index pages of a large database stay in memory.
+                    .pragma("cache_size", "-16384")
             });
         } else {
             opt.max_connections(16).min_connections(1);
@@ -353,7 +356,7 @@ impl Store {
             new.state.status,
             crate::engine::Status::Completed | crate::engine::Status::Terminated
         );
-                process_instance::Entity::insert(process_instance::ActiveModel {
+        process_instance::Entity::insert(process_instance::ActiveModel {
             id: Set(new.id),
             definition_id: Set(new.definition.id),
             definition_key: Set(new.definition.key.clone()),
@@ -366,7 +369,7 @@ impl Store {
             last_seq: Set(new.last_seq),
             started_at: Set(new.now),
             started_by: Set(new.started_by),
-                        ended_at: Set(ended.then_some(new.now)),
+            ended_at: Set(ended.then_some(new.now)),
             updated_at: Set(new.now),
         })
         .exec_without_returning(txn)
@@ -590,7 +593,7 @@ impl Store {
         for effect in effects {
             match effect {
                 Effect::CreateUserTask(spec) => {
-                                        let id = Uuid::now_v7();
+                    let id = Uuid::now_v7();
                     user_task::Entity::insert(user_task::ActiveModel {
                         id: Set(id),
                         instance_id: Set(ctx.instance_id),
@@ -605,7 +608,7 @@ impl Store {
                         due_sort: Set(Some(due_sort(spec.due))),
                         follow_up_at: Set(spec.follow_up.map(to_db_time)),
                         created_at: Set(ctx.now),
-                                                completed_at: Set(None),
+                        completed_at: Set(None),
                         completed_by: Set(None),
                     })
                     .exec_without_returning(txn)
