@@ -12,7 +12,7 @@ mod m20261126_000003_list_indexes;
 mod m20261126_000004_inbox_order;
 mod m20261126_000005_api_tokens;
 mod m20261127_000006_start_timers;
-mod m20261127_000007_instance_lookups;
+mod m20261128_000007_history_batches;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -27,7 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_inbox_order::Migration),
             Box::new(m20261126_000005_api_tokens::Migration),
             Box::new(m20261127_000006_start_timers::Migration),
-            Box::new(m20261127_000007_instance_lookups::Migration),
+            Box::new(m20261128_000007_history_batches::Migration),
         ]
     }
 }

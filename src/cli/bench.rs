@@ -560,6 +560,7 @@ async fn w3(base: Option<&str>, dir: &std::path::Path, scale: usize) -> Result<W
         )
         .await
         .map_err(|e| e.to_string())?;
+    runtime.store().settle().await.map_err(|e| e.to_string())?;
     let seed_seconds = seeded.elapsed().as_secs_f64();
     start_complete(&runtime, def, 20).await?;
     let (start_full, complete_full) = start_complete(&runtime, def, samples).await?;

@@ -17,10 +17,8 @@ use crate::engine::{Command, Event, InstanceState, JobKind, Wait, waiting_items}
 use crate::model::expr::short;
 use crate::model::form::FormField;
 use crate::model::{NodeKind, Process};
-use crate::store::entity::{
-    history_event, incident, process_definition, process_instance, user_task,
-};
-use crate::store::{InstanceQuery, TaskQuery, Total, Viewer};
+use crate::store::entity::{incident, process_definition, process_instance, user_task};
+use crate::store::{HistoryEntry, InstanceQuery, TaskQuery, Total, Viewer};
 
 /// A task in a list.
 #[derive(Debug, Clone, Serialize)]
@@ -264,17 +262,18 @@ fn describe(event: &Event, process: Option<&Process>) -> String {
     }
 }
 
-fn history_view(h: history_event::Model, process: Option<&Process>) -> HistoryView {
-    let text = match serde_json::from_str::<Event>(&h.payload) {
-        Ok(e) => describe(&e, process),
-        Err(_) => h.kind.replace('_', " "),
+fn history_view(h: HistoryEntry, process: Option<&Process>) -> HistoryView {
+    let kind = h.kind();
+    let text = match &h.event {
+        Some(e) => describe(e, process),
+        None => kind.replace('_', " "),
     };
     HistoryView {
         seq: h.seq,
         at: h.at,
-        kind: h.kind,
-        element: h.element_id,
-        element_key: h.element_key,
+        element: h.element_id(),
+        element_key: h.element_key(),
+        kind,
         user: h.user_name,
         text,
     }

@@ -32,7 +32,7 @@ use uuid::Uuid;
 
 use crate::engine::{Effect, Event, InstanceState, JobKind};
 use entity::{
-    deployment, history_event, incident, instance_variable, job, message_subscription,
+    deployment, history_batch, incident, instance_variable, job, message_subscription,
     process_definition, process_instance, user_task, user_task_candidate,
 };
 use migration::MigratorTrait;
@@ -77,6 +77,10 @@ pub fn from_db_time(t: DateTime<Utc>) -> jiff::Timestamp {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Where write transactions begin. On a SQLite file this is a pool of one
+    /// connection, so that a process's writers queue in order instead of
+    /// sleeping in SQLite's busy handler; elsewhere it is `db` itself.
+    writer: DatabaseConnection,
 }
 
 /// What the runtime saves after a command.
@@ -85,6 +89,43 @@ pub struct InstanceUpdate<'a> {
     pub state: &'a InstanceState,
     pub last_seq: i64,
     pub now: DateTime<Utc>,
+}
+
+/// One event of an instance's history.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    /// Its number in the instance, from 1 without gaps.
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    /// Who ran the command that produced it.
+    pub user_name: Option<String>,
+    /// The event, when this version of the engine can read it.
+    pub event: Option<Event>,
+    /// The event as stored.
+    pub payload: Value,
+}
+
+impl HistoryEntry {
+    /// The event's kind (`element_completed`, ...).
+    pub fn kind(&self) -> String {
+        match &self.event {
+            Some(e) => e.kind().to_string(),
+            None => self.payload["type"]
+                .as_str()
+                .unwrap_or("unknown")
+                .to_string(),
+        }
+    }
+
+    /// The element the event is about, if any.
+    pub fn element_id(&self) -> Option<String> {
+        self.event.as_ref()?.element().map(str::to_string)
+    }
+
+    /// The element instance the event is about, if any.
+    pub fn element_key(&self) -> Option<i64> {
+        self.event.as_ref()?.key().map(|k| k as i64)
+    }
 }
 
 /// A new instance row.
@@ -138,8 +179,14 @@ impl Store {
         } else {
             opt.max_connections(16).min_connections(1);
         }
-        let db = Database::connect(opt).await?;
-        let store = Store { db };
+        let db = Database::connect(opt.clone()).await?;
+        let writer = if sqlite_path(url).is_some() {
+            opt.max_connections(1).min_connections(1);
+            Database::connect(opt).await?
+        } else {
+            db.clone()
+        };
+        let store = Store { db, writer };
         // Processes starting at once on one SQLite file take turns migrating.
         let _turn = match sqlite_path(url) {
             Some(path) => Some(lock_file(&format!("{path}.migrate-lock")).await?),
@@ -183,7 +230,7 @@ impl Store {
     /// deferred transaction that upgrades to a writer fails instead of waiting).
     pub async fn begin_write(&self) -> Result<Txn, StoreError> {
         let txn = if self.db.get_database_backend() == DbBackend::Sqlite {
-            self.db
+            self.writer
                 .begin_with_options(TransactionOptions {
                     sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
                     ..Default::default()
@@ -442,7 +489,8 @@ impl Store {
         Ok(res.rows_affected == 1)
     }
 
-    /// Appends events to an instance's history, numbered from `first_seq`.
+    /// Appends a command's events to an instance's history, numbered from
+    /// `first_seq`, as one row.
     pub async fn insert_history(
         txn: &Txn,
         instance_id: Uuid,
@@ -454,27 +502,18 @@ impl Store {
         if events.is_empty() {
             return Ok(());
         }
-        let mut rows = Vec::with_capacity(events.len());
-        for (i, e) in events.iter().enumerate() {
-            let payload =
-                serde_json::to_string(e).map_err(|err| StoreError::Corrupt(err.to_string()))?;
-            rows.push(history_event::ActiveModel {
-                instance_id: Set(instance_id),
-                seq: Set(first_seq + i as i64),
-                at: Set(at),
-                kind: Set(e.kind().to_string()),
-                element_id: Set(e.element().map(str::to_string)),
-                element_key: Set(e.key().map(|k| k as i64)),
-                user_name: Set(user.map(str::to_string)),
-                payload: Set(payload),
-            });
-        }
-        // Large batches are split to stay under the backends' bind-parameter limits.
-        for chunk in rows.chunks(500) {
-            history_event::Entity::insert_many(chunk.to_vec())
-                .exec(txn)
-                .await?;
-        }
+        let json =
+            serde_json::to_string(events).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+        history_batch::Entity::insert(history_batch::ActiveModel {
+            instance_id: Set(instance_id),
+            first_seq: Set(first_seq),
+            last_seq: Set(first_seq + events.len() as i64 - 1),
+            at: Set(at),
+            user_name: Set(user.map(str::to_string)),
+            events: Set(json),
+        })
+        .exec_without_returning(txn)
+        .await?;
         Ok(())
     }
 
@@ -484,23 +523,31 @@ impl Store {
         instance_id: Uuid,
         events: &[Event],
     ) -> Result<(), StoreError> {
-        let mut rows = Vec::new();
+        // The last value of each variable: one row per name (PostgreSQL refuses
+        // an upsert that touches a row twice).
+        let mut last: std::collections::BTreeMap<&str, &Value> = Default::default();
         for e in events {
             if let Event::VariablesSet { scope: 0, values } = e {
                 for (name, value) in values {
-                    let text = match value {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    rows.push(instance_variable::ActiveModel {
-                        instance_id: Set(instance_id),
-                        name: Set(name.clone()),
-                        value: Set(text),
-                        json: Set(value.to_string()),
-                    });
+                    last.insert(name, value);
                 }
             }
         }
+        let rows: Vec<_> = last
+            .into_iter()
+            .map(|(name, value)| {
+                let text = match value {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                instance_variable::ActiveModel {
+                    instance_id: Set(instance_id),
+                    name: Set(name.to_string()),
+                    value: Set(text),
+                    json: Set(value.to_string()),
+                }
+            })
+            .collect();
         for chunk in rows.chunks(200) {
             instance_variable::Entity::insert_many(chunk.to_vec())
                 .on_conflict(
@@ -520,16 +567,32 @@ impl Store {
         Ok(())
     }
 
-    /// An instance's history in order.
-    pub async fn history(
-        &self,
-        instance_id: Uuid,
-    ) -> Result<Vec<history_event::Model>, StoreError> {
-        Ok(history_event::Entity::find()
-            .filter(history_event::Column::InstanceId.eq(instance_id))
-            .order_by_asc(history_event::Column::Seq)
+    /// An instance's history in order, one entry per event.
+    pub async fn history(&self, instance_id: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
+        let batches = history_batch::Entity::find()
+            .filter(history_batch::Column::InstanceId.eq(instance_id))
+            .order_by_asc(history_batch::Column::FirstSeq)
             .all(&self.db)
-            .await?)
+            .await?;
+        let mut out = Vec::new();
+        for b in batches {
+            let events: Vec<Value> = serde_json::from_str(&b.events).map_err(|e| {
+                StoreError::Corrupt(format!(
+                    "history of instance {instance_id} at {}: {e}",
+                    b.first_seq
+                ))
+            })?;
+            for (i, payload) in events.into_iter().enumerate() {
+                out.push(HistoryEntry {
+                    seq: b.first_seq + i as i64,
+                    at: b.at,
+                    user_name: b.user_name.clone(),
+                    event: serde_json::from_value(payload.clone()).ok(),
+                    payload,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Records incidents raised and resolved by a transition.

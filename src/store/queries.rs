@@ -7,10 +7,12 @@ use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
+use std::collections::BTreeMap;
+
 use uuid::Uuid;
 
 use super::entity::{
-    deployment, history_event, instance_variable, process_definition, process_instance, user_task,
+    deployment, instance_variable, process_definition, process_instance, user_task,
     user_task_candidate,
 };
 use super::{Store, StoreError};
@@ -591,25 +593,15 @@ impl Store {
         &self,
         instance: Uuid,
     ) -> Result<Vec<(String, i64)>, StoreError> {
-        #[derive(FromQueryResult)]
-        struct Row {
-            element_id: Option<String>,
-            n: i64,
+        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+        for h in self.history(instance).await? {
+            if let Some(crate::engine::Event::ElementCompleted { .. }) = h.event
+                && let Some(id) = h.element_id()
+            {
+                *counts.entry(id).or_default() += 1;
+            }
         }
-        let rows = history_event::Entity::find()
-            .select_only()
-            .column(history_event::Column::ElementId)
-            .column_as(history_event::Column::Seq.count(), "n")
-            .filter(history_event::Column::InstanceId.eq(instance))
-            .filter(history_event::Column::Kind.eq("element_completed"))
-            .group_by(history_event::Column::ElementId)
-            .into_model::<Row>()
-            .all(&self.db)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| Some((r.element_id?, r.n)))
-            .collect())
+        Ok(counts.into_iter().collect())
     }
 }
 

@@ -11,7 +11,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entity::{
-    history_event, instance_variable, process_instance, user_task, user_task_candidate,
+    history_batch, instance_variable, process_instance, user_task, user_task_candidate,
 };
 use super::{Store, StoreError};
 
@@ -33,8 +33,8 @@ impl Store {
             .one(db)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("no instance {template}")))?;
-        let history = history_event::Entity::find()
-            .filter(history_event::Column::InstanceId.eq(template))
+        let history = history_batch::Entity::find()
+            .filter(history_batch::Column::InstanceId.eq(template))
             .all(db)
             .await?;
         let tasks = user_task::Entity::find()
@@ -79,15 +79,13 @@ impl Store {
                     updated_at: Set(now),
                 });
                 for h in &history {
-                    h_rows.push(history_event::ActiveModel {
+                    h_rows.push(history_batch::ActiveModel {
                         instance_id: Set(id),
-                        seq: Set(h.seq),
+                        first_seq: Set(h.first_seq),
+                        last_seq: Set(h.last_seq),
                         at: Set(now),
-                        kind: Set(h.kind.clone()),
-                        element_id: Set(h.element_id.clone()),
-                        element_key: Set(h.element_key),
                         user_name: Set(h.user_name.clone()),
-                        payload: Set(h.payload.clone()),
+                        events: Set(h.events.clone()),
                     });
                 }
                 for t in &tasks {
@@ -132,13 +130,24 @@ impl Store {
                 }
             }
             insert_chunks::<process_instance::Entity>(&txn, i_rows, 8).await?;
-            insert_chunks::<history_event::Entity>(&txn, h_rows, 8).await?;
+            insert_chunks::<history_batch::Entity>(&txn, h_rows, 6).await?;
             insert_chunks::<user_task::Entity>(&txn, t_rows, 15).await?;
             insert_chunks::<user_task_candidate::Entity>(&txn, c_rows, 8).await?;
             insert_chunks::<instance_variable::Entity>(&txn, v_rows, 4).await?;
             Store::commit(txn).await?;
             done += n;
         }
+        Ok(())
+    }
+
+    /// Brings statistics and visibility up to date after bulk seeding, as
+    /// autovacuum (PostgreSQL) or `PRAGMA optimize` (SQLite) would in time.
+    pub async fn settle(&self) -> Result<(), StoreError> {
+        let sql = match self.db.get_database_backend() {
+            DbBackend::Postgres => "VACUUM (ANALYZE)",
+            _ => "PRAGMA optimize",
+        };
+        self.db.execute_unprepared(sql).await?;
         Ok(())
     }
 

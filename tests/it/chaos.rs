@@ -19,10 +19,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bpmn_engine::runtime::{Runtime, SystemClock};
-use bpmn_engine::store::entity::{history_event, process_instance};
+use bpmn_engine::store::entity::process_instance;
 use bpmn_engine::store::{Store, to_db_time};
 use reqwest::StatusCode;
-use sea_orm::{EntityTrait, QueryOrder};
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 use crate::common::db::{TestDb, postgres_url};
@@ -533,19 +533,9 @@ async fn chaos(db: TestDb, processes: usize) {
         "{backend}: not completed: {not_done:?}"
     );
 
-    let history = history_event::Entity::find()
-        .order_by_asc(history_event::Column::InstanceId)
-        .order_by_asc(history_event::Column::Seq)
-        .all(runtime.store().connection())
-        .await
-        .unwrap();
-    let mut by_instance: HashMap<uuid::Uuid, Vec<&history_event::Model>> = HashMap::new();
-    for h in &history {
-        by_instance.entry(h.instance_id).or_default().push(h);
-    }
     let mut connector_commits = 0;
     for i in &instances {
-        let rows = &by_instance[&i.id];
+        let rows = runtime.store().history(i.id).await.unwrap();
         let seqs: Vec<i64> = rows.iter().map(|h| h.seq).collect();
         assert_eq!(
             seqs,
@@ -554,17 +544,17 @@ async fn chaos(db: TestDb, processes: usize) {
             i.id
         );
         let mut completed_keys = BTreeSet::new();
-        for h in rows.iter().filter(|h| h.kind == "task_completed") {
+        for h in rows.iter().filter(|h| h.kind() == "task_completed") {
             assert!(
-                completed_keys.insert(h.element_key),
+                completed_keys.insert(h.element_key()),
                 "{backend}: a task of {} was completed twice",
                 i.id
             );
         }
-        let joins: Vec<&str> = rows
+        let joins: Vec<String> = rows
             .iter()
-            .filter(|h| h.kind == "join_fired")
-            .filter_map(|h| h.element_id.as_deref())
+            .filter(|h| h.kind() == "join_fired")
+            .filter_map(|h| h.element_id())
             .collect();
         let expected = if i.definition_key == "chaos" {
             vec!["join"]
@@ -572,15 +562,20 @@ async fn chaos(db: TestDb, processes: usize) {
             vec!["ParallelGateway_0vffee4"]
         };
         assert_eq!(joins, expected, "{backend}: joins of {}", i.id);
-        let element_of: HashMap<Option<i64>, Option<&str>> = rows
+        let element_of: HashMap<Option<i64>, Option<String>> = rows
             .iter()
-            .filter(|h| h.kind == "element_activated")
-            .map(|h| (h.element_key, h.element_id.as_deref()))
+            .filter(|h| h.kind() == "element_activated")
+            .map(|h| (h.element_key(), h.element_id()))
             .collect();
         connector_commits += rows
             .iter()
-            .filter(|h| h.kind == "job_completed")
-            .filter(|h| matches!(element_of.get(&h.element_key), Some(Some("one" | "two"))))
+            .filter(|h| h.kind() == "job_completed")
+            .filter(|h| {
+                matches!(
+                    element_of.get(&h.element_key()).and_then(|e| e.as_deref()),
+                    Some("one" | "two")
+                )
+            })
             .count();
     }
     let chaos_instances = instances

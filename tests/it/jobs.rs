@@ -82,7 +82,7 @@ async fn history_count(runtime: &Runtime, id: uuid::Uuid, kind: &str) -> usize {
         .await
         .unwrap()
         .iter()
-        .filter(|h| h.kind == kind)
+        .filter(|h| h.kind() == kind)
         .count()
 }
 
@@ -687,7 +687,7 @@ async fn competing_join(runtime: Arc<Runtime>, backend: &str, release_a_first: b
         .await
         .unwrap()
         .iter()
-        .filter(|h| h.kind == "join_fired")
+        .filter(|h| h.kind() == "join_fired")
         .count();
     assert_eq!(joins, 1, "{backend}: the join fires exactly once");
     let after: Vec<_> = runtime

@@ -28,7 +28,7 @@ async fn history_kinds(runtime: &Runtime, id: uuid::Uuid) -> Vec<(i64, String)> 
         .await
         .unwrap()
         .into_iter()
-        .map(|h| (h.seq, h.kind))
+        .map(|h| (h.seq, h.kind()))
         .collect()
 }
 
@@ -207,11 +207,11 @@ async fn a_command_is_one_transaction_with_history_tasks_and_candidates() {
         );
         assert_eq!(row.last_seq, history.len() as i64);
         for h in &history {
-            let e: Event = serde_json::from_str(&h.payload).unwrap();
-            assert_eq!(e.kind(), h.kind);
+            let e: Event = serde_json::from_value(h.payload.clone()).unwrap();
+            assert_eq!(Some(&e), h.event.as_ref());
         }
         assert_eq!(history.first().unwrap().user_name.as_deref(), Some("ann"));
-        assert_eq!(history.last().unwrap().kind, "instance_completed");
+        assert_eq!(history.last().unwrap().kind(), "instance_completed");
         assert_eq!(history.last().unwrap().user_name.as_deref(), Some("bob"));
     })
     .await;
@@ -254,7 +254,7 @@ async fn two_completions_of_one_task_one_wins_one_conflicts() {
                 .await
                 .unwrap()
                 .into_iter()
-                .filter(|h| h.kind == "task_completed")
+                .filter(|h| h.kind() == "task_completed")
                 .count();
             assert_eq!(completions, 1, "{backend}");
         }
@@ -703,4 +703,78 @@ async fn the_job_executor_fires_due_timers_once() {
 /// An executor configuration for stepping through jobs by hand.
 fn executor(owner: &str) -> bpmn_engine::runtime::jobs::ExecutorConfig {
     bpmn_engine::runtime::jobs::ExecutorConfig::new(owner.to_string())
+}
+
+/// A database written before history was kept in batches keeps its history:
+/// each old event row becomes a one-event batch, readable as before.
+#[tokio::test]
+async fn history_rows_of_an_older_schema_survive_the_batch_migration() {
+    use migration::MigratorTrait;
+    use sea_orm::sea_query::{Alias, Query};
+    for db in crate::common::db::databases().await {
+        let conn = sea_orm::Database::connect(db.url.as_str()).await.unwrap();
+        migration::Migrator::up(&conn, Some(6)).await.unwrap();
+        let id = uuid::Uuid::now_v7();
+        let at = chrono::Utc::now();
+        let events = [
+            Event::InstanceStarted {
+                process: "p".into(),
+                start: "start".into(),
+            },
+            Event::ElementActivated {
+                key: 2,
+                element: "start".into(),
+                scope: 1,
+                attached_to: None,
+            },
+        ];
+        for (i, e) in events.iter().enumerate() {
+            let insert = Query::insert()
+                .into_table(Alias::new("history_event"))
+                .columns(
+                    [
+                        "instance_id",
+                        "seq",
+                        "at",
+                        "kind",
+                        "element_id",
+                        "element_key",
+                        "user_name",
+                        "payload",
+                    ]
+                    .map(Alias::new),
+                )
+                .values_panic([
+                    id.into(),
+                    (i as i64 + 1).into(),
+                    at.into(),
+                    e.kind().into(),
+                    e.element().map(str::to_string).into(),
+                    e.key().map(|k| k as i64).into(),
+                    Some("ann".to_string()).into(),
+                    serde_json::to_string(e).unwrap().into(),
+                ])
+                .to_owned();
+            conn.execute(&insert).await.unwrap();
+        }
+        conn.close().await.unwrap();
+        let store = db.store().await;
+        let history = store.history(id).await.unwrap();
+        let backend = db.backend;
+        assert_eq!(
+            history.iter().map(|h| h.seq).collect::<Vec<_>>(),
+            vec![1, 2],
+            "{backend}"
+        );
+        assert_eq!(
+            history
+                .iter()
+                .map(|h| h.event.clone().unwrap())
+                .collect::<Vec<_>>(),
+            events.to_vec(),
+            "{backend}"
+        );
+        assert_eq!(history[1].user_name.as_deref(), Some("ann"), "{backend}");
+        db.drop_now().await;
+    }
 }

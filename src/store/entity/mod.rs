@@ -5,7 +5,7 @@ pub mod app_group;
 pub mod app_user;
 pub mod deployment;
 pub mod group_member;
-pub mod history_event;
+pub mod history_batch;
 pub mod incident;
 pub mod instance_variable;
 pub mod job;

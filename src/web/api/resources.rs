@@ -405,7 +405,7 @@ pub async fn list_history(
         .history
         .into_iter()
         .zip(raw)
-        .map(|(h, r)| HistoryDto::new(h, serde_json::from_str(&r.payload).unwrap_or(Value::Null)))
+        .map(|(h, r)| HistoryDto::new(h, r.payload))
         .collect();
     Ok(HttpResponse::Ok().json(rows))
 }

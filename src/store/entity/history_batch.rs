@@ -1,20 +1,20 @@
-//! An instance's history: its engine events, numbered without gaps.
+//! An instance's history: the events of each command, in one row per command,
+//! numbered `first_seq..=last_seq` without gaps across rows.
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "history_event")]
+#[sea_orm(table_name = "history_batch")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub instance_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub seq: i64,
+    pub first_seq: i64,
+    pub last_seq: i64,
     pub at: DateTimeUtc,
-    pub kind: String,
-    pub element_id: Option<String>,
-    pub element_key: Option<i64>,
     pub user_name: Option<String>,
+    /// A JSON array of engine events.
     #[sea_orm(column_type = "Text")]
-    pub payload: String,
+    pub events: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
