@@ -246,10 +246,25 @@ impl Printer<'_> {
                 let d = self.display(element);
                 self.text(&format!("INCIDENT at {d}: {message}"));
             }
+            Event::ErrorThrown { key, code, .. } => {
+                let element = self.element_of(*key);
+                let d = self.display(&element);
+                let code = code.as_deref().unwrap_or("(no code)");
+                self.text(&format!("ERROR {code} thrown at {d}"));
+            }
             Event::InstanceCompleted => self.text("DONE"),
             Event::InstanceTerminated { reason } => self.text(&format!("TERMINATED: {reason}")),
             _ => {}
         }
+    }
+
+    /// The element id of a live element instance.
+    fn element_of(&self, key: u64) -> String {
+        self.mirror
+            .elements
+            .get(&key)
+            .map(|e| e.element.clone())
+            .unwrap_or_default()
     }
 
     fn json_event(&mut self, e: &Event) {
@@ -278,8 +293,12 @@ impl Printer<'_> {
                 result,
                 ..
             } => self.json(json!({"event": "condition", "flow": flow, "expression": expression, "result": result})),
-            Event::IncidentRaised { element, message, .. } => {
+                        Event::IncidentRaised { element, message, .. } => {
                 self.json(json!({"event": "incident", "element": element, "message": message}));
+            }
+            Event::ErrorThrown { key, code, message } => {
+                let element = self.element_of(*key);
+                self.json(json!({"event": "error", "element": element, "code": code, "message": message}));
             }
             Event::InstanceCompleted => self.json(json!({"event": "finished", "state": "completed"})),
             Event::InstanceTerminated { reason } => {

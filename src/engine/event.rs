@@ -69,6 +69,15 @@ pub enum Event {
         scope: u64,
         values: Map<String, Value>,
     },
+    /// A BPMN error was thrown at an element instance (an error end event, or a
+    /// task whose worker reported it).
+    ErrorThrown {
+        key: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
     /// An element cannot go on; an admin must look.
     IncidentRaised {
         incident: u64,
@@ -104,6 +113,7 @@ impl Event {
             Event::ConditionEvaluated { .. } => "condition_evaluated",
             Event::JoinFired { .. } => "join_fired",
             Event::VariablesSet { .. } => "variables_set",
+            Event::ErrorThrown { .. } => "error_thrown",
             Event::IncidentRaised { .. } => "incident_raised",
             Event::IncidentResolved { .. } => "incident_resolved",
             Event::InstanceCompleted => "instance_completed",
@@ -139,6 +149,7 @@ impl Event {
             | Event::ElementCompleted { key, .. }
             | Event::ElementTerminated { key, .. }
             | Event::ConditionEvaluated { key, .. }
+            | Event::ErrorThrown { key, .. }
             | Event::IncidentRaised { key, .. } => Some(*key),
             _ => None,
         }

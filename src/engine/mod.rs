@@ -73,6 +73,13 @@ pub enum Command {
     /// A job failed and may not be retried automatically: the element gets an
     /// incident; retrying it starts the element (and its job) again.
     FailJob { key: u64, message: String },
+    /// The work of a job ended in a BPMN error (an external worker's
+    /// `bpmn-error`): an error boundary event takes over, or an incident.
+    ThrowError {
+        key: u64,
+        code: String,
+        message: Option<String>,
+    },
     /// Resume the step an incident stopped.
     RetryIncident { incident: u64 },
     /// Set instance variables (an admin correcting data).
@@ -286,6 +293,27 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
                     message: message.clone(),
                 });
                 run.incident(key, Step::Activate, message);
+                Ok(())
+            }
+            _ => Err(CommandError::NotWaiting {
+                key,
+                expected: "a job",
+            }),
+        },
+        Command::ThrowError { key, code, message } => match waiting(run, key) {
+            Some((_, Wait::Job { .. })) => {
+                run.emit(Event::ErrorThrown {
+                    key,
+                    code: Some(code.clone()),
+                    message: message.clone(),
+                });
+                if !behavior::error_event::throw(run, key, Some(&code), message.as_deref()) {
+                    run.incident(
+                        key,
+                        Step::Activate,
+                        behavior::error_event::uncaught(Some(&code)),
+                    );
+                }
                 Ok(())
             }
             _ => Err(CommandError::NotWaiting {

@@ -17,7 +17,7 @@ use super::effect::Effect;
 use super::event::Event;
 use super::state::{InstanceState, JobKind, ROOT, Status, Step, Wait};
 use crate::model::expr::Variables;
-use crate::model::{FlowIdx, NodeIdx, NodeKind, Param, ParamValue, Process};
+use crate::model::{Catch, FlowIdx, NodeIdx, NodeKind, Param, ParamValue, Process};
 
 /// Most work items one command may process before the rest becomes incidents
 /// (a loop of pass-through elements would otherwise never stop).
@@ -305,6 +305,12 @@ impl<'p> Run<'p> {
         }
         let scope = self.scope_of(activity);
         for b in boundaries.clone() {
+            if let NodeKind::BoundaryEvent(be) = &self.process.nodes[b].kind
+                && matches!(be.trigger, Catch::Error(_))
+            {
+                // Activated only when an error is thrown.
+                continue;
+            }
             let key = self.state.next_key;
             self.emit(Event::ElementActivated {
                 key,

@@ -295,7 +295,8 @@ impl InstanceState {
             Event::TaskCompleted { key }
             | Event::MessageReceived { key, .. }
             | Event::JobCompleted { key }
-            | Event::JobFailed { key, .. } => {
+            | Event::JobFailed { key, .. }
+            | Event::ErrorThrown { key, .. } => {
                 if let Some(e) = self.elements.get_mut(key) {
                     e.wait = None;
                 }

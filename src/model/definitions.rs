@@ -318,6 +318,36 @@ pub enum NodeKind {
     SubProcess(SubProcess),
     /// An event attached to an activity's boundary.
     BoundaryEvent(Box<Boundary>),
+    /// An end event that throws a BPMN error (`errorEventDefinition`).
+    ErrorEnd(ErrorThrow),
+}
+
+/// The error an error end event throws.
+#[derive(Debug, Clone, Default)]
+pub struct ErrorThrow {
+    /// The `errorCode` of the referenced `error` (`None`: only a catch-all catches it).
+    pub code: Option<String>,
+    /// `camunda:errorMessage` of the referenced `error`.
+    pub message: Option<String>,
+}
+
+/// What an error boundary event catches and where it puts what it caught.
+#[derive(Debug, Clone, Default)]
+pub struct ErrorCatch {
+    /// The `errorCode` it catches; `None` catches every error.
+    pub code: Option<String>,
+    /// `camunda:errorCodeVariable`: receives the caught error's code.
+    pub code_variable: Option<String>,
+    /// `camunda:errorMessageVariable`: receives the caught error's message.
+    pub message_variable: Option<String>,
+}
+
+impl ErrorCatch {
+    /// Whether this catches an error with `code`: the same code, or any code
+    /// when it names none.
+    pub fn catches(&self, code: Option<&str>) -> bool {
+        self.code.is_none() || self.code.as_deref() == code
+    }
 }
 
 /// A boundary event.
@@ -344,7 +374,11 @@ pub struct StartEvent {
 #[derive(Debug, Clone)]
 pub enum Catch {
     Timer(Timer),
-    Message { name: String },
+    Message {
+        name: String,
+    },
+    /// A BPMN error (boundary events only).
+    Error(ErrorCatch),
 }
 
 /// When a timer fires.

@@ -90,6 +90,7 @@ fn read(
         diags: Vec::new(),
         options,
         messages: HashMap::new(),
+        errors: HashMap::new(),
         elements: BTreeMap::new(),
     };
     let defs = reader.definitions(&root);
@@ -105,6 +106,8 @@ struct Reader<'a> {
     options: &'a Options,
     /// message id -> name
     messages: HashMap<String, Option<String>>,
+    /// error id -> what it throws
+    errors: HashMap<String, ErrorThrow>,
     elements: BTreeMap<String, ElementInfo>,
 }
 
@@ -233,6 +236,21 @@ impl<'a> Reader<'a> {
                     name,
                 });
             }
+        }
+        for e in root.children_named(Ns::Bpmn, "error") {
+            let Some(id) = e.id() else { continue };
+            let text = |v: Option<&str>| {
+                v.map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string)
+            };
+            self.errors.insert(
+                id.to_string(),
+                ErrorThrow {
+                    code: text(e.attr("errorCode")),
+                    message: text(e.attr_ns(Ns::Camunda, "errorMessage")),
+                },
+            );
         }
         let process_els: Vec<&Element> = root.children_named(Ns::Bpmn, "process").collect();
         let any_executable = process_els
@@ -532,6 +550,19 @@ impl<'a> Reader<'a> {
                     [d] if d.name == "messageEventDefinition" => {
                         self.message_name(el, d).map(|name| Catch::Message { name })
                     }
+                    [d] if d.name == "errorEventDefinition" => {
+                        if interrupting {
+                            self.error_catch(el, d).map(Catch::Error)
+                        } else {
+                            self.push_for(
+                                Severity::Error,
+                                el,
+                                el,
+                                "an error boundary event always interrupts its activity (cancelActivity=\"false\" is not allowed)".into(),
+                            );
+                            None
+                        }
+                    }
                     [] => {
                         self.error(el, "a boundary event needs an event definition".into());
                         None
@@ -571,6 +602,9 @@ impl<'a> Reader<'a> {
                 [] => Some(NodeKind::EndEvent { terminate: false }),
                 [d] if d.name == "terminateEventDefinition" => {
                     Some(NodeKind::EndEvent { terminate: true })
+                }
+                [d] if d.name == "errorEventDefinition" => {
+                    self.error_throw(el, d).map(NodeKind::ErrorEnd)
                 }
                 [d, ..] => {
                     self.push_for(
@@ -697,6 +731,15 @@ impl<'a> Reader<'a> {
             "messageEventDefinition" => self
                 .message_name(owner, def)
                 .map(|name| Catch::Message { name }),
+            "errorEventDefinition" => {
+                self.push_for(
+                    Severity::Error,
+                    def,
+                    owner,
+                    "an error is caught by a boundary event on an activity, not by an intermediate event".into(),
+                );
+                None
+            }
             other => {
                 self.push_for(
                     Severity::Unsupported,
@@ -762,6 +805,46 @@ impl<'a> Reader<'a> {
                 None
             }
         }
+    }
+
+    /// The error an error end event throws (`errorRef`).
+    fn error_throw(&mut self, owner: &Element, def: &Element) -> Option<ErrorThrow> {
+        match def
+            .attr("errorRef")
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        {
+            None => Some(ErrorThrow::default()),
+            Some(r) => match self.errors.get(r) {
+                Some(e) => Some(e.clone()),
+                None => {
+                    self.push_for(
+                        Severity::Error,
+                        def,
+                        owner,
+                        format!("errorRef \"{r}\" is not an error of this file"),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    /// What an error boundary event catches: the referenced error's code, or
+    /// every error when it references none.
+    fn error_catch(&mut self, owner: &Element, def: &Element) -> Option<ErrorCatch> {
+        let code = self.error_throw(owner, def)?.code;
+        let var = |name: &str| {
+            def.attr_ns(Ns::Camunda, name)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        Some(ErrorCatch {
+            code,
+            code_variable: var("errorCodeVariable"),
+            message_variable: var("errorMessageVariable"),
+        })
     }
 
     /// The message name referenced by `messageRef` on `at`.
@@ -1281,7 +1364,7 @@ impl<'a> Reader<'a> {
                         "a start event cannot have incoming sequence flows".into(),
                     );
                 }
-                NodeKind::EndEvent { .. } if !n.outgoing.is_empty() => {
+                NodeKind::EndEvent { .. } | NodeKind::ErrorEnd(_) if !n.outgoing.is_empty() => {
                     self.error(
                         el,
                         "an end event cannot have outgoing sequence flows".into(),

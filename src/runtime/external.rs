@@ -212,8 +212,9 @@ impl Runtime {
         Ok(())
     }
 
-    /// A worker reports a business error. No error boundary event can catch it
-    /// yet, so it becomes an incident on the task.
+    /// A worker reports a business error: the task's (or an enclosing
+    /// subprocess's) error boundary event for `code` takes over; when none
+    /// catches it, the task gets an incident.
     pub async fn bpmn_error_external(
         &self,
         id: Uuid,
@@ -223,13 +224,12 @@ impl Runtime {
     ) -> Result<Outcome, RuntimeError> {
         let (instance, key) = self.job_instance(id).await?;
         let g = guard(id, worker);
-        let text = format!(
-            "BPMN error {code} from {worker}: {message} (no error boundary event catches it)"
-        );
+        let message = (!message.trim().is_empty()).then(|| message.to_string());
         self.command(instance, Some(worker), Some(&g), |_, _| {
-            Ok(Command::FailJob {
+            Ok(Command::ThrowError {
                 key,
-                message: text.clone(),
+                code: code.to_string(),
+                message: message.clone(),
             })
         })
         .await

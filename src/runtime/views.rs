@@ -230,6 +230,16 @@ fn describe(event: &Event, process: Option<&Process>) -> String {
         Event::TaskCompleted { .. } => "Task completed".into(),
         Event::MessageReceived { name, .. } => format!("Message \"{name}\" received"),
         Event::TimerFired { .. } => "Timer fired".into(),
+        Event::ErrorThrown { code, message, .. } => {
+            let mut text = match code {
+                Some(c) => format!("Error \"{c}\" thrown"),
+                None => "Error thrown".into(),
+            };
+            if let Some(m) = message {
+                text.push_str(&format!(": {m}"));
+            }
+            text
+        }
         Event::JobCompleted { .. } => "Job done".into(),
         Event::JobFailed { message, .. } => format!("Job failed: {message}"),
         Event::ElementCompleted { element, .. } => format!("Completed {}", named(element)),

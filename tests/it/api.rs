@@ -863,7 +863,7 @@ async fn external_workers_lock_complete_fail_and_retry() {
         );
         let t3 = fetch(&api, "w1", 60_000, 0).await;
         assert_eq!(t3.len(), 1, "the retry made new work");
-        // A BPMN error (no boundary event can catch it yet) is an incident too.
+        // A BPMN error that no boundary event catches is an incident too.
         let (s, r) = api
             .post(
                 &format!(

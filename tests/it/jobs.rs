@@ -712,3 +712,79 @@ async fn a_competing_join_fires_once_in_both_orders() {
     )
     .await;
 }
+
+/// A worker's `bpmn-error` on a real database: the error boundary event takes
+/// over, the job is gone, and the error code is in the variables.
+#[tokio::test]
+async fn a_worker_error_is_caught_by_the_boundary_event_of_its_task() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:serviceTask id="work" camunda:type="external" camunda:topic="stock"/>
+<bpmn:boundaryEvent id="caught" attachedToRef="work"><bpmn:errorEventDefinition errorRef="E" camunda:errorCodeVariable="code"/></bpmn:boundaryEvent>
+<bpmn:userTask id="handle"/><bpmn:endEvent id="e"/>{}{}{}"#,
+        flow("f0", "s", "work"),
+        flow("f1", "work", "e"),
+        flow("f2", "caught", "handle"),
+    ))
+    .replace(
+        "</bpmn:definitions>",
+        r#"<bpmn:error id="E" errorCode="OUT_OF_STOCK"/></bpmn:definitions>"#,
+    );
+    each(
+        |r| r,
+        |runtime, _clock, backend| {
+            let xml = xml.clone();
+            async move {
+                let id = deploy_and_start(&runtime, &xml, json!({})).await;
+                let locked = runtime
+                    .fetch_and_lock(
+                        "w1",
+                        1,
+                        &[bpmn_engine::runtime::external::TopicRequest {
+                            name: "stock".into(),
+                            lock: Duration::from_secs(60),
+                        }],
+                        Duration::ZERO,
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(locked.len(), 1, "{backend}");
+                runtime
+                    .bpmn_error_external(locked[0].id, "w1", "OUT_OF_STOCK", "empty")
+                    .await
+                    .unwrap();
+                let tasks: Vec<String> = runtime
+                    .store()
+                    .open_tasks(id)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|t| t.element_id)
+                    .collect();
+                assert_eq!(tasks, ["handle"], "{backend}");
+                assert!(
+                    runtime
+                        .store()
+                        .jobs_of_instance(id)
+                        .await
+                        .unwrap()
+                        .is_empty(),
+                    "{backend}: the worker's job is gone"
+                );
+                assert_eq!(
+                    var(&runtime, id, "code").await,
+                    Some(json!("OUT_OF_STOCK")),
+                    "{backend}"
+                );
+                // The same report again is refused: the task is no longer there.
+                assert!(
+                    runtime
+                        .bpmn_error_external(locked[0].id, "w1", "OUT_OF_STOCK", "empty")
+                        .await
+                        .is_err(),
+                    "{backend}"
+                );
+            }
+        },
+    )
+    .await;
+}

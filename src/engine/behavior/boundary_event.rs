@@ -1,4 +1,5 @@
-//! Boundary events: timers and messages attached to an activity.
+//! Boundary events: timers and messages attached to an activity (errors are in
+//! [`super::error_event`]).
 //!
 //! > "An Intermediate Event that is attached to the boundary of an Activity [...]
 //! > is used to signify that the Activity should be interrupted or a new path
@@ -47,6 +48,8 @@ pub(crate) fn arm(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<(), Stri
             let name = name.clone();
             catch_event::wait_for_message(run, key, node, name);
         }
+        // Not armed: an error boundary event is activated when an error is thrown.
+        Catch::Error(_) => {}
     }
     Ok(())
 }

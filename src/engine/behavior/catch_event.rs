@@ -30,6 +30,8 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
             let name = name.clone();
             wait_for_message(run, key, node, name);
         }
+        // Refused at deploy time: errors are caught at boundaries only.
+        Catch::Error(_) => return Err("an error cannot be awaited by a catch event".into()),
     }
     Ok(Outcome::Wait)
 }

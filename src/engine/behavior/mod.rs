@@ -11,6 +11,7 @@
 pub(crate) mod boundary_event;
 pub(crate) mod catch_event;
 pub(crate) mod end_event;
+pub(crate) mod error_event;
 pub(crate) mod exclusive_gateway;
 pub(crate) mod flows;
 pub(crate) mod inclusive_gateway;
@@ -52,6 +53,7 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         NodeKind::InclusiveGateway => inclusive_gateway::on_activate(run, key, node),
         NodeKind::SubProcess(_) => subprocess::on_activate(run, key, node),
         NodeKind::BoundaryEvent(_) => boundary_event::on_activate(run, key, node),
+        NodeKind::ErrorEnd(_) => error_event::on_end(run, key, node),
     }
 }
 
@@ -76,7 +78,8 @@ pub(crate) fn outgoing(
         | NodeKind::ScriptTask(_)
         | NodeKind::ReceiveTask(_)
         | NodeKind::SubProcess(_)
-        | NodeKind::BoundaryEvent(_) => flows::uncontrolled(run, key, node),
+        | NodeKind::BoundaryEvent(_)
+        | NodeKind::ErrorEnd(_) => flows::uncontrolled(run, key, node),
     }
 }
 
@@ -92,6 +95,7 @@ pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64, node: NodeIdx) {
         // Nothing of their own to release beyond an async job.
         NodeKind::StartEvent(_)
         | NodeKind::EndEvent { .. }
+        | NodeKind::ErrorEnd(_)
         | NodeKind::IntermediateThrow
         | NodeKind::Task
         | NodeKind::ManualTask

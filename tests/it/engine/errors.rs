@@ -1,0 +1,249 @@
+//! BPMN errors: error end events, errors reported by workers, error boundary
+//! events on tasks and subprocesses, and errors nobody catches.
+
+use bpmn_engine::engine::{Command, Effect, Event, Status};
+use serde_json::json;
+
+use crate::common::*;
+
+const ERRORS: &str = r#"<bpmn:error id="E_STOCK" name="Out of stock" errorCode="OUT_OF_STOCK" camunda:errorMessage="nothing left"/>
+<bpmn:error id="E_CREDIT" name="Credit refused" errorCode="CREDIT"/>"#;
+
+/// Process content plus the error declarations.
+fn with_errors(inner: &str) -> String {
+    process(inner).replace(
+        "</bpmn:definitions>",
+        &format!("{ERRORS}</bpmn:definitions>"),
+    )
+}
+
+/// A subprocess `sub` that forks into user task `a` and a path that reaches
+/// an error end event `boom` (throwing `error`) once task `c` completes.
+fn failing_subprocess(error: &str, boundaries: &str) -> String {
+    with_errors(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:subProcess id="sub"><bpmn:startEvent id="ss"/><bpmn:parallelGateway id="fork"/>
+  <bpmn:userTask id="a"/><bpmn:userTask id="c"/>
+  <bpmn:endEvent id="boom"><bpmn:errorEventDefinition {error}/></bpmn:endEvent>
+  <bpmn:endEvent id="ok"/>{}{}{}{}{}</bpmn:subProcess>
+{boundaries}
+<bpmn:userTask id="handle"/><bpmn:userTask id="other"/><bpmn:endEvent id="e"/>{}{}"#,
+        flow("i0", "ss", "fork"),
+        flow("i1", "fork", "a"),
+        flow("i2", "fork", "c"),
+        flow("i3", "c", "boom"),
+        flow("i4", "a", "ok"),
+        flow("f0", "s", "sub"),
+        flow("f1", "sub", "e"),
+    ))
+}
+
+const CATCH_STOCK: &str = r#"<bpmn:boundaryEvent id="caught" attachedToRef="sub"><bpmn:errorEventDefinition errorRef="E_STOCK" camunda:errorCodeVariable="code" camunda:errorMessageVariable="why"/></bpmn:boundaryEvent><bpmn:sequenceFlow id="b1" sourceRef="caught" targetRef="handle"/>"#;
+const CATCH_ALL: &str = r#"<bpmn:boundaryEvent id="any" attachedToRef="sub"><bpmn:errorEventDefinition camunda:errorCodeVariable="code"/></bpmn:boundaryEvent><bpmn:sequenceFlow id="b2" sourceRef="any" targetRef="other"/>"#;
+
+#[test]
+fn an_error_end_event_cancels_its_subprocess_and_the_boundary_event_takes_over() {
+    let mut sim = Sim::start(
+        &failing_subprocess(r#"errorRef="E_STOCK""#, CATCH_STOCK),
+        json!({}),
+    );
+    assert_eq!(sim.tasks(), ["a", "c"]);
+    assert_eq!(
+        sim.active(),
+        ["a", "c", "sub"],
+        "an error boundary event is not armed"
+    );
+    let a = sim.key("a");
+    sim.complete("c", json!({}));
+    assert_eq!(sim.tasks(), ["handle"]);
+    assert_eq!(sim.active(), ["handle"]);
+    assert_eq!(sim.var("code"), Some(json!("OUT_OF_STOCK")));
+    assert_eq!(sim.var("why"), Some(json!("nothing left")));
+    assert!(sim.last.events.iter().any(|e| matches!(
+        e,
+        Event::ErrorThrown { code: Some(c), .. } if c == "OUT_OF_STOCK"
+    )));
+    assert!(
+        sim.last.effects.contains(&Effect::CloseUserTask {
+            key: a,
+            completed: false
+        }),
+        "the parallel task inside leaves the inbox"
+    );
+    assert!(
+        sim.last
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::ElementTerminated { element, .. } if element == "sub"))
+    );
+    assert_eq!(sim.completed(), ["c", "boom", "caught"]);
+    sim.complete("handle", json!({}));
+    assert_eq!(sim.status(), Status::Completed);
+}
+
+#[test]
+fn a_boundary_event_for_the_code_wins_over_a_catch_all() {
+    let both = format!("{CATCH_ALL}{CATCH_STOCK}");
+    let mut sim = Sim::start(
+        &failing_subprocess(r#"errorRef="E_STOCK""#, &both),
+        json!({}),
+    );
+    sim.complete("c", json!({}));
+    assert_eq!(sim.tasks(), ["handle"]);
+    let mut sim = Sim::start(
+        &failing_subprocess(r#"errorRef="E_CREDIT""#, &both),
+        json!({}),
+    );
+    sim.complete("c", json!({}));
+    assert_eq!(sim.tasks(), ["other"], "another code goes to the catch-all");
+    assert_eq!(sim.var("code"), Some(json!("CREDIT")));
+}
+
+#[test]
+fn an_error_travels_out_through_subprocesses_without_a_catcher() {
+    let xml = with_errors(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:subProcess id="outer"><bpmn:startEvent id="os"/>
+  <bpmn:subProcess id="inner"><bpmn:startEvent id="is"/><bpmn:endEvent id="boom"><bpmn:errorEventDefinition errorRef="E_CREDIT"/></bpmn:endEvent>{}</bpmn:subProcess>
+  <bpmn:endEvent id="oe"/>{}{}</bpmn:subProcess>
+<bpmn:boundaryEvent id="caught" attachedToRef="outer"><bpmn:errorEventDefinition errorRef="E_CREDIT"/></bpmn:boundaryEvent>
+<bpmn:userTask id="handle"/><bpmn:endEvent id="e"/>{}{}{}"#,
+        flow("x0", "is", "boom"),
+        flow("o0", "os", "inner"),
+        flow("o1", "inner", "oe"),
+        flow("f0", "s", "outer"),
+        flow("f1", "outer", "e"),
+        flow("f2", "caught", "handle"),
+    ));
+    let sim = Sim::start(&xml, json!({}));
+    assert_eq!(sim.tasks(), ["handle"]);
+    assert_eq!(sim.active(), ["handle"]);
+    assert!(sim.state.incidents.is_empty());
+}
+
+#[test]
+fn an_error_nobody_catches_is_an_incident_on_the_end_event() {
+    // Only a boundary for another code.
+    let mut sim = Sim::start(
+        &failing_subprocess(r#"errorRef="E_CREDIT""#, CATCH_STOCK),
+        json!({}),
+    );
+    sim.complete("c", json!({}));
+    assert_eq!(
+        sim.incidents(),
+        ["BPMN error \"CREDIT\" was thrown and no error boundary event catches it"]
+    );
+    let on: Vec<&str> = sim
+        .state
+        .incidents
+        .values()
+        .map(|i| i.element.as_str())
+        .collect();
+    assert_eq!(on, ["boom"]);
+    assert_eq!(sim.tasks(), ["a"], "the rest of the subprocess goes on");
+    assert_eq!(sim.status(), Status::Active);
+
+    // At the top level.
+    let xml = with_errors(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:endEvent id="boom"><bpmn:errorEventDefinition errorRef="E_STOCK"/></bpmn:endEvent>{}"#,
+        flow("f0", "s", "boom")
+    ));
+    let sim = Sim::start(&xml, json!({}));
+    assert_eq!(sim.status(), Status::Active);
+    assert_eq!(sim.active(), ["boom"]);
+    assert_eq!(sim.incidents().len(), 1);
+}
+
+/// An external task `work` with an error boundary event for OUT_OF_STOCK.
+fn external_with_boundary() -> String {
+    with_errors(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:serviceTask id="work" camunda:type="external" camunda:topic="stock"/>
+<bpmn:boundaryEvent id="caught" attachedToRef="work"><bpmn:errorEventDefinition errorRef="E_STOCK" camunda:errorMessageVariable="why"/></bpmn:boundaryEvent>
+<bpmn:userTask id="handle"/><bpmn:endEvent id="e"/>{}{}{}"#,
+        flow("f0", "s", "work"),
+        flow("f1", "work", "e"),
+        flow("f2", "caught", "handle"),
+    ))
+}
+
+#[test]
+fn a_worker_error_is_caught_at_the_task() {
+    let mut sim = Sim::start(&external_with_boundary(), json!({}));
+    let work = sim.key("work");
+    sim.cmd(Command::ThrowError {
+        key: work,
+        code: "OUT_OF_STOCK".into(),
+        message: Some("warehouse empty".into()),
+    })
+    .unwrap();
+    assert_eq!(sim.tasks(), ["handle"]);
+    assert_eq!(sim.var("why"), Some(json!("warehouse empty")));
+    // The job ended with the error report; the task is cancelled.
+    assert!(sim.last.events.contains(&Event::ElementTerminated {
+        key: work,
+        element: "work".into()
+    }));
+    assert!(sim.state.incidents.is_empty());
+}
+
+#[test]
+fn a_worker_error_nobody_catches_is_an_incident_and_a_retry_asks_again() {
+    let mut sim = Sim::start(&external_with_boundary(), json!({}));
+    let work = sim.key("work");
+    sim.cmd(Command::ThrowError {
+        key: work,
+        code: "CREDIT".into(),
+        message: None,
+    })
+    .unwrap();
+    assert_eq!(
+        sim.incidents(),
+        ["BPMN error \"CREDIT\" was thrown and no error boundary event catches it"]
+    );
+    assert_eq!(sim.active(), ["work"]);
+    let incident = *sim.state.incidents.keys().next().unwrap();
+    sim.cmd(Command::RetryIncident { incident }).unwrap();
+    assert!(
+        sim.last
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::CreateJob { key, .. } if *key == work)),
+        "the task asks its workers again: {:?}",
+        sim.last.effects
+    );
+    // A second error for the same task, now caught.
+    sim.cmd(Command::ThrowError {
+        key: work,
+        code: "OUT_OF_STOCK".into(),
+        message: None,
+    })
+    .unwrap();
+    assert_eq!(sim.tasks(), ["handle"]);
+}
+
+#[test]
+fn error_events_are_checked_when_deploying() {
+    let errs = parse_err(&with_errors(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="t"/><bpmn:endEvent id="e"/>
+<bpmn:boundaryEvent id="b" attachedToRef="t" cancelActivity="false"><bpmn:errorEventDefinition errorRef="E_STOCK"/></bpmn:boundaryEvent>
+<bpmn:endEvent id="boom"><bpmn:errorEventDefinition errorRef="E_NOPE"/></bpmn:endEvent>
+<bpmn:intermediateCatchEvent id="wait"><bpmn:errorEventDefinition errorRef="E_STOCK"/></bpmn:intermediateCatchEvent>{}{}{}{}"#,
+        flow("f0", "s", "t"),
+        flow("f1", "t", "e"),
+        flow("f2", "b", "boom"),
+        flow("f3", "wait", "e"),
+    )))
+    .join("\n");
+    assert!(
+        errs.contains("boundaryEvent \"b\": an error boundary event always interrupts"),
+        "{errs}"
+    );
+    assert!(
+        errs.contains("errorRef \"E_NOPE\" is not an error of this file"),
+        "{errs}"
+    );
+    assert!(
+        errs.contains("intermediateCatchEvent \"wait\": an error is caught by a boundary event"),
+        "{errs}"
+    );
+}
