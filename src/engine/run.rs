@@ -264,7 +264,8 @@ impl<'p> Run<'p> {
             scope,
             attached_to: None,
         });
-        if self.process.nodes[node].async_before {
+        // A multi-instance body never waits: its instances do.
+        if self.process.nodes[node].async_before && !behavior::multi_instance::is_body(self, key) {
             self.wait_for_job(key, JobKind::AsyncBefore, None, Value::Null);
         } else {
             self.start(key);
@@ -276,6 +277,13 @@ impl<'p> Run<'p> {
         let Some(node) = self.node_of(key) else {
             return;
         };
+        if behavior::multi_instance::is_body(self, key) {
+            self.arm_boundaries(key, node);
+            if let Err(message) = behavior::multi_instance::start_body(self, key, node) {
+                self.incident(key, Step::Activate, message);
+            }
+            return;
+        }
         let inputs = &self.process.nodes[node].io.inputs;
         if !inputs.is_empty() {
             // Inputs are evaluated in the enclosing scope and become locals of the element.
@@ -299,8 +307,12 @@ impl<'p> Run<'p> {
     /// Activates the boundary events of an activity instance that is starting.
     fn arm_boundaries(&mut self, activity: u64, node: NodeIdx) {
         let boundaries = &self.process.nodes[node].boundaries;
-        if boundaries.is_empty() || !self.state.attached_to(activity).is_empty() {
-            // None, or armed already (a retried activity keeps its boundaries).
+        if boundaries.is_empty()
+            || !self.state.attached_to(activity).is_empty()
+            || behavior::multi_instance::is_inner(self, activity)
+        {
+            // None, armed already (a retried activity keeps its boundaries), or
+            // an instance of a multi-instance activity (they are on its body).
             return;
         }
         let scope = self.scope_of(activity);
@@ -337,6 +349,11 @@ impl<'p> Run<'p> {
         let Some(node) = self.node_of(key) else {
             return;
         };
+        if behavior::multi_instance::is_body(self, key) {
+            // Mappings and continuations belong to its instances.
+            self.leave(key);
+            return;
+        }
         let outputs = &self.process.nodes[node].io.outputs;
         if !outputs.is_empty() {
             let values = match eval_params(outputs, &self.visible(key)) {
@@ -361,6 +378,10 @@ impl<'p> Run<'p> {
         let Some(node) = self.node_of(key) else {
             return;
         };
+        if behavior::multi_instance::is_inner(self, key) {
+            behavior::multi_instance::on_inner_done(self, key, node);
+            return;
+        }
         let flows = match behavior::outgoing(self, key, node) {
             Ok(f) => f,
             Err(message) => {

@@ -251,6 +251,24 @@ pub struct Node {
     /// The name of the lane the node is drawn in.
     pub lane: Option<String>,
     pub properties: Vec<(String, String)>,
+    /// `multiInstanceLoopCharacteristics` of an activity.
+    pub multi: Option<Box<MultiInstance>>,
+}
+
+/// How a multi-instance activity runs its instances.
+#[derive(Debug, Clone)]
+pub struct MultiInstance {
+    /// `isSequential`: one instance after the other, else all at once.
+    pub sequential: bool,
+    /// `loopCardinality`: how many instances (when there is no collection).
+    pub cardinality: Option<super::expr::Expr>,
+    /// `camunda:collection`: one instance per item of this list.
+    pub collection: Option<super::expr::Expr>,
+    /// `camunda:elementVariable`: the local variable that holds an instance's item.
+    pub element_variable: Option<String>,
+    /// `completionCondition`: checked after each instance completes; when true,
+    /// the remaining instances are cancelled and the activity completes.
+    pub completion: Option<super::expr::Expr>,
 }
 
 impl Node {

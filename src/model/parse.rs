@@ -461,20 +461,25 @@ impl<'a> Reader<'a> {
             return None;
         };
         let mut ok = true;
-        for lc in [
-            "multiInstanceLoopCharacteristics",
-            "standardLoopCharacteristics",
-        ] {
-            if let Some(l) = el.child(Ns::Bpmn, lc) {
-                self.push_for(
-                    Severity::Unsupported,
-                    l,
-                    el,
-                    format!("{lc} is not supported yet"),
-                );
-                ok = false;
-            }
+        if let Some(l) = el.child(Ns::Bpmn, "standardLoopCharacteristics") {
+            self.push_for(
+                Severity::Unsupported,
+                l,
+                el,
+                "standardLoopCharacteristics is not supported yet".into(),
+            );
+            ok = false;
         }
+        let multi = match el.child(Ns::Bpmn, "multiInstanceLoopCharacteristics") {
+            None => None,
+            Some(mi) => match self.multi_instance(el, mi) {
+                Some(m) => Some(Box::new(m)),
+                None => {
+                    ok = false;
+                    None
+                }
+            },
+        };
         if el.attr("isForCompensation").map(str::trim) == Some("true") {
             self.unsupported(el, "compensation handlers are not supported yet".into());
             ok = false;
@@ -715,7 +720,15 @@ impl<'a> Reader<'a> {
             boundaries: Vec::new(),
             lane: None,
             properties: camunda::properties(el),
+            multi,
         };
+        if node.multi.is_some() && !node.is_activity() {
+            self.error(
+                el,
+                "only tasks and subprocesses can be multi-instance".into(),
+            );
+            return None;
+        }
         b.nodes.push(node);
         b.node_els.push(el);
         let idx = b.nodes.len() - 1;
@@ -805,6 +818,75 @@ impl<'a> Reader<'a> {
                 None
             }
         }
+    }
+
+    /// `multiInstanceLoopCharacteristics`: cardinality or collection, element
+    /// variable and completion condition.
+    fn multi_instance(&mut self, owner: &Element, mi: &Element) -> Option<MultiInstance> {
+        let mut ok = true;
+        let mut expr =
+            |this: &mut Self, at: &Element, text: &str, what: &str| match Expr::compile(text) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    this.push_for(Severity::Error, at, owner, format!("{what}: {e}"));
+                    ok = false;
+                    None
+                }
+            };
+        let child_text = |name: &str| {
+            mi.child(Ns::Bpmn, name)
+                .map(|c| (c, c.text.trim().to_string()))
+                .filter(|(_, t)| !t.is_empty())
+        };
+        let cardinality = match child_text("loopCardinality") {
+            Some((c, t)) => expr(self, c, &t, "loopCardinality"),
+            None => None,
+        };
+        let completion = match child_text("completionCondition") {
+            Some((c, t)) => expr(self, c, &t, "completionCondition"),
+            None => None,
+        };
+        let collection = match mi
+            .attr_ns(Ns::Camunda, "collection")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            Some(t) => expr(self, mi, t, "camunda:collection"),
+            None => None,
+        };
+        let element_variable = mi
+            .attr_ns(Ns::Camunda, "elementVariable")
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string);
+        if !ok {
+            return None;
+        }
+        if cardinality.is_none() && collection.is_none() {
+            self.push_for(
+                Severity::Error,
+                mi,
+                owner,
+                "a multi-instance activity needs a loopCardinality or a camunda:collection".into(),
+            );
+            return None;
+        }
+        if mi.child(Ns::Bpmn, "loopDataInputRef").is_some() && collection.is_none() {
+            self.push_for(
+                Severity::Unsupported,
+                mi,
+                owner,
+                "loopDataInputRef is not supported; use camunda:collection".into(),
+            );
+            return None;
+        }
+        Some(MultiInstance {
+            sequential: flag(mi.attr("isSequential")),
+            cardinality,
+            collection,
+            element_variable,
+            completion,
+        })
     }
 
     /// The error an error end event throws (`errorRef`).

@@ -2,6 +2,7 @@
 //! this repository): every one either imports or is refused with located
 //! errors — never a panic, never a hang. Skips when the folder is absent.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -51,6 +52,10 @@ fn every_corpus_file_imports_or_is_refused_with_located_errors() {
     files.sort();
     assert!(!files.is_empty());
     let (mut imported, mut refused, mut runnable) = (0, 0, 0);
+    // Why files are refused: reason -> number of files.
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    // Per corpus folder: (imported, refused).
+    let mut by_corpus: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut slowest = (Duration::ZERO, PathBuf::new());
     for path in &files {
         let bytes = std::fs::read(path).unwrap();
@@ -70,13 +75,30 @@ fn every_corpus_file_imports_or_is_refused_with_located_errors() {
         if took > slowest.0 {
             slowest = (took, path.clone());
         }
+        let corpus = path
+            .strip_prefix(&root)
+            .ok()
+            .and_then(|p| p.components().next())
+            .map(|c| c.as_os_str().to_string_lossy().to_string())
+            .unwrap_or_default();
+        let tally = by_corpus.entry(corpus).or_default();
         match result {
             Ok(n) => {
                 imported += 1;
+                tally.0 += 1;
                 runnable += n;
             }
             Err(diags) => {
                 refused += 1;
+                tally.1 += 1;
+                let mine: BTreeSet<String> = diags
+                    .iter()
+                    .filter(|d| d.severity != model::Severity::Warning)
+                    .map(reason)
+                    .collect();
+                for r in mine {
+                    *reasons.entry(r).or_default() += 1;
+                }
                 assert!(
                     !diags.is_empty(),
                     "{}: refused without a reason",
@@ -105,6 +127,40 @@ fn every_corpus_file_imports_or_is_refused_with_located_errors() {
         slowest.0,
         slowest.1.display()
     );
+    for (corpus, (i, r)) in &by_corpus {
+        eprintln!("  {corpus}: {i} import, {r} refused");
+    }
+    let mut top: Vec<(&String, &usize)> = reasons.iter().collect();
+    top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    eprintln!("most common reasons to refuse (files):");
+    for (r, n) in top.iter().take(25) {
+        eprintln!("  {n:5}  {r}");
+    }
     assert_eq!(imported + refused, files.len());
     assert!(imported > 0);
+}
+
+/// A refusal reason without the ids of one file: the element kind and the
+/// message with quoted names blanked.
+fn reason(d: &model::Diagnostic) -> String {
+    let mut text = String::new();
+    let mut quoted = false;
+    for c in d.message.chars() {
+        if c == '"' {
+            quoted = !quoted;
+            if quoted {
+                text.push_str("\"…\"");
+            }
+        } else if !quoted {
+            text.push(c);
+        }
+    }
+    let severity = match d.severity {
+        model::Severity::Unsupported => "unsupported",
+        _ => "error",
+    };
+    match &d.kind {
+        Some(kind) => format!("{severity}: {kind}: {text}"),
+        None => format!("{severity}: {text}"),
+    }
 }

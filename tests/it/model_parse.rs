@@ -72,14 +72,14 @@ fn unsupported_elements_are_listed_by_id_and_kind() {
 fn loop_characteristics_and_listeners_are_unsupported_not_ignored() {
     let xml = process(
         r#"<bpmn:startEvent id="s"/>
-<bpmn:userTask id="t"><bpmn:multiInstanceLoopCharacteristics/></bpmn:userTask>
+<bpmn:userTask id="t"><bpmn:standardLoopCharacteristics/></bpmn:userTask>
 <bpmn:userTask id="u"><bpmn:extensionElements><camunda:taskListener event="create" expression="${x}"/></bpmn:extensionElements></bpmn:userTask>
 <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
 <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="u"/>"#,
     );
     let errors = parse_err(&xml).join("\n");
     assert!(
-        errors.contains("userTask \"t\": multiInstanceLoopCharacteristics is not supported yet"),
+        errors.contains("userTask \"t\": standardLoopCharacteristics is not supported yet"),
         "{errors}"
     );
     assert!(

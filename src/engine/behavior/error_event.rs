@@ -31,6 +31,11 @@ use crate::model::{Catch, NodeIdx, NodeKind};
 fn catcher(run: &Run<'_>, at: u64, code: Option<&str>) -> Option<(u64, NodeIdx)> {
     let mut current = at;
     while current != ROOT {
+        if super::multi_instance::is_inner(run, current) {
+            // Boundary events of a multi-instance activity are on its body.
+            current = run.scope_of(current);
+            continue;
+        }
         let node = run.node_of(current)?;
         let candidates: Vec<(NodeIdx, bool)> = run.process.nodes[node]
             .boundaries

@@ -15,6 +15,7 @@ pub(crate) mod error_event;
 pub(crate) mod exclusive_gateway;
 pub(crate) mod flows;
 pub(crate) mod inclusive_gateway;
+pub(crate) mod multi_instance;
 pub(crate) mod parallel_gateway;
 pub(crate) mod receive_task;
 pub(crate) mod script_task;

@@ -4,5 +4,6 @@ mod boundary;
 mod errors;
 mod events;
 mod gateways;
+mod multi;
 mod props;
 mod tasks;

@@ -1,0 +1,264 @@
+//! Multi-instance activities: parallel and sequential, by cardinality or
+//! collection, completion conditions, subprocesses, boundary events on the
+//! whole activity, and the deploy-time checks.
+
+use bpmn_engine::engine::{Command, Effect, Event, Status};
+use serde_json::json;
+
+use crate::common::*;
+
+/// `s -> review (multi-instance: `mi`) -> after -> e`.
+fn review(mi: &str, extra: &str) -> String {
+    process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="review" camunda:assignee="${{reviewer}}">{mi}</bpmn:userTask>
+<bpmn:userTask id="after"/><bpmn:endEvent id="e"/>{extra}{}{}{}"#,
+        flow("f0", "s", "review"),
+        flow("f1", "review", "after"),
+        flow("f2", "after", "e"),
+    ))
+}
+
+/// The live inner instances of `element` (not its body), oldest first.
+fn inner_keys(sim: &Sim, element: &str) -> Vec<u64> {
+    let body = sim.key(element);
+    sim.state
+        .elements
+        .iter()
+        .filter(|(_, e)| e.element == element && e.scope == body)
+        .map(|(k, _)| *k)
+        .collect()
+}
+
+fn local(sim: &Sim, key: u64, name: &str) -> Option<serde_json::Value> {
+    sim.state
+        .variables
+        .get(&key)
+        .and_then(|v| v.get(name))
+        .cloned()
+}
+
+fn complete_key(sim: &mut Sim, key: u64, vars: serde_json::Value) {
+    sim.cmd(Command::CompleteUserTask {
+        key,
+        variables: obj(vars),
+    })
+    .unwrap();
+}
+
+#[test]
+fn a_parallel_collection_opens_one_task_per_item() {
+    let mut sim = Sim::start(
+        &review(
+            r#"<bpmn:multiInstanceLoopCharacteristics camunda:collection="${reviewers}" camunda:elementVariable="reviewer"/>"#,
+            "",
+        ),
+        json!({"reviewers": ["ann", "bob", "cid"]}),
+    );
+    assert_eq!(sim.tasks(), ["review", "review", "review"]);
+    let body = sim.key("review");
+    let inner = inner_keys(&sim, "review");
+    assert_eq!(inner.len(), 3);
+    for (i, k) in inner.iter().enumerate() {
+        assert_eq!(local(&sim, *k, "loopCounter"), Some(json!(i)));
+    }
+    assert_eq!(local(&sim, inner[1], "reviewer"), Some(json!("bob")));
+    let assignees: Vec<Option<String>> = sim
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::CreateUserTask(t) => Some(t.assignee.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        assignees,
+        [Some("ann".into()), Some("bob".into()), Some("cid".into())],
+        "each instance sees its own item"
+    );
+    assert_eq!(local(&sim, body, "nrOfInstances"), Some(json!(3)));
+    assert_eq!(local(&sim, body, "nrOfActiveInstances"), Some(json!(3)));
+    complete_key(&mut sim, inner[2], json!({"ok": true}));
+    assert_eq!(local(&sim, body, "nrOfCompletedInstances"), Some(json!(1)));
+    assert_eq!(local(&sim, body, "nrOfActiveInstances"), Some(json!(2)));
+    complete_key(&mut sim, inner[0], json!({}));
+    assert_eq!(sim.tasks(), ["review"]);
+    complete_key(&mut sim, inner[1], json!({}));
+    assert_eq!(sim.tasks(), ["after"], "the activity completed once");
+    assert_eq!(
+        sim.history
+            .iter()
+            .filter(|e| matches!(e, Event::FlowTaken { flow, .. } if flow == "f1"))
+            .count(),
+        1
+    );
+    assert_eq!(
+        sim.var("ok"),
+        Some(json!(true)),
+        "writes go to the instance"
+    );
+    assert_eq!(sim.var("loopCounter"), None, "locals stay local");
+    assert_eq!(sim.var("nrOfInstances"), None);
+}
+
+#[test]
+fn a_sequential_cardinality_runs_one_instance_after_the_other() {
+    let mut sim = Sim::start(
+        &review(
+            r#"<bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:loopCardinality>${rounds}</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>"#,
+            "",
+        ),
+        json!({"rounds": 3, "reviewer": "ann"}),
+    );
+    for round in 0..3 {
+        let inner = inner_keys(&sim, "review");
+        assert_eq!(inner.len(), 1, "round {round}");
+        assert_eq!(local(&sim, inner[0], "loopCounter"), Some(json!(round)));
+        complete_key(&mut sim, inner[0], json!({}));
+    }
+    assert_eq!(sim.tasks(), ["after"]);
+}
+
+#[test]
+fn a_completion_condition_cancels_the_remaining_instances() {
+    let mut sim = Sim::start(
+        &review(
+            r#"<bpmn:multiInstanceLoopCharacteristics camunda:collection="reviewers" camunda:elementVariable="reviewer"><bpmn:completionCondition>${nrOfCompletedInstances >= 2}</bpmn:completionCondition></bpmn:multiInstanceLoopCharacteristics>"#,
+            "",
+        ),
+        json!({"reviewers": ["ann", "bob", "cid", "dan"]}),
+    );
+    let inner = inner_keys(&sim, "review");
+    complete_key(&mut sim, inner[0], json!({}));
+    assert_eq!(sim.tasks().len(), 3);
+    complete_key(&mut sim, inner[3], json!({}));
+    assert_eq!(sim.tasks(), ["after"]);
+    let withdrawn: Vec<u64> = sim
+        .last
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::CloseUserTask {
+                key,
+                completed: false,
+            } => Some(*key),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(withdrawn, [inner[1], inner[2]]);
+}
+
+#[test]
+fn an_empty_collection_passes_straight_through() {
+    let sim = Sim::start(
+        &review(
+            r#"<bpmn:multiInstanceLoopCharacteristics camunda:collection="${reviewers}" camunda:elementVariable="reviewer"/>"#,
+            "",
+        ),
+        json!({"reviewers": []}),
+    );
+    assert_eq!(sim.tasks(), ["after"]);
+}
+
+#[test]
+fn a_multi_instance_subprocess_runs_its_content_once_per_item() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:subProcess id="sub"><bpmn:multiInstanceLoopCharacteristics camunda:collection="${{orders}}" camunda:elementVariable="order"/>
+  <bpmn:startEvent id="ss"/><bpmn:scriptTask id="price" scriptFormat="rhai"><bpmn:script>total = total + order</bpmn:script></bpmn:scriptTask>
+  <bpmn:userTask id="pack"/><bpmn:endEvent id="se"/>{}{}{}</bpmn:subProcess>
+<bpmn:endEvent id="e"/>{}{}"#,
+        flow("i0", "ss", "price"),
+        flow("i1", "price", "pack"),
+        flow("i2", "pack", "se"),
+        flow("f0", "s", "sub"),
+        flow("f1", "sub", "e"),
+    ));
+    let mut sim = Sim::start(&xml, json!({"orders": [5, 7], "total": 0}));
+    assert_eq!(sim.tasks(), ["pack", "pack"]);
+    assert_eq!(sim.var("total"), Some(json!(12)));
+    sim.complete("pack", json!({}));
+    assert_eq!(sim.status(), Status::Active);
+    sim.complete("pack", json!({}));
+    assert_eq!(sim.status(), Status::Completed);
+}
+
+#[test]
+fn a_boundary_timer_on_a_multi_instance_activity_cancels_every_instance() {
+    let mut sim = Sim::start(
+        &review(
+            r#"<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>"#,
+            r#"<bpmn:boundaryEvent id="late" attachedToRef="review"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent><bpmn:sequenceFlow id="b1" sourceRef="late" targetRef="after"/>"#,
+        ),
+        json!({"reviewer": "ann"}),
+    );
+    let body = sim.key("review");
+    let late = sim.key("late");
+    assert_eq!(
+        sim.state.elements[&late].attached_to,
+        Some(body),
+        "armed once, on the body"
+    );
+    assert_eq!(
+        sim.state
+            .elements
+            .values()
+            .filter(|e| e.element == "late")
+            .count(),
+        1
+    );
+    sim.job("late", json!({}));
+    assert_eq!(sim.tasks(), ["after"]);
+    assert_eq!(
+        sim.last
+            .effects
+            .iter()
+            .filter(|e| matches!(
+                e,
+                Effect::CloseUserTask {
+                    completed: false,
+                    ..
+                }
+            ))
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn a_collection_that_is_not_a_list_is_an_incident_and_a_retry_reads_it_again() {
+    let mut sim = Sim::start(
+        &review(
+            r#"<bpmn:multiInstanceLoopCharacteristics camunda:collection="${reviewers}" camunda:elementVariable="reviewer"/>"#,
+            "",
+        ),
+        json!({"reviewers": "ann"}),
+    );
+    assert_eq!(sim.incidents().len(), 1);
+    assert!(
+        sim.incidents()[0].contains("is not a list"),
+        "{:?}",
+        sim.incidents()
+    );
+    sim.cmd(Command::SetVariables {
+        variables: obj(json!({"reviewers": ["ann"]})),
+    })
+    .unwrap();
+    let incident = *sim.state.incidents.keys().next().unwrap();
+    sim.cmd(Command::RetryIncident { incident }).unwrap();
+    assert_eq!(sim.tasks(), ["review"]);
+}
+
+#[test]
+fn multi_instance_is_checked_when_deploying() {
+    let errs = parse_err(&review(r#"<bpmn:multiInstanceLoopCharacteristics/>"#, "")).join("\n");
+    assert!(
+        errs.contains("needs a loopCardinality or a camunda:collection"),
+        "{errs}"
+    );
+    let errs = parse_err(&review(
+        r#"<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>${1 +}</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>"#,
+        "",
+    ))
+    .join("\n");
+    assert!(errs.contains("loopCardinality"), "{errs}");
+}
