@@ -69,6 +69,9 @@ pub enum Event {
         scope: u64,
         values: Map<String, Value>,
     },
+    /// An event-based gateway activated these element instances as rivals:
+    /// the first whose event arrives wins, the others are cancelled.
+    RaceStarted { gateway: u64, keys: Vec<u64> },
     /// A BPMN error was thrown at an element instance (an error end event, or a
     /// task whose worker reported it).
     ErrorThrown {
@@ -114,6 +117,7 @@ impl Event {
             Event::JoinFired { .. } => "join_fired",
             Event::VariablesSet { .. } => "variables_set",
             Event::ErrorThrown { .. } => "error_thrown",
+            Event::RaceStarted { .. } => "race_started",
             Event::IncidentRaised { .. } => "incident_raised",
             Event::IncidentResolved { .. } => "incident_resolved",
             Event::InstanceCompleted => "instance_completed",
@@ -150,6 +154,7 @@ impl Event {
             | Event::ElementTerminated { key, .. }
             | Event::ConditionEvaluated { key, .. }
             | Event::ErrorThrown { key, .. }
+            | Event::RaceStarted { gateway: key, .. }
             | Event::IncidentRaised { key, .. } => Some(*key),
             _ => None,
         }

@@ -250,6 +250,7 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
                 if is_boundary(run, node) {
                     boundary_event::on_message(run, key, node, &name, variables);
                 } else {
+                    run.win_race(key);
                     catch_event::on_message(run, key, &name, variables);
                 }
                 Ok(())
@@ -265,7 +266,10 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
                     JobKind::Timer if is_boundary(run, node) => {
                         boundary_event::on_timer(run, key, node)
                     }
-                    JobKind::Timer => catch_event::on_timer(run, key),
+                    JobKind::Timer => {
+                        run.win_race(key);
+                        catch_event::on_timer(run, key);
+                    }
                     JobKind::AsyncBefore => {
                         run.emit(Event::JobCompleted { key });
                         run.start(key);

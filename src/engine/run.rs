@@ -542,6 +542,24 @@ impl<'p> Run<'p> {
         }
     }
 
+    /// An element instance of an event-based gateway's race got its event:
+    /// its rivals are cancelled.
+    pub fn win_race(&mut self, key: u64) {
+        let Some(race) = self.state.elements.get(&key).and_then(|e| e.race) else {
+            return;
+        };
+        let rivals: Vec<u64> = self
+            .state
+            .elements
+            .iter()
+            .filter(|(k, e)| **k != key && e.race == Some(race))
+            .map(|(k, _)| *k)
+            .collect();
+        for r in rivals {
+            self.terminate(r);
+        }
+    }
+
     /// Cancels an element instance and everything inside it.
     pub fn terminate(&mut self, key: u64) {
         self.interrupt(key, None);

@@ -112,6 +112,10 @@ pub struct ElementInstance {
     /// How often its timer has fired (a repeating boundary timer counts its cycles).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub fired: u32,
+    /// For a target of an event-based gateway: the gateway instance whose race
+    /// it is in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub race: Option<u64>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -270,6 +274,7 @@ impl InstanceState {
                         incident: None,
                         attached_to: *attached_to,
                         fired: 0,
+                        race: None,
                     },
                 );
                 self.bump(*key);
@@ -387,6 +392,13 @@ impl InstanceState {
                     && let Some(e) = self.elements.get_mut(&i.key)
                 {
                     e.incident = None;
+                }
+            }
+            Event::RaceStarted { gateway, keys } => {
+                for k in keys {
+                    if let Some(e) = self.elements.get_mut(k) {
+                        e.race = Some(*gateway);
+                    }
                 }
             }
             Event::InstanceCompleted => self.status = Status::Completed,

@@ -333,6 +333,8 @@ pub enum NodeKind {
     ExclusiveGateway,
     ParallelGateway,
     InclusiveGateway,
+    /// `eventBasedGateway`: its targets wait at once; the first event wins.
+    EventGateway,
     SubProcess(SubProcess),
     /// An event attached to an activity's boundary.
     BoundaryEvent(Box<Boundary>),

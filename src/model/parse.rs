@@ -134,7 +134,6 @@ impl Reader<'_> {
 const UNSUPPORTED_NODES: &[&str] = &[
     "callActivity",
     "businessRuleTask",
-    "eventBasedGateway",
     "complexGateway",
     "transaction",
     "adHocSubProcess",
@@ -668,6 +667,17 @@ impl<'a> Reader<'a> {
                 .script_task(el)
                 .map(|s| NodeKind::ScriptTask(Box::new(s))),
             "exclusiveGateway" => Some(NodeKind::ExclusiveGateway),
+            "eventBasedGateway" => {
+                if flag(el.attr("instantiate")) {
+                    self.unsupported(
+                        el,
+                        "event-based gateways that start a process (instantiate=\"true\") are not supported yet".into(),
+                    );
+                    None
+                } else {
+                    Some(NodeKind::EventGateway)
+                }
+            }
             "parallelGateway" => Some(NodeKind::ParallelGateway),
             "inclusiveGateway" => Some(NodeKind::InclusiveGateway),
             "subProcess" => {
@@ -1457,6 +1467,40 @@ impl<'a> Reader<'a> {
                 {
                     self.error(el, "the gateway has no outgoing sequence flow".into());
                 }
+                NodeKind::EventGateway => {
+                    if n.outgoing.len() < 2 {
+                        self.error(
+                            el,
+                            "an event-based gateway needs at least two outgoing sequence flows"
+                                .into(),
+                        );
+                    }
+                    for &f in &n.outgoing {
+                        let target = &b.nodes[flows[f].target];
+                        let ok = matches!(
+                            target.kind,
+                            NodeKind::IntermediateCatch(_) | NodeKind::ReceiveTask(_)
+                        );
+                        if !ok {
+                            self.error(
+                                el,
+                                format!(
+                                    "sequence flow \"{}\" leads to {} \"{}\"; an event-based gateway leads to message or timer catch events and receive tasks only",
+                                    flows[f].id, target.tag, target.id
+                                ),
+                            );
+                        }
+                        if flows[f].condition.is_some() {
+                            self.error(
+                                el,
+                                format!(
+                                    "sequence flow \"{}\" has a condition; the flows of an event-based gateway cannot",
+                                    flows[f].id
+                                ),
+                            );
+                        }
+                    }
+                }
                 NodeKind::ExclusiveGateway if n.outgoing.len() > 1 => {
                     for &f in &n.outgoing {
                         if flows[f].condition.is_none() && Some(f) != n.default_flow {
@@ -1581,6 +1625,7 @@ fn node_tag(name: &str) -> Option<&'static str> {
         "exclusiveGateway",
         "parallelGateway",
         "inclusiveGateway",
+        "eventBasedGateway",
         "subProcess",
         "boundaryEvent",
     ];

@@ -230,6 +230,9 @@ fn describe(event: &Event, process: Option<&Process>) -> String {
         Event::TaskCompleted { .. } => "Task completed".into(),
         Event::MessageReceived { name, .. } => format!("Message \"{name}\" received"),
         Event::TimerFired { .. } => "Timer fired".into(),
+        Event::RaceStarted { keys, .. } => {
+            format!("Waiting for the first of {} events", keys.len())
+        }
         Event::ErrorThrown { code, message, .. } => {
             let mut text = match code {
                 Some(c) => format!("Error \"{c}\" thrown"),

@@ -12,6 +12,7 @@ pub(crate) mod boundary_event;
 pub(crate) mod catch_event;
 pub(crate) mod end_event;
 pub(crate) mod error_event;
+pub(crate) mod event_gateway;
 pub(crate) mod exclusive_gateway;
 pub(crate) mod flows;
 pub(crate) mod inclusive_gateway;
@@ -52,6 +53,7 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         NodeKind::ExclusiveGateway => exclusive_gateway::on_activate(run, key, node),
         NodeKind::ParallelGateway => parallel_gateway::on_activate(run, key, node),
         NodeKind::InclusiveGateway => inclusive_gateway::on_activate(run, key, node),
+        NodeKind::EventGateway => event_gateway::on_activate(run, key, node),
         NodeKind::SubProcess(_) => subprocess::on_activate(run, key, node),
         NodeKind::BoundaryEvent(_) => boundary_event::on_activate(run, key, node),
         NodeKind::ErrorEnd(_) => error_event::on_end(run, key, node),
@@ -68,6 +70,8 @@ pub(crate) fn outgoing(
         NodeKind::ExclusiveGateway => exclusive_gateway::outgoing(run, key, node),
         NodeKind::ParallelGateway => parallel_gateway::outgoing(run, key, node),
         NodeKind::InclusiveGateway => inclusive_gateway::outgoing(run, key, node),
+        // Its flows were taken when it activated its targets.
+        NodeKind::EventGateway => Ok(Vec::new()),
         NodeKind::StartEvent(_)
         | NodeKind::EndEvent { .. }
         | NodeKind::IntermediateThrow
@@ -103,6 +107,7 @@ pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64, node: NodeIdx) {
         | NodeKind::ScriptTask(_)
         | NodeKind::ExclusiveGateway
         | NodeKind::ParallelGateway
-        | NodeKind::InclusiveGateway => run.close_wait(key),
+        | NodeKind::InclusiveGateway
+        | NodeKind::EventGateway => run.close_wait(key),
     }
 }

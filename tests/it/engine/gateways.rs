@@ -1,6 +1,6 @@
-//! Gateways: exclusive, parallel and inclusive, forks, joins and loops.
+//! Gateways: exclusive, parallel, inclusive and event-based; forks, joins and loops.
 
-use bpmn_engine::engine::{Event, Status};
+use bpmn_engine::engine::{Effect, Event, Status};
 use serde_json::json;
 
 use crate::common::*;
@@ -274,5 +274,115 @@ fn a_loop_that_never_waits_is_stopped_as_incidents() {
         sim.incidents()[0].contains("stopped after"),
         "{:?}",
         sim.incidents()
+    );
+}
+
+/// `s -> gw` racing message `paid` (-> ship) against a one-hour timer
+/// (-> remind) and a receive task for `cancel` (-> stop).
+fn event_race() -> String {
+    process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:eventBasedGateway id="gw"/>
+<bpmn:intermediateCatchEvent id="paid"><bpmn:messageEventDefinition messageRef="m_paid"/></bpmn:intermediateCatchEvent>
+<bpmn:intermediateCatchEvent id="late"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+<bpmn:receiveTask id="cancel" messageRef="m_cancel"/>
+<bpmn:userTask id="ship"/><bpmn:userTask id="remind"/><bpmn:endEvent id="stop"/>{}{}{}{}{}{}{}"#,
+        flow("f0", "s", "gw"),
+        flow("g1", "gw", "paid"),
+        flow("g2", "gw", "late"),
+        flow("g3", "gw", "cancel"),
+                flow("fp", "paid", "ship"),
+        flow("fl", "late", "remind"),
+        flow("fc", "cancel", "stop"),
+    ))
+    .replace(
+        "</bpmn:definitions>",
+        r#"<bpmn:message id="m_paid" name="paid"/><bpmn:message id="m_cancel" name="cancel"/></bpmn:definitions>"#,
+    )
+}
+
+#[test]
+fn an_event_based_gateway_waits_for_all_its_events_at_once() {
+    let sim = Sim::start(&event_race(), json!({}));
+    assert_eq!(sim.active(), ["cancel", "late", "paid"]);
+    let subscribed: Vec<&str> = sim
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Subscribe { message, .. } => Some(message.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(subscribed, ["paid", "cancel"]);
+    assert!(
+        sim.effects
+            .iter()
+            .any(|e| matches!(e, Effect::CreateJob { element, .. } if element == "late"))
+    );
+}
+
+#[test]
+fn the_first_message_wins_and_the_rest_are_withdrawn() {
+    let mut sim = Sim::start(&event_race(), json!({}));
+    let late = sim.key("late");
+    let cancel = sim.key("cancel");
+    sim.message("paid", json!({"amount": 10}));
+    assert_eq!(sim.tasks(), ["ship"]);
+    assert_eq!(sim.active(), ["ship"]);
+    assert!(sim.last.effects.contains(&Effect::CancelJob { key: late }));
+    assert!(
+        sim.last
+            .effects
+            .contains(&Effect::Unsubscribe { key: cancel })
+    );
+    assert_eq!(sim.var("amount"), Some(json!(10)));
+}
+
+#[test]
+fn the_timer_wins_when_nothing_arrives_in_time() {
+    let mut sim = Sim::start(&event_race(), json!({}));
+    let paid = sim.key("paid");
+    let cancel = sim.key("cancel");
+    sim.job("late", json!({}));
+    assert_eq!(sim.tasks(), ["remind"]);
+    assert!(
+        sim.last
+            .effects
+            .contains(&Effect::Unsubscribe { key: paid })
+    );
+    assert!(
+        sim.last
+            .effects
+            .contains(&Effect::Unsubscribe { key: cancel })
+    );
+    // A late message finds nothing waiting.
+    assert!(
+        sim.cmd(bpmn_engine::engine::Command::CorrelateMessage {
+            key: paid,
+            variables: Default::default()
+        })
+        .is_err()
+    );
+}
+
+#[test]
+fn a_receive_task_can_win_the_race() {
+    let mut sim = Sim::start(&event_race(), json!({}));
+    sim.message("cancel", json!({}));
+    assert_eq!(sim.status(), bpmn_engine::engine::Status::Completed);
+}
+
+#[test]
+fn event_based_gateways_are_checked_when_deploying() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:eventBasedGateway id="gw"/><bpmn:userTask id="t"/><bpmn:endEvent id="e"/>{}{}{}"#,
+        flow("f0", "s", "gw"),
+        flow("g1", "gw", "t"),
+        flow("f1", "t", "e"),
+    ));
+    let errs = parse_err(&xml).join("\n");
+    assert!(errs.contains("needs at least two outgoing"), "{errs}");
+    assert!(
+        errs.contains("sequence flow \"g1\" leads to userTask \"t\"; an event-based gateway leads to message or timer catch events and receive tasks only"),
+        "{errs}"
     );
 }
