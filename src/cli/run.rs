@@ -73,6 +73,7 @@ impl Exit {
 enum Line {
     Complete(String, Map<String, Value>),
     Message(String, Map<String, Value>),
+    Signal(String, Map<String, Value>),
     Advance(jiff::Span),
     ExpectTasks(Vec<String>),
     ExpectState(String),
@@ -108,6 +109,13 @@ fn parse_line(text: &str, line_no: usize) -> Result<Option<Line>, String> {
     }
     let (cmd, rest) = split_word(t);
     let line = match cmd {
+        "signal" => {
+            let (name, json) = split_word(rest);
+            if name.is_empty() {
+                return Err(format!("line {line_no}: `signal` needs a signal name"));
+            }
+            Line::Signal(name.to_string(), parse_object(json, line_no)?)
+        }
         "complete" | "message" => {
             let (target, json) = split_word(rest);
             if target.is_empty() {
@@ -153,7 +161,7 @@ fn parse_line(text: &str, line_no: usize) -> Result<Option<Line>, String> {
         }
         other => {
             return Err(format!(
-                "line {line_no}: unknown command \"{other}\" (complete, message, advance, expect)"
+                "line {line_no}: unknown command \"{other}\" (complete, message, signal, advance, expect)"
             ));
         }
     };
@@ -314,6 +322,7 @@ impl Printer<'_> {
             Format::Text => match line {
                 Line::Complete(id, _) => self.text(&format!("--> msg in: {id}")),
                 Line::Message(name, _) => self.text(&format!("--> msg in: {name}")),
+                Line::Signal(name, _) => self.text(&format!("--> signal: {name}")),
                 Line::Advance(span) => self.text(&format!("--> advance {span}")),
                 _ => {}
             },
@@ -535,6 +544,19 @@ async fn run_inner(
                     Err(e) => return Err(e.to_string()),
                 }
             }
+            Line::Signal(name, vars) => {
+                let b = runtime
+                    .broadcast_signal(name, vars.clone(), None)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let mine: Vec<_> = b.outcomes.iter().filter(|o| o.instance_id == id).collect();
+                if mine.is_empty() {
+                    printer.ignored(&format!("nothing here waits for signal \"{name}\""));
+                }
+                for o in mine {
+                    printer.events(&o.events);
+                }
+            }
             Line::Advance(span) => {
                 let target = time::add(clock.now(), *span)?;
                 let mut fired = false;
@@ -642,7 +664,22 @@ async fn run_job(
     job: &crate::store::entity::job::Model,
     printer: &mut Printer<'_>,
 ) -> Result<(), String> {
-    match jobs::perform(runtime, job).await {
+    let done = if job.kind == "throw" {
+        // A message or signal the instance may send to itself: show what it did.
+        let payload = serde_json::from_str(&job.payload).unwrap_or(Value::Null);
+        match runtime.deliver_thrown(job.instance_id, &payload).await {
+            Ok(outcomes) => {
+                for o in outcomes.iter().filter(|o| o.instance_id == job.instance_id) {
+                    printer.events(&o.events);
+                }
+                Ok(Map::new())
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    } else {
+        jobs::perform(runtime, job).await
+    };
+    match done {
         Ok(vars) => {
             let o: Outcome = runtime
                 .run_job(job, vars)

@@ -57,10 +57,13 @@ pub enum Effect {
     CancelJob {
         key: u64,
     },
+    /// Wait for a message (or, with `signal`, a signal) with this name.
     Subscribe {
         key: u64,
         element: String,
         message: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        signal: bool,
     },
     Unsubscribe {
         key: u64,

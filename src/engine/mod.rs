@@ -246,7 +246,7 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
             }),
         },
         Command::CorrelateMessage { key, variables } => match waiting(run, key) {
-            Some((node, Wait::Message { name })) => {
+            Some((node, Wait::Message { name } | Wait::Signal { name })) => {
                 if is_boundary(run, node) {
                     boundary_event::on_message(run, key, node, &name, variables);
                 } else {
@@ -277,6 +277,10 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
                     JobKind::AsyncAfter => {
                         run.emit(Event::JobCompleted { key });
                         run.leave(key);
+                    }
+                    JobKind::Throw => {
+                        run.emit(Event::JobCompleted { key });
+                        run.complete(key);
                     }
                     JobKind::Connector | JobKind::External { .. } | JobKind::Handler { .. } => {
                         run.emit(Event::JobCompleted { key });
@@ -418,6 +422,7 @@ pub fn waiting_items(process: &Process, state: &InstanceState) -> Vec<WaitingIte
             ),
             (None, Some(Wait::UserTask { assignee })) => ("user_task", assignee.clone()),
             (None, Some(Wait::Message { name })) => ("message", Some(name.clone())),
+            (None, Some(Wait::Signal { name })) => ("signal", Some(name.clone())),
             (
                 None,
                 Some(Wait::Job {

@@ -536,7 +536,9 @@ impl<'p> Run<'p> {
                 key,
                 completed: false,
             }),
-            Some(Wait::Message { .. }) => self.effect(Effect::Unsubscribe { key }),
+            Some(Wait::Message { .. } | Wait::Signal { .. }) => {
+                self.effect(Effect::Unsubscribe { key })
+            }
             Some(Wait::Job { .. }) => self.effect(Effect::CancelJob { key }),
             Some(Wait::Children) | None => {}
         }

@@ -59,6 +59,8 @@ pub enum JobKind {
     External { topic: String },
     /// A call of the service handler registered under this name.
     Handler { name: String },
+    /// Delivering a thrown message or signal to other instances.
+    Throw,
 }
 
 impl JobKind {
@@ -70,6 +72,7 @@ impl JobKind {
             JobKind::Connector => "connector",
             JobKind::External { .. } => "external",
             JobKind::Handler { .. } => "service",
+            JobKind::Throw => "throw",
         }
     }
 }
@@ -85,6 +88,8 @@ pub enum Wait {
     },
     /// A message with this name.
     Message { name: String },
+    /// A signal with this name.
+    Signal { name: String },
     /// A job (timer, async continuation, connector or external work).
     Job {
         job: JobKind,

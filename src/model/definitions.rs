@@ -152,7 +152,7 @@ impl Process {
             .map(|(i, f)| (f.id.clone(), i))
             .collect();
         let start = nodes.iter().position(|n| {
-            n.scope.is_none() && matches!(&n.kind, NodeKind::StartEvent(s) if s.timer.is_none())
+            n.scope.is_none() && matches!(&n.kind, NodeKind::StartEvent(s) if s.is_none())
         });
         let timer_starts = nodes
             .iter()
@@ -340,6 +340,8 @@ pub enum NodeKind {
     BoundaryEvent(Box<Boundary>),
     /// An end event that throws a BPMN error (`errorEventDefinition`).
     ErrorEnd(ErrorThrow),
+    /// An intermediate throw or end event that sends a message or a signal.
+    Throw(Box<ThrowEvent>),
 }
 
 /// The error an error end event throws.
@@ -385,9 +387,29 @@ pub struct Boundary {
 pub struct StartEvent {
     /// A timer start event's schedule (top level only).
     pub timer: Option<Timer>,
+    /// A message start event's message name (top level only).
+    pub message: Option<String>,
+    /// A signal start event's signal name (top level only).
+    pub signal: Option<String>,
     pub form: Vec<FormField>,
     /// `camunda:initiator`: the variable that receives the starting user's name.
     pub initiator: Option<String>,
+}
+
+impl StartEvent {
+    /// A none start event (started by a person or a program).
+    pub fn is_none(&self) -> bool {
+        self.timer.is_none() && self.message.is_none() && self.signal.is_none()
+    }
+}
+
+/// A message or signal sent by an intermediate throw event or an end event.
+#[derive(Debug, Clone)]
+pub struct ThrowEvent {
+    /// A signal (broadcast to every catcher) rather than a message (one receiver).
+    pub signal: bool,
+    /// The message or signal name.
+    pub name: String,
 }
 
 /// What a catching event or receive task waits for.
@@ -399,6 +421,10 @@ pub enum Catch {
     },
     /// A BPMN error (boundary events only).
     Error(ErrorCatch),
+    /// A broadcast signal, by name.
+    Signal {
+        name: String,
+    },
 }
 
 /// When a timer fires.

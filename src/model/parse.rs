@@ -91,6 +91,7 @@ fn read(
         options,
         messages: HashMap::new(),
         errors: HashMap::new(),
+        signals: HashMap::new(),
         elements: BTreeMap::new(),
     };
     let defs = reader.definitions(&root);
@@ -108,6 +109,8 @@ struct Reader<'a> {
     messages: HashMap<String, Option<String>>,
     /// error id -> what it throws
     errors: HashMap<String, ErrorThrow>,
+    /// signal id -> name
+    signals: HashMap<String, Option<String>>,
     elements: BTreeMap<String, ElementInfo>,
 }
 
@@ -234,6 +237,12 @@ impl<'a> Reader<'a> {
                     id: id.to_string(),
                     name,
                 });
+            }
+        }
+        for s in root.children_named(Ns::Bpmn, "signal") {
+            if let Some(id) = s.id() {
+                self.signals
+                    .insert(id.to_string(), s.attr("name").map(str::to_string));
             }
         }
         for e in root.children_named(Ns::Bpmn, "error") {
@@ -494,24 +503,12 @@ impl<'a> Reader<'a> {
                     );
                     ok = false;
                 }
-                "inputOutput"
-                    if !matches!(
-                        tag,
-                        "task"
-                            | "manualTask"
-                            | "userTask"
-                            | "serviceTask"
-                            | "sendTask"
-                            | "scriptTask"
-                            | "receiveTask"
-                            | "subProcess"
-                    ) =>
-                {
+                "inputOutput" if !takes_mappings(tag, el) => {
                     self.push_for(
                         Severity::Unsupported,
                         ext,
                         el,
-                        "input/output mappings are supported on tasks and subprocesses only".into(),
+                        "input/output mappings are supported on tasks, subprocesses and message or signal throw events only".into(),
                     );
                     ok = false;
                 }
@@ -522,10 +519,23 @@ impl<'a> Reader<'a> {
         let mut attached_ref: Option<String> = None;
         let kind = match tag {
             "startEvent" => {
-                let timer = match defs.as_slice() {
-                    [] => Some(None),
+                let mut start = StartEvent {
+                    timer: None,
+                    message: None,
+                    signal: None,
+                    form: Vec::new(),
+                    initiator: None,
+                };
+                let read = match defs.as_slice() {
+                    [] => Some(()),
                     [d] if d.name == "timerEventDefinition" && scope.is_none() => {
-                        self.timer(el, d, true).map(Some)
+                        self.timer(el, d, true).map(|t| start.timer = Some(t))
+                    }
+                    [d] if d.name == "messageEventDefinition" && scope.is_none() => {
+                        self.message_name(el, d).map(|m| start.message = Some(m))
+                    }
+                    [d] if d.name == "signalEventDefinition" && scope.is_none() => {
+                        self.signal_name(el, d).map(|s| start.signal = Some(s))
                     }
                     [d, ..] => {
                         self.push_for(
@@ -537,12 +547,10 @@ impl<'a> Reader<'a> {
                         None
                     }
                 };
-                timer.map(|timer| {
-                    NodeKind::StartEvent(Box::new(StartEvent {
-                        timer,
-                        form: camunda::form(self, el),
-                        initiator: el.attr_ns(Ns::Camunda, "initiator").map(str::to_string),
-                    }))
+                read.map(|()| {
+                    start.form = camunda::form(self, el);
+                    start.initiator = el.attr_ns(Ns::Camunda, "initiator").map(str::to_string);
+                    NodeKind::StartEvent(Box::new(start))
                 })
             }
             "boundaryEvent" => {
@@ -553,6 +561,9 @@ impl<'a> Reader<'a> {
                     }
                     [d] if d.name == "messageEventDefinition" => {
                         self.message_name(el, d).map(|name| Catch::Message { name })
+                    }
+                    [d] if d.name == "signalEventDefinition" => {
+                        self.signal_name(el, d).map(|name| Catch::Signal { name })
                     }
                     [d] if d.name == "errorEventDefinition" => {
                         if interrupting {
@@ -610,6 +621,7 @@ impl<'a> Reader<'a> {
                 [d] if d.name == "errorEventDefinition" => {
                     self.error_throw(el, d).map(NodeKind::ErrorEnd)
                 }
+                [d] if is_throw_definition(d) => self.throw_event(el, d),
                 [d, ..] => {
                     self.push_for(
                         Severity::Unsupported,
@@ -622,6 +634,7 @@ impl<'a> Reader<'a> {
             },
             "intermediateThrowEvent" => match defs.first() {
                 None => Some(NodeKind::IntermediateThrow),
+                Some(d) if defs.len() == 1 && is_throw_definition(d) => self.throw_event(el, d),
                 Some(d) => {
                     self.push_for(
                         Severity::Unsupported,
@@ -754,6 +767,9 @@ impl<'a> Reader<'a> {
             "messageEventDefinition" => self
                 .message_name(owner, def)
                 .map(|name| Catch::Message { name }),
+            "signalEventDefinition" => self
+                .signal_name(owner, def)
+                .map(|name| Catch::Signal { name }),
             "errorEventDefinition" => {
                 self.push_for(
                     Severity::Error,
@@ -937,6 +953,67 @@ impl<'a> Reader<'a> {
             code_variable: var("errorCodeVariable"),
             message_variable: var("errorMessageVariable"),
         })
+    }
+
+    /// A message or signal throw event. One with a Camunda implementation
+    /// (`camunda:expression`, `class`, `type`...) does that work instead, as a
+    /// service task would.
+    fn throw_event(&mut self, el: &Element, def: &Element) -> Option<NodeKind> {
+        let implemented = ["class", "expression", "delegateExpression", "type"]
+            .iter()
+            .any(|a| el.attr_ns(Ns::Camunda, a).is_some())
+            || camunda::extensions(el).any(|c| c.name == "connector");
+        if implemented && def.name == "messageEventDefinition" {
+            return self
+                .service_task(el)
+                .map(|s| NodeKind::ServiceTask(Box::new(s)));
+        }
+        let signal = def.name == "signalEventDefinition";
+        let name = if signal {
+            self.signal_name(el, def)?
+        } else {
+            self.message_name(el, def)?
+        };
+        Some(NodeKind::Throw(Box::new(ThrowEvent { signal, name })))
+    }
+
+    /// The signal name referenced by `signalRef` on `at`.
+    fn signal_name(&mut self, owner: &Element, at: &Element) -> Option<String> {
+        let Some(r) = at
+            .attr("signalRef")
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        else {
+            self.push_for(
+                Severity::Error,
+                at,
+                owner,
+                "a signal must be chosen (signalRef) so the engine knows what to wait for or send"
+                    .into(),
+            );
+            return None;
+        };
+        match self.signals.get(r) {
+            Some(Some(name)) => Some(name.clone()),
+            Some(None) => {
+                self.push_for(
+                    Severity::Error,
+                    at,
+                    owner,
+                    format!("signal \"{r}\" has no name"),
+                );
+                None
+            }
+            None => {
+                self.push_for(
+                    Severity::Error,
+                    at,
+                    owner,
+                    format!("signalRef \"{r}\" is not a signal of this file"),
+                );
+                None
+            }
+        }
     }
 
     /// The message name referenced by `messageRef` on `at`.
@@ -1405,15 +1482,16 @@ impl<'a> Reader<'a> {
             .iter()
             .enumerate()
             .filter(|(_, n)| {
-                n.scope.is_none() && matches!(&n.kind, NodeKind::StartEvent(s) if s.timer.is_none())
+                n.scope.is_none() && matches!(&n.kind, NodeKind::StartEvent(s) if s.is_none())
             })
             .map(|(i, _)| i)
             .collect();
+        // Timer, message and signal start events.
         let timer_starts = b
             .nodes
             .iter()
             .filter(|n| {
-                n.scope.is_none() && matches!(&n.kind, NodeKind::StartEvent(s) if s.timer.is_some())
+                n.scope.is_none() && matches!(&n.kind, NodeKind::StartEvent(s) if !s.is_none())
             })
             .count();
         let has_other_start = self.diags.iter().any(|d| {
@@ -1588,6 +1666,21 @@ fn display_name(el: &Element) -> Option<String> {
         _ => None,
     };
     el.attr("name").or(text).map(str::to_string)
+}
+
+/// Whether `camunda:inputOutput` means something on this element: tasks,
+/// subprocesses, and message or signal throw events (their payload).
+fn takes_mappings(tag: &str, el: &Element) -> bool {
+    match tag {
+        "task" | "manualTask" | "userTask" | "serviceTask" | "sendTask" | "scriptTask"
+        | "receiveTask" | "subProcess" => true,
+        "intermediateThrowEvent" | "endEvent" => event_definitions(el).any(is_throw_definition),
+        _ => false,
+    }
+}
+
+fn is_throw_definition(d: &Element) -> bool {
+    d.name == "messageEventDefinition" || d.name == "signalEventDefinition"
 }
 
 fn loop_kind(el: &Element) -> Option<LoopKind> {

@@ -41,6 +41,7 @@ pub const LOCAL_KINDS: &[&str] = &[
     "async-after",
     "connector",
     "service",
+    "throw",
 ];
 
 /// How often expired leases are cleared and the database clock is compared.
@@ -356,6 +357,11 @@ pub async fn perform(runtime: &Runtime, job: &job::Model) -> Result<Map<String, 
             };
             handler.call(&call).await.map_err(|e| e.0)
         }
+        "throw" => runtime
+            .deliver_thrown(job.instance_id, &payload)
+            .await
+            .map(|_| Map::new())
+            .map_err(|e| e.to_string()),
         _ => Ok(Map::new()),
     }
 }

@@ -1,6 +1,18 @@
-//! Delivering messages from outside: by name, narrowed by business key and by
-//! correlation keys (instance variables that must have given values). Exactly
-//! one waiting subscription must match, unless the sender asks for all.
+//! Delivering messages and signals: from outside (the API), and thrown by
+//! throw events inside the engine (run as `throw` jobs).
+//!
+//! A message goes by name, narrowed by business key and by correlation keys
+//! (instance variables that must have given values). Exactly one waiting
+//! subscription must match, unless the sender asks for all; when none waits,
+//! a process with a message start event of that name is started. A signal
+//! reaches every subscription to it and starts every process with a signal
+//! start event of that name.
+//!
+//! Each delivery is one command on the receiving instance, in its own
+//! transaction: a signal whose broadcast is interrupted (the process dies)
+//! has reached some receivers and not others. Thrown ones are jobs, so the
+//! broadcast is run again after the lease expires — a receiver may then get
+//! it twice.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -8,6 +20,7 @@ use uuid::Uuid;
 
 use super::{Runtime, RuntimeError};
 use crate::engine::Command;
+use crate::model::NodeKind;
 
 /// Where a message went.
 #[derive(Debug, Clone, Serialize)]
@@ -36,9 +49,15 @@ impl Runtime {
             .matching_subscriptions(name, business_key, correlation, MAX_DELIVERIES)
             .await?;
         if subs.is_empty() {
-            return Err(RuntimeError::NotFound(format!(
-                "a subscription to message \"{name}\""
-            )));
+            let started = self
+                .start_by_event(false, name, &variables, business_key, user)
+                .await?;
+            if started.is_empty() {
+                return Err(RuntimeError::NotFound(format!(
+                    "a subscription to message \"{name}\" or a process with that message start event"
+                )));
+            }
+            return Ok(started);
         }
         if subs.len() > 1 && !all {
             return Err(RuntimeError::Conflict(format!(
@@ -72,4 +91,164 @@ impl Runtime {
         }
         Ok(out)
     }
+
+    /// Sends a signal: every catcher waiting for it receives it, and every
+    /// process with a signal start event of that name starts.
+    pub async fn broadcast_signal(
+        &self,
+        name: &str,
+        variables: Map<String, Value>,
+        user: Option<&str>,
+    ) -> Result<Broadcast, RuntimeError> {
+        let subs = self
+            .store()
+            .signal_subscriptions(name, MAX_DELIVERIES)
+            .await?;
+        let mut delivered = Vec::new();
+        let mut outcomes = Vec::new();
+        for s in subs {
+            let key = s.element_key as u64;
+            let vars = variables.clone();
+            match self
+                .command(s.instance_id, user, None, |_, _| {
+                    Ok(Command::CorrelateMessage {
+                        key,
+                        variables: vars.clone(),
+                    })
+                })
+                .await
+            {
+                Ok(o) => {
+                    delivered.push(Delivery {
+                        instance_id: s.instance_id,
+                        element_id: s.element_id,
+                    });
+                    outcomes.push(o);
+                }
+                // It stopped waiting meanwhile (or the instance ended).
+                Err(RuntimeError::Conflict(m) | RuntimeError::NotFound(m)) => {
+                    tracing::debug!(reason = %m, "signal subscription gone")
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let started = self
+            .start_by_event(true, name, &variables, None, user)
+            .await?;
+        Ok(Broadcast {
+            delivered,
+            started,
+            outcomes,
+        })
+    }
+
+    /// Starts every process (latest version of each key) with a message or
+    /// signal start event of this name.
+    async fn start_by_event(
+        &self,
+        signal: bool,
+        name: &str,
+        variables: &Map<String, Value>,
+        business_key: Option<&str>,
+        user: Option<&str>,
+    ) -> Result<Vec<Delivery>, RuntimeError> {
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for def in self.store().definitions().await? {
+            // Newest version first within each key.
+            if !seen.insert(def.key.clone()) {
+                continue;
+            }
+            let deployed = self.deployed(def.id).await?;
+            let start = deployed.process().nodes.iter().find(|n| {
+                n.scope.is_none()
+                    && matches!(&n.kind, NodeKind::StartEvent(s)
+                        if (if signal { &s.signal } else { &s.message }).as_deref() == Some(name))
+            });
+            if let Some(start) = start {
+                let o = self
+                    .start_at(
+                        def.id,
+                        &start.id,
+                        variables.clone(),
+                        business_key.map(str::to_string),
+                        user,
+                    )
+                    .await?;
+                out.push(Delivery {
+                    instance_id: o.instance_id,
+                    element_id: start.id.clone(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Delivers what a throw event sent (the work of its `throw` job), and
+    /// returns what each delivery did.
+    pub async fn deliver_thrown(
+        &self,
+        from: Uuid,
+        payload: &Value,
+    ) -> Result<Vec<super::Outcome>, RuntimeError> {
+        let name = payload["name"].as_str().unwrap_or_default();
+        let variables = payload["variables"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        if payload["kind"] == "signal" {
+            let b = self.broadcast_signal(name, variables, None).await?;
+            tracing::debug!(
+                signal = name,
+                delivered = b.delivered.len(),
+                started = b.started.len(),
+                "signal thrown"
+            );
+            return Ok(b.outcomes);
+        }
+        let business_key = self
+            .store()
+            .instance(from)
+            .await?
+            .and_then(|i| i.business_key);
+        let subs = self
+            .store()
+            .matching_subscriptions(name, business_key.as_deref(), &[], 1)
+            .await?;
+        match subs.first() {
+            Some(s) => {
+                let key = s.element_key as u64;
+                let o = self
+                    .command(s.instance_id, None, None, |_, _| {
+                        Ok(Command::CorrelateMessage {
+                            key,
+                            variables: variables.clone(),
+                        })
+                    })
+                    .await?;
+                return Ok(vec![o]);
+            }
+            None => {
+                let started = self
+                    .start_by_event(false, name, &variables, business_key.as_deref(), None)
+                    .await?;
+                if started.is_empty() {
+                    tracing::info!(message = name, from = %from, "a thrown message found no receiver");
+                }
+            }
+        }
+        Ok(Vec::new())
+    }
+}
+
+/// Where a signal went.
+#[derive(Debug, Clone, Serialize)]
+pub struct Broadcast {
+    /// The catch events that received it.
+    pub delivered: Vec<Delivery>,
+    /// The instances its signal start events started.
+    pub started: Vec<Delivery>,
+    /// What each delivery did, in the order of `delivered`.
+    #[serde(skip)]
+    pub outcomes: Vec<super::Outcome>,
 }

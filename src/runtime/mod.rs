@@ -394,20 +394,44 @@ impl Runtime {
         business_key: Option<String>,
         user: Option<&str>,
     ) -> Result<Outcome, RuntimeError> {
+        let command = Command::Start {
+            variables,
+            initiator: user.map(str::to_string),
+        };
+        self.start_with(definition_id, command, business_key, user)
+            .await
+    }
+
+    /// Starts an instance at a given start event (a message or signal start).
+    pub async fn start_at(
+        &self,
+        definition_id: i64,
+        element: &str,
+        variables: Map<String, Value>,
+        business_key: Option<String>,
+        user: Option<&str>,
+    ) -> Result<Outcome, RuntimeError> {
+        let command = Command::StartAt {
+            element: element.to_string(),
+            variables,
+        };
+        self.start_with(definition_id, command, business_key, user)
+            .await
+    }
+
+    async fn start_with(
+        &self,
+        definition_id: i64,
+        command: Command,
+        business_key: Option<String>,
+        user: Option<&str>,
+    ) -> Result<Outcome, RuntimeError> {
         let deployed = self.deployed(definition_id).await?;
         let process = deployed.process();
         let id = Uuid::now_v7();
         let now = self.clock.now();
         let fresh = InstanceState::new(&process.id);
-        let tr = engine::execute(
-            process,
-            &fresh,
-            Command::Start {
-                variables,
-                initiator: user.map(str::to_string),
-            },
-            now,
-        )?;
+        let tr = engine::execute(process, &fresh, command, now)?;
         let db_now = to_db_time(now);
         let txn = self.store.begin_write().await?;
         Store::insert_instance(

@@ -187,6 +187,7 @@ fn describe_wait(w: &Wait) -> String {
         Wait::UserTask { assignee: Some(a) } => format!("Waiting for {a} to complete the task"),
         Wait::UserTask { assignee: None } => "Waiting for someone to complete the task".into(),
         Wait::Message { name } => format!("Waiting for message \"{name}\""),
+        Wait::Signal { name } => format!("Waiting for signal \"{name}\""),
         Wait::Job {
             job: JobKind::Timer,
             due: Some(d),

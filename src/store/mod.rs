@@ -783,6 +783,7 @@ impl Store {
                     key,
                     element,
                     message,
+                    signal,
                 } => {
                     message_subscription::ActiveModel {
                         id: Set(Uuid::now_v7()),
@@ -792,6 +793,7 @@ impl Store {
                         name: Set(message.clone()),
                         business_key: Set(ctx.business_key.map(str::to_string)),
                         created_at: Set(ctx.now),
+                        kind: Set(if *signal { "signal" } else { "message" }.into()),
                     }
                     .insert(txn)
                     .await?;
@@ -1047,6 +1049,7 @@ impl Store {
         limit: u64,
     ) -> Result<Vec<message_subscription::Model>, StoreError> {
         let mut q = message_subscription::Entity::find()
+            .filter(message_subscription::Column::Kind.eq("message"))
             .filter(message_subscription::Column::Name.eq(name));
         if let Some(b) = business_key {
             q = q.filter(message_subscription::Column::BusinessKey.eq(b));
@@ -1070,6 +1073,22 @@ impl Store {
             .await?)
     }
 
+    /// Every subscription to a signal, oldest first (at most `limit`).
+    pub async fn signal_subscriptions(
+        &self,
+        name: &str,
+        limit: u64,
+    ) -> Result<Vec<message_subscription::Model>, StoreError> {
+        Ok(message_subscription::Entity::find()
+            .filter(message_subscription::Column::Kind.eq("signal"))
+            .filter(message_subscription::Column::Name.eq(name))
+            .order_by_asc(message_subscription::Column::CreatedAt)
+            .order_by_asc(message_subscription::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
+    }
+
     /// An incident by id.
     pub async fn incident(&self, id: Uuid) -> Result<Option<incident::Model>, StoreError> {
         Ok(incident::Entity::find_by_id(id).one(&self.db).await?)
@@ -1081,8 +1100,20 @@ impl Store {
         instance_id: Uuid,
         name: &str,
     ) -> Result<Vec<message_subscription::Model>, StoreError> {
+        self.subscriptions_of_kind(instance_id, "message", name)
+            .await
+    }
+
+    /// The subscriptions of an instance to a `message` or `signal` name, oldest first.
+    pub async fn subscriptions_of_kind(
+        &self,
+        instance_id: Uuid,
+        kind: &str,
+        name: &str,
+    ) -> Result<Vec<message_subscription::Model>, StoreError> {
         Ok(message_subscription::Entity::find()
             .filter(message_subscription::Column::InstanceId.eq(instance_id))
+            .filter(message_subscription::Column::Kind.eq(kind))
             .filter(message_subscription::Column::Name.eq(name))
             .order_by_asc(message_subscription::Column::ElementKey)
             .all(&self.db)

@@ -788,3 +788,167 @@ async fn a_worker_error_is_caught_by_the_boundary_event_of_its_task() {
     )
     .await;
 }
+
+/// One executable process `id` with the signal `alarm` and the messages
+/// `paid` and `invoice-requested` declared.
+fn messaging_process(id: &str, inner: &str) -> String {
+    definitions(&format!(
+        r#"<bpmn:process id="{id}" isExecutable="true">{inner}</bpmn:process>
+<bpmn:signal id="S_alarm" name="alarm"/><bpmn:message id="M_paid" name="paid"/><bpmn:message id="M_invoice" name="invoice-requested"/>"#
+    ))
+}
+
+async fn deploy(runtime: &Runtime, xml: &str) -> i64 {
+    runtime
+        .deploy("m.bpmn", xml.as_bytes(), None)
+        .await
+        .unwrap_or_else(|e| panic!("deploy: {e}"))
+        .definitions[0]
+        .id
+}
+
+async fn open_tasks(runtime: &Runtime, id: uuid::Uuid) -> Vec<String> {
+    runtime
+        .store()
+        .open_tasks(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.element_id)
+        .collect()
+}
+
+/// Signals reach every catcher and start every signal start event; a thrown
+/// message reaches the instance with the sender's business key; a message
+/// nobody waits for starts a process with that message start event.
+#[tokio::test]
+async fn signals_and_thrown_messages_cross_instances() {
+    each(
+        |r| r,
+        |runtime, _clock, backend| async move {
+            let listener = deploy(
+                &runtime,
+                &messaging_process(
+                    "listener",
+                    &format!(
+                        r#"<bpmn:startEvent id="s"/><bpmn:intermediateCatchEvent id="wait"><bpmn:signalEventDefinition signalRef="S_alarm"/></bpmn:intermediateCatchEvent><bpmn:userTask id="react"/>{}{}"#,
+                        flow("f0", "s", "wait"),
+                        flow("f1", "wait", "react")
+                    ),
+                ),
+            )
+            .await;
+            deploy(
+                &runtime,
+                &messaging_process(
+                    "starter",
+                    &format!(
+                        r#"<bpmn:startEvent id="on_alarm"><bpmn:signalEventDefinition signalRef="S_alarm"/></bpmn:startEvent><bpmn:userTask id="started"/>{}"#,
+                        flow("f0", "on_alarm", "started")
+                    ),
+                ),
+            )
+            .await;
+            let l1 = runtime.start(listener, obj(json!({})), None, None).await.unwrap().instance_id;
+            let l2 = runtime.start(listener, obj(json!({})), None, None).await.unwrap().instance_id;
+            // A message of the same name does not reach signal catchers.
+            assert!(matches!(
+                runtime
+                    .deliver_message("alarm", None, &[], Default::default(), false, None)
+                    .await,
+                Err(RuntimeError::NotFound(_))
+            ));
+            let b = runtime
+                .broadcast_signal("alarm", obj(json!({"level": 3})), None)
+                .await
+                .unwrap();
+            assert_eq!(b.delivered.len(), 2, "{backend}");
+            assert_eq!(b.started.len(), 1, "{backend}");
+            assert_eq!(open_tasks(&runtime, l1).await, ["react"], "{backend}");
+            assert_eq!(open_tasks(&runtime, l2).await, ["react"], "{backend}");
+            assert_eq!(var(&runtime, l2, "level").await, Some(json!(3)));
+            assert_eq!(
+                open_tasks(&runtime, b.started[0].instance_id).await,
+                ["started"],
+                "{backend}"
+            );
+
+            // A thrown message goes to the waiting instance with the same business key.
+            let shipper = deploy(
+                &runtime,
+                &messaging_process(
+                    "shipper",
+                    &format!(
+                        r#"<bpmn:startEvent id="s"/><bpmn:intermediateCatchEvent id="wait"><bpmn:messageEventDefinition messageRef="M_paid"/></bpmn:intermediateCatchEvent><bpmn:userTask id="ship"/>{}{}"#,
+                        flow("f0", "s", "wait"),
+                        flow("f1", "wait", "ship")
+                    ),
+                ),
+            )
+            .await;
+            let payer = deploy(
+                &runtime,
+                &messaging_process(
+                    "payer",
+                    &format!(
+                        r#"<bpmn:startEvent id="s"/><bpmn:endEvent id="pay"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="amount">${{price}}</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements><bpmn:messageEventDefinition messageRef="M_paid"/></bpmn:endEvent>{}"#,
+                        flow("f0", "s", "pay")
+                    ),
+                ),
+            )
+            .await;
+            let other = runtime
+                .start(shipper, obj(json!({})), Some("order-6".into()), None)
+                .await
+                .unwrap()
+                .instance_id;
+            let mine = runtime
+                .start(shipper, obj(json!({})), Some("order-7".into()), None)
+                .await
+                .unwrap()
+                .instance_id;
+            let paying = runtime
+                .start(payer, obj(json!({"price": 99})), Some("order-7".into()), None)
+                .await
+                .unwrap()
+                .instance_id;
+            let ran = jobs::run_due(&runtime, &executor("a")).await.unwrap();
+            assert!(ran >= 1, "{backend}");
+            assert_eq!(open_tasks(&runtime, mine).await, ["ship"], "{backend}");
+            assert_eq!(var(&runtime, mine, "amount").await, Some(json!(99)));
+            assert!(open_tasks(&runtime, other).await.is_empty(), "{backend}");
+            let (row, _) = runtime.instance(paying).await.unwrap();
+            assert_eq!(row.status, "completed", "{backend}");
+
+            // Nobody waits: the message start event starts a process.
+            deploy(
+                &runtime,
+                &messaging_process(
+                    "invoicing",
+                    &format!(
+                        r#"<bpmn:startEvent id="on_request"><bpmn:messageEventDefinition messageRef="M_invoice"/></bpmn:startEvent><bpmn:userTask id="invoice"/>{}"#,
+                        flow("f0", "on_request", "invoice")
+                    ),
+                ),
+            )
+            .await;
+            let d = runtime
+                .deliver_message(
+                    "invoice-requested",
+                    Some("order-8"),
+                    &[],
+                    obj(json!({"total": 5})),
+                    false,
+                    None,
+                )
+                .await
+                .unwrap();
+            assert_eq!(d.len(), 1, "{backend}");
+            assert_eq!(d[0].element_id, "on_request");
+            assert_eq!(open_tasks(&runtime, d[0].instance_id).await, ["invoice"]);
+            let (row, _) = runtime.instance(d[0].instance_id).await.unwrap();
+            assert_eq!(row.business_key.as_deref(), Some("order-8"), "{backend}");
+        },
+    )
+    .await;
+}

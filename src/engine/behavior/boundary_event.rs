@@ -48,6 +48,10 @@ pub(crate) fn arm(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<(), Stri
             let name = name.clone();
             catch_event::wait_for_message(run, key, node, name);
         }
+        Catch::Signal { name } => {
+            let name = name.clone();
+            catch_event::wait_for_signal(run, key, node, name);
+        }
         // Not armed: an error boundary event is activated when an error is thrown.
         Catch::Error(_) => {}
     }
@@ -100,13 +104,18 @@ pub(crate) fn on_message(
         fire(run, key, node, variables);
     } else {
         // Keeps its subscription: every further message starts another path.
+        let signal = matches!(
+            boundary(run, node).map(|b| &b.trigger),
+            Some(Catch::Signal { .. })
+        );
         fire(run, key, node, variables);
-        run.emit(Event::WaitStarted {
-            key,
-            wait: Wait::Message {
-                name: name.to_string(),
-            },
-        });
+        let name = name.to_string();
+        let wait = if signal {
+            Wait::Signal { name }
+        } else {
+            Wait::Message { name }
+        };
+        run.emit(Event::WaitStarted { key, wait });
     }
 }
 

@@ -30,6 +30,10 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
             let name = name.clone();
             wait_for_message(run, key, node, name);
         }
+        Catch::Signal { name } => {
+            let name = name.clone();
+            wait_for_signal(run, key, node, name);
+        }
         // Refused at deploy time: errors are caught at boundaries only.
         Catch::Error(_) => return Err("an error cannot be awaited by a catch event".into()),
     }
@@ -66,14 +70,26 @@ pub(crate) fn timer_text(run: &Run<'_>, key: u64, template: &Template) -> Result
 
 /// Subscribes the element instance to a message.
 pub(crate) fn wait_for_message(run: &mut Run<'_>, key: u64, node: NodeIdx, name: String) {
-    run.emit(Event::WaitStarted {
-        key,
-        wait: Wait::Message { name: name.clone() },
-    });
+    subscribe(run, key, node, name, false);
+}
+
+/// Subscribes the element instance to a signal.
+pub(crate) fn wait_for_signal(run: &mut Run<'_>, key: u64, node: NodeIdx, name: String) {
+    subscribe(run, key, node, name, true);
+}
+
+fn subscribe(run: &mut Run<'_>, key: u64, node: NodeIdx, name: String, signal: bool) {
+    let wait = if signal {
+        Wait::Signal { name: name.clone() }
+    } else {
+        Wait::Message { name: name.clone() }
+    };
+    run.emit(Event::WaitStarted { key, wait });
     run.effect(Effect::Subscribe {
         key,
         element: run.process.nodes[node].id.clone(),
         message: name,
+        signal,
     });
 }
 

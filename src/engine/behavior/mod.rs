@@ -25,6 +25,7 @@ pub(crate) mod start_event;
 pub(crate) mod subprocess;
 pub(crate) mod task;
 pub(crate) mod throw_event;
+pub(crate) mod throw_signal;
 pub(crate) mod user_task;
 
 use super::run::Run;
@@ -57,6 +58,7 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         NodeKind::SubProcess(_) => subprocess::on_activate(run, key, node),
         NodeKind::BoundaryEvent(_) => boundary_event::on_activate(run, key, node),
         NodeKind::ErrorEnd(_) => error_event::on_end(run, key, node),
+        NodeKind::Throw(_) => throw_signal::on_activate(run, key, node),
     }
 }
 
@@ -84,7 +86,8 @@ pub(crate) fn outgoing(
         | NodeKind::ReceiveTask(_)
         | NodeKind::SubProcess(_)
         | NodeKind::BoundaryEvent(_)
-        | NodeKind::ErrorEnd(_) => flows::uncontrolled(run, key, node),
+        | NodeKind::ErrorEnd(_)
+        | NodeKind::Throw(_) => flows::uncontrolled(run, key, node),
     }
 }
 
@@ -101,6 +104,7 @@ pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64, node: NodeIdx) {
         NodeKind::StartEvent(_)
         | NodeKind::EndEvent { .. }
         | NodeKind::ErrorEnd(_)
+        | NodeKind::Throw(_)
         | NodeKind::IntermediateThrow
         | NodeKind::Task
         | NodeKind::ManualTask

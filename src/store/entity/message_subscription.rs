@@ -1,4 +1,4 @@
-//! An element instance waiting for a message by name.
+//! An element instance waiting for a message or a signal by name.
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -12,6 +12,8 @@ pub struct Model {
     pub name: String,
     pub business_key: Option<String>,
     pub created_at: DateTimeUtc,
+    /// `message` or `signal`.
+    pub kind: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -438,6 +438,27 @@ pub struct MessageResponse {
     pub deliveries: Vec<DeliveryDto>,
 }
 
+/// A signal: broadcast to every catcher and signal start event of that name.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignalRequest {
+    /// The signal name (`<bpmn:signal name>`).
+    pub name: String,
+    /// Variables set where it arrives (and start variables of started instances).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub variables: Map<String, Value>,
+}
+
+/// Where a signal went.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignalResponse {
+    /// Catch events that received it.
+    pub delivered: Vec<DeliveryDto>,
+    /// Instances started by signal start events.
+    pub started: Vec<DeliveryDto>,
+}
+
 /// A topic a worker fetches.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

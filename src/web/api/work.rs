@@ -66,6 +66,37 @@ pub async fn create_message(
     }))
 }
 
+/// Broadcasts a signal to every catch event waiting for it, and starts every
+/// process with a signal start event of that name.
+#[utoipa::path(
+    tag = "messages",
+    request_body = SignalRequest,
+    responses((status = 200, body = SignalResponse))
+)]
+#[post("/api/v1/signals")]
+pub async fn create_signal(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    body: web::Json<SignalRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let s = body.into_inner();
+    if s.name.trim().is_empty() {
+        return Err(ApiError::bad_request("a signal needs a name"));
+    }
+    let b = state
+        .runtime
+        .broadcast_signal(&s.name, s.variables, Some(&user.0.name))
+        .await?;
+    let dto = |d: crate::runtime::messages::Delivery| DeliveryDto {
+        instance_id: d.instance_id,
+        element_id: d.element_id,
+    };
+    Ok(HttpResponse::Ok().json(SignalResponse {
+        delivered: b.delivered.into_iter().map(dto).collect(),
+        started: b.started.into_iter().map(dto).collect(),
+    }))
+}
+
 fn worker_ok(id: &str) -> Result<(), ApiError> {
     if id.trim().is_empty() || id.len() > 200 {
         Err(ApiError::bad_request(

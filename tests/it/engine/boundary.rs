@@ -168,7 +168,8 @@ fn a_message_on_a_subprocess_cancels_everything_inside() {
     assert!(sim.effects.contains(&Effect::Subscribe {
         key: b,
         element: "b".into(),
-        message: "cancel-order".into()
+        message: "cancel-order".into(),
+        signal: false
     }));
     sim.message("b", json!({"reason": "customer called"}));
     assert_eq!(sim.tasks(), ["late"]);

@@ -6,4 +6,5 @@ mod events;
 mod gateways;
 mod multi;
 mod props;
+mod signals;
 mod tasks;

@@ -301,7 +301,8 @@ fn receive_tasks_and_message_events_wait_for_their_message() {
         vec![Effect::Subscribe {
             key: r,
             element: "r".into(),
-            message: "paid".into()
+            message: "paid".into(),
+            signal: false
         }]
     );
     sim.message("r", json!({"amount": 5}));
