@@ -342,6 +342,16 @@ pub enum NodeKind {
     ErrorEnd(ErrorThrow),
     /// An intermediate throw or end event that sends a message or a signal.
     Throw(Box<ThrowEvent>),
+    /// A link throw event: the token goes on at the link catch event `target`
+    /// of the same name in the same scope.
+    LinkThrow {
+        name: String,
+        target: NodeIdx,
+    },
+    /// A link catch event: where a link throw event's token goes on.
+    LinkCatch {
+        name: String,
+    },
 }
 
 /// The error an error end event throws.

@@ -406,6 +406,7 @@ impl<'a> Reader<'a> {
         };
         self.container(&mut b, el, None);
         self.resolve_boundaries(&mut b);
+        self.resolve_links(&mut b);
         let flows = self.resolve_flows(&mut b);
         let lanes = self.lanes(el, &mut b.nodes);
         self.validate(el, &b, &flows);
@@ -634,6 +635,12 @@ impl<'a> Reader<'a> {
             },
             "intermediateThrowEvent" => match defs.first() {
                 None => Some(NodeKind::IntermediateThrow),
+                Some(d) if defs.len() == 1 && d.name == "linkEventDefinition" => {
+                    self.link_name(el, d).map(|name| NodeKind::LinkThrow {
+                        name,
+                        target: usize::MAX,
+                    })
+                }
                 Some(d) if defs.len() == 1 && is_throw_definition(d) => self.throw_event(el, d),
                 Some(d) => {
                     self.push_for(
@@ -649,6 +656,9 @@ impl<'a> Reader<'a> {
                 }
             },
             "intermediateCatchEvent" => match defs.as_slice() {
+                [d] if d.name == "linkEventDefinition" => self
+                    .link_name(el, d)
+                    .map(|name| NodeKind::LinkCatch { name }),
                 [d] => self.catch(el, d).map(NodeKind::IntermediateCatch),
                 [] => {
                     self.error(
@@ -975,6 +985,66 @@ impl<'a> Reader<'a> {
             self.message_name(el, def)?
         };
         Some(NodeKind::Throw(Box::new(ThrowEvent { signal, name })))
+    }
+
+    /// The `name` of a link event definition.
+    fn link_name(&mut self, owner: &Element, def: &Element) -> Option<String> {
+        match def.attr("name").map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => Some(n.to_string()),
+            None => {
+                self.push_for(
+                    Severity::Error,
+                    def,
+                    owner,
+                    "a link event needs a name: throw and catch events with the same name are linked"
+                        .into(),
+                );
+                None
+            }
+        }
+    }
+
+    /// Connects each link throw event to the link catch event of the same
+    /// name in its scope.
+    fn resolve_links(&mut self, b: &mut Builder<'_>) {
+        for i in 0..b.nodes.len() {
+            let NodeKind::LinkThrow { name, .. } = &b.nodes[i].kind else {
+                continue;
+            };
+            let name = name.clone();
+            let scope = b.nodes[i].scope;
+            let catches: Vec<NodeIdx> = b
+                .nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| {
+                    n.scope == scope
+                        && matches!(&n.kind, NodeKind::LinkCatch { name: c } if *c == name)
+                })
+                .map(|(j, _)| j)
+                .collect();
+            match catches.as_slice() {
+                [target] => {
+                    if let NodeKind::LinkThrow { target: t, .. } = &mut b.nodes[i].kind {
+                        *t = *target;
+                    }
+                }
+                [] => {
+                    let el = b.node_els[i];
+                    self.error(
+                        el,
+                        format!("no link catch event named \"{name}\" in the same scope"),
+                    );
+                }
+                _ => {
+                    let el = b.node_els[i];
+                    self.error(
+                        el,
+                        format!("several link catch events are named \"{name}\" in the same scope"),
+                    );
+                }
+            }
+        }
     }
 
     /// The signal name referenced by `signalRef` on `at`.
@@ -1621,7 +1691,12 @@ impl<'a> Reader<'a> {
                 );
             }
             if n.incoming.is_empty()
-                && !matches!(n.kind, NodeKind::StartEvent(_) | NodeKind::BoundaryEvent(_))
+                && !matches!(
+                    n.kind,
+                    NodeKind::StartEvent(_)
+                        | NodeKind::BoundaryEvent(_)
+                        | NodeKind::LinkCatch { .. }
+                )
             {
                 self.warning(
                     el,

@@ -16,6 +16,7 @@ pub(crate) mod event_gateway;
 pub(crate) mod exclusive_gateway;
 pub(crate) mod flows;
 pub(crate) mod inclusive_gateway;
+pub(crate) mod link_event;
 pub(crate) mod multi_instance;
 pub(crate) mod parallel_gateway;
 pub(crate) mod receive_task;
@@ -59,6 +60,9 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         NodeKind::BoundaryEvent(_) => boundary_event::on_activate(run, key, node),
         NodeKind::ErrorEnd(_) => error_event::on_end(run, key, node),
         NodeKind::Throw(_) => throw_signal::on_activate(run, key, node),
+        NodeKind::LinkThrow { .. } | NodeKind::LinkCatch { .. } => {
+            link_event::on_activate(run, key, node)
+        }
     }
 }
 
@@ -74,6 +78,8 @@ pub(crate) fn outgoing(
         NodeKind::InclusiveGateway => inclusive_gateway::outgoing(run, key, node),
         // Its flows were taken when it activated its targets.
         NodeKind::EventGateway => Ok(Vec::new()),
+        // The token went on at its link catch event.
+        NodeKind::LinkThrow { .. } => Ok(Vec::new()),
         NodeKind::StartEvent(_)
         | NodeKind::EndEvent { .. }
         | NodeKind::IntermediateThrow
@@ -87,7 +93,8 @@ pub(crate) fn outgoing(
         | NodeKind::SubProcess(_)
         | NodeKind::BoundaryEvent(_)
         | NodeKind::ErrorEnd(_)
-        | NodeKind::Throw(_) => flows::uncontrolled(run, key, node),
+        | NodeKind::Throw(_)
+        | NodeKind::LinkCatch { .. } => flows::uncontrolled(run, key, node),
     }
 }
 
@@ -105,6 +112,8 @@ pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64, node: NodeIdx) {
         | NodeKind::EndEvent { .. }
         | NodeKind::ErrorEnd(_)
         | NodeKind::Throw(_)
+        | NodeKind::LinkThrow { .. }
+        | NodeKind::LinkCatch { .. }
         | NodeKind::IntermediateThrow
         | NodeKind::Task
         | NodeKind::ManualTask

@@ -1,4 +1,4 @@
-//! Timers, terminate end events and subprocesses.
+//! Timers, terminate end events, subprocesses and link events.
 
 use bpmn_engine::engine::{Command, Effect, Event, InstanceState, JobKind, Status, Wait, execute};
 use serde_json::json;
@@ -249,4 +249,38 @@ fn cancelling_reaches_into_subprocesses() {
         "local scopes went with their elements"
     );
     assert_eq!(sim.status(), Status::Terminated);
+}
+
+#[test]
+fn a_link_throw_event_goes_on_at_its_catch_event() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:intermediateThrowEvent id="to_b"><bpmn:linkEventDefinition name="B"/></bpmn:intermediateThrowEvent>
+<bpmn:intermediateCatchEvent id="from_a"><bpmn:linkEventDefinition name="B"/></bpmn:intermediateCatchEvent><bpmn:userTask id="t"/>{}{}"#,
+        flow("f0", "s", "to_b"),
+        flow("f1", "from_a", "t"),
+    ));
+    let sim = Sim::start(&xml, json!({}));
+    assert_eq!(sim.tasks(), ["t"]);
+    assert_eq!(
+        sim.activated(),
+        ["s", "to_b", "from_a", "t"],
+        "the token jumps from the throw to the catch"
+    );
+}
+
+#[test]
+fn link_events_are_checked_when_deploying() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:intermediateThrowEvent id="to_b"><bpmn:linkEventDefinition name="B"/></bpmn:intermediateThrowEvent>
+<bpmn:intermediateCatchEvent id="c1"><bpmn:linkEventDefinition name="C"/></bpmn:intermediateCatchEvent><bpmn:endEvent id="e"/>{}{}"#,
+        flow("f0", "s", "to_b"),
+        flow("f1", "c1", "e"),
+    ));
+    let errs = parse_err(&xml).join("\n");
+    assert!(
+        errs.contains(
+            "intermediateThrowEvent \"to_b\": no link catch event named \"B\" in the same scope"
+        ),
+        "{errs}"
+    );
 }
