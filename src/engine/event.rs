@@ -69,6 +69,12 @@ pub enum Event {
         scope: u64,
         values: Map<String, Value>,
     },
+    /// An escalation was raised by an element instance.
+    EscalationThrown {
+        key: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+    },
     /// An event-based gateway activated these element instances as rivals:
     /// the first whose event arrives wins, the others are cancelled.
     RaceStarted { gateway: u64, keys: Vec<u64> },
@@ -118,6 +124,7 @@ impl Event {
             Event::VariablesSet { .. } => "variables_set",
             Event::ErrorThrown { .. } => "error_thrown",
             Event::RaceStarted { .. } => "race_started",
+            Event::EscalationThrown { .. } => "escalation_thrown",
             Event::IncidentRaised { .. } => "incident_raised",
             Event::IncidentResolved { .. } => "incident_resolved",
             Event::InstanceCompleted => "instance_completed",
@@ -155,6 +162,7 @@ impl Event {
             | Event::ConditionEvaluated { key, .. }
             | Event::ErrorThrown { key, .. }
             | Event::RaceStarted { gateway: key, .. }
+            | Event::EscalationThrown { key, .. }
             | Event::IncidentRaised { key, .. } => Some(*key),
             _ => None,
         }

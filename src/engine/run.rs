@@ -318,9 +318,9 @@ impl<'p> Run<'p> {
         let scope = self.scope_of(activity);
         for b in boundaries.clone() {
             if let NodeKind::BoundaryEvent(be) = &self.process.nodes[b].kind
-                && matches!(be.trigger, Catch::Error(_))
+                && matches!(be.trigger, Catch::Error(_) | Catch::Escalation { .. })
             {
-                // Activated only when an error is thrown.
+                // Activated only when an error or escalation is thrown.
                 continue;
             }
             let key = self.state.next_key;

@@ -399,6 +399,7 @@ impl InstanceState {
                     e.incident = None;
                 }
             }
+            Event::EscalationThrown { .. } => {}
             Event::RaceStarted { gateway, keys } => {
                 for k in keys {
                     if let Some(e) = self.elements.get_mut(k) {

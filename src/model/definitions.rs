@@ -352,6 +352,11 @@ pub enum NodeKind {
     LinkCatch {
         name: String,
     },
+    /// An intermediate throw or end event that raises an escalation.
+    Escalate {
+        /// The `escalationCode` (`None`: only a catch-all catches it).
+        code: Option<String>,
+    },
 }
 
 /// The error an error end event throws.
@@ -434,6 +439,12 @@ pub enum Catch {
     /// A broadcast signal, by name.
     Signal {
         name: String,
+    },
+    /// An escalation (boundary events only): `code` (`None`: any), and
+    /// `camunda:escalationCodeVariable`.
+    Escalation {
+        code: Option<String>,
+        code_variable: Option<String>,
     },
 }
 

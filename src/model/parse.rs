@@ -91,6 +91,7 @@ fn read(
         options,
         messages: HashMap::new(),
         errors: HashMap::new(),
+        escalations: HashMap::new(),
         signals: HashMap::new(),
         elements: BTreeMap::new(),
     };
@@ -111,6 +112,8 @@ struct Reader<'a> {
     errors: HashMap<String, ErrorThrow>,
     /// signal id -> name
     signals: HashMap<String, Option<String>>,
+    /// escalation id -> escalationCode
+    escalations: HashMap<String, Option<String>>,
     elements: BTreeMap<String, ElementInfo>,
 }
 
@@ -237,6 +240,16 @@ impl<'a> Reader<'a> {
                     id: id.to_string(),
                     name,
                 });
+            }
+        }
+        for e in root.children_named(Ns::Bpmn, "escalation") {
+            if let Some(id) = e.id() {
+                let code = e
+                    .attr("escalationCode")
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string);
+                self.escalations.insert(id.to_string(), code);
             }
         }
         for s in root.children_named(Ns::Bpmn, "signal") {
@@ -566,6 +579,16 @@ impl<'a> Reader<'a> {
                     [d] if d.name == "signalEventDefinition" => {
                         self.signal_name(el, d).map(|name| Catch::Signal { name })
                     }
+                    [d] if d.name == "escalationEventDefinition" => {
+                        self.escalation_code(el, d).map(|code| Catch::Escalation {
+                            code,
+                            code_variable: d
+                                .attr_ns(Ns::Camunda, "escalationCodeVariable")
+                                .map(str::trim)
+                                .filter(|v| !v.is_empty())
+                                .map(str::to_string),
+                        })
+                    }
                     [d] if d.name == "errorEventDefinition" => {
                         if interrupting {
                             self.error_catch(el, d).map(Catch::Error)
@@ -623,6 +646,9 @@ impl<'a> Reader<'a> {
                     self.error_throw(el, d).map(NodeKind::ErrorEnd)
                 }
                 [d] if is_throw_definition(d) => self.throw_event(el, d),
+                [d] if d.name == "escalationEventDefinition" => self
+                    .escalation_code(el, d)
+                    .map(|code| NodeKind::Escalate { code }),
                 [d, ..] => {
                     self.push_for(
                         Severity::Unsupported,
@@ -635,6 +661,9 @@ impl<'a> Reader<'a> {
             },
             "intermediateThrowEvent" => match defs.first() {
                 None => Some(NodeKind::IntermediateThrow),
+                Some(d) if defs.len() == 1 && d.name == "escalationEventDefinition" => self
+                    .escalation_code(el, d)
+                    .map(|code| NodeKind::Escalate { code }),
                 Some(d) if defs.len() == 1 && d.name == "linkEventDefinition" => {
                     self.link_name(el, d).map(|name| NodeKind::LinkThrow {
                         name,
@@ -985,6 +1014,30 @@ impl<'a> Reader<'a> {
             self.message_name(el, def)?
         };
         Some(NodeKind::Throw(Box::new(ThrowEvent { signal, name })))
+    }
+
+    /// The code of the escalation an event definition references
+    /// (`escalationRef`; none: a catch-all or a code-less escalation).
+    fn escalation_code(&mut self, owner: &Element, def: &Element) -> Option<Option<String>> {
+        match def
+            .attr("escalationRef")
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        {
+            None => Some(None),
+            Some(r) => match self.escalations.get(r) {
+                Some(code) => Some(code.clone()),
+                None => {
+                    self.push_for(
+                        Severity::Error,
+                        def,
+                        owner,
+                        format!("escalationRef \"{r}\" is not an escalation of this file"),
+                    );
+                    None
+                }
+            },
+        }
     }
 
     /// The `name` of a link event definition.

@@ -231,6 +231,10 @@ fn describe(event: &Event, process: Option<&Process>) -> String {
         Event::TaskCompleted { .. } => "Task completed".into(),
         Event::MessageReceived { name, .. } => format!("Message \"{name}\" received"),
         Event::TimerFired { .. } => "Timer fired".into(),
+        Event::EscalationThrown { code, .. } => match code {
+            Some(c) => format!("Escalation \"{c}\" raised"),
+            None => "Escalation raised".into(),
+        },
         Event::RaceStarted { keys, .. } => {
             format!("Waiting for the first of {} events", keys.len())
         }

@@ -41,7 +41,7 @@ fn unsupported_elements_are_listed_by_id_and_kind() {
 <bpmn:userTask id="t"/>
 <bpmn:boundaryEvent id="b" attachedToRef="t"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
 <bpmn:callActivity id="c" calledElement="other"/>
-<bpmn:endEvent id="e"><bpmn:escalationEventDefinition/></bpmn:endEvent>
+<bpmn:endEvent id="e"><bpmn:compensateEventDefinition/></bpmn:endEvent>
 <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
 <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="c"/>
 <bpmn:sequenceFlow id="f3" sourceRef="c" targetRef="e"/>

@@ -52,8 +52,8 @@ pub(crate) fn arm(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<(), Stri
             let name = name.clone();
             catch_event::wait_for_signal(run, key, node, name);
         }
-        // Not armed: an error boundary event is activated when an error is thrown.
-        Catch::Error(_) => {}
+        // Not armed: activated when an error or escalation is thrown.
+        Catch::Error(_) | Catch::Escalation { .. } => {}
     }
     Ok(())
 }

@@ -34,8 +34,10 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
             let name = name.clone();
             wait_for_signal(run, key, node, name);
         }
-        // Refused at deploy time: errors are caught at boundaries only.
-        Catch::Error(_) => return Err("an error cannot be awaited by a catch event".into()),
+        // Refused at deploy time: errors and escalations are caught at boundaries only.
+        Catch::Error(_) | Catch::Escalation { .. } => {
+            return Err("an error or escalation cannot be awaited by a catch event".into());
+        }
     }
     Ok(Outcome::Wait)
 }

@@ -29,6 +29,20 @@ use crate::model::{Catch, NodeIdx, NodeKind};
 /// The boundary event that catches an error thrown at `at`: the activity
 /// instance it is attached to and the boundary node.
 fn catcher(run: &Run<'_>, at: u64, code: Option<&str>) -> Option<(u64, NodeIdx)> {
+    find_catcher(run, at, |trigger| match trigger {
+        Catch::Error(c) if c.catches(code) => Some(c.code.is_some()),
+        _ => None,
+    })
+}
+
+/// The innermost boundary event, from the element instance `at` outward
+/// through its enclosing activities, whose trigger `matches` (`Some(true)`: by
+/// its code, which wins over `Some(false)`: a catch-all on the same activity).
+pub(crate) fn find_catcher(
+    run: &Run<'_>,
+    at: u64,
+    matches: impl Fn(&Catch) -> Option<bool>,
+) -> Option<(u64, NodeIdx)> {
     let mut current = at;
     while current != ROOT {
         if super::multi_instance::is_inner(run, current) {
@@ -41,10 +55,7 @@ fn catcher(run: &Run<'_>, at: u64, code: Option<&str>) -> Option<(u64, NodeIdx)>
             .boundaries
             .iter()
             .filter_map(|b| match &run.process.nodes[*b].kind {
-                NodeKind::BoundaryEvent(be) => match &be.trigger {
-                    Catch::Error(c) if c.catches(code) => Some((*b, c.code.is_some())),
-                    _ => None,
-                },
+                NodeKind::BoundaryEvent(be) => matches(&be.trigger).map(|s| (*b, s)),
                 _ => None,
             })
             .collect();

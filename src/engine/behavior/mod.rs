@@ -12,6 +12,7 @@ pub(crate) mod boundary_event;
 pub(crate) mod catch_event;
 pub(crate) mod end_event;
 pub(crate) mod error_event;
+pub(crate) mod escalation_event;
 pub(crate) mod event_gateway;
 pub(crate) mod exclusive_gateway;
 pub(crate) mod flows;
@@ -60,6 +61,7 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         NodeKind::BoundaryEvent(_) => boundary_event::on_activate(run, key, node),
         NodeKind::ErrorEnd(_) => error_event::on_end(run, key, node),
         NodeKind::Throw(_) => throw_signal::on_activate(run, key, node),
+        NodeKind::Escalate { .. } => escalation_event::on_activate(run, key, node),
         NodeKind::LinkThrow { .. } | NodeKind::LinkCatch { .. } => {
             link_event::on_activate(run, key, node)
         }
@@ -94,6 +96,7 @@ pub(crate) fn outgoing(
         | NodeKind::BoundaryEvent(_)
         | NodeKind::ErrorEnd(_)
         | NodeKind::Throw(_)
+        | NodeKind::Escalate { .. }
         | NodeKind::LinkCatch { .. } => flows::uncontrolled(run, key, node),
     }
 }
@@ -114,6 +117,7 @@ pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64, node: NodeIdx) {
         | NodeKind::Throw(_)
         | NodeKind::LinkThrow { .. }
         | NodeKind::LinkCatch { .. }
+        | NodeKind::Escalate { .. }
         | NodeKind::IntermediateThrow
         | NodeKind::Task
         | NodeKind::ManualTask

@@ -1,5 +1,6 @@
-//! BPMN errors: error end events, errors reported by workers, error boundary
-//! events on tasks and subprocesses, and errors nobody catches.
+//! BPMN errors and escalations: error end events, errors reported by
+//! workers, error and escalation boundary events on subprocesses and tasks,
+//! and what happens when nobody catches them.
 
 use bpmn_engine::engine::{Command, Effect, Event, Status};
 use serde_json::json;
@@ -246,4 +247,64 @@ fn error_events_are_checked_when_deploying() {
         errs.contains("intermediateCatchEvent \"wait\": an error is caught by a boundary event"),
         "{errs}"
     );
+}
+
+/// A subprocess `sub` with task `a` -> escalation throw `esc` -> task `c`,
+/// and the given boundary events on `sub` (leading to `handle`).
+fn escalating(boundary: &str) -> String {
+    process(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:subProcess id="sub"><bpmn:startEvent id="ss"/><bpmn:userTask id="a"/>
+  <bpmn:intermediateThrowEvent id="esc"><bpmn:escalationEventDefinition escalationRef="E_LATE"/></bpmn:intermediateThrowEvent>
+  <bpmn:userTask id="c"/><bpmn:endEvent id="se"/>{}{}{}{}</bpmn:subProcess>
+{boundary}<bpmn:userTask id="handle"/><bpmn:endEvent id="e"/>{}{}"#,
+        flow("i0", "ss", "a"),
+        flow("i1", "a", "esc"),
+        flow("i2", "esc", "c"),
+        flow("i3", "c", "se"),
+        flow("f0", "s", "sub"),
+        flow("f1", "sub", "e"),
+    ))
+    .replace(
+        "</bpmn:definitions>",
+        r#"<bpmn:escalation id="E_LATE" escalationCode="LATE"/></bpmn:definitions>"#,
+    )
+}
+
+#[test]
+fn a_non_interrupting_escalation_boundary_starts_its_path_while_the_work_goes_on() {
+    let mut sim = Sim::start(
+        &escalating(
+            r#"<bpmn:boundaryEvent id="b" attachedToRef="sub" cancelActivity="false"><bpmn:escalationEventDefinition escalationRef="E_LATE" camunda:escalationCodeVariable="why"/></bpmn:boundaryEvent><bpmn:sequenceFlow id="b1" sourceRef="b" targetRef="handle"/>"#,
+        ),
+        json!({}),
+    );
+    sim.complete("a", json!({}));
+    assert_eq!(sim.tasks(), ["c", "handle"]);
+    assert_eq!(sim.var("why"), Some(json!("LATE")));
+    assert!(sim.last.events.iter().any(|e| matches!(
+        e,
+        Event::EscalationThrown { code: Some(c), .. } if c == "LATE"
+    )));
+}
+
+#[test]
+fn an_interrupting_escalation_boundary_cancels_the_activity() {
+    let mut sim = Sim::start(
+        &escalating(
+            r#"<bpmn:boundaryEvent id="b" attachedToRef="sub"><bpmn:escalationEventDefinition/></bpmn:boundaryEvent><bpmn:sequenceFlow id="b1" sourceRef="b" targetRef="handle"/>"#,
+        ),
+        json!({}),
+    );
+    sim.complete("a", json!({}));
+    assert_eq!(sim.tasks(), ["handle"]);
+    assert_eq!(sim.active(), ["handle"]);
+}
+
+#[test]
+fn an_escalation_nobody_catches_is_recorded_and_the_flow_goes_on() {
+    let mut sim = Sim::start(&escalating(""), json!({}));
+    sim.complete("a", json!({}));
+    assert_eq!(sim.tasks(), ["c"]);
+    assert!(sim.state.incidents.is_empty());
 }

@@ -1,0 +1,66 @@
+//! Escalations: intermediate throw and end events that escalate to the
+//! enclosing activities, and the escalation boundary events that catch them.
+//!
+//! > "An Escalation identifies a business situation that a Process might need
+//! > to react to [...] Unlike an Error, an Escalation [...] does not
+//! > necessarily stop the flow." (BPMN 2.0, 10.4.2)
+//!
+//! Found like an error: the innermost enclosing activity (going outward from
+//! the thrower's scope) with an escalation boundary event for the code, or a
+//! catch-all one. The boundary event's `cancelActivity` decides: interrupting
+//! cancels the activity — the thrower with it — and takes the boundary path;
+//! non-interrupting takes the boundary path while everything goes on, the
+//! throwing event included. An escalation nobody catches is recorded and the
+//! thrower goes on: the specification does not make it a failure.
+
+use serde_json::{Map, Value};
+
+use super::super::event::Event;
+use super::super::run::Run;
+use super::Outcome;
+use crate::model::{Catch, NodeIdx, NodeKind};
+
+pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<Outcome, String> {
+    let NodeKind::Escalate { code } = &run.process.nodes[node].kind else {
+        return Ok(Outcome::Done);
+    };
+    let code = code.clone();
+    run.emit(Event::EscalationThrown {
+        key,
+        code: code.clone(),
+    });
+    let scope = run.scope_of(key);
+    let found = super::error_event::find_catcher(run, scope, |trigger| match trigger {
+        Catch::Escalation { code: c, .. } if c.is_none() || *c == code => Some(c.is_some()),
+        _ => None,
+    });
+    let Some((activity, boundary)) = found else {
+        return Ok(Outcome::Done);
+    };
+    let (interrupting, variable) = match &run.process.nodes[boundary].kind {
+        NodeKind::BoundaryEvent(b) => match &b.trigger {
+            Catch::Escalation { code_variable, .. } => (b.interrupting, code_variable.clone()),
+            _ => (b.interrupting, None),
+        },
+        _ => (true, None),
+    };
+    let caught = run.state.next_key;
+    run.emit(Event::ElementActivated {
+        key: caught,
+        element: run.process.nodes[boundary].id.clone(),
+        scope: run.scope_of(activity),
+        attached_to: Some(activity),
+    });
+    if let Some(v) = variable {
+        let mut vars = Map::new();
+        vars.insert(v, code.map_or(Value::Null, Value::from));
+        run.set_variables(caught, vars);
+    }
+    run.complete(caught);
+    if interrupting {
+        // The thrower is inside the activity: it ends with it.
+        run.interrupt(activity, Some(caught));
+        return Ok(Outcome::Wait);
+    }
+    Ok(Outcome::Done)
+}
