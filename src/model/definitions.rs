@@ -253,6 +253,20 @@ pub struct Node {
     pub properties: Vec<(String, String)>,
     /// `multiInstanceLoopCharacteristics` of an activity.
     pub multi: Option<Box<MultiInstance>>,
+    /// `standardLoopCharacteristics` of an activity.
+    pub standard_loop: Option<Box<StandardLoop>>,
+}
+
+/// A standard loop: the activity runs again while its condition holds.
+#[derive(Debug, Clone)]
+pub struct StandardLoop {
+    /// `loopCondition`; none: loop until `loopMaximum`.
+    pub condition: Option<super::expr::Expr>,
+    /// `testBefore`: check the condition before each run (a while loop)
+    /// rather than after (do-while, the default).
+    pub test_before: bool,
+    /// `loopMaximum`: at most this many runs.
+    pub maximum: Option<u64>,
 }
 
 /// How a multi-instance activity runs its instances.
@@ -286,6 +300,12 @@ impl Node {
         }
         s.extend(chars);
         s
+    }
+
+    /// Whether the activity repeats (multi-instance or standard loop): it runs
+    /// as a body holding its instances.
+    pub fn loops(&self) -> bool {
+        self.multi.is_some() || self.standard_loop.is_some()
     }
 
     /// Whether the node is a task, subprocess or other activity.

@@ -483,15 +483,16 @@ impl<'a> Reader<'a> {
             return None;
         };
         let mut ok = true;
-        if let Some(l) = el.child(Ns::Bpmn, "standardLoopCharacteristics") {
-            self.push_for(
-                Severity::Unsupported,
-                l,
-                el,
-                "standardLoopCharacteristics is not supported yet".into(),
-            );
-            ok = false;
-        }
+        let standard_loop = match el.child(Ns::Bpmn, "standardLoopCharacteristics") {
+            None => None,
+            Some(l) => match self.standard_loop(el, l) {
+                Some(s) => Some(Box::new(s)),
+                None => {
+                    ok = false;
+                    None
+                }
+            },
+        };
         let multi = match el.child(Ns::Bpmn, "multiInstanceLoopCharacteristics") {
             None => None,
             Some(mi) => match self.multi_instance(el, mi) {
@@ -783,11 +784,19 @@ impl<'a> Reader<'a> {
             lane: None,
             properties: camunda::properties(el),
             multi,
+            standard_loop,
         };
-        if node.multi.is_some() && !node.is_activity() {
+        if node.loops() && !node.is_activity() {
             self.error(
                 el,
-                "only tasks and subprocesses can be multi-instance".into(),
+                "only tasks and subprocesses can be multi-instance or loop".into(),
+            );
+            return None;
+        }
+        if node.multi.is_some() && node.standard_loop.is_some() {
+            self.error(
+                el,
+                "an activity is either multi-instance or a standard loop, not both".into(),
             );
             return None;
         }
@@ -883,6 +892,57 @@ impl<'a> Reader<'a> {
                 None
             }
         }
+    }
+
+    /// `standardLoopCharacteristics`: condition, test before, maximum.
+    fn standard_loop(&mut self, owner: &Element, l: &Element) -> Option<StandardLoop> {
+        let condition = match l
+            .child(Ns::Bpmn, "loopCondition")
+            .map(|c| (c, c.text.trim().to_string()))
+            .filter(|(_, t)| !t.is_empty())
+        {
+            None => None,
+            Some((c, t)) => match Expr::compile(&t) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    self.push_for(Severity::Error, c, owner, format!("loopCondition: {e}"));
+                    return None;
+                }
+            },
+        };
+        let maximum = match l
+            .attr("loopMaximum")
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+        {
+            None => None,
+            Some(m) => match m.parse::<u64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    self.push_for(
+                        Severity::Error,
+                        l,
+                        owner,
+                        format!("loopMaximum \"{m}\" is not a whole number"),
+                    );
+                    return None;
+                }
+            },
+        };
+        if condition.is_none() && maximum.is_none() {
+            self.push_for(
+                Severity::Error,
+                l,
+                owner,
+                "a standard loop needs a loopCondition or a loopMaximum, or it never ends".into(),
+            );
+            return None;
+        }
+        Some(StandardLoop {
+            condition,
+            test_before: flag(l.attr("testBefore")),
+            maximum,
+        })
     }
 
     /// `multiInstanceLoopCharacteristics`: cardinality or collection, element

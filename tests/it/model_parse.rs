@@ -69,7 +69,7 @@ fn unsupported_elements_are_listed_by_id_and_kind() {
 }
 
 #[test]
-fn loop_characteristics_and_listeners_are_unsupported_not_ignored() {
+fn endless_loops_and_listeners_are_refused_not_ignored() {
     let xml = process(
         r#"<bpmn:startEvent id="s"/>
 <bpmn:userTask id="t"><bpmn:standardLoopCharacteristics/></bpmn:userTask>
@@ -79,7 +79,7 @@ fn loop_characteristics_and_listeners_are_unsupported_not_ignored() {
     );
     let errors = parse_err(&xml).join("\n");
     assert!(
-        errors.contains("userTask \"t\": standardLoopCharacteristics is not supported yet"),
+        errors.contains("userTask \"t\": a standard loop needs a loopCondition or a loopMaximum"),
         "{errors}"
     );
     assert!(

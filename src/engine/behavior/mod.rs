@@ -23,6 +23,7 @@ pub(crate) mod parallel_gateway;
 pub(crate) mod receive_task;
 pub(crate) mod script_task;
 pub(crate) mod service_task;
+pub(crate) mod standard_loop;
 pub(crate) mod start_event;
 pub(crate) mod subprocess;
 pub(crate) mod task;

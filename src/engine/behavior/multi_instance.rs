@@ -80,6 +80,9 @@ pub const MAX_INSTANCES: usize = 10_000;
 
 /// The body starts: count the instances and start the first (or all).
 pub(crate) fn start_body(run: &mut Run<'_>, body: u64, node: NodeIdx) -> Result<(), String> {
+    if let Some(l) = run.process.nodes[node].standard_loop.as_deref() {
+        return super::standard_loop::start_body(run, body, node, l);
+    }
     let Some(mi) = multi(run, node) else {
         return Ok(());
     };
@@ -113,7 +116,14 @@ pub(crate) fn start_body(run: &mut Run<'_>, body: u64, node: NodeIdx) -> Result<
     Ok(())
 }
 
-fn start_inner(run: &mut Run<'_>, body: u64, node: NodeIdx, index: usize, item: Option<Value>) {
+/// Starts instance number `index` of a body, with its locals.
+pub(crate) fn start_inner(
+    run: &mut Run<'_>,
+    body: u64,
+    node: NodeIdx,
+    index: usize,
+    item: Option<Value>,
+) {
     let key = run.state.next_key;
     run.emit(Event::ElementActivated {
         key,
@@ -146,6 +156,10 @@ fn start_inner(run: &mut Run<'_>, body: u64, node: NodeIdx, index: usize, item: 
 /// condition or the next item cannot be evaluated, the inner instance stays
 /// with an incident and a retry tries again.
 pub(crate) fn on_inner_done(run: &mut Run<'_>, inner: u64, node: NodeIdx) {
+    if let Some(l) = run.process.nodes[node].standard_loop.as_deref() {
+        super::standard_loop::on_inner_done(run, inner, node, l);
+        return;
+    }
     let body = run.scope_of(inner);
     let Some(mi) = multi(run, node) else {
         return;
@@ -213,7 +227,7 @@ pub(crate) fn is_body(run: &Run<'_>, key: u64) -> bool {
     let Some(node) = run.node_of(key) else {
         return false;
     };
-    run.process.nodes[node].multi.is_some() && !is_inner(run, key)
+    run.process.nodes[node].loops() && !is_inner(run, key)
 }
 
 /// Whether `key` is an instance inside a multi-instance body.
@@ -223,7 +237,7 @@ pub(crate) fn is_inner(run: &Run<'_>, key: u64) -> bool {
     };
     run.process
         .node_index(&e.element)
-        .is_some_and(|n| run.process.nodes[n].multi.is_some())
+        .is_some_and(|n| run.process.nodes[n].loops())
         && run
             .state
             .elements

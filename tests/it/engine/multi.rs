@@ -1,4 +1,4 @@
-//! Multi-instance activities: parallel and sequential, by cardinality or
+//! Multi-instance activities and standard loops: parallel and sequential, by cardinality or
 //! collection, completion conditions, subprocesses, boundary events on the
 //! whole activity, and the deploy-time checks.
 
@@ -261,4 +261,66 @@ fn multi_instance_is_checked_when_deploying() {
     ))
     .join("\n");
     assert!(errs.contains("loopCardinality"), "{errs}");
+}
+
+/// `s -> retry (standard loop: `lc`) -> after -> e`.
+fn looping(lc: &str) -> String {
+    process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="retry">{lc}</bpmn:userTask>
+<bpmn:userTask id="after"/><bpmn:endEvent id="e"/>{}{}{}"#,
+        flow("f0", "s", "retry"),
+        flow("f1", "retry", "after"),
+        flow("f2", "after", "e"),
+    ))
+}
+
+#[test]
+fn a_standard_loop_runs_again_while_its_condition_holds() {
+    let mut sim = Sim::start(
+        &looping(
+            r#"<bpmn:standardLoopCharacteristics><bpmn:loopCondition>${!done}</bpmn:loopCondition></bpmn:standardLoopCharacteristics>"#,
+        ),
+        json!({}),
+    );
+    for round in 0..3 {
+        let inner = inner_keys(&sim, "retry");
+        assert_eq!(inner.len(), 1);
+        assert_eq!(local(&sim, inner[0], "loopCounter"), Some(json!(round)));
+        complete_key(&mut sim, inner[0], json!({"done": round == 2}));
+    }
+    assert_eq!(sim.tasks(), ["after"]);
+}
+
+#[test]
+fn a_test_before_loop_may_not_run_at_all_and_loop_maximum_caps_it() {
+    let sim = Sim::start(
+        &looping(
+            r#"<bpmn:standardLoopCharacteristics testBefore="true"><bpmn:loopCondition>${todo &gt; 0}</bpmn:loopCondition></bpmn:standardLoopCharacteristics>"#,
+        ),
+        json!({"todo": 0}),
+    );
+    assert_eq!(
+        sim.tasks(),
+        ["after"],
+        "the condition was false before the first run"
+    );
+    let mut sim = Sim::start(
+        &looping(r#"<bpmn:standardLoopCharacteristics loopMaximum="2"/>"#),
+        json!({}),
+    );
+    let first = inner_keys(&sim, "retry")[0];
+    complete_key(&mut sim, first, json!({}));
+    assert_eq!(sim.tasks(), ["retry"]);
+    let second = inner_keys(&sim, "retry")[0];
+    complete_key(&mut sim, second, json!({}));
+    assert_eq!(sim.tasks(), ["after"]);
+}
+
+#[test]
+fn a_standard_loop_without_an_end_is_refused() {
+    let errs = parse_err(&looping(r#"<bpmn:standardLoopCharacteristics/>"#)).join("\n");
+    assert!(
+        errs.contains("needs a loopCondition or a loopMaximum"),
+        "{errs}"
+    );
 }
