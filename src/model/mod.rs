@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod diagram;
 pub mod expr;
 pub mod form;
+pub mod loops;
 mod parse;
 pub mod svg;
 pub mod time;

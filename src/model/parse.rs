@@ -713,6 +713,14 @@ impl<'a> Reader<'a> {
             "task" => Some(NodeKind::Task),
             "manualTask" => Some(NodeKind::ManualTask),
             "userTask" => self.user_task(el).map(|u| NodeKind::UserTask(Box::new(u))),
+            "sendTask" if !has_implementation(el) && el.attr("messageRef").is_some() => {
+                self.message_name(el, el).map(|name| {
+                    NodeKind::Throw(Box::new(ThrowEvent {
+                        signal: false,
+                        name,
+                    }))
+                })
+            }
             "serviceTask" | "sendTask" => self
                 .service_task(el)
                 .map(|s| NodeKind::ServiceTask(Box::new(s))),
@@ -1058,11 +1066,7 @@ impl<'a> Reader<'a> {
     /// (`camunda:expression`, `class`, `type`...) does that work instead, as a
     /// service task would.
     fn throw_event(&mut self, el: &Element, def: &Element) -> Option<NodeKind> {
-        let implemented = ["class", "expression", "delegateExpression", "type"]
-            .iter()
-            .any(|a| el.attr_ns(Ns::Camunda, a).is_some())
-            || camunda::extensions(el).any(|c| c.name == "connector");
-        if implemented && def.name == "messageEventDefinition" {
+        if has_implementation(el) && def.name == "messageEventDefinition" {
             return self
                 .service_task(el)
                 .map(|s| NodeKind::ServiceTask(Box::new(s)));
@@ -1660,6 +1664,17 @@ impl<'a> Reader<'a> {
     }
 
     fn validate(&mut self, process: &Element, b: &Builder<'_>, flows: &[Flow]) {
+        for ids in super::loops::endless_loops(&b.nodes, flows) {
+            if let Some(i) = b.nodes.iter().position(|n| n.id == ids[0]) {
+                self.error(
+                    b.node_els[i],
+                    format!(
+                        "the elements {} form a loop that never waits and never ends (no way out, or a parallel fork in it); put a user task, a timer or camunda:asyncBefore in it",
+                        ids.join(", ")
+                    ),
+                );
+            }
+        }
         let top_starts: Vec<NodeIdx> = b
             .nodes
             .iter()
@@ -1854,6 +1869,15 @@ fn display_name(el: &Element) -> Option<String> {
         _ => None,
     };
     el.attr("name").or(text).map(str::to_string)
+}
+
+/// Whether the element names Camunda work to do (an expression, a class, a
+/// handler, an external topic or a connector).
+fn has_implementation(el: &Element) -> bool {
+    ["class", "expression", "delegateExpression", "type"]
+        .iter()
+        .any(|a| el.attr_ns(Ns::Camunda, a).is_some())
+        || camunda::extensions(el).any(|c| c.name == "connector")
 }
 
 /// Whether `camunda:inputOutput` means something on this element: tasks,

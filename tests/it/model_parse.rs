@@ -503,3 +503,45 @@ fn diagnostics_serialize_for_the_api() {
             .contains("not a BPMN <definitions>")
     );
 }
+
+#[test]
+fn loops_that_never_wait_and_never_end_are_refused() {
+    // a -> b -> a: no way out.
+    let closed = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:task id="a"/><bpmn:scriptTask id="b" scriptFormat="rhai"><bpmn:script>1</bpmn:script></bpmn:scriptTask>{}{}{}"#,
+        flow("f0", "s", "a"),
+        flow("f1", "a", "b"),
+        flow("f2", "b", "a"),
+    ));
+    let errs = parse_err(&closed).join("\n");
+    assert!(
+        errs.contains("the elements a, b form a loop that never waits and never ends"),
+        "{errs}"
+    );
+    // A parallel fork inside the loop makes a new token every round.
+    let forking = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:parallelGateway id="p"/><bpmn:task id="a"/><bpmn:endEvent id="e"/>{}{}{}{}"#,
+        flow("f0", "s", "p"),
+        flow("f1", "p", "a"),
+        flow("f2", "p", "e"),
+        flow("f3", "a", "p"),
+    ));
+    let errs = parse_err(&forking).join("\n");
+    assert!(errs.contains("a, p form a loop"), "{errs}");
+    // A counting loop with a way out, and a loop that waits, are fine.
+    let counting = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:scriptTask id="inc" scriptFormat="rhai"><bpmn:script>let i = i + 1;</bpmn:script></bpmn:scriptTask><bpmn:exclusiveGateway id="g" default="out"/><bpmn:endEvent id="e"/>{}{}{}{}"#,
+        flow("f0", "s", "inc"),
+        flow("f1", "inc", "g"),
+        cond_flow("again", "g", "inc", "${i < 3}"),
+        flow("out", "g", "e"),
+    ));
+    parse(&counting);
+    let waiting = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="a"/><bpmn:task id="b"/>{}{}{}"#,
+        flow("f0", "s", "a"),
+        flow("f1", "a", "b"),
+        flow("f2", "b", "a"),
+    ));
+    parse(&waiting);
+}

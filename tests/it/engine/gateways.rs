@@ -262,13 +262,15 @@ fn loops_back_through_gateways() {
 
 #[test]
 fn a_loop_that_never_waits_is_stopped_as_incidents() {
+    // It has a way out (so it deploys), which this instance never takes.
     let xml = process(&format!(
-        r#"<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="a"/><bpmn:task id="b"/>{}{}{}"#,
+        r#"<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="a" default="f1"/><bpmn:task id="b"/><bpmn:endEvent id="e"/>{}{}{}{}"#,
         flow("f0", "s", "a"),
         flow("f1", "a", "b"),
         flow("f2", "b", "a"),
+        cond_flow("out", "a", "e", "${stop}"),
     ));
-    let sim = Sim::start(&xml, json!({}));
+    let sim = Sim::start(&xml, json!({"stop": false}));
     assert_eq!(sim.status(), Status::Active);
     assert!(
         sim.incidents()[0].contains("stopped after"),

@@ -153,3 +153,25 @@ fn signals_are_checked_when_deploying() {
         "{errs}"
     );
 }
+
+#[test]
+fn a_send_task_with_a_message_and_no_implementation_sends_it() {
+    let xml = with_decls(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:sendTask id="send" messageRef="M_paid"/><bpmn:sendTask id="call" camunda:expression="${{1 + 1}}" camunda:resultVariable="two" messageRef="M_paid"/><bpmn:endEvent id="e"/>{}{}{}"#,
+        flow("f0", "s", "send"),
+        flow("f1", "send", "call"),
+        flow("f2", "call", "e"),
+    ));
+    let mut sim = Sim::start(&xml, json!({}));
+    assert!(sim.effects.iter().any(|x| matches!(
+        x,
+        Effect::CreateJob { kind: JobKind::Throw, payload, .. } if payload["name"] == "paid"
+    )));
+    sim.job("send", json!({}));
+    assert_eq!(
+        sim.var("two"),
+        Some(json!(2)),
+        "with an implementation it does that work instead"
+    );
+    assert_eq!(sim.status(), Status::Completed);
+}
