@@ -1744,7 +1744,10 @@ impl<'a> Reader<'a> {
                     self.error(el, "the gateway has no outgoing sequence flow".into());
                 }
                 NodeKind::EventGateway => {
-                    if n.outgoing.len() < 2 {
+                    // Drawn flows (`<outgoing>`), including those to elements
+                    // refused already, which are not reported twice.
+                    let drawn = el.children_named(Ns::Bpmn, "outgoing").count();
+                    if n.outgoing.len().max(drawn) < 2 {
                         self.error(
                             el,
                             "an event-based gateway needs at least two outgoing sequence flows"
