@@ -14,6 +14,7 @@ mod m20261126_000005_api_tokens;
 mod m20261127_000006_start_timers;
 mod m20261128_000007_history_batches;
 mod m20261128_000008_signal_subscriptions;
+mod m20261128_000009_task_completed_by;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_start_timers::Migration),
             Box::new(m20261128_000007_history_batches::Migration),
             Box::new(m20261128_000008_signal_subscriptions::Migration),
+            Box::new(m20261128_000009_task_completed_by::Migration),
         ]
     }
 }

@@ -473,6 +473,8 @@ pub struct W3 {
     pub peak_rss_mib: f64,
     pub db_mib: f64,
     pub inbox_p50: Duration,
+    /// The user's page of instances (100 per page).
+    pub instances_p50: Duration,
     pub start_empty: Duration,
     pub start_full: Duration,
     pub complete_empty: Duration,
@@ -593,14 +595,26 @@ async fn w3(base: Option<&str>, dir: &std::path::Path, scale: usize) -> Result<W
             return Err(format!("the inbox is empty: {body}"));
         }
     }
-    for _ in 0..50 {
-        let _ = client
+    // The user's instances page (the ones they may see, newest first).
+    let mut listed = Vec::new();
+    for i in 0..50 {
+        let began = Instant::now();
+        let r = client
             .get(format!("{}/api/v1/instances?per_page=100", server.base))
             .bearer_auth(&user_token)
             .send()
-            .await;
+            .await
+            .map_err(|e| e.to_string())?;
+        if !r.status().is_success() {
+            return Err(format!("the instance list failed: {}", r.status()));
+        }
+        let _ = r.bytes().await;
+        if i >= 10 {
+            listed.push(began.elapsed());
+        }
     }
     inbox.sort();
+    listed.sort();
     let (rss_mib, peak_rss_mib) = server.memory();
     drop(server);
     drop(runtime);
@@ -612,6 +626,7 @@ async fn w3(base: Option<&str>, dir: &std::path::Path, scale: usize) -> Result<W
         peak_rss_mib,
         db_mib,
         inbox_p50: percentile(&inbox, 0.5),
+        instances_p50: percentile(&listed, 0.5),
         start_empty,
         start_full,
         complete_empty,
@@ -685,19 +700,20 @@ pub async fn bench(opts: &BenchOptions, out: &mut dyn std::io::Write) -> Result<
         );
         let _ = writeln!(
             out,
-            "| database | seeding s | server RSS MiB (peak) | database MiB | inbox p50 ms | start ms empty / full | complete ms empty / full |"
+            "| database | seeding s | server RSS MiB (peak) | database MiB | inbox p50 ms | instances p50 ms | start ms empty / full | complete ms empty / full |"
         );
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
         for (name, base) in &dbs {
             let r = w3(*base, &opts.dir, opts.scale).await?;
             let _ = writeln!(
                 out,
-                "| {name} | {:.0} | {:.0} ({:.0}) | {:.0} | {:.2} | {:.2} / {:.2} ({:+.0} %) | {:.2} / {:.2} ({:+.0} %) |",
+                "| {name} | {:.0} | {:.0} ({:.0}) | {:.0} | {:.2} | {:.2} | {:.2} / {:.2} ({:+.0} %) | {:.2} / {:.2} ({:+.0} %) |",
                 r.seed_seconds,
                 r.rss_mib,
                 r.peak_rss_mib,
                 r.db_mib,
                 ms(r.inbox_p50),
+                ms(r.instances_p50),
                 ms(r.start_empty),
                 ms(r.start_full),
                 (r.start_full.as_secs_f64() / r.start_empty.as_secs_f64() - 1.0) * 100.0,

@@ -2,7 +2,7 @@
 //! definitions overview. Authorization is part of every query — a user only
 //! ever reads rows they may see — so nothing can leak by forgetting a check.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, UnionType};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -118,44 +118,37 @@ pub struct DefinitionStats {
     pub latest_version: i32,
 }
 
-/// A task is the viewer's candidate task: a candidate user or group matches.
-fn candidate_of(viewer: &Viewer) -> Expr {
+/// A candidate row names the viewer: as a candidate user, or one of their groups.
+fn candidate_who(viewer: &Viewer) -> Condition {
+    let kind = || {
+        Expr::col((
+            user_task_candidate::Entity,
+            user_task_candidate::Column::Kind,
+        ))
+    };
+    let name = || {
+        Expr::col((
+            user_task_candidate::Entity,
+            user_task_candidate::Column::Name,
+        ))
+    };
     let mut who = Condition::any().add(
         Condition::all()
-            .add(
-                Expr::col((
-                    user_task_candidate::Entity,
-                    user_task_candidate::Column::Kind,
-                ))
-                .eq("user"),
-            )
-            .add(
-                Expr::col((
-                    user_task_candidate::Entity,
-                    user_task_candidate::Column::Name,
-                ))
-                .eq(viewer.name.as_str()),
-            ),
+            .add(kind().eq("user"))
+            .add(name().eq(viewer.name.as_str())),
     );
     if !viewer.groups.is_empty() {
         who = who.add(
             Condition::all()
-                .add(
-                    Expr::col((
-                        user_task_candidate::Entity,
-                        user_task_candidate::Column::Kind,
-                    ))
-                    .eq("group"),
-                )
-                .add(
-                    Expr::col((
-                        user_task_candidate::Entity,
-                        user_task_candidate::Column::Name,
-                    ))
-                    .is_in(viewer.groups.iter().map(String::as_str)),
-                ),
+                .add(kind().eq("group"))
+                .add(name().is_in(viewer.groups.iter().map(String::as_str))),
         );
     }
+    who
+}
+
+/// A task is the viewer's candidate task: a candidate user or group matches.
+fn candidate_of(viewer: &Viewer) -> Expr {
     Expr::exists(
         Query::select()
             .expr(Expr::val(1))
@@ -167,7 +160,7 @@ fn candidate_of(viewer: &Viewer) -> Expr {
                 ))
                 .equals((user_task::Entity, user_task::Column::Id)),
             )
-            .cond_where(who)
+            .cond_where(candidate_who(viewer))
             .to_owned(),
     )
 }
@@ -183,34 +176,51 @@ fn visible_task(viewer: &Viewer) -> Condition {
 }
 
 /// Instances the viewer may see: started by them, or with a task they did,
-/// hold, or could claim.
+/// hold, or could claim. Written as one set of instance ids built from the
+/// viewer's side (each part from its own index), so that the database reads
+/// only that user's rows, not every instance.
 fn visible_instance(viewer: &Viewer) -> Condition {
     if viewer.admin {
         return Condition::all();
     }
-    let tasks = Condition::any()
-        .add(
-            Expr::col((user_task::Entity, user_task::Column::CompletedBy)).eq(viewer.name.as_str()),
+    let me = viewer.name.as_str();
+    let by = |column: user_task::Column| {
+        Query::select()
+            .column((user_task::Entity, user_task::Column::InstanceId))
+            .from(user_task::Entity)
+            .and_where(Expr::col((user_task::Entity, column)).eq(me))
+            .to_owned()
+    };
+    let candidate = Query::select()
+        .column((user_task::Entity, user_task::Column::InstanceId))
+        .from(user_task_candidate::Entity)
+        .inner_join(
+            user_task::Entity,
+            Expr::col((user_task::Entity, user_task::Column::Id)).equals((
+                user_task_candidate::Entity,
+                user_task_candidate::Column::TaskId,
+            )),
         )
-        .add(Expr::col((user_task::Entity, user_task::Column::Assignee)).eq(viewer.name.as_str()))
-        .add(
-            Condition::all()
-                .add(Expr::col((user_task::Entity, user_task::Column::State)).eq("open"))
-                .add(candidate_of(viewer)),
-        );
-    Condition::any()
-        .add(process_instance::Column::StartedBy.eq(viewer.name.as_str()))
-        .add(Expr::exists(
-            Query::select()
-                .expr(Expr::val(1))
-                .from(user_task::Entity)
-                .and_where(
-                    Expr::col((user_task::Entity, user_task::Column::InstanceId))
-                        .equals((process_instance::Entity, process_instance::Column::Id)),
-                )
-                .cond_where(tasks)
-                .to_owned(),
-        ))
+        .and_where(Expr::col((user_task::Entity, user_task::Column::State)).eq("open"))
+        .cond_where(candidate_who(viewer))
+        .to_owned();
+    let started = Query::select()
+        .column((process_instance::Entity, process_instance::Column::Id))
+        .from(process_instance::Entity)
+        .and_where(
+            Expr::col((
+                process_instance::Entity,
+                process_instance::Column::StartedBy,
+            ))
+            .eq(me),
+        )
+        .to_owned();
+    let ids = by(user_task::Column::CompletedBy)
+        .union(UnionType::Distinct, by(user_task::Column::Assignee))
+        .union(UnionType::Distinct, candidate)
+        .union(UnionType::Distinct, started)
+        .to_owned();
+    Condition::all().add(process_instance::Column::Id.in_subquery(ids))
 }
 
 impl Store {
