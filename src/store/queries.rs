@@ -210,6 +210,12 @@ fn visible_instance(viewer: &Viewer) -> Condition {
 /// the viewer's side, each part from its own index: cheap when the viewer is
 /// involved in few instances, where the rule above would test every instance.
 fn visible_ids(viewer: &Viewer) -> sea_orm::sea_query::SelectStatement {
+    visible_id_parts(viewer, UnionType::Distinct)
+}
+
+/// The parts of [`visible_ids`], joined by `union` (`All` lets a capped count
+/// stop early; an id may then be counted more than once).
+fn visible_id_parts(viewer: &Viewer, union: UnionType) -> sea_orm::sea_query::SelectStatement {
     let me = viewer.name.as_str();
     let by = |column: user_task::Column| {
         Query::select()
@@ -243,16 +249,16 @@ fn visible_ids(viewer: &Viewer) -> sea_orm::sea_query::SelectStatement {
         )
         .to_owned();
     by(user_task::Column::CompletedBy)
-        .union(UnionType::Distinct, by(user_task::Column::Assignee))
-        .union(UnionType::Distinct, candidate)
-        .union(UnionType::Distinct, started)
+        .union(union, by(user_task::Column::Assignee))
+        .union(union, candidate)
+        .union(union, started)
         .to_owned()
 }
 
 /// Up to this many instances involving a viewer, their list is read by id
 /// (`visible_ids`); beyond it, by walking the instances newest first with the
 /// rule, which finds a page quickly when matches are that common.
-const FEW_INSTANCES: u64 = 5_000;
+const FEW_INSTANCES: u64 = 20_000;
 
 impl Store {
     /// Open tasks for the viewer's inbox, and how many there are (up to
@@ -464,7 +470,9 @@ impl Store {
         let capped = Query::select()
             .expr_as(Expr::cust("COUNT(*)"), sea_orm::sea_query::Alias::new("n"))
             .from_subquery(
-                visible_ids(viewer).limit(FEW_INSTANCES + 1).to_owned(),
+                visible_id_parts(viewer, UnionType::All)
+                    .limit(FEW_INSTANCES + 1)
+                    .to_owned(),
                 sea_orm::sea_query::Alias::new("ids"),
             )
             .to_owned();
