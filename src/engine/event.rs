@@ -69,6 +69,8 @@ pub enum Event {
         scope: u64,
         values: Map<String, Value>,
     },
+    /// The condition of a conditional event holds.
+    ConditionMet { key: u64 },
     /// An escalation was raised by an element instance.
     EscalationThrown {
         key: u64,
@@ -125,6 +127,7 @@ impl Event {
             Event::ErrorThrown { .. } => "error_thrown",
             Event::RaceStarted { .. } => "race_started",
             Event::EscalationThrown { .. } => "escalation_thrown",
+            Event::ConditionMet { .. } => "condition_met",
             Event::IncidentRaised { .. } => "incident_raised",
             Event::IncidentResolved { .. } => "incident_resolved",
             Event::InstanceCompleted => "instance_completed",
@@ -163,6 +166,7 @@ impl Event {
             | Event::ErrorThrown { key, .. }
             | Event::RaceStarted { gateway: key, .. }
             | Event::EscalationThrown { key, .. }
+            | Event::ConditionMet { key }
             | Event::IncidentRaised { key, .. } => Some(*key),
             _ => None,
         }

@@ -423,6 +423,7 @@ pub fn waiting_items(process: &Process, state: &InstanceState) -> Vec<WaitingIte
             (None, Some(Wait::UserTask { assignee })) => ("user_task", assignee.clone()),
             (None, Some(Wait::Message { name })) => ("message", Some(name.clone())),
             (None, Some(Wait::Signal { name })) => ("signal", Some(name.clone())),
+            (None, Some(Wait::Condition { .. })) => ("condition", None),
             (
                 None,
                 Some(Wait::Job {

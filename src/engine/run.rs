@@ -216,7 +216,7 @@ impl<'p> Run<'p> {
             if self.state.status != Status::Active {
                 return;
             }
-            if self.fire_inclusive_joins() || self.finish_scopes() {
+            if self.fire_inclusive_joins() || self.check_conditions() || self.finish_scopes() {
                 continue;
             }
             return;
@@ -498,6 +498,55 @@ impl<'p> Run<'p> {
         fired
     }
 
+    /// Conditional events whose condition now holds fire (and a latched
+    /// non-interrupting one whose condition stopped holding can fire again).
+    /// A condition that cannot be evaluated yet (a variable not set) does not hold.
+    fn check_conditions(&mut self) -> bool {
+        let waiting: Vec<(u64, bool)> = self
+            .state
+            .elements
+            .iter()
+            .filter(|(_, e)| e.incident.is_none())
+            .filter_map(|(k, e)| match e.wait {
+                Some(Wait::Condition { latched }) => Some((*k, latched)),
+                _ => None,
+            })
+            .collect();
+        let mut fired = false;
+        for (key, latched) in waiting {
+            let Some(node) = self.node_of(key) else {
+                continue;
+            };
+            let (condition, boundary) = match &self.process.nodes[node].kind {
+                NodeKind::IntermediateCatch(Catch::Conditional { condition }) => (condition, false),
+                NodeKind::BoundaryEvent(b) => match &b.trigger {
+                    Catch::Conditional { condition } => (condition, true),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let holds = condition.eval_bool(&self.visible(key)).unwrap_or(false);
+            match (holds, latched) {
+                (true, false) if boundary => {
+                    behavior::boundary_event::on_condition(self, key, node);
+                    fired = true;
+                }
+                (true, false) => {
+                    self.emit(Event::ConditionMet { key });
+                    self.win_race(key);
+                    self.complete(key);
+                    fired = true;
+                }
+                (false, true) => self.emit(Event::WaitStarted {
+                    key,
+                    wait: Wait::Condition { latched: false },
+                }),
+                _ => {}
+            }
+        }
+        fired
+    }
+
     /// Completes subprocesses with nothing left inside, and the instance itself.
     fn finish_scopes(&mut self) -> bool {
         let busy: HashSet<u64> = self
@@ -540,7 +589,7 @@ impl<'p> Run<'p> {
                 self.effect(Effect::Unsubscribe { key })
             }
             Some(Wait::Job { .. }) => self.effect(Effect::CancelJob { key }),
-            Some(Wait::Children) | None => {}
+            Some(Wait::Children | Wait::Condition { .. }) | None => {}
         }
     }
 

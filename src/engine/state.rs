@@ -90,6 +90,12 @@ pub enum Wait {
     Message { name: String },
     /// A signal with this name.
     Signal { name: String },
+    /// Its condition to hold (`latched`: it held when last checked, so a
+    /// non-interrupting boundary event fires again only after it stops holding).
+    Condition {
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        latched: bool,
+    },
     /// A job (timer, async continuation, connector or external work).
     Job {
         job: JobKind,
@@ -306,6 +312,7 @@ impl InstanceState {
             | Event::MessageReceived { key, .. }
             | Event::JobCompleted { key }
             | Event::JobFailed { key, .. }
+            | Event::ConditionMet { key }
             | Event::ErrorThrown { key, .. } => {
                 if let Some(e) = self.elements.get_mut(key) {
                     e.wait = None;

@@ -460,6 +460,10 @@ pub enum Catch {
     Signal {
         name: String,
     },
+    /// A condition on the instance's variables, checked after every step.
+    Conditional {
+        condition: Expr,
+    },
     /// An escalation (boundary events only): `code` (`None`: any), and
     /// `camunda:escalationCodeVariable`.
     Escalation {

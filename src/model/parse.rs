@@ -580,6 +580,7 @@ impl<'a> Reader<'a> {
                     [d] if d.name == "signalEventDefinition" => {
                         self.signal_name(el, d).map(|name| Catch::Signal { name })
                     }
+                    [d] if d.name == "conditionalEventDefinition" => self.conditional_catch(el, d),
                     [d] if d.name == "escalationEventDefinition" => {
                         self.escalation_code(el, d).map(|code| Catch::Escalation {
                             code,
@@ -826,6 +827,7 @@ impl<'a> Reader<'a> {
             "signalEventDefinition" => self
                 .signal_name(owner, def)
                 .map(|name| Catch::Signal { name }),
+            "conditionalEventDefinition" => self.conditional_catch(owner, def),
             "errorEventDefinition" => {
                 self.push_for(
                     Severity::Error,
@@ -1101,6 +1103,29 @@ impl<'a> Reader<'a> {
                     None
                 }
             },
+        }
+    }
+
+    /// A conditional event definition's `condition`.
+    fn conditional_catch(&mut self, owner: &Element, def: &Element) -> Option<Catch> {
+        let Some(c) = def
+            .child(Ns::Bpmn, "condition")
+            .filter(|c| !c.text.trim().is_empty())
+        else {
+            self.push_for(
+                Severity::Error,
+                def,
+                owner,
+                "a conditional event needs a condition".into(),
+            );
+            return None;
+        };
+        match Expr::compile(c.text.trim()) {
+            Ok(condition) => Some(Catch::Conditional { condition }),
+            Err(e) => {
+                self.push_for(Severity::Error, c, owner, format!("condition: {e}"));
+                None
+            }
         }
     }
 

@@ -188,6 +188,7 @@ fn describe_wait(w: &Wait) -> String {
         Wait::UserTask { assignee: None } => "Waiting for someone to complete the task".into(),
         Wait::Message { name } => format!("Waiting for message \"{name}\""),
         Wait::Signal { name } => format!("Waiting for signal \"{name}\""),
+        Wait::Condition { .. } => "Waiting for its condition to hold".into(),
         Wait::Job {
             job: JobKind::Timer,
             due: Some(d),
@@ -231,6 +232,7 @@ fn describe(event: &Event, process: Option<&Process>) -> String {
         Event::TaskCompleted { .. } => "Task completed".into(),
         Event::MessageReceived { name, .. } => format!("Message \"{name}\" received"),
         Event::TimerFired { .. } => "Timer fired".into(),
+        Event::ConditionMet { .. } => "Condition met".into(),
         Event::EscalationThrown { code, .. } => match code {
             Some(c) => format!("Escalation \"{c}\" raised"),
             None => "Escalation raised".into(),

@@ -52,6 +52,10 @@ pub(crate) fn arm(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<(), Stri
             let name = name.clone();
             catch_event::wait_for_signal(run, key, node, name);
         }
+        Catch::Conditional { .. } => run.emit(Event::WaitStarted {
+            key,
+            wait: Wait::Condition { latched: false },
+        }),
         // Not armed: activated when an error or escalation is thrown.
         Catch::Error(_) | Catch::Escalation { .. } => {}
     }
@@ -83,6 +87,21 @@ pub(crate) fn on_timer(run: &mut Run<'_>, key: u64, node: NodeIdx) {
             }),
             Err(message) => run.incident(key, super::super::state::Step::Activate, message),
         }
+    }
+}
+
+/// The boundary event's condition holds: fire like a message would, and a
+/// non-interrupting one waits for the condition to stop holding before it can
+/// fire again.
+pub(crate) fn on_condition(run: &mut Run<'_>, key: u64, node: NodeIdx) {
+    let interrupting = boundary(run, node).is_none_or(|b| b.interrupting);
+    run.emit(Event::ConditionMet { key });
+    fire(run, key, node, Map::new());
+    if !interrupting {
+        run.emit(Event::WaitStarted {
+            key,
+            wait: Wait::Condition { latched: true },
+        });
     }
 }
 

@@ -34,6 +34,13 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
             let name = name.clone();
             wait_for_signal(run, key, node, name);
         }
+        Catch::Conditional { .. } => {
+            // Checked once nothing else moves (see `Run::check_conditions`).
+            run.emit(Event::WaitStarted {
+                key,
+                wait: Wait::Condition { latched: false },
+            });
+        }
         // Refused at deploy time: errors and escalations are caught at boundaries only.
         Catch::Error(_) | Catch::Escalation { .. } => {
             return Err("an error or escalation cannot be awaited by a catch event".into());

@@ -1,4 +1,4 @@
-//! Timers, terminate end events, subprocesses and link events.
+//! Timers, terminate end events, subprocesses, link and conditional events.
 
 use bpmn_engine::engine::{Command, Effect, Event, InstanceState, JobKind, Status, Wait, execute};
 use serde_json::json;
@@ -283,4 +283,91 @@ fn link_events_are_checked_when_deploying() {
         ),
         "{errs}"
     );
+}
+
+/// `s -> fork -> approve (user task)` and `fork -> ready (conditional catch) -> ship`.
+fn conditional(condition: &str) -> String {
+    process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:parallelGateway id="fork"/><bpmn:userTask id="approve"/><bpmn:endEvent id="e1"/>
+<bpmn:intermediateCatchEvent id="ready"><bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">{condition}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>
+<bpmn:userTask id="ship"/>{}{}{}{}{}"#,
+        flow("f0", "s", "fork"),
+        flow("f1", "fork", "approve"),
+        flow("f2", "approve", "e1"),
+        flow("f3", "fork", "ready"),
+        flow("f4", "ready", "ship"),
+    ))
+}
+
+#[test]
+fn a_conditional_event_waits_until_its_condition_holds() {
+    let mut sim = Sim::start(&conditional("${approved == true}"), json!({}));
+    assert_eq!(sim.tasks(), ["approve"]);
+    let ready = sim.key("ready");
+    assert_eq!(
+        sim.state.elements[&ready].wait,
+        Some(Wait::Condition { latched: false }),
+        "a variable that is not set yet does not make it hold"
+    );
+    sim.complete("approve", json!({"approved": true}));
+    assert_eq!(sim.tasks(), ["ship"], "checked in the same command");
+    assert!(
+        sim.last
+            .events
+            .contains(&Event::ConditionMet { key: ready })
+    );
+    let sim = Sim::start(&conditional("${1 == 1}"), json!({}));
+    assert_eq!(
+        sim.tasks(),
+        ["approve", "ship"],
+        "already true: straight through"
+    );
+}
+
+#[test]
+fn a_non_interrupting_conditional_boundary_event_fires_on_each_rise() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="t"/><bpmn:endEvent id="e"/>
+<bpmn:boundaryEvent id="b" attachedToRef="t" cancelActivity="false"><bpmn:conditionalEventDefinition><bpmn:condition>${{urgent}}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:boundaryEvent>
+<bpmn:userTask id="escalate"/>{}{}{}"#,
+        flow("f0", "s", "t"),
+        flow("f1", "t", "e"),
+        flow("f2", "b", "escalate"),
+    ));
+    let mut sim = Sim::start(&xml, json!({"urgent": false}));
+    let set = |sim: &mut Sim, v: bool| {
+        sim.cmd(Command::SetVariables {
+            variables: obj(json!({ "urgent": v })),
+        })
+        .unwrap();
+    };
+    set(&mut sim, true);
+    assert_eq!(sim.tasks(), ["escalate", "t"]);
+    set(&mut sim, true);
+    assert_eq!(
+        sim.tasks(),
+        ["escalate", "t"],
+        "still true: no second firing"
+    );
+    set(&mut sim, false);
+    set(&mut sim, true);
+    assert_eq!(sim.tasks(), ["escalate", "escalate", "t"]);
+}
+
+#[test]
+fn an_interrupting_conditional_boundary_event_cancels_its_task() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="t"/><bpmn:endEvent id="e"/>
+<bpmn:boundaryEvent id="b" attachedToRef="t"><bpmn:conditionalEventDefinition><bpmn:condition>${{cancelled}}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:boundaryEvent>
+<bpmn:userTask id="refund"/>{}{}{}"#,
+        flow("f0", "s", "t"),
+        flow("f1", "t", "e"),
+        flow("f2", "b", "refund"),
+    ));
+    let mut sim = Sim::start(&xml, json!({}));
+    sim.cmd(Command::SetVariables {
+        variables: obj(json!({"cancelled": true})),
+    })
+    .unwrap();
+    assert_eq!(sim.tasks(), ["refund"]);
 }
