@@ -1517,9 +1517,14 @@ impl<'a> Reader<'a> {
         let mut flows = Vec::new();
         let raw = std::mem::take(&mut b.flows);
         for (el, scope) in raw {
-            let Some(id) = el.id() else {
-                self.error(el, "a sequence flow needs an id".into());
-                continue;
+            // The id is optional in BPMN's schema (jBPM leaves it out); a flow
+            // without one is named after its position in the file.
+            let id = match el.id() {
+                Some(id) => id.to_string(),
+                None => {
+                    let (line, column) = self.lines.position(self.text, el.offset);
+                    format!("sequenceFlow_{line}_{column}")
+                }
             };
             let end = |attr: &str, me: &mut Self| -> Option<NodeIdx> {
                 let Some(r) = el.attr(attr).map(str::trim).filter(|s| !s.is_empty()) else {
@@ -1556,7 +1561,7 @@ impl<'a> Reader<'a> {
             b.nodes[source].outgoing.push(fi);
             b.nodes[target].incoming.push(fi);
             flows.push(Flow {
-                id: id.to_string(),
+                id,
                 name: el.attr("name").map(str::to_string),
                 source,
                 target,

@@ -545,3 +545,22 @@ fn loops_that_never_wait_and_never_end_are_refused() {
     ));
     parse(&waiting);
 }
+
+#[test]
+fn a_sequence_flow_without_an_id_is_named_after_its_position() {
+    let xml = process(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="t"/>
+<bpmn:sequenceFlow sourceRef="s" targetRef="t"/>"#,
+    );
+    let defs = parse(&xml);
+    let p = defs.main_process().unwrap();
+    assert_eq!(p.flows.len(), 1);
+    assert!(
+        p.flows[0].id.starts_with("sequenceFlow_"),
+        "{}",
+        p.flows[0].id
+    );
+    let mut sim = Sim::start(&xml, serde_json::json!({}));
+    assert_eq!(sim.tasks(), ["t"]);
+    sim.complete("t", serde_json::json!({}));
+}
