@@ -80,6 +80,9 @@ pub struct HistoryView {
     pub element_key: Option<i64>,
     pub user: Option<String>,
     pub text: String,
+    /// The event as stored (the API shows it).
+    #[serde(skip)]
+    pub data: Value,
 }
 
 /// An open incident.
@@ -296,6 +299,7 @@ fn history_view(h: HistoryEntry, process: Option<&Process>) -> HistoryView {
         kind,
         user: h.user_name,
         text,
+        data: h.payload,
     }
 }
 
@@ -566,18 +570,17 @@ impl Runtime {
                 detail: w.detail,
             })
             .collect();
-        let history = self
-            .store()
-            .history(id)
-            .await?
+        let entries = self.store().history(id).await?;
+        // How many times each element completed (the diagram shows it).
+        let mut completions: HashMap<String, i64> = HashMap::new();
+        for e in &entries {
+            if let Some(Event::ElementCompleted { element, .. }) = &e.event {
+                *completions.entry(element.clone()).or_default() += 1;
+            }
+        }
+        let history = entries
             .into_iter()
             .map(|h| history_view(h, Some(process)))
-            .collect();
-        let completions = self
-            .store()
-            .completion_counts(id)
-            .await?
-            .into_iter()
             .collect();
         Ok(Some(InstanceDetail {
             instance: instance_view(&row, process.display_name()),

@@ -7,8 +7,6 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
-use std::collections::BTreeMap;
-
 use uuid::Uuid;
 
 use super::entity::{
@@ -661,22 +659,6 @@ impl Store {
                 (d, dep)
             })
             .collect())
-    }
-
-    /// How many times each element completed in an instance.
-    pub async fn completion_counts(
-        &self,
-        instance: Uuid,
-    ) -> Result<Vec<(String, i64)>, StoreError> {
-        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
-        for h in self.history(instance).await? {
-            if let Some(crate::engine::Event::ElementCompleted { .. }) = h.event
-                && let Some(id) = h.element_id()
-            {
-                *counts.entry(id).or_default() += 1;
-            }
-        }
-        Ok(counts.into_iter().collect())
     }
 }
 

@@ -235,7 +235,7 @@ pub struct HistoryDto {
 }
 
 impl HistoryDto {
-    pub fn new(h: HistoryView, data: Value) -> HistoryDto {
+    pub fn new(h: HistoryView) -> HistoryDto {
         HistoryDto {
             seq: h.seq,
             at: h.at,
@@ -243,7 +243,7 @@ impl HistoryDto {
             element: h.element,
             user: h.user,
             text: h.text,
-            data,
+            data: h.data,
         }
     }
 }

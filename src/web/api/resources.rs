@@ -395,18 +395,7 @@ pub async fn list_history(
         .instance_detail(&user.0.viewer(), *id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let raw = state
-        .runtime
-        .store()
-        .history(*id)
-        .await
-        .map_err(RuntimeError::from)?;
-    let rows: Vec<HistoryDto> = d
-        .history
-        .into_iter()
-        .zip(raw)
-        .map(|(h, r)| HistoryDto::new(h, r.payload))
-        .collect();
+    let rows: Vec<HistoryDto> = d.history.into_iter().map(HistoryDto::new).collect();
     Ok(HttpResponse::Ok().json(rows))
 }
 
