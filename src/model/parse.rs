@@ -1191,75 +1191,41 @@ impl<'a> Reader<'a> {
 
     /// The signal name referenced by `signalRef` on `at`.
     fn signal_name(&mut self, owner: &Element, at: &Element) -> Option<String> {
-        let Some(r) = at
+        let found = at
             .attr("signalRef")
             .map(str::trim)
-            .filter(|r| !r.is_empty())
-        else {
-            self.push_for(
-                Severity::Error,
-                at,
-                owner,
-                "a signal must be chosen (signalRef) so the engine knows what to wait for or send"
-                    .into(),
-            );
-            return None;
-        };
-        match self.signals.get(r) {
-            Some(Some(name)) => Some(name.clone()),
-            Some(None) => {
-                self.push_for(
-                    Severity::Error,
-                    at,
-                    owner,
-                    format!("signal \"{r}\" has no name"),
-                );
-                None
-            }
-            None => {
-                self.push_for(
-                    Severity::Error,
-                    at,
-                    owner,
-                    format!("signalRef \"{r}\" is not a signal of this file"),
-                );
-                None
-            }
-        }
+            .map(|r| (r, self.signals.get(r).cloned()));
+        self.named_ref(owner, at, "signal", found)
     }
 
     /// The message name referenced by `messageRef` on `at`.
     fn message_name(&mut self, owner: &Element, at: &Element) -> Option<String> {
-        let Some(r) = at.attr("messageRef") else {
-            self.push_for(
-                Severity::Error,
-                at,
-                owner,
-                "a message must be chosen (messageRef) so the engine knows what to wait for".into(),
-            );
-            return None;
+        let found = at
+            .attr("messageRef")
+            .map(str::trim)
+            .map(|r| (r, self.messages.get(r).cloned()));
+        self.named_ref(owner, at, "message", found)
+    }
+
+    /// The name behind a `messageRef`/`signalRef` (`found`: the reference and
+    /// what it names), or the error that says what is wrong with it.
+    fn named_ref(
+        &mut self,
+        owner: &Element,
+        at: &Element,
+        what: &str,
+        found: Option<(&str, Option<Option<String>>)>,
+    ) -> Option<String> {
+        let message = match found {
+            Some((_, Some(Some(name)))) => return Some(name),
+            None | Some(("", _)) => format!(
+                "a {what} must be chosen ({what}Ref) so the engine knows what to wait for or send"
+            ),
+            Some((r, Some(None))) => format!("{what} \"{r}\" has no name"),
+            Some((r, None)) => format!("{what}Ref \"{r}\" is not a {what} of this file"),
         };
-        match self.messages.get(r) {
-            Some(Some(name)) => Some(name.clone()),
-            Some(None) => {
-                self.push_for(
-                    Severity::Error,
-                    at,
-                    owner,
-                    format!("message \"{r}\" has no name"),
-                );
-                None
-            }
-            None => {
-                self.push_for(
-                    Severity::Error,
-                    at,
-                    owner,
-                    format!("messageRef \"{r}\" is not a message of this file"),
-                );
-                None
-            }
-        }
+        self.push_for(Severity::Error, at, owner, message);
+        None
     }
 
     fn opt_template(&mut self, el: &Element, attr: &str) -> Result<Option<Template>, ()> {

@@ -21,6 +21,7 @@ use uuid::Uuid;
 use super::{Runtime, RuntimeError};
 use crate::engine::Command;
 use crate::model::NodeKind;
+use crate::store::entity::message_subscription;
 
 /// Where a message went.
 #[derive(Debug, Clone, Serialize)]
@@ -33,6 +34,24 @@ pub struct Delivery {
 pub const MAX_DELIVERIES: u64 = 1000;
 
 impl Runtime {
+    /// Delivers a message or signal to one waiting subscription: one command
+    /// on its instance.
+    pub(crate) async fn deliver(
+        &self,
+        sub: &message_subscription::Model,
+        variables: &Map<String, Value>,
+        user: Option<&str>,
+    ) -> Result<super::Outcome, RuntimeError> {
+        let key = sub.element_key as u64;
+        self.command(sub.instance_id, user, None, |_, _| {
+            Ok(Command::CorrelateMessage {
+                key,
+                variables: variables.clone(),
+            })
+        })
+        .await
+    }
+
     /// Delivers a message. Nothing waiting is not found; several waiting is a
     /// conflict unless `all` is set.
     pub async fn deliver_message(
@@ -67,17 +86,7 @@ impl Runtime {
         }
         let mut out = Vec::new();
         for s in subs {
-            let key = s.element_key as u64;
-            let vars = variables.clone();
-            match self
-                .command(s.instance_id, user, None, |_, _| {
-                    Ok(Command::CorrelateMessage {
-                        key,
-                        variables: vars.clone(),
-                    })
-                })
-                .await
-            {
+            match self.deliver(&s, &variables, user).await {
                 Ok(_) => out.push(Delivery {
                     instance_id: s.instance_id,
                     element_id: s.element_id,
@@ -107,17 +116,7 @@ impl Runtime {
         let mut delivered = Vec::new();
         let mut outcomes = Vec::new();
         for s in subs {
-            let key = s.element_key as u64;
-            let vars = variables.clone();
-            match self
-                .command(s.instance_id, user, None, |_, _| {
-                    Ok(Command::CorrelateMessage {
-                        key,
-                        variables: vars.clone(),
-                    })
-                })
-                .await
-            {
+            match self.deliver(&s, &variables, user).await {
                 Ok(o) => {
                     delivered.push(Delivery {
                         instance_id: s.instance_id,
@@ -216,18 +215,7 @@ impl Runtime {
             .matching_subscriptions(name, business_key.as_deref(), &[], 1)
             .await?;
         match subs.first() {
-            Some(s) => {
-                let key = s.element_key as u64;
-                let o = self
-                    .command(s.instance_id, None, None, |_, _| {
-                        Ok(Command::CorrelateMessage {
-                            key,
-                            variables: variables.clone(),
-                        })
-                    })
-                    .await?;
-                return Ok(vec![o]);
-            }
+            Some(s) => return Ok(vec![self.deliver(s, &variables, None).await?]),
             None => {
                 let started = self
                     .start_by_event(false, name, &variables, business_key.as_deref(), None)

@@ -641,19 +641,10 @@ impl Runtime {
         user: Option<&str>,
     ) -> Result<Option<Outcome>, RuntimeError> {
         let subs = self.store.subscriptions(instance_id, name).await?;
-        let Some(sub) = subs.first() else {
-            return Ok(None);
-        };
-        let key = sub.element_key as u64;
-        let outcome = self
-            .command(instance_id, user, None, |_, _| {
-                Ok(Command::CorrelateMessage {
-                    key,
-                    variables: variables.clone(),
-                })
-            })
-            .await?;
-        Ok(Some(outcome))
+        match subs.first() {
+            Some(sub) => Ok(Some(self.deliver(sub, &variables, user).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Runs a job whose work is done (a due timer, an async continuation, or a

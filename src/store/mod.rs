@@ -1100,20 +1100,9 @@ impl Store {
         instance_id: Uuid,
         name: &str,
     ) -> Result<Vec<message_subscription::Model>, StoreError> {
-        self.subscriptions_of_kind(instance_id, "message", name)
-            .await
-    }
-
-    /// The subscriptions of an instance to a `message` or `signal` name, oldest first.
-    pub async fn subscriptions_of_kind(
-        &self,
-        instance_id: Uuid,
-        kind: &str,
-        name: &str,
-    ) -> Result<Vec<message_subscription::Model>, StoreError> {
         Ok(message_subscription::Entity::find()
             .filter(message_subscription::Column::InstanceId.eq(instance_id))
-            .filter(message_subscription::Column::Kind.eq(kind))
+            .filter(message_subscription::Column::Kind.eq("message"))
             .filter(message_subscription::Column::Name.eq(name))
             .order_by_asc(message_subscription::Column::ElementKey)
             .all(&self.db)

@@ -79,29 +79,45 @@ pub(crate) fn throw(run: &mut Run<'_>, at: u64, code: Option<&str>, message: Opt
     let Some((activity, boundary)) = catcher(run, at, code) else {
         return false;
     };
-    let scope = run.scope_of(activity);
-    let key = run.state.next_key;
-    run.emit(Event::ElementActivated {
-        key,
-        element: run.process.nodes[boundary].id.clone(),
-        scope,
-        attached_to: Some(activity),
-    });
-    run.interrupt(activity, Some(key));
+    let mut vars = Map::new();
     if let NodeKind::BoundaryEvent(b) = &run.process.nodes[boundary].kind
         && let Catch::Error(c) = &b.trigger
     {
-        let mut vars = Map::new();
         if let Some(v) = &c.code_variable {
             vars.insert(v.clone(), code.map_or(Value::Null, Value::from));
         }
         if let Some(v) = &c.message_variable {
             vars.insert(v.clone(), message.map_or(Value::Null, Value::from));
         }
-        run.set_variables(key, vars);
     }
-    run.complete(key);
+    catch_at(run, activity, boundary, vars, true);
     true
+}
+
+/// A boundary event that is not armed beforehand (error, escalation) catches
+/// what was thrown: it is activated on `activity`, the activity is cancelled
+/// when `interrupting`, `vars` are set from the boundary event, and it leaves
+/// along its outgoing flows. Returns its key.
+pub(crate) fn catch_at(
+    run: &mut Run<'_>,
+    activity: u64,
+    boundary: NodeIdx,
+    vars: Map<String, Value>,
+    interrupting: bool,
+) -> u64 {
+    let key = run.state.next_key;
+    run.emit(Event::ElementActivated {
+        key,
+        element: run.process.nodes[boundary].id.clone(),
+        scope: run.scope_of(activity),
+        attached_to: Some(activity),
+    });
+    if interrupting {
+        run.interrupt(activity, Some(key));
+    }
+    run.set_variables(key, vars);
+    run.complete(key);
+    key
 }
 
 /// An error end event: throws its error at the enclosing subprocess.

@@ -44,23 +44,15 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         },
         _ => (true, None),
     };
-    let caught = run.state.next_key;
-    run.emit(Event::ElementActivated {
-        key: caught,
-        element: run.process.nodes[boundary].id.clone(),
-        scope: run.scope_of(activity),
-        attached_to: Some(activity),
-    });
+    let mut vars = Map::new();
     if let Some(v) = variable {
-        let mut vars = Map::new();
         vars.insert(v, code.map_or(Value::Null, Value::from));
-        run.set_variables(caught, vars);
     }
-    run.complete(caught);
-    if interrupting {
-        // The thrower is inside the activity: it ends with it.
-        run.interrupt(activity, Some(caught));
-        return Ok(Outcome::Wait);
-    }
-    Ok(Outcome::Done)
+    super::error_event::catch_at(run, activity, boundary, vars, interrupting);
+    // Interrupting: the thrower is inside the activity and ended with it.
+    Ok(if interrupting {
+        Outcome::Wait
+    } else {
+        Outcome::Done
+    })
 }
