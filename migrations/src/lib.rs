@@ -15,6 +15,7 @@ mod m20261127_000006_start_timers;
 mod m20261128_000007_history_batches;
 mod m20261128_000008_signal_subscriptions;
 mod m20261128_000009_task_completed_by;
+mod m20261129_000010_called_instances;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_history_batches::Migration),
             Box::new(m20261128_000008_signal_subscriptions::Migration),
             Box::new(m20261128_000009_task_completed_by::Migration),
+            Box::new(m20261129_000010_called_instances::Migration),
         ]
     }
 }

@@ -17,15 +17,17 @@
 //! nothing. The text output reads like the trace of the engine this one
 //! replaces; the JSON output is one event object per line.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
+use uuid::Uuid;
 
 use crate::engine::{self, Event, InstanceState, Status};
 use crate::model::{Process, time};
-use crate::runtime::{Clock, Outcome, Runtime, RuntimeError, VirtualClock, jobs};
+use crate::runtime::{Clock, Deployed, Outcome, Runtime, RuntimeError, VirtualClock, jobs};
 use crate::store::{Store, from_db_time, to_db_time};
 
 /// Output format.
@@ -175,11 +177,89 @@ struct Printer<'a> {
     out: &'a mut dyn Write,
     process: &'a Process,
     mirror: InstanceState,
+    /// The instance these events belong to when it is not the main one (an
+    /// instance a call activity started), numbered in the trace from 2.
+    shown: Option<Other>,
+    others: HashMap<Uuid, Other>,
+}
+
+/// An instance of the run other than the main one.
+struct Other {
+    id: Uuid,
+    number: usize,
+    deployed: Arc<Deployed>,
+    mirror: InstanceState,
 }
 
 impl Printer<'_> {
+    fn proc(&self) -> &Process {
+        match &self.shown {
+            Some(o) => o.deployed.process(),
+            None => self.process,
+        }
+    }
+
+    fn cur(&self) -> &InstanceState {
+        self.shown.as_ref().map_or(&self.mirror, |o| &o.mirror)
+    }
+
+    fn cur_mut(&mut self) -> &mut InstanceState {
+        match &mut self.shown {
+            Some(o) => &mut o.mirror,
+            None => &mut self.mirror,
+        }
+    }
+
+    /// Prints a command's events, whichever instance of the run it ran on.
+    async fn outcome(&mut self, runtime: &Runtime, main: Uuid, o: &Outcome) -> Result<(), String> {
+        if o.instance_id == main {
+            self.events(&o.events);
+            return Ok(());
+        }
+        let other = match self.others.remove(&o.instance_id) {
+            Some(other) => other,
+            None => {
+                let (row, _) = runtime
+                    .instance(o.instance_id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let deployed = runtime
+                    .deployed(row.definition_id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                // What happened before these events (its start, in the call).
+                let history = runtime
+                    .store()
+                    .history(o.instance_id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let mut mirror = InstanceState::new(&deployed.process().id);
+                let before = history.len().saturating_sub(o.events.len());
+                for event in history.iter().take(before).filter_map(|h| h.event.as_ref()) {
+                    mirror.apply(event);
+                }
+                Other {
+                    id: o.instance_id,
+                    number: self.others.len() + 2,
+                    deployed,
+                    mirror,
+                }
+            }
+        };
+        self.shown = Some(other);
+        self.events(&o.events);
+        if let Some(other) = self.shown.take() {
+            self.others.insert(other.id, other);
+        }
+        Ok(())
+    }
+
     fn text(&mut self, line: &str) {
-        let _ = writeln!(self.out, "[1] {line}");
+        let _ = writeln!(
+            self.out,
+            "[{}] {line}",
+            self.shown.as_ref().map_or(1, |o| o.number)
+        );
     }
 
     fn json(&mut self, v: Value) {
@@ -187,18 +267,18 @@ impl Printer<'_> {
     }
 
     fn is_activity(&self, element: &str) -> bool {
-        self.process.node(element).is_some_and(|n| n.is_activity())
+        self.proc().node(element).is_some_and(|n| n.is_activity())
     }
 
     fn display(&self, element: &str) -> String {
-        match self.process.node(element) {
+        match self.proc().node(element) {
             Some(n) => format!("{}({})", n.kind_name(), n.display_name()),
             None => element.to_string(),
         }
     }
 
     fn element_json(&self, event: &str, element: &str) -> Value {
-        let node = self.process.node(element);
+        let node = self.proc().node(element);
         json!({
             "event": event,
             "element": element,
@@ -213,7 +293,7 @@ impl Printer<'_> {
                 Format::Text => self.text_event(e),
                 Format::Json => self.json_event(e),
             }
-            self.mirror.apply(e);
+            self.cur_mut().apply(e);
         }
     }
 
@@ -229,7 +309,7 @@ impl Printer<'_> {
                 result,
                 ..
             } => {
-                let vars = Value::Object(self.mirror.visible_variables(*key));
+                let vars = Value::Object(self.cur().visible_variables(*key));
                 let quoted = if expression.contains('\'') {
                     format!("\"{expression}\"")
                 } else {
@@ -268,7 +348,7 @@ impl Printer<'_> {
 
     /// The element id of a live element instance.
     fn element_of(&self, key: u64) -> String {
-        self.mirror
+        self.cur()
             .elements
             .get(&key)
             .map(|e| e.element.clone())
@@ -284,7 +364,7 @@ impl Printer<'_> {
             Event::ElementCompleted { element, .. } => {
                 let v = self.element_json("completed", element);
                 self.json(v);
-                if self.process.node(element).is_some_and(|n| n.tag == "endEvent") {
+                if self.proc().node(element).is_some_and(|n| n.tag == "endEvent") {
                     self.json(json!({"event": "ended", "element": element}));
                 }
             }
@@ -489,6 +569,8 @@ async fn run_inner(
         out,
         process,
         mirror: InstanceState::new(&process.id),
+        shown: None,
+        others: HashMap::new(),
     };
 
     let started = match runtime
@@ -517,14 +599,10 @@ async fn run_inner(
     for (text, line) in lines {
         printer.command(&text, &line);
         match &line {
-            Line::Complete(element, vars) => match runtime
-                .open_task_for(id, element)
-                .await
-                .map_err(|e| e.to_string())?
-            {
+            Line::Complete(element, vars) => match open_task(&runtime, id, element).await? {
                 None => printer.ignored(&format!("no open user task \"{element}\"")),
                 Some(task) => match runtime.complete_task(task.id, vars.clone(), None).await {
-                    Ok(o) => printer.events(&o.events),
+                    Ok(o) => printer.outcome(&runtime, id, &o).await?,
                     Err(RuntimeError::InvalidVariables(errors)) => {
                         let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
                         printer.refused(&format!(
@@ -563,14 +641,14 @@ async fn run_inner(
                 loop {
                     let Some(job) = runtime
                         .store()
-                        .next_due_job(id, jobs::LOCAL_KINDS, to_db_time(target))
+                        .next_due_job(jobs::LOCAL_KINDS, to_db_time(target))
                         .await
                         .map_err(|e| e.to_string())?
                     else {
                         break;
                     };
                     clock.set(from_db_time(job.due_at));
-                    run_job(&runtime, &job, &mut printer).await?;
+                    run_job(&runtime, id, &job, &mut printer).await?;
                     run_due_jobs(&runtime, id, &mut printer).await?;
                     fired = true;
                 }
@@ -580,14 +658,15 @@ async fn run_inner(
                 }
             }
             Line::ExpectTasks(expected) => {
-                let mut open: Vec<String> = runtime
-                    .store()
-                    .open_tasks(id)
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .into_iter()
-                    .map(|t| t.element_id)
-                    .collect();
+                let mut open: Vec<String> = Vec::new();
+                for instance in instance_tree(&runtime, id).await? {
+                    let tasks = runtime
+                        .store()
+                        .open_tasks(instance)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    open.extend(tasks.into_iter().map(|t| t.element_id));
+                }
                 open.sort();
                 let mut want = expected.clone();
                 want.sort();
@@ -648,29 +727,36 @@ async fn run_due_jobs(
         let now = to_db_time(runtime.clock().now());
         let Some(job) = runtime
             .store()
-            .next_due_job(id, jobs::LOCAL_KINDS, now)
+            .next_due_job(jobs::LOCAL_KINDS, now)
             .await
             .map_err(|e| e.to_string())?
         else {
             return Ok(());
         };
-        run_job(runtime, &job, printer).await?;
+        run_job(runtime, id, &job, printer).await?;
     }
 }
 
 /// Runs one job: its side effect, then its result (or its failure) committed.
 async fn run_job(
     runtime: &Runtime,
+    main: uuid::Uuid,
     job: &crate::store::entity::job::Model,
     printer: &mut Printer<'_>,
 ) -> Result<(), String> {
+    if let Some(done) = jobs::run_call_job(runtime, job, None).await {
+        if let Some(o) = done.map_err(|e| e.to_string())? {
+            printer.outcome(runtime, main, &o).await?;
+        }
+        return Ok(());
+    }
     let done = if job.kind == "throw" {
         // A message or signal the instance may send to itself: show what it did.
         let payload = serde_json::from_str(&job.payload).unwrap_or(Value::Null);
         match runtime.deliver_thrown(job.instance_id, &payload).await {
             Ok(outcomes) => {
-                for o in outcomes.iter().filter(|o| o.instance_id == job.instance_id) {
-                    printer.events(&o.events);
+                for o in &outcomes {
+                    printer.outcome(runtime, main, o).await?;
                 }
                 Ok(Map::new())
             }
@@ -685,7 +771,7 @@ async fn run_job(
                 .run_job(job, vars)
                 .await
                 .map_err(|e| e.to_string())?;
-            printer.events(&o.events);
+            printer.outcome(runtime, main, &o).await?;
         }
         Err(message) => {
             let incident = runtime
@@ -697,9 +783,44 @@ async fn run_job(
                     "{} failed: {message}; it will be retried",
                     job.element_id
                 )),
-                Some(o) => printer.events(&o.events),
+                Some(o) => printer.outcome(runtime, main, &o).await?,
             }
         }
     }
     Ok(())
+}
+
+/// The oldest open task for `element` in the main instance, else in the
+/// instances it called.
+async fn open_task(
+    runtime: &Runtime,
+    main: uuid::Uuid,
+    element: &str,
+) -> Result<Option<crate::store::entity::user_task::Model>, String> {
+    for instance in instance_tree(runtime, main).await? {
+        let task = runtime
+            .open_task_for(instance, element)
+            .await
+            .map_err(|e| e.to_string())?;
+        if task.is_some() {
+            return Ok(task);
+        }
+    }
+    Ok(None)
+}
+
+/// The main instance and every instance its call activities started (and
+/// theirs), in the order they started.
+async fn instance_tree(runtime: &Runtime, main: uuid::Uuid) -> Result<Vec<uuid::Uuid>, String> {
+    let mut all = vec![main];
+    let mut i = 0;
+    while i < all.len() {
+        let called = runtime
+            .called_instances(all[i])
+            .await
+            .map_err(|e| e.to_string())?;
+        all.extend(called.into_iter().map(|c| c.id));
+        i += 1;
+    }
+    Ok(all)
 }

@@ -5,7 +5,7 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::state::JobKind;
 
@@ -68,4 +68,32 @@ pub enum Effect {
     Unsubscribe {
         key: u64,
     },
+    /// A called instance ended (or raised something): tell the call activity
+    /// `element` of the calling instance.
+    ReturnToCaller {
+        element: String,
+        #[serde(flatten)]
+        outcome: CallOutcome,
+    },
+    /// The call activity is gone: cancel the instance it called.
+    CancelCalled {
+        instance: String,
+    },
+}
+
+/// What a called instance reports to its call activity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CallOutcome {
+    /// It completed with these instance variables.
+    Completed { variables: Map<String, Value> },
+    /// A BPMN error nobody in it caught ended it.
+    Error {
+        code: Option<String>,
+        message: Option<String>,
+    },
+    /// An escalation nobody in it caught (it goes on).
+    Escalation { code: Option<String> },
+    /// It was cancelled from outside.
+    Cancelled { reason: String },
 }

@@ -77,6 +77,10 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         code: Option<String>,
     },
+    /// A call activity started the instance `instance` and waits for it.
+    CallStarted { key: u64, instance: String },
+    /// The instance a call activity called has completed.
+    CallEnded { key: u64, instance: String },
     /// An event-based gateway activated these element instances as rivals:
     /// the first whose event arrives wins, the others are cancelled.
     RaceStarted { gateway: u64, keys: Vec<u64> },
@@ -127,6 +131,8 @@ impl Event {
             Event::ErrorThrown { .. } => "error_thrown",
             Event::RaceStarted { .. } => "race_started",
             Event::EscalationThrown { .. } => "escalation_thrown",
+            Event::CallStarted { .. } => "call_started",
+            Event::CallEnded { .. } => "call_ended",
             Event::ConditionMet { .. } => "condition_met",
             Event::IncidentRaised { .. } => "incident_raised",
             Event::IncidentResolved { .. } => "incident_resolved",
@@ -167,6 +173,8 @@ impl Event {
             | Event::RaceStarted { gateway: key, .. }
             | Event::EscalationThrown { key, .. }
             | Event::ConditionMet { key }
+            | Event::CallStarted { key, .. }
+            | Event::CallEnded { key, .. }
             | Event::IncidentRaised { key, .. } => Some(*key),
             _ => None,
         }

@@ -21,7 +21,7 @@ pub mod state;
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
-pub use effect::{Effect, UserTaskSpec};
+pub use effect::{CallOutcome, Effect, UserTaskSpec};
 pub use event::Event;
 pub use run::STEP_LIMIT;
 pub use state::{
@@ -31,7 +31,7 @@ pub use state::{
 
 use crate::model::form::{self, FieldError};
 use crate::model::{NodeKind, Process};
-use behavior::{boundary_event, catch_event, service_task, user_task};
+use behavior::{boundary_event, call_activity, catch_event, service_task, user_task};
 use run::Run;
 
 /// Something asked of an instance.
@@ -86,6 +86,10 @@ pub enum Command {
     SetVariables { variables: Map<String, Value> },
     /// End the instance now, cancelling everything.
     Cancel { reason: String },
+    /// The `call` job of a call activity started the instance `instance`.
+    CallStarted { key: u64, instance: String },
+    /// The instance a call activity called reports back.
+    CallReturned { key: u64, outcome: CallOutcome },
 }
 
 /// Why a command was refused (nothing changed).
@@ -282,6 +286,13 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
                         run.emit(Event::JobCompleted { key });
                         run.complete(key);
                     }
+                    // Answered by `CallStarted`, never by a plain completion.
+                    JobKind::Call => {
+                        return Err(CommandError::NotWaiting {
+                            key,
+                            expected: "a job that completes this way",
+                        });
+                    }
                     JobKind::Connector | JobKind::External { .. } | JobKind::Handler { .. } => {
                         run.emit(Event::JobCompleted { key });
                         service_task::on_job_done(run, key, node, variables);
@@ -315,7 +326,13 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
                     code: Some(code.clone()),
                     message: message.clone(),
                 });
-                if !behavior::error_event::throw(run, key, Some(&code), message.as_deref()) {
+                if !behavior::error_event::throw(run, key, Some(&code), message.as_deref())
+                    && !behavior::error_event::pass_to_caller(
+                        run,
+                        Some(code.clone()),
+                        message.clone(),
+                    )
+                {
                     run.incident(
                         key,
                         Step::Activate,
@@ -351,13 +368,42 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
             Ok(())
         }
         Command::Cancel { reason } => {
-            let keys: Vec<u64> = run.state.children_of(ROOT).map(|(k, _)| k).collect();
-            for k in keys {
-                run.terminate(k);
+            if let Some(element) = run.state.called_by.clone() {
+                run.effect(Effect::ReturnToCaller {
+                    element,
+                    outcome: CallOutcome::Cancelled {
+                        reason: reason.clone(),
+                    },
+                });
             }
-            run.emit(Event::InstanceTerminated { reason });
+            run.end_instance(reason);
             Ok(())
         }
+        Command::CallStarted { key, instance } => match waiting(run, key) {
+            Some((
+                _,
+                Wait::Job {
+                    job: JobKind::Call, ..
+                },
+            )) => {
+                call_activity::on_started(run, key, instance);
+                Ok(())
+            }
+            _ => Err(CommandError::NotWaiting {
+                key,
+                expected: "its call job",
+            }),
+        },
+        Command::CallReturned { key, outcome } => match waiting(run, key) {
+            Some((node, Wait::Called { .. })) => {
+                call_activity::on_return(run, key, node, outcome);
+                Ok(())
+            }
+            _ => Err(CommandError::NotWaiting {
+                key,
+                expected: "the instance it called",
+            }),
+        },
     }
 }
 
@@ -439,6 +485,7 @@ pub fn waiting_items(process: &Process, state: &InstanceState) -> Vec<WaitingIte
                 }),
             ) => ("job", Some(format!("external:{topic}"))),
             (None, Some(Wait::Job { job, .. })) => ("job", Some(job.name().to_string())),
+            (None, Some(Wait::Called { instance })) => ("called", Some(instance.clone())),
             (None, Some(Wait::Children)) | (None, None) => continue,
         };
         out.push(WaitingItem {

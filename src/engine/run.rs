@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use super::behavior::{self, Outcome};
-use super::effect::Effect;
+use super::effect::{CallOutcome, Effect};
 use super::event::Event;
 use super::state::{InstanceState, JobKind, ROOT, Status, Step, Wait};
 use crate::model::expr::Variables;
@@ -572,6 +572,13 @@ impl<'p> Run<'p> {
             return true;
         }
         if self.state.elements.is_empty() && self.state.joins.is_empty() {
+            if let Some(element) = self.state.called_by.clone() {
+                let variables = self.state.root_variables();
+                self.effect(Effect::ReturnToCaller {
+                    element,
+                    outcome: CallOutcome::Completed { variables },
+                });
+            }
             self.emit(Event::InstanceCompleted);
         }
         false
@@ -589,7 +596,7 @@ impl<'p> Run<'p> {
                 self.effect(Effect::Unsubscribe { key })
             }
             Some(Wait::Job { .. }) => self.effect(Effect::CancelJob { key }),
-            Some(Wait::Children | Wait::Condition { .. }) | None => {}
+            Some(Wait::Children | Wait::Condition { .. } | Wait::Called { .. }) | None => {}
         }
     }
 
@@ -612,6 +619,16 @@ impl<'p> Run<'p> {
     }
 
     /// Cancels an element instance and everything inside it.
+    /// Ends the whole instance early: everything in it is cancelled.
+    pub fn end_instance(&mut self, reason: String) {
+        let keys: Vec<u64> = self.state.children_of(ROOT).map(|(k, _)| k).collect();
+        for k in keys {
+            self.terminate(k);
+        }
+        self.queue.clear();
+        self.emit(Event::InstanceTerminated { reason });
+    }
+
     pub fn terminate(&mut self, key: u64) {
         self.interrupt(key, None);
     }

@@ -61,6 +61,8 @@ pub enum JobKind {
     Handler { name: String },
     /// Delivering a thrown message or signal to other instances.
     Throw,
+    /// Starting the instance a call activity calls.
+    Call,
 }
 
 impl JobKind {
@@ -73,6 +75,7 @@ impl JobKind {
             JobKind::External { .. } => "external",
             JobKind::Handler { .. } => "service",
             JobKind::Throw => "throw",
+            JobKind::Call => "call",
         }
     }
 }
@@ -104,6 +107,8 @@ pub enum Wait {
     },
     /// A subprocess: its children to finish.
     Children,
+    /// A call activity: the instance it called (by id) to finish.
+    Called { instance: String },
 }
 
 /// One live element instance.
@@ -184,6 +189,10 @@ pub struct InstanceState {
     /// Open incidents by key.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub incidents: BTreeMap<u64, Incident>,
+    /// For an instance started by a call activity: that activity's element id
+    /// in the calling instance (its end, errors and escalations go back there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub called_by: Option<String>,
 }
 
 impl InstanceState {
@@ -198,6 +207,7 @@ impl InstanceState {
             joins: Vec::new(),
             variables: BTreeMap::new(),
             incidents: BTreeMap::new(),
+            called_by: None,
         }
     }
 
@@ -313,6 +323,7 @@ impl InstanceState {
             | Event::JobCompleted { key }
             | Event::JobFailed { key, .. }
             | Event::ConditionMet { key }
+            | Event::CallEnded { key, .. }
             | Event::ErrorThrown { key, .. } => {
                 if let Some(e) = self.elements.get_mut(key) {
                     e.wait = None;
@@ -407,6 +418,13 @@ impl InstanceState {
                 }
             }
             Event::EscalationThrown { .. } => {}
+            Event::CallStarted { key, instance } => {
+                if let Some(e) = self.elements.get_mut(key) {
+                    e.wait = Some(Wait::Called {
+                        instance: instance.clone(),
+                    });
+                }
+            }
             Event::RaceStarted { gateway, keys } => {
                 for k in keys {
                     if let Some(e) = self.elements.get_mut(k) {

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::definitions::{Connector, Io, Param, ParamValue};
+use super::definitions::{CallMapping, CallSource, Connector, Io, Param, ParamValue};
 use super::expr::Template;
 use super::form::{Constraints, FieldType, FormField, coerce};
 use super::xml::{Element, Ns};
@@ -298,4 +298,70 @@ pub(crate) fn form(r: &mut dyn Report, el: &Element) -> Vec<FormField> {
         });
     }
     fields
+}
+
+/// `camunda:in` and `camunda:out` of a call activity: (ins, outs, business key).
+pub(crate) fn call_mappings(
+    r: &mut dyn Report,
+    el: &Element,
+) -> Option<(Vec<CallMapping>, Vec<CallMapping>, Option<Template>)> {
+    let mut ins = Vec::new();
+    let mut outs = Vec::new();
+    let mut business_key = None;
+    let mut ok = true;
+    for m in extensions(el).filter(|c| c.name == "in" || c.name == "out") {
+        if let Some(bk) = m.attr("businessKey") {
+            if m.name == "out" {
+                r.error(m, el, "camunda:out cannot set a business key".into());
+                ok = false;
+                continue;
+            }
+            match template(r, m, el, bk) {
+                Some(t) => business_key = Some(t),
+                None => ok = false,
+            }
+            continue;
+        }
+        let local = m.attr("local").map(str::trim) == Some("true");
+        let mapping = if m.attr("variables").map(str::trim) == Some("all") {
+            Some(CallMapping::All { local })
+        } else {
+            let target = m.attr("target").map(str::trim).filter(|t| !t.is_empty());
+            let source = match (m.attr("source"), m.attr("sourceExpression")) {
+                (Some(s), None) if !s.trim().is_empty() => {
+                    Some(CallSource::Variable(s.trim().to_string()))
+                }
+                (None, Some(e)) => template(r, m, el, e).map(CallSource::Expression),
+                _ => {
+                    r.error(
+                        m,
+                        el,
+                        format!(
+                            "camunda:{} needs exactly one of source, sourceExpression, variables=\"all\" or businessKey",
+                            m.name
+                        ),
+                    );
+                    None
+                }
+            };
+            match (source, target) {
+                (Some(source), Some(target)) => Some(CallMapping::One {
+                    source,
+                    target: target.to_string(),
+                    local,
+                }),
+                (Some(_), None) => {
+                    r.error(m, el, format!("camunda:{} needs a target", m.name));
+                    None
+                }
+                (None, _) => None,
+            }
+        };
+        match mapping {
+            Some(mapping) if m.name == "in" => ins.push(mapping),
+            Some(mapping) => outs.push(mapping),
+            None => ok = false,
+        }
+    }
+    ok.then_some((ins, outs, business_key))
 }

@@ -319,6 +319,7 @@ impl Node {
                 | NodeKind::ScriptTask(_)
                 | NodeKind::ReceiveTask(_)
                 | NodeKind::SubProcess(_)
+                | NodeKind::CallActivity(_)
         )
     }
 
@@ -377,6 +378,55 @@ pub enum NodeKind {
         /// The `escalationCode` (`None`: only a catch-all catches it).
         code: Option<String>,
     },
+    /// A call activity: runs an instance of another process and waits for it.
+    CallActivity(Box<CallActivity>),
+}
+
+/// What a call activity calls and which variables cross over.
+#[derive(Debug, Clone)]
+pub struct CallActivity {
+    /// `calledElement`: the key of the process to call (an expression may compute it).
+    pub called: Template,
+    pub binding: CallBinding,
+    /// `camunda:in`: variables passed to the called instance.
+    pub inputs: Vec<CallMapping>,
+    /// `camunda:out`: variables passed back when it completes.
+    pub outputs: Vec<CallMapping>,
+    /// `camunda:in businessKey="..."`: the called instance's business key.
+    pub business_key: Option<Template>,
+}
+
+/// `camunda:calledElementBinding`: which version of the called process runs.
+#[derive(Debug, Clone)]
+pub enum CallBinding {
+    /// The newest version (the default).
+    Latest,
+    /// The version deployed with the calling process (same upload).
+    Deployment,
+    /// `camunda:calledElementVersion`.
+    Version(Template),
+    /// The newest version whose `camunda:versionTag` is this.
+    VersionTag(Template),
+}
+
+/// One `camunda:in` or `camunda:out`.
+#[derive(Debug, Clone)]
+pub enum CallMapping {
+    /// `variables="all"`: every variable (`local`: only the activity's own).
+    All { local: bool },
+    /// One variable: `source` or `sourceExpression` into `target`.
+    One {
+        source: CallSource,
+        target: String,
+        local: bool,
+    },
+}
+
+/// Where a mapped value comes from.
+#[derive(Debug, Clone)]
+pub enum CallSource {
+    Variable(String),
+    Expression(Template),
 }
 
 /// The error an error end event throws.

@@ -138,7 +138,6 @@ impl Reader<'_> {
 /// The BPMN elements that can stand in a process or subprocess and that this
 /// engine does not run yet.
 const UNSUPPORTED_NODES: &[&str] = &[
-    "callActivity",
     "businessRuleTask",
     "complexGateway",
     "transaction",
@@ -742,6 +741,9 @@ impl<'a> Reader<'a> {
             }
             "parallelGateway" => Some(NodeKind::ParallelGateway),
             "inclusiveGateway" => Some(NodeKind::InclusiveGateway),
+            "callActivity" => self
+                .call_activity(el)
+                .map(|c| NodeKind::CallActivity(Box::new(c))),
             "subProcess" => {
                 if el.attr("triggeredByEvent").map(str::trim) == Some("true") {
                     self.unsupported(el, "event subprocesses are not supported yet".into());
@@ -1242,6 +1244,81 @@ impl<'a> Reader<'a> {
                 }
             },
         }
+    }
+
+    fn call_activity(&mut self, el: &Element) -> Option<CallActivity> {
+        for attr in [
+            "variableMappingClass",
+            "variableMappingDelegateExpression",
+            "caseRef",
+        ] {
+            if el.attr_ns(Ns::Camunda, attr).is_some() {
+                self.unsupported(el, format!("camunda:{attr} is not supported"));
+                return None;
+            }
+        }
+        let Some(called) = el
+            .attr("calledElement")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        else {
+            self.error(
+                el,
+                "a call activity needs calledElement (the key of the process to call)".into(),
+            );
+            return None;
+        };
+        let called = match Template::parse(called) {
+            Ok(t) => t,
+            Err(e) => {
+                self.error(el, format!("calledElement: {e}"));
+                return None;
+            }
+        };
+        let binding = match el
+            .attr_ns(Ns::Camunda, "calledElementBinding")
+            .map(str::trim)
+            .unwrap_or("latest")
+        {
+            "latest" => CallBinding::Latest,
+            "deployment" => CallBinding::Deployment,
+            b @ ("version" | "versionTag") => {
+                let attr = if b == "version" {
+                    "calledElementVersion"
+                } else {
+                    "calledElementVersionTag"
+                };
+                match self.opt_template(el, attr) {
+                    Ok(Some(t)) if b == "version" => CallBinding::Version(t),
+                    Ok(Some(t)) => CallBinding::VersionTag(t),
+                    Ok(None) => {
+                        self.error(
+                            el,
+                            format!("calledElementBinding=\"{b}\" needs camunda:{attr}"),
+                        );
+                        return None;
+                    }
+                    Err(()) => return None,
+                }
+            }
+            other => {
+                self.error(
+                    el,
+                    format!(
+                        "camunda:calledElementBinding \"{other}\" is not one of latest, deployment, version, versionTag"
+                    ),
+                );
+                return None;
+            }
+        };
+        let (inputs, outputs, business_key) = camunda::call_mappings(self, el)?;
+        Some(CallActivity {
+            called,
+            binding,
+            inputs,
+            outputs,
+            business_key,
+        })
     }
 
     fn user_task(&mut self, el: &Element) -> Option<UserTask> {
@@ -1884,7 +1961,7 @@ fn has_implementation(el: &Element) -> bool {
 fn takes_mappings(tag: &str, el: &Element) -> bool {
     match tag {
         "task" | "manualTask" | "userTask" | "serviceTask" | "sendTask" | "scriptTask"
-        | "receiveTask" | "subProcess" => true,
+        | "receiveTask" | "subProcess" | "callActivity" => true,
         "intermediateThrowEvent" | "endEvent" => event_definitions(el).any(is_throw_definition),
         _ => false,
     }
@@ -1931,6 +2008,7 @@ fn node_tag(name: &str) -> Option<&'static str> {
         "inclusiveGateway",
         "eventBasedGateway",
         "subProcess",
+        "callActivity",
         "boundaryEvent",
     ];
     TAGS.iter().find(|t| **t == name).copied()

@@ -32,7 +32,7 @@ use tokio::task::JoinSet;
 use super::{JobGuard, Runtime, RuntimeError, connector, handlers::ServiceCall, metrics};
 use crate::engine::{self, Command, Effect, InstanceState, JobKind};
 use crate::store::entity::{job, start_timer};
-use crate::store::{Acquire, DEFAULT_JOB_RETRIES, NewInstance, Store, to_db_time};
+use crate::store::{Acquire, DEFAULT_JOB_RETRIES, Store, to_db_time};
 
 /// The job kinds this executor runs; external jobs wait for their workers.
 pub const LOCAL_KINDS: &[&str] = &[
@@ -42,6 +42,10 @@ pub const LOCAL_KINDS: &[&str] = &[
     "connector",
     "service",
     "throw",
+    "call",
+    "return",
+    "escalation",
+    "cancel",
 ];
 
 /// How often expired leases are cleared and the database clock is compared.
@@ -91,11 +95,10 @@ pub fn owner_name() -> String {
 
 /// Whether a transition created work for the job executor.
 pub fn creates_local_work(effects: &[Effect]) -> bool {
-    effects.iter().any(|e| {
-        matches!(
-            e,
-            Effect::CreateJob { kind, .. } if !matches!(kind, JobKind::External { .. })
-        )
+    effects.iter().any(|e| match e {
+        Effect::CreateJob { kind, .. } => !matches!(kind, JobKind::External { .. }),
+        Effect::ReturnToCaller { .. } | Effect::CancelCalled { .. } => true,
+        _ => false,
     })
 }
 
@@ -263,6 +266,18 @@ async fn execute(runtime: Arc<Runtime>, cfg: ExecutorConfig, item: Leased) {
         Leased::Job(job) => {
             let delay = (to_db_time(runtime.lease_now()) - job.due_at).num_milliseconds();
             metrics::JOB_DELAY.observe(delay.max(0) as f64 / 1e3);
+            if let Some(done) = run_call_job(&runtime, &job, Some(&cfg.owner)).await {
+                if let Err(e) = done {
+                    log_failure(&e, &job.kind, job.id);
+                    if !matches!(e, RuntimeError::Conflict(_)) {
+                        let _ = runtime
+                            .store()
+                            .release_job(job.id, &cfg.owner, Some(&e.to_string()))
+                            .await;
+                    }
+                }
+                return;
+            }
             let work = perform(&runtime, &job);
             let result = if needs_heartbeat(&job) {
                 with_heartbeat(&runtime, &cfg, &job, work).await
@@ -330,6 +345,20 @@ where
             }
         }
     }
+}
+
+/// Runs a job of a call activity (`call`, `return`, `escalation`, `cancel`):
+/// its work is commands on instances, committed together. `None` for other kinds.
+pub async fn run_call_job(
+    runtime: &Runtime,
+    job: &job::Model,
+    owner: Option<&str>,
+) -> Option<Result<Option<super::Outcome>, RuntimeError>> {
+    Some(match job.kind.as_str() {
+        "call" => runtime.run_call(job, owner).await.map(Some),
+        "return" | "escalation" | "cancel" => runtime.run_call_answer(job, owner).await,
+        _ => return None,
+    })
 }
 
 /// The job's side effect, outside any transaction: its result variables, or why it failed.
@@ -512,30 +541,15 @@ impl Runtime {
             .await?;
         }
         let id = timer.id;
-        Store::insert_instance(
+        self.insert_started(
             &txn,
-            NewInstance {
+            super::Started {
+                deployed: &deployed,
                 id,
-                definition: &deployed.definition,
-                business_key: None,
-                parent_id: None,
-                started_by: None,
-                state: &tr.state,
-                last_seq: tr.events.len() as i64,
-                now: db_now,
-            },
-        )
-        .await?;
-        self.write_transition(
-            &txn,
-            crate::store::EffectContext {
-                instance_id: id,
-                definition_key: &deployed.definition.key,
                 business_key: None,
                 user: None,
-                now: db_now,
+                parent: None,
             },
-            1,
             &tr,
         )
         .await?;

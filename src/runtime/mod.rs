@@ -12,6 +12,7 @@
 //! version per process unless the same content is already the latest.
 
 pub mod accounts;
+mod calls;
 pub mod clock;
 pub mod connector;
 pub mod external;
@@ -156,6 +157,17 @@ impl JobGuard {
         }
         Ok(())
     }
+}
+
+/// A new instance about to be inserted.
+#[derive(Clone, Copy)]
+struct Started<'a> {
+    deployed: &'a Deployed,
+    id: Uuid,
+    business_key: Option<&'a str>,
+    user: Option<&'a str>,
+    /// For a called instance: the calling instance and its call activity's key.
+    parent: Option<(Uuid, i64)>,
 }
 
 /// The outcome of a command on an instance.
@@ -429,35 +441,18 @@ impl Runtime {
         let deployed = self.deployed(definition_id).await?;
         let process = deployed.process();
         let id = Uuid::now_v7();
-        let now = self.clock.now();
         let fresh = InstanceState::new(&process.id);
-        let tr = engine::execute(process, &fresh, command, now)?;
-        let db_now = to_db_time(now);
+        let tr = engine::execute(process, &fresh, command, self.clock.now())?;
         let txn = self.store.begin_write().await?;
-        Store::insert_instance(
+        self.insert_started(
             &txn,
-            NewInstance {
+            Started {
+                deployed: &deployed,
                 id,
-                definition: &deployed.definition,
-                business_key: business_key.clone(),
-                parent_id: None,
-                started_by: user.map(str::to_string),
-                state: &tr.state,
-                last_seq: tr.events.len() as i64,
-                now: db_now,
-            },
-        )
-        .await?;
-        self.write_transition(
-            &txn,
-            EffectContext {
-                instance_id: id,
-                definition_key: &deployed.definition.key,
                 business_key: business_key.as_deref(),
                 user,
-                now: db_now,
+                parent: None,
             },
-            1,
             &tr,
         )
         .await?;
@@ -467,6 +462,45 @@ impl Runtime {
             events: tr.events,
             state: tr.state,
         })
+    }
+
+    /// Inserts a new instance with its first transition.
+    async fn insert_started(
+        &self,
+        txn: &Txn,
+        s: Started<'_>,
+        tr: &engine::Transition,
+    ) -> Result<(), RuntimeError> {
+        let db_now = to_db_time(self.clock.now());
+        Store::insert_instance(
+            txn,
+            NewInstance {
+                id: s.id,
+                definition: &s.deployed.definition,
+                business_key: s.business_key.map(str::to_string),
+                parent_id: s.parent.map(|p| p.0),
+                parent_key: s.parent.map(|p| p.1),
+                started_by: s.user.map(str::to_string),
+                state: &tr.state,
+                last_seq: tr.events.len() as i64,
+                now: db_now,
+            },
+        )
+        .await?;
+        self.write_transition(
+            txn,
+            EffectContext {
+                instance_id: s.id,
+                parent: s.parent,
+                definition_key: &s.deployed.definition.key,
+                business_key: s.business_key,
+                user: s.user,
+                now: db_now,
+            },
+            1,
+            tr,
+        )
+        .await
     }
 
     /// Writes what a transition changes besides the instance row: history,
@@ -505,6 +539,12 @@ impl Runtime {
     ) -> Result<(), RuntimeError> {
         self.before_commit(instance_id).await;
         Store::commit(txn).await?;
+        self.committed(tr);
+        Ok(())
+    }
+
+    /// Counts a committed transition and wakes whoever waits for its work.
+    fn committed(&self, tr: &engine::Transition) {
         metrics::COMMANDS.inc();
         metrics::observe_events(&tr.events);
         let external = tr.effects.iter().any(|e| {
@@ -522,7 +562,6 @@ impl Runtime {
         if jobs::creates_local_work(&tr.effects) {
             self.job_work.notify_waiters();
         }
-        Ok(())
     }
 
     /// Runs a command on an instance in one transaction, retrying lost races.
@@ -536,56 +575,11 @@ impl Runtime {
     ) -> Result<Outcome, RuntimeError> {
         for attempt in 0..MAX_ATTEMPTS {
             let txn = self.store.begin_write().await?;
-            let row = Store::lock_instance(&txn, instance_id)
-                .await?
-                .ok_or_else(|| RuntimeError::NotFound(format!("instance {instance_id}")))?;
-            if let Some(guard) = job {
-                guard.check(Store::job_in(&txn, guard.id).await?, self.lease_now())?;
-            }
-            let deployed = self.deployed(row.definition_id).await?;
-            let state: InstanceState = serde_json::from_str(&row.state).map_err(|e| {
-                RuntimeError::Corrupt(format!("state of instance {instance_id}: {e}"))
-            })?;
-            let command = make(&row, &state)?;
-            let now = self.clock.now();
-            let tr = engine::execute(deployed.process(), &state, command, now)?;
-            let db_now = to_db_time(now);
-            let saved = Store::update_instance(
-                &txn,
-                instance_id,
-                row.version,
-                InstanceUpdate {
-                    state: &tr.state,
-                    last_seq: row.last_seq + tr.events.len() as i64,
-                    now: db_now,
-                },
-            )
-            .await?;
-            if !saved {
+            let Some(tr) = self.command_in(&txn, instance_id, user, job, &make).await? else {
                 drop(txn);
-                metrics::CONFLICTS.inc();
-                tracing::debug!(instance.id = %instance_id, attempt, "version conflict, retrying");
                 backoff(attempt).await;
                 continue;
-            }
-            if let Some(guard) = job {
-                // Consumed before the effects are written: a repeating timer
-                // schedules its next job for the same element.
-                Store::delete_job(&txn, guard.id).await?;
-            }
-            self.write_transition(
-                &txn,
-                EffectContext {
-                    instance_id,
-                    definition_key: &row.definition_key,
-                    business_key: row.business_key.as_deref(),
-                    user,
-                    now: db_now,
-                },
-                row.last_seq + 1,
-                &tr,
-            )
-            .await?;
+            };
             self.commit(txn, instance_id, &tr).await?;
             return Ok(Outcome {
                 instance_id,
@@ -594,6 +588,67 @@ impl Runtime {
             });
         }
         Err(RuntimeError::Busy)
+    }
+
+    /// A command's work inside `txn`, not yet committed; `None` when another
+    /// command changed the instance first (the caller retries).
+    async fn command_in(
+        &self,
+        txn: &Txn,
+        instance_id: Uuid,
+        user: Option<&str>,
+        job: Option<&JobGuard>,
+        make: &impl Fn(&process_instance::Model, &InstanceState) -> Result<Command, RuntimeError>,
+    ) -> Result<Option<engine::Transition>, RuntimeError> {
+        let row = Store::lock_instance(txn, instance_id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("instance {instance_id}")))?;
+        if let Some(guard) = job {
+            guard.check(Store::job_in(txn, guard.id).await?, self.lease_now())?;
+        }
+        let deployed = self.deployed(row.definition_id).await?;
+        let state: InstanceState = serde_json::from_str(&row.state)
+            .map_err(|e| RuntimeError::Corrupt(format!("state of instance {instance_id}: {e}")))?;
+        let command = make(&row, &state)?;
+        let now = self.clock.now();
+        let tr = engine::execute(deployed.process(), &state, command, now)?;
+        let db_now = to_db_time(now);
+        let saved = Store::update_instance(
+            txn,
+            instance_id,
+            row.version,
+            InstanceUpdate {
+                state: &tr.state,
+                last_seq: row.last_seq + tr.events.len() as i64,
+                now: db_now,
+            },
+        )
+        .await?;
+        if !saved {
+            metrics::CONFLICTS.inc();
+            tracing::debug!(instance.id = %instance_id, "version conflict, retrying");
+            return Ok(None);
+        }
+        if let Some(guard) = job {
+            // Consumed before the effects are written: a repeating timer
+            // schedules its next job for the same element.
+            Store::delete_job(txn, guard.id).await?;
+        }
+        self.write_transition(
+            txn,
+            EffectContext {
+                instance_id,
+                parent: row.parent_id.zip(row.parent_key),
+                definition_key: &row.definition_key,
+                business_key: row.business_key.as_deref(),
+                user,
+                now: db_now,
+            },
+            row.last_seq + 1,
+            &tr,
+        )
+        .await?;
+        Ok(Some(tr))
     }
 
     /// Completes a user task with the submitted values (validated against its form).

@@ -68,6 +68,8 @@ pub struct InstanceView {
     pub started_by: Option<String>,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// The instance whose call activity started this one.
+    pub parent_id: Option<Uuid>,
 }
 
 /// One history row, as a sentence.
@@ -119,6 +121,8 @@ pub struct InstanceDetail {
     pub history: Vec<HistoryView>,
     /// Times each element completed.
     pub completions: HashMap<String, i64>,
+    /// The instances its call activities started, oldest first.
+    pub called: Vec<InstanceView>,
 }
 
 /// A process key in the definitions overview.
@@ -182,6 +186,7 @@ fn instance_view(i: &process_instance::Model, process_name: &str) -> InstanceVie
         started_by: i.started_by.clone(),
         started_at: i.started_at,
         ended_at: i.ended_at,
+        parent_id: i.parent_id,
     }
 }
 
@@ -202,6 +207,7 @@ fn describe_wait(w: &Wait) -> String {
         } => format!("Waiting for a worker on topic \"{topic}\""),
         Wait::Job { job, .. } => format!("Waiting for the {} job", job.name()),
         Wait::Children => "Running its inner steps".into(),
+        Wait::Called { instance } => format!("Waiting for the called instance {instance}"),
     }
 }
 
@@ -254,6 +260,8 @@ fn describe(event: &Event, process: Option<&Process>) -> String {
             text
         }
         Event::JobCompleted { .. } => "Job done".into(),
+        Event::CallStarted { instance, .. } => format!("Called instance {instance} started"),
+        Event::CallEnded { instance, .. } => format!("Called instance {instance} ended"),
         Event::JobFailed { message, .. } => format!("Job failed: {message}"),
         Event::ElementCompleted { element, .. } => format!("Completed {}", named(element)),
         Event::ElementTerminated { element, .. } => format!("Cancelled {}", named(element)),
@@ -582,6 +590,15 @@ impl Runtime {
             .into_iter()
             .map(|h| history_view(h, Some(process)))
             .collect();
+        let mut called = Vec::new();
+        for c in self.store().called_instances(id).await? {
+            let name = self
+                .deployed(c.definition_id)
+                .await
+                .map(|d| d.process().display_name().to_string())
+                .unwrap_or_else(|_| c.definition_key.clone());
+            called.push(instance_view(&c, &name));
+        }
         Ok(Some(InstanceDetail {
             instance: instance_view(&row, process.display_name()),
             version: deployed.definition.version,
@@ -593,6 +610,7 @@ impl Runtime {
             waiting,
             history,
             completions,
+            called,
         }))
     }
 

@@ -30,7 +30,7 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::engine::{Effect, Event, InstanceState, JobKind};
+use crate::engine::{CallOutcome, Effect, Event, InstanceState, JobKind};
 use entity::{
     deployment, history_batch, incident, instance_variable, job, message_subscription,
     process_definition, process_instance, user_task, user_task_candidate,
@@ -135,6 +135,7 @@ pub struct NewInstance<'a> {
     pub definition: &'a process_definition::Model,
     pub business_key: Option<String>,
     pub parent_id: Option<Uuid>,
+    pub parent_key: Option<i64>,
     pub started_by: Option<String>,
     pub state: &'a InstanceState,
     pub last_seq: i64,
@@ -145,6 +146,8 @@ pub struct NewInstance<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct EffectContext<'a> {
     pub instance_id: Uuid,
+    /// For a called instance: the calling instance and its call activity's key.
+    pub parent: Option<(Uuid, i64)>,
     pub definition_key: &'a str,
     pub business_key: Option<&'a str>,
     pub user: Option<&'a str>,
@@ -411,6 +414,7 @@ impl Store {
             has_incident: Set(new.state.has_incident()),
             business_key: Set(new.business_key),
             parent_id: Set(new.parent_id),
+            parent_key: Set(new.parent_key),
             state: Set(state),
             version: Set(1),
             last_seq: Set(new.last_seq),
@@ -805,8 +809,47 @@ impl Store {
                         .exec(txn)
                         .await?;
                 }
+                Effect::ReturnToCaller { element, outcome } => {
+                    let Some((parent, key)) = ctx.parent else {
+                        continue;
+                    };
+                    // Escalations do not end the call: they get a kind of their own,
+                    // so that the final return is never merged into one.
+                    let kind = match outcome {
+                        CallOutcome::Escalation { .. } => "escalation",
+                        _ => "return",
+                    };
+                    let payload = serde_json::to_string(outcome)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    insert_job(txn, parent, key, element, kind, payload, ctx.now).await?;
+                }
+                Effect::CancelCalled { instance } => {
+                    let Ok(child) = Uuid::parse_str(instance) else {
+                        continue;
+                    };
+                    insert_job(txn, child, 0, "", "cancel", "{}".into(), ctx.now).await?;
+                }
             }
         }
+        Ok(())
+    }
+
+    /// The instances called by an instance's call activities, oldest first.
+    pub async fn called_instances(
+        &self,
+        parent: Uuid,
+    ) -> Result<Vec<process_instance::Model>, StoreError> {
+        Ok(process_instance::Entity::find()
+            .filter(process_instance::Column::ParentId.eq(parent))
+            .order_by_asc(process_instance::Column::StartedAt)
+            .order_by_asc(process_instance::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Drops a job that has nothing left to do (a call's answer that came too late).
+    pub async fn discard_job(&self, id: Uuid) -> Result<(), StoreError> {
+        job::Entity::delete_by_id(id).exec(&self.db).await?;
         Ok(())
     }
 
@@ -881,12 +924,10 @@ impl Store {
     /// The next job of one of these kinds due at or before `until`, for an instance.
     pub async fn next_due_job(
         &self,
-        instance_id: Uuid,
         kinds: &[&str],
         until: DateTime<Utc>,
     ) -> Result<Option<job::Model>, StoreError> {
         Ok(job::Entity::find()
-            .filter(job::Column::InstanceId.eq(instance_id))
             .filter(job::Column::Kind.is_in(kinds.iter().copied()))
             .filter(job::Column::DueAt.lte(until))
             .order_by_asc(job::Column::DueAt)
@@ -1211,5 +1252,41 @@ fn prepare_sqlite_dir(url: &str) -> Result<(), StoreError> {
             source,
         })?;
     }
+    Ok(())
+}
+
+/// A job for another instance than the one whose command is being written
+/// (a called instance's answer to its caller, a cancellation of a callee).
+async fn insert_job(
+    txn: &Txn,
+    instance: Uuid,
+    key: i64,
+    element: &str,
+    kind: &str,
+    payload: String,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    job::Entity::insert(job::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        instance_id: Set(instance),
+        element_key: Set(key),
+        element_id: Set(element.to_string()),
+        kind: Set(kind.to_string()),
+        topic: Set(None),
+        due_at: Set(now),
+        lock_owner: Set(None),
+        lock_expires_at: Set(None),
+        retries: Set(DEFAULT_JOB_RETRIES),
+        payload: Set(payload),
+        last_error: Set(None),
+        created_at: Set(now),
+    })
+    .on_conflict_do_nothing_on([
+        job::Column::InstanceId,
+        job::Column::ElementKey,
+        job::Column::Kind,
+    ])
+    .exec(txn)
+    .await?;
     Ok(())
 }

@@ -70,6 +70,7 @@ impl Store {
                     has_incident: Set(inst.has_incident),
                     business_key: Set(Some(format!("seed-{i}"))),
                     parent_id: Set(None),
+                    parent_key: Set(None),
                     state: Set(inst.state.clone()),
                     version: Set(inst.version),
                     last_seq: Set(inst.last_seq),

@@ -235,7 +235,7 @@ async fn deployments_and_definitions() {
         assert_eq!(r.status(), StatusCode::CREATED);
 
         let broken = process(&format!(
-            r#"<bpmn:startEvent id="s"/><bpmn:callActivity id="call"/>{}"#,
+            r#"<bpmn:startEvent id="s"/><bpmn:complexGateway id="call"/>{}"#,
             flow("f", "s", "nowhere")
         ));
         let (s, body) = admin.deploy_xml(&broken).await;
@@ -246,7 +246,7 @@ async fn deployments_and_definitions() {
             (call["line"].as_u64(), call["column"].as_u64()),
             (Some(10), Some(26))
         );
-        assert_eq!(call["kind"], "callActivity");
+        assert_eq!(call["kind"], "complexGateway");
         assert_eq!(call["severity"], "unsupported");
         assert!(
             errors

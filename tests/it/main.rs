@@ -2,6 +2,7 @@
 
 mod api;
 mod browser;
+mod calls;
 mod chaos;
 mod common;
 mod corpus;

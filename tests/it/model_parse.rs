@@ -40,7 +40,7 @@ fn unsupported_elements_are_listed_by_id_and_kind() {
         r#"<bpmn:startEvent id="s"/>
 <bpmn:userTask id="t"/>
 <bpmn:boundaryEvent id="b" attachedToRef="t"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
-<bpmn:callActivity id="c" calledElement="other"/>
+<bpmn:complexGateway id="c"/>
 <bpmn:endEvent id="e"><bpmn:compensateEventDefinition/></bpmn:endEvent>
 <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
 <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="c"/>
@@ -57,7 +57,7 @@ fn unsupported_elements_are_listed_by_id_and_kind() {
     assert_eq!(
         unsupported,
         vec![
-            ("c".to_string(), "callActivity".to_string()),
+            ("c".to_string(), "complexGateway".to_string()),
             ("e".to_string(), "endEvent".to_string()),
         ]
     );

@@ -600,10 +600,10 @@ async fn uploads_show_errors_with_positions_and_store_nothing() {
         assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(broken.body.contains("broken.bpmn cannot be deployed"));
         assert!(broken.body.contains("<td class=\"mono\">1:"), "line:column");
-        let unsupported = process(r#"<bpmn:startEvent id="s"/><bpmn:callActivity id="call"/>"#);
+        let unsupported = process(r#"<bpmn:startEvent id="s"/><bpmn:complexGateway id="call"/>"#);
         let p = admin.upload("call.bpmn", unsupported.into_bytes()).await;
         assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(p.body.contains("<td>unsupported</td><td class=\"mono\">10:26</td><td class=\"mono\">callActivity &#34;call&#34;</td>"), "{}", p.body);
+        assert!(p.body.contains("<td>unsupported</td><td class=\"mono\">10:26</td><td class=\"mono\">complexGateway &#34;call&#34;</td>"), "{}", p.body);
         assert!(
             app.runtime.store().definitions().await.unwrap().is_empty(),
             "{}: nothing stored",
@@ -687,6 +687,76 @@ async fn admins_manage_users_and_groups() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "an admin cannot demote themselves"
         );
+        app.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caller_and_called_instances_link_to_each_other_in_pages_and_api() {
+    let xml = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/bpmn/call-activity.bpmn"
+    ))
+    .unwrap();
+    for app in TestApp::each().await {
+        let def = app
+            .runtime
+            .deploy("call-activity.bpmn", &xml, None)
+            .await
+            .unwrap();
+        let def = def
+            .definitions
+            .iter()
+            .find(|d| d.key == "call_activity")
+            .unwrap()
+            .id;
+        let mut vars = serde_json::Map::new();
+        vars.insert("amount".into(), 3.into());
+        let parent = app
+            .runtime
+            .start(def, vars, None, Some("admin"))
+            .await
+            .unwrap()
+            .instance_id;
+        let cfg = bpmn_engine::runtime::jobs::ExecutorConfig::new("t".into());
+        bpmn_engine::runtime::jobs::run_due(&app.runtime, &cfg)
+            .await
+            .unwrap();
+        let child = app.runtime.called_instances(parent).await.unwrap()[0].id;
+        let admin = app.login("admin", "admin-password").await;
+        let page = admin.get(&format!("/instances/{parent}")).await;
+        assert!(
+            page.body
+                .contains(&format!("<a href=\"/instances/{child}\">Payment</a>")),
+            "{}",
+            page.body
+        );
+        let page = admin.get(&format!("/instances/{child}")).await;
+        assert!(page.body.contains(&format!("<a class=\"mono\" href=\"/instances/{parent}\">{parent}</a> (call activity CallActivity_pay)")), "{}", page.body);
+        let user = app.runtime.user_named("admin").await.unwrap().unwrap();
+        let (_, token) = app.runtime.create_token(user.id, "t").await.unwrap();
+        let api = reqwest::Client::new();
+        let body: serde_json::Value = api
+            .get(format!("{}/api/v1/instances/{parent}", app.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["called_instances"][0]["id"], child.to_string());
+        assert_eq!(body["waiting"][0]["kind"], "called");
+        let body: serde_json::Value = api
+            .get(format!("{}/api/v1/instances/{child}", app.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["parent_id"], parent.to_string());
         app.stop().await;
     }
 }

@@ -16,10 +16,13 @@
 //! `errorMessageVariable`) and leaves along its outgoing flows.
 //!
 //! An error nobody catches becomes an incident on the element that threw it
-//! (the specification leaves this open; a silent end would hide a failure).
+//! (the specification leaves this open; a silent end would hide a failure) —
+//! except in an instance started by a call activity: there it ends the
+//! instance and is thrown again at the call activity.
 
 use serde_json::{Map, Value};
 
+use super::super::effect::{CallOutcome, Effect};
 use super::super::event::Event;
 use super::super::run::Run;
 use super::super::state::ROOT;
@@ -129,6 +132,15 @@ pub(crate) fn on_end(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<Outco
     let code = e.code.clone();
     let message = e.message.clone();
     if !is_caught(run, scope, code.as_deref()) {
+        if run.state.called_by.is_some() {
+            run.emit(Event::ErrorThrown {
+                key,
+                code: code.clone(),
+                message: message.clone(),
+            });
+            pass_to_caller(run, code, message);
+            return Ok(Outcome::Wait);
+        }
         return Err(uncaught(code.as_deref()));
     }
     run.emit(Event::ErrorThrown {
@@ -142,6 +154,29 @@ pub(crate) fn on_end(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<Outco
     });
     throw(run, scope, code.as_deref(), message.as_deref());
     Ok(Outcome::Wait)
+}
+
+/// An error nobody in a called instance catches ends it and goes to the call
+/// activity that called it. Returns `false` (changing nothing) when this
+/// instance was not called.
+pub(crate) fn pass_to_caller(
+    run: &mut Run<'_>,
+    code: Option<String>,
+    message: Option<String>,
+) -> bool {
+    let Some(element) = run.state.called_by.clone() else {
+        return false;
+    };
+    let reason = match &code {
+        Some(c) => format!("BPMN error \"{c}\" went to the calling instance"),
+        None => "a BPMN error went to the calling instance".to_string(),
+    };
+    run.effect(Effect::ReturnToCaller {
+        element,
+        outcome: CallOutcome::Error { code, message },
+    });
+    run.end_instance(reason);
+    true
 }
 
 /// The incident message for an error nobody catches.

@@ -11,10 +11,12 @@
 //! cancels the activity — the thrower with it — and takes the boundary path;
 //! non-interrupting takes the boundary path while everything goes on, the
 //! throwing event included. An escalation nobody catches is recorded and the
-//! thrower goes on: the specification does not make it a failure.
+//! thrower goes on: the specification does not make it a failure. In a called
+//! instance it goes on to the call activity that called it.
 
 use serde_json::{Map, Value};
 
+use super::super::effect::{CallOutcome, Effect};
 use super::super::event::Event;
 use super::super::run::Run;
 use super::Outcome;
@@ -25,17 +27,36 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         return Ok(Outcome::Done);
     };
     let code = code.clone();
+    let scope = run.scope_of(key);
+    // Interrupting: the thrower is inside the activity and ended with it.
+    Ok(if raise(run, key, scope, code) {
+        Outcome::Wait
+    } else {
+        Outcome::Done
+    })
+}
+
+/// Raises an escalation thrown by `key` (its own event, or a called instance's
+/// at a call activity), searching for a catcher from `from` outward. An
+/// escalation nobody here catches goes to the calling instance, if any.
+/// Returns whether the catcher interrupted (`key` is then gone).
+pub(crate) fn raise(run: &mut Run<'_>, key: u64, from: u64, code: Option<String>) -> bool {
     run.emit(Event::EscalationThrown {
         key,
         code: code.clone(),
     });
-    let scope = run.scope_of(key);
-    let found = super::error_event::find_catcher(run, scope, |trigger| match trigger {
+    let found = super::error_event::find_catcher(run, from, |trigger| match trigger {
         Catch::Escalation { code: c, .. } if c.is_none() || *c == code => Some(c.is_some()),
         _ => None,
     });
     let Some((activity, boundary)) = found else {
-        return Ok(Outcome::Done);
+        if let Some(element) = run.state.called_by.clone() {
+            run.effect(Effect::ReturnToCaller {
+                element,
+                outcome: CallOutcome::Escalation { code },
+            });
+        }
+        return false;
     };
     let (interrupting, variable) = match &run.process.nodes[boundary].kind {
         NodeKind::BoundaryEvent(b) => match &b.trigger {
@@ -49,10 +70,5 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         vars.insert(v, code.map_or(Value::Null, Value::from));
     }
     super::error_event::catch_at(run, activity, boundary, vars, interrupting);
-    // Interrupting: the thrower is inside the activity and ended with it.
-    Ok(if interrupting {
-        Outcome::Wait
-    } else {
-        Outcome::Done
-    })
+    interrupting
 }

@@ -9,6 +9,7 @@
 //! that waits for them.
 
 pub(crate) mod boundary_event;
+pub(crate) mod call_activity;
 pub(crate) mod catch_event;
 pub(crate) mod end_event;
 pub(crate) mod error_event;
@@ -66,6 +67,7 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         NodeKind::LinkThrow { .. } | NodeKind::LinkCatch { .. } => {
             link_event::on_activate(run, key, node)
         }
+        NodeKind::CallActivity(_) => call_activity::on_activate(run, key, node),
     }
 }
 
@@ -98,6 +100,7 @@ pub(crate) fn outgoing(
         | NodeKind::ErrorEnd(_)
         | NodeKind::Throw(_)
         | NodeKind::Escalate { .. }
+        | NodeKind::CallActivity(_)
         | NodeKind::LinkCatch { .. } => flows::uncontrolled(run, key, node),
     }
 }
@@ -111,6 +114,7 @@ pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64, node: NodeIdx) {
         }
         NodeKind::ServiceTask(_) => service_task::on_terminate(run, key),
         NodeKind::SubProcess(_) => subprocess::on_terminate(run, key),
+        NodeKind::CallActivity(_) => call_activity::on_terminate(run, key),
         // Nothing of their own to release beyond an async job.
         NodeKind::StartEvent(_)
         | NodeKind::EndEvent { .. }

@@ -12,6 +12,8 @@ pub struct Model {
     pub has_incident: bool,
     pub business_key: Option<String>,
     pub parent_id: Option<Uuid>,
+    /// The element instance (call activity) of the parent that called it.
+    pub parent_key: Option<i64>,
     #[sea_orm(column_type = "Text")]
     pub state: String,
     pub version: i64,

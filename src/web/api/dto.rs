@@ -128,6 +128,8 @@ pub struct InstanceDto {
     pub started_by: Option<String>,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// The instance whose call activity started this one.
+    pub parent_id: Option<Uuid>,
 }
 
 impl From<InstanceView> for InstanceDto {
@@ -142,6 +144,7 @@ impl From<InstanceView> for InstanceDto {
             started_by: i.started_by,
             started_at: i.started_at,
             ended_at: i.ended_at,
+            parent_id: i.parent_id,
         }
     }
 }
@@ -216,6 +219,8 @@ pub struct InstanceDetailDto {
     pub open_tasks: Vec<TaskDto>,
     pub incidents: Vec<IncidentDto>,
     pub waiting: Vec<WaitDto>,
+    /// The instances its call activities started, oldest first.
+    pub called_instances: Vec<InstanceDto>,
 }
 
 /// One history event.

@@ -374,6 +374,7 @@ pub async fn show_instance(
             .collect(),
         incidents: d.incidents.into_iter().map(Into::into).collect(),
         waiting: d.waiting.into_iter().map(Into::into).collect(),
+        called_instances: d.called.into_iter().map(Into::into).collect(),
         instance: d.instance.into(),
     }))
 }

@@ -1,0 +1,233 @@
+//! Call activity: runs an instance of another process and waits for it.
+//!
+//! > "A Call Activity identifies a point in the Process where a global Process
+//! > [...] is used. [...] the called element is instantiated and runs; once it
+//! > completes, the Call Activity completes." (BPMN 2.0, 10.3.6)
+//!
+//! Starting another instance reaches outside this instance's transaction, so
+//! activation only evaluates what crosses over — the called key, its version
+//! binding, the business key and the `camunda:in` variables — and waits for a
+//! `call` job. The job executor starts the called instance and, in the same
+//! transaction, tells this one which instance it waits for (`CallStarted`).
+//! When the called instance ends it reports back through a `return` job
+//! ([`CallOutcome`]): completion applies the `camunda:out` mappings and
+//! completes the activity; an error nobody caught inside is thrown here (a
+//! boundary event on the call activity, or further out, catches it); an
+//! escalation is raised here; a cancellation from outside becomes an incident
+//! (retrying it calls again). When the activity is cancelled, so is the
+//! instance it called.
+//!
+//! Variables cross only as mapped (Camunda's rule): `camunda:in` evaluates
+//! against what the activity sees (`local`: only its own local variables,
+//! e.g. from its input mappings); `camunda:out` evaluates against the called
+//! instance's variables and sets into this instance the usual way
+//! (`local`: as the activity's local variables, for its output mappings).
+
+use serde_json::{Map, Value, json};
+
+use super::super::effect::{CallOutcome, Effect};
+use super::super::event::Event;
+use super::super::run::Run;
+use super::super::state::{JobKind, Step, Wait};
+use super::Outcome;
+use crate::model::expr::Variables;
+use crate::model::{CallActivity, CallBinding, CallMapping, CallSource, NodeIdx, NodeKind};
+
+fn call_of<'p>(run: &Run<'p>, node: NodeIdx) -> Option<&'p CallActivity> {
+    match &run.process.nodes[node].kind {
+        NodeKind::CallActivity(c) => Some(c),
+        _ => None,
+    }
+}
+
+pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<Outcome, String> {
+    let Some(call) = call_of(run, node) else {
+        return Ok(Outcome::Done);
+    };
+    let visible = run.visible(key);
+    let text = |what: &str, t: &crate::model::expr::Template| -> Result<String, String> {
+        match t.eval(&visible).map_err(|e| format!("{what}: {e}"))? {
+            Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+            Value::Number(n) => Ok(n.to_string()),
+            other => Err(format!("{what} gave {other}, not a name")),
+        }
+    };
+    let process = text("calledElement", &call.called)?;
+    let (binding, version, version_tag) = match &call.binding {
+        CallBinding::Latest => ("latest", Value::Null, Value::Null),
+        CallBinding::Deployment => ("deployment", Value::Null, Value::Null),
+        CallBinding::Version(t) => {
+            let v = text("calledElementVersion", t)?;
+            let n: i64 = v
+                .parse()
+                .map_err(|_| format!("calledElementVersion \"{v}\" is not a version number"))?;
+            ("version", json!(n), Value::Null)
+        }
+        CallBinding::VersionTag(t) => (
+            "versionTag",
+            Value::Null,
+            json!(text("calledElementVersionTag", t)?),
+        ),
+    };
+    let business_key = match &call.business_key {
+        None => Value::Null,
+        Some(t) => match t.eval(&visible).map_err(|e| format!("businessKey: {e}"))? {
+            Value::Null => Value::Null,
+            Value::String(s) => Value::String(s),
+            other => Value::String(other.to_string()),
+        },
+    };
+    let locals = run.state.variables.get(&key).cloned().unwrap_or_default();
+    let variables = map_variables(&call.inputs, &visible, &locals)?;
+    let payload = json!({
+        "process": process,
+        "binding": binding,
+        "version": version,
+        "version_tag": version_tag,
+        "business_key": business_key,
+        "variables": variables,
+    });
+    run.wait_for_job(key, JobKind::Call, None, payload);
+    Ok(Outcome::Wait)
+}
+
+/// Applies `camunda:in` / `camunda:out` mappings: `all` sees every variable
+/// (`local`: only `locals`), one mapping copies a variable or an expression's value.
+fn map_variables(
+    mappings: &[CallMapping],
+    all: &dyn Variables,
+    locals: &Map<String, Value>,
+) -> Result<Map<String, Value>, String> {
+    let mut out = Map::new();
+    for m in mappings {
+        match m {
+            CallMapping::All { local: true } => {
+                out.extend(locals.iter().map(|(k, v)| (k.clone(), v.clone())))
+            }
+            CallMapping::All { local: false } => all.visit(&mut |k, v| {
+                out.insert(k.to_string(), v.clone());
+            }),
+            CallMapping::One {
+                source,
+                target,
+                local,
+            } => {
+                let value = match source {
+                    CallSource::Variable(name) if *local => {
+                        locals.get(name).cloned().unwrap_or(Value::Null)
+                    }
+                    CallSource::Variable(name) => {
+                        let mut found = Value::Null;
+                        all.visit(&mut |k, v| {
+                            if k == name {
+                                found = v.clone();
+                            }
+                        });
+                        found
+                    }
+                    CallSource::Expression(t) => t
+                        .eval(all)
+                        .map_err(|e| format!("sourceExpression of {target}: {e}"))?,
+                };
+                out.insert(target.clone(), value);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The `call` job started the called instance.
+pub(crate) fn on_started(run: &mut Run<'_>, key: u64, instance: String) {
+    run.emit(Event::JobCompleted { key });
+    run.emit(Event::CallStarted { key, instance });
+}
+
+/// The called instance reported back.
+pub(crate) fn on_return(run: &mut Run<'_>, key: u64, node: NodeIdx, outcome: CallOutcome) {
+    let instance = match run.state.elements.get(&key).and_then(|e| e.wait.clone()) {
+        Some(Wait::Called { instance }) => instance,
+        _ => String::new(),
+    };
+    match outcome {
+        CallOutcome::Completed { variables } => {
+            run.emit(Event::CallEnded { key, instance });
+            let Some(call) = call_of(run, node) else {
+                run.complete(key);
+                return;
+            };
+            let all = Vars(&variables);
+            let mut locals = Map::new();
+            let mut globals = Map::new();
+            for m in &call.outputs {
+                let local = match m {
+                    CallMapping::All { local } | CallMapping::One { local, .. } => *local,
+                };
+                match map_variables(std::slice::from_ref(m), &all, &variables) {
+                    Ok(values) if local => locals.extend(values),
+                    Ok(values) => globals.extend(values),
+                    Err(e) => {
+                        run.incident(key, Step::Complete, format!("camunda:out: {e}"));
+                        return;
+                    }
+                }
+            }
+            // `local`: the activity's own variables (for its output mappings).
+            if !locals.is_empty() {
+                run.emit(Event::VariablesSet {
+                    scope: key,
+                    values: locals,
+                });
+            }
+            run.set_variables(key, globals);
+            run.complete(key);
+        }
+        CallOutcome::Error { code, message } => {
+            run.emit(Event::ErrorThrown {
+                key,
+                code: code.clone(),
+                message: message.clone(),
+            });
+            if !super::error_event::throw(run, key, code.as_deref(), message.as_deref())
+                && !super::error_event::pass_to_caller(run, code.clone(), message.clone())
+            {
+                run.incident(
+                    key,
+                    Step::Activate,
+                    super::error_event::uncaught(code.as_deref()),
+                );
+            }
+        }
+        CallOutcome::Escalation { code } => {
+            super::escalation_event::raise(run, key, key, code);
+        }
+        CallOutcome::Cancelled { reason } => {
+            run.emit(Event::CallEnded { key, instance });
+            run.incident(
+                key,
+                Step::Activate,
+                format!("the called instance was cancelled ({reason}); retrying calls again"),
+            );
+        }
+    }
+}
+
+/// The activity is cancelled: so is what it called (or is about to call).
+pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64) {
+    if let Some(Wait::Called { instance }) =
+        run.state.elements.get(&key).and_then(|e| e.wait.clone())
+    {
+        run.effect(Effect::CancelCalled { instance });
+    }
+    run.close_wait(key);
+}
+
+/// A called instance's variables, for evaluating `camunda:out`.
+struct Vars<'a>(&'a Map<String, Value>);
+
+impl Variables for Vars<'_> {
+    fn visit(&self, f: &mut dyn FnMut(&str, &Value)) {
+        for (k, v) in self.0 {
+            f(k, v);
+        }
+    }
+}

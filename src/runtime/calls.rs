@@ -1,0 +1,260 @@
+//! Call activities across instances: starting the called instance, its
+//! answers to the caller, and cancelling it with its caller.
+//!
+//! A call activity waits for a `call` job. Running that job resolves which
+//! definition is called (`camunda:calledElementBinding`), runs the called
+//! instance's first command, and commits — in one transaction — the new
+//! instance and the caller's `CallStarted`. The new instance's id is the
+//! job's id, so a job that runs twice (a lost lease) cannot start two.
+//!
+//! A called instance reports back with a `return` job on its caller (an
+//! `escalation` job for an escalation, which does not end it); a cancelled
+//! call activity cancels its callee with a `cancel` job. An answer that comes
+//! too late (the caller moved on, or ended) is dropped.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{Deployed, JobGuard, MAX_ATTEMPTS, Outcome, Runtime, RuntimeError, Started, backoff};
+use crate::engine::{self, CallOutcome, Command, InstanceState};
+use crate::store::entity::{job, process_instance};
+
+/// The payload of a `call` job (see the call activity behaviour).
+#[derive(Debug, Deserialize)]
+struct CallRequest {
+    process: String,
+    binding: String,
+    #[serde(default)]
+    version: Option<i32>,
+    #[serde(default)]
+    version_tag: Option<String>,
+    #[serde(default)]
+    business_key: Option<String>,
+    #[serde(default)]
+    variables: Map<String, Value>,
+}
+
+impl Runtime {
+    /// Runs a `call` job: starts the called instance and lets the caller wait
+    /// for it. A called process that cannot be found or started is an
+    /// incident on the call activity.
+    pub async fn run_call(
+        &self,
+        job: &job::Model,
+        owner: Option<&str>,
+    ) -> Result<Outcome, RuntimeError> {
+        let key = job.element_key as u64;
+        let guard = JobGuard {
+            id: job.id,
+            owner: owner.map(str::to_string),
+        };
+        let parent = self
+            .store()
+            .instance(job.instance_id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("instance {}", job.instance_id)))?;
+        let prepared = match serde_json::from_str::<CallRequest>(&job.payload) {
+            Ok(req) => self.prepare_call(&parent, &job.element_id, req).await,
+            Err(e) => Err(format!("the call job's payload is damaged: {e}")),
+        };
+        let (deployed, business_key, tr) = match prepared {
+            Ok(p) => p,
+            Err(message) => {
+                return self
+                    .command(job.instance_id, None, Some(&guard), |_, _| {
+                        Ok(Command::FailJob {
+                            key,
+                            message: message.clone(),
+                        })
+                    })
+                    .await;
+            }
+        };
+        let child = job.id;
+        let started = |_: &process_instance::Model, _: &InstanceState| {
+            Ok(Command::CallStarted {
+                key,
+                instance: child.to_string(),
+            })
+        };
+        for attempt in 0..MAX_ATTEMPTS {
+            let txn = self.store().begin_write().await?;
+            let Some(parent_tr) = self
+                .command_in(&txn, job.instance_id, None, Some(&guard), &started)
+                .await?
+            else {
+                drop(txn);
+                backoff(attempt).await;
+                continue;
+            };
+            self.insert_started(
+                &txn,
+                Started {
+                    deployed: &deployed,
+                    id: child,
+                    business_key: business_key.as_deref(),
+                    user: None,
+                    parent: Some((job.instance_id, job.element_key)),
+                },
+                &tr,
+            )
+            .await?;
+            self.commit(txn, job.instance_id, &parent_tr).await?;
+            self.committed(&tr);
+            tracing::info!(instance.id = %job.instance_id, called = %child, definition = %deployed.definition.key, "call activity started an instance");
+            return Ok(Outcome {
+                instance_id: job.instance_id,
+                events: parent_tr.events,
+                state: parent_tr.state,
+            });
+        }
+        Err(RuntimeError::Busy)
+    }
+
+    /// The called definition and the called instance's first transition.
+    async fn prepare_call(
+        &self,
+        parent: &process_instance::Model,
+        element: &str,
+        req: CallRequest,
+    ) -> Result<(std::sync::Arc<Deployed>, Option<String>, engine::Transition), String> {
+        let deployed = self
+            .called_definition(parent, &req)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut fresh = InstanceState::new(&deployed.process().id);
+        fresh.called_by = Some(element.to_string());
+        let command = Command::Start {
+            variables: req.variables,
+            initiator: None,
+        };
+        let tr = engine::execute(deployed.process(), &fresh, command, self.clock().now())
+            .map_err(|e| format!("the called process \"{}\" cannot start: {e}", req.process))?;
+        // Without `camunda:in businessKey`, the caller's business key goes along.
+        let business_key = req.business_key.or_else(|| parent.business_key.clone());
+        Ok((deployed, business_key, tr))
+    }
+
+    /// Which definition a call runs, by its binding.
+    async fn called_definition(
+        &self,
+        parent: &process_instance::Model,
+        req: &CallRequest,
+    ) -> Result<std::sync::Arc<Deployed>, RuntimeError> {
+        let key = req.process.as_str();
+        let missing = |what: String| RuntimeError::NotFound(what);
+        let id = match req.binding.as_str() {
+            "deployment" => {
+                let caller = self.deployed(parent.definition_id).await?;
+                self.store()
+                    .definitions_of_deployment(caller.definition.deployment_id)
+                    .await?
+                    .into_iter()
+                    .find(|d| d.key == key)
+                    .map(|d| d.id)
+                    .ok_or_else(|| {
+                        missing(format!(
+                            "process \"{key}\" in the deployment of the calling process"
+                        ))
+                    })?
+            }
+            "version" => {
+                let version = req.version.unwrap_or_default();
+                self.store()
+                    .definitions()
+                    .await?
+                    .into_iter()
+                    .find(|d| d.key == key && d.version == version)
+                    .map(|d| d.id)
+                    .ok_or_else(|| missing(format!("version {version} of process \"{key}\"")))?
+            }
+            "versionTag" => {
+                let tag = req.version_tag.clone().unwrap_or_default();
+                let mut found = None;
+                for d in self.store().definitions().await? {
+                    if d.key == key
+                        && self.deployed(d.id).await?.process().version_tag.as_deref()
+                            == Some(tag.as_str())
+                    {
+                        found = Some(d.id);
+                        break;
+                    }
+                }
+                found.ok_or_else(|| {
+                    missing(format!("process \"{key}\" with version tag \"{tag}\""))
+                })?
+            }
+            _ => {
+                self.store()
+                    .latest_definition(key)
+                    .await?
+                    .ok_or_else(|| missing(format!("process \"{key}\"")))?
+                    .0
+                    .id
+            }
+        };
+        self.deployed(id).await
+    }
+
+    /// Runs a called instance's answer (`return`, `escalation`) on its caller,
+    /// or a `cancel` job on a callee. An answer the caller no longer waits for
+    /// is dropped.
+    pub(crate) async fn run_call_answer(
+        &self,
+        job: &job::Model,
+        owner: Option<&str>,
+    ) -> Result<Option<Outcome>, RuntimeError> {
+        let key = job.element_key as u64;
+        let guard = JobGuard {
+            id: job.id,
+            owner: owner.map(str::to_string),
+        };
+        let command = if job.kind == "cancel" {
+            Command::Cancel {
+                reason: "its call activity was cancelled".into(),
+            }
+        } else {
+            let outcome: CallOutcome = serde_json::from_str(&job.payload).map_err(|e| {
+                RuntimeError::Corrupt(format!("the answer of a called instance: {e}"))
+            })?;
+            Command::CallReturned { key, outcome }
+        };
+        if self.is_stale(job, key).await? {
+            tracing::debug!(job.id = %job.id, kind = %job.kind, "a call's answer came too late");
+            self.store().discard_job(job.id).await?;
+            return Ok(None);
+        }
+        self.command(job.instance_id, None, Some(&guard), |_, _| {
+            Ok(command.clone())
+        })
+        .await
+        .map(Some)
+    }
+
+    /// Whether the instance of an answer job no longer waits for it: it ended,
+    /// or (for an answer to a caller) its call activity moved on.
+    async fn is_stale(&self, job: &job::Model, key: u64) -> Result<bool, RuntimeError> {
+        let Some(row) = self.store().instance(job.instance_id).await? else {
+            return Ok(true);
+        };
+        let state: InstanceState = serde_json::from_str(&row.state)
+            .map_err(|e| RuntimeError::Corrupt(format!("state of instance {}: {e}", row.id)))?;
+        if state.status != engine::Status::Active {
+            return Ok(true);
+        }
+        Ok(job.kind != "cancel"
+            && !matches!(
+                state.elements.get(&key).and_then(|e| e.wait.as_ref()),
+                Some(engine::Wait::Called { .. })
+            ))
+    }
+
+    /// The instances a call activity of this instance called, oldest first.
+    pub async fn called_instances(
+        &self,
+        instance_id: Uuid,
+    ) -> Result<Vec<process_instance::Model>, RuntimeError> {
+        Ok(self.store().called_instances(instance_id).await?)
+    }
+}
