@@ -31,7 +31,9 @@ pub use state::{
 
 use crate::model::form::{self, FieldError};
 use crate::model::{NodeKind, Process};
-use behavior::{boundary_event, call_activity, catch_event, service_task, user_task};
+use behavior::{
+    boundary_event, call_activity, catch_event, event_subprocess, service_task, user_task,
+};
 use run::Run;
 
 /// Something asked of an instance.
@@ -196,12 +198,17 @@ fn start(
             values: std::mem::take(&mut values),
         });
     }
+    event_subprocess::arm_all(run, ROOT, None);
     run.activate(start, ROOT);
     Ok(())
 }
 
 fn is_boundary(run: &Run<'_>, node: usize) -> bool {
     matches!(run.process.nodes[node].kind, NodeKind::BoundaryEvent(_))
+}
+
+fn is_event_sub(run: &Run<'_>, node: usize) -> bool {
+    matches!(run.process.nodes[node].kind, NodeKind::EventSubProcess(_))
 }
 
 fn waiting(run: &Run<'_>, key: u64) -> Option<(usize, Wait)> {
@@ -253,6 +260,8 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
             Some((node, Wait::Message { name } | Wait::Signal { name })) => {
                 if is_boundary(run, node) {
                     boundary_event::on_message(run, key, node, &name, variables);
+                } else if is_event_sub(run, node) {
+                    event_subprocess::on_message(run, key, node, &name, variables);
                 } else {
                     run.win_race(key);
                     catch_event::on_message(run, key, &name, variables);
@@ -269,6 +278,9 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
                 match job {
                     JobKind::Timer if is_boundary(run, node) => {
                         boundary_event::on_timer(run, key, node)
+                    }
+                    JobKind::Timer if is_event_sub(run, node) => {
+                        event_subprocess::on_timer(run, key, node)
                     }
                     JobKind::Timer => {
                         run.win_race(key);
@@ -326,13 +338,16 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
                     code: Some(code.clone()),
                     message: message.clone(),
                 });
-                if !behavior::error_event::throw(run, key, Some(&code), message.as_deref())
-                    && !behavior::error_event::pass_to_caller(
-                        run,
-                        Some(code.clone()),
-                        message.clone(),
-                    )
-                {
+                if !behavior::error_event::throw(
+                    run,
+                    behavior::error_event::Origin::At(key),
+                    Some(&code),
+                    message.as_deref(),
+                ) && !behavior::error_event::pass_to_caller(
+                    run,
+                    Some(code.clone()),
+                    message.clone(),
+                ) {
                     run.incident(
                         key,
                         Step::Activate,

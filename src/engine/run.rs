@@ -23,6 +23,14 @@ use crate::model::{Catch, FlowIdx, NodeIdx, NodeKind, Param, ParamValue, Process
 /// (a loop of pass-through elements would otherwise never stop).
 pub const STEP_LIMIT: usize = 10_000;
 
+/// What a conditional wait belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ConditionKind {
+    Catch,
+    Boundary,
+    EventSub,
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Work {
     Activate { node: NodeIdx, scope: u64 },
@@ -517,18 +525,28 @@ impl<'p> Run<'p> {
             let Some(node) = self.node_of(key) else {
                 continue;
             };
-            let (condition, boundary) = match &self.process.nodes[node].kind {
-                NodeKind::IntermediateCatch(Catch::Conditional { condition }) => (condition, false),
+            let (condition, kind) = match &self.process.nodes[node].kind {
+                NodeKind::IntermediateCatch(Catch::Conditional { condition }) => {
+                    (condition, ConditionKind::Catch)
+                }
                 NodeKind::BoundaryEvent(b) => match &b.trigger {
-                    Catch::Conditional { condition } => (condition, true),
+                    Catch::Conditional { condition } => (condition, ConditionKind::Boundary),
+                    _ => continue,
+                },
+                NodeKind::EventSubProcess(e) => match &e.trigger {
+                    Catch::Conditional { condition } => (condition, ConditionKind::EventSub),
                     _ => continue,
                 },
                 _ => continue,
             };
             let holds = condition.eval_bool(&self.visible(key)).unwrap_or(false);
             match (holds, latched) {
-                (true, false) if boundary => {
+                (true, false) if kind == ConditionKind::Boundary => {
                     behavior::boundary_event::on_condition(self, key, node);
+                    fired = true;
+                }
+                (true, false) if kind == ConditionKind::EventSub => {
+                    behavior::event_subprocess::on_condition(self, key, node);
                     fired = true;
                 }
                 (true, false) => {
@@ -548,12 +566,14 @@ impl<'p> Run<'p> {
     }
 
     /// Completes subprocesses with nothing left inside, and the instance itself.
+    /// Armed event subprocesses do not count: they are withdrawn with their scope.
     fn finish_scopes(&mut self) -> bool {
         let busy: HashSet<u64> = self
             .state
             .elements
-            .values()
-            .map(|e| e.scope)
+            .iter()
+            .filter(|(k, _)| !behavior::event_subprocess::is_armed(self, **k))
+            .map(|(_, e)| e.scope)
             .chain(self.state.joins.iter().map(|j| j.scope))
             .collect();
         let done: Vec<u64> = self
@@ -567,11 +587,13 @@ impl<'p> Run<'p> {
             .collect();
         if !done.is_empty() {
             for key in done {
+                self.withdraw_armed(key);
                 self.complete(key);
             }
             return true;
         }
-        if self.state.elements.is_empty() && self.state.joins.is_empty() {
+        if !busy.contains(&ROOT) && self.state.joins.is_empty() && self.top_level_done() {
+            self.withdraw_armed(ROOT);
             if let Some(element) = self.state.called_by.clone() {
                 let variables = self.state.root_variables();
                 self.effect(Effect::ReturnToCaller {
@@ -582,6 +604,29 @@ impl<'p> Run<'p> {
             self.emit(Event::InstanceCompleted);
         }
         false
+    }
+
+    /// Whether only armed event subprocesses are left at the top level (none
+    /// of which has an incident).
+    fn top_level_done(&self) -> bool {
+        self.state.elements.iter().all(|(k, e)| {
+            e.scope == ROOT
+                && e.incident.is_none()
+                && behavior::event_subprocess::is_armed(self, *k)
+        })
+    }
+
+    /// Cancels the armed event subprocesses of a scope that is done.
+    fn withdraw_armed(&mut self, scope: u64) {
+        let armed: Vec<u64> = self
+            .state
+            .children_of(scope)
+            .map(|(k, _)| k)
+            .filter(|k| behavior::event_subprocess::is_armed(self, *k))
+            .collect();
+        for k in armed {
+            self.terminate(k);
+        }
     }
 
     /// Ends whatever a live element instance waits for (task, job, subscription).

@@ -380,6 +380,21 @@ pub enum NodeKind {
     },
     /// A call activity: runs an instance of another process and waits for it.
     CallActivity(Box<CallActivity>),
+    /// An event subprocess (`triggeredByEvent="true"`): no flows lead to it; its
+    /// start event's trigger starts it while its enclosing scope runs.
+    EventSubProcess(Box<EventSubProcess>),
+}
+
+/// An event subprocess: what starts it and whether it interrupts its scope.
+#[derive(Debug, Clone)]
+pub struct EventSubProcess {
+    /// Its start event (filled in once the children are read).
+    pub start: NodeIdx,
+    /// The trigger of its start event.
+    pub trigger: Catch,
+    /// `isInterrupting` of its start event (the default): the rest of the
+    /// enclosing scope is cancelled when it starts.
+    pub interrupting: bool,
 }
 
 /// What a call activity calls and which variables cross over.

@@ -451,16 +451,23 @@ impl<'a> Reader<'a> {
             } else if INERT.contains(&name) {
                 // No execution semantics.
             } else if let Some(idx) = self.node(b, child, scope) {
-                if let NodeKind::SubProcess(_) = b.nodes[idx].kind {
+                if matches!(
+                    b.nodes[idx].kind,
+                    NodeKind::SubProcess(_) | NodeKind::EventSubProcess(_)
+                ) {
                     self.container(b, child, Some(idx));
                     let start = b.nodes.iter().position(|n| {
                         n.scope == Some(idx) && matches!(n.kind, NodeKind::StartEvent(_))
                     });
-                    match start {
-                        Some(s) => {
-                            b.nodes[idx].kind = NodeKind::SubProcess(SubProcess { start: s })
-                        }
-                        None => self.error(child, "a subprocess needs a none start event".into()),
+                    match (&mut b.nodes[idx].kind, start) {
+                        (NodeKind::SubProcess(sp), Some(s)) => sp.start = s,
+                        (NodeKind::EventSubProcess(e), Some(s)) => e.start = s,
+                        (NodeKind::EventSubProcess(_), None) => self.error(
+                            child,
+                            "an event subprocess needs a start event with an event definition"
+                                .into(),
+                        ),
+                        _ => self.error(child, "a subprocess needs a none start event".into()),
                     }
                 }
             } else if !is_node_tag(name) {
@@ -540,7 +547,11 @@ impl<'a> Reader<'a> {
                     form: Vec::new(),
                     initiator: None,
                 };
+                let in_event_sub =
+                    scope.is_some_and(|s| matches!(b.nodes[s].kind, NodeKind::EventSubProcess(_)));
                 let read = match defs.as_slice() {
+                    // Its trigger belongs to the event subprocess (read there).
+                    _ if in_event_sub => Some(()),
                     [] => Some(()),
                     [d] if d.name == "timerEventDefinition" && scope.is_none() => {
                         self.timer(el, d, true).map(|t| start.timer = Some(t))
@@ -746,8 +757,8 @@ impl<'a> Reader<'a> {
                 .map(|c| NodeKind::CallActivity(Box::new(c))),
             "subProcess" => {
                 if el.attr("triggeredByEvent").map(str::trim) == Some("true") {
-                    self.unsupported(el, "event subprocesses are not supported yet".into());
-                    None
+                    self.event_subprocess(el)
+                        .map(|e| NodeKind::EventSubProcess(Box::new(e)))
                 } else {
                     // The start node is filled in once the children are read.
                     Some(NodeKind::SubProcess(SubProcess { start: usize::MAX }))
@@ -1244,6 +1255,88 @@ impl<'a> Reader<'a> {
                 }
             },
         }
+    }
+
+    /// An event subprocess: the trigger of its (single) start event.
+    fn event_subprocess(&mut self, el: &Element) -> Option<EventSubProcess> {
+        let starts: Vec<&Element> = el.children_named(Ns::Bpmn, "startEvent").collect();
+        let [start] = starts.as_slice() else {
+            self.error(
+                el,
+                format!(
+                    "an event subprocess needs exactly one start event (it has {})",
+                    starts.len()
+                ),
+            );
+            return None;
+        };
+
+        let interrupting = start.attr("isInterrupting").map(str::trim) != Some("false");
+        let defs: Vec<&Element> = event_definitions(start).collect();
+        let trigger = match defs.as_slice() {
+            [d] => match d.name {
+                "timerEventDefinition" => self.timer(start, d, true).map(Catch::Timer),
+                "messageEventDefinition" => self
+                    .message_name(start, d)
+                    .map(|name| Catch::Message { name }),
+                "signalEventDefinition" => self
+                    .signal_name(start, d)
+                    .map(|name| Catch::Signal { name }),
+                "conditionalEventDefinition" => self.conditional_catch(start, d),
+                "escalationEventDefinition" => {
+                    self.escalation_code(start, d)
+                        .map(|code| Catch::Escalation {
+                            code,
+                            code_variable: d
+                                .attr_ns(Ns::Camunda, "escalationCodeVariable")
+                                .map(str::trim)
+                                .filter(|v| !v.is_empty())
+                                .map(str::to_string),
+                        })
+                }
+                "errorEventDefinition" if interrupting => {
+                    self.error_catch(start, d).map(Catch::Error)
+                }
+                "errorEventDefinition" => {
+                    self.error(
+                        start,
+                        "an error start event always interrupts (isInterrupting=\"false\" is not allowed)"
+                            .into(),
+                    );
+                    None
+                }
+                other => {
+                    self.push_for(
+                        Severity::Unsupported,
+                        d,
+                        start,
+                        format!("event subprocesses started by a {other} are not supported"),
+                    );
+                    None
+                }
+            },
+            [] => {
+                self.error(
+                    start,
+                    "the start event of an event subprocess needs an event definition".into(),
+                );
+                None
+            }
+            [_, d, ..] => {
+                self.push_for(
+                    Severity::Unsupported,
+                    d,
+                    start,
+                    "start events with several event definitions are not supported".into(),
+                );
+                None
+            }
+        }?;
+        Some(EventSubProcess {
+            start: usize::MAX,
+            trigger,
+            interrupting,
+        })
     }
 
     fn call_activity(&mut self, el: &Element) -> Option<CallActivity> {
@@ -1799,6 +1892,14 @@ impl<'a> Reader<'a> {
                 }
             }
             match &n.kind {
+                NodeKind::EventSubProcess(_)
+                    if !n.incoming.is_empty() || !n.outgoing.is_empty() =>
+                {
+                    self.error(
+                        el,
+                        "no sequence flow may enter or leave an event subprocess".into(),
+                    );
+                }
                 NodeKind::StartEvent(_) if !n.incoming.is_empty() => {
                     self.error(
                         el,

@@ -79,7 +79,13 @@ pub(crate) fn on_timer(run: &mut Run<'_>, key: u64, node: NodeIdx) {
     let interrupting = boundary(run, node).is_none_or(|b| b.interrupting);
     if !interrupting {
         // The activity goes on: a cycle arms its next repetition.
-        match next_cycle(run, key, node, previous_due.unwrap_or(run.now)) {
+        let fired = run.state.elements.get(&key).map_or(0, |e| e.fired);
+        let last = previous_due.unwrap_or(run.now);
+        let next = match boundary(run, node) {
+            Some(b) => next_cycle(run, key, &b.trigger, fired, last),
+            None => Ok(None),
+        };
+        match next {
             Ok(Some(due)) => run.wait_for_job(key, JobKind::Timer, Some(due), Value::Null),
             Ok(None) => run.emit(Event::ElementCompleted {
                 key,
@@ -153,20 +159,20 @@ fn fire(run: &mut Run<'_>, key: u64, node: NodeIdx, variables: Map<String, Value
     }
 }
 
-/// When a non-interrupting timer fires next (`None`: it is done).
-fn next_cycle(
+/// When a non-interrupting timer fires next, having fired `fired` times, the
+/// last time at `last` (`None`: it is done).
+pub(crate) fn next_cycle(
     run: &Run<'_>,
     key: u64,
-    node: NodeIdx,
+    trigger: &Catch,
+    fired: u32,
     last: Timestamp,
 ) -> Result<Option<Timestamp>, String> {
-    let Some(Catch::Timer(Timer::Cycle(template))) = boundary(run, node).map(|b| &b.trigger) else {
+    let Catch::Timer(Timer::Cycle(template)) = trigger else {
         return Ok(None);
     };
-    let fired = run.state.elements.get(&key).map_or(0, |e| e.fired);
     let cycle = time::parse_cycle(&catch_event::timer_text(run, key, template)?)
         .map_err(|e| format!("timer: {e}"))?;
     // After an outage, the next repetition is counted from now, not replayed.
-    let next = cycle.next(fired, last.max(run.now));
-    Ok(next)
+    Ok(cycle.next(fired, last.max(run.now)))
 }

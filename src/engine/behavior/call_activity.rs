@@ -187,8 +187,12 @@ pub(crate) fn on_return(run: &mut Run<'_>, key: u64, node: NodeIdx, outcome: Cal
                 code: code.clone(),
                 message: message.clone(),
             });
-            if !super::error_event::throw(run, key, code.as_deref(), message.as_deref())
-                && !super::error_event::pass_to_caller(run, code.clone(), message.clone())
+            if !super::error_event::throw(
+                run,
+                super::error_event::Origin::At(key),
+                code.as_deref(),
+                message.as_deref(),
+            ) && !super::error_event::pass_to_caller(run, code.clone(), message.clone())
             {
                 run.incident(
                     key,
@@ -198,7 +202,7 @@ pub(crate) fn on_return(run: &mut Run<'_>, key: u64, node: NodeIdx, outcome: Cal
             }
         }
         CallOutcome::Escalation { code } => {
-            super::escalation_event::raise(run, key, key, code);
+            super::escalation_event::raise(run, key, super::error_event::Origin::At(key), code);
         }
         CallOutcome::Cancelled { reason } => {
             run.emit(Event::CallEnded { key, instance });

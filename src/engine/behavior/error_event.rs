@@ -29,32 +29,55 @@ use super::super::state::ROOT;
 use super::Outcome;
 use crate::model::{Catch, NodeIdx, NodeKind};
 
-/// The boundary event that catches an error thrown at `at`: the activity
-/// instance it is attached to and the boundary node.
-fn catcher(run: &Run<'_>, at: u64, code: Option<&str>) -> Option<(u64, NodeIdx)> {
-    find_catcher(run, at, |trigger| match trigger {
+/// Where a search for a catcher starts.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Origin {
+    /// At an element instance: its own boundary events come first (a task
+    /// whose worker reported an error, a call activity).
+    At(u64),
+    /// Inside a scope: its event subprocesses come first (an end or throw
+    /// event in that scope).
+    Inside(u64),
+}
+
+/// What catches an error or escalation.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Catcher {
+    /// A boundary event `node` on the activity instance `activity`.
+    Boundary { activity: u64, node: NodeIdx },
+    /// The event subprocess `node` of the scope `scope`.
+    EventSub { scope: u64, node: NodeIdx },
+}
+
+/// What catches an error with this code thrown from `origin`.
+fn catcher(run: &Run<'_>, origin: Origin, code: Option<&str>) -> Option<Catcher> {
+    find_catcher(run, origin, |trigger| match trigger {
         Catch::Error(c) if c.catches(code) => Some(c.code.is_some()),
         _ => None,
     })
 }
 
-/// The innermost boundary event, from the element instance `at` outward
-/// through its enclosing activities, whose trigger `matches` (`Some(true)`: by
-/// its code, which wins over `Some(false)`: a catch-all on the same activity).
+/// The innermost catcher from `origin` outward whose trigger `matches`
+/// (`Some(true)`: by its code, which wins over `Some(false)`: a catch-all at
+/// the same place). Going outward, a scope's event subprocesses come before
+/// the boundary events of the scope's activity; the event subprocesses beside
+/// a running event subprocess never catch what it throws.
 pub(crate) fn find_catcher(
     run: &Run<'_>,
-    at: u64,
+    origin: Origin,
     matches: impl Fn(&Catch) -> Option<bool>,
-) -> Option<(u64, NodeIdx)> {
-    let mut current = at;
-    while current != ROOT {
-        if super::multi_instance::is_inner(run, current) {
+) -> Option<Catcher> {
+    let pick = |candidates: Vec<(NodeIdx, bool)>| {
+        let specific = candidates.iter().find(|(_, specific)| *specific);
+        specific.or(candidates.first()).map(|(n, _)| *n)
+    };
+    let boundary_of = |activity: u64| -> Option<Catcher> {
+        if activity == ROOT || super::multi_instance::is_inner(run, activity) {
             // Boundary events of a multi-instance activity are on its body.
-            current = run.scope_of(current);
-            continue;
+            return None;
         }
-        let node = run.node_of(current)?;
-        let candidates: Vec<(NodeIdx, bool)> = run.process.nodes[node]
+        let node = run.node_of(activity)?;
+        let candidates = run.process.nodes[node]
             .boundaries
             .iter()
             .filter_map(|b| match &run.process.nodes[*b].kind {
@@ -62,30 +85,87 @@ pub(crate) fn find_catcher(
                 _ => None,
             })
             .collect();
-        let specific = candidates.iter().find(|(_, specific)| *specific);
-        if let Some((b, _)) = specific.or(candidates.first()) {
-            return Some((current, *b));
+        pick(candidates).map(|node| Catcher::Boundary { activity, node })
+    };
+    let sub_of = |scope: u64| -> Option<Catcher> {
+        // A multi-instance body's event subprocesses belong to its instances.
+        if scope != ROOT && super::multi_instance::is_body(run, scope) {
+            return None;
         }
-        current = run.scope_of(current);
+        let scope_node = if scope == ROOT {
+            None
+        } else {
+            Some(run.node_of(scope)?)
+        };
+        let candidates = run
+            .process
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.scope == scope_node)
+            .filter_map(|(i, n)| match &n.kind {
+                NodeKind::EventSubProcess(e) => matches(&e.trigger).map(|s| (i, s)),
+                _ => None,
+            })
+            .collect();
+        pick(candidates).map(|node| Catcher::EventSub { scope, node })
+    };
+    let (mut scope, mut skip_subs) = match origin {
+        Origin::Inside(scope) => (scope, false),
+        Origin::At(element) => {
+            if let Some(c) = boundary_of(element) {
+                return Some(c);
+            }
+            if element == ROOT {
+                return None;
+            }
+            (
+                run.scope_of(element),
+                super::event_subprocess::is_event_sub(run, element),
+            )
+        }
+    };
+    loop {
+        if !skip_subs && let Some(c) = sub_of(scope) {
+            return Some(c);
+        }
+        if scope == ROOT {
+            return None;
+        }
+        if let Some(c) = boundary_of(scope) {
+            return Some(c);
+        }
+        skip_subs = super::event_subprocess::is_event_sub(run, scope);
+        scope = run.scope_of(scope);
     }
-    None
 }
 
-/// Whether an error thrown at `at` would be caught.
-pub(crate) fn is_caught(run: &Run<'_>, at: u64, code: Option<&str>) -> bool {
-    catcher(run, at, code).is_some()
+/// Whether an error thrown from `origin` would be caught.
+pub(crate) fn is_caught(run: &Run<'_>, origin: Origin, code: Option<&str>) -> bool {
+    catcher(run, origin, code).is_some()
 }
 
-/// Throws an error at `at`. Returns `false`, changing nothing, when no boundary
-/// event catches it.
-pub(crate) fn throw(run: &mut Run<'_>, at: u64, code: Option<&str>, message: Option<&str>) -> bool {
-    let Some((activity, boundary)) = catcher(run, at, code) else {
+/// Throws an error from `origin`. Returns `false`, changing nothing, when
+/// nothing catches it.
+pub(crate) fn throw(
+    run: &mut Run<'_>,
+    origin: Origin,
+    code: Option<&str>,
+    message: Option<&str>,
+) -> bool {
+    let Some(found) = catcher(run, origin, code) else {
         return false;
     };
+    let node = match found {
+        Catcher::Boundary { node, .. } | Catcher::EventSub { node, .. } => node,
+    };
+    let trigger = match &run.process.nodes[node].kind {
+        NodeKind::BoundaryEvent(b) => Some(&b.trigger),
+        NodeKind::EventSubProcess(e) => Some(&e.trigger),
+        _ => None,
+    };
     let mut vars = Map::new();
-    if let NodeKind::BoundaryEvent(b) = &run.process.nodes[boundary].kind
-        && let Catch::Error(c) = &b.trigger
-    {
+    if let Some(Catch::Error(c)) = trigger {
         if let Some(v) = &c.code_variable {
             vars.insert(v.clone(), code.map_or(Value::Null, Value::from));
         }
@@ -93,7 +173,14 @@ pub(crate) fn throw(run: &mut Run<'_>, at: u64, code: Option<&str>, message: Opt
             vars.insert(v.clone(), message.map_or(Value::Null, Value::from));
         }
     }
-    catch_at(run, activity, boundary, vars, true);
+    match found {
+        Catcher::Boundary { activity, node } => {
+            catch_at(run, activity, node, vars, true);
+        }
+        Catcher::EventSub { scope, node } => {
+            super::event_subprocess::start_caught(run, scope, node, vars, true);
+        }
+    }
     true
 }
 
@@ -131,7 +218,7 @@ pub(crate) fn on_end(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<Outco
     let scope = run.scope_of(key);
     let code = e.code.clone();
     let message = e.message.clone();
-    if !is_caught(run, scope, code.as_deref()) {
+    if !is_caught(run, Origin::Inside(scope), code.as_deref()) {
         if run.state.called_by.is_some() {
             run.emit(Event::ErrorThrown {
                 key,
@@ -152,7 +239,12 @@ pub(crate) fn on_end(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<Outco
         key,
         element: run.process.nodes[node].id.clone(),
     });
-    throw(run, scope, code.as_deref(), message.as_deref());
+    throw(
+        run,
+        Origin::Inside(scope),
+        code.as_deref(),
+        message.as_deref(),
+    );
     Ok(Outcome::Wait)
 }
 

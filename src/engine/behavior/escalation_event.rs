@@ -20,6 +20,7 @@ use super::super::effect::{CallOutcome, Effect};
 use super::super::event::Event;
 use super::super::run::Run;
 use super::Outcome;
+use super::error_event::{Catcher, Origin};
 use crate::model::{Catch, NodeIdx, NodeKind};
 
 pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<Outcome, String> {
@@ -29,7 +30,7 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
     let code = code.clone();
     let scope = run.scope_of(key);
     // Interrupting: the thrower is inside the activity and ended with it.
-    Ok(if raise(run, key, scope, code) {
+    Ok(if raise(run, key, Origin::Inside(scope), code) {
         Outcome::Wait
     } else {
         Outcome::Done
@@ -40,7 +41,7 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
 /// at a call activity), searching for a catcher from `from` outward. An
 /// escalation nobody here catches goes to the calling instance, if any.
 /// Returns whether the catcher interrupted (`key` is then gone).
-pub(crate) fn raise(run: &mut Run<'_>, key: u64, from: u64, code: Option<String>) -> bool {
+pub(crate) fn raise(run: &mut Run<'_>, key: u64, from: Origin, code: Option<String>) -> bool {
     run.emit(Event::EscalationThrown {
         key,
         code: code.clone(),
@@ -49,7 +50,7 @@ pub(crate) fn raise(run: &mut Run<'_>, key: u64, from: u64, code: Option<String>
         Catch::Escalation { code: c, .. } if c.is_none() || *c == code => Some(c.is_some()),
         _ => None,
     });
-    let Some((activity, boundary)) = found else {
+    let Some(found) = found else {
         if let Some(element) = run.state.called_by.clone() {
             run.effect(Effect::ReturnToCaller {
                 element,
@@ -58,10 +59,17 @@ pub(crate) fn raise(run: &mut Run<'_>, key: u64, from: u64, code: Option<String>
         }
         return false;
     };
-    let (interrupting, variable) = match &run.process.nodes[boundary].kind {
+    let node = match found {
+        Catcher::Boundary { node, .. } | Catcher::EventSub { node, .. } => node,
+    };
+    let (interrupting, variable) = match &run.process.nodes[node].kind {
         NodeKind::BoundaryEvent(b) => match &b.trigger {
             Catch::Escalation { code_variable, .. } => (b.interrupting, code_variable.clone()),
             _ => (b.interrupting, None),
+        },
+        NodeKind::EventSubProcess(e) => match &e.trigger {
+            Catch::Escalation { code_variable, .. } => (e.interrupting, code_variable.clone()),
+            _ => (e.interrupting, None),
         },
         _ => (true, None),
     };
@@ -69,6 +77,13 @@ pub(crate) fn raise(run: &mut Run<'_>, key: u64, from: u64, code: Option<String>
     if let Some(v) = variable {
         vars.insert(v, code.map_or(Value::Null, Value::from));
     }
-    super::error_event::catch_at(run, activity, boundary, vars, interrupting);
+    match found {
+        Catcher::Boundary { activity, node } => {
+            super::error_event::catch_at(run, activity, node, vars, interrupting);
+        }
+        Catcher::EventSub { scope, node } => {
+            super::event_subprocess::start_caught(run, scope, node, vars, interrupting);
+        }
+    }
     interrupting
 }

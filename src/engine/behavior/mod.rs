@@ -15,6 +15,7 @@ pub(crate) mod end_event;
 pub(crate) mod error_event;
 pub(crate) mod escalation_event;
 pub(crate) mod event_gateway;
+pub(crate) mod event_subprocess;
 pub(crate) mod exclusive_gateway;
 pub(crate) mod flows;
 pub(crate) mod inclusive_gateway;
@@ -68,6 +69,7 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
             link_event::on_activate(run, key, node)
         }
         NodeKind::CallActivity(_) => call_activity::on_activate(run, key, node),
+        NodeKind::EventSubProcess(_) => event_subprocess::on_activate(run, key, node),
     }
 }
 
@@ -102,6 +104,8 @@ pub(crate) fn outgoing(
         | NodeKind::Escalate { .. }
         | NodeKind::CallActivity(_)
         | NodeKind::LinkCatch { .. } => flows::uncontrolled(run, key, node),
+        // No flows leave an event subprocess: its scope goes on (or ends).
+        NodeKind::EventSubProcess(_) => Ok(Vec::new()),
     }
 }
 
@@ -115,6 +119,7 @@ pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64, node: NodeIdx) {
         NodeKind::ServiceTask(_) => service_task::on_terminate(run, key),
         NodeKind::SubProcess(_) => subprocess::on_terminate(run, key),
         NodeKind::CallActivity(_) => call_activity::on_terminate(run, key),
+        NodeKind::EventSubProcess(_) => event_subprocess::on_terminate(run, key),
         // Nothing of their own to release beyond an async job.
         NodeKind::StartEvent(_)
         | NodeKind::EndEvent { .. }

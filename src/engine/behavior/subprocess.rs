@@ -23,6 +23,7 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         key,
         wait: Wait::Children,
     });
+    super::event_subprocess::arm_all(run, key, Some(node));
     run.activate(start, key);
     Ok(Outcome::Wait)
 }

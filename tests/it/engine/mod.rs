@@ -2,6 +2,7 @@
 
 mod boundary;
 mod errors;
+mod event_subs;
 mod events;
 mod gateways;
 mod multi;
