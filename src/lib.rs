@@ -1,11 +1,13 @@
 //! A BPMN 2.0 workflow engine whose instances live in the database.
 //!
 //! The layers, each building only on the ones before it:
-//! [`model`] (BPMN XML to a validated graph) → [`engine`] (pure execution
+//! [`model`] (BPMN XML to a validated graph) and [`dmn`] (decision tables
+//! and their FEEL expressions, pure like the model) → [`engine`] (pure execution
 //! semantics) → [`store`] (SeaORM tables) → [`runtime`] (one command = one
 //! transaction) → [`web`] and [`cli`].
 
 pub mod cli;
+pub mod dmn;
 pub mod engine;
 pub mod model;
 pub mod runtime;

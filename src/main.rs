@@ -40,11 +40,22 @@ enum Cmd {
     Token(TokenCmd),
     /// Measure throughput, latency and scale (W1, W2, W3) and print a table.
     Bench(BenchArgs),
-    /// Check BPMN files and list every problem, without deploying them.
+    /// Check BPMN and DMN files and list every problem, without deploying them.
     Check {
         /// The files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Evaluate a decision of a DMN file and print its result as JSON.
+    Decide {
+        /// The DMN file.
+        file: PathBuf,
+        /// The id (or name) of the decision.
+        #[arg(long)]
+        decision: String,
+        /// Input variables as a JSON object.
+        #[arg(long)]
+        vars: Option<String>,
     },
 }
 
@@ -148,6 +159,10 @@ struct RunArgs {
     /// Start time of the virtual clock (ISO 8601; default: now).
     #[arg(long)]
     now: Option<String>,
+    /// Also deploy this DMN (or BPMN) file first: the decisions of business
+    /// rule tasks, the processes of call activities. May be repeated.
+    #[arg(long = "with", value_name = "FILE")]
+    with: Vec<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -181,6 +196,11 @@ fn main() -> ExitCode {
             Some(Cmd::Serve(args)) => serve(args).await.map(|_| 0),
             Some(Cmd::Run(args)) => run(args).await,
             Some(Cmd::Check { files }) => check(files),
+            Some(Cmd::Decide {
+                file,
+                decision,
+                vars,
+            }) => decide(&file, &decision, vars.as_deref()),
             Some(Cmd::Bench(args)) => bench(args).await,
             Some(Cmd::User(UserCmd::Add {
                 name,
@@ -322,7 +342,8 @@ async fn add_user(
     Ok(0)
 }
 
-/// Deploys every `.bpmn` file of a directory (unchanged files make no new version).
+/// Deploys every `.bpmn` and `.dmn` file of a directory (unchanged files make
+/// no new version).
 async fn deploy_directory(runtime: &Runtime, dir: &std::path::Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         tracing::warn!(dir = %dir.display(), "no diagram directory to deploy from");
@@ -330,7 +351,7 @@ async fn deploy_directory(runtime: &Runtime, dir: &std::path::Path) {
     };
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "bpmn"))
+        .filter(|p| p.extension().is_some_and(|x| x == "bpmn" || x == "dmn"))
         .collect();
     files.sort();
     for path in files {
@@ -349,6 +370,9 @@ async fn deploy_directory(runtime: &Runtime, dir: &std::path::Path) {
             Ok(r) => {
                 for d in r.definitions.iter().filter(|d| d.created) {
                     tracing::info!(file = %name, key = %d.key, version = d.version, "deployed");
+                }
+                for d in r.decisions.iter().filter(|d| d.created) {
+                    tracing::info!(file = %name, decision = %d.key, version = d.version, "deployed");
                 }
             }
             Err(e) => tracing::warn!(file = %name, error = %e, "not deployed"),
@@ -386,16 +410,34 @@ async fn run(args: RunArgs) -> anyhow::Result<i32> {
                 .map_err(|e| anyhow::anyhow!("--now: {e}"))?,
         ),
     };
+    let mut also = Vec::new();
+    for f in &args.with {
+        let b = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        also.push((f.display().to_string(), b));
+    }
     let options = RunOptions {
         process: args.process,
         variables,
         format: args.format,
         start,
+        also,
     };
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr();
     let exit = cli::run::run(&bytes, &script, &options, &mut out, &mut err).await;
     Ok(exit.code())
+}
+
+fn decide(file: &std::path::Path, decision: &str, vars: Option<&str>) -> anyhow::Result<i32> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    Ok(cli::decide(
+        &file.display().to_string(),
+        &bytes,
+        decision,
+        vars,
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+    ))
 }
 
 fn check(files: Vec<PathBuf>) -> anyhow::Result<i32> {

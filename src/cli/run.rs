@@ -47,6 +47,8 @@ pub struct RunOptions {
     pub format: Format,
     /// The virtual clock's start (default: now).
     pub start: Option<Timestamp>,
+    /// Files deployed before the diagram (`--with`): `(name, bytes)`.
+    pub also: Vec<(String, Vec<u8>)>,
 }
 
 /// How a run ended.
@@ -528,6 +530,16 @@ async fn run_inner(
     let clock = Arc::new(VirtualClock::new(start));
     let runtime = Runtime::new(store, clock.clone());
 
+    for (name, b) in &options.also {
+        match runtime.deploy(name, b, None).await {
+            Ok(_) => {}
+            Err(RuntimeError::Invalid(e)) => {
+                let _ = writeln!(err, "{e}");
+                return Err(format!("{name} cannot be deployed"));
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
     let deployed = match runtime.deploy("run", bytes, None).await {
         Ok(d) => d,
         Err(RuntimeError::Invalid(e)) => {

@@ -305,7 +305,10 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
                             expected: "a job that completes this way",
                         });
                     }
-                    JobKind::Connector | JobKind::External { .. } | JobKind::Handler { .. } => {
+                    JobKind::Connector
+                    | JobKind::External { .. }
+                    | JobKind::Handler { .. }
+                    | JobKind::Decide => {
                         run.emit(Event::JobCompleted { key });
                         service_task::on_job_done(run, key, node, variables);
                     }

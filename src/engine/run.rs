@@ -202,6 +202,15 @@ impl<'p> Run<'p> {
         });
     }
 
+    /// Like [`Run::wait_for_job`], for work that gives the same answer when
+    /// tried again: a failure is an incident at once.
+    pub fn wait_for_job_once(&mut self, key: u64, job: JobKind, payload: Value) {
+        self.wait_for_job(key, job.clone(), None, payload);
+        if let Some(Effect::CreateJob { retries, .. }) = self.effects.last_mut() {
+            *retries = Some(1);
+        }
+    }
+
     /// Works until nothing can move.
     pub fn drain(&mut self) {
         loop {

@@ -63,6 +63,8 @@ pub enum JobKind {
     Throw,
     /// Starting the instance a call activity calls.
     Call,
+    /// Evaluating the decision of a business rule task.
+    Decide,
 }
 
 impl JobKind {
@@ -76,6 +78,7 @@ impl JobKind {
             JobKind::Handler { .. } => "service",
             JobKind::Throw => "throw",
             JobKind::Call => "call",
+            JobKind::Decide => "decide",
         }
     }
 }

@@ -320,6 +320,7 @@ impl Node {
                 | NodeKind::ReceiveTask(_)
                 | NodeKind::SubProcess(_)
                 | NodeKind::CallActivity(_)
+                | NodeKind::BusinessRule(_)
         )
     }
 
@@ -380,9 +381,39 @@ pub enum NodeKind {
     },
     /// A call activity: runs an instance of another process and waits for it.
     CallActivity(Box<CallActivity>),
+    /// A business rule task that evaluates a deployed decision (`camunda:decisionRef`).
+    BusinessRule(Box<BusinessRule>),
     /// An event subprocess (`triggeredByEvent="true"`): no flows lead to it; its
     /// start event's trigger starts it while its enclosing scope runs.
     EventSubProcess(Box<EventSubProcess>),
+}
+
+/// A business rule task's decision and where its result goes.
+#[derive(Debug, Clone)]
+pub struct BusinessRule {
+    /// `camunda:decisionRef`: the id of the decision (an expression may compute it).
+    pub decision: Template,
+    /// `camunda:decisionRefBinding` (+ `decisionRefVersion` / `decisionRefVersionTag`).
+    pub binding: CallBinding,
+    /// `camunda:resultVariable`: where the mapped result goes (none: not kept).
+    pub result_variable: Option<String>,
+    /// `camunda:mapDecisionResult`.
+    pub map: MapDecisionResult,
+}
+
+/// Camunda's `mapDecisionResult`: the shape a decision's result is stored in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MapDecisionResult {
+    /// The only output of the only matched rule.
+    SingleEntry,
+    /// The outputs of the only matched rule, as an object.
+    SingleResult,
+    /// The only output of every matched rule, as a list.
+    CollectEntries,
+    /// Every matched rule's outputs, as a list of objects (the default).
+    #[default]
+    ResultList,
 }
 
 /// An event subprocess: what starts it and whether it interrupts its scope.

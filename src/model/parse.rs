@@ -138,7 +138,6 @@ impl Reader<'_> {
 /// The BPMN elements that can stand in a process or subprocess and that this
 /// engine does not run yet.
 const UNSUPPORTED_NODES: &[&str] = &[
-    "businessRuleTask",
     "complexGateway",
     "transaction",
     "adHocSubProcess",
@@ -732,7 +731,11 @@ impl<'a> Reader<'a> {
                     }))
                 })
             }
-            "serviceTask" | "sendTask" => self
+            "businessRuleTask" if el.attr_ns(Ns::Camunda, "decisionRef").is_some() => self
+                .business_rule(el)
+                .map(|b| NodeKind::BusinessRule(Box::new(b))),
+            // Implemented like a service task (a class, expression, external worker).
+            "serviceTask" | "sendTask" | "businessRuleTask" => self
                 .service_task(el)
                 .map(|s| NodeKind::ServiceTask(Box::new(s))),
             "scriptTask" => self
@@ -1339,6 +1342,83 @@ impl<'a> Reader<'a> {
         })
     }
 
+    fn business_rule(&mut self, el: &Element) -> Option<BusinessRule> {
+        let decision = match self.opt_template(el, "decisionRef") {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                self.error(el, "camunda:decisionRef is empty".into());
+                return None;
+            }
+            Err(()) => return None,
+        };
+        let binding = self.binding(el, "decisionRef")?;
+        let map = match el
+            .attr_ns(Ns::Camunda, "mapDecisionResult")
+            .map(str::trim)
+            .unwrap_or("resultList")
+        {
+            "singleEntry" => MapDecisionResult::SingleEntry,
+            "singleResult" => MapDecisionResult::SingleResult,
+            "collectEntries" => MapDecisionResult::CollectEntries,
+            "resultList" => MapDecisionResult::ResultList,
+            other => {
+                self.error(
+                    el,
+                    format!("camunda:mapDecisionResult \"{other}\" is not one of singleEntry, singleResult, collectEntries, resultList"),
+                );
+                return None;
+            }
+        };
+        Some(BusinessRule {
+            decision,
+            binding,
+            result_variable: el
+                .attr_ns(Ns::Camunda, "resultVariable")
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string),
+            map,
+        })
+    }
+
+    /// `camunda:{prefix}Binding` with its version or version tag.
+    fn binding(&mut self, el: &Element, prefix: &str) -> Option<CallBinding> {
+        let attr = format!("{prefix}Binding");
+        match el
+            .attr_ns(Ns::Camunda, &attr)
+            .map(str::trim)
+            .unwrap_or("latest")
+        {
+            "latest" => Some(CallBinding::Latest),
+            "deployment" => Some(CallBinding::Deployment),
+            b @ ("version" | "versionTag") => {
+                let needed = if b == "version" {
+                    format!("{prefix}Version")
+                } else {
+                    format!("{prefix}VersionTag")
+                };
+                match self.opt_template(el, &needed) {
+                    Ok(Some(t)) if b == "version" => Some(CallBinding::Version(t)),
+                    Ok(Some(t)) => Some(CallBinding::VersionTag(t)),
+                    Ok(None) => {
+                        self.error(el, format!("{attr}=\"{b}\" needs camunda:{needed}"));
+                        None
+                    }
+                    Err(()) => None,
+                }
+            }
+            other => {
+                self.error(
+                    el,
+                    format!(
+                        "camunda:{attr} \"{other}\" is not one of latest, deployment, version, versionTag"
+                    ),
+                );
+                None
+            }
+        }
+    }
+
     fn call_activity(&mut self, el: &Element) -> Option<CallActivity> {
         for attr in [
             "variableMappingClass",
@@ -1368,42 +1448,7 @@ impl<'a> Reader<'a> {
                 return None;
             }
         };
-        let binding = match el
-            .attr_ns(Ns::Camunda, "calledElementBinding")
-            .map(str::trim)
-            .unwrap_or("latest")
-        {
-            "latest" => CallBinding::Latest,
-            "deployment" => CallBinding::Deployment,
-            b @ ("version" | "versionTag") => {
-                let attr = if b == "version" {
-                    "calledElementVersion"
-                } else {
-                    "calledElementVersionTag"
-                };
-                match self.opt_template(el, attr) {
-                    Ok(Some(t)) if b == "version" => CallBinding::Version(t),
-                    Ok(Some(t)) => CallBinding::VersionTag(t),
-                    Ok(None) => {
-                        self.error(
-                            el,
-                            format!("calledElementBinding=\"{b}\" needs camunda:{attr}"),
-                        );
-                        return None;
-                    }
-                    Err(()) => return None,
-                }
-            }
-            other => {
-                self.error(
-                    el,
-                    format!(
-                        "camunda:calledElementBinding \"{other}\" is not one of latest, deployment, version, versionTag"
-                    ),
-                );
-                return None;
-            }
-        };
+        let binding = self.binding(el, "calledElement")?;
         let (inputs, outputs, business_key) = camunda::call_mappings(self, el)?;
         Some(CallActivity {
             called,
@@ -2062,7 +2107,7 @@ fn has_implementation(el: &Element) -> bool {
 fn takes_mappings(tag: &str, el: &Element) -> bool {
     match tag {
         "task" | "manualTask" | "userTask" | "serviceTask" | "sendTask" | "scriptTask"
-        | "receiveTask" | "subProcess" | "callActivity" => true,
+        | "receiveTask" | "subProcess" | "callActivity" | "businessRuleTask" => true,
         "intermediateThrowEvent" | "endEvent" => event_definitions(el).any(is_throw_definition),
         _ => false,
     }
@@ -2102,6 +2147,7 @@ fn node_tag(name: &str) -> Option<&'static str> {
         "userTask",
         "serviceTask",
         "sendTask",
+        "businessRuleTask",
         "scriptTask",
         "receiveTask",
         "exclusiveGateway",

@@ -33,6 +33,10 @@ pub enum Ns {
     Xsi,
     /// `http://bpmn.io/schema/bpmn/biocolor/1.0`
     BioColor,
+    /// DMN 1.1 to 1.5 models (`https://www.omg.org/spec/DMN/20191111/MODEL/`...).
+    Dmn,
+    /// `http://camunda.org/schema/1.0/dmn`
+    CamundaDmn,
     /// `http://www.omg.org/spec/BPMN/non-normative/color/1.0`
     OmgColor,
     /// Any other namespace (vendor extensions the engine does not read).
@@ -52,6 +56,12 @@ impl Ns {
             "http://camunda.org/schema/1.0/bpmn" => Ns::Camunda,
             "http://www.w3.org/2001/XMLSchema-instance" => Ns::Xsi,
             "http://bpmn.io/schema/bpmn/biocolor/1.0" => Ns::BioColor,
+            "http://www.omg.org/spec/DMN/20151101/dmn.xsd"
+            | "http://www.omg.org/spec/DMN/20180521/MODEL/"
+            | "https://www.omg.org/spec/DMN/20191111/MODEL/"
+            | "https://www.omg.org/spec/DMN/20211108/MODEL/"
+            | "https://www.omg.org/spec/DMN/20230324/MODEL/" => Ns::Dmn,
+            "http://camunda.org/schema/1.0/dmn" => Ns::CamundaDmn,
             "http://www.omg.org/spec/BPMN/non-normative/color/1.0" => Ns::OmgColor,
             _ => Ns::Other,
         }

@@ -46,6 +46,7 @@ pub const LOCAL_KINDS: &[&str] = &[
     "return",
     "escalation",
     "cancel",
+    "decide",
 ];
 
 /// How often expired leases are cleared and the database clock is compared.
@@ -386,6 +387,7 @@ pub async fn perform(runtime: &Runtime, job: &job::Model) -> Result<Map<String, 
             };
             handler.call(&call).await.map_err(|e| e.0)
         }
+        "decide" => runtime.decide_for_job(job).await,
         "throw" => runtime
             .deliver_thrown(job.instance_id, &payload)
             .await

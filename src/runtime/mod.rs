@@ -15,6 +15,7 @@ pub mod accounts;
 mod calls;
 pub mod clock;
 pub mod connector;
+pub mod decisions;
 pub mod external;
 pub mod handlers;
 pub mod jobs;
@@ -114,6 +115,8 @@ impl Deployed {
 pub struct DeployResult {
     /// The definitions of the file's runnable processes (new or existing).
     pub definitions: Vec<DeployedDefinition>,
+    /// The decisions of a DMN file (new or existing versions).
+    pub decisions: Vec<DeployedDefinition>,
     pub warnings: Vec<model::Diagnostic>,
 }
 
@@ -188,6 +191,7 @@ pub struct Runtime {
     clock: Arc<dyn Clock>,
     options: model::Options,
     cache: Mutex<HashMap<i64, Arc<Deployed>>>,
+    decision_cache: decisions::DecisionCache,
     /// Woken whenever new external work is committed (long-polling workers wait on it).
     external_work: tokio::sync::Notify,
     /// Woken whenever work for the job executor is committed by this process.
@@ -205,6 +209,7 @@ impl Runtime {
             clock,
             options: model::Options::default(),
             cache: Mutex::new(HashMap::new()),
+            decision_cache: Default::default(),
             external_work: tokio::sync::Notify::new(),
             job_work: tokio::sync::Notify::new(),
             handlers: HashMap::new(),
@@ -286,13 +291,17 @@ impl Runtime {
     }
 
     /// Deploys a BPMN file: each runnable process becomes a new version of its
-    /// key, unless the latest version has exactly this content.
+    /// key, unless the latest version has exactly this content. A DMN file
+    /// deploys its decisions the same way.
     pub async fn deploy(
         &self,
         name: &str,
         bytes: &[u8],
         by: Option<&str>,
     ) -> Result<DeployResult, RuntimeError> {
+        if crate::dmn::is_dmn(bytes) {
+            return self.deploy_dmn(name, bytes, by).await;
+        }
         let defs = self.validate(bytes).map_err(RuntimeError::Invalid)?;
         let source = model::xml::to_utf8_source(bytes).map_err(|e| {
             RuntimeError::Invalid(ParseError {
@@ -356,6 +365,7 @@ impl Runtime {
         }
         Ok(DeployResult {
             definitions: out,
+            decisions: Vec::new(),
             warnings: defs.warnings,
         })
     }

@@ -7,6 +7,7 @@
 //! runtime calls these pieces inside one transaction per command.
 
 mod accounts;
+mod decisions;
 pub mod entity;
 mod jobs;
 mod queries;

@@ -1,5 +1,6 @@
-//! Diagrams: the overview, uploading a BPMN file (admins), a diagram's page
-//! with its versions and start form, starting an instance, and the file itself.
+//! Diagrams: the overview (processes and decisions), uploading a BPMN or DMN
+//! file (admins), a diagram's page with its versions and start form, starting
+//! an instance, and the file itself.
 
 use actix_multipart::form::{MultipartForm, tempfile::TempFile, text::Text};
 use actix_web::http::StatusCode;
@@ -14,6 +15,7 @@ use super::forms::{FieldView, field_views, posted, posted_values};
 use super::render::{Layout, redirect, render, render_status};
 use crate::model::form::{FieldError, FormField};
 use crate::model::{Diagnostic, NodeKind, Severity};
+use crate::runtime::decisions::DecisionRow;
 use crate::runtime::{DefinitionRow, DeployResult, RuntimeError, VersionView};
 
 /// A problem of an uploaded file, for the page.
@@ -52,6 +54,8 @@ pub struct UploadReport {
     pub ok: bool,
     /// `(key, version, created)`.
     pub definitions: Vec<(String, i32, bool)>,
+    /// The decisions of a DMN file: `(key, version, created)`.
+    pub decisions: Vec<(String, i32, bool)>,
     pub problems: Vec<ProblemView>,
 }
 
@@ -60,6 +64,7 @@ pub struct UploadReport {
 struct DefinitionsPage {
     layout: Layout,
     rows: Vec<DefinitionRow>,
+    decisions: Vec<DecisionRow>,
     report: Option<UploadReport>,
 }
 
@@ -71,6 +76,7 @@ async fn definitions_page(
     Ok(DefinitionsPage {
         layout: current.layout(state, "Diagrams", "definitions").await?,
         rows: state.runtime.definition_rows().await?,
+        decisions: state.runtime.decision_rows().await?,
         report,
     })
 }
@@ -113,12 +119,17 @@ pub async fn create_deployment(
     {
         Ok(DeployResult {
             definitions,
+            decisions,
             warnings,
         }) => (
             UploadReport {
                 file,
                 ok: true,
                 definitions: definitions
+                    .iter()
+                    .map(|d| (d.key.clone(), d.version, d.created))
+                    .collect(),
+                decisions: decisions
                     .iter()
                     .map(|d| (d.key.clone(), d.version, d.created))
                     .collect(),
@@ -131,6 +142,7 @@ pub async fn create_deployment(
                 file,
                 ok: false,
                 definitions: Vec::new(),
+                decisions: Vec::new(),
                 problems: e.diagnostics.iter().map(problem).collect(),
             },
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -145,7 +157,7 @@ pub async fn create_deployment(
 
 #[derive(Deserialize)]
 pub struct VersionQuery {
-    version: Option<i32>,
+    pub version: Option<i32>,
 }
 
 #[derive(Template)]

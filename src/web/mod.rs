@@ -6,6 +6,7 @@ mod account;
 pub mod api;
 mod assets;
 pub mod auth;
+mod decisions;
 mod definitions;
 pub mod error;
 mod forms;
@@ -67,6 +68,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(tasks::claim_task)
         .service(tasks::unclaim_task)
         .service(definitions::list_definitions)
+        .service(decisions::show_decision)
         .service(definitions::create_deployment)
         .service(definitions::show_definition_xml)
         .service(definitions::show_definition)

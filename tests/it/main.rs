@@ -6,6 +6,8 @@ mod calls;
 mod chaos;
 mod common;
 mod corpus;
+mod decisions;
+mod dmn;
 mod engine;
 mod expressions;
 mod jobs;

@@ -48,6 +48,7 @@ fn options(format: Format) -> RunOptions {
         variables: Default::default(),
         format,
         start: Some(t0()),
+        also: Vec::new(),
     }
 }
 
@@ -402,6 +403,12 @@ async fn the_text_trace_shows_refusals_and_cancellations() {
 async fn every_example_script_runs_to_its_end() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bpmn");
     let mut ran = 0;
+    let dmn_files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "dmn"))
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_none_or(|x| x != "script") {
@@ -412,7 +419,16 @@ async fn every_example_script_runs_to_its_end() {
             std::fs::read(&diagram).unwrap_or_else(|_| panic!("{} has no diagram", path.display()));
         let script = std::fs::read_to_string(&path).unwrap();
         for format in [Format::Text, Format::Json] {
-            let (exit, out, err) = run_text(&bytes, &script, format).await;
+            // The decisions business rule tasks call (`--with bpmn/*.dmn`).
+            let mut opts = options(format);
+            opts.also = dmn_files.clone();
+            let mut out = Vec::new();
+            let mut err = Vec::new();
+            let exit = run(&bytes, &script, &opts, &mut out, &mut err).await;
+            let (out, err) = (
+                String::from_utf8(out).unwrap(),
+                String::from_utf8(err).unwrap(),
+            );
             assert_eq!(
                 exit,
                 Exit::Ran,
@@ -456,5 +472,78 @@ async fn process_chooses_among_several_and_unknown_ones_are_bad_input() {
     assert!(
         String::from_utf8_lossy(&err)
             .contains("no executable process \"third\" (it has: first, second)")
+    );
+}
+
+#[test]
+fn decide_evaluates_a_decision_and_sets_exit_codes() {
+    let dmn = concat!(env!("CARGO_MANIFEST_DIR"), "/bpmn/discount.dmn");
+    let out = bpmn_binary()
+        .args([
+            "decide",
+            dmn,
+            "--decision",
+            "discount",
+            "--vars",
+            r#"{"years": 3, "amount": 500}"#,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["results"][0]["percent"], 5);
+    assert_eq!(v["results"][0]["reason"], "silver");
+    // By name, too.
+    let out = bpmn_binary()
+        .args([
+            "decide",
+            dmn,
+            "--decision",
+            "Customer segment",
+            "--vars",
+            r#"{"years": 1}"#,
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["results"][0]["segment"], "bronze");
+    let out = bpmn_binary()
+        .args(["decide", dmn, "--decision", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("it has: discount, segment"));
+    let out = bpmn_binary()
+        .args(["decide", dmn, "--decision", "discount", "--vars", "[1]"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // A segment the years cannot give (UNIQUE finds no rule): no result, exit 0;
+    // an evaluation error (a required decision failing) exits 1.
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("overlap.dmn");
+    std::fs::write(
+        &broken,
+        std::fs::read_to_string(dmn)
+            .unwrap()
+            .replace("[2..5)", "[2..10)"),
+    )
+    .unwrap();
+    let out = bpmn_binary()
+        .args([
+            "decide",
+            broken.to_str().unwrap(),
+            "--decision",
+            "discount",
+            "--vars",
+            r#"{"years": 7}"#,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("UNIQUE"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

@@ -762,6 +762,80 @@ async fn caller_and_called_instances_link_to_each_other_in_pages_and_api() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dmn_upload_shows_its_decisions_as_tables_and_the_api_evaluates_them() {
+    let dmn = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/bpmn/discount.dmn")).unwrap();
+    for app in TestApp::each().await {
+        let admin = app.login("admin", "admin-password").await;
+        let up = admin.upload("discount.dmn", dmn.clone()).await;
+        assert_eq!(up.status, StatusCode::OK, "{}", up.body);
+        assert!(
+            up.body
+                .contains("decision <a href=\"/decisions/discount\">discount</a> — new version 1"),
+            "{}",
+            up.body
+        );
+        assert!(
+            up.body.contains("<table class=\"list\" id=\"decisions\">"),
+            "{}",
+            up.body
+        );
+        let page = admin.get("/decisions/discount").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body
+                .contains("<th class=\"hit-policy\" title=\"Hit policy\">FIRST</th>"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body
+                .contains("<th class=\"input\">Customer segment</th>"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body.contains("<td class=\"mono\">[100..1000)</td>"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body
+                .contains("<a class=\"mono\" href=\"/decisions/segment\">segment</a>"),
+            "{}",
+            page.body
+        );
+        assert_eq!(
+            admin.get("/decisions/nope").await.status,
+            StatusCode::NOT_FOUND
+        );
+        let user = app.runtime.user_named("admin").await.unwrap().unwrap();
+        let (_, token) = app.runtime.create_token(user.id, "t").await.unwrap();
+        let api = reqwest::Client::new();
+        let r = api
+            .post(format!("{}/api/v1/decisions/discount/evaluate", app.base))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"variables": {"years": 10, "amount": 10}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["results"][0]["percent"], 10);
+        assert_eq!(body["version"], 1);
+        let r = api
+            .get(format!("{}/api/v1/decisions/discount", app.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["logic"]["hit_policy"], "FIRST");
+        assert_eq!(body["required"][0], "segment");
+        app.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_cancel_instances_and_retry_incidents() {
     let failing = process(&format!(
         r#"<bpmn:startEvent id="s"/><bpmn:serviceTask id="calc" name="Calculate" camunda:expression="${{price * 2}}" camunda:resultVariable="total"/><bpmn:userTask id="t" camunda:candidateUsers="ann"/>{}{}"#,

@@ -9,6 +9,7 @@
 //! that waits for them.
 
 pub(crate) mod boundary_event;
+pub(crate) mod business_rule;
 pub(crate) mod call_activity;
 pub(crate) mod catch_event;
 pub(crate) mod end_event;
@@ -70,6 +71,7 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         }
         NodeKind::CallActivity(_) => call_activity::on_activate(run, key, node),
         NodeKind::EventSubProcess(_) => event_subprocess::on_activate(run, key, node),
+        NodeKind::BusinessRule(_) => business_rule::on_activate(run, key, node),
     }
 }
 
@@ -103,6 +105,7 @@ pub(crate) fn outgoing(
         | NodeKind::Throw(_)
         | NodeKind::Escalate { .. }
         | NodeKind::CallActivity(_)
+        | NodeKind::BusinessRule(_)
         | NodeKind::LinkCatch { .. } => flows::uncontrolled(run, key, node),
         // No flows leave an event subprocess: its scope goes on (or ends).
         NodeKind::EventSubProcess(_) => Ok(Vec::new()),
@@ -116,7 +119,9 @@ pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64, node: NodeIdx) {
         NodeKind::IntermediateCatch(_) | NodeKind::ReceiveTask(_) | NodeKind::BoundaryEvent(_) => {
             catch_event::on_terminate(run, key)
         }
-        NodeKind::ServiceTask(_) => service_task::on_terminate(run, key),
+        NodeKind::ServiceTask(_) | NodeKind::BusinessRule(_) => {
+            service_task::on_terminate(run, key)
+        }
         NodeKind::SubProcess(_) => subprocess::on_terminate(run, key),
         NodeKind::CallActivity(_) => call_activity::on_terminate(run, key),
         NodeKind::EventSubProcess(_) => event_subprocess::on_terminate(run, key),

@@ -3,6 +3,7 @@
 pub mod api_token;
 pub mod app_group;
 pub mod app_user;
+pub mod decision_definition;
 pub mod deployment;
 pub mod group_member;
 pub mod history_batch;

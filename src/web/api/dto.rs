@@ -42,6 +42,8 @@ impl From<&DeployedDefinition> for DeployedDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeploymentDto {
     pub definitions: Vec<DeployedDto>,
+    /// The decisions of a DMN file.
+    pub decisions: Vec<DeployedDto>,
     /// Warnings about the diagram (it was deployed).
     pub warnings: Vec<super::error::ErrorItem>,
 }

@@ -8,6 +8,7 @@
 
 mod auth;
 mod compat;
+mod decisions;
 pub mod dto;
 pub mod error;
 mod resources;
@@ -50,7 +51,8 @@ macro_rules! api {
             paths($( $($segment)::+ ),*),
             modifiers(&BearerAuth),
             tags(
-                (name = "definitions", description = "Deploying diagrams and reading them"),
+                                (name = "definitions", description = "Deploying diagrams and reading them"),
+                (name = "decisions", description = "Decision tables (DMN) deployed like diagrams"),
                 (name = "instances", description = "Starting, inspecting and correcting instances"),
                 (name = "tasks", description = "People's work: user tasks"),
                 (name = "messages", description = "Messages and signals from outside"),
@@ -80,6 +82,9 @@ api!(
     resources::cancel_instance,
     resources::update_variables,
     resources::show_instance,
+    decisions::list_decisions,
+    decisions::show_decision,
+    decisions::evaluate_decision,
     tasks::list_tasks,
     tasks::claim_task,
     tasks::unclaim_task,

@@ -131,6 +131,7 @@ pub async fn create_deployment(
         .await?;
     Ok(HttpResponse::Created().json(DeploymentDto {
         definitions: r.definitions.iter().map(DeployedDto::from).collect(),
+        decisions: r.decisions.iter().map(DeployedDto::from).collect(),
         warnings: r.warnings.iter().map(ErrorItem::diagnostic).collect(),
     }))
 }

@@ -1,0 +1,62 @@
+//! Business rule task with `camunda:decisionRef`: evaluates a deployed decision.
+//!
+//! > "A Business Rule Task provides a mechanism for the Process to provide
+//! > input to a Business Rules Engine and to get the output of calculations
+//! > that the Business Rules Engine might provide." (BPMN 2.0, 10.3.3)
+//!
+//! The decision lives in the database (a deployed `.dmn` file), so the task
+//! waits for a `decide` job: the job executor finds the decision version the
+//! binding asks for, evaluates it with the variables the task sees, and
+//! completes the task with the result mapped (`camunda:mapDecisionResult`)
+//! into `camunda:resultVariable`. A decision that is missing or cannot be
+//! evaluated (no UNIQUE match, a FEEL error) is an incident at once: trying
+//! again would give the same answer until someone changes something.
+
+use serde_json::{Value, json};
+
+use super::super::run::Run;
+use super::super::state::JobKind;
+use super::Outcome;
+use crate::model::{CallBinding, NodeIdx, NodeKind};
+
+pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<Outcome, String> {
+    let NodeKind::BusinessRule(rule) = &run.process.nodes[node].kind else {
+        return Ok(Outcome::Done);
+    };
+    let visible = run.visible(key);
+    let text = |what: &str, t: &crate::model::expr::Template| -> Result<String, String> {
+        match t.eval(&visible).map_err(|e| format!("{what}: {e}"))? {
+            Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+            Value::Number(n) => Ok(n.to_string()),
+            other => Err(format!("{what} gave {other}, not a name")),
+        }
+    };
+    let decision = text("camunda:decisionRef", &rule.decision)?;
+    let (binding, version, version_tag) = match &rule.binding {
+        CallBinding::Latest => ("latest", Value::Null, Value::Null),
+        CallBinding::Deployment => ("deployment", Value::Null, Value::Null),
+        CallBinding::Version(t) => {
+            let v = text("camunda:decisionRefVersion", t)?;
+            let n: i64 = v
+                .parse()
+                .map_err(|_| format!("decisionRefVersion \"{v}\" is not a version number"))?;
+            ("version", json!(n), Value::Null)
+        }
+        CallBinding::VersionTag(t) => (
+            "versionTag",
+            Value::Null,
+            json!(text("camunda:decisionRefVersionTag", t)?),
+        ),
+    };
+    let payload = json!({
+        "decision": decision,
+        "binding": binding,
+        "version": version,
+        "version_tag": version_tag,
+        "variables": run.state.visible_variables(key),
+        "result_variable": rule.result_variable,
+        "map": rule.map,
+    });
+    run.wait_for_job_once(key, JobKind::Decide, payload);
+    Ok(Outcome::Wait)
+}
