@@ -1,14 +1,15 @@
 //! A BPMN 2.0 workflow engine whose instances live in the database.
 //!
 //! The layers, each building only on the ones before it:
-//! [`model`] (BPMN XML to a validated graph) and [`dmn`] (decision tables
-//! and their FEEL expressions, pure like the model) → [`engine`] (pure execution
-//! semantics) → [`store`] (SeaORM tables) → [`runtime`] (one command = one
+//! [`feel`] (the FEEL expression language, pure) → [`model`] (BPMN XML to
+//! a validated graph) and [`dmn`] (decision tables; pure like the model) →
+//! [`engine`] (pure execution semantics) → [`store`] (SeaORM tables) → [`runtime`] (one command = one
 //! transaction) → [`web`] and [`cli`].
 
 pub mod cli;
 pub mod dmn;
 pub mod engine;
+pub mod feel;
 pub mod model;
 pub mod runtime;
 pub mod store;

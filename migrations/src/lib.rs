@@ -17,6 +17,7 @@ mod m20261128_000008_signal_subscriptions;
 mod m20261128_000009_task_completed_by;
 mod m20261129_000010_called_instances;
 mod m20261129_000011_decisions;
+mod m20261129_000012_correlation_keys;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000009_task_completed_by::Migration),
             Box::new(m20261129_000010_called_instances::Migration),
             Box::new(m20261129_000011_decisions::Migration),
+            Box::new(m20261129_000012_correlation_keys::Migration),
         ]
     }
 }

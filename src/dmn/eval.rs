@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::feel::{FeelError, V};
 use super::{Aggregation, Decision, DecisionLogic, DecisionTable, DmnDefinitions, HitPolicy};
+use crate::feel::{FeelError, V};
 
 /// Why a decision could not be evaluated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -389,9 +389,9 @@ fn aggregate(
                 if !matches!(v, V::Int(_) | V::Num(_)) || !matches!(acc, V::Int(_) | V::Num(_)) {
                     return Err(error(format!("{} is not a number", v.to_json())));
                 }
-                super::feel::add(&acc, v)
+                crate::feel::add(&acc, v)
             }
-            _ => match super::feel::compare(v, &acc) {
+            _ => match crate::feel::compare(v, &acc) {
                 None => {
                     return Err(error(format!(
                         "{} and {} cannot be compared",

@@ -44,7 +44,7 @@
 //! single output) is keyed by the decision id. An empty output entry gives
 //! null. [`DecisionResult`] offers Camunda's `mapDecisionResult` shapes.
 //!
-//! # FEEL subset (see [`feel`])
+//! # FEEL subset (see [`crate::feel`])
 //!
 //! Literals (integers, decimals, strings, booleans, null), names and paths
 //! (`a.b.c`), `+ - * / **`, `= != < <= > >=`, `and`, `or`, `not(x)`,
@@ -96,12 +96,13 @@
 //! * Nesting deeper than [`feel::MAX_DEPTH`] is refused.
 
 mod eval;
-pub mod feel;
+
 mod parse;
 
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::feel;
 use crate::model::diagnostic::Diagnostic;
 
 pub use eval::{DecisionResult, DmnError};

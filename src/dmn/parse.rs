@@ -4,8 +4,8 @@ mod table;
 
 use std::collections::{HashMap, HashSet};
 
-use super::feel::{Expression, FeelError};
 use super::{Decision, DecisionLogic, DmnDefinitions, MAX_REQUIREMENT_DEPTH};
+use crate::feel::{Expression, FeelError};
 use crate::model::diagnostic::{Diagnostic, ParseError, Severity};
 use crate::model::xml::{self, Element, Limits, LineIndex, Ns};
 

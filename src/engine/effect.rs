@@ -64,6 +64,9 @@ pub enum Effect {
         message: String,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         signal: bool,
+        /// The value of the message's `zeebe:subscription correlationKey`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        correlation: Option<String>,
     },
     Unsubscribe {
         key: u64,

@@ -368,6 +368,7 @@ impl<'p> Run<'p> {
         };
         if behavior::multi_instance::is_body(self, key) {
             // Mappings and continuations belong to its instances.
+            behavior::multi_instance::on_body_done(self, key, node);
             self.leave(key);
             return;
         }

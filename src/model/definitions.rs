@@ -122,6 +122,9 @@ pub struct Process {
     pub documentation: Option<String>,
     pub properties: Vec<(String, String)>,
     pub version_tag: Option<String>,
+    /// `zeebe:subscription correlationKey` of the file's messages, by message
+    /// name: evaluated when an element starts waiting for that message.
+    pub correlations: HashMap<String, Expr>,
     pub nodes: Vec<Node>,
     pub flows: Vec<Flow>,
     pub lanes: Vec<Lane>,
@@ -171,6 +174,7 @@ impl Process {
             documentation: head.documentation,
             properties: head.properties,
             version_tag: head.version_tag,
+            correlations: head.correlations,
             nodes,
             flows,
             lanes,
@@ -213,6 +217,8 @@ pub(crate) struct ProcessHead {
     pub documentation: Option<String>,
     pub properties: Vec<(String, String)>,
     pub version_tag: Option<String>,
+    /// `zeebe:subscription correlationKey` of the file's messages, by message name.
+    pub correlations: HashMap<String, Expr>,
 }
 
 /// A lane of the process's lane set (nested lanes flattened).
@@ -283,6 +289,10 @@ pub struct MultiInstance {
     /// `completionCondition`: checked after each instance completes; when true,
     /// the remaining instances are cancelled and the activity completes.
     pub completion: Option<super::expr::Expr>,
+    /// Output collected per instance (`zeebe:loopCharacteristics
+    /// outputCollection` / `outputElement`): the list variable, and what each
+    /// instance contributes at its `loopCounter`.
+    pub output: Option<(String, super::expr::Expr)>,
 }
 
 impl Node {
@@ -414,6 +424,9 @@ pub enum MapDecisionResult {
     /// Every matched rule's outputs, as a list of objects (the default).
     #[default]
     ResultList,
+    /// Camunda 8's shape: one rule with one output gives the value, with
+    /// several outputs an object; several rules a list of those.
+    Natural,
 }
 
 /// An event subprocess: what starts it and whether it interrupts its scope.

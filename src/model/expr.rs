@@ -5,6 +5,9 @@
 //! Both are translated into [rhai](https://rhai.rs) and compiled **once, at deploy
 //! time**; evaluation then only binds variables and runs the compiled tree.
 //!
+//! A text that starts with `=` is FEEL instead (Camunda 8's convention), run by
+//! the same FEEL code as decision tables ([`crate::feel`]).
+//!
 //! rhai is sandboxed here: no IO, no modules, no `eval`, no clock; every evaluation
 //! runs under an operation budget and size limits, so a runaway script stops with an
 //! error (which the engine turns into an incident) instead of hanging a thread.
@@ -30,7 +33,15 @@ pub const SCRIPT_BUDGET: u64 = 1_000_000;
 #[derive(Clone)]
 pub struct Expr {
     source: String,
-    ast: Arc<AST>,
+    compiled: Compiled,
+}
+
+/// What an expression compiled to: rhai (JUEL-style or bare), or FEEL for a
+/// text starting with `=` (the way Camunda 8 marks expressions).
+#[derive(Clone)]
+enum Compiled {
+    Rhai(Arc<AST>),
+    Feel(Arc<crate::feel::Expression>),
 }
 
 impl fmt::Debug for Expr {
@@ -189,6 +200,14 @@ fn describe(err: &rhai::EvalAltResult) -> String {
 impl Expr {
     /// Compiles an expression written as `${...}`, `#{...}` or bare.
     pub fn compile(text: &str) -> Result<Expr, String> {
+        if let Some(feel) = text.trim().strip_prefix('=') {
+            let e = crate::feel::Expression::parse(feel)
+                .map_err(|e| format!("cannot compile \"{}\": {e}", text.trim()))?;
+            return Ok(Expr {
+                source: text.trim().to_string(),
+                compiled: Compiled::Feel(Arc::new(e)),
+            });
+        }
         let body = unwrap_juel(text.trim());
         if body.trim().is_empty() {
             return Err("the expression is empty".into());
@@ -199,7 +218,7 @@ impl Expr {
             .map_err(|e| format!("cannot compile \"{}\": {}", text.trim(), e.err_type()))?;
         Ok(Expr {
             source: text.trim().to_string(),
-            ast: Arc::new(ast),
+            compiled: Compiled::Rhai(Arc::new(ast)),
         })
     }
 
@@ -210,11 +229,22 @@ impl Expr {
 
     /// Evaluates to any JSON value.
     pub fn eval(&self, vars: &dyn Variables) -> Result<Value, EvalError> {
-        let mut scope = scope_of(vars)?;
-        let d = expression_engine()
-            .eval_ast_with_scope::<Dynamic>(&mut scope, &self.ast)
-            .map_err(|e| EvalError(describe(&e)))?;
-        to_json(d)
+        match &self.compiled {
+            Compiled::Rhai(ast) => {
+                let mut scope = scope_of(vars)?;
+                let d = expression_engine()
+                    .eval_ast_with_scope::<Dynamic>(&mut scope, ast)
+                    .map_err(|e| EvalError(describe(&e)))?;
+                to_json(d)
+            }
+            Compiled::Feel(e) => {
+                let mut map = Map::new();
+                vars.visit(&mut |k, v| {
+                    map.insert(k.to_string(), v.clone());
+                });
+                e.eval(&map).map_err(|e| EvalError(e.message))
+            }
+        }
     }
 
     /// Evaluates a condition; anything but a boolean is an error.
@@ -567,8 +597,9 @@ impl Template {
     /// Parses a text value as Camunda does: `${...}` parts are expressions.
     pub fn parse(text: &str) -> Result<Template, String> {
         let trimmed = text.trim();
-        if (trimmed.starts_with("${") || trimmed.starts_with("#{"))
-            && matching_close(trimmed, 2) == Some(trimmed.len() - 1)
+        if trimmed.starts_with('=')
+            || (trimmed.starts_with("${") || trimmed.starts_with("#{"))
+                && matching_close(trimmed, 2) == Some(trimmed.len() - 1)
         {
             return Ok(Template::Expr(Expr::compile(trimmed)?));
         }

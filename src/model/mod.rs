@@ -17,6 +17,7 @@ mod parse;
 pub mod svg;
 pub mod time;
 pub mod xml;
+mod zeebe;
 
 pub use definitions::*;
 pub use diagnostic::{Diagnostic, ParseError, Severity};

@@ -15,6 +15,7 @@ use super::diagram;
 use super::expr::{Expr, Script, Template};
 use super::time;
 use super::xml::{self, Element, Limits, LineIndex, Ns};
+use super::zeebe;
 
 /// Options for reading a file.
 #[derive(Debug, Clone, Default)]
@@ -90,6 +91,7 @@ fn read(
         diags: Vec::new(),
         options,
         messages: HashMap::new(),
+        correlations: HashMap::new(),
         errors: HashMap::new(),
         escalations: HashMap::new(),
         signals: HashMap::new(),
@@ -115,6 +117,8 @@ struct Reader<'a> {
     /// escalation id -> escalationCode
     escalations: HashMap<String, Option<String>>,
     elements: BTreeMap<String, ElementInfo>,
+    /// `zeebe:subscription correlationKey` by message name.
+    correlations: HashMap<String, Expr>,
 }
 
 impl Report for Reader<'_> {
@@ -233,6 +237,23 @@ impl<'a> Reader<'a> {
             let Some(id) = m.id() else { continue };
             let name = m.attr("name").map(str::to_string);
             self.messages.insert(id.to_string(), name.clone());
+            if let (Some(name), Some(key)) = (
+                &name,
+                zeebe::extension(m, "subscription").and_then(|s| s.attr("correlationKey")),
+            ) {
+                let text = key.trim();
+                let text = if text.starts_with('=') {
+                    text.to_string()
+                } else {
+                    format!("={text}")
+                };
+                match Expr::compile(&text) {
+                    Ok(e) => {
+                        self.correlations.insert(name.clone(), e);
+                    }
+                    Err(e) => self.error(m, format!("zeebe:subscription correlationKey: {e}")),
+                }
+            }
             if let Some(name) = name {
                 messages.push(Message {
                     id: id.to_string(),
@@ -401,6 +422,7 @@ impl<'a> Reader<'a> {
             documentation: documentation(el),
             properties,
             version_tag: el.attr_ns(Ns::Camunda, "versionTag").map(str::to_string),
+            correlations: self.correlations.clone(),
         };
         if head.id.is_empty() {
             self.error(el, "a process needs an id".into());
@@ -734,6 +756,22 @@ impl<'a> Reader<'a> {
             "businessRuleTask" if el.attr_ns(Ns::Camunda, "decisionRef").is_some() => self
                 .business_rule(el)
                 .map(|b| NodeKind::BusinessRule(Box::new(b))),
+            "businessRuleTask" if zeebe::extension(el, "calledDecision").is_some() => {
+                zeebe::called_decision(self, el)
+                    .flatten()
+                    .map(|b| NodeKind::BusinessRule(Box::new(b)))
+            }
+            "scriptTask" if zeebe::extension(el, "script").is_some() => zeebe::script(self, el)
+                .flatten()
+                .map(|(expr, result_variable)| {
+                    NodeKind::ServiceTask(Box::new(ServiceTask::Expression {
+                        expr,
+                        result_variable,
+                    }))
+                }),
+            "scriptTask" if zeebe::extension(el, "taskDefinition").is_some() => self
+                .service_task(el)
+                .map(|s| NodeKind::ServiceTask(Box::new(s))),
             // Implemented like a service task (a class, expression, external worker).
             "serviceTask" | "sendTask" | "businessRuleTask" => self
                 .service_task(el)
@@ -769,7 +807,10 @@ impl<'a> Reader<'a> {
             }
             _ => None,
         };
-        let io = camunda::io(self, el);
+        let io = match zeebe::io(self, el) {
+            Some(io) => io,
+            None => camunda::io(self, el),
+        };
         let kind = kind?;
         if !ok {
             return None;
@@ -997,19 +1038,45 @@ impl<'a> Reader<'a> {
             Some((c, t)) => expr(self, c, &t, "completionCondition"),
             None => None,
         };
+        // Camunda 8 puts these in `zeebe:loopCharacteristics`.
+        let zl = zeebe::extension(mi, "loopCharacteristics");
+        let zattr = |name: &str| {
+            zl.and_then(|z| z.attr(name))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
         let collection = match mi
             .attr_ns(Ns::Camunda, "collection")
             .map(str::trim)
             .filter(|c| !c.is_empty())
         {
             Some(t) => expr(self, mi, t, "camunda:collection"),
-            None => None,
+            None => match zattr("inputCollection") {
+                Some(t) => expr(self, mi, t, "zeebe:loopCharacteristics inputCollection"),
+                None => None,
+            },
         };
         let element_variable = mi
             .attr_ns(Ns::Camunda, "elementVariable")
             .map(str::trim)
             .filter(|v| !v.is_empty())
+            .or(zattr("inputElement"))
             .map(str::to_string);
+        let output = match (zattr("outputCollection"), zattr("outputElement")) {
+            (Some(c), Some(e)) => expr(self, mi, e, "zeebe:loopCharacteristics outputElement")
+                .map(|e| (c.to_string(), e)),
+            (Some(_), None) | (None, Some(_)) => {
+                self.push_for(
+                    Severity::Error,
+                    mi,
+                    owner,
+                    "zeebe:loopCharacteristics needs both outputCollection and outputElement"
+                        .into(),
+                );
+                return None;
+            }
+            (None, None) => None,
+        };
         if !ok {
             return None;
         }
@@ -1037,6 +1104,7 @@ impl<'a> Reader<'a> {
             collection,
             element_variable,
             completion,
+            output,
         })
     }
 
@@ -1420,6 +1488,9 @@ impl<'a> Reader<'a> {
     }
 
     fn call_activity(&mut self, el: &Element) -> Option<CallActivity> {
+        if let Some(c) = zeebe::called_element(self, el)? {
+            return Some(c);
+        }
         for attr in [
             "variableMappingClass",
             "variableMappingDelegateExpression",
@@ -1461,9 +1532,15 @@ impl<'a> Reader<'a> {
 
     fn user_task(&mut self, el: &Element) -> Option<UserTask> {
         let form = camunda::form(self, el);
+        let zeebe_form = zeebe::extension(el, "formDefinition").and_then(|f| {
+            f.attr("formKey")
+                .or(f.attr("formId"))
+                .or(f.attr("externalReference"))
+        });
         let form_key = el
             .attr_ns(Ns::Camunda, "formKey")
             .or_else(|| el.attr_ns(Ns::Camunda, "formRef"))
+            .or(zeebe_form)
             .map(str::to_string);
         if let Some(key) = &form_key
             && form.is_empty()
@@ -1473,14 +1550,15 @@ impl<'a> Reader<'a> {
                 format!("the form \"{key}\" is not rendered by this engine; the task shows its form fields (none) and a Complete button"),
             );
         }
+        let [assignee, users, groups, due, follow_up] = zeebe::assignment(self, el)?;
         let u = UserTask {
             form,
             form_key,
-            assignee: self.opt_template(el, "assignee").ok()?,
-            candidate_users: self.opt_template(el, "candidateUsers").ok()?,
-            candidate_groups: self.opt_template(el, "candidateGroups").ok()?,
-            due_date: self.opt_template(el, "dueDate").ok()?,
-            follow_up_date: self.opt_template(el, "followUpDate").ok()?,
+            assignee: assignee.or(self.opt_template(el, "assignee").ok()?),
+            candidate_users: users.or(self.opt_template(el, "candidateUsers").ok()?),
+            candidate_groups: groups.or(self.opt_template(el, "candidateGroups").ok()?),
+            due_date: due.or(self.opt_template(el, "dueDate").ok()?),
+            follow_up_date: follow_up.or(self.opt_template(el, "followUpDate").ok()?),
             priority: self.opt_template(el, "priority").ok()?,
         };
         if let Some(Template::Literal(p)) = &u.priority
@@ -1505,6 +1583,9 @@ impl<'a> Reader<'a> {
     }
 
     fn service_task(&mut self, el: &Element) -> Option<ServiceTask> {
+        if let Some(topic) = zeebe::job_type(self, el)? {
+            return Some(ServiceTask::External { topic });
+        }
         let class = el.attr_ns(Ns::Camunda, "class");
         let delegate = el.attr_ns(Ns::Camunda, "delegateExpression");
         let expression = el.attr_ns(Ns::Camunda, "expression");
@@ -1803,15 +1884,6 @@ impl<'a> Reader<'a> {
             self.push_for(Severity::Error, c, flow, "the condition is empty".into());
             return Err(());
         }
-        if text.starts_with('=') {
-            self.push_for(
-                Severity::Unsupported,
-                c,
-                flow,
-                "FEEL conditions (=...) are not supported yet; write ${...}".into(),
-            );
-            return Err(());
-        }
         match Expr::compile(text) {
             Ok(e) => Ok(Some(e)),
             Err(e) => {
@@ -2100,6 +2172,7 @@ fn has_implementation(el: &Element) -> bool {
         .iter()
         .any(|a| el.attr_ns(Ns::Camunda, a).is_some())
         || camunda::extensions(el).any(|c| c.name == "connector")
+        || zeebe::extension(el, "taskDefinition").is_some()
 }
 
 /// Whether `camunda:inputOutput` means something on this element: tasks,

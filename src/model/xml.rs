@@ -37,6 +37,8 @@ pub enum Ns {
     Dmn,
     /// `http://camunda.org/schema/1.0/dmn`
     CamundaDmn,
+    /// `http://camunda.org/schema/zeebe/1.0` (Camunda 8).
+    Zeebe,
     /// `http://www.omg.org/spec/BPMN/non-normative/color/1.0`
     OmgColor,
     /// Any other namespace (vendor extensions the engine does not read).
@@ -62,6 +64,7 @@ impl Ns {
             | "https://www.omg.org/spec/DMN/20211108/MODEL/"
             | "https://www.omg.org/spec/DMN/20230324/MODEL/" => Ns::Dmn,
             "http://camunda.org/schema/1.0/dmn" => Ns::CamundaDmn,
+            "http://camunda.org/schema/zeebe/1.0" => Ns::Zeebe,
             "http://www.omg.org/spec/BPMN/non-normative/color/1.0" => Ns::OmgColor,
             _ => Ns::Other,
         }

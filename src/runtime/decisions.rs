@@ -231,6 +231,7 @@ impl Runtime {
                 MapDecisionResult::SingleResult => result.single_result(),
                 MapDecisionResult::CollectEntries => result.collect_entries(),
                 MapDecisionResult::ResultList => Ok(result.result_list()),
+                MapDecisionResult::Natural => Ok(result.as_variable()),
             }
             .map_err(|e| e.to_string())?;
             out.insert(var, value);

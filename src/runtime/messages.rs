@@ -33,6 +33,18 @@ pub struct Delivery {
 /// The most subscriptions one message can reach at once.
 pub const MAX_DELIVERIES: u64 = 1000;
 
+/// Which waiting instances a message is for: all that match every given part.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Correlation<'a> {
+    /// The instance's business key.
+    pub business_key: Option<&'a str>,
+    /// Instance variables that must have these values (as text).
+    pub variables: &'a [(String, String)],
+    /// The value of the subscription's correlation key (Camunda 8's
+    /// `zeebe:subscription correlationKey`, evaluated when it opened).
+    pub key: Option<&'a str>,
+}
+
 impl Runtime {
     /// Delivers a message or signal to one waiting subscription: one command
     /// on its instance.
@@ -57,15 +69,15 @@ impl Runtime {
     pub async fn deliver_message(
         &self,
         name: &str,
-        business_key: Option<&str>,
-        correlation: &[(String, String)],
+        to: Correlation<'_>,
         variables: Map<String, Value>,
         all: bool,
         user: Option<&str>,
     ) -> Result<Vec<Delivery>, RuntimeError> {
+        let business_key = to.business_key;
         let subs = self
             .store()
-            .matching_subscriptions(name, business_key, correlation, MAX_DELIVERIES)
+            .matching_subscriptions(name, business_key, to.variables, to.key, MAX_DELIVERIES)
             .await?;
         if subs.is_empty() {
             let started = self
@@ -212,7 +224,7 @@ impl Runtime {
             .and_then(|i| i.business_key);
         let subs = self
             .store()
-            .matching_subscriptions(name, business_key.as_deref(), &[], 1)
+            .matching_subscriptions(name, business_key.as_deref(), &[], None, 1)
             .await?;
         match subs.first() {
             Some(s) => return Ok(vec![self.deliver(s, &variables, None).await?]),

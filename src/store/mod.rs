@@ -789,6 +789,7 @@ impl Store {
                     element,
                     message,
                     signal,
+                    correlation,
                 } => {
                     message_subscription::ActiveModel {
                         id: Set(Uuid::now_v7()),
@@ -799,6 +800,7 @@ impl Store {
                         business_key: Set(ctx.business_key.map(str::to_string)),
                         created_at: Set(ctx.now),
                         kind: Set(if *signal { "signal" } else { "message" }.into()),
+                        correlation_key: Set(correlation.clone()),
                     }
                     .insert(txn)
                     .await?;
@@ -1088,6 +1090,7 @@ impl Store {
         name: &str,
         business_key: Option<&str>,
         correlation: &[(String, String)],
+        correlation_key: Option<&str>,
         limit: u64,
     ) -> Result<Vec<message_subscription::Model>, StoreError> {
         let mut q = message_subscription::Entity::find()
@@ -1095,6 +1098,9 @@ impl Store {
             .filter(message_subscription::Column::Name.eq(name));
         if let Some(b) = business_key {
             q = q.filter(message_subscription::Column::BusinessKey.eq(b));
+        }
+        if let Some(k) = correlation_key {
+            q = q.filter(message_subscription::Column::CorrelationKey.eq(k));
         }
         for (var, value) in correlation {
             q = q.filter(

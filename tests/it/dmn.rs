@@ -1,7 +1,7 @@
 //! DMN decision tables and the FEEL subset, through the public API only.
 
-use bpmn_engine::dmn::feel::{Expression, UnaryTests};
 use bpmn_engine::dmn::{DecisionLogic, DmnError, HitPolicy, parse_dmn};
+use bpmn_engine::feel::{Expression, UnaryTests};
 use bpmn_engine::model::{ParseError, Severity};
 use serde_json::{Map, Value, json};
 

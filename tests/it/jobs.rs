@@ -854,7 +854,7 @@ async fn signals_and_thrown_messages_cross_instances() {
             // A message of the same name does not reach signal catchers.
             assert!(matches!(
                 runtime
-                    .deliver_message("alarm", None, &[], Default::default(), false, None)
+                    .deliver_message("alarm", Default::default(), Default::default(), false, None)
                     .await,
                 Err(RuntimeError::NotFound(_))
             ));
@@ -935,8 +935,10 @@ async fn signals_and_thrown_messages_cross_instances() {
             let d = runtime
                 .deliver_message(
                     "invoice-requested",
-                    Some("order-8"),
-                    &[],
+                    bpmn_engine::runtime::messages::Correlation {
+                        business_key: Some("order-8"),
+                        ..Default::default()
+                    },
                     obj(json!({"total": 5})),
                     false,
                     None,

@@ -3,6 +3,7 @@
 mod api;
 mod browser;
 mod calls;
+mod camunda8;
 mod chaos;
 mod common;
 mod corpus;

@@ -4,9 +4,9 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::super::feel::{DEFAULT_INPUT_VARIABLE, Expression, UnaryTests};
 use super::super::{Aggregation, DecisionTable, HitPolicy, Input, Output, Rule};
 use super::Reader;
+use crate::feel::{DEFAULT_INPUT_VARIABLE, Expression, UnaryTests};
 use crate::model::diagnostic::Severity;
 use crate::model::xml::{Element, Ns};
 

@@ -93,12 +93,26 @@ fn subscribe(run: &mut Run<'_>, key: u64, node: NodeIdx, name: String, signal: b
     } else {
         Wait::Message { name: name.clone() }
     };
+    let correlation = match run.process.correlations.get(&name) {
+        Some(expr) if !signal => match expr.eval(&run.visible(key)) {
+            Ok(Value::String(s)) => Some(s),
+            Ok(Value::Null) => None,
+            Ok(other) => Some(other.to_string()),
+            Err(e) => {
+                let message = format!("correlationKey of message \"{name}\": {e}");
+                run.incident(key, super::super::state::Step::Activate, message);
+                return;
+            }
+        },
+        _ => None,
+    };
     run.emit(Event::WaitStarted { key, wait });
     run.effect(Effect::Subscribe {
         key,
         element: run.process.nodes[node].id.clone(),
         message: name,
         signal,
+        correlation,
     });
 }
 

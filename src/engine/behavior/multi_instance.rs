@@ -101,6 +101,9 @@ pub(crate) fn start_body(run: &mut Run<'_>, body: u64, node: NodeIdx) -> Result<
     counts.insert("nrOfInstances".into(), Value::from(n));
     counts.insert("nrOfActiveInstances".into(), Value::from(first));
     counts.insert("nrOfCompletedInstances".into(), Value::from(0));
+    if let Some((collection, _)) = &mi.output {
+        counts.insert(collection.clone(), Value::Array(vec![Value::Null; n]));
+    }
     run.emit(Event::VariablesSet {
         scope: body,
         values: counts,
@@ -178,6 +181,10 @@ pub(crate) fn on_inner_done(run: &mut Run<'_>, inner: u64, node: NodeIdx) {
         local(run, "nrOfActiveInstances"),
     );
     let completed = before.0 + 1;
+    if let Err(message) = collect_output(run, body, inner, mi) {
+        run.incident(inner, Step::Leave, message);
+        return;
+    }
     set_counts(run, body, completed, before.1.saturating_sub(1));
     let decided = match &mi.completion {
         None => Ok(false),
@@ -210,6 +217,68 @@ pub(crate) fn on_inner_done(run: &mut Run<'_>, inner: u64, node: NodeIdx) {
             }
         }
     }
+}
+
+/// Puts what an instance contributes to the output collection at its place.
+fn collect_output(
+    run: &mut Run<'_>,
+    body: u64,
+    inner: u64,
+    mi: &MultiInstance,
+) -> Result<(), String> {
+    let Some((collection, element)) = &mi.output else {
+        return Ok(());
+    };
+    let value = element
+        .eval(&run.visible(inner))
+        .map_err(|e| format!("outputElement: {e}"))?;
+    let index = run
+        .state
+        .variables
+        .get(&inner)
+        .and_then(|v| v.get("loopCounter"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0) as usize;
+    let mut list = match run
+        .state
+        .variables
+        .get(&body)
+        .and_then(|v| v.get(collection))
+    {
+        Some(Value::Array(l)) => l.clone(),
+        _ => Vec::new(),
+    };
+    if list.len() <= index {
+        list.resize(index + 1, Value::Null);
+    }
+    list[index] = value;
+    let mut values = Map::new();
+    values.insert(collection.clone(), Value::Array(list));
+    run.emit(Event::VariablesSet {
+        scope: body,
+        values,
+    });
+    Ok(())
+}
+
+/// The body completes: its output collection goes to the enclosing scope.
+pub(crate) fn on_body_done(run: &mut Run<'_>, body: u64, node: NodeIdx) {
+    let Some((collection, _)) = multi(run, node).and_then(|m| m.output.as_ref()) else {
+        return;
+    };
+    let Some(list) = run
+        .state
+        .variables
+        .get(&body)
+        .and_then(|v| v.get(collection))
+        .cloned()
+    else {
+        return;
+    };
+    let mut values = Map::new();
+    values.insert(collection.clone(), list);
+    let outer = run.scope_of(body);
+    run.set_variables(outer, values);
 }
 
 fn set_counts(run: &mut Run<'_>, body: u64, completed: usize, active: usize) {

@@ -14,6 +14,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// `message` or `signal`.
     pub kind: String,
+    /// Camunda 8's correlation key, as evaluated when the subscription opened.
+    pub correlation_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -423,6 +423,9 @@ pub struct MessageRequest {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub correlation_keys: Map<String, Value>,
+    /// The value of the receiving element's correlation key (Camunda 8's
+    /// `zeebe:subscription correlationKey`, evaluated when it started waiting).
+    pub correlation_key: Option<String>,
     /// Variables set by the message.
     #[serde(default)]
     #[schema(value_type = Object)]

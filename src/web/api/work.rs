@@ -11,6 +11,7 @@ use super::dto::*;
 use super::error::ApiError;
 use crate::runtime::RuntimeError;
 use crate::runtime::external::TopicRequest;
+use crate::runtime::messages::Correlation;
 use crate::web::AppState;
 
 /// Delivers a message to the one waiting subscription that matches.
@@ -48,8 +49,11 @@ pub async fn create_message(
         .runtime
         .deliver_message(
             &m.name,
-            m.business_key.as_deref(),
-            &correlation,
+            Correlation {
+                business_key: m.business_key.as_deref(),
+                variables: &correlation,
+                key: m.correlation_key.as_deref(),
+            },
             m.variables,
             m.all,
             Some(&user.0.name),

@@ -169,7 +169,8 @@ fn a_message_on_a_subprocess_cancels_everything_inside() {
         key: b,
         element: "b".into(),
         message: "cancel-order".into(),
-        signal: false
+        signal: false,
+        correlation: None,
     }));
     sim.message("b", json!({"reason": "customer called"}));
     assert_eq!(sim.tasks(), ["late"]);

@@ -9,3 +9,4 @@ mod multi;
 mod props;
 mod signals;
 mod tasks;
+mod zeebe;

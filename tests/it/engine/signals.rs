@@ -36,6 +36,7 @@ fn a_signal_catch_event_subscribes_to_the_signal_and_goes_on_when_it_arrives() {
         element: "wait".into(),
         message: "alarm".into(),
         signal: true,
+        correlation: None,
     }));
     sim.message("wait", json!({"level": 3}));
     assert_eq!(sim.tasks(), ["t"]);

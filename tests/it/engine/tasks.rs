@@ -302,7 +302,8 @@ fn receive_tasks_and_message_events_wait_for_their_message() {
             key: r,
             element: "r".into(),
             message: "paid".into(),
-            signal: false
+            signal: false,
+            correlation: None,
         }]
     );
     sim.message("r", json!({"amount": 5}));

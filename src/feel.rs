@@ -1,6 +1,7 @@
 //! A small FEEL subset: expressions and unary tests, parsed once and evaluated
-//! many times against a `serde_json` variable map. See the [module
-//! documentation](super) for what is supported and how it deviates from FEEL.
+//! many times against a `serde_json` variable map. Decision tables use it
+//! (see [`crate::dmn`] for what is supported and how it deviates from FEEL),
+//! and so do expressions written with a leading `=` in diagrams (Camunda 8).
 //!
 //! Parsing never panics and bounds its recursion: nesting deeper than
 //! [`MAX_DEPTH`] is refused with an error instead of overflowing the stack.
