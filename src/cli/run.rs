@@ -623,6 +623,8 @@ async fn run_inner(
                         ));
                     }
                     Err(RuntimeError::Conflict(m)) => printer.ignored(&m),
+                    // A task listener refused the completion.
+                    Err(RuntimeError::Rejected(m)) => printer.refused(&m),
                     Err(e) => return Err(e.to_string()),
                 },
             },

@@ -113,6 +113,10 @@ pub enum CommandError {
     NoSuchIncident(u64),
     #[error("invalid values: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     InvalidVariables(Vec<FieldError>),
+    /// A task listener failed; the command is refused, as a failure inside
+    /// the transaction would be.
+    #[error("{0}")]
+    Listener(String),
 }
 
 /// The outcome of a command.

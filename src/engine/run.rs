@@ -17,7 +17,9 @@ use super::effect::{CallOutcome, Effect};
 use super::event::Event;
 use super::state::{InstanceState, JobKind, ROOT, Status, Step, Wait};
 use crate::model::expr::Variables;
-use crate::model::{Catch, FlowIdx, NodeIdx, NodeKind, Param, ParamValue, Process};
+use crate::model::{
+    Catch, FlowIdx, Listener, ListenerEvent, NodeIdx, NodeKind, Param, ParamValue, Process,
+};
 
 /// Most work items one command may process before the rest becomes incidents
 /// (a loop of pass-through elements would otherwise never stop).
@@ -313,12 +315,60 @@ impl<'p> Run<'p> {
                 }
             }
         }
+        if !self.listen(key, node, ListenerEvent::Start, Step::Activate) {
+            return;
+        }
         self.arm_boundaries(key, node);
         match behavior::on_activate(self, key, node) {
             Ok(Outcome::Done) => self.complete(key),
             Ok(Outcome::Wait) => {}
             Err(message) => self.incident(key, Step::Activate, message),
         }
+    }
+
+    /// Runs the listeners of `node` for `event` as seen from `key`: the
+    /// variables their scripts change are set. A failing one raises an
+    /// incident at `step` (and the rest do not run); returns whether all ran.
+    pub fn listen(&mut self, key: u64, node: NodeIdx, event: ListenerEvent, step: Step) -> bool {
+        if behavior::multi_instance::is_body(self, key) {
+            // Listeners belong to the instances of a multi-instance activity.
+            return true;
+        }
+        let listeners = &self.process.nodes[node].listeners;
+        self.run_listeners(key, listeners, event, step)
+    }
+
+    fn run_listeners(
+        &mut self,
+        key: u64,
+        listeners: &'p [Listener],
+        event: ListenerEvent,
+        step: Step,
+    ) -> bool {
+        match self.try_listeners(key, listeners, event) {
+            Ok(()) => true,
+            Err(message) => {
+                self.incident(key, step, message);
+                false
+            }
+        }
+    }
+
+    /// Runs listeners; the first failure is returned (and the rest do not run).
+    pub fn try_listeners(
+        &mut self,
+        key: u64,
+        listeners: &'p [Listener],
+        event: ListenerEvent,
+    ) -> Result<(), String> {
+        for l in listeners.iter().filter(|l| l.event == event) {
+            let outcome = l
+                .script
+                .run(&self.visible(key))
+                .map_err(|e| format!("{} listener: {e}", event.name()))?;
+            self.set_variables(key, outcome.changed);
+        }
+        Ok(())
     }
 
     /// Activates the boundary events of an activity instance that is starting.
@@ -372,6 +422,9 @@ impl<'p> Run<'p> {
             self.leave(key);
             return;
         }
+        if !self.listen(key, node, ListenerEvent::End, Step::Complete) {
+            return;
+        }
         let outputs = &self.process.nodes[node].io.outputs;
         if !outputs.is_empty() {
             let values = match eval_params(outputs, &self.visible(key)) {
@@ -407,6 +460,12 @@ impl<'p> Run<'p> {
                 return;
             }
         };
+        for (flow, _) in &flows {
+            let listeners = &self.process.flows[*flow].listeners;
+            if !self.run_listeners(key, listeners, ListenerEvent::Take, Step::Leave) {
+                return;
+            }
+        }
         let scope = self.scope_of(key);
         self.disarm_boundaries(key, None);
         self.emit(Event::ElementCompleted {

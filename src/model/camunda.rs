@@ -6,8 +6,10 @@
 
 use serde_json::Value;
 
-use super::definitions::{CallMapping, CallSource, Connector, Io, Param, ParamValue};
-use super::expr::Template;
+use super::definitions::{
+    CallMapping, CallSource, Connector, Io, Listener, ListenerEvent, Param, ParamValue,
+};
+use super::expr::{Script, Template};
 use super::form::{Constraints, FieldType, FormField, coerce};
 use super::xml::{Element, Ns};
 
@@ -364,4 +366,117 @@ pub(crate) fn call_mappings(
         }
     }
     ok.then_some((ins, outs, business_key))
+}
+
+/// The `camunda:executionListener`s (and, when `tasks`, `camunda:taskListener`s)
+/// of an element. Listeners run a script or an expression; those implemented
+/// by Java classes, delegate expressions or script resources are refused.
+pub(crate) fn listeners(
+    r: &mut dyn Report,
+    el: &Element,
+    allowed: &[(&str, ListenerEvent)],
+) -> Option<Vec<Listener>> {
+    let mut out = Vec::new();
+    let mut ok = true;
+    for l in extensions(el).filter(|c| c.name == "executionListener" || c.name == "taskListener") {
+        let default_event = if allowed.iter().any(|(n, _)| *n == "take") {
+            "take"
+        } else {
+            ""
+        };
+        let event_name = l.attr("event").map(str::trim).unwrap_or(default_event);
+        let event = allowed
+            .iter()
+            .find(|(n, e)| {
+                *n == event_name
+                    && (l.name == "taskListener")
+                        == matches!(
+                            e,
+                            ListenerEvent::Create
+                                | ListenerEvent::Assignment
+                                | ListenerEvent::Complete
+                                | ListenerEvent::Delete
+                        )
+            })
+            .map(|(_, e)| *e);
+        let Some(event) = event else {
+            let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
+            r.error(
+                l,
+                el,
+                format!(
+                    "camunda:{} event \"{event_name}\" is not one of the events here ({})",
+                    l.name,
+                    names.join(", ")
+                ),
+            );
+            ok = false;
+            continue;
+        };
+        for attr in ["class", "delegateExpression"] {
+            if l.attr(attr).is_some() {
+                r.unsupported(
+                    l,
+                    el,
+                    format!("camunda:{} with a {attr} cannot run here (no Java); write a script or an expression", l.name),
+                );
+                ok = false;
+            }
+        }
+        let source = match (l.attr("expression"), l.child(Ns::Camunda, "script")) {
+            (Some(e), None) => super::expr::to_rhai(e).map(|s| declare_assignment(&s)),
+            (None, Some(s)) => {
+                let format = s.attr("scriptFormat").map(str::trim).unwrap_or("rhai");
+                if !format.eq_ignore_ascii_case("rhai") {
+                    r.error(
+                        s,
+                        el,
+                        format!("scriptFormat \"{format}\" is not supported; scripts are written in rhai"),
+                    );
+                    ok = false;
+                    continue;
+                }
+                if s.attr("resource").is_some() {
+                    r.unsupported(
+                        s,
+                        el,
+                        "scripts loaded from a resource are not supported".into(),
+                    );
+                    ok = false;
+                    continue;
+                }
+                Ok(s.text.to_string())
+            }
+            _ if l.attr("class").is_some() || l.attr("delegateExpression").is_some() => continue,
+            _ => Err(format!(
+                "camunda:{} needs an expression or a camunda:script",
+                l.name
+            )),
+        };
+        match source.and_then(|text| Script::compile(&text)) {
+            Ok(script) => out.push(Listener { event, script }),
+            Err(e) => {
+                r.error(l, el, e);
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(out)
+}
+
+/// An expression listener `${name = value}` may create `name`: rhai needs
+/// `let` for a variable that does not exist yet (and `let` also replaces one
+/// that does).
+fn declare_assignment(text: &str) -> String {
+    let t = text.trim_start();
+    let name_len = t
+        .char_indices()
+        .take_while(|(i, c)| c.is_ascii_alphabetic() || *c == '_' || (*i > 0 && c.is_ascii_digit()))
+        .count();
+    let rest = t[name_len..].trim_start();
+    if name_len > 0 && rest.starts_with('=') && !rest.starts_with("==") {
+        format!("let {t}")
+    } else {
+        text.to_string()
+    }
 }

@@ -261,6 +261,51 @@ pub struct Node {
     pub multi: Option<Box<MultiInstance>>,
     /// `standardLoopCharacteristics` of an activity.
     pub standard_loop: Option<Box<StandardLoop>>,
+    /// `camunda:executionListener` and (on user tasks) `camunda:taskListener`.
+    pub listeners: Vec<Listener>,
+}
+
+/// An execution or task listener: a script run when its event happens.
+#[derive(Debug, Clone)]
+pub struct Listener {
+    pub event: ListenerEvent,
+    /// The listener's script, or its expression (which may assign variables,
+    /// `${total = price * quantity}`).
+    pub script: Script,
+}
+
+/// When a listener runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerEvent {
+    /// The element starts (after its input mappings).
+    Start,
+    /// The element ends (before its output mappings).
+    End,
+    /// A sequence flow is taken.
+    Take,
+    /// A user task is created.
+    Create,
+    /// A user task's assignee changes.
+    Assignment,
+    /// A user task is completed (before the element ends).
+    Complete,
+    /// A user task is withdrawn.
+    Delete,
+}
+
+impl ListenerEvent {
+    /// The event's name in the file (`start`, `take`, `create`...).
+    pub fn name(self) -> &'static str {
+        match self {
+            ListenerEvent::Start => "start",
+            ListenerEvent::End => "end",
+            ListenerEvent::Take => "take",
+            ListenerEvent::Create => "create",
+            ListenerEvent::Assignment => "assignment",
+            ListenerEvent::Complete => "complete",
+            ListenerEvent::Delete => "delete",
+        }
+    }
 }
 
 /// A standard loop: the activity runs again while its condition holds.
@@ -683,4 +728,6 @@ pub struct Flow {
     pub source: NodeIdx,
     pub target: NodeIdx,
     pub condition: Option<Expr>,
+    /// `camunda:executionListener`s (event `take`).
+    pub listeners: Vec<Listener>,
 }

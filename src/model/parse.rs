@@ -427,6 +427,14 @@ impl<'a> Reader<'a> {
         if head.id.is_empty() {
             self.error(el, "a process needs an id".into());
         }
+        if let Some(l) = camunda::extensions(el).find(|c| c.name == "executionListener") {
+            self.push_for(
+                Severity::Unsupported,
+                l,
+                el,
+                "listeners on the process itself are not supported; put them on its start and end events".into(),
+            );
+        }
         if !runnable {
             // Not ours to run (e.g. a partner pool): kept for drawing only.
             return Process::new(head, Vec::new(), Vec::new(), Vec::new());
@@ -534,17 +542,35 @@ impl<'a> Reader<'a> {
             self.unsupported(el, "compensation handlers are not supported yet".into());
             ok = false;
         }
+        let mut events = vec![("start", ListenerEvent::Start), ("end", ListenerEvent::End)];
+        if tag == "userTask" {
+            events.extend([
+                ("create", ListenerEvent::Create),
+                ("assignment", ListenerEvent::Assignment),
+                ("complete", ListenerEvent::Complete),
+                ("delete", ListenerEvent::Delete),
+            ]);
+        }
+        let listeners = camunda::listeners(self, el, &events);
+        if listeners.is_none() {
+            ok = false;
+        }
+        for ext in zeebe::extensions(el) {
+            if ext.name == "executionListeners" || ext.name == "taskListeners" {
+                self.push_for(
+                    Severity::Unsupported,
+                    ext,
+                    el,
+                    format!(
+                        "zeebe:{} (job workers as listeners) are not supported",
+                        ext.name
+                    ),
+                );
+                ok = false;
+            }
+        }
         for ext in camunda::extensions(el) {
             match ext.name {
-                "executionListener" | "taskListener" => {
-                    self.push_for(
-                        Severity::Unsupported,
-                        ext,
-                        el,
-                        format!("camunda:{} is not supported yet", ext.name),
-                    );
-                    ok = false;
-                }
                 "inputOutput" if !takes_mappings(tag, el) => {
                     self.push_for(
                         Severity::Unsupported,
@@ -851,6 +877,7 @@ impl<'a> Reader<'a> {
             properties: camunda::properties(el),
             multi,
             standard_loop,
+            listeners: listeners.unwrap_or_default(),
         };
         if node.loops() && !node.is_activity() {
             self.error(
@@ -1809,7 +1836,10 @@ impl<'a> Reader<'a> {
             let source = end("sourceRef", self);
             let target = end("targetRef", self);
             let condition = self.condition(el);
-            let (Some(source), Some(target), Ok(condition)) = (source, target, condition) else {
+            let listeners = camunda::listeners(self, el, &[("take", ListenerEvent::Take)]);
+            let (Some(source), Some(target), Ok(condition), Some(listeners)) =
+                (source, target, condition, listeners)
+            else {
                 continue;
             };
             if b.nodes[source].scope != scope || b.nodes[target].scope != scope {
@@ -1828,6 +1858,7 @@ impl<'a> Reader<'a> {
                 source,
                 target,
                 condition,
+                listeners,
             });
         }
         let flow_index: HashMap<&str, FlowIdx> = flows

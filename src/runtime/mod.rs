@@ -89,6 +89,7 @@ impl From<CommandError> for RuntimeError {
             | CommandError::NoSuchIncident(_)
             | CommandError::AlreadyClaimed(_) => RuntimeError::Conflict(e.to_string()),
             CommandError::AlreadyStarted
+            | CommandError::Listener(_)
             | CommandError::NoStartEvent
             | CommandError::NoSuchStartEvent(_) => RuntimeError::Rejected(e.to_string()),
         }

@@ -18,7 +18,7 @@ use super::super::run::Run;
 use super::super::state::Wait;
 use super::Outcome;
 use crate::model::expr::Template;
-use crate::model::{NodeIdx, NodeKind, form, time};
+use crate::model::{ListenerEvent, NodeIdx, NodeKind, form, time};
 
 /// Camunda's default task priority.
 pub const DEFAULT_PRIORITY: i64 = 50;
@@ -90,6 +90,9 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         follow_up,
         priority,
     };
+    // Task listeners run where the task is; a failing create listener leaves
+    // no task behind (the incident's retry creates it).
+    run.try_listeners(key, &n.listeners, ListenerEvent::Create)?;
     run.emit(Event::WaitStarted {
         key,
         wait: Wait::UserTask {
@@ -118,6 +121,11 @@ pub(crate) fn on_complete(
         completed: true,
     });
     run.set_variables(key, values);
+    // A failing complete listener refuses the completion (as a failure
+    // inside Camunda's transaction would): nothing changes.
+    let listeners = &run.process.nodes[node].listeners;
+    run.try_listeners(key, listeners, ListenerEvent::Complete)
+        .map_err(CommandError::Listener)?;
     run.complete(key);
     Ok(())
 }
@@ -142,9 +150,20 @@ pub(crate) fn assign(
         assignee: assignee.clone(),
     });
     run.effect(Effect::AssignUserTask { key, assignee });
+    if let Some(node) = run.node_of(key) {
+        let listeners = &run.process.nodes[node].listeners;
+        run.try_listeners(key, listeners, ListenerEvent::Assignment)
+            .map_err(CommandError::Listener)?;
+    }
     Ok(())
 }
 
+/// The task is withdrawn: its delete listeners run (a failure cannot stop a
+/// cancellation, so it is ignored), then it leaves the inbox.
 pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64) {
+    if let Some(node) = run.node_of(key) {
+        let listeners = &run.process.nodes[node].listeners;
+        let _ = run.try_listeners(key, listeners, ListenerEvent::Delete);
+    }
     run.close_wait(key);
 }

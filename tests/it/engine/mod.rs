@@ -5,6 +5,7 @@ mod errors;
 mod event_subs;
 mod events;
 mod gateways;
+mod listeners;
 mod multi;
 mod props;
 mod signals;
