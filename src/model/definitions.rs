@@ -263,6 +263,18 @@ pub struct Node {
     pub standard_loop: Option<Box<StandardLoop>>,
     /// `camunda:executionListener` and (on user tasks) `camunda:taskListener`.
     pub listeners: Vec<Listener>,
+    /// `camunda:errorEventDefinition`s of a connector or external task: BPMN
+    /// errors thrown when their expression holds for the result.
+    pub error_mappings: Vec<ErrorMapping>,
+}
+
+/// A result that is a BPMN error: when `condition` holds (seen with the
+/// connector's `statusCode`, `response`, `headers`, or the worker's variables),
+/// `error` is thrown at the task.
+#[derive(Debug, Clone)]
+pub struct ErrorMapping {
+    pub error: ErrorThrow,
+    pub condition: Expr,
 }
 
 /// An execution or task listener: a script run when its event happens.

@@ -837,7 +837,9 @@ impl<'a> Reader<'a> {
             Some(io) => io,
             None => camunda::io(self, el),
         };
+        let error_mappings = self.error_mappings(el, kind.as_ref());
         let kind = kind?;
+        let error_mappings = error_mappings?;
         if !ok {
             return None;
         }
@@ -878,6 +880,7 @@ impl<'a> Reader<'a> {
             multi,
             standard_loop,
             listeners: listeners.unwrap_or_default(),
+            error_mappings,
         };
         if node.loops() && !node.is_activity() {
             self.error(
@@ -1353,6 +1356,61 @@ impl<'a> Reader<'a> {
                 }
             },
         }
+    }
+
+    /// `camunda:errorEventDefinition`s: on connector and external tasks only.
+    fn error_mappings(
+        &mut self,
+        el: &Element,
+        kind: Option<&NodeKind>,
+    ) -> Option<Vec<ErrorMapping>> {
+        let defs: Vec<&Element> = camunda::extensions(el)
+            .filter(|c| c.name == "errorEventDefinition")
+            .collect();
+        if defs.is_empty() {
+            return Some(Vec::new());
+        }
+        let fits = matches!(kind, Some(NodeKind::ServiceTask(s))
+            if matches!(s.as_ref(), ServiceTask::Connector(_) | ServiceTask::External { .. }));
+        if !fits {
+            self.push_for(
+                Severity::Error,
+                defs[0],
+                el,
+                "camunda:errorEventDefinition applies to tasks with a connector or an external worker".into(),
+            );
+            return None;
+        }
+        let mut out = Vec::new();
+        for d in defs {
+            let error = self.error_throw(el, d)?;
+            let Some(text) = d
+                .attr("expression")
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+            else {
+                self.push_for(
+                    Severity::Error,
+                    d,
+                    el,
+                    "camunda:errorEventDefinition needs an expression (when the result is this error)".into(),
+                );
+                return None;
+            };
+            match Expr::compile(text) {
+                Ok(condition) => out.push(ErrorMapping { error, condition }),
+                Err(e) => {
+                    self.push_for(
+                        Severity::Error,
+                        d,
+                        el,
+                        format!("camunda:errorEventDefinition: {e}"),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(out)
     }
 
     /// An event subprocess: the trigger of its (single) start event.

@@ -14,7 +14,9 @@
 //! the receiving side can recognise a repeated call. A reply outside 2xx is a
 //! failure that names the status and a bounded excerpt of the body; the job is
 //! retried and becomes an incident when its attempts run out. A 2xx reply comes
-//! back as `response` (parsed JSON, or the text), `statusCode` and `headers`.
+//! back as `response` (parsed JSON, or the text), `statusCode` and `headers` —
+//! as does every reply when the task maps results to BPMN errors
+//! (`camunda:errorEventDefinition`, payload `any_status`): its mappings decide.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -155,7 +157,8 @@ pub async fn call(job_id: Uuid, payload: &Value) -> Result<Map<String, Value>, S
         bytes.extend_from_slice(&chunk);
     }
     let body_text = String::from_utf8_lossy(&bytes).to_string();
-    if !status.is_success() {
+    let any_status = payload.get("any_status").and_then(Value::as_bool) == Some(true);
+    if !status.is_success() && !any_status {
         return Err(format!(
             "{method} {url} answered {status}: {}",
             excerpt(&body_text)

@@ -954,3 +954,52 @@ async fn signals_and_thrown_messages_cross_instances() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn connector_replies_map_to_bpmn_errors_and_unmapped_failures_are_incidents() {
+    let remote = Remote::start(|seen, _| {
+        if seen.path.ends_with("/missing") {
+            Reply::status(404, "no such order")
+        } else {
+            Reply::status(500, "boom")
+        }
+    })
+    .await;
+    let base = remote.base.clone();
+    each(
+        |r| r,
+        |runtime, _, backend| {
+            let base = base.clone();
+            async move {
+                let xml = process(&format!(
+                    r#"<bpmn:startEvent id="s"/>
+<bpmn:serviceTask id="call"><bpmn:extensionElements>
+  <camunda:connector><camunda:inputOutput><camunda:inputParameter name="url">{base}/orders/${{which}}</camunda:inputParameter></camunda:inputOutput><camunda:connectorId>http-connector</camunda:connectorId></camunda:connector>
+  <camunda:errorEventDefinition id="map404" errorRef="E_missing" expression="${{statusCode == 404}}"/>
+</bpmn:extensionElements></bpmn:serviceTask>
+<bpmn:boundaryEvent id="b" attachedToRef="call"><bpmn:errorEventDefinition errorRef="E_missing" camunda:errorCodeVariable="code"/></bpmn:boundaryEvent>
+<bpmn:userTask id="after"/><bpmn:userTask id="missing"/>{}{}{}"#,
+                    flow("f0", "s", "call"),
+                    flow("f1", "call", "after"),
+                    flow("f2", "b", "missing")
+                ))
+                .replace(
+                    "</bpmn:definitions>",
+                    r#"<bpmn:error id="E_missing" errorCode="ORDER_MISSING"/></bpmn:definitions>"#,
+                );
+                // A 404 is the mapped BPMN error: the boundary event takes over.
+                let id = deploy_and_start(&runtime, &xml, json!({"which": "missing"})).await;
+                assert_eq!(jobs::run_due(&runtime, &executor("a")).await.unwrap(), 1);
+                assert!(runtime.open_task_for(id, "missing").await.unwrap().is_some(), "{backend}");
+                assert_eq!(var(&runtime, id, "code").await, Some(json!("ORDER_MISSING")));
+                // A 500 nothing maps: an incident at once (the reply came back; no retry).
+                let id = deploy_and_start(&runtime, &xml, json!({"which": "other"})).await;
+                assert_eq!(jobs::run_due(&runtime, &executor("a")).await.unwrap(), 1);
+                let (_, state) = runtime.instance(id).await.unwrap();
+                let incident = state.incidents.values().next().expect("an incident");
+                assert!(incident.message.contains("answered 500"), "{}", incident.message);
+            }
+        },
+    )
+    .await;
+}

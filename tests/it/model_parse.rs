@@ -69,11 +69,11 @@ fn unsupported_elements_are_listed_by_id_and_kind() {
 }
 
 #[test]
-fn endless_loops_and_listeners_are_refused_not_ignored() {
+fn endless_loops_and_java_listeners_are_refused_not_ignored() {
     let xml = process(
         r#"<bpmn:startEvent id="s"/>
 <bpmn:userTask id="t"><bpmn:standardLoopCharacteristics/></bpmn:userTask>
-<bpmn:userTask id="u"><bpmn:extensionElements><camunda:taskListener event="create" expression="${x}"/></bpmn:extensionElements></bpmn:userTask>
+<bpmn:userTask id="u"><bpmn:extensionElements><camunda:taskListener event="create" class="org.example.OnCreate"/></bpmn:extensionElements></bpmn:userTask>
 <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
 <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="u"/>"#,
     );
@@ -83,7 +83,7 @@ fn endless_loops_and_listeners_are_refused_not_ignored() {
         "{errors}"
     );
     assert!(
-        errors.contains("userTask \"u\": camunda:taskListener is not supported yet"),
+        errors.contains("userTask \"u\": camunda:taskListener with a class cannot run here"),
         "{errors}"
     );
 }

@@ -20,11 +20,12 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value, json};
 
+use super::super::event::Event;
 use super::super::run::{Run, eval_params};
 use super::super::state::{JobKind, Step};
 use super::Outcome;
 use crate::model::expr::Variables;
-use crate::model::{NodeIdx, NodeKind, ParamValue, ServiceTask};
+use crate::model::{ErrorThrow, NodeIdx, NodeKind, ParamValue, ServiceTask};
 
 pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<Outcome, String> {
     let NodeKind::ServiceTask(s) = &run.process.nodes[node].kind else {
@@ -49,7 +50,14 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         ServiceTask::Connector(c) => {
             let inputs = eval_params(&c.inputs, &run.visible(key))
                 .map_err(|e| format!("connector input: {e}"))?;
-            let payload = json!({ "connector": c.id, "inputs": Value::Object(inputs) });
+            // With error mappings, every reply comes back: they decide what a
+            // status outside 2xx means.
+            let any_status = !run.process.nodes[node].error_mappings.is_empty();
+            let payload = json!({
+                "connector": c.id,
+                "inputs": Value::Object(inputs),
+                "any_status": any_status,
+            });
             run.wait_for_job(key, JobKind::Connector, None, payload);
             Ok(Outcome::Wait)
         }
@@ -69,6 +77,17 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
 
 /// The connector call, handler or external worker finished with these variables.
 pub(crate) fn on_job_done(run: &mut Run<'_>, key: u64, node: NodeIdx, result: Map<String, Value>) {
+    match mapped_error(run, key, node, &result) {
+        Ok(None) => {}
+        Ok(Some(error)) => {
+            throw_mapped(run, key, error);
+            return;
+        }
+        Err(message) => {
+            run.incident(key, Step::Complete, message);
+            return;
+        }
+    }
     let connector = match &run.process.nodes[node].kind {
         NodeKind::ServiceTask(s) => match s.as_ref() {
             ServiceTask::Connector(c) => Some(c),
@@ -128,4 +147,57 @@ impl Variables for Overlay<'_> {
 
 pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64) {
     run.close_wait(key);
+}
+
+/// The first error mapping whose condition holds for the result; an error for
+/// a connector reply outside 2xx that no mapping claims.
+fn mapped_error(
+    run: &Run<'_>,
+    key: u64,
+    node: NodeIdx,
+    result: &Map<String, Value>,
+) -> Result<Option<ErrorThrow>, String> {
+    let mappings = &run.process.nodes[node].error_mappings;
+    if mappings.is_empty() {
+        return Ok(None);
+    }
+    let vars = Overlay {
+        top: result,
+        base: &run.visible(key),
+    };
+    for m in mappings {
+        let holds = m
+            .condition
+            .eval_bool(&vars)
+            .map_err(|e| format!("camunda:errorEventDefinition: {e}"))?;
+        if holds {
+            return Ok(Some(m.error.clone()));
+        }
+    }
+    match result.get("statusCode").and_then(Value::as_u64) {
+        Some(status) if !(200..300).contains(&status) => Err(format!(
+            "the connector call answered {status}, and no camunda:errorEventDefinition maps it to an error"
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// Throws a mapped error at the task: a boundary event or event subprocess
+/// catches it, else the calling instance, else it is an incident.
+fn throw_mapped(run: &mut Run<'_>, key: u64, error: ErrorThrow) {
+    run.emit(Event::ErrorThrown {
+        key,
+        code: error.code.clone(),
+        message: error.message.clone(),
+    });
+    let origin = super::error_event::Origin::At(key);
+    if !super::error_event::throw(run, origin, error.code.as_deref(), error.message.as_deref())
+        && !super::error_event::pass_to_caller(run, error.code.clone(), error.message.clone())
+    {
+        run.incident(
+            key,
+            Step::Complete,
+            super::error_event::uncaught(error.code.as_deref()),
+        );
+    }
 }

@@ -308,3 +308,40 @@ fn an_escalation_nobody_catches_is_recorded_and_the_flow_goes_on() {
     assert_eq!(sim.tasks(), ["c"]);
     assert!(sim.state.incidents.is_empty());
 }
+
+#[test]
+fn an_external_workers_result_can_be_mapped_to_a_bpmn_error() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:serviceTask id="w" camunda:type="external" camunda:topic="check"><bpmn:extensionElements>
+  <camunda:errorEventDefinition id="m" errorRef="E_invalid" expression="${{!valid}}"/>
+</bpmn:extensionElements></bpmn:serviceTask>
+<bpmn:boundaryEvent id="b" attachedToRef="w"><bpmn:errorEventDefinition errorRef="E_invalid"/></bpmn:boundaryEvent>
+<bpmn:userTask id="ok"/><bpmn:userTask id="fix"/>{}{}{}"#,
+        flow("f0", "s", "w"),
+        flow("f1", "w", "ok"),
+        flow("f2", "b", "fix"),
+    ))
+    .replace(
+        "</bpmn:definitions>",
+        r#"<bpmn:error id="E_invalid" errorCode="INVALID"/></bpmn:definitions>"#,
+    );
+    let mut sim = Sim::start(&xml, json!({}));
+    sim.job("w", json!({"valid": false}));
+    assert_eq!(sim.tasks(), ["fix"]);
+    let mut sim = Sim::start(&xml, json!({}));
+    sim.job("w", json!({"valid": true}));
+    assert_eq!(sim.tasks(), ["ok"]);
+    assert_eq!(sim.var("valid"), Some(json!(true)));
+    // Only connector and external tasks take mappings.
+    let errors = parse_err(&xml.replace(
+        r#"camunda:type="external" camunda:topic="check""#,
+        r#"camunda:expression="${1}""#,
+    ));
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("applies to tasks with a connector or an external worker")),
+        "{errors:?}"
+    );
+}
