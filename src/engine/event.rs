@@ -77,6 +77,18 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         code: Option<String>,
     },
+    /// A completed activity instance can be compensated later (`container`:
+    /// through what completed inside it).
+    CompensationRecorded {
+        key: u64,
+        element: String,
+        scope: u64,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        container: bool,
+    },
+    /// The compensation handler instance `key` started, for the completed
+    /// instance `record`, on behalf of the throw event instance `throw`.
+    CompensationStarted { key: u64, throw: u64, record: u64 },
     /// A call activity started the instance `instance` and waits for it.
     CallStarted { key: u64, instance: String },
     /// The instance a call activity called has completed.
@@ -132,6 +144,8 @@ impl Event {
             Event::RaceStarted { .. } => "race_started",
             Event::EscalationThrown { .. } => "escalation_thrown",
             Event::CallStarted { .. } => "call_started",
+            Event::CompensationRecorded { .. } => "compensation_recorded",
+            Event::CompensationStarted { .. } => "compensation_started",
             Event::CallEnded { .. } => "call_ended",
             Event::ConditionMet { .. } => "condition_met",
             Event::IncidentRaised { .. } => "incident_raised",
@@ -174,6 +188,7 @@ impl Event {
             | Event::EscalationThrown { key, .. }
             | Event::ConditionMet { key }
             | Event::CallStarted { key, .. }
+            | Event::CompensationStarted { key, .. }
             | Event::CallEnded { key, .. }
             | Event::IncidentRaised { key, .. } => Some(*key),
             _ => None,

@@ -25,8 +25,8 @@ pub use effect::{CallOutcome, Effect, UserTaskSpec};
 pub use event::Event;
 pub use run::STEP_LIMIT;
 pub use state::{
-    ElementInstance, Incident, InstanceState, JobKind, JoinTokens, ROOT, SCHEMA_VERSION, Status,
-    Step, Wait,
+    Compensable, ElementInstance, Incident, InstanceState, JobKind, JoinTokens, PendingHandler,
+    ROOT, SCHEMA_VERSION, Status, Step, Wait,
 };
 
 use crate::model::form::{self, FieldError};
@@ -508,6 +508,10 @@ pub fn waiting_items(process: &Process, state: &InstanceState) -> Vec<WaitingIte
             ) => ("job", Some(format!("external:{topic}"))),
             (None, Some(Wait::Job { job, .. })) => ("job", Some(job.name().to_string())),
             (None, Some(Wait::Called { instance })) => ("called", Some(instance.clone())),
+            (None, Some(Wait::Compensating { pending, .. })) => (
+                "compensation",
+                Some(format!("{} more handler(s) to run", pending.len())),
+            ),
             (None, Some(Wait::Children)) | (None, None) => continue,
         };
         out.push(WaitingItem {

@@ -385,9 +385,16 @@ impl<'p> Run<'p> {
         let scope = self.scope_of(activity);
         for b in boundaries.clone() {
             if let NodeKind::BoundaryEvent(be) = &self.process.nodes[b].kind
-                && matches!(be.trigger, Catch::Error(_) | Catch::Escalation { .. })
+                && matches!(
+                    be.trigger,
+                    Catch::Error(_)
+                        | Catch::Escalation { .. }
+                        | Catch::Compensation
+                        | Catch::Cancel
+                )
             {
-                // Activated only when an error or escalation is thrown.
+                // Activated only when an error, escalation or cancellation is
+                // thrown; compensation runs the activity's handler instead.
                 continue;
             }
             let key = self.state.next_key;
@@ -468,12 +475,36 @@ impl<'p> Run<'p> {
         }
         let scope = self.scope_of(key);
         self.disarm_boundaries(key, None);
+        self.record_compensable(key, node);
+        let compensates = self.state.elements.get(&key).and_then(|e| e.compensates);
         self.emit(Event::ElementCompleted {
             key,
             element: self.process.nodes[node].id.clone(),
         });
         for (flow, default) in flows {
             self.take(flow, scope, default);
+        }
+        if let Some(throw) = compensates {
+            behavior::compensation::on_handler_done(self, throw);
+        }
+    }
+
+    /// An activity instance completes: remember it when compensation may
+    /// undo it — it has a handler, or (a subprocess or multi-instance body)
+    /// something that completed inside it has.
+    pub fn record_compensable(&mut self, key: u64, node: NodeIdx) {
+        let n = &self.process.nodes[node];
+        let body = behavior::multi_instance::is_body(self, key);
+        let inside = self.state.compensable.iter().any(|c| c.scope == key);
+        let own = n.compensation.is_some() && !body;
+        let container = !own && inside && (body || matches!(n.kind, NodeKind::SubProcess(_)));
+        if own || container {
+            self.emit(Event::CompensationRecorded {
+                key,
+                element: n.id.clone(),
+                scope: self.scope_of(key),
+                container,
+            });
         }
     }
 
@@ -710,7 +741,13 @@ impl<'p> Run<'p> {
                 self.effect(Effect::Unsubscribe { key })
             }
             Some(Wait::Job { .. }) => self.effect(Effect::CancelJob { key }),
-            Some(Wait::Children | Wait::Condition { .. } | Wait::Called { .. }) | None => {}
+            Some(
+                Wait::Children
+                | Wait::Condition { .. }
+                | Wait::Called { .. }
+                | Wait::Compensating { .. },
+            )
+            | None => {}
         }
     }
 

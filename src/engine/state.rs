@@ -112,6 +112,36 @@ pub enum Wait {
     Children,
     /// A call activity: the instance it called (by id) to finish.
     Called { instance: String },
+    /// A compensation throw or cancel end event: the compensation handlers
+    /// still to run, one after the other (`cancel`: then cancel the transaction).
+    Compensating {
+        pending: Vec<PendingHandler>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        cancel: bool,
+    },
+}
+
+/// A compensation handler to run for a completed activity instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingHandler {
+    /// The key the completed activity instance had.
+    pub record: u64,
+    /// The handler's element id.
+    pub handler: String,
+}
+
+/// A completed activity instance that compensation may undo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Compensable {
+    /// The key it had.
+    pub key: u64,
+    pub element: String,
+    /// The scope it completed in.
+    pub scope: u64,
+    /// A subprocess or multi-instance body without a handler of its own:
+    /// compensating it compensates what completed inside it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub container: bool,
 }
 
 /// One live element instance.
@@ -135,6 +165,9 @@ pub struct ElementInstance {
     /// it is in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub race: Option<u64>,
+    /// For a compensation handler: the throw event instance waiting for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compensates: Option<u64>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -196,6 +229,9 @@ pub struct InstanceState {
     /// in the calling instance (its end, errors and escalations go back there).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub called_by: Option<String>,
+    /// Completed activity instances that compensation may undo, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compensable: Vec<Compensable>,
 }
 
 impl InstanceState {
@@ -211,6 +247,7 @@ impl InstanceState {
             variables: BTreeMap::new(),
             incidents: BTreeMap::new(),
             called_by: None,
+            compensable: Vec::new(),
         }
     }
 
@@ -299,6 +336,7 @@ impl InstanceState {
                         attached_to: *attached_to,
                         fired: 0,
                         race: None,
+                        compensates: None,
                     },
                 );
                 self.bump(*key);
@@ -332,10 +370,34 @@ impl InstanceState {
                     e.wait = None;
                 }
             }
-            Event::ElementCompleted { key, .. } | Event::ElementTerminated { key, .. } => {
+            Event::ElementCompleted { key, .. } => {
                 self.elements.remove(key);
                 self.variables.remove(key);
                 self.joins.retain(|j| j.scope != *key);
+            }
+            Event::ElementTerminated { key, .. } => {
+                self.elements.remove(key);
+                self.variables.remove(key);
+                self.joins.retain(|j| j.scope != *key);
+                // What completed inside a cancelled scope can no longer be compensated.
+                self.compensable.retain(|c| c.scope != *key);
+            }
+            Event::CompensationRecorded {
+                key,
+                element,
+                scope,
+                container,
+            } => self.compensable.push(Compensable {
+                key: *key,
+                element: element.clone(),
+                scope: *scope,
+                container: *container,
+            }),
+            Event::CompensationStarted { key, throw, record } => {
+                self.compensable.retain(|c| c.key != *record);
+                if let Some(e) = self.elements.get_mut(key) {
+                    e.compensates = Some(*throw);
+                }
             }
             Event::FlowTaken {
                 flow,
@@ -441,6 +503,7 @@ impl InstanceState {
                 self.elements.clear();
                 self.joins.clear();
                 self.incidents.clear();
+                self.compensable.clear();
             }
         }
     }

@@ -79,6 +79,8 @@ pub struct ElementInfo {
     pub source: Option<String>,
     /// For activities: their loop or multi-instance marker.
     pub loop_kind: Option<LoopKind>,
+    /// For activities: `isForCompensation` (drawn with the compensation marker).
+    pub for_compensation: bool,
 }
 
 /// The loop characteristics of an activity, as drawn on its marker.
@@ -266,6 +268,11 @@ pub struct Node {
     /// `camunda:errorEventDefinition`s of a connector or external task: BPMN
     /// errors thrown when their expression holds for the result.
     pub error_mappings: Vec<ErrorMapping>,
+    /// The compensation handler of this activity (through its compensation
+    /// boundary event and the association from it).
+    pub compensation: Option<NodeIdx>,
+    /// `isForCompensation`: a compensation handler, started only by compensation.
+    pub for_compensation: bool,
 }
 
 /// A result that is a BPMN error: when `condition` holds (seen with the
@@ -450,6 +457,15 @@ pub enum NodeKind {
     CallActivity(Box<CallActivity>),
     /// A business rule task that evaluates a deployed decision (`camunda:decisionRef`).
     BusinessRule(Box<BusinessRule>),
+    /// A compensation throw or end event (`compensateEventDefinition`):
+    /// compensates the completed activities of its scope, or only `activity`.
+    Compensate {
+        activity: Option<String>,
+        end: bool,
+    },
+    /// A cancel end event inside a transaction: compensates the transaction's
+    /// completed activities, then cancels it (its cancel boundary event fires).
+    CancelEnd,
     /// An event subprocess (`triggeredByEvent="true"`): no flows lead to it; its
     /// start event's trigger starts it while its enclosing scope runs.
     EventSubProcess(Box<EventSubProcess>),
@@ -636,6 +652,11 @@ pub enum Catch {
         code: Option<String>,
         code_variable: Option<String>,
     },
+    /// Compensation (boundary events only): never armed; its activity's
+    /// compensation handler runs when compensation is thrown.
+    Compensation,
+    /// The cancellation of a transaction (boundary events on transactions only).
+    Cancel,
 }
 
 /// When a timer fires.
@@ -701,6 +722,9 @@ pub struct ScriptTask {
 pub struct SubProcess {
     /// Its none start event.
     pub start: NodeIdx,
+    /// A `transaction`: a cancel end event inside it cancels it, compensating
+    /// what completed in it.
+    pub transaction: bool,
 }
 
 /// `camunda:inputOutput`.

@@ -143,7 +143,6 @@ impl Reader<'_> {
 /// engine does not run yet.
 const UNSUPPORTED_NODES: &[&str] = &[
     "complexGateway",
-    "transaction",
     "adHocSubProcess",
     "implicitThrowEvent",
     "choreographyTask",
@@ -371,6 +370,7 @@ impl<'a> Reader<'a> {
                     .map(|v| v.trim() != "false")
                     .unwrap_or(true),
                 triggered_by_event: el.attr("triggeredByEvent").map(str::trim) == Some("true"),
+                for_compensation: flag(el.attr("isForCompensation")),
                 process: process.map(str::to_string),
                 default_flow: el.attr("default").map(|d| d.trim().to_string()),
                 conditional: el.child(Ns::Bpmn, "conditionExpression").is_some(),
@@ -441,12 +441,14 @@ impl<'a> Reader<'a> {
         }
         let mut b = Builder {
             boundary_refs: Vec::new(),
+            associations: Vec::new(),
             nodes: Vec::new(),
             node_els: Vec::new(),
             flows: Vec::new(),
         };
         self.container(&mut b, el, None);
         self.resolve_boundaries(&mut b);
+        self.resolve_compensation(&mut b);
         self.resolve_links(&mut b);
         let flows = self.resolve_flows(&mut b);
         let lanes = self.lanes(el, &mut b.nodes);
@@ -478,7 +480,14 @@ impl<'a> Reader<'a> {
                     format!("{name}{detail} is not supported by this engine yet"),
                 );
             } else if INERT.contains(&name) {
-                // No execution semantics.
+                // No execution semantics, except what links a compensation
+                // boundary event to its handler.
+                if name == "association"
+                    && let (Some(s), Some(t)) = (child.attr("sourceRef"), child.attr("targetRef"))
+                {
+                    b.associations
+                        .push((s.trim().to_string(), t.trim().to_string()));
+                }
             } else if let Some(idx) = self.node(b, child, scope) {
                 if matches!(
                     b.nodes[idx].kind,
@@ -538,10 +547,7 @@ impl<'a> Reader<'a> {
                 }
             },
         };
-        if el.attr("isForCompensation").map(str::trim) == Some("true") {
-            self.unsupported(el, "compensation handlers are not supported yet".into());
-            ok = false;
-        }
+        let for_compensation = flag(el.attr("isForCompensation"));
         let mut events = vec![("start", ListenerEvent::Start), ("end", ListenerEvent::End)];
         if tag == "userTask" {
             events.extend([
@@ -638,6 +644,8 @@ impl<'a> Reader<'a> {
                         self.signal_name(el, d).map(|name| Catch::Signal { name })
                     }
                     [d] if d.name == "conditionalEventDefinition" => self.conditional_catch(el, d),
+                    [d] if d.name == "compensateEventDefinition" => Some(Catch::Compensation),
+                    [d] if d.name == "cancelEventDefinition" => Some(Catch::Cancel),
                     [d] if d.name == "escalationEventDefinition" => {
                         self.escalation_code(el, d).map(|code| Catch::Escalation {
                             code,
@@ -701,6 +709,11 @@ impl<'a> Reader<'a> {
                 [d] if d.name == "terminateEventDefinition" => {
                     Some(NodeKind::EndEvent { terminate: true })
                 }
+                [d] if d.name == "compensateEventDefinition" => Some(NodeKind::Compensate {
+                    activity: compensated_activity(d),
+                    end: true,
+                }),
+                [d] if d.name == "cancelEventDefinition" => Some(NodeKind::CancelEnd),
                 [d] if d.name == "errorEventDefinition" => {
                     self.error_throw(el, d).map(NodeKind::ErrorEnd)
                 }
@@ -723,6 +736,12 @@ impl<'a> Reader<'a> {
                 Some(d) if defs.len() == 1 && d.name == "escalationEventDefinition" => self
                     .escalation_code(el, d)
                     .map(|code| NodeKind::Escalate { code }),
+                Some(d) if defs.len() == 1 && d.name == "compensateEventDefinition" => {
+                    Some(NodeKind::Compensate {
+                        activity: compensated_activity(d),
+                        end: false,
+                    })
+                }
                 Some(d) if defs.len() == 1 && d.name == "linkEventDefinition" => {
                     self.link_name(el, d).map(|name| NodeKind::LinkThrow {
                         name,
@@ -828,9 +847,16 @@ impl<'a> Reader<'a> {
                         .map(|e| NodeKind::EventSubProcess(Box::new(e)))
                 } else {
                     // The start node is filled in once the children are read.
-                    Some(NodeKind::SubProcess(SubProcess { start: usize::MAX }))
+                    Some(NodeKind::SubProcess(SubProcess {
+                        start: usize::MAX,
+                        transaction: false,
+                    }))
                 }
             }
+            "transaction" => Some(NodeKind::SubProcess(SubProcess {
+                start: usize::MAX,
+                transaction: true,
+            })),
             _ => None,
         };
         let io = match zeebe::io(self, el) {
@@ -881,6 +907,8 @@ impl<'a> Reader<'a> {
             standard_loop,
             listeners: listeners.unwrap_or_default(),
             error_mappings,
+            compensation: None,
+            for_compensation,
         };
         if node.loops() && !node.is_activity() {
             self.error(
@@ -1853,6 +1881,72 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Links each activity with a compensation boundary event to its handler
+    /// (the association from the boundary event), and checks transactions:
+    /// cancel end events and cancel boundary events belong to them.
+    fn resolve_compensation(&mut self, b: &mut Builder<'_>) {
+        for i in 0..b.nodes.len() {
+            let el = b.node_els[i];
+            let (attached, trigger) = match &b.nodes[i].kind {
+                NodeKind::BoundaryEvent(be) => (be.attached_to, &be.trigger),
+                NodeKind::CancelEnd => {
+                    let in_tx = b.nodes[i].scope.is_some_and(
+                        |s| matches!(&b.nodes[s].kind, NodeKind::SubProcess(sp) if sp.transaction),
+                    );
+                    if !in_tx {
+                        self.error(el, "a cancel end event belongs inside a transaction".into());
+                    } else if let Some(tx) = b.nodes[i].scope {
+                        let has_boundary = b.nodes[tx].boundaries.iter().any(|x| {
+                            matches!(&b.nodes[*x].kind, NodeKind::BoundaryEvent(be) if matches!(be.trigger, Catch::Cancel))
+                        });
+                        if !has_boundary {
+                            self.error(
+                                el,
+                                "the transaction needs a cancel boundary event for this cancel end event to lead somewhere".into(),
+                            );
+                        }
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            match trigger {
+                Catch::Cancel if !matches!(&b.nodes[attached].kind, NodeKind::SubProcess(sp) if sp.transaction) =>
+                {
+                    self.error(
+                        el,
+                        "a cancel boundary event belongs on a transaction".into(),
+                    );
+                }
+                Catch::Compensation => {
+                    let id = b.nodes[i].id.clone();
+                    let target = b
+                        .associations
+                        .iter()
+                        .find(|(s, _)| *s == id)
+                        .map(|(_, t)| t.clone());
+                    let handler = target
+                        .as_deref()
+                        .and_then(|t| b.nodes.iter().position(|n| n.id == t));
+                    match handler {
+                        Some(h) if b.nodes[h].for_compensation => {
+                            b.nodes[attached].compensation = Some(h);
+                        }
+                        Some(_) => self.error(
+                            el,
+                            "the compensation handler needs isForCompensation=\"true\"".into(),
+                        ),
+                        None => self.error(
+                            el,
+                            "a compensation boundary event needs an association to its handler (an activity with isForCompensation=\"true\")".into(),
+                        ),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Resolves sequence flows to node indexes and fills in incoming/outgoing and defaults.
     fn resolve_flows(&mut self, b: &mut Builder<'_>) -> Vec<Flow> {
         let index: HashMap<String, NodeIdx> = b
@@ -2202,11 +2296,13 @@ impl<'a> Reader<'a> {
                 );
             }
             if n.incoming.is_empty()
+                && !n.for_compensation
                 && !matches!(
                     n.kind,
                     NodeKind::StartEvent(_)
                         | NodeKind::BoundaryEvent(_)
                         | NodeKind::LinkCatch { .. }
+                        | NodeKind::EventSubProcess(_)
                 )
             {
                 self.warning(
@@ -2221,9 +2317,20 @@ impl<'a> Reader<'a> {
 struct Builder<'e> {
     /// Boundary events and the id of the activity they are attached to.
     boundary_refs: Vec<(NodeIdx, String, &'e Element<'e>)>,
+    /// `association`s: `(sourceRef, targetRef)` (compensation handlers).
+    associations: Vec<(String, String)>,
     nodes: Vec<Node>,
     node_els: Vec<&'e Element<'e>>,
     flows: Vec<(&'e Element<'e>, Option<NodeIdx>)>,
+}
+
+/// The `activityRef` of a compensation event definition (`None`: every
+/// completed activity of the scope).
+fn compensated_activity(d: &Element) -> Option<String> {
+    d.attr("activityRef")
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
 }
 
 fn flag(v: Option<&str>) -> bool {
@@ -2269,7 +2376,9 @@ fn has_implementation(el: &Element) -> bool {
 fn takes_mappings(tag: &str, el: &Element) -> bool {
     match tag {
         "task" | "manualTask" | "userTask" | "serviceTask" | "sendTask" | "scriptTask"
-        | "receiveTask" | "subProcess" | "callActivity" | "businessRuleTask" => true,
+        | "receiveTask" | "subProcess" | "transaction" | "callActivity" | "businessRuleTask" => {
+            true
+        }
         "intermediateThrowEvent" | "endEvent" => event_definitions(el).any(is_throw_definition),
         _ => false,
     }
@@ -2317,6 +2426,7 @@ fn node_tag(name: &str) -> Option<&'static str> {
         "inclusiveGateway",
         "eventBasedGateway",
         "subProcess",
+        "transaction",
         "callActivity",
         "boundaryEvent",
     ];

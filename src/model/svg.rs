@@ -414,6 +414,8 @@ mod activity_marker {
     pub const COLLAPSED: &str =
         r##"<rect width="14" height="14" fill="#fff"/><path d="M7 3.5V10.5M3.5 7H10.5"/>"##;
     pub const AD_HOC: &str = r#"<path d="M1 8.5C3 3.5 6 5 7 7S11 10.5 13 5.5"/>"#;
+    pub const COMPENSATION: &str =
+        r#"<path fill="currentColor" d="M1 7 7 2.5V11.5ZM7 7 13 2.5V11.5Z"/>"#;
 }
 
 /// The state of one drawing.
@@ -1162,6 +1164,9 @@ fn activity_markers(info: Option<&ElementInfo>, tag: &str, expanded: bool) -> Ve
     }
     if tag == "adHocSubProcess" {
         markers.push(activity_marker::AD_HOC);
+    }
+    if info.is_some_and(|i| i.for_compensation) {
+        markers.push(activity_marker::COMPENSATION);
     }
     if !expanded && matches!(tag, "subProcess" | "transaction" | "adHocSubProcess") {
         markers.push(activity_marker::COLLAPSED);

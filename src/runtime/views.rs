@@ -208,6 +208,7 @@ fn describe_wait(w: &Wait) -> String {
         Wait::Job { job, .. } => format!("Waiting for the {} job", job.name()),
         Wait::Children => "Running its inner steps".into(),
         Wait::Called { instance } => format!("Waiting for the called instance {instance}"),
+        Wait::Compensating { .. } => "Waiting for compensation handlers".into(),
     }
 }
 
@@ -262,6 +263,10 @@ fn describe(event: &Event, process: Option<&Process>) -> String {
         Event::JobCompleted { .. } => "Job done".into(),
         Event::CallStarted { instance, .. } => format!("Called instance {instance} started"),
         Event::CallEnded { instance, .. } => format!("Called instance {instance} ended"),
+        Event::CompensationRecorded { element, .. } => {
+            format!("{} can be compensated", named(element))
+        }
+        Event::CompensationStarted { .. } => "Compensating".into(),
         Event::JobFailed { message, .. } => format!("Job failed: {message}"),
         Event::ElementCompleted { element, .. } => format!("Completed {}", named(element)),
         Event::ElementTerminated { element, .. } => format!("Cancelled {}", named(element)),

@@ -397,3 +397,38 @@ fn every_miwg_file_that_reads_renders_well_formed() {
     );
     assert!(drawn > 0);
 }
+
+#[test]
+fn the_elements_of_the_examples_are_drawn_with_their_markers() {
+    let read = |name: &str| {
+        let path = format!("{}/bpmn/{name}", env!("CARGO_MANIFEST_DIR"));
+        let defs = model::parse_for_drawing(&std::fs::read(path).unwrap()).unwrap();
+        let svg = svg::render(&defs, &Overlay::default()).unwrap();
+        assert_well_formed(&svg);
+        svg
+    };
+    let call = read("call-activity.bpmn");
+    assert!(
+        body_of(&call, "CallActivity_pay").contains("stroke-width=\"4.5\""),
+        "a call activity has a thick border"
+    );
+    let rule = read("business-rule.bpmn");
+    assert!(
+        body_of(&rule, "Task_decide").contains("M7 8H24V11.5H7Z"),
+        "the business rule table icon"
+    );
+    let subs = read("event-subprocess.bpmn");
+    assert!(
+        body_of(&subs, "SubProcess_reminder").contains("stroke-dasharray=\"6 3\""),
+        "an event subprocess is dotted"
+    );
+    assert!(
+        body_of(&subs, "StartEvent_reminder").contains("stroke-dasharray"),
+        "a non-interrupting start event is dashed"
+    );
+    let comp = read("compensation.bpmn");
+    assert!(
+        body_of(&comp, "Task_refund_card").contains("M1 7 7 2.5V11.5ZM7 7 13 2.5V11.5Z"),
+        "a compensation handler has the compensation marker"
+    );
+}

@@ -57,7 +57,7 @@ pub(crate) fn arm(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<(), Stri
             wait: Wait::Condition { latched: false },
         }),
         // Not armed: activated when an error or escalation is thrown.
-        Catch::Error(_) | Catch::Escalation { .. } => {}
+        Catch::Error(_) | Catch::Escalation { .. } | Catch::Compensation | Catch::Cancel => {}
     }
     Ok(())
 }

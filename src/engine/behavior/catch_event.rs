@@ -42,8 +42,11 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
             });
         }
         // Refused at deploy time: errors and escalations are caught at boundaries only.
-        Catch::Error(_) | Catch::Escalation { .. } => {
-            return Err("an error or escalation cannot be awaited by a catch event".into());
+        Catch::Error(_) | Catch::Escalation { .. } | Catch::Compensation | Catch::Cancel => {
+            return Err(
+                "an error, escalation, compensation or cancellation cannot be awaited by a catch event"
+                    .into(),
+            );
         }
     }
     Ok(Outcome::Wait)

@@ -68,7 +68,10 @@ pub(crate) fn arm_all(run: &mut Run<'_>, scope: u64, scope_node: Option<NodeIdx>
         .filter(|(_, n)| n.scope == scope_node)
         .filter(|(_, n)| {
             matches!(&n.kind, NodeKind::EventSubProcess(e)
-                if !matches!(e.trigger, Catch::Error(_) | Catch::Escalation { .. }))
+            if !matches!(
+                e.trigger,
+                Catch::Error(_) | Catch::Escalation { .. } | Catch::Compensation | Catch::Cancel
+            ))
         })
         .map(|(i, _)| i)
         .collect();
@@ -108,7 +111,7 @@ fn arm(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<(), String> {
             key,
             wait: Wait::Condition { latched: false },
         }),
-        Catch::Error(_) | Catch::Escalation { .. } => {}
+        Catch::Error(_) | Catch::Escalation { .. } | Catch::Compensation | Catch::Cancel => {}
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ pub(crate) mod boundary_event;
 pub(crate) mod business_rule;
 pub(crate) mod call_activity;
 pub(crate) mod catch_event;
+pub(crate) mod compensation;
 pub(crate) mod end_event;
 pub(crate) mod error_event;
 pub(crate) mod escalation_event;
@@ -72,6 +73,9 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         NodeKind::CallActivity(_) => call_activity::on_activate(run, key, node),
         NodeKind::EventSubProcess(_) => event_subprocess::on_activate(run, key, node),
         NodeKind::BusinessRule(_) => business_rule::on_activate(run, key, node),
+        NodeKind::Compensate { .. } | NodeKind::CancelEnd => {
+            compensation::on_activate(run, key, node)
+        }
     }
 }
 
@@ -106,7 +110,10 @@ pub(crate) fn outgoing(
         | NodeKind::Escalate { .. }
         | NodeKind::CallActivity(_)
         | NodeKind::BusinessRule(_)
+        | NodeKind::Compensate { .. }
         | NodeKind::LinkCatch { .. } => flows::uncontrolled(run, key, node),
+        // Its transaction was cancelled through the cancel boundary event.
+        NodeKind::CancelEnd => Ok(Vec::new()),
         // No flows leave an event subprocess: its scope goes on (or ends).
         NodeKind::EventSubProcess(_) => Ok(Vec::new()),
     }
@@ -125,10 +132,13 @@ pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64, node: NodeIdx) {
         NodeKind::SubProcess(_) => subprocess::on_terminate(run, key),
         NodeKind::CallActivity(_) => call_activity::on_terminate(run, key),
         NodeKind::EventSubProcess(_) => event_subprocess::on_terminate(run, key),
-        // Nothing of their own to release beyond an async job.
+        // Nothing of their own to release beyond an async job; compensation
+        // handlers already started are cancelled with the scope.
         NodeKind::StartEvent(_)
         | NodeKind::EndEvent { .. }
         | NodeKind::ErrorEnd(_)
+        | NodeKind::Compensate { .. }
+        | NodeKind::CancelEnd
         | NodeKind::Throw(_)
         | NodeKind::LinkThrow { .. }
         | NodeKind::LinkCatch { .. }

@@ -205,6 +205,7 @@ pub(crate) fn on_inner_done(run: &mut Run<'_>, inner: u64, node: NodeIdx) {
             run.incident(inner, Step::Leave, message);
         }
         Ok((done, next)) => {
+            run.record_compensable(inner, node);
             run.emit(Event::ElementCompleted {
                 key: inner,
                 element: run.process.nodes[node].id.clone(),

@@ -52,12 +52,10 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
                 .map_err(|e| format!("connector input: {e}"))?;
             // With error mappings, every reply comes back: they decide what a
             // status outside 2xx means.
-            let any_status = !run.process.nodes[node].error_mappings.is_empty();
-            let payload = json!({
-                "connector": c.id,
-                "inputs": Value::Object(inputs),
-                "any_status": any_status,
-            });
+            let mut payload = json!({ "connector": c.id, "inputs": Value::Object(inputs) });
+            if !run.process.nodes[node].error_mappings.is_empty() {
+                payload["any_status"] = Value::Bool(true);
+            }
             run.wait_for_job(key, JobKind::Connector, None, payload);
             Ok(Outcome::Wait)
         }

@@ -1,6 +1,7 @@
 //! Pure engine tests: given a diagram, when these commands, then these events.
 
 mod boundary;
+mod compensation;
 mod errors;
 mod event_subs;
 mod events;

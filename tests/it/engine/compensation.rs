@@ -1,0 +1,153 @@
+//! Compensation (boundary events with handlers, throw and end events) and
+//! transactions cancelled by a cancel end event.
+
+use bpmn_engine::engine::{Event, Status};
+use serde_json::json;
+
+use crate::common::*;
+
+/// A task `id` with a compensation handler `undo_{id}` (a script appending
+/// `id` to the list `undone`).
+fn compensable(id: &str) -> String {
+    format!(
+        r#"<bpmn:task id="{id}"/>
+<bpmn:boundaryEvent id="{id}_comp" attachedToRef="{id}"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>
+<bpmn:scriptTask id="undo_{id}" isForCompensation="true" scriptFormat="rhai"><bpmn:script>undone.push("{id}");</bpmn:script></bpmn:scriptTask>
+<bpmn:association id="{id}_assoc" associationDirection="One" sourceRef="{id}_comp" targetRef="undo_{id}"/>"#
+    )
+}
+
+fn activations(sim: &Sim) -> Vec<String> {
+    sim.history
+        .iter()
+        .filter_map(|e| match e {
+            Event::ElementActivated { element, .. } if element.starts_with("undo_") => {
+                Some(element.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_compensation_throw_undoes_completed_activities_newest_first() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/>{}{}
+<bpmn:intermediateThrowEvent id="undo"><bpmn:compensateEventDefinition/></bpmn:intermediateThrowEvent>
+<bpmn:intermediateThrowEvent id="again"><bpmn:compensateEventDefinition/></bpmn:intermediateThrowEvent>
+<bpmn:userTask id="after"/>{}{}{}{}{}"#,
+        compensable("hotel"),
+        compensable("flight"),
+        flow("f0", "s", "hotel"),
+        flow("f1", "hotel", "flight"),
+        flow("f2", "flight", "undo"),
+        flow("f3", "undo", "again"),
+        flow("f4", "again", "after"),
+    ));
+    let sim = Sim::start(&xml, json!({"undone": []}));
+    assert_eq!(sim.var("undone"), Some(json!(["flight", "hotel"])));
+    // Each completed activity is compensated once: the second throw found nothing.
+    assert_eq!(activations(&sim), ["undo_flight", "undo_hotel"]);
+    assert_eq!(sim.tasks(), ["after"]);
+    assert!(sim.state.compensable.is_empty());
+}
+
+#[test]
+fn activity_ref_compensates_only_that_activity() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/>{}{}
+<bpmn:endEvent id="undo"><bpmn:compensateEventDefinition activityRef="hotel"/></bpmn:endEvent>{}{}{}"#,
+        compensable("hotel"),
+        compensable("flight"),
+        flow("f0", "s", "hotel"),
+        flow("f1", "hotel", "flight"),
+        flow("f2", "flight", "undo"),
+    ));
+    let sim = Sim::start(&xml, json!({"undone": []}));
+    assert_eq!(sim.var("undone"), Some(json!(["hotel"])));
+    assert_eq!(sim.status(), Status::Completed);
+}
+
+#[test]
+fn what_completed_inside_a_subprocess_is_compensated_from_outside() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:subProcess id="sub"><bpmn:startEvent id="ss"/>{}{}<bpmn:endEvent id="se"/>{}{}{}</bpmn:subProcess>
+<bpmn:intermediateThrowEvent id="undo"><bpmn:compensateEventDefinition/></bpmn:intermediateThrowEvent><bpmn:userTask id="after"/>{}{}{}"#,
+        compensable("a"),
+        compensable("b"),
+        flow("sf0", "ss", "a"),
+        flow("sf1", "a", "b"),
+        flow("sf2", "b", "se"),
+        flow("f0", "s", "sub"),
+        flow("f1", "sub", "undo"),
+        flow("f2", "undo", "after"),
+    ));
+    let sim = Sim::start(&xml, json!({"undone": []}));
+    assert_eq!(sim.var("undone"), Some(json!(["b", "a"])));
+    assert_eq!(sim.tasks(), ["after"]);
+}
+
+#[test]
+fn a_cancel_end_event_compensates_the_transaction_then_cancels_it() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:transaction id="tx"><bpmn:startEvent id="ts"/>
+  <bpmn:task id="charge"/>
+  <bpmn:boundaryEvent id="charge_comp" attachedToRef="charge"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>
+  <bpmn:userTask id="undo_charge" isForCompensation="true"/>
+  <bpmn:association id="a1" sourceRef="charge_comp" targetRef="undo_charge"/>
+  <bpmn:userTask id="confirm"/><bpmn:exclusiveGateway id="g" default="ok"/>
+  <bpmn:endEvent id="done"/><bpmn:endEvent id="cancel"><bpmn:cancelEventDefinition/></bpmn:endEvent>
+  {}{}{}{}{}
+</bpmn:transaction>
+<bpmn:boundaryEvent id="cancelled" attachedToRef="tx"><bpmn:cancelEventDefinition/></bpmn:boundaryEvent>
+<bpmn:userTask id="after"/><bpmn:userTask id="sorry"/>{}{}{}"#,
+        flow("t0", "ts", "charge"),
+        flow("t1", "charge", "confirm"),
+        flow("t2", "confirm", "g"),
+        cond_flow("no", "g", "cancel", "${!confirmed}"),
+        flow("ok", "g", "done"),
+        flow("f0", "s", "tx"),
+        flow("f1", "tx", "after"),
+        flow("f2", "cancelled", "sorry"),
+    ));
+    let mut sim = Sim::start(&xml, json!({}));
+    sim.complete("confirm", json!({"confirmed": false}));
+    // The cancel end event waits for the handler of what completed inside.
+    assert_eq!(sim.tasks(), ["undo_charge"]);
+    sim.complete("undo_charge", json!({}));
+    // Then the transaction is cancelled and its cancel boundary event leads on.
+    assert_eq!(sim.tasks(), ["sorry"]);
+    assert!(!sim.active().contains(&"tx".to_string()));
+    // Confirmed: the transaction completes normally, nothing is compensated.
+    let mut sim = Sim::start(&xml, json!({}));
+    sim.complete("confirm", json!({"confirmed": true}));
+    assert_eq!(sim.tasks(), ["after"]);
+}
+
+#[test]
+fn compensation_and_transactions_are_checked_at_deployment() {
+    let errors = parse_err(&process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:task id="t"/>
+<bpmn:boundaryEvent id="b" attachedToRef="t"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>
+<bpmn:subProcess id="sub"><bpmn:startEvent id="ss"/><bpmn:endEvent id="c"><bpmn:cancelEventDefinition/></bpmn:endEvent>{}</bpmn:subProcess>
+<bpmn:boundaryEvent id="cb" attachedToRef="sub"><bpmn:cancelEventDefinition/></bpmn:boundaryEvent>{}{}"#,
+        flow("sf", "ss", "c"),
+        flow("f0", "s", "t"),
+        flow("f1", "t", "sub"),
+    )));
+    let text = errors.join("\n");
+    assert!(
+        text.contains("\"b\": a compensation boundary event needs an association to its handler"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"c\": a cancel end event belongs inside a transaction"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"cb\": a cancel boundary event belongs on a transaction"),
+        "{text}"
+    );
+}
