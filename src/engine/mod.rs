@@ -169,6 +169,9 @@ fn start(
         return Err(CommandError::AlreadyStarted);
     }
     let start = match at {
+        None if run.process.start.is_none() && !run.process.implicit_starts.is_empty() => {
+            return start_implicitly(run, variables);
+        }
         None => run.process.start.ok_or(CommandError::NoStartEvent)?,
         Some(id) => run
             .process
@@ -204,6 +207,27 @@ fn start(
     }
     event_subprocess::arm_all(run, ROOT, None);
     run.activate(start, ROOT);
+    Ok(())
+}
+
+/// A process without start events starts at every element without incoming
+/// sequence flows (BPMN 2.0, 10.5.2).
+fn start_implicitly(run: &mut Run<'_>, variables: Map<String, Value>) -> Result<(), CommandError> {
+    let starts = run.process.implicit_starts.clone();
+    run.emit(Event::InstanceStarted {
+        process: run.process.id.clone(),
+        start: run.process.nodes[starts[0]].id.clone(),
+    });
+    if !variables.is_empty() {
+        run.emit(Event::VariablesSet {
+            scope: ROOT,
+            values: variables,
+        });
+    }
+    event_subprocess::arm_all(run, ROOT, None);
+    for s in starts {
+        run.activate(s, ROOT);
+    }
     Ok(())
 }
 

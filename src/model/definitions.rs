@@ -132,6 +132,9 @@ pub struct Process {
     pub lanes: Vec<Lane>,
     /// The top-level none start event.
     pub start: Option<NodeIdx>,
+    /// Without any start event: the top-level elements without incoming
+    /// sequence flows, all started when the process starts (BPMN 2.0, 10.5.2).
+    pub implicit_starts: Vec<NodeIdx>,
     /// Top-level timer start events: the process starts itself on their schedule.
     pub timer_starts: Vec<NodeIdx>,
     node_ids: HashMap<String, NodeIdx>,
@@ -167,6 +170,7 @@ impl Process {
             })
             .map(|(i, _)| i)
             .collect();
+        let implicit_starts = implicit_starts(&nodes, None);
         Process {
             id: head.id,
             name: head.name,
@@ -181,6 +185,7 @@ impl Process {
             flows,
             lanes,
             start,
+            implicit_starts,
             timer_starts,
             node_ids,
             flow_ids,
@@ -502,6 +507,35 @@ pub enum MapDecisionResult {
     Natural,
 }
 
+/// The elements of a scope that start when it starts although no start event
+/// leads to them: none when the scope has any start event; else every element
+/// without incoming sequence flows, except boundary events, event subprocesses,
+/// compensation handlers and link catch events (BPMN 2.0, 10.5.2).
+pub(crate) fn implicit_starts(nodes: &[Node], scope: Option<NodeIdx>) -> Vec<NodeIdx> {
+    let inside = || {
+        nodes
+            .iter()
+            .enumerate()
+            .filter(move |(_, n)| n.scope == scope)
+    };
+    if inside().any(|(_, n)| matches!(n.kind, NodeKind::StartEvent(_))) {
+        return Vec::new();
+    }
+    inside()
+        .filter(|(_, n)| {
+            n.incoming.is_empty()
+                && !n.for_compensation
+                && !matches!(
+                    n.kind,
+                    NodeKind::BoundaryEvent(_)
+                        | NodeKind::EventSubProcess(_)
+                        | NodeKind::LinkCatch { .. }
+                )
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// An event subprocess: what starts it and whether it interrupts its scope.
 #[derive(Debug, Clone)]
 pub struct EventSubProcess {
@@ -720,8 +754,11 @@ pub struct ScriptTask {
 /// An embedded subprocess.
 #[derive(Debug, Clone)]
 pub struct SubProcess {
-    /// Its none start event.
+    /// Its none start event (`usize::MAX`: it has none, see `implicit`).
     pub start: NodeIdx,
+    /// Without a start event: its elements without incoming sequence flows,
+    /// all started when it starts.
+    pub implicit: Vec<NodeIdx>,
     /// A `transaction`: a cancel end event inside it cancels it, compensating
     /// what completed in it.
     pub transaction: bool,

@@ -451,6 +451,14 @@ impl<'a> Reader<'a> {
         self.resolve_compensation(&mut b);
         self.resolve_links(&mut b);
         let flows = self.resolve_flows(&mut b);
+        for i in 0..b.nodes.len() {
+            if matches!(&b.nodes[i].kind, NodeKind::SubProcess(sp) if sp.start == usize::MAX) {
+                let implicit = implicit_starts(&b.nodes, Some(i));
+                if let NodeKind::SubProcess(sp) = &mut b.nodes[i].kind {
+                    sp.implicit = implicit;
+                }
+            }
+        }
         let lanes = self.lanes(el, &mut b.nodes);
         self.validate(el, &b, &flows);
         Process::new(head, b.nodes, flows, lanes)
@@ -505,7 +513,9 @@ impl<'a> Reader<'a> {
                             "an event subprocess needs a start event with an event definition"
                                 .into(),
                         ),
-                        _ => self.error(child, "a subprocess needs a none start event".into()),
+                        // No start event: its elements without incoming flows start
+                        // (resolved once the flows are known).
+                        _ => {}
                     }
                 }
             } else if !is_node_tag(name) {
@@ -849,12 +859,14 @@ impl<'a> Reader<'a> {
                     // The start node is filled in once the children are read.
                     Some(NodeKind::SubProcess(SubProcess {
                         start: usize::MAX,
+                        implicit: Vec::new(),
                         transaction: false,
                     }))
                 }
             }
             "transaction" => Some(NodeKind::SubProcess(SubProcess {
                 start: usize::MAX,
+                implicit: Vec::new(),
                 transaction: true,
             })),
             _ => None,
@@ -1743,7 +1755,7 @@ impl<'a> Reader<'a> {
                     name: handler.to_string(),
                 });
             } else {
-                self.error(
+                self.unsupported(
                     el,
                     format!(
                         "no service handler named \"{handler}\" is registered with this engine"
@@ -1809,7 +1821,7 @@ impl<'a> Reader<'a> {
     fn script_task(&mut self, el: &Element) -> Option<ScriptTask> {
         let format = el.attr("scriptFormat").map(str::trim).unwrap_or("rhai");
         if !format.eq_ignore_ascii_case("rhai") {
-            self.error(
+            self.unsupported(
                 el,
                 format!("scriptFormat \"{format}\" is not supported; scripts are written in rhai (see the README)"),
             );
@@ -2045,7 +2057,7 @@ impl<'a> Reader<'a> {
             ];
             if !known.iter().any(|k| lang.eq_ignore_ascii_case(k)) {
                 self.push_for(
-                    Severity::Error,
+                    Severity::Unsupported,
                     c,
                     flow,
                     format!("condition language \"{lang}\" is not supported; write the condition as an expression without a language"),
@@ -2166,10 +2178,20 @@ impl<'a> Reader<'a> {
                     .and_then(|i| i.process.as_deref())
                     == process.id()
         });
-        match top_starts.len() {
-            0 if !has_other_start && timer_starts == 0 => {
-                self.error(process, "the process has no start event".into())
+        let top_implicit = implicit_starts(&b.nodes, None);
+        // Elements that start because their scope has no start event.
+        let mut implicit: std::collections::HashSet<NodeIdx> =
+            top_implicit.iter().copied().collect();
+        for n in &b.nodes {
+            if let NodeKind::SubProcess(sp) = &n.kind {
+                implicit.extend(sp.implicit.iter().copied());
             }
+        }
+        match top_starts.len() {
+            0 if !has_other_start && timer_starts == 0 && top_implicit.is_empty() => self.error(
+                process,
+                "the process has no start event, and no element without incoming sequence flows to start at".into(),
+            ),
             0 | 1 => {}
             n => self.error(
                 process,
@@ -2178,6 +2200,15 @@ impl<'a> Reader<'a> {
         }
         for (i, n) in b.nodes.iter().enumerate() {
             let el = b.node_els[i];
+            if let NodeKind::SubProcess(sp) = &n.kind
+                && sp.start == usize::MAX
+                && sp.implicit.is_empty()
+            {
+                self.error(
+                    el,
+                    "the subprocess has no start event, and no element without incoming sequence flows to start at".into(),
+                );
+            }
             if let NodeKind::SubProcess(_) = n.kind {
                 let starts = b
                     .nodes
@@ -2297,6 +2328,7 @@ impl<'a> Reader<'a> {
             }
             if n.incoming.is_empty()
                 && !n.for_compensation
+                                && !implicit.contains(&i)
                 && !matches!(
                     n.kind,
                     NodeKind::StartEvent(_)

@@ -231,7 +231,7 @@ async fn definition_page(
             .first()
             .map(|v| v.version)
             .unwrap_or(current.version),
-        startable: process.start.is_some(),
+        startable: process.start.is_some() || !process.implicit_starts.is_empty(),
         fields: field_views(&form, submitted.as_ref().map(|s| s.0), &errors),
         business_key: submitted.map(|s| s.1).unwrap_or_default(),
         current,

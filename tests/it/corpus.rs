@@ -57,8 +57,12 @@ fn every_corpus_file_imports_or_is_refused_with_located_errors() {
     // Per corpus folder: (imported, refused).
     let mut by_corpus: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut slowest = (Duration::ZERO, PathBuf::new());
+    // Files with a process marked isExecutable="true": (deployed, refused), and why.
+    let mut executable = (0usize, 0usize);
+    let mut executable_reasons: BTreeMap<String, usize> = BTreeMap::new();
     for path in &files {
         let bytes = std::fs::read(path).unwrap();
+        let is_executable = String::from_utf8_lossy(&bytes).contains("isExecutable=\"true\"");
         let (tx, rx) = mpsc::channel();
         let started = Instant::now();
         std::thread::spawn(move || {
@@ -87,6 +91,9 @@ fn every_corpus_file_imports_or_is_refused_with_located_errors() {
                 imported += 1;
                 tally.0 += 1;
                 runnable += n;
+                if is_executable {
+                    executable.0 += 1;
+                }
             }
             Err(diags) => {
                 refused += 1;
@@ -96,6 +103,12 @@ fn every_corpus_file_imports_or_is_refused_with_located_errors() {
                     .filter(|d| d.severity != model::Severity::Warning)
                     .map(reason)
                     .collect();
+                if is_executable {
+                    executable.1 += 1;
+                    for r in &mine {
+                        *executable_reasons.entry(r.clone()).or_default() += 1;
+                    }
+                }
                 for r in mine {
                     *reasons.entry(r).or_default() += 1;
                 }
@@ -133,6 +146,17 @@ fn every_corpus_file_imports_or_is_refused_with_located_errors() {
     let mut top: Vec<(&String, &usize)> = reasons.iter().collect();
     top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     eprintln!("most common reasons to refuse (files):");
+    for (r, n) in top.iter().take(25) {
+        eprintln!("  {n:5}  {r}");
+    }
+    eprintln!(
+        "executable models (a process with isExecutable=\"true\"): {} files, {} deploy, {} refused; why (files):",
+        executable.0 + executable.1,
+        executable.0,
+        executable.1
+    );
+    let mut top: Vec<(&String, &usize)> = executable_reasons.iter().collect();
+    top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     for (r, n) in top.iter().take(25) {
         eprintln!("  {n:5}  {r}");
     }

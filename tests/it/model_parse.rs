@@ -41,7 +41,7 @@ fn unsupported_elements_are_listed_by_id_and_kind() {
 <bpmn:userTask id="t"/>
 <bpmn:boundaryEvent id="b" attachedToRef="t"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
 <bpmn:complexGateway id="c"/>
-<bpmn:endEvent id="e"><bpmn:compensateEventDefinition/></bpmn:endEvent>
+<bpmn:endEvent id="e"><bpmn:linkEventDefinition name="x"/></bpmn:endEvent>
 <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
 <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="c"/>
 <bpmn:sequenceFlow id="f3" sourceRef="c" targetRef="e"/>
@@ -432,6 +432,7 @@ fn structural_rules() {
     let xml = process(
         r#"<bpmn:startEvent id="s1"/><bpmn:startEvent id="s2"/>
 <bpmn:subProcess id="sub"><bpmn:task id="inner"/></bpmn:subProcess>
+<bpmn:subProcess id="round"><bpmn:task id="x"/><bpmn:task id="y"/><bpmn:sequenceFlow id="xy" sourceRef="x" targetRef="y"/><bpmn:sequenceFlow id="yx" sourceRef="y" targetRef="x"/></bpmn:subProcess>
 <bpmn:endEvent id="e"/><bpmn:task id="t"/>
 <bpmn:sequenceFlow id="f1" sourceRef="s1" targetRef="sub"/>
 <bpmn:sequenceFlow id="f2" sourceRef="e" targetRef="t"/>
@@ -442,8 +443,12 @@ fn structural_rules() {
         errors.contains("the process has 2 none start events"),
         "{errors}"
     );
+    // Without a start event, what has no incoming flow starts ("inner")...
+    assert!(!errors.contains("\"sub\""), "{errors}");
+    assert!(!errors.contains("\"inner\""), "{errors}");
+    // ...and a subprocess with neither cannot start.
     assert!(
-        errors.contains("subProcess \"sub\": a subprocess needs a none start event"),
+        errors.contains("subProcess \"round\": the subprocess has no start event, and no element without incoming sequence flows to start at"),
         "{errors}"
     );
     assert!(

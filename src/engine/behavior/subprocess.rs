@@ -18,13 +18,20 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
     let NodeKind::SubProcess(sp) = &run.process.nodes[node].kind else {
         return Ok(Outcome::Done);
     };
-    let start = sp.start;
+    let starts = if sp.start == usize::MAX {
+        sp.implicit.clone()
+    } else {
+        vec![sp.start]
+    };
     run.emit(Event::WaitStarted {
         key,
         wait: Wait::Children,
     });
     super::event_subprocess::arm_all(run, key, Some(node));
-    run.activate(start, key);
+    // Without a start event, its elements without incoming flows all start.
+    for start in starts {
+        run.activate(start, key);
+    }
     Ok(Outcome::Wait)
 }
 

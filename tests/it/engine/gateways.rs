@@ -388,3 +388,23 @@ fn event_based_gateways_are_checked_when_deploying() {
         "{errs}"
     );
 }
+
+#[test]
+fn without_start_events_every_element_without_incoming_flows_starts() {
+    let xml = process(&format!(
+        r#"<bpmn:userTask id="a"/><bpmn:userTask id="b"/><bpmn:userTask id="c"/>
+<bpmn:subProcess id="sub"><bpmn:userTask id="inner1"/><bpmn:userTask id="inner2"/></bpmn:subProcess>
+<bpmn:boundaryEvent id="late" attachedToRef="a"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>{}{}"#,
+        flow("f0", "a", "c"),
+        flow("f1", "late", "c"),
+    ));
+    let mut sim = Sim::start(&xml, json!({}));
+    // a, b and the subprocess (whose two tasks start too); not c, not the boundary event.
+    assert_eq!(sim.tasks(), ["a", "b", "inner1", "inner2"]);
+    for t in ["a", "b", "inner1", "inner2"] {
+        sim.complete(t, json!({}));
+    }
+    assert_eq!(sim.tasks(), ["c"]);
+    sim.complete("c", json!({}));
+    assert_eq!(sim.status(), bpmn_engine::engine::Status::Completed);
+}
