@@ -14,41 +14,33 @@ use crate::{dmn, model};
 pub fn check(files: &[(String, Vec<u8>)], out: &mut dyn Write) -> bool {
     let mut ok = true;
     for (name, bytes) in files {
-        if dmn::is_dmn(bytes) {
-            match dmn::parse_dmn(bytes) {
-                Ok(defs) => {
-                    let ids: Vec<&str> = defs.decisions.iter().map(|d| d.id.as_str()).collect();
-                    let _ = writeln!(out, "{name}: ok, decisions: {}", ids.join(", "));
-                    for w in &defs.warnings {
-                        let _ = writeln!(out, "{name}:{w}");
-                    }
-                }
-                Err(e) => {
-                    ok = false;
-                    for d in &e.diagnostics {
-                        let _ = writeln!(out, "{name}:{d}");
-                    }
-                }
-            }
-            continue;
-        }
-        match model::parse(bytes) {
-            Ok(defs) => {
+        // What the file holds (its decisions or runnable processes), or why it is refused.
+        let checked = if dmn::is_dmn(bytes) {
+            dmn::parse_dmn(bytes).map(|defs| {
+                let ids: Vec<&str> = defs.decisions.iter().map(|d| d.id.as_str()).collect();
+                (format!("decisions: {}", ids.join(", ")), defs.warnings)
+            })
+        } else {
+            model::parse(bytes).map(|defs| {
                 let processes: Vec<String> = defs
                     .runnable()
                     .map(|p| format!("{} ({})", p.id, p.display_name()))
                     .collect();
-                let _ = writeln!(out, "{name}: ok, runnable: {}", processes.join(", "));
-                for w in &defs.warnings {
-                    let _ = writeln!(out, "{name}:{w}");
-                }
+                (format!("runnable: {}", processes.join(", ")), defs.warnings)
+            })
+        };
+        let problems = match checked {
+            Ok((summary, warnings)) => {
+                let _ = writeln!(out, "{name}: ok, {summary}");
+                warnings
             }
             Err(e) => {
                 ok = false;
-                for d in &e.diagnostics {
-                    let _ = writeln!(out, "{name}:{d}");
-                }
+                e.diagnostics
             }
+        };
+        for d in &problems {
+            let _ = writeln!(out, "{name}:{d}");
         }
     }
     ok

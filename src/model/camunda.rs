@@ -42,7 +42,12 @@ pub(crate) fn properties(el: &Element) -> Vec<(String, String)> {
         .collect()
 }
 
-fn template(r: &mut dyn Report, at: &Element, owner: &Element, text: &str) -> Option<Template> {
+pub(crate) fn template(
+    r: &mut dyn Report,
+    at: &Element,
+    owner: &Element,
+    text: &str,
+) -> Option<Template> {
     match Template::parse(text) {
         Ok(t) => Some(t),
         Err(e) => {

@@ -2328,7 +2328,7 @@ impl<'a> Reader<'a> {
             }
             if n.incoming.is_empty()
                 && !n.for_compensation
-                                && !implicit.contains(&i)
+                && !implicit.contains(&i)
                 && !matches!(
                     n.kind,
                     NodeKind::StartEvent(_)

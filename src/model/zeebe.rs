@@ -5,7 +5,7 @@
 //! `script` become their Camunda 7 counterparts. Their expressions start with
 //! `=` and are FEEL (see [`super::expr`]).
 
-use super::camunda::Report;
+use super::camunda::{Report, template};
 use super::definitions::{
     BusinessRule, CallActivity, CallBinding, CallMapping, Io, MapDecisionResult, Param, ParamValue,
 };
@@ -22,16 +22,6 @@ pub(crate) fn extensions<'s, 'a>(el: &'s Element<'a>) -> impl Iterator<Item = &'
 /// The first `zeebe:{name}` extension.
 pub(crate) fn extension<'s, 'a>(el: &'s Element<'a>, name: &str) -> Option<&'s Element<'a>> {
     extensions(el).find(|c| c.name == name)
-}
-
-fn template(r: &mut dyn Report, at: &Element, owner: &Element, text: &str) -> Option<Template> {
-    match Template::parse(text) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            r.error(at, owner, e);
-            None
-        }
-    }
 }
 
 /// `zeebe:taskDefinition type`: the job type, which external workers fetch

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::{DeployResult, DeployedDefinition, Runtime, RuntimeError, hex};
 use crate::dmn::{self, DecisionResult, DmnDefinitions};
-use crate::model::{self, MapDecisionResult, ParseError};
+use crate::model::MapDecisionResult;
 use crate::store::entity::{decision_definition, job};
 use crate::store::{Store, to_db_time};
 
@@ -52,18 +52,7 @@ impl Runtime {
         by: Option<&str>,
     ) -> Result<DeployResult, RuntimeError> {
         let defs = dmn::parse_dmn(bytes).map_err(RuntimeError::Invalid)?;
-        let source = model::xml::to_utf8_source(bytes).map_err(|e| {
-            RuntimeError::Invalid(ParseError {
-                diagnostics: vec![model::Diagnostic {
-                    severity: model::Severity::Error,
-                    line: 0,
-                    column: 0,
-                    element: None,
-                    kind: None,
-                    message: e.message,
-                }],
-            })
-        })?;
+        let source = super::utf8_source(bytes)?;
         let checksum = hex(&Sha256::digest(source.as_bytes()));
         let txn = self.store().begin_write().await?;
         Store::lock_deployments(&txn).await?;

@@ -269,13 +269,7 @@ async fn execute(runtime: Arc<Runtime>, cfg: ExecutorConfig, item: Leased) {
             metrics::JOB_DELAY.observe(delay.max(0) as f64 / 1e3);
             if let Some(done) = run_call_job(&runtime, &job, Some(&cfg.owner)).await {
                 if let Err(e) = done {
-                    log_failure(&e, &job.kind, job.id);
-                    if !matches!(e, RuntimeError::Conflict(_)) {
-                        let _ = runtime
-                            .store()
-                            .release_job(job.id, &cfg.owner, Some(&e.to_string()))
-                            .await;
-                    }
+                    not_committed(&runtime, &cfg, &job, &e).await;
                 }
                 return;
             }
@@ -293,15 +287,26 @@ async fn execute(runtime: Arc<Runtime>, cfg: ExecutorConfig, item: Leased) {
                     .map(|_| ()),
             };
             if let Err(e) = committed {
-                log_failure(&e, &job.kind, job.id);
-                if !matches!(e, RuntimeError::Conflict(_)) {
-                    let _ = runtime
-                        .store()
-                        .release_job(job.id, &cfg.owner, Some(&e.to_string()))
-                        .await;
-                }
+                not_committed(&runtime, &cfg, &job, &e).await;
             }
         }
+    }
+}
+
+/// A job's result could not be committed: logged, and the job released for
+/// another attempt (unless it lost a race, which the winner settles).
+async fn not_committed(
+    runtime: &Runtime,
+    cfg: &ExecutorConfig,
+    job: &job::Model,
+    e: &RuntimeError,
+) {
+    log_failure(e, &job.kind, job.id);
+    if !matches!(e, RuntimeError::Conflict(_)) {
+        let _ = runtime
+            .store()
+            .release_job(job.id, &cfg.owner, Some(&e.to_string()))
+            .await;
     }
 }
 

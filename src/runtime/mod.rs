@@ -304,18 +304,7 @@ impl Runtime {
             return self.deploy_dmn(name, bytes, by).await;
         }
         let defs = self.validate(bytes).map_err(RuntimeError::Invalid)?;
-        let source = model::xml::to_utf8_source(bytes).map_err(|e| {
-            RuntimeError::Invalid(ParseError {
-                diagnostics: vec![model::Diagnostic {
-                    severity: model::Severity::Error,
-                    line: 0,
-                    column: 0,
-                    element: None,
-                    kind: None,
-                    message: e.message,
-                }],
-            })
-        })?;
+        let source = utf8_source(bytes)?;
         let checksum = hex(&Sha256::digest(source.as_bytes()));
         let runnable: Vec<&Process> = defs.runnable().collect();
         let txn = self.store.begin_write().await?;
@@ -860,6 +849,22 @@ fn summary(d: &process_definition::Model, created: bool) -> DeployedDefinition {
         created,
         is_default: d.is_default,
     }
+}
+
+/// A deployed file's text as stored (UTF-8), or why it cannot be read.
+fn utf8_source(bytes: &[u8]) -> Result<String, RuntimeError> {
+    model::xml::to_utf8_source(bytes).map_err(|e| {
+        RuntimeError::Invalid(ParseError {
+            diagnostics: vec![model::Diagnostic {
+                severity: model::Severity::Error,
+                line: 0,
+                column: 0,
+                element: None,
+                kind: None,
+                message: e.message,
+            }],
+        })
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -39,26 +39,9 @@ pub(crate) fn arm(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<(), Stri
     let Some(b) = boundary(run, node) else {
         return Ok(());
     };
-    match &b.trigger {
-        Catch::Timer(timer) => {
-            let due = catch_event::due(run, key, timer)?;
-            run.wait_for_job(key, JobKind::Timer, Some(due), Value::Null);
-        }
-        Catch::Message { name } => {
-            let name = name.clone();
-            catch_event::wait_for_message(run, key, node, name);
-        }
-        Catch::Signal { name } => {
-            let name = name.clone();
-            catch_event::wait_for_signal(run, key, node, name);
-        }
-        Catch::Conditional { .. } => run.emit(Event::WaitStarted {
-            key,
-            wait: Wait::Condition { latched: false },
-        }),
-        // Not armed: activated when an error or escalation is thrown.
-        Catch::Error(_) | Catch::Escalation { .. } | Catch::Compensation | Catch::Cancel => {}
-    }
+    // Errors, escalations, compensation and cancellation are not armed:
+    // they activate the boundary event when thrown.
+    catch_event::wait_for(run, key, node, &b.trigger)?;
     Ok(())
 }
 

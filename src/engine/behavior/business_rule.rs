@@ -12,42 +12,21 @@
 //! evaluated (no UNIQUE match, a FEEL error) is an incident at once: trying
 //! again would give the same answer until someone changes something.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::super::run::Run;
 use super::super::state::JobKind;
 use super::Outcome;
-use crate::model::{CallBinding, NodeIdx, NodeKind};
+use super::call_activity::{binding, name_of};
+use crate::model::{NodeIdx, NodeKind};
 
 pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<Outcome, String> {
     let NodeKind::BusinessRule(rule) = &run.process.nodes[node].kind else {
         return Ok(Outcome::Done);
     };
     let visible = run.visible(key);
-    let text = |what: &str, t: &crate::model::expr::Template| -> Result<String, String> {
-        match t.eval(&visible).map_err(|e| format!("{what}: {e}"))? {
-            Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
-            Value::Number(n) => Ok(n.to_string()),
-            other => Err(format!("{what} gave {other}, not a name")),
-        }
-    };
-    let decision = text("camunda:decisionRef", &rule.decision)?;
-    let (binding, version, version_tag) = match &rule.binding {
-        CallBinding::Latest => ("latest", Value::Null, Value::Null),
-        CallBinding::Deployment => ("deployment", Value::Null, Value::Null),
-        CallBinding::Version(t) => {
-            let v = text("camunda:decisionRefVersion", t)?;
-            let n: i64 = v
-                .parse()
-                .map_err(|_| format!("decisionRefVersion \"{v}\" is not a version number"))?;
-            ("version", json!(n), Value::Null)
-        }
-        CallBinding::VersionTag(t) => (
-            "versionTag",
-            Value::Null,
-            json!(text("camunda:decisionRefVersionTag", t)?),
-        ),
-    };
+    let decision = name_of(&visible, "camunda:decisionRef", &rule.decision)?;
+    let (binding, version, version_tag) = binding(&visible, "decisionRef", &rule.binding)?;
     let payload = json!({
         "decision": decision,
         "binding": binding,

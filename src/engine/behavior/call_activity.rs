@@ -30,7 +30,7 @@ use super::super::event::Event;
 use super::super::run::Run;
 use super::super::state::{JobKind, Step, Wait};
 use super::Outcome;
-use crate::model::expr::Variables;
+use crate::model::expr::{Template, Variables};
 use crate::model::{CallActivity, CallBinding, CallMapping, CallSource, NodeIdx, NodeKind};
 
 fn call_of<'p>(run: &Run<'p>, node: NodeIdx) -> Option<&'p CallActivity> {
@@ -45,30 +45,8 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         return Ok(Outcome::Done);
     };
     let visible = run.visible(key);
-    let text = |what: &str, t: &crate::model::expr::Template| -> Result<String, String> {
-        match t.eval(&visible).map_err(|e| format!("{what}: {e}"))? {
-            Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
-            Value::Number(n) => Ok(n.to_string()),
-            other => Err(format!("{what} gave {other}, not a name")),
-        }
-    };
-    let process = text("calledElement", &call.called)?;
-    let (binding, version, version_tag) = match &call.binding {
-        CallBinding::Latest => ("latest", Value::Null, Value::Null),
-        CallBinding::Deployment => ("deployment", Value::Null, Value::Null),
-        CallBinding::Version(t) => {
-            let v = text("calledElementVersion", t)?;
-            let n: i64 = v
-                .parse()
-                .map_err(|_| format!("calledElementVersion \"{v}\" is not a version number"))?;
-            ("version", json!(n), Value::Null)
-        }
-        CallBinding::VersionTag(t) => (
-            "versionTag",
-            Value::Null,
-            json!(text("calledElementVersionTag", t)?),
-        ),
-    };
+    let process = name_of(&visible, "calledElement", &call.called)?;
+    let (binding, version, version_tag) = binding(&visible, "calledElement", &call.binding)?;
     let business_key = match &call.business_key {
         None => Value::Null,
         Some(t) => match t.eval(&visible).map_err(|e| format!("businessKey: {e}"))? {
@@ -89,6 +67,41 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
     });
     run.wait_for_job(key, JobKind::Call, None, payload);
     Ok(Outcome::Wait)
+}
+
+/// A name an attribute gives (a process key, a decision id): its text, or an
+/// expression's value.
+pub(crate) fn name_of(vars: &dyn Variables, what: &str, t: &Template) -> Result<String, String> {
+    match t.eval(vars).map_err(|e| format!("{what}: {e}"))? {
+        Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(format!("{what} gave {other}, not a name")),
+    }
+}
+
+/// A version binding as a job's payload wants it: `(binding, version,
+/// version tag)`; `prefix` names the attributes (`calledElement`, `decisionRef`).
+pub(crate) fn binding(
+    vars: &dyn Variables,
+    prefix: &str,
+    binding: &CallBinding,
+) -> Result<(&'static str, Value, Value), String> {
+    Ok(match binding {
+        CallBinding::Latest => ("latest", Value::Null, Value::Null),
+        CallBinding::Deployment => ("deployment", Value::Null, Value::Null),
+        CallBinding::Version(t) => {
+            let v = name_of(vars, &format!("{prefix}Version"), t)?;
+            let n: i64 = v
+                .parse()
+                .map_err(|_| format!("{prefix}Version \"{v}\" is not a version number"))?;
+            ("version", json!(n), Value::Null)
+        }
+        CallBinding::VersionTag(t) => (
+            "versionTag",
+            Value::Null,
+            json!(name_of(vars, &format!("{prefix}VersionTag"), t)?),
+        ),
+    })
 }
 
 /// Applies `camunda:in` / `camunda:out` mappings: `all` sees every variable

@@ -21,35 +21,42 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         NodeKind::IntermediateCatch(c) | NodeKind::ReceiveTask(c) => c,
         _ => return Ok(Outcome::Done),
     };
-    match catch {
+    if !wait_for(run, key, node, catch)? {
+        return Err(
+            "an error, escalation, compensation or cancellation cannot be awaited by a catch event"
+                .into(),
+        );
+    }
+    Ok(Outcome::Wait)
+}
+
+/// Starts waiting for a trigger (a catch event, a boundary event, an armed
+/// event subprocess): a timer job, a message or signal subscription, or a
+/// condition. `false` for triggers that are thrown rather than awaited
+/// (errors, escalations, compensation, cancellation).
+pub(crate) fn wait_for(
+    run: &mut Run<'_>,
+    key: u64,
+    node: NodeIdx,
+    trigger: &Catch,
+) -> Result<bool, String> {
+    match trigger {
         Catch::Timer(timer) => {
             let due = due(run, key, timer)?;
             run.wait_for_job(key, JobKind::Timer, Some(due), Value::Null);
         }
-        Catch::Message { name } => {
-            let name = name.clone();
-            wait_for_message(run, key, node, name);
-        }
-        Catch::Signal { name } => {
-            let name = name.clone();
-            wait_for_signal(run, key, node, name);
-        }
-        Catch::Conditional { .. } => {
-            // Checked once nothing else moves (see `Run::check_conditions`).
-            run.emit(Event::WaitStarted {
-                key,
-                wait: Wait::Condition { latched: false },
-            });
-        }
-        // Refused at deploy time: errors and escalations are caught at boundaries only.
+        Catch::Message { name } => wait_for_message(run, key, node, name.clone()),
+        Catch::Signal { name } => wait_for_signal(run, key, node, name.clone()),
+        // Checked once nothing else moves (see `Run::check_conditions`).
+        Catch::Conditional { .. } => run.emit(Event::WaitStarted {
+            key,
+            wait: Wait::Condition { latched: false },
+        }),
         Catch::Error(_) | Catch::Escalation { .. } | Catch::Compensation | Catch::Cancel => {
-            return Err(
-                "an error, escalation, compensation or cancellation cannot be awaited by a catch event"
-                    .into(),
-            );
+            return Ok(false);
         }
     }
-    Ok(Outcome::Wait)
+    Ok(true)
 }
 
 /// When a timer that starts now is first due.

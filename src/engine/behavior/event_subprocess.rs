@@ -94,25 +94,7 @@ fn arm(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<(), String> {
     let Some(e) = event_sub(run, node) else {
         return Ok(());
     };
-    match &e.trigger {
-        Catch::Timer(timer) => {
-            let due = catch_event::due(run, key, timer)?;
-            run.wait_for_job(key, JobKind::Timer, Some(due), Value::Null);
-        }
-        Catch::Message { name } => {
-            let name = name.clone();
-            catch_event::wait_for_message(run, key, node, name);
-        }
-        Catch::Signal { name } => {
-            let name = name.clone();
-            catch_event::wait_for_signal(run, key, node, name);
-        }
-        Catch::Conditional { .. } => run.emit(Event::WaitStarted {
-            key,
-            wait: Wait::Condition { latched: false },
-        }),
-        Catch::Error(_) | Catch::Escalation { .. } | Catch::Compensation | Catch::Cancel => {}
-    }
+    catch_event::wait_for(run, key, node, &e.trigger)?;
     Ok(())
 }
 
