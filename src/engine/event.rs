@@ -92,7 +92,14 @@ pub enum Event {
     /// A call activity started the instance `instance` and waits for it.
     CallStarted { key: u64, instance: String },
     /// The instance a call activity called has completed.
-    CallEnded { key: u64, instance: String },
+    CallEnded {
+        key: u64,
+        instance: String,
+        /// The called instance's variables (kept on the call activity until
+        /// its `camunda:out` mappings have run).
+        #[serde(default, skip_serializing_if = "Map::is_empty")]
+        variables: Map<String, Value>,
+    },
     /// An event-based gateway activated these element instances as rivals:
     /// the first whose event arrives wins, the others are cancelled.
     RaceStarted { gateway: u64, keys: Vec<u64> },

@@ -90,8 +90,12 @@ pub enum Command {
     Cancel { reason: String },
     /// The `call` job of a call activity started the instance `instance`.
     CallStarted { key: u64, instance: String },
-    /// The instance a call activity called reports back.
-    CallReturned { key: u64, outcome: CallOutcome },
+    /// The instance `instance` a call activity called reports back.
+    CallReturned {
+        key: u64,
+        instance: String,
+        outcome: CallOutcome,
+    },
 }
 
 /// Why a command was refused (nothing changed).
@@ -440,9 +444,14 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
                 expected: "its call job",
             }),
         },
-        Command::CallReturned { key, outcome } => match waiting(run, key) {
-            Some((node, Wait::Called { .. })) => {
-                call_activity::on_return(run, key, node, outcome);
+        Command::CallReturned {
+            key,
+            instance,
+            outcome,
+        } => match waiting(run, key) {
+            // Only the instance it waits for (not one it called before a retry).
+            Some((_, Wait::Called { instance: waited })) if waited == instance => {
+                call_activity::on_return(run, key, outcome);
                 Ok(())
             }
             _ => Err(CommandError::NotWaiting {

@@ -432,6 +432,10 @@ impl<'p> Run<'p> {
         if !self.listen(key, node, ListenerEvent::End, Step::Complete) {
             return;
         }
+        if let Err(message) = behavior::call_activity::map_outputs(self, key, node) {
+            self.incident(key, Step::Complete, message);
+            return;
+        }
         let outputs = &self.process.nodes[node].io.outputs;
         if !outputs.is_empty() {
             let values = match eval_params(outputs, &self.visible(key)) {

@@ -168,6 +168,10 @@ pub struct ElementInstance {
     /// For a compensation handler: the throw event instance waiting for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compensates: Option<u64>,
+    /// For a call activity whose called instance completed: its variables,
+    /// until the `camunda:out` mappings have run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returned: Option<Map<String, Value>>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -337,6 +341,7 @@ impl InstanceState {
                         fired: 0,
                         race: None,
                         compensates: None,
+                        returned: None,
                     },
                 );
                 self.bump(*key);
@@ -364,7 +369,6 @@ impl InstanceState {
             | Event::JobCompleted { key }
             | Event::JobFailed { key, .. }
             | Event::ConditionMet { key }
-            | Event::CallEnded { key, .. }
             | Event::ErrorThrown { key, .. } => {
                 if let Some(e) = self.elements.get_mut(key) {
                     e.wait = None;
@@ -483,6 +487,12 @@ impl InstanceState {
                 }
             }
             Event::EscalationThrown { .. } => {}
+            Event::CallEnded { key, variables, .. } => {
+                if let Some(e) = self.elements.get_mut(key) {
+                    e.wait = None;
+                    e.returned = Some(variables.clone());
+                }
+            }
             Event::CallStarted { key, instance } => {
                 if let Some(e) = self.elements.get_mut(key) {
                     e.wait = Some(Wait::Called {

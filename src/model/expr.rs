@@ -5,8 +5,9 @@
 //! Both are translated into [rhai](https://rhai.rs) and compiled **once, at deploy
 //! time**; evaluation then only binds variables and runs the compiled tree.
 //!
-//! A text that starts with `=` is FEEL instead (Camunda 8's convention), run by
-//! the same FEEL code as decision tables ([`crate::feel`]).
+//! In a file for Camunda 8 (it declares the `zeebe` namespace), a text that
+//! starts with `=` is FEEL instead (Camunda 8's convention), run by the same
+//! FEEL code as decision tables ([`crate::feel`]).
 //!
 //! rhai is sandboxed here: no IO, no modules, no `eval`, no clock; every evaluation
 //! runs under an operation budget and size limits, so a runaway script stops with an
@@ -28,6 +29,32 @@ use serde_json::{Map, Value};
 pub const EXPRESSION_BUDGET: u64 = 50_000;
 /// Budget of one script task run, in rhai operations.
 pub const SCRIPT_BUDGET: u64 = 1_000_000;
+
+thread_local! {
+    static FEEL_PREFIX: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a leading `=` marks FEEL while a file is read: only in files for
+/// Camunda 8, where every expression is written so; in Camunda 7 files a
+/// value such as `==` or `=A1+B1` stays text. Set for the reading of one file
+/// (on its thread), restored when dropped.
+pub(crate) struct FeelPrefix(bool);
+
+impl FeelPrefix {
+    pub(crate) fn set(on: bool) -> FeelPrefix {
+        FeelPrefix(FEEL_PREFIX.with(|f| f.replace(on)))
+    }
+
+    fn on() -> bool {
+        FEEL_PREFIX.with(|f| f.get())
+    }
+}
+
+impl Drop for FeelPrefix {
+    fn drop(&mut self) {
+        FEEL_PREFIX.with(|f| f.set(self.0));
+    }
+}
 
 /// A compiled expression, with its source text kept for messages and history.
 #[derive(Clone)]
@@ -200,7 +227,7 @@ fn describe(err: &rhai::EvalAltResult) -> String {
 impl Expr {
     /// Compiles an expression written as `${...}`, `#{...}` or bare.
     pub fn compile(text: &str) -> Result<Expr, String> {
-        if let Some(feel) = text.trim().strip_prefix('=') {
+        if let Some(feel) = text.trim().strip_prefix('=').filter(|_| FeelPrefix::on()) {
             let e = crate::feel::Expression::parse(feel)
                 .map_err(|e| format!("cannot compile \"{}\": {e}", text.trim()))?;
             return Ok(Expr {
@@ -597,7 +624,7 @@ impl Template {
     /// Parses a text value as Camunda does: `${...}` parts are expressions.
     pub fn parse(text: &str) -> Result<Template, String> {
         let trimmed = text.trim();
-        if trimmed.starts_with('=')
+        if (trimmed.starts_with('=') && FeelPrefix::on())
             || (trimmed.starts_with("${") || trimmed.starts_with("#{"))
                 && matching_close(trimmed, 2) == Some(trimmed.len() - 1)
         {

@@ -12,7 +12,7 @@ use super::camunda::{self, Report};
 use super::definitions::*;
 use super::diagnostic::{Diagnostic, ParseError, Severity};
 use super::diagram;
-use super::expr::{Expr, Script, Template};
+use super::expr::{self, Expr, Script, Template};
 use super::time;
 use super::xml::{self, Element, Limits, LineIndex, Ns};
 use super::zeebe;
@@ -85,6 +85,11 @@ fn read(
         Err(e) => return Err(located(e, &String::from_utf8_lossy(bytes))),
     };
     let root = xml::read(&text, &options.limits).map_err(|e| located(e, &text))?;
+    // `=expression` is FEEL in files for Camunda 8 only; elsewhere it stays text.
+    let _feel = expr::FeelPrefix::set(
+        text.contains("http://camunda.org/schema/zeebe/1.0")
+            || text.contains("executionPlatform=\"Camunda Cloud\""),
+    );
     let mut reader = Reader {
         text: &text,
         lines: LineIndex::new(&text),

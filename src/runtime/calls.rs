@@ -19,6 +19,21 @@ use uuid::Uuid;
 use super::{Deployed, JobGuard, MAX_ATTEMPTS, Outcome, Runtime, RuntimeError, Started, backoff};
 use crate::engine::{self, CallOutcome, Command, InstanceState};
 use crate::store::entity::{job, process_instance};
+use crate::store::to_db_time;
+
+/// Why a call cannot start now: try again later, or an incident.
+enum CallFailure {
+    Retry(RuntimeError),
+    Fail(String),
+}
+use CallFailure::{Fail, Retry};
+
+/// The payload of a `return` or `escalation` job: who answers, and what.
+#[derive(Debug, Deserialize)]
+struct Answer {
+    from: String,
+    outcome: CallOutcome,
+}
 
 /// The payload of a `call` job (see the call activity behaviour).
 #[derive(Debug, Deserialize)]
@@ -56,11 +71,12 @@ impl Runtime {
             .ok_or_else(|| RuntimeError::NotFound(format!("instance {}", job.instance_id)))?;
         let prepared = match serde_json::from_str::<CallRequest>(&job.payload) {
             Ok(req) => self.prepare_call(&parent, &job.element_id, req).await,
-            Err(e) => Err(format!("the call job's payload is damaged: {e}")),
+            Err(e) => Err(Fail(format!("the call job's payload is damaged: {e}"))),
         };
         let (deployed, business_key, tr) = match prepared {
             Ok(p) => p,
-            Err(message) => {
+            Err(Retry(e)) => return Err(e),
+            Err(Fail(message)) => {
                 return self
                     .command(job.instance_id, None, Some(&guard), |_, _| {
                         Ok(Command::FailJob {
@@ -118,19 +134,27 @@ impl Runtime {
         parent: &process_instance::Model,
         element: &str,
         req: CallRequest,
-    ) -> Result<(std::sync::Arc<Deployed>, Option<String>, engine::Transition), String> {
-        let deployed = self
-            .called_definition(parent, &req)
-            .await
-            .map_err(|e| e.to_string())?;
+    ) -> Result<(std::sync::Arc<Deployed>, Option<String>, engine::Transition), CallFailure> {
+        let deployed = match self.called_definition(parent, &req).await {
+            Ok(d) => d,
+            // A database that is briefly away is worth another attempt.
+            Err(e @ (RuntimeError::Store(_) | RuntimeError::Busy)) => return Err(Retry(e)),
+            Err(e) => return Err(Fail(e.to_string())),
+        };
         let mut fresh = InstanceState::new(&deployed.process().id);
         fresh.called_by = Some(element.to_string());
         let command = Command::Start {
             variables: req.variables,
             initiator: None,
         };
-        let tr = engine::execute(deployed.process(), &fresh, command, self.clock().now())
-            .map_err(|e| format!("the called process \"{}\" cannot start: {e}", req.process))?;
+        let tr = engine::execute(deployed.process(), &fresh, command, self.clock().now()).map_err(
+            |e| {
+                Fail(format!(
+                    "the called process \"{}\" cannot start: {e}",
+                    req.process
+                ))
+            },
+        )?;
         // Without `camunda:in businessKey`, the caller's business key goes along.
         let business_key = req.business_key.or_else(|| parent.business_key.clone());
         Ok((deployed, business_key, tr))
@@ -210,17 +234,44 @@ impl Runtime {
             id: job.id,
             owner: owner.map(str::to_string),
         };
-        let command = if job.kind == "cancel" {
-            Command::Cancel {
+        let (command, from) = if job.kind == "cancel" {
+            let command = Command::Cancel {
                 reason: "its call activity was cancelled".into(),
-            }
+            };
+            (command, None)
         } else {
-            let outcome: CallOutcome = serde_json::from_str(&job.payload).map_err(|e| {
+            let answer: Answer = serde_json::from_str(&job.payload).map_err(|e| {
                 RuntimeError::Corrupt(format!("the answer of a called instance: {e}"))
             })?;
-            Command::CallReturned { key, outcome }
+            let command = Command::CallReturned {
+                key,
+                instance: answer.from.clone(),
+                outcome: answer.outcome,
+            };
+            (command, Some(answer.from))
         };
-        if self.is_stale(job, key).await? {
+        // An escalation the called instance raised before it ended goes first.
+        if job.kind == "return"
+            && self
+                .store()
+                .has_job(job.instance_id, job.element_key, "escalation")
+                .await?
+        {
+            let due = to_db_time(self.clock().now()) + chrono::Duration::milliseconds(250);
+            let now = to_db_time(self.lease_now());
+            self.store()
+                .reschedule_job(
+                    job.id,
+                    owner,
+                    now,
+                    job.retries,
+                    due,
+                    "after the escalation before it",
+                )
+                .await?;
+            return Ok(None);
+        }
+        if self.is_stale(job, key, from.as_deref()).await? {
             tracing::debug!(job.id = %job.id, kind = %job.kind, "a call's answer came too late");
             self.store().discard_job(job.id).await?;
             return Ok(None);
@@ -234,7 +285,12 @@ impl Runtime {
 
     /// Whether the instance of an answer job no longer waits for it: it ended,
     /// or (for an answer to a caller) its call activity moved on.
-    async fn is_stale(&self, job: &job::Model, key: u64) -> Result<bool, RuntimeError> {
+    async fn is_stale(
+        &self,
+        job: &job::Model,
+        key: u64,
+        from: Option<&str>,
+    ) -> Result<bool, RuntimeError> {
         let Some(row) = self.store().instance(job.instance_id).await? else {
             return Ok(true);
         };
@@ -243,11 +299,14 @@ impl Runtime {
         if state.status != engine::Status::Active {
             return Ok(true);
         }
-        Ok(job.kind != "cancel"
-            && !matches!(
+        // An answer counts only from the instance the call activity waits for.
+        Ok(match from {
+            None => false,
+            Some(from) => !matches!(
                 state.elements.get(&key).and_then(|e| e.wait.as_ref()),
-                Some(engine::Wait::Called { .. })
-            ))
+                Some(engine::Wait::Called { instance }) if instance == from
+            ),
+        })
     }
 
     /// The instances a call activity of this instance called, oldest first.

@@ -126,8 +126,8 @@ impl Runtime {
     }
 
     /// The version of decision `key` a binding asks for: `latest`,
-    /// `deployment` (deployed with the caller's deployment `caller`),
-    /// `version` or `versionTag`.
+    /// `deployment` (the latest when the caller's deployment `caller` was
+    /// made), `version` or `versionTag`.
     pub async fn find_decision(
         &self,
         key: &str,
@@ -144,12 +144,12 @@ impl Runtime {
             .filter(|d| d.key == key)
             .collect();
         let found = match binding {
+            // A .dmn file is always a deployment of its own: "the caller's
+            // deployment" is the version that was the latest when it was deployed.
             "deployment" => versions
                 .iter()
-                .find(|d| Some(d.deployment_id) == caller)
-                .ok_or_else(|| {
-                    format!("decision \"{key}\" in the deployment of the calling process")
-                }),
+                .find(|d| caller.is_some_and(|c| d.deployment_id <= c))
+                .ok_or_else(|| format!("decision \"{key}\" deployed before the calling process")),
             "version" => versions
                 .iter()
                 .find(|d| Some(d.version) == version)

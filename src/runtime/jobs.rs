@@ -302,12 +302,34 @@ async fn not_committed(
     e: &RuntimeError,
 ) {
     log_failure(e, &job.kind, job.id);
-    if !matches!(e, RuntimeError::Conflict(_)) {
+    if matches!(e, RuntimeError::Conflict(_)) {
+        return;
+    }
+    if matches!(
+        job.kind.as_str(),
+        "call" | "return" | "escalation" | "cancel"
+    ) {
+        // Commands on instances that failed for a reason of their own (a
+        // damaged row, the database away): again after a pause, not at once.
+        let due = to_db_time(runtime.clock().now()) + chrono::Duration::seconds(10);
+        let now = to_db_time(runtime.lease_now());
         let _ = runtime
             .store()
-            .release_job(job.id, &cfg.owner, Some(&e.to_string()))
+            .reschedule_job(
+                job.id,
+                Some(&cfg.owner),
+                now,
+                job.retries,
+                due,
+                &e.to_string(),
+            )
             .await;
+        return;
     }
+    let _ = runtime
+        .store()
+        .release_job(job.id, &cfg.owner, Some(&e.to_string()))
+        .await;
 }
 
 fn log_failure(e: &RuntimeError, what: &str, id: uuid::Uuid) {

@@ -434,8 +434,11 @@ impl Store {
         txn: &Txn,
         id: Uuid,
     ) -> Result<Option<process_instance::Model>, StoreError> {
+        // FOR NO KEY UPDATE: strong enough to serialise commands on the row,
+        // without blocking the foreign-key checks of jobs other instances
+        // insert for it (a caller and its callee answering each other at once).
         Ok(process_instance::Entity::find_by_id(id)
-            .lock_exclusive()
+            .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
             .one(txn)
             .await?)
     }
@@ -822,8 +825,11 @@ impl Store {
                         CallOutcome::Escalation { .. } => "escalation",
                         _ => "return",
                     };
-                    let payload = serde_json::to_string(outcome)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let payload = serde_json::json!({
+                        "from": ctx.instance_id.to_string(),
+                        "outcome": outcome,
+                    })
+                    .to_string();
                     insert_job(txn, parent, key, element, kind, payload, ctx.now).await?;
                 }
                 Effect::CancelCalled { instance } => {
@@ -848,6 +854,17 @@ impl Store {
             .order_by_asc(process_instance::Column::Id)
             .all(&self.db)
             .await?)
+    }
+
+    /// Whether an instance has a job of this kind for this element instance.
+    pub async fn has_job(&self, instance: Uuid, key: i64, kind: &str) -> Result<bool, StoreError> {
+        Ok(job::Entity::find()
+            .filter(job::Column::InstanceId.eq(instance))
+            .filter(job::Column::ElementKey.eq(key))
+            .filter(job::Column::Kind.eq(kind))
+            .count(&self.db)
+            .await?
+            > 0)
     }
 
     /// Drops a job that has nothing left to do (a call's answer that came too late).

@@ -460,3 +460,74 @@ fn call_activities_without_a_called_element_or_with_broken_mappings_are_refused(
     // Every message is located.
     assert!(errors.iter().all(|e| !e.starts_with("0:0")), "{text}");
 }
+
+#[tokio::test]
+async fn a_child_that_terminates_or_escalates_as_it_ends_still_answers() {
+    each(|runtime, _| async move {
+        // The child escalates and ends in the same command; it ends at a terminate end event.
+        let child_xml = r#"<bpmn:process id="child" isExecutable="true">
+<bpmn:startEvent id="cs"/><bpmn:intermediateThrowEvent id="esc"><bpmn:escalationEventDefinition escalationRef="X"/></bpmn:intermediateThrowEvent>
+<bpmn:endEvent id="ce"><bpmn:terminateEventDefinition/></bpmn:endEvent>
+<bpmn:sequenceFlow id="c0" sourceRef="cs" targetRef="esc"/><bpmn:sequenceFlow id="c1" sourceRef="esc" targetRef="ce"/>
+</bpmn:process>"#;
+        let xml = definitions(&format!(
+            r#"<bpmn:escalation id="X" escalationCode="LATE"/>{}{child_xml}"#,
+            caller(
+                r#"calledElement="child""#,
+                "",
+                &format!(
+                    r#"<bpmn:boundaryEvent id="b" attachedToRef="call" cancelActivity="false"><bpmn:escalationEventDefinition escalationRef="X"/></bpmn:boundaryEvent>
+<bpmn:userTask id="notify"/>{}"#,
+                    flow("f2", "b", "notify")
+                )
+            ),
+        ));
+        let defs = deploy(&runtime, &xml).await;
+        let parent = start(&runtime, &defs, "parent", json!({})).await;
+        settle(&runtime).await;
+        let kid = called(&runtime, parent).await[0];
+        assert_eq!(status(&runtime, kid).await.0, Status::Terminated);
+        // The escalation was handled before the completion, and both arrived.
+        let mut open = open_tasks(&runtime, parent).await;
+        open.sort();
+        assert_eq!(open, vec!["after", "notify"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_failing_out_mapping_is_an_incident_whose_retry_maps_again_not_skips() {
+    each(|runtime, _| async move {
+        let xml = definitions(&format!(
+            "{}{}",
+            caller(
+                r#"calledElement="child""#,
+                r#"<camunda:out sourceExpression="${total / count}" target="average"/>"#,
+                ""
+            ),
+            child("child", "")
+        ));
+        let defs = deploy(&runtime, &xml).await;
+        let parent = start(&runtime, &defs, "parent", json!({})).await;
+        settle(&runtime).await;
+        let kid = called(&runtime, parent).await[0];
+        complete(&runtime, kid, "work", json!({"total": 10})).await;
+        settle(&runtime).await;
+        let (_, state) = runtime.instance(parent).await.unwrap();
+        let (&incident, i) = state.incidents.iter().next().expect("an incident");
+        assert!(i.message.contains("camunda:out"), "{}", i.message);
+        // The called instance's variables were kept on the call activity: a
+        // retry maps them again (here it fails again: the expression sees
+        // only the called instance's variables) instead of skipping the mapping.
+        runtime
+            .retry_incident(parent, incident, None)
+            .await
+            .unwrap();
+        assert!(open_tasks(&runtime, parent).await.is_empty());
+        let (_, state) = runtime.instance(parent).await.unwrap();
+        let i = state.incidents.values().next().expect("the incident again");
+        assert!(i.message.contains("camunda:out"), "{}", i.message);
+        assert_eq!(var(&runtime, parent, "average").await, None);
+    })
+    .await;
+}

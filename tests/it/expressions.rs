@@ -5,7 +5,7 @@ use bpmn_engine::model::expr::{EvalError, Expr, Script, Template, to_rhai};
 use bpmn_engine::model::form::{self, Constraints, FieldType, FormField};
 use serde_json::{Map, Value, json};
 
-use crate::common::obj;
+use crate::common::{Sim, flow, obj, process};
 
 fn vars() -> Map<String, Value> {
     obj(json!({
@@ -298,4 +298,28 @@ fn form_validation_types_and_constraints() {
         Some(&json!(1)),
         "no form, any variables"
     );
+}
+
+#[test]
+fn a_leading_equals_sign_is_feel_only_in_camunda_8_files() {
+    let body = format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="t"><bpmn:extensionElements><camunda:inputOutput>
+<camunda:inputParameter name="op">==</camunda:inputParameter>
+<camunda:inputParameter name="cell">=A1+B1</camunda:inputParameter>
+</camunda:inputOutput></bpmn:extensionElements></bpmn:userTask>{}"#,
+        flow("f0", "s", "t")
+    );
+    // Camunda 7: text stays text.
+    let sim = Sim::start(&process(&body), json!({}));
+    let t = sim.key("t");
+    assert_eq!(sim.state.variables[&t]["op"], json!("=="));
+    assert_eq!(sim.state.variables[&t]["cell"], json!("=A1+B1"));
+    // Camunda 8: FEEL (A1 and B1 are not set: null + null is null).
+    let c8 = process(&body).replace(
+        "xmlns:camunda=",
+        r#"xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:camunda="#,
+    );
+    let sim = Sim::start(&c8.replace("==</camunda", "=1 + 1</camunda"), json!({}));
+    let t = sim.key("t");
+    assert_eq!(sim.state.variables[&t]["op"], json!(2));
 }

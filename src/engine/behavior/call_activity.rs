@@ -149,6 +149,46 @@ fn map_variables(
     Ok(out)
 }
 
+/// The activity completes: the `camunda:out` mappings take what the called
+/// instance returned.
+pub(crate) fn map_outputs(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<(), String> {
+    let Some(call) = call_of(run, node) else {
+        return Ok(());
+    };
+    let Some(variables) = run
+        .state
+        .elements
+        .get(&key)
+        .and_then(|e| e.returned.clone())
+    else {
+        return Ok(());
+    };
+    let all = Vars(&variables);
+    let mut locals = Map::new();
+    let mut globals = Map::new();
+    for m in &call.outputs {
+        let local = match m {
+            CallMapping::All { local } | CallMapping::One { local, .. } => *local,
+        };
+        let values = map_variables(std::slice::from_ref(m), &all, &variables)
+            .map_err(|e| format!("camunda:out: {e}"))?;
+        if local {
+            locals.extend(values);
+        } else {
+            globals.extend(values);
+        }
+    }
+    // `local`: the activity's own variables (for its output mappings).
+    if !locals.is_empty() {
+        run.emit(Event::VariablesSet {
+            scope: key,
+            values: locals,
+        });
+    }
+    run.set_variables(key, globals);
+    Ok(())
+}
+
 /// The `call` job started the called instance.
 pub(crate) fn on_started(run: &mut Run<'_>, key: u64, instance: String) {
     run.emit(Event::JobCompleted { key });
@@ -156,42 +196,20 @@ pub(crate) fn on_started(run: &mut Run<'_>, key: u64, instance: String) {
 }
 
 /// The called instance reported back.
-pub(crate) fn on_return(run: &mut Run<'_>, key: u64, node: NodeIdx, outcome: CallOutcome) {
+pub(crate) fn on_return(run: &mut Run<'_>, key: u64, outcome: CallOutcome) {
     let instance = match run.state.elements.get(&key).and_then(|e| e.wait.clone()) {
         Some(Wait::Called { instance }) => instance,
         _ => String::new(),
     };
     match outcome {
         CallOutcome::Completed { variables } => {
-            run.emit(Event::CallEnded { key, instance });
-            let Some(call) = call_of(run, node) else {
-                run.complete(key);
-                return;
-            };
-            let all = Vars(&variables);
-            let mut locals = Map::new();
-            let mut globals = Map::new();
-            for m in &call.outputs {
-                let local = match m {
-                    CallMapping::All { local } | CallMapping::One { local, .. } => *local,
-                };
-                match map_variables(std::slice::from_ref(m), &all, &variables) {
-                    Ok(values) if local => locals.extend(values),
-                    Ok(values) => globals.extend(values),
-                    Err(e) => {
-                        run.incident(key, Step::Complete, format!("camunda:out: {e}"));
-                        return;
-                    }
-                }
-            }
-            // `local`: the activity's own variables (for its output mappings).
-            if !locals.is_empty() {
-                run.emit(Event::VariablesSet {
-                    scope: key,
-                    values: locals,
-                });
-            }
-            run.set_variables(key, globals);
+            run.emit(Event::CallEnded {
+                key,
+                instance,
+                variables,
+            });
+            // `camunda:out` runs as the activity completes (so a retry of a
+            // failed mapping runs it again).
             run.complete(key);
         }
         CallOutcome::Error { code, message } => {
@@ -218,7 +236,11 @@ pub(crate) fn on_return(run: &mut Run<'_>, key: u64, node: NodeIdx, outcome: Cal
             super::escalation_event::raise(run, key, super::error_event::Origin::At(key), code);
         }
         CallOutcome::Cancelled { reason } => {
-            run.emit(Event::CallEnded { key, instance });
+            run.emit(Event::CallEnded {
+                key,
+                instance,
+                variables: Map::new(),
+            });
             run.incident(
                 key,
                 Step::Activate,

@@ -136,7 +136,11 @@ pub(crate) fn on_handler_done(run: &mut Run<'_>, throw: u64) {
 /// The cancel end event `end` finished compensating: its transaction is
 /// cancelled through its cancel boundary event.
 fn cancel_transaction(run: &mut Run<'_>, end: u64) {
-    let tx = run.scope_of(end);
+    let mut tx = run.scope_of(end);
+    if super::multi_instance::is_inner(run, tx) {
+        // The cancel boundary event is on the multi-instance activity's body.
+        tx = run.scope_of(tx);
+    }
     let Some(tx_node) = run.node_of(tx) else {
         return;
     };

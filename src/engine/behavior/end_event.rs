@@ -8,8 +8,10 @@
 //!
 //! Inside an embedded subprocess a terminate end event ends that subprocess
 //! only, which then completes normally and the flow continues after it (as in
-//! Camunda and Zeebe). At the top level it ends the instance as terminated.
+//! Camunda and Zeebe). At the top level it ends the instance as terminated —
+//! and an instance a call activity started reports back as completed.
 
+use super::super::effect::{CallOutcome, Effect};
 use super::super::event::Event;
 use super::super::run::Run;
 use super::super::state::ROOT;
@@ -30,6 +32,15 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
             key,
             element: run.process.nodes[node].id.clone(),
         });
+        // A called instance ended this way has still done its work: the call
+        // activity completes (as in Camunda and Zeebe).
+        if let Some(element) = run.state.called_by.clone() {
+            let variables = run.state.root_variables();
+            run.effect(Effect::ReturnToCaller {
+                element,
+                outcome: CallOutcome::Completed { variables },
+            });
+        }
         run.emit(Event::InstanceTerminated {
             reason: format!("terminate end event \"{}\"", run.process.nodes[node].id),
         });

@@ -144,6 +144,8 @@ pub(crate) fn on_timer(run: &mut Run<'_>, key: u64, node: NodeIdx) {
     let Some(e) = event_sub(run, node) else {
         return;
     };
+    // Started while the armed instance still knows its scope.
+    trigger(run, key, node, e.interrupting, Map::new());
     if !e.interrupting {
         let fired = run.state.elements.get(&key).map_or(0, |e| e.fired);
         let last = previous_due.unwrap_or(run.now);
@@ -156,7 +158,6 @@ pub(crate) fn on_timer(run: &mut Run<'_>, key: u64, node: NodeIdx) {
             Err(message) => run.incident(key, Step::Activate, message),
         }
     }
-    trigger(run, key, node, e.interrupting, Map::new());
 }
 
 /// The condition of an armed event subprocess holds.

@@ -81,8 +81,9 @@ pub(crate) fn on_job_done(run: &mut Run<'_>, key: u64, node: NodeIdx, result: Ma
             throw_mapped(run, key, error);
             return;
         }
+        // A retry calls again (the reply that failed is not kept).
         Err(message) => {
-            run.incident(key, Step::Complete, message);
+            run.incident(key, Step::Activate, message);
             return;
         }
     }
@@ -194,7 +195,7 @@ fn throw_mapped(run: &mut Run<'_>, key: u64, error: ErrorThrow) {
     {
         run.incident(
             key,
-            Step::Complete,
+            Step::Activate,
             super::error_event::uncaught(error.code.as_deref()),
         );
     }

@@ -315,3 +315,36 @@ fn event_subprocesses_with_flows_or_wrong_start_events_are_refused() {
         "{text}"
     );
 }
+
+#[test]
+fn a_one_off_timer_event_subprocess_inside_a_subprocess_runs_in_that_subprocess() {
+    let xml = with_decls(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:subProcess id="sub"><bpmn:startEvent id="ss"/><bpmn:userTask id="t"/><bpmn:endEvent id="se"/>
+  <bpmn:sequenceFlow id="sf0" sourceRef="ss" targetRef="t"/><bpmn:sequenceFlow id="sf1" sourceRef="t" targetRef="se"/>
+  {}
+</bpmn:subProcess><bpmn:userTask id="after"/>{}{}"#,
+        event_sub(
+            "es",
+            false,
+            r#"<bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition>"#
+        ),
+        flow("f0", "s", "sub"),
+        flow("f1", "sub", "after"),
+    ));
+    let mut sim = Sim::start(&xml, json!({}));
+    sim.job("es", json!({}));
+    let sub = sim.key("sub");
+    let running = sim
+        .state
+        .elements
+        .values()
+        .find(|e| e.element == "es")
+        .expect("the event subprocess runs");
+    assert_eq!(running.scope, sub, "it runs inside the subprocess");
+    // The subprocess waits for it.
+    sim.complete("t", json!({}));
+    assert_eq!(sim.tasks(), ["es_task"]);
+    sim.complete("es_task", json!({}));
+    assert_eq!(sim.tasks(), ["after"]);
+}
