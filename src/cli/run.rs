@@ -76,6 +76,7 @@ impl Exit {
 #[derive(Debug, Clone)]
 enum Line {
     Complete(String, Map<String, Value>),
+    Trigger(String, Map<String, Value>),
     Message(String, Map<String, Value>),
     Signal(String, Map<String, Value>),
     Advance(jiff::Span),
@@ -120,23 +121,23 @@ fn parse_line(text: &str, line_no: usize) -> Result<Option<Line>, String> {
             }
             Line::Signal(name.to_string(), parse_object(json, line_no)?)
         }
-        "complete" | "message" => {
+        "complete" | "message" | "trigger" => {
             let (target, json) = split_word(rest);
             if target.is_empty() {
                 return Err(format!(
                     "line {line_no}: `{cmd}` needs an {}",
-                    if cmd == "complete" {
-                        "element id"
-                    } else {
+                    if cmd == "message" {
                         "message name"
+                    } else {
+                        "element id"
                     }
                 ));
             }
             let vars = parse_object(json, line_no)?;
-            if cmd == "complete" {
-                Line::Complete(target.to_string(), vars)
-            } else {
-                Line::Message(target.to_string(), vars)
+            match cmd {
+                "complete" => Line::Complete(target.to_string(), vars),
+                "trigger" => Line::Trigger(target.to_string(), vars),
+                _ => Line::Message(target.to_string(), vars),
             }
         }
         "advance" => {
@@ -403,7 +404,8 @@ impl Printer<'_> {
             Format::Json => self.json(json!({"event": "command", "text": text.trim()})),
             Format::Text => match line {
                 Line::Complete(id, _) => self.text(&format!("--> msg in: {id}")),
-                Line::Message(name, _) => self.text(&format!("--> msg in: {name}")),
+                                Line::Message(name, _) => self.text(&format!("--> msg in: {name}")),
+                Line::Trigger(id, _) => self.text(&format!("--> trigger: {id}")),
                 Line::Signal(name, _) => self.text(&format!("--> signal: {name}")),
                 Line::Advance(span) => self.text(&format!("--> advance {span}")),
                 _ => {}
@@ -628,6 +630,16 @@ async fn run_inner(
                     Err(e) => return Err(e.to_string()),
                 },
             },
+            Line::Trigger(element, vars) => {
+                match runtime.trigger(id, element, vars.clone(), None).await {
+                    Ok(o) => printer.events(&o.events),
+                    Err(RuntimeError::NotFound(_)) => {
+                        printer.ignored(&format!("nothing waits for a trigger at \"{element}\""))
+                    }
+                    Err(RuntimeError::Conflict(m)) => printer.ignored(&m),
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
             Line::Message(name, vars) => {
                 match runtime.correlate(id, name, vars.clone(), None).await {
                     Ok(Some(o)) => printer.events(&o.events),

@@ -30,6 +30,8 @@ pub enum Event {
     TaskCompleted { key: u64 },
     /// The awaited message arrived.
     MessageReceived { key: u64, name: String },
+    /// The element waiting for a trigger was triggered.
+    Triggered { key: u64 },
     /// The timer fired.
     TimerFired { key: u64 },
     /// The awaited job finished.
@@ -138,6 +140,7 @@ impl Event {
             Event::TaskAssigned { .. } => "task_assigned",
             Event::TaskCompleted { .. } => "task_completed",
             Event::MessageReceived { .. } => "message_received",
+            Event::Triggered { .. } => "triggered",
             Event::TimerFired { .. } => "timer_fired",
             Event::JobCompleted { .. } => "job_completed",
             Event::JobFailed { .. } => "job_failed",
@@ -184,6 +187,7 @@ impl Event {
             | Event::TaskAssigned { key, .. }
             | Event::TaskCompleted { key }
             | Event::MessageReceived { key, .. }
+            | Event::Triggered { key }
             | Event::TimerFired { key }
             | Event::JobCompleted { key }
             | Event::JobFailed { key, .. }

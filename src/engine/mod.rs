@@ -61,6 +61,11 @@ pub enum Command {
     UnclaimTask { key: u64 },
     /// Hand the task to someone (or nobody), whoever holds it now.
     AssignTask { key: u64, assignee: Option<String> },
+    /// Trigger the element instance waiting for an explicit trigger.
+    Trigger {
+        key: u64,
+        variables: Map<String, Value>,
+    },
     /// Deliver a message to the element instance waiting for it.
     CorrelateMessage {
         key: u64,
@@ -305,6 +310,18 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
                 expected: "a message",
             }),
         },
+        Command::Trigger { key, variables } => match waiting(run, key) {
+            Some((_, Wait::Trigger)) => {
+                run.emit(Event::Triggered { key });
+                run.set_variables(key, variables);
+                run.complete(key);
+                Ok(())
+            }
+            _ => Err(CommandError::NotWaiting {
+                key,
+                expected: "a trigger",
+            }),
+        },
         Command::CompleteJob { key, variables } => match waiting(run, key) {
             Some((node, Wait::Job { job, .. })) => {
                 match job {
@@ -541,6 +558,7 @@ pub fn waiting_items(process: &Process, state: &InstanceState) -> Vec<WaitingIte
             ) => ("job", Some(format!("external:{topic}"))),
             (None, Some(Wait::Job { job, .. })) => ("job", Some(job.name().to_string())),
             (None, Some(Wait::Called { instance })) => ("called", Some(instance.clone())),
+            (None, Some(Wait::Trigger)) => ("trigger", None),
             (None, Some(Wait::Compensating { pending, .. })) => (
                 "compensation",
                 Some(format!("{} more handler(s) to run", pending.len())),

@@ -749,7 +749,8 @@ impl<'p> Run<'p> {
                 Wait::Children
                 | Wait::Condition { .. }
                 | Wait::Called { .. }
-                | Wait::Compensating { .. },
+                | Wait::Compensating { .. }
+                | Wait::Trigger,
             )
             | None => {}
         }

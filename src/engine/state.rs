@@ -112,6 +112,8 @@ pub enum Wait {
     Children,
     /// A call activity: the instance it called (by id) to finish.
     Called { instance: String },
+    /// A receive task without a message: an explicit trigger.
+    Trigger,
     /// A compensation throw or cancel end event: the compensation handlers
     /// still to run, one after the other (`cancel`: then cancel the transaction).
     Compensating {
@@ -366,6 +368,7 @@ impl InstanceState {
             }
             Event::TaskCompleted { key }
             | Event::MessageReceived { key, .. }
+            | Event::Triggered { key }
             | Event::JobCompleted { key }
             | Event::JobFailed { key, .. }
             | Event::ConditionMet { key }

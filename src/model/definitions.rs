@@ -691,6 +691,9 @@ pub enum Catch {
     Compensation,
     /// The cancellation of a transaction (boundary events on transactions only).
     Cancel,
+    /// An explicit trigger through the API (a receive task without a message,
+    /// which Camunda resumes with `trigger`).
+    Trigger,
 }
 
 /// When a timer fires.

@@ -799,6 +799,10 @@ impl<'a> Reader<'a> {
                     None
                 }
             },
+            // Without a message, it waits to be triggered (as in Camunda).
+            "receiveTask" if el.attr("messageRef").is_none_or(|r| r.trim().is_empty()) => {
+                Some(NodeKind::ReceiveTask(Catch::Trigger))
+            }
             "receiveTask" => self
                 .message_name(el, el)
                 .map(|name| NodeKind::ReceiveTask(Catch::Message { name })),

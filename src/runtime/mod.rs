@@ -723,6 +723,34 @@ impl Runtime {
         .await
     }
 
+    /// Triggers the oldest instance of `element` that waits for a trigger (a
+    /// receive task without a message), with these variables.
+    pub async fn trigger(
+        &self,
+        instance_id: Uuid,
+        element: &str,
+        variables: Map<String, Value>,
+        user: Option<&str>,
+    ) -> Result<Outcome, RuntimeError> {
+        self.command(instance_id, user, None, |_, state| {
+            let key = state
+                .elements
+                .iter()
+                .find(|(_, e)| e.element == element && e.wait == Some(engine::Wait::Trigger))
+                .map(|(k, _)| *k)
+                .ok_or_else(|| {
+                    RuntimeError::NotFound(format!(
+                        "an element \"{element}\" waiting to be triggered"
+                    ))
+                })?;
+            Ok(Command::Trigger {
+                key,
+                variables: variables.clone(),
+            })
+        })
+        .await
+    }
+
     /// Retries the step an incident stopped.
     pub async fn retry_incident(
         &self,

@@ -209,6 +209,7 @@ fn describe_wait(w: &Wait) -> String {
         Wait::Children => "Running its inner steps".into(),
         Wait::Called { instance } => format!("Waiting for the called instance {instance}"),
         Wait::Compensating { .. } => "Waiting for compensation handlers".into(),
+        Wait::Trigger => "Waiting to be triggered".into(),
     }
 }
 
@@ -241,6 +242,7 @@ fn describe(event: &Event, process: Option<&Process>) -> String {
         Event::TaskAssigned { assignee: None, .. } => "Task released".into(),
         Event::TaskCompleted { .. } => "Task completed".into(),
         Event::MessageReceived { name, .. } => format!("Message \"{name}\" received"),
+        Event::Triggered { .. } => "Triggered".into(),
         Event::TimerFired { .. } => "Timer fired".into(),
         Event::ConditionMet { .. } => "Condition met".into(),
         Event::EscalationThrown { code, .. } => match code {
@@ -673,6 +675,22 @@ impl Runtime {
             Some(&viewer.name),
         )
         .await
+    }
+
+    /// Triggers an element waiting for a trigger (admins on the pages; through
+    /// the API, whoever may see the instance, as with messages).
+    pub async fn trigger_as(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        element: &str,
+        variables: Map<String, Value>,
+    ) -> Result<Outcome, RuntimeError> {
+        if self.store().visible_instance(viewer, id).await?.is_none() {
+            return Err(RuntimeError::NotFound(format!("instance {id}")));
+        }
+        self.trigger(id, element, variables, Some(&viewer.name))
+            .await
     }
 
     /// Retries an incident (admins only).

@@ -300,6 +300,34 @@ pub async fn cancel_instance(
     Ok(redirect(&format!("/instances/{id}")))
 }
 
+#[derive(serde::Deserialize)]
+pub struct TriggerForm {
+    csrf_token: String,
+    element: String,
+}
+
+#[post("/instances/{id}/trigger")]
+pub async fn trigger_element(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<Uuid>,
+    form: web::Form<TriggerForm>,
+) -> Result<HttpResponse, WebError> {
+    check_csrf(&current.session, &form.csrf_token)?;
+    current.require_admin()?;
+    state
+        .runtime
+        .trigger_as(
+            &current.user.viewer(),
+            *id,
+            &form.element,
+            Default::default(),
+        )
+        .await?;
+    set_flash(&current.session, "Triggered.");
+    Ok(redirect(&format!("/instances/{id}")))
+}
+
 #[post("/instances/{id}/incidents/{key}/retry")]
 pub async fn retry_incident(
     state: web::Data<AppState>,

@@ -76,6 +76,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(instances::list_instances)
         .service(instances::show_instance)
         .service(instances::cancel_instance)
+        .service(instances::trigger_element)
         .service(instances::retry_incident)
         .service(users::list_users)
         .service(users::create_user)

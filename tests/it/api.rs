@@ -1240,3 +1240,41 @@ async fn two_clients_completing_one_task_at_once_get_one_success_and_one_409() {
         app.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receive_tasks_without_a_message_are_triggered_through_the_api() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:receiveTask id="wait"/><bpmn:userTask id="t" camunda:assignee="admin"/>{}{}"#,
+        flow("f0", "s", "wait"),
+        flow("f1", "wait", "t"),
+    ));
+    for app in TestApp::each().await {
+        let admin = Api::as_user(&app, "admin").await;
+        let (s, _) = admin.deploy_xml(&xml).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, started) = admin.post("/api/v1/definitions/p/start", json!({})).await;
+        assert_eq!(s, StatusCode::CREATED, "{started}");
+        let id = started["id"].as_str().unwrap().to_string();
+        let (_, detail) = admin.get(&format!("/api/v1/instances/{id}")).await;
+        assert_eq!(detail["waiting"][0]["kind"], "trigger");
+        // Nothing waits at another element: 404, nothing changes.
+        let (s, body) = admin
+            .post(
+                &format!("/api/v1/instances/{id}/trigger"),
+                json!({"element": "t"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+        let (s, body) = admin
+            .post(
+                &format!("/api/v1/instances/{id}/trigger"),
+                json!({"element": "wait", "variables": {"arrived": true}}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (_, detail) = admin.get(&format!("/api/v1/instances/{id}")).await;
+        assert_eq!(detail["variables"]["arrived"], true);
+        assert_eq!(detail["open_tasks"][0]["element_id"], "t");
+        app.stop().await;
+    }
+}

@@ -547,3 +547,20 @@ fn decide_evaluates_a_decision_and_sets_exit_codes() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn trigger_resumes_a_receive_task_without_a_message() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:receiveTask id="wait"/><bpmn:userTask id="t"/>{}{}"#,
+        flow("f0", "s", "wait"),
+        flow("f1", "wait", "t"),
+    ));
+    let script =
+        "trigger t\nexpect tasks\ntrigger wait {\"n\": 1}\nexpect tasks t\nexpect var n 1\n";
+        let (exit, out, err) = run_text(xml.as_bytes(), script, Format::Text).await;
+    assert_eq!(exit, Exit::Ran, "{err}\n{out}");
+    assert!(out.contains("--> trigger: wait"), "{out}");
+    let (exit, out, _) = run_text(xml.as_bytes(), script, Format::Json).await;
+    assert_eq!(exit, Exit::Ran);
+    assert!(out.contains("nothing waits for a trigger at \\\"t\\\""), "{out}");
+}

@@ -52,6 +52,10 @@ pub(crate) fn wait_for(
             key,
             wait: Wait::Condition { latched: false },
         }),
+        Catch::Trigger => run.emit(Event::WaitStarted {
+            key,
+            wait: Wait::Trigger,
+        }),
         Catch::Error(_) | Catch::Escalation { .. } | Catch::Compensation | Catch::Cancel => {
             return Ok(false);
         }

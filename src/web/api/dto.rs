@@ -412,6 +412,18 @@ pub struct AssignRequest {
     pub assignee: Option<String>,
 }
 
+/// Trigger an element waiting for a trigger.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerRequest {
+    /// The element id (a receive task without a message).
+    pub element: String,
+    /// Variables set by the trigger.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub variables: Map<String, Value>,
+}
+
 /// A message from outside.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

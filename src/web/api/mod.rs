@@ -80,6 +80,7 @@ api!(
     resources::list_instances,
     resources::list_history,
     resources::cancel_instance,
+    resources::trigger_element,
     resources::update_variables,
     resources::show_instance,
     decisions::list_decisions,

@@ -420,6 +420,32 @@ pub async fn cancel_instance(
     }))
 }
 
+/// Triggers an element that waits for a trigger (a receive task without a
+/// message), with these variables; 404 when no instance of it waits.
+#[utoipa::path(
+    tag = "instances",
+    params(("id" = Uuid, Path)),
+    request_body = TriggerRequest,
+    responses((status = 200, body = InstanceStateDto), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody))
+)]
+#[post("/api/v1/instances/{id}/trigger")]
+pub async fn trigger_element(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    id: web::Path<Uuid>,
+    body: web::Json<TriggerRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let o = state
+        .runtime
+        .trigger_as(&user.0.viewer(), *id, &body.element, body.variables)
+        .await?;
+    Ok(HttpResponse::Ok().json(InstanceStateDto {
+        id: o.instance_id,
+        state: o.state.display_status().to_string(),
+    }))
+}
+
 /// Sets instance variables (admins).
 #[utoipa::path(
     tag = "instances",

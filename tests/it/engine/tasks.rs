@@ -1,6 +1,6 @@
 //! Events and tasks: given a diagram, when a command runs, then these events.
 
-use bpmn_engine::engine::{Command, CommandError, Effect, Event, JobKind, Status, Step};
+use bpmn_engine::engine::{Command, CommandError, Effect, Event, JobKind, Status, Step, Wait};
 use serde_json::json;
 
 use crate::common::*;
@@ -465,4 +465,31 @@ fn conditional_flows_out_of_an_activity_follow_uncontrolled_flow() {
         ["c", "d"],
         "the default only when no condition holds"
     );
+}
+
+#[test]
+fn a_receive_task_without_a_message_waits_for_a_trigger() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:receiveTask id="r"/><bpmn:userTask id="t"/>{}{}"#,
+        flow("f0", "s", "r"),
+        flow("f1", "r", "t"),
+    ));
+    let mut sim = Sim::start(&xml, json!({}));
+    let r = sim.key("r");
+    assert_eq!(sim.state.elements[&r].wait, Some(Wait::Trigger));
+    // A message is not a trigger.
+    assert!(
+        sim.cmd(Command::CorrelateMessage {
+            key: r,
+            variables: obj(json!({}))
+        })
+        .is_err()
+    );
+    sim.cmd(Command::Trigger {
+        key: r,
+        variables: obj(json!({"ok": true})),
+    })
+    .unwrap();
+    assert_eq!(sim.tasks(), ["t"]);
+    assert_eq!(sim.var("ok"), Some(json!(true)));
 }
