@@ -404,7 +404,7 @@ impl Printer<'_> {
             Format::Json => self.json(json!({"event": "command", "text": text.trim()})),
             Format::Text => match line {
                 Line::Complete(id, _) => self.text(&format!("--> msg in: {id}")),
-                                Line::Message(name, _) => self.text(&format!("--> msg in: {name}")),
+                Line::Message(name, _) => self.text(&format!("--> msg in: {name}")),
                 Line::Trigger(id, _) => self.text(&format!("--> trigger: {id}")),
                 Line::Signal(name, _) => self.text(&format!("--> signal: {name}")),
                 Line::Advance(span) => self.text(&format!("--> advance {span}")),

@@ -370,7 +370,8 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
             }),
         },
         Command::FailJob { key, message } => match waiting(run, key) {
-            Some((_, Wait::Job { .. })) => {
+            // A called instance's answer that could not be taken, too.
+            Some((_, Wait::Job { .. } | Wait::Called { .. })) => {
                 run.emit(Event::JobFailed {
                     key,
                     message: message.clone(),

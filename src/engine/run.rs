@@ -429,11 +429,12 @@ impl<'p> Run<'p> {
             self.leave(key);
             return;
         }
-        if !self.listen(key, node, ListenerEvent::End, Step::Complete) {
-            return;
-        }
+        // A call activity's `camunda:out` first: its end listeners see the result.
         if let Err(message) = behavior::call_activity::map_outputs(self, key, node) {
             self.incident(key, Step::Complete, message);
+            return;
+        }
+        if !self.listen(key, node, ListenerEvent::End, Step::Complete) {
             return;
         }
         let outputs = &self.process.nodes[node].io.outputs;

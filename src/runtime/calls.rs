@@ -283,6 +283,41 @@ impl Runtime {
         .map(Some)
     }
 
+    /// A call job failed for good: an incident on the call activity (a
+    /// `cancel` job, which has no activity to hold it, is dropped and logged).
+    pub(crate) async fn give_up_call_job(
+        &self,
+        job: &job::Model,
+        owner: Option<&str>,
+        message: &str,
+    ) -> Result<(), RuntimeError> {
+        if job.kind == "cancel" {
+            tracing::warn!(instance.id = %job.instance_id, error = %message, "a called instance could not be cancelled");
+            self.store().discard_job(job.id).await?;
+            return Ok(());
+        }
+        let guard = JobGuard {
+            id: job.id,
+            owner: owner.map(str::to_string),
+        };
+        let key = job.element_key as u64;
+        let text = format!("{} job: {message} (no attempts left)", job.kind);
+        match self
+            .command(job.instance_id, None, Some(&guard), |_, _| {
+                Ok(Command::FailJob {
+                    key,
+                    message: text.clone(),
+                })
+            })
+            .await
+        {
+            Ok(_) => Ok(()),
+            // The activity moved on (or the instance ended): nothing waits for it.
+            Err(RuntimeError::Conflict(_)) => Ok(self.store().discard_job(job.id).await?),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Whether the instance of an answer job no longer waits for it: it ended,
     /// or (for an answer to a caller) its call activity moved on.
     async fn is_stale(

@@ -310,20 +310,28 @@ async fn not_committed(
         "call" | "return" | "escalation" | "cancel"
     ) {
         // Commands on instances that failed for a reason of their own (a
-        // damaged row, the database away): again after a pause, not at once.
-        let due = to_db_time(runtime.clock().now()) + chrono::Duration::seconds(10);
-        let now = to_db_time(runtime.lease_now());
-        let _ = runtime
-            .store()
-            .reschedule_job(
-                job.id,
-                Some(&cfg.owner),
-                now,
-                job.retries,
-                due,
-                &e.to_string(),
-            )
-            .await;
+        // damaged row, the database away): again after a pause, not at once,
+        // and an incident on the call activity once the attempts are spent.
+        if job.retries > 1 {
+            let due = to_db_time(runtime.clock().now()) + chrono::Duration::seconds(10);
+            let now = to_db_time(runtime.lease_now());
+            let _ = runtime
+                .store()
+                .reschedule_job(
+                    job.id,
+                    Some(&cfg.owner),
+                    now,
+                    job.retries - 1,
+                    due,
+                    &e.to_string(),
+                )
+                .await;
+        } else if let Err(e) = runtime
+            .give_up_call_job(job, Some(&cfg.owner), &e.to_string())
+            .await
+        {
+            tracing::warn!(job.id = %job.id, kind = %job.kind, error = %e, "a call job could not be given up");
+        }
         return;
     }
     let _ = runtime

@@ -557,10 +557,13 @@ async fn trigger_resumes_a_receive_task_without_a_message() {
     ));
     let script =
         "trigger t\nexpect tasks\ntrigger wait {\"n\": 1}\nexpect tasks t\nexpect var n 1\n";
-        let (exit, out, err) = run_text(xml.as_bytes(), script, Format::Text).await;
+    let (exit, out, err) = run_text(xml.as_bytes(), script, Format::Text).await;
     assert_eq!(exit, Exit::Ran, "{err}\n{out}");
     assert!(out.contains("--> trigger: wait"), "{out}");
     let (exit, out, _) = run_text(xml.as_bytes(), script, Format::Json).await;
     assert_eq!(exit, Exit::Ran);
-    assert!(out.contains("nothing waits for a trigger at \\\"t\\\""), "{out}");
+    assert!(
+        out.contains("nothing waits for a trigger at \\\"t\\\""),
+        "{out}"
+    );
 }

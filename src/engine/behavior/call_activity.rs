@@ -149,6 +149,26 @@ fn map_variables(
     Ok(out)
 }
 
+/// The part of a called instance's variables the `camunda:out` mappings can
+/// read: all of them for `variables="all"` or an expression, else the named ones.
+fn needed(run: &Run<'_>, key: u64, mut variables: Map<String, Value>) -> Map<String, Value> {
+    let Some(call) = run.node_of(key).and_then(|n| call_of(run, n)) else {
+        return Map::new();
+    };
+    let mut names = Vec::new();
+    for m in &call.outputs {
+        match m {
+            CallMapping::One {
+                source: CallSource::Variable(name),
+                ..
+            } => names.push(name.as_str()),
+            _ => return variables,
+        }
+    }
+    variables.retain(|k, _| names.contains(&k.as_str()));
+    variables
+}
+
 /// The activity completes: the `camunda:out` mappings take what the called
 /// instance returned.
 pub(crate) fn map_outputs(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<(), String> {
@@ -164,13 +184,20 @@ pub(crate) fn map_outputs(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         return Ok(());
     };
     let all = Vars(&variables);
+    // A single mapping reads the called instance's variables first, then the
+    // caller's: an admin can supply what a failed mapping missed and retry.
+    let fallback = Fallback {
+        top: &variables,
+        base: &run.visible(key),
+    };
     let mut locals = Map::new();
     let mut globals = Map::new();
     for m in &call.outputs {
-        let local = match m {
-            CallMapping::All { local } | CallMapping::One { local, .. } => *local,
+        let (local, vars): (bool, &dyn Variables) = match m {
+            CallMapping::All { local } => (*local, &all),
+            CallMapping::One { local, .. } => (*local, &fallback),
         };
-        let values = map_variables(std::slice::from_ref(m), &all, &variables)
+        let values = map_variables(std::slice::from_ref(m), vars, &variables)
             .map_err(|e| format!("camunda:out: {e}"))?;
         if local {
             locals.extend(values);
@@ -203,6 +230,8 @@ pub(crate) fn on_return(run: &mut Run<'_>, key: u64, outcome: CallOutcome) {
     };
     match outcome {
         CallOutcome::Completed { variables } => {
+            // Kept only as far as the `camunda:out` mappings need them.
+            let variables = needed(run, key, variables);
             run.emit(Event::CallEnded {
                 key,
                 instance,
@@ -268,5 +297,24 @@ impl Variables for Vars<'_> {
         for (k, v) in self.0 {
             f(k, v);
         }
+    }
+}
+
+/// Variables in `top` hide those of the same name in `base`.
+struct Fallback<'a> {
+    top: &'a Map<String, Value>,
+    base: &'a dyn Variables,
+}
+
+impl Variables for Fallback<'_> {
+    fn visit(&self, f: &mut dyn FnMut(&str, &Value)) {
+        for (k, v) in self.top {
+            f(k, v);
+        }
+        self.base.visit(&mut |k, v| {
+            if !self.top.contains_key(k) {
+                f(k, v)
+            }
+        });
     }
 }

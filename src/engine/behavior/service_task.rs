@@ -107,7 +107,8 @@ pub(crate) fn on_job_done(run: &mut Run<'_>, key: u64, node: NodeIdx, result: Ma
             ) {
                 Ok(v) => v,
                 Err(e) => {
-                    run.incident(key, Step::Complete, format!("connector output: {e}"));
+                    // The reply is not kept: a retry calls again.
+                    run.incident(key, Step::Activate, format!("connector output: {e}"));
                     return;
                 }
             };
