@@ -166,6 +166,26 @@ impl Variables for Map<String, Value> {
     }
 }
 
+/// Variables in `top` hide those of the same name in `base` (a connector's
+/// reply over the task's variables, a called instance's over the caller's).
+pub struct Overlay<'a> {
+    pub top: &'a Map<String, Value>,
+    pub base: &'a dyn Variables,
+}
+
+impl Variables for Overlay<'_> {
+    fn visit(&self, f: &mut dyn FnMut(&str, &Value)) {
+        for (k, v) in self.top {
+            f(k, v);
+        }
+        self.base.visit(&mut |k, v| {
+            if !self.top.contains_key(k) {
+                f(k, v)
+            }
+        });
+    }
+}
+
 fn scope_of(vars: &dyn Variables) -> Result<Scope<'static>, EvalError> {
     let mut scope = Scope::new();
     let mut failed = None;

@@ -30,7 +30,7 @@ use super::super::event::Event;
 use super::super::run::Run;
 use super::super::state::{JobKind, Step, Wait};
 use super::Outcome;
-use crate::model::expr::{Template, Variables};
+use crate::model::expr::{Overlay, Template, Variables};
 use crate::model::{CallActivity, CallBinding, CallMapping, CallSource, NodeIdx, NodeKind};
 
 fn call_of<'p>(run: &Run<'p>, node: NodeIdx) -> Option<&'p CallActivity> {
@@ -183,10 +183,9 @@ pub(crate) fn map_outputs(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
     else {
         return Ok(());
     };
-    let all = Vars(&variables);
     // A single mapping reads the called instance's variables first, then the
     // caller's: an admin can supply what a failed mapping missed and retry.
-    let fallback = Fallback {
+    let fallback = Overlay {
         top: &variables,
         base: &run.visible(key),
     };
@@ -194,7 +193,7 @@ pub(crate) fn map_outputs(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
     let mut globals = Map::new();
     for m in &call.outputs {
         let (local, vars): (bool, &dyn Variables) = match m {
-            CallMapping::All { local } => (*local, &all),
+            CallMapping::All { local } => (*local, &variables),
             CallMapping::One { local, .. } => (*local, &fallback),
         };
         let values = map_variables(std::slice::from_ref(m), vars, &variables)
@@ -287,34 +286,4 @@ pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64) {
         run.effect(Effect::CancelCalled { instance });
     }
     run.close_wait(key);
-}
-
-/// A called instance's variables, for evaluating `camunda:out`.
-struct Vars<'a>(&'a Map<String, Value>);
-
-impl Variables for Vars<'_> {
-    fn visit(&self, f: &mut dyn FnMut(&str, &Value)) {
-        for (k, v) in self.0 {
-            f(k, v);
-        }
-    }
-}
-
-/// Variables in `top` hide those of the same name in `base`.
-struct Fallback<'a> {
-    top: &'a Map<String, Value>,
-    base: &'a dyn Variables,
-}
-
-impl Variables for Fallback<'_> {
-    fn visit(&self, f: &mut dyn FnMut(&str, &Value)) {
-        for (k, v) in self.top {
-            f(k, v);
-        }
-        self.base.visit(&mut |k, v| {
-            if !self.top.contains_key(k) {
-                f(k, v)
-            }
-        });
-    }
 }

@@ -16,15 +16,13 @@
 //! - No implementation at all: the task passes straight through, as in the
 //!   engine we replace (the deploy step warns about it).
 
-use std::collections::HashSet;
-
 use serde_json::{Map, Value, json};
 
 use super::super::event::Event;
 use super::super::run::{Run, eval_params};
 use super::super::state::{JobKind, Step};
 use super::Outcome;
-use crate::model::expr::Variables;
+use crate::model::expr::Overlay;
 use crate::model::{ErrorThrow, NodeIdx, NodeKind, ParamValue, ServiceTask};
 
 pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<Outcome, String> {
@@ -122,27 +120,6 @@ pub(crate) fn on_job_done(run: &mut Run<'_>, key: u64, node: NodeIdx, result: Ma
     };
     run.set_variables(key, variables);
     run.complete(key);
-}
-
-/// Variables in `top` hide those of the same name in `base`.
-struct Overlay<'a> {
-    top: &'a Map<String, Value>,
-    base: &'a dyn Variables,
-}
-
-impl Variables for Overlay<'_> {
-    fn visit(&self, f: &mut dyn FnMut(&str, &Value)) {
-        let mut seen: HashSet<&str> = HashSet::new();
-        for (k, v) in self.top {
-            seen.insert(k);
-            f(k, v);
-        }
-        self.base.visit(&mut |k, v| {
-            if !seen.contains(k) {
-                f(k, v)
-            }
-        });
-    }
 }
 
 pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64) {
