@@ -186,20 +186,19 @@ impl Runtime {
             "version" => {
                 let version = req.version.unwrap_or_default();
                 self.store()
-                    .definitions()
+                    .definitions_of_key(key)
                     .await?
                     .into_iter()
-                    .find(|d| d.key == key && d.version == version)
+                    .find(|d| d.version == version)
                     .map(|d| d.id)
                     .ok_or_else(|| missing(format!("version {version} of process \"{key}\"")))?
             }
             "versionTag" => {
                 let tag = req.version_tag.clone().unwrap_or_default();
                 let mut found = None;
-                for d in self.store().definitions().await? {
-                    if d.key == key
-                        && self.deployed(d.id).await?.process().version_tag.as_deref()
-                            == Some(tag.as_str())
+                for d in self.store().definitions_of_key(key).await? {
+                    if self.deployed(d.id).await?.process().version_tag.as_deref()
+                        == Some(tag.as_str())
                     {
                         found = Some(d.id);
                         break;

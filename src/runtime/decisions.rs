@@ -136,13 +136,7 @@ impl Runtime {
         version_tag: Option<&str>,
         caller: Option<i64>,
     ) -> Result<Arc<DeployedDecision>, RuntimeError> {
-        let versions: Vec<decision_definition::Model> = self
-            .store()
-            .decisions()
-            .await?
-            .into_iter()
-            .filter(|d| d.key == key)
-            .collect();
+        let versions = self.store().decisions_of_key(key).await?;
         let found = match binding {
             // A .dmn file is always a deployment of its own: "the caller's
             // deployment" is the version that was the latest when it was deployed.
@@ -240,6 +234,15 @@ fn summary(d: &decision_definition::Model, created: bool) -> DeployedDefinition 
     }
 }
 
+/// One version of a decision, for its page.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DecisionVersion {
+    pub id: i64,
+    pub version: i32,
+    pub version_tag: Option<String>,
+    pub deployed_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// A decision in the overview.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DecisionRow {
@@ -270,16 +273,18 @@ impl Runtime {
     }
 
     /// The versions of a decision, newest first.
-    pub async fn decision_versions(
-        &self,
-        key: &str,
-    ) -> Result<Vec<decision_definition::Model>, RuntimeError> {
+    pub async fn decision_versions(&self, key: &str) -> Result<Vec<DecisionVersion>, RuntimeError> {
         Ok(self
             .store()
-            .decisions()
+            .decisions_of_key(key)
             .await?
             .into_iter()
-            .filter(|d| d.key == key)
+            .map(|d| DecisionVersion {
+                id: d.id,
+                version: d.version,
+                version_tag: d.version_tag,
+                deployed_at: d.created_at,
+            })
             .collect())
     }
 }

@@ -61,6 +61,18 @@ impl Store {
         .await?)
     }
 
+    /// The versions of one decision, newest first.
+    pub async fn decisions_of_key(
+        &self,
+        key: &str,
+    ) -> Result<Vec<decision_definition::Model>, StoreError> {
+        Ok(decision_definition::Entity::find()
+            .filter(decision_definition::Column::Key.eq(key))
+            .order_by_desc(decision_definition::Column::Version)
+            .all(&self.db)
+            .await?)
+    }
+
     /// Every decision version: by key, newest first.
     pub async fn decisions(&self) -> Result<Vec<decision_definition::Model>, StoreError> {
         Ok(decision_definition::Entity::find()

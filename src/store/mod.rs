@@ -385,6 +385,18 @@ impl Store {
             .await?)
     }
 
+    /// The versions of one process key, newest first.
+    pub async fn definitions_of_key(
+        &self,
+        key: &str,
+    ) -> Result<Vec<process_definition::Model>, StoreError> {
+        Ok(process_definition::Entity::find()
+            .filter(process_definition::Column::Key.eq(key))
+            .order_by_desc(process_definition::Column::Version)
+            .all(&self.db)
+            .await?)
+    }
+
     /// The definitions created by one deployment.
     pub async fn definitions_of_deployment(
         &self,

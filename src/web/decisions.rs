@@ -10,7 +10,7 @@ use super::definitions::VersionQuery;
 use super::error::WebError;
 use super::render::{Layout, render};
 use crate::dmn::{Decision, DecisionLogic};
-use crate::store::entity::decision_definition;
+use crate::runtime::decisions::DecisionVersion;
 
 /// A decision as the page shows it.
 pub struct DecisionView {
@@ -97,8 +97,8 @@ fn dash(s: &str) -> String {
 struct DecisionPage {
     layout: Layout,
     key: String,
-    current: decision_definition::Model,
-    versions: Vec<decision_definition::Model>,
+    current: DecisionVersion,
+    versions: Vec<DecisionVersion>,
     decision: DecisionView,
     /// The other decisions of the same file (its requirements among them).
     others: Vec<DecisionView>,
