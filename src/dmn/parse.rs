@@ -14,24 +14,11 @@ use crate::model::xml::{self, Element, Limits, LineIndex, Ns};
 /// faithfully; warnings are returned in [`DmnDefinitions::warnings`].
 pub fn parse_dmn(bytes: &[u8]) -> Result<DmnDefinitions, ParseError> {
     let limits = Limits::default();
-    let located = |e: xml::XmlError, text: &str| {
-        let (line, column) = LineIndex::new(text).position(text, e.offset);
-        ParseError {
-            diagnostics: vec![Diagnostic {
-                severity: Severity::Error,
-                line,
-                column,
-                element: None,
-                kind: None,
-                message: e.message,
-            }],
-        }
-    };
     let text = match xml::decode_within(bytes, &limits) {
         Ok(text) => text,
-        Err(e) => return Err(located(e, &String::from_utf8_lossy(bytes))),
+        Err(e) => return Err(ParseError::xml(e, &String::from_utf8_lossy(bytes))),
     };
-    let root = xml::read(&text, &limits).map_err(|e| located(e, &text))?;
+    let root = xml::read(&text, &limits).map_err(|e| ParseError::xml(e, &text))?;
     let mut reader = Reader {
         text: &text,
         lines: LineIndex::new(&text),
@@ -104,15 +91,9 @@ const BOXED: &[&str] = &[
 
 impl Reader<'_> {
     fn push(&mut self, severity: Severity, at: &Element, owner: &Element, message: String) {
-        let (line, column) = self.lines.position(self.text, at.offset);
-        self.diags.push(Diagnostic {
-            severity,
-            line,
-            column,
-            element: owner.id().map(str::to_string),
-            kind: Some(owner.name.to_string()),
-            message,
-        });
+        let position = self.lines.position(self.text, at.offset);
+        self.diags
+            .push(Diagnostic::about(severity, position, owner, message));
     }
 
     fn error(&mut self, at: &Element, message: String) {

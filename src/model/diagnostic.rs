@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::xml::{Element, LineIndex, XmlError};
+
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -32,6 +34,25 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+impl Diagnostic {
+    /// A problem at `(line, column)` concerning `owner` (named by its id and kind).
+    pub(crate) fn about(
+        severity: Severity,
+        (line, column): (u32, u32),
+        owner: &Element,
+        message: String,
+    ) -> Diagnostic {
+        Diagnostic {
+            severity,
+            line,
+            column,
+            element: owner.id().map(str::to_string),
+            kind: Some(owner.name.to_string()),
+            message,
+        }
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let label = match self.severity {
@@ -57,6 +78,22 @@ pub struct ParseError {
 }
 
 impl ParseError {
+    /// A file that is not readable XML (or not decodable), refused at the
+    /// position where reading stopped.
+    pub(crate) fn xml(e: XmlError, text: &str) -> ParseError {
+        let (line, column) = LineIndex::new(text).position(text, e.offset);
+        ParseError {
+            diagnostics: vec![Diagnostic {
+                severity: Severity::Error,
+                line,
+                column,
+                element: None,
+                kind: None,
+                message: e.message,
+            }],
+        }
+    }
+
     /// The problems that block deployment.
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
         self.diagnostics

@@ -66,25 +66,12 @@ fn read(
     bytes: &[u8],
     options: &Options,
 ) -> Result<(Option<Definitions>, Vec<Diagnostic>), ParseError> {
-    let located = |e: xml::XmlError, text: &str| {
-        let (line, column) = LineIndex::new(text).position(text, e.offset);
-        ParseError {
-            diagnostics: vec![Diagnostic {
-                severity: Severity::Error,
-                line,
-                column,
-                element: None,
-                kind: None,
-                message: e.message,
-            }],
-        }
-    };
     let text = match xml::decode_within(bytes, &options.limits) {
         Ok(text) => text,
         // An undecodable file is shown as far as it is valid, which is where the problem is.
-        Err(e) => return Err(located(e, &String::from_utf8_lossy(bytes))),
+        Err(e) => return Err(ParseError::xml(e, &String::from_utf8_lossy(bytes))),
     };
-    let root = xml::read(&text, &options.limits).map_err(|e| located(e, &text))?;
+    let root = xml::read(&text, &options.limits).map_err(|e| ParseError::xml(e, &text))?;
     // `=expression` is FEEL in files for Camunda 8 only; elsewhere it stays text.
     let _feel = expr::FeelPrefix::set(
         text.contains("http://camunda.org/schema/zeebe/1.0")
@@ -192,29 +179,14 @@ const INERT: &[&str] = &[
 
 impl<'a> Reader<'a> {
     fn push(&mut self, severity: Severity, at: &Element, message: String) {
-        let (line, column) = self.lines.position(self.text, at.offset);
-        // A problem inside an extension or definition names the nearest element with an id.
-        self.diags.push(Diagnostic {
-            severity,
-            line,
-            column,
-            element: at.id().map(str::to_string),
-            kind: Some(at.name.to_string()),
-            message,
-        });
+        self.push_for(severity, at, at, message);
     }
 
     /// Like `push`, but names `owner` (an element with an id) as the element concerned.
     fn push_for(&mut self, severity: Severity, at: &Element, owner: &Element, message: String) {
-        let (line, column) = self.lines.position(self.text, at.offset);
-        self.diags.push(Diagnostic {
-            severity,
-            line,
-            column,
-            element: owner.id().map(str::to_string),
-            kind: Some(owner.name.to_string()),
-            message,
-        });
+        let position = self.lines.position(self.text, at.offset);
+        self.diags
+            .push(Diagnostic::about(severity, position, owner, message));
     }
 
     fn warning(&mut self, at: &Element, message: String) {
