@@ -147,6 +147,19 @@ impl<'p> Run<'p> {
         }
     }
 
+    /// Creates a live element instance of `node` in `scope` (attached to an
+    /// activity instance, for a boundary event) and returns its key.
+    pub fn enter(&mut self, node: NodeIdx, scope: u64, attached_to: Option<u64>) -> u64 {
+        let key = self.state.next_key;
+        self.emit(Event::ElementActivated {
+            key,
+            element: self.process.nodes[node].id.clone(),
+            scope,
+            attached_to,
+        });
+        key
+    }
+
     /// Queues a node for activation in a scope.
     pub fn activate(&mut self, node: NodeIdx, scope: u64) {
         self.queue.push_back(Work::Activate { node, scope });
@@ -253,13 +266,7 @@ impl<'p> Run<'p> {
                     if scope != ROOT && !self.state.elements.contains_key(&scope) {
                         continue;
                     }
-                    let key = self.state.next_key;
-                    self.emit(Event::ElementActivated {
-                        key,
-                        element: self.process.nodes[node].id.clone(),
-                        scope,
-                        attached_to: None,
-                    });
+                    let key = self.enter(node, scope, None);
                     self.incident(key, Step::Activate, message.clone());
                 }
                 Work::Complete { key } => {
@@ -276,13 +283,7 @@ impl<'p> Run<'p> {
         if scope != ROOT && !self.state.elements.contains_key(&scope) {
             return;
         }
-        let key = self.state.next_key;
-        self.emit(Event::ElementActivated {
-            key,
-            element: self.process.nodes[node].id.clone(),
-            scope,
-            attached_to: None,
-        });
+        let key = self.enter(node, scope, None);
         // A multi-instance body never waits: its instances do.
         if self.process.nodes[node].async_before && !behavior::multi_instance::is_body(self, key) {
             self.wait_for_job(key, JobKind::AsyncBefore, None, Value::Null);
@@ -397,13 +398,7 @@ impl<'p> Run<'p> {
                 // thrown; compensation runs the activity's handler instead.
                 continue;
             }
-            let key = self.state.next_key;
-            self.emit(Event::ElementActivated {
-                key,
-                element: self.process.nodes[b].id.clone(),
-                scope,
-                attached_to: Some(activity),
-            });
+            let key = self.enter(b, scope, Some(activity));
             if let Err(message) = behavior::boundary_event::arm(self, key, b) {
                 self.incident(key, Step::Activate, message);
             }

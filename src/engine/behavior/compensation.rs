@@ -110,16 +110,10 @@ fn start_next(run: &mut Run<'_>, throw: u64) {
         key: throw,
         wait: Wait::Compensating { pending, cancel },
     });
-    if run.process.node_index(&next.handler).is_none() {
+    let Some(handler) = run.process.node_index(&next.handler) else {
         return;
-    }
-    let key = run.state.next_key;
-    run.emit(Event::ElementActivated {
-        key,
-        element: next.handler,
-        scope: run.scope_of(throw),
-        attached_to: None,
-    });
+    };
+    let key = run.enter(handler, run.scope_of(throw), None);
     run.emit(Event::CompensationStarted {
         key,
         throw,

@@ -195,13 +195,7 @@ pub(crate) fn catch_at(
     vars: Map<String, Value>,
     interrupting: bool,
 ) -> u64 {
-    let key = run.state.next_key;
-    run.emit(Event::ElementActivated {
-        key,
-        element: run.process.nodes[boundary].id.clone(),
-        scope: run.scope_of(activity),
-        attached_to: Some(activity),
-    });
+    let key = run.enter(boundary, run.scope_of(activity), Some(activity));
     if interrupting {
         run.interrupt(activity, Some(key));
     }

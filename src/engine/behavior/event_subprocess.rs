@@ -76,13 +76,7 @@ pub(crate) fn arm_all(run: &mut Run<'_>, scope: u64, scope_node: Option<NodeIdx>
         .map(|(i, _)| i)
         .collect();
     for node in armed {
-        let key = run.state.next_key;
-        run.emit(Event::ElementActivated {
-            key,
-            element: run.process.nodes[node].id.clone(),
-            scope,
-            attached_to: None,
-        });
+        let key = run.enter(node, scope, None);
         if let Err(message) = arm(run, key, node) {
             run.incident(key, Step::Activate, message);
         }
@@ -203,13 +197,7 @@ pub(crate) fn start_caught(
     variables: Map<String, Value>,
     interrupting: bool,
 ) -> u64 {
-    let key = run.state.next_key;
-    run.emit(Event::ElementActivated {
-        key,
-        element: run.process.nodes[node].id.clone(),
-        scope,
-        attached_to: None,
-    });
+    let key = run.enter(node, scope, None);
     if interrupting {
         run.terminate_scope(scope, key);
     }

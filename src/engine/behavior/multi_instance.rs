@@ -127,13 +127,7 @@ pub(crate) fn start_inner(
     index: usize,
     item: Option<Value>,
 ) {
-    let key = run.state.next_key;
-    run.emit(Event::ElementActivated {
-        key,
-        element: run.process.nodes[node].id.clone(),
-        scope: body,
-        attached_to: None,
-    });
+    let key = run.enter(node, body, None);
     let mut locals = Map::new();
     locals.insert("loopCounter".into(), Value::from(index));
     if let (Some(var), Some(item)) = (
