@@ -620,29 +620,15 @@ impl<'a> Reader<'a> {
             }
             "boundaryEvent" => {
                 let interrupting = el.attr("cancelActivity").map(str::trim) != Some("false");
+                let awaited = match defs.as_slice() {
+                    [d] => self.awaited(el, d, true),
+                    _ => None,
+                };
                 let trigger = match defs.as_slice() {
-                    [d] if d.name == "timerEventDefinition" => {
-                        self.timer(el, d, true).map(Catch::Timer)
-                    }
-                    [d] if d.name == "messageEventDefinition" => {
-                        self.message_name(el, d).map(|name| Catch::Message { name })
-                    }
-                    [d] if d.name == "signalEventDefinition" => {
-                        self.signal_name(el, d).map(|name| Catch::Signal { name })
-                    }
-                    [d] if d.name == "conditionalEventDefinition" => self.conditional_catch(el, d),
+                    _ if awaited.is_some() => awaited.flatten(),
                     [d] if d.name == "compensateEventDefinition" => Some(Catch::Compensation),
                     [d] if d.name == "cancelEventDefinition" => Some(Catch::Cancel),
-                    [d] if d.name == "escalationEventDefinition" => {
-                        self.escalation_code(el, d).map(|code| Catch::Escalation {
-                            code,
-                            code_variable: d
-                                .attr_ns(Ns::Camunda, "escalationCodeVariable")
-                                .map(str::trim)
-                                .filter(|v| !v.is_empty())
-                                .map(str::to_string),
-                        })
-                    }
+                    [d] if d.name == "escalationEventDefinition" => self.escalation_catch(el, d),
                     [d] if d.name == "errorEventDefinition" => {
                         if interrupting {
                             self.error_catch(el, d).map(Catch::Error)
@@ -926,9 +912,12 @@ impl<'a> Reader<'a> {
         Some(idx)
     }
 
-    fn catch(&mut self, owner: &Element, def: &Element) -> Option<Catch> {
-        match def.name {
-            "timerEventDefinition" => self.timer(owner, def, false).map(Catch::Timer),
+    /// The triggers any catching event can wait for — a timer (`cycles`: a
+    /// `timeCycle` too), a message, a signal, a condition — read from `def`;
+    /// `None` when `def` is another kind of definition.
+    fn awaited(&mut self, owner: &Element, def: &Element, cycles: bool) -> Option<Option<Catch>> {
+        Some(match def.name {
+            "timerEventDefinition" => self.timer(owner, def, cycles).map(Catch::Timer),
             "messageEventDefinition" => self
                 .message_name(owner, def)
                 .map(|name| Catch::Message { name }),
@@ -936,6 +925,29 @@ impl<'a> Reader<'a> {
                 .signal_name(owner, def)
                 .map(|name| Catch::Signal { name }),
             "conditionalEventDefinition" => self.conditional_catch(owner, def),
+            _ => return None,
+        })
+    }
+
+    /// An escalation a boundary event or event subprocess catches, with its
+    /// `camunda:escalationCodeVariable`.
+    fn escalation_catch(&mut self, owner: &Element, def: &Element) -> Option<Catch> {
+        self.escalation_code(owner, def)
+            .map(|code| Catch::Escalation {
+                code,
+                code_variable: def
+                    .attr_ns(Ns::Camunda, "escalationCodeVariable")
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_string),
+            })
+    }
+
+    fn catch(&mut self, owner: &Element, def: &Element) -> Option<Catch> {
+        if let Some(c) = self.awaited(owner, def, false) {
+            return c;
+        }
+        match def.name {
             "errorEventDefinition" => {
                 self.push_for(
                     Severity::Error,
@@ -1450,27 +1462,14 @@ impl<'a> Reader<'a> {
 
         let interrupting = start.attr("isInterrupting").map(str::trim) != Some("false");
         let defs: Vec<&Element> = event_definitions(start).collect();
+        let awaited = match defs.as_slice() {
+            [d] => self.awaited(start, d, true),
+            _ => None,
+        };
         let trigger = match defs.as_slice() {
+            _ if awaited.is_some() => awaited.flatten(),
             [d] => match d.name {
-                "timerEventDefinition" => self.timer(start, d, true).map(Catch::Timer),
-                "messageEventDefinition" => self
-                    .message_name(start, d)
-                    .map(|name| Catch::Message { name }),
-                "signalEventDefinition" => self
-                    .signal_name(start, d)
-                    .map(|name| Catch::Signal { name }),
-                "conditionalEventDefinition" => self.conditional_catch(start, d),
-                "escalationEventDefinition" => {
-                    self.escalation_code(start, d)
-                        .map(|code| Catch::Escalation {
-                            code,
-                            code_variable: d
-                                .attr_ns(Ns::Camunda, "escalationCodeVariable")
-                                .map(str::trim)
-                                .filter(|v| !v.is_empty())
-                                .map(str::to_string),
-                        })
-                }
+                "escalationEventDefinition" => self.escalation_catch(start, d),
                 "errorEventDefinition" if interrupting => {
                     self.error_catch(start, d).map(Catch::Error)
                 }
