@@ -185,13 +185,18 @@ impl Runtime {
     ) -> Result<Map<String, Value>, String> {
         let req: DecideRequest = serde_json::from_str(&job.payload)
             .map_err(|e| format!("the decide job's payload is damaged: {e}"))?;
-        let caller = match self.store().instance(job.instance_id).await {
-            Ok(Some(row)) => self
-                .deployed(row.definition_id)
-                .await
-                .ok()
-                .map(|d| d.definition.deployment_id),
-            _ => None,
+        // Only the deployment binding needs to know where the caller came from.
+        let caller = if req.binding == "deployment" {
+            match self.store().instance(job.instance_id).await {
+                Ok(Some(row)) => self
+                    .deployed(row.definition_id)
+                    .await
+                    .ok()
+                    .map(|d| d.definition.deployment_id),
+                _ => None,
+            }
+        } else {
+            None
         };
         let deployed = self
             .find_decision(
