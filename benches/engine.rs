@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use bpmn_engine::engine::{self, Command, InstanceState};
 use bpmn_engine::model;
-use bpmn_engine::runtime::{Runtime, SystemClock};
-use bpmn_engine::store::Store;
+use bpmn_engine::runtime::{Principal, Runtime, StartRequest, SystemClock, Values};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -112,18 +111,33 @@ fn straight_through(c: &mut Criterion) {
         dir.path().join("bench.sqlite").display()
     );
     let runtime = rt.block_on(async {
-        let store = Store::connect(&url).await.expect("sqlite");
-        Arc::new(Runtime::new(store, Arc::new(SystemClock)))
+        Arc::new(
+            Runtime::connect(&url, Arc::new(SystemClock))
+                .await
+                .expect("sqlite"),
+        )
     });
-    let def = rt
-        .block_on(runtime.deploy("bench.bpmn", xml.as_bytes(), None))
+    let who = Principal::operator("bench");
+    let key = rt
+        .block_on(
+            runtime
+                .deployments()
+                .deploy(&who, "bench.bpmn", xml.as_bytes()),
+        )
         .expect("deploys")
         .definitions[0]
-        .id;
+        .key
+        .clone();
     g.bench_function("start to end on SQLite (one transaction)", |b| {
         b.iter(|| {
             let vars = serde_json::from_str(r#"{"n": 7}"#).expect("json");
-            rt.block_on(runtime.start(def, vars, None, None))
+            let start = StartRequest {
+                key: key.clone(),
+                version: None,
+                values: Values::Json(vars),
+                business_key: None,
+            };
+            rt.block_on(runtime.deployments().start(&who, start))
                 .expect("starts")
         })
     });

@@ -9,8 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bpmn_engine::runtime::{Runtime, SystemClock};
-use bpmn_engine::store::Store;
+use bpmn_engine::runtime::{NewUser, Principal, Role, Runtime, StartRequest, SystemClock, Values};
 use bpmn_engine::web::{self, WebConfig};
 
 const FIVE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -55,22 +54,36 @@ async fn run() {
             dir.path().join("pages.sqlite").display()
         )
     });
-    let store = Store::connect(&url).await.expect("database");
-    let runtime = Arc::new(Runtime::new(store, Arc::new(SystemClock)));
-    let def = runtime
-        .deploy("five.bpmn", FIVE.as_bytes(), None)
-        .await
-        .expect("deploy")
-        .definitions[0]
-        .id;
+    let runtime = Arc::new(
+        Runtime::connect(&url, Arc::new(SystemClock))
+            .await
+            .expect("database"),
+    );
+    let operator = Principal::operator("bench");
     runtime
-        .create_user("clerk", "clerk-password", &["clerks".into()], false)
+        .deployments()
+        .deploy(&operator, "five.bpmn", FIVE.as_bytes())
+        .await
+        .expect("deploy");
+    runtime
+        .accounts()
+        .create_user(
+            &operator,
+            &NewUser {
+                name: "clerk".into(),
+                password: "clerk-password".into(),
+                groups: vec!["clerks".into()],
+                role: Role::User,
+            },
+        )
         .await
         .expect("user");
     runtime
+        .accounts()
         .ensure_admin(Some("admin-password"))
         .await
         .expect("admin");
+    let clerk = Principal::new("clerk", vec!["clerks".into()], Role::User);
     let seeded = Instant::now();
     let mut last = None;
     for i in 0..instances {
@@ -78,10 +91,17 @@ async fn run() {
         let serde_json::Value::Object(vars) = vars else {
             unreachable!()
         };
-        let user = if i % 10 == 0 { Some("clerk") } else { None };
+        let who = if i % 10 == 0 { &clerk } else { &operator };
+        let start = StartRequest {
+            key: "five".into(),
+            version: None,
+            values: Values::Json(vars),
+            business_key: Some(format!("B-{i}")),
+        };
         last = Some(
             runtime
-                .start(def, vars, Some(format!("B-{i}")), user)
+                .deployments()
+                .start(who, start)
                 .await
                 .expect("start")
                 .instance_id,
@@ -92,16 +112,19 @@ async fn run() {
         "seeded {instances} instances ({} tasks) in {:.1} s on {}",
         instances * 5,
         seeded.elapsed().as_secs_f64(),
-        runtime.store().backend_name()
+        runtime.system().backend_name()
     );
     let task = runtime
-        .open_task_for(last, "t1")
+        .tasks()
+        .open_in(&operator, last)
         .await
         .expect("query")
+        .into_iter()
+        .find(|t| t.element_id == "t1")
         .expect("task")
         .id;
 
-    let key = runtime.session_key(None).await.expect("key");
+    let key = runtime.accounts().session_key(None).await.expect("key");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let server = web::server(

@@ -10,9 +10,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use bpmn_engine::cli::{self, run::Format, run::RunOptions};
-use bpmn_engine::runtime::accounts::{generate_password, parse_groups};
-use bpmn_engine::runtime::{Runtime, SystemClock, jobs};
-use bpmn_engine::store::{DEFAULT_DATABASE_URL, Store};
+use bpmn_engine::runtime::{DEFAULT_DATABASE_URL, Role, Runtime, SystemClock, jobs};
 use bpmn_engine::web::{self, WebConfig};
 
 #[derive(Parser)]
@@ -72,8 +70,12 @@ enum UserCmd {
         #[arg(long, default_value = "")]
         groups: String,
         /// Make the user an admin.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "worker")]
         admin: bool,
+        /// Make the user a worker: a service account for external task
+        /// workers and systems that send messages and signals.
+        #[arg(long)]
+        worker: bool,
         /// Database URL (sqlite://... or postgres://...).
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
@@ -207,13 +209,35 @@ fn main() -> ExitCode {
                 password,
                 groups,
                 admin,
+                worker,
                 database_url,
-            })) => add_user(&database_url, &name, password, &groups, admin).await,
+            })) => {
+                let role = if admin {
+                    Role::Admin
+                } else if worker {
+                    Role::Worker
+                } else {
+                    Role::User
+                };
+                cli::accounts::add_user(&database_url, &name, password, &groups, role)
+                    .await
+                    .map(|out| {
+                        println!("{out}");
+                        0
+                    })
+                    .map_err(|e| anyhow::anyhow!(e))
+            }
             Some(Cmd::Token(TokenCmd::Create {
                 user,
                 name,
                 database_url,
-            })) => create_token(&database_url, &user, &name).await,
+            })) => cli::accounts::create_token(&database_url, &user, &name)
+                .await
+                .map(|secret| {
+                    println!("{secret}");
+                    0
+                })
+                .map_err(|e| anyhow::anyhow!(e)),
         }
     });
     match result {
@@ -238,18 +262,24 @@ impl ServeArgs {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = Store::connect(&args.database_url)
-        .await
-        .with_context(|| format!("cannot open the database {}", args.database_url))?;
-    let runtime = Arc::new(Runtime::new(store, Arc::new(SystemClock)));
-    deploy_directory(&runtime, &args.diagrams).await;
+    let runtime = Arc::new(
+        Runtime::connect(&args.database_url, Arc::new(SystemClock))
+            .await
+            .with_context(|| format!("cannot open the database {}", args.database_url))?,
+    );
+    cli::deploy_directory(&runtime, &args.diagrams).await;
     let admin_password = std::env::var("BPMN_ADMIN_PASSWORD").ok();
-    if let Some(generated) = runtime.ensure_admin(admin_password.as_deref()).await? {
+    if let Some(generated) = runtime
+        .accounts()
+        .ensure_admin(admin_password.as_deref())
+        .await?
+    {
         println!(
             "Created the account \"admin\" with the password {generated} (shown only this once)."
         );
     }
     let session_key = runtime
+        .accounts()
         .session_key(std::env::var("BPMN_SESSION_KEY").ok().as_deref())
         .await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -265,7 +295,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = std::net::TcpListener::bind(&args.listen)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
-    tracing::info!(listen = %address, backend = runtime.store().backend_name(), "serving");
+    tracing::info!(listen = %address, backend = runtime.system().backend_name(), "serving");
     println!("Serving on http://{address}");
     let config = WebConfig {
         session_key,
@@ -294,90 +324,6 @@ async fn bench(args: BenchArgs) -> anyhow::Result<i32> {
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
     Ok(0)
-}
-
-async fn create_token(database_url: &str, user: &str, name: &str) -> anyhow::Result<i32> {
-    let store = Store::connect(database_url)
-        .await
-        .with_context(|| format!("cannot open the database {database_url}"))?;
-    let runtime = Runtime::new(store, Arc::new(SystemClock));
-    let Some(u) = runtime.user_named(user).await? else {
-        anyhow::bail!("there is no user \"{user}\"");
-    };
-    let (_, secret) = runtime.create_token(u.id, name).await?;
-    println!("{secret}");
-    Ok(0)
-}
-
-async fn add_user(
-    database_url: &str,
-    name: &str,
-    password: Option<String>,
-    groups: &str,
-    admin: bool,
-) -> anyhow::Result<i32> {
-    let store = Store::connect(database_url)
-        .await
-        .with_context(|| format!("cannot open the database {database_url}"))?;
-    let runtime = Runtime::new(store, Arc::new(SystemClock));
-    let groups = parse_groups(groups).map_err(|e| anyhow::anyhow!(e))?;
-    let (password, generated) = match password {
-        Some(p) => (p, false),
-        None => (generate_password(), true),
-    };
-    let user = runtime.create_user(name, &password, &groups, admin).await?;
-    println!(
-        "Added {}{}{}.",
-        user.name,
-        if user.admin { " (admin)" } else { "" },
-        if groups.is_empty() {
-            String::new()
-        } else {
-            format!(" in {}", groups.join(", "))
-        }
-    );
-    if generated {
-        println!("Password: {password}");
-    }
-    Ok(0)
-}
-
-/// Deploys every `.bpmn` and `.dmn` file of a directory (unchanged files make
-/// no new version).
-async fn deploy_directory(runtime: &Runtime, dir: &std::path::Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        tracing::warn!(dir = %dir.display(), "no diagram directory to deploy from");
-        return;
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "bpmn" || x == "dmn"))
-        .collect();
-    files.sort();
-    for path in files {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let result = match std::fs::read(&path) {
-            Ok(bytes) => runtime
-                .deploy(&name, &bytes, None)
-                .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        match result {
-            Ok(r) => {
-                for d in r.definitions.iter().filter(|d| d.created) {
-                    tracing::info!(file = %name, key = %d.key, version = d.version, "deployed");
-                }
-                for d in r.decisions.iter().filter(|d| d.created) {
-                    tracing::info!(file = %name, decision = %d.key, version = d.version, "deployed");
-                }
-            }
-            Err(e) => tracing::warn!(file = %name, error = %e, "not deployed"),
-        }
-    }
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<i32> {

@@ -18,6 +18,7 @@ mod m20261128_000009_task_completed_by;
 mod m20261129_000010_called_instances;
 mod m20261129_000011_decisions;
 mod m20261129_000012_correlation_keys;
+mod m20261206_000013_worker_role;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000010_called_instances::Migration),
             Box::new(m20261129_000011_decisions::Migration),
             Box::new(m20261129_000012_correlation_keys::Migration),
+            Box::new(m20261206_000013_worker_role::Migration),
         ]
     }
 }

@@ -19,8 +19,34 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
-use crate::runtime::{Runtime, SystemClock};
-use crate::store::Store;
+use crate::runtime::{
+    NewUser, Principal, Role, Runtime, StartRequest, Status, SystemClock, Values, system,
+};
+
+/// The load tool acts as an administrator where no user is measured.
+fn operator() -> Principal {
+    Principal::operator("bench")
+}
+
+/// The groups of the measured users.
+fn bench_groups() -> Vec<String> {
+    vec!["Marko".to_string(), "Pero".to_string(), "team7".to_string()]
+}
+
+/// The ordinary user W3 measures as.
+fn clerk() -> Principal {
+    Principal::new("clerk", bench_groups(), Role::User)
+}
+
+/// A start of the latest version of `key`.
+fn start_of(key: &str, variables: Map<String, Value>) -> StartRequest {
+    StartRequest {
+        key: key.to_string(),
+        version: None,
+        values: Values::Json(variables),
+        business_key: None,
+    }
+}
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -104,24 +130,28 @@ pub struct W1 {
 
 /// Measures W1 on the database at `url`.
 pub async fn w1(url: &str, seconds: f64, workers: usize) -> Result<W1, String> {
-    let store = Store::connect(url).await.map_err(|e| e.to_string())?;
-    let runtime = Arc::new(Runtime::new(store.clone(), Arc::new(SystemClock)));
-    let def = runtime
-        .deploy("w1.bpmn", w1_diagram().as_bytes(), None)
+    let runtime = Arc::new(
+        Runtime::connect(url, Arc::new(SystemClock))
+            .await
+            .map_err(|e| e.to_string())?,
+    );
+    runtime
+        .deployments()
+        .deploy(&operator(), "w1.bpmn", w1_diagram().as_bytes())
         .await
-        .map_err(|e| e.to_string())?
-        .definitions[0]
-        .id;
+        .map_err(|e| e.to_string())?;
+    let starter = runtime.clone();
     let start = move |i: usize| {
-        let runtime = runtime.clone();
+        let runtime = starter.clone();
         async move {
             let mut vars = Map::new();
             vars.insert("n".into(), Value::from(i as u64));
             let o = runtime
-                .start(def, vars, None, None)
+                .deployments()
+                .start(&operator(), start_of("w1", vars))
                 .await
                 .map_err(|e| e.to_string())?;
-            if o.state.status != crate::engine::Status::Completed {
+            if o.state.status != Status::Completed {
                 return Err(format!("instance {} did not complete", o.instance_id));
             }
             Ok(())
@@ -133,10 +163,16 @@ pub async fn w1(url: &str, seconds: f64, workers: usize) -> Result<W1, String> {
     rate(seconds.min(1.0), workers, move |i| s(i)).await?;
     let instances_per_s = rate(seconds, workers, move |i| start(i)).await?;
     let probe = |write: bool| {
-        let store = store.clone();
+        let runtime = runtime.clone();
         move |_| {
-            let store = store.clone();
-            async move { store.commit_probe(write).await.map_err(|e| e.to_string()) }
+            let runtime = runtime.clone();
+            async move {
+                runtime
+                    .system()
+                    .commit_probe(write)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
         }
     };
     let empty_commits_per_s = rate(seconds / 2.0, workers, probe(false)).await?;
@@ -168,19 +204,11 @@ impl FreshDb {
             }
             Some(base) => {
                 let schema = format!("bench_{name}_{}", uuid::Uuid::new_v4().simple());
-                let admin = sea_orm::Database::connect(base)
+                let url = system::create_schema(base, &schema)
                     .await
                     .map_err(|e| e.to_string())?;
-                sea_orm::ConnectionTrait::execute_unprepared(
-                    &admin,
-                    &format!("CREATE SCHEMA {schema}"),
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-                let _ = admin.close().await;
-                let sep = if base.contains('?') { '&' } else { '?' };
                 Ok(FreshDb {
-                    url: format!("{base}{sep}options[search_path]={schema}"),
+                    url,
                     pg: Some((base.to_string(), schema)),
                 })
             }
@@ -188,15 +216,8 @@ impl FreshDb {
     }
 
     async fn drop(self) {
-        if let Some((base, schema)) = self.pg
-            && let Ok(admin) = sea_orm::Database::connect(base.as_str()).await
-        {
-            let _ = sea_orm::ConnectionTrait::execute_unprepared(
-                &admin,
-                &format!("DROP SCHEMA {schema} CASCADE"),
-            )
-            .await;
-            let _ = admin.close().await;
+        if let Some((base, schema)) = self.pg {
+            let _ = system::drop_schema(&base, &schema).await;
         }
     }
 }
@@ -272,27 +293,37 @@ const DEMO: &str = include_str!("../../bpmn/demo.bpmn");
 
 /// Sets up users and a token on a fresh database; returns the admin token and the user's.
 async fn prepare(url: &str) -> Result<(Arc<Runtime>, String, String), String> {
-    let store = Store::connect(url).await.map_err(|e| e.to_string())?;
-    let runtime = Arc::new(Runtime::new(store, Arc::new(SystemClock)));
+    let runtime = Arc::new(
+        Runtime::connect(url, Arc::new(SystemClock))
+            .await
+            .map_err(|e| e.to_string())?,
+    );
     runtime
-        .deploy("demo.bpmn", DEMO.as_bytes(), None)
+        .deployments()
+        .deploy(&operator(), "demo.bpmn", DEMO.as_bytes())
         .await
         .map_err(|e| e.to_string())?;
-    let groups = vec!["Marko".to_string(), "Pero".to_string(), "team7".to_string()];
-    let admin = runtime
-        .create_user("bench-admin", "bench-password", &groups, true)
+    let accounts = runtime.accounts();
+    let add = |name: &str, role| NewUser {
+        name: name.to_string(),
+        password: "bench-password".to_string(),
+        groups: bench_groups(),
+        role,
+    };
+    let admin = accounts
+        .create_user(&operator(), &add("bench-admin", Role::Admin))
         .await
         .map_err(|e| e.to_string())?;
-    let user = runtime
-        .create_user("clerk", "bench-password", &groups, false)
+    let user = accounts
+        .create_user(&operator(), &add("clerk", Role::User))
         .await
         .map_err(|e| e.to_string())?;
-    let (_, admin_token) = runtime
-        .create_token(admin.id, "bench")
+    let (_, admin_token) = accounts
+        .create_token(&admin, "bench")
         .await
         .map_err(|e| e.to_string())?;
-    let (_, user_token) = runtime
-        .create_token(user.id, "bench")
+    let (_, user_token) = accounts
+        .create_token(&user, "bench")
         .await
         .map_err(|e| e.to_string())?;
     Ok((runtime, admin_token, user_token))
@@ -482,28 +513,30 @@ pub struct W3 {
 }
 
 /// Median start and complete times of the parked diagram, in-process.
-async fn start_complete(
-    runtime: &Runtime,
-    def: i64,
-    n: usize,
-) -> Result<(Duration, Duration), String> {
+async fn start_complete(runtime: &Runtime, n: usize) -> Result<(Duration, Duration), String> {
     let mut starts = Vec::new();
     let mut completes = Vec::new();
+    let clerk = clerk();
     for _ in 0..n {
         let began = Instant::now();
         let o = runtime
-            .start(def, Map::new(), None, Some("clerk"))
+            .deployments()
+            .start(&clerk, start_of("parked", Map::new()))
             .await
             .map_err(|e| e.to_string())?;
         starts.push(began.elapsed());
         let task = runtime
-            .open_task_for(o.instance_id, "park")
+            .tasks()
+            .open_in(&clerk, o.instance_id)
             .await
             .map_err(|e| e.to_string())?
+            .into_iter()
+            .find(|t| t.element_id == "park")
             .ok_or("the parked task is missing")?;
         let began = Instant::now();
         runtime
-            .complete_task(task.id, Map::new(), Some("clerk"))
+            .tasks()
+            .complete(&clerk, task.id, Values::default())
             .await
             .map_err(|e| e.to_string())?;
         completes.push(began.elapsed());
@@ -527,47 +560,42 @@ async fn w3(base: Option<&str>, dir: &std::path::Path, scale: usize) -> Result<W
     // The same work on an empty database first.
     let empty = FreshDb::new(base, dir, "w3empty").await?;
     let (runtime, _, _) = prepare(&empty.url).await?;
-    let def = runtime
-        .deploy("parked.bpmn", PARKED.as_bytes(), None)
+    runtime
+        .deployments()
+        .deploy(&operator(), "parked.bpmn", PARKED.as_bytes())
         .await
-        .map_err(|e| e.to_string())?
-        .definitions[0]
-        .id;
-    start_complete(&runtime, def, 20).await?;
-    let (start_empty, complete_empty) = start_complete(&runtime, def, samples).await?;
+        .map_err(|e| e.to_string())?;
+    start_complete(&runtime, 20).await?;
+    let (start_empty, complete_empty) = start_complete(&runtime, samples).await?;
     drop(runtime);
     empty.drop().await;
 
     let db = FreshDb::new(base, dir, "w3").await?;
     let (runtime, _, user_token) = prepare(&db.url).await?;
-    let def = runtime
-        .deploy("parked.bpmn", PARKED.as_bytes(), None)
+    runtime
+        .deployments()
+        .deploy(&operator(), "parked.bpmn", PARKED.as_bytes())
         .await
-        .map_err(|e| e.to_string())?
-        .definitions[0]
-        .id;
+        .map_err(|e| e.to_string())?;
     let template = runtime
-        .start(def, Map::new(), None, Some("clerk"))
+        .deployments()
+        .start(&clerk(), start_of("parked", Map::new()))
         .await
         .map_err(|e| e.to_string())?
         .instance_id;
     let seeded = Instant::now();
     runtime
-        .store()
-        .clone_instances(
-            template,
-            scale.saturating_sub(1),
-            &|i| format!("team{}", i % 100),
-            crate::store::to_db_time(jiff::Timestamp::now()),
-        )
+        .system()
+        .clone_instances(template, scale.saturating_sub(1), &|i| {
+            format!("team{}", i % 100)
+        })
         .await
         .map_err(|e| e.to_string())?;
-    runtime.store().settle().await.map_err(|e| e.to_string())?;
     let seed_seconds = seeded.elapsed().as_secs_f64();
-    start_complete(&runtime, def, 20).await?;
-    let (start_full, complete_full) = start_complete(&runtime, def, samples).await?;
+    start_complete(&runtime, 20).await?;
+    let (start_full, complete_full) = start_complete(&runtime, samples).await?;
     let db_mib = runtime
-        .store()
+        .system()
         .database_size()
         .await
         .map_err(|e| e.to_string())? as f64

@@ -1,13 +1,56 @@
 //! The command-line face of the engine: `run` (the headless runner), `check`
-//! (validate diagrams and decisions without deploying them) and `decide`
-//! (evaluate a decision table).
+//! (validate diagrams and decisions without deploying them), `decide`
+//! (evaluate a decision table), accounts and tokens, the load tool, and
+//! deploying a directory of diagrams at start-up.
 
+pub mod accounts;
 pub mod bench;
 pub mod run;
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
+use crate::runtime::Runtime;
 use crate::{dmn, model};
+
+/// Deploys every `.bpmn` and `.dmn` file of a directory at start-up
+/// (unchanged files make no new version).
+pub async fn deploy_directory(runtime: &Runtime, dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        tracing::warn!(dir = %dir.display(), "no diagram directory to deploy from");
+        return;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "bpmn" || x == "dmn"))
+        .collect();
+    files.sort();
+    for path in files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let result = match std::fs::read(&path) {
+            Ok(bytes) => runtime
+                .deployments()
+                .deploy_at_startup(&name, &bytes)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match result {
+            Ok(r) => {
+                for d in r.definitions.iter().filter(|d| d.created) {
+                    tracing::info!(file = %name, key = %d.key, version = d.version, "deployed");
+                }
+                for d in r.decisions.iter().filter(|d| d.created) {
+                    tracing::info!(file = %name, decision = %d.key, version = d.version, "deployed");
+                }
+            }
+            Err(e) => tracing::warn!(file = %name, error = %e, "not deployed"),
+        }
+    }
+}
 
 /// Validates BPMN (and DMN) files and prints every problem; returns whether
 /// all are valid.

@@ -1,8 +1,10 @@
 //! `bpmn run`: run one instance of a diagram headless, driven by a script.
 //!
 //! The instance lives in a throw-away SQLite database, so every step goes
-//! through the same transactions as in the server; time is a virtual clock that
-//! only `advance` moves. Each script line is one command:
+//! through the same runtime commands and transactions as in the server, and
+//! its jobs through the same job executor code; time is a virtual clock that
+//! only `advance` moves. The runner acts as an administrator. Each script line
+//! is one command:
 //!
 //! ```text
 //! complete ELEMENT_ID [JSON]   complete the open user task of that element
@@ -25,10 +27,15 @@ use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::engine::{self, Event, InstanceState, Status};
 use crate::model::{Process, time};
-use crate::runtime::{Clock, Deployed, Outcome, Runtime, RuntimeError, VirtualClock, jobs};
-use crate::store::{Store, from_db_time, to_db_time};
+use crate::runtime::jobs::Stepper;
+use crate::runtime::{
+    Clock, Deployed, Event, InstanceState, Outcome, Principal, Runtime, RuntimeError, StartRequest,
+    Status, Values, VirtualClock, waiting_items,
+};
+
+/// Who the runner acts as.
+const RUNNER: &str = "bpmn-run";
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -214,31 +221,24 @@ impl Printer<'_> {
     }
 
     /// Prints a command's events, whichever instance of the run it ran on.
-    async fn outcome(&mut self, runtime: &Runtime, main: Uuid, o: &Outcome) -> Result<(), String> {
-        if o.instance_id == main {
+    async fn outcome(&mut self, run: &Run, o: &Outcome) -> Result<(), String> {
+        if o.instance_id == run.main {
             self.events(&o.events);
             return Ok(());
         }
         let other = match self.others.remove(&o.instance_id) {
             Some(other) => other,
             None => {
-                let (row, _) = runtime
-                    .instance(o.instance_id)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let deployed = runtime
-                    .deployed(row.definition_id)
+                let (deployed, history) = run
+                    .runtime
+                    .instances()
+                    .trace(&run.who, o.instance_id)
                     .await
                     .map_err(|e| e.to_string())?;
                 // What happened before these events (its start, in the call).
-                let history = runtime
-                    .store()
-                    .history(o.instance_id)
-                    .await
-                    .map_err(|e| e.to_string())?;
                 let mut mirror = InstanceState::new(&deployed.process().id);
                 let before = history.len().saturating_sub(o.events.len());
-                for event in history.iter().take(before).filter_map(|h| h.event.as_ref()) {
+                for event in history.iter().take(before) {
                     mirror.apply(event);
                 }
                 Other {
@@ -431,7 +431,7 @@ impl Printer<'_> {
 
     /// After the start (`after_start`) the text trace stays quiet, as the old one did.
     fn waiting(&mut self, after_start: bool) {
-        let items = engine::waiting_items(self.process, &self.mirror);
+        let items = waiting_items(self.process, &self.mirror);
         match self.format {
             Format::Json => {
                 let user_tasks: Vec<&str> = items
@@ -525,15 +525,17 @@ async fn run_inner(
         "sqlite://{}?mode=rwc",
         dir.path().join("run.sqlite").display()
     );
-    let store = Store::connect(&url).await.map_err(|e| e.to_string())?;
     let start = options.start.unwrap_or_else(|| {
         Timestamp::from_second(Timestamp::now().as_second()).unwrap_or(Timestamp::UNIX_EPOCH)
     });
     let clock = Arc::new(VirtualClock::new(start));
-    let runtime = Runtime::new(store, clock.clone());
+    let runtime = Runtime::connect(&url, clock.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    let who = Principal::operator(RUNNER);
 
     for (name, b) in &options.also {
-        match runtime.deploy(name, b, None).await {
+        match runtime.deployments().deploy(&who, name, b).await {
             Ok(_) => {}
             Err(RuntimeError::Invalid(e)) => {
                 let _ = writeln!(err, "{e}");
@@ -542,7 +544,7 @@ async fn run_inner(
             Err(e) => return Err(e.to_string()),
         }
     }
-    let deployed = match runtime.deploy("run", bytes, None).await {
+    let deployed = match runtime.deployments().deploy(&who, "run", bytes).await {
         Ok(d) => d,
         Err(RuntimeError::Invalid(e)) => {
             let _ = writeln!(err, "{e}");
@@ -574,7 +576,8 @@ async fn run_inner(
             .ok_or("the file has no executable process")?,
     };
     let model = runtime
-        .deployed(definition.id)
+        .deployments()
+        .get(&who, &definition.key, Some(definition.version))
         .await
         .map_err(|e| e.to_string())?;
     let process = model.process();
@@ -588,7 +591,16 @@ async fn run_inner(
     };
 
     let started = match runtime
-        .start(definition.id, options.variables.clone(), None, None)
+        .deployments()
+        .start(
+            &who,
+            StartRequest {
+                key: definition.key.clone(),
+                version: Some(definition.version),
+                values: Values::Json(options.variables.clone()),
+                business_key: None,
+            },
+        )
         .await
     {
         Ok(o) => o,
@@ -602,36 +614,45 @@ async fn run_inner(
         Err(e) => return Err(e.to_string()),
     };
     let id = started.instance_id;
+    let run = Run {
+        runtime,
+        who,
+        main: id,
+        stepper: Stepper::new(RUNNER),
+    };
     if options.format == Format::Json {
         printer
             .json(json!({"event": "started", "process": process.id, "instance": id.to_string()}));
     }
     printer.events(&started.events);
-    run_due_jobs(&runtime, id, &mut printer).await?;
+    run.due_jobs(&mut printer).await?;
     printer.waiting(true);
 
     for (text, line) in lines {
         printer.command(&text, &line);
         match &line {
-            Line::Complete(element, vars) => match open_task(&runtime, id, element).await? {
-                None => printer.ignored(&format!("no open user task \"{element}\"")),
-                Some(task) => match runtime.complete_task(task.id, vars.clone(), None).await {
-                    Ok(o) => printer.outcome(&runtime, id, &o).await?,
-                    Err(RuntimeError::InvalidVariables(errors)) => {
-                        let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-                        printer.refused(&format!(
-                            "invalid values for \"{element}\": {}",
-                            list.join("; ")
-                        ));
-                    }
-                    Err(RuntimeError::Conflict(m)) => printer.ignored(&m),
-                    // A task listener refused the completion.
-                    Err(RuntimeError::Rejected(m)) => printer.refused(&m),
-                    Err(e) => return Err(e.to_string()),
-                },
+            Line::Complete(element, vars) => match run.complete(element, vars).await {
+                Ok(Some(o)) => printer.outcome(&run, &o).await?,
+                Ok(None) => printer.ignored(&format!("no open user task \"{element}\"")),
+                Err(RuntimeError::InvalidVariables(errors)) => {
+                    let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+                    printer.refused(&format!(
+                        "invalid values for \"{element}\": {}",
+                        list.join("; ")
+                    ));
+                }
+                Err(RuntimeError::Conflict(m)) => printer.ignored(&m),
+                // A task listener refused the completion.
+                Err(RuntimeError::Rejected(m)) => printer.refused(&m),
+                Err(e) => return Err(e.to_string()),
             },
             Line::Trigger(element, vars) => {
-                match runtime.trigger(id, element, vars.clone(), None).await {
+                match run
+                    .runtime
+                    .instances()
+                    .trigger(&run.who, id, element, vars.clone())
+                    .await
+                {
                     Ok(o) => printer.events(&o.events),
                     Err(RuntimeError::NotFound(_)) => {
                         printer.ignored(&format!("nothing waits for a trigger at \"{element}\""))
@@ -641,7 +662,12 @@ async fn run_inner(
                 }
             }
             Line::Message(name, vars) => {
-                match runtime.correlate(id, name, vars.clone(), None).await {
+                match run
+                    .runtime
+                    .work()
+                    .message_to(&run.who, id, name, vars.clone())
+                    .await
+                {
                     Ok(Some(o)) => printer.events(&o.events),
                     Ok(None) => printer.ignored(&format!("nothing waits for message \"{name}\"")),
                     Err(RuntimeError::Conflict(m)) => printer.ignored(&m),
@@ -649,8 +675,10 @@ async fn run_inner(
                 }
             }
             Line::Signal(name, vars) => {
-                let b = runtime
-                    .broadcast_signal(name, vars.clone(), None)
+                let b = run
+                    .runtime
+                    .work()
+                    .signal(&run.who, name, vars.clone())
                     .await
                     .map_err(|e| e.to_string())?;
                 let mine: Vec<_> = b.outcomes.iter().filter(|o| o.instance_id == id).collect();
@@ -664,18 +692,14 @@ async fn run_inner(
             Line::Advance(span) => {
                 let target = time::add(clock.now(), *span)?;
                 let mut fired = false;
-                loop {
-                    let Some(job) = runtime
-                        .store()
-                        .next_due_job(jobs::LOCAL_KINDS, to_db_time(target))
-                        .await
-                        .map_err(|e| e.to_string())?
-                    else {
-                        break;
-                    };
-                    clock.set(from_db_time(job.due_at));
-                    run_job(&runtime, id, &job, &mut printer).await?;
-                    run_due_jobs(&runtime, id, &mut printer).await?;
+                while let Some(due) = run
+                    .stepper
+                    .next_due(&run.runtime, target)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    clock.set(due);
+                    run.due_jobs(&mut printer).await?;
                     fired = true;
                 }
                 clock.set(target);
@@ -685,10 +709,11 @@ async fn run_inner(
             }
             Line::ExpectTasks(expected) => {
                 let mut open: Vec<String> = Vec::new();
-                for instance in instance_tree(&runtime, id).await? {
-                    let tasks = runtime
-                        .store()
-                        .open_tasks(instance)
+                for instance in run.tree().await? {
+                    let tasks = run
+                        .runtime
+                        .tasks()
+                        .open_in(&run.who, instance)
                         .await
                         .map_err(|e| e.to_string())?;
                     open.extend(tasks.into_iter().map(|t| t.element_id));
@@ -734,119 +759,97 @@ async fn run_inner(
                 continue;
             }
         }
-        run_due_jobs(&runtime, id, &mut printer).await?;
+        run.due_jobs(&mut printer).await?;
         printer.waiting(false);
     }
     printer.finish();
     Ok(Exit::Ran)
 }
 
-/// Runs the jobs that are due now — async continuations, timers whose time
-/// has come, connector calls and service handlers — as the job executor would.
-/// A failed call comes back after its pause on the virtual clock (`advance`).
-async fn run_due_jobs(
-    runtime: &Runtime,
-    id: uuid::Uuid,
-    printer: &mut Printer<'_>,
-) -> Result<(), String> {
-    loop {
-        let now = to_db_time(runtime.clock().now());
-        let Some(job) = runtime
-            .store()
-            .next_due_job(jobs::LOCAL_KINDS, now)
+/// The run: its runtime, who acts, the main instance, and the job executor
+/// stepping on the virtual clock.
+struct Run {
+    runtime: Runtime,
+    who: Principal,
+    main: Uuid,
+    stepper: Stepper,
+}
+
+impl Run {
+    /// Runs the jobs that are due now — async continuations, timers whose
+    /// time has come, connector calls and service handlers — through the job
+    /// executor, as a server would. A failed call comes back after its pause
+    /// on the virtual clock (`advance`).
+    async fn due_jobs(&self, printer: &mut Printer<'_>) -> Result<(), String> {
+        while let Some(done) = self
+            .stepper
+            .step(&self.runtime)
             .await
             .map_err(|e| e.to_string())?
-        else {
-            return Ok(());
-        };
-        run_job(runtime, id, &job, printer).await?;
-    }
-}
-
-/// Runs one job: its side effect, then its result (or its failure) committed.
-async fn run_job(
-    runtime: &Runtime,
-    main: uuid::Uuid,
-    job: &crate::store::entity::job::Model,
-    printer: &mut Printer<'_>,
-) -> Result<(), String> {
-    if let Some(done) = jobs::run_call_job(runtime, job, None).await {
-        if let Some(o) = done.map_err(|e| e.to_string())? {
-            printer.outcome(runtime, main, &o).await?;
-        }
-        return Ok(());
-    }
-    let done = if job.kind == "throw" {
-        // A message or signal the instance may send to itself: show what it did.
-        let payload = serde_json::from_str(&job.payload).unwrap_or(Value::Null);
-        match runtime.deliver_thrown(job.instance_id, &payload).await {
-            Ok(outcomes) => {
-                for o in &outcomes {
-                    printer.outcome(runtime, main, o).await?;
-                }
-                Ok(Map::new())
+        {
+            for o in &done.outcomes {
+                printer.outcome(self, o).await?;
             }
-            Err(e) => Err(e.to_string()),
-        }
-    } else {
-        jobs::perform(runtime, job).await
-    };
-    match done {
-        Ok(vars) => {
-            let o: Outcome = runtime
-                .run_job(job, vars)
-                .await
-                .map_err(|e| e.to_string())?;
-            printer.outcome(runtime, main, &o).await?;
-        }
-        Err(message) => {
-            let incident = runtime
-                .job_failed(job, None, &message)
-                .await
-                .map_err(|e| e.to_string())?;
-            match incident {
-                None => printer.ignored(&format!(
-                    "{} failed: {message}; it will be retried",
-                    job.element_id
-                )),
-                Some(o) => printer.outcome(runtime, main, &o).await?,
+            if let Some(message) = &done.retry {
+                let element = done.job.as_ref().map(|j| j.1.as_str()).unwrap_or("a job");
+                printer.ignored(&format!("{element} failed: {message}; it will be retried"));
+            }
+            if let Some(e) = done.error {
+                return Err(e);
             }
         }
+        Ok(())
     }
-    Ok(())
-}
 
-/// The oldest open task for `element` in the main instance, else in the
-/// instances it called.
-async fn open_task(
-    runtime: &Runtime,
-    main: uuid::Uuid,
-    element: &str,
-) -> Result<Option<crate::store::entity::user_task::Model>, String> {
-    for instance in instance_tree(runtime, main).await? {
-        let task = runtime
-            .open_task_for(instance, element)
+    /// Completes the oldest open task of `element` in the main instance, else
+    /// in the instances it called; `None` when none has one.
+    async fn complete(
+        &self,
+        element: &str,
+        vars: &Map<String, Value>,
+    ) -> Result<Option<Outcome>, RuntimeError> {
+        let tasks = self.runtime.tasks();
+        let values = || Values::Json(vars.clone());
+        match tasks
+            .complete_element(&self.who, self.main, element, values())
             .await
-            .map_err(|e| e.to_string())?;
-        if task.is_some() {
-            return Ok(task);
+        {
+            Err(RuntimeError::NotWaiting(_)) => {}
+            done => return done.map(|c| Some(c.outcome)),
         }
-    }
-    Ok(None)
-}
-
-/// The main instance and every instance its call activities started (and
-/// theirs), in the order they started.
-async fn instance_tree(runtime: &Runtime, main: uuid::Uuid) -> Result<Vec<uuid::Uuid>, String> {
-    let mut all = vec![main];
-    let mut i = 0;
-    while i < all.len() {
-        let called = runtime
-            .called_instances(all[i])
+        for instance in self
+            .tree()
             .await
-            .map_err(|e| e.to_string())?;
-        all.extend(called.into_iter().map(|c| c.id));
-        i += 1;
+            .map_err(RuntimeError::Rejected)?
+            .into_iter()
+            .skip(1)
+        {
+            match tasks
+                .complete_element(&self.who, instance, element, values())
+                .await
+            {
+                Err(RuntimeError::NotWaiting(_)) => {}
+                done => return done.map(|c| Some(c.outcome)),
+            }
+        }
+        Ok(None)
     }
-    Ok(all)
+
+    /// The main instance and every instance its call activities started (and
+    /// theirs), in the order they started.
+    async fn tree(&self) -> Result<Vec<Uuid>, String> {
+        let mut all = vec![self.main];
+        let mut i = 0;
+        while i < all.len() {
+            let called = self
+                .runtime
+                .instances()
+                .called(&self.who, all[i])
+                .await
+                .map_err(|e| e.to_string())?;
+            all.extend(called.into_iter().map(|c| c.id));
+            i += 1;
+        }
+        Ok(all)
+    }
 }

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::state::JobKind;
+use super::state::{JobKind, JobType};
 
 /// A user task to put in people's inboxes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,6 +82,17 @@ pub enum Effect {
     CancelCalled {
         instance: String,
     },
+}
+
+impl CallOutcome {
+    /// The type of the job that carries it to the caller: an escalation does
+    /// not end the call, so it never shares a row with the final answer.
+    pub fn job_type(&self) -> JobType {
+        match self {
+            CallOutcome::Escalation { .. } => JobType::Escalation,
+            _ => JobType::Return,
+        }
+    }
 }
 
 /// What a called instance reports to its call activity.

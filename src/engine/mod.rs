@@ -25,8 +25,8 @@ pub use effect::{CallOutcome, Effect, UserTaskSpec};
 pub use event::Event;
 pub use run::STEP_LIMIT;
 pub use state::{
-    Compensable, ElementInstance, Incident, InstanceState, JobKind, JoinTokens, PendingHandler,
-    ROOT, SCHEMA_VERSION, Status, Step, Wait,
+    Compensable, ElementInstance, Incident, InstanceState, JobKind, JobType, JoinTokens,
+    PendingHandler, ROOT, SCHEMA_VERSION, Status, Step, Wait,
 };
 
 use crate::model::form::{self, FieldError};

@@ -68,18 +68,136 @@ pub enum JobKind {
 }
 
 impl JobKind {
-    pub fn name(&self) -> &'static str {
+    /// The type of the job row that carries this work.
+    pub fn job_type(&self) -> JobType {
         match self {
-            JobKind::Timer => "timer",
-            JobKind::AsyncBefore => "async-before",
-            JobKind::AsyncAfter => "async-after",
-            JobKind::Connector => "connector",
-            JobKind::External { .. } => "external",
-            JobKind::Handler { .. } => "service",
-            JobKind::Throw => "throw",
-            JobKind::Call => "call",
-            JobKind::Decide => "decide",
+            JobKind::Timer => JobType::Timer,
+            JobKind::AsyncBefore => JobType::AsyncBefore,
+            JobKind::AsyncAfter => JobType::AsyncAfter,
+            JobKind::Connector => JobType::Connector,
+            JobKind::External { .. } => JobType::External,
+            JobKind::Handler { .. } => JobType::Service,
+            JobKind::Throw => JobType::Throw,
+            JobKind::Call => JobType::Call,
+            JobKind::Decide => JobType::Decide,
         }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.job_type().as_str()
+    }
+}
+
+/// What kind of work a stored job is: the one vocabulary shared by the
+/// engine's effects, the `kind` column of the job table and the job executor.
+///
+/// [`JobKind`] is what an element waits for (with its topic or handler name);
+/// a `JobType` is the kind of the row that carries it. Three types have no
+/// `JobKind`: they are written for *other* instances by the effects
+/// [`ReturnToCaller`](super::Effect::ReturnToCaller) and
+/// [`CancelCalled`](super::Effect::CancelCalled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobType {
+    Timer,
+    AsyncBefore,
+    AsyncAfter,
+    Connector,
+    /// Done by an external worker, never by the job executor.
+    External,
+    /// A registered service handler.
+    Service,
+    Throw,
+    Call,
+    Decide,
+    /// A called instance's final answer to its call activity.
+    Return,
+    /// An escalation a called instance raised (its call goes on).
+    Escalation,
+    /// Cancelling a called instance whose call activity is gone.
+    Cancel,
+}
+
+impl JobType {
+    /// Every type, in the order of the enum.
+    pub const ALL: [JobType; 12] = [
+        JobType::Timer,
+        JobType::AsyncBefore,
+        JobType::AsyncAfter,
+        JobType::Connector,
+        JobType::External,
+        JobType::Service,
+        JobType::Throw,
+        JobType::Call,
+        JobType::Decide,
+        JobType::Return,
+        JobType::Escalation,
+        JobType::Cancel,
+    ];
+
+    /// The types the job executor runs (all but external work, which waits
+    /// for its workers).
+    pub const LOCAL: [JobType; 11] = [
+        JobType::Timer,
+        JobType::AsyncBefore,
+        JobType::AsyncAfter,
+        JobType::Connector,
+        JobType::Service,
+        JobType::Throw,
+        JobType::Call,
+        JobType::Decide,
+        JobType::Return,
+        JobType::Escalation,
+        JobType::Cancel,
+    ];
+
+    /// The name stored in the job table (and shown to people).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobType::Timer => "timer",
+            JobType::AsyncBefore => "async-before",
+            JobType::AsyncAfter => "async-after",
+            JobType::Connector => "connector",
+            JobType::External => "external",
+            JobType::Service => "service",
+            JobType::Throw => "throw",
+            JobType::Call => "call",
+            JobType::Decide => "decide",
+            JobType::Return => "return",
+            JobType::Escalation => "escalation",
+            JobType::Cancel => "cancel",
+        }
+    }
+
+    /// The type stored under `name`, if any.
+    pub fn parse(name: &str) -> Option<JobType> {
+        JobType::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
+    /// Whether the job executor runs it.
+    pub fn is_local(self) -> bool {
+        self != JobType::External
+    }
+
+    /// The jobs of a call activity's life across instances: starting the
+    /// callee, its answers, and cancelling it. Their work is commands on
+    /// instances, not a side effect.
+    pub fn is_call(self) -> bool {
+        matches!(
+            self,
+            JobType::Call | JobType::Return | JobType::Escalation | JobType::Cancel
+        )
+    }
+
+    /// Whether its work is a call outside that may take long (its lease is
+    /// renewed while it runs).
+    pub fn calls_out(self) -> bool {
+        matches!(self, JobType::Connector | JobType::Service)
+    }
+}
+
+impl std::fmt::Display for JobType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -265,3 +265,21 @@ fn check_constraints(c: &Constraints, value: &Value) -> Option<String> {
     }
     None
 }
+
+/// The values a browser form posted (fields named `f.<field id>`), as
+/// variables for the form's validation. An unchecked checkbox is not sent at
+/// all, so a writable boolean field that is missing means `false`.
+pub fn posted_values(fields: &[FormField], pairs: &[(String, String)]) -> Map<String, Value> {
+    let mut values = Map::new();
+    for (k, v) in pairs {
+        if let Some(id) = k.strip_prefix("f.") {
+            values.insert(id.to_string(), Value::String(v.clone()));
+        }
+    }
+    for f in fields {
+        if f.ty == FieldType::Boolean && !f.constraints.readonly && !values.contains_key(&f.id) {
+            values.insert(f.id.clone(), Value::String("false".into()));
+        }
+    }
+    values
+}

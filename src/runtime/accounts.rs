@@ -7,9 +7,10 @@ use chrono::Utc;
 use serde::Serialize;
 use sha2::{Digest, Sha512};
 
-use super::{Runtime, RuntimeError};
+use super::policy::{Action, Principal, Role};
+use super::{Runtime, RuntimeError, require};
+use crate::store::StoreError;
 use crate::store::entity::app_user;
-use crate::store::{StoreError, Viewer};
 
 /// Failed attempts allowed before logins of that account or address slow down.
 const FREE_FAILURES: i32 = 5;
@@ -24,6 +25,8 @@ pub struct User {
     pub id: i64,
     pub name: String,
     pub admin: bool,
+    /// A service account for external workers and systems that send messages.
+    pub worker: bool,
     pub disabled: bool,
     /// Sessions carry the epoch they were made in; bumping it ends them all.
     pub epoch: i64,
@@ -31,14 +34,29 @@ pub struct User {
 }
 
 impl User {
-    /// What this user may see, for queries.
-    pub fn viewer(&self) -> Viewer {
-        Viewer {
-            name: self.name.clone(),
-            groups: self.groups.clone(),
-            admin: self.admin,
+    pub fn role(&self) -> Role {
+        if self.admin {
+            Role::Admin
+        } else if self.worker {
+            Role::Worker
+        } else {
+            Role::User
         }
     }
+
+    /// This user as the principal of what they do.
+    pub fn principal(&self) -> Principal {
+        Principal::new(&self.name, self.groups.clone(), self.role())
+    }
+}
+
+/// A new account.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub name: String,
+    pub password: String,
+    pub groups: Vec<String>,
+    pub role: Role,
 }
 
 /// Why a login failed.
@@ -141,20 +159,31 @@ fn to_user(u: app_user::Model, groups: Vec<String>) -> User {
         id: u.id,
         name: u.name,
         admin: u.is_admin,
+        worker: u.is_worker,
         disabled: u.disabled,
         epoch: u.session_epoch,
         groups,
     }
 }
 
+/// Accounts: logging in, one's own account, and (for admins) everyone's.
+pub struct Accounts<'r> {
+    rt: &'r Runtime,
+}
+
 impl Runtime {
+    /// Accounts: authentication, own account, user management.
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts { rt: self }
+    }
+
     /// Creates a user. The password must have at least 8 characters.
-    pub async fn create_user(
+    async fn create_user(
         &self,
         name: &str,
         password: &str,
         groups: &[String],
-        admin: bool,
+        role: Role,
     ) -> Result<User, RuntimeError> {
         valid_name(name).map_err(RuntimeError::Rejected)?;
         if password.chars().count() < 8 {
@@ -168,7 +197,13 @@ impl Runtime {
         let hash = hash_blocking(password.to_string()).await?;
         let Some(row) = self
             .store()
-            .insert_user(name, &hash, admin, Utc::now())
+            .insert_user(
+                name,
+                &hash,
+                role == Role::Admin,
+                role == Role::Worker,
+                Utc::now(),
+            )
             .await?
         else {
             return Err(RuntimeError::Conflict(format!(
@@ -180,7 +215,7 @@ impl Runtime {
     }
 
     /// A user by id, with groups.
-    pub async fn user(&self, id: i64) -> Result<Option<User>, RuntimeError> {
+    async fn user(&self, id: i64) -> Result<Option<User>, RuntimeError> {
         let Some(u) = self.store().user_by_id(id).await? else {
             return Ok(None);
         };
@@ -189,7 +224,7 @@ impl Runtime {
     }
 
     /// A user by name, with groups.
-    pub async fn user_named(&self, name: &str) -> Result<Option<User>, RuntimeError> {
+    async fn user_named(&self, name: &str) -> Result<Option<User>, RuntimeError> {
         let Some(u) = self.store().user_by_name(name).await? else {
             return Ok(None);
         };
@@ -198,7 +233,7 @@ impl Runtime {
     }
 
     /// Every user, by name.
-    pub async fn users(&self) -> Result<Vec<User>, RuntimeError> {
+    async fn users(&self) -> Result<Vec<User>, RuntimeError> {
         let members = self.store().memberships().await?;
         let users = self.store().users().await?;
         Ok(users
@@ -217,13 +252,15 @@ impl Runtime {
 
     /// Changes a user's role, state and groups. Disabling or demoting a user ends
     /// their sessions at once.
-    pub async fn update_user(
+    async fn update_user(
         &self,
         id: i64,
-        admin: bool,
+        role: Role,
         disabled: bool,
         groups: &[String],
     ) -> Result<User, RuntimeError> {
+        let admin = role == Role::Admin;
+        let worker = role == Role::Worker;
         let before = self
             .user(id)
             .await?
@@ -231,9 +268,10 @@ impl Runtime {
         for g in groups {
             valid_group(g).map_err(RuntimeError::Rejected)?;
         }
-        let end_sessions = (disabled && !before.disabled) || (before.admin && !admin);
+        // Whoever loses rights loses their sessions at once.
+        let end_sessions = (disabled && !before.disabled) || before.role() != role;
         self.store()
-            .update_user(id, admin, disabled, end_sessions)
+            .update_user(id, admin, worker, disabled, end_sessions)
             .await?;
         self.store().set_groups(id, groups).await?;
         self.user(id)
@@ -242,7 +280,7 @@ impl Runtime {
     }
 
     /// Sets a new password (and ends the user's sessions).
-    pub async fn set_password(&self, id: i64, password: &str) -> Result<(), RuntimeError> {
+    async fn set_password(&self, id: i64, password: &str) -> Result<(), RuntimeError> {
         if password.chars().count() < 8 {
             return Err(RuntimeError::Rejected(
                 "the password needs at least 8 characters".into(),
@@ -254,14 +292,14 @@ impl Runtime {
     }
 
     /// Ends every session of a user (logout).
-    pub async fn end_sessions(&self, id: i64) -> Result<(), RuntimeError> {
+    async fn end_sessions(&self, id: i64) -> Result<(), RuntimeError> {
         self.store().end_sessions(id).await?;
         Ok(())
     }
 
     /// Checks a login. After a few failures, the account and the address must
     /// wait longer and longer between attempts (up to 15 minutes).
-    pub async fn authenticate(
+    async fn authenticate(
         &self,
         name: &str,
         password: &str,
@@ -317,10 +355,7 @@ impl Runtime {
 
     /// On an empty database, creates the `admin` account. Returns the password
     /// when it was generated (to be shown once).
-    pub async fn ensure_admin(
-        &self,
-        password: Option<&str>,
-    ) -> Result<Option<String>, RuntimeError> {
+    async fn ensure_admin(&self, password: Option<&str>) -> Result<Option<String>, RuntimeError> {
         if self.store().user_count().await? > 0 {
             return Ok(None);
         }
@@ -328,7 +363,7 @@ impl Runtime {
             Some(p) if !p.is_empty() => (p.to_string(), false),
             _ => (generate_password(), true),
         };
-        match self.create_user("admin", &password, &[], true).await {
+        match self.create_user("admin", &password, &[], Role::Admin).await {
             Ok(_) => Ok(generated.then_some(password)),
             // Another process created it first.
             Err(RuntimeError::Conflict(_)) => Ok(None),
@@ -339,7 +374,7 @@ impl Runtime {
     /// The key that signs and encrypts session cookies: from `configured` (at
     /// least 32 characters, stretched with SHA-512), or generated once and kept in
     /// the database, so that every process uses the same one.
-    pub async fn session_key(&self, configured: Option<&str>) -> Result<Vec<u8>, RuntimeError> {
+    async fn session_key(&self, configured: Option<&str>) -> Result<Vec<u8>, RuntimeError> {
         if let Some(k) = configured.filter(|k| !k.is_empty()) {
             if k.chars().count() < 32 {
                 return Err(RuntimeError::Rejected(
@@ -386,7 +421,7 @@ fn token_hash(token: &str) -> String {
 
 impl Runtime {
     /// Creates an API token for a user; the secret is returned only now.
-    pub async fn create_token(
+    async fn create_token(
         &self,
         user_id: i64,
         name: &str,
@@ -419,7 +454,7 @@ impl Runtime {
     }
 
     /// The user a bearer token belongs to (a live token of an enabled user).
-    pub async fn user_by_token(&self, token: &str) -> Result<Option<User>, RuntimeError> {
+    async fn user_by_token(&self, token: &str) -> Result<Option<User>, RuntimeError> {
         let Some(row) = self
             .store()
             .token_by_hash(&token_hash(token.trim()))
@@ -440,7 +475,7 @@ impl Runtime {
     }
 
     /// A user's tokens.
-    pub async fn tokens(&self, user_id: i64) -> Result<Vec<TokenInfo>, RuntimeError> {
+    async fn tokens(&self, user_id: i64) -> Result<Vec<TokenInfo>, RuntimeError> {
         Ok(self
             .store()
             .tokens_of(user_id)
@@ -457,11 +492,159 @@ impl Runtime {
     }
 
     /// Revokes one of a user's own tokens.
-    pub async fn revoke_token(&self, user_id: i64, id: uuid::Uuid) -> Result<(), RuntimeError> {
+    async fn revoke_token(&self, user_id: i64, id: uuid::Uuid) -> Result<(), RuntimeError> {
         if self.store().revoke_token(user_id, id, Utc::now()).await? {
             Ok(())
         } else {
             Err(RuntimeError::NotFound(format!("token {id}")))
         }
+    }
+}
+
+impl Accounts<'_> {
+    /// Checks a login. After a few failures, the account and the address must
+    /// wait longer and longer between attempts (up to 15 minutes).
+    pub async fn authenticate(
+        &self,
+        name: &str,
+        password: &str,
+        address: Option<&str>,
+    ) -> Result<User, LoginError> {
+        self.rt.authenticate(name, password, address).await
+    }
+
+    /// The user of a session: enabled, and the session made in the user's
+    /// current epoch (logging out, disabling or demoting bumps it).
+    pub async fn session_user(&self, id: i64, epoch: i64) -> Result<Option<User>, RuntimeError> {
+        Ok(self
+            .rt
+            .user(id)
+            .await?
+            .filter(|u| !u.disabled && u.epoch == epoch))
+    }
+
+    /// The user a bearer token belongs to (a live token of an enabled user).
+    pub async fn token_user(&self, token: &str) -> Result<Option<User>, RuntimeError> {
+        self.rt.user_by_token(token).await
+    }
+
+    /// Ends every session of the user (logout).
+    pub async fn log_out(&self, who: &User) -> Result<(), RuntimeError> {
+        require(&who.principal(), Action::ManageOwnAccount)?;
+        self.rt.end_sessions(who.id).await
+    }
+
+    /// The user's own API tokens.
+    pub async fn tokens(&self, who: &User) -> Result<Vec<TokenInfo>, RuntimeError> {
+        require(&who.principal(), Action::ManageOwnAccount)?;
+        self.rt.tokens(who.id).await
+    }
+
+    /// Creates an API token for the user; the secret is returned only now.
+    pub async fn create_token(
+        &self,
+        who: &User,
+        name: &str,
+    ) -> Result<(TokenInfo, String), RuntimeError> {
+        require(&who.principal(), Action::ManageOwnAccount)?;
+        self.rt.create_token(who.id, name).await
+    }
+
+    /// Revokes one of the user's own tokens.
+    pub async fn revoke_token(&self, who: &User, id: uuid::Uuid) -> Result<(), RuntimeError> {
+        require(&who.principal(), Action::ManageOwnAccount)?;
+        self.rt.revoke_token(who.id, id).await
+    }
+
+    /// Every account, by name.
+    pub async fn users(&self, who: &Principal) -> Result<Vec<User>, RuntimeError> {
+        require(who, Action::ManageUsers)?;
+        self.rt.users().await
+    }
+
+    /// An account by name.
+    pub async fn user_named(
+        &self,
+        who: &Principal,
+        name: &str,
+    ) -> Result<Option<User>, RuntimeError> {
+        require(who, Action::ManageUsers)?;
+        self.rt.user_named(name).await
+    }
+
+    /// Adds an account.
+    pub async fn create_user(&self, who: &Principal, new: &NewUser) -> Result<User, RuntimeError> {
+        require(who, Action::ManageUsers)?;
+        self.rt
+            .create_user(new.name.trim(), &new.password, &new.groups, new.role)
+            .await
+    }
+
+    /// Changes an account's role, state and groups. Disabling a user or
+    /// changing their role ends their sessions at once. Admins cannot demote
+    /// or disable themselves.
+    pub async fn update_user(
+        &self,
+        who: &Principal,
+        id: i64,
+        role: Role,
+        disabled: bool,
+        groups: &[String],
+    ) -> Result<User, RuntimeError> {
+        require(who, Action::ManageUsers)?;
+        let target = self
+            .rt
+            .user(id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("user {id}")))?;
+        if target.name == who.name && (role != Role::Admin || disabled) {
+            return Err(RuntimeError::Rejected(
+                "you cannot demote or disable yourself; ask another admin".into(),
+            ));
+        }
+        self.rt.update_user(id, role, disabled, groups).await
+    }
+
+    /// Sets an account's password (and ends its sessions).
+    pub async fn set_password(
+        &self,
+        who: &Principal,
+        id: i64,
+        password: &str,
+    ) -> Result<(), RuntimeError> {
+        require(who, Action::ManageUsers)?;
+        self.rt.set_password(id, password).await
+    }
+
+    /// Creates an API token for the account named `user`.
+    pub async fn create_token_for(
+        &self,
+        who: &Principal,
+        user: &str,
+        name: &str,
+    ) -> Result<(TokenInfo, String), RuntimeError> {
+        require(who, Action::ManageUsers)?;
+        let u = self
+            .rt
+            .user_named(user)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("user \"{user}\"")))?;
+        self.rt.create_token(u.id, name).await
+    }
+
+    /// On an empty database, creates the `admin` account (at start-up).
+    /// Returns the password when it was generated (to be shown once).
+    pub async fn ensure_admin(
+        &self,
+        password: Option<&str>,
+    ) -> Result<Option<String>, RuntimeError> {
+        self.rt.ensure_admin(password).await
+    }
+
+    /// The key that signs and encrypts session cookies (at start-up): from
+    /// `configured`, or generated once and kept in the database so that
+    /// every process uses the same one.
+    pub async fn session_key(&self, configured: Option<&str>) -> Result<Vec<u8>, RuntimeError> {
+        self.rt.session_key(configured).await
     }
 }

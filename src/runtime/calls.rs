@@ -14,12 +14,12 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
-use super::{Deployed, JobGuard, MAX_ATTEMPTS, Outcome, Runtime, RuntimeError, Started, backoff};
-use crate::engine::{self, CallOutcome, Command, InstanceState};
-use crate::store::entity::{job, process_instance};
-use crate::store::to_db_time;
+use super::command::{Access, JobGuard, Locked, Started, Target};
+use super::{Deployed, MAX_ATTEMPTS, Outcome, Runtime, RuntimeError, backoff};
+use crate::engine::{self, CallOutcome, Command, InstanceState, JobType};
+use crate::store::entity::process_instance;
+use crate::store::{Job, to_db_time};
 
 /// Why a call cannot start now: try again later, or an incident.
 enum CallFailure {
@@ -54,9 +54,9 @@ impl Runtime {
     /// Runs a `call` job: starts the called instance and lets the caller wait
     /// for it. A called process that cannot be found or started is an
     /// incident on the call activity.
-    pub async fn run_call(
+    pub(crate) async fn run_call(
         &self,
-        job: &job::Model,
+        job: &Job,
         owner: Option<&str>,
     ) -> Result<Outcome, RuntimeError> {
         let key = job.element_key as u64;
@@ -78,17 +78,22 @@ impl Runtime {
             Err(Retry(e)) => return Err(e),
             Err(Fail(message)) => {
                 return self
-                    .command(job.instance_id, None, Some(&guard), |_, _| {
-                        Ok(Command::FailJob {
-                            key,
-                            message: message.clone(),
-                        })
-                    })
+                    .command(
+                        Target::Instance(job.instance_id),
+                        Access::Engine,
+                        Some(&guard),
+                        |_: &Locked<'_>| {
+                            Ok(Command::FailJob {
+                                key,
+                                message: message.clone(),
+                            })
+                        },
+                    )
                     .await;
             }
         };
         let child = job.id;
-        let started = |_: &process_instance::Model, _: &InstanceState| {
+        let started = |_: &Locked<'_>| {
             Ok(Command::CallStarted {
                 key,
                 instance: child.to_string(),
@@ -97,7 +102,13 @@ impl Runtime {
         for attempt in 0..MAX_ATTEMPTS {
             let txn = self.store().begin_write().await?;
             let Some(parent_tr) = self
-                .command_in(&txn, job.instance_id, None, Some(&guard), &started)
+                .command_in(
+                    &txn,
+                    job.instance_id,
+                    Access::Engine,
+                    Some(&guard),
+                    &started,
+                )
                 .await?
             else {
                 drop(txn);
@@ -225,7 +236,7 @@ impl Runtime {
     /// is dropped.
     pub(crate) async fn run_call_answer(
         &self,
-        job: &job::Model,
+        job: &Job,
         owner: Option<&str>,
     ) -> Result<Option<Outcome>, RuntimeError> {
         let key = job.element_key as u64;
@@ -233,7 +244,7 @@ impl Runtime {
             id: job.id,
             owner: owner.map(str::to_string),
         };
-        let (command, from) = if job.kind == "cancel" {
+        let (command, from) = if job.kind == JobType::Cancel {
             let command = Command::Cancel {
                 reason: "its call activity was cancelled".into(),
             };
@@ -250,10 +261,10 @@ impl Runtime {
             (command, Some(answer.from))
         };
         // An escalation the called instance raised before it ended goes first.
-        if job.kind == "return"
+        if job.kind == JobType::Return
             && self
                 .store()
-                .has_job(job.instance_id, job.element_key, "escalation")
+                .has_job(job.instance_id, job.element_key, JobType::Escalation)
                 .await?
         {
             let due = to_db_time(self.clock().now()) + chrono::Duration::milliseconds(250);
@@ -275,9 +286,12 @@ impl Runtime {
             self.store().discard_job(job.id).await?;
             return Ok(None);
         }
-        self.command(job.instance_id, None, Some(&guard), |_, _| {
-            Ok(command.clone())
-        })
+        self.command(
+            Target::Instance(job.instance_id),
+            Access::Engine,
+            Some(&guard),
+            |_: &Locked<'_>| Ok(command.clone()),
+        )
         .await
         .map(Some)
     }
@@ -286,11 +300,11 @@ impl Runtime {
     /// `cancel` job, which has no activity to hold it, is dropped and logged).
     pub(crate) async fn give_up_call_job(
         &self,
-        job: &job::Model,
+        job: &Job,
         owner: Option<&str>,
         message: &str,
     ) -> Result<(), RuntimeError> {
-        if job.kind == "cancel" {
+        if job.kind == JobType::Cancel {
             tracing::warn!(instance.id = %job.instance_id, error = %message, "a called instance could not be cancelled");
             self.store().discard_job(job.id).await?;
             return Ok(());
@@ -302,12 +316,17 @@ impl Runtime {
         let key = job.element_key as u64;
         let text = format!("{} job: {message} (no attempts left)", job.kind);
         match self
-            .command(job.instance_id, None, Some(&guard), |_, _| {
-                Ok(Command::FailJob {
-                    key,
-                    message: text.clone(),
-                })
-            })
+            .command(
+                Target::Instance(job.instance_id),
+                Access::Engine,
+                Some(&guard),
+                |_: &Locked<'_>| {
+                    Ok(Command::FailJob {
+                        key,
+                        message: text.clone(),
+                    })
+                },
+            )
             .await
         {
             Ok(_) => Ok(()),
@@ -321,7 +340,7 @@ impl Runtime {
     /// or (for an answer to a caller) its call activity moved on.
     async fn is_stale(
         &self,
-        job: &job::Model,
+        job: &Job,
         key: u64,
         from: Option<&str>,
     ) -> Result<bool, RuntimeError> {
@@ -341,13 +360,5 @@ impl Runtime {
                 Some(engine::Wait::Called { instance }) if instance == from
             ),
         })
-    }
-
-    /// The instances a call activity of this instance called, oldest first.
-    pub async fn called_instances(
-        &self,
-        instance_id: Uuid,
-    ) -> Result<Vec<process_instance::Model>, RuntimeError> {
-        Ok(self.store().called_instances(instance_id).await?)
     }
 }

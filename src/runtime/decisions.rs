@@ -9,16 +9,42 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::{DeployResult, DeployedDefinition, Runtime, RuntimeError, hex};
-use crate::dmn::{self, DecisionResult, DmnDefinitions};
+use crate::dmn::{self, DmnDefinitions};
 use crate::model::MapDecisionResult;
-use crate::store::entity::{decision_definition, job};
-use crate::store::{Store, to_db_time};
+use crate::store::entity::decision_definition;
+use crate::store::{Job, Store, to_db_time};
 
 /// A deployed decision version with the parsed file it came from.
 #[derive(Debug)]
 pub struct DeployedDecision {
-    pub definition: decision_definition::Model,
+    pub definition: DecisionDefinition,
     pub dmn: DmnDefinitions,
+}
+
+/// One version of one decision.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DecisionDefinition {
+    pub id: i64,
+    pub deployment_id: i64,
+    pub key: String,
+    pub version: i32,
+    pub name: Option<String>,
+    pub version_tag: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<decision_definition::Model> for DecisionDefinition {
+    fn from(d: decision_definition::Model) -> DecisionDefinition {
+        DecisionDefinition {
+            id: d.id,
+            deployment_id: d.deployment_id,
+            key: d.key,
+            version: d.version,
+            name: d.name,
+            version_tag: d.version_tag,
+            created_at: d.created_at,
+        }
+    }
 }
 
 /// Parsed decision files by decision version id.
@@ -100,7 +126,7 @@ impl Runtime {
     }
 
     /// A deployed decision version (its file parsed once).
-    pub async fn decision(&self, id: i64) -> Result<Arc<DeployedDecision>, RuntimeError> {
+    pub(crate) async fn decision(&self, id: i64) -> Result<Arc<DeployedDecision>, RuntimeError> {
         if let Some(d) = self
             .decision_cache
             .0
@@ -118,7 +144,10 @@ impl Runtime {
         let dmn = dmn::parse_dmn(dep.source.as_bytes()).map_err(|e| {
             RuntimeError::Corrupt(format!("deployment {} no longer parses: {e}", dep.id))
         })?;
-        let deployed = Arc::new(DeployedDecision { definition, dmn });
+        let deployed = Arc::new(DeployedDecision {
+            definition: definition.into(),
+            dmn,
+        });
         if let Ok(mut cache) = self.decision_cache.0.lock() {
             cache.insert(id, deployed.clone());
         }
@@ -128,7 +157,7 @@ impl Runtime {
     /// The version of decision `key` a binding asks for: `latest`,
     /// `deployment` (the latest when the caller's deployment `caller` was
     /// made), `version` or `versionTag`.
-    pub async fn find_decision(
+    pub(crate) async fn find_decision(
         &self,
         key: &str,
         binding: &str,
@@ -165,24 +194,9 @@ impl Runtime {
         self.decision(found.id).await
     }
 
-    /// Evaluates the latest version of a decision.
-    pub async fn evaluate_decision(
-        &self,
-        key: &str,
-        variables: &Map<String, Value>,
-    ) -> Result<DecisionResult, RuntimeError> {
-        let d = self.find_decision(key, "latest", None, None, None).await?;
-        d.dmn
-            .evaluate(key, variables)
-            .map_err(|e| RuntimeError::Rejected(e.to_string()))
-    }
-
     /// The work of a `decide` job: evaluates the decision and maps its result
     /// into the result variable (nothing is set without one).
-    pub(crate) async fn decide_for_job(
-        &self,
-        job: &job::Model,
-    ) -> Result<Map<String, Value>, String> {
+    pub(crate) async fn decide_for_job(&self, job: &Job) -> Result<Map<String, Value>, String> {
         let req: DecideRequest = serde_json::from_str(&job.payload)
             .map_err(|e| format!("the decide job's payload is damaged: {e}"))?;
         // Only the deployment binding needs to know where the caller came from.
@@ -260,7 +274,7 @@ pub struct DecisionRow {
 
 impl Runtime {
     /// Every deployed decision key with its latest version.
-    pub async fn decision_rows(&self) -> Result<Vec<DecisionRow>, RuntimeError> {
+    pub(crate) async fn decision_rows(&self) -> Result<Vec<DecisionRow>, RuntimeError> {
         let mut rows: Vec<DecisionRow> = Vec::new();
         for d in self.store().decisions().await? {
             match rows.last_mut() {
@@ -278,7 +292,10 @@ impl Runtime {
     }
 
     /// The versions of a decision, newest first.
-    pub async fn decision_versions(&self, key: &str) -> Result<Vec<DecisionVersion>, RuntimeError> {
+    pub(crate) async fn decision_versions(
+        &self,
+        key: &str,
+    ) -> Result<Vec<DecisionVersion>, RuntimeError> {
         Ok(self
             .store()
             .decisions_of_key(key)

@@ -12,8 +12,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{JobGuard, Outcome, Runtime, RuntimeError, metrics};
-use crate::engine::Command;
+use super::command::{Access, JobGuard, Locked, Target};
+use super::policy::Principal;
+use super::{Outcome, Runtime, RuntimeError, metrics};
+use crate::engine::{Command, JobType};
 use crate::store::to_db_time;
 
 /// The longest a fetch may wait for work.
@@ -56,7 +58,7 @@ fn guard(id: Uuid, worker: &str) -> JobGuard {
 impl Runtime {
     /// Locks up to `max` tasks of these topics for `worker`, waiting up to `wait`
     /// for some to arrive when none is available now.
-    pub async fn fetch_and_lock(
+    pub(crate) async fn fetch_and_lock(
         &self,
         worker: &str,
         max: usize,
@@ -112,7 +114,7 @@ impl Runtime {
             {
                 continue;
             }
-            let (row, state) = self.instance(job.instance_id).await?;
+            let (row, state) = self.instance_row(job.instance_id).await?;
             let deployed = self.deployed(row.definition_id).await?;
             let element_name = deployed
                 .process()
@@ -146,15 +148,16 @@ impl Runtime {
             .job(id)
             .await?
             .ok_or_else(|| RuntimeError::NotFound(format!("external task {id}")))?;
-        if job.kind != "external" {
+        if job.kind != JobType::External {
             return Err(RuntimeError::NotFound(format!("external task {id}")));
         }
         Ok((job.instance_id, job.element_key as u64))
     }
 
     /// Completes a locked task with the worker's result variables.
-    pub async fn complete_external(
+    pub(crate) async fn complete_external(
         &self,
+        who: &Principal,
         id: Uuid,
         worker: &str,
         variables: Map<String, Value>,
@@ -162,12 +165,17 @@ impl Runtime {
         let (instance, key) = self.job_instance(id).await?;
         let g = guard(id, worker);
         let outcome = self
-            .command(instance, Some(worker), Some(&g), |_, _| {
-                Ok(Command::CompleteJob {
-                    key,
-                    variables: variables.clone(),
-                })
-            })
+            .command(
+                Target::Instance(instance),
+                Access::Role(who),
+                Some(&g),
+                |_: &Locked<'_>| {
+                    Ok(Command::CompleteJob {
+                        key,
+                        variables: variables.clone(),
+                    })
+                },
+            )
             .await?;
         metrics::JOBS_RUN.inc();
         Ok(outcome)
@@ -175,8 +183,9 @@ impl Runtime {
 
     /// A worker could not do the work. With retries left, the task comes back
     /// after `retry_in`; with none, it becomes an incident.
-    pub async fn fail_external(
+    pub(crate) async fn fail_external(
         &self,
+        who: &Principal,
         id: Uuid,
         worker: &str,
         message: &str,
@@ -202,12 +211,17 @@ impl Runtime {
         }
         let g = guard(id, worker);
         let message = format!("the worker {worker} failed and no retries are left: {message}");
-        self.command(instance, Some(worker), Some(&g), |_, _| {
-            Ok(Command::FailJob {
-                key,
-                message: message.clone(),
-            })
-        })
+        self.command(
+            Target::Instance(instance),
+            Access::Role(who),
+            Some(&g),
+            |_: &Locked<'_>| {
+                Ok(Command::FailJob {
+                    key,
+                    message: message.clone(),
+                })
+            },
+        )
         .await?;
         Ok(())
     }
@@ -215,8 +229,9 @@ impl Runtime {
     /// A worker reports a business error: the task's (or an enclosing
     /// subprocess's) error boundary event for `code` takes over; when none
     /// catches it, the task gets an incident.
-    pub async fn bpmn_error_external(
+    pub(crate) async fn bpmn_error_external(
         &self,
+        who: &Principal,
         id: Uuid,
         worker: &str,
         code: &str,
@@ -225,18 +240,23 @@ impl Runtime {
         let (instance, key) = self.job_instance(id).await?;
         let g = guard(id, worker);
         let message = (!message.trim().is_empty()).then(|| message.to_string());
-        self.command(instance, Some(worker), Some(&g), |_, _| {
-            Ok(Command::ThrowError {
-                key,
-                code: code.to_string(),
-                message: message.clone(),
-            })
-        })
+        self.command(
+            Target::Instance(instance),
+            Access::Role(who),
+            Some(&g),
+            |_: &Locked<'_>| {
+                Ok(Command::ThrowError {
+                    key,
+                    code: code.to_string(),
+                    message: message.clone(),
+                })
+            },
+        )
         .await
     }
 
     /// Extends a worker's lock on a task by `by` from now.
-    pub async fn extend_lock(
+    pub(crate) async fn extend_lock(
         &self,
         id: Uuid,
         worker: &str,

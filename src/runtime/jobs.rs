@@ -29,25 +29,11 @@ use serde_json::{Map, Value};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::{JobGuard, Runtime, RuntimeError, connector, handlers::ServiceCall, metrics};
-use crate::engine::{self, Command, Effect, InstanceState, JobKind};
-use crate::store::entity::{job, start_timer};
-use crate::store::{Acquire, DEFAULT_JOB_RETRIES, Store, to_db_time};
-
-/// The job kinds this executor runs; external jobs wait for their workers.
-pub const LOCAL_KINDS: &[&str] = &[
-    "timer",
-    "async-before",
-    "async-after",
-    "connector",
-    "service",
-    "throw",
-    "call",
-    "return",
-    "escalation",
-    "cancel",
-    "decide",
-];
+use super::command::{Access, JobGuard, Locked, Target};
+use super::{Outcome, Runtime, RuntimeError, connector, handlers::ServiceCall, metrics};
+use crate::engine::{self, Command, Effect, InstanceState, JobKind, JobType};
+use crate::store::entity::start_timer;
+use crate::store::{Acquire, DEFAULT_JOB_RETRIES, Job, Store, to_db_time};
 
 /// How often expired leases are cleared and the database clock is compared.
 const HOUSEKEEPING: Duration = Duration::from_secs(5);
@@ -66,6 +52,9 @@ pub struct ExecutorConfig {
     pub concurrency: usize,
     /// The longest pause between looks for due work.
     pub poll: Duration,
+    /// Whether it fires timer start events too (servers do; `bpmn run`,
+    /// which follows one instance, does not).
+    pub start_timers: bool,
 }
 
 impl ExecutorConfig {
@@ -75,8 +64,22 @@ impl ExecutorConfig {
             lease: Duration::from_secs(30),
             concurrency: 8,
             poll: Duration::from_secs(1),
+            start_timers: true,
         }
     }
+}
+
+/// What running one leased item did.
+#[derive(Debug, Default)]
+pub struct Executed {
+    /// The job's type and element (none for a timer start event).
+    pub job: Option<(JobType, String)>,
+    /// The commands it committed, in order (on this and other instances).
+    pub outcomes: Vec<Outcome>,
+    /// The attempt failed and the job comes back later, with this message.
+    pub retry: Option<String>,
+    /// Its result could not be committed (it was given back for another attempt).
+    pub error: Option<String>,
 }
 
 /// A name for this process's leases: `host:pid:boot`.
@@ -105,7 +108,7 @@ pub fn creates_local_work(effects: &[Effect]) -> bool {
 
 /// Something the executor leased.
 enum Leased {
-    Job(job::Model),
+    Job(Job),
     StartTimer(start_timer::Model),
 }
 
@@ -142,7 +145,10 @@ pub async fn run(runtime: Arc<Runtime>, cfg: ExecutorConfig, mut stop: watch::Re
                     failures = 0;
                     full = leased.len() == free;
                     for item in leased {
-                        running.spawn(execute(runtime.clone(), cfg.clone(), item));
+                        let (runtime, cfg) = (runtime.clone(), cfg.clone());
+                        running.spawn(async move {
+                            execute(&runtime, &cfg, item).await;
+                        });
                     }
                     if !full {
                         pause = until_next_due(&runtime, cfg.poll).await;
@@ -186,9 +192,48 @@ pub async fn run_due(runtime: &Arc<Runtime>, cfg: &ExecutorConfig) -> Result<usi
     let leased = acquire(runtime, cfg, cfg.concurrency.max(1)).await?;
     let n = leased.len();
     for item in leased {
-        execute(runtime.clone(), cfg.clone(), item).await;
+        execute(runtime, cfg, item).await;
     }
     Ok(n)
+}
+
+/// Runs the executor one item at a time, for tools that step through time
+/// on a virtual clock (`bpmn run`): the same leases, the same work and the
+/// same commits as a server's executor, and what each item did.
+pub struct Stepper {
+    cfg: ExecutorConfig,
+}
+
+impl Stepper {
+    /// A stepper leasing under `owner`; it leaves timer start events alone.
+    pub fn new(owner: &str) -> Stepper {
+        let mut cfg = ExecutorConfig::new(owner.to_string());
+        cfg.concurrency = 1;
+        cfg.start_timers = false;
+        Stepper { cfg }
+    }
+
+    /// When the next job is due, if at or before `until`.
+    pub async fn next_due(
+        &self,
+        runtime: &Runtime,
+        until: jiff::Timestamp,
+    ) -> Result<Option<jiff::Timestamp>, RuntimeError> {
+        Ok(runtime
+            .store()
+            .next_due_job(&JobType::LOCAL, to_db_time(until))
+            .await?
+            .map(|j| crate::store::from_db_time(j.due_at)))
+    }
+
+    /// Leases one item that is due now and runs it to its commit; `None`
+    /// when nothing is due.
+    pub async fn step(&self, runtime: &Runtime) -> Result<Option<Executed>, RuntimeError> {
+        let Some(item) = acquire(runtime, &self.cfg, 1).await?.into_iter().next() else {
+            return Ok(None);
+        };
+        Ok(Some(execute(runtime, &self.cfg, item).await))
+    }
 }
 
 /// Frees expired leases and measures the database clock.
@@ -206,7 +251,7 @@ async fn housekeeping(runtime: &Runtime) -> Result<(), RuntimeError> {
 
 /// How long to sleep: until the next due job, at most `poll`.
 async fn until_next_due(runtime: &Runtime, poll: Duration) -> Duration {
-    let Ok(Some(due)) = runtime.store().next_due(LOCAL_KINDS).await else {
+    let Ok(Some(due)) = runtime.store().next_due(&JobType::LOCAL).await else {
         return poll;
     };
     let now = to_db_time(runtime.lease_now());
@@ -222,19 +267,23 @@ async fn acquire(
 ) -> Result<Vec<Leased>, RuntimeError> {
     let now = to_db_time(runtime.lease_now());
     let a = Acquire {
-        kinds: LOCAL_KINDS,
+        kinds: &JobType::LOCAL,
         owner: &cfg.owner,
         now,
         until: now + chrono_span(cfg.lease),
         limit: max as u64,
     };
-    let mut out: Vec<Leased> = runtime
-        .store()
-        .acquire_start_timers(a)
-        .await?
-        .into_iter()
-        .map(Leased::StartTimer)
-        .collect();
+    let mut out: Vec<Leased> = Vec::new();
+    if cfg.start_timers {
+        out.extend(
+            runtime
+                .store()
+                .acquire_start_timers(a)
+                .await?
+                .into_iter()
+                .map(Leased::StartTimer),
+        );
+    }
     let left = max.saturating_sub(out.len());
     if left > 0 {
         let jobs = runtime
@@ -249,11 +298,13 @@ async fn acquire(
     Ok(out)
 }
 
-/// Runs one leased item to its commit.
-async fn execute(runtime: Arc<Runtime>, cfg: ExecutorConfig, item: Leased) {
+/// Runs one leased item to its commit, and says what it did.
+async fn execute(runtime: &Runtime, cfg: &ExecutorConfig, item: Leased) -> Executed {
+    let mut done = Executed::default();
     match item {
-        Leased::StartTimer(t) => {
-            if let Err(e) = runtime.fire_start_timer(&t, Some(&cfg.owner)).await {
+        Leased::StartTimer(t) => match runtime.fire_start_timer(&t, Some(&cfg.owner)).await {
+            Ok(o) => done.outcomes.push(o),
+            Err(e) => {
                 log_failure(&e, "start timer", t.id);
                 if !matches!(e, RuntimeError::Conflict(_)) {
                     let retry = to_db_time(runtime.clock().now()) + chrono::Duration::seconds(10);
@@ -261,54 +312,64 @@ async fn execute(runtime: Arc<Runtime>, cfg: ExecutorConfig, item: Leased) {
                         .store()
                         .release_start_timer(t.id, &cfg.owner, &e.to_string(), retry)
                         .await;
+                    done.error = Some(e.to_string());
                 }
             }
-        }
+        },
         Leased::Job(job) => {
+            done.job = Some((job.kind, job.element_id.clone()));
             let delay = (to_db_time(runtime.lease_now()) - job.due_at).num_milliseconds();
             metrics::JOB_DELAY.observe(delay.max(0) as f64 / 1e3);
-            if let Some(done) = run_call_job(&runtime, &job, Some(&cfg.owner)).await {
-                if let Err(e) = done {
-                    not_committed(&runtime, &cfg, &job, &e).await;
-                }
-                return;
-            }
-            let work = perform(&runtime, &job);
-            let result = if needs_heartbeat(&job) {
-                with_heartbeat(&runtime, &cfg, &job, work).await
-            } else {
-                work.await
-            };
-            let committed = match result {
-                Ok(vars) => runtime.run_job_as(&job, Some(&cfg.owner), vars).await,
-                Err(message) => runtime
-                    .job_failed(&job, Some(&cfg.owner), &message)
+            let owner = Some(cfg.owner.as_str());
+            let committed = if job.kind.is_call() {
+                run_call_job(runtime, &job, owner)
                     .await
-                    .map(|_| ()),
+                    .map(|o| done.outcomes.extend(o))
+            } else {
+                let work = perform(runtime, &job);
+                let result = if job.kind.calls_out() {
+                    with_heartbeat(runtime, cfg, &job, work).await
+                } else {
+                    work.await
+                };
+                match result {
+                    Ok((vars, delivered)) => {
+                        done.outcomes.extend(delivered);
+                        runtime
+                            .run_job_as(&job, owner, vars)
+                            .await
+                            .map(|o| done.outcomes.push(o))
+                    }
+                    Err(message) => {
+                        runtime
+                            .job_failed(&job, owner, &message)
+                            .await
+                            .map(|o| match o {
+                                Some(o) => done.outcomes.push(o),
+                                None => done.retry = Some(message),
+                            })
+                    }
+                }
             };
             if let Err(e) = committed {
-                not_committed(&runtime, &cfg, &job, &e).await;
+                if !matches!(e, RuntimeError::Conflict(_)) {
+                    done.error = Some(e.to_string());
+                }
+                not_committed(runtime, cfg, &job, &e).await;
             }
         }
     }
+    done
 }
 
 /// A job's result could not be committed: logged, and the job released for
 /// another attempt (unless it lost a race, which the winner settles).
-async fn not_committed(
-    runtime: &Runtime,
-    cfg: &ExecutorConfig,
-    job: &job::Model,
-    e: &RuntimeError,
-) {
-    log_failure(e, &job.kind, job.id);
+async fn not_committed(runtime: &Runtime, cfg: &ExecutorConfig, job: &Job, e: &RuntimeError) {
+    log_failure(e, job.kind.as_str(), job.id);
     if matches!(e, RuntimeError::Conflict(_)) {
         return;
     }
-    if matches!(
-        job.kind.as_str(),
-        "call" | "return" | "escalation" | "cancel"
-    ) {
+    if job.kind.is_call() {
         // Commands on instances that failed for a reason of their own (a
         // damaged row, the database away): again after a pause, not at once,
         // and an incident on the call activity once the attempts are spent.
@@ -352,19 +413,10 @@ fn log_failure(e: &RuntimeError, what: &str, id: uuid::Uuid) {
     }
 }
 
-fn needs_heartbeat(job: &job::Model) -> bool {
-    matches!(job.kind.as_str(), "connector" | "service")
-}
-
 /// Runs `work` while renewing the job's lease every third of its length.
-async fn with_heartbeat<F>(
-    runtime: &Runtime,
-    cfg: &ExecutorConfig,
-    job: &job::Model,
-    work: F,
-) -> Result<Map<String, Value>, String>
+async fn with_heartbeat<F>(runtime: &Runtime, cfg: &ExecutorConfig, job: &Job, work: F) -> F::Output
 where
-    F: std::future::Future<Output = Result<Map<String, Value>, String>>,
+    F: std::future::Future,
 {
     tokio::pin!(work);
     let every = (cfg.lease / 3).max(Duration::from_millis(100));
@@ -383,26 +435,40 @@ where
     }
 }
 
-/// Runs a job of a call activity (`call`, `return`, `escalation`, `cancel`):
-/// its work is commands on instances, committed together. `None` for other kinds.
-pub async fn run_call_job(
+/// Commits the result of a job's work — only while `owner` (when given)
+/// holds the job's lease — as the executor does after a connector call.
+pub async fn commit_result(
     runtime: &Runtime,
-    job: &job::Model,
+    job: &Job,
     owner: Option<&str>,
-) -> Option<Result<Option<super::Outcome>, RuntimeError>> {
-    Some(match job.kind.as_str() {
-        "call" => runtime.run_call(job, owner).await.map(Some),
-        "return" | "escalation" | "cancel" => runtime.run_call_answer(job, owner).await,
-        _ => return None,
-    })
+    variables: Map<String, Value>,
+) -> Result<Outcome, RuntimeError> {
+    runtime.run_job_as(job, owner, variables).await
 }
 
-/// The job's side effect, outside any transaction: its result variables, or why it failed.
-pub async fn perform(runtime: &Runtime, job: &job::Model) -> Result<Map<String, Value>, String> {
+/// Runs a job of a call activity (`call`, `return`, `escalation`, `cancel`):
+/// its work is commands on instances, committed together.
+async fn run_call_job(
+    runtime: &Runtime,
+    job: &Job,
+    owner: Option<&str>,
+) -> Result<Option<Outcome>, RuntimeError> {
+    match job.kind {
+        JobType::Call => runtime.run_call(job, owner).await.map(Some),
+        _ => runtime.run_call_answer(job, owner).await,
+    }
+}
+
+/// The job's side effect, outside any transaction: its result variables and
+/// what it delivered (a thrown message or signal), or why it failed.
+pub async fn perform(
+    runtime: &Runtime,
+    job: &Job,
+) -> Result<(Map<String, Value>, Vec<Outcome>), String> {
     let payload: Value = serde_json::from_str(&job.payload).unwrap_or(Value::Null);
-    match job.kind.as_str() {
-        "connector" => connector::call(job.id, &payload).await,
-        "service" => {
+    let vars = match job.kind {
+        JobType::Connector => connector::call(job.id, &payload).await?,
+        JobType::Service => {
             let name = payload
                 .get("handler")
                 .and_then(Value::as_str)
@@ -420,50 +486,66 @@ pub async fn perform(runtime: &Runtime, job: &job::Model) -> Result<Map<String, 
                     .cloned()
                     .unwrap_or_default(),
             };
-            handler.call(&call).await.map_err(|e| e.0)
+            handler.call(&call).await.map_err(|e| e.0)?
         }
-        "decide" => runtime.decide_for_job(job).await,
-        "throw" => runtime
-            .deliver_thrown(job.instance_id, &payload)
-            .await
-            .map(|_| Map::new())
-            .map_err(|e| e.to_string()),
-        _ => Ok(Map::new()),
-    }
+        JobType::Decide => runtime.decide_for_job(job).await?,
+        JobType::Throw => {
+            let delivered = runtime
+                .deliver_thrown(job.instance_id, &payload)
+                .await
+                .map_err(|e| e.to_string())?;
+            return Ok((Map::new(), delivered));
+        }
+        JobType::Timer
+        | JobType::AsyncBefore
+        | JobType::AsyncAfter
+        | JobType::External
+        | JobType::Call
+        | JobType::Return
+        | JobType::Escalation
+        | JobType::Cancel => Map::new(),
+    };
+    Ok((vars, Vec::new()))
 }
 
 impl Runtime {
     /// Commits a job's result: only while `owner` (when given) holds its lease.
-    pub async fn run_job_as(
+    pub(crate) async fn run_job_as(
         &self,
-        job: &job::Model,
+        job: &Job,
         owner: Option<&str>,
         variables: Map<String, Value>,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<Outcome, RuntimeError> {
         let key = job.element_key as u64;
         let guard = JobGuard {
             id: job.id,
             owner: owner.map(str::to_string),
         };
-        self.command(job.instance_id, None, Some(&guard), |_, _| {
-            Ok(Command::CompleteJob {
-                key,
-                variables: variables.clone(),
-            })
-        })
-        .await?;
+        let outcome = self
+            .command(
+                Target::Instance(job.instance_id),
+                Access::Engine,
+                Some(&guard),
+                |_: &Locked<'_>| {
+                    Ok(Command::CompleteJob {
+                        key,
+                        variables: variables.clone(),
+                    })
+                },
+            )
+            .await?;
         metrics::JOBS_RUN.inc();
-        Ok(())
+        Ok(outcome)
     }
 
     /// An attempt of a job failed: it comes back later while attempts are
     /// left (`None`), otherwise the element gets an incident (its command's outcome).
-    pub async fn job_failed(
+    pub(crate) async fn job_failed(
         &self,
-        job: &job::Model,
+        job: &Job,
         owner: Option<&str>,
         message: &str,
-    ) -> Result<Option<super::Outcome>, RuntimeError> {
+    ) -> Result<Option<Outcome>, RuntimeError> {
         metrics::JOBS_FAILED.inc();
         let left = job.retries - 1;
         tracing::info!(job.id = %job.id, element.id = %job.element_id, attempts_left = left, error = %message, "job attempt failed");
@@ -490,21 +572,26 @@ impl Runtime {
         };
         let text = format!("{message} (no attempts left)");
         let outcome = self
-            .command(job.instance_id, None, Some(&guard), |_, _| {
-                Ok(Command::FailJob {
-                    key,
-                    message: text.clone(),
-                })
-            })
+            .command(
+                Target::Instance(job.instance_id),
+                Access::Engine,
+                Some(&guard),
+                |_: &Locked<'_>| {
+                    Ok(Command::FailJob {
+                        key,
+                        message: text.clone(),
+                    })
+                },
+            )
             .await?;
         Ok(Some(outcome))
     }
 
     /// The pause before the next attempt: the element's
     /// `failedJobRetryTimeCycle`, or 2 s growing four times per attempt.
-    async fn retry_pause(&self, job: &job::Model, left: i32) -> Duration {
+    async fn retry_pause(&self, job: &Job, left: i32) -> Duration {
         let configured = async {
-            let (row, _) = self.instance(job.instance_id).await.ok()?;
+            let row = self.store().instance(job.instance_id).await.ok()??;
             let deployed = self.deployed(row.definition_id).await.ok()?;
             let retry = deployed.process().node(&job.element_id)?.retry?;
             let ms = retry.interval.total(jiff::Unit::Millisecond).ok()?;
@@ -520,11 +607,11 @@ impl Runtime {
     /// Fires a timer start event: starts an instance (whose id is the timer's)
     /// and schedules the next firing, in one transaction, only while `owner`
     /// (when given) holds the timer's lease.
-    pub async fn fire_start_timer(
+    pub(crate) async fn fire_start_timer(
         &self,
         timer: &start_timer::Model,
         owner: Option<&str>,
-    ) -> Result<uuid::Uuid, RuntimeError> {
+    ) -> Result<Outcome, RuntimeError> {
         let deployed = self.deployed(timer.definition_id).await?;
         let process = deployed.process();
         let now = self.clock().now();
@@ -580,7 +667,7 @@ impl Runtime {
         let id = timer.id;
         self.insert_started(
             &txn,
-            super::Started {
+            super::command::Started {
                 deployed: &deployed,
                 id,
                 business_key: None,
@@ -593,7 +680,11 @@ impl Runtime {
         self.commit(txn, id, &tr).await?;
         metrics::JOBS_RUN.inc();
         tracing::info!(instance.id = %id, definition = %deployed.definition.key, element.id = %timer.element_id, "timer start event fired");
-        Ok(id)
+        Ok(Outcome {
+            instance_id: id,
+            events: tr.events,
+            state: tr.state,
+        })
     }
 }
 
@@ -601,23 +692,13 @@ impl Runtime {
 /// (PostgreSQL `LISTEN`); does nothing on SQLite.
 fn listen(runtime: Arc<Runtime>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let Some(pool) = runtime.store().postgres_pool() else {
+        if !runtime.store().announces_jobs() {
             return;
-        };
+        }
         let mut failures = 0u32;
         loop {
-            let result = async {
-                let mut l = sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await?;
-                l.listen(crate::store::JOB_CHANNEL).await?;
-                loop {
-                    l.recv().await?;
-                    runtime.job_work.notify_waiters();
-                }
-                #[allow(unreachable_code)]
-                Ok::<(), sea_orm::sqlx::Error>(())
-            }
-            .await;
-            if let Err(e) = result {
+            let wake = || runtime.job_work.notify_waiters();
+            if let Err(e) = runtime.store().listen_for_jobs(&wake).await {
                 failures = failures.saturating_add(1);
                 tracing::warn!(error = %e, "job executor: lost the notification connection; polling until it is back");
                 tokio::time::sleep(Duration::from_secs(1) * 2u32.pow(failures.min(5))).await;

@@ -18,10 +18,41 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{Runtime, RuntimeError};
+use super::command::{Access, Locked, Target};
+use super::policy::{Action, Decision, Principal};
+use super::{Runtime, RuntimeError, require};
 use crate::engine::Command;
 use crate::model::NodeKind;
 use crate::store::entity::message_subscription;
+
+/// Who sends a message or signal.
+#[derive(Clone, Copy)]
+pub(crate) enum Sender<'a> {
+    /// A throw event inside the engine.
+    Engine,
+    Principal(&'a Principal),
+}
+
+impl Sender<'_> {
+    fn user(&self) -> Option<&str> {
+        match self {
+            Sender::Engine => None,
+            Sender::Principal(p) => Some(p.name.as_str()),
+        }
+    }
+
+    /// How a delivery to an instance is authorized: a principal's message
+    /// reaches only instances the policy lets them correlate to (checked
+    /// again under the instance's lock); a signal reaches every instance of
+    /// whoever may broadcast.
+    fn access(&self, signal: bool) -> Access<'_> {
+        match self {
+            Sender::Engine => Access::Engine,
+            Sender::Principal(p) if signal => Access::Role(p),
+            Sender::Principal(p) => Access::Instance(p, Action::CorrelateMessage),
+        }
+    }
+}
 
 /// Where a message went.
 #[derive(Debug, Clone, Serialize)]
@@ -52,36 +83,53 @@ impl Runtime {
         &self,
         sub: &message_subscription::Model,
         variables: &Map<String, Value>,
-        user: Option<&str>,
+        from: Sender<'_>,
     ) -> Result<super::Outcome, RuntimeError> {
         let key = sub.element_key as u64;
-        self.command(sub.instance_id, user, None, |_, _| {
-            Ok(Command::CorrelateMessage {
-                key,
-                variables: variables.clone(),
-            })
-        })
+        self.command(
+            Target::Instance(sub.instance_id),
+            from.access(sub.kind == "signal"),
+            None,
+            |_: &Locked<'_>| {
+                Ok(Command::CorrelateMessage {
+                    key,
+                    variables: variables.clone(),
+                })
+            },
+        )
         .await
     }
 
     /// Delivers a message. Nothing waiting is not found; several waiting is a
     /// conflict unless `all` is set.
-    pub async fn deliver_message(
+    pub(crate) async fn deliver_message(
         &self,
+        who: &Principal,
         name: &str,
         to: Correlation<'_>,
         variables: Map<String, Value>,
         all: bool,
-        user: Option<&str>,
     ) -> Result<Vec<Delivery>, RuntimeError> {
         let business_key = to.business_key;
-        let subs = self
+        let found = self
             .store()
             .matching_subscriptions(name, business_key, to.variables, to.key, MAX_DELIVERIES)
             .await?;
+        // What the sender may not reach is, for them, not waiting at all.
+        let mut subs = Vec::with_capacity(found.len());
+        for s in found {
+            if self
+                .decide_instance(who, Action::CorrelateMessage, s.instance_id)
+                .await?
+                == Decision::Allowed
+            {
+                subs.push(s);
+            }
+        }
+        let from = Sender::Principal(who);
         if subs.is_empty() {
             let started = self
-                .start_by_event(false, name, &variables, business_key, user)
+                .start_by_event(false, name, &variables, business_key, from)
                 .await?;
             if started.is_empty() {
                 return Err(RuntimeError::NotFound(format!(
@@ -98,7 +146,7 @@ impl Runtime {
         }
         let mut out = Vec::new();
         for s in subs {
-            match self.deliver(&s, &variables, user).await {
+            match self.deliver(&s, &variables, from).await {
                 Ok(_) => out.push(Delivery {
                     instance_id: s.instance_id,
                     element_id: s.element_id,
@@ -115,12 +163,15 @@ impl Runtime {
 
     /// Sends a signal: every catcher waiting for it receives it, and every
     /// process with a signal start event of that name starts.
-    pub async fn broadcast_signal(
+    pub(crate) async fn broadcast_signal(
         &self,
         name: &str,
         variables: Map<String, Value>,
-        user: Option<&str>,
+        from: Sender<'_>,
     ) -> Result<Broadcast, RuntimeError> {
+        if let Sender::Principal(who) = from {
+            require(who, Action::BroadcastSignal)?;
+        }
         let subs = self
             .store()
             .signal_subscriptions(name, MAX_DELIVERIES)
@@ -128,7 +179,7 @@ impl Runtime {
         let mut delivered = Vec::new();
         let mut outcomes = Vec::new();
         for s in subs {
-            match self.deliver(&s, &variables, user).await {
+            match self.deliver(&s, &variables, from).await {
                 Ok(o) => {
                     delivered.push(Delivery {
                         instance_id: s.instance_id,
@@ -144,7 +195,7 @@ impl Runtime {
             }
         }
         let started = self
-            .start_by_event(true, name, &variables, None, user)
+            .start_by_event(true, name, &variables, None, from)
             .await?;
         Ok(Broadcast {
             delivered,
@@ -161,7 +212,7 @@ impl Runtime {
         name: &str,
         variables: &Map<String, Value>,
         business_key: Option<&str>,
-        user: Option<&str>,
+        from: Sender<'_>,
     ) -> Result<Vec<Delivery>, RuntimeError> {
         let mut out = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -177,13 +228,16 @@ impl Runtime {
                         if (if signal { &s.signal } else { &s.message }).as_deref() == Some(name))
             });
             if let Some(start) = start {
+                if let Sender::Principal(who) = from {
+                    require(who, Action::StartInstance)?;
+                }
                 let o = self
                     .start_at(
                         def.id,
                         &start.id,
                         variables.clone(),
-                        business_key.map(str::to_string),
-                        user,
+                        business_key,
+                        from.user(),
                     )
                     .await?;
                 out.push(Delivery {
@@ -197,7 +251,7 @@ impl Runtime {
 
     /// Delivers what a throw event sent (the work of its `throw` job), and
     /// returns what each delivery did.
-    pub async fn deliver_thrown(
+    pub(crate) async fn deliver_thrown(
         &self,
         from: Uuid,
         payload: &Value,
@@ -208,7 +262,9 @@ impl Runtime {
             .cloned()
             .unwrap_or_default();
         if payload["kind"] == "signal" {
-            let b = self.broadcast_signal(name, variables, None).await?;
+            let b = self
+                .broadcast_signal(name, variables, Sender::Engine)
+                .await?;
             tracing::debug!(
                 signal = name,
                 delivered = b.delivered.len(),
@@ -227,10 +283,16 @@ impl Runtime {
             .matching_subscriptions(name, business_key.as_deref(), &[], None, 1)
             .await?;
         match subs.first() {
-            Some(s) => return Ok(vec![self.deliver(s, &variables, None).await?]),
+            Some(s) => return Ok(vec![self.deliver(s, &variables, Sender::Engine).await?]),
             None => {
                 let started = self
-                    .start_by_event(false, name, &variables, business_key.as_deref(), None)
+                    .start_by_event(
+                        false,
+                        name,
+                        &variables,
+                        business_key.as_deref(),
+                        Sender::Engine,
+                    )
                     .await?;
                 if started.is_empty() {
                     tracing::info!(message = name, from = %from, "a thrown message found no receiver");

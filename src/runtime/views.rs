@@ -1,8 +1,8 @@
-//! What the pages and the API read: tasks, instances, definitions and history,
-//! already filtered by what the viewer may see, with names resolved from the
-//! model and history written as sentences. Operations on tasks check here who
-//! may do what: a task one may not see is "not found", one one may see but not
-//! work on is "forbidden".
+//! The runtime's own view types: what pages, the API and the command line
+//! read — tasks, instances, definitions and history, with names resolved
+//! from the model and history written as sentences — and the filters they
+//! ask with. Database rows never leave the runtime; they are turned into
+//! these here.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,13 +12,135 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{Deployed, Outcome, Runtime, RuntimeError};
-use crate::engine::{Command, Event, InstanceState, JobKind, Wait, waiting_items};
+use super::Deployed;
+use crate::engine::{Event, InstanceState, JobKind, Wait};
+use crate::model::Process;
 use crate::model::expr::short;
 use crate::model::form::FormField;
-use crate::model::{NodeKind, Process};
 use crate::store::entity::{incident, process_definition, process_instance, user_task};
-use crate::store::{HistoryEntry, InstanceQuery, TaskQuery, Total, Viewer};
+use crate::store::{self, HistoryEntry};
+
+pub use super::accounts::TokenInfo;
+pub use super::decisions::{DecisionRow, DecisionVersion, DeployedDecision};
+
+/// How many rows a list has, counted up to a cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Total {
+    pub count: u64,
+    /// There are more than `count`.
+    pub more: bool,
+}
+
+impl From<store::Total> for Total {
+    fn from(t: store::Total) -> Total {
+        Total {
+            count: t.count,
+            more: t.more,
+        }
+    }
+}
+
+/// How to sort the inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TaskOrder {
+    /// Newest first.
+    #[default]
+    Created,
+    /// Soonest due first (tasks without a due date last).
+    Due,
+    /// Highest priority first.
+    Priority,
+}
+
+/// Which tasks of the inbox.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    /// Only tasks of this process key.
+    pub process: Option<String>,
+    /// Only tasks of this instance.
+    pub instance: Option<Uuid>,
+    /// Assigned to the principal (`Some(true)`), claimable by them (`Some(false)`), or both.
+    pub assigned: Option<bool>,
+    pub order: TaskOrder,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+impl TaskFilter {
+    pub(crate) fn query(&self) -> store::TaskQuery {
+        store::TaskQuery {
+            process: self.process.clone(),
+            instance: self.instance,
+            assigned: self.assigned,
+            order: match self.order {
+                TaskOrder::Created => store::TaskOrder::Created,
+                TaskOrder::Due => store::TaskOrder::Due,
+                TaskOrder::Priority => store::TaskOrder::Priority,
+            },
+            offset: self.offset,
+            limit: self.limit,
+        }
+    }
+}
+
+/// Which instances.
+#[derive(Debug, Clone, Default)]
+pub struct InstanceFilter {
+    pub definition: Option<String>,
+    /// `active`, `completed`, `terminated` or `incident`.
+    pub state: Option<String>,
+    pub started_by: Option<String>,
+    pub business_key: Option<String>,
+    pub started_from: Option<DateTime<Utc>>,
+    pub started_to: Option<DateTime<Utc>>,
+    /// Every `(name, value)` must match a variable of the instance.
+    pub variables: Vec<(String, String)>,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+impl InstanceFilter {
+    pub(crate) fn query(&self) -> store::InstanceQuery {
+        store::InstanceQuery {
+            definition: self.definition.clone(),
+            state: self.state.clone(),
+            started_by: self.started_by.clone(),
+            business_key: self.business_key.clone(),
+            started_from: self.started_from,
+            started_to: self.started_to,
+            variables: self.variables.clone(),
+            offset: self.offset,
+            limit: self.limit,
+        }
+    }
+}
+
+/// One version of one process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Definition {
+    pub id: i64,
+    pub deployment_id: i64,
+    pub key: String,
+    pub version: i32,
+    pub name: Option<String>,
+    /// The main process of its file.
+    pub is_default: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<process_definition::Model> for Definition {
+    fn from(d: process_definition::Model) -> Definition {
+        Definition {
+            id: d.id,
+            deployment_id: d.deployment_id,
+            key: d.key,
+            version: d.version,
+            name: d.name,
+            is_default: d.is_default,
+            created_at: d.created_at,
+        }
+    }
+}
 
 /// A task in a list.
 #[derive(Debug, Clone, Serialize)]
@@ -107,13 +229,35 @@ pub struct WaitView {
     pub detail: Option<String>,
 }
 
+/// An element instance that is active now.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActiveElement {
+    pub element: String,
+    /// It is stopped by an incident.
+    pub incident: bool,
+}
+
+/// What the principal may do with an instance (the pages show these buttons).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct InstancePermissions {
+    pub cancel: bool,
+    pub retry: bool,
+    pub trigger: bool,
+    pub set_variables: bool,
+}
+
 /// An instance with everything its page shows.
 #[derive(Debug, Clone)]
 pub struct InstanceDetail {
     pub instance: InstanceView,
     pub version: i32,
     pub deployed: Arc<Deployed>,
-    pub state: InstanceState,
+    /// The call activity of the calling instance that started this one.
+    pub called_by: Option<String>,
+    /// The element instances active now.
+    pub active: Vec<ActiveElement>,
+    /// Gateways waiting for more branches to join.
+    pub joining: Vec<String>,
     pub variables: Map<String, Value>,
     pub tasks: Vec<TaskView>,
     pub incidents: Vec<IncidentView>,
@@ -123,6 +267,7 @@ pub struct InstanceDetail {
     pub completions: HashMap<String, i64>,
     /// The instances its call activities started, oldest first.
     pub called: Vec<InstanceView>,
+    pub may: InstancePermissions,
 }
 
 /// A process key in the definitions overview.
@@ -146,14 +291,14 @@ pub struct VersionView {
     pub file: String,
 }
 
-fn element_name(process: Option<&Process>, id: &str) -> String {
+pub(crate) fn element_name(process: Option<&Process>, id: &str) -> String {
     process
         .and_then(|p| p.node(id))
         .map(|n| n.display_name().to_string())
         .unwrap_or_else(|| id.to_string())
 }
 
-fn task_view(t: user_task::Model, process_name: &str) -> TaskView {
+pub(crate) fn task_view(t: user_task::Model, process_name: &str) -> TaskView {
     TaskView {
         id: t.id,
         instance_id: t.instance_id,
@@ -171,7 +316,7 @@ fn task_view(t: user_task::Model, process_name: &str) -> TaskView {
     }
 }
 
-fn instance_view(i: &process_instance::Model, process_name: &str) -> InstanceView {
+pub(crate) fn instance_view(i: &process_instance::Model, process_name: &str) -> InstanceView {
     InstanceView {
         id: i.id,
         definition_id: i.definition_id,
@@ -300,7 +445,7 @@ fn describe(event: &Event, process: Option<&Process>) -> String {
     }
 }
 
-fn history_view(h: HistoryEntry, process: Option<&Process>) -> HistoryView {
+pub(crate) fn history_view(h: HistoryEntry, process: Option<&Process>) -> HistoryView {
     let kind = h.kind();
     let text = match &h.event {
         Some(e) => describe(e, process),
@@ -318,7 +463,7 @@ fn history_view(h: HistoryEntry, process: Option<&Process>) -> HistoryView {
     }
 }
 
-fn incident_view(i: incident::Model, process: Option<&Process>) -> IncidentView {
+pub(crate) fn incident_view(i: incident::Model, process: Option<&Process>) -> IncidentView {
     IncidentView {
         id: i.id,
         key: i.incident_key,
@@ -329,388 +474,16 @@ fn incident_view(i: incident::Model, process: Option<&Process>) -> IncidentView 
     }
 }
 
-impl Runtime {
-    /// The display name of each process key (from its latest version).
-    async fn process_names(&self) -> Result<HashMap<String, String>, RuntimeError> {
-        let mut names = HashMap::new();
-        for d in self.store().definitions().await? {
-            names
-                .entry(d.key.clone())
-                .or_insert_with(|| d.name.clone().unwrap_or_else(|| d.key.clone()));
-        }
-        Ok(names)
-    }
-
-    /// The viewer's inbox page and the number of matching tasks.
-    pub async fn inbox(
-        &self,
-        viewer: &Viewer,
-        q: &TaskQuery,
-    ) -> Result<(Vec<TaskView>, Total), RuntimeError> {
-        let (rows, total) = self.store().inbox(viewer, q).await?;
-        let names = self.process_names().await?;
-        let tasks = rows
-            .into_iter()
-            .map(|t| {
-                let name = names
-                    .get(&t.definition_key)
-                    .cloned()
-                    .unwrap_or_else(|| t.definition_key.clone());
-                task_view(t, &name)
-            })
-            .collect();
-        Ok((tasks, total))
-    }
-
-    /// Open tasks assigned to the viewer and claimable by them.
-    pub async fn inbox_counts(&self, viewer: &Viewer) -> Result<(Total, Total), RuntimeError> {
-        Ok(self.store().inbox_counts(viewer).await?)
-    }
-
-    /// A task and what the viewer may do with it; `None` when they may not see it.
-    pub async fn task_detail(
-        &self,
-        viewer: &Viewer,
-        id: Uuid,
-    ) -> Result<Option<TaskDetail>, RuntimeError> {
-        let Some(t) = self.store().visible_task(viewer, id).await? else {
-            return Ok(None);
-        };
-        let instance = self
-            .store()
-            .instance(t.instance_id)
-            .await?
-            .ok_or_else(|| RuntimeError::Corrupt(format!("task {id} has no instance")))?;
-        let deployed = self.deployed(instance.definition_id).await?;
-        let process = deployed.process();
-        let node = process.node(&t.element_id);
-        let form = match node.map(|n| &n.kind) {
-            Some(NodeKind::UserTask(u)) => u.form.clone(),
-            _ => Vec::new(),
-        };
-        let candidates = self.store().candidates(id).await?;
-        let open = t.state == "open";
-        let candidate = self.store().is_candidate(viewer, id).await?;
-        let mine = t.assignee.as_deref() == Some(viewer.name.as_str());
-        let free = t.assignee.is_none();
-        Ok(Some(TaskDetail {
-            documentation: node.and_then(|n| n.documentation.clone()),
-            form,
-            candidate_users: candidates
-                .iter()
-                .filter(|c| c.kind == "user")
-                .map(|c| c.name.clone())
-                .collect(),
-            candidate_groups: candidates
-                .iter()
-                .filter(|c| c.kind == "group")
-                .map(|c| c.name.clone())
-                .collect(),
-            business_key: instance.business_key.clone(),
-            instance_status: instance_view(&instance, process.display_name()).status,
-            may_complete: open && (viewer.admin || mine || (free && candidate)),
-            may_claim: open && free && (candidate || viewer.admin),
-            may_unclaim: open && !free && (mine || viewer.admin),
-            task: task_view(t, process.display_name()),
-        }))
-    }
-
-    async fn task_for_action(&self, viewer: &Viewer, id: Uuid) -> Result<TaskDetail, RuntimeError> {
-        let detail = self
-            .task_detail(viewer, id)
-            .await?
-            .ok_or_else(|| RuntimeError::NotFound(format!("task {id}")))?;
-        if detail.task.state != "open" {
-            return Err(RuntimeError::Conflict(format!(
-                "the task \"{}\" was already {}{}",
-                detail.task.name,
-                detail.task.state,
-                detail
-                    .task
-                    .completed_by
-                    .as_ref()
-                    .map(|u| format!(" by {u}"))
-                    .unwrap_or_default()
-            )));
-        }
-        Ok(detail)
-    }
-
-    /// Completes a task as the viewer.
-    pub async fn complete_task_as(
-        &self,
-        viewer: &Viewer,
-        id: Uuid,
-        variables: Map<String, Value>,
-    ) -> Result<Outcome, RuntimeError> {
-        let d = self.task_for_action(viewer, id).await?;
-        if !d.may_complete {
-            return Err(RuntimeError::Forbidden(match &d.task.assignee {
-                Some(a) => format!("the task is claimed by {a}"),
-                None => "you are not a candidate for this task".into(),
-            }));
-        }
-        self.complete_task(id, variables, Some(&viewer.name)).await
-    }
-
-    /// Claims a task for the viewer.
-    pub async fn claim_task(&self, viewer: &Viewer, id: Uuid) -> Result<Outcome, RuntimeError> {
-        let d = self.task_for_action(viewer, id).await?;
-        if !d.may_claim {
-            return Err(match &d.task.assignee {
-                Some(a) if *a == viewer.name => {
-                    RuntimeError::Conflict("you already hold this task".into())
-                }
-                Some(a) => RuntimeError::Conflict(format!("the task is already claimed by {a}")),
-                None => RuntimeError::Forbidden("you are not a candidate for this task".into()),
-            });
-        }
-        let key = self.task_key(id).await?;
-        let user = viewer.name.clone();
-        self.task_command(&d, Some(&viewer.name), move || Command::ClaimTask {
-            key,
-            user: user.clone(),
+/// Where an instance stands, for its page's diagram.
+pub(crate) fn active_elements(state: &InstanceState) -> (Vec<ActiveElement>, Vec<String>) {
+    let active = state
+        .elements
+        .values()
+        .map(|e| ActiveElement {
+            element: e.element.clone(),
+            incident: e.incident.is_some(),
         })
-        .await
-    }
-
-    /// Gives a task back to its candidates.
-    pub async fn unclaim_task(&self, viewer: &Viewer, id: Uuid) -> Result<Outcome, RuntimeError> {
-        let d = self.task_for_action(viewer, id).await?;
-        if !d.may_unclaim {
-            return Err(RuntimeError::Forbidden(
-                "only the holder or an admin can release this task".into(),
-            ));
-        }
-        let key = self.task_key(id).await?;
-        self.task_command(&d, Some(&viewer.name), move || Command::UnclaimTask { key })
-            .await
-    }
-
-    /// Hands a task to someone (admins only).
-    pub async fn assign_task(
-        &self,
-        viewer: &Viewer,
-        id: Uuid,
-        assignee: Option<String>,
-    ) -> Result<Outcome, RuntimeError> {
-        let d = self.task_for_action(viewer, id).await?;
-        if !viewer.admin {
-            return Err(RuntimeError::Forbidden(
-                "only admins can assign tasks".into(),
-            ));
-        }
-        let key = self.task_key(id).await?;
-        self.task_command(&d, Some(&viewer.name), move || Command::AssignTask {
-            key,
-            assignee: assignee.clone(),
-        })
-        .await
-    }
-
-    async fn task_key(&self, id: Uuid) -> Result<u64, RuntimeError> {
-        Ok(self
-            .store()
-            .task(id)
-            .await?
-            .ok_or_else(|| RuntimeError::NotFound(format!("task {id}")))?
-            .element_key as u64)
-    }
-
-    async fn task_command(
-        &self,
-        d: &TaskDetail,
-        user: Option<&str>,
-        make: impl Fn() -> Command,
-    ) -> Result<Outcome, RuntimeError> {
-        self.command(d.task.instance_id, user, None, |_, _| Ok(make()))
-            .await
-    }
-
-    /// Instances the viewer may see.
-    pub async fn instances(
-        &self,
-        viewer: &Viewer,
-        q: &InstanceQuery,
-    ) -> Result<(Vec<InstanceView>, Total), RuntimeError> {
-        let (rows, total) = self.store().instances(viewer, q).await?;
-        let names = self.process_names().await?;
-        let list = rows
-            .iter()
-            .map(|i| {
-                let name = names
-                    .get(&i.definition_key)
-                    .cloned()
-                    .unwrap_or_else(|| i.definition_key.clone());
-                instance_view(i, &name)
-            })
-            .collect();
-        Ok((list, total))
-    }
-
-    /// An instance with its tasks, incidents, waits and history; `None` when
-    /// the viewer may not see it.
-    pub async fn instance_detail(
-        &self,
-        viewer: &Viewer,
-        id: Uuid,
-    ) -> Result<Option<InstanceDetail>, RuntimeError> {
-        let Some(row) = self.store().visible_instance(viewer, id).await? else {
-            return Ok(None);
-        };
-        let deployed = self.deployed(row.definition_id).await?;
-        let process = deployed.process();
-        let state: InstanceState = serde_json::from_str(&row.state)
-            .map_err(|e| RuntimeError::Corrupt(format!("state of instance {id}: {e}")))?;
-        let tasks = self
-            .store()
-            .tasks_of_instance(id)
-            .await?
-            .into_iter()
-            .map(|t| task_view(t, process.display_name()))
-            .collect();
-        let incidents = self
-            .store()
-            .open_incidents(id)
-            .await?
-            .into_iter()
-            .map(|i| incident_view(i, Some(process)))
-            .collect();
-        let waiting = waiting_items(process, &state)
-            .into_iter()
-            .map(|w| WaitView {
-                name: element_name(Some(process), &w.element),
-                element: w.element,
-                kind: w.kind.to_string(),
-                detail: w.detail,
-            })
-            .collect();
-        let entries = self.store().history(id).await?;
-        // How many times each element completed (the diagram shows it).
-        let mut completions: HashMap<String, i64> = HashMap::new();
-        for e in &entries {
-            if let Some(Event::ElementCompleted { element, .. }) = &e.event {
-                *completions.entry(element.clone()).or_default() += 1;
-            }
-        }
-        let history = entries
-            .into_iter()
-            .map(|h| history_view(h, Some(process)))
-            .collect();
-        let mut called = Vec::new();
-        for c in self.store().called_instances(id).await? {
-            let name = self
-                .deployed(c.definition_id)
-                .await
-                .map(|d| d.process().display_name().to_string())
-                .unwrap_or_else(|_| c.definition_key.clone());
-            called.push(instance_view(&c, &name));
-        }
-        Ok(Some(InstanceDetail {
-            instance: instance_view(&row, process.display_name()),
-            version: deployed.definition.version,
-            variables: state.root_variables(),
-            deployed,
-            state,
-            tasks,
-            incidents,
-            waiting,
-            history,
-            completions,
-            called,
-        }))
-    }
-
-    /// The definitions overview.
-    pub async fn definition_rows(&self) -> Result<Vec<DefinitionRow>, RuntimeError> {
-        let stats = self.store().definition_stats().await?;
-        let running: HashMap<String, i64> =
-            self.store().running_per_key().await?.into_iter().collect();
-        let latest: HashMap<String, process_definition::Model> = {
-            let mut m = HashMap::new();
-            for d in self.store().definitions().await? {
-                m.entry(d.key.clone()).or_insert(d);
-            }
-            m
-        };
-        Ok(stats
-            .into_iter()
-            .filter_map(|s| {
-                let l = latest.get(&s.key)?;
-                Some(DefinitionRow {
-                    name: l.name.clone().unwrap_or_else(|| s.key.clone()),
-                    latest_id: l.id,
-                    latest_version: s.latest_version,
-                    versions: s.versions,
-                    running: running.get(&s.key).copied().unwrap_or(0),
-                    key: s.key,
-                })
-            })
-            .collect())
-    }
-
-    /// Every version of a process key, newest first.
-    pub async fn versions(&self, key: &str) -> Result<Vec<VersionView>, RuntimeError> {
-        Ok(self
-            .store()
-            .versions(key)
-            .await?
-            .into_iter()
-            .map(|(d, dep)| VersionView {
-                id: d.id,
-                version: d.version,
-                deployed_at: dep.as_ref().map(|x| x.deployed_at).unwrap_or(d.created_at),
-                deployed_by: dep.as_ref().and_then(|x| x.deployed_by.clone()),
-                file: dep.map(|x| x.name).unwrap_or_default(),
-            })
-            .collect())
-    }
-
-    /// Cancels an instance (admins only).
-    pub async fn cancel_as(&self, viewer: &Viewer, id: Uuid) -> Result<Outcome, RuntimeError> {
-        self.admin_only(viewer, id).await?;
-        self.cancel(
-            id,
-            &format!("cancelled by {}", viewer.name),
-            Some(&viewer.name),
-        )
-        .await
-    }
-
-    /// Triggers an element waiting for a trigger (admins on the pages; through
-    /// the API, whoever may see the instance, as with messages).
-    pub async fn trigger_as(
-        &self,
-        viewer: &Viewer,
-        id: Uuid,
-        element: &str,
-        variables: Map<String, Value>,
-    ) -> Result<Outcome, RuntimeError> {
-        if self.store().visible_instance(viewer, id).await?.is_none() {
-            return Err(RuntimeError::NotFound(format!("instance {id}")));
-        }
-        self.trigger(id, element, variables, Some(&viewer.name))
-            .await
-    }
-
-    /// Retries an incident (admins only).
-    pub async fn retry_as(
-        &self,
-        viewer: &Viewer,
-        id: Uuid,
-        incident: u64,
-    ) -> Result<Outcome, RuntimeError> {
-        self.admin_only(viewer, id).await?;
-        self.retry_incident(id, incident, Some(&viewer.name)).await
-    }
-
-    async fn admin_only(&self, viewer: &Viewer, id: Uuid) -> Result<(), RuntimeError> {
-        if self.store().visible_instance(viewer, id).await?.is_none() {
-            return Err(RuntimeError::NotFound(format!("instance {id}")));
-        }
-        if !viewer.admin {
-            return Err(RuntimeError::Forbidden("only admins can do this".into()));
-        }
-        Ok(())
-    }
+        .collect();
+    let joining = state.joins.iter().map(|j| j.gateway.clone()).collect();
+    (active, joining)
 }

@@ -39,6 +39,7 @@ impl Store {
         name: &str,
         password_hash: &str,
         admin: bool,
+        worker: bool,
         now: DateTime<Utc>,
     ) -> Result<Option<app_user::Model>, StoreError> {
         if self.user_by_name(name).await?.is_some() {
@@ -49,6 +50,7 @@ impl Store {
             display_name: Set(None),
             password_hash: Set(password_hash.to_string()),
             is_admin: Set(admin),
+            is_worker: Set(worker),
             disabled: Set(false),
             session_epoch: Set(0),
             created_at: Set(now),
@@ -72,11 +74,13 @@ impl Store {
         &self,
         id: i64,
         admin: bool,
+        worker: bool,
         disabled: bool,
         end_sessions: bool,
     ) -> Result<(), StoreError> {
         let mut q = app_user::Entity::update_many()
             .col_expr(app_user::Column::IsAdmin, Expr::value(admin))
+            .col_expr(app_user::Column::IsWorker, Expr::value(worker))
             .col_expr(app_user::Column::Disabled, Expr::value(disabled));
         if end_sessions {
             q = q.col_expr(

@@ -19,15 +19,69 @@ use uuid::Uuid;
 
 use super::entity::{job, start_timer};
 use super::{Store, StoreError, Txn};
+use crate::engine::JobType;
 
 /// The PostgreSQL channel on which new work is announced.
 pub const JOB_CHANNEL: &str = "bpmn_jobs";
+
+/// A job row, its kind typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: Uuid,
+    pub instance_id: Uuid,
+    pub element_key: i64,
+    pub element_id: String,
+    pub kind: JobType,
+    pub topic: Option<String>,
+    pub due_at: DateTime<Utc>,
+    pub lock_owner: Option<String>,
+    pub lock_expires_at: Option<DateTime<Utc>>,
+    pub retries: i32,
+    pub payload: String,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<job::Model> for Job {
+    type Error = StoreError;
+
+    fn try_from(m: job::Model) -> Result<Job, StoreError> {
+        let kind = JobType::parse(&m.kind).ok_or_else(|| {
+            StoreError::Corrupt(format!("job {} has an unknown kind \"{}\"", m.id, m.kind))
+        })?;
+        Ok(Job {
+            id: m.id,
+            instance_id: m.instance_id,
+            element_key: m.element_key,
+            element_id: m.element_id,
+            kind,
+            topic: m.topic,
+            due_at: m.due_at,
+            lock_owner: m.lock_owner,
+            lock_expires_at: m.lock_expires_at,
+            retries: m.retries,
+            payload: m.payload,
+            last_error: m.last_error,
+            created_at: m.created_at,
+        })
+    }
+}
+
+/// Typed jobs from rows (a row of unknown kind is damaged data).
+pub(super) fn typed(rows: Vec<job::Model>) -> Result<Vec<Job>, StoreError> {
+    rows.into_iter().map(Job::try_from).collect()
+}
+
+/// The stored names of job types.
+pub(super) fn kind_names(kinds: &[JobType]) -> impl Iterator<Item = &'static str> + '_ {
+    kinds.iter().map(|k| k.as_str())
+}
 
 /// What an acquisition may take.
 #[derive(Debug, Clone, Copy)]
 pub struct Acquire<'a> {
     /// Job kinds (ignored for start timers).
-    pub kinds: &'a [&'a str],
+    pub kinds: &'a [JobType],
     pub owner: &'a str,
     /// Lease time now (rows due at or before it, leases expired before it).
     pub now: DateTime<Utc>,
@@ -48,21 +102,22 @@ pub struct NewStartTimer {
 
 impl Store {
     /// Leases up to `limit` due, free jobs of the given kinds.
-    pub async fn acquire_jobs(&self, a: Acquire<'_>) -> Result<Vec<job::Model>, StoreError> {
+    pub async fn acquire_jobs(&self, a: Acquire<'_>) -> Result<Vec<Job>, StoreError> {
         if a.kinds.is_empty() {
             return Ok(Vec::new());
         }
         let backend = self.db.get_database_backend();
         let (sql, values) = acquire_sql(backend, "job", Some(a.kinds), &a);
         let stmt = Statement::from_sql_and_values(backend, sql, values);
-        if backend == DbBackend::Postgres {
-            Ok(job::Entity::find().from_raw_sql(stmt).all(&self.db).await?)
+        let rows = if backend == DbBackend::Postgres {
+            job::Entity::find().from_raw_sql(stmt).all(&self.db).await?
         } else {
             let txn = self.begin_write().await?;
             let rows = job::Entity::find().from_raw_sql(stmt).all(&txn).await?;
             Store::commit(txn).await?;
-            Ok(rows)
-        }
+            rows
+        };
+        typed(rows)
     }
 
     /// Leases up to `limit` due, free timer start events.
@@ -123,11 +178,11 @@ impl Store {
     }
 
     /// The earliest due time of a free job of these kinds or of a start timer.
-    pub async fn next_due(&self, kinds: &[&str]) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub async fn next_due(&self, kinds: &[JobType]) -> Result<Option<DateTime<Utc>>, StoreError> {
         let job: Option<Option<DateTime<Utc>>> = job::Entity::find()
             .select_only()
             .column_as(job::Column::DueAt.min(), "due")
-            .filter(job::Column::Kind.is_in(kinds.iter().copied()))
+            .filter(job::Column::Kind.is_in(kind_names(kinds)))
             .filter(job::Column::LockOwner.is_null())
             .into_tuple()
             .one(&self.db)
@@ -157,13 +212,32 @@ impl Store {
         Store::commit(txn).await
     }
 
-    /// The PostgreSQL pool (for a `LISTEN` connection); `None` on SQLite.
-    pub fn postgres_pool(&self) -> Option<sea_orm::sqlx::PgPool> {
-        if self.db.get_database_backend() == DbBackend::Postgres {
-            Some(self.db.get_postgres_connection_pool().clone())
-        } else {
-            None
+    /// Whether other processes can announce work (PostgreSQL `NOTIFY`).
+    pub fn announces_jobs(&self) -> bool {
+        self.db.get_database_backend() == DbBackend::Postgres
+    }
+
+    /// Listens for work announced by other processes and calls `wake` for
+    /// each announcement, until the connection fails (PostgreSQL `LISTEN`;
+    /// returns at once on SQLite, where every writer is in this process).
+    pub async fn listen_for_jobs(&self, wake: &(dyn Fn() + Send + Sync)) -> Result<(), StoreError> {
+        if !self.announces_jobs() {
+            return Ok(());
         }
+        let pool = self.db.get_postgres_connection_pool().clone();
+        let listen = async {
+            let mut l = sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await?;
+            l.listen(JOB_CHANNEL).await?;
+            loop {
+                l.recv().await?;
+                wake();
+            }
+            #[allow(unreachable_code)]
+            Ok::<(), sea_orm::sqlx::Error>(())
+        };
+        listen
+            .await
+            .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))
     }
 
     /// The database's own clock (PostgreSQL), to keep leases in one time across machines.
@@ -294,7 +368,7 @@ impl Store {
 fn acquire_sql(
     backend: DbBackend,
     table: &str,
-    kinds: Option<&[&str]>,
+    kinds: Option<&[JobType]>,
     a: &Acquire<'_>,
 ) -> (String, Vec<Value>) {
     let mut values: Vec<Value> = Vec::new();
@@ -311,7 +385,7 @@ fn acquire_sql(
     let until = p(a.until.into());
     let kind_filter = match kinds {
         Some(kinds) => {
-            let list: Vec<String> = kinds.iter().map(|k| p((*k).into())).collect();
+            let list: Vec<String> = kinds.iter().map(|k| p(k.as_str().into())).collect();
             format!("kind IN ({}) AND ", list.join(", "))
         }
         None => String::new(),

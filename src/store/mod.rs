@@ -13,7 +13,7 @@ mod jobs;
 mod queries;
 mod seed;
 
-pub use jobs::{Acquire, JOB_CHANNEL, NewStartTimer};
+pub use jobs::{Acquire, JOB_CHANNEL, Job, NewStartTimer};
 pub use queries::{
     COUNT_CAP, DefinitionStats, InstanceQuery, NAV_COUNT_CAP, TaskOrder, TaskQuery, Total, Viewer,
 };
@@ -31,7 +31,7 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::engine::{CallOutcome, Effect, Event, InstanceState, JobKind};
+use crate::engine::{Effect, Event, InstanceState, JobKind, JobType};
 use entity::{
     deployment, history_batch, incident, instance_variable, job, message_subscription,
     process_definition, process_instance, user_task, user_task_candidate,
@@ -133,7 +133,8 @@ impl HistoryEntry {
 #[derive(Debug, Clone)]
 pub struct NewInstance<'a> {
     pub id: Uuid,
-    pub definition: &'a process_definition::Model,
+    pub definition_id: i64,
+    pub definition_key: &'a str,
     pub business_key: Option<String>,
     pub parent_id: Option<Uuid>,
     pub parent_key: Option<i64>,
@@ -421,8 +422,8 @@ impl Store {
         );
         process_instance::Entity::insert(process_instance::ActiveModel {
             id: Set(new.id),
-            definition_id: Set(new.definition.id),
-            definition_key: Set(new.definition.key.clone()),
+            definition_id: Set(new.definition_id),
+            definition_key: Set(new.definition_key.to_string()),
             status: Set(new.state.status.as_str().to_string()),
             has_incident: Set(new.state.has_incident()),
             business_key: Set(new.business_key),
@@ -774,7 +775,7 @@ impl Store {
                         instance_id: Set(ctx.instance_id),
                         element_key: Set(*key as i64),
                         element_id: Set(element.clone()),
-                        kind: Set(kind.name().to_string()),
+                        kind: Set(kind.job_type().as_str().to_string()),
                         topic: Set(topic),
                         due_at: Set(due.map(to_db_time).unwrap_or(ctx.now)),
                         lock_owner: Set(None),
@@ -831,12 +832,7 @@ impl Store {
                     let Some((parent, key)) = ctx.parent else {
                         continue;
                     };
-                    // Escalations do not end the call: they get a kind of their own,
-                    // so that the final return is never merged into one.
-                    let kind = match outcome {
-                        CallOutcome::Escalation { .. } => "escalation",
-                        _ => "return",
-                    };
+                    let kind = outcome.job_type();
                     let payload = serde_json::json!({
                         "from": ctx.instance_id.to_string(),
                         "outcome": outcome,
@@ -848,7 +844,7 @@ impl Store {
                     let Ok(child) = Uuid::parse_str(instance) else {
                         continue;
                     };
-                    insert_job(txn, child, 0, "", "cancel", "{}".into(), ctx.now).await?;
+                    insert_job(txn, child, 0, "", JobType::Cancel, "{}".into(), ctx.now).await?;
                 }
             }
         }
@@ -869,11 +865,16 @@ impl Store {
     }
 
     /// Whether an instance has a job of this kind for this element instance.
-    pub async fn has_job(&self, instance: Uuid, key: i64, kind: &str) -> Result<bool, StoreError> {
+    pub async fn has_job(
+        &self,
+        instance: Uuid,
+        key: i64,
+        kind: JobType,
+    ) -> Result<bool, StoreError> {
         Ok(job::Entity::find()
             .filter(job::Column::InstanceId.eq(instance))
             .filter(job::Column::ElementKey.eq(key))
-            .filter(job::Column::Kind.eq(kind))
+            .filter(job::Column::Kind.eq(kind.as_str()))
             .count(&self.db)
             .await?
             > 0)
@@ -895,6 +896,21 @@ impl Store {
     /// A user task by id, read inside a transaction.
     pub async fn task_in(txn: &Txn, id: Uuid) -> Result<Option<user_task::Model>, StoreError> {
         Ok(user_task::Entity::find_by_id(id).one(txn).await?)
+    }
+
+    /// The oldest open task of an element in an instance, read inside a transaction.
+    pub async fn open_task_for_in(
+        txn: &Txn,
+        instance_id: Uuid,
+        element: &str,
+    ) -> Result<Option<user_task::Model>, StoreError> {
+        Ok(user_task::Entity::find()
+            .filter(user_task::Column::InstanceId.eq(instance_id))
+            .filter(user_task::Column::ElementId.eq(element))
+            .filter(user_task::Column::State.eq("open"))
+            .order_by_asc(user_task::Column::ElementKey)
+            .one(txn)
+            .await?)
     }
 
     /// The open tasks of an instance, oldest first.
@@ -933,18 +949,24 @@ impl Store {
     }
 
     /// The jobs of an instance, by due time.
-    pub async fn jobs_of_instance(&self, instance_id: Uuid) -> Result<Vec<job::Model>, StoreError> {
-        Ok(job::Entity::find()
-            .filter(job::Column::InstanceId.eq(instance_id))
-            .order_by_asc(job::Column::DueAt)
-            .order_by_asc(job::Column::Id)
-            .all(&self.db)
-            .await?)
+    pub async fn jobs_of_instance(&self, instance_id: Uuid) -> Result<Vec<Job>, StoreError> {
+        jobs::typed(
+            job::Entity::find()
+                .filter(job::Column::InstanceId.eq(instance_id))
+                .order_by_asc(job::Column::DueAt)
+                .order_by_asc(job::Column::Id)
+                .all(&self.db)
+                .await?,
+        )
     }
 
     /// A job by id, inside a transaction.
-    pub async fn job_in(txn: &Txn, id: Uuid) -> Result<Option<job::Model>, StoreError> {
-        Ok(job::Entity::find_by_id(id).one(txn).await?)
+    pub async fn job_in(txn: &Txn, id: Uuid) -> Result<Option<Job>, StoreError> {
+        job::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .map(Job::try_from)
+            .transpose()
     }
 
     /// Deletes a job (it ran).
@@ -956,37 +978,41 @@ impl Store {
     /// The next job of one of these kinds due at or before `until`, for an instance.
     pub async fn next_due_job(
         &self,
-        kinds: &[&str],
+        kinds: &[JobType],
         until: DateTime<Utc>,
-    ) -> Result<Option<job::Model>, StoreError> {
-        Ok(job::Entity::find()
-            .filter(job::Column::Kind.is_in(kinds.iter().copied()))
+    ) -> Result<Option<Job>, StoreError> {
+        job::Entity::find()
+            .filter(job::Column::Kind.is_in(jobs::kind_names(kinds)))
             .filter(job::Column::DueAt.lte(until))
             .order_by_asc(job::Column::DueAt)
             .order_by_asc(job::Column::Id)
             .one(&self.db)
-            .await?)
+            .await?
+            .map(Job::try_from)
+            .transpose()
     }
 
     /// Jobs of these kinds that are due and not leased (or whose lease expired).
     pub async fn due_jobs(
         &self,
-        kinds: &[&str],
+        kinds: &[JobType],
         now: DateTime<Utc>,
         limit: u64,
-    ) -> Result<Vec<job::Model>, StoreError> {
-        Ok(job::Entity::find()
-            .filter(job::Column::Kind.is_in(kinds.iter().copied()))
-            .filter(job::Column::DueAt.lte(now))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(job::Column::LockOwner.is_null())
-                    .add(job::Column::LockExpiresAt.lt(now)),
-            )
-            .order_by_asc(job::Column::DueAt)
-            .limit(limit)
-            .all(&self.db)
-            .await?)
+    ) -> Result<Vec<Job>, StoreError> {
+        jobs::typed(
+            job::Entity::find()
+                .filter(job::Column::Kind.is_in(jobs::kind_names(kinds)))
+                .filter(job::Column::DueAt.lte(now))
+                .filter(
+                    sea_orm::Condition::any()
+                        .add(job::Column::LockOwner.is_null())
+                        .add(job::Column::LockExpiresAt.lt(now)),
+                )
+                .order_by_asc(job::Column::DueAt)
+                .limit(limit)
+                .all(&self.db)
+                .await?,
+        )
     }
 
     /// Takes the lease of a job if it is free; returns whether this owner has it now.
@@ -1036,8 +1062,12 @@ impl Store {
     }
 
     /// A job by id.
-    pub async fn job(&self, id: Uuid) -> Result<Option<job::Model>, StoreError> {
-        Ok(job::Entity::find_by_id(id).one(&self.db).await?)
+    pub async fn job(&self, id: Uuid) -> Result<Option<Job>, StoreError> {
+        job::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(Job::try_from)
+            .transpose()
     }
 
     /// External jobs of these topics that are due and free (or whose lease expired).
@@ -1046,21 +1076,23 @@ impl Store {
         topics: &[String],
         now: DateTime<Utc>,
         limit: u64,
-    ) -> Result<Vec<job::Model>, StoreError> {
-        Ok(job::Entity::find()
-            .filter(job::Column::Kind.eq("external"))
-            .filter(job::Column::Topic.is_in(topics.iter().map(String::as_str)))
-            .filter(job::Column::DueAt.lte(now))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(job::Column::LockOwner.is_null())
-                    .add(job::Column::LockExpiresAt.lt(now)),
-            )
-            .order_by_asc(job::Column::DueAt)
-            .order_by_asc(job::Column::Id)
-            .limit(limit)
-            .all(&self.db)
-            .await?)
+    ) -> Result<Vec<Job>, StoreError> {
+        jobs::typed(
+            job::Entity::find()
+                .filter(job::Column::Kind.eq(JobType::External.as_str()))
+                .filter(job::Column::Topic.is_in(topics.iter().map(String::as_str)))
+                .filter(job::Column::DueAt.lte(now))
+                .filter(
+                    sea_orm::Condition::any()
+                        .add(job::Column::LockOwner.is_null())
+                        .add(job::Column::LockExpiresAt.lt(now)),
+                )
+                .order_by_asc(job::Column::DueAt)
+                .order_by_asc(job::Column::Id)
+                .limit(limit)
+                .all(&self.db)
+                .await?,
+        )
     }
 
     /// Moves the lease of a job held by `owner` (and not expired) to `until`.
@@ -1298,7 +1330,7 @@ async fn insert_job(
     instance: Uuid,
     key: i64,
     element: &str,
-    kind: &str,
+    kind: JobType,
     payload: String,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
@@ -1307,7 +1339,7 @@ async fn insert_job(
         instance_id: Set(instance),
         element_key: Set(key),
         element_id: Set(element.to_string()),
-        kind: Set(kind.to_string()),
+        kind: Set(kind.as_str().to_string()),
         topic: Set(None),
         due_at: Set(now),
         lock_owner: Set(None),

@@ -13,7 +13,7 @@ use super::entity::{
     deployment, instance_variable, process_definition, process_instance, user_task,
     user_task_candidate,
 };
-use super::{Store, StoreError};
+use super::{Store, StoreError, Txn};
 
 /// Drops `%` and `_` from a LIKE pattern, so that they cannot act as wildcards.
 fn escape_like(s: &str) -> String {
@@ -202,6 +202,34 @@ fn visible_instance(viewer: &Viewer) -> Condition {
                 .cond_where(tasks)
                 .to_owned(),
         ))
+}
+
+async fn is_candidate<C: ConnectionTrait>(
+    conn: &C,
+    viewer: &Viewer,
+    task: Uuid,
+) -> Result<bool, StoreError> {
+    Ok(user_task::Entity::find_by_id(task)
+        .filter(candidate_of(viewer))
+        .count(conn)
+        .await?
+        > 0)
+}
+
+async fn involved<C: ConnectionTrait>(
+    conn: &C,
+    viewer: &Viewer,
+    id: Uuid,
+) -> Result<bool, StoreError> {
+    let as_user = Viewer {
+        admin: false,
+        ..viewer.clone()
+    };
+    Ok(process_instance::Entity::find_by_id(id)
+        .filter(visible_instance(&as_user))
+        .count(conn)
+        .await?
+        > 0)
 }
 
 /// The same rule as [`visible_instance`], as a set of instance ids built from
@@ -453,11 +481,27 @@ impl Store {
 
     /// Whether the viewer is a candidate of a task.
     pub async fn is_candidate(&self, viewer: &Viewer, task: Uuid) -> Result<bool, StoreError> {
-        Ok(user_task::Entity::find_by_id(task)
-            .filter(candidate_of(viewer))
-            .count(&self.db)
-            .await?
-            > 0)
+        is_candidate(&self.db, viewer, task).await
+    }
+
+    /// Whether the viewer is a candidate of a task, read inside a transaction.
+    pub async fn is_candidate_in(
+        txn: &Txn,
+        viewer: &Viewer,
+        task: Uuid,
+    ) -> Result<bool, StoreError> {
+        is_candidate(txn, viewer, task).await
+    }
+
+    /// Whether the viewer started or worked on an instance (the visibility rule
+    /// for one instance, whatever the viewer's role).
+    pub async fn involved(&self, viewer: &Viewer, id: Uuid) -> Result<bool, StoreError> {
+        involved(&self.db, viewer, id).await
+    }
+
+    /// [`Store::involved`], read inside a transaction.
+    pub async fn involved_in(txn: &Txn, viewer: &Viewer, id: Uuid) -> Result<bool, StoreError> {
+        involved(txn, viewer, id).await
     }
 
     /// The visibility rule in the form that is cheap for this viewer.

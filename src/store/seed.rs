@@ -197,3 +197,28 @@ where
     }
     Ok(())
 }
+
+impl Store {
+    /// Creates a schema on the PostgreSQL server at `base` and returns the URL
+    /// that works in it (the load tool measures in fresh schemas).
+    pub async fn create_schema(base: &str, schema: &str) -> Result<String, StoreError> {
+        let admin = sea_orm::Database::connect(base).await?;
+        sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE SCHEMA {schema}"))
+            .await?;
+        let _ = admin.close().await;
+        let sep = if base.contains('?') { '&' } else { '?' };
+        Ok(format!("{base}{sep}options[search_path]={schema}"))
+    }
+
+    /// Drops a schema made by [`Store::create_schema`] with everything in it.
+    pub async fn drop_schema(base: &str, schema: &str) -> Result<(), StoreError> {
+        let admin = sea_orm::Database::connect(base).await?;
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &admin,
+            &format!("DROP SCHEMA {schema} CASCADE"),
+        )
+        .await?;
+        let _ = admin.close().await;
+        Ok(())
+    }
+}

@@ -9,7 +9,7 @@ use super::AppState;
 use super::auth::{CsrfForm, CurrentUser, check_csrf, set_flash};
 use super::error::WebError;
 use super::render::{Layout, redirect, render};
-use crate::runtime::accounts::TokenInfo;
+use crate::runtime::TokenInfo;
 
 #[derive(Template)]
 #[template(path = "account.html")]
@@ -29,7 +29,7 @@ async fn account_page(
     Ok(AccountPage {
         layout: current.layout(state, "Your account", "account").await?,
         groups: current.user.groups.clone(),
-        tokens: state.runtime.tokens(current.user.id).await?,
+        tokens: state.runtime.accounts().tokens(&current.user).await?,
         fresh,
     })
 }
@@ -58,7 +58,8 @@ pub async fn create_token(
     check_csrf(&current.session, &form.csrf_token)?;
     let (_, secret) = state
         .runtime
-        .create_token(current.user.id, &form.name)
+        .accounts()
+        .create_token(&current.user, &form.name)
         .await?;
     // Shown on this response only; never stored in clear.
     render(&account_page(&state, &current, Some(secret)).await?)
@@ -72,7 +73,11 @@ pub async fn revoke_token(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
     check_csrf(&current.session, &form.csrf_token)?;
-    state.runtime.revoke_token(current.user.id, *id).await?;
+    state
+        .runtime
+        .accounts()
+        .revoke_token(&current.user, *id)
+        .await?;
     set_flash(&current.session, "The token was revoked.");
     Ok(redirect("/account"))
 }

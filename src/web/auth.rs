@@ -18,7 +18,7 @@ use subtle::ConstantTimeEq;
 use super::AppState;
 use super::error::WebError;
 use super::render::{Layout, redirect, render, render_status};
-use crate::runtime::{LoginError, User};
+use crate::runtime::{LoginError, Principal, User};
 
 const UID: &str = "uid";
 const EPOCH: &str = "epoch";
@@ -69,6 +69,11 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// The user as the principal of what they do.
+    pub fn principal(&self) -> Principal {
+        self.user.principal()
+    }
+
     /// The layout of a page for this user: navigation counts, CSRF token, flash.
     pub async fn layout(
         &self,
@@ -76,7 +81,7 @@ impl CurrentUser {
         title: &str,
         section: &'static str,
     ) -> Result<Layout, WebError> {
-        let (mine, claimable) = state.runtime.inbox_counts(&self.user.viewer()).await?;
+        let (mine, claimable) = state.runtime.tasks().counts(&self.principal()).await?;
         Ok(Layout {
             title: title.to_string(),
             section,
@@ -91,15 +96,6 @@ impl CurrentUser {
                 super::render::count(&claimable)
             },
         })
-    }
-
-    /// Refuses non-admins (403).
-    pub fn require_admin(&self) -> Result<(), WebError> {
-        if self.user.admin {
-            Ok(())
-        } else {
-            Err(WebError::Forbidden("Only admins can do this.".into()))
-        }
     }
 }
 
@@ -118,9 +114,9 @@ async fn current_user(req: HttpRequest) -> Result<CurrentUser, WebError> {
     else {
         return Err(login());
     };
-    match state.runtime.user(uid).await? {
-        Some(user) if !user.disabled && user.epoch == epoch => Ok(CurrentUser { user, session }),
-        _ => {
+    match state.runtime.accounts().session_user(uid, epoch).await? {
+        Some(user) => Ok(CurrentUser { user, session }),
+        None => {
             session.purge();
             Err(login())
         }
@@ -210,6 +206,7 @@ pub async fn create_session(
     };
     match state
         .runtime
+        .accounts()
         .authenticate(form.name.trim(), &form.password, address.as_deref())
         .await
     {
@@ -249,7 +246,7 @@ pub async fn delete_session(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
     check_csrf(&current.session, &form.csrf_token)?;
-    state.runtime.end_sessions(current.user.id).await?;
+    state.runtime.accounts().log_out(&current.user).await?;
     current.session.purge();
     Ok(redirect("/login"))
 }

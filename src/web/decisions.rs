@@ -10,7 +10,7 @@ use super::definitions::VersionQuery;
 use super::error::WebError;
 use super::render::{Layout, render};
 use crate::dmn::{Decision, DecisionLogic};
-use crate::runtime::decisions::DecisionVersion;
+use crate::runtime::DecisionVersion;
 
 /// A decision as the page shows it.
 pub struct DecisionView {
@@ -111,14 +111,23 @@ pub async fn show_decision(
     key: web::Path<String>,
     q: web::Query<VersionQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let versions = state.runtime.decision_versions(&key).await?;
+    let who = current.principal();
+    let versions = state
+        .runtime
+        .deployments()
+        .decision_versions(&who, &key)
+        .await?;
     let chosen = match q.version {
         Some(v) => versions.iter().find(|d| d.version == v),
         None => versions.first(),
     }
     .cloned()
     .ok_or(WebError::NotFound)?;
-    let deployed = state.runtime.decision(chosen.id).await?;
+    let deployed = state
+        .runtime
+        .deployments()
+        .decision(&who, &key, Some(chosen.version))
+        .await?;
     let decision = deployed
         .dmn
         .decision(&key)

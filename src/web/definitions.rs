@@ -11,12 +11,13 @@ use serde::Deserialize;
 use super::AppState;
 use super::auth::{CurrentUser, check_csrf, set_flash};
 use super::error::WebError;
-use super::forms::{FieldView, field_views, posted, posted_values};
+use super::forms::{FieldView, field_views, posted};
 use super::render::{Layout, redirect, render, render_status};
-use crate::model::form::{FieldError, FormField};
+use crate::model::form::{FieldError, FormField, posted_values};
 use crate::model::{Diagnostic, NodeKind, Severity};
-use crate::runtime::decisions::DecisionRow;
-use crate::runtime::{DefinitionRow, DeployResult, RuntimeError, VersionView};
+use crate::runtime::{
+    DecisionRow, DefinitionRow, DeployResult, RuntimeError, StartRequest, Values, VersionView,
+};
 
 /// A problem of an uploaded file, for the page.
 pub struct ProblemView {
@@ -73,10 +74,11 @@ async fn definitions_page(
     current: &CurrentUser,
     report: Option<UploadReport>,
 ) -> Result<DefinitionsPage, WebError> {
+    let who = current.principal();
     Ok(DefinitionsPage {
         layout: current.layout(state, "Diagrams", "definitions").await?,
-        rows: state.runtime.definition_rows().await?,
-        decisions: state.runtime.decision_rows().await?,
+        rows: state.runtime.deployments().list(&who).await?,
+        decisions: state.runtime.deployments().decisions(&who).await?,
         report,
     })
 }
@@ -103,7 +105,6 @@ pub async fn create_deployment(
     MultipartForm(form): MultipartForm<UploadForm>,
 ) -> Result<HttpResponse, WebError> {
     check_csrf(&current.session, &form.csrf_token)?;
-    current.require_admin()?;
     let file = form
         .file
         .file_name
@@ -114,7 +115,8 @@ pub async fn create_deployment(
         .map_err(|e| WebError::Internal(format!("upload: {e}")))?;
     let (report, status) = match state
         .runtime
-        .deploy(&file, &bytes, Some(&current.user.name))
+        .deployments()
+        .deploy(&current.principal(), &file, &bytes)
         .await
     {
         Ok(DeployResult {
@@ -184,10 +186,15 @@ struct Chosen {
 
 async fn choose_version(
     state: &AppState,
+    current: &CurrentUser,
     key: &str,
     version: Option<i32>,
 ) -> Result<Chosen, WebError> {
-    let versions = state.runtime.versions(key).await?;
+    let versions = state
+        .runtime
+        .deployments()
+        .versions(&current.principal(), key)
+        .await?;
     let current = match version {
         Some(v) => versions.iter().find(|x| x.version == v),
         None => versions.first(),
@@ -209,16 +216,23 @@ async fn definition_page(
     current_user: &CurrentUser,
     key: &str,
     version: Option<i32>,
-    submitted: Option<(&serde_json::Map<String, serde_json::Value>, String)>,
+    submitted: Option<(&[(String, String)], String)>,
     errors: Vec<FieldError>,
 ) -> Result<DefinitionPage, WebError> {
-    let Chosen { versions, current } = choose_version(state, key, version).await?;
-    let deployed = state.runtime.deployed(current.id).await?;
+    let Chosen { versions, current } = choose_version(state, current_user, key, version).await?;
+    let deployed = state
+        .runtime
+        .deployments()
+        .get(&current_user.principal(), key, Some(current.version))
+        .await?;
     let process = deployed.process();
     let form = process
         .start
         .map(|s| start_form(&process.nodes[s].kind))
         .unwrap_or_default();
+    let values = submitted
+        .as_ref()
+        .map(|(pairs, _)| posted_values(&form, pairs));
     let svg = super::instances::diagram(&deployed, &Default::default());
     Ok(DefinitionPage {
         layout: current_user
@@ -232,7 +246,7 @@ async fn definition_page(
             .map(|v| v.version)
             .unwrap_or(current.version),
         startable: process.start.is_some() || !process.implicit_starts.is_empty(),
-        fields: field_views(&form, submitted.as_ref().map(|s| s.0), &errors),
+        fields: field_views(&form, values.as_ref(), &errors),
         business_key: submitted.map(|s| s.1).unwrap_or_default(),
         current,
         versions,
@@ -263,35 +277,34 @@ pub async fn start_instance(
         posted(&form, "csrf_token").unwrap_or_default(),
     )?;
     let version = posted(&form, "version").and_then(|v| v.parse::<i32>().ok());
-    let Chosen {
-        current: chosen, ..
-    } = choose_version(&state, &key, version).await?;
-    let deployed = state.runtime.deployed(chosen.id).await?;
-    let process = deployed.process();
-    let fields = process
-        .start
-        .map(|s| start_form(&process.nodes[s].kind))
-        .unwrap_or_default();
-    let values = posted_values(&fields, &form);
     let business_key = posted(&form, "business_key")
         .map(str::trim)
         .filter(|b| !b.is_empty())
         .map(str::to_string);
-    match state
+    let pairs = form.into_inner();
+    let started = state
         .runtime
+        .deployments()
         .start(
-            chosen.id,
-            values.clone(),
-            business_key.clone(),
-            Some(&current.user.name),
+            &current.principal(),
+            StartRequest {
+                key: key.to_string(),
+                version,
+                values: Values::Posted(pairs.clone()),
+                business_key: business_key.clone(),
+            },
         )
-        .await
-    {
+        .await;
+    match started {
         Ok(outcome) => {
-            set_flash(
-                &current.session,
-                &format!("Started {}.", process.display_name()),
-            );
+            let name = state
+                .runtime
+                .deployments()
+                .get(&current.principal(), &key, version)
+                .await
+                .map(|d| d.process().display_name().to_string())
+                .unwrap_or_else(|_| key.to_string());
+            set_flash(&current.session, &format!("Started {name}."));
             Ok(redirect(&format!("/instances/{}", outcome.instance_id)))
         }
         Err(RuntimeError::InvalidVariables(errors)) => {
@@ -299,8 +312,8 @@ pub async fn start_instance(
                 &state,
                 &current,
                 &key,
-                Some(chosen.version),
-                Some((&values, business_key.unwrap_or_default())),
+                version,
+                Some((&pairs, business_key.unwrap_or_default())),
                 errors,
             )
             .await?;
@@ -313,12 +326,18 @@ pub async fn start_instance(
 #[get("/definitions/{key}/xml")]
 pub async fn show_definition_xml(
     state: web::Data<AppState>,
-    _current: CurrentUser,
+    user: CurrentUser,
     key: web::Path<String>,
     q: web::Query<VersionQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let Chosen { current, .. } = choose_version(&state, &key, q.version).await?;
-    let source = state.runtime.source(current.id).await?;
+    let who = user.principal();
+    let deployed = state
+        .runtime
+        .deployments()
+        .get(&who, &key, q.version)
+        .await?;
+    let current = &deployed.definition;
+    let source = state.runtime.deployments().source(&who, current).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/xml; charset=utf-8")
         .insert_header((

@@ -35,7 +35,7 @@ impl From<RuntimeError> for WebError {
         match e {
             RuntimeError::NotFound(_) => WebError::NotFound,
             RuntimeError::Forbidden(m) => WebError::Forbidden(m),
-            RuntimeError::Conflict(m) => WebError::Conflict(m),
+            RuntimeError::Conflict(m) | RuntimeError::NotWaiting(m) => WebError::Conflict(m),
             RuntimeError::Rejected(m) => WebError::Invalid(m),
             RuntimeError::InvalidVariables(errors) => WebError::Invalid(
                 errors

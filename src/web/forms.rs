@@ -90,24 +90,6 @@ pub fn field_views(
         .collect()
 }
 
-/// The form values a browser posted (`f.<field>` names), as variables. An
-/// unchecked checkbox is not sent at all, so a writable boolean field that is
-/// missing means `false`.
-pub fn posted_values(fields: &[FormField], pairs: &[(String, String)]) -> Map<String, Value> {
-    let mut values = Map::new();
-    for (k, v) in pairs {
-        if let Some(id) = k.strip_prefix("f.") {
-            values.insert(id.to_string(), Value::String(v.clone()));
-        }
-    }
-    for f in fields {
-        if f.ty == FieldType::Boolean && !f.constraints.readonly && !values.contains_key(&f.id) {
-            values.insert(f.id.clone(), Value::String("false".into()));
-        }
-    }
-    values
-}
-
 /// The value of a plain (non-form-field) input of a posted form.
 pub fn posted<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs

@@ -17,7 +17,7 @@ use super::forms::{PAGE_SIZE, Pager};
 use super::render::{Layout, redirect, render, urlencode};
 use crate::model::expr::short;
 use crate::model::svg::{Mark, MarkState, Overlay};
-use crate::runtime::{Deployed, HistoryView, InstanceDetail, InstanceQuery, InstanceView};
+use crate::runtime::{Deployed, HistoryView, InstanceDetail, InstanceFilter, InstanceView, Total};
 
 /// The diagram of a deployment as inline SVG, with an overlay.
 pub fn diagram(deployed: &Deployed, overlay: &Overlay) -> Option<String> {
@@ -89,7 +89,7 @@ pub async fn list_instances(
     let page = q.page.unwrap_or(1).max(1);
     let filled = |s: &Option<String>| s.clone().filter(|x| !x.trim().is_empty());
     let mut problem = None;
-    let mut query = InstanceQuery {
+    let mut query = InstanceFilter {
         definition: filled(&q.definition),
         state: filled(&q.state),
         started_by: filled(&q.started_by),
@@ -105,19 +105,17 @@ pub async fn list_instances(
         }
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => problem = Some(e),
     }
+    let who = current.principal();
     let (instances, total) = if problem.is_some() {
         (
             Vec::new(),
-            crate::runtime::Total {
+            Total {
                 count: 0,
                 more: false,
             },
         )
     } else {
-        state
-            .runtime
-            .instances(&current.user.viewer(), &query)
-            .await?
+        state.runtime.instances().list(&who, &query).await?
     };
     let v = |s: &Option<String>| s.clone().unwrap_or_default();
     let base = format!(
@@ -131,7 +129,8 @@ pub async fn list_instances(
     );
     let processes = state
         .runtime
-        .definition_rows()
+        .deployments()
+        .list(&who)
         .await?
         .into_iter()
         .map(|d| (d.key, d.name))
@@ -183,8 +182,8 @@ fn overlay(detail: &InstanceDetail) -> Overlay {
             },
         );
     }
-    for e in detail.state.elements.values() {
-        let state = if e.incident.is_some() {
+    for e in &detail.active {
+        let state = if e.incident {
             MarkState::Incident
         } else {
             MarkState::Active
@@ -196,14 +195,14 @@ fn overlay(detail: &InstanceDetail) -> Overlay {
             title: None,
         });
         m.state = Some(state);
-        m.title = Some(if e.incident.is_some() {
+        m.title = Some(if e.incident {
             "incident".into()
         } else {
             "active".into()
         });
     }
-    for j in &detail.state.joins {
-        marks.entry(j.gateway.clone()).or_insert(Mark {
+    for gateway in &detail.joining {
+        marks.entry(gateway.clone()).or_insert(Mark {
             state: Some(MarkState::Active),
             count: 0,
             href: None,
@@ -232,9 +231,9 @@ pub async fn show_instance(
 ) -> Result<HttpResponse, WebError> {
     let detail = state
         .runtime
-        .instance_detail(&current.user.viewer(), *id)
-        .await?
-        .ok_or(WebError::NotFound)?;
+        .instances()
+        .show(&current.principal(), *id)
+        .await?;
     let svg = diagram(&detail.deployed, &overlay(&detail));
     let variables = detail
         .variables
@@ -295,7 +294,11 @@ pub async fn cancel_instance(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
     check_csrf(&current.session, &form.csrf_token)?;
-    state.runtime.cancel_as(&current.user.viewer(), *id).await?;
+    state
+        .runtime
+        .instances()
+        .cancel(&current.principal(), *id)
+        .await?;
     set_flash(&current.session, "The instance was cancelled.");
     Ok(redirect(&format!("/instances/{id}")))
 }
@@ -314,15 +317,10 @@ pub async fn trigger_element(
     form: web::Form<TriggerForm>,
 ) -> Result<HttpResponse, WebError> {
     check_csrf(&current.session, &form.csrf_token)?;
-    current.require_admin()?;
     state
         .runtime
-        .trigger_as(
-            &current.user.viewer(),
-            *id,
-            &form.element,
-            Default::default(),
-        )
+        .instances()
+        .trigger(&current.principal(), *id, &form.element, Default::default())
         .await?;
     set_flash(&current.session, "Triggered.");
     Ok(redirect(&format!("/instances/{id}")))
@@ -339,7 +337,8 @@ pub async fn retry_incident(
     let (id, key) = *path;
     state
         .runtime
-        .retry_as(&current.user.viewer(), id, key)
+        .instances()
+        .retry_incident(&current.principal(), id, key)
         .await?;
     set_flash(&current.session, "Retried.");
     Ok(redirect(&format!("/instances/{id}")))

@@ -12,6 +12,7 @@ pub mod error;
 mod forms;
 pub(crate) mod instances;
 pub mod render;
+pub mod routes;
 mod tasks;
 mod users;
 

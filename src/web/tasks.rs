@@ -9,10 +9,10 @@ use uuid::Uuid;
 use super::AppState;
 use super::auth::{CsrfForm, CurrentUser, check_csrf, set_flash};
 use super::error::WebError;
-use super::forms::{FieldView, Pager, field_views, posted, posted_values};
+use super::forms::{FieldView, Pager, field_views, posted};
 use super::render::{Layout, redirect, render, render_status, urlencode};
-use crate::model::form::FieldError;
-use crate::runtime::{RuntimeError, TaskDetail, TaskOrder, TaskQuery, TaskView};
+use crate::model::form::{FieldError, posted_values};
+use crate::runtime::{RuntimeError, TaskDetail, TaskFilter, TaskOrder, TaskView, Values};
 
 #[derive(Deserialize, Default)]
 pub struct InboxQuery {
@@ -54,7 +54,7 @@ pub async fn list_tasks(
     };
     let page = q.page.unwrap_or(1).max(1);
     let process = q.process.clone().filter(|p| !p.is_empty());
-    let query = TaskQuery {
+    let filter = TaskFilter {
         process: process.clone(),
         instance: None,
         assigned,
@@ -62,8 +62,8 @@ pub async fn list_tasks(
         offset: Pager::offset(page),
         limit: super::forms::PAGE_SIZE,
     };
-    let viewer = current.user.viewer();
-    let (tasks, total) = state.runtime.inbox(&viewer, &query).await?;
+    let who = current.principal();
+    let (tasks, total) = state.runtime.tasks().list(&who, &filter).await?;
     let sort = q.sort.clone().unwrap_or_else(|| "created".into());
     let show = q.show.clone().unwrap_or_default();
     let base = format!(
@@ -74,7 +74,8 @@ pub async fn list_tasks(
     );
     let processes = state
         .runtime
-        .definition_rows()
+        .deployments()
+        .list(&who)
         .await?
         .into_iter()
         .map(|d| (d.key, d.name))
@@ -105,15 +106,12 @@ async fn task_page(
     state: &AppState,
     current: &CurrentUser,
     id: Uuid,
-    submitted: Option<&serde_json::Map<String, serde_json::Value>>,
+    submitted: Option<&[(String, String)]>,
     errors: Vec<FieldError>,
 ) -> Result<TaskPage, WebError> {
-    let detail = state
-        .runtime
-        .task_detail(&current.user.viewer(), id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    let fields = field_views(&detail.form, submitted, &errors);
+    let detail = state.runtime.tasks().show(&current.principal(), id).await?;
+    let values = submitted.map(|pairs| posted_values(&detail.form, pairs));
+    let fields = field_views(&detail.form, values.as_ref(), &errors);
     Ok(TaskPage {
         layout: current.layout(state, &detail.task.name, "tasks").await?,
         detail,
@@ -142,27 +140,21 @@ pub async fn complete_task(
         &current.session,
         posted(&form, "csrf_token").unwrap_or_default(),
     )?;
-    let viewer = current.user.viewer();
-    let detail = state
-        .runtime
-        .task_detail(&viewer, *id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    let values = posted_values(&detail.form, &form);
+    // Everything is read and checked inside the completion's transaction;
+    // the task's page is read again only to show a refusal.
+    let pairs = form.into_inner();
     match state
         .runtime
-        .complete_task_as(&viewer, *id, values.clone())
+        .tasks()
+        .complete(&current.principal(), *id, Values::Posted(pairs.clone()))
         .await
     {
-        Ok(_) => {
-            set_flash(
-                &current.session,
-                &format!("Completed \"{}\".", detail.task.name),
-            );
+        Ok(done) => {
+            set_flash(&current.session, &format!("Completed \"{}\".", done.task));
             Ok(redirect("/tasks"))
         }
         Err(RuntimeError::InvalidVariables(errors)) => {
-            let page = task_page(&state, &current, *id, Some(&values), errors).await?;
+            let page = task_page(&state, &current, *id, Some(&pairs), errors).await?;
             render_status(&page, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => Err(e.into()),
@@ -179,7 +171,8 @@ pub async fn claim_task(
     check_csrf(&current.session, &form.csrf_token)?;
     state
         .runtime
-        .claim_task(&current.user.viewer(), *id)
+        .tasks()
+        .claim(&current.principal(), *id)
         .await?;
     set_flash(&current.session, "The task is yours now.");
     Ok(redirect(&format!("/tasks/{id}")))
@@ -195,7 +188,8 @@ pub async fn unclaim_task(
     check_csrf(&current.session, &form.csrf_token)?;
     state
         .runtime
-        .unclaim_task(&current.user.viewer(), *id)
+        .tasks()
+        .unclaim(&current.principal(), *id)
         .await?;
     set_flash(&current.session, "The task is back with its candidates.");
     Ok(redirect("/tasks"))

@@ -9,8 +9,9 @@ use super::AppState;
 use super::auth::{CurrentUser, check_csrf, set_flash};
 use super::error::WebError;
 use super::render::{Layout, redirect, render, render_status};
-use crate::runtime::User;
+use crate::runtime::RuntimeError;
 use crate::runtime::accounts::parse_groups;
+use crate::runtime::{NewUser, Role, User};
 
 #[derive(Template)]
 #[template(path = "users/list.html")]
@@ -31,7 +32,7 @@ async fn users_page(
 ) -> Result<UsersPage, WebError> {
     Ok(UsersPage {
         layout: current.layout(state, "Users", "users").await?,
-        users: state.runtime.users().await?,
+        users: state.runtime.accounts().users(&current.principal()).await?,
         error,
         name,
         groups,
@@ -43,29 +44,39 @@ pub async fn list_users(
     state: web::Data<AppState>,
     current: CurrentUser,
 ) -> Result<HttpResponse, WebError> {
-    current.require_admin()?;
     render(&users_page(&state, &current, None, String::new(), String::new()).await?)
 }
 
 #[derive(Deserialize)]
-pub struct NewUser {
+pub struct NewUserForm {
     name: String,
     password: String,
     #[serde(default)]
     groups: String,
     admin: Option<String>,
+    worker: Option<String>,
     #[serde(default)]
     csrf_token: String,
+}
+
+/// The role the checkboxes of a user form choose (admin wins over worker).
+fn role(admin: &Option<String>, worker: &Option<String>) -> Role {
+    if admin.is_some() {
+        Role::Admin
+    } else if worker.is_some() {
+        Role::Worker
+    } else {
+        Role::User
+    }
 }
 
 #[post("/users")]
 pub async fn create_user(
     state: web::Data<AppState>,
     current: CurrentUser,
-    form: web::Form<NewUser>,
+    form: web::Form<NewUserForm>,
 ) -> Result<HttpResponse, WebError> {
     check_csrf(&current.session, &form.csrf_token)?;
-    current.require_admin()?;
     let refuse = |message: String| async {
         let page = users_page(
             &state,
@@ -81,20 +92,23 @@ pub async fn create_user(
         Ok(g) => g,
         Err(e) => return refuse(e).await,
     };
+    let new = NewUser {
+        name: form.name.trim().to_string(),
+        password: form.password.clone(),
+        groups,
+        role: role(&form.admin, &form.worker),
+    };
     match state
         .runtime
-        .create_user(
-            form.name.trim(),
-            &form.password,
-            &groups,
-            form.admin.is_some(),
-        )
+        .accounts()
+        .create_user(&current.principal(), &new)
         .await
     {
         Ok(u) => {
             set_flash(&current.session, &format!("Added {}.", u.name));
             Ok(redirect("/users"))
         }
+        Err(e @ RuntimeError::Forbidden(_)) => Err(e.into()),
         Err(e) => refuse(e.to_string()).await,
     }
 }
@@ -104,6 +118,7 @@ pub struct UserChange {
     #[serde(default)]
     groups: String,
     admin: Option<String>,
+    worker: Option<String>,
     disabled: Option<String>,
     #[serde(default)]
     csrf_token: String,
@@ -117,18 +132,17 @@ pub async fn update_user(
     form: web::Form<UserChange>,
 ) -> Result<HttpResponse, WebError> {
     check_csrf(&current.session, &form.csrf_token)?;
-    current.require_admin()?;
     let groups = parse_groups(&form.groups).map_err(WebError::Invalid)?;
-    let admin = form.admin.is_some();
-    let disabled = form.disabled.is_some();
-    if *id == current.user.id && (!admin || disabled) {
-        return Err(WebError::Invalid(
-            "You cannot demote or disable yourself; ask another admin.".into(),
-        ));
-    }
     let user = state
         .runtime
-        .update_user(*id, admin, disabled, &groups)
+        .accounts()
+        .update_user(
+            &current.principal(),
+            *id,
+            role(&form.admin, &form.worker),
+            form.disabled.is_some(),
+            &groups,
+        )
         .await?;
     set_flash(&current.session, &format!("Saved {}.", user.name));
     Ok(redirect("/users"))

@@ -9,7 +9,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::common::app::TestApp;
+use crate::common::rt;
 use crate::common::*;
+use bpmn_engine::runtime::Role;
 
 /// A program talking to the API with a token.
 struct Api {
@@ -114,9 +116,10 @@ async fn authentication_tokens_and_sessions() {
         assert_eq!(ann.get("/api/v1/definitions").await.0, StatusCode::OK);
         // Revoking, or disabling the user, ends the token.
         let ann_user = app.runtime.user_named("ann").await.unwrap().unwrap();
-        let tokens = app.runtime.tokens(ann_user.id).await.unwrap();
+        let tokens = app.runtime.accounts().tokens(&ann_user).await.unwrap();
         app.runtime
-            .revoke_token(ann_user.id, tokens[0].id)
+            .accounts()
+            .revoke_token(&ann_user, tokens[0].id)
             .await
             .unwrap();
         assert_eq!(
@@ -125,7 +128,8 @@ async fn authentication_tokens_and_sessions() {
         );
         let ann2 = Api::as_user(&app, "ann").await;
         app.runtime
-            .update_user(ann_user.id, false, true, &[])
+            .accounts()
+            .update_user(&rt::admin(None), ann_user.id, Role::User, true, &[])
             .await
             .unwrap();
         assert_eq!(

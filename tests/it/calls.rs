@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::common::db::databases;
+use crate::common::rt;
 use crate::common::*;
 
 async fn each<F, Fut>(test: F)
@@ -23,7 +24,7 @@ where
     for db in databases().await {
         let store = db.store().await;
         let clock = Arc::new(VirtualClock::new(t0()));
-        let runtime = Arc::new(Runtime::new(store, clock.clone()));
+        let runtime = rt::runtime_on(store, |s| Runtime::new(s, clock.clone()));
         test(runtime, clock).await;
         db.drop_now().await;
     }
@@ -325,7 +326,7 @@ async fn cancelling_the_caller_or_interrupting_the_call_cancels_the_child() {
         let first = start(&runtime, &defs, "parent", json!({})).await;
         settle(&runtime).await;
         let kid = called(&runtime, first).await[0];
-        runtime.cancel(first, "test", None).await.unwrap();
+        runtime.cancel(first, None).await.unwrap();
         settle(&runtime).await;
         assert_eq!(status(&runtime, kid).await.0, Status::Terminated);
         assert_eq!(open_tasks(&runtime, kid).await, Vec::<String>::new());

@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
+use bpmn_engine::runtime::Correlation;
 use bpmn_engine::runtime::jobs::{self, ExecutorConfig};
-use bpmn_engine::runtime::messages::Correlation;
 use bpmn_engine::runtime::{Runtime, RuntimeError, VirtualClock};
 use serde_json::json;
 
 use crate::common::db::databases;
+use crate::common::rt;
 use crate::common::*;
 
 fn c8(inner: &str) -> String {
@@ -22,10 +23,9 @@ fn c8(inner: &str) -> String {
 #[tokio::test]
 async fn called_decisions_and_correlation_keys() {
     for db in databases().await {
-        let runtime = Arc::new(Runtime::new(
-            db.store().await,
-            Arc::new(VirtualClock::new(t0())),
-        ));
+        let runtime = rt::runtime_on(db.store().await, |s| {
+            Runtime::new(s, Arc::new(VirtualClock::new(t0())))
+        });
         let dmn = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/bpmn/discount.dmn")).unwrap();
         runtime.deploy("discount.dmn", &dmn, None).await.unwrap();
         let xml = c8(&format!(

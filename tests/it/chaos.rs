@@ -436,7 +436,7 @@ async fn chaos(db: TestDb, processes: usize) {
         wait_ready(&client, s).await;
     }
     let store = Store::connect(&db.url).await.unwrap();
-    let runtime = Runtime::new(store, Arc::new(SystemClock));
+    let runtime = crate::common::rt::runtime_on(store, |s| Runtime::new(s, Arc::new(SystemClock)));
     for key in ["demo", "chaos"] {
         let versions = runtime
             .store()

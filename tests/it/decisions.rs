@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::common::db::databases;
+use crate::common::rt;
 use crate::common::*;
 
 async fn each<F, Fut>(test: F)
@@ -19,7 +20,9 @@ where
 {
     for db in databases().await {
         let store = db.store().await;
-        let runtime = Arc::new(Runtime::new(store, Arc::new(VirtualClock::new(t0()))));
+        let runtime = rt::runtime_on(store, |s| {
+            Runtime::new(s, Arc::new(VirtualClock::new(t0())))
+        });
         test(runtime).await;
         db.drop_now().await;
     }
@@ -106,8 +109,9 @@ async fn decisions_are_versioned_like_processes() {
         let v2 = table("d", "FIRST", &[("&lt; 10", "2")]);
         let r = runtime.deploy("d.dmn", v2.as_bytes(), None).await.unwrap();
         assert_eq!(r.decisions[0].version, 2);
-        let result = runtime
-            .evaluate_decision("d", &obj(json!({"x": 3})))
+        let (_, result) = runtime
+            .deployments()
+            .evaluate(&rt::admin(None), "d", &obj(json!({"x": 3})))
             .await
             .unwrap();
         assert_eq!(
@@ -122,7 +126,15 @@ async fn decisions_are_versioned_like_processes() {
             .unwrap_err();
         let text = e.to_string();
         assert!(text.contains(":"), "{text}");
-        assert_eq!(runtime.decision_rows().await.unwrap()[0].versions, 2);
+        assert_eq!(
+            runtime
+                .deployments()
+                .decisions(&rt::admin(None))
+                .await
+                .unwrap()[0]
+                .versions,
+            2
+        );
     })
     .await;
 }

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::common::db::databases;
 use crate::common::remote::{Remote, Reply};
+use crate::common::rt;
 use crate::common::*;
 
 fn executor(owner: &str) -> ExecutorConfig {
@@ -30,7 +31,7 @@ where
     for db in databases().await {
         let store = db.store().await;
         let clock = Arc::new(VirtualClock::new(t0()));
-        let runtime = Arc::new(build(Runtime::new(store, clock.clone())));
+        let runtime = rt::runtime_on(store, |s| build(Runtime::new(s, clock.clone())));
         test(runtime, clock, db.backend).await;
         db.drop_now().await;
     }
@@ -535,7 +536,7 @@ async fn an_expired_lease_passes_the_job_on_and_the_late_result_is_refused() {
                 let leased = runtime
                     .store()
                     .acquire_jobs(Acquire {
-                        kinds: jobs::LOCAL_KINDS,
+                        kinds: &bpmn_engine::engine::JobType::LOCAL,
                         owner: "a",
                         now,
                         until: now + chrono::Duration::seconds(30),
@@ -545,7 +546,7 @@ async fn an_expired_lease_passes_the_job_on_and_the_late_result_is_refused() {
                     .unwrap();
                 assert_eq!(leased.len(), 1, "{backend}");
                 let job = leased[0].clone();
-                let a_result = jobs::perform(&runtime, &job).await.unwrap();
+                let (a_result, _) = jobs::perform(&runtime, &job).await.unwrap();
                 // While the lease lasts, nobody else takes it.
                 assert_eq!(jobs::run_due(&runtime, &executor("b")).await.unwrap(), 0);
                 assert_eq!(runtime.store().held_leases(now).await.unwrap(), 1);
@@ -560,8 +561,7 @@ async fn an_expired_lease_passes_the_job_on_and_the_late_result_is_refused() {
                     .count();
                 assert_eq!(keys, 2, "at-least-once delivery, one key");
                 // "a" comes back with its result: refused, nothing changes.
-                let late = runtime
-                    .run_job_as(&job, Some("a"), a_result)
+                let late = jobs::commit_result(&runtime, &job, Some("a"), a_result)
                     .await
                     .unwrap_err();
                 assert!(
@@ -601,7 +601,7 @@ async fn the_sweeper_frees_what_dead_processes_held() {
             deploy_and_start(&runtime, &xml, json!({})).await;
             let now = to_db_time(runtime.lease_now());
             let a = Acquire {
-                kinds: jobs::LOCAL_KINDS,
+                kinds: &bpmn_engine::engine::JobType::LOCAL,
                 owner: "dead",
                 now,
                 until: now + chrono::Duration::seconds(5),
@@ -736,10 +736,12 @@ async fn a_worker_error_is_caught_by_the_boundary_event_of_its_task() {
             async move {
                 let id = deploy_and_start(&runtime, &xml, json!({})).await;
                 let locked = runtime
+                    .work()
                     .fetch_and_lock(
+                        &rt::admin(None),
                         "w1",
                         1,
-                        &[bpmn_engine::runtime::external::TopicRequest {
+                        &[bpmn_engine::runtime::TopicRequest {
                             name: "stock".into(),
                             lock: Duration::from_secs(60),
                         }],
@@ -749,7 +751,14 @@ async fn a_worker_error_is_caught_by_the_boundary_event_of_its_task() {
                     .unwrap();
                 assert_eq!(locked.len(), 1, "{backend}");
                 runtime
-                    .bpmn_error_external(locked[0].id, "w1", "OUT_OF_STOCK", "empty")
+                    .work()
+                    .bpmn_error(
+                        &rt::admin(None),
+                        locked[0].id,
+                        "w1",
+                        "OUT_OF_STOCK",
+                        "empty",
+                    )
                     .await
                     .unwrap();
                 let tasks: Vec<String> = runtime
@@ -778,7 +787,14 @@ async fn a_worker_error_is_caught_by_the_boundary_event_of_its_task() {
                 // The same report again is refused: the task is no longer there.
                 assert!(
                     runtime
-                        .bpmn_error_external(locked[0].id, "w1", "OUT_OF_STOCK", "empty")
+                        .work()
+                        .bpmn_error(
+                            &rt::admin(None),
+                            locked[0].id,
+                            "w1",
+                            "OUT_OF_STOCK",
+                            "empty"
+                        )
                         .await
                         .is_err(),
                     "{backend}"
@@ -859,7 +875,8 @@ async fn signals_and_thrown_messages_cross_instances() {
                 Err(RuntimeError::NotFound(_))
             ));
             let b = runtime
-                .broadcast_signal("alarm", obj(json!({"level": 3})), None)
+                .work()
+                .signal(&rt::admin(None), "alarm", obj(json!({"level": 3})))
                 .await
                 .unwrap();
             assert_eq!(b.delivered.len(), 2, "{backend}");
@@ -935,7 +952,7 @@ async fn signals_and_thrown_messages_cross_instances() {
             let d = runtime
                 .deliver_message(
                     "invoice-requested",
-                    bpmn_engine::runtime::messages::Correlation {
+                    bpmn_engine::runtime::Correlation {
                         business_key: Some("order-8"),
                         ..Default::default()
                     },

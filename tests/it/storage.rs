@@ -355,7 +355,9 @@ async fn timers_messages_and_incidents_are_rows() {
             "nobody waits yet"
         );
 
-        runtime.run_job(&jobs[0], Default::default()).await.unwrap();
+        bpmn_engine::runtime::jobs::commit_result(&runtime, &jobs[0], None, Default::default())
+            .await
+            .unwrap();
         assert!(
             runtime
                 .store()
@@ -365,10 +367,10 @@ async fn timers_messages_and_incidents_are_rows() {
                 .is_empty(),
             "{backend}: the job is consumed"
         );
-        let again = runtime
-            .run_job(&jobs[0], Default::default())
-            .await
-            .unwrap_err();
+        let again =
+            bpmn_engine::runtime::jobs::commit_result(&runtime, &jobs[0], None, Default::default())
+                .await
+                .unwrap_err();
         assert!(
             matches!(again, RuntimeError::Conflict(_)),
             "{backend}: a job runs once: {again}"
@@ -445,10 +447,7 @@ async fn cancelling_closes_tasks_and_drops_jobs() {
             .unwrap()
             .instance_id;
         let t0 = runtime.open_task_for(id, "t0").await.unwrap().unwrap();
-        runtime
-            .cancel(id, "no longer needed", Some("admin"))
-            .await
-            .unwrap();
+        runtime.cancel(id, Some("admin")).await.unwrap();
         let t = runtime.store().task(t0.id).await.unwrap().unwrap();
         assert_eq!(t.state, "cancelled", "{backend}");
         let (row, _) = runtime.instance(id).await.unwrap();
@@ -542,15 +541,11 @@ async fn instances_can_be_found_by_a_variable() {
             .await
             .unwrap()
             .instance_id;
-        let admin = bpmn_engine::runtime::Viewer {
-            name: "admin".into(),
-            groups: vec![],
-            admin: true,
-        };
+        let admin = bpmn_engine::runtime::Principal::operator("admin");
         let find = |vars: Vec<(&str, &str)>| {
             let runtime = runtime.clone();
             let admin = admin.clone();
-            let q = bpmn_engine::runtime::InstanceQuery {
+            let q = bpmn_engine::runtime::InstanceFilter {
                 variables: vars
                     .into_iter()
                     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -560,7 +555,8 @@ async fn instances_can_be_found_by_a_variable() {
             };
             async move {
                 runtime
-                    .instances(&admin, &q)
+                    .instances()
+                    .list(&admin, &q)
                     .await
                     .unwrap()
                     .0
@@ -587,12 +583,9 @@ async fn instances_can_be_found_by_a_variable() {
             .await
             .unwrap()
             .instance_id;
-        let cyd = bpmn_engine::runtime::Viewer {
-            name: "cyd".into(),
-            groups: vec![],
-            admin: false,
-        };
-        let q = |vars: Vec<(&str, &str)>| bpmn_engine::runtime::InstanceQuery {
+        let cyd =
+            bpmn_engine::runtime::Principal::new("cyd", vec![], bpmn_engine::runtime::Role::User);
+        let q = |vars: Vec<(&str, &str)>| bpmn_engine::runtime::InstanceFilter {
             variables: vars
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -606,7 +599,8 @@ async fn instances_can_be_found_by_a_variable() {
             let q = q(v);
             async move {
                 runtime
-                    .instances(&cyd, &q)
+                    .instances()
+                    .list(&cyd, &q)
                     .await
                     .unwrap()
                     .0

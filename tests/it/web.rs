@@ -2,7 +2,7 @@
 //! form, the authorization matrix, CSRF, validation and conflicts — on SQLite,
 //! and on PostgreSQL when `BPMN_TEST_DATABASE_URL` is set.
 
-use bpmn_engine::runtime::Viewer;
+use bpmn_engine::runtime::{Principal, Role};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -996,12 +996,8 @@ async fn inbox_sorting_paging_and_filters() {
     let only = marko.get("/tasks?process=demo").await;
     assert!(!only.body.contains("Urgent"));
     assert!(only.body.contains("27 in all"));
-    let viewer = Viewer {
-        name: "marko".into(),
-        groups: vec!["Marko".into()],
-        admin: false,
-    };
-    let (mine, claimable) = app.runtime.inbox_counts(&viewer).await.unwrap();
+    let marko_p = Principal::new("marko", vec!["Marko".into()], Role::User);
+    let (mine, claimable) = app.runtime.tasks().counts(&marko_p).await.unwrap();
     assert_eq!(
         (mine.count, claimable.count, claimable.more),
         (0, 29, false)
@@ -1047,7 +1043,13 @@ async fn users_create_and_revoke_their_own_tokens() {
         "the secret is shown only once"
     );
     let user = app.runtime.user_named("ann").await.unwrap().unwrap();
-    let token = app.runtime.tokens(user.id).await.unwrap().remove(0);
+    let token = app
+        .runtime
+        .accounts()
+        .tokens(&user)
+        .await
+        .unwrap()
+        .remove(0);
     // Another user cannot revoke it.
     app.user("bob", &[]).await;
     let bob = app.login("bob", "bob-password").await;
@@ -1119,13 +1121,20 @@ fn bpmn_token_create_prints_a_working_token() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let store = bpmn_engine::store::Store::connect(&url).await.unwrap();
-        let runtime = bpmn_engine::runtime::Runtime::new(
-            store,
+        let runtime = bpmn_engine::runtime::Runtime::connect(
+            &url,
             std::sync::Arc::new(bpmn_engine::runtime::SystemClock),
-        );
+        )
+        .await
+        .unwrap();
         assert_eq!(
-            runtime.user_by_token(&token).await.unwrap().unwrap().name,
+            runtime
+                .accounts()
+                .token_user(&token)
+                .await
+                .unwrap()
+                .unwrap()
+                .name,
             "worker"
         );
     });

@@ -11,6 +11,8 @@ pub struct Model {
     pub display_name: Option<String>,
     pub password_hash: String,
     pub is_admin: bool,
+    /// A service account for external workers and systems that send messages.
+    pub is_worker: bool,
     pub disabled: bool,
     /// Bumped to invalidate every session of the user.
     pub session_epoch: i64,

@@ -11,22 +11,16 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use subtle::ConstantTimeEq;
 
 use super::error::ApiError;
-use crate::runtime::User;
+use crate::runtime::{Principal, User};
 use crate::web::AppState;
 
 /// The authenticated caller.
 pub struct ApiUser(pub User);
 
 impl ApiUser {
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.0.admin {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "only admins can do this",
-            ))
-        }
+    /// The caller as the principal of what they do.
+    pub fn principal(&self) -> Principal {
+        self.0.principal()
     }
 }
 
@@ -48,7 +42,7 @@ async fn api_user(req: HttpRequest) -> Result<ApiUser, ApiError> {
                 "use Authorization: Bearer <token>",
             ));
         };
-        return match state.runtime.user_by_token(token).await? {
+        return match state.runtime.accounts().token_user(token).await? {
             Some(u) => Ok(ApiUser(u)),
             None => Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -64,9 +58,9 @@ async fn api_user(req: HttpRequest) -> Result<ApiUser, ApiError> {
             "authentication required: send Authorization: Bearer <token>",
         ));
     };
-    let user = match state.runtime.user(uid).await? {
-        Some(u) if !u.disabled && u.epoch == epoch => u,
-        _ => {
+    let user = match state.runtime.accounts().session_user(uid, epoch).await? {
+        Some(u) => u,
+        None => {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "the session has ended; log in again",

@@ -3,7 +3,6 @@
 //! the rest of the API. Models are named by their file name (`demo.bpmn`) or by
 //! process id; instance states read `running`, `finished` or `terminated`.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -15,7 +14,7 @@ use super::error::ApiError;
 use super::resources::query_pairs;
 use crate::model::NodeKind;
 use crate::model::form::FieldType;
-use crate::runtime::{InstanceQuery, RuntimeError, Viewer};
+use crate::runtime::{Deployed, InstanceDetail, InstanceFilter, Principal, StartRequest, Values};
 use crate::web::AppState;
 
 /// The old engine's word for an instance state.
@@ -40,36 +39,16 @@ pub struct OldModel {
     pub instances: Vec<Uuid>,
 }
 
-/// Finds a model by file name or process id; returns its latest definition id.
-async fn find_model(state: &AppState, name: &str) -> Result<i64, ApiError> {
-    let rows = state.runtime.definition_rows().await?;
-    if let Some(r) = rows.iter().find(|r| r.key == name) {
-        return Ok(r.latest_id);
-    }
-    for r in &rows {
-        if state
-            .runtime
-            .versions(&r.key)
-            .await?
-            .first()
-            .is_some_and(|v| v.file == name)
-        {
-            return Ok(r.latest_id);
-        }
-    }
-    Err(ApiError::not_found())
-}
-
 async fn old_model(
     state: &AppState,
-    viewer: &Viewer,
-    definition_id: i64,
+    who: &Principal,
+    deployed: &Deployed,
 ) -> Result<OldModel, ApiError> {
-    let deployed = state.runtime.deployed(definition_id).await?;
     let process = deployed.process();
     let file = state
         .runtime
-        .versions(&process.id)
+        .deployments()
+        .versions(who, &process.id)
         .await?
         .first()
         .map(|v| v.file.clone())
@@ -80,12 +59,12 @@ async fn old_model(
         .filter(|n| matches!(n.kind, NodeKind::UserTask(_) | NodeKind::ReceiveTask(_)))
         .map(|n| json!({"_id": n.id, "name": n.name}))
         .collect();
-    let q = InstanceQuery {
+    let q = InstanceFilter {
         definition: Some(process.id.clone()),
         limit: 100,
         ..Default::default()
     };
-    let (instances, _) = state.runtime.instances(viewer, &q).await?;
+    let (instances, _) = state.runtime.instances().list(who, &q).await?;
     Ok(OldModel {
         model_path: file,
         main_process: json!({"id": process.id, "name": process.name}),
@@ -101,10 +80,11 @@ pub async fn list_models(
     state: web::Data<AppState>,
     user: ApiUser,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = user.0.viewer();
+    let who = user.principal();
     let mut results = Vec::new();
-    for r in state.runtime.definition_rows().await? {
-        results.push(old_model(&state, &viewer, r.latest_id).await?);
+    for r in state.runtime.deployments().list(&who).await? {
+        let deployed = state.runtime.deployments().get(&who, &r.key, None).await?;
+        results.push(old_model(&state, &who, &deployed).await?);
     }
     Ok(HttpResponse::Ok().json(json!({"status": "ok", "results": results})))
 }
@@ -118,11 +98,13 @@ pub async fn list_models(
 #[get("/model/{name}")]
 pub async fn show_model(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = find_model(&state, &name).await?;
-    let source = state.runtime.source(id).await?;
+    let who = user.principal();
+    let deployments = state.runtime.deployments();
+    let deployed = deployments.find(&who, &name).await?;
+    let source = deployments.source(&who, &deployed.definition).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/xml; charset=utf-8")
         .body(source))
@@ -140,10 +122,20 @@ pub async fn create_model_instance(
     user: ApiUser,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = find_model(&state, &name).await?;
+    let who = user.principal();
+    let deployed = state.runtime.deployments().find(&who, &name).await?;
     let o = state
         .runtime
-        .start(id, Map::new(), None, Some(&user.0.name))
+        .deployments()
+        .start(
+            &who,
+            StartRequest {
+                key: deployed.definition.key.clone(),
+                version: Some(deployed.definition.version),
+                values: Values::default(),
+                business_key: None,
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(json!({"id": o.instance_id})))
 }
@@ -163,33 +155,14 @@ pub async fn complete_instance_task(
     body: Option<web::Json<Map<String, Value>>>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, element) = path.into_inner();
-    let viewer = user.0.viewer();
-    if state
-        .runtime
-        .store()
-        .visible_instance(&viewer, id)
-        .await
-        .map_err(RuntimeError::from)?
-        .is_none()
-    {
-        return Err(ApiError::not_found());
-    }
-    let task = state
-        .runtime
-        .open_task_for(id, &element)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::CONFLICT,
-                format!("no open task {element} in this instance"),
-            )
-        })?;
     state
         .runtime
-        .complete_task_as(
-            &viewer,
-            task.id,
-            body.map(web::Json::into_inner).unwrap_or_default(),
+        .tasks()
+        .complete_element(
+            &user.principal(),
+            id,
+            &element,
+            Values::Json(body.map(web::Json::into_inner).unwrap_or_default()),
         )
         .await?;
     Ok(HttpResponse::Ok().json(json!({"status": "OK"})))
@@ -210,43 +183,16 @@ pub async fn receive_instance_task(
     body: Option<web::Json<Map<String, Value>>>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, element) = path.into_inner();
-    let viewer = user.0.viewer();
-    if state
-        .runtime
-        .store()
-        .visible_instance(&viewer, id)
-        .await
-        .map_err(RuntimeError::from)?
-        .is_none()
-    {
-        return Err(ApiError::not_found());
-    }
-    let (_, st) = state.runtime.instance(id).await?;
-    let waiting = st.elements.values().find_map(|e| match &e.wait {
-        Some(crate::engine::Wait::Message { name }) if e.element == element => Some(name.clone()),
-        _ => None,
-    });
-    let name = waiting.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::CONFLICT,
-            format!("{element} is not waiting for a message"),
-        )
-    })?;
     state
         .runtime
-        .correlate(
+        .instances()
+        .receive(
+            &user.principal(),
             id,
-            &name,
+            &element,
             body.map(web::Json::into_inner).unwrap_or_default(),
-            Some(&user.0.name),
         )
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::CONFLICT,
-                format!("{element} is not waiting for a message"),
-            )
-        })?;
+        .await?;
     Ok(HttpResponse::Ok().json(json!({"status": "OK"})))
 }
 
@@ -278,40 +224,34 @@ pub async fn search_instances(
             None => (String::new(), t.trim().to_lowercase()),
         })
         .collect();
-    let viewer = user.0.viewer();
-    let ids = state
+    let who = user.principal();
+    let found = state
         .runtime
-        .store()
-        .search_string_variables(&terms, 200)
-        .await
-        .map_err(RuntimeError::from)?;
+        .instances()
+        .search_text(&who, &terms, 200)
+        .await?;
     let mut results = Vec::new();
-    for id in ids {
-        if let Some(v) = old_instance(&state, &viewer, id).await? {
-            results.push(v);
-        }
+    for d in found {
+        results.push(old_instance(&state, &who, d).await?);
     }
     Ok(HttpResponse::Ok().json(json!({"status": "ok", "results": results})))
 }
 
 async fn old_instance(
     state: &AppState,
-    viewer: &Viewer,
-    id: Uuid,
-) -> Result<Option<Value>, ApiError> {
-    let Some(d) = state.runtime.instance_detail(viewer, id).await? else {
-        return Ok(None);
-    };
+    who: &Principal,
+    d: InstanceDetail,
+) -> Result<Value, ApiError> {
     let pending: Vec<String> = d.waiting.iter().map(|w| w.element.clone()).collect();
-    let model = old_model(state, viewer, d.instance.definition_id).await?;
-    Ok(Some(json!({
+    let model = old_model(state, who, &d.deployed).await?;
+    Ok(json!({
         "id": d.instance.id,
         "variables": d.variables,
         "state": old_state(&d.instance.status),
         "model": model,
         "pending": pending,
         "env": {},
-    })))
+    }))
 }
 
 /// An instance: `id`, `variables`, `state` and `pending` element ids.
@@ -326,9 +266,9 @@ pub async fn show_old_instance(
     user: ApiUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let v = old_instance(&state, &user.0.viewer(), *id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let who = user.principal();
+    let d = state.runtime.instances().show(&who, *id).await?;
+    let v = old_instance(&state, &who, d).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -344,19 +284,12 @@ pub async fn show_old_instance_state(
     user: ApiUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = state
+    let (instance, _) = state
         .runtime
-        .store()
-        .visible_instance(&user.0.viewer(), *id)
-        .await
-        .map_err(RuntimeError::from)?
-        .ok_or_else(ApiError::not_found)?;
-    let status = if row.status == "active" && row.has_incident {
-        "incident"
-    } else {
-        row.status.as_str()
-    };
-    Ok(HttpResponse::Ok().json(json!({"state": old_state(status)})))
+        .instances()
+        .get(&user.principal(), *id)
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"state": old_state(&instance.status)})))
 }
 
 /// A task's form fields and documentation, as the old engine described it.
@@ -372,14 +305,7 @@ pub async fn show_instance_task(
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, element) = path.into_inner();
-    let row = state
-        .runtime
-        .store()
-        .visible_instance(&user.0.viewer(), id)
-        .await
-        .map_err(RuntimeError::from)?
-        .ok_or_else(ApiError::not_found)?;
-    let deployed = state.runtime.deployed(row.definition_id).await?;
+    let (_, deployed) = state.runtime.instances().get(&user.principal(), id).await?;
     let node = deployed
         .process()
         .node(&element)

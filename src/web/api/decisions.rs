@@ -44,11 +44,12 @@ pub struct EvaluationDto {
 #[get("/api/v1/decisions")]
 pub async fn list_decisions(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
 ) -> Result<HttpResponse, ApiError> {
     let rows: Vec<DecisionDto> = state
         .runtime
-        .decision_rows()
+        .deployments()
+        .decisions(&user.principal())
         .await?
         .into_iter()
         .map(|r| DecisionDto {
@@ -72,10 +73,14 @@ pub async fn list_decisions(
 #[get("/api/v1/decisions/{key}")]
 pub async fn show_decision(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let d = latest(&state, &key).await?;
+    let d = state
+        .runtime
+        .deployments()
+        .decision(&user.principal(), &key, None)
+        .await?;
     let decision = d.dmn.decision(&key).ok_or_else(ApiError::not_found)?;
     let mut body = serde_json::to_value(decision)
         .map_err(|e| ApiError::from(RuntimeError::Corrupt(e.to_string())))?;
@@ -99,28 +104,18 @@ pub async fn show_decision(
 #[post("/api/v1/decisions/{key}/evaluate")]
 pub async fn evaluate_decision(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     key: web::Path<String>,
     body: web::Json<EvaluateRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let d = latest(&state, &key).await?;
-    let result = d
-        .dmn
-        .evaluate(&key, &body.variables)
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let (d, result) = state
+        .runtime
+        .deployments()
+        .evaluate(&user.principal(), &key, &body.variables)
+        .await?;
     Ok(HttpResponse::Ok().json(EvaluationDto {
         decision: result.decision,
         version: d.definition.version,
         results: result.results,
     }))
-}
-
-async fn latest(
-    state: &AppState,
-    key: &str,
-) -> Result<std::sync::Arc<crate::runtime::decisions::DeployedDecision>, ApiError> {
-    Ok(state
-        .runtime
-        .find_decision(key, "latest", None, None, None)
-        .await?)
 }

@@ -8,12 +8,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::model::form::{FieldType, FormField};
-use crate::runtime::external::LockedTask;
+use crate::runtime::LockedTask;
 use crate::runtime::views::{
     DefinitionRow, HistoryView, IncidentView, InstanceView, TaskDetail, TaskView, VersionView,
     WaitView,
 };
-use crate::runtime::{DeployedDefinition, Total};
+use crate::runtime::{DeployedDefinition, Outcome, Total};
 
 /// A definition created (or found unchanged) by a deployment.
 #[derive(Debug, Serialize, ToSchema)]
@@ -593,6 +593,16 @@ pub struct InstanceStateDto {
     pub id: Uuid,
     /// `active`, `completed`, `terminated` or `incident`.
     pub state: String,
+}
+
+impl InstanceStateDto {
+    /// Where an instance stands after a command.
+    pub fn of(o: &Outcome) -> InstanceStateDto {
+        InstanceStateDto {
+            id: o.instance_id,
+            state: o.status().to_string(),
+        }
+    }
 }
 
 /// Paging of lists.

@@ -104,7 +104,9 @@ impl From<RuntimeError> for ApiError {
         match e {
             RuntimeError::NotFound(_) => ApiError::not_found(),
             RuntimeError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, m),
-            RuntimeError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
+            RuntimeError::Conflict(m) | RuntimeError::NotWaiting(m) => {
+                ApiError::new(StatusCode::CONFLICT, m)
+            }
             RuntimeError::Rejected(m) => ApiError::bad_request(m),
             RuntimeError::InvalidVariables(fields) => ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,

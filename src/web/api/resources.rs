@@ -11,7 +11,7 @@ use super::auth::ApiUser;
 use super::dto::*;
 use super::error::{ApiError, ErrorItem};
 use crate::model::NodeKind;
-use crate::runtime::{InstanceQuery, RuntimeError, Total};
+use crate::runtime::{InstanceFilter, Total, Values};
 use crate::web::AppState;
 use crate::web::instances::diagram;
 
@@ -123,11 +123,11 @@ pub async fn create_deployment(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
     let (name, bytes) = read_upload(&req, payload).await?;
     let r = state
         .runtime
-        .deploy(&name, &bytes, Some(&user.0.name))
+        .deployments()
+        .deploy(&user.principal(), &name, &bytes)
         .await?;
     Ok(HttpResponse::Created().json(DeploymentDto {
         definitions: r.definitions.iter().map(DeployedDto::from).collect(),
@@ -141,30 +141,17 @@ pub async fn create_deployment(
 #[get("/api/v1/definitions")]
 pub async fn list_definitions(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
 ) -> Result<HttpResponse, ApiError> {
     let rows: Vec<DefinitionDto> = state
         .runtime
-        .definition_rows()
+        .deployments()
+        .list(&user.principal())
         .await?
         .into_iter()
         .map(Into::into)
         .collect();
     Ok(HttpResponse::Ok().json(rows))
-}
-
-async fn version_id(
-    state: &AppState,
-    key: &str,
-    version: Option<i32>,
-) -> Result<(i64, i32), ApiError> {
-    let versions = state.runtime.versions(key).await?;
-    let v = match version {
-        Some(n) => versions.iter().find(|v| v.version == n),
-        None => versions.first(),
-    }
-    .ok_or_else(ApiError::not_found)?;
-    Ok((v.id, v.version))
 }
 
 fn version_param(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
@@ -187,12 +174,17 @@ fn version_param(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
 #[get("/api/v1/definitions/{key}")]
 pub async fn show_definition(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let versions = state.runtime.versions(&key).await?;
+    let who = user.principal();
+    let versions = state.runtime.deployments().versions(&who, &key).await?;
     let latest = versions.first().ok_or_else(ApiError::not_found)?;
-    let deployed = state.runtime.deployed(latest.id).await?;
+    let deployed = state
+        .runtime
+        .deployments()
+        .get(&who, &key, Some(latest.version))
+        .await?;
     let process = deployed.process();
     let start_form = process
         .start
@@ -218,12 +210,14 @@ pub async fn show_definition(
 #[get("/api/v1/definitions/{key}/xml")]
 pub async fn show_definition_xml(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     key: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, _) = version_id(&state, &key, version_param(&req)?).await?;
-    let source = state.runtime.source(id).await?;
+    let who = user.principal();
+    let deployments = state.runtime.deployments();
+    let deployed = deployments.get(&who, &key, version_param(&req)?).await?;
+    let source = deployments.source(&who, &deployed.definition).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/xml; charset=utf-8")
         .body(source))
@@ -238,12 +232,15 @@ pub async fn show_definition_xml(
 #[get("/api/v1/definitions/{key}/svg")]
 pub async fn show_definition_svg(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     key: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, _) = version_id(&state, &key, version_param(&req)?).await?;
-    let deployed = state.runtime.deployed(id).await?;
+    let deployed = state
+        .runtime
+        .deployments()
+        .get(&user.principal(), &key, version_param(&req)?)
+        .await?;
     let svg = diagram(&deployed, &Default::default()).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -273,16 +270,20 @@ pub async fn start_instance(
     body: Option<web::Json<StartRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.map(web::Json::into_inner).unwrap_or_default();
-    let (id, _) = version_id(&state, &key, body.version).await?;
-    let business_key = body.business_key.filter(|b| !b.trim().is_empty());
     let o = state
         .runtime
-        .start(id, body.variables, business_key, Some(&user.0.name))
+        .deployments()
+        .start(
+            &user.principal(),
+            crate::runtime::StartRequest {
+                key: key.to_string(),
+                version: body.version,
+                values: Values::Json(body.variables),
+                business_key: body.business_key,
+            },
+        )
         .await?;
-    Ok(HttpResponse::Created().json(InstanceStateDto {
-        id: o.instance_id,
-        state: o.state.display_status().to_string(),
-    }))
+    Ok(HttpResponse::Created().json(InstanceStateDto::of(&o)))
 }
 
 /// Instances the caller may see, newest first.
@@ -327,7 +328,7 @@ pub async fn list_instances(
             "state is active, completed, terminated or incident",
         ));
     }
-    let q = InstanceQuery {
+    let q = InstanceFilter {
         definition: one("definition"),
         state: one("state"),
         started_by: one("started_by"),
@@ -337,7 +338,11 @@ pub async fn list_instances(
         limit: per_page,
         ..Default::default()
     };
-    let (items, total): (_, Total) = state.runtime.instances(&user.0.viewer(), &q).await?;
+    let (items, total): (_, Total) = state
+        .runtime
+        .instances()
+        .list(&user.principal(), &q)
+        .await?;
     Ok(HttpResponse::Ok().json(InstancePageDto {
         items: items.into_iter().map(Into::into).collect(),
         page,
@@ -361,9 +366,9 @@ pub async fn show_instance(
 ) -> Result<HttpResponse, ApiError> {
     let d = state
         .runtime
-        .instance_detail(&user.0.viewer(), *id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+        .instances()
+        .show(&user.principal(), *id)
+        .await?;
     Ok(HttpResponse::Ok().json(InstanceDetailDto {
         definition_version: d.version,
         variables: d.variables,
@@ -392,12 +397,12 @@ pub async fn list_history(
     user: ApiUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let d = state
+    let history = state
         .runtime
-        .instance_detail(&user.0.viewer(), *id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let rows: Vec<HistoryDto> = d.history.into_iter().map(HistoryDto::new).collect();
+        .instances()
+        .history(&user.principal(), *id)
+        .await?;
+    let rows: Vec<HistoryDto> = history.into_iter().map(HistoryDto::new).collect();
     Ok(HttpResponse::Ok().json(rows))
 }
 
@@ -413,11 +418,12 @@ pub async fn cancel_instance(
     user: ApiUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let o = state.runtime.cancel_as(&user.0.viewer(), *id).await?;
-    Ok(HttpResponse::Ok().json(InstanceStateDto {
-        id: o.instance_id,
-        state: o.state.display_status().to_string(),
-    }))
+    let o = state
+        .runtime
+        .instances()
+        .cancel(&user.principal(), *id)
+        .await?;
+    Ok(HttpResponse::Ok().json(InstanceStateDto::of(&o)))
 }
 
 /// Triggers an element that waits for a trigger (a receive task without a
@@ -438,12 +444,10 @@ pub async fn trigger_element(
     let body = body.into_inner();
     let o = state
         .runtime
-        .trigger_as(&user.0.viewer(), *id, &body.element, body.variables)
+        .instances()
+        .trigger(&user.principal(), *id, &body.element, body.variables)
         .await?;
-    Ok(HttpResponse::Ok().json(InstanceStateDto {
-        id: o.instance_id,
-        state: o.state.display_status().to_string(),
-    }))
+    Ok(HttpResponse::Ok().json(InstanceStateDto::of(&o)))
 }
 
 /// Sets instance variables (admins).
@@ -460,24 +464,11 @@ pub async fn update_variables(
     id: web::Path<Uuid>,
     body: web::Json<VariablesRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if state
-        .runtime
-        .store()
-        .visible_instance(&user.0.viewer(), *id)
-        .await
-        .map_err(RuntimeError::from)?
-        .is_none()
-    {
-        return Err(ApiError::not_found());
-    }
-    user.require_admin()?;
     let vars: Map<String, Value> = body.into_inner().variables;
     let o = state
         .runtime
-        .set_variables(*id, vars, Some(&user.0.name))
+        .instances()
+        .set_variables(&user.principal(), *id, vars)
         .await?;
-    Ok(HttpResponse::Ok().json(InstanceStateDto {
-        id: o.instance_id,
-        state: o.state.display_status().to_string(),
-    }))
+    Ok(HttpResponse::Ok().json(InstanceStateDto::of(&o)))
 }

@@ -6,8 +6,6 @@ use askama::Template;
 use utoipa::OpenApi;
 
 use super::ApiDoc;
-use crate::runtime::metrics;
-use crate::store::to_db_time;
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::render::{Layout, render};
@@ -23,7 +21,7 @@ pub async fn show_health() -> HttpResponse {
 #[utoipa::path(tag = "system", responses((status = 200, description = "ready", body = String), (status = 503, description = "the database does not answer", body = String)))]
 #[get("/readyz")]
 pub async fn show_ready(state: web::Data<AppState>) -> HttpResponse {
-    match state.runtime.store().ping().await {
+    match state.runtime.system().ready().await {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
@@ -38,43 +36,9 @@ pub async fn show_ready(state: web::Data<AppState>) -> HttpResponse {
 #[utoipa::path(tag = "system", responses((status = 200, description = "Prometheus text format", body = String)))]
 #[get("/metrics")]
 pub async fn show_metrics(state: web::Data<AppState>) -> HttpResponse {
-    let mut out = String::new();
-    metrics::write_counters(&mut out);
-    let now = to_db_time(state.runtime.clock().now());
-    match state.runtime.store().gauges(now).await {
-        Ok(g) => {
-            out.push_str("# HELP bpmn_instances Instances by state\n# TYPE bpmn_instances gauge\n");
-            for (s, n) in &g.instances {
-                out.push_str(&format!("bpmn_instances{{state=\"{s}\"}} {n}\n"));
-            }
-            for (name, help, v) in [
-                ("bpmn_tasks_open", "Open user tasks", g.open_tasks),
-                (
-                    "bpmn_jobs_due",
-                    "Jobs due now (the queue depth)",
-                    g.jobs_due,
-                ),
-                ("bpmn_jobs", "Jobs scheduled, due or not", g.jobs_total),
-                ("bpmn_incidents_open", "Open incidents", g.open_incidents),
-            ] {
-                out.push_str(&format!(
-                    "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}\n"
-                ));
-            }
-            out.push_str(
-                "# HELP bpmn_up Whether the database answers\n# TYPE bpmn_up gauge\nbpmn_up 1\n",
-            );
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "metrics: database");
-            out.push_str(
-                "# HELP bpmn_up Whether the database answers\n# TYPE bpmn_up gauge\nbpmn_up 0\n",
-            );
-        }
-    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(out)
+        .body(state.runtime.system().metrics_text().await)
 }
 
 /// The OpenAPI document of this API.

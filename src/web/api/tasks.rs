@@ -7,7 +7,7 @@ use super::auth::ApiUser;
 use super::dto::*;
 use super::error::ApiError;
 use super::resources::query_pairs;
-use crate::runtime::{Outcome, TaskOrder, TaskQuery};
+use crate::runtime::{Outcome, TaskFilter, TaskOrder, Values};
 use crate::web::AppState;
 
 /// Tasks the caller may work on.
@@ -76,7 +76,7 @@ pub async fn list_tasks(
                 .map_err(|_| ApiError::bad_request("instance must be an instance id"))
         })
         .transpose()?;
-    let q = TaskQuery {
+    let q = TaskFilter {
         process: one("definition").map(str::to_string),
         instance,
         assigned,
@@ -84,7 +84,7 @@ pub async fn list_tasks(
         offset: (page - 1).saturating_mul(per_page),
         limit: per_page,
     };
-    let (items, total) = state.runtime.inbox(&user.0.viewer(), &q).await?;
+    let (items, total) = state.runtime.tasks().list(&user.principal(), &q).await?;
     Ok(HttpResponse::Ok().json(TaskPageDto {
         items: items.into_iter().map(Into::into).collect(),
         page,
@@ -106,19 +106,12 @@ pub async fn show_task(
     user: ApiUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let d = state
-        .runtime
-        .task_detail(&user.0.viewer(), *id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let d = state.runtime.tasks().show(&user.principal(), *id).await?;
     Ok(HttpResponse::Ok().json(TaskDetailDto::from(d)))
 }
 
 fn state_of(o: &Outcome) -> InstanceStateDto {
-    InstanceStateDto {
-        id: o.instance_id,
-        state: o.state.display_status().to_string(),
-    }
+    InstanceStateDto::of(o)
 }
 
 /// Claims a task for the caller.
@@ -133,7 +126,7 @@ pub async fn claim_task(
     user: ApiUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let o = state.runtime.claim_task(&user.0.viewer(), *id).await?;
+    let o = state.runtime.tasks().claim(&user.principal(), *id).await?;
     Ok(HttpResponse::Ok().json(state_of(&o)))
 }
 
@@ -149,7 +142,11 @@ pub async fn unclaim_task(
     user: ApiUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let o = state.runtime.unclaim_task(&user.0.viewer(), *id).await?;
+    let o = state
+        .runtime
+        .tasks()
+        .unclaim(&user.principal(), *id)
+        .await?;
     Ok(HttpResponse::Ok().json(state_of(&o)))
 }
 
@@ -170,7 +167,8 @@ pub async fn assign_task(
     let assignee = body.into_inner().assignee.filter(|a| !a.trim().is_empty());
     let o = state
         .runtime
-        .assign_task(&user.0.viewer(), *id, assignee)
+        .tasks()
+        .assign(&user.principal(), *id, assignee)
         .await?;
     Ok(HttpResponse::Ok().json(state_of(&o)))
 }
@@ -196,9 +194,10 @@ pub async fn complete_task(
     body: Option<web::Json<VariablesRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let vars = body.map(|b| b.into_inner().variables).unwrap_or_default();
-    let o = state
+    let done = state
         .runtime
-        .complete_task_as(&user.0.viewer(), *id, vars)
+        .tasks()
+        .complete(&user.principal(), *id, Values::Json(vars))
         .await?;
-    Ok(HttpResponse::Ok().json(state_of(&o)))
+    Ok(HttpResponse::Ok().json(state_of(&done.outcome)))
 }

@@ -9,9 +9,7 @@ use uuid::Uuid;
 use super::auth::ApiUser;
 use super::dto::*;
 use super::error::ApiError;
-use crate::runtime::RuntimeError;
-use crate::runtime::external::TopicRequest;
-use crate::runtime::messages::Correlation;
+use crate::runtime::{Correlation, Delivery, TopicRequest};
 use crate::web::AppState;
 
 /// Delivers a message to the one waiting subscription that matches.
@@ -47,7 +45,9 @@ pub async fn create_message(
         .collect();
     let deliveries = state
         .runtime
-        .deliver_message(
+        .work()
+        .message(
+            &user.principal(),
             &m.name,
             Correlation {
                 business_key: m.business_key.as_deref(),
@@ -56,7 +56,6 @@ pub async fn create_message(
             },
             m.variables,
             m.all,
-            Some(&user.0.name),
         )
         .await?;
     Ok(HttpResponse::Ok().json(MessageResponse {
@@ -89,9 +88,10 @@ pub async fn create_signal(
     }
     let b = state
         .runtime
-        .broadcast_signal(&s.name, s.variables, Some(&user.0.name))
+        .work()
+        .signal(&user.principal(), &s.name, s.variables)
         .await?;
-    let dto = |d: crate::runtime::messages::Delivery| DeliveryDto {
+    let dto = |d: Delivery| DeliveryDto {
         instance_id: d.instance_id,
         element_id: d.element_id,
     };
@@ -120,7 +120,7 @@ fn worker_ok(id: &str) -> Result<(), ApiError> {
 #[post("/api/v1/external-tasks/fetch-and-lock")]
 pub async fn fetch_and_lock(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     body: web::Json<FetchRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let f = body.into_inner();
@@ -146,7 +146,9 @@ pub async fn fetch_and_lock(
     }
     let tasks = state
         .runtime
+        .work()
         .fetch_and_lock(
+            &user.principal(),
             &f.worker_id,
             f.max_tasks as usize,
             &topics,
@@ -167,7 +169,7 @@ pub async fn fetch_and_lock(
 #[post("/api/v1/external-tasks/{id}/complete")]
 pub async fn complete_external(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     id: web::Path<Uuid>,
     body: web::Json<ExternalCompleteRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -175,12 +177,10 @@ pub async fn complete_external(
     worker_ok(&b.worker_id)?;
     let o = state
         .runtime
-        .complete_external(*id, &b.worker_id, b.variables)
+        .work()
+        .complete(&user.principal(), *id, &b.worker_id, b.variables)
         .await?;
-    Ok(HttpResponse::Ok().json(InstanceStateDto {
-        id: o.instance_id,
-        state: o.state.display_status().to_string(),
-    }))
+    Ok(HttpResponse::Ok().json(InstanceStateDto::of(&o)))
 }
 
 /// Reports a failure: retried after `retry_in_ms`, or an incident when `retries` is 0.
@@ -193,7 +193,7 @@ pub async fn complete_external(
 #[post("/api/v1/external-tasks/{id}/failure")]
 pub async fn fail_external(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     id: web::Path<Uuid>,
     body: web::Json<FailureRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -204,7 +204,9 @@ pub async fn fail_external(
     }
     state
         .runtime
-        .fail_external(
+        .work()
+        .fail(
+            &user.principal(),
             *id,
             &b.worker_id,
             &b.message,
@@ -225,7 +227,7 @@ pub async fn fail_external(
 #[post("/api/v1/external-tasks/{id}/bpmn-error")]
 pub async fn bpmn_error_external(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     id: web::Path<Uuid>,
     body: web::Json<BpmnErrorRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -236,12 +238,16 @@ pub async fn bpmn_error_external(
     }
     let o = state
         .runtime
-        .bpmn_error_external(*id, &b.worker_id, &b.error_code, &b.message)
+        .work()
+        .bpmn_error(
+            &user.principal(),
+            *id,
+            &b.worker_id,
+            &b.error_code,
+            &b.message,
+        )
         .await?;
-    Ok(HttpResponse::Ok().json(InstanceStateDto {
-        id: o.instance_id,
-        state: o.state.display_status().to_string(),
-    }))
+    Ok(HttpResponse::Ok().json(InstanceStateDto::of(&o)))
 }
 
 /// Extends a worker's lock.
@@ -254,7 +260,7 @@ pub async fn bpmn_error_external(
 #[post("/api/v1/external-tasks/{id}/extend-lock")]
 pub async fn extend_lock(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     id: web::Path<Uuid>,
     body: web::Json<ExtendLockRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -265,7 +271,13 @@ pub async fn extend_lock(
     }
     let until = state
         .runtime
-        .extend_lock(*id, &b.worker_id, Duration::from_millis(b.new_duration_ms))
+        .work()
+        .extend_lock(
+            &user.principal(),
+            *id,
+            &b.worker_id,
+            Duration::from_millis(b.new_duration_ms),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(LockDto {
         lock_expires_at: until,
@@ -284,29 +296,10 @@ pub async fn retry_incident(
     user: ApiUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let incident = state
-        .runtime
-        .store()
-        .incident(*id)
-        .await
-        .map_err(RuntimeError::from)?
-        .ok_or_else(ApiError::not_found)?;
-    if incident.resolved_at.is_some() {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::CONFLICT,
-            "the incident is already resolved",
-        ));
-    }
     let o = state
         .runtime
-        .retry_as(
-            &user.0.viewer(),
-            incident.instance_id,
-            incident.incident_key as u64,
-        )
+        .instances()
+        .retry(&user.principal(), *id)
         .await?;
-    Ok(HttpResponse::Ok().json(InstanceStateDto {
-        id: o.instance_id,
-        state: o.state.display_status().to_string(),
-    }))
+    Ok(HttpResponse::Ok().json(InstanceStateDto::of(&o)))
 }

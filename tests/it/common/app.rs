@@ -8,6 +8,7 @@ use bpmn_engine::web::{self, WebConfig};
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 
+use super::Shorthand;
 use super::db::TestDb;
 
 /// A running application.
@@ -33,9 +34,13 @@ impl TestApp {
     pub async fn start(db: TestDb) -> TestApp {
         bpmn_engine::runtime::connector::install_tls_provider();
         let store = db.store().await;
-        let runtime = Arc::new(Runtime::new(store, Arc::new(SystemClock)));
-        runtime.ensure_admin(Some("admin-password")).await.unwrap();
-        let key = runtime.session_key(None).await.unwrap();
+        let runtime = super::rt::runtime_on(store, |s| Runtime::new(s, Arc::new(SystemClock)));
+        runtime
+            .accounts()
+            .ensure_admin(Some("admin-password"))
+            .await
+            .unwrap();
+        let key = runtime.accounts().session_key(None).await.unwrap();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let server = web::server(

@@ -96,7 +96,7 @@ where
     for db in databases().await {
         let store = db.store().await;
         let clock = Arc::new(VirtualClock::new(super::t0()));
-        let runtime = Arc::new(Runtime::new(store, clock.clone()));
+        let runtime = super::rt::runtime_on(store, |s| Runtime::new(s, clock.clone()));
         test(runtime, clock, db.backend).await;
         db.drop_now().await;
     }

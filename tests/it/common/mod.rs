@@ -7,6 +7,9 @@
 pub mod app;
 pub mod db;
 pub mod remote;
+pub mod rt;
+
+pub use rt::Shorthand;
 
 use std::collections::BTreeSet;
 

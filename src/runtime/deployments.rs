@@ -1,0 +1,421 @@
+//! Deployments: uploading BPMN and DMN files, the definitions and decisions
+//! they made (lists, versions, files), starting instances, and evaluating
+//! decisions.
+//!
+//! A file deploys each runnable process as a new version of its key, unless
+//! the latest version has exactly this content (then nothing changes).
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::policy::{Action, Principal};
+use super::tasks::Values;
+use super::views::{Definition, DefinitionRow, VersionView};
+use super::{
+    DecisionRow, DecisionVersion, Deployed, DeployedDecision, Outcome, Runtime, RuntimeError, hex,
+    require, utf8_source,
+};
+use crate::dmn::DecisionResult;
+use crate::engine::{self, Command};
+use crate::model::{self, NodeKind, ParseError, Process};
+use crate::store::{NewStartTimer, Store, to_db_time};
+
+/// The result of deploying a file.
+#[derive(Debug, Clone)]
+pub struct DeployResult {
+    /// The definitions of the file's runnable processes (new or existing).
+    pub definitions: Vec<DeployedDefinition>,
+    /// The decisions of a DMN file (new or existing versions).
+    pub decisions: Vec<DeployedDefinition>,
+    pub warnings: Vec<model::Diagnostic>,
+}
+
+/// One process (or decision) of a deployment.
+#[derive(Debug, Clone)]
+pub struct DeployedDefinition {
+    pub id: i64,
+    pub key: String,
+    pub version: i32,
+    pub name: Option<String>,
+    /// Whether this deployment created it (false: identical to the latest version).
+    pub created: bool,
+    pub is_default: bool,
+}
+
+/// What to start.
+#[derive(Debug, Clone, Default)]
+pub struct StartRequest {
+    /// The process key.
+    pub key: String,
+    /// The version (the latest when `None`).
+    pub version: Option<i32>,
+    /// Start variables, checked against the start form.
+    pub values: Values,
+    pub business_key: Option<String>,
+}
+
+/// Deployed processes and decisions, as a principal sees and uses them.
+pub struct Deployments<'r> {
+    rt: &'r Runtime,
+}
+
+impl Runtime {
+    /// Deployments: files, definitions, decisions, and starting instances.
+    pub fn deployments(&self) -> Deployments<'_> {
+        Deployments { rt: self }
+    }
+}
+
+/// The start form of a process.
+pub(crate) fn start_form(process: &Process) -> Vec<model::form::FormField> {
+    process
+        .start
+        .and_then(|s| match &process.nodes[s].kind {
+            NodeKind::StartEvent(e) => Some(e.form.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+impl Deployments<'_> {
+    /// Deploys a BPMN or DMN file.
+    pub async fn deploy(
+        &self,
+        who: &Principal,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<DeployResult, RuntimeError> {
+        require(who, Action::Deploy)?;
+        self.rt.deploy_file(name, bytes, Some(&who.name)).await
+    }
+
+    /// Deploys a file of the server's diagram directory at start-up (by
+    /// whoever started the server: the file records no user).
+    pub async fn deploy_at_startup(
+        &self,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<DeployResult, RuntimeError> {
+        self.rt.deploy_file(name, bytes, None).await
+    }
+
+    /// Every process key with its latest version.
+    pub async fn list(&self, who: &Principal) -> Result<Vec<DefinitionRow>, RuntimeError> {
+        require(who, Action::ViewDefinitions)?;
+        let store = self.rt.store();
+        let stats = store.definition_stats().await?;
+        let running: std::collections::HashMap<String, i64> =
+            store.running_per_key().await?.into_iter().collect();
+        let mut latest = std::collections::HashMap::new();
+        for d in store.definitions().await? {
+            latest.entry(d.key.clone()).or_insert(d);
+        }
+        Ok(stats
+            .into_iter()
+            .filter_map(|s| {
+                let l = latest.get(&s.key)?;
+                Some(DefinitionRow {
+                    name: l.name.clone().unwrap_or_else(|| s.key.clone()),
+                    latest_id: l.id,
+                    latest_version: s.latest_version,
+                    versions: s.versions,
+                    running: running.get(&s.key).copied().unwrap_or(0),
+                    key: s.key,
+                })
+            })
+            .collect())
+    }
+
+    /// Every version of a process key, newest first (empty for an unknown key).
+    pub async fn versions(
+        &self,
+        who: &Principal,
+        key: &str,
+    ) -> Result<Vec<VersionView>, RuntimeError> {
+        require(who, Action::ViewDefinitions)?;
+        Ok(self
+            .rt
+            .store()
+            .versions(key)
+            .await?
+            .into_iter()
+            .map(|(d, dep)| VersionView {
+                id: d.id,
+                version: d.version,
+                deployed_at: dep.as_ref().map(|x| x.deployed_at).unwrap_or(d.created_at),
+                deployed_by: dep.as_ref().and_then(|x| x.deployed_by.clone()),
+                file: dep.map(|x| x.name).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// A version of a process key (the latest when `version` is `None`) with
+    /// its parsed model.
+    pub async fn get(
+        &self,
+        who: &Principal,
+        key: &str,
+        version: Option<i32>,
+    ) -> Result<Arc<Deployed>, RuntimeError> {
+        let versions = self.versions(who, key).await?;
+        let chosen = match version {
+            Some(v) => versions.iter().find(|x| x.version == v),
+            None => versions.first(),
+        }
+        .ok_or_else(|| match version {
+            Some(v) => RuntimeError::NotFound(format!("version {v} of process {key}")),
+            None => RuntimeError::NotFound(format!("process {key}")),
+        })?;
+        self.rt.deployed(chosen.id).await
+    }
+
+    /// A version by its id (the `id` of a definition in lists and answers).
+    pub async fn by_id(&self, who: &Principal, id: i64) -> Result<Arc<Deployed>, RuntimeError> {
+        require(who, Action::ViewDefinitions)?;
+        self.rt.deployed(id).await
+    }
+
+    /// The file a version was deployed from.
+    pub async fn source(
+        &self,
+        who: &Principal,
+        definition: &Definition,
+    ) -> Result<String, RuntimeError> {
+        require(who, Action::ViewDefinitions)?;
+        let (_, dep) = self
+            .rt
+            .store()
+            .definition_with_source(definition.id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("definition {}", definition.id)))?;
+        Ok(dep.source)
+    }
+
+    /// The latest version of the process whose key, or whose file's name, is `name`.
+    pub async fn find(&self, who: &Principal, name: &str) -> Result<Arc<Deployed>, RuntimeError> {
+        let rows = self.list(who).await?;
+        if let Some(r) = rows.iter().find(|r| r.key == name) {
+            return self.rt.deployed(r.latest_id).await;
+        }
+        for r in &rows {
+            if self
+                .versions(who, &r.key)
+                .await?
+                .first()
+                .is_some_and(|v| v.file == name)
+            {
+                return self.rt.deployed(r.latest_id).await;
+            }
+        }
+        Err(RuntimeError::NotFound(format!("model {name}")))
+    }
+
+    /// Starts an instance at its none start event, with the start form's values.
+    pub async fn start(&self, who: &Principal, req: StartRequest) -> Result<Outcome, RuntimeError> {
+        require(who, Action::StartInstance)?;
+        let deployed = self.get(who, &req.key, req.version).await?;
+        let variables = req.values.resolve(&start_form(deployed.process()));
+        let business_key = req.business_key.filter(|b| !b.trim().is_empty());
+        self.rt
+            .start_with(
+                &deployed,
+                Command::Start {
+                    variables,
+                    initiator: Some(who.name.clone()),
+                },
+                business_key.as_deref(),
+                Some(&who.name),
+            )
+            .await
+    }
+
+    /// Every deployed decision with its latest version.
+    pub async fn decisions(&self, who: &Principal) -> Result<Vec<DecisionRow>, RuntimeError> {
+        require(who, Action::ViewDecisions)?;
+        self.rt.decision_rows().await
+    }
+
+    /// The versions of a decision, newest first.
+    pub async fn decision_versions(
+        &self,
+        who: &Principal,
+        key: &str,
+    ) -> Result<Vec<DecisionVersion>, RuntimeError> {
+        require(who, Action::ViewDecisions)?;
+        self.rt.decision_versions(key).await
+    }
+
+    /// A version of a decision (the latest when `version` is `None`).
+    pub async fn decision(
+        &self,
+        who: &Principal,
+        key: &str,
+        version: Option<i32>,
+    ) -> Result<Arc<DeployedDecision>, RuntimeError> {
+        require(who, Action::ViewDecisions)?;
+        match version {
+            None => self.rt.find_decision(key, "latest", None, None, None).await,
+            Some(v) => {
+                self.rt
+                    .find_decision(key, "version", Some(v), None, None)
+                    .await
+            }
+        }
+    }
+
+    /// Evaluates the latest version of a decision.
+    pub async fn evaluate(
+        &self,
+        who: &Principal,
+        key: &str,
+        variables: &Map<String, Value>,
+    ) -> Result<(Arc<DeployedDecision>, DecisionResult), RuntimeError> {
+        require(who, Action::EvaluateDecision)?;
+        let d = self
+            .rt
+            .find_decision(key, "latest", None, None, None)
+            .await?;
+        let result = d
+            .dmn
+            .evaluate(key, variables)
+            .map_err(|e| RuntimeError::Rejected(e.to_string()))?;
+        Ok((d, result))
+    }
+}
+
+impl Runtime {
+    /// Deploys a BPMN file: each runnable process becomes a new version of its
+    /// key, unless the latest version has exactly this content. A DMN file
+    /// deploys its decisions the same way.
+    pub(crate) async fn deploy_file(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        by: Option<&str>,
+    ) -> Result<DeployResult, RuntimeError> {
+        if crate::dmn::is_dmn(bytes) {
+            return self.deploy_dmn(name, bytes, by).await;
+        }
+        let defs = self.validate(bytes).map_err(RuntimeError::Invalid)?;
+        let source = utf8_source(bytes)?;
+        let checksum = hex(&Sha256::digest(source.as_bytes()));
+        let runnable: Vec<&Process> = defs.runnable().collect();
+        let txn = self.store().begin_write().await?;
+        Store::lock_deployments(&txn).await?;
+        let mut existing = Vec::new();
+        for p in &runnable {
+            match Store::latest_definition_in(&txn, &p.id).await? {
+                Some((d, sum)) if sum == checksum => existing.push(Some(d)),
+                _ => existing.push(None),
+            }
+        }
+        let now = to_db_time(self.clock().now());
+        let default_id = defs.main_process().map(|p| p.id.clone());
+        let mut out = Vec::new();
+        if existing.iter().all(Option::is_some) {
+            drop(txn);
+            for d in existing.into_iter().flatten() {
+                out.push(summary(&d.into(), false));
+            }
+        } else {
+            let dep = Store::insert_deployment(&txn, name, &source, &checksum, by, now).await?;
+            for (p, old) in runnable.iter().zip(existing) {
+                let d = match old {
+                    Some(d) => {
+                        out.push(summary(&d.into(), false));
+                        continue;
+                    }
+                    None => {
+                        let is_default = default_id.as_deref() == Some(p.id.as_str());
+                        let d = Store::insert_definition(
+                            &txn,
+                            dep,
+                            &p.id,
+                            p.name.as_deref(),
+                            is_default,
+                            now,
+                        )
+                        .await?;
+                        // The new version's schedule replaces the old one's.
+                        let timers = start_timers(p, d.id, self.clock().now())?;
+                        Store::replace_start_timers(&txn, &p.id, &timers, now).await?;
+                        d
+                    }
+                };
+                out.push(summary(&d.into(), true));
+            }
+            Store::commit(txn).await?;
+        }
+        Ok(DeployResult {
+            definitions: out,
+            decisions: Vec::new(),
+            warnings: defs.warnings,
+        })
+    }
+
+    /// Starts an instance of a definition at a given start event (a message
+    /// or signal start), as `user`.
+    pub(crate) async fn start_at(
+        &self,
+        definition_id: i64,
+        element: &str,
+        variables: Map<String, Value>,
+        business_key: Option<&str>,
+        user: Option<&str>,
+    ) -> Result<Outcome, RuntimeError> {
+        let deployed = self.deployed(definition_id).await?;
+        let command = Command::StartAt {
+            element: element.to_string(),
+            variables,
+        };
+        self.start_with(&deployed, command, business_key, user)
+            .await
+    }
+}
+
+/// The first firings of a process's timer start events.
+fn start_timers(
+    p: &Process,
+    definition_id: i64,
+    now: jiff::Timestamp,
+) -> Result<Vec<NewStartTimer>, RuntimeError> {
+    let mut out = Vec::new();
+    for n in &p.timer_starts {
+        let element = &p.nodes[*n].id;
+        let due = engine::start_timer_due(p, element, 0, None, now).map_err(|e| {
+            RuntimeError::Invalid(ParseError {
+                diagnostics: vec![model::Diagnostic {
+                    severity: model::Severity::Error,
+                    line: 0,
+                    column: 0,
+                    element: Some(element.clone()),
+                    kind: Some("startEvent".into()),
+                    message: e,
+                }],
+            })
+        })?;
+        if let Some(due) = due {
+            out.push(NewStartTimer {
+                definition_id,
+                definition_key: p.id.clone(),
+                element_id: element.clone(),
+                due: to_db_time(due),
+                fired: 0,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn summary(d: &Definition, created: bool) -> DeployedDefinition {
+    DeployedDefinition {
+        id: d.id,
+        key: d.key.clone(),
+        version: d.version,
+        name: d.name.clone(),
+        created,
+        is_default: d.is_default,
+    }
+}

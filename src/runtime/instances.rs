@@ -1,0 +1,435 @@
+//! Instances: lists, an instance with its tasks, waits, incidents and
+//! history, and the actions on a whole instance — cancel, set variables,
+//! trigger a waiting element, retry an incident, deliver the message an
+//! element waits for.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::command::{Access, Locked, Target};
+use super::policy::{self, Action, Decision, Facts, Principal};
+use super::views::{
+    HistoryView, InstanceDetail, InstanceFilter, InstancePermissions, InstanceView, Total,
+    WaitView, active_elements, element_name, history_view, incident_view, instance_view, task_view,
+};
+use super::{Event, InstanceState, Outcome, Runtime, RuntimeError, viewer};
+use crate::engine::{self, Command, Wait};
+use crate::store::entity::process_instance;
+
+/// Instances, as a principal sees and acts on them.
+pub struct Instances<'r> {
+    rt: &'r Runtime,
+}
+
+impl Runtime {
+    /// Instances: lists, details and the actions on a whole instance.
+    pub fn instances(&self) -> Instances<'_> {
+        Instances { rt: self }
+    }
+
+    /// The display name of each process key (from its latest version).
+    pub(crate) async fn process_names(&self) -> Result<HashMap<String, String>, RuntimeError> {
+        let mut names = HashMap::new();
+        for d in self.store().definitions().await? {
+            names
+                .entry(d.key.clone())
+                .or_insert_with(|| d.name.clone().unwrap_or_else(|| d.key.clone()));
+        }
+        Ok(names)
+    }
+
+    /// An instance row the principal may see, or not found.
+    pub(crate) async fn visible_row(
+        &self,
+        who: &Principal,
+        id: Uuid,
+    ) -> Result<process_instance::Model, RuntimeError> {
+        let not_found = || RuntimeError::NotFound(format!("instance {id}"));
+        let row = self.store().instance(id).await?.ok_or_else(not_found)?;
+        if self.decide_instance(who, Action::ViewInstance, id).await? != Decision::Allowed {
+            return Err(not_found());
+        }
+        Ok(row)
+    }
+
+    /// The policy's answer for an instance action, outside a transaction (for
+    /// reads and for showing buttons; commands decide again under their lock).
+    pub(crate) async fn decide_instance(
+        &self,
+        who: &Principal,
+        action: Action,
+        id: Uuid,
+    ) -> Result<Decision, RuntimeError> {
+        let without = policy::decide(who.kind(), action, &Facts::default());
+        if without == Decision::Allowed {
+            return Ok(without);
+        }
+        let facts = Facts {
+            involved: self.store().involved(&viewer(who), id).await?,
+            ..Facts::default()
+        };
+        Ok(policy::decide(who.kind(), action, &facts))
+    }
+}
+
+/// Whether the principal may do `action` to an instance they can see.
+fn may(who: &Principal, action: Action) -> bool {
+    // They see it, so whatever depends on involvement holds.
+    let facts = Facts {
+        involved: true,
+        ..Facts::default()
+    };
+    policy::decide(who.kind(), action, &facts) == Decision::Allowed
+}
+
+impl Instances<'_> {
+    /// Instances the principal may see, newest first, and how many match.
+    pub async fn list(
+        &self,
+        who: &Principal,
+        filter: &InstanceFilter,
+    ) -> Result<(Vec<InstanceView>, Total), RuntimeError> {
+        let (rows, total) = self
+            .rt
+            .store()
+            .instances(&viewer(who), &filter.query())
+            .await?;
+        let names = self.rt.process_names().await?;
+        let list = rows
+            .iter()
+            .map(|i| {
+                let name = names
+                    .get(&i.definition_key)
+                    .cloned()
+                    .unwrap_or_else(|| i.definition_key.clone());
+                instance_view(i, &name)
+            })
+            .collect();
+        Ok((list, total.into()))
+    }
+
+    /// An instance and the deployed definition it runs (cheaper than [`Instances::show`]).
+    pub async fn get(
+        &self,
+        who: &Principal,
+        id: Uuid,
+    ) -> Result<(InstanceView, std::sync::Arc<super::Deployed>), RuntimeError> {
+        let row = self.rt.visible_row(who, id).await?;
+        let deployed = self.rt.deployed(row.definition_id).await?;
+        Ok((
+            instance_view(&row, deployed.process().display_name()),
+            deployed,
+        ))
+    }
+
+    /// An instance with its tasks, incidents, waits and history.
+    pub async fn show(&self, who: &Principal, id: Uuid) -> Result<InstanceDetail, RuntimeError> {
+        let rt = self.rt;
+        let row = rt.visible_row(who, id).await?;
+        let deployed = rt.deployed(row.definition_id).await?;
+        let process = deployed.process();
+        let state: InstanceState = serde_json::from_str(&row.state)
+            .map_err(|e| RuntimeError::Corrupt(format!("state of instance {id}: {e}")))?;
+        let tasks = rt
+            .store()
+            .tasks_of_instance(id)
+            .await?
+            .into_iter()
+            .map(|t| task_view(t, process.display_name()))
+            .collect();
+        let incidents = rt
+            .store()
+            .open_incidents(id)
+            .await?
+            .into_iter()
+            .map(|i| incident_view(i, Some(process)))
+            .collect();
+        let waiting = engine::waiting_items(process, &state)
+            .into_iter()
+            .map(|w| WaitView {
+                name: element_name(Some(process), &w.element),
+                element: w.element,
+                kind: w.kind.to_string(),
+                detail: w.detail,
+            })
+            .collect();
+        let entries = rt.store().history(id).await?;
+        // How many times each element completed (the diagram shows it).
+        let mut completions: HashMap<String, i64> = HashMap::new();
+        for e in &entries {
+            if let Some(Event::ElementCompleted { element, .. }) = &e.event {
+                *completions.entry(element.clone()).or_default() += 1;
+            }
+        }
+        let history = entries
+            .into_iter()
+            .map(|h| history_view(h, Some(process)))
+            .collect();
+        let called = self.called(who, id).await?;
+        let (active, joining) = active_elements(&state);
+        Ok(InstanceDetail {
+            instance: instance_view(&row, process.display_name()),
+            version: deployed.definition.version,
+            called_by: state.called_by.clone(),
+            variables: state.root_variables(),
+            active,
+            joining,
+            deployed,
+            tasks,
+            incidents,
+            waiting,
+            history,
+            completions,
+            called,
+            may: InstancePermissions {
+                cancel: may(who, Action::CancelInstance),
+                retry: may(who, Action::RetryIncident),
+                trigger: may(who, Action::TriggerElement),
+                set_variables: may(who, Action::SetVariables),
+            },
+        })
+    }
+
+    /// An instance's history, in order.
+    pub async fn history(
+        &self,
+        who: &Principal,
+        id: Uuid,
+    ) -> Result<Vec<HistoryView>, RuntimeError> {
+        let row = self.rt.visible_row(who, id).await?;
+        let deployed = self.rt.deployed(row.definition_id).await.ok();
+        let process = deployed.as_ref().map(|d| d.process());
+        Ok(self
+            .rt
+            .store()
+            .history(id)
+            .await?
+            .into_iter()
+            .map(|h| history_view(h, process))
+            .collect())
+    }
+
+    /// An instance's state and the events that led to it, oldest first (for
+    /// following an instance, as `bpmn run` does).
+    pub async fn trace(
+        &self,
+        who: &Principal,
+        id: Uuid,
+    ) -> Result<(std::sync::Arc<super::Deployed>, Vec<Event>), RuntimeError> {
+        let row = self.rt.visible_row(who, id).await?;
+        let deployed = self.rt.deployed(row.definition_id).await?;
+        let events = self
+            .rt
+            .store()
+            .history(id)
+            .await?
+            .into_iter()
+            .filter_map(|h| h.event)
+            .collect();
+        Ok((deployed, events))
+    }
+
+    /// The instances a call activity of this instance called, oldest first.
+    pub async fn called(
+        &self,
+        who: &Principal,
+        id: Uuid,
+    ) -> Result<Vec<InstanceView>, RuntimeError> {
+        self.rt.visible_row(who, id).await?;
+        let mut out = Vec::new();
+        for c in self.rt.store().called_instances(id).await? {
+            let name = self
+                .rt
+                .deployed(c.definition_id)
+                .await
+                .map(|d| d.process().display_name().to_string())
+                .unwrap_or_else(|_| c.definition_key.clone());
+            out.push(instance_view(&c, &name));
+        }
+        Ok(out)
+    }
+
+    /// Cancels an instance.
+    pub async fn cancel(&self, who: &Principal, id: Uuid) -> Result<Outcome, RuntimeError> {
+        let reason = format!("cancelled by {}", who.name);
+        self.rt
+            .command(
+                Target::Instance(id),
+                Access::Instance(who, Action::CancelInstance),
+                None,
+                |_: &Locked<'_>| {
+                    Ok(Command::Cancel {
+                        reason: reason.clone(),
+                    })
+                },
+            )
+            .await
+    }
+
+    /// Sets instance variables.
+    pub async fn set_variables(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        variables: Map<String, Value>,
+    ) -> Result<Outcome, RuntimeError> {
+        self.rt
+            .command(
+                Target::Instance(id),
+                Access::Instance(who, Action::SetVariables),
+                None,
+                |_: &Locked<'_>| {
+                    Ok(Command::SetVariables {
+                        variables: variables.clone(),
+                    })
+                },
+            )
+            .await
+    }
+
+    /// Triggers the oldest instance of `element` that waits for a trigger (a
+    /// receive task without a message), with these variables.
+    pub async fn trigger(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        element: &str,
+        variables: Map<String, Value>,
+    ) -> Result<Outcome, RuntimeError> {
+        self.rt
+            .command(
+                Target::Instance(id),
+                Access::Instance(who, Action::TriggerElement),
+                None,
+                |l: &Locked<'_>| {
+                    let key = l
+                        .state
+                        .elements
+                        .iter()
+                        .find(|(_, e)| e.element == element && e.wait == Some(Wait::Trigger))
+                        .map(|(k, _)| *k)
+                        .ok_or_else(|| {
+                            RuntimeError::NotFound(format!(
+                                "an element \"{element}\" waiting to be triggered"
+                            ))
+                        })?;
+                    Ok(Command::Trigger {
+                        key,
+                        variables: variables.clone(),
+                    })
+                },
+            )
+            .await
+    }
+
+    /// Delivers the message (or signal) that `element` waits for, as if it
+    /// had been sent to this instance.
+    pub async fn receive(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        element: &str,
+        variables: Map<String, Value>,
+    ) -> Result<Outcome, RuntimeError> {
+        self.rt
+            .command(
+                Target::Instance(id),
+                Access::Instance(who, Action::CorrelateMessage),
+                None,
+                |l: &Locked<'_>| {
+                    let key = l
+                        .state
+                        .elements
+                        .iter()
+                        .find(|(_, e)| {
+                            e.element == element
+                                && matches!(
+                                    e.wait,
+                                    Some(Wait::Message { .. } | Wait::Signal { .. })
+                                )
+                        })
+                        .map(|(k, _)| *k)
+                        .ok_or_else(|| {
+                            RuntimeError::NotWaiting(format!(
+                                "{element} is not waiting for a message"
+                            ))
+                        })?;
+                    Ok(Command::CorrelateMessage {
+                        key,
+                        variables: variables.clone(),
+                    })
+                },
+            )
+            .await
+    }
+
+    /// Retries the step an incident stopped (by its key within the instance).
+    pub async fn retry_incident(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        incident: u64,
+    ) -> Result<Outcome, RuntimeError> {
+        self.rt
+            .command(
+                Target::Instance(id),
+                Access::Instance(who, Action::RetryIncident),
+                None,
+                |_: &Locked<'_>| Ok(Command::RetryIncident { incident }),
+            )
+            .await
+    }
+
+    /// Retries an incident by its id.
+    pub async fn retry(&self, who: &Principal, incident: Uuid) -> Result<Outcome, RuntimeError> {
+        let row = self
+            .rt
+            .store()
+            .incident(incident)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("incident {incident}")))?;
+        if self
+            .rt
+            .decide_instance(who, Action::ViewInstance, row.instance_id)
+            .await?
+            != Decision::Allowed
+        {
+            return Err(RuntimeError::NotFound(format!("incident {incident}")));
+        }
+        if row.resolved_at.is_some() {
+            return Err(RuntimeError::Conflict(
+                "the incident is already resolved".into(),
+            ));
+        }
+        self.retry_incident(who, row.instance_id, row.incident_key as u64)
+            .await
+    }
+
+    /// Instances the principal may see with string variables matching every
+    /// `(name part, value part)` term, ignoring case (the old engine's search;
+    /// it scans variables, so it stops at `limit` matches).
+    pub async fn search_text(
+        &self,
+        who: &Principal,
+        terms: &[(String, String)],
+        limit: u64,
+    ) -> Result<Vec<InstanceDetail>, RuntimeError> {
+        let ids = self
+            .rt
+            .store()
+            .search_string_variables(terms, limit)
+            .await?;
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for id in ids.into_iter().filter(|id| seen.insert(*id)) {
+            match self.show(who, id).await {
+                Ok(d) => out.push(d),
+                Err(RuntimeError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+}
