@@ -14,6 +14,7 @@ mod expressions;
 mod jobs;
 mod model_parse;
 mod model_xml;
+mod policy;
 mod runner;
 mod storage;
 mod svg;
