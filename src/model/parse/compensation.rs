@@ -1,0 +1,86 @@
+//! Compensation and transactions, checked once the process is read: each
+//! compensation boundary event is linked to its handler (through an
+//! `association`), and cancel end events and cancel boundary events must
+//! belong to a `transaction`. Also the `activityRef` of compensation throw
+//! and end events.
+
+use super::{Builder, Reader};
+use crate::model::definitions::*;
+use crate::model::xml::Element;
+
+impl Reader<'_> {
+    /// Links each activity with a compensation boundary event to its handler
+    /// (the association from the boundary event), and checks transactions:
+    /// cancel end events and cancel boundary events belong to them.
+    pub(super) fn resolve_compensation(&mut self, b: &mut Builder<'_>) {
+        for i in 0..b.nodes.len() {
+            let el = b.node_els[i];
+            let (attached, trigger) = match &b.nodes[i].kind {
+                NodeKind::BoundaryEvent(be) => (be.attached_to, &be.trigger),
+                NodeKind::CancelEnd => {
+                    let in_tx = b.nodes[i].scope.is_some_and(
+                        |s| matches!(&b.nodes[s].kind, NodeKind::SubProcess(sp) if sp.transaction),
+                    );
+                    if !in_tx {
+                        self.error(el, "a cancel end event belongs inside a transaction".into());
+                    } else if let Some(tx) = b.nodes[i].scope {
+                        let has_boundary = b.nodes[tx].boundaries.iter().any(|x| {
+                            matches!(&b.nodes[*x].kind, NodeKind::BoundaryEvent(be) if matches!(be.trigger, Catch::Cancel))
+                        });
+                        if !has_boundary {
+                            self.error(
+                                el,
+                                "the transaction needs a cancel boundary event for this cancel end event to lead somewhere".into(),
+                            );
+                        }
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            match trigger {
+                Catch::Cancel if !matches!(&b.nodes[attached].kind, NodeKind::SubProcess(sp) if sp.transaction) =>
+                {
+                    self.error(
+                        el,
+                        "a cancel boundary event belongs on a transaction".into(),
+                    );
+                }
+                Catch::Compensation => {
+                    let id = b.nodes[i].id.clone();
+                    let target = b
+                        .associations
+                        .iter()
+                        .find(|(s, _)| *s == id)
+                        .map(|(_, t)| t.clone());
+                    let handler = target
+                        .as_deref()
+                        .and_then(|t| b.nodes.iter().position(|n| n.id == t));
+                    match handler {
+                        Some(h) if b.nodes[h].for_compensation => {
+                            b.nodes[attached].compensation = Some(h);
+                        }
+                        Some(_) => self.error(
+                            el,
+                            "the compensation handler needs isForCompensation=\"true\"".into(),
+                        ),
+                        None => self.error(
+                            el,
+                            "a compensation boundary event needs an association to its handler (an activity with isForCompensation=\"true\")".into(),
+                        ),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The `activityRef` of a compensation event definition (`None`: every
+/// completed activity of the scope).
+pub(super) fn compensated_activity(d: &Element) -> Option<String> {
+    d.attr("activityRef")
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
+}

@@ -1,0 +1,223 @@
+//! Loops of activities: `standardLoopCharacteristics` and
+//! `multiInstanceLoopCharacteristics` (with Camunda 7 attributes or Camunda 8
+//! `zeebe:loopCharacteristics`), and which elements may have them.
+
+use super::{Reader, flag};
+use crate::model::definitions::*;
+use crate::model::diagnostic::Severity;
+use crate::model::expr::Expr;
+use crate::model::xml::{Element, Ns};
+use crate::model::zeebe;
+
+/// The standard loop and the multi-instance characteristics of an activity
+/// (both are read; `loops_fit` refuses an activity with both).
+type Loops = (Option<Box<StandardLoop>>, Option<Box<MultiInstance>>);
+
+impl Reader<'_> {
+    /// The loop characteristics of an activity, standard or multi-instance;
+    /// `None` when one is refused (both are read, so both report).
+    pub(super) fn loop_characteristics(&mut self, el: &Element) -> Option<Loops> {
+        let mut ok = true;
+        let standard_loop = match el.child(Ns::Bpmn, "standardLoopCharacteristics") {
+            None => None,
+            Some(l) => match self.standard_loop(el, l) {
+                Some(s) => Some(Box::new(s)),
+                None => {
+                    ok = false;
+                    None
+                }
+            },
+        };
+        let multi = match el.child(Ns::Bpmn, "multiInstanceLoopCharacteristics") {
+            None => None,
+            Some(mi) => match self.multi_instance(el, mi) {
+                Some(m) => Some(Box::new(m)),
+                None => {
+                    ok = false;
+                    None
+                }
+            },
+        };
+        ok.then_some((standard_loop, multi))
+    }
+
+    /// Whether the loop characteristics of `node` (read from `el`) fit it:
+    /// only activities loop, and in one way only.
+    pub(super) fn loops_fit(&mut self, el: &Element, node: &Node) -> bool {
+        if node.loops() && !node.is_activity() {
+            self.error(
+                el,
+                "only tasks and subprocesses can be multi-instance or loop".into(),
+            );
+            return false;
+        }
+        if node.multi.is_some() && node.standard_loop.is_some() {
+            self.error(
+                el,
+                "an activity is either multi-instance or a standard loop, not both".into(),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// `standardLoopCharacteristics`: condition, test before, maximum.
+    fn standard_loop(&mut self, owner: &Element, l: &Element) -> Option<StandardLoop> {
+        let condition = match l
+            .child(Ns::Bpmn, "loopCondition")
+            .map(|c| (c, c.text.trim().to_string()))
+            .filter(|(_, t)| !t.is_empty())
+        {
+            None => None,
+            Some((c, t)) => match Expr::compile(&t) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    self.push_for(Severity::Error, c, owner, format!("loopCondition: {e}"));
+                    return None;
+                }
+            },
+        };
+        let maximum = match l
+            .attr("loopMaximum")
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+        {
+            None => None,
+            Some(m) => match m.parse::<u64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    self.push_for(
+                        Severity::Error,
+                        l,
+                        owner,
+                        format!("loopMaximum \"{m}\" is not a whole number"),
+                    );
+                    return None;
+                }
+            },
+        };
+        if condition.is_none() && maximum.is_none() {
+            self.push_for(
+                Severity::Error,
+                l,
+                owner,
+                "a standard loop needs a loopCondition or a loopMaximum, or it never ends".into(),
+            );
+            return None;
+        }
+        Some(StandardLoop {
+            condition,
+            test_before: flag(l.attr("testBefore")),
+            maximum,
+        })
+    }
+
+    /// `multiInstanceLoopCharacteristics`: cardinality or collection, element
+    /// variable and completion condition.
+    fn multi_instance(&mut self, owner: &Element, mi: &Element) -> Option<MultiInstance> {
+        let mut ok = true;
+        let mut expr =
+            |this: &mut Self, at: &Element, text: &str, what: &str| match Expr::compile(text) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    this.push_for(Severity::Error, at, owner, format!("{what}: {e}"));
+                    ok = false;
+                    None
+                }
+            };
+        let child_text = |name: &str| {
+            mi.child(Ns::Bpmn, name)
+                .map(|c| (c, c.text.trim().to_string()))
+                .filter(|(_, t)| !t.is_empty())
+        };
+        let cardinality = match child_text("loopCardinality") {
+            Some((c, t)) => expr(self, c, &t, "loopCardinality"),
+            None => None,
+        };
+        let completion = match child_text("completionCondition") {
+            Some((c, t)) => expr(self, c, &t, "completionCondition"),
+            None => None,
+        };
+        // Camunda 8 puts these in `zeebe:loopCharacteristics`.
+        let zl = zeebe::extension(mi, "loopCharacteristics");
+        let zattr = |name: &str| {
+            zl.and_then(|z| z.attr(name))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let collection = match mi
+            .attr_ns(Ns::Camunda, "collection")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            Some(t) => expr(self, mi, t, "camunda:collection"),
+            None => match zattr("inputCollection") {
+                Some(t) => expr(self, mi, t, "zeebe:loopCharacteristics inputCollection"),
+                None => None,
+            },
+        };
+        let element_variable = mi
+            .attr_ns(Ns::Camunda, "elementVariable")
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .or(zattr("inputElement"))
+            .map(str::to_string);
+        let output = match (zattr("outputCollection"), zattr("outputElement")) {
+            (Some(c), Some(e)) => expr(self, mi, e, "zeebe:loopCharacteristics outputElement")
+                .map(|e| (c.to_string(), e)),
+            (Some(_), None) | (None, Some(_)) => {
+                self.push_for(
+                    Severity::Error,
+                    mi,
+                    owner,
+                    "zeebe:loopCharacteristics needs both outputCollection and outputElement"
+                        .into(),
+                );
+                return None;
+            }
+            (None, None) => None,
+        };
+        if !ok {
+            return None;
+        }
+        if cardinality.is_none() && collection.is_none() {
+            self.push_for(
+                Severity::Error,
+                mi,
+                owner,
+                "a multi-instance activity needs a loopCardinality or a camunda:collection".into(),
+            );
+            return None;
+        }
+        if mi.child(Ns::Bpmn, "loopDataInputRef").is_some() && collection.is_none() {
+            self.push_for(
+                Severity::Unsupported,
+                mi,
+                owner,
+                "loopDataInputRef is not supported; use camunda:collection".into(),
+            );
+            return None;
+        }
+        Some(MultiInstance {
+            sequential: flag(mi.attr("isSequential")),
+            cardinality,
+            collection,
+            element_variable,
+            completion,
+            output,
+        })
+    }
+}
+
+/// The loop marker an activity is drawn with.
+pub(super) fn loop_kind(el: &Element) -> Option<LoopKind> {
+    if el.child(Ns::Bpmn, "standardLoopCharacteristics").is_some() {
+        return Some(LoopKind::Standard);
+    }
+    let mi = el.child(Ns::Bpmn, "multiInstanceLoopCharacteristics")?;
+    Some(if flag(mi.attr("isSequential")) {
+        LoopKind::Sequential
+    } else {
+        LoopKind::Parallel
+    })
+}

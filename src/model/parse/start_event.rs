@@ -1,0 +1,57 @@
+//! Start events (`startEvent`): none, timer, message and signal starts of a
+//! process, none starts of a subprocess, and the start event of an event
+//! subprocess, whose trigger is read with its subprocess (see `subprocess`).
+
+use super::Reader;
+use crate::model::camunda;
+use crate::model::definitions::*;
+use crate::model::diagnostic::Severity;
+use crate::model::xml::{Element, Ns};
+
+impl Reader<'_> {
+    /// A start event; `scope` is the kind of the subprocess it stands in
+    /// (`None`: the process itself, where only it may have a trigger).
+    pub(super) fn start_event(
+        &mut self,
+        el: &Element,
+        defs: &[&Element],
+        scope: Option<&NodeKind>,
+    ) -> Option<NodeKind> {
+        let mut start = StartEvent {
+            timer: None,
+            message: None,
+            signal: None,
+            form: Vec::new(),
+            initiator: None,
+        };
+        let in_event_sub = matches!(scope, Some(NodeKind::EventSubProcess(_)));
+        let read = match defs {
+            // Its trigger belongs to the event subprocess (read there).
+            _ if in_event_sub => Some(()),
+            [] => Some(()),
+            [d] if d.name == "timerEventDefinition" && scope.is_none() => {
+                self.timer(el, d, true).map(|t| start.timer = Some(t))
+            }
+            [d] if d.name == "messageEventDefinition" && scope.is_none() => {
+                self.message_name(el, d).map(|m| start.message = Some(m))
+            }
+            [d] if d.name == "signalEventDefinition" && scope.is_none() => {
+                self.signal_name(el, d).map(|s| start.signal = Some(s))
+            }
+            [d, ..] => {
+                self.push_for(
+                    Severity::Unsupported,
+                    d,
+                    el,
+                    format!("start events with a {} are not supported yet", d.name),
+                );
+                None
+            }
+        };
+        read.map(|()| {
+            start.form = camunda::form(self, el);
+            start.initiator = el.attr_ns(Ns::Camunda, "initiator").map(str::to_string);
+            NodeKind::StartEvent(Box::new(start))
+        })
+    }
+}
