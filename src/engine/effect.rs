@@ -95,6 +95,18 @@ impl CallOutcome {
     }
 }
 
+impl Effect {
+    /// Whether it is work for the job executor: a job other than external
+    /// work, or a job on another instance (a call's answer, a cancellation).
+    pub fn is_local_work(&self) -> bool {
+        match self {
+            Effect::CreateJob { kind, .. } => kind.job_type().is_local(),
+            Effect::ReturnToCaller { .. } | Effect::CancelCalled { .. } => true,
+            _ => false,
+        }
+    }
+}
+
 /// What a called instance reports to its call activity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]

@@ -15,7 +15,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::command::{Access, JobGuard, Locked, Started, Target};
+use super::command::{Access, JobGuard, Locked, Started};
 use super::{Deployed, MAX_ATTEMPTS, Outcome, Runtime, RuntimeError, backoff};
 use crate::engine::{self, CallOutcome, Command, InstanceState, JobType};
 use crate::store::entity::process_instance;
@@ -60,10 +60,7 @@ impl Runtime {
         owner: Option<&str>,
     ) -> Result<Outcome, RuntimeError> {
         let key = job.element_key as u64;
-        let guard = JobGuard {
-            id: job.id,
-            owner: owner.map(str::to_string),
-        };
+        let guard = JobGuard::of(job, owner);
         let parent = self
             .store()
             .instance(job.instance_id)
@@ -78,17 +75,7 @@ impl Runtime {
             Err(Retry(e)) => return Err(e),
             Err(Fail(message)) => {
                 return self
-                    .command(
-                        Target::Instance(job.instance_id),
-                        Access::Engine,
-                        Some(&guard),
-                        |_: &Locked<'_>| {
-                            Ok(Command::FailJob {
-                                key,
-                                message: message.clone(),
-                            })
-                        },
-                    )
+                    .consume_job(job, owner, Command::FailJob { key, message })
                     .await;
             }
         };
@@ -240,10 +227,6 @@ impl Runtime {
         owner: Option<&str>,
     ) -> Result<Option<Outcome>, RuntimeError> {
         let key = job.element_key as u64;
-        let guard = JobGuard {
-            id: job.id,
-            owner: owner.map(str::to_string),
-        };
         let (command, from) = if job.kind == JobType::Cancel {
             let command = Command::Cancel {
                 reason: "its call activity was cancelled".into(),
@@ -286,14 +269,7 @@ impl Runtime {
             self.store().discard_job(job.id).await?;
             return Ok(None);
         }
-        self.command(
-            Target::Instance(job.instance_id),
-            Access::Engine,
-            Some(&guard),
-            |_: &Locked<'_>| Ok(command.clone()),
-        )
-        .await
-        .map(Some)
+        self.consume_job(job, owner, command).await.map(Some)
     }
 
     /// A call job failed for good: an incident on the call activity (a
@@ -309,26 +285,11 @@ impl Runtime {
             self.store().discard_job(job.id).await?;
             return Ok(());
         }
-        let guard = JobGuard {
-            id: job.id,
-            owner: owner.map(str::to_string),
+        let command = Command::FailJob {
+            key: job.element_key as u64,
+            message: format!("{} job: {message} (no attempts left)", job.kind),
         };
-        let key = job.element_key as u64;
-        let text = format!("{} job: {message} (no attempts left)", job.kind);
-        match self
-            .command(
-                Target::Instance(job.instance_id),
-                Access::Engine,
-                Some(&guard),
-                |_: &Locked<'_>| {
-                    Ok(Command::FailJob {
-                        key,
-                        message: text.clone(),
-                    })
-                },
-            )
-            .await
-        {
+        match self.consume_job(job, owner, command).await {
             Ok(_) => Ok(()),
             // The activity moved on (or the instance ended): nothing waits for it.
             Err(RuntimeError::Conflict(_)) => Ok(self.store().discard_job(job.id).await?),

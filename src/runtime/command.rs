@@ -14,7 +14,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::policy::{self, Action, Decision, Facts, Principal};
-use super::{Deployed, MAX_ATTEMPTS, Runtime, RuntimeError, backoff, jobs, metrics, viewer};
+use super::{Deployed, MAX_ATTEMPTS, Runtime, RuntimeError, backoff, metrics, viewer};
 use crate::engine::{self, Command, Event, InstanceState};
 use crate::store::entity::{process_instance, user_task};
 use crate::store::{EffectContext, InstanceUpdate, Job, NewInstance, Store, Txn, to_db_time};
@@ -88,6 +88,14 @@ pub(crate) struct JobGuard {
 }
 
 impl JobGuard {
+    /// The guard of a job held by `owner` (any holder when `None`).
+    pub(crate) fn of(job: &Job, owner: Option<&str>) -> JobGuard {
+        JobGuard {
+            id: job.id,
+            owner: owner.map(str::to_string),
+        }
+    }
+
     pub(crate) fn check(&self, job: Option<Job>, now: jiff::Timestamp) -> Result<(), RuntimeError> {
         let Some(job) = job else {
             return Err(RuntimeError::Conflict(format!(
@@ -240,7 +248,7 @@ impl Runtime {
         Store::sync_variables(txn, ctx.instance_id, &tr.events).await?;
         Store::record_incidents(txn, ctx.instance_id, &tr.events, ctx.now).await?;
         Store::apply_effects(txn, ctx, &tr.effects).await?;
-        if jobs::creates_local_work(&tr.effects) {
+        if tr.effects.iter().any(engine::Effect::is_local_work) {
             Store::announce_jobs(txn).await?;
         }
         Ok(())
@@ -275,7 +283,7 @@ impl Runtime {
         if external {
             self.external_work.notify_waiters();
         }
-        if jobs::creates_local_work(&tr.effects) {
+        if tr.effects.iter().any(engine::Effect::is_local_work) {
             self.job_work.notify_waiters();
         }
     }
@@ -316,6 +324,23 @@ impl Runtime {
             });
         }
         Err(RuntimeError::Busy)
+    }
+
+    /// Runs the engine's own `command` on a job's instance and consumes the
+    /// job — only while `owner` (when given) holds its lease.
+    pub(crate) async fn consume_job(
+        &self,
+        job: &Job,
+        owner: Option<&str>,
+        command: Command,
+    ) -> Result<Outcome, RuntimeError> {
+        self.command(
+            Target::Instance(job.instance_id),
+            Access::Engine,
+            Some(&JobGuard::of(job, owner)),
+            |_: &Locked<'_>| Ok(command.clone()),
+        )
+        .await
     }
 
     /// A command's work inside `txn`, not yet committed; `None` when another
@@ -458,8 +483,8 @@ impl Runtime {
         }
     }
 
-    /// The policy's answer for an instance action, reading whether the
-    /// principal is involved only when the answer depends on it.
+    /// The policy's answer for an instance action, reading under the lock
+    /// whether the principal is involved (only when the answer depends on it).
     async fn decide_on_instance(
         &self,
         txn: &Txn,
@@ -467,14 +492,28 @@ impl Runtime {
         action: Action,
         id: Uuid,
     ) -> Result<Decision, RuntimeError> {
-        let without = policy::decide(who.kind(), action, &Facts::default());
-        if without == Decision::Allowed {
-            return Ok(without);
-        }
-        let facts = Facts {
-            involved: Store::involved_in(txn, &viewer(who), id).await?,
-            ..Facts::default()
-        };
-        Ok(policy::decide(who.kind(), action, &facts))
+        let v = viewer(who);
+        decide_instance(who, action, || Store::involved_in(txn, &v, id)).await
     }
+}
+
+/// The policy's answer for an instance action; `involved` is asked only when
+/// the answer depends on it.
+pub(crate) async fn decide_instance<F>(
+    who: &Principal,
+    action: Action,
+    involved: impl FnOnce() -> F,
+) -> Result<Decision, RuntimeError>
+where
+    F: std::future::Future<Output = Result<bool, crate::store::StoreError>>,
+{
+    let without = policy::decide(who.kind(), action, &Facts::default());
+    if without == Decision::Allowed {
+        return Ok(without);
+    }
+    let facts = Facts {
+        involved: involved().await?,
+        ..Facts::default()
+    };
+    Ok(policy::decide(who.kind(), action, &facts))
 }

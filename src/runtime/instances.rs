@@ -62,16 +62,18 @@ impl Runtime {
         action: Action,
         id: Uuid,
     ) -> Result<Decision, RuntimeError> {
-        let without = policy::decide(who.kind(), action, &Facts::default());
-        if without == Decision::Allowed {
-            return Ok(without);
-        }
-        let facts = Facts {
-            involved: self.store().involved(&viewer(who), id).await?,
-            ..Facts::default()
-        };
-        Ok(policy::decide(who.kind(), action, &facts))
+        let v = viewer(who);
+        super::command::decide_instance(who, action, || self.store().involved(&v, id)).await
     }
+}
+
+/// The element instance of `element` that waits for what `wants` accepts.
+fn waiting(state: &InstanceState, element: &str, wants: impl Fn(&Wait) -> bool) -> Option<u64> {
+    state
+        .elements
+        .iter()
+        .find(|(_, e)| e.element == element && e.wait.as_ref().is_some_and(&wants))
+        .map(|(k, _)| *k)
 }
 
 /// Whether the principal may do `action` to an instance they can see.
@@ -251,20 +253,28 @@ impl Instances<'_> {
         Ok(out)
     }
 
-    /// Cancels an instance.
-    pub async fn cancel(&self, who: &Principal, id: Uuid) -> Result<Outcome, RuntimeError> {
-        let reason = format!("cancelled by {}", who.name);
+    /// Runs `command` on an instance as `who`, if the policy allows `action`.
+    async fn run(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        action: Action,
+        command: Command,
+    ) -> Result<Outcome, RuntimeError> {
         self.rt
             .command(
                 Target::Instance(id),
-                Access::Instance(who, Action::CancelInstance),
+                Access::Instance(who, action),
                 None,
-                |_: &Locked<'_>| {
-                    Ok(Command::Cancel {
-                        reason: reason.clone(),
-                    })
-                },
+                |_: &Locked<'_>| Ok(command.clone()),
             )
+            .await
+    }
+
+    /// Cancels an instance.
+    pub async fn cancel(&self, who: &Principal, id: Uuid) -> Result<Outcome, RuntimeError> {
+        let reason = format!("cancelled by {}", who.name);
+        self.run(who, id, Action::CancelInstance, Command::Cancel { reason })
             .await
     }
 
@@ -275,18 +285,8 @@ impl Instances<'_> {
         id: Uuid,
         variables: Map<String, Value>,
     ) -> Result<Outcome, RuntimeError> {
-        self.rt
-            .command(
-                Target::Instance(id),
-                Access::Instance(who, Action::SetVariables),
-                None,
-                |_: &Locked<'_>| {
-                    Ok(Command::SetVariables {
-                        variables: variables.clone(),
-                    })
-                },
-            )
-            .await
+        let command = Command::SetVariables { variables };
+        self.run(who, id, Action::SetVariables, command).await
     }
 
     /// Triggers the oldest instance of `element` that waits for a trigger (a
@@ -304,13 +304,8 @@ impl Instances<'_> {
                 Access::Instance(who, Action::TriggerElement),
                 None,
                 |l: &Locked<'_>| {
-                    let key = l
-                        .state
-                        .elements
-                        .iter()
-                        .find(|(_, e)| e.element == element && e.wait == Some(Wait::Trigger))
-                        .map(|(k, _)| *k)
-                        .ok_or_else(|| {
+                    let key =
+                        waiting(l.state, element, |w| *w == Wait::Trigger).ok_or_else(|| {
                             RuntimeError::NotFound(format!(
                                 "an element \"{element}\" waiting to be triggered"
                             ))
@@ -372,14 +367,8 @@ impl Instances<'_> {
         id: Uuid,
         incident: u64,
     ) -> Result<Outcome, RuntimeError> {
-        self.rt
-            .command(
-                Target::Instance(id),
-                Access::Instance(who, Action::RetryIncident),
-                None,
-                |_: &Locked<'_>| Ok(Command::RetryIncident { incident }),
-            )
-            .await
+        let command = Command::RetryIncident { incident };
+        self.run(who, id, Action::RetryIncident, command).await
     }
 
     /// Retries an incident by its id.

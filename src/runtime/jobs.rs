@@ -29,9 +29,8 @@ use serde_json::{Map, Value};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::command::{Access, JobGuard, Locked, Target};
 use super::{Outcome, Runtime, RuntimeError, connector, handlers::ServiceCall, metrics};
-use crate::engine::{self, Command, Effect, InstanceState, JobKind, JobType};
+use crate::engine::{self, Command, InstanceState, JobType};
 use crate::store::entity::start_timer;
 use crate::store::{Acquire, DEFAULT_JOB_RETRIES, Job, Store, to_db_time};
 
@@ -95,15 +94,6 @@ pub fn owner_name() -> String {
         .unwrap_or_else(|| "host".into());
     let boot: u32 = rand::random();
     format!("{host}:{}:{boot:08x}", std::process::id())
-}
-
-/// Whether a transition created work for the job executor.
-pub fn creates_local_work(effects: &[Effect]) -> bool {
-    effects.iter().any(|e| match e {
-        Effect::CreateJob { kind, .. } => !matches!(kind, JobKind::External { .. }),
-        Effect::ReturnToCaller { .. } | Effect::CancelCalled { .. } => true,
-        _ => false,
-    })
 }
 
 /// Something the executor leased.
@@ -516,24 +506,11 @@ impl Runtime {
         owner: Option<&str>,
         variables: Map<String, Value>,
     ) -> Result<Outcome, RuntimeError> {
-        let key = job.element_key as u64;
-        let guard = JobGuard {
-            id: job.id,
-            owner: owner.map(str::to_string),
+        let command = Command::CompleteJob {
+            key: job.element_key as u64,
+            variables,
         };
-        let outcome = self
-            .command(
-                Target::Instance(job.instance_id),
-                Access::Engine,
-                Some(&guard),
-                |_: &Locked<'_>| {
-                    Ok(Command::CompleteJob {
-                        key,
-                        variables: variables.clone(),
-                    })
-                },
-            )
-            .await?;
+        let outcome = self.consume_job(job, owner, command).await?;
         metrics::JOBS_RUN.inc();
         Ok(outcome)
     }
@@ -565,26 +542,11 @@ impl Runtime {
                 job.id
             )));
         }
-        let key = job.element_key as u64;
-        let guard = JobGuard {
-            id: job.id,
-            owner: owner.map(str::to_string),
+        let command = Command::FailJob {
+            key: job.element_key as u64,
+            message: format!("{message} (no attempts left)"),
         };
-        let text = format!("{message} (no attempts left)");
-        let outcome = self
-            .command(
-                Target::Instance(job.instance_id),
-                Access::Engine,
-                Some(&guard),
-                |_: &Locked<'_>| {
-                    Ok(Command::FailJob {
-                        key,
-                        message: text.clone(),
-                    })
-                },
-            )
-            .await?;
-        Ok(Some(outcome))
+        Ok(Some(self.consume_job(job, owner, command).await?))
     }
 
     /// The pause before the next attempt: the element's
