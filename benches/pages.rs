@@ -132,6 +132,7 @@ async fn run() {
         WebConfig {
             session_key: key,
             secure_cookies: false,
+            trusted_proxies: Default::default(),
         },
         listener,
     )

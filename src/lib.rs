@@ -6,6 +6,7 @@
 //! [`engine`] (pure execution semantics) → [`store`] (SeaORM tables) → [`runtime`] (one command = one
 //! transaction) → [`web`] and [`cli`].
 
+pub mod budget;
 pub mod cli;
 pub mod dmn;
 pub mod engine;

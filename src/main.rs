@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use bpmn_engine::cli::{self, run::Format, run::RunOptions};
-use bpmn_engine::runtime::{DEFAULT_DATABASE_URL, Role, Runtime, SystemClock, jobs};
+use bpmn_engine::runtime::{DEFAULT_DATABASE_URL, Limits, Role, Runtime, SystemClock, jobs};
 use bpmn_engine::web::{self, WebConfig};
 
 #[derive(Parser)]
@@ -120,6 +120,22 @@ struct ServeArgs {
     /// Mark the session cookie Secure (set this when the site is served over https).
     #[arg(long, env = "BPMN_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Seconds one command's engine work may take: scripts and expressions
+    /// still running then stop (an incident).
+    #[arg(long, env = "BPMN_COMMAND_SECONDS", default_value_t = 2.0, value_parser = seconds)]
+    command_seconds: f64,
+    /// Megabytes one command may write (state and history): more is refused
+    /// (or, for a job, an incident) and nothing of it is stored.
+    #[arg(long, env = "BPMN_COMMAND_MEGABYTES", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    command_megabytes: u64,
+    /// Reverse proxies (addresses or blocks, comma-separated) whose
+    /// `Forwarded` / `X-Forwarded-For` headers name the client.
+    #[arg(
+        long = "trusted-proxy",
+        env = "BPMN_TRUSTED_PROXIES",
+        default_value = ""
+    )]
+    trusted_proxies: String,
 }
 
 #[derive(clap::Args)]
@@ -249,6 +265,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// A positive number of seconds, at most an hour.
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 3600.0 => Ok(s),
+        _ => Err(format!(
+            "\"{text}\" is not a number of seconds from 0 to 3600"
+        )),
+    }
+}
+
 impl ServeArgs {
     /// The serve flags taken from the environment only (plain `bpmn`).
     fn parse_from_env() -> ServeArgs {
@@ -262,10 +288,17 @@ impl ServeArgs {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let trusted_proxies = web::proxy::TrustedProxies::parse(&args.trusted_proxies)
+        .map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))?;
+    let limits = Limits {
+        command_time: std::time::Duration::from_secs_f64(args.command_seconds),
+        command_bytes: (args.command_megabytes as usize) * 1024 * 1024,
+    };
     let runtime = Arc::new(
         Runtime::connect(&args.database_url, Arc::new(SystemClock))
             .await
-            .with_context(|| format!("cannot open the database {}", args.database_url))?,
+            .with_context(|| format!("cannot open the database {}", args.database_url))?
+            .with_limits(limits),
     );
     cli::deploy_directory(&runtime, &args.diagrams).await;
     let admin_password = std::env::var("BPMN_ADMIN_PASSWORD").ok();
@@ -300,6 +333,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = WebConfig {
         session_key,
         secure_cookies: args.secure_cookies,
+        trusted_proxies,
     };
     let result = web::server(runtime, config, listener)?.await;
     let _ = stop.send(true);

@@ -643,7 +643,7 @@ async fn run_inner(
                 }
                 Err(RuntimeError::Conflict(m)) => printer.ignored(&m),
                 // A task listener refused the completion.
-                Err(RuntimeError::Rejected(m)) => printer.refused(&m),
+                Err(RuntimeError::Rejected(m) | RuntimeError::TooLarge(m)) => printer.refused(&m),
                 Err(e) => return Err(e.to_string()),
             },
             Line::Trigger(element, vars) => {

@@ -113,6 +113,8 @@ fn configure(engine: &mut Engine, budget: u64) {
         .set_max_variables(10_000)
         .set_max_functions(256);
     engine.disable_symbol("eval");
+    // The runtime's time budget: checked between operations.
+    engine.on_progress(|_| crate::budget::stopped().then(|| Dynamic::from(crate::budget::STOPPED)));
     engine.on_print(|_| {});
     engine.on_debug(|_, _, _| {});
     engine.register_fn("is_empty_value", is_empty_value);
@@ -233,6 +235,7 @@ fn describe(err: &rhai::EvalAltResult) -> String {
         }
         E::ErrorDataTooLarge(what, _) => format!("stopped: {what} grew beyond its size limit"),
         E::ErrorStackOverflow(_) => "stopped: calls nested too deeply".to_string(),
+        E::ErrorTerminated(..) => crate::budget::STOPPED.to_string(),
         other => {
             // rhai appends " (line 1, position 9)"; inside one expression that is noise.
             let text = other.to_string();

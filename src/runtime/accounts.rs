@@ -18,6 +18,55 @@ const FREE_FAILURES: i32 = 5;
 const MAX_WAIT_SECONDS: i64 = 15 * 60;
 /// Quiet time after which failures are forgotten.
 const FORGET_AFTER_MINUTES: i64 = 60;
+/// Failed logins from one address before its logins slow down (an address
+/// may stand for many people behind one proxy, so it is never locked out).
+const ADDRESS_FREE_FAILURES: i32 = 20;
+/// The longest an address's logins are held back.
+const MAX_ADDRESS_DELAY: std::time::Duration = std::time::Duration::from_secs(5);
+/// Password checks that may wait for their turn, per check running at once;
+/// beyond that a login is turned away at once (each check holds ~19 MiB).
+const QUEUE_PER_PERMIT: usize = 4;
+
+/// Bounds the password checks (and hashes) running at once: argon2 is slow
+/// and memory-hungry on purpose, and unbounded it lets a burst of wrong
+/// passwords take the machine's memory.
+pub(crate) struct PasswordGate {
+    permits: tokio::sync::Semaphore,
+    /// Checks running or waiting.
+    in_line: std::sync::atomic::AtomicUsize,
+    max_in_line: usize,
+}
+
+impl PasswordGate {
+    pub(crate) fn new() -> PasswordGate {
+        let n = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .clamp(1, 8);
+        PasswordGate {
+            permits: tokio::sync::Semaphore::new(n),
+            in_line: std::sync::atomic::AtomicUsize::new(0),
+            max_in_line: n * (1 + QUEUE_PER_PERMIT),
+        }
+    }
+
+    /// Runs `work` (argon2) on the blocking pool when its turn comes; `None`
+    /// when too many are in line already.
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        use std::sync::atomic::Ordering;
+        if self.in_line.fetch_add(1, Ordering::SeqCst) >= self.max_in_line {
+            self.in_line.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        let result = async {
+            let _permit = self.permits.acquire().await.ok()?;
+            tokio::task::spawn_blocking(work).await.ok()
+        }
+        .await;
+        self.in_line.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+}
 
 /// A user account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -66,6 +115,9 @@ pub enum LoginError {
     Invalid,
     #[error("too many failed attempts; try again in {seconds} s")]
     Throttled { seconds: i64 },
+    /// Too many passwords are being checked at once.
+    #[error("too many logins at once; try again in a moment")]
+    Busy,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -134,17 +186,18 @@ fn verify(password: &str, hash: &str) -> bool {
         .is_ok()
 }
 
-/// Hashing is slow on purpose; it runs off the async threads.
-async fn hash_blocking(password: String) -> Result<String, RuntimeError> {
-    tokio::task::spawn_blocking(move || hash(&password))
-        .await
-        .map_err(|e| RuntimeError::Rejected(format!("password hashing failed: {e}")))?
-}
-
-async fn verify_blocking(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || verify(&password, &hash))
-        .await
-        .unwrap_or(false)
+impl Runtime {
+    /// Hashes a password off the async threads, through the gate.
+    async fn hash_password(&self, password: String) -> Result<String, RuntimeError> {
+        self.password_gate
+            .run(move || hash(&password))
+            .await
+            .unwrap_or_else(|| {
+                Err(RuntimeError::Rejected(
+                    "too many passwords are being hashed at once; try again".into(),
+                ))
+            })
+    }
 }
 
 /// A hash that matches no password, verified for unknown names so that a
@@ -194,7 +247,7 @@ impl Runtime {
         for g in groups {
             valid_group(g).map_err(RuntimeError::Rejected)?;
         }
-        let hash = hash_blocking(password.to_string()).await?;
+        let hash = self.hash_password(password.to_string()).await?;
         let Some(row) = self
             .store()
             .insert_user(
@@ -286,7 +339,7 @@ impl Runtime {
                 "the password needs at least 8 characters".into(),
             ));
         }
-        let hash = hash_blocking(password.to_string()).await?;
+        let hash = self.hash_password(password.to_string()).await?;
         self.store().set_password(id, &hash).await?;
         Ok(())
     }
@@ -297,8 +350,12 @@ impl Runtime {
         Ok(())
     }
 
-    /// Checks a login. After a few failures, the account and the address must
-    /// wait longer and longer between attempts (up to 15 minutes).
+    /// Checks a login. Every attempt on an account is counted *before* its
+    /// password is checked (atomically, in the database): after a few, the
+    /// account must wait longer and longer between attempts (up to 15
+    /// minutes), however many requests or processes try at once. An address
+    /// with many failures is slowed down, never locked out: other people's
+    /// correct passwords behind the same proxy still work.
     async fn authenticate(
         &self,
         name: &str,
@@ -306,46 +363,73 @@ impl Runtime {
         address: Option<&str>,
     ) -> Result<User, LoginError> {
         let now = Utc::now();
-        let subjects: Vec<String> = std::iter::once(format!("user:{}", name.to_lowercase()))
-            .chain(address.map(|a| format!("addr:{a}")))
-            .collect();
-        for s in &subjects {
-            if let Some(f) = self.store().login_failures(s).await?
-                && f.failures >= FREE_FAILURES
+        let forget = chrono::Duration::minutes(FORGET_AFTER_MINUTES);
+        let account = format!("user:{}", name.to_lowercase());
+        let mut claimed = false;
+        for _ in 0..16 {
+            let seen = self.store().login_failures(&account).await?;
+            let count = match &seen {
+                Some(f) if now - f.last_failure_at < forget => f.failures,
+                _ => 0,
+            };
+            if let Some(f) = &seen
+                && count >= FREE_FAILURES
             {
                 let wait = 2i64
-                    .saturating_pow((f.failures - FREE_FAILURES) as u32)
+                    .saturating_pow((count - FREE_FAILURES) as u32)
                     .min(MAX_WAIT_SECONDS);
                 let allowed = f.last_failure_at + chrono::Duration::seconds(wait);
-                if now < allowed
-                    && now - f.last_failure_at < chrono::Duration::minutes(FORGET_AFTER_MINUTES)
-                {
+                if now < allowed {
                     return Err(LoginError::Throttled {
                         seconds: (allowed - now).num_seconds().max(1),
                     });
                 }
             }
+            if self
+                .store()
+                .claim_login_attempt(&account, seen.as_ref(), count + 1, now)
+                .await?
+            {
+                claimed = true;
+                break;
+            }
+        }
+        if !claimed {
+            // Many attempts at this very moment: the others are being checked.
+            return Err(LoginError::Throttled { seconds: 1 });
+        }
+        let place = address.map(|a| format!("addr:{a}"));
+        if let Some(place) = &place
+            && let Some(f) = self.store().login_failures(place).await?
+            && now - f.last_failure_at < forget
+            && f.failures > ADDRESS_FREE_FAILURES
+        {
+            let excess = (f.failures - ADDRESS_FREE_FAILURES).min(16) as u32;
+            let delay = std::time::Duration::from_millis(50u64 << excess).min(MAX_ADDRESS_DELAY);
+            tokio::time::sleep(delay).await;
         }
         let user = self.store().user_by_name(name).await?;
-        let hash = user
-            .as_ref()
-            .map(|u| u.password_hash.clone())
-            .unwrap_or_else(|| decoy_hash().to_string());
-        let ok = verify_blocking(password.to_string(), hash).await;
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        let password = password.to_string();
+        let ok = self
+            .password_gate
+            .run(move || {
+                // Unknown names are checked against a decoy, so that a failed
+                // login takes as long whether or not the user exists.
+                verify(&password, hash.as_deref().unwrap_or_else(|| decoy_hash()))
+            })
+            .await
+            .ok_or(LoginError::Busy)?;
         match user {
             Some(u) if ok && !u.disabled => {
-                self.store().clear_login_failures(&subjects[0]).await?;
+                self.store().clear_login_failures(&account).await?;
                 let groups = self.store().groups_of(u.id).await?;
                 Ok(to_user(u, groups))
             }
             _ => {
-                for s in &subjects {
+                if let Some(place) = &place {
                     self.store()
-                        .record_login_failure(
-                            s,
-                            now,
-                            chrono::Duration::minutes(FORGET_AFTER_MINUTES),
-                        )
+                        .record_login_failure(place, now, forget)
                         .await?;
                 }
                 Err(LoginError::Invalid)

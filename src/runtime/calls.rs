@@ -15,7 +15,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::command::{Access, JobGuard, Locked, Started};
+use super::command::{Access, JobGuard, Locked, Started, Target};
 use super::{Deployed, MAX_ATTEMPTS, Outcome, Runtime, RuntimeError, backoff};
 use crate::engine::{self, CallOutcome, Command, InstanceState, JobType};
 use crate::store::entity::process_instance;
@@ -87,21 +87,19 @@ impl Runtime {
             })
         };
         for attempt in 0..MAX_ATTEMPTS {
+            let prepared = self
+                .prepare(Target::Instance(job.instance_id), Access::Engine, &started)
+                .await?;
             let txn = self.store().begin_write().await?;
-            let Some(parent_tr) = self
-                .command_in(
-                    &txn,
-                    job.instance_id,
-                    Access::Engine,
-                    Some(&guard),
-                    &started,
-                )
+            if !self
+                .write_prepared(&txn, &prepared, Access::Engine, Some(&guard))
                 .await?
-            else {
+            {
                 drop(txn);
                 backoff(attempt).await;
                 continue;
-            };
+            }
+            let parent_tr = prepared.transition;
             self.insert_started(
                 &txn,
                 Started {
@@ -145,14 +143,22 @@ impl Runtime {
             variables: req.variables,
             initiator: None,
         };
-        let tr = engine::execute(deployed.process(), &fresh, command, self.clock().now()).map_err(
-            |e| {
-                Fail(format!(
+        let tr = match self.compute(deployed.clone(), fresh, command).await {
+            Ok(tr) => tr,
+            Err(e @ (RuntimeError::Store(_) | RuntimeError::Busy)) => return Err(Retry(e)),
+            Err(e) => {
+                return Err(Fail(format!(
                     "the called process \"{}\" cannot start: {e}",
                     req.process
-                ))
-            },
-        )?;
+                )));
+            }
+        };
+        if let Err(e) = self.within_limit(&tr) {
+            return Err(Fail(format!(
+                "the called process \"{}\" cannot start: {e}",
+                req.process
+            )));
+        }
         // Without `camunda:in businessKey`, the caller's business key goes along.
         let business_key = req.business_key.or_else(|| parent.business_key.clone());
         Ok((deployed, business_key, tr))

@@ -1,15 +1,23 @@
-//! One command = one transaction, and the policy checked inside it.
+//! One command = one transaction: read, check, compute; then lock, verify,
+//! write.
 //!
-//! [`Runtime::command`] begins a write transaction, locks the instance row,
-//! checks who acts against the locked rows ([`Access`]), lets the caller turn
-//! what it found into an engine [`Command`], runs the pure engine, and writes
-//! the new state only if the row's version is still the one it read — else it
-//! rolls back and runs the whole command again. Starting an instance is the
-//! same without a row to lock.
+//! [`Runtime::command`] reads the instance row (and, for a task command, the
+//! task row), checks who acts against those rows ([`Access`]), lets the caller
+//! turn what it found into an engine [`Command`] and computes the transition —
+//! on a thread of its own, never an HTTP worker, within the command's time
+//! budget ([`Limits`]), and without holding any lock. Only then does it begin
+//! the write transaction, lock the instance row and write, provided the row's
+//! version is still the one it read. Every change to the rows the policy
+//! looks at (a task's holder and candidates, who completed what) is itself a
+//! command on the instance and moves its version, so the check holds for the
+//! rows that are locked and written; a changed version means read, check and
+//! compute again. Starting an instance is the same without a row to lock.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use uuid::Uuid;
 
@@ -31,6 +39,27 @@ impl Outcome {
     /// `active`, `completed`, `terminated` or `incident`.
     pub fn status(&self) -> &'static str {
         self.state.display_status()
+    }
+}
+
+/// What one command may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The engine's time for one transition: scripts and expressions still
+    /// running then stop with an error (an incident).
+    pub command_time: Duration,
+    /// The most one command may write (its state and history, serialized): a
+    /// person's command that would write more is refused, a job's becomes an
+    /// incident; nothing of it is stored.
+    pub command_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            command_time: Duration::from_secs(2),
+            command_bytes: 16 * 1024 * 1024,
+        }
     }
 }
 
@@ -117,7 +146,7 @@ impl JobGuard {
     }
 }
 
-/// What a command found under its lock.
+/// What a command found: the instance's model and state, and its task.
 pub(crate) struct Locked<'a> {
     pub deployed: &'a Deployed,
     pub state: &'a InstanceState,
@@ -132,6 +161,13 @@ impl Locked<'_> {
             .map(|t| t.element_key as u64)
             .ok_or_else(|| RuntimeError::Corrupt("a task command without its task".into()))
     }
+}
+
+/// A command computed before taking any lock: the instance row as read
+/// (its version is checked under the lock) and the transition.
+pub(crate) struct Prepared {
+    pub row: process_instance::Model,
+    pub transition: engine::Transition,
 }
 
 /// A new instance about to be inserted.
@@ -157,20 +193,20 @@ impl Runtime {
     /// in one transaction.
     pub(crate) async fn start_with(
         &self,
-        deployed: &Deployed,
+        deployed: Arc<Deployed>,
         command: Command,
         business_key: Option<&str>,
         user: Option<&str>,
     ) -> Result<Outcome, RuntimeError> {
-        let process = deployed.process();
         let id = Uuid::now_v7();
-        let fresh = InstanceState::new(&process.id);
-        let tr = engine::execute(process, &fresh, command, self.clock.now())?;
+        let fresh = InstanceState::new(&deployed.process().id);
+        let tr = self.compute(deployed.clone(), fresh, command).await?;
+        self.within_limit(&tr)?;
         let txn = self.store.begin_write().await?;
         self.insert_started(
             &txn,
             Started {
-                deployed,
+                deployed: &deployed,
                 id,
                 business_key,
                 user,
@@ -288,6 +324,59 @@ impl Runtime {
         }
     }
 
+    /// Computes a transition on a blocking thread within the time budget:
+    /// when it is spent, the thread's stop flag is raised and the scripts and
+    /// expressions still running stop with an error (which the engine turns
+    /// into an incident), so the work always comes back.
+    pub(crate) async fn compute(
+        &self,
+        deployed: Arc<Deployed>,
+        state: InstanceState,
+        command: Command,
+    ) -> Result<engine::Transition, RuntimeError> {
+        let now = self.clock.now();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let work = tokio::task::spawn_blocking(move || {
+            crate::budget::with_stop_flag(flag, || {
+                engine::execute(deployed.process(), &state, command, now)
+            })
+        });
+        tokio::pin!(work);
+        let done = tokio::select! {
+            done = &mut work => done,
+            _ = tokio::time::sleep(self.limits.command_time) => {
+                stop.store(true, Ordering::Relaxed);
+                metrics::COMMANDS_STOPPED.inc();
+                work.await
+            }
+        };
+        let transition =
+            done.map_err(|e| RuntimeError::Corrupt(format!("the engine failed: {e}")))??;
+        Ok(transition)
+    }
+
+    /// Refuses a transition that would write more than one command may.
+    pub(crate) fn within_limit(&self, tr: &engine::Transition) -> Result<(), RuntimeError> {
+        let cap = self.limits.command_bytes;
+        let mut size = serde_json::to_vec(&tr.state).map(|v| v.len()).unwrap_or(0);
+        for e in &tr.events {
+            if size > cap {
+                break;
+            }
+            size += serde_json::to_vec(e).map(|v| v.len()).unwrap_or(0);
+        }
+        if size > cap {
+            let mb = |n: usize| n.div_ceil(1024 * 1024);
+            return Err(RuntimeError::TooLarge(format!(
+                "this would write more than {} MB at once (at most {} MB); nothing of it was stored",
+                mb(size),
+                mb(cap)
+            )));
+        }
+        Ok(())
+    }
+
     /// Runs a command in one transaction, retrying lost races. `job` names a
     /// job row the command consumes (deleted with it).
     pub(crate) async fn command(
@@ -298,68 +387,81 @@ impl Runtime {
         make: impl Fn(&Locked<'_>) -> Result<Command, RuntimeError>,
     ) -> Result<Outcome, RuntimeError> {
         for attempt in 0..MAX_ATTEMPTS {
+            let prepared = self.prepare(target, access, &make).await?;
             let txn = self.store.begin_write().await?;
-            let instance_id = match target {
-                Target::Instance(id) => id,
-                Target::TaskOf(task) => {
-                    Store::task_in(&txn, task)
-                        .await?
-                        .ok_or_else(|| RuntimeError::NotFound(format!("task {task}")))?
-                        .instance_id
-                }
-            };
-            let Some(tr) = self
-                .command_in(&txn, instance_id, access, job, &make)
-                .await?
-            else {
+            if !self.write_prepared(&txn, &prepared, access, job).await? {
                 drop(txn);
                 backoff(attempt).await;
                 continue;
-            };
-            self.commit(txn, instance_id, &tr).await?;
+            }
+            let Prepared {
+                row, transition, ..
+            } = prepared;
+            self.commit(txn, row.id, &transition).await?;
             return Ok(Outcome {
-                instance_id,
-                events: tr.events,
-                state: tr.state,
+                instance_id: row.id,
+                events: transition.events,
+                state: transition.state,
             });
         }
         Err(RuntimeError::Busy)
     }
 
     /// Runs the engine's own `command` on a job's instance and consumes the
-    /// job — only while `owner` (when given) holds its lease.
+    /// job — only while `owner` (when given) holds its lease. Work that would
+    /// write more than a command may becomes an incident on the job's element.
     pub(crate) async fn consume_job(
         &self,
         job: &Job,
         owner: Option<&str>,
         command: Command,
     ) -> Result<Outcome, RuntimeError> {
-        self.command(
-            Target::Instance(job.instance_id),
-            Access::Engine,
-            Some(&JobGuard::of(job, owner)),
-            |_: &Locked<'_>| Ok(command.clone()),
-        )
-        .await
+        let guard = JobGuard::of(job, owner);
+        let run = |command: Command| {
+            self.command(
+                Target::Instance(job.instance_id),
+                Access::Engine,
+                Some(&guard),
+                move |_: &Locked<'_>| Ok(command.clone()),
+            )
+        };
+        match run(command).await {
+            Err(RuntimeError::TooLarge(message)) => {
+                tracing::warn!(job.id = %job.id, element.id = %job.element_id, "{message}");
+                run(Command::FailJob {
+                    key: job.element_key as u64,
+                    message: format!("its work {message}"),
+                })
+                .await
+            }
+            other => other,
+        }
     }
 
-    /// A command's work inside `txn`, not yet committed; `None` when another
-    /// command changed the instance first (the caller retries).
-    pub(crate) async fn command_in(
+    /// Reads the instance (no lock), checks the policy, and computes the
+    /// command's transition.
+    pub(crate) async fn prepare(
         &self,
-        txn: &Txn,
-        instance_id: Uuid,
+        target: Target,
         access: Access<'_>,
-        job: Option<&JobGuard>,
         make: &impl Fn(&Locked<'_>) -> Result<Command, RuntimeError>,
-    ) -> Result<Option<engine::Transition>, RuntimeError> {
-        let row = Store::lock_instance(txn, instance_id)
+    ) -> Result<Prepared, RuntimeError> {
+        let instance_id = match target {
+            Target::Instance(id) => id,
+            Target::TaskOf(task) => {
+                self.store
+                    .task(task)
+                    .await?
+                    .ok_or_else(|| RuntimeError::NotFound(format!("task {task}")))?
+                    .instance_id
+            }
+        };
+        let row = self
+            .store
+            .instance(instance_id)
             .await?
             .ok_or_else(|| RuntimeError::NotFound(format!("instance {instance_id}")))?;
-        let task = self.authorize(txn, &row, access).await?;
-        if let Some(guard) = job {
-            guard.check(Store::job_in(txn, guard.id).await?, self.lease_now())?;
-        }
+        let task = self.authorize(&row, access).await?;
         let deployed = self.deployed(row.definition_id).await?;
         let state: InstanceState = serde_json::from_str(&row.state)
             .map_err(|e| RuntimeError::Corrupt(format!("state of instance {instance_id}: {e}")))?;
@@ -368,12 +470,39 @@ impl Runtime {
             state: &state,
             task: task.as_ref(),
         })?;
-        let now = self.clock.now();
-        let tr = engine::execute(deployed.process(), &state, command, now)?;
-        let db_now = to_db_time(now);
+        let transition = self.compute(deployed, state, command).await?;
+        self.within_limit(&transition)?;
+        Ok(Prepared { row, transition })
+    }
+
+    /// Writes a prepared command inside `txn`: locks the instance row, and
+    /// writes only if its version is still the one the command read; `false`
+    /// when another command changed the instance first (the caller computes
+    /// again). A consumed job must still be there (and leased by its owner).
+    pub(crate) async fn write_prepared(
+        &self,
+        txn: &Txn,
+        p: &Prepared,
+        access: Access<'_>,
+        job: Option<&JobGuard>,
+    ) -> Result<bool, RuntimeError> {
+        let row = &p.row;
+        let tr = &p.transition;
+        let Some(locked) = Store::lock_instance(txn, row.id).await? else {
+            return Err(RuntimeError::NotFound(format!("instance {}", row.id)));
+        };
+        if locked.version != row.version {
+            metrics::CONFLICTS.inc();
+            tracing::debug!(instance.id = %row.id, "version conflict, computing again");
+            return Ok(false);
+        }
+        if let Some(guard) = job {
+            guard.check(Store::job_in(txn, guard.id).await?, self.lease_now())?;
+        }
+        let db_now = to_db_time(self.clock.now());
         let saved = Store::update_instance(
             txn,
-            instance_id,
+            row.id,
             row.version,
             InstanceUpdate {
                 state: &tr.state,
@@ -384,8 +513,7 @@ impl Runtime {
         .await?;
         if !saved {
             metrics::CONFLICTS.inc();
-            tracing::debug!(instance.id = %instance_id, "version conflict, retrying");
-            return Ok(None);
+            return Ok(false);
         }
         if let Some(guard) = job {
             // Consumed before the effects are written: a repeating timer
@@ -395,7 +523,7 @@ impl Runtime {
         self.write_transition(
             txn,
             EffectContext {
-                instance_id,
+                instance_id: row.id,
                 parent: row.parent_id.zip(row.parent_key),
                 definition_key: &row.definition_key,
                 business_key: row.business_key.as_deref(),
@@ -403,24 +531,23 @@ impl Runtime {
                 now: db_now,
             },
             row.last_seq + 1,
-            &tr,
+            tr,
         )
         .await?;
-        Ok(Some(tr))
+        Ok(true)
     }
 
-    /// Checks the policy against the locked instance row (and, for a task
-    /// command, the task row read after the lock). Returns the task.
+    /// Checks the policy against the instance row as read (and, for a task
+    /// command, its task row). Returns the task.
     async fn authorize(
         &self,
-        txn: &Txn,
         row: &process_instance::Model,
         access: Access<'_>,
     ) -> Result<Option<user_task::Model>, RuntimeError> {
         match access {
             Access::Engine | Access::Role(_) => Ok(None),
             Access::Instance(who, action) => {
-                match self.decide_on_instance(txn, who, action, row.id).await? {
+                match self.decide_instance(who, action, row.id).await? {
                     Decision::Allowed => Ok(None),
                     Decision::Hidden => Err(RuntimeError::NotFound(format!("instance {}", row.id))),
                     Decision::Forbidden => {
@@ -430,12 +557,12 @@ impl Runtime {
             }
             Access::Task(who, action, task) => {
                 let found = match task {
-                    TaskRef::Id(id) => Store::task_in(txn, id)
+                    TaskRef::Id(id) => self
+                        .store
+                        .task(id)
                         .await?
                         .filter(|t| t.instance_id == row.id),
-                    TaskRef::Element(element) => {
-                        Store::open_task_for_in(txn, row.id, element).await?
-                    }
+                    TaskRef::Element(element) => self.store.open_task_for(row.id, element).await?,
                 };
                 let Some(task) = found else {
                     return Err(match task {
@@ -443,7 +570,7 @@ impl Runtime {
                         TaskRef::Element(element) => {
                             // Whether the instance exists is not for everyone to learn.
                             match self
-                                .decide_on_instance(txn, who, Action::ViewInstance, row.id)
+                                .decide_instance(who, Action::ViewInstance, row.id)
                                 .await?
                             {
                                 Decision::Allowed => RuntimeError::NotWaiting(format!(
@@ -455,7 +582,7 @@ impl Runtime {
                     });
                 };
                 let candidate =
-                    !who.is_admin() && Store::is_candidate_in(txn, &viewer(who), task.id).await?;
+                    !who.is_admin() && self.store.is_candidate(&viewer(who), task.id).await?;
                 let facts = Facts::task(who, task.assignee.as_deref(), candidate);
                 let decision = policy::decide(who.kind(), action, &facts);
                 if decision == Decision::Hidden {
@@ -481,19 +608,6 @@ impl Runtime {
                 Ok(Some(task))
             }
         }
-    }
-
-    /// The policy's answer for an instance action, reading under the lock
-    /// whether the principal is involved (only when the answer depends on it).
-    async fn decide_on_instance(
-        &self,
-        txn: &Txn,
-        who: &Principal,
-        action: Action,
-        id: Uuid,
-    ) -> Result<Decision, RuntimeError> {
-        let v = viewer(who);
-        decide_instance(who, action, || Store::involved_in(txn, &v, id)).await
     }
 }
 

@@ -220,7 +220,7 @@ impl Deployments<'_> {
         let business_key = req.business_key.filter(|b| !b.trim().is_empty());
         self.rt
             .start_with(
-                &deployed,
+                deployed,
                 Command::Start {
                     variables,
                     initiator: Some(who.name.clone()),
@@ -370,8 +370,7 @@ impl Runtime {
             element: element.to_string(),
             variables,
         };
-        self.start_with(&deployed, command, business_key, user)
-            .await
+        self.start_with(deployed, command, business_key, user).await
     }
 }
 

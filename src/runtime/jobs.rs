@@ -575,17 +575,19 @@ impl Runtime {
         owner: Option<&str>,
     ) -> Result<Outcome, RuntimeError> {
         let deployed = self.deployed(timer.definition_id).await?;
-        let process = deployed.process();
         let now = self.clock().now();
-        let tr = engine::execute(
-            process,
-            &InstanceState::new(&process.id),
-            Command::StartAt {
-                element: timer.element_id.clone(),
-                variables: Map::new(),
-            },
-            now,
-        )?;
+        let tr = self
+            .compute(
+                deployed.clone(),
+                InstanceState::new(&deployed.process().id),
+                Command::StartAt {
+                    element: timer.element_id.clone(),
+                    variables: Map::new(),
+                },
+            )
+            .await?;
+        self.within_limit(&tr)?;
+        let process = deployed.process();
         let next = engine::start_timer_due(
             process,
             &timer.element_id,

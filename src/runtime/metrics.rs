@@ -91,6 +91,8 @@ impl Default for Histogram {
 
 pub static COMMANDS: Counter = Counter::new();
 pub static CONFLICTS: Counter = Counter::new();
+/// Commands whose engine work ran past the time budget and was stopped.
+pub static COMMANDS_STOPPED: Counter = Counter::new();
 pub static INSTANCES_STARTED: Counter = Counter::new();
 pub static INSTANCES_COMPLETED: Counter = Counter::new();
 pub static INSTANCES_TERMINATED: Counter = Counter::new();
@@ -105,6 +107,8 @@ pub static JOB_DELAY: Histogram = Histogram::new();
 pub static HTTP_LATENCY: Histogram = Histogram::new();
 pub static HTTP_REQUESTS: Counter = Counter::new();
 pub static HTTP_SERVER_ERRORS: Counter = Counter::new();
+/// Content security policy violations browsers reported.
+pub static CSP_VIOLATIONS: Counter = Counter::new();
 
 /// Counts what a committed transition did.
 pub fn observe_events(events: &[Event]) {
@@ -122,7 +126,7 @@ pub fn observe_events(events: &[Event]) {
 
 /// The process's counters in Prometheus text format.
 pub fn write_counters(out: &mut String) {
-    let counters: [(&str, &str, &Counter); 12] = [
+    let counters: [(&str, &str, &Counter); 14] = [
         (
             "bpmn_commands_total",
             "Commands committed by this process",
@@ -178,6 +182,16 @@ pub fn write_counters(out: &mut String) {
             "bpmn_http_server_errors_total",
             "HTTP responses with a 5xx status",
             &HTTP_SERVER_ERRORS,
+        ),
+        (
+            "bpmn_commands_stopped_total",
+            "Commands whose scripts or expressions ran past the time budget",
+            &COMMANDS_STOPPED,
+        ),
+        (
+            "bpmn_csp_violations_total",
+            "Content security policy violations reported by browsers",
+            &CSP_VIOLATIONS,
         ),
     ];
     for (name, help, c) in counters {

@@ -49,7 +49,7 @@ use crate::store::{Store, StoreError, Viewer};
 pub use crate::engine::{Event, InstanceState, Status, WaitingItem, waiting_items};
 pub use accounts::{Accounts, LoginError, NewUser, User};
 pub use clock::{Clock, SystemClock, VirtualClock};
-pub use command::{CommitHook, Outcome};
+pub use command::{CommitHook, Limits, Outcome};
 pub use deployments::{DeployResult, DeployedDefinition, Deployments, StartRequest};
 pub use handlers::{FnHandler, HandlerError, ServiceCall, ServiceHandler};
 pub use instances::Instances;
@@ -96,6 +96,9 @@ pub enum RuntimeError {
     Corrupt(String),
     #[error("the instance is busy; gave up after {MAX_ATTEMPTS} attempts")]
     Busy,
+    /// The command would write more than one command may.
+    #[error("{0}")]
+    TooLarge(String),
 }
 
 impl From<crate::engine::CommandError> for RuntimeError {
@@ -145,6 +148,8 @@ pub struct Runtime {
     /// The database clock minus ours, in milliseconds (PostgreSQL with the system clock).
     db_offset_ms: AtomicI64,
     before_commit: Mutex<Option<CommitHook>>,
+    password_gate: accounts::PasswordGate,
+    limits: Limits,
 }
 
 impl Runtime {
@@ -160,6 +165,8 @@ impl Runtime {
             handlers: HashMap::new(),
             db_offset_ms: AtomicI64::new(0),
             before_commit: Mutex::new(None),
+            password_gate: accounts::PasswordGate::new(),
+            limits: Limits::default(),
         }
     }
 
@@ -175,6 +182,12 @@ impl Runtime {
     pub fn with_handler(mut self, name: &str, handler: Arc<dyn ServiceHandler>) -> Runtime {
         self.options.service_handlers.push(name.to_string());
         self.handlers.insert(name.to_string(), handler);
+        self
+    }
+
+    /// Sets what one command may take (time and bytes).
+    pub fn with_limits(mut self, limits: Limits) -> Runtime {
+        self.limits = limits;
         self
     }
 

@@ -263,6 +263,48 @@ impl Store {
         Ok(())
     }
 
+    /// Counts a login attempt *before* its password is checked, if the row is
+    /// still as the caller read it (`seen`: `None` when there was none):
+    /// concurrent attempts each take one number, so no more passwords are
+    /// checked than the throttle allows, in however many processes. Returns
+    /// whether this attempt got the count.
+    pub async fn claim_login_attempt(
+        &self,
+        subject: &str,
+        seen: Option<&login_attempt::Model>,
+        failures: i32,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let res = match seen {
+            None => {
+                login_attempt::Entity::insert(login_attempt::ActiveModel {
+                    subject: Set(subject.to_string()),
+                    failures: Set(failures),
+                    last_failure_at: Set(now),
+                })
+                .on_conflict(
+                    OnConflict::column(login_attempt::Column::Subject)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(&self.db)
+                .await?
+            }
+            Some(old) => {
+                login_attempt::Entity::update_many()
+                    .col_expr(login_attempt::Column::Failures, Expr::value(failures))
+                    .col_expr(login_attempt::Column::LastFailureAt, Expr::value(now))
+                    .filter(login_attempt::Column::Subject.eq(subject))
+                    .filter(login_attempt::Column::Failures.eq(old.failures))
+                    .filter(login_attempt::Column::LastFailureAt.eq(old.last_failure_at))
+                    .exec(&self.db)
+                    .await?
+                    .rows_affected
+            }
+        };
+        Ok(res == 1)
+    }
+
     pub async fn clear_login_failures(&self, subject: &str) -> Result<(), StoreError> {
         login_attempt::Entity::delete_by_id(subject.to_string())
             .exec(&self.db)

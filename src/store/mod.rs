@@ -898,9 +898,9 @@ impl Store {
         Ok(user_task::Entity::find_by_id(id).one(txn).await?)
     }
 
-    /// The oldest open task of an element in an instance, read inside a transaction.
-    pub async fn open_task_for_in(
-        txn: &Txn,
+    /// The oldest open task of an element in an instance.
+    pub async fn open_task_for(
+        &self,
         instance_id: Uuid,
         element: &str,
     ) -> Result<Option<user_task::Model>, StoreError> {
@@ -909,7 +909,7 @@ impl Store {
             .filter(user_task::Column::ElementId.eq(element))
             .filter(user_task::Column::State.eq("open"))
             .order_by_asc(user_task::Column::ElementKey)
-            .one(txn)
+            .one(&self.db)
             .await?)
     }
 

@@ -146,11 +146,23 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
-/// Only same-site paths are followed after login.
-fn safe_next(next: Option<&str>) -> String {
+/// Only same-site paths are followed after login: a path that starts with one
+/// `/`, with no backslash and no whitespace or control character (browsers
+/// drop tabs and newlines from a URL, which would turn `/\t/host` into
+/// `//host`, another site). Anything else goes to `/`.
+pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/tasks".to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.len() <= 2048
+                && !n
+                    .chars()
+                    .any(|c| c == '\\' || c.is_whitespace() || c.is_control()) =>
+        {
+            n.to_string()
+        }
+        _ => "/".to_string(),
     }
 }
 
@@ -190,7 +202,7 @@ pub async fn create_session(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, WebError> {
     check_csrf(&session, &form.csrf_token)?;
-    let address = req.peer_addr().map(|a| a.ip().to_string());
+    let address = state.proxies.client(&req).map(|a| a.to_string());
     let failed = |message: String, status| -> Result<HttpResponse, WebError> {
         let page = LoginPage {
             layout: Layout {
@@ -228,6 +240,10 @@ pub async fn create_session(
         Err(LoginError::Throttled { seconds }) => failed(
             format!("Too many failed attempts. Try again in {seconds} seconds."),
             actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        ),
+        Err(LoginError::Busy) => failed(
+            "Too many logins are being checked right now. Try again in a moment.".into(),
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
         ),
         Err(LoginError::Store(e)) => Err(WebError::Internal(e.to_string())),
     }

@@ -12,7 +12,7 @@ use super::AppState;
 use super::auth::{CurrentUser, check_csrf, set_flash};
 use super::error::WebError;
 use super::forms::{FieldView, field_views, posted};
-use super::render::{Layout, redirect, render, render_status};
+use super::render::{Layout, download, redirect, render, render_status};
 use crate::model::form::{FieldError, FormField, posted_values};
 use crate::model::{Diagnostic, NodeKind, Severity};
 use crate::runtime::{
@@ -94,8 +94,10 @@ pub async fn list_definitions(
 #[derive(MultipartForm)]
 pub struct UploadForm {
     #[multipart(limit = "16MB")]
-    file: TempFile,
-    csrf_token: Text<String>,
+    file: Option<TempFile>,
+    /// Optional here so that a missing token is refused like every other
+    /// form's (403), not as an unreadable upload.
+    csrf_token: Option<Text<String>>,
 }
 
 #[post("/definitions")]
@@ -104,14 +106,22 @@ pub async fn create_deployment(
     current: CurrentUser,
     MultipartForm(form): MultipartForm<UploadForm>,
 ) -> Result<HttpResponse, WebError> {
-    check_csrf(&current.session, &form.csrf_token)?;
-    let file = form
+    check_csrf(
+        &current.session,
+        form.csrf_token
+            .as_deref()
+            .map(String::as_str)
+            .unwrap_or_default(),
+    )?;
+    let upload = form
         .file
+        .ok_or_else(|| WebError::Invalid("Choose a BPMN or DMN file to upload.".into()))?;
+    let file = upload
         .file_name
         .clone()
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "diagram.bpmn".into());
-    let bytes = std::fs::read(form.file.file.path())
+    let bytes = std::fs::read(upload.file.path())
         .map_err(|e| WebError::Internal(format!("upload: {e}")))?;
     let (report, status) = match state
         .runtime
@@ -338,15 +348,9 @@ pub async fn show_definition_xml(
         .await?;
     let current = &deployed.definition;
     let source = state.runtime.deployments().source(&who, current).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/xml; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            format!(
-                "inline; filename=\"{}-v{}.bpmn\"",
-                key.replace('"', ""),
-                current.version
-            ),
-        ))
-        .body(source))
+    Ok(download(
+        source,
+        &format!("{key}-v{}.bpmn", current.version),
+        "application/xml; charset=utf-8",
+    ))
 }

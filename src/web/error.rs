@@ -36,7 +36,7 @@ impl From<RuntimeError> for WebError {
             RuntimeError::NotFound(_) => WebError::NotFound,
             RuntimeError::Forbidden(m) => WebError::Forbidden(m),
             RuntimeError::Conflict(m) | RuntimeError::NotWaiting(m) => WebError::Conflict(m),
-            RuntimeError::Rejected(m) => WebError::Invalid(m),
+            RuntimeError::Rejected(m) | RuntimeError::TooLarge(m) => WebError::Invalid(m),
             RuntimeError::InvalidVariables(errors) => WebError::Invalid(
                 errors
                     .iter()

@@ -11,6 +11,7 @@ mod definitions;
 pub mod error;
 mod forms;
 pub(crate) mod instances;
+pub mod proxy;
 pub mod render;
 pub mod routes;
 mod tasks;
@@ -23,7 +24,7 @@ use actix_session::SessionMiddleware;
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
-use actix_web::{App, HttpResponse, HttpServer, get, web};
+use actix_web::{App, HttpResponse, HttpServer, get, post, web};
 
 use crate::runtime::{Runtime, metrics};
 use error::WebError;
@@ -31,6 +32,8 @@ use error::WebError;
 /// What every handler can reach.
 pub struct AppState {
     pub runtime: Arc<Runtime>,
+    /// Proxies whose forwarding headers name the client.
+    pub proxies: proxy::TrustedProxies,
 }
 
 /// How the web application runs.
@@ -40,11 +43,36 @@ pub struct WebConfig {
     pub session_key: Vec<u8>,
     /// Mark cookies `Secure` (when the site is served over https).
     pub secure_cookies: bool,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` are believed.
+    pub trusted_proxies: proxy::TrustedProxies,
 }
 
 #[get("/")]
 async fn show_home() -> HttpResponse {
     render::redirect("/tasks")
+}
+
+/// Where browsers report what the content security policy blocked: counted
+/// and logged, since a page of ours that breaks the policy is a bug.
+#[post("/csp-report")]
+async fn create_csp_report(body: web::Bytes) -> HttpResponse {
+    metrics::CSP_VIOLATIONS.inc();
+    let report: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let r = &report["csp-report"];
+    let text = |v: &serde_json::Value| {
+        v.as_str()
+            .unwrap_or("")
+            .chars()
+            .take(200)
+            .collect::<String>()
+    };
+    tracing::warn!(
+        page = %text(&r["document-uri"]),
+        directive = %text(&r["violated-directive"]),
+        blocked = %text(&r["blocked-uri"]),
+        "a page broke the content security policy"
+    );
+    HttpResponse::NoContent().finish()
 }
 
 async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, actix_web::Error> {
@@ -58,6 +86,7 @@ async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, actix_we
 /// Registers every route of the site.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(show_home)
+        .service(create_csp_report)
         .service(assets::show_asset)
         .service(api::show_api)
         .service(auth::show_login)
@@ -108,6 +137,7 @@ fn form_errors(cfg: &mut web::ServiceConfig) {
             }),
     )
     .app_data(api::json_config())
+    .app_data(web::PayloadConfig::new(api::body::LIMIT))
     .app_data(web::QueryConfig::default().error_handler(|e, req| {
         if api::is_api(req) {
             api::error::ApiError::bad_request(format!("bad query parameter: {e}")).into()
@@ -138,7 +168,10 @@ pub fn server(
     config: WebConfig,
     listener: std::net::TcpListener,
 ) -> std::io::Result<Server> {
-    let data = web::Data::new(AppState { runtime });
+    let data = web::Data::new(AppState {
+        runtime,
+        proxies: config.trusted_proxies.clone(),
+    });
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
@@ -165,6 +198,7 @@ pub fn server(
             .wrap(actix_web::middleware::Compress::default())
             .wrap(
                 actix_web::middleware::DefaultHeaders::new()
+                    .add(("Content-Security-Policy", render::CONTENT_SECURITY_POLICY))
                     .add(("X-Content-Type-Options", "nosniff"))
                     .add(("X-Frame-Options", "DENY"))
                     .add(("Referrer-Policy", "same-origin")),

@@ -48,6 +48,32 @@ pub fn render<T: Template>(page: &T) -> Result<HttpResponse, WebError> {
     render_status(page, StatusCode::OK)
 }
 
+/// The policy of every page: scripts and styles from the site only (inline
+/// styles allowed: the diagrams' SVG carries its own), no plug-ins, no
+/// framing, forms posting only here; violations are reported to
+/// `/csp-report`.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'; report-uri /csp-report";
+
+/// A file to download (a BPMN or DMN file as deployed): saved, never shown
+/// as a page of the site, and sandboxed should a browser show it anyway —
+/// a diagram's extension elements may hold anything, `<script>` included.
+pub fn download(body: String, filename: &str, content_type: &str) -> HttpResponse {
+    let safe: String = filename
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{safe}\""),
+        ))
+        .insert_header(("Content-Security-Policy", "sandbox"))
+        .body(body)
+}
+
 /// A 303 redirect (after a form post).
 pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()

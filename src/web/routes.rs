@@ -73,6 +73,7 @@ use Action::*;
 pub const ROUTES: &[Route] = &[
     // Public.
     page("GET", "/", ReadPublic),
+    page("POST", "/csp-report", ReadPublic),
     page("GET", "/static/{name}", ReadPublic),
     page("GET", "/login", ReadPublic),
     page("POST", "/login", ReadPublic),

@@ -130,7 +130,11 @@ async fn login(c: &Client, base: &str, name: &str, password: &str) {
     fill(c, "#name", name).await;
     fill(c, "#password", password).await;
     click(c, "form button[type=submit]").await;
-    c.wait().for_element(Locator::Css("h1")).await.unwrap();
+    // The login page has a heading too: wait for the inbox's.
+    c.wait()
+        .for_element(Locator::XPath("//h1[contains(., 'Inbox')]"))
+        .await
+        .unwrap();
     assert!(text(c).await.contains("Inbox"), "{name} is logged in");
 }
 
@@ -238,5 +242,18 @@ async fn the_demo_in_a_real_browser() {
     )
     .unwrap();
     c.close().await.unwrap();
+    // No page broke the content security policy (Chromium reports every
+    // violation to /csp-report, which counts them).
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("bpmn_csp_violations_total 0"),
+        "the pages keep to their content security policy"
+    );
     app.stop().await;
 }

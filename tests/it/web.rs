@@ -72,7 +72,7 @@ async fn login_sessions_and_logout() {
                 ],
             )
             .await;
-        assert_eq!(p.location.as_deref(), Some("/tasks"));
+        assert_eq!(p.location.as_deref(), Some("/"));
         app.stop().await;
     }
 }
@@ -96,11 +96,12 @@ async fn failed_logins_are_slowed_down() {
         "even the right password waits"
     );
     assert!(slowed.body.contains("Too many failed attempts"));
-    // Another account from the same address is slowed down too (per address).
+    // Another account behind the same address is not locked out: an address
+    // may be a whole office behind one proxy.
     app.user("bob", &[]).await;
     assert_eq!(
         b.login("bob", "bob-password").await.status,
-        StatusCode::TOO_MANY_REQUESTS
+        StatusCode::SEE_OTHER
     );
     app.stop().await;
 }

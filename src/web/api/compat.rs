@@ -10,12 +10,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::ApiUser;
+use super::body::Body;
 use super::error::ApiError;
 use super::resources::query_pairs;
 use crate::model::NodeKind;
 use crate::model::form::FieldType;
 use crate::runtime::{Deployed, InstanceDetail, InstanceFilter, Principal, StartRequest, Values};
 use crate::web::AppState;
+use crate::web::render::download;
 
 /// The old engine's word for an instance state.
 fn old_state(state: &str) -> &'static str {
@@ -105,9 +107,11 @@ pub async fn show_model(
     let deployments = state.runtime.deployments();
     let deployed = deployments.find(&who, &name).await?;
     let source = deployments.source(&who, &deployed.definition).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/xml; charset=utf-8")
-        .body(source))
+    Ok(download(
+        source,
+        &format!("{}.bpmn", deployed.definition.key),
+        "application/xml; charset=utf-8",
+    ))
 }
 
 /// Starts an instance of a model: `{"id"}`.
@@ -152,7 +156,7 @@ pub async fn complete_instance_task(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<(Uuid, String)>,
-    body: Option<web::Json<Map<String, Value>>>,
+    body: Body<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, element) = path.into_inner();
     state
@@ -162,7 +166,7 @@ pub async fn complete_instance_task(
             &user.principal(),
             id,
             &element,
-            Values::Json(body.map(web::Json::into_inner).unwrap_or_default()),
+            Values::Json(body.into_inner()),
         )
         .await?;
     Ok(HttpResponse::Ok().json(json!({"status": "OK"})))
@@ -180,18 +184,13 @@ pub async fn receive_instance_task(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<(Uuid, String)>,
-    body: Option<web::Json<Map<String, Value>>>,
+    body: Body<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, element) = path.into_inner();
     state
         .runtime
         .instances()
-        .receive(
-            &user.principal(),
-            id,
-            &element,
-            body.map(web::Json::into_inner).unwrap_or_default(),
-        )
+        .receive(&user.principal(), id, &element, body.into_inner())
         .await?;
     Ok(HttpResponse::Ok().json(json!({"status": "OK"})))
 }

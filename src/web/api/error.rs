@@ -107,7 +107,7 @@ impl From<RuntimeError> for ApiError {
             RuntimeError::Conflict(m) | RuntimeError::NotWaiting(m) => {
                 ApiError::new(StatusCode::CONFLICT, m)
             }
-            RuntimeError::Rejected(m) => ApiError::bad_request(m),
+            RuntimeError::Rejected(m) | RuntimeError::TooLarge(m) => ApiError::bad_request(m),
             RuntimeError::InvalidVariables(fields) => ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 errors: fields

@@ -7,6 +7,7 @@
 //! document and the server cannot drift apart.
 
 mod auth;
+pub mod body;
 mod compat;
 mod decisions;
 pub mod dto;
@@ -131,10 +132,8 @@ pub fn is_api(req: &HttpRequest) -> bool {
 /// JSON for bodies the API cannot read.
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
-        .limit(4 * 1024 * 1024)
-        .error_handler(|e, _| {
-            ApiError::bad_request(format!("the JSON body cannot be read: {e}")).into()
-        })
+        .limit(body::LIMIT)
+        .error_handler(|e, _| body::json_error(e).into())
 }
 
 /// The answer for an API path that does not exist.

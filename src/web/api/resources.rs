@@ -8,12 +8,14 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::auth::ApiUser;
+use super::body::Body;
 use super::dto::*;
 use super::error::{ApiError, ErrorItem};
 use crate::model::NodeKind;
 use crate::runtime::{InstanceFilter, Total, Values};
 use crate::web::AppState;
 use crate::web::instances::diagram;
+use crate::web::render::download;
 
 /// Pairs of a query string (repeated keys allowed).
 pub fn query_pairs(req: &HttpRequest) -> Result<Vec<(String, String)>, ApiError> {
@@ -218,9 +220,12 @@ pub async fn show_definition_xml(
     let deployments = state.runtime.deployments();
     let deployed = deployments.get(&who, &key, version_param(&req)?).await?;
     let source = deployments.source(&who, &deployed.definition).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/xml; charset=utf-8")
-        .body(source))
+    let d = &deployed.definition;
+    Ok(download(
+        source,
+        &format!("{}-v{}.bpmn", d.key, d.version),
+        "application/xml; charset=utf-8",
+    ))
 }
 
 /// The diagram of a version as SVG.
@@ -248,7 +253,10 @@ pub async fn show_definition_svg(
         )
     })?;
     let svg = svg.replacen("<svg ", "<svg xmlns=\"http://www.w3.org/2000/svg\" ", 1);
-    Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
+    Ok(HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header(("Content-Security-Policy", "sandbox"))
+        .body(svg))
 }
 
 /// Starts an instance.
@@ -267,9 +275,9 @@ pub async fn start_instance(
     state: web::Data<AppState>,
     user: ApiUser,
     key: web::Path<String>,
-    body: Option<web::Json<StartRequest>>,
+    body: Body<StartRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let body = body.into_inner();
     let o = state
         .runtime
         .deployments()

@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use uuid::Uuid;
 
 use super::auth::ApiUser;
+use super::body::Body;
 use super::dto::*;
 use super::error::ApiError;
 use super::resources::query_pairs;
@@ -191,9 +192,9 @@ pub async fn complete_task(
     state: web::Data<AppState>,
     user: ApiUser,
     id: web::Path<Uuid>,
-    body: Option<web::Json<VariablesRequest>>,
+    body: Body<VariablesRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let vars = body.map(|b| b.into_inner().variables).unwrap_or_default();
+    let vars = body.into_inner().variables;
     let done = state
         .runtime
         .tasks()

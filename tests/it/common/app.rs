@@ -48,6 +48,7 @@ impl TestApp {
             WebConfig {
                 session_key: key,
                 secure_cookies: false,
+                trusted_proxies: Default::default(),
             },
             listener,
         )
