@@ -144,6 +144,8 @@ pub struct Limits {
     pub max_elements: usize,
     /// Largest text content of a single element, in bytes.
     pub max_text: usize,
+    /// Largest value of a single attribute, in bytes.
+    pub max_attribute: usize,
 }
 
 impl Default for Limits {
@@ -151,8 +153,13 @@ impl Default for Limits {
         Limits {
             max_bytes: 32 * 1024 * 1024,
             max_depth: 256,
-            max_elements: 1_000_000,
-            max_text: 4 * 1024 * 1024,
+            // Far beyond any diagram drawn by hand or tool; every element
+            // costs memory while the file is parsed and kept.
+            max_elements: 50_000,
+            // A script or a piece of documentation.
+            max_text: 1024 * 1024,
+            // A name or an expression; it ends up in every list that shows it.
+            max_attribute: 64 * 1024,
         }
     }
 }
@@ -337,7 +344,7 @@ fn build_tree<'a>(text: &'a str, limits: &Limits) -> Result<Element<'a>, XmlErro
                         offset: start,
                     });
                 }
-                let element = new_element(text, &reader, e, start)?;
+                let element = new_element(text, &reader, e, start, limits)?;
                 if matches!(event, Event::Empty(_)) {
                     match stack.last_mut() {
                         Some(parent) => parent.children.push(element),
@@ -471,6 +478,7 @@ fn new_element<'a>(
     reader: &NsReader<&'a [u8]>,
     e: &BytesStart<'_>,
     offset: usize,
+    limits: &Limits,
 ) -> Result<Element<'a>, XmlError> {
     let (ns, local) = reader.resolver().resolve_element(e.name());
     let ns = resolved(&ns);
@@ -492,6 +500,16 @@ fn new_element<'a>(
                 message: format!("bad value of attribute {} in <{name}>: {err}", key.as_ref()),
                 offset,
             })?;
+        if value.len() > limits.max_attribute {
+            return Err(XmlError {
+                message: format!(
+                    "the attribute {} of <{name}> is longer than {} bytes (the attribute-size limit)",
+                    key.as_ref(),
+                    limits.max_attribute
+                ),
+                offset,
+            });
+        }
         let value = match value {
             Cow::Borrowed(v) => rebase(text, v),
             Cow::Owned(v) => Cow::Owned(v),

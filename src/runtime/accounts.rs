@@ -35,9 +35,16 @@ pub(crate) struct PasswordGate {
     /// Checks running or waiting.
     in_line: std::sync::atomic::AtomicUsize,
     max_in_line: usize,
+    /// Checks and hashes run so far.
+    done: std::sync::atomic::AtomicU64,
 }
 
 impl PasswordGate {
+    /// How many checks and hashes this gate has run.
+    pub(crate) fn done(&self) -> u64 {
+        self.done.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub(crate) fn new() -> PasswordGate {
         let n = std::thread::available_parallelism()
             .map(|n| n.get())
@@ -47,6 +54,7 @@ impl PasswordGate {
             permits: tokio::sync::Semaphore::new(n),
             in_line: std::sync::atomic::AtomicUsize::new(0),
             max_in_line: n * (1 + QUEUE_PER_PERMIT),
+            done: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -60,6 +68,8 @@ impl PasswordGate {
         }
         let result = async {
             let _permit = self.permits.acquire().await.ok()?;
+            self.done.fetch_add(1, Ordering::Relaxed);
+            super::metrics::PASSWORD_CHECKS.inc();
             tokio::task::spawn_blocking(work).await.ok()
         }
         .await;

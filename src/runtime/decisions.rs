@@ -1,8 +1,7 @@
 //! Deployed decisions (DMN): deploying `.dmn` files, finding the version a
 //! business rule task asks for, and evaluating it (the work of its `decide` job).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -48,8 +47,7 @@ impl From<decision_definition::Model> for DecisionDefinition {
 }
 
 /// Parsed decision files by decision version id.
-#[derive(Default)]
-pub(crate) struct DecisionCache(Mutex<HashMap<i64, Arc<DeployedDecision>>>);
+pub(crate) type DecisionCache = super::cache::ParsedCache<DeployedDecision>;
 
 /// The payload of a `decide` job (see the business rule task behaviour).
 #[derive(Debug, Deserialize)]
@@ -127,13 +125,7 @@ impl Runtime {
 
     /// A deployed decision version (its file parsed once).
     pub(crate) async fn decision(&self, id: i64) -> Result<Arc<DeployedDecision>, RuntimeError> {
-        if let Some(d) = self
-            .decision_cache
-            .0
-            .lock()
-            .ok()
-            .and_then(|c| c.get(&id).cloned())
-        {
+        if let Some(d) = self.decision_cache.get(id) {
             return Ok(d);
         }
         let (definition, dep) = self
@@ -148,9 +140,11 @@ impl Runtime {
             definition: definition.into(),
             dmn,
         });
-        if let Ok(mut cache) = self.decision_cache.0.lock() {
-            cache.insert(id, deployed.clone());
-        }
+        self.decision_cache.put(
+            id,
+            deployed.clone(),
+            dep.source.len() * super::cache::PARSED_PER_SOURCE_BYTE,
+        );
         Ok(deployed)
     }
 

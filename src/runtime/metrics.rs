@@ -107,6 +107,8 @@ pub static JOB_DELAY: Histogram = Histogram::new();
 pub static HTTP_LATENCY: Histogram = Histogram::new();
 pub static HTTP_REQUESTS: Counter = Counter::new();
 pub static HTTP_SERVER_ERRORS: Counter = Counter::new();
+/// Passwords checked or hashed (argon2).
+pub static PASSWORD_CHECKS: Counter = Counter::new();
 /// Content security policy violations browsers reported.
 pub static CSP_VIOLATIONS: Counter = Counter::new();
 
@@ -126,7 +128,7 @@ pub fn observe_events(events: &[Event]) {
 
 /// The process's counters in Prometheus text format.
 pub fn write_counters(out: &mut String) {
-    let counters: [(&str, &str, &Counter); 14] = [
+    let counters: [(&str, &str, &Counter); 15] = [
         (
             "bpmn_commands_total",
             "Commands committed by this process",
@@ -187,6 +189,11 @@ pub fn write_counters(out: &mut String) {
             "bpmn_commands_stopped_total",
             "Commands whose scripts or expressions ran past the time budget",
             &COMMANDS_STOPPED,
+        ),
+        (
+            "bpmn_password_checks_total",
+            "Passwords checked or hashed (argon2)",
+            &PASSWORD_CHECKS,
         ),
         (
             "bpmn_csp_violations_total",

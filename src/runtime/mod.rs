@@ -18,6 +18,7 @@
 //! panic.
 
 pub mod accounts;
+pub mod cache;
 mod calls;
 pub mod clock;
 mod command;
@@ -61,6 +62,10 @@ pub use work::{Broadcast, Correlation, Delivery, LockedTask, TopicRequest, Work}
 
 /// The default database: a SQLite file under `data/`.
 pub use crate::store::DEFAULT_DATABASE_URL;
+
+/// The estimated bytes of parsed diagrams (and, apart, decisions) a process
+/// keeps at most.
+const PARSED_BUDGET: usize = 256 * 1024 * 1024;
 
 /// How many times a command is retried after losing a race.
 const MAX_ATTEMPTS: u32 = 8;
@@ -138,7 +143,7 @@ pub struct Runtime {
     store: Store,
     clock: Arc<dyn Clock>,
     options: model::Options,
-    cache: Mutex<HashMap<i64, Arc<Deployed>>>,
+    cache: cache::ParsedCache<Deployed>,
     decision_cache: decisions::DecisionCache,
     /// Woken whenever new external work is committed (long-polling workers wait on it).
     external_work: tokio::sync::Notify,
@@ -158,8 +163,8 @@ impl Runtime {
             store,
             clock,
             options: model::Options::default(),
-            cache: Mutex::new(HashMap::new()),
-            decision_cache: Default::default(),
+            cache: cache::ParsedCache::new(PARSED_BUDGET),
+            decision_cache: decisions::DecisionCache::new(PARSED_BUDGET / 4),
             external_work: tokio::sync::Notify::new(),
             job_work: tokio::sync::Notify::new(),
             handlers: HashMap::new(),
@@ -278,9 +283,11 @@ impl Runtime {
             definitions,
             process,
         });
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(definition_id, deployed.clone());
-        }
+        self.cache.put(
+            definition_id,
+            deployed.clone(),
+            dep.source.len() * cache::PARSED_PER_SOURCE_BYTE,
+        );
         Ok(deployed)
     }
 
@@ -300,7 +307,7 @@ impl Runtime {
     }
 
     fn cache_get(&self, id: i64) -> Option<Arc<Deployed>> {
-        self.cache.lock().ok().and_then(|c| c.get(&id).cloned())
+        self.cache.get(id)
     }
 }
 

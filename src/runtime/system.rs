@@ -38,6 +38,11 @@ impl System<'_> {
         self.rt.store().backend_name()
     }
 
+    /// How many passwords this runtime has checked or hashed (argon2).
+    pub fn password_checks(&self) -> u64 {
+        self.rt.password_gate.done()
+    }
+
     /// Whether the database answers.
     pub async fn ready(&self) -> Result<(), RuntimeError> {
         Ok(self.rt.store().ping().await?)

@@ -1096,6 +1096,19 @@ async fn the_openapi_document_matches_the_routes_served() {
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 35);
+    // OpenAPI requires a description on every response.
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                assert!(
+                    response["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty()),
+                    "{method} {path}: the {status} response has no description"
+                );
+            }
+        }
+    }
     let mut checked = 0;
     for (path, item) in paths {
         let concrete = path

@@ -1,5 +1,6 @@
 //! The integration tests, in one binary (faster to build than many).
 
+mod abuse;
 mod api;
 mod browser;
 mod calls;

@@ -188,6 +188,17 @@ fn each_cap_says_which_cap_was_hit() {
         &doc,
     );
     assert!(text.contains("longer than 10 bytes"), "{text}");
+    let attribute = limited(
+        Limits {
+            max_attribute: 3,
+            ..Limits::default()
+        },
+        &xml,
+    );
+    assert!(
+        attribute.contains("the attribute") && attribute.contains("longer than 3 bytes"),
+        "{attribute}"
+    );
 }
 
 #[test]

@@ -95,7 +95,7 @@ pub async fn list_models(
 #[utoipa::path(
     tag = "compatibility",
     params(("name" = String, Path, description = "file name or process id")),
-    responses((status = 200, content_type = "application/xml", body = String), (status = 404, body = super::error::ErrorBody))
+    responses((status = 200, description = "the file", content_type = "application/xml", body = String), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody))
 )]
 #[get("/model/{name}")]
 pub async fn show_model(
@@ -118,7 +118,7 @@ pub async fn show_model(
 #[utoipa::path(
     tag = "compatibility",
     params(("name" = String, Path, description = "file name or process id")),
-    responses((status = 200, description = "`{id}`", body = Object), (status = 404, body = super::error::ErrorBody))
+    responses((status = 200, description = "`{id}`", body = Object), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody))
 )]
 #[post("/model/{name}/instance")]
 pub async fn create_model_instance(
@@ -149,7 +149,7 @@ pub async fn create_model_instance(
     tag = "compatibility",
     params(("id" = Uuid, Path), ("task_id" = String, Path, description = "the element id of the user task")),
     request_body(content = Object, description = "the variables"),
-    responses((status = 200, description = "`{status: OK}`", body = Object), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody))
+    responses((status = 200, description = "`{status: OK}`", body = Object), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody), (status = 409, description = "a conflict: the state changed or was already so", body = super::error::ErrorBody), (status = 422, description = "a field or value does not fit", body = super::error::ErrorBody))
 )]
 #[post("/instance/{id}/task/{task_id}/form")]
 pub async fn complete_instance_task(
@@ -177,7 +177,7 @@ pub async fn complete_instance_task(
     tag = "compatibility",
     params(("id" = Uuid, Path), ("task_id" = String, Path, description = "the element id of the receive task")),
     request_body(content = Object, description = "the variables"),
-    responses((status = 200, description = "`{status: OK}`", body = Object), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody))
+    responses((status = 200, description = "`{status: OK}`", body = Object), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody), (status = 409, description = "a conflict: the state changed or was already so", body = super::error::ErrorBody))
 )]
 #[post("/instance/{id}/task/{task_id}/receive")]
 pub async fn receive_instance_task(
@@ -257,7 +257,7 @@ async fn old_instance(
 #[utoipa::path(
     tag = "compatibility",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody))
+    responses((status = 200, description = "done", body = Object), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody))
 )]
 #[get("/instance/{id}")]
 pub async fn show_old_instance(
@@ -275,7 +275,7 @@ pub async fn show_old_instance(
 #[utoipa::path(
     tag = "compatibility",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody))
+    responses((status = 200, description = "done", body = Object), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody))
 )]
 #[get("/instance/state/{id}")]
 pub async fn show_old_instance_state(
@@ -295,7 +295,7 @@ pub async fn show_old_instance_state(
 #[utoipa::path(
     tag = "compatibility",
     params(("id" = Uuid, Path), ("task_id" = String, Path, description = "the element id")),
-    responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody))
+    responses((status = 200, description = "done", body = Object), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody))
 )]
 #[get("/instance/{id}/task/{task_id}")]
 pub async fn show_instance_task(

@@ -40,7 +40,7 @@ pub struct EvaluationDto {
 }
 
 /// Every deployed decision with its latest version.
-#[utoipa::path(tag = "decisions", responses((status = 200, body = Vec<DecisionDto>)))]
+#[utoipa::path(tag = "decisions", responses((status = 200, description = "every decision with its latest version", body = Vec<DecisionDto>)))]
 #[get("/api/v1/decisions")]
 pub async fn list_decisions(
     state: web::Data<AppState>,
@@ -68,7 +68,7 @@ pub async fn list_decisions(
 #[utoipa::path(
     tag = "decisions",
     params(("key" = String, Path)),
-    responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody))
+    responses((status = 200, description = "done", body = Object), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody))
 )]
 #[get("/api/v1/decisions/{key}")]
 pub async fn show_decision(
@@ -96,9 +96,9 @@ pub async fn show_decision(
     params(("key" = String, Path)),
     request_body = EvaluateRequest,
     responses(
-        (status = 200, body = EvaluationDto),
-        (status = 400, body = super::error::ErrorBody),
-        (status = 404, body = super::error::ErrorBody)
+        (status = 200, description = "the decision's result", body = EvaluationDto),
+        (status = 400, description = "the body cannot be read", body = super::error::ErrorBody),
+        (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody)
     )
 )]
 #[post("/api/v1/decisions/{key}/evaluate")]

@@ -139,7 +139,7 @@ pub async fn create_deployment(
 }
 
 /// Every process key with its latest version.
-#[utoipa::path(tag = "definitions", responses((status = 200, body = Vec<DefinitionDto>)))]
+#[utoipa::path(tag = "definitions", responses((status = 200, description = "every process with its latest version", body = Vec<DefinitionDto>)))]
 #[get("/api/v1/definitions")]
 pub async fn list_definitions(
     state: web::Data<AppState>,
@@ -171,7 +171,7 @@ fn version_param(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
 #[utoipa::path(
     tag = "definitions",
     params(("key" = String, Path, description = "the process id")),
-    responses((status = 200, body = DefinitionVersionsDto), (status = 404, body = super::error::ErrorBody))
+    responses((status = 200, description = "the versions and start form", body = DefinitionVersionsDto), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody))
 )]
 #[get("/api/v1/definitions/{key}")]
 pub async fn show_definition(
@@ -207,7 +207,7 @@ pub async fn show_definition(
 #[utoipa::path(
     tag = "definitions",
     params(("key" = String, Path), ("version" = Option<i32>, Query)),
-    responses((status = 200, description = "the BPMN XML", content_type = "application/xml", body = String), (status = 404, body = super::error::ErrorBody))
+    responses((status = 200, description = "the BPMN XML", content_type = "application/xml", body = String), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody))
 )]
 #[get("/api/v1/definitions/{key}/xml")]
 pub async fn show_definition_xml(
@@ -265,9 +265,9 @@ pub async fn show_definition_svg(
     params(("key" = String, Path, description = "the process id")),
     request_body = StartRequest,
     responses(
-        (status = 201, body = InstanceStateDto),
+        (status = 201, description = "where the instance stands now", body = InstanceStateDto),
         (status = 422, description = "start form validation: one error per field", body = super::error::ErrorBody),
-        (status = 404, body = super::error::ErrorBody),
+        (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody),
     )
 )]
 #[post("/api/v1/definitions/{key}/start")]
@@ -305,7 +305,7 @@ pub async fn start_instance(
         ("var" = Option<Vec<String>>, Query, description = "name:value; repeat for several, all must match"),
         ("page" = Option<u64>, Query), ("per_page" = Option<u64>, Query, description = "1 to 100"),
     ),
-    responses((status = 200, body = InstancePageDto), (status = 422, body = super::error::ErrorBody))
+    responses((status = 200, description = "a page of instances", body = InstancePageDto), (status = 422, description = "a field or value does not fit", body = super::error::ErrorBody))
 )]
 #[get("/api/v1/instances")]
 pub async fn list_instances(
@@ -364,7 +364,7 @@ pub async fn list_instances(
 #[utoipa::path(
     tag = "instances",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = InstanceDetailDto), (status = 404, body = super::error::ErrorBody))
+    responses((status = 200, description = "the instance", body = InstanceDetailDto), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody))
 )]
 #[get("/api/v1/instances/{id}")]
 pub async fn show_instance(
@@ -397,7 +397,7 @@ pub async fn show_instance(
 #[utoipa::path(
     tag = "instances",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<HistoryDto>), (status = 404, body = super::error::ErrorBody))
+    responses((status = 200, description = "the history, in order", body = Vec<HistoryDto>), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody))
 )]
 #[get("/api/v1/instances/{id}/history")]
 pub async fn list_history(
@@ -418,7 +418,7 @@ pub async fn list_history(
 #[utoipa::path(
     tag = "instances",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = InstanceStateDto), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody))
+    responses((status = 200, description = "where the instance stands now", body = InstanceStateDto), (status = 403, description = "not allowed", body = super::error::ErrorBody), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody), (status = 409, description = "a conflict: the state changed or was already so", body = super::error::ErrorBody))
 )]
 #[post("/api/v1/instances/{id}/cancel")]
 pub async fn cancel_instance(
@@ -440,7 +440,7 @@ pub async fn cancel_instance(
     tag = "instances",
     params(("id" = Uuid, Path)),
     request_body = TriggerRequest,
-    responses((status = 200, body = InstanceStateDto), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody))
+    responses((status = 200, description = "where the instance stands now", body = InstanceStateDto), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody), (status = 409, description = "a conflict: the state changed or was already so", body = super::error::ErrorBody))
 )]
 #[post("/api/v1/instances/{id}/trigger")]
 pub async fn trigger_element(
@@ -463,7 +463,7 @@ pub async fn trigger_element(
     tag = "instances",
     params(("id" = Uuid, Path)),
     request_body = VariablesRequest,
-    responses((status = 200, body = InstanceStateDto), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody))
+    responses((status = 200, description = "where the instance stands now", body = InstanceStateDto), (status = 403, description = "not allowed", body = super::error::ErrorBody), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody))
 )]
 #[put("/api/v1/instances/{id}/variables")]
 pub async fn update_variables(

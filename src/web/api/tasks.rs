@@ -22,7 +22,7 @@ use crate::web::AppState;
         ("sort" = Option<String>, Query, description = "created (default), due or priority"),
         ("page" = Option<u64>, Query), ("per_page" = Option<u64>, Query, description = "1 to 100"),
     ),
-    responses((status = 200, body = TaskPageDto), (status = 422, body = super::error::ErrorBody))
+    responses((status = 200, description = "a page of tasks", body = TaskPageDto), (status = 422, description = "a field or value does not fit", body = super::error::ErrorBody))
 )]
 #[get("/api/v1/tasks")]
 pub async fn list_tasks(
@@ -99,7 +99,7 @@ pub async fn list_tasks(
 #[utoipa::path(
     tag = "tasks",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = TaskDetailDto), (status = 404, body = super::error::ErrorBody))
+    responses((status = 200, description = "the task", body = TaskDetailDto), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody))
 )]
 #[get("/api/v1/tasks/{id}")]
 pub async fn show_task(
@@ -119,7 +119,7 @@ fn state_of(o: &Outcome) -> InstanceStateDto {
 #[utoipa::path(
     tag = "tasks",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = InstanceStateDto), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody), (status = 409, description = "claimed by someone else, or done", body = super::error::ErrorBody))
+    responses((status = 200, description = "where the instance stands now", body = InstanceStateDto), (status = 403, description = "not allowed", body = super::error::ErrorBody), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody), (status = 409, description = "claimed by someone else, or done", body = super::error::ErrorBody))
 )]
 #[post("/api/v1/tasks/{id}/claim")]
 pub async fn claim_task(
@@ -135,7 +135,7 @@ pub async fn claim_task(
 #[utoipa::path(
     tag = "tasks",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = InstanceStateDto), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody))
+    responses((status = 200, description = "where the instance stands now", body = InstanceStateDto), (status = 403, description = "not allowed", body = super::error::ErrorBody), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody), (status = 409, description = "a conflict: the state changed or was already so", body = super::error::ErrorBody))
 )]
 #[post("/api/v1/tasks/{id}/unclaim")]
 pub async fn unclaim_task(
@@ -156,7 +156,7 @@ pub async fn unclaim_task(
     tag = "tasks",
     params(("id" = Uuid, Path)),
     request_body = AssignRequest,
-    responses((status = 200, body = InstanceStateDto), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody))
+    responses((status = 200, description = "where the instance stands now", body = InstanceStateDto), (status = 403, description = "not allowed", body = super::error::ErrorBody), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody), (status = 409, description = "a conflict: the state changed or was already so", body = super::error::ErrorBody))
 )]
 #[post("/api/v1/tasks/{id}/assign")]
 pub async fn assign_task(
@@ -180,7 +180,7 @@ pub async fn assign_task(
     params(("id" = Uuid, Path)),
     request_body = VariablesRequest,
     responses(
-        (status = 200, body = InstanceStateDto),
+        (status = 200, description = "where the instance stands now", body = InstanceStateDto),
         (status = 422, description = "form validation: one error per field", body = super::error::ErrorBody),
         (status = 403, description = "claimed by someone else", body = super::error::ErrorBody),
         (status = 404, description = "not yours", body = super::error::ErrorBody),

@@ -17,7 +17,7 @@ use crate::web::AppState;
     tag = "messages",
     request_body = MessageRequest,
     responses(
-        (status = 200, body = MessageResponse),
+        (status = 200, description = "where the message went", body = MessageResponse),
         (status = 404, description = "nothing waits for it", body = super::error::ErrorBody),
         (status = 409, description = "several wait and `all` is not set", body = super::error::ErrorBody),
     )
@@ -74,7 +74,7 @@ pub async fn create_message(
 #[utoipa::path(
     tag = "messages",
     request_body = SignalRequest,
-    responses((status = 200, body = SignalResponse))
+    responses((status = 200, description = "where the signal went", body = SignalResponse))
 )]
 #[post("/api/v1/signals")]
 pub async fn create_signal(
@@ -115,7 +115,7 @@ fn worker_ok(id: &str) -> Result<(), ApiError> {
 #[utoipa::path(
     tag = "external tasks",
     request_body = FetchRequest,
-    responses((status = 200, body = Vec<LockedTaskDto>), (status = 422, body = super::error::ErrorBody))
+    responses((status = 200, description = "the tasks now locked for the worker", body = Vec<LockedTaskDto>), (status = 422, description = "a field or value does not fit", body = super::error::ErrorBody))
 )]
 #[post("/api/v1/external-tasks/fetch-and-lock")]
 pub async fn fetch_and_lock(
@@ -164,7 +164,7 @@ pub async fn fetch_and_lock(
     tag = "external tasks",
     params(("id" = Uuid, Path)),
     request_body = ExternalCompleteRequest,
-    responses((status = 200, body = InstanceStateDto), (status = 404, body = super::error::ErrorBody), (status = 409, description = "the lock expired or is another worker's", body = super::error::ErrorBody))
+    responses((status = 200, description = "where the instance stands now", body = InstanceStateDto), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody), (status = 409, description = "the lock expired or is another worker's", body = super::error::ErrorBody))
 )]
 #[post("/api/v1/external-tasks/{id}/complete")]
 pub async fn complete_external(
@@ -188,7 +188,7 @@ pub async fn complete_external(
     tag = "external tasks",
     params(("id" = Uuid, Path)),
     request_body = FailureRequest,
-    responses((status = 204, description = "recorded"), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody))
+    responses((status = 204, description = "recorded"), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody), (status = 409, description = "a conflict: the state changed or was already so", body = super::error::ErrorBody))
 )]
 #[post("/api/v1/external-tasks/{id}/failure")]
 pub async fn fail_external(
@@ -222,7 +222,7 @@ pub async fn fail_external(
     tag = "external tasks",
     params(("id" = Uuid, Path)),
     request_body = BpmnErrorRequest,
-    responses((status = 200, body = InstanceStateDto), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody))
+    responses((status = 200, description = "where the instance stands now", body = InstanceStateDto), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody), (status = 409, description = "a conflict: the state changed or was already so", body = super::error::ErrorBody))
 )]
 #[post("/api/v1/external-tasks/{id}/bpmn-error")]
 pub async fn bpmn_error_external(
@@ -255,7 +255,7 @@ pub async fn bpmn_error_external(
     tag = "external tasks",
     params(("id" = Uuid, Path)),
     request_body = ExtendLockRequest,
-    responses((status = 200, body = LockDto), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody))
+    responses((status = 200, description = "the new lock expiry", body = LockDto), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody), (status = 409, description = "a conflict: the state changed or was already so", body = super::error::ErrorBody))
 )]
 #[post("/api/v1/external-tasks/{id}/extend-lock")]
 pub async fn extend_lock(
@@ -288,7 +288,7 @@ pub async fn extend_lock(
 #[utoipa::path(
     tag = "instances",
     params(("id" = Uuid, Path, description = "the incident id (see `GET /instances/{id}` for keys within an instance)")),
-    responses((status = 200, body = InstanceStateDto), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody), (status = 409, description = "already resolved", body = super::error::ErrorBody))
+    responses((status = 200, description = "where the instance stands now", body = InstanceStateDto), (status = 403, description = "not allowed", body = super::error::ErrorBody), (status = 404, description = "not found, or you may not see it", body = super::error::ErrorBody), (status = 409, description = "already resolved", body = super::error::ErrorBody))
 )]
 #[post("/api/v1/incidents/{id}/retry")]
 pub async fn retry_incident(

@@ -32,9 +32,19 @@ impl TestApp {
     /// Starts the app on a fresh database of the given kind, with an admin
     /// account `admin` / `admin-password`.
     pub async fn start(db: TestDb) -> TestApp {
+        TestApp::start_with(db, |r| r, Default::default()).await
+    }
+
+    /// Starts the app with its runtime built by `build` and these trusted proxies.
+    pub async fn start_with(
+        db: TestDb,
+        build: impl FnOnce(Runtime) -> Runtime,
+        trusted_proxies: bpmn_engine::web::proxy::TrustedProxies,
+    ) -> TestApp {
         bpmn_engine::runtime::connector::install_tls_provider();
         let store = db.store().await;
-        let runtime = super::rt::runtime_on(store, |s| Runtime::new(s, Arc::new(SystemClock)));
+        let runtime =
+            super::rt::runtime_on(store, |s| build(Runtime::new(s, Arc::new(SystemClock))));
         runtime
             .accounts()
             .ensure_admin(Some("admin-password"))
@@ -48,7 +58,7 @@ impl TestApp {
             WebConfig {
                 session_key: key,
                 secure_cookies: false,
-                trusted_proxies: Default::default(),
+                trusted_proxies,
             },
             listener,
         )
@@ -211,6 +221,19 @@ impl Browser {
         read(
             self.client
                 .post(format!("{}/definitions", self.base))
+                .multipart(form)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Posts a multipart form exactly as given (no token added).
+    pub async fn post_multipart(&self, path: &str, form: reqwest::multipart::Form) -> Page {
+        read(
+            self.client
+                .post(format!("{}{path}", self.base))
                 .multipart(form)
                 .send()
                 .await
