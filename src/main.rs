@@ -10,7 +10,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use bpmn_engine::cli::{self, run::Format, run::RunOptions};
-use bpmn_engine::runtime::{DEFAULT_DATABASE_URL, Limits, Role, Runtime, SystemClock, jobs};
+use bpmn_engine::runtime::{
+    ConnectorPolicy, DEFAULT_DATABASE_URL, Limits, Role, Runtime, SystemClock, jobs,
+};
 use bpmn_engine::web::{self, WebConfig};
 
 #[derive(Parser)]
@@ -136,6 +138,36 @@ struct ServeArgs {
         default_value = ""
     )]
     trusted_proxies: String,
+    #[command(flatten)]
+    connector: ConnectorArgs,
+}
+
+/// What the http-connector may reach (`bpmn serve`).
+#[derive(clap::Args, Default)]
+struct ConnectorArgs {
+    /// Hosts (names or addresses, comma-separated) connector calls may reach
+    /// besides those the diagram writes in its url, including loopback and
+    /// private addresses; `*` allows every host.
+    #[arg(
+        long = "connector-allow",
+        env = "BPMN_CONNECTOR_ALLOW",
+        value_name = "HOST,...",
+        value_delimiter = ','
+    )]
+    allow: Vec<String>,
+    /// The longest timeout (seconds) a connector call may ask for; longer ones are cut to it.
+    #[arg(long = "connector-timeout-max", env = "BPMN_CONNECTOR_TIMEOUT_MAX", value_name = "SECONDS",
+          default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    timeout_max: u64,
+}
+
+impl ConnectorArgs {
+    fn policy(&self) -> anyhow::Result<ConnectorPolicy> {
+        Ok(ConnectorPolicy::new()
+            .allowing(&self.allow)
+            .map_err(|e| anyhow::anyhow!("--connector-allow: {e}"))?
+            .with_timeout_max(std::time::Duration::from_secs(self.timeout_max)))
+    }
 }
 
 #[derive(clap::Args)]
@@ -181,6 +213,20 @@ struct RunArgs {
     /// rule tasks, the processes of call activities. May be repeated.
     #[arg(long = "with", value_name = "FILE")]
     with: Vec<PathBuf>,
+    /// Hosts (comma-separated) connector calls may reach; by default every
+    /// host, since whoever runs this chooses the variables anyway. Give a list
+    /// to run with the server's rules.
+    #[arg(
+        long = "connector-allow",
+        value_name = "HOST,...",
+        value_delimiter = ',',
+        default_value = "*"
+    )]
+    connector_allow: Vec<String>,
+    /// The longest timeout (seconds) a connector call may ask for.
+    #[arg(long = "connector-timeout-max", value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
+    connector_timeout_max: u64,
 }
 
 fn main() -> ExitCode {
@@ -294,11 +340,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         command_time: std::time::Duration::from_secs_f64(args.command_seconds),
         command_bytes: (args.command_megabytes as usize) * 1024 * 1024,
     };
+    let connector = args.connector.policy()?;
     let runtime = Arc::new(
         Runtime::connect(&args.database_url, Arc::new(SystemClock))
             .await
             .with_context(|| format!("cannot open the database {}", args.database_url))?
-            .with_limits(limits),
+            .with_limits(limits)
+            .with_connector_policy(connector),
     );
     cli::deploy_directory(&runtime, &args.diagrams).await;
     let admin_password = std::env::var("BPMN_ADMIN_PASSWORD").ok();
@@ -395,12 +443,17 @@ async fn run(args: RunArgs) -> anyhow::Result<i32> {
         let b = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
         also.push((f.display().to_string(), b));
     }
+    let connector = ConnectorPolicy::new()
+        .allowing(&args.connector_allow)
+        .map_err(|e| anyhow::anyhow!("--connector-allow: {e}"))?
+        .with_timeout_max(std::time::Duration::from_secs(args.connector_timeout_max));
     let options = RunOptions {
         process: args.process,
         variables,
         format: args.format,
         start,
         also,
+        connector,
     };
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr();

@@ -30,8 +30,8 @@ use uuid::Uuid;
 use crate::model::{Process, time};
 use crate::runtime::jobs::Stepper;
 use crate::runtime::{
-    Clock, Deployed, Event, InstanceState, Outcome, Principal, Runtime, RuntimeError, StartRequest,
-    Status, Values, VirtualClock, waiting_items,
+    Clock, ConnectorPolicy, Deployed, Event, InstanceState, Outcome, Principal, Runtime,
+    RuntimeError, StartRequest, Status, Values, VirtualClock, waiting_items,
 };
 
 /// Who the runner acts as.
@@ -56,6 +56,8 @@ pub struct RunOptions {
     pub start: Option<Timestamp>,
     /// Files deployed before the diagram (`--with`): `(name, bytes)`.
     pub also: Vec<(String, Vec<u8>)>,
+    /// What connector calls may reach (`bpmn run` allows every host unless told otherwise).
+    pub connector: ConnectorPolicy,
 }
 
 /// How a run ended.
@@ -531,7 +533,8 @@ async fn run_inner(
     let clock = Arc::new(VirtualClock::new(start));
     let runtime = Runtime::connect(&url, clock.clone())
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_connector_policy(options.connector.clone());
     let who = Principal::operator(RUNNER);
 
     for (name, b) in &options.also {

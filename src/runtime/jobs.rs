@@ -457,7 +457,7 @@ pub async fn perform(
 ) -> Result<(Map<String, Value>, Vec<Outcome>), String> {
     let payload: Value = serde_json::from_str(&job.payload).unwrap_or(Value::Null);
     let vars = match job.kind {
-        JobType::Connector => connector::call(job.id, &payload).await?,
+        JobType::Connector => connector::call_for_job(runtime, job, &payload).await?,
         JobType::Service => {
             let name = payload
                 .get("handler")

@@ -51,6 +51,7 @@ pub use crate::engine::{Event, InstanceState, Status, WaitingItem, waiting_items
 pub use accounts::{Accounts, LoginError, NewUser, User};
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use command::{CommitHook, Limits, Outcome};
+pub use connector::ConnectorPolicy;
 pub use deployments::{DeployResult, DeployedDefinition, Deployments, StartRequest};
 pub use handlers::{FnHandler, HandlerError, ServiceCall, ServiceHandler};
 pub use instances::Instances;
@@ -155,6 +156,8 @@ pub struct Runtime {
     before_commit: Mutex<Option<CommitHook>>,
     password_gate: accounts::PasswordGate,
     limits: Limits,
+    /// What connector calls may reach.
+    connector: connector::ConnectorPolicy,
 }
 
 impl Runtime {
@@ -172,6 +175,7 @@ impl Runtime {
             before_commit: Mutex::new(None),
             password_gate: accounts::PasswordGate::new(),
             limits: Limits::default(),
+            connector: connector::ConnectorPolicy::default(),
         }
     }
 
@@ -194,6 +198,18 @@ impl Runtime {
     pub fn with_limits(mut self, limits: Limits) -> Runtime {
         self.limits = limits;
         self
+    }
+
+    /// Sets what the `http-connector` may reach and how long its calls may
+    /// take (by default: hosts the diagram writes, public addresses, 60 s).
+    pub fn with_connector_policy(mut self, policy: connector::ConnectorPolicy) -> Runtime {
+        self.connector = policy;
+        self
+    }
+
+    /// What connector calls may reach.
+    pub(crate) fn connector_policy(&self) -> &connector::ConnectorPolicy {
+        &self.connector
     }
 
     /// The handler registered under `name`.

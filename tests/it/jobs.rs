@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bpmn_engine::runtime::jobs::{self, ExecutorConfig};
-use bpmn_engine::runtime::{FnHandler, HandlerError, Runtime, RuntimeError, VirtualClock};
+use bpmn_engine::runtime::{
+    ConnectorPolicy, FnHandler, HandlerError, Runtime, RuntimeError, VirtualClock,
+};
 use bpmn_engine::store::{Acquire, to_db_time};
 use serde_json::{Value, json};
 
@@ -16,6 +18,12 @@ use crate::common::db::databases;
 use crate::common::remote::{Remote, Reply};
 use crate::common::rt;
 use crate::common::*;
+
+/// The test server listens on 127.0.0.1, which connector calls may reach
+/// only when the allow list names it.
+fn allow_local_calls(runtime: Runtime) -> Runtime {
+    runtime.with_connector_policy(ConnectorPolicy::new().allowing(["127.0.0.1"]).unwrap())
+}
 
 fn executor(owner: &str) -> ExecutorConfig {
     ExecutorConfig::new(owner.to_string())
@@ -92,7 +100,7 @@ async fn a_connector_call_sends_its_inputs_and_maps_the_reply() {
     let remote = Remote::start(|_, _| Reply::json(json!({"id": 7, "status": "created"}))).await;
     let base = remote.base.clone();
     each(
-        |r| r,
+        allow_local_calls,
         |runtime, _, backend| {
             let base = base.clone();
             let remote = &remote;
@@ -151,7 +159,7 @@ async fn the_old_engines_connector_inputs_become_a_json_body_and_a_query() {
     let remote = Remote::start(|_, _| Reply::json(json!({"ok": true}))).await;
     let base = remote.base.clone();
     each(
-        |r| r,
+        allow_local_calls,
         |runtime, _, _| {
             let base = base.clone();
             let remote = &remote;
@@ -187,62 +195,87 @@ async fn a_failing_call_is_retried_with_backoff_then_becomes_an_incident() {
     let remote =
         Remote::start(|_, _| Reply::status(503, "{\"error\": \"database exploded\"}")).await;
     let base = remote.base.clone();
-    each(
-        |r| r,
-        |runtime, clock, backend| {
-            let base = base.clone();
-            let remote = &remote;
-            async move {
-                remote.answer(|_, _| Reply::status(503, "{\"error\": \"database exploded\"}"));
-                let xml = connector(
-                    &format!(r#"<camunda:inputParameter name="url">{base}/flaky</camunda:inputParameter>"#),
-                    "",
-                );
-                let id = deploy_and_start(&runtime, &xml, json!({})).await;
-                let job = runtime.store().jobs_of_instance(id).await.unwrap().remove(0);
-                let keys = |remote: &Remote| {
-                    remote
-                        .seen()
-                        .iter()
-                        .filter(|s| s.idempotency_key == Some(job.id.to_string()))
-                        .count()
-                };
-                jobs::run_due(&runtime, &executor("a")).await.unwrap();
-                let j = runtime.store().job(job.id).await.unwrap().unwrap();
-                assert_eq!(j.retries, 2, "{backend}");
-                assert!(j.last_error.as_deref().unwrap().contains("503"), "{j:?}");
-                assert!(j.lock_owner.is_none());
-                assert_eq!(j.due_at, to_db_time(t0()) + chrono::Duration::seconds(2));
-                // Not before its pause is over.
-                assert_eq!(jobs::run_due(&runtime, &executor("a")).await.unwrap(), 0);
-                at(&clock, "2025-01-01T00:00:02Z").await;
-                jobs::run_due(&runtime, &executor("a")).await.unwrap();
-                let j = runtime.store().job(job.id).await.unwrap().unwrap();
-                assert_eq!(j.retries, 1);
-                assert_eq!(j.due_at, to_db_time(now(&clock)) + chrono::Duration::seconds(8));
-                at(&clock, "2025-01-01T00:00:10Z").await;
-                jobs::run_due(&runtime, &executor("a")).await.unwrap();
-                assert_eq!(keys(remote), 3, "three attempts, one idempotency key");
-                let (_, state) = runtime.instance(id).await.unwrap();
-                let incident = state.incidents.values().next().expect("an incident");
-                assert_eq!(incident.element, "call");
-                assert!(
-                    incident.message.contains("503") && incident.message.contains("database exploded"),
-                    "{}",
-                    incident.message
-                );
-                assert!(runtime.store().jobs_of_instance(id).await.unwrap().is_empty());
-                // The remote side is fixed; an admin retries: a new job, a new key.
-                remote.answer(|_, _| Reply::json(json!({})));
-                let key = *state.incidents.keys().next().unwrap();
-                runtime.retry_incident(id, key, Some("admin")).await.unwrap();
-                let again = runtime.store().jobs_of_instance(id).await.unwrap().remove(0);
-                assert_ne!(again.id, job.id);
-                jobs::run_due(&runtime, &executor("a")).await.unwrap();
-                assert!(runtime.open_task_for(id, "after").await.unwrap().is_some(), "{backend}");
-            }
-        },
-    )
+    each(allow_local_calls, |runtime, clock, backend| {
+        let base = base.clone();
+        let remote = &remote;
+        async move {
+            remote.answer(|_, _| Reply::status(503, "{\"error\": \"database exploded\"}"));
+            let xml = connector(
+                &format!(
+                    r#"<camunda:inputParameter name="url">{base}/flaky</camunda:inputParameter>"#
+                ),
+                "",
+            );
+            let id = deploy_and_start(&runtime, &xml, json!({})).await;
+            let job = runtime
+                .store()
+                .jobs_of_instance(id)
+                .await
+                .unwrap()
+                .remove(0);
+            let keys = |remote: &Remote| {
+                remote
+                    .seen()
+                    .iter()
+                    .filter(|s| s.idempotency_key == Some(job.id.to_string()))
+                    .count()
+            };
+            jobs::run_due(&runtime, &executor("a")).await.unwrap();
+            let j = runtime.store().job(job.id).await.unwrap().unwrap();
+            assert_eq!(j.retries, 2, "{backend}");
+            assert!(j.last_error.as_deref().unwrap().contains("503"), "{j:?}");
+            assert!(j.lock_owner.is_none());
+            assert_eq!(j.due_at, to_db_time(t0()) + chrono::Duration::seconds(2));
+            // Not before its pause is over.
+            assert_eq!(jobs::run_due(&runtime, &executor("a")).await.unwrap(), 0);
+            at(&clock, "2025-01-01T00:00:02Z").await;
+            jobs::run_due(&runtime, &executor("a")).await.unwrap();
+            let j = runtime.store().job(job.id).await.unwrap().unwrap();
+            assert_eq!(j.retries, 1);
+            assert_eq!(
+                j.due_at,
+                to_db_time(now(&clock)) + chrono::Duration::seconds(8)
+            );
+            at(&clock, "2025-01-01T00:00:10Z").await;
+            jobs::run_due(&runtime, &executor("a")).await.unwrap();
+            assert_eq!(keys(remote), 3, "three attempts, one idempotency key");
+            let (_, state) = runtime.instance(id).await.unwrap();
+            let incident = state.incidents.values().next().expect("an incident");
+            assert_eq!(incident.element, "call");
+            assert!(
+                incident.message.contains("503") && incident.message.contains("database exploded"),
+                "{}",
+                incident.message
+            );
+            assert!(
+                runtime
+                    .store()
+                    .jobs_of_instance(id)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+            // The remote side is fixed; an admin retries: a new job, a new key.
+            remote.answer(|_, _| Reply::json(json!({})));
+            let key = *state.incidents.keys().next().unwrap();
+            runtime
+                .retry_incident(id, key, Some("admin"))
+                .await
+                .unwrap();
+            let again = runtime
+                .store()
+                .jobs_of_instance(id)
+                .await
+                .unwrap()
+                .remove(0);
+            assert_ne!(again.id, job.id);
+            jobs::run_due(&runtime, &executor("a")).await.unwrap();
+            assert!(
+                runtime.open_task_for(id, "after").await.unwrap().is_some(),
+                "{backend}"
+            );
+        }
+    })
     .await;
     remote.stop().await;
 }
@@ -252,7 +285,7 @@ async fn failed_job_retry_time_cycle_sets_attempts_and_pause() {
     let remote = Remote::start(|_, _| Reply::status(500, "no")).await;
     let base = remote.base.clone();
     each(
-        |r| r,
+        allow_local_calls,
         |runtime, clock, _| {
             let base = base.clone();
             async move {
@@ -289,38 +322,35 @@ async fn failed_job_retry_time_cycle_sets_attempts_and_pause() {
 async fn a_call_without_a_reply_in_time_fails() {
     let remote = Remote::start(|_, _| Reply::json(json!({})).after(Duration::from_secs(3))).await;
     let base = remote.base.clone();
-    each(
-        |r| r,
-        |runtime, _, _| {
-            let base = base.clone();
-            async move {
-                let xml = connector(
-                    &format!(
-                        r#"<camunda:inputParameter name="url">{base}/slow</camunda:inputParameter>
+    each(allow_local_calls, |runtime, _, _| {
+        let base = base.clone();
+        async move {
+            let xml = connector(
+                &format!(
+                    r#"<camunda:inputParameter name="url">{base}/slow</camunda:inputParameter>
 <camunda:inputParameter name="timeout">PT0.3S</camunda:inputParameter>"#
-                    ),
-                    "",
-                );
-                let id = deploy_and_start(&runtime, &xml, json!({})).await;
-                let job = runtime
-                    .store()
-                    .jobs_of_instance(id)
-                    .await
+                ),
+                "",
+            );
+            let id = deploy_and_start(&runtime, &xml, json!({})).await;
+            let job = runtime
+                .store()
+                .jobs_of_instance(id)
+                .await
+                .unwrap()
+                .remove(0);
+            jobs::run_due(&runtime, &executor("a")).await.unwrap();
+            let j = runtime.store().job(job.id).await.unwrap().unwrap();
+            assert!(
+                j.last_error
+                    .as_deref()
                     .unwrap()
-                    .remove(0);
-                jobs::run_due(&runtime, &executor("a")).await.unwrap();
-                let j = runtime.store().job(job.id).await.unwrap().unwrap();
-                assert!(
-                    j.last_error
-                        .as_deref()
-                        .unwrap()
-                        .contains("no reply within 0.3 s"),
-                    "{:?}",
-                    j.last_error
-                );
-            }
-        },
-    )
+                    .contains("no reply within 0.3 s"),
+                "{:?}",
+                j.last_error
+            );
+        }
+    })
     .await;
     remote.stop().await;
 }
@@ -518,72 +548,69 @@ async fn a_boundary_timer_withdraws_the_task_from_the_inbox() {
 async fn an_expired_lease_passes_the_job_on_and_the_late_result_is_refused() {
     let remote = Remote::start(|_, _| Reply::json(json!({"n": 1}))).await;
     let base = remote.base.clone();
-    each(
-        |r| r,
-        |runtime, clock, backend| {
-            let base = base.clone();
-            let remote = &remote;
-            async move {
-                let xml = connector(
-                    &format!(
-                        r#"<camunda:inputParameter name="url">{base}/once</camunda:inputParameter>"#
-                    ),
-                    r#"<camunda:outputParameter name="n"/>"#,
-                );
-                let id = deploy_and_start(&runtime, &xml, json!({})).await;
-                // Executor "a" leases the job and makes the call, then its process dies.
-                let now = to_db_time(runtime.lease_now());
-                let leased = runtime
+    each(allow_local_calls, |runtime, clock, backend| {
+        let base = base.clone();
+        let remote = &remote;
+        async move {
+            let xml = connector(
+                &format!(
+                    r#"<camunda:inputParameter name="url">{base}/once</camunda:inputParameter>"#
+                ),
+                r#"<camunda:outputParameter name="n"/>"#,
+            );
+            let id = deploy_and_start(&runtime, &xml, json!({})).await;
+            // Executor "a" leases the job and makes the call, then its process dies.
+            let now = to_db_time(runtime.lease_now());
+            let leased = runtime
+                .store()
+                .acquire_jobs(Acquire {
+                    kinds: &bpmn_engine::engine::JobType::LOCAL,
+                    owner: "a",
+                    now,
+                    until: now + chrono::Duration::seconds(30),
+                    limit: 10,
+                })
+                .await
+                .unwrap();
+            assert_eq!(leased.len(), 1, "{backend}");
+            let job = leased[0].clone();
+            let (a_result, _) = jobs::perform(&runtime, &job).await.unwrap();
+            // While the lease lasts, nobody else takes it.
+            assert_eq!(jobs::run_due(&runtime, &executor("b")).await.unwrap(), 0);
+            assert_eq!(runtime.store().held_leases(now).await.unwrap(), 1);
+            // After it, "b" runs the job (the call goes out again, same key) and commits.
+            at(&clock, "2025-01-01T00:00:31Z").await;
+            assert_eq!(jobs::run_due(&runtime, &executor("b")).await.unwrap(), 1);
+            assert!(runtime.open_task_for(id, "after").await.unwrap().is_some());
+            let keys = remote
+                .seen()
+                .iter()
+                .filter(|s| s.idempotency_key == Some(job.id.to_string()))
+                .count();
+            assert_eq!(keys, 2, "at-least-once delivery, one key");
+            // "a" comes back with its result: refused, nothing changes.
+            let late = jobs::commit_result(&runtime, &job, Some("a"), a_result)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(late, RuntimeError::Conflict(_)),
+                "{backend}: {late}"
+            );
+            assert_eq!(
+                history_count(&runtime, id, "job_completed").await,
+                1,
+                "{backend}"
+            );
+            assert_eq!(
+                runtime
                     .store()
-                    .acquire_jobs(Acquire {
-                        kinds: &bpmn_engine::engine::JobType::LOCAL,
-                        owner: "a",
-                        now,
-                        until: now + chrono::Duration::seconds(30),
-                        limit: 10,
-                    })
+                    .held_leases(to_db_time(runtime.lease_now()))
                     .await
-                    .unwrap();
-                assert_eq!(leased.len(), 1, "{backend}");
-                let job = leased[0].clone();
-                let (a_result, _) = jobs::perform(&runtime, &job).await.unwrap();
-                // While the lease lasts, nobody else takes it.
-                assert_eq!(jobs::run_due(&runtime, &executor("b")).await.unwrap(), 0);
-                assert_eq!(runtime.store().held_leases(now).await.unwrap(), 1);
-                // After it, "b" runs the job (the call goes out again, same key) and commits.
-                at(&clock, "2025-01-01T00:00:31Z").await;
-                assert_eq!(jobs::run_due(&runtime, &executor("b")).await.unwrap(), 1);
-                assert!(runtime.open_task_for(id, "after").await.unwrap().is_some());
-                let keys = remote
-                    .seen()
-                    .iter()
-                    .filter(|s| s.idempotency_key == Some(job.id.to_string()))
-                    .count();
-                assert_eq!(keys, 2, "at-least-once delivery, one key");
-                // "a" comes back with its result: refused, nothing changes.
-                let late = jobs::commit_result(&runtime, &job, Some("a"), a_result)
-                    .await
-                    .unwrap_err();
-                assert!(
-                    matches!(late, RuntimeError::Conflict(_)),
-                    "{backend}: {late}"
-                );
-                assert_eq!(
-                    history_count(&runtime, id, "job_completed").await,
-                    1,
-                    "{backend}"
-                );
-                assert_eq!(
-                    runtime
-                        .store()
-                        .held_leases(to_db_time(runtime.lease_now()))
-                        .await
-                        .unwrap(),
-                    0
-                );
-            }
-        },
-    )
+                    .unwrap(),
+                0
+            );
+        }
+    })
     .await;
     remote.stop().await;
 }
@@ -984,7 +1011,7 @@ async fn connector_replies_map_to_bpmn_errors_and_unmapped_failures_are_incident
     .await;
     let base = remote.base.clone();
     each(
-        |r| r,
+        allow_local_calls,
         |runtime, _, backend| {
             let base = base.clone();
             async move {

@@ -7,6 +7,7 @@ mod calls;
 mod camunda8;
 mod chaos;
 mod common;
+mod connectors;
 mod corpus;
 mod decisions;
 mod dmn;

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use bpmn_engine::cli::run::{Exit, Format, RunOptions, run};
+use bpmn_engine::runtime::ConnectorPolicy;
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -49,6 +50,7 @@ fn options(format: Format) -> RunOptions {
         format,
         start: Some(t0()),
         also: Vec::new(),
+        connector: ConnectorPolicy::permissive(),
     }
 }
 

@@ -25,6 +25,7 @@ pub struct Reply {
     pub status: u16,
     pub body: String,
     pub delay: Duration,
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
@@ -33,6 +34,7 @@ impl Reply {
             status: 200,
             body: v.to_string(),
             delay: Duration::ZERO,
+            headers: Vec::new(),
         }
     }
 
@@ -41,7 +43,15 @@ impl Reply {
             status,
             body: body.to_string(),
             delay: Duration::ZERO,
+            headers: Vec::new(),
         }
+    }
+
+    /// A `302 Found` to `location`.
+    pub fn redirect(location: &str) -> Reply {
+        let mut reply = Reply::status(302, "");
+        reply.headers.push(("Location".into(), location.into()));
+        reply
     }
 
     pub fn after(mut self, delay: Duration) -> Reply {
@@ -95,9 +105,13 @@ async fn any(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -> H
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(reply.status).unwrap())
-        .content_type("application/json")
-        .body(reply.body)
+    let mut response =
+        HttpResponse::build(actix_web::http::StatusCode::from_u16(reply.status).unwrap());
+    response.content_type("application/json");
+    for (name, value) in &reply.headers {
+        response.insert_header((name.as_str(), value.as_str()));
+    }
+    response.body(reply.body)
 }
 
 impl Remote {
