@@ -10,8 +10,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use bpmn_engine::cli::{self, run::Format, run::RunOptions};
+use bpmn_engine::runtime::accounts::{valid_password, valid_session_key};
 use bpmn_engine::runtime::{
-    ConnectorPolicy, DEFAULT_DATABASE_URL, Limits, Role, Runtime, SystemClock, jobs,
+    ConnectorPolicy, DEFAULT_DATABASE_URL, Limits, Role, Runtime, SystemClock, jobs, redact_url,
 };
 use bpmn_engine::web::{self, WebConfig};
 
@@ -79,7 +80,8 @@ enum UserCmd {
         #[arg(long)]
         worker: bool,
         /// Database URL (sqlite://... or postgres://...).
-        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        // Its value may hold a password: `--help` must not print it.
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true, default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
     },
 }
@@ -94,7 +96,8 @@ enum TokenCmd {
         #[arg(long, default_value = "cli")]
         name: String,
         /// Database URL (sqlite://... or postgres://...).
-        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        // Its value may hold a password: `--help` must not print it.
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true, default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
     },
 }
@@ -105,7 +108,8 @@ struct ServeArgs {
     #[arg(long, env = "BPMN_LISTEN", default_value = "127.0.0.1:8080")]
     listen: String,
     /// Database URL (sqlite://... or postgres://...).
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    // Its value may hold a password: `--help` must not print it.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, default_value = DEFAULT_DATABASE_URL)]
     database_url: String,
     /// Directory of diagrams deployed at start-up.
     #[arg(long, env = "BPMN_DIAGRAMS", default_value = "bpmn")]
@@ -243,6 +247,15 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    // Messages are meant to name databases without their passwords; this
+    // catches a message from below that quotes the URL whole.
+    let database_url = match &cli.command {
+        Some(Cmd::Serve(a)) => Some(a.database_url.clone()),
+        Some(Cmd::User(UserCmd::Add { database_url, .. }))
+        | Some(Cmd::Token(TokenCmd::Create { database_url, .. })) => Some(database_url.clone()),
+        Some(Cmd::Bench(a)) => a.postgres.clone(),
+        _ => None,
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -305,7 +318,11 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let mut text = format!("{e:#}");
+            if let Some(url) = database_url.filter(|u| !u.is_empty()) {
+                text = text.replace(&url, &redact_url(&url));
+            }
+            eprintln!("error: {text}");
             ExitCode::from(2)
         }
     }
@@ -333,26 +350,78 @@ impl ServeArgs {
     }
 }
 
+/// `bpmn serve`'s settings, all checked before anything is written.
+struct ServeConfig {
+    listener: std::net::TcpListener,
+    admin_password: Option<String>,
+    session_key: Option<String>,
+    connector: ConnectorPolicy,
+    trusted_proxies: web::proxy::TrustedProxies,
+    limits: Limits,
+}
+
+impl ServeConfig {
+    /// Checks every setting (and takes the listening address, so that a
+    /// port in use is found now too): a mistake stops the server before it
+    /// has migrated or deployed anything.
+    fn check(args: &ServeArgs) -> anyhow::Result<ServeConfig> {
+        let scheme = args.database_url.split(':').next().unwrap_or_default();
+        if !matches!(scheme, "sqlite" | "postgres" | "postgresql") {
+            anyhow::bail!(
+                "the database URL {} is neither sqlite://... nor postgres://...",
+                redact_url(&args.database_url)
+            );
+        }
+        let admin_password = std::env::var("BPMN_ADMIN_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty());
+        if let Some(p) = &admin_password {
+            valid_password(p).map_err(|e| anyhow::anyhow!("BPMN_ADMIN_PASSWORD: {e}"))?;
+        }
+        let session_key = std::env::var("BPMN_SESSION_KEY")
+            .ok()
+            .filter(|k| !k.is_empty());
+        if let Some(k) = &session_key {
+            valid_session_key(k).map_err(|e| anyhow::anyhow!(e))?;
+        }
+        let connector = args.connector.policy()?;
+        let trusted_proxies = web::proxy::TrustedProxies::parse(&args.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))?;
+        let limits = Limits {
+            command_time: std::time::Duration::from_secs_f64(args.command_seconds),
+            command_bytes: (args.command_megabytes as usize) * 1024 * 1024,
+        };
+        let listener = std::net::TcpListener::bind(&args.listen)
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        Ok(ServeConfig {
+            listener,
+            admin_password,
+            session_key,
+            connector,
+            trusted_proxies,
+            limits,
+        })
+    }
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let trusted_proxies = web::proxy::TrustedProxies::parse(&args.trusted_proxies)
-        .map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))?;
-    let limits = Limits {
-        command_time: std::time::Duration::from_secs_f64(args.command_seconds),
-        command_bytes: (args.command_megabytes as usize) * 1024 * 1024,
-    };
-    let connector = args.connector.policy()?;
+    let config = ServeConfig::check(&args)?;
     let runtime = Arc::new(
         Runtime::connect(&args.database_url, Arc::new(SystemClock))
             .await
-            .with_context(|| format!("cannot open the database {}", args.database_url))?
-            .with_limits(limits)
-            .with_connector_policy(connector),
+            .with_context(|| {
+                format!(
+                    "cannot open the database {}",
+                    redact_url(&args.database_url)
+                )
+            })?
+            .with_limits(config.limits)
+            .with_connector_policy(config.connector),
     );
     cli::deploy_directory(&runtime, &args.diagrams).await;
-    let admin_password = std::env::var("BPMN_ADMIN_PASSWORD").ok();
     if let Some(generated) = runtime
         .accounts()
-        .ensure_admin(admin_password.as_deref())
+        .ensure_admin(config.admin_password.as_deref())
         .await?
     {
         println!(
@@ -361,7 +430,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let session_key = runtime
         .accounts()
-        .session_key(std::env::var("BPMN_SESSION_KEY").ok().as_deref())
+        .session_key(config.session_key.as_deref())
         .await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let executor = if args.no_jobs {
@@ -373,17 +442,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(owner = %cfg.owner, lease_s = args.job_lease, "job executor started");
         Some(tokio::spawn(jobs::run(runtime.clone(), cfg, stopped)))
     };
-    let listener = std::net::TcpListener::bind(&args.listen)
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener = config.listener;
     let address = listener.local_addr()?;
     tracing::info!(listen = %address, backend = runtime.system().backend_name(), "serving");
     println!("Serving on http://{address}");
-    let config = WebConfig {
+    let web_config = WebConfig {
         session_key,
         secure_cookies: args.secure_cookies,
-        trusted_proxies,
+        trusted_proxies: config.trusted_proxies,
     };
-    let result = web::server(runtime, config, listener)?.await;
+    let result = web::server(runtime, web_config, listener)?.await;
     let _ = stop.send(true);
     if let Some(handle) = executor {
         let _ = handle.await;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::runtime::accounts::{generate_password, parse_groups};
-use crate::runtime::{NewUser, Principal, Role, Runtime, RuntimeError, SystemClock};
+use crate::runtime::{NewUser, Principal, Role, Runtime, RuntimeError, SystemClock, redact_url};
 
 /// Who the command line acts as.
 fn operator() -> Principal {
@@ -21,7 +21,7 @@ pub async fn add_user(
 ) -> Result<String, String> {
     let runtime = Runtime::connect(database_url, Arc::new(SystemClock))
         .await
-        .map_err(|e| format!("cannot open the database {database_url}: {e}"))?;
+        .map_err(|e| format!("cannot open the database {}: {e}", redact_url(database_url)))?;
     let groups = parse_groups(groups)?;
     let (password, generated) = match password {
         Some(p) => (p, false),
@@ -64,7 +64,7 @@ pub async fn add_user(
 pub async fn create_token(database_url: &str, user: &str, name: &str) -> Result<String, String> {
     let runtime = Runtime::connect(database_url, Arc::new(SystemClock))
         .await
-        .map_err(|e| format!("cannot open the database {database_url}: {e}"))?;
+        .map_err(|e| format!("cannot open the database {}: {e}", redact_url(database_url)))?;
     match runtime
         .accounts()
         .create_token_for(&operator(), user, name)

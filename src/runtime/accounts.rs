@@ -148,6 +148,22 @@ pub fn valid_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks a new password: at least 8 characters.
+pub fn valid_password(password: &str) -> Result<(), String> {
+    if password.chars().count() < 8 {
+        return Err("the password needs at least 8 characters".into());
+    }
+    Ok(())
+}
+
+/// Checks a configured session key (`BPMN_SESSION_KEY`): at least 32 characters.
+pub fn valid_session_key(key: &str) -> Result<(), String> {
+    if key.chars().count() < 32 {
+        return Err("BPMN_SESSION_KEY needs at least 32 characters".into());
+    }
+    Ok(())
+}
+
 /// Checks a group name: like a user name, but spaces are allowed (lane names).
 pub fn valid_group(name: &str) -> Result<(), String> {
     if name.trim().is_empty() || name.len() > 100 || name.contains(',') {
@@ -249,11 +265,7 @@ impl Runtime {
         role: Role,
     ) -> Result<User, RuntimeError> {
         valid_name(name).map_err(RuntimeError::Rejected)?;
-        if password.chars().count() < 8 {
-            return Err(RuntimeError::Rejected(
-                "the password needs at least 8 characters".into(),
-            ));
-        }
+        valid_password(password).map_err(RuntimeError::Rejected)?;
         for g in groups {
             valid_group(g).map_err(RuntimeError::Rejected)?;
         }
@@ -344,11 +356,7 @@ impl Runtime {
 
     /// Sets a new password (and ends the user's sessions).
     async fn set_password(&self, id: i64, password: &str) -> Result<(), RuntimeError> {
-        if password.chars().count() < 8 {
-            return Err(RuntimeError::Rejected(
-                "the password needs at least 8 characters".into(),
-            ));
-        }
+        valid_password(password).map_err(RuntimeError::Rejected)?;
         let hash = self.hash_password(password.to_string()).await?;
         self.store().set_password(id, &hash).await?;
         Ok(())
@@ -470,11 +478,7 @@ impl Runtime {
     /// the database, so that every process uses the same one.
     async fn session_key(&self, configured: Option<&str>) -> Result<Vec<u8>, RuntimeError> {
         if let Some(k) = configured.filter(|k| !k.is_empty()) {
-            if k.chars().count() < 32 {
-                return Err(RuntimeError::Rejected(
-                    "BPMN_SESSION_KEY needs at least 32 characters".into(),
-                ));
-            }
+            valid_session_key(k).map_err(RuntimeError::Rejected)?;
             return Ok(Sha512::digest(k.as_bytes()).to_vec());
         }
         let fresh: [u8; 64] = rand::random();

@@ -63,6 +63,8 @@ pub use work::{Broadcast, Correlation, Delivery, LockedTask, TopicRequest, Work}
 
 /// The default database: a SQLite file under `data/`.
 pub use crate::store::DEFAULT_DATABASE_URL;
+/// A database URL with its password masked, for messages and logs.
+pub use crate::store::redact_url;
 
 /// The estimated bytes of parsed diagrams (and, apart, decisions) a process
 /// keeps at most.

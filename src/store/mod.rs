@@ -44,6 +44,49 @@ pub type Txn = DatabaseTransaction;
 /// The default database: a SQLite file under `data/`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/bpmn.sqlite?mode=rwc";
 
+/// How long [`Store::connect`] waits for a database server before it gives
+/// up: long enough for a server that is starting too, short enough that a
+/// wrong address is reported while someone still watches.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A database URL fit for messages and logs: the password, whether in the
+/// user part or a `password=` parameter, replaced by `***`
+/// (`postgres://bpmn:***@db/bpmn`).
+pub fn redact_url(url: &str) -> String {
+    let (main, query) = match url.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (url, None),
+    };
+    let mut out = match main.split_once("://") {
+        Some((scheme, rest)) => {
+            let end = rest.find(['/', '#']).unwrap_or(rest.len());
+            let (authority, tail) = rest.split_at(end);
+            // The user part ends at the last '@': a password may contain '@'.
+            let authority = match authority.rsplit_once('@') {
+                Some((user, host)) => match user.split_once(':') {
+                    Some((name, _)) => format!("{name}:***@{host}"),
+                    None => authority.to_string(),
+                },
+                None => authority.to_string(),
+            };
+            format!("{scheme}://{authority}{tail}")
+        }
+        None => main.to_string(),
+    };
+    if let Some(q) = query {
+        let pairs: Vec<String> = q
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
+    }
+    out
+}
+
 /// What can go wrong in storage.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -61,6 +104,12 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    /// No connection to the database server within [`CONNECT_TIMEOUT`]
+    /// (callers name the database: see [`redact_url`]).
+    #[error(
+        "no connection within {seconds} s: is the database server running, and are its address and port right?"
+    )]
+    Unreachable { seconds: u64 },
 }
 
 /// Converts engine time to a stored timestamp (millisecond precision, so stored
@@ -182,9 +231,23 @@ impl Store {
                     .pragma("cache_size", "-16384")
             });
         } else {
-            opt.max_connections(16).min_connections(1);
+            // A pool that connects eagerly keeps trying an unreachable server
+            // for its whole acquire timeout; start-up should say so sooner.
+            opt.max_connections(16)
+                .min_connections(1)
+                .connect_lazy(true);
         }
         let db = Database::connect(opt.clone()).await?;
+        if !url.starts_with("sqlite:") {
+            match tokio::time::timeout(CONNECT_TIMEOUT, db.ping()).await {
+                Ok(answer) => answer?,
+                Err(_) => {
+                    return Err(StoreError::Unreachable {
+                        seconds: CONNECT_TIMEOUT.as_secs(),
+                    });
+                }
+            }
+        }
         let writer = if sqlite_path(url).is_some() {
             opt.max_connections(1).min_connections(1);
             Database::connect(opt).await?

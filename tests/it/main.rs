@@ -18,6 +18,7 @@ mod model_parse;
 mod model_xml;
 mod policy;
 mod runner;
+mod startup;
 mod storage;
 mod svg;
 mod web;
