@@ -1,7 +1,7 @@
 //! The `bpmn` binary: parse the command line, set up logging, and hand over to
 //! the web server (`serve`, the default) or a command-line tool.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -25,6 +25,23 @@ use bpmn_engine::web::{self, WebConfig};
 struct Cli {
     #[command(subcommand)]
     command: Option<Cmd>,
+    /// How log lines are written to stderr: text (coloured only on a
+    /// terminal) or json (one object per line). RUST_LOG chooses what is logged.
+    #[arg(
+        long,
+        global = true,
+        env = "BPMN_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -240,13 +257,8 @@ fn main() -> ExitCode {
         None | Some(Cmd::Serve(_)) => "info,sea_orm_migration=warn,sqlx=warn",
         Some(_) => "warn",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| default_filter.into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging(cli.log_format, default_filter);
+    let log_format = cli.log_format;
     // Messages are meant to name databases without their passwords; this
     // catches a message from below that quotes the URL whole.
     let database_url = match &cli.command {
@@ -322,7 +334,10 @@ fn main() -> ExitCode {
             if let Some(url) = database_url.filter(|u| !u.is_empty()) {
                 text = text.replace(&url, &redact_url(&url));
             }
-            eprintln!("error: {text}");
+            match log_format {
+                LogFormat::Text => eprintln!("error: {text}"),
+                LogFormat::Json => tracing::error!(error = %text, "stopped by an error"),
+            }
             ExitCode::from(2)
         }
     }
@@ -335,6 +350,25 @@ fn seconds(text: &str) -> Result<f64, String> {
         _ => Err(format!(
             "\"{text}\" is not a number of seconds from 0 to 3600"
         )),
+    }
+}
+
+/// Logs to stderr: colours only when a person watches (a terminal, and no
+/// `NO_COLOR`), so that files and log collectors get plain text; or JSON,
+/// one object per line.
+fn init_logging(format: LogFormat, default_filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| default_filter.into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => {
+            let colour = std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            builder.with_ansi(colour).init();
+        }
+        LogFormat::Json => builder.json().with_ansi(false).init(),
     }
 }
 

@@ -1,11 +1,14 @@
 //! `bpmn serve` as an operator meets it: a database that does not answer is
 //! reported soon and without its password; a wrong setting stops the server
-//! before it writes anything.
+//! before it writes anything; logs are plain text (no colour codes) when
+//! stderr is not a terminal, or JSON lines.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 /// Far longer than any of these should take: only there so that a hang fails.
 const DEADLINE: Duration = Duration::from_secs(90);
@@ -19,6 +22,7 @@ fn bpmn() -> Command {
         "BPMN_DIAGRAMS",
         "BPMN_ADMIN_PASSWORD",
         "BPMN_SESSION_KEY",
+        "BPMN_LOG_FORMAT",
         "BPMN_CONNECTOR_ALLOW",
         "BPMN_CONNECTOR_TIMEOUT_MAX",
         "NO_COLOR",
@@ -137,4 +141,63 @@ fn a_wrong_setting_stops_the_server_before_anything_is_written() {
             "{var}={value}: no database was created, nothing deployed"
         );
     }
+}
+
+/// Starts `cmd` (a server), waits until it serves, stops it and returns its stderr.
+fn logs_of_a_start(mut cmd: Command) -> String {
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.starts_with("Serving on") {
+                tx.send(()).ok();
+            }
+        }
+    });
+    let served = rx.recv_timeout(DEADLINE);
+    child.kill().ok();
+    child.wait().ok();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).ok();
+    assert!(served.is_ok(), "the server did not start: {err}");
+    err
+}
+
+#[test]
+fn logs_to_a_pipe_are_plain_text_or_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = logs_of_a_start(serve_in(dir.path()));
+    assert!(text.contains("serving"), "{text}");
+    assert!(
+        !text.contains("\x1b["),
+        "no colour codes in a pipe: {text:?}"
+    );
+
+    let mut cmd = serve_in(dir.path());
+    cmd.args(["--log-format", "json"]);
+    let json = logs_of_a_start(cmd);
+    let lines: Vec<&str> = json.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        let v: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line:?}"));
+        assert!(v["level"].is_string() && v["fields"].is_object(), "{line}");
+    }
+    assert!(lines.iter().any(|l| l.contains("serving")), "{json}");
+
+    // The reason a start fails is a JSON line too.
+    let mut cmd = serve_in(dir.path());
+    cmd.env("BPMN_LOG_FORMAT", "json")
+        .env("BPMN_ADMIN_PASSWORD", "short");
+    let (status, _, err) = finish(cmd.spawn().unwrap());
+    assert!(!status.success());
+    let last: Value = serde_json::from_str(err.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("not a JSON line ({e}): {err:?}"));
+    assert!(
+        last["fields"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("at least 8 characters")),
+        "{last}"
+    );
 }
