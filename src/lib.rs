@@ -3,7 +3,7 @@
 //! The layers, each building only on the ones before it:
 //! [`feel`] (the FEEL expression language, pure) → [`model`] (BPMN XML to
 //! a validated graph) and [`dmn`] (decision tables; pure like the model) →
-//! [`engine`] (pure execution semantics) → [`store`] (SeaORM tables) → [`runtime`] (one command = one
+//! [`engine`] (pure execution semantics; [`budget`] lets the runtime stop its scripts without a clock) → [`store`] (SeaORM tables) → [`runtime`] (one command = one
 //! transaction) → [`web`] and [`cli`].
 
 pub mod budget;

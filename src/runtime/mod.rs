@@ -8,14 +8,14 @@
 //! [`Principal`] and asks the one authorization [`policy`]; what it returns
 //! are the runtime's own view types, never database rows.
 //!
-//! One command = one transaction: load the instance row (locked for update),
-//! check the policy against the locked rows, run the pure engine, and save the
-//! new state, history, inbox tasks, jobs and subscriptions — but only if the
-//! row's `version` is still the one it read. A lost race rolls back and
-//! retries the whole command, so any thread of any process can serve any
-//! request: no instance lives in a process. A user who loses a race for good
-//! (a task someone else completed) gets a [`RuntimeError::Conflict`], never a
-//! panic.
+//! One command = one transaction: read the instance (no lock), check the
+//! policy, compute the engine's transition off the request threads within a
+//! time budget, then lock the instance row and write the new state, history,
+//! inbox tasks, jobs and subscriptions — only if the row's `version` is still
+//! the one read; a lost race reads, checks and computes again. So any thread
+//! of any process can serve any request: no instance lives in a process. A
+//! user who loses a race for good (a task someone else completed) gets a
+//! [`RuntimeError::Conflict`], never a panic. `command.rs` has the details.
 
 pub mod accounts;
 pub mod cache;

@@ -2,10 +2,11 @@
 //!
 //! Every row is an [`Action`] on a resource, every column a kind of
 //! principal, every cell a [`Rule`]. The runtime consults it for every
-//! command and query — inside the command's transaction, against the rows it
-//! has locked (the task row of a claim is read after the instance row is
-//! locked, so a claim that lands meanwhile is seen) — and the list queries
-//! filter by the same rules. Nothing else in the program decides who may do
+//! command and query — for a command against the rows it read, which it then
+//! writes only if the instance's version under the lock is still the one it
+//! read (every change to those rows is a command on the instance, so a claim
+//! that lands meanwhile makes the command read and check again) — and the
+//! list queries filter by the same rules. Nothing else in the program decides who may do
 //! what: the pages, the JSON API and the python-bpmn-engine routes all ask
 //! the runtime, and the runtime asks this table.
 //!
