@@ -197,7 +197,7 @@ struct BenchArgs {
     /// W2 and W3 empty the schema first, so give it a database of its own).
     #[arg(long)]
     postgres: Option<String>,
-    /// Workloads to run, comma-separated.
+    /// Workloads to run, comma-separated (w4, abuse, only when named).
     #[arg(long, default_value = "w1,w2,w3", value_delimiter = ',')]
     workloads: Vec<String>,
     /// Seconds per timed run.
@@ -250,7 +250,22 @@ struct RunArgs {
     connector_timeout_max: u64,
 }
 
+/// Large blocks go back to the system when freed. glibc raises its mmap
+/// threshold each time such a block is freed, after which blocks of that size
+/// come from the heap and stay there: each password check (argon2, 19 MiB)
+/// would then keep its memory for good — a burst of logins took the server
+/// to a gigabyte. A fixed threshold keeps it at a few dozen megabytes.
+fn return_large_blocks_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a tunable of the allocator; it is called once,
+    // before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
 fn main() -> ExitCode {
+    return_large_blocks_to_the_system();
     let cli = Cli::parse();
     // The command-line tools print their own output; the server logs what it does.
     let default_filter = match cli.command {

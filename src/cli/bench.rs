@@ -12,6 +12,9 @@
 //! - **W3** scale: with many instances parked at a user task, the server's
 //!   memory, the database's size, one user's inbox, and the cost of a start and
 //!   a completion compared with an empty database.
+//! - **W4** abuse: the server's memory through bursts of parallel wrong
+//!   logins, and how fast `/healthz` answers while instances whose scripts
+//!   run away are started again and again.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -662,6 +665,179 @@ async fn w3(base: Option<&str>, dir: &std::path::Path, scale: usize) -> Result<W
     })
 }
 
+/// W4's numbers.
+#[derive(Debug, Clone)]
+pub struct W4 {
+    pub rss_idle_mib: f64,
+    /// After each burst of wrong logins.
+    pub rss_after_bursts_mib: Vec<f64>,
+    pub rss_settled_mib: f64,
+    pub peak_rss_mib: f64,
+    /// Answers to the logins: refused (401/429), turned away (503), other.
+    pub logins_refused: usize,
+    pub logins_turned_away: usize,
+    pub logins_other: usize,
+    pub healthz_p50: Duration,
+    pub healthz_p99: Duration,
+    /// Runaway instances started (each stopped by the time budget) while measuring.
+    pub runaways: usize,
+}
+
+/// A process whose script would run for minutes (stopped by the time budget).
+const RUNAWAY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="runawayDefinitions" targetNamespace="http://example.com">
+<bpmn:process id="runaway" name="Runaway" isExecutable="true"><bpmn:startEvent id="s"/>
+<bpmn:scriptTask id="spin" scriptFormat="rhai"><bpmn:script>let s = "x"; while s.len() &lt; 262144 { s += s; } let n = 0; for i in 0..100000 { let t = s + "y"; n += t.len(); } n</bpmn:script></bpmn:scriptTask>
+<bpmn:endEvent id="e"/>
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="spin"/><bpmn:sequenceFlow id="f2" sourceRef="spin" targetRef="e"/>
+</bpmn:process></bpmn:definitions>"#;
+
+/// One wrong login as a browser would send it (the login page first, for
+/// its cookie and CSRF token); the status of the answer.
+async fn wrong_login(base: &str, n: usize) -> Result<u16, String> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let first = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    // The session cookie, sent back as a browser would.
+    let cookie = first
+        .headers()
+        .get("set-cookie")
+        .and_then(|c| c.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_default()
+        .to_string();
+    let page = first.text().await.map_err(|e| e.to_string())?;
+    let marker = "name=\"csrf_token\" value=\"";
+    let csrf = page
+        .find(marker)
+        .map(|i| &page[i + marker.len()..])
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_string();
+    let form = serde_urlencoded::to_string([
+        ("name", format!("nobody{n}")),
+        ("password", "wrong-password".to_string()),
+        ("csrf_token", csrf),
+    ])
+    .map_err(|e| e.to_string())?;
+    let r = client
+        .post(format!("{base}/login"))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(r.status().as_u16())
+}
+
+async fn w4(base: Option<&str>, dir: &std::path::Path) -> Result<W4, String> {
+    let db = FreshDb::new(base, dir, "w4").await?;
+    let (runtime, admin_token, _) = prepare(&db.url).await?;
+    runtime
+        .deployments()
+        .deploy(&operator(), "runaway.bpmn", RUNAWAY.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    let empty = dir.join("no-diagrams");
+    let _ = std::fs::create_dir_all(&empty);
+    let server = Server::start(&db.url, &empty).await?;
+    let base_url = server.base.clone();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (rss_idle_mib, _) = server.memory();
+    let (mut refused, mut away, mut other) = (0, 0, 0);
+    let mut rss_after_bursts_mib = Vec::new();
+    for burst in 0..4 {
+        let attempts: Vec<_> = (0..300)
+            .map(|i| tokio::spawn(wrong_login_owned(base_url.clone(), burst * 300 + i)))
+            .collect();
+        for a in attempts {
+            match a.await.map_err(|e| e.to_string())? {
+                Ok(401 | 429) => refused += 1,
+                Ok(503) => away += 1,
+                _ => other += 1,
+            }
+        }
+        rss_after_bursts_mib.push(server.memory().0);
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (rss_settled_mib, peak_rss_mib) = server.memory();
+    // Runaway instances started again and again by four clients, while a
+    // fifth asks /healthz every 20 ms.
+    let stop = Arc::new(AtomicBool::new(false));
+    let client = reqwest::Client::new();
+    let starters: Vec<_> = (0..4)
+        .map(|_| {
+            let (client, base, token, stop) = (
+                client.clone(),
+                base_url.clone(),
+                admin_token.clone(),
+                stop.clone(),
+            );
+            tokio::spawn(async move {
+                let mut n = 0usize;
+                while !stop.load(Ordering::Relaxed) {
+                    let ok = client
+                        .post(format!("{base}/api/v1/definitions/runaway/start"))
+                        .bearer_auth(&token)
+                        .json(&json!({}))
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status().is_success());
+                    if ok {
+                        n += 1;
+                    }
+                }
+                n
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut health = Vec::new();
+    for _ in 0..500 {
+        let began = Instant::now();
+        let r = client
+            .get(format!("{base_url}/healthz"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let _ = r.bytes().await;
+        health.push(began.elapsed());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut runaways = 0;
+    for s in starters {
+        runaways += s.await.unwrap_or(0);
+    }
+    health.sort();
+    drop(server);
+    drop(runtime);
+    db.drop().await;
+    Ok(W4 {
+        rss_idle_mib,
+        rss_after_bursts_mib,
+        rss_settled_mib,
+        peak_rss_mib,
+        logins_refused: refused,
+        logins_turned_away: away,
+        logins_other: other,
+        healthz_p50: percentile(&health, 0.5),
+        healthz_p99: percentile(&health, 0.99),
+        runaways,
+    })
+}
+
+async fn wrong_login_owned(base: String, n: usize) -> Result<u16, String> {
+    wrong_login(&base, n).await
+}
+
 /// Runs the chosen workloads and prints the table.
 pub async fn bench(opts: &BenchOptions, out: &mut dyn std::io::Write) -> Result<(), String> {
     let mut dbs: Vec<(&str, Option<&str>)> = vec![("SQLite", None)];
@@ -748,6 +924,39 @@ pub async fn bench(opts: &BenchOptions, out: &mut dyn std::io::Write) -> Result<
                 ms(r.complete_empty),
                 ms(r.complete_full),
                 (r.complete_full.as_secs_f64() / r.complete_empty.as_secs_f64() - 1.0) * 100.0,
+            );
+        }
+    }
+    if opts.workloads.iter().any(|w| w == "w4") {
+        let _ = writeln!(
+            out,
+            "\nW4 abuse: 4 bursts of 300 parallel wrong logins, then /healthz every 20 ms while 4 clients start instances whose scripts run away"
+        );
+        let _ = writeln!(
+            out,
+            "| database | RSS MiB idle | after each burst | settled (peak) | logins refused / turned away / other | /healthz p50 ms | p99 ms | runaways |"
+        );
+        let _ = writeln!(out, "|---|---:|---|---:|---|---:|---:|---:|");
+        for (name, base) in &dbs {
+            let r = w4(*base, &opts.dir).await?;
+            let bursts: Vec<String> = r
+                .rss_after_bursts_mib
+                .iter()
+                .map(|m| format!("{m:.0}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {name} | {:.0} | {} | {:.0} ({:.0}) | {} / {} / {} | {:.1} | {:.1} | {} |",
+                r.rss_idle_mib,
+                bursts.join(", "),
+                r.rss_settled_mib,
+                r.peak_rss_mib,
+                r.logins_refused,
+                r.logins_turned_away,
+                r.logins_other,
+                ms(r.healthz_p50),
+                ms(r.healthz_p99),
+                r.runaways
             );
         }
     }
