@@ -324,24 +324,18 @@ impl Runtime {
         }
     }
 
-    /// Computes a transition on a blocking thread within the time budget:
-    /// when it is spent, the thread's stop flag is raised and the scripts and
-    /// expressions still running stop with an error (which the engine turns
-    /// into an incident), so the work always comes back.
-    pub(crate) async fn compute(
+    /// Runs pure work (the engine, a decision) on a blocking thread — never
+    /// an HTTP worker or the executor's loop — within the time budget: when
+    /// it is spent, the thread's stop flag is raised and the scripts and
+    /// expressions still running stop with an error, so the work always
+    /// comes back.
+    pub(crate) async fn budgeted<T: Send + 'static>(
         &self,
-        deployed: Arc<Deployed>,
-        state: InstanceState,
-        command: Command,
-    ) -> Result<engine::Transition, RuntimeError> {
-        let now = self.clock.now();
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, RuntimeError> {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
-        let work = tokio::task::spawn_blocking(move || {
-            crate::budget::with_stop_flag(flag, || {
-                engine::execute(deployed.process(), &state, command, now)
-            })
-        });
+        let work = tokio::task::spawn_blocking(move || crate::budget::with_stop_flag(flag, work));
         tokio::pin!(work);
         let done = tokio::select! {
             done = &mut work => done,
@@ -351,8 +345,20 @@ impl Runtime {
                 work.await
             }
         };
-        let transition =
-            done.map_err(|e| RuntimeError::Corrupt(format!("the engine failed: {e}")))??;
+        done.map_err(|e| RuntimeError::Corrupt(format!("the engine failed: {e}")))
+    }
+
+    /// Computes a transition, budgeted.
+    pub(crate) async fn compute(
+        &self,
+        deployed: Arc<Deployed>,
+        state: InstanceState,
+        command: Command,
+    ) -> Result<engine::Transition, RuntimeError> {
+        let now = self.clock.now();
+        let transition = self
+            .budgeted(move || engine::execute(deployed.process(), &state, command, now))
+            .await??;
         Ok(transition)
     }
 

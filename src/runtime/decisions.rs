@@ -216,9 +216,11 @@ impl Runtime {
             )
             .await
             .map_err(|e| e.to_string())?;
-        let result = deployed
-            .dmn
-            .evaluate(&req.decision, &req.variables)
+        let (decision, variables) = (req.decision.clone(), req.variables);
+        let result = self
+            .budgeted(move || deployed.dmn.evaluate(&decision, &variables))
+            .await
+            .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
         let mut out = Map::new();
         if let Some(var) = req.result_variable {

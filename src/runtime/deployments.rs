@@ -277,9 +277,11 @@ impl Deployments<'_> {
             .rt
             .find_decision(key, "latest", None, None, None)
             .await?;
-        let result = d
-            .dmn
-            .evaluate(key, variables)
+        let (decision, key, variables) = (d.clone(), key.to_string(), variables.clone());
+        let result = self
+            .rt
+            .budgeted(move || decision.dmn.evaluate(&key, &variables))
+            .await?
             .map_err(|e| RuntimeError::Rejected(e.to_string()))?;
         Ok((d, result))
     }
