@@ -6,6 +6,7 @@
 //! [`engine`] (pure execution semantics; [`budget`] lets the runtime stop its scripts without a clock) → [`store`] (SeaORM tables) → [`runtime`] (one command = one
 //! transaction) → [`web`] and [`cli`].
 
+pub mod bindings;
 pub mod budget;
 pub mod cli;
 pub mod dmn;
