@@ -5,7 +5,17 @@
 //!
 //! Parsing never panics and bounds its recursion: nesting deeper than
 //! [`MAX_DEPTH`] is refused with an error instead of overflowing the stack.
+//!
+//! Evaluation runs under a budget, like the engine's scripts: it counts steps
+//! (every node evaluated, every list item a filter, test or built-in goes
+//! through, every piece of a value copied) and stops with an error after
+//! [`STEP_BUDGET`]; strings may not grow beyond [`MAX_STRING_BYTES`], lists and
+//! contexts beyond [`MAX_ITEMS`], and lists and contexts may not nest deeper
+//! than [`MAX_VALUE_NESTING`]. Steps rather than time, so that an evaluation
+//! that is refused is refused every time. A budget error is an ordinary
+//! evaluation error.
 
+mod budget;
 mod builtins;
 mod lexer;
 mod parser;
@@ -15,6 +25,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+pub(crate) use budget::Budget;
 use builtins::Builtin;
 use lexer::Tok;
 use parser::Parser;
@@ -27,6 +38,24 @@ pub(crate) fn add(a: &V, b: &V) -> V {
 
 /// The deepest nesting an expression may have (brackets, operators, calls...).
 pub const MAX_DEPTH: usize = 64;
+
+/// The steps one evaluation may take (one decision, with the decisions it
+/// requires, shares one budget). A decision table of a thousand rules takes
+/// some ten thousand steps and a filter over a list of twenty thousand
+/// contexts some two hundred thousand; a million steps take a few tens of
+/// milliseconds, and refuse quickly what would run for minutes, such as
+/// filters nested inside filters.
+pub const STEP_BUDGET: u64 = 1_000_000;
+
+/// The longest string an evaluation may make, in bytes (1 MiB, as for scripts).
+pub const MAX_STRING_BYTES: usize = 1024 * 1024;
+
+/// The most items a list, or entries a context, an evaluation may make.
+pub const MAX_ITEMS: usize = 100_000;
+
+/// How deeply an evaluation may nest lists and contexts in one another:
+/// values are converted, compared and dropped recursively.
+pub const MAX_VALUE_NESTING: usize = 256;
 
 /// Camunda's default name for the input value inside input entries.
 pub const DEFAULT_INPUT_VARIABLE: &str = "cellInput";
@@ -105,17 +134,20 @@ impl Expression {
         &self.text
     }
 
-    /// Evaluates the expression; missing variables are null.
+    /// Evaluates the expression, within [`STEP_BUDGET`] steps; missing
+    /// variables are null.
     pub fn eval(&self, vars: &Map<String, Value>) -> Result<Value, FeelError> {
-        Ok(self.eval_v(vars, &[])?.to_json())
+        let budget = Budget::new(STEP_BUDGET);
+        Ok(self.eval_v(vars, &[], &budget)?.to_json())
     }
 
     pub(crate) fn eval_v(
         &self,
         vars: &Map<String, Value>,
         locals: &[(&str, &V)],
+        budget: &Budget,
     ) -> Result<V, FeelError> {
-        let env = value::Env::new(vars, locals);
+        let env = value::Env::new(vars, locals, budget);
         env.eval(&self.node)
             .map_err(|m| FeelError::eval_error(&self.text, m))
     }
@@ -210,10 +242,17 @@ impl UnaryTests {
         self.tests.is_none()
     }
 
-    /// Whether `input` satisfies the tests; `?` stands for the input.
-    /// The input is also bound to `cellInput`, Camunda's default input variable.
+    /// Whether `input` satisfies the tests, within [`STEP_BUDGET`] steps;
+    /// `?` stands for the input. The input is also bound to `cellInput`,
+    /// Camunda's default input variable.
     pub fn matches(&self, input: &Value, vars: &Map<String, Value>) -> Result<bool, FeelError> {
-        self.matches_v(&V::from_json(input), Some(DEFAULT_INPUT_VARIABLE), vars)
+        let budget = Budget::new(STEP_BUDGET);
+        self.matches_v(
+            &V::from_json(input),
+            Some(DEFAULT_INPUT_VARIABLE),
+            vars,
+            &budget,
+        )
     }
 
     /// Like [`matches`](Self::matches), with the input also bound to
@@ -223,6 +262,7 @@ impl UnaryTests {
         input: &V,
         input_variable: Option<&str>,
         vars: &Map<String, Value>,
+        budget: &Budget,
     ) -> Result<bool, FeelError> {
         let Some(tests) = &self.tests else {
             return Ok(true);
@@ -231,7 +271,7 @@ impl UnaryTests {
         if let Some(name) = input_variable {
             locals.push((name, input));
         }
-        let env = value::Env::new(vars, &locals);
+        let env = value::Env::new(vars, &locals, budget);
         let mut any = false;
         for test in &tests.list {
             let hit = env
@@ -264,11 +304,13 @@ pub(crate) enum Op {
     Ge,
 }
 
-/// An expression node; `depth` bounds evaluation recursion.
+/// An expression node; `depth` bounds evaluation recursion, `size` (the
+/// nodes in this subtree) is what walking it costs.
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
     pub(crate) kind: Kind,
     depth: usize,
+    size: usize,
 }
 
 #[derive(Debug, Clone)]

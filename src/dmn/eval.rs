@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{Aggregation, Decision, DecisionLogic, DecisionTable, DmnDefinitions, HitPolicy};
-use crate::feel::{FeelError, V};
+use crate::feel::{Budget, FeelError, STEP_BUDGET, V};
 
 /// Why a decision could not be evaluated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -142,7 +142,9 @@ impl DecisionResult {
 }
 
 impl DmnDefinitions {
-    /// Evaluates a decision (found by id, else by name) and the decisions it requires.
+    /// Evaluates a decision (found by id, else by name) and the decisions it
+    /// requires, all within one FEEL budget of [`STEP_BUDGET`] steps: a table
+    /// of many rules cannot multiply what one expression may take.
     pub fn evaluate(
         &self,
         decision_id_or_name: &str,
@@ -152,7 +154,8 @@ impl DmnDefinitions {
             .decision(decision_id_or_name)
             .ok_or_else(|| DmnError::NotFound(decision_id_or_name.to_string()))?;
         let mut done = HashMap::new();
-        self.eval_decision(decision, vars, &mut Vec::new(), &mut done)
+        let budget = Budget::new(STEP_BUDGET);
+        self.eval_decision(decision, vars, &mut Vec::new(), &mut done, &budget)
     }
 
     fn eval_decision(
@@ -161,6 +164,7 @@ impl DmnDefinitions {
         vars: &Map<String, Value>,
         stack: &mut Vec<String>,
         done: &mut HashMap<String, DecisionResult>,
+        budget: &Budget,
     ) -> Result<DecisionResult, DmnError> {
         if let Some(result) = done.get(&decision.id) {
             return Ok(result.clone());
@@ -189,7 +193,7 @@ impl DmnDefinitions {
                         required: id.clone(),
                     }
                 })?;
-                let result = self.eval_decision(required, vars, stack, done)?;
+                let result = self.eval_decision(required, vars, stack, done, budget)?;
                 if let [single] = result.results.as_slice() {
                     map.extend(single.clone());
                 }
@@ -206,16 +210,19 @@ impl DmnDefinitions {
             DecisionLogic::Literal {
                 variable, compiled, ..
             } => {
-                let value = compiled.eval(vars).map_err(|source| DmnError::Feel {
-                    decision: decision.id.clone(),
-                    place: "literal expression".into(),
-                    source,
-                })?;
+                let value = compiled
+                    .eval_v(vars, &[], budget)
+                    .map_err(|source| DmnError::Feel {
+                        decision: decision.id.clone(),
+                        place: "literal expression".into(),
+                        source,
+                    })?
+                    .to_json();
                 let mut map = Map::new();
                 map.insert(variable.clone(), value);
                 vec![map]
             }
-            DecisionLogic::Table(table) => eval_table(&decision.id, table, vars)?,
+            DecisionLogic::Table(table) => eval_table(&decision.id, table, vars, budget)?,
         };
         stack.pop();
         let result = DecisionResult {
@@ -231,6 +238,7 @@ fn eval_table(
     decision: &str,
     table: &DecisionTable,
     vars: &Map<String, Value>,
+    budget: &Budget,
 ) -> Result<Vec<Map<String, Value>>, DmnError> {
     let feel_error = |place: String, source: FeelError| DmnError::Feel {
         decision: decision.to_string(),
@@ -241,7 +249,7 @@ fn eval_table(
     for (i, input) in table.inputs.iter().enumerate() {
         let v = input
             .expression
-            .eval_v(vars, &[])
+            .eval_v(vars, &[], budget)
             .map_err(|e| feel_error(format!("input {}", column_name(i, &input.label)), e))?;
         inputs.push(v);
     }
@@ -250,7 +258,7 @@ fn eval_table(
         let mut hit = true;
         for ((test, value), input) in rule.tests.iter().zip(&inputs).zip(&table.inputs) {
             let ok = test
-                .matches_v(value, Some(&input.input_variable), vars)
+                .matches_v(value, Some(&input.input_variable), vars, budget)
                 .map_err(|e| feel_error(format!("rule \"{}\"", rule.id), e))?;
             if !ok {
                 hit = false;
@@ -270,12 +278,15 @@ fn eval_table(
         for (output, entry) in table.outputs.iter().zip(&rule.outputs) {
             let value = match entry {
                 None => Value::Null,
-                Some(e) => e.eval(vars).map_err(|err| {
-                    feel_error(
-                        format!("rule \"{}\", output \"{}\"", rule.id, output.name),
-                        err,
-                    )
-                })?,
+                Some(e) => e
+                    .eval_v(vars, &[], budget)
+                    .map_err(|err| {
+                        feel_error(
+                            format!("rule \"{}\", output \"{}\"", rule.id, output.name),
+                            err,
+                        )
+                    })?
+                    .to_json(),
             };
             row.insert(output.name.clone(), value);
         }

@@ -94,6 +94,10 @@
 //! * `typeRef`s and `inputValues` are kept for display but not enforced; no
 //!   input or output value is converted to its declared type.
 //! * Nesting deeper than [`feel::MAX_DEPTH`] is refused.
+//! * Evaluation has a budget (see [`crate::feel`]): evaluating a decision,
+//!   with the decisions it requires, may take [`feel::STEP_BUDGET`] steps,
+//!   and no string, list or context it makes may grow beyond the FEEL size
+//!   limits. Past them the decision fails with an ordinary FEEL error.
 
 mod eval;
 

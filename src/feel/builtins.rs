@@ -208,12 +208,20 @@ pub(crate) fn call(b: Builtin, args: Vec<V>) -> Result<V, String> {
                     Some(_) => return Ok(V::Null),
                 };
                 let mut parts = Vec::new();
+                let mut len = 0usize;
                 for item in items {
                     match item {
-                        V::Str(s) => parts.push(s.as_str()),
+                        V::Str(s) => {
+                            len = len.saturating_add(s.len()).saturating_add(sep.len());
+                            parts.push(s.as_str())
+                        }
                         V::Null => {}
                         _ => return Ok(V::Null),
                     }
+                }
+                // Checked before joining, so that the oversized string is never made.
+                if len > super::MAX_STRING_BYTES.saturating_add(sep.len()) {
+                    return Err(value::string_too_long());
                 }
                 V::Str(parts.join(sep))
             }

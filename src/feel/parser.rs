@@ -101,9 +101,16 @@ impl<'t> Parser<'t> {
     }
 
     fn node(&self, kind: Kind) -> PResult<Node> {
-        let mut depth = 0;
-        let probe = Node { kind, depth: 0 };
-        probe.children(&mut |c| depth = depth.max(c.depth));
+        let (mut depth, mut size) = (0, 1usize);
+        let probe = Node {
+            kind,
+            depth: 0,
+            size: 0,
+        };
+        probe.children(&mut |c| {
+            depth = depth.max(c.depth);
+            size = size.saturating_add(c.size);
+        });
         let depth = depth + 1;
         if depth > MAX_DEPTH {
             return Err(self.error_here(format!(
@@ -113,6 +120,7 @@ impl<'t> Parser<'t> {
         Ok(Node {
             kind: probe.kind,
             depth,
+            size,
         })
     }
 

@@ -1,13 +1,15 @@
 //! FEEL values and the evaluator.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use jiff::civil;
 use jiff::{SignedDuration, Span};
 use serde_json::{Map, Value};
 
+use super::budget::{Budget, nesting, weight};
 use super::builtins::{self, Builtin};
-use super::{Kind, Node, Op, Test};
+use super::{Kind, MAX_ITEMS, MAX_STRING_BYTES, MAX_VALUE_NESTING, Node, Op, Test};
 
 /// A FEEL value: JSON plus the temporal types.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,58 +118,125 @@ pub(crate) struct Env<'a> {
     pub locals: &'a [(&'a str, &'a V)],
     pub scope: &'a [(String, V)],
     pub parent: Option<&'a Env<'a>>,
+    pub budget: &'a Budget,
 }
 
 impl<'a> Env<'a> {
-    pub(crate) fn new(vars: &'a Map<String, Value>, locals: &'a [(&'a str, &'a V)]) -> Env<'a> {
+    pub(crate) fn new(
+        vars: &'a Map<String, Value>,
+        locals: &'a [(&'a str, &'a V)],
+        budget: &'a Budget,
+    ) -> Env<'a> {
         Env {
             vars,
             locals,
             scope: &[],
             parent: None,
+            budget,
         }
     }
 }
 
 type R = Result<V, String>;
 
+/// Refuses a value larger than the size limits (the top level only: what it
+/// contains was checked when it was made).
+pub(crate) fn sized(v: V) -> R {
+    match &v {
+        V::Str(s) if s.len() > MAX_STRING_BYTES => Err(string_too_long()),
+        V::List(items) if items.len() > MAX_ITEMS => Err(list_too_long()),
+        V::Ctx(entries) if entries.len() > MAX_ITEMS => Err(context_too_large()),
+        _ => Ok(v),
+    }
+}
+
+pub(crate) fn string_too_long() -> String {
+    format!("a string grew beyond its budget of {MAX_STRING_BYTES} bytes")
+}
+
+fn list_too_long() -> String {
+    format!("a list grew beyond its budget of {MAX_ITEMS} items")
+}
+
+fn context_too_large() -> String {
+    format!("a context grew beyond its budget of {MAX_ITEMS} entries")
+}
+
+/// Refuses to put `v` inside a list or context when that would nest values
+/// too deeply for the recursive code that converts, compares and drops them.
+fn nestable(v: &V) -> Result<(), String> {
+    if nesting(v, MAX_VALUE_NESTING) >= MAX_VALUE_NESTING {
+        return Err(format!(
+            "lists and contexts nested beyond their budget of {MAX_VALUE_NESTING} levels"
+        ));
+    }
+    Ok(())
+}
+
 impl Env<'_> {
-    fn local(&self, name: &str) -> Option<&V> {
-        if let Some((_, v)) = self.scope.iter().rev().find(|(n, _)| n == name) {
-            return Some(v);
+    /// The local binding of `name`, charging one step per name compared, so
+    /// that a lookup in a context of many entries is paid for.
+    fn local(&self, name: &str) -> Result<Option<&V>, String> {
+        let mut env = Some(self);
+        let mut compared = 0u64;
+        let mut found = None;
+        while let Some(e) = env {
+            if let Some((_, v)) = e.scope.iter().rev().find(|(n, _)| {
+                compared += 1;
+                n == name
+            }) {
+                found = Some(v);
+                break;
+            }
+            if let Some((_, v)) = e.locals.iter().rev().find(|(n, _)| {
+                compared += 1;
+                *n == name
+            }) {
+                found = Some(*v);
+                break;
+            }
+            env = e.parent;
         }
-        if let Some((_, v)) = self.locals.iter().rev().find(|(n, _)| *n == name) {
-            return Some(*v);
-        }
-        self.parent.and_then(|p| p.local(name))
+        self.budget.charge(compared)?;
+        Ok(found)
     }
 
     /// A name or path that can be read straight from the JSON variables:
     /// `Some(None)` when it is missing there, `None` when it needs evaluating.
-    fn json<'v>(&'v self, node: &Node) -> Option<Option<&'v Value>> {
-        match &node.kind {
-            Kind::Name(n) if self.local(n).is_none() => Some(self.vars.get(n)),
+    fn json<'v>(&'v self, node: &Node) -> Result<Option<Option<&'v Value>>, String> {
+        Ok(match &node.kind {
+            Kind::Name(n) if self.local(n)?.is_none() => Some(self.vars.get(n)),
             Kind::Path(base, field) => match self.json(base)? {
-                None | Some(Value::Null) => Some(None),
-                Some(Value::Object(map)) => Some(map.get(field)),
-                Some(_) => None,
+                None => None,
+                Some(None | Some(Value::Null)) => Some(None),
+                Some(Some(Value::Object(map))) => Some(map.get(field)),
+                Some(Some(_)) => None,
             },
             _ => None,
-        }
+        })
+    }
+
+    /// Whether `node` reads `name`, charging the walk over its nodes.
+    fn mentions(&self, node: &Node, name: &str) -> Result<bool, String> {
+        self.budget.charge(node.size as u64)?;
+        Ok(node.mentions(name))
     }
 
     pub(crate) fn eval(&self, node: &Node) -> R {
+        self.budget.charge(1)?;
         match &node.kind {
-            Kind::Lit(v) => Ok(v.clone()),
-            Kind::Name(n) => Ok(match self.local(n) {
-                Some(v) => v.clone(),
-                None => self.vars.get(n).map(V::from_json).unwrap_or(V::Null),
-            }),
+            Kind::Lit(v) => self.budget.copy(v),
+            Kind::Name(n) => match self.local(n)? {
+                Some(v) => self.budget.copy(v),
+                None => self.budget.copy_json(self.vars.get(n)),
+            },
             Kind::Path(base, field) => {
-                if let Some(found) = self.json(node) {
-                    return Ok(found.map(V::from_json).unwrap_or(V::Null));
+                if let Some(found) = self.json(node)? {
+                    return self.budget.copy_json(found);
                 }
-                Ok(path(&self.eval(base)?, field))
+                let v = path(&self.eval(base)?, field);
+                self.budget.charge(weight(&v, u64::MAX))?;
+                sized(v)
             }
             Kind::Filter(base, filter) => self.filter(base, filter),
             Kind::Neg(a) => Ok(match self.eval(a)? {
@@ -179,7 +248,16 @@ impl Env<'_> {
                 V::Dur(Dur::YearMonth(m)) => V::Dur(Dur::YearMonth(-m)),
                 _ => V::Null,
             }),
-            Kind::Bin(op, a, b) => Ok(binary(*op, &self.eval(a)?, &self.eval(b)?)),
+            Kind::Bin(op, a, b) => {
+                let (a, b) = (self.eval(a)?, self.eval(b)?);
+                // Checked before concatenating, so that the oversized string is never made.
+                if let (Op::Add, V::Str(x), V::Str(y)) = (op, &a, &b)
+                    && x.len().saturating_add(y.len()) > MAX_STRING_BYTES
+                {
+                    return Err(string_too_long());
+                }
+                sized(binary(*op, &a, &b))
+            }
             Kind::And(a, b) => {
                 let a = self.eval(a)?;
                 if a == V::Bool(false) {
@@ -209,13 +287,22 @@ impl Env<'_> {
                     self.eval(b)
                 }
             }
-            Kind::List(items) => Ok(V::List(
-                items
-                    .iter()
-                    .map(|n| self.eval(n))
-                    .collect::<Result<_, _>>()?,
-            )),
+            Kind::List(items) => {
+                if items.len() > MAX_ITEMS {
+                    return Err(list_too_long());
+                }
+                let mut list = Vec::with_capacity(items.len());
+                for n in items {
+                    let v = self.eval(n)?;
+                    nestable(&v)?;
+                    list.push(v);
+                }
+                Ok(V::List(list))
+            }
             Kind::Ctx(entries) => {
+                if entries.len() > MAX_ITEMS {
+                    return Err(context_too_large());
+                }
                 let mut done: Vec<(String, V)> = Vec::with_capacity(entries.len());
                 for (key, n) in entries {
                     // Later entries may read earlier ones.
@@ -224,14 +311,16 @@ impl Env<'_> {
                         locals: &[],
                         scope: &done,
                         parent: Some(self),
+                        budget: self.budget,
                     }
                     .eval(n)?;
+                    nestable(&v)?;
                     done.push((key.clone(), v));
                 }
                 Ok(V::Ctx(done))
             }
             Kind::Call(Builtin::IsDefined, args) => Ok(V::Bool(match args.first() {
-                Some(arg) => match self.json(arg) {
+                Some(arg) => match self.json(arg)? {
                     Some(found) => found.is_some(),
                     None => self.eval(arg)? != V::Null,
                 },
@@ -242,7 +331,16 @@ impl Env<'_> {
                     .iter()
                     .map(|n| self.eval(n))
                     .collect::<Result<_, _>>()?;
-                builtins::call(*b, args)
+                // A builtin's work grows with the lists it goes through.
+                let items: usize = args
+                    .iter()
+                    .map(|a| match a {
+                        V::List(items) => items.len(),
+                        _ => 0,
+                    })
+                    .sum();
+                self.budget.charge(1 + items as u64)?;
+                sized(builtins::call(*b, args)?)
             }
             Kind::In(a, tests) => {
                 let a = self.eval(a)?;
@@ -271,7 +369,7 @@ impl Env<'_> {
             V::Null => return Ok(V::Null),
             other => vec![other],
         };
-        if !filter.mentions("item") {
+        if !self.mentions(filter, "item")? {
             match self.eval(filter)? {
                 V::Int(i) => {
                     let len = items.len() as i64;
@@ -292,11 +390,13 @@ impl Env<'_> {
                 locals.extend(entries.iter().map(|(k, v)| (k.as_str(), v)));
             }
             locals.push(("item", &item));
+            self.budget.charge(locals.len() as u64)?;
             let keep = Env {
                 vars: self.vars,
                 locals: &locals,
                 scope: &[],
                 parent: Some(self),
+                budget: self.budget,
             }
             .eval(filter)?
                 == V::Bool(true);
@@ -304,7 +404,7 @@ impl Env<'_> {
                 kept.push(item);
             }
         }
-        Ok(V::List(kept))
+        sized(V::List(kept))
     }
 
     /// Whether `input` passes one positive unary test. Inside `x in ...`,
@@ -337,13 +437,18 @@ impl Env<'_> {
             }
             Test::Expr(n) => {
                 let uses_input = boolean_allowed
-                    && (n.mentions(super::INPUT) || input_variable.is_some_and(|v| n.mentions(v)));
+                    && (self.mentions(n, super::INPUT)?
+                        || match input_variable {
+                            Some(v) => self.mentions(n, v)?,
+                            None => false,
+                        });
                 let v = self.eval(n)?;
                 if uses_input {
                     return Ok(v == V::Bool(true));
                 }
                 Ok(match &v {
                     V::List(items) if !matches!(input, V::List(_)) => {
+                        self.budget.charge(items.len() as u64)?;
                         items.iter().any(|item| equals(input, item))
                     }
                     _ => equals(input, &v),
@@ -412,12 +517,23 @@ pub(crate) fn equals(a: &V, b: &V) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| equals(p, q))
         }
         (V::Ctx(x), V::Ctx(y)) => {
-            x.len() == y.len()
-                && x.iter().all(|(k, v)| {
-                    y.iter()
-                        .find(|(k2, _)| k2 == k)
-                        .is_some_and(|(_, v2)| equals(v, v2))
-                })
+            if x.len() != y.len() {
+                return false;
+            }
+            let first = |k: &str| y.iter().find(|(k2, _)| k2 == k).map(|(_, v)| v);
+            if x.len() <= 8 {
+                return x
+                    .iter()
+                    .all(|(k, v)| first(k).is_some_and(|v2| equals(v, v2)));
+            }
+            // Indexed, so that comparing large contexts stays linear; the
+            // first entry of a repeated key wins, as in a lookup.
+            let mut index: HashMap<&str, &V> = HashMap::with_capacity(y.len());
+            for (k, v) in y {
+                index.entry(k.as_str()).or_insert(v);
+            }
+            x.iter()
+                .all(|(k, v)| index.get(k.as_str()).is_some_and(|v2| equals(v, v2)))
         }
         (V::Dur(Dur::DayTime(_)), V::Dur(Dur::YearMonth(_)))
         | (V::Dur(Dur::YearMonth(_)), V::Dur(Dur::DayTime(_))) => false,

@@ -1,7 +1,7 @@
 //! DMN decision tables and the FEEL subset, through the public API only.
 
 use bpmn_engine::dmn::{DecisionLogic, DmnError, HitPolicy, parse_dmn};
-use bpmn_engine::feel::{Expression, UnaryTests};
+use bpmn_engine::feel::{self, Expression, UnaryTests};
 use bpmn_engine::model::{ParseError, Severity};
 use serde_json::{Map, Value, json};
 
@@ -859,6 +859,208 @@ fn large_contexts_and_filters_stay_fast() {
     assert_eq!(
         eval("count(xs[n >= 10000])", json!({"xs": list})),
         json!(10_000)
+    );
+}
+
+// ------------------------------------------------------------------ budgets
+
+/// `count(xs[count(xs[... xs[item > 0] ...]) > 0])`: every level goes through
+/// the ten items of `xs` once per item of the level around it.
+fn nested_filters(levels: usize) -> String {
+    let mut e = "xs[item > 0]".to_string();
+    for _ in 1..levels {
+        e = format!("xs[count({e}) > 0]");
+    }
+    format!("count({e})")
+}
+
+fn literal_decision(text: &str) -> String {
+    dmn(&format!(
+        r##"<decision id="d" name="D">
+  <literalExpression id="le"><text>{}</text></literalExpression>
+</decision>"##,
+        esc(text)
+    ))
+}
+
+fn budget_message(err: &DmnError) -> String {
+    match err {
+        DmnError::Feel { source, .. } => source.message.clone(),
+        other => panic!("not a FEEL error: {other}"),
+    }
+}
+
+#[test]
+fn feel_budget_refuses_nested_filters() {
+    let ten = json!({"xs": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]});
+    // Small nestings are fine...
+    assert_eq!(eval(&nested_filters(3), ten.clone()), json!(10));
+    // ...but nine levels went through 10^9 items (minutes) before there was a budget.
+    let steps = format!("exceeded its budget of {} steps", feel::STEP_BUDGET);
+    let started = std::time::Instant::now();
+    let defs = parse_ok(&literal_decision(&nested_filters(9)));
+    let err = defs.evaluate("d", &vars(ten.clone())).unwrap_err();
+    assert!(budget_message(&err).contains(&steps), "{err}");
+    assert!(
+        err.to_string()
+            .contains("decision \"d\", literal expression"),
+        "{err}"
+    );
+    // The same in a decision table: as an input expression, in an input entry
+    // and in an output entry.
+    let deep = nested_filters(9);
+    for (input, test, output) in [
+        (deep.as_str(), "-", "1"),
+        ("1", &format!("? < {deep}") as &str, "1"),
+        ("1", "-", deep.as_str()),
+    ] {
+        let err = run("", &[input], &["o"], &[(&[test], &[output])], ten.clone()).unwrap_err();
+        assert!(budget_message(&err).contains(&steps), "{err}");
+    }
+    // The public API refuses it too, as an evaluation (not a syntax) error.
+    let err = Expression::parse(&deep)
+        .unwrap()
+        .eval(&vars(ten.clone()))
+        .unwrap_err();
+    assert!(!err.parse && err.message.contains(&steps), "{err}");
+    let err = UnaryTests::parse(&format!("< {deep}"))
+        .unwrap()
+        .matches(&json!(1), &vars(ten))
+        .unwrap_err();
+    assert!(err.message.contains(&steps), "{err}");
+    println!("refused in {:?}", started.elapsed());
+}
+
+#[test]
+fn feel_budget_is_shared_by_the_rules_of_a_decision() {
+    // Each rule alone stays within the budget; a table of many such rules does not.
+    let one = nested_filters(4);
+    let test = format!("? < {one}");
+    let rule: (&[&str], &[&str]) = (&[test.as_str()], &["1"]);
+    let ten = json!({"xs": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]});
+    assert!(
+        run(
+            "hitPolicy=\"COLLECT\"",
+            &["1"],
+            &["o"],
+            &[rule],
+            ten.clone()
+        )
+        .is_ok()
+    );
+    let rules = vec![rule; 200];
+    let err = run("hitPolicy=\"COLLECT\"", &["1"], &["o"], &rules, ten).unwrap_err();
+    assert!(
+        budget_message(&err).contains("exceeded its budget of"),
+        "{err}"
+    );
+}
+
+#[test]
+fn feel_budget_refuses_huge_values() {
+    // Each entry doubles the string: 512 MiB by the 26th entry without a limit.
+    let mut entries = vec!["a0: \"0123456789abcdef\"".to_string()];
+    for i in 1..30 {
+        entries.push(format!("a{i}: a{} + a{}", i - 1, i - 1));
+    }
+    let text = format!("{{{}}}", entries.join(", "));
+    let defs = parse_ok(&literal_decision(&text));
+    let err = defs.evaluate("d", &Map::new()).unwrap_err();
+    let bytes = format!(
+        "a string grew beyond its budget of {} bytes",
+        feel::MAX_STRING_BYTES
+    );
+    assert!(budget_message(&err).contains(&bytes), "{err}");
+    // Strings of up to 1 MiB are fine.
+    let mib = "x".repeat(feel::MAX_STRING_BYTES / 2);
+    assert_eq!(
+        eval("string length(s + s)", json!({"s": mib})),
+        json!(feel::MAX_STRING_BYTES)
+    );
+    for text in [
+        "string join([s, s, s])",
+        "string([s, s])",
+        "string join([s, s], s)",
+    ] {
+        match Expression::parse(text)
+            .unwrap()
+            .eval(&vars(json!({"s": mib})))
+        {
+            Ok(_) => panic!("{text} was not refused"),
+            Err(err) => assert!(err.message.contains(&bytes), "{text}: {err}"),
+        }
+    }
+    // Lists: a path over a list makes a list as long.
+    let many: Vec<Value> = (0..=feel::MAX_ITEMS).map(|i| json!({"n": i})).collect();
+    let err = Expression::parse("xs.n")
+        .unwrap()
+        .eval(&vars(json!({"xs": many})))
+        .unwrap_err();
+    assert!(
+        err.message.contains(&format!(
+            "a list grew beyond its budget of {} items",
+            feel::MAX_ITEMS
+        )),
+        "{err}"
+    );
+    // Nesting: each entry wraps the one before in a list.
+    let mut entries = vec!["a0: 1".to_string()];
+    for i in 1..400 {
+        entries.push(format!("a{i}: [a{}]", i - 1));
+    }
+    let err = Expression::parse(&format!("{{{}}}", entries.join(", ")))
+        .unwrap()
+        .eval(&Map::new())
+        .unwrap_err();
+    assert!(
+        err.message.contains(&format!(
+            "nested beyond their budget of {} levels",
+            feel::MAX_VALUE_NESTING
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn feel_budget_leaves_ordinary_decisions_alone() {
+    let xml = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/bpmn/discount.dmn")).unwrap();
+    let defs = parse_dmn(&xml).unwrap();
+    for (years, amount, percent, reason) in [
+        (0, 50, 0, "no discount"),
+        (1, 5000, 0, "no discount"),
+        (3, 50, 0, "no discount"),
+        (3, 100, 5, "silver"),
+        (4, 999, 5, "silver"),
+        (3, 1000, 0, "no discount"),
+        (5, 10, 10, "gold"),
+        (9, 1000, 15, "gold, large order"),
+    ] {
+        let r = defs
+            .evaluate("discount", &vars(json!({"years": years, "amount": amount})))
+            .unwrap();
+        assert_eq!(
+            r.results,
+            rows(json!([{"percent": percent, "reason": reason}])),
+            "years {years}, amount {amount}"
+        );
+    }
+    // Large, but linear: well within the budget.
+    let list: Vec<Value> = (0..20_000).map(|i| json!({"n": i, "s": "x"})).collect();
+    assert_eq!(
+        eval(
+            "sum(xs[n >= 10000 and s = \"x\"].n) / count(xs)",
+            json!({"xs": list})
+        ),
+        json!(7499.75)
+    );
+    // A thousand rules, each evaluated.
+    const ONE: &[&str] = &["1"];
+    let tests: Vec<[String; 1]> = (0..1000).map(|i| [format!("{i}")]).collect();
+    let tests: Vec<[&str; 1]> = tests.iter().map(|[t]| [t.as_str()]).collect();
+    let rules: Vec<(&[&str], &[&str])> = tests.iter().map(|t| (&t[..], ONE)).collect();
+    assert_eq!(
+        run("", &["n"], &["o"], &rules, json!({"n": 999})).unwrap(),
+        rows(json!([{"o": 1}]))
     );
 }
 
