@@ -13,6 +13,7 @@ mod decisions;
 mod dmn;
 mod engine;
 mod expressions;
+mod fuzz;
 mod jobs;
 mod model_parse;
 mod model_xml;
