@@ -508,11 +508,20 @@ fn rhai_string(s: &str) -> String {
 fn translate(src: &str) -> Result<String, String> {
     let toks = tokenize(src)?;
     let mut out = String::with_capacity(src.len() + 8);
-    emit(&toks, &mut out)?;
+    emit(&toks, &mut out, 0)?;
     Ok(out)
 }
 
-fn emit(toks: &[Tok], out: &mut String) -> Result<(), String> {
+/// The deepest nesting of `empty` accepted: each level is a recursive call
+/// here, and rhai refuses expressions nested deeper anyway.
+const MAX_EMPTY_NESTING: usize = 64;
+
+fn emit(toks: &[Tok], out: &mut String, depth: usize) -> Result<(), String> {
+    if depth > MAX_EMPTY_NESTING {
+        return Err(format!(
+            "`empty` is nested more than {MAX_EMPTY_NESTING} deep"
+        ));
+    }
     let mut i = 0;
     while i < toks.len() {
         match &toks[i] {
@@ -547,7 +556,7 @@ fn emit(toks: &[Tok], out: &mut String) -> Result<(), String> {
                             let end = operand_end(toks, i + 1)
                                 .ok_or("`empty` must be followed by a value, e.g. empty name")?;
                             out.push_str("is_empty_value(");
-                            emit(&toks[i + 1..end], out)?;
+                            emit(&toks[i + 1..end], out, depth + 1)?;
                             out.push(')');
                             i = end;
                             continue;

@@ -34,7 +34,7 @@ use bpmn_engine::model::{self, ParseError, svg, time};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, RngSeed, TestCaseResult, TestError, TestRunner};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 // ------------------------------------------------------------------ running
 
@@ -1376,4 +1376,26 @@ fn run_form(runner: &mut TestRunner) -> Result<(), String> {
     });
     slowest.report("form");
     outcome(result)
+}
+
+// ------------------------------------------------------------------ found by fuzzing
+
+/// `empty empty ... x` was translated by one recursive call per `empty`:
+/// ten thousand of them overflowed the stack.
+#[test]
+fn fuzz_found_deeply_nested_empty() {
+    let vars = as_map(&json!({"x": []}));
+    let nested = |n: usize| format!("${{{}x}}", "empty ".repeat(n));
+    // Nesting that rhai accepts keeps working...
+    let e = Expr::compile(&nested(3)).unwrap();
+    assert_eq!(e.eval(&vars).unwrap(), json!(false));
+    let e = Expr::compile(&nested(20)).unwrap();
+    assert_eq!(e.eval(&vars).unwrap(), json!(false));
+    // ...and deeper nesting is refused, with a reason, not a crash.
+    for n in [100, 10_000, 100_000] {
+        let err = Expr::compile(&nested(n)).unwrap_err();
+        assert!(err.contains("nested more than 64 deep"), "{err}");
+        assert!(Template::parse(&format!("a {} b", nested(n))).is_err());
+        assert!(Expr::compile(&("not ".repeat(n) + "empty x")).is_err());
+    }
 }
