@@ -315,7 +315,12 @@ fn build_tree<'a>(text: &'a str, limits: &Limits) -> Result<Element<'a>, XmlErro
         let start = reader.buffer_position() as usize;
         let event = reader.read_event().map_err(|e| XmlError {
             message: format!("malformed XML: {e}"),
-            offset: reader.error_position() as usize,
+            // Some errors (too many namespace bindings) leave the error
+            // position at 0; the start of the event read is then nearer.
+            offset: match reader.error_position() as usize {
+                0 => start,
+                at => at,
+            },
         })?;
         match event {
             Event::Start(_) | Event::Empty(_) if root.is_some() => {

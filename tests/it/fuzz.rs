@@ -1399,3 +1399,20 @@ fn fuzz_found_deeply_nested_empty() {
         assert!(Expr::compile(&("not ".repeat(n) + "empty x")).is_err());
     }
 }
+
+/// Too many namespace declarations in scope were refused at 1:1, far from
+/// where they were.
+#[test]
+fn fuzz_found_namespace_errors_are_located() {
+    let xml = format!(
+        "<?xml version=\"1.0\"?>\n<bpmn:definitions xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">\n\
+         <bpmn:process id=\"P\">{}{}</bpmn:process></bpmn:definitions>",
+        "<x:a xmlns:x=\"u\">".repeat(200),
+        "</x:a>".repeat(200)
+    );
+    let err = model::parse(xml.as_bytes()).unwrap_err();
+    let d = err.errors().next().unwrap();
+    assert!(d.message.contains("namespace"), "{d}");
+    assert_eq!(d.line, 3, "{d}");
+    assert!(d.column > 1000, "{d}");
+}
