@@ -112,12 +112,31 @@ pub fn parse_cycle(text: &str) -> Result<Cycle, String> {
             "\"{t}\" is neither a repeating interval (R3/PT10M) nor a cron expression (0 9 * * MON-FRI)"
         ));
     }
-    croner::parser::CronParser::builder()
+    let cron = croner::parser::CronParser::builder()
         .seconds(croner::parser::Seconds::Optional)
         .build()
         .parse(t)
-        .map(|c| Cycle::Cron(Box::new(c)))
-        .map_err(|e| format!("\"{t}\" is not a cron expression: {e}"))
+        .map_err(|e| format!("\"{t}\" is not a cron expression: {e}"))?;
+    // croner skips empty items (`,`): a field of nothing but commas matches no
+    // time at all, and looking for its next time then walks second by second
+    // through a year of seconds (several seconds of work) before giving up.
+    let p = &cron.pattern;
+    for (field, component) in [
+        ("seconds", &p.seconds),
+        ("minutes", &p.minutes),
+        ("hours", &p.hours),
+        ("day of month", &p.days),
+        ("month", &p.months),
+        ("day of week", &p.days_of_week),
+        ("year", &p.years),
+    ] {
+        if component.values().is_empty() && !component.has_modifiers() {
+            return Err(format!(
+                "\"{t}\" is not a cron expression: its {field} field allows no value"
+            ));
+        }
+    }
+    Ok(Cycle::Cron(Box::new(cron)))
 }
 
 impl Cycle {
