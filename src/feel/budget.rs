@@ -35,8 +35,13 @@ impl Budget {
 
     /// Takes `steps` from the budget, or says that it is spent.
     pub(crate) fn charge(&self, steps: u64) -> Result<(), String> {
-        let used = self.used.get().saturating_add(steps);
+        let before = self.used.get();
+        let used = before.saturating_add(steps);
         self.used.set(used);
+        // Every 4,096 steps, whether the command's time is up.
+        if before >> 12 != used >> 12 && crate::budget::stopped() {
+            return Err(crate::budget::STOPPED.to_string());
+        }
         if used > self.limit {
             Err(format!(
                 "the evaluation exceeded its budget of {} steps",
