@@ -692,6 +692,30 @@ const RUNAWAY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="spin"/><bpmn:sequenceFlow id="f2" sourceRef="spin" targetRef="e"/>
 </bpmn:process></bpmn:definitions>"#;
 
+/// A decision whose FEEL would go through 10^9 list items (stopped by its
+/// step budget), and a process that asks it with a business rule task.
+fn runaway_decision() -> (String, String) {
+    let mut e = "xs[item > 0]".to_string();
+    for _ in 1..9 {
+        e = format!("xs[count({e}) > 0]");
+    }
+    let dmn = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="deepDefinitions" name="Deep" namespace="http://example.com/dmn">
+<decision id="deep" name="Deep"><literalExpression id="le"><text>count({})</text></literalExpression></decision>
+</definitions>"#,
+        e.replace('>', "&gt;")
+    );
+    let bpmn = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="deepProcessDefinitions" targetNamespace="http://example.com">
+<bpmn:process id="deep-decision" name="Deep decision" isExecutable="true"><bpmn:startEvent id="s"/>
+<bpmn:businessRuleTask id="decide" camunda:decisionRef="deep" camunda:resultVariable="n" camunda:mapDecisionResult="singleResult"/>
+<bpmn:endEvent id="e"/>
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="decide"/><bpmn:sequenceFlow id="f2" sourceRef="decide" targetRef="e"/>
+</bpmn:process></bpmn:definitions>"#;
+    (dmn, bpmn.to_string())
+}
+
 /// One wrong login as a browser would send it (the login page first, for
 /// its cookie and CSRF token); the status of the answer.
 async fn wrong_login(base: &str, n: usize) -> Result<u16, String> {
@@ -740,11 +764,18 @@ async fn wrong_login(base: &str, n: usize) -> Result<u16, String> {
 async fn w4(base: Option<&str>, dir: &std::path::Path) -> Result<W4, String> {
     let db = FreshDb::new(base, dir, "w4").await?;
     let (runtime, admin_token, _) = prepare(&db.url).await?;
-    runtime
-        .deployments()
-        .deploy(&operator(), "runaway.bpmn", RUNAWAY.as_bytes())
-        .await
-        .map_err(|e| e.to_string())?;
+    let (deep_dmn, deep_bpmn) = runaway_decision();
+    for (name, file) in [
+        ("runaway.bpmn", RUNAWAY),
+        ("deep.dmn", deep_dmn.as_str()),
+        ("deep-decision.bpmn", deep_bpmn.as_str()),
+    ] {
+        runtime
+            .deployments()
+            .deploy(&operator(), name, file.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     let empty = dir.join("no-diagrams");
     let _ = std::fs::create_dir_all(&empty);
     let server = Server::start(&db.url, &empty).await?;
@@ -768,12 +799,21 @@ async fn w4(base: Option<&str>, dir: &std::path::Path) -> Result<W4, String> {
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
     let (rss_settled_mib, peak_rss_mib) = server.memory();
-    // Runaway instances started again and again by four clients, while a
-    // fifth asks /healthz every 20 ms.
+    // Runaway instances started again and again by four clients (two with a
+    // script, two with a decision over 10^9 list items, with ten items each),
+    // while a fifth asks /healthz every 20 ms.
     let stop = Arc::new(AtomicBool::new(false));
     let client = reqwest::Client::new();
     let starters: Vec<_> = (0..4)
-        .map(|_| {
+        .map(|i| {
+            let (key, body) = if i % 2 == 0 {
+                ("runaway", json!({}))
+            } else {
+                (
+                    "deep-decision",
+                    json!({"variables": {"xs": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}}),
+                )
+            };
             let (client, base, token, stop) = (
                 client.clone(),
                 base_url.clone(),
@@ -784,9 +824,9 @@ async fn w4(base: Option<&str>, dir: &std::path::Path) -> Result<W4, String> {
                 let mut n = 0usize;
                 while !stop.load(Ordering::Relaxed) {
                     let ok = client
-                        .post(format!("{base}/api/v1/definitions/runaway/start"))
+                        .post(format!("{base}/api/v1/definitions/{key}/start"))
                         .bearer_auth(&token)
-                        .json(&json!({}))
+                        .json(&body)
                         .send()
                         .await
                         .is_ok_and(|r| r.status().is_success());
@@ -930,7 +970,7 @@ pub async fn bench(opts: &BenchOptions, out: &mut dyn std::io::Write) -> Result<
     if opts.workloads.iter().any(|w| w == "w4") {
         let _ = writeln!(
             out,
-            "\nW4 abuse: 4 bursts of 300 parallel wrong logins, then /healthz every 20 ms while 4 clients start instances whose scripts run away"
+            "\nW4 abuse: 4 bursts of 300 parallel wrong logins, then /healthz every 20 ms while 4 clients start instances whose script or FEEL decision runs away"
         );
         let _ = writeln!(
             out,
