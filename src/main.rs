@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use bpmn_engine::cli::{self, run::Format, run::RunOptions};
+use bpmn_engine::cli::{self, run::Format, run::RunOptions, run::StartBy};
 use bpmn_engine::runtime::accounts::{valid_password, valid_session_key};
 use bpmn_engine::runtime::{
     ConnectorPolicy, DEFAULT_DATABASE_URL, Limits, Role, Runtime, SystemClock, jobs, redact_url,
@@ -218,6 +218,14 @@ struct RunArgs {
     /// The process to start (default: the file's main process).
     #[arg(long)]
     process: Option<String>,
+    /// Start the process by this message (at its message start event of
+    /// that name) instead of at its none start event.
+    #[arg(long, value_name = "NAME", conflicts_with = "signal")]
+    message: Option<String>,
+    /// Start the process by broadcasting this signal (its signal start event
+    /// of that name; other processes listening to it start too).
+    #[arg(long, value_name = "NAME")]
+    signal: Option<String>,
     /// Start variables as a JSON object.
     #[arg(long)]
     vars: Option<String>,
@@ -564,8 +572,14 @@ async fn run(args: RunArgs) -> anyhow::Result<i32> {
         .allowing(&args.connector_allow)
         .map_err(|e| anyhow::anyhow!("--connector-allow: {e}"))?
         .with_timeout_max(std::time::Duration::from_secs(args.connector_timeout_max));
+    let start_by = match (args.message, args.signal) {
+        (Some(m), _) => StartBy::Message(m),
+        (None, Some(s)) => StartBy::Signal(s),
+        (None, None) => StartBy::Default,
+    };
     let options = RunOptions {
         process: args.process,
+        start_by,
         variables,
         format: args.format,
         start,

@@ -8,18 +8,25 @@
 //!
 //! ```text
 //! complete ELEMENT_ID [JSON]   complete the open user task of that element
-//! message NAME [JSON]          deliver a message
+//! trigger ELEMENT_ID [JSON]    resume a receive task waiting for a trigger
+//! message NAME [JSON]          deliver a message (or start by it)
+//! signal NAME [JSON]           broadcast a signal
 //! advance DURATION             move the clock (ISO 8601, e.g. PT1H) and fire due timers
 //! expect tasks [ID...]         the open user tasks are exactly these
 //! expect completed | terminated | active | incident
 //! expect var NAME JSON         a variable has this value
 //! ```
 //!
+//! The instance starts at its none start event, or by a message or signal
+//! start event (`StartBy`), or when `advance` reaches its timer start event.
+//! Every instance of the run is followed — the one started, those its call
+//! activities call, those a message, signal or timer starts — and numbered in
+//! the trace in the order it appeared.
+//!
 //! A command that matches nothing waiting is reported as ignored and changes
 //! nothing. The text output reads like the trace of the engine this one
 //! replaces; the JSON output is one event object per line.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -27,12 +34,16 @@ use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::model::{Process, time};
+use crate::model::{NodeKind, Process, time};
 use crate::runtime::jobs::Stepper;
 use crate::runtime::{
-    Clock, ConnectorPolicy, Deployed, Event, InstanceState, Outcome, Principal, Runtime,
-    RuntimeError, StartRequest, Status, Values, VirtualClock, waiting_items,
+    Clock, ConnectorPolicy, Correlation, Deployed, Event, InstanceFilter, InstanceState, Outcome,
+    Principal, Runtime, RuntimeError, StartRequest, Status, Values, VirtualClock, WaitingItem,
+    waiting_items,
 };
+
+/// The most instances one run follows.
+const MAX_INSTANCES: u64 = 10_000;
 
 /// Who the runner acts as.
 const RUNNER: &str = "bpmn-run";
@@ -49,6 +60,8 @@ pub enum Format {
 pub struct RunOptions {
     /// The process to start (default: the file's main process).
     pub process: Option<String>,
+    /// How to start it.
+    pub start_by: StartBy,
     /// Start variables.
     pub variables: Map<String, Value>,
     pub format: Format,
@@ -58,6 +71,19 @@ pub struct RunOptions {
     pub also: Vec<(String, Vec<u8>)>,
     /// What connector calls may reach (`bpmn run` allows every host unless told otherwise).
     pub connector: ConnectorPolicy,
+}
+
+/// How the run starts its process.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StartBy {
+    /// At its none start event; a process that has none but a timer start
+    /// event starts when the timer fires (`advance`).
+    #[default]
+    Default,
+    /// By this message, at its message start event.
+    Message(String),
+    /// By broadcasting this signal, at its signal start event.
+    Signal(String),
 }
 
 /// How a run ended.
@@ -182,108 +208,185 @@ fn parse_line(text: &str, line_no: usize) -> Result<Option<Line>, String> {
     Ok(Some(line))
 }
 
-/// Prints events as the trace (text) or as JSON lines, following the instance's
-/// state so that conditions can show the variables they saw.
+/// Prints events as the trace (text) or as JSON lines, following each
+/// instance of the run (the main one, the instances its call activities
+/// called, those a message, signal or timer started) so that conditions can
+/// show the variables they saw.
 struct Printer<'a> {
     format: Format,
     out: &'a mut dyn Write,
-    process: &'a Process,
-    mirror: InstanceState,
-    /// The instance these events belong to when it is not the main one (an
-    /// instance a call activity started), numbered in the trace from 2.
-    shown: Option<Other>,
-    others: HashMap<Uuid, Other>,
+    /// The process the run is about; its first instance is the main one.
+    main_key: String,
+    /// The instances of the run in the order they appeared; the main one is
+    /// numbered 1 in the trace, the others from 2.
+    tracked: Vec<Tracked>,
+    /// The instance whose events are being printed.
+    cur: Option<usize>,
 }
 
-/// An instance of the run other than the main one.
-struct Other {
+/// An instance of the run, and how much of its history is printed.
+struct Tracked {
     id: Uuid,
     number: usize,
     deployed: Arc<Deployed>,
     mirror: InstanceState,
+    printed: usize,
 }
 
 impl Printer<'_> {
-    fn proc(&self) -> &Process {
-        match &self.shown {
-            Some(o) => o.deployed.process(),
-            None => self.process,
-        }
+    fn main(&self) -> Option<&Tracked> {
+        self.tracked.iter().find(|t| t.number == 1)
     }
 
-    fn cur(&self) -> &InstanceState {
-        self.shown.as_ref().map_or(&self.mirror, |o| &o.mirror)
+    fn cur(&self) -> Option<&InstanceState> {
+        self.cur.map(|i| &self.tracked[i].mirror)
     }
 
-    fn cur_mut(&mut self) -> &mut InstanceState {
-        match &mut self.shown {
-            Some(o) => &mut o.mirror,
-            None => &mut self.mirror,
-        }
+    fn proc(&self) -> Option<&Process> {
+        self.cur.map(|i| self.tracked[i].deployed.process())
     }
 
-    /// Prints a command's events, whichever instance of the run it ran on.
+    /// The instances of the run that are still active, main first.
+    fn active(&self) -> Vec<Uuid> {
+        let mut live: Vec<&Tracked> = self
+            .tracked
+            .iter()
+            .filter(|t| t.mirror.status == Status::Active)
+            .collect();
+        live.sort_by_key(|t| t.number);
+        live.into_iter().map(|t| t.id).collect()
+    }
+
+    /// Prints what a command did, whichever instance of the run it ran on.
     async fn outcome(&mut self, run: &Run, o: &Outcome) -> Result<(), String> {
-        if o.instance_id == run.main {
-            self.events(&o.events);
-            return Ok(());
-        }
-        let other = match self.others.remove(&o.instance_id) {
-            Some(other) => other,
+        self.follow(run, o.instance_id).await
+    }
+
+    /// Prints the events of an instance not printed yet (all of them, with
+    /// its start, when it is new to the run).
+    async fn follow(&mut self, run: &Run, id: Uuid) -> Result<(), String> {
+        let (deployed, history) = run
+            .runtime
+            .instances()
+            .trace(&run.who, id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let index = match self.tracked.iter().position(|t| t.id == id) {
+            Some(i) => i,
             None => {
-                let (deployed, history) = run
+                let (view, _) = run
                     .runtime
                     .instances()
-                    .trace(&run.who, o.instance_id)
+                    .get(&run.who, id)
                     .await
                     .map_err(|e| e.to_string())?;
-                // What happened before these events (its start, in the call).
-                let mut mirror = InstanceState::new(&deployed.process().id);
-                let before = history.len().saturating_sub(o.events.len());
-                for event in history.iter().take(before) {
-                    mirror.apply(event);
+                let main = self.main().is_none()
+                    && view.parent_id.is_none()
+                    && view.definition_key == self.main_key;
+                let number = if main {
+                    1
+                } else {
+                    self.tracked.iter().filter(|t| t.number != 1).count() + 2
+                };
+                let parent = view
+                    .parent_id
+                    .and_then(|p| self.tracked.iter().find(|t| t.id == p))
+                    .map(|t| (t.id, t.number));
+                let process = deployed.process().id.clone();
+                let shown = deployed.process().display_name().to_string();
+                self.tracked.push(Tracked {
+                    id,
+                    number,
+                    deployed: deployed.clone(),
+                    mirror: InstanceState::new(&process),
+                    printed: 0,
+                });
+                self.cur = Some(self.tracked.len() - 1);
+                match self.format {
+                    Format::Json => {
+                        let mut v = json!({"event": "started", "process": process});
+                        if let Some((parent, _)) = parent {
+                            v["called_by"] = json!(parent.to_string());
+                        }
+                        self.json_event_line(v);
+                    }
+                    Format::Text if !main => {
+                        let by = parent.map(|(_, n)| format!(", called by [{n}]"));
+                        self.text(&format!("STARTED: {shown}{}", by.unwrap_or_default()));
+                    }
+                    Format::Text => {}
                 }
-                Other {
-                    id: o.instance_id,
-                    number: self.others.len() + 2,
-                    deployed,
-                    mirror,
-                }
+                self.tracked.len() - 1
             }
         };
-        self.shown = Some(other);
-        self.events(&o.events);
-        if let Some(other) = self.shown.take() {
-            self.others.insert(other.id, other);
+        self.cur = Some(index);
+        let from = self.tracked[index].printed.min(history.len());
+        self.events(&history[from..]);
+        self.tracked[index].printed = history.len();
+        self.cur = None;
+        Ok(())
+    }
+
+    /// Follows every instance of the run: those that appeared since (started
+    /// by a message, a signal, a timer or a call) and those still active.
+    async fn catch_up(&mut self, run: &Run) -> Result<(), String> {
+        let filter = InstanceFilter {
+            limit: MAX_INSTANCES,
+            ..InstanceFilter::default()
+        };
+        let (mut all, _) = run
+            .runtime
+            .instances()
+            .list(&run.who, &filter)
+            .await
+            .map_err(|e| e.to_string())?;
+        // Instance ids grow in the order the instances were created.
+        all.sort_by_key(|i| i.id);
+        for view in all {
+            let known = self.tracked.iter().find(|t| t.id == view.id);
+            if known.is_none_or(|t| t.mirror.status == Status::Active) {
+                self.follow(run, view.id).await?;
+            }
         }
         Ok(())
     }
 
+    /// A line of the text trace, prefixed with the number of the instance
+    /// it is about (the main one's for the run's own lines).
     fn text(&mut self, line: &str) {
-        let _ = writeln!(
-            self.out,
-            "[{}] {line}",
-            self.shown.as_ref().map_or(1, |o| o.number)
-        );
+        let number = self.cur.map_or(1, |i| self.tracked[i].number);
+        let _ = writeln!(self.out, "[{number}] {line}");
     }
 
+    /// A line of the JSON output about the run itself.
     fn json(&mut self, v: Value) {
         let _ = writeln!(self.out, "{v}");
     }
 
+    /// A line of the JSON output about the instance being printed: it carries
+    /// the instance's id.
+    fn json_event_line(&mut self, mut v: Value) {
+        if let (Some(i), Some(obj)) = (self.cur, v.as_object_mut()) {
+            obj.insert("instance".into(), json!(self.tracked[i].id.to_string()));
+        }
+        self.json(v);
+    }
+
     fn is_activity(&self, element: &str) -> bool {
-        self.proc().node(element).is_some_and(|n| n.is_activity())
+        self.proc()
+            .and_then(|p| p.node(element))
+            .is_some_and(|n| n.is_activity())
     }
 
     fn display(&self, element: &str) -> String {
-        match self.proc().node(element) {
+        match self.proc().and_then(|p| p.node(element)) {
             Some(n) => format!("{}({})", n.kind_name(), n.display_name()),
             None => element.to_string(),
         }
     }
 
     fn element_json(&self, event: &str, element: &str) -> Value {
-        let node = self.proc().node(element);
+        let node = self.proc().and_then(|p| p.node(element));
         json!({
             "event": event,
             "element": element,
@@ -298,7 +401,9 @@ impl Printer<'_> {
                 Format::Text => self.text_event(e),
                 Format::Json => self.json_event(e),
             }
-            self.cur_mut().apply(e);
+            if let Some(i) = self.cur {
+                self.tracked[i].mirror.apply(e);
+            }
         }
     }
 
@@ -314,7 +419,11 @@ impl Printer<'_> {
                 result,
                 ..
             } => {
-                let vars = Value::Object(self.cur().visible_variables(*key));
+                let vars = Value::Object(
+                    self.cur()
+                        .map(|m| m.visible_variables(*key))
+                        .unwrap_or_default(),
+                );
                 let quoted = if expression.contains('\'') {
                     format!("\"{expression}\"")
                 } else {
@@ -354,8 +463,7 @@ impl Printer<'_> {
     /// The element id of a live element instance.
     fn element_of(&self, key: u64) -> String {
         self.cur()
-            .elements
-            .get(&key)
+            .and_then(|m| m.elements.get(&key))
             .map(|e| e.element.clone())
             .unwrap_or_default()
     }
@@ -364,38 +472,41 @@ impl Printer<'_> {
         match e {
             Event::ElementActivated { element, .. } => {
                 let v = self.element_json("activated", element);
-                self.json(v);
+                self.json_event_line(v);
             }
             Event::ElementCompleted { element, .. } => {
                 let v = self.element_json("completed", element);
-                self.json(v);
-                if self.proc().node(element).is_some_and(|n| n.tag == "endEvent") {
-                    self.json(json!({"event": "ended", "element": element}));
+                self.json_event_line(v);
+                if self
+                    .proc()
+                    .and_then(|p| p.node(element))
+                    .is_some_and(|n| n.tag == "endEvent") {
+                    self.json_event_line(json!({"event": "ended", "element": element}));
                 }
             }
             Event::ElementTerminated { element, .. } => {
                 let v = self.element_json("terminated", element);
-                self.json(v);
+                self.json_event_line(v);
             }
             Event::FlowTaken { flow, default, .. } => {
-                self.json(json!({"event": "taken", "flow": flow, "default": default}));
+                self.json_event_line(json!({"event": "taken", "flow": flow, "default": default}));
             }
             Event::ConditionEvaluated {
                 flow,
                 expression,
                 result,
                 ..
-            } => self.json(json!({"event": "condition", "flow": flow, "expression": expression, "result": result})),
+            } => self.json_event_line(json!({"event": "condition", "flow": flow, "expression": expression, "result": result})),
                         Event::IncidentRaised { element, message, .. } => {
-                self.json(json!({"event": "incident", "element": element, "message": message}));
+                self.json_event_line(json!({"event": "incident", "element": element, "message": message}));
             }
             Event::ErrorThrown { key, code, message } => {
                 let element = self.element_of(*key);
-                self.json(json!({"event": "error", "element": element, "code": code, "message": message}));
+                self.json_event_line(json!({"event": "error", "element": element, "code": code, "message": message}));
             }
-            Event::InstanceCompleted => self.json(json!({"event": "finished", "state": "completed"})),
+            Event::InstanceCompleted => self.json_event_line(json!({"event": "finished", "state": "completed"})),
             Event::InstanceTerminated { reason } => {
-                self.json(json!({"event": "finished", "state": "terminated", "reason": reason}));
+                self.json_event_line(json!({"event": "finished", "state": "terminated", "reason": reason}));
             }
             _ => {}
         }
@@ -431,38 +542,75 @@ impl Printer<'_> {
         }
     }
 
+    /// What every active instance of the run waits for (the open user tasks
+    /// of called and started instances too, tagged with their instance).
     /// After the start (`after_start`) the text trace stays quiet, as the old one did.
     fn waiting(&mut self, after_start: bool) {
-        let items = waiting_items(self.process, &self.mirror);
+        let mut order: Vec<usize> = (0..self.tracked.len())
+            .filter(|&i| self.tracked[i].mirror.status == Status::Active)
+            .collect();
+        order.sort_by_key(|&i| self.tracked[i].number);
+        let mut items = Vec::new();
+        for i in order {
+            let t = &self.tracked[i];
+            for item in waiting_items(t.deployed.process(), &t.mirror) {
+                items.push((i, item));
+            }
+        }
         match self.format {
             Format::Json => {
                 let user_tasks: Vec<&str> = items
                     .iter()
-                    .filter(|i| i.kind == "user_task")
-                    .map(|i| i.element.as_str())
+                    .filter(|(_, w)| w.kind == "user_task")
+                    .map(|(_, w)| w.element.as_str())
+                    .collect();
+                let tagged = |(i, w): &(usize, WaitingItem)| {
+                    let t = &self.tracked[*i];
+                    let mut v = json!({
+                        "element": w.element,
+                        "instance": t.id.to_string(),
+                        "number": t.number,
+                    });
+                    if w.kind != "user_task" {
+                        v["kind"] = json!(w.kind);
+                        v["detail"] = json!(w.detail);
+                    }
+                    v
+                };
+                let tasks: Vec<Value> = items
+                    .iter()
+                    .filter(|(_, w)| w.kind == "user_task")
+                    .map(tagged)
                     .collect();
                 let other: Vec<Value> = items
                     .iter()
-                    .filter(|i| i.kind != "user_task")
-                    .map(|i| json!({"element": i.element, "kind": i.kind, "detail": i.detail}))
+                    .filter(|(_, w)| w.kind != "user_task")
+                    .map(tagged)
                     .collect();
-                self.json(json!({"event": "waiting", "user_tasks": user_tasks, "other": other}));
+                self.json(json!({"event": "waiting", "user_tasks": user_tasks, "tasks": tasks, "other": other}));
             }
             Format::Text => {
-                if after_start || self.mirror.status != Status::Active {
+                let main_active = self
+                    .main()
+                    .is_some_and(|t| t.mirror.status == Status::Active);
+                if after_start || (!main_active && items.is_empty()) {
                     return;
                 }
                 let shown: Vec<String> = items
                     .iter()
-                    .map(|i| {
-                        let d = self.display(&i.element);
-                        if i.kind == "incident" {
-                            format!("{d} (incident)")
-                        } else {
-                            d
+                    .map(|(i, w)| {
+                        self.cur = Some(*i);
+                        let mut d = self.display(&w.element);
+                        if w.kind == "incident" {
+                            d.push_str(" (incident)");
+                        }
+                        match self.tracked[*i].number {
+                            1 => d,
+                            n => format!("[{n}] {d}"),
                         }
                     })
                     .collect();
+                self.cur = None;
                 self.text(&format!("Waiting for user... [{}]", shown.join(", ")));
             }
         }
@@ -479,11 +627,24 @@ impl Printer<'_> {
         }
     }
 
+    /// The main instance's state as `expect` names it.
+    fn state(&self) -> &'static str {
+        self.main()
+            .map_or("not started", |t| t.mirror.display_status())
+    }
+
+    /// The main instance's variables.
+    fn variables(&self) -> Map<String, Value> {
+        self.main()
+            .map(|t| t.mirror.root_variables())
+            .unwrap_or_default()
+    }
+
     fn finish(&mut self) {
         if self.format == Format::Json {
-            let values = Value::Object(self.mirror.root_variables());
+            let values = Value::Object(self.variables());
             self.json(json!({"event": "variables", "values": values}));
-            let state = self.mirror.display_status();
+            let state = self.state();
             self.json(json!({"event": "done", "state": state}));
         }
     }
@@ -571,12 +732,46 @@ async fn run_inner(
                     known.join(", ")
                 )
             })?,
-        None => deployed
-            .definitions
-            .iter()
-            .find(|d| d.is_default)
-            .or(deployed.definitions.first())
-            .ok_or("the file has no executable process")?,
+        None => {
+            // Started by a message or signal: the file's process that has
+            // that start event, else its main process.
+            let mut chosen = None;
+            if let Some((kind, name)) = options.start_by.event() {
+                let mut events = Vec::new();
+                for d in &deployed.definitions {
+                    let model = runtime
+                        .deployments()
+                        .get(&who, &d.key, Some(d.version))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let starts = starts(model.process());
+                    if starts.iter().any(|s| options.start_by.starts(s)) {
+                        chosen = Some(d);
+                        break;
+                    }
+                    events.extend(
+                        starts
+                            .iter()
+                            .filter(|s| s.message.is_some() || s.signal.is_some())
+                            .map(|s| format!("{} ({})", start_name(s), d.key)),
+                    );
+                }
+                if chosen.is_none() {
+                    return Err(format!(
+                        "no process in the file has a {kind} start event for \"{name}\" (its message and signal start events: {})",
+                        if events.is_empty() {
+                            "none".to_string()
+                        } else {
+                            events.join(", ")
+                        }
+                    ));
+                }
+            }
+            chosen
+                .or(deployed.definitions.iter().find(|d| d.is_default))
+                .or(deployed.definitions.first())
+                .ok_or("the file has no executable process")?
+        }
     };
     let model = runtime
         .deployments()
@@ -584,99 +779,114 @@ async fn run_inner(
         .await
         .map_err(|e| e.to_string())?;
     let process = model.process();
+    let by_timer = match &options.start_by {
+        StartBy::Default => {
+            process.start.is_none()
+                && process.implicit_starts.is_empty()
+                && !process.timer_starts.is_empty()
+        }
+        StartBy::Message(_) | StartBy::Signal(_) => false,
+    };
+    check_start(process, &options.start_by)?;
     let mut printer = Printer {
         format: options.format,
         out,
-        process,
-        mirror: InstanceState::new(&process.id),
-        shown: None,
-        others: HashMap::new(),
+        main_key: definition.key.clone(),
+        tracked: Vec::new(),
+        cur: None,
     };
-
-    let started = match runtime
-        .deployments()
-        .start(
-            &who,
-            StartRequest {
-                key: definition.key.clone(),
-                version: Some(definition.version),
-                values: Values::Json(options.variables.clone()),
-                business_key: None,
-            },
-        )
-        .await
-    {
-        Ok(o) => o,
-        Err(RuntimeError::InvalidVariables(errors)) => {
-            let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-            return Err(format!(
-                "the start variables are invalid: {}",
-                list.join("; ")
-            ));
-        }
-        Err(e) => return Err(e.to_string()),
-    };
-    let id = started.instance_id;
+    let mut stepper = Stepper::new(RUNNER);
+    if by_timer {
+        stepper = stepper.with_start_timers();
+    }
     let run = Run {
         runtime,
         who,
-        main: id,
-        stepper: Stepper::new(RUNNER),
+        stepper,
     };
-    if options.format == Format::Json {
-        printer
-            .json(json!({"event": "started", "process": process.id, "instance": id.to_string()}));
+
+    let vars = options.variables.clone();
+    match &options.start_by {
+        StartBy::Default if by_timer => {}
+        StartBy::Default => {
+            let request = StartRequest {
+                key: definition.key.clone(),
+                version: Some(definition.version),
+                values: Values::Json(vars),
+                business_key: None,
+            };
+            match run.runtime.deployments().start(&run.who, request).await {
+                Ok(o) => printer.outcome(&run, &o).await?,
+                Err(RuntimeError::InvalidVariables(errors)) => {
+                    let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+                    return Err(format!(
+                        "the start variables are invalid: {}",
+                        list.join("; ")
+                    ));
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        StartBy::Message(name) => {
+            run.runtime
+                .work()
+                .message(&run.who, name, Correlation::default(), vars, false)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        StartBy::Signal(name) => {
+            run.runtime
+                .work()
+                .signal(&run.who, name, vars)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
     }
-    printer.events(&started.events);
+    printer.catch_up(&run).await?;
     run.due_jobs(&mut printer).await?;
     printer.waiting(true);
 
     for (text, line) in lines {
         printer.command(&text, &line);
         match &line {
-            Line::Complete(element, vars) => match run.complete(element, vars).await {
-                Ok(Some(o)) => printer.outcome(&run, &o).await?,
-                Ok(None) => printer.ignored(&format!("no open user task \"{element}\"")),
-                Err(RuntimeError::InvalidVariables(errors)) => {
-                    let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-                    printer.refused(&format!(
-                        "invalid values for \"{element}\": {}",
-                        list.join("; ")
-                    ));
+            Line::Complete(element, vars) => {
+                match run.complete(&printer.active(), element, vars).await {
+                    Ok(Some(o)) => printer.outcome(&run, &o).await?,
+                    Ok(None) => printer.ignored(&format!("no open user task \"{element}\"")),
+                    Err(RuntimeError::InvalidVariables(errors)) => {
+                        let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+                        printer.refused(&format!(
+                            "invalid values for \"{element}\": {}",
+                            list.join("; ")
+                        ));
+                    }
+                    Err(RuntimeError::Conflict(m)) => printer.ignored(&m),
+                    // A task listener refused the completion.
+                    Err(RuntimeError::Rejected(m) | RuntimeError::TooLarge(m)) => {
+                        printer.refused(&m)
+                    }
+                    Err(e) => return Err(e.to_string()),
                 }
-                Err(RuntimeError::Conflict(m)) => printer.ignored(&m),
-                // A task listener refused the completion.
-                Err(RuntimeError::Rejected(m) | RuntimeError::TooLarge(m)) => printer.refused(&m),
-                Err(e) => return Err(e.to_string()),
-            },
+            }
             Line::Trigger(element, vars) => {
-                match run
-                    .runtime
-                    .instances()
-                    .trigger(&run.who, id, element, vars.clone())
-                    .await
-                {
-                    Ok(o) => printer.events(&o.events),
-                    Err(RuntimeError::NotFound(_)) => {
+                match run.trigger(&printer.active(), element, vars).await {
+                    Ok(Some(o)) => printer.outcome(&run, &o).await?,
+                    Ok(None) => {
                         printer.ignored(&format!("nothing waits for a trigger at \"{element}\""))
                     }
                     Err(RuntimeError::Conflict(m)) => printer.ignored(&m),
                     Err(e) => return Err(e.to_string()),
                 }
             }
-            Line::Message(name, vars) => {
-                match run
-                    .runtime
-                    .work()
-                    .message_to(&run.who, id, name, vars.clone())
-                    .await
-                {
-                    Ok(Some(o)) => printer.events(&o.events),
-                    Ok(None) => printer.ignored(&format!("nothing waits for message \"{name}\"")),
-                    Err(RuntimeError::Conflict(m)) => printer.ignored(&m),
-                    Err(e) => return Err(e.to_string()),
+            Line::Message(name, vars) => match run.message(&printer.active(), name, vars).await {
+                Ok(Some(o)) => printer.outcome(&run, &o).await?,
+                Ok(None) => {}
+                Err(RuntimeError::NotFound(_)) => {
+                    printer.ignored(&format!("nothing waits for message \"{name}\""))
                 }
-            }
+                Err(RuntimeError::Conflict(m)) => printer.ignored(&m),
+                Err(e) => return Err(e.to_string()),
+            },
             Line::Signal(name, vars) => {
                 let b = run
                     .runtime
@@ -684,12 +894,11 @@ async fn run_inner(
                     .signal(&run.who, name, vars.clone())
                     .await
                     .map_err(|e| e.to_string())?;
-                let mine: Vec<_> = b.outcomes.iter().filter(|o| o.instance_id == id).collect();
-                if mine.is_empty() {
+                if b.outcomes.is_empty() && b.started.is_empty() {
                     printer.ignored(&format!("nothing here waits for signal \"{name}\""));
                 }
-                for o in mine {
-                    printer.events(&o.events);
+                for o in &b.outcomes {
+                    printer.outcome(&run, o).await?;
                 }
             }
             Line::Advance(span) => {
@@ -712,7 +921,7 @@ async fn run_inner(
             }
             Line::ExpectTasks(expected) => {
                 let mut open: Vec<String> = Vec::new();
-                for instance in run.tree().await? {
+                for instance in printer.active() {
                     let tasks = run
                         .runtime
                         .tasks()
@@ -735,7 +944,7 @@ async fn run_inner(
                 continue;
             }
             Line::ExpectState(want) => {
-                let actual = printer.mirror.display_status();
+                let actual = printer.state();
                 if actual != want {
                     printer.expectation_failed(
                         &format!("the instance {want}"),
@@ -747,7 +956,7 @@ async fn run_inner(
                 continue;
             }
             Line::ExpectVar(name, value) => {
-                let actual = printer.mirror.root_variables().get(name).cloned();
+                let actual = printer.variables().get(name).cloned();
                 if actual.as_ref() != Some(value) {
                     let shown = actual
                         .map(|v| v.to_string())
@@ -762,6 +971,7 @@ async fn run_inner(
                 continue;
             }
         }
+        printer.catch_up(&run).await?;
         run.due_jobs(&mut printer).await?;
         printer.waiting(false);
     }
@@ -769,12 +979,96 @@ async fn run_inner(
     Ok(Exit::Ran)
 }
 
-/// The run: its runtime, who acts, the main instance, and the job executor
-/// stepping on the virtual clock.
+/// The top-level start events of a process.
+fn starts(process: &Process) -> Vec<&crate::model::StartEvent> {
+    process
+        .nodes
+        .iter()
+        .filter(|n| n.scope.is_none())
+        .filter_map(|n| match &n.kind {
+            NodeKind::StartEvent(s) => Some(s.as_ref()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A start event as the runner's messages name it.
+fn start_name(s: &crate::model::StartEvent) -> String {
+    if let Some(m) = &s.message {
+        format!("message \"{m}\"")
+    } else if let Some(g) = &s.signal {
+        format!("signal \"{g}\"")
+    } else if s.timer.is_some() {
+        "a timer".to_string()
+    } else {
+        "a none start event".to_string()
+    }
+}
+
+impl StartBy {
+    /// `("message" | "signal", name)` when started by an event.
+    fn event(&self) -> Option<(&'static str, &str)> {
+        match self {
+            StartBy::Default => None,
+            StartBy::Message(m) => Some(("message", m)),
+            StartBy::Signal(g) => Some(("signal", g)),
+        }
+    }
+
+    /// Whether this start event is the one a message or signal start names.
+    fn starts(&self, s: &crate::model::StartEvent) -> bool {
+        match self {
+            StartBy::Default => s.is_none(),
+            StartBy::Message(m) => s.message.as_ref() == Some(m),
+            StartBy::Signal(g) => s.signal.as_ref() == Some(g),
+        }
+    }
+}
+
+/// Refuses a start the process cannot have: a message or signal it has no
+/// start event for, or no start event the runner can use at all.
+fn check_start(process: &Process, by: &StartBy) -> Result<(), String> {
+    let starts = starts(process);
+    let ok = match by {
+        StartBy::Default => {
+            process.start.is_some()
+                || !process.implicit_starts.is_empty()
+                || !process.timer_starts.is_empty()
+        }
+        StartBy::Message(_) | StartBy::Signal(_) => starts.iter().any(|s| by.starts(s)),
+    };
+    if ok {
+        return Ok(());
+    }
+    let known: Vec<String> = starts.iter().map(|s| start_name(s)).collect();
+    let known = if known.is_empty() {
+        "none".to_string()
+    } else {
+        known.join(", ")
+    };
+    let id = &process.id;
+    Err(match by {
+        StartBy::Default => format!(
+            "process \"{id}\" has no none start event; start it with --message NAME or --signal NAME (its start events: {known})"
+        ),
+        StartBy::Message(m) => {
+            format!(
+                "process \"{id}\" has no message start event for \"{m}\" (its start events: {known})"
+            )
+        }
+        StartBy::Signal(g) => {
+            format!(
+                "process \"{id}\" has no signal start event for \"{g}\" (its start events: {known})"
+            )
+        }
+    })
+}
+
+/// The run: its runtime, who acts, and the job executor stepping on the
+/// virtual clock.
 struct Run {
     runtime: Runtime,
     who: Principal,
-    main: Uuid,
     stepper: Stepper,
 }
 
@@ -793,6 +1087,7 @@ impl Run {
             for o in &done.outcomes {
                 printer.outcome(self, o).await?;
             }
+            printer.catch_up(self).await?;
             if let Some(message) = &done.retry {
                 let element = done.job.as_ref().map(|j| j.1.as_str()).unwrap_or("a job");
                 printer.ignored(&format!("{element} failed: {message}; it will be retried"));
@@ -804,31 +1099,19 @@ impl Run {
         Ok(())
     }
 
-    /// Completes the oldest open task of `element` in the main instance, else
-    /// in the instances it called; `None` when none has one.
+    /// Completes the oldest open task of `element` in the first of these
+    /// instances that has one; `None` when none has.
     async fn complete(
         &self,
+        instances: &[Uuid],
         element: &str,
         vars: &Map<String, Value>,
     ) -> Result<Option<Outcome>, RuntimeError> {
-        let tasks = self.runtime.tasks();
-        let values = || Values::Json(vars.clone());
-        match tasks
-            .complete_element(&self.who, self.main, element, values())
-            .await
-        {
-            Err(RuntimeError::NotWaiting(_)) => {}
-            done => return done.map(|c| Some(c.outcome)),
-        }
-        for instance in self
-            .tree()
-            .await
-            .map_err(RuntimeError::Rejected)?
-            .into_iter()
-            .skip(1)
-        {
-            match tasks
-                .complete_element(&self.who, instance, element, values())
+        for &instance in instances {
+            match self
+                .runtime
+                .tasks()
+                .complete_element(&self.who, instance, element, Values::Json(vars.clone()))
                 .await
             {
                 Err(RuntimeError::NotWaiting(_)) => {}
@@ -838,21 +1121,47 @@ impl Run {
         Ok(None)
     }
 
-    /// The main instance and every instance its call activities started (and
-    /// theirs), in the order they started.
-    async fn tree(&self) -> Result<Vec<Uuid>, String> {
-        let mut all = vec![self.main];
-        let mut i = 0;
-        while i < all.len() {
-            let called = self
+    /// Resumes `element` where the first of these instances waits for a trigger there.
+    async fn trigger(
+        &self,
+        instances: &[Uuid],
+        element: &str,
+        vars: &Map<String, Value>,
+    ) -> Result<Option<Outcome>, RuntimeError> {
+        for &instance in instances {
+            match self
                 .runtime
                 .instances()
-                .called(&self.who, all[i])
+                .trigger(&self.who, instance, element, vars.clone())
                 .await
-                .map_err(|e| e.to_string())?;
-            all.extend(called.into_iter().map(|c| c.id));
-            i += 1;
+            {
+                Err(RuntimeError::NotFound(_)) => {}
+                done => return done.map(Some),
+            }
         }
-        Ok(all)
+        Ok(None)
+    }
+
+    /// Delivers a message to the first of these instances waiting for it;
+    /// when none waits, it starts the processes with a message start event of
+    /// that name (`Ok(None)`: their events come with the next catch-up).
+    async fn message(
+        &self,
+        instances: &[Uuid],
+        name: &str,
+        vars: &Map<String, Value>,
+    ) -> Result<Option<Outcome>, RuntimeError> {
+        let work = self.runtime.work();
+        for &instance in instances {
+            if let Some(o) = work
+                .message_to(&self.who, instance, name, vars.clone())
+                .await?
+            {
+                return Ok(Some(o));
+            }
+        }
+        work.message(&self.who, name, Correlation::default(), vars.clone(), false)
+            .await
+            .map(|_| None)
     }
 }

@@ -203,17 +203,36 @@ impl Stepper {
         Stepper { cfg }
     }
 
-    /// When the next job is due, if at or before `until`.
+    /// The same stepper, also firing timer start events (which start new
+    /// instances, as a server's executor would).
+    pub fn with_start_timers(mut self) -> Stepper {
+        self.cfg.start_timers = true;
+        self
+    }
+
+    /// When the next job (or timer start event, when it fires them) is due,
+    /// if at or before `until`.
     pub async fn next_due(
         &self,
         runtime: &Runtime,
         until: jiff::Timestamp,
     ) -> Result<Option<jiff::Timestamp>, RuntimeError> {
-        Ok(runtime
+        let until = to_db_time(until);
+        let job = runtime
             .store()
-            .next_due_job(&JobType::LOCAL, to_db_time(until))
+            .next_due_job(&JobType::LOCAL, until)
             .await?
-            .map(|j| crate::store::from_db_time(j.due_at)))
+            .map(|j| j.due_at);
+        let start = if self.cfg.start_timers {
+            runtime.store().next_due_start_timer(until).await?
+        } else {
+            None
+        };
+        Ok(match (job, start) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+        .map(crate::store::from_db_time))
     }
 
     /// Leases one item that is due now and runs it to its commit; `None`

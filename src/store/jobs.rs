@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QuerySelect, Statement, Value,
+    QueryOrder, QuerySelect, Statement, Value,
 };
 use uuid::Uuid;
 
@@ -118,6 +118,19 @@ impl Store {
             rows
         };
         typed(rows)
+    }
+
+    /// When the next timer start event is due, if at or before `until`.
+    pub async fn next_due_start_timer(
+        &self,
+        until: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(start_timer::Entity::find()
+            .filter(start_timer::Column::DueAt.lte(until))
+            .order_by_asc(start_timer::Column::DueAt)
+            .one(&self.db)
+            .await?
+            .map(|t| t.due_at))
     }
 
     /// Leases up to `limit` due, free timer start events.

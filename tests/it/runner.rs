@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use bpmn_engine::cli::run::{Exit, Format, RunOptions, run};
+use bpmn_engine::cli::run::{Exit, Format, RunOptions, StartBy, run};
 use bpmn_engine::runtime::ConnectorPolicy;
 use serde_json::{Value, json};
 
@@ -46,6 +46,7 @@ const DEMO_TRACE: &str = r#"[1] --> msg in: t_wrong
 fn options(format: Format) -> RunOptions {
     RunOptions {
         process: None,
+        start_by: Default::default(),
         variables: Default::default(),
         format,
         start: Some(t0()),
@@ -96,14 +97,17 @@ async fn the_json_format_has_one_event_per_line() {
     assert_eq!(exit, Exit::Ran);
     let lines = json_lines(&out);
     assert_eq!(lines[0]["event"], "started");
+    // Every event about the instance carries its id.
+    let id = lines[0]["instance"].clone();
+    assert!(id.as_str().is_some_and(|s| s.len() == 36), "{id}");
     assert_eq!(
         lines[1],
-        json!({"event": "activated", "element": "StartEvent_1", "type": "startEvent", "name": "Start"})
+        json!({"event": "activated", "element": "StartEvent_1", "type": "startEvent", "name": "Start", "instance": id})
     );
     let first_wait = lines.iter().find(|l| l["event"] == "waiting").unwrap();
     assert_eq!(
         first_wait,
-        &json!({"event": "waiting", "user_tasks": ["t0"], "other": []})
+        &json!({"event": "waiting", "user_tasks": ["t0"], "tasks": [{"element": "t0", "instance": id, "number": 1}], "other": []})
     );
     let i = lines.iter().position(|l| l["event"] == "command").unwrap();
     assert_eq!(
@@ -112,11 +116,11 @@ async fn the_json_format_has_one_event_per_line() {
     );
     assert_eq!(lines[i + 1]["event"], "ignored");
     assert!(lines[i + 1]["reason"].as_str().unwrap().contains("t_wrong"));
-    assert!(lines.contains(&json!({"event": "condition", "flow": "Flow_choice_tup2", "expression": "option==1", "result": false})));
-    assert!(
-        lines.contains(&json!({"event": "taken", "flow": "Flow_choice_tdown2", "default": true}))
-    );
-    assert!(lines.contains(&json!({"event": "ended", "element": "EndEvent_1"})));
+    assert!(lines.contains(&json!({"event": "condition", "flow": "Flow_choice_tup2", "expression": "option==1", "result": false, "instance": id})));
+    assert!(lines.contains(
+        &json!({"event": "taken", "flow": "Flow_choice_tdown2", "default": true, "instance": id})
+    ));
+    assert!(lines.contains(&json!({"event": "ended", "element": "EndEvent_1", "instance": id})));
     let join_wait = lines
         .iter()
         .find(|l| l["event"] == "waiting" && l["other"].as_array().is_some_and(|o| !o.is_empty()))
@@ -379,7 +383,9 @@ async fn a_timer_already_due_fires_without_advance() {
     )
     .await;
     assert_eq!(exit, Exit::Ran, "{out}");
-    assert!(json_lines(&out).contains(&json!({"event": "finished", "state": "completed"})));
+    let lines = json_lines(&out);
+    let id = &lines[0]["instance"];
+    assert!(lines.contains(&json!({"event": "finished", "state": "completed", "instance": id})));
 }
 
 #[tokio::test]
@@ -568,4 +574,281 @@ async fn trigger_resumes_a_receive_task_without_a_message() {
         out.contains("nothing waits for a trigger at \\\"t\\\""),
         "{out}"
     );
+}
+
+async fn run_with(
+    bytes: &[u8],
+    script: &str,
+    format: Format,
+    start_by: StartBy,
+) -> (Exit, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let options = RunOptions {
+        start_by,
+        ..options(format)
+    };
+    let exit = run(bytes, script, &options, &mut out, &mut err).await;
+    (
+        exit,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+/// A parent process calling `child`, whose user task the run completes.
+fn parent_and_child() -> String {
+    definitions(&format!(
+        r#"<bpmn:process id="parent" name="Parent" isExecutable="true">
+<bpmn:startEvent id="s"/><bpmn:callActivity id="call" name="Ask child" calledElement="child"/>
+<bpmn:userTask id="after" name="After"/><bpmn:endEvent id="e"/>{}{}{}
+</bpmn:process>
+<bpmn:process id="child" name="Child" isExecutable="true">
+<bpmn:startEvent id="cs"/><bpmn:userTask id="inner" name="Inner"/><bpmn:endEvent id="ce"/>{}{}
+</bpmn:process>"#,
+        flow("f1", "s", "call"),
+        flow("f2", "call", "after"),
+        flow("f3", "after", "e"),
+        flow("c1", "cs", "inner"),
+        flow("c2", "inner", "ce"),
+    ))
+}
+
+#[tokio::test]
+async fn called_instances_are_traced_and_their_tasks_listed_as_waiting() {
+    let script = "complete inner\ncomplete after\nexpect completed\n";
+    let (exit, out, err) = run_with(
+        parent_and_child().as_bytes(),
+        script,
+        Format::Text,
+        StartBy::Default,
+    )
+    .await;
+    assert_eq!(exit, Exit::Ran, "{out}{err}");
+    let expected = "[2] STARTED: Child, called by [1]
+[1] --> msg in: inner
+[2] DOING: UserTask(Inner)
+[2] DONE
+[1] DOING: CallActivity(Ask child)
+[1] Waiting for user... [UserTask(After)]
+[1] --> msg in: after
+[1] DOING: UserTask(After)
+[1] DONE
+";
+    assert_eq!(out, expected);
+
+    let (exit, out, _) = run_with(
+        parent_and_child().as_bytes(),
+        script,
+        Format::Json,
+        StartBy::Default,
+    )
+    .await;
+    assert_eq!(exit, Exit::Ran, "{out}");
+    let lines = json_lines(&out);
+    let parent = lines[0]["instance"].clone();
+    let started: Vec<&Value> = lines.iter().filter(|l| l["event"] == "started").collect();
+    assert_eq!(started.len(), 2, "{out}");
+    assert_eq!(started[1]["process"], "child");
+    assert_eq!(started[1]["called_by"], parent);
+    let child = started[1]["instance"].clone();
+    assert_ne!(child, parent);
+    // The first wait is the child's task, tagged with the child.
+    let wait = lines.iter().find(|l| l["event"] == "waiting").unwrap();
+    assert_eq!(wait["user_tasks"], json!(["inner"]));
+    assert_eq!(
+        wait["tasks"],
+        json!([{"element": "inner", "instance": child, "number": 2}])
+    );
+    assert_eq!(wait["other"][0]["element"], "call");
+    assert_eq!(wait["other"][0]["instance"], parent);
+    // Each event names its instance.
+    assert!(lines.contains(&json!({"event": "finished", "state": "completed", "instance": child})));
+    assert!(
+        lines.contains(&json!({"event": "finished", "state": "completed", "instance": parent}))
+    );
+    for l in &lines {
+        if ["activated", "completed", "taken", "finished"].contains(&l["event"].as_str().unwrap()) {
+            assert!(l["instance"] == parent || l["instance"] == child, "{l}");
+        }
+    }
+}
+
+/// `p` throws signal "go" after its task; `listener` starts on that signal.
+fn thrower_and_listener() -> String {
+    definitions(&format!(
+        r#"<bpmn:signal id="sig" name="go"/><bpmn:message id="msg" name="order"/>
+<bpmn:process id="p" name="Thrower" isExecutable="true">
+<bpmn:startEvent id="s"/><bpmn:userTask id="t" name="Prepare"/>
+<bpmn:intermediateThrowEvent id="throw"><bpmn:signalEventDefinition signalRef="sig"/></bpmn:intermediateThrowEvent>
+<bpmn:endEvent id="e"/>{}{}{}
+</bpmn:process>
+<bpmn:process id="listener" name="Listener" isExecutable="true">
+<bpmn:startEvent id="ls"><bpmn:signalEventDefinition signalRef="sig"/></bpmn:startEvent>
+<bpmn:userTask id="react" name="React"/><bpmn:endEvent id="le"/>{}{}
+</bpmn:process>
+<bpmn:process id="ordered" name="Ordered" isExecutable="true">
+<bpmn:startEvent id="os"><bpmn:messageEventDefinition messageRef="msg"/></bpmn:startEvent>
+<bpmn:userTask id="pack" name="Pack"/><bpmn:endEvent id="oe"/>{}{}
+</bpmn:process>"#,
+        flow("f1", "s", "t"),
+        flow("f2", "t", "throw"),
+        flow("f3", "throw", "e"),
+        flow("l1", "ls", "react"),
+        flow("l2", "react", "le"),
+        flow("o1", "os", "pack"),
+        flow("o2", "pack", "oe"),
+    ))
+}
+
+#[tokio::test]
+async fn instances_a_signal_or_message_starts_are_traced() {
+    let script =
+        "complete t\nexpect completed\nmessage order {\"n\": 1}\ncomplete react\ncomplete pack\n";
+    let (exit, out, err) = run_with(
+        thrower_and_listener().as_bytes(),
+        script,
+        Format::Text,
+        StartBy::Default,
+    )
+    .await;
+    assert_eq!(exit, Exit::Ran, "{out}{err}");
+    let expected = "[1] --> msg in: t
+[1] DOING: UserTask(Prepare)
+[1] DONE
+[2] STARTED: Listener
+[1] Waiting for user... [[2] UserTask(React)]
+[1] --> msg in: order
+[3] STARTED: Ordered
+[1] Waiting for user... [[2] UserTask(React), [3] UserTask(Pack)]
+[1] --> msg in: react
+[2] DOING: UserTask(React)
+[2] DONE
+[1] Waiting for user... [[3] UserTask(Pack)]
+[1] --> msg in: pack
+[3] DOING: UserTask(Pack)
+[3] DONE
+";
+    assert_eq!(out, expected);
+}
+
+#[tokio::test]
+async fn a_process_starts_by_its_message_signal_or_timer_start_event() {
+    let xml = thrower_and_listener();
+    // By message, whose variables are the start variables: the main
+    // instance is the one the message started.
+    let mut by_message = options(Format::Json);
+    by_message.start_by = StartBy::Message("order".into());
+    by_message.variables = json!({"n": 7}).as_object().unwrap().clone();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let script = "expect tasks pack\ncomplete pack\nexpect completed\nexpect var n 7\n";
+    let exit = run(xml.as_bytes(), script, &by_message, &mut out, &mut err).await;
+    let (out, err) = (
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    );
+    let lines = json_lines(&out);
+    assert_eq!(exit, Exit::Ran, "{out}{err}");
+    assert_eq!(lines[0]["event"], "started");
+    assert_eq!(lines[0]["process"], "ordered");
+
+    // By signal.
+    let options_signal = StartBy::Signal("go".into());
+    let (exit, out, err) = run_with(
+        xml.as_bytes(),
+        "expect tasks react\ncomplete react\nexpect completed\n",
+        Format::Text,
+        options_signal,
+    )
+    .await;
+    assert_eq!(exit, Exit::Ran, "{out}{err}");
+
+    // A message the process has no start event for is bad input that says
+    // which start events it has.
+    let (exit, _, err) = run_with(
+        xml.as_bytes(),
+        "",
+        Format::Text,
+        StartBy::Message("nope".into()),
+    )
+    .await;
+    assert_eq!(exit, Exit::BadInput);
+    assert!(
+        err.contains("no process in the file has a message start event for \"nope\" (its message and signal start events: signal \"go\" (listener), message \"order\" (ordered))"),
+        "{err}"
+    );
+
+    // A process with only a timer start event starts when `advance` reaches it.
+    let timer = process(&format!(
+        r#"<bpmn:startEvent id="ts"><bpmn:timerEventDefinition><bpmn:timeDate>2030-01-01T09:00:00Z</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:startEvent>
+<bpmn:userTask id="t" name="Morning"/><bpmn:endEvent id="e"/>{}{}"#,
+        flow("f1", "ts", "t"),
+        flow("f2", "t", "e")
+    ));
+    let (exit, out, err) = run_with(
+        timer.as_bytes(),
+        "expect tasks\nadvance P10Y\nexpect tasks t\ncomplete t\nexpect completed\n",
+        Format::Text,
+        StartBy::Default,
+    )
+    .await;
+    assert_eq!(exit, Exit::Ran, "{out}{err}");
+    assert!(
+        out.contains("[1] Waiting for user... [UserTask(Morning)]"),
+        "{out}"
+    );
+
+    // A process the runner cannot start says how it could be.
+    let (exit, _, err) = run_with(xml.as_bytes(), "", Format::Text, StartBy::Default).await;
+    assert_eq!(
+        exit,
+        Exit::Ran,
+        "the main process has a none start event: {err}"
+    );
+    let mut options = options(Format::Text);
+    options.process = Some("listener".into());
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let exit = run(xml.as_bytes(), "", &options, &mut out, &mut err).await;
+    let err = String::from_utf8(err).unwrap();
+    assert_eq!(exit, Exit::BadInput);
+    assert!(
+        err.contains("process \"listener\" has no none start event; start it with --message NAME or --signal NAME (its start events: signal \"go\")"),
+        "{err}"
+    );
+}
+
+/// A signal the process throws itself starts its own event subprocess, and
+/// the instance then finishes (it once stopped with "job has already run").
+#[tokio::test]
+async fn a_signal_thrown_inside_starts_its_own_event_subprocess() {
+    for interrupting in [true, false] {
+        let xml = definitions(&format!(
+            r#"<bpmn:signal id="sig" name="alarm"/>
+<bpmn:process id="p" name="Self-signal" isExecutable="true">
+<bpmn:startEvent id="s"/><bpmn:task id="prep" name="Prepare"/>
+<bpmn:intermediateThrowEvent id="throw"><bpmn:signalEventDefinition signalRef="sig"/></bpmn:intermediateThrowEvent>
+<bpmn:userTask id="main_task" name="Main"/><bpmn:endEvent id="e"/>{}{}{}{}
+<bpmn:subProcess id="sub" triggeredByEvent="true">
+  <bpmn:startEvent id="ss" isInterrupting="{interrupting}"><bpmn:signalEventDefinition signalRef="sig"/></bpmn:startEvent>
+  <bpmn:userTask id="handle" name="Handle"/><bpmn:endEvent id="se"/>{}{}
+</bpmn:subProcess>
+</bpmn:process>"#,
+            flow("f1", "s", "prep"),
+            flow("f2", "prep", "throw"),
+            flow("f3", "throw", "main_task"),
+            flow("f4", "main_task", "e"),
+            flow("g1", "ss", "handle"),
+            flow("g2", "handle", "se"),
+        ));
+        let script = if interrupting {
+            "expect tasks handle\ncomplete handle\nexpect completed\n"
+        } else {
+            "expect tasks handle main_task\ncomplete handle\nexpect active\ncomplete main_task\nexpect completed\n"
+        };
+        let (exit, out, err) =
+            run_with(xml.as_bytes(), script, Format::Text, StartBy::Default).await;
+        assert_eq!(exit, Exit::Ran, "interrupting={interrupting}\n{out}{err}");
+        assert!(out.ends_with("[1] DONE\n"), "{out}");
+        assert!(err.is_empty(), "{err}");
+    }
 }
