@@ -852,3 +852,22 @@ async fn a_signal_thrown_inside_starts_its_own_event_subprocess() {
         assert!(err.is_empty(), "{err}");
     }
 }
+
+/// A cancel end event is reported completed (not cancelled with the
+/// transaction it ends).
+#[tokio::test]
+async fn a_cancel_end_event_is_reported_completed() {
+    let bytes = std::fs::read("bpmn/compensation.bpmn").unwrap();
+    let script = std::fs::read_to_string("bpmn/compensation.script").unwrap();
+    let (exit, out, err) = run_with(&bytes, &script, Format::Json, StartBy::Default).await;
+    assert_eq!(exit, Exit::Ran, "{out}{err}");
+    let lines = json_lines(&out);
+    let about = |event: &str| {
+        lines
+            .iter()
+            .filter(|l| l["event"] == event && l["element"] == "EndEvent_cancel")
+            .count()
+    };
+    assert_eq!(about("completed"), 1, "{out}");
+    assert_eq!(about("terminated"), 0, "{out}");
+}

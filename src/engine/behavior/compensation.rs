@@ -145,6 +145,14 @@ fn cancel_transaction(run: &mut Run<'_>, end: u64) {
         .find(|b| matches!(&run.process.nodes[*b].kind, NodeKind::BoundaryEvent(be) if matches!(be.trigger, Catch::Cancel)));
     match boundary {
         Some(b) => {
+            // The cancel end event itself completes (as an error end event
+            // does) before the transaction it is in is cancelled.
+            if let Some(node) = run.node_of(end) {
+                run.emit(Event::ElementCompleted {
+                    key: end,
+                    element: run.process.nodes[node].id.clone(),
+                });
+            }
             super::error_event::catch_at(run, tx, b, Map::new(), true);
         }
         None => run.incident(
