@@ -753,7 +753,8 @@ impl<'p> Run<'p> {
     }
 
     /// An element instance of an event-based gateway's race got its event:
-    /// its rivals are cancelled.
+    /// its rivals are cancelled and the gateway completes (it takes no flows:
+    /// it took them all when the race started).
     pub fn win_race(&mut self, key: u64) {
         let Some(race) = self.state.elements.get(&key).and_then(|e| e.race) else {
             return;
@@ -767,6 +768,10 @@ impl<'p> Run<'p> {
             .collect();
         for r in rivals {
             self.terminate(r);
+        }
+        // Instances from before the gateway waited had it completed already.
+        if self.state.elements.contains_key(&race) {
+            self.do_complete(race);
         }
     }
 

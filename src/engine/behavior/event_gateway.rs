@@ -5,10 +5,12 @@
 //! > occur [...] the first Event triggers the path." (BPMN 2.0, 10.5.6)
 //!
 //! When the token arrives, every target (message and timer catch events,
-//! receive tasks) is activated at once and starts waiting; the gateway itself
-//! completes. The targets form a *race*: the first whose event arrives
-//! completes and takes its path, and the others are cancelled in the same
-//! command (their subscriptions and timers withdrawn).
+//! receive tasks) is activated at once and starts waiting. The targets form a
+//! *race*: the first whose event arrives completes and takes its path, and the
+//! others are cancelled in the same command (their subscriptions and timers
+//! withdrawn). The gateway stays active until then, as in Camunda: it
+//! completes (its end listeners run) when the winning event arrives, just
+//! before the winner.
 
 use super::super::event::Event;
 use super::super::run::Run;
@@ -42,5 +44,5 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
     for racer in racers {
         run.start(racer);
     }
-    Ok(Outcome::Done)
+    Ok(Outcome::Wait)
 }

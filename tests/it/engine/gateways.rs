@@ -305,7 +305,9 @@ fn event_race() -> String {
 #[test]
 fn an_event_based_gateway_waits_for_all_its_events_at_once() {
     let sim = Sim::start(&event_race(), json!({}));
-    assert_eq!(sim.active(), ["cancel", "late", "paid"]);
+    // The gateway waits with them, until one of their events arrives.
+    assert_eq!(sim.active(), ["cancel", "gw", "late", "paid"]);
+    assert!(!sim.completed().contains(&"gw".to_string()));
     let subscribed: Vec<&str> = sim
         .effects
         .iter()
@@ -330,6 +332,8 @@ fn the_first_message_wins_and_the_rest_are_withdrawn() {
     sim.message("paid", json!({"amount": 10}));
     assert_eq!(sim.tasks(), ["ship"]);
     assert_eq!(sim.active(), ["ship"]);
+    // The gateway completes when the winning event arrives, before the winner.
+    assert_eq!(sim.completed(), ["gw", "paid"]);
     assert!(sim.last.effects.contains(&Effect::CancelJob { key: late }));
     assert!(
         sim.last
@@ -346,6 +350,7 @@ fn the_timer_wins_when_nothing_arrives_in_time() {
     let cancel = sim.key("cancel");
     sim.job("late", json!({}));
     assert_eq!(sim.tasks(), ["remind"]);
+    assert_eq!(sim.completed(), ["gw", "late"]);
     assert!(
         sim.last
             .effects
