@@ -10,6 +10,7 @@ pub mod bindings;
 pub mod budget;
 pub mod cli;
 pub mod dmn;
+pub mod el;
 pub mod engine;
 pub mod feel;
 pub mod model;
