@@ -11,6 +11,7 @@ mod connectors;
 mod corpus;
 mod decisions;
 mod dmn;
+mod el;
 mod engine;
 mod expressions;
 mod fuzz;
