@@ -4,7 +4,8 @@
 //! every few hundred steps.
 //!
 //! Names resolve as in Camunda's `VariableScopeElResolver`: `execution`
-//! first, then `task` where there is one, then variables.
+//! first, then `task` where there is one, `authenticatedUserId`, then
+//! variables.
 
 use super::ops::{self, OpError, Side};
 use super::parser::{Binary, Kind, MethodName, Node, Part, Tree, Unary};
@@ -213,6 +214,15 @@ impl<'a> Evaluator<'a> {
         }
         if name == "task" && self.bindings.has_task() {
             return Ok(Val::Task);
+        }
+        // Camunda always answers this name: the user the command runs as,
+        // or null.
+        if name == "authenticatedUserId" {
+            let user = self
+                .bindings
+                .execution(name)
+                .or_else(|| self.bindings.variable(name));
+            return Ok(user.map_or(Val::Null, Val::from_json));
         }
         match self.bindings.variable(name) {
             Some(v) => {

@@ -56,7 +56,9 @@
 //! Names resolve as Camunda's `VariableScopeElResolver` does: `execution`
 //! is always the execution object (a variable of that name is hidden by
 //! it); `task` is the task object where [`Bindings::has_task`] says there is
-//! one, and a variable otherwise; any other name is a variable, and a name no
+//! one, and a variable otherwise; `authenticatedUserId` is what
+//! `Bindings::execution("authenticatedUserId")` answers (else a variable of
+//! that name, else null); any other name is a variable, and a name no
 //! variable answers fails with `Cannot resolve identifier 'x'`.
 //!
 //! `a.b` and `a[b]` read a map's entry (null when absent; a non-string key
@@ -113,7 +115,10 @@
 //!   than UTC, and `toString(pattern)` knows the common Joda pattern letters
 //!   with English names.
 //! - Spin nodes are values: `prop(name, value)` and the other changing
-//!   methods are not offered, nor `jsonPath` and `mapTo`.
+//!   methods are not offered, nor `jsonPath` and `mapTo`; two nodes are
+//!   equal when their JSON is (Spin compares the objects).
+//! - `execution.getX()` and `task.getX()` fail when the bindings know no
+//!   property `x` (a Java object would answer null for some of them).
 //! - `Double.toString` prints the shortest digits that read back as the
 //!   same number (Java 19 and later; older Javas sometimes print more).
 //! - Maps print their keys in sorted order.

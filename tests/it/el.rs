@@ -337,6 +337,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("${st.replace('b', 'X')}", "", "\"aXc\""),
     ("${'aaa'.replace('a', 'bb')}", "", "\"bbbbbb\""),
     ("${'abc'.replace('', '-')}", "", "\"-a-b-c-\""),
+    // Java overloads replace(char, char); the CharSequence form is the one called.
     ("${st.replace(1, 'x')}", "", "error: Cannot coerce 1 of class Long to CharSequence"),
     ("${st.contains('bc')}", "", "true"),
     ("${st.contains('x')}", "", "false"),
@@ -629,6 +630,8 @@ const CONTEXT_CASES: &[(&str, &str)] = &[
     ("${execution.getProcessInstanceId()}", "\"pi-1\""),
     ("${execution.processBusinessKey}", "\"BK-7\""),
     ("${execution.businessKey}", "\"BK-7\""),
+    ("${execution.getProcessBusinessKey()}", "\"BK-7\""),
+    ("${execution['processInstanceId']}", "\"pi-1\""),
     ("${execution.getBusinessKey()}", "\"BK-7\""),
     ("${execution.getCurrentActivityId()}", "\"Task_1\""),
     ("${execution.activityId}", "\"Task_1\""),
@@ -755,6 +758,11 @@ fn expressions_change_the_instance_through_its_bindings() {
     assert_eq!(task.get("assignee"), Some(&json!("bob")));
     assert_eq!(task.get("priority"), Some(&json!(7)));
     assert_eq!(eval("${task.assignee}", &mut b), Ok(json!("bob")));
+    assert_eq!(
+        eval("${task.setVariable('fromTask', 'yes')}", &mut b),
+        Ok(Value::Null)
+    );
+    assert_eq!(b.variables.get("fromTask"), Some(&json!("yes")));
     // Dates are stored as ISO 8601 text.
     assert_eq!(
         eval(
@@ -786,6 +794,10 @@ fn task_is_a_variable_where_there_is_no_task() {
     let mut plain = PlainBindings::default();
     let e = eval("${task}", &mut plain);
     assert!(e.is_err_and(|e| e.message == "Cannot resolve identifier 'task'"));
+    assert_eq!(eval("${authenticatedUserId}", &mut plain), Ok(Value::Null));
+    b.execution
+        .insert("authenticatedUserId".into(), json!("ann"));
+    assert_eq!(eval("${authenticatedUserId}", &mut b), Ok(json!("ann")));
     // `execution` is the context object even outside an instance; it just
     // has no properties there.
     let e = eval("${execution.processInstanceId}", &mut plain);
