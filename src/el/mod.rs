@@ -73,7 +73,8 @@
 //! `size isEmpty contains get indexOf lastIndexOf`; maps `get getOrDefault
 //! containsKey containsValue size isEmpty keySet values`; numbers `intValue
 //! longValue doubleValue compareTo toString` (and Double's `isNaN
-//! isInfinite`). `execution` and `task` have `getVariable(name)`,
+//! isInfinite`); booleans `booleanValue`; everything `toString` and
+//! `equals`. `execution` and `task` have `getVariable(name)`,
 //! `getVariableLocal`, `hasVariable`, `hasVariableLocal`, `getVariables()`,
 //! `getVariableNames()`, `setVariable(name, value)`, `setVariableLocal`,
 //! and a getter for every property [`Bindings::execution`] or
@@ -153,8 +154,8 @@ pub const MAX_SOURCE_BYTES: usize = 1 << 20;
 /// What one evaluation may spend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Steps: one per sub-expression evaluated, plus one per KiB (or
-    /// thousand items) that methods and conversions work through.
+    /// Steps: one per sub-expression evaluated, plus one per KiB (or 1024
+    /// items) of the values read and worked through.
     pub max_steps: u64,
     /// The longest string an evaluation may build, in bytes.
     pub max_text_bytes: usize,
