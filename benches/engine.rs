@@ -88,6 +88,7 @@ fn straight_through(c: &mut Criterion) {
             let vars = serde_json::from_str(r#"{"n": 7}"#).expect("json");
             let tr = engine::execute(
                 process,
+                &engine::Context::default(),
                 &InstanceState::new("p"),
                 Command::Start {
                     variables: vars,

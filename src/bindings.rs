@@ -82,3 +82,59 @@ impl Bindings for PlainBindings {
         self.now.unwrap_or(jiff::Timestamp::UNIX_EPOCH)
     }
 }
+
+/// Variables in `top` hide those of the same name in `base` (a connector's
+/// reply over the task's variables, a called instance's over the caller's);
+/// everything else — context objects, changes — is `base`'s.
+pub struct Overlay<'a> {
+    pub top: &'a Map<String, Value>,
+    pub base: &'a mut dyn Bindings,
+}
+
+impl Bindings for Overlay<'_> {
+    fn variable(&self, name: &str) -> Option<Value> {
+        self.top
+            .get(name)
+            .cloned()
+            .or_else(|| self.base.variable(name))
+    }
+
+    fn variables(&self) -> Map<String, Value> {
+        let mut all = self.base.variables();
+        for (k, v) in self.top {
+            all.insert(k.clone(), v.clone());
+        }
+        all
+    }
+
+    fn variable_local(&self, name: &str) -> Option<Value> {
+        self.top
+            .get(name)
+            .cloned()
+            .or_else(|| self.base.variable_local(name))
+    }
+
+    fn set_variable(&mut self, name: &str, value: Value, local: bool) -> Result<(), String> {
+        self.base.set_variable(name, value, local)
+    }
+
+    fn execution(&self, property: &str) -> Option<Value> {
+        self.base.execution(property)
+    }
+
+    fn has_task(&self) -> bool {
+        self.base.has_task()
+    }
+
+    fn task(&self, property: &str) -> Option<Value> {
+        self.base.task(property)
+    }
+
+    fn set_task(&mut self, property: &str, value: Value) -> Result<(), String> {
+        self.base.set_task(property, value)
+    }
+
+    fn now(&self) -> jiff::Timestamp {
+        self.base.now()
+    }
+}

@@ -16,6 +16,47 @@ use super::value::{
 };
 use super::{ElError, context};
 
+/// Every method a variable's value (a string, list, map, number or boolean)
+/// has: a call of any other method on a variable can only be meant for a
+/// Java bean.
+pub(super) const VALUE_METHODS: &[&str] = &[
+    "booleanValue",
+    "compareTo",
+    "concat",
+    "contains",
+    "containsKey",
+    "containsValue",
+    "doubleValue",
+    "endsWith",
+    "equals",
+    "equalsIgnoreCase",
+    "get",
+    "getOrDefault",
+    "indexOf",
+    "intValue",
+    "isBlank",
+    "isEmpty",
+    "isInfinite",
+    "isNaN",
+    "keySet",
+    "lastIndexOf",
+    "length",
+    "longValue",
+    "matches",
+    "replace",
+    "replaceAll",
+    "replaceFirst",
+    "size",
+    "split",
+    "startsWith",
+    "substring",
+    "toLowerCase",
+    "toString",
+    "toUpperCase",
+    "trim",
+    "values",
+];
+
 /// Calls `name` on a non-null `base`.
 pub(super) fn call(
     ev: &mut Evaluator<'_>,

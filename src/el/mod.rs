@@ -197,6 +197,15 @@ impl ElError {
     }
 }
 
+/// A call of a Java bean's method (see [`Expression::bean_calls`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BeanCall {
+    pub bean: String,
+    pub method: String,
+    /// 1-based column of the call in the expression text.
+    pub column: usize,
+}
+
 /// A compiled expression text.
 #[derive(Debug, Clone)]
 pub struct Expression {
@@ -250,6 +259,12 @@ impl Expression {
         &self.source
     }
 
+    /// Whether the text is exactly one `${...}` (or `#{...}`) with nothing
+    /// around it: its value keeps its type.
+    pub fn is_single(&self) -> bool {
+        matches!(self.tree, Tree::Eval(_))
+    }
+
     /// Whether the text has no `${...}` or `#{...}` in it.
     pub fn is_literal_text(&self) -> bool {
         matches!(self.tree, Tree::Text(_))
@@ -260,6 +275,37 @@ impl Expression {
     /// are not among them: `${order.total}` reads `order`.
     pub fn identifiers(&self) -> Vec<String> {
         self.identifiers.clone()
+    }
+
+    /// The calls of Java bean methods in it: `name.method(...)` where
+    /// `method` is none of the methods a variable's value has (so `name`
+    /// can only be a bean, `${orderService.check(execution)}`), with the
+    /// column of each call. `execution` and `task` are not beans.
+    pub fn bean_calls(&self) -> Vec<BeanCall> {
+        let mut out = Vec::new();
+        let mut add = |name: &str, method: &str, at: usize| {
+            if !matches!(name, "execution" | "task" | "authenticatedUserId")
+                && !methods::VALUE_METHODS.contains(&method)
+            {
+                out.push(BeanCall {
+                    bean: name.to_string(),
+                    method: method.to_string(),
+                    column: ElError::at(&self.source, at, "").column,
+                });
+            }
+        };
+        match &self.tree {
+            Tree::Text(_) => {}
+            Tree::Eval(node) => node.visit_name_calls(&mut add),
+            Tree::Composite(parts) => {
+                for part in parts {
+                    if let Part::Eval(node) = part {
+                        node.visit_name_calls(&mut add);
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn run<T>(

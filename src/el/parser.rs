@@ -626,6 +626,53 @@ impl Parser<'_> {
 }
 
 impl Node {
+    /// Calls `f(name, method, at)` on every call `name.method(...)` whose
+    /// base is a plain name (not `execution` or `task`).
+    pub fn visit_name_calls<'a>(&'a self, f: &mut impl FnMut(&'a str, &'a str, usize)) {
+        if let Kind::Method {
+            base,
+            name: MethodName::Fixed(method),
+            ..
+        } = &self.kind
+            && let Kind::Ident(name) = &base.kind
+        {
+            f(name, method, self.start);
+        }
+        match &self.kind {
+            Kind::Ident(_)
+            | Kind::Null
+            | Kind::Bool(_)
+            | Kind::Long(_)
+            | Kind::Double(_)
+            | Kind::Str(_) => {}
+            Kind::Dot { base, .. } => base.visit_name_calls(f),
+            Kind::Bracket { base, index } => {
+                base.visit_name_calls(f);
+                index.visit_name_calls(f);
+            }
+            Kind::Method {
+                base, name, args, ..
+            } => {
+                base.visit_name_calls(f);
+                if let MethodName::Computed(n) = name {
+                    n.visit_name_calls(f);
+                }
+                args.iter().for_each(|a| a.visit_name_calls(f));
+            }
+            Kind::Function { args, .. } => args.iter().for_each(|a| a.visit_name_calls(f)),
+            Kind::Unary { operand, .. } => operand.visit_name_calls(f),
+            Kind::Binary { left, right, .. } | Kind::And(left, right) | Kind::Or(left, right) => {
+                left.visit_name_calls(f);
+                right.visit_name_calls(f);
+            }
+            Kind::Choice { cond, yes, no } => {
+                cond.visit_name_calls(f);
+                yes.visit_name_calls(f);
+                no.visit_name_calls(f);
+            }
+        }
+    }
+
     /// Calls `f` on every identifier this tree reads (not on property names).
     pub fn visit_identifiers<'a>(&'a self, f: &mut impl FnMut(&'a str)) {
         match &self.kind {

@@ -13,6 +13,7 @@
 //! form values) is refused with a [`CommandError`] and changes nothing.
 
 pub(crate) mod behavior;
+mod bindings;
 pub mod effect;
 pub mod event;
 mod run;
@@ -21,6 +22,7 @@ pub mod state;
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
+pub use bindings::{Context, task_id};
 pub use effect::{CallOutcome, Effect, UserTaskSpec};
 pub use event::Event;
 pub use run::STEP_LIMIT;
@@ -140,11 +142,12 @@ pub struct Transition {
 /// Runs one command against an instance.
 pub fn execute(
     process: &Process,
+    ctx: &Context,
     state: &InstanceState,
     command: Command,
     now: Timestamp,
 ) -> Result<Transition, CommandError> {
-    let mut run = Run::new(process, state, now);
+    let mut run = Run::new(process, ctx, state, now);
     match command {
         Command::Start {
             variables,
@@ -267,7 +270,7 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
             }),
         },
         Command::ClaimTask { key, user } => match waiting(run, key) {
-            Some((_, Wait::UserTask { assignee })) => {
+            Some((_, Wait::UserTask { assignee, .. })) => {
                 user_task::assign(run, key, assignee, Some(user), true)
             }
             _ => Err(CommandError::NotWaiting {
@@ -276,7 +279,7 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
             }),
         },
         Command::UnclaimTask { key } => match waiting(run, key) {
-            Some((_, Wait::UserTask { assignee })) => {
+            Some((_, Wait::UserTask { assignee, .. })) => {
                 user_task::assign(run, key, assignee, None, false)
             }
             _ => Err(CommandError::NotWaiting {
@@ -285,7 +288,7 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
             }),
         },
         Command::AssignTask { key, assignee: to } => match waiting(run, key) {
-            Some((_, Wait::UserTask { assignee })) => {
+            Some((_, Wait::UserTask { assignee, .. })) => {
                 user_task::assign(run, key, assignee, to, false)
             }
             _ => Err(CommandError::NotWaiting {
@@ -496,7 +499,11 @@ pub fn start_timer_due(
     }
     .ok_or_else(|| format!("\"{element}\" is not a timer start event"))?;
     let text = |t: &crate::model::expr::Template| -> Result<String, String> {
-        match t.eval(&Map::new()).map_err(|e| format!("timer: {e}"))? {
+        let mut b = crate::bindings::PlainBindings {
+            variables: Map::new(),
+            now: Some(now),
+        };
+        match t.eval(&mut b).map_err(|e| format!("timer: {e}"))? {
             Value::String(s) => Ok(s),
             other => Err(format!(
                 "timer: the expression gave {other}, not a date, duration or cycle"
@@ -539,7 +546,7 @@ pub fn waiting_items(process: &Process, state: &InstanceState) -> Vec<WaitingIte
                 "incident",
                 state.incidents.get(i).map(|i| i.message.clone()),
             ),
-            (None, Some(Wait::UserTask { assignee })) => ("user_task", assignee.clone()),
+            (None, Some(Wait::UserTask { assignee, .. })) => ("user_task", assignee.clone()),
             (None, Some(Wait::Message { name })) => ("message", Some(name.clone())),
             (None, Some(Wait::Signal { name })) => ("signal", Some(name.clone())),
             (None, Some(Wait::Condition { .. })) => ("condition", None),

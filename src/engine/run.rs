@@ -13,12 +13,15 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use super::behavior::{self, Outcome};
+use super::bindings::{Changes, Context, ElementBindings};
 use super::effect::{CallOutcome, Effect};
 use super::event::Event;
 use super::state::{InstanceState, JobKind, ROOT, Status, Step, Wait};
-use crate::model::expr::Variables;
+use crate::bindings::Bindings;
+use crate::model::expr::EvalError;
 use crate::model::{
-    Catch, FlowIdx, Listener, ListenerEvent, NodeIdx, NodeKind, Param, ParamValue, Process,
+    Catch, FlowIdx, Listener, ListenerAction, ListenerEvent, NodeIdx, NodeKind, Param, ParamValue,
+    Process,
 };
 
 /// Most work items one command may process before the rest becomes incidents
@@ -42,6 +45,8 @@ enum Work {
 /// The working state of one command.
 pub(crate) struct Run<'p> {
     pub process: &'p Process,
+    /// What the runtime told of the instance (its id, business key, the user).
+    pub ctx: &'p Context,
     pub state: InstanceState,
     pub events: Vec<Event>,
     pub effects: Vec<Effect>,
@@ -50,31 +55,16 @@ pub(crate) struct Run<'p> {
     steps: usize,
 }
 
-/// The variables visible from one element instance, innermost scope first.
-pub(crate) struct Visible<'a> {
-    state: &'a InstanceState,
-    chain: Vec<u64>,
-}
-
-impl Variables for Visible<'_> {
-    fn visit(&self, f: &mut dyn FnMut(&str, &Value)) {
-        let mut seen: HashSet<&str> = HashSet::new();
-        for scope in &self.chain {
-            if let Some(vars) = self.state.variables.get(scope) {
-                for (k, v) in vars {
-                    if seen.insert(k.as_str()) {
-                        f(k, v);
-                    }
-                }
-            }
-        }
-    }
-}
-
 impl<'p> Run<'p> {
-    pub fn new(process: &'p Process, state: &InstanceState, now: Timestamp) -> Run<'p> {
+    pub fn new(
+        process: &'p Process,
+        ctx: &'p Context,
+        state: &InstanceState,
+        now: Timestamp,
+    ) -> Run<'p> {
         Run {
             process,
+            ctx,
             state: state.clone(),
             events: Vec::new(),
             effects: Vec::new(),
@@ -113,12 +103,77 @@ impl<'p> Run<'p> {
         self.state.scope_chain(key)
     }
 
-    /// The variables an element instance sees (its own locals included).
-    pub fn visible(&self, key: u64) -> Visible<'_> {
-        Visible {
+    /// What expressions see at an element instance (or at [`ROOT`]): the
+    /// variables visible there, `execution`.
+    pub fn bindings(&self, key: u64) -> ElementBindings<'_> {
+        ElementBindings {
             state: &self.state,
-            chain: self.chain(key),
+            process: self.process,
+            ctx: self.ctx,
+            now: self.now,
+            key,
+            event: None,
+            task: None,
+            changes: Changes::default(),
         }
+    }
+
+    /// Evaluates with the bindings of `key`; when it succeeds, the variables
+    /// it set (`execution.setVariable`, a script's assignments) are set.
+    pub fn evaluate<T>(
+        &mut self,
+        key: u64,
+        f: impl FnOnce(&mut dyn Bindings) -> Result<T, EvalError>,
+    ) -> Result<T, EvalError> {
+        self.evaluate_in(key, None, None, f).map(|(v, _)| v)
+    }
+
+    /// Evaluates with the bindings of `key` where nothing may change (a
+    /// timer, a collection): an expression that sets variables is refused.
+    pub fn evaluate_pure<T>(
+        &self,
+        key: u64,
+        f: impl FnOnce(&mut dyn Bindings) -> Result<T, EvalError>,
+    ) -> Result<T, EvalError> {
+        let mut b = self.bindings(key);
+        let value = f(&mut b)?;
+        let changed: Vec<&String> = b
+            .changes
+            .global
+            .keys()
+            .chain(b.changes.local.keys())
+            .collect();
+        if let Some(name) = changed.first() {
+            return Err(EvalError(format!(
+                "it sets the variable \"{name}\", which cannot be done here (set variables in a listener, a mapping or a script)"
+            )));
+        }
+        Ok(value)
+    }
+
+    /// [`Run::evaluate`] for a listener of `event`, with the task's
+    /// properties in task listeners; also returns the task changes asked for.
+    pub fn evaluate_in<T>(
+        &mut self,
+        key: u64,
+        event: Option<&'static str>,
+        task: Option<Map<String, Value>>,
+        f: impl FnOnce(&mut dyn Bindings) -> Result<T, EvalError>,
+    ) -> Result<(T, Vec<(String, Value)>), EvalError> {
+        let mut b = self.bindings(key);
+        b.event = event;
+        b.task = task;
+        let result = f(&mut b);
+        let changes = b.changes;
+        let value = result?;
+        self.set_variables(key, changes.global);
+        if !changes.local.is_empty() && key != ROOT {
+            self.emit(Event::VariablesSet {
+                scope: key,
+                values: changes.local,
+            });
+        }
+        Ok((value, changes.task))
     }
 
     /// Sets variables as seen from `from`: each goes to the innermost scope that
@@ -304,11 +359,11 @@ impl<'p> Run<'p> {
             }
             return;
         }
-        let inputs = &self.process.nodes[node].io.inputs;
+        let process = self.process;
+        let inputs = &process.nodes[node].io.inputs;
         if !inputs.is_empty() {
             // Inputs are evaluated in the enclosing scope and become locals of the element.
-            let scope = self.scope_of(key);
-            match eval_params(inputs, &self.visible(scope)) {
+            match self.evaluate(key, |b| eval_params(inputs, b)) {
                 Ok(values) => self.emit(Event::VariablesSet { scope: key, values }),
                 Err(e) => {
                     self.incident(key, Step::Activate, format!("input mapping failed: {e}"));
@@ -362,14 +417,38 @@ impl<'p> Run<'p> {
         listeners: &'p [Listener],
         event: ListenerEvent,
     ) -> Result<(), String> {
+        self.try_task_listeners(key, listeners, event, None)
+            .map(|_| ())
+    }
+
+    /// Runs listeners, with the task's properties in task listeners
+    /// (`task.assignee`); returns the task changes they asked for
+    /// (`task.setAssignee(...)`), in order.
+    pub fn try_task_listeners(
+        &mut self,
+        key: u64,
+        listeners: &'p [Listener],
+        event: ListenerEvent,
+        task: Option<Map<String, Value>>,
+    ) -> Result<Vec<(String, Value)>, String> {
+        let mut task_changes = Vec::new();
         for l in listeners.iter().filter(|l| l.event == event) {
-            let outcome = l
-                .script
-                .run(&self.visible(key))
+            // Later listeners see what earlier ones set on the task.
+            let mut seen = task.clone();
+            if let Some(t) = &mut seen {
+                for (k, v) in &task_changes {
+                    t.insert(String::clone(k), Value::clone(v));
+                }
+            }
+            let ((), changes) = self
+                .evaluate_in(key, Some(event.name()), seen, |b| match &l.action {
+                    ListenerAction::Expression(e) => e.eval(b).map(|_| ()),
+                    ListenerAction::Script(s) => s.run(b).map(|_| ()),
+                })
                 .map_err(|e| format!("{} listener: {e}", event.name()))?;
-            self.set_variables(key, outcome.changed);
+            task_changes.extend(changes);
         }
-        Ok(())
+        Ok(task_changes)
     }
 
     /// Activates the boundary events of an activity instance that is starting.
@@ -432,9 +511,10 @@ impl<'p> Run<'p> {
         if !self.listen(key, node, ListenerEvent::End, Step::Complete) {
             return;
         }
-        let outputs = &self.process.nodes[node].io.outputs;
+        let process = self.process;
+        let outputs = &process.nodes[node].io.outputs;
         if !outputs.is_empty() {
-            let values = match eval_params(outputs, &self.visible(key)) {
+            let values = match self.evaluate(key, |b| eval_params(outputs, b)) {
                 Ok(v) => v,
                 Err(e) => {
                     self.incident(key, Step::Complete, format!("output mapping failed: {e}"));
@@ -625,7 +705,8 @@ impl<'p> Run<'p> {
             let Some(node) = self.node_of(key) else {
                 continue;
             };
-            let (condition, kind) = match &self.process.nodes[node].kind {
+            let process = self.process;
+            let (condition, kind) = match &process.nodes[node].kind {
                 NodeKind::IntermediateCatch(Catch::Conditional { condition }) => {
                     (condition, ConditionKind::Catch)
                 }
@@ -639,7 +720,9 @@ impl<'p> Run<'p> {
                 },
                 _ => continue,
             };
-            let holds = condition.eval_bool(&self.visible(key)).unwrap_or(false);
+            let holds = self
+                .evaluate(key, |b| condition.eval_bool(b))
+                .unwrap_or(false);
             match (holds, latched) {
                 (true, false) if kind == ConditionKind::Boundary => {
                     behavior::boundary_event::on_condition(self, key, node);
@@ -866,20 +949,20 @@ impl<'p> Run<'p> {
 /// Evaluates input or output parameters into variable values.
 pub(crate) fn eval_params(
     params: &[Param],
-    vars: &dyn Variables,
-) -> Result<Map<String, Value>, String> {
+    vars: &mut dyn Bindings,
+) -> Result<Map<String, Value>, EvalError> {
     let mut out = Map::new();
     for p in params {
-        let v = eval_param(&p.value, vars).map_err(|e| format!("{}: {e}", p.name))?;
+        let v = eval_param(&p.value, vars).map_err(|e| EvalError(format!("{}: {e}", p.name)))?;
         out.insert(p.name.clone(), v);
     }
     Ok(out)
 }
 
-fn eval_param(value: &ParamValue, vars: &dyn Variables) -> Result<Value, String> {
+fn eval_param(value: &ParamValue, vars: &mut dyn Bindings) -> Result<Value, EvalError> {
     Ok(match value {
         ParamValue::Null => Value::Null,
-        ParamValue::Text(t) => t.eval(vars).map_err(|e| e.to_string())?,
+        ParamValue::Text(t) => t.eval(vars)?,
         ParamValue::List(items) => Value::Array(
             items
                 .iter()

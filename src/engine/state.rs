@@ -209,6 +209,12 @@ pub enum Wait {
     UserTask {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         assignee: Option<String>,
+        /// The task's priority and due date when it was created (for the
+        /// `task` object of its listeners).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        priority: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due: Option<Timestamp>,
     },
     /// A message with this name.
     Message { name: String },
@@ -473,7 +479,7 @@ impl InstanceState {
             }
             Event::TaskAssigned { key, assignee } => {
                 if let Some(e) = self.elements.get_mut(key)
-                    && let Some(Wait::UserTask { assignee: a }) = &mut e.wait
+                    && let Some(Wait::UserTask { assignee: a, .. }) = &mut e.wait
                 {
                     *a = assignee.clone();
                 }

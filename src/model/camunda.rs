@@ -7,9 +7,10 @@
 use serde_json::Value;
 
 use super::definitions::{
-    CallMapping, CallSource, Connector, Io, Listener, ListenerEvent, Param, ParamValue,
+    CallMapping, CallSource, Connector, Io, Listener, ListenerAction, ListenerEvent, Param,
+    ParamValue,
 };
-use super::expr::{Script, Template};
+use super::expr::{Expr, Script, Template};
 use super::form::{Constraints, FieldType, FormField, coerce};
 use super::xml::{Element, Ns};
 
@@ -428,8 +429,15 @@ pub(crate) fn listeners(
                 ok = false;
             }
         }
-        let source = match (l.attr("expression"), l.child(Ns::Camunda, "script")) {
-            (Some(e), None) => super::expr::to_rhai(e).map(|s| declare_assignment(&s)),
+        let action = match (l.attr("expression"), l.child(Ns::Camunda, "script")) {
+            (Some(e), None) => Expr::compile(e)
+                .map(ListenerAction::Expression)
+                .map_err(|err| match assignment(e) {
+                    Some((name, value)) => format!(
+                        "{err}; EL has no assignment: write ${{execution.setVariable('{name}', {value})}}"
+                    ),
+                    None => err,
+                }),
             (None, Some(s)) => {
                 let format = s.attr("scriptFormat").map(str::trim).unwrap_or("rhai");
                 if !format.eq_ignore_ascii_case("rhai") {
@@ -450,7 +458,7 @@ pub(crate) fn listeners(
                     ok = false;
                     continue;
                 }
-                Ok(s.text.to_string())
+                Script::compile(&s.text).map(ListenerAction::Script)
             }
             _ if l.attr("class").is_some() || l.attr("delegateExpression").is_some() => continue,
             _ => Err(format!(
@@ -458,8 +466,8 @@ pub(crate) fn listeners(
                 l.name
             )),
         };
-        match source.and_then(|text| Script::compile(&text)) {
-            Ok(script) => out.push(Listener { event, script }),
+        match action {
+            Ok(action) => out.push(Listener { event, action }),
             Err(e) => {
                 r.error(l, el, e);
                 ok = false;
@@ -469,19 +477,21 @@ pub(crate) fn listeners(
     ok.then_some(out)
 }
 
-/// An expression listener `${name = value}` may create `name`: rhai needs
-/// `let` for a variable that does not exist yet (and `let` also replaces one
-/// that does).
-fn declare_assignment(text: &str) -> String {
-    let t = text.trim_start();
-    let name_len = t
+/// `${name = value}` (EL 3.0's assignment, which Camunda's EL 2.2 does not
+/// have): the name and the value's text, for a message that says what to
+/// write instead.
+fn assignment(text: &str) -> Option<(&str, &str)> {
+    let t = text.trim();
+    let inner = t
+        .strip_prefix("${")
+        .or_else(|| t.strip_prefix("#{"))?
+        .strip_suffix('}')?
+        .trim();
+    let name_len = inner
         .char_indices()
         .take_while(|(i, c)| c.is_ascii_alphabetic() || *c == '_' || (*i > 0 && c.is_ascii_digit()))
         .count();
-    let rest = t[name_len..].trim_start();
-    if name_len > 0 && rest.starts_with('=') && !rest.starts_with("==") {
-        format!("let {t}")
-    } else {
-        text.to_string()
-    }
+    let rest = inner[name_len..].trim_start();
+    let value = rest.strip_prefix('=')?;
+    (name_len > 0 && !value.starts_with('=')).then(|| (&inner[..name_len], value.trim()))
 }

@@ -289,13 +289,22 @@ pub struct ErrorMapping {
     pub condition: Expr,
 }
 
-/// An execution or task listener: a script run when its event happens.
+/// An execution or task listener: an expression or a script run when its
+/// event happens.
 #[derive(Debug, Clone)]
 pub struct Listener {
     pub event: ListenerEvent,
-    /// The listener's script, or its expression (which may assign variables,
-    /// `${total = price * quantity}`).
-    pub script: Script,
+    pub action: ListenerAction,
+}
+
+/// What a listener runs.
+#[derive(Debug, Clone)]
+pub enum ListenerAction {
+    /// `expression="${...}"`: evaluated for what it does
+    /// (`${execution.setVariable('status', 'shipped')}`); its value is dropped.
+    Expression(Expr),
+    /// A `camunda:script`.
+    Script(Script),
 }
 
 /// When a listener runs.

@@ -1,23 +1,20 @@
-//! The expression language of conditions, parameters and scripts.
+//! The expressions of conditions, parameters and listeners, and rhai scripts.
 //!
-//! Users write expressions the way Camunda Modeler documents them — JUEL inside
-//! `${...}` — or bare, as the diagrams of the engine we replace do (`option==1`).
-//! Both are translated into [rhai](https://rhai.rs) and compiled **once, at deploy
-//! time**; evaluation then only binds variables and runs the compiled tree.
+//! `${...}` and `#{...}` are EL 2.2 as Camunda 7 evaluates it ([`crate::el`]):
+//! compiled **once, at deploy time**, evaluated against an instance through
+//! [`Bindings`] — its variables and Camunda's `execution` and `task` objects.
+//! A text in an expression-only place (a condition, a collection) written
+//! without `${...}`, as the diagrams of the engine we replace do
+//! (`option==1`), is read as if it were inside `${...}`.
 //!
 //! In a file for Camunda 8 (it declares the `zeebe` namespace), a text that
 //! starts with `=` is FEEL instead (Camunda 8's convention), run by the same
 //! FEEL code as decision tables ([`crate::feel`]).
 //!
-//! rhai is sandboxed here: no IO, no modules, no `eval`, no clock; every evaluation
-//! runs under an operation budget and size limits, so a runaway script stops with an
-//! error (which the engine turns into an incident) instead of hanging a thread.
-//!
-//! The JUEL spellings translated before compiling: `and or not eq ne lt gt le ge div
-//! mod`, `null`, `empty x`, and string literals in single quotes. Everything else is
-//! rhai syntax, which covers JUEL's symbolic operators (`&& || ! == != < > <= >= + -
-//! * / %`), `a.b` into objects and `a[0]` into lists. Deviations from JUEL: integer
-//! division stays integral (`7 / 2 == 3`), and the `?:` operator is not available.
+//! Script tasks and listeners written in rhai (`scriptFormat="rhai"`) run in
+//! a sandboxed rhai: no IO, no modules, no `eval`, no clock; every run has an
+//! operation budget and size limits, so a runaway script stops with an error
+//! (which the engine turns into an incident) instead of hanging a thread.
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -25,8 +22,9 @@ use std::sync::{Arc, OnceLock};
 use rhai::{AST, Dynamic, Engine, Scope};
 use serde_json::{Map, Value};
 
-/// Budget of one condition or parameter evaluation, in rhai operations.
-pub const EXPRESSION_BUDGET: u64 = 50_000;
+use crate::bindings::Bindings;
+use crate::el;
+
 /// Budget of one script task run, in rhai operations.
 pub const SCRIPT_BUDGET: u64 = 1_000_000;
 
@@ -63,30 +61,22 @@ pub struct Expr {
     compiled: Compiled,
 }
 
-/// What an expression compiled to: rhai (JUEL-style or bare), or FEEL for a
-/// text starting with `=` (the way Camunda 8 marks expressions).
+/// What an expression compiled to: EL, or FEEL for a text starting with `=`
+/// in a Camunda 8 file.
 #[derive(Clone)]
 enum Compiled {
-    Rhai(Arc<AST>),
+    El {
+        expr: Arc<el::Expression>,
+        /// Characters added in front of the text before compiling (a bare
+        /// expression is compiled inside `${...}`), taken off error columns.
+        shift: usize,
+    },
     Feel(Arc<crate::feel::Expression>),
 }
 
 impl fmt::Debug for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Expr({:?})", self.source)
-    }
-}
-
-/// A compiled script (a script task's body).
-#[derive(Clone)]
-pub struct Script {
-    source: String,
-    ast: Arc<AST>,
-}
-
-impl fmt::Debug for Script {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Script({} bytes)", self.source.len())
     }
 }
 
@@ -102,110 +92,208 @@ impl fmt::Display for EvalError {
 
 impl std::error::Error for EvalError {}
 
-fn configure(engine: &mut Engine, budget: u64) {
-    engine
-        .set_max_operations(budget)
-        .set_max_expr_depths(64, 32)
-        .set_max_call_levels(32)
-        .set_max_string_size(1024 * 1024)
-        .set_max_array_size(100_000)
-        .set_max_map_size(100_000)
-        .set_max_variables(10_000)
-        .set_max_functions(256);
-    engine.disable_symbol("eval");
-    // The runtime's time budget: checked between operations.
-    engine.on_progress(|_| crate::budget::stopped().then(|| Dynamic::from(crate::budget::STOPPED)));
-    engine.on_print(|_| {});
-    engine.on_debug(|_, _, _| {});
-    engine.register_fn("is_empty_value", is_empty_value);
+/// The expression text as messages quote it (long ones cut).
+fn quoted(source: &str) -> String {
+    if source.chars().count() > 80 {
+        let cut: String = source.chars().take(77).collect();
+        format!("{cut}...")
+    } else {
+        source.to_string()
+    }
 }
 
-fn is_empty_value(v: Dynamic) -> bool {
-    if v.is_unit() {
-        return true;
+impl Expr {
+    /// Compiles an expression written as `${...}`, `#{...}` or bare (then
+    /// read as if inside `${...}`). A call of a Java bean's method is refused:
+    /// there are no beans here (see [`Expr::compile_with_beans`]).
+    pub fn compile(text: &str) -> Result<Expr, String> {
+        let (expr, beans) = Expr::compile_with_beans(text)?;
+        match beans.first() {
+            None => Ok(expr),
+            Some(b) => Err(bean_refusal(expr.source(), b)),
+        }
     }
-    if let Some(s) = v.read_lock::<rhai::ImmutableString>() {
-        return s.is_empty();
+
+    /// Compiles an expression and lists the Java bean methods it calls
+    /// (`${orderService.check(execution)}`), for the places where a bean may
+    /// name a registered service handler.
+    pub fn compile_with_beans(text: &str) -> Result<(Expr, Vec<el::BeanCall>), String> {
+        let source = text.trim().to_string();
+        if let Some(feel) = source.strip_prefix('=').filter(|_| FeelPrefix::on()) {
+            let e = crate::feel::Expression::parse(feel)
+                .map_err(|e| format!("cannot compile \"{}\": {e}", quoted(&source)))?;
+            return Ok((
+                Expr {
+                    source,
+                    compiled: Compiled::Feel(Arc::new(e)),
+                },
+                Vec::new(),
+            ));
+        }
+        if source.is_empty() {
+            return Err("the expression is empty".into());
+        }
+        let bare = !source.contains("${") && !source.contains("#{");
+        let (text, shift) = if bare {
+            (format!("${{{source}}}"), 2)
+        } else {
+            (source.clone(), 0)
+        };
+        let compiled = el::Expression::compile(&text).map_err(|e| {
+            format!(
+                "cannot compile \"{}\": {} (at column {})",
+                quoted(&source),
+                e.message,
+                e.column.saturating_sub(shift).max(1)
+            )
+        })?;
+        let beans = compiled
+            .bean_calls()
+            .into_iter()
+            .map(|mut b| {
+                b.column = b.column.saturating_sub(shift).max(1);
+                b
+            })
+            .collect();
+        Ok((
+            Expr {
+                source,
+                compiled: Compiled::El {
+                    expr: Arc::new(compiled),
+                    shift,
+                },
+            },
+            beans,
+        ))
     }
-    if let Some(a) = v.read_lock::<rhai::Array>() {
-        return a.is_empty();
+
+    /// The expression as the user wrote it.
+    pub fn source(&self) -> &str {
+        &self.source
     }
-    if let Some(m) = v.read_lock::<rhai::Map>() {
-        return m.is_empty();
+
+    /// The variable names it reads (with `execution` and `task` when it
+    /// uses them), each once, in order.
+    pub fn identifiers(&self) -> Vec<String> {
+        match &self.compiled {
+            Compiled::El { expr, .. } => expr.identifiers(),
+            Compiled::Feel(_) => Vec::new(),
+        }
     }
-    false
+
+    fn el_error(&self, e: el::ElError, shift: usize) -> EvalError {
+        EvalError(format!(
+            "{} (at column {} of {})",
+            e.message,
+            e.column.saturating_sub(shift).max(1),
+            quoted(&self.source)
+        ))
+    }
+
+    fn feel_vars(b: &dyn Bindings) -> Map<String, Value> {
+        b.variables()
+    }
+
+    /// Evaluates to any JSON value.
+    pub fn eval(&self, b: &mut dyn Bindings) -> Result<Value, EvalError> {
+        match &self.compiled {
+            Compiled::El { expr, shift } => expr.eval(b).map_err(|e| self.el_error(e, *shift)),
+            Compiled::Feel(e) => e
+                .eval(&Expr::feel_vars(b))
+                .map_err(|e| EvalError(e.message)),
+        }
+    }
+
+    /// Evaluates a condition as Camunda does: the value must be a Boolean
+    /// (null or any other value is an error, not false).
+    pub fn eval_bool(&self, b: &mut dyn Bindings) -> Result<bool, EvalError> {
+        match &self.compiled {
+            Compiled::El { expr, shift } => {
+                expr.eval_condition(b).map_err(|e| self.el_error(e, *shift))
+            }
+            Compiled::Feel(_) => match self.eval(b)? {
+                Value::Bool(v) => Ok(v),
+                other => Err(EvalError(format!(
+                    "the condition {} gave {} instead of true or false",
+                    self.source,
+                    short(&other)
+                ))),
+            },
+        }
+    }
+
+    /// Evaluates to text as EL converts values to text (null is "").
+    pub fn eval_string(&self, b: &mut dyn Bindings) -> Result<String, EvalError> {
+        match &self.compiled {
+            Compiled::El { expr, shift } => {
+                expr.eval_string(b).map_err(|e| self.el_error(e, *shift))
+            }
+            Compiled::Feel(_) => Ok(match self.eval(b)? {
+                Value::Null => String::new(),
+                Value::String(s) => s,
+                other => other.to_string(),
+            }),
+        }
+    }
 }
 
-fn expression_engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        let mut e = Engine::new();
-        configure(&mut e, EXPRESSION_BUDGET);
-        e
-    })
+/// Why a call of a Java bean cannot run here.
+pub fn bean_refusal(source: &str, b: &el::BeanCall) -> String {
+    format!(
+        "\"{}\" calls {}() on \"{}\" (at column {}), a Java bean; this engine runs no Java: register a service handler named \"{}\", or use an external task or a script",
+        quoted(source),
+        b.method,
+        b.bean,
+        b.column,
+        b.bean
+    )
+}
+
+/// A compiled script (a script task's or listener's body) in rhai.
+#[derive(Clone)]
+pub struct Script {
+    source: String,
+    ast: Arc<AST>,
+}
+
+impl fmt::Debug for Script {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Script({} bytes)", self.source.len())
+    }
 }
 
 fn script_engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        let mut e = Engine::new();
-        configure(&mut e, SCRIPT_BUDGET);
-        e
+        let mut engine = Engine::new();
+        engine
+            .set_max_operations(SCRIPT_BUDGET)
+            .set_max_expr_depths(64, 32)
+            .set_max_call_levels(32)
+            .set_max_string_size(1024 * 1024)
+            .set_max_array_size(100_000)
+            .set_max_map_size(100_000)
+            .set_max_variables(10_000)
+            .set_max_functions(256);
+        engine.disable_symbol("eval");
+        // The runtime's time budget: checked between operations.
+        engine.on_progress(|_| {
+            crate::budget::stopped().then(|| Dynamic::from(crate::budget::STOPPED))
+        });
+        engine.on_print(|_| {});
+        engine.on_debug(|_, _, _| {});
+        engine
     })
 }
 
-/// Where variables for an evaluation come from.
-pub trait Variables {
-    /// Every visible variable, innermost scope winning.
-    fn visit(&self, f: &mut dyn FnMut(&str, &Value));
-}
-
-impl Variables for Map<String, Value> {
-    fn visit(&self, f: &mut dyn FnMut(&str, &Value)) {
-        for (k, v) in self {
-            f(k, v);
-        }
-    }
-}
-
-/// Variables in `top` hide those of the same name in `base` (a connector's
-/// reply over the task's variables, a called instance's over the caller's).
-pub struct Overlay<'a> {
-    pub top: &'a Map<String, Value>,
-    pub base: &'a dyn Variables,
-}
-
-impl Variables for Overlay<'_> {
-    fn visit(&self, f: &mut dyn FnMut(&str, &Value)) {
-        for (k, v) in self.top {
-            f(k, v);
-        }
-        self.base.visit(&mut |k, v| {
-            if !self.top.contains_key(k) {
-                f(k, v)
-            }
-        });
-    }
-}
-
-fn scope_of(vars: &dyn Variables) -> Result<Scope<'static>, EvalError> {
+fn scope_of(vars: &Map<String, Value>) -> Result<Scope<'static>, EvalError> {
     let mut scope = Scope::new();
-    let mut failed = None;
-    vars.visit(&mut |name, value| {
-        if failed.is_some() {
-            return;
-        }
-        match rhai::serde::to_dynamic(value) {
-            Ok(d) => {
-                scope.push_dynamic(name.to_string(), d);
-            }
-            Err(e) => failed = Some(EvalError(format!("variable {name}: {e}"))),
-        }
-    });
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(scope),
+    for (name, value) in vars {
+        let d = rhai::serde::to_dynamic(value)
+            .map_err(|e| EvalError(format!("variable {name}: {e}")))?;
+        scope.push_dynamic(name.to_string(), d);
     }
+    Ok(scope)
 }
 
 fn to_json(d: Dynamic) -> Result<Value, EvalError> {
@@ -236,87 +324,8 @@ fn describe(err: &rhai::EvalAltResult) -> String {
         E::ErrorDataTooLarge(what, _) => format!("stopped: {what} grew beyond its size limit"),
         E::ErrorStackOverflow(_) => "stopped: calls nested too deeply".to_string(),
         E::ErrorTerminated(..) => crate::budget::STOPPED.to_string(),
-        other => {
-            // rhai appends " (line 1, position 9)"; inside one expression that is noise.
-            let text = other.to_string();
-            match text.rfind(" (line ") {
-                Some(i) if text.ends_with(')') => text[..i].to_string(),
-                _ => text,
-            }
-        }
+        other => other.to_string(),
     }
-}
-
-impl Expr {
-    /// Compiles an expression written as `${...}`, `#{...}` or bare.
-    pub fn compile(text: &str) -> Result<Expr, String> {
-        if let Some(feel) = text.trim().strip_prefix('=').filter(|_| FeelPrefix::on()) {
-            let e = crate::feel::Expression::parse(feel)
-                .map_err(|e| format!("cannot compile \"{}\": {e}", text.trim()))?;
-            return Ok(Expr {
-                source: text.trim().to_string(),
-                compiled: Compiled::Feel(Arc::new(e)),
-            });
-        }
-        let body = unwrap_juel(text.trim());
-        if body.trim().is_empty() {
-            return Err("the expression is empty".into());
-        }
-        let translated = translate(body)?;
-        let ast = expression_engine()
-            .compile_expression(&translated)
-            .map_err(|e| format!("cannot compile \"{}\": {}", text.trim(), e.err_type()))?;
-        Ok(Expr {
-            source: text.trim().to_string(),
-            compiled: Compiled::Rhai(Arc::new(ast)),
-        })
-    }
-
-    /// The expression as the user wrote it.
-    pub fn source(&self) -> &str {
-        &self.source
-    }
-
-    /// Evaluates to any JSON value.
-    pub fn eval(&self, vars: &dyn Variables) -> Result<Value, EvalError> {
-        match &self.compiled {
-            Compiled::Rhai(ast) => {
-                let mut scope = scope_of(vars)?;
-                let d = expression_engine()
-                    .eval_ast_with_scope::<Dynamic>(&mut scope, ast)
-                    .map_err(|e| EvalError(describe(&e)))?;
-                to_json(d)
-            }
-            Compiled::Feel(e) => {
-                let mut map = Map::new();
-                vars.visit(&mut |k, v| {
-                    map.insert(k.to_string(), v.clone());
-                });
-                e.eval(&map).map_err(|e| EvalError(e.message))
-            }
-        }
-    }
-
-    /// Evaluates a condition; anything but a boolean is an error.
-    pub fn eval_bool(&self, vars: &dyn Variables) -> Result<bool, EvalError> {
-        match self.eval(vars)? {
-            Value::Bool(b) => Ok(b),
-            other => Err(EvalError(format!(
-                "the condition {} gave {} instead of true or false",
-                self.source,
-                short(&other)
-            ))),
-        }
-    }
-}
-
-/// The outcome of running a script.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScriptOutcome {
-    /// The value of the script's last expression.
-    pub result: Value,
-    /// Variables the script created or changed.
-    pub changed: Map<String, Value>,
 }
 
 impl Script {
@@ -338,25 +347,28 @@ impl Script {
         })
     }
 
-    /// Runs the script with the visible variables in scope.
-    pub fn run(&self, vars: &dyn Variables) -> Result<ScriptOutcome, EvalError> {
-        let mut before = Map::new();
-        vars.visit(&mut |k, v| {
-            before.insert(k.to_string(), v.clone());
-        });
+    /// Runs the script with the visible variables in scope; the variables
+    /// it creates or changes (but those named `_...`, its scratch) are set
+    /// through `b` as `execution.setVariable` would. Returns the value of its
+    /// last expression.
+    pub fn run(&self, b: &mut dyn Bindings) -> Result<Value, EvalError> {
+        let before = b.variables();
         let mut scope = scope_of(&before)?;
         let d = script_engine()
             .eval_ast_with_scope::<Dynamic>(&mut scope, &self.ast)
             .map_err(|e| EvalError(format!("script failed: {}", describe(&e))))?;
         let result = to_json(d)?;
-        let mut changed = Map::new();
         for (name, _constant, value) in scope.iter() {
+            if name.starts_with('_') {
+                continue;
+            }
             let value = to_json(value)?;
             if before.get(name) != Some(&value) {
-                changed.insert(name.to_string(), value);
+                b.set_variable(name, value, false)
+                    .map_err(|e| EvalError(format!("script failed: {e}")))?;
             }
         }
-        Ok(ScriptOutcome { result, changed })
+        Ok(result)
     }
 }
 
@@ -371,336 +383,66 @@ pub fn short(v: &Value) -> String {
     }
 }
 
-/// Strips `${...}` / `#{...}` when the whole text is one such expression.
-fn unwrap_juel(text: &str) -> &str {
-    for open in ["${", "#{"] {
-        if let Some(inner) = text.strip_prefix(open).and_then(|t| t.strip_suffix('}'))
-            && matching_close(text, open.len()) == Some(text.len() - 1)
-        {
-            return inner;
-        }
-    }
-    text
-}
-
-/// Given the index just after an opening `{`, the index of its closing `}`,
-/// skipping string literals and nested braces.
-fn matching_close(text: &str, from: usize) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut i = from;
-    while i < bytes.len() {
-        match bytes[i] {
-            q @ (b'\'' | b'"') => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != q {
-                    if bytes[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
-            b'{' => depth += 1,
-            b'}' if depth == 0 => return Some(i),
-            b'}' => depth -= 1,
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Space(String),
-    Str(String),
-    Ident(String),
-    Other(String),
-}
-
-fn tokenize(src: &str) -> Result<Vec<Tok>, String> {
-    let chars: Vec<char> = src.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_whitespace() {
-            let start = i;
-            while i < chars.len() && chars[i].is_whitespace() {
-                i += 1;
-            }
-            out.push(Tok::Space(chars[start..i].iter().collect()));
-        } else if c == '\'' || c == '"' {
-            let mut s = String::new();
-            i += 1;
-            loop {
-                match chars.get(i) {
-                    None => return Err(format!("unterminated string literal in \"{src}\"")),
-                    Some('\\') => {
-                        if let Some(n) = chars.get(i + 1) {
-                            s.push(*n);
-                        }
-                        i += 2;
-                    }
-                    Some(ch) if *ch == c => {
-                        i += 1;
-                        break;
-                    }
-                    Some(ch) => {
-                        s.push(*ch);
-                        i += 1;
-                    }
-                }
-            }
-            out.push(Tok::Str(s));
-        } else if c.is_alphabetic() || c == '_' || c == '$' {
-            let start = i;
-            while i < chars.len()
-                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$')
-            {
-                i += 1;
-            }
-            out.push(Tok::Ident(chars[start..i].iter().collect()));
-        } else if c.is_ascii_digit() {
-            let start = i;
-            while i < chars.len()
-                && (chars[i].is_ascii_alphanumeric() || chars[i] == '.' || chars[i] == '_')
-            {
-                // `1.5` is one number, but `list.0`-style member access is not JUEL.
-                if chars[i] == '.' && !chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()) {
-                    break;
-                }
-                i += 1;
-            }
-            out.push(Tok::Other(chars[start..i].iter().collect()));
-        } else {
-            let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
-            if ["&&", "||", "==", "!=", "<=", ">="].contains(&two.as_str()) {
-                out.push(Tok::Other(two));
-                i += 2;
-            } else {
-                out.push(Tok::Other(c.to_string()));
-                i += 1;
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn rhai_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for ch in s.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            _ => out.push(ch),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Translates JUEL spellings into rhai.
-fn translate(src: &str) -> Result<String, String> {
-    let toks = tokenize(src)?;
-    let mut out = String::with_capacity(src.len() + 8);
-    emit(&toks, &mut out, 0)?;
-    Ok(out)
-}
-
-/// The deepest nesting of `empty` accepted: each level is a recursive call
-/// here, and rhai refuses expressions nested deeper anyway.
-const MAX_EMPTY_NESTING: usize = 64;
-
-fn emit(toks: &[Tok], out: &mut String, depth: usize) -> Result<(), String> {
-    if depth > MAX_EMPTY_NESTING {
-        return Err(format!(
-            "`empty` is nested more than {MAX_EMPTY_NESTING} deep"
-        ));
-    }
-    let mut i = 0;
-    while i < toks.len() {
-        match &toks[i] {
-            Tok::Space(s) => out.push_str(s),
-            Tok::Str(s) => out.push_str(&rhai_string(s)),
-            Tok::Other(s) if s == "?" => {
-                return Err("the ?: operator is not supported; use two conditional flows".into());
-            }
-            Tok::Other(s) => out.push_str(s),
-            Tok::Ident(id) => {
-                // After a `.`, an identifier is a property name and must stay as it is.
-                let after_dot =
-                    prev_significant(toks, i).is_some_and(|t| *t == Tok::Other(".".into()));
-                if after_dot {
-                    out.push_str(id);
-                } else {
-                    match id.as_str() {
-                        "and" => out.push_str("&&"),
-                        "or" => out.push_str("||"),
-                        "not" => out.push('!'),
-                        "eq" => out.push_str("=="),
-                        "ne" => out.push_str("!="),
-                        "lt" => out.push('<'),
-                        "gt" => out.push('>'),
-                        "le" => out.push_str("<="),
-                        "ge" => out.push_str(">="),
-                        "div" => out.push('/'),
-                        "mod" => out.push('%'),
-                        "null" => out.push_str("()"),
-                        "instanceof" => return Err("instanceof is not supported".into()),
-                        "empty" => {
-                            let end = operand_end(toks, i + 1)
-                                .ok_or("`empty` must be followed by a value, e.g. empty name")?;
-                            out.push_str("is_empty_value(");
-                            emit(&toks[i + 1..end], out, depth + 1)?;
-                            out.push(')');
-                            i = end;
-                            continue;
-                        }
-                        _ => out.push_str(id),
-                    }
-                }
-            }
-        }
-        i += 1;
-    }
-    Ok(())
-}
-
-fn prev_significant(toks: &[Tok], i: usize) -> Option<&Tok> {
-    toks[..i].iter().rev().find(|t| !matches!(t, Tok::Space(_)))
-}
-
-/// The end (exclusive) of the operand starting at `start`: an optional run of
-/// prefix `!`/`not`/`-`, then a primary (identifier, literal or parenthesised
-/// group) followed by `.name`, `[...]` and `(...)` suffixes.
-fn operand_end(toks: &[Tok], start: usize) -> Option<usize> {
-    let mut i = start;
-    let skip_space = |mut i: usize| {
-        while matches!(toks.get(i), Some(Tok::Space(_))) {
-            i += 1;
-        }
-        i
-    };
-    i = skip_space(i);
-    while let Some(t) = toks.get(i) {
-        match t {
-            Tok::Other(s) if s == "!" || s == "-" => i = skip_space(i + 1),
-            Tok::Ident(s) if s == "not" || s == "empty" => i = skip_space(i + 1),
-            _ => break,
-        }
-    }
-    match toks.get(i)? {
-        Tok::Ident(_) | Tok::Str(_) => i += 1,
-        Tok::Other(s) if s == "(" => i = group_end(toks, i)?,
-        Tok::Other(s) if s.starts_with(|c: char| c.is_ascii_digit()) => i += 1,
-        _ => return None,
-    }
-    loop {
-        let j = skip_space(i);
-        match toks.get(j) {
-            Some(Tok::Other(s)) if s == "." => {
-                let k = skip_space(j + 1);
-                match toks.get(k) {
-                    Some(Tok::Ident(_)) => i = k + 1,
-                    _ => return None,
-                }
-            }
-            Some(Tok::Other(s)) if s == "[" || s == "(" => i = group_end(toks, j)?,
-            _ => return Some(i),
-        }
-    }
-}
-
-/// Given the index of an opening bracket, the index just after its closing one.
-fn group_end(toks: &[Tok], open: usize) -> Option<usize> {
-    let mut depth = 0i32;
-    for (i, t) in toks.iter().enumerate().skip(open) {
-        if let Tok::Other(s) = t {
-            match s.as_str() {
-                "(" | "[" => depth += 1,
-                ")" | "]" => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Some(i + 1);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    None
-}
-
-/// A text value that may contain `${...}` expressions: a literal, one whole
-/// expression (whose value keeps its type), or a mix that evaluates to a string.
+/// A text value that may contain `${...}` expressions, as Camunda reads
+/// parameters, assignees and names: a literal, one whole expression (whose
+/// value keeps its type), or text with expressions in it (a string).
 #[derive(Debug, Clone)]
 pub enum Template {
     Literal(String),
     Expr(Expr),
-    Mixed(Vec<Part>),
+    Mixed {
+        /// The whole text, compiled as EL compiles a composite text.
+        expr: Expr,
+        /// The literal text before its first expression.
+        prefix: String,
+    },
 }
 
-/// A piece of a mixed template.
-#[derive(Debug, Clone)]
-pub enum Part {
-    Text(String),
-    Expr(Expr),
+/// Where the first unescaped `${` or `#{` starts, if any.
+fn first_section(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(1)).find(|&i| {
+        (bytes[i] == b'$' || bytes[i] == b'#')
+            && bytes[i + 1] == b'{'
+            && (i == 0 || bytes[i - 1] != b'\\')
+    })
 }
 
 impl Template {
     /// Parses a text value as Camunda does: `${...}` parts are expressions.
     pub fn parse(text: &str) -> Result<Template, String> {
         let trimmed = text.trim();
-        if (trimmed.starts_with('=') && FeelPrefix::on())
-            || (trimmed.starts_with("${") || trimmed.starts_with("#{"))
-                && matching_close(trimmed, 2) == Some(trimmed.len() - 1)
+        if trimmed.starts_with('=') && FeelPrefix::on() {
+            return Ok(Template::Expr(Expr::compile(trimmed)?));
+        }
+        let Some(at) = first_section(text) else {
+            // `\${` is the literal text `${`.
+            return Ok(Template::Literal(
+                text.replace("\\${", "${").replace("\\#{", "#{"),
+            ));
+        };
+        // A text that is exactly one expression keeps its value's type.
+        if let Ok(e) = el::Expression::compile(trimmed)
+            && e.is_single()
         {
             return Ok(Template::Expr(Expr::compile(trimmed)?));
         }
-        if !text.contains("${") && !text.contains("#{") {
-            return Ok(Template::Literal(text.to_string()));
+        let (expr, beans) = Expr::compile_with_beans(text)?;
+        if let Some(b) = beans.first() {
+            return Err(bean_refusal(text, b));
         }
-        let mut parts = Vec::new();
-        let mut rest = text;
-        while let Some(at) = rest.find("${").into_iter().chain(rest.find("#{")).min() {
-            if at > 0 {
-                parts.push(Part::Text(rest[..at].to_string()));
-            }
-            let close = matching_close(rest, at + 2)
-                .ok_or_else(|| format!("unclosed ${{ in \"{text}\""))?;
-            parts.push(Part::Expr(Expr::compile(&rest[at..=close])?));
-            rest = &rest[close + 1..];
-        }
-        if !rest.is_empty() {
-            parts.push(Part::Text(rest.to_string()));
-        }
-        Ok(Template::Mixed(parts))
+        Ok(Template::Mixed {
+            expr,
+            prefix: text[..at].to_string(),
+        })
     }
 
     /// Evaluates the template.
-    pub fn eval(&self, vars: &dyn Variables) -> Result<Value, EvalError> {
+    pub fn eval(&self, b: &mut dyn Bindings) -> Result<Value, EvalError> {
         match self {
             Template::Literal(s) => Ok(Value::String(s.clone())),
-            Template::Expr(e) => e.eval(vars),
-            Template::Mixed(parts) => {
-                let mut s = String::new();
-                for p in parts {
-                    match p {
-                        Part::Text(t) => s.push_str(t),
-                        Part::Expr(e) => match e.eval(vars)? {
-                            Value::String(v) => s.push_str(&v),
-                            Value::Null => {}
-                            other => s.push_str(&other.to_string()),
-                        },
-                    }
-                }
-                Ok(Value::String(s))
-            }
+            Template::Expr(e) => e.eval(b),
+            Template::Mixed { expr, .. } => expr.eval_string(b).map(Value::String),
         }
     }
 
@@ -713,19 +455,7 @@ impl Template {
     pub fn source(&self) -> String {
         match self {
             Template::Literal(s) => s.clone(),
-            Template::Expr(e) => e.source().to_string(),
-            Template::Mixed(parts) => parts
-                .iter()
-                .map(|p| match p {
-                    Part::Text(t) => t.clone(),
-                    Part::Expr(e) => e.source().to_string(),
-                })
-                .collect(),
+            Template::Expr(e) | Template::Mixed { expr: e, .. } => e.source().to_string(),
         }
     }
-}
-
-/// The translation to rhai, exposed for tests and documentation.
-pub fn to_rhai(text: &str) -> Result<String, String> {
-    translate(unwrap_juel(text.trim()))
 }

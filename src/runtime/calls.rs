@@ -67,7 +67,10 @@ impl Runtime {
             .await?
             .ok_or_else(|| RuntimeError::NotFound(format!("instance {}", job.instance_id)))?;
         let prepared = match serde_json::from_str::<CallRequest>(&job.payload) {
-            Ok(req) => self.prepare_call(&parent, &job.element_id, req).await,
+            Ok(req) => {
+                self.prepare_call(&parent, &job.element_id, job.id, req)
+                    .await
+            }
             Err(e) => Err(Fail(format!("the call job's payload is damaged: {e}"))),
         };
         let (deployed, business_key, tr) = match prepared {
@@ -129,6 +132,7 @@ impl Runtime {
         &self,
         parent: &process_instance::Model,
         element: &str,
+        child: uuid::Uuid,
         req: CallRequest,
     ) -> Result<(std::sync::Arc<Deployed>, Option<String>, engine::Transition), CallFailure> {
         let deployed = match self.called_definition(parent, &req).await {
@@ -143,7 +147,10 @@ impl Runtime {
             variables: req.variables,
             initiator: None,
         };
-        let tr = match self.compute(deployed.clone(), fresh, command).await {
+        // Without `camunda:in businessKey`, the caller's business key goes along.
+        let business_key = req.business_key.or_else(|| parent.business_key.clone());
+        let ctx = super::command::context(&deployed, child, business_key.as_deref(), None);
+        let tr = match self.compute(deployed.clone(), ctx, fresh, command).await {
             Ok(tr) => tr,
             Err(e @ (RuntimeError::Store(_) | RuntimeError::Busy)) => return Err(Retry(e)),
             Err(e) => {
@@ -159,8 +166,6 @@ impl Runtime {
                 req.process
             )));
         }
-        // Without `camunda:in businessKey`, the caller's business key goes along.
-        let business_key = req.business_key.or_else(|| parent.business_key.clone());
         Ok((deployed, business_key, tr))
     }
 

@@ -181,6 +181,23 @@ pub(crate) struct Started<'a> {
     pub parent: Option<(Uuid, i64)>,
 }
 
+/// What the engine is told of an instance with each command: its id,
+/// business key and definition, and who sends the command.
+pub(crate) fn context(
+    deployed: &Deployed,
+    id: Uuid,
+    business_key: Option<&str>,
+    user: Option<&str>,
+) -> engine::Context {
+    let d = &deployed.definition;
+    engine::Context {
+        instance_id: Some(id),
+        business_key: business_key.map(str::to_string),
+        definition_id: Some(format!("{}:{}:{}", d.key, d.version, d.id)),
+        user: user.map(str::to_string),
+    }
+}
+
 impl Runtime {
     async fn before_commit(&self, instance_id: Uuid) {
         let hook = self.before_commit.lock().ok().and_then(|h| h.clone());
@@ -200,7 +217,8 @@ impl Runtime {
     ) -> Result<Outcome, RuntimeError> {
         let id = Uuid::now_v7();
         let fresh = InstanceState::new(&deployed.process().id);
-        let tr = self.compute(deployed.clone(), fresh, command).await?;
+        let ctx = context(&deployed, id, business_key, user);
+        let tr = self.compute(deployed.clone(), ctx, fresh, command).await?;
         self.within_limit(&tr)?;
         let txn = self.store.begin_write().await?;
         self.insert_started(
@@ -352,12 +370,13 @@ impl Runtime {
     pub(crate) async fn compute(
         &self,
         deployed: Arc<Deployed>,
+        ctx: engine::Context,
         state: InstanceState,
         command: Command,
     ) -> Result<engine::Transition, RuntimeError> {
         let now = self.clock.now();
         let transition = self
-            .budgeted(move || engine::execute(deployed.process(), &state, command, now))
+            .budgeted(move || engine::execute(deployed.process(), &ctx, &state, command, now))
             .await??;
         Ok(transition)
     }
@@ -476,7 +495,13 @@ impl Runtime {
             state: &state,
             task: task.as_ref(),
         })?;
-        let transition = self.compute(deployed, state, command).await?;
+        let ctx = context(
+            &deployed,
+            row.id,
+            row.business_key.as_deref(),
+            access.user(),
+        );
+        let transition = self.compute(deployed, ctx, state, command).await?;
         self.within_limit(&transition)?;
         Ok(Prepared { row, transition })
     }

@@ -41,7 +41,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::Runtime;
-use crate::model::expr::{Part, Template};
+use crate::model::expr::Template;
 use crate::model::{NodeKind, ParamValue, ServiceTask};
 use crate::store::Job;
 
@@ -417,10 +417,7 @@ fn literal_host(value: &ParamValue) -> Option<String> {
     };
     let text = match template {
         Template::Literal(s) => s.trim(),
-        Template::Mixed(parts) => {
-            let Some(Part::Text(prefix)) = parts.first() else {
-                return None;
-            };
+        Template::Mixed { prefix, .. } => {
             let prefix = prefix.trim_start();
             let authority = prefix.find("://")? + 3;
             // Only text that goes on past the host fixes it: before that,

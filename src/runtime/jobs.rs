@@ -598,6 +598,7 @@ impl Runtime {
         let tr = self
             .compute(
                 deployed.clone(),
+                super::command::context(&deployed, timer.id, None, None),
                 InstanceState::new(&deployed.process().id),
                 Command::StartAt {
                     element: timer.element_id.clone(),

@@ -337,8 +337,10 @@ pub(crate) fn instance_view(i: &process_instance::Model, process_name: &str) -> 
 
 fn describe_wait(w: &Wait) -> String {
     match w {
-        Wait::UserTask { assignee: Some(a) } => format!("Waiting for {a} to complete the task"),
-        Wait::UserTask { assignee: None } => "Waiting for someone to complete the task".into(),
+        Wait::UserTask {
+            assignee: Some(a), ..
+        } => format!("Waiting for {a} to complete the task"),
+        Wait::UserTask { assignee: None, .. } => "Waiting for someone to complete the task".into(),
         Wait::Message { name } => format!("Waiting for message \"{name}\""),
         Wait::Signal { name } => format!("Waiting for signal \"{name}\""),
         Wait::Condition { .. } => "Waiting for its condition to hold".into(),

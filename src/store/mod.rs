@@ -740,7 +740,7 @@ impl Store {
         for effect in effects {
             match effect {
                 Effect::CreateUserTask(spec) => {
-                    let id = Uuid::now_v7();
+                    let id = crate::engine::task_id(ctx.instance_id, spec.key);
                     user_task::Entity::insert(user_task::ActiveModel {
                         id: Set(id),
                         instance_id: Set(ctx.instance_id),

@@ -1,7 +1,9 @@
-//! The expression language: JUEL spellings, the old engine's bare form, the
-//! sandbox limits, templates, and form validation.
+//! Expressions in the engine's places: JUEL spellings, the old engine's bare
+//! form, templates, errors with their column, Java beans refused, the rhai
+//! sandbox, and form validation. (EL's own rules are in `el.rs`.)
 
-use bpmn_engine::model::expr::{EvalError, Expr, Script, Template, to_rhai};
+use bpmn_engine::bindings::PlainBindings;
+use bpmn_engine::model::expr::{Expr, Script, Template};
 use bpmn_engine::model::form::{self, Constraints, FieldType, FormField};
 use serde_json::{Map, Value, json};
 
@@ -15,17 +17,24 @@ fn vars() -> Map<String, Value> {
     }))
 }
 
+fn bindings() -> PlainBindings {
+    PlainBindings {
+        variables: vars(),
+        now: None,
+    }
+}
+
 fn eval(text: &str) -> Value {
     Expr::compile(text)
         .unwrap_or_else(|e| panic!("{text}: {e}"))
-        .eval(&vars())
+        .eval(&mut bindings())
         .unwrap_or_else(|e| panic!("{text}: {e}"))
 }
 
 fn cond(text: &str) -> bool {
     Expr::compile(text)
         .unwrap()
-        .eval_bool(&vars())
+        .eval_bool(&mut bindings())
         .unwrap_or_else(|e| panic!("{text}: {e}"))
 }
 
@@ -52,7 +61,8 @@ fn juel_keyword_operators() {
     assert!(cond("${verdict eq 'accept' && option ne 2}"));
     assert!(cond("${amount ge 150 and amount le 150}"));
     assert_eq!(eval("${7 mod 4}"), json!(3));
-    assert_eq!(eval("${8 div 2}"), json!(4));
+    assert_eq!(eval("${8 div 2}"), json!(4.0), "div is always a Double");
+    assert_eq!(eval("${7 / 2}"), json!(3.5));
 }
 
 #[test]
@@ -89,48 +99,73 @@ fn empty_checks_null_blank_and_empty_collections() {
 }
 
 #[test]
-fn words_inside_strings_and_after_dots_are_left_alone() {
-    assert_eq!(to_rhai("${x == 'a and b'}").unwrap(), "x == \"a and b\"");
-    assert_eq!(to_rhai("${order.not}").unwrap(), "order.not");
+fn words_inside_strings_are_left_alone() {
+    assert!(!cond("${verdict == 'accept and more'}"));
+    assert!(cond("${'a and b' == 'a and b'}"));
+    assert_eq!(eval("${approved ? 'y' : 'n'}"), json!("y"));
 }
 
 #[test]
-fn errors_are_clear() {
+fn errors_name_the_column_and_the_expression() {
     let missing = Expr::compile("${unknown > 1}")
         .unwrap()
-        .eval(&vars())
+        .eval(&mut bindings())
         .unwrap_err();
     assert_eq!(
-        missing,
-        EvalError("variable 'unknown' is not defined".into())
+        missing.0,
+        "Cannot resolve identifier 'unknown' (at column 3 of ${unknown > 1})"
+    );
+    // The bare form counts its columns in the text as written.
+    let bare = Expr::compile("option == nope")
+        .unwrap()
+        .eval(&mut bindings())
+        .unwrap_err();
+    assert!(
+        bare.0.contains("'nope' (at column 11 of option == nope)"),
+        "{bare}"
     );
     let not_bool = Expr::compile("${amount + 1}")
         .unwrap()
-        .eval_bool(&vars())
+        .eval_bool(&mut bindings())
         .unwrap_err();
     assert!(
-        not_bool.0.contains("gave 151 instead of true or false"),
+        not_bool
+            .0
+            .contains("condition expression returns non-Boolean"),
         "{not_bool}"
     );
+    let syntax = Expr::compile("${amount >}").unwrap_err();
     assert!(
-        Expr::compile("${a ? b : c}")
-            .unwrap_err()
-            .contains("?: operator")
+        syntax.starts_with("cannot compile \"${amount >}\":") && syntax.contains("column"),
+        "{syntax}"
     );
     assert!(Expr::compile("${}").is_err());
     assert!(
         Expr::compile("${x = 1}").is_err(),
-        "assignments are not expressions"
+        "assignments are not EL 2.2"
     );
+}
+
+#[test]
+fn java_beans_are_refused_by_name() {
+    let e = Expr::compile("${orderService.check(execution)}").unwrap_err();
+    assert!(
+        e.contains("calls check() on \"orderService\" (at column 3)")
+            && e.contains("register a service handler named \"orderService\""),
+        "{e}"
+    );
+    // Methods a variable's value has are not bean calls.
+    assert_eq!(eval("${verdict.toUpperCase()}"), json!("ACCEPT"));
+    assert_eq!(eval("${order.items.size()}"), json!(3));
 }
 
 #[test]
 fn the_sandbox_stops_runaway_scripts_and_huge_values() {
     let spin = Script::compile("let i = 0; loop { i += 1; }").unwrap();
-    let err = spin.run(&Map::new()).unwrap_err();
+    let err = spin.run(&mut PlainBindings::default()).unwrap_err();
     assert!(err.0.contains("step budget"), "{err}");
     let grow = Script::compile("let s = \"x\"; loop { s += s; }").unwrap();
-    let err = grow.run(&Map::new()).unwrap_err();
+    let err = grow.run(&mut PlainBindings::default()).unwrap_err();
     assert!(
         err.0.contains("size limit") || err.0.contains("step budget"),
         "{err}"
@@ -139,7 +174,7 @@ fn the_sandbox_stops_runaway_scripts_and_huge_values() {
         Script::compile("eval(\"1\")").is_err()
             || Script::compile("eval(\"1\")")
                 .unwrap()
-                .run(&Map::new())
+                .run(&mut PlainBindings::default())
                 .is_err()
     );
 }
@@ -150,32 +185,38 @@ fn scripts_report_what_they_changed() {
         "let _tmp = amount * 2; let total = _tmp + 1; amount = 7; let fresh = \"yes\"; total",
     )
     .unwrap();
-    let out = s.run(&vars()).unwrap();
-    assert_eq!(out.result, json!(301));
-    assert_eq!(out.changed.get("fresh"), Some(&json!("yes")));
+    let mut b = bindings();
+    let result = s.run(&mut b).unwrap();
+    assert_eq!(result, json!(301));
+    assert_eq!(b.variables.get("fresh"), Some(&json!("yes")));
     assert_eq!(
-        out.changed.get("_tmp"),
-        Some(&json!(300)),
-        "the engine drops _names, the script reports them"
+        b.variables.get("_tmp"),
+        None,
+        "_names are the script's scratch"
     );
     assert_eq!(
-        out.changed.get("amount"),
+        b.variables.get("amount"),
         Some(&json!(7)),
         "assigning changes an existing variable"
     );
-    assert!(
-        !out.changed.contains_key("verdict"),
-        "unchanged variables are not reported"
-    );
+    assert_eq!(b.variables.get("verdict"), Some(&json!("accept")));
 }
 
 #[test]
 fn templates_mix_text_and_expressions() {
     let t = Template::parse("Dear ${order.customer.name}, you owe ${order.total}.").unwrap();
-    assert_eq!(t.eval(&vars()).unwrap(), json!("Dear Ann, you owe 12.5."));
+    assert_eq!(
+        t.eval(&mut bindings()).unwrap(),
+        json!("Dear Ann, you owe 12.5.")
+    );
+    let escaped = Template::parse("costs \\${amount}").unwrap();
+    assert_eq!(
+        escaped.eval(&mut bindings()).unwrap(),
+        json!("costs ${amount}")
+    );
     let whole = Template::parse("${amount}").unwrap();
     assert_eq!(
-        whole.eval(&vars()).unwrap(),
+        whole.eval(&mut bindings()).unwrap(),
         json!(150),
         "a whole expression keeps its type"
     );

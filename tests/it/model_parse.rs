@@ -327,7 +327,7 @@ fn io_mappings_connectors_and_service_implementations() {
     assert_eq!(e.io.inputs.len(), 3);
     assert!(matches!(
         &e.io.inputs[0].value,
-        ParamValue::Text(Template::Mixed(_))
+        ParamValue::Text(Template::Mixed { .. })
     ));
     assert!(matches!(&e.io.inputs[1].value, ParamValue::List(items) if items.len() == 2));
     assert!(matches!(&e.io.inputs[2].value, ParamValue::Map(entries) if entries[0].0 == "k"));

@@ -867,7 +867,7 @@ async fn admins_cancel_instances_and_retry_incidents() {
         );
         assert!(
             page.body
-                .contains("variable &#39;price&#39; is not defined"),
+                .contains("Cannot resolve identifier &#39;price&#39;"),
             "{}",
             page.body
         );

@@ -24,9 +24,14 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
     let NodeKind::BusinessRule(rule) = &run.process.nodes[node].kind else {
         return Ok(Outcome::Done);
     };
-    let visible = run.visible(key);
-    let decision = name_of(&visible, "camunda:decisionRef", &rule.decision)?;
-    let (binding, version, version_tag) = binding(&visible, "decisionRef", &rule.binding)?;
+    let (decision, (binding, version, version_tag)) = run
+        .evaluate(key, |b| {
+            Ok((
+                name_of(b, "camunda:decisionRef", &rule.decision)?,
+                binding(b, "decisionRef", &rule.binding)?,
+            ))
+        })
+        .map_err(|e| e.0)?;
     let payload = json!({
         "decision": decision,
         "binding": binding,

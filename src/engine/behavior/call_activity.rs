@@ -30,7 +30,8 @@ use super::super::event::Event;
 use super::super::run::Run;
 use super::super::state::{JobKind, Step, Wait};
 use super::Outcome;
-use crate::model::expr::{Overlay, Template, Variables};
+use crate::bindings::{Bindings, Overlay, PlainBindings};
+use crate::model::expr::{EvalError, Template};
 use crate::model::{CallActivity, CallBinding, CallMapping, CallSource, NodeIdx, NodeKind};
 
 fn call_of<'p>(run: &Run<'p>, node: NodeIdx) -> Option<&'p CallActivity> {
@@ -44,19 +45,26 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
     let Some(call) = call_of(run, node) else {
         return Ok(Outcome::Done);
     };
-    let visible = run.visible(key);
-    let process = name_of(&visible, "calledElement", &call.called)?;
-    let (binding, version, version_tag) = binding(&visible, "calledElement", &call.binding)?;
-    let business_key = match &call.business_key {
-        None => Value::Null,
-        Some(t) => match t.eval(&visible).map_err(|e| format!("businessKey: {e}"))? {
-            Value::Null => Value::Null,
-            Value::String(s) => Value::String(s),
-            other => Value::String(other.to_string()),
-        },
-    };
     let locals = run.state.variables.get(&key).cloned().unwrap_or_default();
-    let variables = map_variables(&call.inputs, &visible, &locals)?;
+    let (process, (binding, version, version_tag), business_key, variables) = run
+        .evaluate(key, |b| {
+            let process = name_of(b, "calledElement", &call.called)?;
+            let version = binding(b, "calledElement", &call.binding)?;
+            let business_key = match &call.business_key {
+                None => Value::Null,
+                Some(t) => match t
+                    .eval(b)
+                    .map_err(|e| EvalError(format!("businessKey: {e}")))?
+                {
+                    Value::Null => Value::Null,
+                    Value::String(s) => Value::String(s),
+                    other => Value::String(other.to_string()),
+                },
+            };
+            let variables = map_variables(&call.inputs, b, &locals)?;
+            Ok((process, version, business_key, variables))
+        })
+        .map_err(|e| e.0)?;
     let payload = json!({
         "process": process,
         "binding": binding,
@@ -71,29 +79,36 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
 
 /// A name an attribute gives (a process key, a decision id): its text, or an
 /// expression's value.
-pub(crate) fn name_of(vars: &dyn Variables, what: &str, t: &Template) -> Result<String, String> {
-    match t.eval(vars).map_err(|e| format!("{what}: {e}"))? {
+pub(crate) fn name_of(
+    vars: &mut dyn Bindings,
+    what: &str,
+    t: &Template,
+) -> Result<String, EvalError> {
+    match t
+        .eval(vars)
+        .map_err(|e| EvalError(format!("{what}: {e}")))?
+    {
         Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
         Value::Number(n) => Ok(n.to_string()),
-        other => Err(format!("{what} gave {other}, not a name")),
+        other => Err(EvalError(format!("{what} gave {other}, not a name"))),
     }
 }
 
 /// A version binding as a job's payload wants it: `(binding, version,
 /// version tag)`; `prefix` names the attributes (`calledElement`, `decisionRef`).
 pub(crate) fn binding(
-    vars: &dyn Variables,
+    vars: &mut dyn Bindings,
     prefix: &str,
     binding: &CallBinding,
-) -> Result<(&'static str, Value, Value), String> {
+) -> Result<(&'static str, Value, Value), EvalError> {
     Ok(match binding {
         CallBinding::Latest => ("latest", Value::Null, Value::Null),
         CallBinding::Deployment => ("deployment", Value::Null, Value::Null),
         CallBinding::Version(t) => {
             let v = name_of(vars, &format!("{prefix}Version"), t)?;
-            let n: i64 = v
-                .parse()
-                .map_err(|_| format!("{prefix}Version \"{v}\" is not a version number"))?;
+            let n: i64 = v.parse().map_err(|_| {
+                EvalError(format!("{prefix}Version \"{v}\" is not a version number"))
+            })?;
             ("version", json!(n), Value::Null)
         }
         CallBinding::VersionTag(t) => (
@@ -108,18 +123,16 @@ pub(crate) fn binding(
 /// (`local`: only `locals`), one mapping copies a variable or an expression's value.
 fn map_variables(
     mappings: &[CallMapping],
-    all: &dyn Variables,
+    all: &mut dyn Bindings,
     locals: &Map<String, Value>,
-) -> Result<Map<String, Value>, String> {
+) -> Result<Map<String, Value>, EvalError> {
     let mut out = Map::new();
     for m in mappings {
         match m {
             CallMapping::All { local: true } => {
                 out.extend(locals.iter().map(|(k, v)| (k.clone(), v.clone())))
             }
-            CallMapping::All { local: false } => all.visit(&mut |k, v| {
-                out.insert(k.to_string(), v.clone());
-            }),
+            CallMapping::All { local: false } => out.extend(all.variables()),
             CallMapping::One {
                 source,
                 target,
@@ -129,18 +142,10 @@ fn map_variables(
                     CallSource::Variable(name) if *local => {
                         locals.get(name).cloned().unwrap_or(Value::Null)
                     }
-                    CallSource::Variable(name) => {
-                        let mut found = Value::Null;
-                        all.visit(&mut |k, v| {
-                            if k == name {
-                                found = v.clone();
-                            }
-                        });
-                        found
-                    }
+                    CallSource::Variable(name) => all.variable(name).unwrap_or(Value::Null),
                     CallSource::Expression(t) => t
                         .eval(all)
-                        .map_err(|e| format!("sourceExpression of {target}: {e}"))?,
+                        .map_err(|e| EvalError(format!("sourceExpression of {target}: {e}")))?,
                 };
                 out.insert(target.clone(), value);
             }
@@ -185,25 +190,40 @@ pub(crate) fn map_outputs(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
     };
     // A single mapping reads the called instance's variables first, then the
     // caller's: an admin can supply what a failed mapping missed and retry.
-    let fallback = Overlay {
-        top: &variables,
-        base: &run.visible(key),
-    };
-    let mut locals = Map::new();
-    let mut globals = Map::new();
-    for m in &call.outputs {
-        let (local, vars): (bool, &dyn Variables) = match m {
-            CallMapping::All { local } => (*local, &variables),
-            CallMapping::One { local, .. } => (*local, &fallback),
-        };
-        let values = map_variables(std::slice::from_ref(m), vars, &variables)
-            .map_err(|e| format!("camunda:out: {e}"))?;
-        if local {
-            locals.extend(values);
-        } else {
-            globals.extend(values);
-        }
-    }
+    let (locals, globals) = run
+        .evaluate(key, |b| {
+            let mut locals = Map::new();
+            let mut globals = Map::new();
+            for m in &call.outputs {
+                let (local, values) = match m {
+                    CallMapping::All { local } => {
+                        let mut returned = PlainBindings {
+                            variables: variables.clone(),
+                            now: Some(b.now()),
+                        };
+                        let values =
+                            map_variables(std::slice::from_ref(m), &mut returned, &variables)?;
+                        (*local, values)
+                    }
+                    CallMapping::One { local, .. } => {
+                        let mut fallback = Overlay {
+                            top: &variables,
+                            base: &mut *b,
+                        };
+                        let values =
+                            map_variables(std::slice::from_ref(m), &mut fallback, &variables)?;
+                        (*local, values)
+                    }
+                };
+                if local {
+                    locals.extend(values);
+                } else {
+                    globals.extend(values);
+                }
+            }
+            Ok((locals, globals))
+        })
+        .map_err(|e| format!("camunda:out: {e}"))?;
     // `local`: the activity's own variables (for its output mappings).
     if !locals.is_empty() {
         run.emit(Event::VariablesSet {

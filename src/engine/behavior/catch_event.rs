@@ -80,8 +80,8 @@ pub(crate) fn due(run: &Run<'_>, key: u64, timer: &Timer) -> Result<jiff::Timest
 
 /// The text of a timer definition, its expressions evaluated.
 pub(crate) fn timer_text(run: &Run<'_>, key: u64, template: &Template) -> Result<String, String> {
-    match template
-        .eval(&run.visible(key))
+    match run
+        .evaluate_pure(key, |b| template.eval(b))
         .map_err(|e| format!("timer: {e}"))?
     {
         Value::String(s) => Ok(s),
@@ -108,7 +108,7 @@ fn subscribe(run: &mut Run<'_>, key: u64, node: NodeIdx, name: String, signal: b
         Wait::Message { name: name.clone() }
     };
     let correlation = match run.process.correlations.get(&name) {
-        Some(expr) if !signal => match expr.eval(&run.visible(key)) {
+        Some(expr) if !signal => match run.evaluate(key, |b| expr.eval(b)) {
             Ok(Value::String(s)) => Some(s),
             Ok(Value::Null) => None,
             Ok(other) => Some(other.to_string()),

@@ -19,8 +19,8 @@ pub(crate) fn check(run: &mut Run<'_>, key: u64, flow: FlowIdx) -> Result<bool, 
     let Some(cond) = &f.condition else {
         return Ok(true);
     };
-    let result = cond
-        .eval_bool(&run.visible(key))
+    let result = run
+        .evaluate(key, |b| cond.eval_bool(b))
         .map_err(|e| format!("the condition of sequence flow \"{}\" failed: {e}", f.id))?;
     run.emit(Event::ConditionEvaluated {
         key,

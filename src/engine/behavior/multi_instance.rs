@@ -39,8 +39,8 @@ fn items(run: &Run<'_>, body: u64, mi: &MultiInstance) -> Result<Option<Vec<Valu
     let Some(c) = &mi.collection else {
         return Ok(None);
     };
-    match c
-        .eval(&run.visible(body))
+    match run
+        .evaluate_pure(body, |b| c.eval(b))
         .map_err(|e| format!("camunda:collection: {e}"))?
     {
         Value::Array(items) => Ok(Some(items)),
@@ -57,8 +57,8 @@ fn cardinality(run: &Run<'_>, body: u64, mi: &MultiInstance) -> Result<usize, St
     let Some(c) = &mi.cardinality else {
         return Ok(0);
     };
-    let v = c
-        .eval(&run.visible(body))
+    let v = run
+        .evaluate_pure(body, |b| c.eval(b))
         .map_err(|e| format!("loopCardinality: {e}"))?;
     let n = match &v {
         Value::Number(n) => n.as_i64(),
@@ -182,8 +182,8 @@ pub(crate) fn on_inner_done(run: &mut Run<'_>, inner: u64, node: NodeIdx) {
     set_counts(run, body, completed, before.1.saturating_sub(1));
     let decided = match &mi.completion {
         None => Ok(false),
-        Some(c) => c
-            .eval_bool(&run.visible(inner))
+        Some(c) => run
+            .evaluate(inner, |b| c.eval_bool(b))
             .map_err(|e| format!("completionCondition: {e}")),
     }
     .and_then(|done| {
@@ -224,8 +224,8 @@ fn collect_output(
     let Some((collection, element)) = &mi.output else {
         return Ok(());
     };
-    let value = element
-        .eval(&run.visible(inner))
+    let value = run
+        .evaluate(inner, |b| element.eval(b))
         .map_err(|e| format!("outputElement: {e}"))?;
     let index = run
         .state

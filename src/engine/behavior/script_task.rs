@@ -20,15 +20,13 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
     let NodeKind::ScriptTask(s) = &run.process.nodes[node].kind else {
         return Ok(Outcome::Done);
     };
-    let outcome = s.script.run(&run.visible(key)).map_err(|e| e.to_string())?;
-    let mut vars: Map<_, _> = outcome
-        .changed
-        .into_iter()
-        .filter(|(k, _)| !k.starts_with('_'))
-        .collect();
+    let result = run
+        .evaluate(key, |b| s.script.run(b))
+        .map_err(|e| e.to_string())?;
     if let Some(name) = &s.result_variable {
-        vars.insert(name.clone(), outcome.result);
+        let mut vars = Map::new();
+        vars.insert(name.clone(), result);
+        run.set_variables(key, vars);
     }
-    run.set_variables(key, vars);
     Ok(Outcome::Done)
 }

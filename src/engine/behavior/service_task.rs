@@ -22,7 +22,7 @@ use super::super::event::Event;
 use super::super::run::{Run, eval_params};
 use super::super::state::{JobKind, Step};
 use super::Outcome;
-use crate::model::expr::Overlay;
+use crate::bindings::Overlay;
 use crate::model::{ErrorThrow, NodeIdx, NodeKind, ParamValue, ServiceTask};
 
 pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<Outcome, String> {
@@ -35,9 +35,9 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
             expr,
             result_variable,
         } => {
-            let value = expr
-                .eval(&run.visible(key))
-                .map_err(|e| format!("expression {} failed: {e}", expr.source()))?;
+            let value = run
+                .evaluate(key, |b| expr.eval(b))
+                .map_err(|e| format!("camunda:expression failed: {e}"))?;
             if let Some(name) = result_variable {
                 let mut vars = Map::new();
                 vars.insert(name.clone(), value);
@@ -46,7 +46,8 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
             Ok(Outcome::Done)
         }
         ServiceTask::Connector(c) => {
-            let inputs = eval_params(&c.inputs, &run.visible(key))
+            let inputs = run
+                .evaluate(key, |b| eval_params(&c.inputs, b))
                 .map_err(|e| format!("connector input: {e}"))?;
             // With error mappings, every reply comes back: they decide what a
             // status outside 2xx means.
@@ -96,13 +97,15 @@ pub(crate) fn on_job_done(run: &mut Run<'_>, key: u64, node: NodeIdx, result: Ma
         None => result,
         Some(c) => {
             let response = result.get("response").cloned().unwrap_or(Value::Null);
-            let mut values = match eval_params(
-                &c.outputs,
-                &Overlay {
-                    top: &result,
-                    base: &run.visible(key),
-                },
-            ) {
+            let mut values = match run.evaluate(key, |b| {
+                eval_params(
+                    &c.outputs,
+                    &mut Overlay {
+                        top: &result,
+                        base: b,
+                    },
+                )
+            }) {
                 Ok(v) => v,
                 Err(e) => {
                     // The reply is not kept: a retry calls again.
@@ -129,7 +132,7 @@ pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64) {
 /// The first error mapping whose condition holds for the result; an error for
 /// a connector reply outside 2xx that no mapping claims.
 fn mapped_error(
-    run: &Run<'_>,
+    run: &mut Run<'_>,
     key: u64,
     node: NodeIdx,
     result: &Map<String, Value>,
@@ -138,14 +141,14 @@ fn mapped_error(
     if mappings.is_empty() {
         return Ok(None);
     }
-    let vars = Overlay {
-        top: result,
-        base: &run.visible(key),
-    };
     for m in mappings {
-        let holds = m
-            .condition
-            .eval_bool(&vars)
+        let holds = run
+            .evaluate(key, |b| {
+                m.condition.eval_bool(&mut Overlay {
+                    top: result,
+                    base: b,
+                })
+            })
             .map_err(|e| format!("camunda:errorEventDefinition: {e}"))?;
         if holds {
             return Ok(Some(m.error.clone()));

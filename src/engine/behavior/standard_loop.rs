@@ -31,8 +31,8 @@ fn counted(run: &mut Run<'_>, body: u64, done: usize) {
 fn holds(run: &Run<'_>, at: u64, l: &StandardLoop) -> Result<bool, String> {
     match &l.condition {
         None => Ok(true),
-        Some(c) => c
-            .eval_bool(&run.visible(at))
+        Some(c) => run
+            .evaluate_pure(at, |b| c.eval_bool(b))
             .map_err(|e| format!("loopCondition: {e}")),
     }
 }

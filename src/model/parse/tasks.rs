@@ -205,11 +205,37 @@ impl Reader<'_> {
             return None;
         }
         if let Some(text) = expression {
-            return match Expr::compile(text) {
-                Ok(expr) => Some(ServiceTask::Expression {
+            return match Expr::compile_with_beans(text) {
+                Ok((expr, beans)) if beans.is_empty() => Some(ServiceTask::Expression {
                     expr,
                     result_variable,
                 }),
+                // `${orderService.check(execution)}`: the bean is the service
+                // handler registered under its name.
+                Ok((expr, beans)) => {
+                    let handler = &beans[0].bean;
+                    if beans.iter().all(|b| b.bean == *handler)
+                        && self.options.service_handlers.iter().any(|h| h == handler)
+                    {
+                        if result_variable.is_some() {
+                            self.warning(
+                                el,
+                                format!("camunda:resultVariable is not set by the service handler \"{handler}\"; it returns its variables itself"),
+                            );
+                        }
+                        return Some(ServiceTask::Handler {
+                            name: handler.clone(),
+                        });
+                    }
+                    self.unsupported(
+                        el,
+                        format!(
+                            "camunda:expression: {}",
+                            super::super::expr::bean_refusal(expr.source(), &beans[0])
+                        ),
+                    );
+                    None
+                }
                 Err(e) => {
                     self.error(el, format!("camunda:expression: {e}"));
                     None

@@ -99,6 +99,8 @@ pub struct Sim {
     pub history: Vec<Event>,
     /// Every effect since the start.
     pub effects: Vec<Effect>,
+    /// What the engine is told of the instance (its id, business key).
+    pub ctx: engine::Context,
 }
 
 impl Sim {
@@ -121,6 +123,14 @@ impl Sim {
             },
             history: Vec::new(),
             effects: Vec::new(),
+            ctx: engine::Context {
+                instance_id: Some(uuid::Uuid::from_u128(
+                    0x0123_4567_89ab_7def_8000_0000_0000_0001,
+                )),
+                business_key: Some("order-1".into()),
+                definition_id: Some("p:1:1".into()),
+                user: Some("alice".into()),
+            },
         };
         sim.cmd(Command::Start {
             variables: obj(vars),
@@ -136,7 +146,7 @@ impl Sim {
     /// Runs a command; on success checks the invariants and moves on.
     pub fn cmd(&mut self, command: Command) -> Result<&Transition, CommandError> {
         let process = self.process().clone();
-        let tr = engine::execute(&process, &self.state, command, self.now)?;
+        let tr = engine::execute(&process, &self.ctx, &self.state, command, self.now)?;
         let mut replayed = self.state.clone();
         for e in &tr.events {
             replayed.apply(e);

@@ -232,7 +232,10 @@ fn a_timer_that_cannot_be_evaluated_is_an_incident_on_the_boundary_only() {
         .map(|i| i.element.as_str())
         .collect();
     assert_eq!(on, ["b"]);
-    assert_eq!(sim.incidents(), ["timer: variable 'wait' is not defined"]);
+    assert_eq!(
+        sim.incidents(),
+        ["timer: Cannot resolve identifier 'wait' (at column 3 of ${wait})"]
+    );
     assert_eq!(sim.tasks(), ["t"], "the task itself is open");
     sim.complete("t", json!({}));
     assert_eq!(
@@ -280,6 +283,7 @@ fn a_timer_start_event_starts_an_instance_by_its_id() {
     assert_eq!(process.timer_starts.len(), 1);
     let none = execute(
         process,
+        &bpmn_engine::engine::Context::default(),
         &InstanceState::new("p"),
         Command::Start {
             variables: Default::default(),
@@ -290,6 +294,7 @@ fn a_timer_start_event_starts_an_instance_by_its_id() {
     assert!(none.is_err(), "a timer-started process has no manual start");
     let tr = execute(
         process,
+        &bpmn_engine::engine::Context::default(),
         &InstanceState::new("p"),
         Command::StartAt {
             element: "tick".into(),
@@ -305,6 +310,7 @@ fn a_timer_start_event_starts_an_instance_by_its_id() {
     assert_eq!(tr.state.status, Status::Active);
     let bad = execute(
         process,
+        &bpmn_engine::engine::Context::default(),
         &InstanceState::new("p"),
         Command::StartAt {
             element: "t".into(),

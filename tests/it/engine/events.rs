@@ -54,6 +54,7 @@ fn calendar_units_count_in_the_calendar() {
     let now = "2025-01-31T12:00:00Z".parse().unwrap();
     let tr = execute(
         defs.main_process().unwrap(),
+        &bpmn_engine::engine::Context::default(),
         &InstanceState::new("p"),
         start,
         now,

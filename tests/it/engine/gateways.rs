@@ -65,7 +65,7 @@ fn exclusive_without_a_match_or_default_is_an_incident() {
     assert!(sim.incidents()[0].contains("no condition of an outgoing sequence flow is true"));
     let broken = Sim::start(&xml, json!({}));
     assert!(
-        broken.incidents()[0].contains("variable 'x' is not defined"),
+        broken.incidents()[0].contains("Cannot resolve identifier 'x' (at column 3 of ${x > 10})"),
         "{:?}",
         broken.incidents()
     );

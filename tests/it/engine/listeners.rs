@@ -38,7 +38,7 @@ fn start_and_end_listeners_run_around_the_element_and_its_mappings() {
 fn take_listeners_may_assign_in_an_expression() {
     let xml = process(
         r#"<bpmn:startEvent id="s"/><bpmn:userTask id="t"/>
-<bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="t"><bpmn:extensionElements><camunda:executionListener expression="${visits = visits + 1}"/><camunda:executionListener expression="${first = visits == 1}"/></bpmn:extensionElements></bpmn:sequenceFlow>"#,
+<bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="t"><bpmn:extensionElements><camunda:executionListener expression="${execution.setVariable('visits', visits + 1)}"/><camunda:executionListener expression="${execution.setVariable('first', visits == 1)}"/></bpmn:extensionElements></bpmn:sequenceFlow>"#,
     );
     let sim = Sim::start(&xml, json!({"visits": 0}));
     assert_eq!(sim.var("visits"), Some(json!(1)));

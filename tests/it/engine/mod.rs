@@ -2,6 +2,7 @@
 
 mod boundary;
 mod compensation;
+mod el;
 mod errors;
 mod event_subs;
 mod events;

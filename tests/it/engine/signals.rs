@@ -124,6 +124,7 @@ fn message_and_signal_start_events_start_at_their_own_event() {
     let p = defs.main_process().unwrap();
     let started = bpmn_engine::engine::execute(
         p,
+        &bpmn_engine::engine::Context::default(),
         &bpmn_engine::engine::InstanceState::new(&p.id),
         Command::StartAt {
             element: "on_paid".into(),

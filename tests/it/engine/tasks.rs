@@ -185,7 +185,9 @@ fn a_failing_expression_is_an_incident_that_a_retry_resumes() {
     assert_eq!(sim.state.display_status(), "incident");
     assert_eq!(
         sim.incidents(),
-        ["expression ${price * 2} failed: variable 'price' is not defined"]
+        [
+            "camunda:expression failed: Cannot resolve identifier 'price' (at column 3 of ${price * 2})"
+        ]
     );
     let incident = *sim.state.incidents.keys().next().unwrap();
     assert_eq!(sim.state.incidents[&incident].step, Step::Activate);
@@ -375,7 +377,7 @@ fn a_failing_output_mapping_is_an_incident_at_completion() {
     assert_eq!(i.step, Step::Complete);
     assert!(
         i.message
-            .contains("output mapping failed: x: variable 'missing' is not defined"),
+            .contains("output mapping failed: x: Cannot resolve identifier 'missing' (at column 3 of ${missing})"),
         "{}",
         i.message
     );
