@@ -60,6 +60,10 @@ fn every_corpus_file_imports_or_is_refused_with_located_errors() {
     // Files with a process marked isExecutable="true": (deployed, refused), and why.
     let mut executable = (0usize, 0usize);
     let mut executable_reasons: BTreeMap<String, usize> = BTreeMap::new();
+    // Executable files refused for one reason only: what fixing it would gain.
+    let mut sole_reasons: BTreeMap<String, usize> = BTreeMap::new();
+    let report = std::env::var_os("CORPUS_REPORT");
+    let mut report_lines = Vec::new();
     for path in &files {
         let bytes = std::fs::read(path).unwrap();
         let is_executable = String::from_utf8_lossy(&bytes).contains("isExecutable=\"true\"");
@@ -105,6 +109,16 @@ fn every_corpus_file_imports_or_is_refused_with_located_errors() {
                     .collect();
                 if is_executable {
                     executable.1 += 1;
+                    if mine.len() == 1 {
+                        for r in &mine {
+                            *sole_reasons.entry(r.clone()).or_default() += 1;
+                        }
+                    }
+                    if report.is_some() {
+                        for r in &mine {
+                            report_lines.push(format!("{}\t{r}", path.display()));
+                        }
+                    }
                     for r in &mine {
                         *executable_reasons.entry(r.clone()).or_default() += 1;
                     }
@@ -159,6 +173,15 @@ fn every_corpus_file_imports_or_is_refused_with_located_errors() {
     top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     for (r, n) in top.iter().take(25) {
         eprintln!("  {n:5}  {r}");
+    }
+    eprintln!("executable models refused for one reason only (files):");
+    let mut top: Vec<(&String, &usize)> = sole_reasons.iter().collect();
+    top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (r, n) in top.iter().take(25) {
+        eprintln!("  {n:5}  {r}");
+    }
+    if let Some(file) = report {
+        std::fs::write(&file, report_lines.join("\n")).unwrap();
     }
     assert_eq!(imported + refused, files.len());
     assert!(imported > 0);
