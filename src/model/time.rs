@@ -61,7 +61,9 @@ pub fn due(text: &str, now: Timestamp) -> Result<Timestamp, String> {
 }
 
 /// A repeating timer: an ISO 8601 repeating interval (`R3/PT10M`, `R/PT1H`,
-/// `R2/2025-03-01T09:00:00Z/P1D`) or a cron expression (5 or 6 fields).
+/// `R2/2025-03-01T09:00:00Z/P1D`) or a cron expression: 5 fields as Unix cron
+/// reads them, 6 or 7 fields (seconds first, optional year) as Quartz and
+/// Camunda 7 read them.
 #[derive(Debug, Clone)]
 pub enum Cycle {
     Repeat {
@@ -112,8 +114,14 @@ pub fn parse_cycle(text: &str) -> Result<Cycle, String> {
             "\"{t}\" is neither a repeating interval (R3/PT10M) nor a cron expression (0 9 * * MON-FRI)"
         ));
     }
+    // Six or seven fields are Quartz's, as Camunda 7 reads them: days of the
+    // week count from 1 (Sunday) to 7 (Saturday), and `0/5` means "from 0,
+    // every 5". Five fields are Unix cron's: 0 (or 7) is Sunday.
+    let quartz = fields >= 6;
     let cron = croner::parser::CronParser::builder()
         .seconds(croner::parser::Seconds::Optional)
+        .alternative_weekdays(quartz)
+        .sloppy_ranges(quartz)
         .build()
         .parse(t)
         .map_err(|e| format!("\"{t}\" is not a cron expression: {e}"))?;

@@ -1459,8 +1459,38 @@ fn fuzz_found_cron_fields_that_match_nothing() {
         "0 0 29 2 *",
         "0 0 0 1 1 * 2099",
         "1,2,,3 * * * *",
+        "0 0/5 * * * ?",
     ] {
         let cycle = time::parse_cycle(text).unwrap_or_else(|e| panic!("{text}: {e}"));
         assert!(cycle.next(0, from).is_some(), "{text}");
     }
+}
+
+/// Six and seven fields are Quartz's, as Camunda 7 reads them: `0/5` starts
+/// at 0 and steps by 5, and days of the week run from 1 (Sunday) to 7
+/// (Saturday). Five fields stay Unix cron's, where 1 is Monday.
+#[test]
+fn quartz_cron_as_camunda_reads_it() {
+    let at = |text: &str| {
+        let from = jiff::Timestamp::from_second(1_735_689_600).unwrap(); // Wed 2025-01-01 00:00Z
+        let cycle = time::parse_cycle(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let first = cycle.next(0, from).unwrap();
+        let second = cycle.next(1, first).unwrap();
+        (first.to_string(), second.to_string())
+    };
+    assert_eq!(
+        at("0 0/5 * * * ?"),
+        ("2025-01-01T00:05:00Z".into(), "2025-01-01T00:10:00Z".into())
+    );
+    assert_eq!(
+        at("0 10/20 * * * ?"),
+        ("2025-01-01T00:10:00Z".into(), "2025-01-01T00:30:00Z".into())
+    );
+    // Quartz 1 is Sunday: 2025-01-05. Unix 1 is Monday: 2025-01-06.
+    assert_eq!(at("0 0 9 ? * 1").0, "2025-01-05T09:00:00Z");
+    assert_eq!(at("0 9 * * 1").0, "2025-01-06T09:00:00Z");
+    assert_eq!(at("0 0 9 ? * MON").0, "2025-01-06T09:00:00Z");
+    // Quartz has no day 0; Unix cron keeps its own rule (no `0/5` steps).
+    assert!(time::parse_cycle("0 0 9 ? * 0").is_err());
+    assert!(time::parse_cycle("0/5 * * * *").is_err());
 }
