@@ -712,7 +712,8 @@ pub enum Timer {
     Duration(Template),
     /// `timeDate`: at this instant.
     Date(Template),
-    /// `timeCycle`: repeatedly (boundary and start events).
+    /// `timeCycle`: repeatedly on boundary and start events; an intermediate
+    /// catch event waits for its first occurrence only, as Camunda 7 does.
     Cycle(Template),
 }
 

@@ -420,11 +420,13 @@ fn timers_are_checked_when_literal() {
         bad.contains("intermediateCatchEvent \"w\": \"one hour\" is not an ISO 8601 duration"),
         "{bad}"
     );
-    let cycle = parse_err(&timer("<bpmn:timeCycle>R3/PT1M</bpmn:timeCycle>")).join("\n");
-    assert!(
-        cycle.contains("timeCycle (repeating timers) belongs on boundary and start events"),
-        "{cycle}"
-    );
+    let cycle = parse(&timer("<bpmn:timeCycle>R3/PT1M</bpmn:timeCycle>"));
+    assert!(matches!(
+        &cycle.process("p").unwrap().node("w").unwrap().kind,
+        NodeKind::IntermediateCatch(Catch::Timer(Timer::Cycle(_)))
+    ));
+    let bad = parse_err(&timer("<bpmn:timeCycle>every day</bpmn:timeCycle>")).join("\n");
+    assert!(bad.contains("is neither a repeating interval"), "{bad}");
 }
 
 #[test]

@@ -17,7 +17,7 @@ impl Reader<'_> {
     ) -> Option<(NodeKind, String)> {
         let interrupting = el.attr("cancelActivity").map(str::trim) != Some("false");
         let awaited = match defs {
-            [d] => self.awaited(el, d, true),
+            [d] => self.awaited(el, d),
             _ => None,
         };
         let trigger = match defs {

@@ -38,17 +38,12 @@ impl Reader<'_> {
         }
     }
 
-    /// The triggers any catching event can wait for — a timer (`cycles`: a
-    /// `timeCycle` too), a message, a signal, a condition — read from `def`;
+    /// The triggers any catching event can wait for — a timer, a message, a
+    /// signal, a condition — read from `def`;
     /// `None` when `def` is another kind of definition.
-    pub(super) fn awaited(
-        &mut self,
-        owner: &Element,
-        def: &Element,
-        cycles: bool,
-    ) -> Option<Option<Catch>> {
+    pub(super) fn awaited(&mut self, owner: &Element, def: &Element) -> Option<Option<Catch>> {
         Some(match def.name {
-            "timerEventDefinition" => self.timer(owner, def, cycles).map(Catch::Timer),
+            "timerEventDefinition" => self.timer(owner, def).map(Catch::Timer),
             "messageEventDefinition" => self
                 .message_name(owner, def)
                 .map(|name| Catch::Message { name }),
@@ -75,7 +70,7 @@ impl Reader<'_> {
     }
 
     fn catch(&mut self, owner: &Element, def: &Element) -> Option<Catch> {
-        if let Some(c) = self.awaited(owner, def, false) {
+        if let Some(c) = self.awaited(owner, def) {
             return c;
         }
         match def.name {

@@ -30,7 +30,7 @@ impl Reader<'_> {
             _ if in_event_sub => Some(()),
             [] => Some(()),
             [d] if d.name == "timerEventDefinition" && scope.is_none() => {
-                self.timer(el, d, true).map(|t| start.timer = Some(t))
+                self.timer(el, d).map(|t| start.timer = Some(t))
             }
             [d] if d.name == "messageEventDefinition" && scope.is_none() => {
                 self.message_name(el, d).map(|m| start.message = Some(m))

@@ -69,7 +69,7 @@ impl Reader<'_> {
         let interrupting = start.attr("isInterrupting").map(str::trim) != Some("false");
         let defs: Vec<&Element> = event_definitions(start).collect();
         let awaited = match defs.as_slice() {
-            [d] => self.awaited(start, d, true),
+            [d] => self.awaited(start, d),
             _ => None,
         };
         let trigger = match defs.as_slice() {

@@ -12,8 +12,8 @@ use crate::model::time;
 use crate::model::xml::{Element, Ns};
 
 impl Reader<'_> {
-    /// A timer definition; `cycles` allows `timeCycle` (boundary and start events).
-    pub(super) fn timer(&mut self, owner: &Element, def: &Element, cycles: bool) -> Option<Timer> {
+    /// A timer definition.
+    pub(super) fn timer(&mut self, owner: &Element, def: &Element) -> Option<Timer> {
         let parts: Vec<&Element> = def.children.iter().filter(|c| c.ns == Ns::Bpmn).collect();
         let [part] = parts.as_slice() else {
             self.push_for(
@@ -47,14 +47,12 @@ impl Reader<'_> {
             _ => Ok(()),
         };
         let result = match part.name {
-            "timeDuration" => check(&template, &|s| time::parse_duration(s).map(|_| ())).map(|_| Timer::Duration(template)),
-            "timeDate" => check(&template, &|s| time::parse_datetime(s).map(|_| ())).map(|_| Timer::Date(template)),
-                        "timeCycle" if cycles => {
-                check(&template, &|s| time::parse_cycle(s).map(|_| ())).map(|_| Timer::Cycle(template))
-            }
-            "timeCycle" => Err(
-                "timeCycle (repeating timers) belongs on boundary and start events; an intermediate event uses timeDuration or timeDate".into(),
-            ),
+            "timeDuration" => check(&template, &|s| time::parse_duration(s).map(|_| ()))
+                .map(|_| Timer::Duration(template)),
+            "timeDate" => check(&template, &|s| time::parse_datetime(s).map(|_| ()))
+                .map(|_| Timer::Date(template)),
+            "timeCycle" => check(&template, &|s| time::parse_cycle(s).map(|_| ()))
+                .map(|_| Timer::Cycle(template)),
             other => Err(format!("<{other}> is not a timer definition")),
         };
         match result {

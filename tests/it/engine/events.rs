@@ -44,6 +44,46 @@ fn a_duration_timer_is_a_job_due_after_the_duration() {
     assert_eq!(sim.tasks(), ["t"]);
 }
 
+/// As in Camunda 7, an intermediate catch event with a cycle waits for the
+/// cycle's first occurrence, once.
+#[test]
+fn a_cycle_on_an_intermediate_event_waits_for_its_first_occurrence() {
+    for (cycle, due) in [
+        ("R3/PT10M", "2025-01-01T00:10:00Z"),
+        ("R2/2025-03-01T09:00:00Z/P1D", "2025-03-01T09:00:00Z"),
+        ("0 0/5 * * * ?", "2025-01-01T00:05:00Z"),
+    ] {
+        let mut sim = Sim::start(
+            &timer(&format!("<bpmn:timeCycle>{cycle}</bpmn:timeCycle>")),
+            json!({}),
+        );
+        let key = sim.key("w");
+        assert_eq!(
+            sim.state.elements[&key].wait,
+            Some(Wait::Job {
+                job: JobKind::Timer,
+                due: Some(due.parse().unwrap())
+            }),
+            "{cycle}"
+        );
+        sim.job("w", json!({}));
+        assert!(sim.last.events.contains(&Event::TimerFired { key }));
+        assert_eq!(sim.tasks(), ["t"], "{cycle}");
+        // Once: no second timer is armed after it fired.
+        assert!(
+            !sim.last.effects.iter().any(|e| matches!(
+                e,
+                Effect::CreateJob {
+                    kind: JobKind::Timer,
+                    ..
+                }
+            )),
+            "{cycle}: {:?}",
+            sim.last.effects
+        );
+    }
+}
+
 #[test]
 fn calendar_units_count_in_the_calendar() {
     let defs = parse(&timer("<bpmn:timeDuration>P1M</bpmn:timeDuration>"));
