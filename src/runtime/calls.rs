@@ -21,6 +21,31 @@ use crate::engine::{self, CallOutcome, Command, InstanceState, JobType};
 use crate::store::entity::process_instance;
 use crate::store::{Job, to_db_time};
 
+/// How many instances may be nested in calls: the top instance and the
+/// called ones below it. Camunda has no limit and ends in a stack overflow.
+pub const MAX_CALL_DEPTH: usize = 32;
+
+/// A chain of process keys, outermost first. A run of one repeating cycle
+/// (a process calling itself, or two calling each other) is shown as its
+/// first turn and the count of the rest.
+fn describe_chain(chain: &[String]) -> String {
+    for start in 0..chain.len() {
+        let rest = &chain[start..];
+        // The shortest period that repeats through the rest, at least twice.
+        let period =
+            (1..=rest.len() / 2).find(|p| rest.iter().skip(*p).zip(rest).all(|(a, b)| a == b));
+        if let Some(period) = period {
+            let shown = &chain[..=start + period];
+            let more = chain.len() - shown.len();
+            return format!(
+                "{} → … ({more} more calls round the same cycle)",
+                shown.join(" → ")
+            );
+        }
+    }
+    chain.join(" → ")
+}
+
 /// Why a call cannot start now: try again later, or an incident.
 enum CallFailure {
     Retry(RuntimeError),
@@ -135,6 +160,7 @@ impl Runtime {
         child: uuid::Uuid,
         req: CallRequest,
     ) -> Result<(std::sync::Arc<Deployed>, Option<String>, engine::Transition), CallFailure> {
+        self.check_call_depth(parent, &req.process).await?;
         let deployed = match self.called_definition(parent, &req).await {
             Ok(d) => d,
             // A database that is briefly away is worth another attempt.
@@ -167,6 +193,37 @@ impl Runtime {
             )));
         }
         Ok((deployed, business_key, tr))
+    }
+
+    /// Refuses a call that would nest deeper than [`MAX_CALL_DEPTH`]: a
+    /// process that calls itself, directly or through others, becomes an
+    /// incident naming the chain instead of starting instances for ever.
+    async fn check_call_depth(
+        &self,
+        parent: &process_instance::Model,
+        called: &str,
+    ) -> Result<(), CallFailure> {
+        let mut chain = vec![parent.definition_key.clone()];
+        let mut up = parent.parent_id;
+        while let Some(id) = up.filter(|_| chain.len() < MAX_CALL_DEPTH) {
+            match self.store().instance(id).await {
+                Ok(Some(caller)) => {
+                    chain.push(caller.definition_key);
+                    up = caller.parent_id;
+                }
+                Ok(None) => break,
+                Err(e) => return Err(Retry(e.into())),
+            }
+        }
+        if chain.len() < MAX_CALL_DEPTH {
+            return Ok(());
+        }
+        chain.reverse();
+        chain.push(called.to_string());
+        Err(Fail(format!(
+            "calls nest more than {MAX_CALL_DEPTH} deep (does a process call itself?): {}",
+            describe_chain(&chain)
+        )))
     }
 
     /// Which definition a call runs, by its binding.

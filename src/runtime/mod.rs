@@ -49,6 +49,7 @@ use crate::store::{Store, StoreError, Viewer};
 /// (the history rows) and where an instance stands. `bpmn run` prints them.
 pub use crate::engine::{Event, InstanceState, Status, WaitingItem, waiting_items};
 pub use accounts::{Accounts, LoginError, NewUser, User};
+pub use calls::MAX_CALL_DEPTH;
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use command::{CommitHook, Limits, Outcome};
 pub use connector::ConnectorPolicy;

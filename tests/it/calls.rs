@@ -534,3 +534,58 @@ async fn a_failing_out_mapping_is_an_incident_whose_retry_maps_again() {
     })
     .await;
 }
+
+/// Two processes that call each other stop at the call depth limit with an
+/// incident that names the cycle, instead of starting instances for ever.
+#[tokio::test]
+async fn calls_that_never_end_stop_at_the_depth_limit_with_the_chain_named() {
+    each(|runtime, _| async move {
+        let call = |key: &str, calls: &str| {
+            format!(
+                r#"<bpmn:process id="{key}" isExecutable="true">
+<bpmn:startEvent id="{key}_s"/><bpmn:callActivity id="{key}_call" calledElement="{calls}"/><bpmn:endEvent id="{key}_e"/>
+{}{}
+</bpmn:process>"#,
+                flow(&format!("{key}_f0"), &format!("{key}_s"), &format!("{key}_call")),
+                flow(&format!("{key}_f1"), &format!("{key}_call"), &format!("{key}_e"))
+            )
+        };
+        let xml = definitions(&format!("{}{}", call("ping", "pong"), call("pong", "ping")));
+        let defs = deploy(&runtime, &xml).await;
+        let top = start(&runtime, &defs, "ping", json!({})).await;
+        let cfg = ExecutorConfig::new("t".into());
+        let mut rounds = 0;
+        while jobs::run_due(&runtime, &cfg).await.unwrap() > 0 {
+            rounds += 1;
+            assert!(rounds < 200, "calls kept coming");
+        }
+        // Walk down the chain: 32 instances, the last one with the incident.
+        let mut chain = vec![top];
+        loop {
+            let below = called(&runtime, *chain.last().unwrap()).await;
+            match below.as_slice() {
+                [] => break,
+                [one] => chain.push(*one),
+                more => panic!("one call started {} instances", more.len()),
+            }
+        }
+        assert_eq!(chain.len(), bpmn_engine::runtime::MAX_CALL_DEPTH);
+        let deepest = *chain.last().unwrap();
+        assert_eq!(status(&runtime, deepest).await, (Status::Active, true));
+        let (_, state) = runtime.instance(deepest).await.unwrap();
+        let incident = state.incidents.values().next().unwrap();
+        assert_eq!(incident.element, "pong_call");
+        assert!(
+            incident
+                .message
+                .contains("calls nest more than 32 deep (does a process call itself?): ping → pong → ping → … (30 more calls round the same cycle)"),
+            "{}",
+            incident.message
+        );
+        // Every instance above it is still waiting for its call, without an incident.
+        for id in &chain[..chain.len() - 1] {
+            assert_eq!(status(&runtime, *id).await, (Status::Active, false));
+        }
+    })
+    .await;
+}

@@ -871,3 +871,29 @@ async fn a_cancel_end_event_is_reported_completed() {
     assert_eq!(about("completed"), 1, "{out}");
     assert_eq!(about("terminated"), 0, "{out}");
 }
+
+/// A process that calls itself stops at the call depth limit: the run ends
+/// with the incident naming the chain, instead of spinning without output.
+#[tokio::test]
+async fn a_process_that_calls_itself_stops_at_the_depth_limit() {
+    let xml = definitions(&format!(
+        r#"<bpmn:process id="again" name="Again" isExecutable="true">
+<bpmn:startEvent id="s"/><bpmn:callActivity id="call" name="Call again" calledElement="again"/><bpmn:endEvent id="e"/>{}{}
+</bpmn:process>"#,
+        flow("f1", "s", "call"),
+        flow("f2", "call", "e"),
+    ));
+    let (exit, out, err) = run_with(xml.as_bytes(), "", Format::Text, StartBy::Default).await;
+    let max = bpmn_engine::runtime::MAX_CALL_DEPTH;
+    assert!(
+        out.contains(&format!("[{max}] STARTED: Again, called by [{}]", max - 1)),
+        "{out}{err}"
+    );
+    assert!(!out.contains(&format!("[{}] STARTED", max + 1)), "{out}");
+    assert!(
+        out.contains("calls nest more than 32 deep (does a process call itself?): again → again → … (31 more calls round the same cycle)"),
+        "{out}{err}"
+    );
+    // The run itself went as written: the incident is the process's outcome.
+    assert_eq!(exit, Exit::Ran, "{out}{err}");
+}
