@@ -329,6 +329,36 @@ pub(crate) enum Kind {
     Call(Builtin, Vec<Node>),
     In(Box<Node>, Vec<Test>),
     Between(Box<Node>, Box<Node>, Box<Node>),
+    /// `for x in xs, y in ys return body`: one result per combination.
+    For(Vec<Domain>, Box<Node>),
+    /// `some x in xs satisfies body` (`every` when `every`).
+    Quantified {
+        every: bool,
+        domains: Vec<Domain>,
+        body: Box<Node>,
+    },
+}
+
+/// What a name iterates over in `for`, `some` and `every`.
+#[derive(Debug, Clone)]
+pub(crate) enum Domain {
+    /// The items of a list (a single value counts as a list of one).
+    List(String, Node),
+    /// The integers from one bound to the other, counting down when the
+    /// second is smaller.
+    Range(String, Node, Node),
+}
+
+impl Domain {
+    fn children(&self, f: &mut dyn FnMut(&Node)) {
+        match self {
+            Domain::List(_, n) => f(n),
+            Domain::Range(_, a, b) => {
+                f(a);
+                f(b)
+            }
+        }
+    }
 }
 
 impl Node {
@@ -353,6 +383,12 @@ impl Node {
                 for t in tests {
                     t.children(f);
                 }
+            }
+            Kind::For(domains, body) | Kind::Quantified { domains, body, .. } => {
+                for d in domains {
+                    d.children(f);
+                }
+                f(body)
             }
         }
     }

@@ -49,7 +49,9 @@
 //! Literals (integers, decimals, strings, booleans, null), names and paths
 //! (`a.b.c`), `+ - * / **`, `= != < <= > >=`, `and`, `or`, `not(x)`,
 //! `if c then a else b`, lists, contexts (`{a: 1, "b": a + 1}`), filters
-//! (`list[1]`, `list[-1]`, `list[item > 3]`), `x in <tests>`,
+//! (`list[1]`, `list[-1]`, `list[item > 3]`), iteration (`for x in xs, i in
+//! 1..n return e`, `some x in xs satisfies c`, `every x in xs satisfies c`:
+//! a deciding answer wins, otherwise null), `x in <tests>`,
 //! `x between a and b`, and the functions `date`, `time`, `date and time`,
 //! `duration`, `string`, `number`, `contains`, `starts with`, `ends with`,
 //! `upper case`, `lower case`, `string length`, `substring`, `string join`,
@@ -79,8 +81,8 @@
 //!   offset are not supported; date-times are local or at a fixed offset.
 //! * A name with spaces is read as a run of words that are not keywords
 //!   (`Monthly Income * 12`), with single spaces; a name containing a keyword
-//!   (`and`, `or`, `in`, `not`...) cannot be written. `for`, `some`, `every`,
-//!   `function`, `instance of`, named arguments and user functions are
+//!   (`and`, `or`, `in`, `not`...) cannot be written. `function`,
+//!   `instance of`, named arguments and user functions are
 //!   refused at parse time, as are unknown functions, calls of anything but a
 //!   built-in, wrong argument counts and invalid literal dates/durations
 //!   (`date("2024-13-01")`).

@@ -2,7 +2,7 @@
 
 use super::builtins::Builtin;
 use super::lexer::{Tok, lex, tok_text};
-use super::{FeelError, INPUT, Kind, MAX_DEPTH, Node, Op, Test, V};
+use super::{Domain, FeelError, INPUT, Kind, MAX_DEPTH, Node, Op, Test, V};
 
 pub(super) struct Parser<'t> {
     text: &'t str,
@@ -152,10 +152,29 @@ impl<'t> Parser<'t> {
             let b = self.expr()?;
             return self.node(Kind::If(Box::new(c), Box::new(a), Box::new(b)));
         }
-        for kw in ["for", "some", "every", "function"] {
-            if self.peek_name(kw) && !matches!(self.peek_at(1), Tok::LParen | Tok::Dot) {
-                return Err(self.error_here(format!("`{kw}` expressions are not supported")));
+        for (kw, ends) in [
+            ("for", "return"),
+            ("some", "satisfies"),
+            ("every", "satisfies"),
+        ] {
+            if self.peek_name(kw) && matches!(self.peek_at(1), Tok::Name(_)) {
+                self.bump();
+                let domains = self.iteration_contexts()?;
+                self.expect_name(ends)?;
+                let body = Box::new(self.expr()?);
+                let kind = match kw {
+                    "for" => Kind::For(domains, body),
+                    every => Kind::Quantified {
+                        every: every == "every",
+                        domains,
+                        body,
+                    },
+                };
+                return self.node(kind);
             }
+        }
+        if self.peek_name("function") && self.peek_at(1) == &Tok::LParen {
+            return Err(self.error_here("`function` definitions are not supported"));
         }
         let mut lhs = self.conjunction()?;
         while self.peek_name("or") {
@@ -363,6 +382,35 @@ impl<'t> Parser<'t> {
                 self.pos -= 1;
                 Err(self.unexpected("a value, a name or `(`"))
             }
+        }
+    }
+
+    /// `name in expression, name in expression...` after `for`, `some` or
+    /// `every`; a domain may be a range of integers (`1..n`).
+    fn iteration_contexts(&mut self) -> PResult<Vec<Domain>> {
+        let mut domains = Vec::new();
+        loop {
+            let name = match self.bump() {
+                Tok::Name(n) if !KEYWORDS.contains(&n.as_str()) => self.more_words(n),
+                _ => {
+                    self.pos -= 1;
+                    return Err(self.unexpected("a name to iterate with"));
+                }
+            };
+            self.expect_name("in")?;
+            let over = self.additive()?;
+            let domain = if self.peek() == &Tok::DotDot {
+                self.bump();
+                let to = self.additive()?;
+                Domain::Range(name, over, to)
+            } else {
+                Domain::List(name, over)
+            };
+            domains.push(domain);
+            if self.peek() != &Tok::Comma {
+                return Ok(domains);
+            }
+            self.bump();
         }
     }
 

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::budget::{Budget, nesting, weight};
 use super::builtins::{self, Builtin};
-use super::{Kind, MAX_ITEMS, MAX_STRING_BYTES, MAX_VALUE_NESTING, Node, Op, Test};
+use super::{Domain, Kind, MAX_ITEMS, MAX_STRING_BYTES, MAX_VALUE_NESTING, Node, Op, Test};
 
 /// A FEEL value: JSON plus the temporal types.
 #[derive(Debug, Clone, PartialEq)]
@@ -360,7 +360,91 @@ impl Env<'_> {
                     _ => V::Null,
                 })
             }
+            Kind::For(domains, body) => {
+                let mut results = Vec::new();
+                let complete = self.iterate(domains, &mut Vec::new(), &mut |env| {
+                    if results.len() >= MAX_ITEMS {
+                        return Err(list_too_long());
+                    }
+                    let v = env.eval(body)?;
+                    nestable(&v)?;
+                    results.push(v);
+                    Ok(true)
+                })?;
+                Ok(if complete { V::List(results) } else { V::Null })
+            }
+            Kind::Quantified {
+                every,
+                domains,
+                body,
+            } => {
+                // Three-valued, like `and` and `or`: an answer that decides
+                // stops the iteration; otherwise null if any answer was not
+                // a Boolean.
+                let (decisive, other) = (!*every, *every);
+                let (mut decided, mut unknown) = (false, false);
+                let complete = self.iterate(domains, &mut Vec::new(), &mut |env| {
+                    match env.eval(body)? {
+                        V::Bool(b) if b == decisive => decided = true,
+                        V::Bool(_) => {}
+                        _ => unknown = true,
+                    }
+                    Ok(!decided)
+                })?;
+                Ok(if decided {
+                    V::Bool(decisive)
+                } else if unknown || !complete {
+                    V::Null
+                } else {
+                    V::Bool(other)
+                })
+            }
         }
+    }
+
+    /// Calls `visit` with every combination of the domains' items bound to
+    /// their names, the first domain outermost, while `visit` answers true.
+    /// Later domains may read the names of earlier ones. Answers false when
+    /// a domain is not something to iterate over (null, or a range whose
+    /// bounds are not integers).
+    fn iterate(
+        &self,
+        domains: &[Domain],
+        bound: &mut Vec<(String, V)>,
+        visit: &mut dyn FnMut(&Env<'_>) -> Result<bool, String>,
+    ) -> Result<bool, String> {
+        let env = Env {
+            vars: self.vars,
+            locals: &[],
+            scope: bound,
+            parent: Some(self),
+            budget: self.budget,
+        };
+        let Some((first, rest)) = domains.split_first() else {
+            return visit(&env);
+        };
+        let (name, items): (&str, Box<dyn Iterator<Item = V>>) = match first {
+            Domain::List(name, over) => match env.eval(over)? {
+                V::Null => return Ok(false),
+                V::List(items) => (name, Box::new(items.into_iter())),
+                single => (name, Box::new(std::iter::once(single))),
+            },
+            Domain::Range(name, from, to) => match (env.eval(from)?, env.eval(to)?) {
+                (V::Int(a), V::Int(b)) if a <= b => (name, Box::new((a..=b).map(V::Int))),
+                (V::Int(a), V::Int(b)) => (name, Box::new((b..=a).rev().map(V::Int))),
+                _ => return Ok(false),
+            },
+        };
+        for item in items {
+            self.budget.charge(1)?;
+            bound.push((name.to_string(), item));
+            let go_on = self.iterate(rest, bound, visit);
+            bound.pop();
+            if !go_on? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     fn filter(&self, base: &Node, filter: &Node) -> R {

@@ -361,7 +361,110 @@ fn feel_parse_errors_are_located() {
     let e = UnaryTests::parse("1 < ? < 5").unwrap_err();
     assert!(e.message.contains("chained"), "{e}");
     assert!(Expression::parse("").is_err());
-    assert!(Expression::parse("for x in [1] return x").is_err());
+    let e = Expression::parse("function(x) x + 1").unwrap_err();
+    assert!(
+        e.message
+            .contains("`function` definitions are not supported"),
+        "{e}"
+    );
+    let e = Expression::parse("some x in [1] x > 0").unwrap_err();
+    assert!(e.message.contains("expected `satisfies`"), "{e}");
+    let e = Expression::parse("for in [1] return 1").unwrap_err();
+    assert!(e.message.contains("a name to iterate with"), "{e}");
+}
+
+#[test]
+fn feel_for_some_and_every() {
+    let v = json!({"riskLevels": ["green", "yellow"], "n": 3, "people": [{"age": 5}, {"age": 50}]});
+    assert_eq!(
+        eval("for x in [1, 2, 3] return x * 2", json!({})),
+        json!([2, 4, 6])
+    );
+    assert_eq!(eval("for i in 1..n return i", v.clone()), json!([1, 2, 3]));
+    assert_eq!(eval("for i in 3..1 return i", json!({})), json!([3, 2, 1]));
+    assert_eq!(
+        eval("for x in [1, 2], y in [10, 20] return x + y", json!({})),
+        json!([11, 21, 12, 22])
+    );
+    // A later domain reads an earlier name.
+    assert_eq!(
+        eval("for x in [1, 2], y in x..2 return [x, y]", json!({})),
+        json!([[1, 1], [1, 2], [2, 2]])
+    );
+    assert_eq!(
+        eval("for p in people return p.age", v.clone()),
+        json!([5, 50])
+    );
+    assert_eq!(eval("for x in [] return x", json!({})), json!([]));
+    assert_eq!(eval("for x in missing return x", json!({})), Value::Null);
+    assert_eq!(eval("for i in 1..\"a\" return i", json!({})), Value::Null);
+    // The diagrams of the model interchange suite branch on these.
+    assert_eq!(
+        eval(
+            "some risk in riskLevels satisfies risk = \"yellow\"",
+            v.clone()
+        ),
+        json!(true)
+    );
+    assert_eq!(
+        eval(
+            "some risk in riskLevels satisfies risk = \"red\"",
+            v.clone()
+        ),
+        json!(false)
+    );
+    assert_eq!(
+        eval(
+            "every risk in riskLevels satisfies risk = \"yellow\"",
+            v.clone()
+        ),
+        json!(false)
+    );
+    assert_eq!(
+        eval("every p in people satisfies p.age > 1", v.clone()),
+        json!(true)
+    );
+    assert_eq!(
+        eval("some x in [] satisfies x > 0", json!({})),
+        json!(false)
+    );
+    assert_eq!(
+        eval("every x in [] satisfies x > 0", json!({})),
+        json!(true)
+    );
+    // Three-valued, as `and` and `or`: a decisive answer wins, otherwise null.
+    assert_eq!(
+        eval("some x in [null, 1] satisfies x > 0", json!({})),
+        json!(true)
+    );
+    assert_eq!(
+        eval("some x in [null, -1] satisfies x > 0", json!({})),
+        Value::Null
+    );
+    assert_eq!(
+        eval("every x in [null, -1] satisfies x > 0", json!({})),
+        json!(false)
+    );
+    assert_eq!(
+        eval("every x in [null, 1] satisfies x > 0", json!({})),
+        Value::Null
+    );
+    assert_eq!(
+        eval("some x in [1, 2], y in [2, 3] satisfies x = y", json!({})),
+        json!(true)
+    );
+    // `for` and the quantifiers still name variables when not followed by a name.
+    assert_eq!(eval("some + 1", json!({"some": 1})), json!(2));
+}
+
+#[test]
+fn feel_iteration_is_within_the_budget() {
+    let e = Expression::parse("for i in 1..1000000000 return i").unwrap();
+    let err = e.eval(&vars(json!({}))).unwrap_err();
+    assert!(err.to_string().contains("budget"), "{err}");
+    let e = Expression::parse("some i in 1..1000000000 satisfies i < 0").unwrap();
+    let err = e.eval(&vars(json!({}))).unwrap_err();
+    assert!(err.to_string().contains("budget"), "{err}");
 }
 
 // ------------------------------------------------------------------ unary tests
