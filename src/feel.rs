@@ -137,7 +137,17 @@ impl Expression {
     /// Evaluates the expression, within [`STEP_BUDGET`] steps; missing
     /// variables are null.
     pub fn eval(&self, vars: &Map<String, Value>) -> Result<Value, FeelError> {
-        let budget = Budget::new(STEP_BUDGET);
+        self.eval_at(vars, None)
+    }
+
+    /// Evaluates the expression at `now`, the time `now()` and `today()`
+    /// give (in UTC); without it they are an error.
+    pub fn eval_at(
+        &self,
+        vars: &Map<String, Value>,
+        now: Option<jiff::Timestamp>,
+    ) -> Result<Value, FeelError> {
+        let budget = Budget::at(STEP_BUDGET, now);
         Ok(self.eval_v(vars, &[], &budget)?.to_json())
     }
 

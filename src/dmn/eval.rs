@@ -150,11 +150,22 @@ impl DmnDefinitions {
         decision_id_or_name: &str,
         vars: &Map<String, Value>,
     ) -> Result<DecisionResult, DmnError> {
+        self.evaluate_at(decision_id_or_name, vars, None)
+    }
+
+    /// [`Self::evaluate`] at `now`, the time FEEL's `now()` and `today()`
+    /// give (in UTC); without it they are an error.
+    pub fn evaluate_at(
+        &self,
+        decision_id_or_name: &str,
+        vars: &Map<String, Value>,
+        now: Option<jiff::Timestamp>,
+    ) -> Result<DecisionResult, DmnError> {
         let decision = self
             .decision(decision_id_or_name)
             .ok_or_else(|| DmnError::NotFound(decision_id_or_name.to_string()))?;
         let mut done = HashMap::new();
-        let budget = Budget::new(STEP_BUDGET);
+        let budget = Budget::at(STEP_BUDGET, now);
         self.eval_decision(decision, vars, &mut Vec::new(), &mut done, &budget)
     }
 

@@ -56,7 +56,9 @@
 //! `duration`, `string`, `number`, `contains`, `starts with`, `ends with`,
 //! `upper case`, `lower case`, `string length`, `substring`, `string join`,
 //! `count`, `sum`, `min`, `max`, `mean`, `all`, `any`, `list contains`,
-//! `abs`, `floor`, `ceiling`, `decimal`, `modulo`, `is defined`, `get value`.
+//! `abs`, `floor`, `ceiling`, `decimal`, `modulo`, `is defined`, `get value`,
+//! and `now()` and `today()`, which give the time the evaluation is made at
+//! ([`DmnDefinitions::evaluate_at`]; the command's time), in UTC.
 //! Dates, times, date-times and durations have the properties `year`,
 //! `month`, `day`, `weekday`, `hour`, `minute`, `second`, `years`, `months`,
 //! `days`, `hours`, `minutes`, `seconds`.

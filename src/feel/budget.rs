@@ -23,6 +23,9 @@ const BYTES_PER_STEP: usize = 64;
 pub(crate) struct Budget {
     used: Cell<u64>,
     limit: u64,
+    /// The time `now()` and `today()` give: the evaluation's own (the
+    /// command's time), so that evaluating again gives the same answer.
+    now: Option<jiff::Timestamp>,
 }
 
 impl Budget {
@@ -30,7 +33,22 @@ impl Budget {
         Budget {
             used: Cell::new(0),
             limit,
+            now: None,
         }
+    }
+
+    /// The budget of an evaluation that happens at `now`.
+    pub(crate) fn at(limit: u64, now: Option<jiff::Timestamp>) -> Budget {
+        Budget {
+            now,
+            ..Budget::new(limit)
+        }
+    }
+
+    /// The evaluation's time, or why there is none.
+    pub(crate) fn now(&self) -> Result<jiff::Timestamp, String> {
+        self.now
+            .ok_or_else(|| "now() and today() have no time to give here".to_string())
     }
 
     /// Takes `steps` from the budget, or says that it is spent.

@@ -326,6 +326,16 @@ impl Env<'_> {
                 },
                 None => false,
             })),
+            Kind::Call(Builtin::Now, _) => {
+                let now = self.budget.now()?;
+                Ok(V::DateTime(DateTime {
+                    dt: jiff::tz::Offset::UTC.to_datetime(now),
+                    offset: Some(0),
+                }))
+            }
+            Kind::Call(Builtin::Today, _) => Ok(V::Date(
+                jiff::tz::Offset::UTC.to_datetime(self.budget.now()?).date(),
+            )),
             Kind::Call(b, args) => {
                 let args: Vec<V> = args
                     .iter()

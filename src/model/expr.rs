@@ -199,7 +199,7 @@ impl Expr {
         match &self.compiled {
             Compiled::El { expr, shift } => expr.eval(b).map_err(|e| self.el_error(e, *shift)),
             Compiled::Feel(e) => e
-                .eval(&Expr::feel_vars(b))
+                .eval_at(&Expr::feel_vars(b), Some(b.now()))
                 .map_err(|e| EvalError(e.message)),
         }
     }

@@ -217,8 +217,9 @@ impl Runtime {
             .await
             .map_err(|e| e.to_string())?;
         let (decision, variables) = (req.decision.clone(), req.variables);
+        let now = self.clock().now();
         let result = self
-            .budgeted(move || deployed.dmn.evaluate(&decision, &variables))
+            .budgeted(move || deployed.dmn.evaluate_at(&decision, &variables, Some(now)))
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;

@@ -278,9 +278,10 @@ impl Deployments<'_> {
             .find_decision(key, "latest", None, None, None)
             .await?;
         let (decision, key, variables) = (d.clone(), key.to_string(), variables.clone());
+        let now = self.rt.clock().now();
         let result = self
             .rt
-            .budgeted(move || decision.dmn.evaluate(&key, &variables))
+            .budgeted(move || decision.dmn.evaluate_at(&key, &variables, Some(now)))
             .await?
             .map_err(|e| RuntimeError::Rejected(e.to_string()))?;
         Ok((d, result))

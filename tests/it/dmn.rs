@@ -1661,3 +1661,28 @@ fn reason(message: &str) -> String {
         None => out,
     }
 }
+
+/// `now()` and `today()` give the evaluation's time (the command's, so that
+/// evaluating again gives the same answer), in UTC; without one they are an
+/// error, never the machine's clock.
+#[test]
+fn feel_now_and_today_are_the_evaluations_time() {
+    let at: jiff::Timestamp = "2026-03-01T23:30:00Z".parse().unwrap();
+    let eval_at = |text: &str| {
+        Expression::parse(text)
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
+            .eval_at(&vars(json!({"due": "2026-03-05"})), Some(at))
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
+    };
+    assert_eq!(eval_at("now()"), json!("2026-03-01T23:30:00Z"));
+    assert_eq!(eval_at("string(now())"), json!("2026-03-01T23:30:00Z"));
+    assert_eq!(eval_at("today()"), json!("2026-03-01"));
+    assert_eq!(eval_at("today() < date(due)"), json!(true));
+    assert_eq!(eval_at("now().hour"), json!(23));
+    let e = Expression::parse("now()").unwrap().eval(&vars(json!({})));
+    assert!(
+        e.unwrap_err().to_string().contains("no time to give"),
+        "without a time"
+    );
+    assert!(Expression::parse("now(1)").is_err());
+}

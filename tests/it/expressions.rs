@@ -7,7 +7,7 @@ use bpmn_engine::model::expr::{Expr, Script, Template};
 use bpmn_engine::model::form::{self, Constraints, FieldType, FormField};
 use serde_json::{Map, Value, json};
 
-use crate::common::{Sim, flow, obj, process};
+use crate::common::{Sim, flow, obj, process, t0};
 
 fn vars() -> Map<String, Value> {
     obj(json!({
@@ -363,4 +363,16 @@ fn a_leading_equals_sign_is_feel_only_in_camunda_8_files() {
     let sim = Sim::start(&c8.replace("==</camunda", "=1 + 1</camunda"), json!({}));
     let t = sim.key("t");
     assert_eq!(sim.state.variables[&t]["op"], json!(2));
+    // FEEL's now() is the command's time, as in Camunda 8 start events'
+    // `= string(now())`.
+    let sim = Sim::start(
+        &c8.replace("==</camunda", "= string(now())</camunda"),
+        json!({}),
+    );
+    let t = sim.key("t");
+    assert_eq!(
+        sim.state.variables[&t]["op"],
+        json!(t0().to_string()),
+        "the simulation starts at t0"
+    );
 }
