@@ -360,9 +360,11 @@ pub struct MultiInstance {
     pub sequential: bool,
     /// `loopCardinality`: how many instances (when there is no collection).
     pub cardinality: Option<super::expr::Expr>,
-    /// `camunda:collection`: one instance per item of this list.
+    /// `camunda:collection` (or the variable of `loopDataInputRef`): one
+    /// instance per item of this list.
     pub collection: Option<super::expr::Expr>,
-    /// `camunda:elementVariable`: the local variable that holds an instance's item.
+    /// `camunda:elementVariable` (or `inputDataItem`): the local variable
+    /// that holds an instance's item.
     pub element_variable: Option<String>,
     /// `completionCondition`: checked after each instance completes; when true,
     /// the remaining instances are cancelled and the activity completes.
@@ -371,6 +373,9 @@ pub struct MultiInstance {
     /// outputCollection` / `outputElement`): the list variable, and what each
     /// instance contributes at its `loopCounter`.
     pub output: Option<(String, super::expr::Expr)>,
+    /// `outputDataItem`: the local variable each instance starts with (empty),
+    /// so that what an instance sets there stays its own until collected.
+    pub output_item: Option<String>,
 }
 
 impl Node {

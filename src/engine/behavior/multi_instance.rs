@@ -11,9 +11,18 @@
 //! `nrOfActiveInstances` and `nrOfCompletedInstances`, and completes (taking
 //! the activity's outgoing flows) when no inner instance is left. Each inner
 //! instance has the local variables `loopCounter` (from 0) and, with
-//! `camunda:collection`, the `camunda:elementVariable` holding its item; input
-//! and output mappings, async continuations and the behaviour of the activity
-//! apply to each inner instance.
+//! `camunda:collection` (or `loopDataInputRef`), the `camunda:elementVariable`
+//! (or `inputDataItem`) holding its item; input and output mappings, async
+//! continuations and the behaviour of the activity apply to each inner
+//! instance.
+//!
+//! Output (`loopDataOutputRef` / `outputDataItem`, or Camunda 8's
+//! `outputCollection` / `outputElement`): each inner instance starts with the
+//! `outputDataItem` as an empty local variable, so that what it sets there
+//! (a completed task's variables, a script) stays its own; when it completes,
+//! the value is put in the body's list at the instance's `loopCounter`, in
+//! parallel too, and the whole list is set in the enclosing scope when the
+//! body completes.
 //!
 //! Parallel: every inner instance starts at once. Sequential: the next starts
 //! when the previous completes. After each completion the `completionCondition`
@@ -130,6 +139,9 @@ pub(crate) fn start_inner(
     let key = run.enter(node, body, None);
     let mut locals = Map::new();
     locals.insert("loopCounter".into(), Value::from(index));
+    if let Some(out) = multi(run, node).and_then(|m| m.output_item.clone()) {
+        locals.insert(out, Value::Null);
+    }
     if let (Some(var), Some(item)) = (
         multi(run, node).and_then(|m| m.element_variable.clone()),
         item,

@@ -17,6 +17,12 @@ impl Reader<'_> {
             if el.name == "process" {
                 process = Some(id);
             }
+            if el.name == "dataObjectReference"
+                && let Some(target) = el.attr("dataObjectRef")
+            {
+                self.data_object_refs
+                    .insert(id.to_string(), target.trim().to_string());
+            }
             let info = ElementInfo {
                 tag: el.name.to_string(),
                 name: display_name(el),

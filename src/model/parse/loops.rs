@@ -2,6 +2,7 @@
 //! `multiInstanceLoopCharacteristics` (with Camunda 7 attributes or Camunda 8
 //! `zeebe:loopCharacteristics`), and which elements may have them.
 
+use super::data::{Way, own_variable};
 use super::{Reader, flag};
 use crate::model::definitions::*;
 use crate::model::diagnostic::Severity;
@@ -113,7 +114,10 @@ impl Reader<'_> {
     }
 
     /// `multiInstanceLoopCharacteristics`: cardinality or collection, element
-    /// variable and completion condition.
+    /// variable, completion condition and collected output (Camunda 7
+    /// attributes, Camunda 8 `zeebe:loopCharacteristics`, or the standard's
+    /// `loopDataInputRef` / `inputDataItem` / `loopDataOutputRef` /
+    /// `outputDataItem`, resolved as `data` says).
     fn multi_instance(&mut self, owner: &Element, mi: &Element) -> Option<MultiInstance> {
         let mut ok = true;
         let mut expr =
@@ -177,7 +181,96 @@ impl Reader<'_> {
             }
             (None, None) => None,
         };
-        if !ok {
+        let mut bad = false;
+        // The BPMN standard's own data: `loopDataInputRef` names the
+        // collection, `inputDataItem` the element variable, and
+        // `loopDataOutputRef` / `outputDataItem` what each instance gives back.
+        let collection = match (collection, child_text("loopDataInputRef")) {
+            (Some(c), _) => Some(c),
+            (None, None) => None,
+            (None, Some((r, t))) if t.contains("${") || t.contains("#{") => {
+                expr(self, r, &t, "loopDataInputRef")
+            }
+            (None, Some((r, t))) => match self.data_variable(owner, &t, Way::In) {
+                Ok(v) => expr(self, r, &format!("${{{v}}}"), "loopDataInputRef"),
+                Err(e) => {
+                    self.push_for(Severity::Error, r, owner, format!("loopDataInputRef: {e}"));
+                    bad = true;
+                    None
+                }
+            },
+        };
+        let item_variable = |this: &mut Self, name: &str| -> Option<String> {
+            let item = mi.child(Ns::Bpmn, name)?;
+            let v = own_variable(item);
+            if v.is_none() {
+                this.push_for(
+                    Severity::Error,
+                    item,
+                    owner,
+                    format!("{name} needs a name or id that can name a variable"),
+                );
+            }
+            v
+        };
+        let element_variable = match element_variable {
+            Some(v) => Some(v),
+            None => {
+                let v = item_variable(self, "inputDataItem");
+                if v.is_none() && mi.child(Ns::Bpmn, "inputDataItem").is_some() {
+                    bad = true;
+                }
+                v
+            }
+        };
+        let output_ref = child_text("loopDataOutputRef");
+        let output_item = item_variable(self, "outputDataItem");
+        let mut output = output;
+        let mut output_local = None;
+        match (output_ref, mi.child(Ns::Bpmn, "outputDataItem")) {
+            (None, None) => {}
+            (Some((r, t)), Some(_)) => match (self.data_variable(owner, &t, Way::Out), output_item)
+            {
+                (Ok(list), Some(item)) if output.is_none() => {
+                    output =
+                        expr(self, r, &format!("${{{item}}}"), "outputDataItem").map(|e| (list, e));
+                    output_local = Some(item);
+                }
+                (Ok(_), Some(_)) => {
+                    self.push_for(
+                        Severity::Error,
+                        r,
+                        owner,
+                        "loopDataOutputRef and zeebe:loopCharacteristics outputCollection both collect the output; keep one".into(),
+                    );
+                    bad = true;
+                }
+                (Err(e), _) => {
+                    self.push_for(Severity::Error, r, owner, format!("loopDataOutputRef: {e}"));
+                    bad = true;
+                }
+                (Ok(_), None) => bad = true,
+            },
+            (Some((r, _)), None) => {
+                self.push_for(
+                    Severity::Error,
+                    r,
+                    owner,
+                    "loopDataOutputRef needs an outputDataItem: the variable each instance gives back".into(),
+                );
+                bad = true;
+            }
+            (None, Some(item)) => {
+                self.push_for(
+                    Severity::Error,
+                    item,
+                    owner,
+                    "outputDataItem needs a loopDataOutputRef: the list its values are collected in".into(),
+                );
+                bad = true;
+            }
+        }
+        if !ok || bad {
             return None;
         }
         if cardinality.is_none() && collection.is_none() {
@@ -185,16 +278,7 @@ impl Reader<'_> {
                 Severity::Error,
                 mi,
                 owner,
-                "a multi-instance activity needs a loopCardinality or a camunda:collection".into(),
-            );
-            return None;
-        }
-        if mi.child(Ns::Bpmn, "loopDataInputRef").is_some() && collection.is_none() {
-            self.push_for(
-                Severity::Unsupported,
-                mi,
-                owner,
-                "loopDataInputRef is not supported; use camunda:collection".into(),
+                "a multi-instance activity needs a loopCardinality, a loopDataInputRef or a camunda:collection".into(),
             );
             return None;
         }
@@ -205,6 +289,7 @@ impl Reader<'_> {
             element_variable,
             completion,
             output,
+            output_item: output_local,
         })
     }
 }

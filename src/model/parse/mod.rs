@@ -19,6 +19,7 @@ mod boundary_event;
 mod call_activity;
 mod catch_event;
 mod compensation;
+mod data;
 mod elements;
 mod flows;
 mod gateways;
@@ -115,6 +116,7 @@ fn read(
         escalations: HashMap::new(),
         signals: HashMap::new(),
         elements: BTreeMap::new(),
+        data_object_refs: HashMap::new(),
     };
     let defs = reader.definitions(&root);
     let mut diags = reader.diags;
@@ -136,6 +138,8 @@ struct Reader<'a> {
     /// escalation id -> escalationCode
     escalations: HashMap<String, Option<String>>,
     elements: BTreeMap<String, ElementInfo>,
+    /// `dataObjectReference` id -> the `dataObject` it refers to.
+    data_object_refs: HashMap<String, String>,
     /// `zeebe:subscription correlationKey` by message name.
     correlations: HashMap<String, Expr>,
 }

@@ -252,7 +252,7 @@ fn a_collection_that_is_not_a_list_is_an_incident_and_a_retry_reads_it_again() {
 fn multi_instance_is_checked_when_deploying() {
     let errs = parse_err(&review(r#"<bpmn:multiInstanceLoopCharacteristics/>"#, "")).join("\n");
     assert!(
-        errs.contains("needs a loopCardinality or a camunda:collection"),
+        errs.contains("needs a loopCardinality, a loopDataInputRef or a camunda:collection"),
         "{errs}"
     );
     let errs = parse_err(&review(
@@ -261,6 +261,129 @@ fn multi_instance_is_checked_when_deploying() {
     ))
     .join("\n");
     assert!(errs.contains("loopCardinality"), "{errs}");
+}
+
+#[test]
+fn loop_data_input_ref_names_the_collection_and_input_data_item_the_element() {
+    // As Camunda's and Flowable's own tests write it.
+    let sim = Sim::start(
+        &review(
+            r#"<bpmn:multiInstanceLoopCharacteristics><bpmn:loopDataInputRef>reviewers</bpmn:loopDataInputRef><bpmn:inputDataItem name="reviewer"/></bpmn:multiInstanceLoopCharacteristics>"#,
+            "",
+        ),
+        json!({"reviewers": ["ann", "bob"]}),
+    );
+    let inner = inner_keys(&sim, "review");
+    assert_eq!(inner.len(), 2, "parallel: both at once");
+    assert_eq!(local(&sim, inner[0], "reviewer"), Some(json!("ann")));
+    assert_eq!(local(&sim, inner[1], "reviewer"), Some(json!("bob")));
+    let assignees: Vec<Option<String>> = sim
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::CreateUserTask(t) => Some(t.assignee.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(assignees, [Some("ann".into()), Some("bob".into())]);
+}
+
+#[test]
+fn parallel_output_is_collected_in_loop_counter_order() {
+    let mut sim = Sim::start(
+        &review(
+            r#"<bpmn:multiInstanceLoopCharacteristics>
+  <bpmn:loopDataInputRef>reviewers</bpmn:loopDataInputRef>
+  <bpmn:loopDataOutputRef>verdicts</bpmn:loopDataOutputRef>
+  <bpmn:inputDataItem name="reviewer"/>
+  <bpmn:outputDataItem name="verdict"/>
+</bpmn:multiInstanceLoopCharacteristics>"#,
+            "",
+        ),
+        json!({"reviewers": ["ann", "bob", "cid"]}),
+    );
+    let inner = inner_keys(&sim, "review");
+    assert_eq!(local(&sim, inner[1], "verdict"), Some(json!(null)));
+    // Completed out of order: the list keeps each at its instance's place.
+    complete_key(&mut sim, inner[2], json!({"verdict": "no"}));
+    complete_key(&mut sim, inner[0], json!({"verdict": "yes"}));
+    assert_eq!(
+        sim.var("verdict"),
+        None,
+        "each verdict stays its instance's own"
+    );
+    complete_key(&mut sim, inner[1], json!({"verdict": "maybe"}));
+    assert_eq!(sim.tasks(), ["after"]);
+    assert_eq!(sim.var("verdicts"), Some(json!(["yes", "maybe", "no"])));
+}
+
+#[test]
+fn sequential_output_through_data_inputs_outputs_and_properties() {
+    // jBPM's shape: the references are data inputs and outputs of the
+    // task's ioSpecification, associated with process properties by id.
+    let xml = process(&format!(
+        r#"<bpmn:property id="names"/><bpmn:property id="greetings"/>
+<bpmn:startEvent id="s"/>
+<bpmn:scriptTask id="greet" scriptFormat="rhai">
+  <bpmn:ioSpecification>
+    <bpmn:dataInput id="greet_in" name="MultiInstanceInput"/>
+    <bpmn:dataOutput id="greet_out" name="MultiInstanceOutput"/>
+    <bpmn:inputSet><bpmn:dataInputRefs>greet_in</bpmn:dataInputRefs></bpmn:inputSet>
+    <bpmn:outputSet><bpmn:dataOutputRefs>greet_out</bpmn:dataOutputRefs></bpmn:outputSet>
+  </bpmn:ioSpecification>
+  <bpmn:dataInputAssociation><bpmn:sourceRef>names</bpmn:sourceRef><bpmn:targetRef>greet_in</bpmn:targetRef></bpmn:dataInputAssociation>
+  <bpmn:dataOutputAssociation><bpmn:sourceRef>greet_out</bpmn:sourceRef><bpmn:targetRef>greetings</bpmn:targetRef></bpmn:dataOutputAssociation>
+  <bpmn:multiInstanceLoopCharacteristics isSequential="true">
+    <bpmn:loopDataInputRef>greet_in</bpmn:loopDataInputRef>
+    <bpmn:loopDataOutputRef>greet_out</bpmn:loopDataOutputRef>
+    <bpmn:inputDataItem id="name"/>
+    <bpmn:outputDataItem id="greeting"/>
+  </bpmn:multiInstanceLoopCharacteristics>
+  <bpmn:script>greeting = "hello " + name;</bpmn:script>
+</bpmn:scriptTask>
+<bpmn:userTask id="after"/><bpmn:endEvent id="e"/>{}{}{}"#,
+        flow("f0", "s", "greet"),
+        flow("f1", "greet", "after"),
+        flow("f2", "after", "e"),
+    ));
+    let sim = Sim::start(&xml, json!({"names": ["ann", "bob"]}));
+    assert_eq!(sim.tasks(), ["after"]);
+    assert_eq!(
+        sim.var("greetings"),
+        Some(json!(["hello ann", "hello bob"]))
+    );
+    assert_eq!(sim.activations("greet"), 3, "the body and two instances");
+}
+
+#[test]
+fn standard_loop_data_is_checked_when_deploying() {
+    let errs = parse_err(&review(
+        r#"<bpmn:multiInstanceLoopCharacteristics><bpmn:loopDataInputRef>reviewers</bpmn:loopDataInputRef><bpmn:loopDataOutputRef>out</bpmn:loopDataOutputRef></bpmn:multiInstanceLoopCharacteristics>"#,
+        "",
+    ))
+    .join("\n");
+    assert!(
+        errs.contains("loopDataOutputRef needs an outputDataItem"),
+        "{errs}"
+    );
+    let errs = parse_err(&review(
+        r#"<bpmn:multiInstanceLoopCharacteristics><bpmn:loopDataInputRef>f0</bpmn:loopDataInputRef></bpmn:multiInstanceLoopCharacteristics>"#,
+        "",
+    ))
+    .join("\n");
+    assert!(
+        errs.contains("loopDataInputRef: \"f0\" is a sequenceFlow"),
+        "{errs}"
+    );
+    let errs = parse_err(&review(
+        r#"<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2</bpmn:loopCardinality><bpmn:outputDataItem name="x"/></bpmn:multiInstanceLoopCharacteristics>"#,
+        "",
+    ))
+    .join("\n");
+    assert!(
+        errs.contains("outputDataItem needs a loopDataOutputRef"),
+        "{errs}"
+    );
 }
 
 /// `s -> retry (standard loop: `lc`) -> after -> e`.
