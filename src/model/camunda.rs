@@ -21,6 +21,29 @@ pub(crate) trait Report {
     fn unsupported(&mut self, at: &Element, owner: &Element, message: String);
 }
 
+/// The namespaces whose attributes are read where they mean what Camunda 7's
+/// attribute of the same name means (Flowable and Activiti share Camunda's
+/// ancestry), in the order they are looked at, with their usual prefix.
+pub(crate) const VENDORS: [(Ns, &str); 3] = [
+    (Ns::Camunda, "camunda"),
+    (Ns::Flowable, "flowable"),
+    (Ns::Activiti, "activiti"),
+];
+
+/// `camunda:name`, else `flowable:name`, else `activiti:name`, with the
+/// prefix it was found under (for messages). Only for the attributes that
+/// mean the same in all three (the README lists them).
+pub(crate) fn vendor_attr<'s>(el: &'s Element, name: &str) -> Option<(&'s str, &'static str)> {
+    VENDORS
+        .iter()
+        .find_map(|(ns, prefix)| el.attr_ns(*ns, name).map(|v| (v, *prefix)))
+}
+
+/// The value of [`vendor_attr`] alone.
+pub(crate) fn vendor_value<'s>(el: &'s Element, name: &str) -> Option<&'s str> {
+    vendor_attr(el, name).map(|(v, _)| v)
+}
+
 /// The `camunda:` children of an element's `extensionElements`.
 pub(crate) fn extensions<'s, 'a>(el: &'s Element<'a>) -> impl Iterator<Item = &'s Element<'a>> {
     el.children_named(Ns::Bpmn, "extensionElements")

@@ -41,6 +41,10 @@ pub enum Ns {
     Zeebe,
     /// `http://www.omg.org/spec/BPMN/non-normative/color/1.0`
     OmgColor,
+    /// `http://flowable.org/bpmn` (Flowable's extensions).
+    Flowable,
+    /// `http://activiti.org/bpmn` (Activiti's, which Flowable also reads).
+    Activiti,
     /// Any other namespace (vendor extensions the engine does not read).
     Other,
     /// No namespace at all (unprefixed attributes, or elements without a default namespace).
@@ -66,6 +70,8 @@ impl Ns {
             "http://camunda.org/schema/1.0/dmn" => Ns::CamundaDmn,
             "http://camunda.org/schema/zeebe/1.0" => Ns::Zeebe,
             "http://www.omg.org/spec/BPMN/non-normative/color/1.0" => Ns::OmgColor,
+            "http://flowable.org/bpmn" => Ns::Flowable,
+            "http://activiti.org/bpmn" => Ns::Activiti,
             _ => Ns::Other,
         }
     }

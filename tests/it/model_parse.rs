@@ -571,3 +571,136 @@ fn a_sequence_flow_without_an_id_is_named_after_its_position() {
     assert_eq!(sim.tasks(), ["t"]);
     sim.complete("t", serde_json::json!({}));
 }
+
+/// `xml` with the Flowable and Activiti namespaces declared.
+fn with_vendor_namespaces(xml: &str) -> String {
+    xml.replacen(
+        "<bpmn:definitions ",
+        r#"<bpmn:definitions xmlns:flowable="http://flowable.org/bpmn" xmlns:activiti="http://activiti.org/bpmn" "#,
+        1,
+    )
+}
+
+#[test]
+fn flowable_and_activiti_attributes_are_read_where_they_mean_what_camundas_do() {
+    let xml = with_vendor_namespaces(&process(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:userTask id="fl" flowable:assignee="${{owner}}" flowable:candidateUsers="ann, bob" flowable:candidateGroups="sales" flowable:formKey="approve.form" flowable:async="true">
+  <bpmn:multiInstanceLoopCharacteristics flowable:collection="${{owners}}" flowable:elementVariable="owner"/>
+</bpmn:userTask>
+<bpmn:userTask id="ac" activiti:assignee="kermit" activiti:candidateGroups="management"/>
+<bpmn:serviceTask id="ex" flowable:expression="${{amount * 2}}" flowable:resultVariable="double"/>
+<bpmn:serviceTask id="ax" activiti:expression="${{1 + 1}}" activiti:resultVariable="two" activiti:async="true"/>
+<bpmn:endEvent id="e"/>{}{}{}{}{}"#,
+        flow("f1", "s", "fl"),
+        flow("f2", "fl", "ac"),
+        flow("f3", "ac", "ex"),
+        flow("f4", "ex", "ax"),
+        flow("f5", "ax", "e"),
+    )));
+    let defs = parse(&xml);
+    let p = defs.main_process().unwrap();
+    let fl = p.node("fl").unwrap();
+    assert!(fl.async_before, "flowable:async is a job before the task");
+    let NodeKind::UserTask(u) = &fl.kind else {
+        panic!("{:?}", fl.kind)
+    };
+    assert_eq!(
+        u.assignee.as_ref().map(|t| t.source()),
+        Some("${owner}".into())
+    );
+    assert_eq!(
+        u.candidate_users.as_ref().map(|t| t.source()),
+        Some("ann, bob".into())
+    );
+    assert_eq!(
+        u.candidate_groups.as_ref().map(|t| t.source()),
+        Some("sales".into())
+    );
+    assert_eq!(u.form_key.as_deref(), Some("approve.form"));
+    let mi = fl.multi.as_ref().unwrap();
+    assert_eq!(
+        mi.collection.as_ref().map(|c| c.source()),
+        Some("${owners}")
+    );
+    assert_eq!(mi.element_variable.as_deref(), Some("owner"));
+    let NodeKind::UserTask(a) = &p.node("ac").unwrap().kind else {
+        panic!()
+    };
+    assert_eq!(
+        a.assignee.as_ref().map(|t| t.source()),
+        Some("kermit".into())
+    );
+    assert_eq!(
+        a.candidate_groups.as_ref().map(|t| t.source()),
+        Some("management".into())
+    );
+    for (id, source, var) in [("ex", "${amount * 2}", "double"), ("ax", "${1 + 1}", "two")] {
+        let NodeKind::ServiceTask(s) = &p.node(id).unwrap().kind else {
+            panic!()
+        };
+        let ServiceTask::Expression {
+            expr,
+            result_variable,
+        } = &**s
+        else {
+            panic!("{id}: {s:?}")
+        };
+        assert_eq!(expr.source(), source);
+        assert_eq!(result_variable.as_deref(), Some(var));
+    }
+    assert!(p.node("ax").unwrap().async_before);
+}
+
+#[test]
+fn flowable_and_activiti_classes_name_service_handlers_or_are_refused() {
+    let xml = with_vendor_namespaces(&process(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:serviceTask id="a" flowable:class="org.example.Charge"/>
+<bpmn:serviceTask id="b" activiti:delegateExpression="${{mailer}}"/>
+<bpmn:serviceTask id="c" flowable:type="mail"/>
+<bpmn:endEvent id="e"/>{}{}{}{}"#,
+        flow("f1", "s", "a"),
+        flow("f2", "a", "b"),
+        flow("f3", "b", "c"),
+        flow("f4", "c", "e"),
+    )));
+    let errors = parse_err(&xml).join("\n");
+    assert!(
+        errors.contains("serviceTask \"a\": no service handler named \"org.example.Charge\""),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("serviceTask \"b\": no service handler named \"mailer\""),
+        "{errors}"
+    );
+    assert!(
+        errors
+            .contains("serviceTask \"c\": flowable:type \"mail\" service tasks are not supported"),
+        "{errors}"
+    );
+    let options = model::Options {
+        service_handlers: vec!["org.example.Charge".into(), "mailer".into()],
+        ..Default::default()
+    };
+    let ok = with_vendor_namespaces(&process(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:serviceTask id="a" flowable:class="org.example.Charge"/>
+<bpmn:serviceTask id="b" activiti:delegateExpression="${{mailer}}"/>
+<bpmn:endEvent id="e"/>{}{}{}"#,
+        flow("f1", "s", "a"),
+        flow("f2", "a", "b"),
+        flow("f3", "b", "e"),
+    )));
+    let defs = model::parse_with(ok.as_bytes(), &options).unwrap();
+    let p = defs.main_process().unwrap();
+    for (id, name) in [("a", "org.example.Charge"), ("b", "mailer")] {
+        let NodeKind::ServiceTask(s) = &p.node(id).unwrap().kind else {
+            panic!()
+        };
+        assert!(
+            matches!(&**s, ServiceTask::Handler { name: n } if n == name),
+            "{id}: {s:?}"
+        );
+    }
+}

@@ -4,6 +4,7 @@
 
 use super::data::{Way, own_variable};
 use super::{Reader, flag};
+use crate::model::camunda;
 use crate::model::definitions::*;
 use crate::model::diagnostic::Severity;
 use crate::model::expr::Expr;
@@ -149,19 +150,17 @@ impl Reader<'_> {
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
         };
-        let collection = match mi
-            .attr_ns(Ns::Camunda, "collection")
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
+        let collection = match camunda::vendor_attr(mi, "collection")
+            .map(|(c, p)| (c.trim(), p))
+            .filter(|(c, _)| !c.is_empty())
         {
-            Some(t) => expr(self, mi, t, "camunda:collection"),
+            Some((t, prefix)) => expr(self, mi, t, &format!("{prefix}:collection")),
             None => match zattr("inputCollection") {
                 Some(t) => expr(self, mi, t, "zeebe:loopCharacteristics inputCollection"),
                 None => None,
             },
         };
-        let element_variable = mi
-            .attr_ns(Ns::Camunda, "elementVariable")
+        let element_variable = camunda::vendor_value(mi, "elementVariable")
             .map(str::trim)
             .filter(|v| !v.is_empty())
             .or(zattr("inputElement"))

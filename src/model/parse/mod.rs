@@ -492,8 +492,10 @@ impl<'a> Reader<'a> {
         if !extensions_ok {
             return None;
         }
-        let async_before =
-            flag(el.attr_ns(Ns::Camunda, "asyncBefore")) || flag(el.attr_ns(Ns::Camunda, "async"));
+        // Flowable's and Activiti's `async` is Camunda's `asyncBefore`: a job
+        // before the activity starts.
+        let async_before = flag(el.attr_ns(Ns::Camunda, "asyncBefore"))
+            || flag(camunda::vendor_value(el, "async"));
         let retry = self.retry(el).ok()?;
         let node = Node {
             id: id.to_string(),
@@ -619,6 +621,21 @@ impl<'a> Reader<'a> {
                         el,
                         format!("camunda:failedJobRetryTimeCycle: {e}"),
                     );
+                    Err(())
+                }
+            },
+        }
+    }
+
+    /// Like `opt_template`, for an attribute that Flowable and Activiti
+    /// spell and mean as Camunda does (`camunda::vendor_attr`).
+    fn vendor_template(&mut self, el: &Element, attr: &str) -> Result<Option<Template>, ()> {
+        match camunda::vendor_attr(el, attr).filter(|(s, _)| !s.trim().is_empty()) {
+            None => Ok(None),
+            Some((text, prefix)) => match Template::parse(text) {
+                Ok(t) => Ok(Some(t)),
+                Err(e) => {
+                    self.error(el, format!("{prefix}:{attr}: {e}"));
                     Err(())
                 }
             },

@@ -37,8 +37,7 @@ impl Reader<'_> {
                 .or(f.attr("formId"))
                 .or(f.attr("externalReference"))
         });
-        let form_key = el
-            .attr_ns(Ns::Camunda, "formKey")
+        let form_key = camunda::vendor_value(el, "formKey")
             .or_else(|| el.attr_ns(Ns::Camunda, "formRef"))
             .or(zeebe_form)
             .map(str::to_string);
@@ -54,9 +53,9 @@ impl Reader<'_> {
         let u = UserTask {
             form,
             form_key,
-            assignee: assignee.or(self.opt_template(el, "assignee").ok()?),
-            candidate_users: users.or(self.opt_template(el, "candidateUsers").ok()?),
-            candidate_groups: groups.or(self.opt_template(el, "candidateGroups").ok()?),
+            assignee: assignee.or(self.vendor_template(el, "assignee").ok()?),
+            candidate_users: users.or(self.vendor_template(el, "candidateUsers").ok()?),
+            candidate_groups: groups.or(self.vendor_template(el, "candidateGroups").ok()?),
             due_date: due.or(self.opt_template(el, "dueDate").ok()?),
             follow_up_date: follow_up.or(self.opt_template(el, "followUpDate").ok()?),
             priority: self.opt_template(el, "priority").ok()?,
@@ -151,13 +150,29 @@ impl Reader<'_> {
         if let Some(topic) = zeebe::job_type(self, el)? {
             return Some(ServiceTask::External { topic });
         }
-        let class = el.attr_ns(Ns::Camunda, "class");
-        let delegate = el.attr_ns(Ns::Camunda, "delegateExpression");
-        let expression = el.attr_ns(Ns::Camunda, "expression");
+        let class = camunda::vendor_value(el, "class");
+        let delegate = camunda::vendor_value(el, "delegateExpression");
+        let (expression, prefix) = match camunda::vendor_attr(el, "expression") {
+            Some((e, p)) => (Some(e), p),
+            None => (None, "camunda"),
+        };
         let ty = el.attr_ns(Ns::Camunda, "type");
+        if ty.is_none()
+            && let Some((t, p)) = [Ns::Flowable, Ns::Activiti]
+                .iter()
+                .zip(["flowable", "activiti"])
+                .find_map(|(ns, p)| el.attr_ns(*ns, "type").map(|t| (t, p)))
+        {
+            // Flowable's and Activiti's task types (mail, http, shell, camel...)
+            // are their own built-in services, not Camunda's external tasks.
+            self.unsupported(
+                el,
+                format!("{p}:type \"{t}\" service tasks are not supported"),
+            );
+            return None;
+        }
         let connector = camunda::connector(self, el);
-        let result_variable = el
-            .attr_ns(Ns::Camunda, "resultVariable")
+        let result_variable = camunda::vendor_value(el, "resultVariable")
             .filter(|s| !s.trim().is_empty())
             .map(str::to_string);
         let count = [
@@ -180,7 +195,7 @@ impl Reader<'_> {
         if result_variable.is_some() && expression.is_none() {
             self.warning(
                 el,
-                "camunda:resultVariable is only used with camunda:expression".into(),
+                format!("{prefix}:resultVariable is only used with {prefix}:expression"),
             );
         }
         if let Some(name) = class.or(delegate) {
@@ -220,7 +235,7 @@ impl Reader<'_> {
                         if result_variable.is_some() {
                             self.warning(
                                 el,
-                                format!("camunda:resultVariable is not set by the service handler \"{handler}\"; it returns its variables itself"),
+                                format!("{prefix}:resultVariable is not set by the service handler \"{handler}\"; it returns its variables itself"),
                             );
                         }
                         return Some(ServiceTask::Handler {
@@ -230,14 +245,14 @@ impl Reader<'_> {
                     self.unsupported(
                         el,
                         format!(
-                            "camunda:expression: {}",
+                            "{prefix}:expression: {}",
                             super::super::expr::bean_refusal(expr.source(), &beans[0])
                         ),
                     );
                     None
                 }
                 Err(e) => {
-                    self.error(el, format!("camunda:expression: {e}"));
+                    self.error(el, format!("{prefix}:expression: {e}"));
                     None
                 }
             };
@@ -419,12 +434,16 @@ impl Reader<'_> {
     }
 }
 
-/// Whether the element names Camunda work to do (an expression, a class, a
-/// handler, an external topic or a connector).
+/// Whether the element names Camunda (or Flowable, Activiti) work to do (an
+/// expression, a class, a handler, an external topic or a connector).
 pub(super) fn has_implementation(el: &Element) -> bool {
     ["class", "expression", "delegateExpression", "type"]
         .iter()
-        .any(|a| el.attr_ns(Ns::Camunda, a).is_some())
+        .any(|a| {
+            camunda::VENDORS
+                .iter()
+                .any(|(ns, _)| el.attr_ns(*ns, a).is_some())
+        })
         || camunda::extensions(el).any(|c| c.name == "connector")
         || zeebe::extension(el, "taskDefinition").is_some()
 }
