@@ -704,3 +704,137 @@ fn flowable_and_activiti_classes_name_service_handlers_or_are_refused() {
         );
     }
 }
+
+#[test]
+fn data_associations_drawn_as_modeler_draws_them_are_references_only() {
+    // Modeler links a data object to a task through a placeholder property,
+    // and out of a task with a targetRef only.
+    let xml = process(&format!(
+        r#"<bpmn:dataObject id="DataObject_order"/>
+<bpmn:dataObjectReference id="Ref_order" name="Order" dataObjectRef="DataObject_order"/>
+<bpmn:dataStoreReference id="Ref_store" name="Archive"/>
+<bpmn:startEvent id="s"/>
+<bpmn:userTask id="check">
+  <bpmn:property id="Property_1" name="__targetRef_placeholder"/>
+  <bpmn:dataInputAssociation id="in1"><bpmn:sourceRef>Ref_order</bpmn:sourceRef><bpmn:targetRef>Property_1</bpmn:targetRef></bpmn:dataInputAssociation>
+  <bpmn:dataOutputAssociation id="out1"><bpmn:targetRef>Ref_store</bpmn:targetRef></bpmn:dataOutputAssociation>
+</bpmn:userTask>
+<bpmn:endEvent id="e"/>{}{}"#,
+        flow("f1", "s", "check"),
+        flow("f2", "check", "e"),
+    ));
+    let defs = parse(&xml);
+    assert!(
+        defs.main_process()
+            .unwrap()
+            .node("check")
+            .unwrap()
+            .io
+            .is_empty()
+    );
+}
+
+#[test]
+fn data_associations_with_assignments_or_on_catch_events_are_refused_by_name() {
+    let xml = process(&format!(
+        r#"<bpmn:property id="total"/>
+<bpmn:startEvent id="s"/>
+<bpmn:userTask id="t">
+  <bpmn:ioSpecification><bpmn:dataInput id="t_in" name="amount"/><bpmn:inputSet><bpmn:dataInputRefs>t_in</bpmn:dataInputRefs></bpmn:inputSet><bpmn:outputSet/></bpmn:ioSpecification>
+  <bpmn:dataInputAssociation><bpmn:targetRef>t_in</bpmn:targetRef><bpmn:assignment><bpmn:from>1</bpmn:from><bpmn:to>t_in</bpmn:to></bpmn:assignment></bpmn:dataInputAssociation>
+</bpmn:userTask>
+<bpmn:intermediateCatchEvent id="c">
+  <bpmn:dataOutput id="c_out" name="payload"/>
+  <bpmn:dataOutputAssociation><bpmn:sourceRef>c_out</bpmn:sourceRef><bpmn:targetRef>total</bpmn:targetRef></bpmn:dataOutputAssociation>
+  <bpmn:outputSet><bpmn:dataOutputRefs>c_out</bpmn:dataOutputRefs></bpmn:outputSet>
+  <bpmn:signalEventDefinition signalRef="sig"/>
+</bpmn:intermediateCatchEvent>
+<bpmn:endEvent id="e"/>{}{}{}"#,
+        flow("f1", "s", "t"),
+        flow("f2", "t", "c"),
+        flow("f3", "c", "e"),
+    ))
+    .replace(
+        "<bpmn:process ",
+        r#"<bpmn:signal id="sig" name="go"/><bpmn:process "#,
+    );
+    let errors = parse_err(&xml).join("\n");
+    assert!(
+        errors.contains("userTask \"t\": dataInputAssociation with an assignment: only a copy from one variable or data element to another runs"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("intermediateCatchEvent \"c\": dataOutputAssociation into or out of a dataOutput of a intermediateCatchEvent is not run"),
+        "{errors}"
+    );
+    assert!(
+        !errors.contains("never reached"),
+        "neighbours of refused elements are not reported: {errors}"
+    );
+}
+
+#[test]
+fn correlation_by_content_is_refused_by_name() {
+    let xml = definitions(&format!(
+        r#"<bpmn:correlationProperty id="cp_order" name="order"><bpmn:correlationPropertyRetrievalExpression messageRef="m"><bpmn:messagePath>order_id</bpmn:messagePath></bpmn:correlationPropertyRetrievalExpression></bpmn:correlationProperty>
+<bpmn:message id="m" name="paid"/>
+<bpmn:collaboration id="collab"><bpmn:participant id="part" processRef="p"/><bpmn:correlationKey id="ck" name="order"><bpmn:correlationPropertyRef>cp_order</bpmn:correlationPropertyRef></bpmn:correlationKey></bpmn:collaboration>
+<bpmn:process id="p" isExecutable="true">
+<bpmn:correlationSubscription id="cs" correlationKeyRef="ck"/>
+<bpmn:startEvent id="s"/><bpmn:receiveTask id="r" messageRef="m"/><bpmn:endEvent id="e"/>{}{}
+</bpmn:process>"#,
+        flow("f1", "s", "r"),
+        flow("f2", "r", "e"),
+    ));
+    let errors = parse_err(&xml).join("\n");
+    for what in [
+        "correlationProperty \"cp_order\": correlationProperty (correlating messages by their content) is not supported",
+        "correlationKey \"ck\": correlationKey (correlating",
+        "correlationSubscription \"cs\": correlationSubscription (correlating",
+    ] {
+        assert!(errors.contains(what), "{what}\n{errors}");
+    }
+}
+
+#[test]
+fn a_start_event_with_several_triggers_says_so() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"><bpmn:messageEventDefinition messageRef="m"/><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:startEvent>
+<bpmn:userTask id="t"/><bpmn:endEvent id="e"/>{}{}"#,
+        flow("f1", "s", "t"),
+        flow("f2", "t", "e"),
+    ))
+    .replace(
+        "<bpmn:process ",
+        r#"<bpmn:message id="m" name="go"/><bpmn:process "#,
+    );
+    let errors = parse_err(&xml).join("\n");
+    assert!(
+        errors.contains("startEvent \"s\": the start event has 2 event definitions (messageEventDefinition, timerEventDefinition): a multiple start event"),
+        "{errors}"
+    );
+    assert!(!errors.contains("never reached"), "{errors}");
+}
+
+#[test]
+fn a_refused_element_leaves_no_false_warnings_on_its_neighbours() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:exclusiveGateway id="g"/>
+<bpmn:serviceTask id="charge" camunda:class="com.example.Charge"/>
+<bpmn:boundaryEvent id="late" attachedToRef="charge"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+<bpmn:userTask id="after"/><bpmn:userTask id="escalate"/><bpmn:endEvent id="e"/><bpmn:endEvent id="e2"/>{}{}{}{}{}{}"#,
+        flow("f1", "s", "g"),
+        flow("f2", "g", "charge"),
+        flow("f3", "charge", "after"),
+        flow("f4", "after", "e"),
+        flow("f5", "late", "escalate"),
+        flow("f6", "escalate", "e2"),
+    ));
+    let errors = parse_err(&xml);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("serviceTask \"charge\": no service handler named"),
+        "{errors:#?}"
+    );
+}

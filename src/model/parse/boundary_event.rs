@@ -106,6 +106,7 @@ impl Reader<'_> {
             {
                 b.nodes[i].kind = NodeKind::Task;
                 b.nodes[i].incoming.clear();
+                b.beside_refused.insert(i);
             }
         }
     }

@@ -15,8 +15,31 @@
 //!
 //! A text that is none of those ids is the variable name itself (Camunda and
 //! Flowable write `<loopDataInputRef>assigneeList</loopDataInputRef>`).
+//!
+//! Data associations (`dataInputAssociation`, `dataOutputAssociation`) on
+//! activities and events are read by one rule, decided on the files Camunda
+//! Modeler, bpmn-js, SpiffWorkflow and jBPM write:
+//!
+//! - one that copies a variable or data element into a `dataInput` of the
+//!   element, or a `dataOutput` of the element out to a variable or data
+//!   element, runs as an input (or output) mapping `target = ${source}` of
+//!   the activity; on an event it is refused by name;
+//! - one with an `assignment` or a `transformation` is refused by name
+//!   (Camunda ignores them; SpiffWorkflow and jBPM run them with their own
+//!   expression languages);
+//! - one between the element and a data object, data store or property that
+//!   goes through no `dataInput` / `dataOutput` of the element — Modeler draws
+//!   a data object's link to a task so, with a `__targetRef_placeholder`
+//!   property as the target — is a reference for the reader: a data object
+//!   is a process variable, which the element sees and sets anyway;
+//! - one that feeds a multi-instance activity's `loopDataInputRef` or takes
+//!   its `loopDataOutputRef` is what the loop reads and collects (see
+//!   `loops`), not a mapping.
 
 use super::Reader;
+use crate::model::definitions::{Io, Param, ParamValue};
+use crate::model::diagnostic::Severity;
+use crate::model::expr::Template;
 use crate::model::xml::{Element, Ns};
 
 /// How many references are followed before giving up (a cycle of associations).
@@ -79,9 +102,21 @@ impl Reader<'_> {
         reference: &str,
         way: Way,
     ) -> Result<String, String> {
+        self.resolve(Some((activity, way)), reference)
+    }
+
+    /// The variable a reference from outside an element stands for: not one
+    /// of the element's own inputs or outputs.
+    fn outside_variable(&self, reference: &str) -> Result<String, String> {
+        self.resolve(None, reference)
+    }
+
+    fn resolve(&self, through: Option<(&Element, Way)>, reference: &str) -> Result<String, String> {
         let mut current = reference.trim().to_string();
         for _ in 0..MAX_HOPS {
-            if let Some(io) = activity.child(Ns::Bpmn, "ioSpecification") {
+            if let Some((activity, way)) = through
+                && let Some(io) = activity.child(Ns::Bpmn, "ioSpecification")
+            {
                 let (tag, assoc, from, to) = match way {
                     Way::In => (
                         "dataInput",
@@ -129,7 +164,10 @@ impl Reader<'_> {
                 continue;
             }
             return match self.elements.get(&current).map(|i| i.tag.as_str()) {
-                Some("property" | "dataObject" | "dataInput" | "dataOutput") => {
+                Some(
+                    "property" | "dataObject" | "dataInput" | "dataOutput" | "inputDataItem"
+                    | "outputDataItem",
+                ) => {
                     let name = self
                         .elements
                         .get(&current)
@@ -156,5 +194,139 @@ impl Reader<'_> {
         Err(format!(
             "\"{reference}\" leads through more than {MAX_HOPS} data references"
         ))
+    }
+
+    /// Reads the data associations of a flow node (see the module's rule):
+    /// the copies an activity runs are added to `io`. `takes_mappings`: the
+    /// node runs input and output mappings. `false` when one is refused.
+    pub(super) fn data_associations(
+        &mut self,
+        el: &Element,
+        takes_mappings: bool,
+        io: &mut Io,
+    ) -> bool {
+        let mut ok = true;
+        let loop_ref = |name: &str| {
+            el.child(Ns::Bpmn, "multiInstanceLoopCharacteristics")
+                .and_then(|mi| mi.child(Ns::Bpmn, name))
+                .map(|r| r.text.trim().to_string())
+        };
+        let (loop_in, loop_out) = (loop_ref("loopDataInputRef"), loop_ref("loopDataOutputRef"));
+        for a in &el.children {
+            let way = match (a.ns, a.name) {
+                (Ns::Bpmn, "dataInputAssociation") => Way::In,
+                (Ns::Bpmn, "dataOutputAssociation") => Way::Out,
+                _ => continue,
+            };
+            if let Some(t) = a.children.iter().find(|c| {
+                c.ns == Ns::Bpmn && (c.name == "assignment" || c.name == "transformation")
+            }) {
+                self.push_for(
+                    Severity::Unsupported,
+                    t,
+                    el,
+                    format!(
+                        "{} with an {}: only a copy from one variable or data element to another runs",
+                        a.name, t.name
+                    ),
+                );
+                ok = false;
+                continue;
+            }
+            let refs = |n: &str| -> Vec<String> {
+                a.children_named(Ns::Bpmn, n)
+                    .map(|r| r.text.trim().to_string())
+                    .filter(|r| !r.is_empty())
+                    .collect()
+            };
+            let (sources, targets) = (refs("sourceRef"), refs("targetRef"));
+            // The end on this element's side: a data input or output of it.
+            let (mine, others, tag, loop_end) = match way {
+                Way::In => (&targets, &sources, "dataInput", &loop_in),
+                Way::Out => (&sources, &targets, "dataOutput", &loop_out),
+            };
+            let own = |id: &str| {
+                el.children_named(Ns::Bpmn, "ioSpecification")
+                    .flat_map(|io| io.children_named(Ns::Bpmn, tag))
+                    .chain(el.children_named(Ns::Bpmn, tag))
+                    .find(|d| d.id().map(str::trim) == Some(id))
+            };
+            let Some(data) = mine.iter().find_map(|m| own(m)) else {
+                // A reference drawn for the reader (see the module's rule).
+                continue;
+            };
+            if loop_end.as_deref() == data.id().map(str::trim) {
+                continue;
+            }
+            if !takes_mappings {
+                self.push_for(
+                    Severity::Unsupported,
+                    a,
+                    el,
+                    format!(
+                        "{} into or out of a {tag} of a {} is not run; only activities copy data",
+                        a.name, el.name
+                    ),
+                );
+                ok = false;
+                continue;
+            }
+            let Some(local) = own_variable(data) else {
+                self.push_for(
+                    Severity::Error,
+                    data,
+                    el,
+                    format!("the {tag} needs a name or id that can name a variable"),
+                );
+                ok = false;
+                continue;
+            };
+            let other = match others.as_slice() {
+                [] => continue,
+                [one] => one,
+                _ => {
+                    self.push_for(
+                        Severity::Unsupported,
+                        a,
+                        el,
+                        format!("{} from several sources is not supported", a.name),
+                    );
+                    ok = false;
+                    continue;
+                }
+            };
+            let outside = match self.outside_variable(other) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.push_for(Severity::Error, a, el, format!("{}: {e}", a.name));
+                    ok = false;
+                    continue;
+                }
+            };
+            if outside == local {
+                continue;
+            }
+            let (name, from) = match way {
+                Way::In => (local, outside),
+                Way::Out => (outside, local),
+            };
+            match Template::parse(&format!("${{{from}}}")) {
+                Ok(t) => {
+                    let param = Param {
+                        name,
+                        value: ParamValue::Text(t),
+                    };
+                    match way {
+                        Way::In => io.inputs.push(param),
+                        Way::Out => io.outputs.push(param),
+                    }
+                }
+                Err(e) => {
+                    self.push_for(Severity::Error, a, el, format!("{}: {e}", a.name));
+                    ok = false;
+                }
+            }
+        }
+        ok
     }
 }

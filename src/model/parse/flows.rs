@@ -52,6 +52,20 @@ impl Reader<'_> {
             };
             let source = end("sourceRef", self);
             let target = end("targetRef", self);
+            let refused = |attr: &str, me: &Self| {
+                el.attr(attr)
+                    .map(str::trim)
+                    .is_some_and(|r| !index.contains_key(r) && me.elements.contains_key(r))
+            };
+            match (source, target) {
+                (None, Some(t)) if refused("sourceRef", self) => {
+                    b.beside_refused.insert(t);
+                }
+                (Some(s), None) if refused("targetRef", self) => {
+                    b.beside_refused.insert(s);
+                }
+                _ => {}
+            }
             let condition = self.condition(el);
             let listeners = camunda::listeners(self, el, &[("take", ListenerEvent::Take)]);
             let (Some(source), Some(target), Ok(condition), Some(listeners)) =

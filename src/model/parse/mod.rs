@@ -173,6 +173,9 @@ const UNSUPPORTED_NODES: &[&str] = &[
     "callChoreography",
 ];
 
+/// Why BPMN's content-based correlation is refused (`{}`: the element).
+const CORRELATION_REFUSED: &str = "{} (correlating messages by their content) is not supported; a message reaches the instances waiting for its name, narrowed by the business key or correlation key sent with it";
+
 /// Elements inside a process that carry no execution semantics here.
 const INERT: &[&str] = &[
     "incoming",
@@ -200,7 +203,6 @@ const INERT: &[&str] = &[
     "auditing",
     "monitoring",
     "supports",
-    "correlationSubscription",
     "resourceRole",
     "performer",
     "humanPerformer",
@@ -299,6 +301,7 @@ impl<'a> Reader<'a> {
                 },
             );
         }
+        self.correlations_refused(root);
         let process_els: Vec<&Element> = root.children_named(Ns::Bpmn, "process").collect();
         let any_executable = process_els
             .iter()
@@ -358,6 +361,25 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// Refuses BPMN's correlation of messages by content, by name: the
+    /// `correlationProperty` elements of the file and the `correlationKey`s
+    /// of its collaborations (a process's `correlationSubscription` is
+    /// refused with its flow elements).
+    fn correlations_refused(&mut self, root: &Element) {
+        for c in root.children_named(Ns::Bpmn, "correlationProperty") {
+            self.unsupported(c, CORRELATION_REFUSED.replace("{}", c.name));
+        }
+        for collab in root
+            .children
+            .iter()
+            .filter(|c| c.is(Ns::Bpmn, "collaboration") || c.is(Ns::Bpmn, "choreography"))
+        {
+            for k in collab.children_named(Ns::Bpmn, "correlationKey") {
+                self.unsupported(k, CORRELATION_REFUSED.replace("{}", k.name));
+            }
+        }
+    }
+
     fn process(&mut self, el: &Element, executable: bool, runnable: bool) -> Process {
         let properties = camunda::properties(el);
         let is_main = properties
@@ -395,6 +417,7 @@ impl<'a> Reader<'a> {
             nodes: Vec::new(),
             node_els: Vec::new(),
             flows: Vec::new(),
+            beside_refused: std::collections::HashSet::new(),
         };
         self.container(&mut b, el, None);
         self.resolve_boundaries(&mut b);
@@ -421,6 +444,8 @@ impl<'a> Reader<'a> {
             let name = child.name;
             if name == "sequenceFlow" {
                 b.flows.push((child, scope));
+            } else if name == "correlationSubscription" {
+                self.unsupported(child, CORRELATION_REFUSED.replace("{}", name));
             } else if UNSUPPORTED_NODES.contains(&name) {
                 let detail = event_definitions(child)
                     .map(|d| format!(" ({})", d.name))
@@ -479,17 +504,18 @@ impl<'a> Reader<'a> {
         let mut attached_ref: Option<String> = None;
         let scope_kind = scope.map(|s| &b.nodes[s].kind);
         let kind = self.kind(tag, el, &defs, scope_kind, &mut attached_ref);
-        let io = match zeebe::io(self, el) {
+        let mut io = match zeebe::io(self, el) {
             Some(io) => io,
             None => camunda::io(self, el),
         };
+        let data_ok = self.data_associations(el, takes_mappings(tag, el), &mut io);
         let error_mappings = self.error_mappings(el, kind.as_ref());
         // Refused only now, so that every part reports its problems in one round.
         let kind = kind?;
         let error_mappings = error_mappings?;
         let (standard_loop, multi) = loops?;
         let listeners = listeners?;
-        if !extensions_ok {
+        if !extensions_ok || !data_ok {
             return None;
         }
         // Flowable's and Activiti's `async` is Camunda's `asyncBefore`: a job
@@ -667,6 +693,10 @@ struct Builder<'e> {
     nodes: Vec<Node>,
     node_els: Vec<&'e Element<'e>>,
     flows: Vec<(&'e Element<'e>, Option<NodeIdx>)>,
+    /// Nodes that a sequence flow joins to a refused element, or boundary
+    /// events of a refused activity: their missing flows are not reported
+    /// again (the refusal already says what is wrong).
+    beside_refused: std::collections::HashSet<NodeIdx>,
 }
 
 fn flag(v: Option<&str>) -> bool {

@@ -38,7 +38,21 @@ impl Reader<'_> {
             [d] if d.name == "signalEventDefinition" && scope.is_none() => {
                 self.signal_name(el, d).map(|s| start.signal = Some(s))
             }
-            [d, ..] => {
+            [first, _, ..] => {
+                let names: Vec<&str> = defs.iter().map(|d| d.name).collect();
+                self.push_for(
+                    Severity::Unsupported,
+                    first,
+                    el,
+                    format!(
+                        "the start event has {} event definitions ({}): a multiple start event (any one of them starts the process) is not supported; draw one start event per trigger",
+                        defs.len(),
+                        names.join(", ")
+                    ),
+                );
+                None
+            }
+            [d] => {
                 self.push_for(
                     Severity::Unsupported,
                     d,

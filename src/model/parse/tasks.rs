@@ -124,6 +124,18 @@ impl Reader<'_> {
         if zeebe::extension(el, "taskDefinition").is_some() {
             return self.service_task(el);
         }
+        let has_script = el
+            .child(Ns::Bpmn, "script")
+            .is_some_and(|s| !s.text.trim().is_empty());
+        if !has_script && el.attr_ns(Ns::Camunda, "resource").is_none() {
+            // As drawn before the script is written: nothing to run, so it
+            // passes like a task without a type (BPMN's abstract task).
+            self.warning(
+                el,
+                "the script task has no script; it completes as soon as it starts, like a plain task".into(),
+            );
+            return Some(NodeKind::Task);
+        }
         self.script(el).map(|s| NodeKind::ScriptTask(Box::new(s)))
     }
 

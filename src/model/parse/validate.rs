@@ -1,6 +1,7 @@
 //! Checks that need a whole process: start events, endless loops, flows into
 //! and out of events, subprocesses and gateways, conditions that are ignored
-//! and elements that are never reached.
+//! and elements that are never reached. A flow that is missing because the
+//! element at its other end was refused is not reported again.
 
 use super::{Builder, Reader};
 use crate::model::definitions::*;
@@ -110,7 +111,7 @@ impl Reader<'_> {
                     );
                 }
                 NodeKind::ExclusiveGateway | NodeKind::InclusiveGateway
-                    if n.outgoing.is_empty() =>
+                    if n.outgoing.is_empty() && !b.beside_refused.contains(&i) =>
                 {
                     self.error(el, "the gateway has no outgoing sequence flow".into());
                 }
@@ -194,6 +195,7 @@ impl Reader<'_> {
             }
             if n.incoming.is_empty()
                 && !n.for_compensation
+                && !b.beside_refused.contains(&i)
                 && !implicit.contains(&i)
                 && !matches!(
                     n.kind,

@@ -495,3 +495,55 @@ fn a_receive_task_without_a_message_waits_for_a_trigger() {
     assert_eq!(sim.tasks(), ["t"]);
     assert_eq!(sim.var("ok"), Some(json!(true)));
 }
+
+#[test]
+fn a_script_task_without_a_script_passes_like_a_plain_task() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:scriptTask id="todo" name="Write me later"/><bpmn:userTask id="next"/><bpmn:endEvent id="e"/>{}{}{}"#,
+        flow("f1", "s", "todo"),
+        flow("f2", "todo", "next"),
+        flow("f3", "next", "e"),
+    ));
+    let defs = parse(&xml);
+    assert!(
+        defs.warnings.iter().any(|w| w.to_string().contains(
+            "scriptTask \"todo\": the script task has no script; it completes as soon as it starts"
+        )),
+        "{:?}",
+        defs.warnings
+    );
+    let sim = Sim::start(&xml, json!({}));
+    assert_eq!(sim.tasks(), ["next"]);
+    assert!(sim.completed().contains(&"todo".to_string()));
+}
+
+#[test]
+fn data_associations_copy_variables_into_and_out_of_a_task() {
+    // The standard's name-to-name copies: a data object into the task's
+    // data input, and its data output out to a process property.
+    let xml = process(&format!(
+        r#"<bpmn:dataObject id="order_total"/>
+<bpmn:dataObjectReference id="Ref_total" dataObjectRef="order_total"/>
+<bpmn:property id="invoiced"/>
+<bpmn:startEvent id="s"/>
+<bpmn:scriptTask id="invoice" scriptFormat="rhai">
+  <bpmn:ioSpecification>
+    <bpmn:dataInput id="invoice_in" name="amount"/>
+    <bpmn:dataOutput id="invoice_out" name="line"/>
+    <bpmn:inputSet><bpmn:dataInputRefs>invoice_in</bpmn:dataInputRefs></bpmn:inputSet>
+    <bpmn:outputSet><bpmn:dataOutputRefs>invoice_out</bpmn:dataOutputRefs></bpmn:outputSet>
+  </bpmn:ioSpecification>
+  <bpmn:dataInputAssociation><bpmn:sourceRef>Ref_total</bpmn:sourceRef><bpmn:targetRef>invoice_in</bpmn:targetRef></bpmn:dataInputAssociation>
+  <bpmn:dataOutputAssociation><bpmn:sourceRef>invoice_out</bpmn:sourceRef><bpmn:targetRef>invoiced</bpmn:targetRef></bpmn:dataOutputAssociation>
+  <bpmn:script>let line = "total: " + amount;</bpmn:script>
+</bpmn:scriptTask>
+<bpmn:userTask id="next"/><bpmn:endEvent id="e"/>{}{}{}"#,
+        flow("f1", "s", "invoice"),
+        flow("f2", "invoice", "next"),
+        flow("f3", "next", "e"),
+    ));
+    let sim = Sim::start(&xml, json!({"order_total": 42}));
+    assert_eq!(sim.tasks(), ["next"]);
+    assert_eq!(sim.var("invoiced"), Some(json!("total: 42")));
+    assert_eq!(sim.var("amount"), None, "the input is the task's own");
+}
