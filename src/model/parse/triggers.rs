@@ -65,7 +65,11 @@ impl Reader<'_> {
         }
     }
 
-    /// The error an error end event throws (`errorRef`).
+    /// The error an error event definition names (`errorRef`): what an end
+    /// event throws, or what a boundary event or event subprocess catches.
+    /// An `errorRef` that names no `<error>` of the file is itself the error
+    /// code, as Camunda 7 reads it (`BpmnParse`: `error == null ? errorRef :
+    /// error.getErrorCode()`), with a warning.
     pub(super) fn error_throw(&mut self, owner: &Element, def: &Element) -> Option<ErrorThrow> {
         match def
             .attr("errorRef")
@@ -77,19 +81,24 @@ impl Reader<'_> {
                 Some(e) => Some(e.clone()),
                 None => {
                     self.push_for(
-                        Severity::Error,
+                        Severity::Warning,
                         def,
                         owner,
-                        format!("errorRef \"{r}\" is not an error of this file"),
+                        format!("errorRef \"{r}\" is not an error of this file; as in Camunda, \"{r}\" itself is the error code"),
                     );
-                    None
+                    Some(ErrorThrow {
+                        code: Some(r.to_string()),
+                        message: None,
+                    })
                 }
             },
         }
     }
 
     /// The code of the escalation an event definition references
-    /// (`escalationRef`; none: a catch-all or a code-less escalation).
+    /// (`escalationRef`; none: a catch-all or a code-less escalation). Unlike
+    /// an error, an escalation that is not in the file is refused, as Camunda
+    /// 7 refuses it ("could not find escalation with id").
     pub(super) fn escalation_code(
         &mut self,
         owner: &Element,

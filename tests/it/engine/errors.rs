@@ -83,6 +83,44 @@ fn an_error_end_event_cancels_its_subprocess_and_the_boundary_event_takes_over()
 }
 
 #[test]
+fn an_error_ref_that_names_no_error_is_the_error_code_itself() {
+    // As Camunda reads it: the thrower's and the catcher's errorRef text
+    // is the code when the file declares no such error.
+    let catch_raw = r#"<bpmn:boundaryEvent id="caught" attachedToRef="sub"><bpmn:errorEventDefinition errorRef="NO_STOCK" camunda:errorCodeVariable="code"/></bpmn:boundaryEvent><bpmn:sequenceFlow id="b1" sourceRef="caught" targetRef="handle"/>"#;
+    let xml = failing_subprocess(r#"errorRef="NO_STOCK""#, &format!("{catch_raw}{CATCH_ALL}"));
+    let defs = parse(&xml);
+    let warnings: Vec<String> = defs.warnings.iter().map(|w| w.to_string()).collect();
+    for id in ["boom", "caught"] {
+        assert!(
+            warnings.iter().any(|w| w.contains(&format!("\"{id}\": errorRef \"NO_STOCK\" is not an error of this file; as in Camunda, \"NO_STOCK\" itself is the error code"))),
+            "{warnings:#?}"
+        );
+    }
+    let mut sim = Sim::start(&xml, json!({}));
+    sim.complete("c", json!({}));
+    assert_eq!(
+        sim.tasks(),
+        ["handle"],
+        "the boundary for the code, not the catch-all"
+    );
+    assert_eq!(sim.var("code"), Some(json!("NO_STOCK")));
+}
+
+#[test]
+fn an_escalation_ref_that_names_no_escalation_is_refused_as_camunda_refuses_it() {
+    let errs = parse_err(&process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:intermediateThrowEvent id="esc"><bpmn:escalationEventDefinition escalationRef="E_NONE"/></bpmn:intermediateThrowEvent><bpmn:endEvent id="e"/>{}{}"#,
+        flow("f0", "s", "esc"),
+        flow("f1", "esc", "e"),
+    )))
+    .join("\n");
+    assert!(
+        errs.contains("escalationRef \"E_NONE\" is not an escalation of this file"),
+        "{errs}"
+    );
+}
+
+#[test]
 fn a_boundary_event_for_the_code_wins_over_a_catch_all() {
     let both = format!("{CATCH_ALL}{CATCH_STOCK}");
     let mut sim = Sim::start(
@@ -240,7 +278,7 @@ fn error_events_are_checked_when_deploying() {
         "{errs}"
     );
     assert!(
-        errs.contains("errorRef \"E_NOPE\" is not an error of this file"),
+        errs.contains("warning: endEvent \"boom\": errorRef \"E_NOPE\" is not an error of this file; as in Camunda, \"E_NOPE\" itself is the error code"),
         "{errs}"
     );
     assert!(
