@@ -13,6 +13,7 @@ pub mod dmn;
 pub mod el;
 pub mod engine;
 pub mod feel;
+pub mod js;
 pub mod model;
 pub mod runtime;
 pub mod store;

@@ -525,3 +525,43 @@ fn spin_method(
         _ => return Ok(None),
     }))
 }
+
+/// Camunda's context objects, as the script engines reach them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContextObject {
+    /// `execution`.
+    Execution,
+    /// `task`, in task listeners.
+    Task,
+}
+
+/// A member of `execution` or `task` used from a script: a method call
+/// (`args` given) or a property read, resolved exactly as EL resolves it —
+/// the same names, aliases, getters and setters, through the same
+/// [`Bindings`]. Values go in and out as JSON.
+pub fn context_member(
+    bindings: &mut dyn Bindings,
+    object: ContextObject,
+    name: &str,
+    args: Option<&[Value]>,
+) -> Result<Value, String> {
+    let limits = super::Limits::default();
+    let mut ev = Evaluator::new(bindings, "", &limits);
+    let (base, label) = match object {
+        ContextObject::Execution => (Val::Execution, "execution"),
+        ContextObject::Task => (Val::Task, "task"),
+    };
+    let value = match args {
+        Some(args) => {
+            let args: Vec<Val> = args.iter().cloned().map(Val::from_json).collect();
+            method(&mut ev, &base, name, &args)?.ok_or_else(|| {
+                format!(
+                    "{label} has no method {name}() taking {} arguments",
+                    args.len()
+                )
+            })?
+        }
+        None => property(&mut ev, base, name)?,
+    };
+    value.to_json()
+}

@@ -146,6 +146,7 @@ use eval::Evaluator;
 use parser::{Part, Tree};
 use value::{Val, to_bool, to_text};
 
+pub use context::{ContextObject, context_member};
 pub use parser::{MAX_HEIGHT, MAX_NESTING};
 
 /// The longest expression text accepted, in bytes.

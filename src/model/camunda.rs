@@ -10,7 +10,7 @@ use super::definitions::{
     CallMapping, CallSource, Connector, Io, Listener, ListenerAction, ListenerEvent, Param,
     ParamValue,
 };
-use super::expr::{Expr, Script, Template};
+use super::expr::{Expr, Language, Script, Template};
 use super::form::{Constraints, FieldType, FormField, coerce};
 use super::xml::{Element, Ns};
 
@@ -111,12 +111,32 @@ fn param_value(r: &mut dyn Report, el: &Element, owner: &Element) -> Option<Para
             Some(ParamValue::Map(entries))
         }
         Some(c) if c.name == "script" => {
-            r.unsupported(
-                c,
-                owner,
-                "script parameters are not supported; use an expression ${...}".into(),
-            );
-            None
+            let language = match Language::of(c.attr("scriptFormat")) {
+                Ok(l) => l,
+                Err(e) => {
+                    r.unsupported(c, owner, e);
+                    return None;
+                }
+            };
+            if c.attr("resource").is_some() {
+                r.unsupported(
+                    c,
+                    owner,
+                    "scripts loaded from a resource are not supported; write the script in the parameter".into(),
+                );
+                return None;
+            }
+            if c.text.trim().is_empty() {
+                r.error(c, owner, "the script parameter has no script".into());
+                return None;
+            }
+            match Script::compile_as(language, &c.text) {
+                Ok(script) => Some(ParamValue::Text(Template::Expr(Expr::script(script)))),
+                Err(e) => {
+                    r.error(c, owner, e);
+                    None
+                }
+            }
         }
         Some(c) => {
             r.error(
@@ -462,16 +482,14 @@ pub(crate) fn listeners(
                     None => err,
                 }),
             (None, Some(s)) => {
-                let format = s.attr("scriptFormat").map(str::trim).unwrap_or("rhai");
-                if !format.eq_ignore_ascii_case("rhai") {
-                    r.error(
-                        s,
-                        el,
-                        format!("scriptFormat \"{format}\" is not supported; scripts are written in rhai"),
-                    );
-                    ok = false;
-                    continue;
-                }
+                let language = match Language::of(s.attr("scriptFormat")) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        r.unsupported(s, el, e);
+                        ok = false;
+                        continue;
+                    }
+                };
                 if s.attr("resource").is_some() {
                     r.unsupported(
                         s,
@@ -481,7 +499,7 @@ pub(crate) fn listeners(
                     ok = false;
                     continue;
                 }
-                Script::compile(&s.text).map(ListenerAction::Script)
+                Script::compile_as(language, &s.text).map(ListenerAction::Script)
             }
             _ if l.attr("class").is_some() || l.attr("delegateExpression").is_some() => continue,
             _ => Err(format!(

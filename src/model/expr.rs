@@ -1,4 +1,5 @@
-//! The expressions of conditions, parameters and listeners, and rhai scripts.
+//! The expressions of conditions, parameters and listeners, and scripts
+//! (rhai and JavaScript).
 //!
 //! `${...}` and `#{...}` are EL 2.2 as Camunda 7 evaluates it ([`crate::el`]):
 //! compiled **once, at deploy time**, evaluated against an instance through
@@ -15,6 +16,11 @@
 //! a sandboxed rhai: no IO, no modules, no `eval`, no clock; every run has an
 //! operation budget and size limits, so a runaway script stops with an error
 //! (which the engine turns into an incident) instead of hanging a thread.
+//! JavaScript (`scriptFormat="javascript"`, `language="javascript"` on a
+//! condition) runs in QuickJS as Camunda runs it ([`crate::js`]). A
+//! [`Script`] is either; a script in an expression's place (a condition, a
+//! `camunda:script` parameter) is an [`Expr`] too, so the engine evaluates
+//! both alike.
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -72,6 +78,9 @@ enum Compiled {
         shift: usize,
     },
     Feel(Arc<crate::feel::Expression>),
+    /// A script in an expression's place: a condition with a script
+    /// `language`, a `camunda:script` parameter.
+    Script(Arc<Script>),
 }
 
 impl fmt::Debug for Expr {
@@ -167,6 +176,15 @@ impl Expr {
         ))
     }
 
+    /// A script used as an expression: its value is the value of its last
+    /// expression.
+    pub fn script(script: Script) -> Expr {
+        Expr {
+            source: script.source().trim().to_string(),
+            compiled: Compiled::Script(Arc::new(script)),
+        }
+    }
+
     /// The expression as the user wrote it.
     pub fn source(&self) -> &str {
         &self.source
@@ -177,7 +195,7 @@ impl Expr {
     pub fn identifiers(&self) -> Vec<String> {
         match &self.compiled {
             Compiled::El { expr, .. } => expr.identifiers(),
-            Compiled::Feel(_) => Vec::new(),
+            Compiled::Feel(_) | Compiled::Script(_) => Vec::new(),
         }
     }
 
@@ -201,6 +219,7 @@ impl Expr {
             Compiled::Feel(e) => e
                 .eval_at(&Expr::feel_vars(b), Some(b.now()))
                 .map_err(|e| EvalError(e.message)),
+            Compiled::Script(s) => s.run(b),
         }
     }
 
@@ -211,11 +230,11 @@ impl Expr {
             Compiled::El { expr, shift } => {
                 expr.eval_condition(b).map_err(|e| self.el_error(e, *shift))
             }
-            Compiled::Feel(_) => match self.eval(b)? {
+            Compiled::Feel(_) | Compiled::Script(_) => match self.eval(b)? {
                 Value::Bool(v) => Ok(v),
                 other => Err(EvalError(format!(
-                    "the condition {} gave {} instead of true or false",
-                    self.source,
+                    "the condition {} gave {} instead of a Boolean (true or false)",
+                    quoted(&self.source),
                     short(&other)
                 ))),
             },
@@ -228,7 +247,7 @@ impl Expr {
             Compiled::El { expr, shift } => {
                 expr.eval_string(b).map_err(|e| self.el_error(e, *shift))
             }
-            Compiled::Feel(_) => Ok(match self.eval(b)? {
+            Compiled::Feel(_) | Compiled::Script(_) => Ok(match self.eval(b)? {
                 Value::Null => String::new(),
                 Value::String(s) => s,
                 other => other.to_string(),
@@ -249,16 +268,76 @@ pub fn bean_refusal(source: &str, b: &el::BeanCall) -> String {
     )
 }
 
-/// A compiled script (a script task's or listener's body) in rhai.
+/// The languages scripts are written in here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    /// `scriptFormat="rhai"` (or none).
+    Rhai,
+    /// `scriptFormat="javascript"` and its other names.
+    JavaScript,
+}
+
+/// The names Camunda's script formats go by for JavaScript (any case).
+const JAVASCRIPT_NAMES: [&str; 6] = [
+    "javascript",
+    "js",
+    "ecmascript",
+    "application/javascript",
+    "text/javascript",
+    "application/ecmascript",
+];
+
+impl Language {
+    /// The language of a `scriptFormat` or condition `language` (none is
+    /// rhai), or why it cannot run here, naming it.
+    pub fn of(format: Option<&str>) -> Result<Language, String> {
+        let Some(format) = format.map(str::trim).filter(|f| !f.is_empty()) else {
+            return Ok(Language::Rhai);
+        };
+        let lower = format.to_ascii_lowercase();
+        if lower == "rhai" {
+            return Ok(Language::Rhai);
+        }
+        if JAVASCRIPT_NAMES.contains(&lower.as_str()) {
+            return Ok(Language::JavaScript);
+        }
+        let name = match lower.as_str() {
+            "groovy" => "Groovy",
+            "python" | "jython" | "py" => "Python",
+            "java" | "http://www.java.com/java" => "Java",
+            "juel" => "JUEL (an expression, not a script: write it as ${...})",
+            "ruby" | "jruby" => "Ruby",
+            "kotlin" | "kts" => "Kotlin",
+            "feel" => "FEEL",
+            "mvel" => "MVEL",
+            "drools" => "Drools",
+            _ => "a language this engine does not run",
+        };
+        Err(format!(
+            "scriptFormat \"{format}\" is {name}; scripts here are JavaScript (scriptFormat \"javascript\") or rhai (see the README)"
+        ))
+    }
+}
+
+/// A compiled script: a script task's or listener's body, a `camunda:script`
+/// parameter or a condition written in a script language.
 #[derive(Clone)]
-pub struct Script {
-    source: String,
-    ast: Arc<AST>,
+pub enum Script {
+    /// rhai, compiled.
+    Rhai { source: String, ast: Arc<AST> },
+    /// JavaScript, syntax-checked; QuickJS compiles it again for each run,
+    /// in a fresh sandbox.
+    JavaScript { source: String },
 }
 
 impl fmt::Debug for Script {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Script({} bytes)", self.source.len())
+        match self {
+            Script::Rhai { source, .. } => write!(f, "Script(rhai, {} bytes)", source.len()),
+            Script::JavaScript { source } => {
+                write!(f, "Script(javascript, {} bytes)", source.len())
+            }
+        }
     }
 }
 
@@ -331,6 +410,23 @@ fn describe(err: &rhai::EvalAltResult) -> String {
 impl Script {
     /// Compiles a script written in rhai.
     pub fn compile(text: &str) -> Result<Script, String> {
+        Script::compile_as(Language::Rhai, text)
+    }
+
+    /// Compiles a script in `language`: a syntax error names the script's
+    /// line and column.
+    pub fn compile_as(language: Language, text: &str) -> Result<Script, String> {
+        if language == Language::JavaScript {
+            return match crate::js::check(text) {
+                Ok(()) => Ok(Script::JavaScript {
+                    source: text.to_string(),
+                }),
+                Err(e) => Err(format!(
+                    "cannot compile the script (script line {}, column {}): {}",
+                    e.line, e.column, e.message
+                )),
+            };
+        }
         let ast = script_engine().compile(text).map_err(|e| {
             let pos = e.position();
             match (pos.line(), pos.position()) {
@@ -341,21 +437,45 @@ impl Script {
                 _ => format!("cannot compile the script: {}", e.err_type()),
             }
         })?;
-        Ok(Script {
+        Ok(Script::Rhai {
             source: text.to_string(),
             ast: Arc::new(ast),
         })
     }
 
-    /// Runs the script with the visible variables in scope; the variables
-    /// it creates or changes (but those named `_...`, its scratch) are set
-    /// through `b` as `execution.setVariable` would. Returns the value of its
-    /// last expression.
+    /// The script as written.
+    pub fn source(&self) -> &str {
+        match self {
+            Script::Rhai { source, .. } | Script::JavaScript { source } => source,
+        }
+    }
+
+    /// Its language.
+    pub fn language(&self) -> Language {
+        match self {
+            Script::Rhai { .. } => Language::Rhai,
+            Script::JavaScript { .. } => Language::JavaScript,
+        }
+    }
+
+    /// Runs the script against an instance and returns the value of its
+    /// last expression. rhai: the visible variables are in scope, and the
+    /// variables it creates or changes (but those named `_...`, its scratch)
+    /// are set through `b` as `execution.setVariable` would. JavaScript: as
+    /// Camunda runs it ([`crate::js`]); only `execution.setVariable` sets
+    /// variables.
     pub fn run(&self, b: &mut dyn Bindings) -> Result<Value, EvalError> {
+        let ast = match self {
+            Script::Rhai { ast, .. } => ast,
+            Script::JavaScript { source } => {
+                return crate::js::run(source, b)
+                    .map_err(|e| EvalError(format!("script failed: {e}")));
+            }
+        };
         let before = b.variables();
         let mut scope = scope_of(&before)?;
         let d = script_engine()
-            .eval_ast_with_scope::<Dynamic>(&mut scope, &self.ast)
+            .eval_ast_with_scope::<Dynamic>(&mut scope, ast)
             .map_err(|e| EvalError(format!("script failed: {}", describe(&e))))?;
         let result = to_json(d)?;
         for (name, _constant, value) in scope.iter() {

@@ -7,7 +7,7 @@ use super::Reader;
 use crate::model::camunda;
 use crate::model::definitions::*;
 use crate::model::diagnostic::Severity;
-use crate::model::expr::{Expr, Script, Template};
+use crate::model::expr::{Expr, Language, Script, Template};
 use crate::model::time;
 use crate::model::xml::{Element, Ns};
 use crate::model::zeebe;
@@ -311,16 +311,15 @@ impl Reader<'_> {
         }
     }
 
-    /// A rhai script (`scriptFormat`), written in the element.
+    /// A script (`scriptFormat`: rhai or JavaScript), written in the element.
     fn script(&mut self, el: &Element) -> Option<ScriptTask> {
-        let format = el.attr("scriptFormat").map(str::trim).unwrap_or("rhai");
-        if !format.eq_ignore_ascii_case("rhai") {
-            self.unsupported(
-                el,
-                format!("scriptFormat \"{format}\" is not supported; scripts are written in rhai (see the README)"),
-            );
-            return None;
-        }
+        let language = match Language::of(el.attr("scriptFormat")) {
+            Ok(l) => l,
+            Err(e) => {
+                self.unsupported(el, e);
+                return None;
+            }
+        };
         if el.attr_ns(Ns::Camunda, "resource").is_some() {
             self.unsupported(
                 el,
@@ -336,7 +335,7 @@ impl Reader<'_> {
             self.error(el, "the script task has no script".into());
             return None;
         }
-        match Script::compile(body) {
+        match Script::compile_as(language, body) {
             Ok(script) => Some(ScriptTask {
                 script,
                 result_variable: el
