@@ -285,10 +285,17 @@ enum Interrupt {
     Stopped,
 }
 
-fn runtime(interrupted: Rc<Cell<Option<Interrupt>>>) -> Result<Runtime, String> {
+fn sandboxed_runtime() -> Result<Runtime, String> {
     let rt = Runtime::new().map_err(|e| format!("cannot start JavaScript: {e}"))?;
     rt.set_memory_limit(MEMORY_LIMIT);
     rt.set_max_stack_size(STACK_LIMIT);
+    Ok(rt)
+}
+
+/// A runtime whose runs stop at the step budget or the stop flag, saying
+/// which in `interrupted`.
+fn runtime(interrupted: Rc<Cell<Option<Interrupt>>>) -> Result<Runtime, String> {
+    let rt = sandboxed_runtime()?;
     let mut checks = 0u64;
     rt.set_interrupt_handler(Some(Box::new(move || {
         checks += 1;
@@ -374,8 +381,8 @@ pub fn check(source: &str) -> Result<(), SyntaxError> {
         column: 1,
         message,
     };
-    let interrupted = Rc::new(Cell::new(None));
-    let rt = runtime(interrupted).map_err(fail)?;
+    // Compiling is bounded by the text's size: no step budget.
+    let rt = sandboxed_runtime().map_err(fail)?;
     let ctx = Context::custom::<Intrinsics>(&rt).map_err(|e| fail(e.to_string()))?;
     ctx.with(|ctx| {
         // The Function constructor compiles a body and runs none of it; the
@@ -432,9 +439,9 @@ pub fn run(source: &str, b: &mut dyn Bindings) -> Result<Value, String> {
     let ctx =
         Context::custom::<Intrinsics>(&rt).map_err(|e| format!("cannot start JavaScript: {e}"))?;
     let result = ctx.with(|ctx| -> Result<Value, String> {
-        let setup = |ctx: &Ctx<'_>, e: CaughtError<'_>| {
-            let _ = ctx;
-            format!("cannot prepare the script: {}", describe(e, None))
+        let setup = |_: &Ctx<'_>, e: CaughtError<'_>| match interrupted.get() {
+            Some(why) => describe(e, Some(why)),
+            None => format!("cannot prepare the script: {}", describe(e, None)),
         };
         let sandbox: Function = ctx.eval(SANDBOX).catch(&ctx).map_err(|e| setup(&ctx, e))?;
         sandbox

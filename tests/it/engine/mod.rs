@@ -7,6 +7,7 @@ mod errors;
 mod event_subs;
 mod events;
 mod gateways;
+mod javascript;
 mod listeners;
 mod multi;
 mod props;
