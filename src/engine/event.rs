@@ -66,6 +66,23 @@ pub enum Event {
         gateway: String,
         flows: Vec<String>,
     },
+    /// A complex gateway's activation condition held: it consumed one token
+    /// from each of `flows` and fires; it now waits for a token on each of
+    /// `awaiting` (none: it is ready for the next activation at once).
+    ComplexGatewayFired {
+        scope: u64,
+        gateway: String,
+        flows: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        awaiting: Vec<String>,
+    },
+    /// A complex gateway waiting for reset absorbed the tokens of `flows`
+    /// (those of the awaited flows that came) and waits for start again.
+    ComplexGatewayReset {
+        scope: u64,
+        gateway: String,
+        flows: Vec<String>,
+    },
     /// Variables were set in a scope (0 = the instance).
     VariablesSet {
         scope: u64,
@@ -149,6 +166,8 @@ impl Event {
             Event::FlowTaken { .. } => "flow_taken",
             Event::ConditionEvaluated { .. } => "condition_evaluated",
             Event::JoinFired { .. } => "join_fired",
+            Event::ComplexGatewayFired { .. } => "complex_gateway_fired",
+            Event::ComplexGatewayReset { .. } => "complex_gateway_reset",
             Event::VariablesSet { .. } => "variables_set",
             Event::ErrorThrown { .. } => "error_thrown",
             Event::RaceStarted { .. } => "race_started",
@@ -173,7 +192,9 @@ impl Event {
             | Event::ElementTerminated { element, .. }
             | Event::IncidentRaised { element, .. } => Some(element),
             Event::FlowTaken { flow, .. } | Event::ConditionEvaluated { flow, .. } => Some(flow),
-            Event::JoinFired { gateway, .. } => Some(gateway),
+            Event::JoinFired { gateway, .. }
+            | Event::ComplexGatewayFired { gateway, .. }
+            | Event::ComplexGatewayReset { gateway, .. } => Some(gateway),
             Event::InstanceStarted { start, .. } => Some(start),
             _ => None,
         }

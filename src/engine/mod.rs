@@ -28,7 +28,7 @@ pub use event::Event;
 pub use run::STEP_LIMIT;
 pub use state::{
     Compensable, ElementInstance, Incident, InstanceState, JobKind, JobType, JoinTokens,
-    PendingHandler, ROOT, SCHEMA_VERSION, Status, Step, Wait,
+    PendingHandler, ROOT, Resetting, SCHEMA_VERSION, Status, Step, Wait,
 };
 
 use crate::model::form::{self, FieldError};
@@ -578,6 +578,17 @@ pub fn waiting_items(process: &Process, state: &InstanceState) -> Vec<WaitingIte
             element: e.element.clone(),
             kind,
             detail,
+        });
+    }
+    for r in &state.resetting {
+        out.push(WaitingItem {
+            key: None,
+            element: r.gateway.clone(),
+            kind: "join",
+            detail: Some(format!(
+                "waiting for reset: {} more incoming flow(s)",
+                r.awaiting.len()
+            )),
         });
     }
     for j in &state.joins {

@@ -53,6 +53,9 @@ pub(crate) struct Run<'p> {
     pub now: Timestamp,
     queue: VecDeque<Work>,
     steps: usize,
+    /// Complex gateway instances entered because their activation condition
+    /// held in this command (their tokens are consumed already).
+    pub complex_fired: HashSet<u64>,
 }
 
 impl<'p> Run<'p> {
@@ -71,6 +74,7 @@ impl<'p> Run<'p> {
             now,
             queue: VecDeque::new(),
             steps: 0,
+            complex_fired: HashSet::new(),
         }
     }
 
@@ -303,7 +307,11 @@ impl<'p> Run<'p> {
             if self.state.status != Status::Active {
                 return;
             }
-            if self.fire_inclusive_joins() || self.check_conditions() || self.finish_scopes() {
+            if self.fire_inclusive_joins()
+                || behavior::complex_gateway::reset_idle(self)
+                || self.check_conditions()
+                || self.finish_scopes()
+            {
                 continue;
             }
             return;
@@ -618,6 +626,8 @@ impl<'p> Run<'p> {
             });
             if matches!(target.kind, NodeKind::ParallelGateway) {
                 behavior::parallel_gateway::on_token(self, f.target, scope);
+            } else if matches!(target.kind, NodeKind::ComplexGateway(_)) {
+                behavior::complex_gateway::on_token(self, f.target, scope);
             } else {
                 behavior::inclusive_gateway::on_token(self, f.target, scope);
             }

@@ -313,6 +313,15 @@ pub struct JoinTokens {
     pub flows: BTreeMap<String, u32>,
 }
 
+/// A complex gateway that fired and waits for reset: the incoming flows it
+/// still expects a token on (BPMN 2.0, 13.4.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resetting {
+    pub scope: u64,
+    pub gateway: String,
+    pub awaiting: Vec<String>,
+}
+
 /// Which step failed, so that a retry resumes there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -349,6 +358,9 @@ pub struct InstanceState {
     /// Tokens waiting at joins.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub joins: Vec<JoinTokens>,
+    /// Complex gateways waiting for reset.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resetting: Vec<Resetting>,
     /// Variables by scope: [`ROOT`] is the instance, other keys are element instances
     /// with local variables (input mappings, subprocesses).
     pub variables: BTreeMap<u64, Map<String, Value>>,
@@ -374,6 +386,7 @@ impl InstanceState {
             next_key: 1,
             elements: BTreeMap::new(),
             joins: Vec::new(),
+            resetting: Vec::new(),
             variables: BTreeMap::new(),
             incidents: BTreeMap::new(),
             called_by: None,
@@ -505,11 +518,13 @@ impl InstanceState {
                 self.elements.remove(key);
                 self.variables.remove(key);
                 self.joins.retain(|j| j.scope != *key);
+                self.resetting.retain(|r| r.scope != *key);
             }
             Event::ElementTerminated { key, .. } => {
                 self.elements.remove(key);
                 self.variables.remove(key);
                 self.joins.retain(|j| j.scope != *key);
+                self.resetting.retain(|r| r.scope != *key);
                 // What completed inside a cancelled scope can no longer be compensated.
                 self.compensable.retain(|c| c.scope != *key);
             }
@@ -559,25 +574,32 @@ impl InstanceState {
                 scope,
                 gateway,
                 flows,
+            } => self.consume(*scope, gateway, flows),
+            Event::ComplexGatewayFired {
+                scope,
+                gateway,
+                flows,
+                awaiting,
             } => {
-                if let Some(i) = self
-                    .joins
-                    .iter()
-                    .position(|j| j.scope == *scope && j.gateway == *gateway)
-                {
-                    let tokens = &mut self.joins[i];
-                    for f in flows {
-                        if let Some(n) = tokens.flows.get_mut(f) {
-                            *n -= 1;
-                            if *n == 0 {
-                                tokens.flows.remove(f);
-                            }
-                        }
-                    }
-                    if tokens.flows.is_empty() {
-                        self.joins.remove(i);
-                    }
+                self.consume(*scope, gateway, flows);
+                self.resetting
+                    .retain(|r| !(r.scope == *scope && r.gateway == *gateway));
+                if !awaiting.is_empty() {
+                    self.resetting.push(Resetting {
+                        scope: *scope,
+                        gateway: gateway.clone(),
+                        awaiting: awaiting.clone(),
+                    });
                 }
+            }
+            Event::ComplexGatewayReset {
+                scope,
+                gateway,
+                flows,
+            } => {
+                self.consume(*scope, gateway, flows);
+                self.resetting
+                    .retain(|r| !(r.scope == *scope && r.gateway == *gateway));
             }
             Event::VariablesSet { scope, values } => {
                 let vars = self.variables.entry(*scope).or_default();
@@ -639,8 +661,31 @@ impl InstanceState {
                 self.status = Status::Terminated;
                 self.elements.clear();
                 self.joins.clear();
+                self.resetting.clear();
                 self.incidents.clear();
                 self.compensable.clear();
+            }
+        }
+    }
+
+    /// Takes one token from each of `flows` at the join `gateway` in `scope`.
+    fn consume(&mut self, scope: u64, gateway: &str, flows: &[String]) {
+        if let Some(i) = self
+            .joins
+            .iter()
+            .position(|j| j.scope == scope && j.gateway == gateway)
+        {
+            let tokens = &mut self.joins[i];
+            for f in flows {
+                if let Some(n) = tokens.flows.get_mut(f) {
+                    *n -= 1;
+                    if *n == 0 {
+                        tokens.flows.remove(f);
+                    }
+                }
+            }
+            if tokens.flows.is_empty() {
+                self.joins.remove(i);
             }
         }
     }

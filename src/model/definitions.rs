@@ -422,7 +422,9 @@ impl Node {
         self.incoming.len() > 1
             && matches!(
                 self.kind,
-                NodeKind::ParallelGateway | NodeKind::InclusiveGateway
+                NodeKind::ParallelGateway
+                    | NodeKind::InclusiveGateway
+                    | NodeKind::ComplexGateway(_)
             )
     }
 }
@@ -450,6 +452,10 @@ pub enum NodeKind {
     InclusiveGateway,
     /// `eventBasedGateway`: its targets wait at once; the first event wins.
     EventGateway,
+    /// `complexGateway`: a join that fires when its activation condition
+    /// holds, then absorbs the tokens still expected before it resets; it
+    /// forks like an inclusive gateway.
+    ComplexGateway(Box<ComplexGateway>),
     SubProcess(SubProcess),
     /// An event attached to an activity's boundary.
     BoundaryEvent(Box<Boundary>),
@@ -488,6 +494,16 @@ pub enum NodeKind {
     /// An event subprocess (`triggeredByEvent="true"`): no flows lead to it; its
     /// start event's trigger starts it while its enclosing scope runs.
     EventSubProcess(Box<EventSubProcess>),
+}
+
+/// A complex gateway's join rule.
+#[derive(Debug, Clone)]
+pub struct ComplexGateway {
+    /// `activationCondition`: evaluated when a token arrives while the
+    /// gateway waits for start, with `_activeTokens` (how many incoming
+    /// flows hold a token) and `_activationCount` (tokens per incoming flow
+    /// id) beside the variables. Required when it joins (several incoming flows).
+    pub activation: Option<Expr>,
 }
 
 /// A business rule task's decision and where its result goes.

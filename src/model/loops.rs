@@ -23,6 +23,7 @@ fn straight_through(n: &Node) -> bool {
         | NodeKind::ExclusiveGateway
         | NodeKind::InclusiveGateway
         | NodeKind::ParallelGateway
+        | NodeKind::ComplexGateway(_)
         | NodeKind::LinkThrow { .. }
         | NodeKind::LinkCatch { .. }
         | NodeKind::Escalate { .. }

@@ -436,6 +436,14 @@ fn describe(event: &Event, process: Option<&Process>) -> String {
         Event::JoinFired { gateway, flows, .. } => {
             format!("Joined {} branches at {}", flows.len(), named(gateway))
         }
+        Event::ComplexGatewayFired { gateway, flows, .. } => {
+            format!("Activated {} on {} branch(es)", named(gateway), flows.len())
+        }
+        Event::ComplexGatewayReset { gateway, flows, .. } => format!(
+            "Reset {} after {} more branch(es)",
+            named(gateway),
+            flows.len()
+        ),
         Event::VariablesSet { scope, values } => {
             let local = if *scope == 0 { "" } else { " (local)" };
             format!("Set {}{local}", describe_values(values))

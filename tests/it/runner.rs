@@ -346,14 +346,14 @@ fn check_lists_problems_with_positions() {
     let bad = dir.path().join("bad.bpmn");
     std::fs::write(
         &bad,
-        process(r#"<bpmn:startEvent id="s"/><bpmn:complexGateway id="call"/>"#),
+        process(r#"<bpmn:startEvent id="s"/><bpmn:choreographyTask id="call"/>"#),
     )
     .unwrap();
     let out = bpmn_binary().arg("check").arg(&bad).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("bad.bpmn:10:26: unsupported: complexGateway \"call\""),
+        text.contains("bad.bpmn:10:26: unsupported: choreographyTask \"call\""),
         "{text}"
     );
     let good = bpmn_binary()

@@ -13,6 +13,7 @@ pub(crate) mod business_rule;
 pub(crate) mod call_activity;
 pub(crate) mod catch_event;
 pub(crate) mod compensation;
+pub(crate) mod complex_gateway;
 pub(crate) mod end_event;
 pub(crate) mod error_event;
 pub(crate) mod escalation_event;
@@ -62,6 +63,7 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         NodeKind::ParallelGateway => parallel_gateway::on_activate(run, key, node),
         NodeKind::InclusiveGateway => inclusive_gateway::on_activate(run, key, node),
         NodeKind::EventGateway => event_gateway::on_activate(run, key, node),
+        NodeKind::ComplexGateway(_) => complex_gateway::on_activate(run, key, node),
         NodeKind::SubProcess(_) => subprocess::on_activate(run, key, node),
         NodeKind::BoundaryEvent(_) => boundary_event::on_activate(run, key, node),
         NodeKind::ErrorEnd(_) => error_event::on_end(run, key, node),
@@ -89,6 +91,7 @@ pub(crate) fn outgoing(
         NodeKind::ExclusiveGateway => exclusive_gateway::outgoing(run, key, node),
         NodeKind::ParallelGateway => parallel_gateway::outgoing(run, key, node),
         NodeKind::InclusiveGateway => inclusive_gateway::outgoing(run, key, node),
+        NodeKind::ComplexGateway(_) => complex_gateway::outgoing(run, key, node),
         // Its flows were taken when it activated its targets.
         NodeKind::EventGateway => Ok(Vec::new()),
         // The token went on at its link catch event.
@@ -150,6 +153,7 @@ pub(crate) fn on_terminate(run: &mut Run<'_>, key: u64, node: NodeIdx) {
         | NodeKind::ExclusiveGateway
         | NodeKind::ParallelGateway
         | NodeKind::InclusiveGateway
+        | NodeKind::ComplexGateway(_)
         | NodeKind::EventGateway => run.close_wait(key),
     }
 }

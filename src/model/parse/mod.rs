@@ -165,7 +165,6 @@ impl Reader<'_> {
 /// The BPMN elements that can stand in a process or subprocess and that this
 /// engine does not run yet.
 const UNSUPPORTED_NODES: &[&str] = &[
-    "complexGateway",
     "adHocSubProcess",
     "implicitThrowEvent",
     "choreographyTask",
@@ -592,6 +591,7 @@ impl<'a> Reader<'a> {
             NodeTag::ParallelGateway => self.parallel_gateway(),
             NodeTag::InclusiveGateway => self.inclusive_gateway(),
             NodeTag::EventBasedGateway => self.event_gateway(el),
+            NodeTag::ComplexGateway => self.complex_gateway(el),
             NodeTag::CallActivity => self.call_activity(el),
             NodeTag::SubProcess => self.sub_process(el),
             NodeTag::Transaction => self.transaction(),
@@ -740,7 +740,8 @@ fn takes_mappings(tag: NodeTag, el: &Element) -> bool {
         | NodeTag::ExclusiveGateway
         | NodeTag::ParallelGateway
         | NodeTag::InclusiveGateway
-        | NodeTag::EventBasedGateway => false,
+        | NodeTag::EventBasedGateway
+        | NodeTag::ComplexGateway => false,
     }
 }
 
@@ -770,6 +771,7 @@ enum NodeTag {
     ParallelGateway,
     InclusiveGateway,
     EventBasedGateway,
+    ComplexGateway,
     SubProcess,
     Transaction,
     CallActivity,
@@ -777,7 +779,7 @@ enum NodeTag {
 }
 
 impl NodeTag {
-    const ALL: [NodeTag; 20] = [
+    const ALL: [NodeTag; 21] = [
         NodeTag::StartEvent,
         NodeTag::EndEvent,
         NodeTag::IntermediateThrowEvent,
@@ -794,6 +796,7 @@ impl NodeTag {
         NodeTag::ParallelGateway,
         NodeTag::InclusiveGateway,
         NodeTag::EventBasedGateway,
+        NodeTag::ComplexGateway,
         NodeTag::SubProcess,
         NodeTag::Transaction,
         NodeTag::CallActivity,
@@ -824,6 +827,7 @@ impl NodeTag {
             NodeTag::ParallelGateway => "parallelGateway",
             NodeTag::InclusiveGateway => "inclusiveGateway",
             NodeTag::EventBasedGateway => "eventBasedGateway",
+            NodeTag::ComplexGateway => "complexGateway",
             NodeTag::SubProcess => "subProcess",
             NodeTag::Transaction => "transaction",
             NodeTag::CallActivity => "callActivity",

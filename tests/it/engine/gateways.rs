@@ -413,3 +413,181 @@ fn without_start_events_every_element_without_incoming_flows_starts() {
     sim.complete("c", json!({}));
     assert_eq!(sim.status(), bpmn_engine::engine::Status::Completed);
 }
+
+/// Three reviews in parallel; the complex gateway goes on after two of them
+/// (`_activeTokens >= 2`), to "decide" when the tally is good, else "reject".
+fn two_of_three(condition: &str) -> String {
+    let escaped = condition
+        .replace('&', "&amp;")
+        .replace('>', "&gt;")
+        .replace('<', "&lt;");
+    process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:parallelGateway id="fork"/>
+<bpmn:userTask id="a"/><bpmn:userTask id="b"/><bpmn:userTask id="c"/>
+<bpmn:complexGateway id="cx" default="fr"><bpmn:activationCondition xsi:type="bpmn:tFormalExpression">{escaped}</bpmn:activationCondition></bpmn:complexGateway>
+<bpmn:userTask id="decide"/><bpmn:userTask id="reject"/>
+{}{}{}{}{}{}{}{}{}"#,
+        flow("f0", "s", "fork"),
+        flow("fa", "fork", "a"),
+        flow("fb", "fork", "b"),
+        flow("fc", "fork", "c"),
+        flow("ja", "a", "cx"),
+        flow("jb", "b", "cx"),
+        flow("jc", "c", "cx"),
+        cond_flow("fd", "cx", "decide", "${approvals >= 1}"),
+        flow("fr", "cx", "reject"),
+    ))
+}
+
+#[test]
+fn a_complex_gateway_fires_when_its_activation_condition_holds() {
+    let mut sim = Sim::start(
+        &two_of_three("${_activeTokens >= 2}"),
+        json!({"approvals": 0}),
+    );
+    sim.complete("b", json!({"approvals": 1}));
+    assert_eq!(sim.tasks(), ["a", "c"], "one token of three: it waits");
+    assert_eq!(sim.activations("cx"), 0);
+    sim.complete("c", json!({}));
+    assert_eq!(
+        sim.tasks(),
+        ["a", "decide"],
+        "two tokens: it fires, without a"
+    );
+    assert!(sim.last.events.contains(&Event::ComplexGatewayFired {
+        scope: 0,
+        gateway: "cx".into(),
+        flows: vec!["jb".into(), "jc".into()],
+        awaiting: vec!["ja".into()],
+    }));
+    assert_eq!(sim.state.resetting.len(), 1, "it waits for reset");
+    // The third token is absorbed: the gateway does not fire again.
+    sim.complete("a", json!({}));
+    assert_eq!(sim.tasks(), ["decide"]);
+    assert_eq!(sim.activations("cx"), 1);
+    assert!(sim.last.events.contains(&Event::ComplexGatewayReset {
+        scope: 0,
+        gateway: "cx".into(),
+        flows: vec!["ja".into()],
+    }));
+    assert!(sim.state.resetting.is_empty() && sim.state.joins.is_empty());
+    sim.complete("decide", json!({}));
+    assert_eq!(sim.status(), Status::Completed);
+}
+
+#[test]
+fn a_complex_gateway_forks_like_an_inclusive_gateway_with_its_default() {
+    let mut sim = Sim::start(
+        &two_of_three("${_activeTokens >= 2}"),
+        json!({"approvals": 0}),
+    );
+    sim.complete("a", json!({}));
+    sim.complete("b", json!({}));
+    assert_eq!(
+        sim.tasks(),
+        ["c", "reject"],
+        "no condition holds: the default"
+    );
+}
+
+#[test]
+fn the_activation_count_of_each_flow_can_be_named() {
+    // Only a and c together (or all three) activate it.
+    let mut sim = Sim::start(
+        &two_of_three("${_activationCount.ja > 0 && _activationCount.jc > 0}"),
+        json!({"approvals": 1}),
+    );
+    sim.complete("a", json!({}));
+    sim.complete("b", json!({}));
+    assert_eq!(sim.tasks(), ["c"], "a and b do not activate it");
+    sim.complete("c", json!({}));
+    assert_eq!(sim.tasks(), ["decide"]);
+    assert!(sim.last.events.contains(&Event::ComplexGatewayFired {
+        scope: 0,
+        gateway: "cx".into(),
+        flows: vec!["ja".into(), "jb".into(), "jc".into()],
+        awaiting: vec![],
+    }));
+    assert!(sim.state.resetting.is_empty());
+    sim.complete("decide", json!({}));
+    assert_eq!(sim.status(), Status::Completed);
+}
+
+#[test]
+fn a_complex_gateway_resets_when_an_awaited_token_can_no_longer_come() {
+    // b's path may end before the gateway: once it has, nothing is awaited.
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:parallelGateway id="fork"/>
+<bpmn:userTask id="a"/><bpmn:userTask id="b"/><bpmn:exclusiveGateway id="x" default="jb"/><bpmn:endEvent id="e"/>
+<bpmn:complexGateway id="cx"><bpmn:activationCondition>${{_activeTokens >= 1}}</bpmn:activationCondition></bpmn:complexGateway>
+<bpmn:userTask id="after"/>
+{}{}{}{}{}{}{}{}"#,
+        flow("f0", "s", "fork"),
+        flow("fa", "fork", "a"),
+        flow("fb", "fork", "b"),
+        flow("ja", "a", "cx"),
+        flow("fx", "b", "x"),
+        cond_flow("fe", "x", "e", "${skip}"),
+        flow("jb", "x", "cx"),
+        flow("f9", "cx", "after"),
+    ));
+    let mut sim = Sim::start(&xml, json!({"skip": true}));
+    sim.complete("a", json!({}));
+    assert_eq!(sim.tasks(), ["after", "b"]);
+    assert_eq!(sim.state.resetting[0].awaiting, ["jb"]);
+    sim.complete("b", json!({}));
+    assert!(
+        sim.state.resetting.is_empty(),
+        "b went to the end event: reset"
+    );
+    assert!(sim.last.events.contains(&Event::ComplexGatewayReset {
+        scope: 0,
+        gateway: "cx".into(),
+        flows: vec![],
+    }));
+    sim.complete("after", json!({}));
+    assert_eq!(sim.status(), Status::Completed);
+}
+
+#[test]
+fn a_failing_activation_condition_is_an_incident_that_a_retry_evaluates_again() {
+    let mut sim = Sim::start(
+        &two_of_three("${_activeTokens >= quorum}"),
+        json!({"approvals": 1}),
+    );
+    sim.complete("a", json!({}));
+    assert_eq!(sim.incidents().len(), 1);
+    assert!(
+        sim.incidents()[0].contains("activationCondition"),
+        "{:?}",
+        sim.incidents()
+    );
+    sim.complete("b", json!({}));
+    assert_eq!(sim.incidents().len(), 1, "one incident, not one per token");
+    sim.cmd(bpmn_engine::engine::Command::SetVariables {
+        variables: obj(json!({"quorum": 2})),
+    })
+    .unwrap();
+    let incident = *sim.state.incidents.keys().next().unwrap();
+    sim.cmd(bpmn_engine::engine::Command::RetryIncident { incident })
+        .unwrap();
+    assert_eq!(sim.tasks(), ["c", "decide"]);
+    assert!(sim.incidents().is_empty());
+    sim.complete("c", json!({}));
+    assert_eq!(sim.activations("decide"), 1, "c is absorbed");
+}
+
+#[test]
+fn a_joining_complex_gateway_needs_an_activation_condition() {
+    let xml = two_of_three("x").replace(
+        r#"<bpmn:activationCondition xsi:type="bpmn:tFormalExpression">x</bpmn:activationCondition>"#,
+        "",
+    );
+    let errors = parse_err(&xml);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("needs an activationCondition")),
+        "{errors:?}"
+    );
+}
