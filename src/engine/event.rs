@@ -83,6 +83,16 @@ pub enum Event {
         gateway: String,
         flows: Vec<String>,
     },
+    /// An ad-hoc subprocess instance: the enabled elements that have not
+    /// started yet (sequential ordering), and whether its completion
+    /// condition held (`closing`: nothing more starts).
+    AdHocProgressed {
+        key: u64,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pending: Vec<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        closing: bool,
+    },
     /// Variables were set in a scope (0 = the instance).
     VariablesSet {
         scope: u64,
@@ -168,6 +178,7 @@ impl Event {
             Event::JoinFired { .. } => "join_fired",
             Event::ComplexGatewayFired { .. } => "complex_gateway_fired",
             Event::ComplexGatewayReset { .. } => "complex_gateway_reset",
+            Event::AdHocProgressed { .. } => "ad_hoc_progressed",
             Event::VariablesSet { .. } => "variables_set",
             Event::ErrorThrown { .. } => "error_thrown",
             Event::RaceStarted { .. } => "race_started",
@@ -222,6 +233,7 @@ impl Event {
             | Event::CallStarted { key, .. }
             | Event::CompensationStarted { key, .. }
             | Event::CallEnded { key, .. }
+            | Event::AdHocProgressed { key, .. }
             | Event::IncidentRaised { key, .. } => Some(*key),
             _ => None,
         }

@@ -27,8 +27,8 @@ pub use effect::{CallOutcome, Effect, UserTaskSpec};
 pub use event::Event;
 pub use run::STEP_LIMIT;
 pub use state::{
-    Compensable, ElementInstance, Incident, InstanceState, JobKind, JobType, JoinTokens,
-    PendingHandler, ROOT, Resetting, SCHEMA_VERSION, Status, Step, Wait,
+    AdHocProgress, Compensable, ElementInstance, Incident, InstanceState, JobKind, JobType,
+    JoinTokens, PendingHandler, ROOT, Resetting, SCHEMA_VERSION, Status, Step, Wait,
 };
 
 use crate::model::form::{self, FieldError};

@@ -562,6 +562,15 @@ impl<'p> Run<'p> {
             }
         }
         let scope = self.scope_of(key);
+        // Inside an ad-hoc subprocess: its completion condition, seen from
+        // the activity that completes.
+        let closes = match behavior::ad_hoc::condition_holds(self, key, node) {
+            Ok(holds) => holds,
+            Err(message) => {
+                self.incident(key, Step::Leave, message);
+                return;
+            }
+        };
         self.disarm_boundaries(key, None);
         self.record_compensable(key, node);
         let compensates = self.state.elements.get(&key).and_then(|e| e.compensates);
@@ -571,6 +580,9 @@ impl<'p> Run<'p> {
         });
         for (flow, default) in flows {
             self.take(flow, scope, default);
+        }
+        if closes {
+            behavior::ad_hoc::close(self, scope);
         }
         if let Some(throw) = compensates {
             behavior::compensation::on_handler_done(self, throw);
@@ -780,6 +792,10 @@ impl<'p> Run<'p> {
             .collect();
         if !done.is_empty() {
             for key in done {
+                // An ad-hoc subprocess may have more to start first.
+                if behavior::ad_hoc::start_next(self, key) {
+                    continue;
+                }
                 self.withdraw_armed(key);
                 self.complete(key);
             }

@@ -298,6 +298,21 @@ pub struct ElementInstance {
     /// until the `camunda:out` mappings have run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub returned: Option<Map<String, Value>>,
+    /// For an ad-hoc subprocess: what is left to start, and whether its
+    /// completion condition held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad_hoc: Option<AdHocProgress>,
+}
+
+/// The progress of an ad-hoc subprocess instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdHocProgress {
+    /// Enabled elements not started yet (sequential ordering), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<String>,
+    /// The completion condition held: nothing more starts.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closing: bool,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -481,6 +496,7 @@ impl InstanceState {
                         race: None,
                         compensates: None,
                         returned: None,
+                        ad_hoc: None,
                     },
                 );
                 self.bump(*key);
@@ -633,6 +649,18 @@ impl InstanceState {
                     && let Some(e) = self.elements.get_mut(&i.key)
                 {
                     e.incident = None;
+                }
+            }
+            Event::AdHocProgressed {
+                key,
+                pending,
+                closing,
+            } => {
+                if let Some(e) = self.elements.get_mut(key) {
+                    e.ad_hoc = Some(AdHocProgress {
+                        pending: pending.clone(),
+                        closing: *closing,
+                    });
                 }
             }
             Event::EscalationThrown { .. } => {}

@@ -796,6 +796,23 @@ pub struct SubProcess {
     /// A `transaction`: a cancel end event inside it cancels it, compensating
     /// what completed in it.
     pub transaction: bool,
+    /// An `adHocSubProcess`: its elements without incoming flows are
+    /// enabled (they are `implicit`), started all at once or one at a time.
+    pub ad_hoc: Option<Box<AdHoc>>,
+}
+
+/// How an ad-hoc subprocess runs its enabled activities.
+#[derive(Debug, Clone)]
+pub struct AdHoc {
+    /// `ordering="Sequential"`: one enabled element at a time, in document
+    /// order, each after everything inside has finished; else all at once.
+    pub sequential: bool,
+    /// `completionCondition`: evaluated (seen from the subprocess) after each
+    /// inner activity completes; when it holds, no further element starts.
+    pub completion: Option<Expr>,
+    /// `cancelRemainingInstances` (default true): when the completion
+    /// condition holds, what still runs inside is cancelled.
+    pub cancel_remaining: bool,
 }
 
 /// `camunda:inputOutput`.

@@ -444,6 +444,15 @@ fn describe(event: &Event, process: Option<&Process>) -> String {
             named(gateway),
             flows.len()
         ),
+        Event::AdHocProgressed {
+            pending, closing, ..
+        } => {
+            if *closing {
+                "Completion condition holds: nothing more starts".into()
+            } else {
+                format!("{} enabled element(s) still to start", pending.len())
+            }
+        }
         Event::VariablesSet { scope, values } => {
             let local = if *scope == 0 { "" } else { " (local)" };
             format!("Set {}{local}", describe_values(values))

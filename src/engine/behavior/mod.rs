@@ -8,6 +8,7 @@
 //! wait (a task completed, a message, a job) live in the module of the kind
 //! that waits for them.
 
+pub(crate) mod ad_hoc;
 pub(crate) mod boundary_event;
 pub(crate) mod business_rule;
 pub(crate) mod call_activity;

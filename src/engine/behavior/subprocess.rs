@@ -4,6 +4,9 @@
 //! > Activities, Gateways, Events, and Sequence Flows." Its none start event is
 //! > triggered when it is activated; it completes when no token is left inside.
 //!
+//! An ad-hoc subprocess runs here too; which of its enabled elements start,
+//! and when it may complete, is decided in `ad_hoc`.
+//!
 //! Variables: the subprocess is a scope of its own only for the variables its
 //! input mappings create; every other write goes up to the instance (Camunda's
 //! rule), so what children set is visible after the subprocess completes.
@@ -27,6 +30,7 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
         key,
         wait: Wait::Children,
     });
+    let starts = super::ad_hoc::starts(run, key, node, starts);
     super::event_subprocess::arm_all(run, key, Some(node));
     // Without a start event, its elements without incoming flows all start.
     for start in starts {

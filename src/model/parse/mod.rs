@@ -165,7 +165,6 @@ impl Reader<'_> {
 /// The BPMN elements that can stand in a process or subprocess and that this
 /// engine does not run yet.
 const UNSUPPORTED_NODES: &[&str] = &[
-    "adHocSubProcess",
     "implicitThrowEvent",
     "choreographyTask",
     "subChoreography",
@@ -200,6 +199,8 @@ const INERT: &[&str] = &[
     "category",
     "categoryValueRef",
     "auditing",
+    // Read with its ad-hoc subprocess.
+    "completionCondition",
     "monitoring",
     "supports",
     "resourceRole",
@@ -595,6 +596,7 @@ impl<'a> Reader<'a> {
             NodeTag::CallActivity => self.call_activity(el),
             NodeTag::SubProcess => self.sub_process(el),
             NodeTag::Transaction => self.transaction(),
+            NodeTag::AdHocSubProcess => self.ad_hoc_sub_process(el),
         }
     }
 
@@ -729,6 +731,7 @@ fn takes_mappings(tag: NodeTag, el: &Element) -> bool {
         | NodeTag::ReceiveTask
         | NodeTag::SubProcess
         | NodeTag::Transaction
+        | NodeTag::AdHocSubProcess
         | NodeTag::CallActivity
         | NodeTag::BusinessRuleTask => true,
         NodeTag::IntermediateThrowEvent | NodeTag::EndEvent => {
@@ -774,12 +777,13 @@ enum NodeTag {
     ComplexGateway,
     SubProcess,
     Transaction,
+    AdHocSubProcess,
     CallActivity,
     BoundaryEvent,
 }
 
 impl NodeTag {
-    const ALL: [NodeTag; 21] = [
+    const ALL: [NodeTag; 22] = [
         NodeTag::StartEvent,
         NodeTag::EndEvent,
         NodeTag::IntermediateThrowEvent,
@@ -799,6 +803,7 @@ impl NodeTag {
         NodeTag::ComplexGateway,
         NodeTag::SubProcess,
         NodeTag::Transaction,
+        NodeTag::AdHocSubProcess,
         NodeTag::CallActivity,
         NodeTag::BoundaryEvent,
     ];
@@ -830,6 +835,7 @@ impl NodeTag {
             NodeTag::ComplexGateway => "complexGateway",
             NodeTag::SubProcess => "subProcess",
             NodeTag::Transaction => "transaction",
+            NodeTag::AdHocSubProcess => "adHocSubProcess",
             NodeTag::CallActivity => "callActivity",
             NodeTag::BoundaryEvent => "boundaryEvent",
         }

@@ -1,5 +1,7 @@
 //! Subprocesses: embedded subprocesses (`subProcess`), transactions
-//! (`transaction`) and event subprocesses (`subProcess triggeredByEvent`), and
+//! (`transaction`), ad-hoc subprocesses (`adHocSubProcess`, with their
+//! `ordering`, `completionCondition` and `cancelRemainingInstances`) and event
+//! subprocesses (`subProcess triggeredByEvent`), and
 //! how each starts — its start event, the trigger of an event subprocess's
 //! start event, or its elements without incoming flows. Their children are
 //! read by the same walk as a process's (`container`).
@@ -7,6 +9,7 @@
 use super::{Builder, Reader, event_definitions};
 use crate::model::definitions::*;
 use crate::model::diagnostic::Severity;
+use crate::model::expr::Expr;
 use crate::model::xml::{Element, Ns};
 
 impl Reader<'_> {
@@ -20,6 +23,7 @@ impl Reader<'_> {
                 start: usize::MAX,
                 implicit: Vec::new(),
                 transaction: false,
+                ad_hoc: None,
             }))
         }
     }
@@ -29,6 +33,47 @@ impl Reader<'_> {
             start: usize::MAX,
             implicit: Vec::new(),
             transaction: true,
+            ad_hoc: None,
+        }))
+    }
+
+    /// An ad-hoc subprocess: its ordering and completion.
+    pub(super) fn ad_hoc_sub_process(&mut self, el: &Element) -> Option<NodeKind> {
+        let sequential = match el.attr("ordering").map(str::trim) {
+            None | Some("Parallel") => false,
+            Some("Sequential") => true,
+            Some(other) => {
+                self.error(
+                    el,
+                    format!("ordering \"{other}\" is neither Parallel nor Sequential"),
+                );
+                return None;
+            }
+        };
+        let cancel_remaining = el.attr("cancelRemainingInstances").map(str::trim) != Some("false");
+        let completion = match el
+            .child(Ns::Bpmn, "completionCondition")
+            .map(|c| (c, c.text.trim()))
+            .filter(|(_, t)| !t.is_empty())
+        {
+            None => None,
+            Some((c, text)) => match Expr::compile(text) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    self.push_for(Severity::Error, c, el, format!("completionCondition: {e}"));
+                    return None;
+                }
+            },
+        };
+        Some(NodeKind::SubProcess(SubProcess {
+            start: usize::MAX,
+            implicit: Vec::new(),
+            transaction: false,
+            ad_hoc: Some(Box::new(AdHoc {
+                sequential,
+                completion,
+                cancel_remaining,
+            })),
         }))
     }
 
@@ -40,6 +85,10 @@ impl Reader<'_> {
             .iter()
             .position(|n| n.scope == Some(idx) && matches!(n.kind, NodeKind::StartEvent(_)));
         match (&mut b.nodes[idx].kind, start) {
+            (NodeKind::SubProcess(sp), Some(_)) if sp.ad_hoc.is_some() => self.error(
+                el,
+                "an ad-hoc subprocess has no start event: its elements without incoming sequence flows are enabled".into(),
+            ),
             (NodeKind::SubProcess(sp), Some(s)) => sp.start = s,
             (NodeKind::EventSubProcess(e), Some(s)) => e.start = s,
             (NodeKind::EventSubProcess(_), None) => self.error(

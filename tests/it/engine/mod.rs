@@ -1,5 +1,6 @@
 //! Pure engine tests: given a diagram, when these commands, then these events.
 
+mod ad_hoc;
 mod boundary;
 mod compensation;
 mod el;
