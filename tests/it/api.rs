@@ -239,7 +239,7 @@ async fn deployments_and_definitions() {
         assert_eq!(r.status(), StatusCode::CREATED);
 
         let broken = process(&format!(
-            r#"<bpmn:startEvent id="s"/><bpmn:complexGateway id="call"/>{}"#,
+            r#"<bpmn:startEvent id="s"/><bpmn:choreographyTask id="call"/>{}"#,
             flow("f", "s", "nowhere")
         ));
         let (s, body) = admin.deploy_xml(&broken).await;
@@ -250,7 +250,7 @@ async fn deployments_and_definitions() {
             (call["line"].as_u64(), call["column"].as_u64()),
             (Some(10), Some(26))
         );
-        assert_eq!(call["kind"], "complexGateway");
+        assert_eq!(call["kind"], "choreographyTask");
         assert_eq!(call["severity"], "unsupported");
         assert!(
             errors

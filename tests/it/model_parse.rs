@@ -40,7 +40,7 @@ fn unsupported_elements_are_listed_by_id_and_kind() {
         r#"<bpmn:startEvent id="s"/>
 <bpmn:userTask id="t"/>
 <bpmn:boundaryEvent id="b" attachedToRef="t"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
-<bpmn:complexGateway id="c"/>
+<bpmn:choreographyTask id="c"/>
 <bpmn:endEvent id="e"><bpmn:linkEventDefinition name="x"/></bpmn:endEvent>
 <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
 <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="c"/>
@@ -57,7 +57,7 @@ fn unsupported_elements_are_listed_by_id_and_kind() {
     assert_eq!(
         unsupported,
         vec![
-            ("c".to_string(), "complexGateway".to_string()),
+            ("c".to_string(), "choreographyTask".to_string()),
             ("e".to_string(), "endEvent".to_string()),
         ]
     );
@@ -363,7 +363,7 @@ fn unknown_service_handlers_and_languages_are_deploy_errors() {
 <bpmn:sequenceFlow id="f2" sourceRef="a" targetRef="b"/>
 <bpmn:sequenceFlow id="f3" sourceRef="b" targetRef="c"/>
 <bpmn:sequenceFlow id="f4" sourceRef="c" targetRef="g"/>
-<bpmn:sequenceFlow id="f5" sourceRef="g" targetRef="e"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" language="javascript">x == 1</bpmn:conditionExpression></bpmn:sequenceFlow>"#,
+<bpmn:sequenceFlow id="f5" sourceRef="g" targetRef="e"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" language="python">x == 1</bpmn:conditionExpression></bpmn:sequenceFlow>"#,
     );
     let errors = parse_err(&xml).join("\n");
     assert!(
@@ -375,11 +375,11 @@ fn unknown_service_handlers_and_languages_are_deploy_errors() {
         "{errors}"
     );
     assert!(
-        errors.contains("scriptTask \"c\": scriptFormat \"groovy\" is not supported"),
+        errors.contains("scriptTask \"c\": scriptFormat \"groovy\" is Groovy; scripts here are JavaScript (scriptFormat \"javascript\") or rhai"),
         "{errors}"
     );
     assert!(
-        errors.contains("sequenceFlow \"f5\": condition language \"javascript\" is not supported"),
+        errors.contains("sequenceFlow \"f5\": condition language \"python\""),
         "{errors}"
     );
 }

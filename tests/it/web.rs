@@ -601,10 +601,10 @@ async fn uploads_show_errors_with_positions_and_store_nothing() {
         assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(broken.body.contains("broken.bpmn cannot be deployed"));
         assert!(broken.body.contains("<td class=\"mono\">1:"), "line:column");
-        let unsupported = process(r#"<bpmn:startEvent id="s"/><bpmn:complexGateway id="call"/>"#);
+        let unsupported = process(r#"<bpmn:startEvent id="s"/><bpmn:choreographyTask id="call"/>"#);
         let p = admin.upload("call.bpmn", unsupported.into_bytes()).await;
         assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(p.body.contains("<td>unsupported</td><td class=\"mono\">10:26</td><td class=\"mono\">complexGateway &#34;call&#34;</td>"), "{}", p.body);
+        assert!(p.body.contains("<td>unsupported</td><td class=\"mono\">10:26</td><td class=\"mono\">choreographyTask &#34;call&#34;</td>"), "{}", p.body);
         assert!(
             app.runtime.store().definitions().await.unwrap().is_empty(),
             "{}: nothing stored",
