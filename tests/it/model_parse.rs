@@ -838,3 +838,27 @@ fn a_refused_element_leaves_no_false_warnings_on_its_neighbours() {
         "{errors:#?}"
     );
 }
+
+/// A flow refused for its condition is reported once, with its reason: its
+/// gateway does not also "have no outgoing flow", nor its default "not be
+/// one of its outgoing flows".
+#[test]
+fn a_refused_condition_brings_no_follow_on_errors() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g" default="f3"/><bpmn:endEvent id="e1"/><bpmn:endEvent id="e2"/>
+{}
+<bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="e1"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" language="groovy">amount &gt; 100</bpmn:conditionExpression></bpmn:sequenceFlow>
+<bpmn:sequenceFlow id="f3" sourceRef="g" targetRef="e2"><bpmn:extensionElements><camunda:executionListener event="take" class="com.example.Audit"/></bpmn:extensionElements></bpmn:sequenceFlow>"#,
+        flow("f1", "s", "g"),
+    ));
+    let errors = parse_err(&xml);
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors[0].contains("sequenceFlow \"f2\": condition language \"groovy\""),
+        "{errors:#?}"
+    );
+    assert!(
+        errors[1].contains("sequenceFlow \"f3\": camunda:executionListener with a class"),
+        "{errors:#?}"
+    );
+}

@@ -21,6 +21,7 @@ impl Reader<'_> {
             .map(|(i, n)| (n.id.clone(), i))
             .collect();
         let mut flows = Vec::new();
+        let mut refused_flows = std::collections::HashSet::new();
         let raw = std::mem::take(&mut b.flows);
         for (el, scope) in raw {
             // The id is optional in BPMN's schema (jBPM leaves it out); a flow
@@ -71,6 +72,10 @@ impl Reader<'_> {
             let (Some(source), Some(target), Ok(condition), Some(listeners)) =
                 (source, target, condition, listeners)
             else {
+                // A flow refused for its condition or listeners is still
+                // drawn: its ends do not miss a flow as well.
+                b.beside_refused.extend(source.into_iter().chain(target));
+                refused_flows.insert(id);
                 continue;
             };
             if b.nodes[source].scope != scope || b.nodes[target].scope != scope {
@@ -103,6 +108,8 @@ impl Reader<'_> {
             };
             match flow_index.get(d) {
                 Some(fi) if flows[*fi].source == i => b.nodes[i].default_flow = Some(*fi),
+                // Already reported with the reason it was refused.
+                None if refused_flows.contains(d) => {}
                 _ => self.error(
                     el,
                     format!("the default flow \"{d}\" is not one of its outgoing sequence flows"),
