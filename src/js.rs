@@ -102,6 +102,8 @@ const SANDBOX: &str = r#"(function (now) {
   Dt.UTC = D.UTC;
   Dt.parse = parse;
   Object.defineProperty(g, 'Date', { value: Dt, writable: true, configurable: true });
+  // Nashorn's print(): there is no console to print to.
+  Object.defineProperty(g, 'print', { value: function () { }, writable: true, configurable: true });
   let s = (Math.abs(now) % 4294967291) >>> 0 || 1;
   Math.random = function () {
     s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
