@@ -256,6 +256,38 @@ impl Expr {
     }
 }
 
+/// The `language` of a condition (`tFormalExpression`): `None` for an
+/// expression (no language, `juel`, `rhai` or BPMN's own URI, all read as
+/// EL), a script language (JavaScript), or why it cannot run here.
+pub fn condition_language(language: Option<&str>) -> Result<Option<Language>, String> {
+    let Some(lang) = language.map(str::trim).filter(|l| !l.is_empty()) else {
+        return Ok(None);
+    };
+    let expression = [
+        "juel",
+        "rhai",
+        "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    ];
+    if expression.iter().any(|k| lang.eq_ignore_ascii_case(k)) {
+        return Ok(None);
+    }
+    match Language::of(Some(lang)) {
+        Ok(Language::JavaScript) => Ok(Some(Language::JavaScript)),
+        Ok(Language::Rhai) | Err(_) => Err(format!(
+            "condition language \"{lang}\" is not supported; write the condition as an expression without a language, or in JavaScript (language=\"javascript\")"
+        )),
+    }
+}
+
+/// Compiles a condition in its `language` (see [`condition_language`]):
+/// an expression, or a script whose last value is the condition's.
+pub fn compile_condition(language: Option<&str>, text: &str) -> Result<Expr, String> {
+    match condition_language(language)? {
+        None => Expr::compile(text.trim()),
+        Some(l) => Script::compile_as(l, text).map(Expr::script),
+    }
+}
+
 /// Why a call of a Java bean cannot run here.
 pub fn bean_refusal(source: &str, b: &el::BeanCall) -> String {
     format!(

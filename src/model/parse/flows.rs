@@ -8,7 +8,7 @@ use super::{Builder, Reader};
 use crate::model::camunda;
 use crate::model::definitions::*;
 use crate::model::diagnostic::Severity;
-use crate::model::expr::{Expr, Language, Script};
+use crate::model::expr::{Expr, Script, condition_language};
 use crate::model::xml::{Element, Ns};
 
 impl Reader<'_> {
@@ -123,28 +123,13 @@ impl Reader<'_> {
         let Some(c) = flow.child(Ns::Bpmn, "conditionExpression") else {
             return Ok(None);
         };
-        let mut script = None;
-        if let Some(lang) = c.attr("language").map(str::trim).filter(|l| !l.is_empty()) {
-            let expression = [
-                "juel",
-                "rhai",
-                "http://www.omg.org/spec/BPMN/20100524/MODEL",
-            ];
-            if !expression.iter().any(|k| lang.eq_ignore_ascii_case(k)) {
-                match Language::of(Some(lang)) {
-                    Ok(Language::JavaScript) => script = Some(Language::JavaScript),
-                    Ok(Language::Rhai) | Err(_) => {
-                        self.push_for(
-                            Severity::Unsupported,
-                            c,
-                            flow,
-                            format!("condition language \"{lang}\" is not supported; write the condition as an expression without a language, or in JavaScript (language=\"javascript\")"),
-                        );
-                        return Err(());
-                    }
-                }
+        let script = match condition_language(c.attr("language")) {
+            Ok(l) => l,
+            Err(e) => {
+                self.push_for(Severity::Unsupported, c, flow, e);
+                return Err(());
             }
-        }
+        };
         if c.attr_ns(Ns::Camunda, "resource").is_some() {
             self.push_for(
                 Severity::Unsupported,

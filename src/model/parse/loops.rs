@@ -7,7 +7,7 @@ use super::{Reader, flag};
 use crate::model::camunda;
 use crate::model::definitions::*;
 use crate::model::diagnostic::Severity;
-use crate::model::expr::Expr;
+use crate::model::expr::{Expr, compile_condition};
 use crate::model::xml::{Element, Ns};
 use crate::model::zeebe;
 
@@ -71,7 +71,7 @@ impl Reader<'_> {
             .filter(|(_, t)| !t.is_empty())
         {
             None => None,
-            Some((c, t)) => match Expr::compile(&t) {
+            Some((c, _)) => match compile_condition(c.attr("language"), &c.text) {
                 Ok(e) => Some(e),
                 Err(e) => {
                     self.push_for(Severity::Error, c, owner, format!("loopCondition: {e}"));
@@ -140,7 +140,18 @@ impl Reader<'_> {
             None => None,
         };
         let completion = match child_text("completionCondition") {
-            Some((c, t)) => expr(self, c, &t, "completionCondition"),
+            Some((c, _)) => match compile_condition(c.attr("language"), &c.text) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    self.push_for(
+                        Severity::Error,
+                        c,
+                        owner,
+                        format!("completionCondition: {e}"),
+                    );
+                    None
+                }
+            },
             None => None,
         };
         // Camunda 8 puts these in `zeebe:loopCharacteristics`.

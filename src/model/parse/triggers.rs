@@ -7,7 +7,7 @@
 use super::Reader;
 use crate::model::definitions::*;
 use crate::model::diagnostic::Severity;
-use crate::model::expr::{Expr, Template};
+use crate::model::expr::{Template, compile_condition};
 use crate::model::time;
 use crate::model::xml::{Element, Ns};
 
@@ -139,7 +139,7 @@ impl Reader<'_> {
             );
             return None;
         };
-        match Expr::compile(c.text.trim()) {
+        match compile_condition(c.attr("language"), &c.text) {
             Ok(condition) => Some(Catch::Conditional { condition }),
             Err(e) => {
                 self.push_for(Severity::Error, c, owner, format!("condition: {e}"));

@@ -400,3 +400,36 @@ async fn the_javascript_example_runs_on_every_database() {
         db.drop_now().await;
     }
 }
+
+#[test]
+fn a_completion_condition_may_be_javascript_too() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="review" camunda:assignee="${{reviewer}}"><bpmn:multiInstanceLoopCharacteristics camunda:collection="reviewers" camunda:elementVariable="reviewer"><bpmn:completionCondition language="javascript">nrOfCompletedInstances &gt;= 2</bpmn:completionCondition></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>
+<bpmn:userTask id="after"/>{}{}"#,
+        flow("f0", "s", "review"),
+        flow("f1", "review", "after"),
+    ));
+    let mut sim = Sim::start(&xml, json!({"reviewers": ["ann", "bob", "cid"]}));
+    assert_eq!(sim.tasks().len(), 3);
+    let body = sim.key("review");
+    let inner: Vec<u64> = sim
+        .state
+        .elements
+        .iter()
+        .filter(|(_, e)| e.element == "review" && e.scope == body)
+        .map(|(k, _)| *k)
+        .collect();
+    for key in &inner[..2] {
+        sim.cmd(bpmn_engine::engine::Command::CompleteUserTask {
+            key: *key,
+            variables: obj(json!({})),
+        })
+        .unwrap();
+    }
+    assert_eq!(sim.tasks(), ["after"]);
+    let text = parse_err(&xml.replace("language=\"javascript\"", "language=\"groovy\"")).join("\n");
+    assert!(
+        text.contains("completionCondition: condition language \"groovy\" is not supported"),
+        "{text}"
+    );
+}
