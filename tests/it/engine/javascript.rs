@@ -250,6 +250,22 @@ fn an_endless_loop_stops_at_its_budget_as_an_incident() {
 }
 
 #[test]
+fn a_thrown_error_is_an_incident_with_its_line() {
+    let message = incident_of("var a = 1;\nthrow new Error('no stock for ' + a);");
+    assert!(
+        message.contains("script failed: Error: no stock for 1 (script line 2"),
+        "{message}"
+    );
+    let message = incident_of("throw 'plain text';");
+    assert!(
+        message.contains("uncaught exception \"plain text\""),
+        "{message}"
+    );
+    let message = incident_of("execution.setVariable('', 1);");
+    assert!(message.contains("a variable needs a name"), "{message}");
+}
+
+#[test]
 fn the_runtime_stop_flag_stops_a_script() {
     let flag = Arc::new(AtomicBool::new(true));
     let sim = bpmn_engine::budget::with_stop_flag(flag, || run("while (true) {}", json!({})));
