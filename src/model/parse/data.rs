@@ -226,8 +226,10 @@ impl Reader<'_> {
                     t,
                     el,
                     format!(
-                        "{} with an {}: only a copy from one variable or data element to another runs",
-                        a.name, t.name
+                        "{} with {} {}: only a copy from one variable or data element to another runs",
+                        a.name,
+                        if t.name == "assignment" { "an" } else { "a" },
+                        t.name
                     ),
                 );
                 ok = false;
@@ -276,7 +278,11 @@ impl Reader<'_> {
                     Severity::Error,
                     data,
                     el,
-                    format!("the {tag} needs a name or id that can name a variable"),
+                    format!(
+                        "the {tag} \"{}\" has no name or id that can name a variable, so what {} copies is unknown",
+                        data.id().unwrap_or_default(),
+                        a.name
+                    ),
                 );
                 ok = false;
                 continue;

@@ -91,10 +91,13 @@ impl Reader<'_> {
             ),
             (NodeKind::SubProcess(sp), Some(s)) => sp.start = s,
             (NodeKind::EventSubProcess(e), Some(s)) => e.start = s,
-            (NodeKind::EventSubProcess(_), None) => self.error(
-                el,
-                "an event subprocess needs a start event with an event definition".into(),
-            ),
+            // A start event that is there was refused, and said why already.
+            (NodeKind::EventSubProcess(_), None) if el.child(Ns::Bpmn, "startEvent").is_none() => {
+                self.error(
+                    el,
+                    "an event subprocess needs a start event with an event definition".into(),
+                )
+            }
             // No start event: its elements without incoming flows start
             // (resolved once the flows are known).
             _ => {}
