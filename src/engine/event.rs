@@ -117,7 +117,16 @@ pub enum Event {
     },
     /// The compensation handler instance `key` started, for the completed
     /// instance `record`, on behalf of the throw event instance `throw`.
-    CompensationStarted { key: u64, throw: u64, record: u64 },
+    /// `adopts`: the handler is a compensation event subprocess, which takes
+    /// over what completed inside the compensated subprocess instance (it is
+    /// compensated from within the handler).
+    CompensationStarted {
+        key: u64,
+        throw: u64,
+        record: u64,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        adopts: bool,
+    },
     /// A call activity started the instance `instance` and waits for it.
     CallStarted { key: u64, instance: String },
     /// The instance a call activity called has completed.

@@ -555,8 +555,18 @@ impl InstanceState {
                 scope: *scope,
                 container: *container,
             }),
-            Event::CompensationStarted { key, throw, record } => {
+            Event::CompensationStarted {
+                key,
+                throw,
+                record,
+                adopts,
+            } => {
                 self.compensable.retain(|c| c.key != *record);
+                if *adopts {
+                    for c in self.compensable.iter_mut().filter(|c| c.scope == *record) {
+                        c.scope = *key;
+                    }
+                }
                 if let Some(e) = self.elements.get_mut(key) {
                     e.compensates = Some(*throw);
                 }

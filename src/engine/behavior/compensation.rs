@@ -19,6 +19,15 @@
 //! the thrower waits for all of them (Camunda's `waitForCompletion`, the only
 //! mode it runs) and then goes on. Each record is compensated once.
 //!
+//! A subprocess with a compensation event subprocess (an event subprocess
+//! whose start event has a `compensateEventDefinition`) is compensated by
+//! running that event subprocess instead of the handlers of what completed
+//! inside it: it runs in the thrower's scope and takes over the subprocess
+//! instance's records, so that compensation events thrown inside it
+//! (`activityRef` or not) compensate what completed in the subprocess
+//! (BPMN 2.0, 10.7.2; Camunda's behaviour). It sees the variables as they
+//! are now, not the subprocess's local variables of the time it ran.
+//!
 //! A cancel end event inside a transaction compensates what completed in the
 //! transaction, then the transaction's cancel boundary event fires: the
 //! transaction is cancelled and the boundary event's path is taken.
@@ -114,10 +123,15 @@ fn start_next(run: &mut Run<'_>, throw: u64) {
         return;
     };
     let key = run.enter(handler, run.scope_of(throw), None);
+    let adopts = matches!(
+        run.process.nodes[handler].kind,
+        NodeKind::EventSubProcess(_)
+    );
     run.emit(Event::CompensationStarted {
         key,
         throw,
         record: next.record,
+        adopts,
     });
     run.start(key);
 }

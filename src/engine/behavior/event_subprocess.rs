@@ -93,7 +93,13 @@ fn arm(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<(), String> {
 }
 
 /// Activated again (an incident while arming was retried): arm once more.
+/// A compensation event subprocess is only ever activated as a handler
+/// (see `compensation`): it runs at once.
 pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<Outcome, String> {
+    if event_sub(run, node).is_some_and(|e| matches!(e.trigger, Catch::Compensation)) {
+        start_body(run, key, node, Map::new());
+        return Ok(Outcome::Wait);
+    }
     arm(run, key, node)?;
     Ok(Outcome::Wait)
 }

@@ -1,8 +1,9 @@
 //! Compensation and transactions, checked once the process is read: each
 //! compensation boundary event is linked to its handler (through an
 //! `association`), and cancel end events and cancel boundary events must
-//! belong to a `transaction`. Also the `activityRef` of compensation throw
-//! and end events.
+//! belong to a `transaction`. A compensation event subprocess becomes the
+//! handler of the subprocess it stands in. Also the `activityRef` of
+//! compensation throw and end events.
 
 use super::{Builder, Reader};
 use crate::model::definitions::*;
@@ -64,6 +65,9 @@ impl Reader<'_> {
                             el,
                             "the compensation handler needs isForCompensation=\"true\"".into(),
                         ),
+                        // The handler is an activity that was refused: that
+                        // refusal says what is wrong.
+                        None if target.as_deref().is_some_and(|t| self.refused_activity(t)) => {}
                         None => self.error(
                             el,
                             "a compensation boundary event needs an association to its handler (an activity with isForCompensation=\"true\")".into(),
@@ -71,6 +75,67 @@ impl Reader<'_> {
                     }
                 }
                 _ => {}
+            }
+        }
+        self.link_compensation_event_subprocesses(b);
+    }
+
+    /// Whether `id` is an activity of the file that was not read (it was
+    /// refused, with its own diagnostic).
+    fn refused_activity(&self, id: &str) -> bool {
+        const ACTIVITIES: &[&str] = &[
+            "task",
+            "userTask",
+            "serviceTask",
+            "scriptTask",
+            "sendTask",
+            "receiveTask",
+            "businessRuleTask",
+            "manualTask",
+            "callActivity",
+            "subProcess",
+            "transaction",
+            "adHocSubProcess",
+        ];
+        self.elements
+            .get(id)
+            .is_some_and(|e| ACTIVITIES.contains(&e.tag.as_str()))
+            && self.diags.iter().any(|d| {
+                d.severity != crate::model::diagnostic::Severity::Warning
+                    && d.element.as_deref() == Some(id)
+            })
+    }
+
+    /// A compensation event subprocess is how its subprocess is compensated:
+    /// it becomes that subprocess's handler (in place of a compensation
+    /// boundary event, which it cannot have as well).
+    fn link_compensation_event_subprocesses(&mut self, b: &mut Builder<'_>) {
+        for i in 0..b.nodes.len() {
+            let NodeKind::EventSubProcess(e) = &b.nodes[i].kind else {
+                continue;
+            };
+            if !matches!(e.trigger, Catch::Compensation) {
+                continue;
+            }
+            let el = b.node_els[i];
+            match b.nodes[i].scope {
+                Some(s) if matches!(b.nodes[s].kind, NodeKind::SubProcess(_)) => {
+                    if b.nodes[s].compensation.is_some() {
+                        self.error(
+                            el,
+                            format!(
+                                "the subprocess \"{}\" is compensated already (by a compensation boundary event or another compensation event subprocess); it can have only one",
+                                b.nodes[s].id
+                            ),
+                        );
+                    } else {
+                        b.nodes[s].compensation = Some(i);
+                    }
+                }
+                _ => self.error(
+                    el,
+                    "a compensation event subprocess belongs inside an embedded subprocess (it runs when that subprocess is compensated)".into(),
+                ),
             }
         }
     }

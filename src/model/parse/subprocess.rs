@@ -128,6 +128,8 @@ impl Reader<'_> {
             _ if awaited.is_some() => awaited.flatten(),
             [d] => match d.name {
                 "escalationEventDefinition" => self.escalation_catch(start, d),
+                // Run when the enclosing subprocess is compensated (linked in `compensation`).
+                "compensateEventDefinition" => Some(Catch::Compensation),
                 "errorEventDefinition" if interrupting => {
                     self.error_catch(start, d).map(Catch::Error)
                 }

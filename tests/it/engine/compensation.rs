@@ -151,3 +151,151 @@ fn compensation_and_transactions_are_checked_at_deployment() {
         "{text}"
     );
 }
+
+/// A booking subprocess (hotel, then flight, each with a handler) with a
+/// compensation event subprocess that compensates the flight, then the
+/// hotel, then asks a person to update the customer record.
+fn booking_with_compensation_event_subprocess(inner_throws: &str) -> String {
+    process(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:subProcess id="booking">
+  <bpmn:startEvent id="bs"/>{}{}<bpmn:endEvent id="be"/>{}{}{}
+  <bpmn:subProcess id="on_compensation" triggeredByEvent="true" isForCompensation="true">
+    <bpmn:startEvent id="cs"><bpmn:compensateEventDefinition/></bpmn:startEvent>
+    {inner_throws}
+    <bpmn:userTask id="update_record"/><bpmn:endEvent id="ce"/>
+  </bpmn:subProcess>
+</bpmn:subProcess>
+<bpmn:userTask id="validate"/>
+<bpmn:endEvent id="undo"><bpmn:compensateEventDefinition/></bpmn:endEvent>
+{}{}{}"#,
+        compensable("hotel"),
+        compensable("flight"),
+        flow("b0", "bs", "hotel"),
+        flow("b1", "hotel", "flight"),
+        flow("b2", "flight", "be"),
+        flow("f0", "s", "booking"),
+        flow("f1", "booking", "validate"),
+        flow("f2", "validate", "undo"),
+    ))
+}
+
+#[test]
+fn a_compensation_event_subprocess_runs_instead_of_the_inner_handlers() {
+    let throws = format!(
+        r#"<bpmn:intermediateThrowEvent id="undo_f"><bpmn:compensateEventDefinition activityRef="flight"/></bpmn:intermediateThrowEvent>
+<bpmn:intermediateThrowEvent id="undo_h"><bpmn:compensateEventDefinition activityRef="hotel"/></bpmn:intermediateThrowEvent>{}{}{}{}"#,
+        flow("c0", "cs", "undo_h"),
+        flow("c1", "undo_h", "undo_f"),
+        flow("c2", "undo_f", "update_record"),
+        flow("c3", "update_record", "ce"),
+    );
+    let mut sim = Sim::start(
+        &booking_with_compensation_event_subprocess(&throws),
+        json!({"undone": []}),
+    );
+    assert_eq!(sim.tasks(), ["validate"]);
+    assert_eq!(sim.activations("on_compensation"), 0, "never armed");
+    sim.complete("validate", json!({}));
+    // The event subprocess chose the order: hotel first, then flight.
+    assert_eq!(sim.var("undone"), Some(json!(["hotel", "flight"])));
+    assert_eq!(sim.tasks(), ["update_record"]);
+    assert_eq!(sim.status(), Status::Active, "the end event waits for it");
+    sim.complete("update_record", json!({}));
+    assert_eq!(sim.status(), Status::Completed);
+    assert!(sim.state.compensable.is_empty());
+}
+
+#[test]
+fn a_compensation_event_subprocess_may_compensate_everything_inside() {
+    let throws = format!(
+        r#"<bpmn:intermediateThrowEvent id="undo_all"><bpmn:compensateEventDefinition/></bpmn:intermediateThrowEvent>{}{}{}"#,
+        flow("c0", "cs", "undo_all"),
+        flow("c1", "undo_all", "update_record"),
+        flow("c3", "update_record", "ce"),
+    );
+    let mut sim = Sim::start(
+        &booking_with_compensation_event_subprocess(&throws),
+        json!({"undone": []}),
+    );
+    sim.complete("validate", json!({}));
+    assert_eq!(
+        sim.var("undone"),
+        Some(json!(["flight", "hotel"])),
+        "newest first"
+    );
+    sim.complete("update_record", json!({}));
+    assert_eq!(sim.status(), Status::Completed);
+}
+
+#[test]
+fn a_subprocess_without_inner_handlers_is_compensated_by_its_event_subprocess() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:subProcess id="booking">
+  <bpmn:startEvent id="bs"/><bpmn:task id="book"/><bpmn:endEvent id="be"/>{}{}
+  <bpmn:subProcess id="on_compensation" triggeredByEvent="true">
+    <bpmn:startEvent id="cs"><bpmn:compensateEventDefinition/></bpmn:startEvent>
+    <bpmn:userTask id="cancel_booking"/><bpmn:endEvent id="ce"/>{}{}
+  </bpmn:subProcess>
+</bpmn:subProcess>
+<bpmn:intermediateThrowEvent id="undo"><bpmn:compensateEventDefinition activityRef="booking"/></bpmn:intermediateThrowEvent>
+<bpmn:userTask id="after"/>{}{}{}"#,
+        flow("b0", "bs", "book"),
+        flow("b1", "book", "be"),
+        flow("c0", "cs", "cancel_booking"),
+        flow("c1", "cancel_booking", "ce"),
+        flow("f0", "s", "booking"),
+        flow("f1", "booking", "undo"),
+        flow("f2", "undo", "after"),
+    ));
+    let mut sim = Sim::start(&xml, json!({}));
+    assert_eq!(sim.tasks(), ["cancel_booking"]);
+    sim.complete("cancel_booking", json!({}));
+    assert_eq!(sim.tasks(), ["after"]);
+}
+
+#[test]
+fn compensation_event_subprocesses_are_checked_at_deployment() {
+    let top = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:endEvent id="e"/>{}
+<bpmn:subProcess id="on_compensation" triggeredByEvent="true">
+  <bpmn:startEvent id="cs"><bpmn:compensateEventDefinition/></bpmn:startEvent><bpmn:endEvent id="ce"/>{}
+</bpmn:subProcess>"#,
+        flow("f0", "s", "e"),
+        flow("c0", "cs", "ce"),
+    ));
+    let errors = parse_err(&top);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("belongs inside an embedded subprocess")),
+        "{errors:?}"
+    );
+    let twice = booking_with_compensation_event_subprocess(&flow("c0", "cs", "ce")).replace(
+        r#"<bpmn:userTask id="validate"/>"#,
+        r#"<bpmn:userTask id="validate"/><bpmn:boundaryEvent id="booking_comp" attachedToRef="booking"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent><bpmn:task id="undo_booking" isForCompensation="true"/><bpmn:association id="ab" sourceRef="booking_comp" targetRef="undo_booking"/>"#,
+    );
+    let errors = parse_err(&twice);
+    assert!(
+        errors.iter().any(|e| e.contains("is compensated already")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_refused_handler_is_reported_once() {
+    // The handler names a Java class: that is the one problem reported,
+    // not also a boundary event without a handler.
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:task id="book"/><bpmn:endEvent id="e"/>
+<bpmn:boundaryEvent id="book_comp" attachedToRef="book"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>
+<bpmn:serviceTask id="undo_book" isForCompensation="true" camunda:class="org.example.Undo"/>
+<bpmn:association id="a" sourceRef="book_comp" targetRef="undo_book"/>{}{}"#,
+        flow("f0", "s", "book"),
+        flow("f1", "book", "e"),
+    ));
+    let errors = parse_err(&xml);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("undo_book"), "{errors:?}");
+}
