@@ -218,8 +218,34 @@ fn start(
         });
     }
     event_subprocess::arm_all(run, ROOT, None);
+    pass_instantiating_gateway(run, start);
     run.activate(start, ROOT);
     Ok(())
+}
+
+/// A start event reached through an event-based gateway that starts the
+/// process (`instantiate="true"`): its event won the gateway's race, so the
+/// gateway and the flow to the event are recorded as passed.
+fn pass_instantiating_gateway(run: &mut Run<'_>, start: usize) {
+    let process = run.process;
+    for &f in &process.nodes[start].incoming {
+        let flow = &process.flows[f];
+        let gateway = &process.nodes[flow.source];
+        if !matches!(gateway.kind, NodeKind::EventGateway) {
+            continue;
+        }
+        let key = run.enter(flow.source, ROOT, None);
+        run.emit(Event::ElementCompleted {
+            key,
+            element: gateway.id.clone(),
+        });
+        run.emit(Event::FlowTaken {
+            flow: flow.id.clone(),
+            scope: ROOT,
+            join: None,
+            default: false,
+        });
+    }
 }
 
 /// A process without start events starts at every element without incoming

@@ -1047,3 +1047,76 @@ async fn connector_replies_map_to_bpmn_errors_and_unmapped_failures_are_incident
     )
     .await;
 }
+
+/// An event-based gateway that starts the process: an order arrives by
+/// message, a cancellation by signal, or a daily timer starts a reminder.
+fn instantiating_gateway() -> String {
+    messaging_process(
+        "p",
+        &format!(
+            r#"<bpmn:eventBasedGateway id="g" instantiate="true"/>
+<bpmn:intermediateCatchEvent id="on_order"><bpmn:messageEventDefinition messageRef="M_invoice"/></bpmn:intermediateCatchEvent>
+<bpmn:intermediateCatchEvent id="on_alarm"><bpmn:signalEventDefinition signalRef="S_alarm"/></bpmn:intermediateCatchEvent>
+<bpmn:intermediateCatchEvent id="on_time"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+<bpmn:userTask id="invoice"/><bpmn:userTask id="alarm"/><bpmn:userTask id="remind"/>{}{}{}{}{}{}"#,
+            flow("g1", "g", "on_order"),
+            flow("g2", "g", "on_alarm"),
+            flow("g3", "g", "on_time"),
+            flow("f1", "on_order", "invoice"),
+            flow("f2", "on_alarm", "alarm"),
+            flow("f3", "on_time", "remind"),
+        ),
+    )
+}
+
+#[tokio::test]
+async fn an_instantiating_event_gateway_starts_an_instance_at_the_first_event() {
+    each(
+        |r| r,
+        |runtime, clock, backend| async move {
+            deploy(&runtime, &instantiating_gateway()).await;
+            let d = runtime
+                .deliver_message(
+                    "invoice-requested",
+                    bpmn_engine::runtime::Correlation::default(),
+                    obj(json!({"total": 5})),
+                    false,
+                    None,
+                )
+                .await
+                .unwrap();
+            assert_eq!(d.len(), 1, "{backend}");
+            assert_eq!(d[0].element_id, "on_order");
+            let id = d[0].instance_id;
+            assert_eq!(open_tasks(&runtime, id).await, ["invoice"], "{backend}");
+            assert_eq!(var(&runtime, id, "total").await, Some(json!(5)));
+            assert_eq!(
+                history_count(&runtime, id, "element_completed").await,
+                2,
+                "gateway and event"
+            );
+
+            let b = runtime
+                .work()
+                .signal(&rt::admin(None), "alarm", obj(json!({})))
+                .await
+                .unwrap();
+            assert_eq!(b.started.len(), 1, "{backend}");
+            assert_eq!(
+                open_tasks(&runtime, b.started[0].instance_id).await,
+                ["alarm"]
+            );
+
+            // The timer counts from the deployment, as a timer start event does.
+            assert_eq!(runtime.store().start_timers("p").await.unwrap().len(), 1);
+            at(&clock, "2025-01-01T01:00:00Z").await;
+            assert_eq!(jobs::run_due(&runtime, &executor("a")).await.unwrap(), 1);
+            assert_eq!(
+                runtime.store().count_instances().await.unwrap(),
+                3,
+                "{backend}"
+            );
+        },
+    )
+    .await;
+}

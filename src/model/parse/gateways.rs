@@ -1,8 +1,9 @@
 //! Gateways: `exclusiveGateway`, `parallelGateway`, `inclusiveGateway`,
-//! `complexGateway` (with its `activationCondition`) and `eventBasedGateway`. What their outgoing flows must look like is checked
+//! `complexGateway` (with its `activationCondition`) and `eventBasedGateway`
+//! (also one that starts the process, `instantiate="true"`). What their outgoing flows must look like is checked
 //! with the whole process (see `validate`).
 
-use super::{Reader, flag};
+use super::{Builder, Reader, flag};
 use crate::model::definitions::*;
 use crate::model::expr::Expr;
 use crate::model::xml::{Element, Ns};
@@ -53,14 +54,76 @@ impl Reader<'_> {
     }
 
     pub(super) fn event_gateway(&mut self, el: &Element) -> Option<NodeKind> {
-        if flag(el.attr("instantiate")) {
+        if flag(el.attr("instantiate"))
+            && el.attr("eventGatewayType").map(str::trim) == Some("Parallel")
+        {
             self.unsupported(
                 el,
-                "event-based gateways that start a process (instantiate=\"true\") are not supported yet".into(),
+                "event-based gateways of type Parallel (every event needed to start the process) are not supported; use the Exclusive type".into(),
             );
-            None
-        } else {
-            Some(NodeKind::EventGateway)
+            return None;
+        }
+        Some(NodeKind::EventGateway)
+    }
+
+    /// Once the process is checked: an event-based gateway with
+    /// `instantiate="true"` stands where the process starts, so its targets
+    /// become the process's start events (a message, signal or timer start
+    /// each, reached through the gateway). The first event that occurs
+    /// starts an instance; the gateway and the flow to that event are
+    /// recorded as passed.
+    pub(super) fn instantiating_gateways(&mut self, b: &mut Builder<'_>, flows: &[Flow]) {
+        for i in 0..b.nodes.len() {
+            let el = b.node_els[i];
+            if !matches!(b.nodes[i].kind, NodeKind::EventGateway) || !flag(el.attr("instantiate")) {
+                continue;
+            }
+            if b.nodes[i].scope.is_some() {
+                self.error(
+                    el,
+                    "an event-based gateway that starts a process (instantiate=\"true\") belongs at the top level of the process, not in a subprocess".into(),
+                );
+                continue;
+            }
+            if !b.nodes[i].incoming.is_empty() {
+                self.error(
+                    el,
+                    "an event-based gateway that starts a process (instantiate=\"true\") has no incoming sequence flows".into(),
+                );
+                continue;
+            }
+            for f in b.nodes[i].outgoing.clone() {
+                let t = flows[f].target;
+                let start = match &b.nodes[t].kind {
+                    NodeKind::IntermediateCatch(Catch::Message { name }) => StartEvent {
+                        message: Some(name.clone()),
+                        ..StartEvent::default()
+                    },
+                    NodeKind::IntermediateCatch(Catch::Signal { name }) => StartEvent {
+                        signal: Some(name.clone()),
+                        ..StartEvent::default()
+                    },
+                    NodeKind::IntermediateCatch(Catch::Timer(timer)) => StartEvent {
+                        timer: Some(timer.clone()),
+                        ..StartEvent::default()
+                    },
+                    _ => {
+                        self.unsupported(
+                            b.node_els[t],
+                            "after an event-based gateway that starts a process, only message, signal and timer intermediate catch events are supported".into(),
+                        );
+                        continue;
+                    }
+                };
+                if b.nodes[t].incoming.len() != 1 {
+                    self.error(
+                        b.node_els[t],
+                        "an event after an event-based gateway that starts a process is reached only through that gateway".into(),
+                    );
+                    continue;
+                }
+                b.nodes[t].kind = NodeKind::StartEvent(Box::new(start));
+            }
         }
     }
 }

@@ -412,3 +412,97 @@ fn an_interrupting_conditional_boundary_event_cancels_its_task() {
     .unwrap();
     assert_eq!(sim.tasks(), ["refund"]);
 }
+
+#[test]
+fn an_instantiating_event_gateway_is_passed_when_its_event_starts_the_instance() {
+    use bpmn_engine::engine;
+    let xml = definitions(&format!(
+        r#"<bpmn:process id="p" isExecutable="true">
+<bpmn:eventBasedGateway id="g" instantiate="true"/>
+<bpmn:intermediateCatchEvent id="on_order"><bpmn:messageEventDefinition messageRef="M"/></bpmn:intermediateCatchEvent>
+<bpmn:intermediateCatchEvent id="on_time"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+<bpmn:userTask id="invoice"/><bpmn:userTask id="remind"/>{}{}{}{}</bpmn:process>
+<bpmn:message id="M" name="order"/>"#,
+        flow("g1", "g", "on_order"),
+        flow("g2", "g", "on_time"),
+        flow("f1", "on_order", "invoice"),
+        flow("f2", "on_time", "remind"),
+    ));
+    let defs = parse(&xml);
+    let p = defs.main_process().unwrap();
+    assert!(p.start.is_none() && p.implicit_starts.is_empty());
+    assert_eq!(p.timer_starts.len(), 1, "the timer is a timer start");
+    let ctx = engine::Context::default();
+    let tr = engine::execute(
+        p,
+        &ctx,
+        &InstanceState::new("p"),
+        Command::StartAt {
+            element: "on_order".into(),
+            variables: obj(json!({"id": 7})),
+        },
+        t0(),
+    )
+    .unwrap();
+    let done: Vec<&str> = tr
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ElementCompleted { element, .. } => Some(element.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(done, ["g", "on_order"]);
+    assert!(tr.events.contains(&Event::FlowTaken {
+        flow: "g1".into(),
+        scope: 0,
+        join: None,
+        default: false
+    }));
+    assert_eq!(tr.state.elements.len(), 1, "only the invoice task waits");
+    // Nothing starts it without its event.
+    let none = engine::execute(
+        p,
+        &ctx,
+        &InstanceState::new("p"),
+        Command::Start {
+            variables: Default::default(),
+            initiator: None,
+        },
+        t0(),
+    );
+    assert!(none.is_err());
+}
+
+#[test]
+fn instantiating_event_gateways_are_checked_when_deploying() {
+    let inner = |extra: &str| {
+        process(&format!(
+            r#"<bpmn:startEvent id="s"/>{extra}<bpmn:eventBasedGateway id="g" instantiate="true"/>
+<bpmn:receiveTask id="r" messageRef="M"/>
+<bpmn:intermediateCatchEvent id="t"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+<bpmn:endEvent id="e"/>{}{}{}{}"#,
+            flow("g1", "g", "r"),
+            flow("g2", "g", "t"),
+            flow("f1", "r", "e"),
+            flow("f2", "t", "e"),
+        ))
+        .replace("</bpmn:definitions>", r#"<bpmn:message id="M" name="m"/></bpmn:definitions>"#)
+    };
+    let errors = parse_err(&inner(""));
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("only message, signal and timer intermediate catch events")),
+        "{errors:?}"
+    );
+    let parallel = inner("").replace(
+        r#"instantiate="true""#,
+        r#"instantiate="true" eventGatewayType="Parallel""#,
+    );
+    assert!(
+        parse_err(&parallel)
+            .iter()
+            .any(|e| e.contains("type Parallel"))
+    );
+}
