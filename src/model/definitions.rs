@@ -672,6 +672,10 @@ pub struct StartEvent {
     pub message: Option<String>,
     /// A signal start event's signal name (top level only).
     pub signal: Option<String>,
+    /// A conditional start event's condition (top level only): it starts an
+    /// instance when asked to evaluate start conditions with variables that
+    /// make it hold, as Camunda 7's condition evaluation does.
+    pub condition: Option<Expr>,
     pub form: Vec<FormField>,
     /// `camunda:initiator`: the variable that receives the starting user's name.
     pub initiator: Option<String>,
@@ -680,7 +684,10 @@ pub struct StartEvent {
 impl StartEvent {
     /// A none start event (started by a person or a program).
     pub fn is_none(&self) -> bool {
-        self.timer.is_none() && self.message.is_none() && self.signal.is_none()
+        self.timer.is_none()
+            && self.message.is_none()
+            && self.signal.is_none()
+            && self.condition.is_none()
     }
 }
 

@@ -249,6 +249,93 @@ impl Runtime {
         Ok(out)
     }
 
+    /// Evaluates the conditional start events of the newest version of every
+    /// process (or only of the process `key`) with `variables`, and starts an
+    /// instance at each one whose condition holds, with those variables — as
+    /// Camunda 7's condition evaluation (`POST /condition`) does. A condition
+    /// that names a variable not given does not hold (as in Camunda); one
+    /// that cannot be evaluated otherwise refuses the whole request, before
+    /// anything starts. No conditional start event at all is not found.
+    pub(crate) async fn start_by_conditions(
+        &self,
+        who: &Principal,
+        variables: Map<String, Value>,
+        business_key: Option<&str>,
+        key: Option<&str>,
+    ) -> Result<Vec<Delivery>, RuntimeError> {
+        require(who, Action::StartInstance)?;
+        let mut candidates = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for def in self.store().definitions().await? {
+            // Newest version first within each key.
+            if !seen.insert(def.key.clone()) || key.is_some_and(|k| k != def.key) {
+                continue;
+            }
+            let deployed = self.deployed(def.id).await?;
+            for n in deployed
+                .process()
+                .nodes
+                .iter()
+                .filter(|n| n.scope.is_none())
+            {
+                if let NodeKind::StartEvent(s) = &n.kind
+                    && let Some(condition) = &s.condition
+                {
+                    candidates.push((def.id, def.key.clone(), n.id.clone(), condition.clone()));
+                }
+            }
+        }
+        if candidates.is_empty() {
+            return Err(RuntimeError::NotFound(match key {
+                Some(k) => format!("a conditional start event in process \"{k}\""),
+                None => "a process with a conditional start event".to_string(),
+            }));
+        }
+        let (given, now) = (variables.clone(), self.clock().now());
+        let checked = self
+            .budgeted(move || {
+                candidates
+                    .into_iter()
+                    .map(|(id, key, element, condition)| {
+                        let mut b = crate::bindings::PlainBindings {
+                            variables: given.clone(),
+                            now: Some(now),
+                        };
+                        let holds = match condition.eval_bool(&mut b) {
+                            Ok(holds) => Ok(holds),
+                            Err(e) if e.0.contains("Cannot resolve identifier") => Ok(false),
+                            Err(e) => Err(format!(
+                                "the condition of start event \"{element}\" of process \"{key}\": {e}"
+                            )),
+                        };
+                        holds.map(|h| (id, element, h))
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+            })
+            .await?
+            .map_err(RuntimeError::Rejected)?;
+        let mut out = Vec::new();
+        for (id, element, holds) in checked {
+            if !holds {
+                continue;
+            }
+            let o = self
+                .start_at(
+                    id,
+                    &element,
+                    variables.clone(),
+                    business_key,
+                    Some(&who.name),
+                )
+                .await?;
+            out.push(Delivery {
+                instance_id: o.instance_id,
+                element_id: element,
+            });
+        }
+        Ok(out)
+    }
+
     /// Delivers what a throw event sent (the work of its `throw` job), and
     /// returns what each delivery did.
     pub(crate) async fn deliver_thrown(

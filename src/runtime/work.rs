@@ -139,6 +139,21 @@ impl Work<'_> {
         }
     }
 
+    /// Starts an instance at every conditional start event (of the newest
+    /// version of each process, or of process `key`) whose condition holds
+    /// with `variables`, as Camunda 7's condition evaluation does.
+    pub async fn conditions(
+        &self,
+        who: &Principal,
+        variables: Map<String, Value>,
+        business_key: Option<&str>,
+        key: Option<&str>,
+    ) -> Result<Vec<Delivery>, RuntimeError> {
+        self.rt
+            .start_by_conditions(who, variables, business_key, key)
+            .await
+    }
+
     /// Broadcasts a signal to every catch event waiting for it, and starts
     /// every process with a signal start event of that name.
     pub async fn signal(

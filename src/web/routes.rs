@@ -135,6 +135,7 @@ pub const ROUTES: &[Route] = &[
     api("POST", "/api/v1/tasks/{id}/complete", CompleteTask),
     api("POST", "/api/v1/messages", CorrelateMessage),
     api("POST", "/api/v1/signals", BroadcastSignal),
+    api("POST", "/api/v1/conditions", StartInstance),
     api(
         "POST",
         "/api/v1/external-tasks/fetch-and-lock",

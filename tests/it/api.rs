@@ -1295,3 +1295,90 @@ async fn receive_tasks_without_a_message_are_triggered_through_the_api() {
         app.stop().await;
     }
 }
+
+/// Camunda 7's condition evaluation: conditional start events start an
+/// instance when the variables sent make their condition hold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conditional_start_events_start_instances_when_their_condition_holds() {
+    for app in TestApp::each().await {
+        let admin = Api::as_user(&app, "admin").await;
+        let (s, body) = admin
+            .post(
+                "/api/v1/conditions",
+                json!({"variables": {"temperature": 30}}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+        let conditional = |key: &str, condition: &str| {
+            process(&format!(
+                r#"<bpmn:startEvent id="{key}_start"><bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">{condition}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:startEvent><bpmn:userTask id="{key}_task"/>{}"#,
+                flow(&format!("{key}_f"), &format!("{key}_start"), &format!("{key}_task"))
+            ))
+            .replace(r#"id="p""#, &format!(r#"id="{key}""#))
+        };
+        for (key, condition) in [
+            ("cooling", "${temperature &gt; 24}"),
+            ("heating", "${temperature &lt; 16}"),
+            ("broken", "${temperature.toUpperCase() == 'X'}"),
+        ] {
+            let (s, body) = admin.deploy_xml(&conditional(key, condition)).await;
+            assert_eq!(s, StatusCode::CREATED, "{key}: {body}");
+        }
+        // Only cooling's condition holds.
+        let (s, body) = admin
+            .post(
+                "/api/v1/conditions",
+                json!({"variables": {"temperature": 30}, "business_key": "room-1", "process_key": "cooling"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let started = body["started"].as_array().unwrap();
+        assert_eq!(started.len(), 1, "{body}");
+        assert_eq!(started[0]["element_id"], "cooling_start");
+        let id: uuid::Uuid = started[0]["instance_id"].as_str().unwrap().parse().unwrap();
+        let (row, state) = app.runtime.instance(id).await.unwrap();
+        assert_eq!(row.business_key.as_deref(), Some("room-1"));
+        assert_eq!(state.root_variables().get("temperature"), Some(&json!(30)));
+        // Without a process key every process is asked: broken's condition
+        // cannot be evaluated on a number, so nothing starts at all.
+        let before = app.runtime.store().count_instances().await.unwrap();
+        let (s, body) = admin
+            .post(
+                "/api/v1/conditions",
+                json!({"variables": {"temperature": 10}}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(
+            error_text(&body).contains("start event \"broken_start\" of process \"broken\""),
+            "{body}"
+        );
+        assert_eq!(app.runtime.store().count_instances().await.unwrap(), before);
+        // A variable a condition does not find makes it false, as in Camunda.
+        let (s, body) = admin
+            .post(
+                "/api/v1/conditions",
+                json!({"variables": {"humidity": 80}, "process_key": "heating"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(body["started"], json!([]));
+        let (s, body) = admin
+            .post(
+                "/api/v1/conditions",
+                json!({"variables": {"temperature": 10}, "process_key": "heating"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(body["started"][0]["element_id"], "heating_start");
+        // Strict bodies, as everywhere in the API.
+        let (s, body) = admin
+            .post(
+                "/api/v1/conditions",
+                json!({"variabels": {"temperature": 10}}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        app.stop().await;
+    }
+}

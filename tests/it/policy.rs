@@ -29,7 +29,8 @@ use crate::common::*;
 
 /// The process every cell runs against: a task for group B, an external
 /// task, a receive task waiting for a trigger, message and signal catch
-/// events, and an expression that fails (an incident).
+/// events, and an expression that fails (an incident); and a process with a
+/// conditional start event.
 const MATRIX: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="m" targetNamespace="http://example.com">
 <bpmn:process id="matrix" name="Matrix" isExecutable="true">
@@ -56,6 +57,11 @@ const MATRIX: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
   <bpmn:sequenceFlow id="g4" sourceRef="paid" targetRef="e4"/>
   <bpmn:sequenceFlow id="g5" sourceRef="alarm" targetRef="e5"/>
   <bpmn:sequenceFlow id="g6" sourceRef="broken" targetRef="e6"/>
+</bpmn:process>
+<bpmn:process id="sensor" name="Sensor" isExecutable="true">
+  <bpmn:startEvent id="hot"><bpmn:conditionalEventDefinition><bpmn:condition>${temperature > 24}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:startEvent>
+  <bpmn:endEvent id="cooled"/>
+  <bpmn:sequenceFlow id="h1" sourceRef="hot" targetRef="cooled"/>
 </bpmn:process>
 <bpmn:message id="M" name="paid"/>
 <bpmn:signal id="S" name="alarm"/>
@@ -340,6 +346,8 @@ fn json_body(route: &Route, f: &Fixture) -> Value {
         json!({"name": "paid", "business_key": f.tag})
     } else if p == "/api/v1/signals" {
         json!({"name": "alarm"})
+    } else if p == "/api/v1/conditions" {
+        json!({"variables": {"temperature": 30}, "process_key": "sensor"})
     } else if p.ends_with("/fetch-and-lock") {
         json!({"worker_id": "other", "max_tasks": 1, "topics": [{"name": "no-such-topic", "lock_duration_ms": 1000}]})
     } else if p == "/api/v1/external-tasks/{id}/complete" {

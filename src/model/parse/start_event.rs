@@ -1,5 +1,5 @@
-//! Start events (`startEvent`): none, timer, message and signal starts of a
-//! process, none starts of a subprocess, and the start event of an event
+//! Start events (`startEvent`): none, timer, message, signal and conditional
+//! starts of a process, none starts of a subprocess, and the start event of an event
 //! subprocess, whose trigger is read with its subprocess (see `subprocess`).
 
 use super::Reader;
@@ -21,6 +21,7 @@ impl Reader<'_> {
             timer: None,
             message: None,
             signal: None,
+            condition: None,
             form: Vec::new(),
             initiator: None,
         };
@@ -37,6 +38,15 @@ impl Reader<'_> {
             }
             [d] if d.name == "signalEventDefinition" && scope.is_none() => {
                 self.signal_name(el, d).map(|s| start.signal = Some(s))
+            }
+            [d] if d.name == "conditionalEventDefinition" && scope.is_none() => {
+                match self.conditional_catch(el, d) {
+                    Some(Catch::Conditional { condition }) => {
+                        start.condition = Some(condition);
+                        Some(())
+                    }
+                    _ => None,
+                }
             }
             [first, _, ..] => {
                 let names: Vec<&str> = defs.iter().map(|d| d.name).collect();

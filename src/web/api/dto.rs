@@ -460,6 +460,28 @@ pub struct MessageResponse {
     pub deliveries: Vec<DeliveryDto>,
 }
 
+/// Variables to evaluate the conditional start events with.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionRequest {
+    /// What the conditions see, and the started instances' variables.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub variables: Map<String, Value>,
+    /// The business key of the instances started.
+    #[serde(default)]
+    pub business_key: Option<String>,
+    /// Only this process's conditional start events (its newest version).
+    #[serde(default)]
+    pub process_key: Option<String>,
+}
+
+/// The instances conditional start events started.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConditionResponse {
+    pub started: Vec<DeliveryDto>,
+}
+
 /// A signal: broadcast to every catcher and signal start event of that name.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

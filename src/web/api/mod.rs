@@ -95,6 +95,7 @@ api!(
     tasks::show_task,
     work::create_message,
     work::create_signal,
+    work::evaluate_conditions,
     work::fetch_and_lock,
     work::complete_external,
     work::fail_external,

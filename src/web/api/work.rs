@@ -69,6 +69,46 @@ pub async fn create_message(
     }))
 }
 
+/// Evaluates the conditional start events of the newest version of every
+/// process (or of `process_key`) with the variables, and starts an instance at
+/// each one whose condition holds (Camunda 7's `POST /condition`).
+#[utoipa::path(
+    tag = "messages",
+    request_body = ConditionRequest,
+    responses(
+        (status = 200, description = "the instances started (none when no condition holds)", body = ConditionResponse),
+        (status = 404, description = "no process has a conditional start event", body = super::error::ErrorBody),
+        (status = 422, description = "a condition cannot be evaluated with these variables; nothing started", body = super::error::ErrorBody),
+    )
+)]
+#[post("/api/v1/conditions")]
+pub async fn evaluate_conditions(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    body: web::Json<ConditionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let c = body.into_inner();
+    let started = state
+        .runtime
+        .work()
+        .conditions(
+            &user.principal(),
+            c.variables,
+            c.business_key.as_deref(),
+            c.process_key.as_deref(),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(ConditionResponse {
+        started: started
+            .into_iter()
+            .map(|d| DeliveryDto {
+                instance_id: d.instance_id,
+                element_id: d.element_id,
+            })
+            .collect(),
+    }))
+}
+
 /// Broadcasts a signal to every catch event waiting for it, and starts every
 /// process with a signal start event of that name.
 #[utoipa::path(
