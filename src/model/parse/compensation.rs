@@ -49,25 +49,29 @@ impl Reader<'_> {
                 }
                 Catch::Compensation => {
                     let id = b.nodes[i].id.clone();
-                    let target = b
+                    // Every association from the boundary event: a
+                    // diagram may also associate annotations or other
+                    // elements with it; the handler is the one marked
+                    // isForCompensation.
+                    let targets: Vec<String> = b
                         .associations
                         .iter()
-                        .find(|(s, _)| *s == id)
-                        .map(|(_, t)| t.clone());
-                    let handler = target
-                        .as_deref()
-                        .and_then(|t| b.nodes.iter().position(|n| n.id == t));
-                    match handler {
-                        Some(h) if b.nodes[h].for_compensation => {
-                            b.nodes[attached].compensation = Some(h);
-                        }
-                        Some(_) => self.error(
+                        .filter(|(s, _)| *s == id)
+                        .map(|(_, t)| t.clone())
+                        .collect();
+                    let nodes: Vec<NodeIdx> = targets
+                        .iter()
+                        .filter_map(|t| b.nodes.iter().position(|n| n.id == *t))
+                        .collect();
+                    match nodes.iter().find(|h| b.nodes[**h].for_compensation) {
+                        Some(h) => b.nodes[attached].compensation = Some(*h),
+                        // The handler is an activity that was refused: that
+                        // refusal says what is wrong.
+                        None if targets.iter().any(|t| self.refused_activity(t)) => {}
+                        None if !nodes.is_empty() => self.error(
                             el,
                             "the compensation handler needs isForCompensation=\"true\"".into(),
                         ),
-                        // The handler is an activity that was refused: that
-                        // refusal says what is wrong.
-                        None if target.as_deref().is_some_and(|t| self.refused_activity(t)) => {}
                         None => self.error(
                             el,
                             "a compensation boundary event needs an association to its handler (an activity with isForCompensation=\"true\")".into(),
