@@ -50,6 +50,18 @@ impl Reader<'_> {
                 return None;
             }
         };
+        if let Some(z) = crate::model::zeebe::extension(el, "adHoc")
+            .filter(|z| z.attr("activeElementsCollection").is_some())
+        {
+            // Which elements start would silently differ: refuse it.
+            self.push_for(
+                Severity::Unsupported,
+                z,
+                el,
+                "zeebe:adHoc activeElementsCollection is not supported: every element without incoming flows starts".into(),
+            );
+            return None;
+        }
         let cancel_remaining = el.attr("cancelRemainingInstances").map(str::trim) != Some("false");
         let completion = match el
             .child(Ns::Bpmn, "completionCondition")

@@ -149,3 +149,24 @@ fn an_ad_hoc_subprocess_has_no_start_event() {
             .any(|e| e.contains("neither Parallel nor Sequential"))
     );
 }
+
+#[test]
+fn camunda_8_active_elements_are_refused_rather_than_ignored() {
+    let xml = research("", None)
+        .replace(
+            r#"<bpmn:adHocSubProcess id="ah" >"#,
+            r#"<bpmn:adHocSubProcess id="ah"><bpmn:extensionElements><zeebe:adHoc activeElementsCollection="=[&quot;a&quot;]"/></bpmn:extensionElements>"#,
+        )
+        .replace(
+            "xmlns:camunda=",
+            r#"xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:camunda="#,
+        );
+    assert!(xml.contains("zeebe:adHoc"));
+    let errors = parse_err(&xml);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("activeElementsCollection")),
+        "{errors:?}"
+    );
+}
