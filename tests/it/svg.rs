@@ -426,6 +426,22 @@ fn the_elements_of_the_examples_are_drawn_with_their_markers() {
         body_of(&subs, "StartEvent_reminder").contains("stroke-dasharray"),
         "a non-interrupting start event is dashed"
     );
+    let complex = read("complex-gateway.bpmn");
+    assert!(
+        body_of(&complex, "Gateway_two_reviews").contains("M0-12V12M-12 0H12"),
+        "a complex gateway has its asterisk"
+    );
+    let ad_hoc = read("ad-hoc-subprocess.bpmn");
+    assert!(
+        body_of(&ad_hoc, "SubProcess_gather").contains("M1 8.5C3 3.5 6 5 7 7S11 10.5 13 5.5"),
+        "an ad-hoc subprocess has its tilde"
+    );
+    let esp = read("compensation-event-subprocess.bpmn");
+    assert!(
+        body_of(&esp, "SubProcess_undo_booking").contains("stroke-dasharray=\"6 3\""),
+        "a compensation event subprocess is dotted"
+    );
+    read("instantiating-event-gateway.bpmn");
     let comp = read("compensation.bpmn");
     assert!(
         body_of(&comp, "Task_refund_card").contains("M1 7 7 2.5V11.5ZM7 7 13 2.5V11.5Z"),
