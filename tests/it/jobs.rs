@@ -1120,3 +1120,75 @@ async fn an_instantiating_event_gateway_starts_an_instance_at_the_first_event() 
     )
     .await;
 }
+
+/// Completes the open task of `element` in instance `id`.
+async fn complete_open(runtime: &Runtime, id: uuid::Uuid, element: &str, vars: Value) {
+    let task = runtime
+        .open_task_for(id, element)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no open task for {element}"));
+    runtime
+        .complete_task(task.id, obj(vars), None)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn complex_gateways_ad_hoc_and_compensation_event_subprocesses_run_in_the_store() {
+    let example = |name: &str| {
+        std::fs::read_to_string(format!("{}/bpmn/{name}.bpmn", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    };
+    each(
+        |r| r,
+        |runtime, _, backend| {
+            let (complex, ad_hoc, esp) = (
+                example("complex-gateway"),
+                example("ad-hoc-subprocess"),
+                example("compensation-event-subprocess"),
+            );
+            async move {
+                let id = deploy_and_start(&runtime, &complex, json!({})).await;
+                complete_open(&runtime, id, "Task_review_2", json!({"approvals": 0})).await;
+                complete_open(&runtime, id, "Task_review_3", json!({"approvals": 1})).await;
+                assert_eq!(
+                    open_tasks(&runtime, id).await,
+                    ["Task_review_1", "Task_accept"],
+                    "{backend}"
+                );
+                let (_, state) = runtime.instance(id).await.unwrap();
+                assert_eq!(
+                    state.resetting.len(),
+                    1,
+                    "{backend}: stored while waiting for reset"
+                );
+                complete_open(&runtime, id, "Task_review_1", json!({})).await;
+                assert_eq!(open_tasks(&runtime, id).await, ["Task_accept"], "{backend}");
+                complete_open(&runtime, id, "Task_accept", json!({})).await;
+                let (row, _) = runtime.instance(id).await.unwrap();
+                assert_eq!(row.status, "completed", "{backend}");
+
+                let id = deploy_and_start(&runtime, &ad_hoc, json!({})).await;
+                complete_open(&runtime, id, "Task_archive", json!({"enough": false})).await;
+                complete_open(&runtime, id, "Task_interview", json!({"enough": true})).await;
+                assert_eq!(open_tasks(&runtime, id).await, ["Task_write"], "{backend}");
+
+                let id = deploy_and_start(&runtime, &esp, json!({})).await;
+                complete_open(&runtime, id, "Task_book_hotel", json!({})).await;
+                complete_open(&runtime, id, "Task_book_flight", json!({})).await;
+                complete_open(&runtime, id, "Task_confirm", json!({"confirmed": false})).await;
+                for task in [
+                    "Task_cancel_flight",
+                    "Task_cancel_hotel",
+                    "Task_inform_customer",
+                ] {
+                    assert_eq!(open_tasks(&runtime, id).await, [task], "{backend}");
+                    complete_open(&runtime, id, task, json!({})).await;
+                }
+                let (row, _) = runtime.instance(id).await.unwrap();
+                assert_eq!(row.status, "completed", "{backend}");
+            }
+        },
+    )
+    .await;
+}
