@@ -66,6 +66,31 @@ impl Reader<'_> {
         Some(NodeKind::EventGateway)
     }
 
+    /// Once the flows are known: a complex gateway needs outgoing flows, and
+    /// an `activationCondition` when it joins (it means nothing otherwise).
+    pub(super) fn check_complex_gateways(&mut self, b: &Builder<'_>) {
+        for (i, n) in b.nodes.iter().enumerate() {
+            let NodeKind::ComplexGateway(cg) = &n.kind else {
+                continue;
+            };
+            let el = b.node_els[i];
+            if n.outgoing.is_empty() && !b.beside_refused.contains(&i) {
+                self.error(el, "the gateway has no outgoing sequence flow".into());
+            }
+            match (&cg.activation, n.is_join()) {
+                (None, true) => self.error(
+                    el,
+                    "a complex gateway that joins needs an activationCondition (say ${_activeTokens >= 2})".into(),
+                ),
+                (Some(_), false) => self.warning(
+                    el,
+                    "the activationCondition is ignored: with one incoming sequence flow the gateway only forks".into(),
+                ),
+                _ => {}
+            }
+        }
+    }
+
     /// Once the process is checked: an event-based gateway with
     /// `instantiate="true"` stands where the process starts, so its targets
     /// become the process's start events (a message, signal or timer start

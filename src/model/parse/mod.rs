@@ -427,6 +427,7 @@ impl<'a> Reader<'a> {
         subprocess::implicit_subprocess_starts(&mut b.nodes);
         let lanes = self.lanes(el, &mut b.nodes);
         self.validate(el, &b, &flows);
+        self.check_complex_gateways(&b);
         self.instantiating_gateways(&mut b, &flows);
         Process::new(head, b.nodes, flows, lanes)
     }

@@ -110,18 +110,10 @@ impl Reader<'_> {
                         "an end event cannot have outgoing sequence flows".into(),
                     );
                 }
-                NodeKind::ExclusiveGateway
-                | NodeKind::InclusiveGateway
-                | NodeKind::ComplexGateway(_)
+                NodeKind::ExclusiveGateway | NodeKind::InclusiveGateway
                     if n.outgoing.is_empty() && !b.beside_refused.contains(&i) =>
                 {
                     self.error(el, "the gateway has no outgoing sequence flow".into());
-                }
-                NodeKind::ComplexGateway(cg) if cg.activation.is_none() && n.is_join() => {
-                    self.error(
-                        el,
-                        "a complex gateway that joins needs an activationCondition (say _activeTokens >= 2)".into(),
-                    );
                 }
                 NodeKind::EventGateway => {
                     // Drawn flows (`<outgoing>`), including those to elements

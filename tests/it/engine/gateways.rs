@@ -591,3 +591,24 @@ fn a_joining_complex_gateway_needs_an_activation_condition() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn a_complex_gateway_with_one_incoming_flow_only_forks() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:complexGateway id="cx"><bpmn:activationCondition>${{_activeTokens &gt; 5}}</bpmn:activationCondition></bpmn:complexGateway>
+<bpmn:userTask id="a"/><bpmn:userTask id="b"/>{}{}{}"#,
+        flow("f0", "s", "cx"),
+        cond_flow("fa", "cx", "a", "${go}"),
+        flow("fb", "cx", "b"),
+    ));
+    let defs = parse(&xml);
+    assert!(
+        defs.warnings
+            .iter()
+            .any(|w| w.message.contains("activationCondition is ignored")),
+        "{:?}",
+        defs.warnings
+    );
+    assert_eq!(Sim::start(&xml, json!({"go": true})).tasks(), ["a", "b"]);
+}
