@@ -535,6 +535,13 @@ impl InstanceState {
                 self.variables.remove(key);
                 self.joins.retain(|j| j.scope != *key);
                 self.resetting.retain(|r| r.scope != *key);
+                // What completed inside stays compensable only through a
+                // record of the scope itself (a subprocess or multi-instance
+                // body remembered); a compensation event subprocess that
+                // ends drops what it took over and did not compensate.
+                if !self.compensable.iter().any(|c| c.key == *key) {
+                    self.compensable.retain(|c| c.scope != *key);
+                }
             }
             Event::ElementTerminated { key, .. } => {
                 self.elements.remove(key);

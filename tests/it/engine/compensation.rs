@@ -299,3 +299,54 @@ fn a_refused_handler_is_reported_once() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].contains("undo_book"), "{errors:?}");
 }
+
+#[test]
+fn each_instance_of_a_multi_instance_subprocess_runs_its_compensation_event_subprocess() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:subProcess id="booking">
+  <bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:loopCardinality>2</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>
+  <bpmn:startEvent id="bs"/><bpmn:task id="book"/><bpmn:endEvent id="be"/>{}{}
+  <bpmn:subProcess id="on_compensation" triggeredByEvent="true">
+    <bpmn:startEvent id="cs"><bpmn:compensateEventDefinition/></bpmn:startEvent>
+    <bpmn:userTask id="cancel_booking"/><bpmn:endEvent id="ce"/>{}{}
+  </bpmn:subProcess>
+</bpmn:subProcess>
+<bpmn:intermediateThrowEvent id="undo"><bpmn:compensateEventDefinition/></bpmn:intermediateThrowEvent>
+<bpmn:userTask id="after"/>{}{}{}"#,
+        flow("b0", "bs", "book"),
+        flow("b1", "book", "be"),
+        flow("c0", "cs", "cancel_booking"),
+        flow("c1", "cancel_booking", "ce"),
+        flow("f0", "s", "booking"),
+        flow("f1", "booking", "undo"),
+        flow("f2", "undo", "after"),
+    ));
+    let mut sim = Sim::start(&xml, json!({}));
+    assert_eq!(sim.tasks(), ["cancel_booking"], "one instance at a time");
+    sim.complete("cancel_booking", json!({}));
+    assert_eq!(sim.tasks(), ["cancel_booking"], "then the other instance's");
+    sim.complete("cancel_booking", json!({}));
+    assert_eq!(sim.tasks(), ["after"]);
+    assert_eq!(sim.activations("on_compensation"), 2);
+}
+
+#[test]
+fn what_a_compensation_event_subprocess_leaves_uncompensated_is_dropped() {
+    let throws = format!(
+        r#"<bpmn:intermediateThrowEvent id="undo_f"><bpmn:compensateEventDefinition activityRef="flight"/></bpmn:intermediateThrowEvent>{}{}{}"#,
+        flow("c0", "cs", "undo_f"),
+        flow("c1", "undo_f", "update_record"),
+        flow("c3", "update_record", "ce"),
+    );
+    let mut sim = Sim::start(
+        &booking_with_compensation_event_subprocess(&throws),
+        json!({"undone": []}),
+    );
+    sim.complete("validate", json!({}));
+    assert_eq!(sim.var("undone"), Some(json!(["flight"])));
+    assert_eq!(sim.state.compensable.len(), 1, "the hotel, taken over");
+    sim.complete("update_record", json!({}));
+    assert_eq!(sim.status(), Status::Completed);
+    assert!(sim.state.compensable.is_empty());
+}
