@@ -64,6 +64,10 @@ type Intrinsics = (
     intrinsic::Proxy,
 );
 
+/// What [`describe`] says of a thrown `null`: a script's `throw null`, or
+/// QuickJS out of memory.
+const THREW_NULL: &str = "uncaught exception null";
+
 /// The script's file name in QuickJS's messages.
 const FILE: &str = "script";
 
@@ -350,10 +354,8 @@ fn describe(e: CaughtError<'_>, interrupted: Option<Interrupt>) -> String {
                 None => text,
             }
         }
-        CaughtError::Value(v) if v.is_null() || v.is_undefined() => format!(
-            "stopped: it used more memory than a script may ({} MiB)",
-            MEMORY_LIMIT >> 20
-        ),
+        // QuickJS throws null when memory runs out; `run` tells the two apart.
+        CaughtError::Value(v) if v.is_null() => THREW_NULL.into(),
         CaughtError::Value(v) => {
             let shown = v
                 .ctx()
@@ -477,7 +479,16 @@ pub fn run(source: &str, b: &mut dyn Bindings) -> Result<Value, String> {
                 serde_json::from_str(&t).map_err(|e| format!("the result cannot be stored: {e}"))
             }
         }
-    })?;
+    });
+    let result = match result {
+        Err(e) if e == THREW_NULL && rt.memory_usage().malloc_size as usize > MEMORY_LIMIT / 2 => {
+            return Err(format!(
+                "stopped: it used more memory than a script may ({} MiB)",
+                MEMORY_LIMIT >> 20
+            ));
+        }
+        other => other?,
+    };
     let changes = std::mem::take(&mut copy.borrow_mut().changes);
     for change in changes {
         match change {

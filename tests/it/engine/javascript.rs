@@ -246,7 +246,10 @@ fn an_endless_loop_stops_at_its_budget_as_an_incident() {
     assert!(message.contains("call stack"), "{message}");
     let message =
         incident_of("var a = [];\nwhile (true) { a.push('0123456789'.repeat(100) + a.length); }");
-    assert!(message.contains("memory"), "{message}");
+    assert!(
+        message.contains("stopped: it used more memory than a script may (32 MiB)"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -261,6 +264,8 @@ fn a_thrown_error_is_an_incident_with_its_line() {
         message.contains("uncaught exception \"plain text\""),
         "{message}"
     );
+    let message = incident_of("throw null;");
+    assert!(message.contains("uncaught exception null"), "{message}");
     let message = incident_of("execution.setVariable('', 1);");
     assert!(message.contains("a variable needs a name"), "{message}");
 }
