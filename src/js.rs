@@ -329,6 +329,13 @@ fn place(stack: &str) -> Option<(usize, usize)> {
     })
 }
 
+fn out_of_memory() -> String {
+    format!(
+        "stopped: it used more memory than a script may ({} MiB)",
+        MEMORY_LIMIT >> 20
+    )
+}
+
 /// A caught JavaScript error as a message, with the script's line and column
 /// where QuickJS gives them.
 fn describe(e: CaughtError<'_>, interrupted: Option<Interrupt>) -> String {
@@ -344,6 +351,9 @@ fn describe(e: CaughtError<'_>, interrupted: Option<Interrupt>) -> String {
             let message = ex.message().unwrap_or_default();
             let name: Option<String> = ex.get("name").ok();
             let name = name.unwrap_or_else(|| "Error".into());
+            if name == "InternalError" && message == "out of memory" {
+                return out_of_memory();
+            }
             let text = if message.is_empty() {
                 name
             } else {
@@ -378,6 +388,10 @@ fn eval_options() -> rquickjs::context::EvalOptions {
     o
 }
 
+/// What [`check`] puts in front of a script: the whole text is parsed
+/// before its first statement runs, and that statement stops it.
+const STOP_FIRST: &str = "throw 0;";
+
 /// Checks a script's syntax without running any of it.
 pub fn check(source: &str) -> Result<(), SyntaxError> {
     let fail = |message: String| SyntaxError {
@@ -385,42 +399,30 @@ pub fn check(source: &str) -> Result<(), SyntaxError> {
         column: 1,
         message,
     };
-    // Compiling is bounded by the text's size: no step budget.
+    // Nothing runs, so no step budget is needed.
     let rt = sandboxed_runtime().map_err(fail)?;
     let ctx = Context::custom::<Intrinsics>(&rt).map_err(|e| fail(e.to_string()))?;
     ctx.with(|ctx| {
-        // The Function constructor compiles a body and runs none of it; the
-        // body starts on the third line of the text it compiles.
-        let compile: Function = ctx
-            .globals()
-            .get("Function")
-            .map_err(|e| fail(e.to_string()))?;
-        let lines = source.lines().count().max(1);
-        match compile.call::<_, rquickjs::Value>((source,)).catch(&ctx) {
+        let text = format!("{STOP_FIRST}{source}");
+        match ctx
+            .eval_with_options::<rquickjs::Value, _>(text, eval_options())
+            .catch(&ctx)
+        {
             Ok(_) => Ok(()),
+            Err(CaughtError::Value(v)) if v.as_int() == Some(0) => Ok(()),
             Err(CaughtError::Exception(ex)) => {
                 let message = ex.message().unwrap_or_else(|| "syntax error".into());
-                let (line, column) = ex
-                    .stack()
-                    .and_then(|s| {
-                        s.lines().find_map(|l| {
-                            let at = l.find("<input>:")?;
-                            let mut parts = l[at + 8..].split(':');
-                            let line: usize = parts.next()?.trim().parse().ok()?;
-                            let column: usize = parts.next()?.trim().parse().ok()?;
-                            Some((line, column))
-                        })
-                    })
-                    .map_or((1, 1), |(l, c)| {
-                        let l = l.saturating_sub(2).max(1);
-                        if l > lines {
-                            // Past the end: the script stopped in the middle of something.
-                            let last = source.lines().last().unwrap_or_default();
-                            (lines, last.chars().count() + 1)
-                        } else {
-                            (l, c)
-                        }
-                    });
+                let (line, column) =
+                    ex.stack()
+                        .as_deref()
+                        .and_then(place)
+                        .map_or((1, 1), |(l, c)| {
+                            if l == 1 {
+                                (1, c.saturating_sub(STOP_FIRST.len()).max(1))
+                            } else {
+                                (l, c)
+                            }
+                        });
                 Err(SyntaxError {
                     line,
                     column,
@@ -482,10 +484,7 @@ pub fn run(source: &str, b: &mut dyn Bindings) -> Result<Value, String> {
     });
     let result = match result {
         Err(e) if e == THREW_NULL && rt.memory_usage().malloc_size as usize > MEMORY_LIMIT / 2 => {
-            return Err(format!(
-                "stopped: it used more memory than a script may ({} MiB)",
-                MEMORY_LIMIT >> 20
-            ));
+            return Err(out_of_memory());
         }
         other => other?,
     };

@@ -279,15 +279,6 @@ pub fn condition_language(language: Option<&str>) -> Result<Option<Language>, St
     }
 }
 
-/// Compiles a condition in its `language` (see [`condition_language`]):
-/// an expression, or a script whose last value is the condition's.
-pub fn compile_condition(language: Option<&str>, text: &str) -> Result<Expr, String> {
-    match condition_language(language)? {
-        None => Expr::compile(text.trim()),
-        Some(l) => Script::compile_as(l, text).map(Expr::script),
-    }
-}
-
 /// Why a call of a Java bean cannot run here.
 pub fn bean_refusal(source: &str, b: &el::BeanCall) -> String {
     format!(

@@ -119,6 +119,35 @@ impl Reader<'_> {
         flows
     }
 
+    /// A condition of an event or a loop (`c`, in `owner`) in its
+    /// `language`: a language that cannot run here is unsupported, a text
+    /// that does not compile an error (prefixed with `what`).
+    pub(super) fn formal_condition(
+        &mut self,
+        c: &Element,
+        owner: &Element,
+        what: &str,
+    ) -> Option<Expr> {
+        let language = match condition_language(c.attr("language")) {
+            Ok(l) => l,
+            Err(e) => {
+                self.push_for(Severity::Unsupported, c, owner, format!("{what}: {e}"));
+                return None;
+            }
+        };
+        let compiled = match language {
+            Some(language) => Script::compile_as(language, &c.text).map(Expr::script),
+            None => Expr::compile(c.text.trim()),
+        };
+        match compiled {
+            Ok(e) => Some(e),
+            Err(e) => {
+                self.push_for(Severity::Error, c, owner, format!("{what}: {e}"));
+                None
+            }
+        }
+    }
+
     fn condition(&mut self, flow: &Element) -> Result<Option<Expr>, ()> {
         let Some(c) = flow.child(Ns::Bpmn, "conditionExpression") else {
             return Ok(None);

@@ -7,7 +7,7 @@ use super::{Reader, flag};
 use crate::model::camunda;
 use crate::model::definitions::*;
 use crate::model::diagnostic::Severity;
-use crate::model::expr::{Expr, compile_condition};
+use crate::model::expr::Expr;
 use crate::model::xml::{Element, Ns};
 use crate::model::zeebe;
 
@@ -71,13 +71,7 @@ impl Reader<'_> {
             .filter(|(_, t)| !t.is_empty())
         {
             None => None,
-            Some((c, _)) => match compile_condition(c.attr("language"), &c.text) {
-                Ok(e) => Some(e),
-                Err(e) => {
-                    self.push_for(Severity::Error, c, owner, format!("loopCondition: {e}"));
-                    return None;
-                }
-            },
+            Some((c, _)) => Some(self.formal_condition(c, owner, "loopCondition")?),
         };
         let maximum = match l
             .attr("loopMaximum")
@@ -140,18 +134,7 @@ impl Reader<'_> {
             None => None,
         };
         let completion = match child_text("completionCondition") {
-            Some((c, _)) => match compile_condition(c.attr("language"), &c.text) {
-                Ok(e) => Some(e),
-                Err(e) => {
-                    self.push_for(
-                        Severity::Error,
-                        c,
-                        owner,
-                        format!("completionCondition: {e}"),
-                    );
-                    None
-                }
-            },
+            Some((c, _)) => self.formal_condition(c, owner, "completionCondition"),
             None => None,
         };
         // Camunda 8 puts these in `zeebe:loopCharacteristics`.

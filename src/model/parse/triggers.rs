@@ -7,7 +7,7 @@
 use super::Reader;
 use crate::model::definitions::*;
 use crate::model::diagnostic::Severity;
-use crate::model::expr::{Template, compile_condition};
+use crate::model::expr::Template;
 use crate::model::time;
 use crate::model::xml::{Element, Ns};
 
@@ -139,13 +139,8 @@ impl Reader<'_> {
             );
             return None;
         };
-        match compile_condition(c.attr("language"), &c.text) {
-            Ok(condition) => Some(Catch::Conditional { condition }),
-            Err(e) => {
-                self.push_for(Severity::Error, c, owner, format!("condition: {e}"));
-                None
-            }
-        }
+        self.formal_condition(c, owner, "condition")
+            .map(|condition| Catch::Conditional { condition })
     }
 
     /// The signal name referenced by `signalRef` on `at`.

@@ -326,6 +326,11 @@ fn a_syntax_error_is_refused_at_deployment_with_its_line_and_column() {
         text.contains("\"js\"") && text.contains("script line 2, column 9"),
         "{text}"
     );
+    let text = parse_err(&script_task("var a = ;", None)).join("\n");
+    assert!(text.contains("script line 1, column 9"), "{text}");
+    // Nashorn refuses a return outside a function; so does this.
+    let text = parse_err(&script_task("var a = 1;\nreturn a;", None)).join("\n");
+    assert!(text.contains("script line 2"), "{text}");
     let text = parse_err(&gateway("amount >")).join("\n");
     assert!(
         text.contains("f_big") && text.contains("script line 1"),
