@@ -862,3 +862,35 @@ fn a_refused_condition_brings_no_follow_on_errors() {
         "{errors:#?}"
     );
 }
+
+#[test]
+fn flowable_extension_elements_that_change_what_runs_are_refused_by_name() {
+    let xml = with_vendor_namespaces(&process(&format!(
+        r#"<bpmn:startEvent id="s" flowable:initiator="starter"/>
+<bpmn:userTask id="t"><bpmn:extensionElements><flowable:taskListener event="create" class="org.example.Notify"/></bpmn:extensionElements></bpmn:userTask>
+<bpmn:callActivity id="c" calledElement="other"><bpmn:extensionElements><activiti:in source="a" target="b"/></bpmn:extensionElements></bpmn:callActivity>
+<bpmn:endEvent id="e"/>{}{}{}"#,
+        flow("f1", "s", "t"),
+        flow("f2", "t", "c"),
+        flow("f3", "c", "e"),
+    )));
+    let errors = parse_err(&xml).join("\n");
+    assert!(
+        errors.contains("userTask \"t\": flowable:taskListener is not read by this engine"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("callActivity \"c\": activiti:in is not read by this engine"),
+        "{errors}"
+    );
+    let ok = with_vendor_namespaces(&process(&format!(
+        r#"<bpmn:startEvent id="s" flowable:initiator="starter"/><bpmn:userTask id="t"/><bpmn:endEvent id="e"/>{}{}"#,
+        flow("f1", "s", "t"),
+        flow("f2", "t", "e"),
+    )));
+    let defs = parse(&ok);
+    let NodeKind::StartEvent(start) = &defs.main_process().unwrap().node("s").unwrap().kind else {
+        panic!()
+    };
+    assert_eq!(start.initiator.as_deref(), Some("starter"));
+}

@@ -171,6 +171,22 @@ const UNSUPPORTED_NODES: &[&str] = &[
     "callChoreography",
 ];
 
+/// Flowable's and Activiti's extension elements (inside `extensionElements`)
+/// whose meaning would be lost if they were passed over: listeners, injected
+/// fields, call activity variables, form properties, exception mappings,
+/// multi-instance aggregation.
+const VENDOR_ELEMENTS_REFUSED: &[&str] = &[
+    "executionListener",
+    "taskListener",
+    "eventListener",
+    "field",
+    "in",
+    "out",
+    "formProperty",
+    "mapException",
+    "variableAggregation",
+];
+
 /// Why BPMN's content-based correlation is refused (`{}`: the element).
 const CORRELATION_REFUSED: &str = "{} (correlating messages by their content) is not supported; a message reaches the instances waiting for its name, narrowed by the business key or correlation key sent with it";
 
@@ -620,6 +636,31 @@ impl<'a> Reader<'a> {
                 );
                 ok = false;
             }
+        }
+        // Flowable's and Activiti's extension elements that change what runs
+        // are not read (only the attributes `camunda::vendor_attr` lists are):
+        // refused by name rather than run without them.
+        for ext in el
+            .children_named(Ns::Bpmn, "extensionElements")
+            .flat_map(|x| x.children.iter())
+            .filter(|c| matches!(c.ns, Ns::Flowable | Ns::Activiti))
+            .filter(|c| VENDOR_ELEMENTS_REFUSED.contains(&c.name))
+        {
+            let prefix = if ext.ns == Ns::Flowable {
+                "flowable"
+            } else {
+                "activiti"
+            };
+            self.push_for(
+                Severity::Unsupported,
+                ext,
+                el,
+                format!(
+                    "{prefix}:{} is not read by this engine; write it with the camunda: extensions",
+                    ext.name
+                ),
+            );
+            ok = false;
         }
         for ext in camunda::extensions(el) {
             match ext.name {

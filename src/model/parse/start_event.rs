@@ -6,7 +6,7 @@ use super::Reader;
 use crate::model::camunda;
 use crate::model::definitions::*;
 use crate::model::diagnostic::Severity;
-use crate::model::xml::{Element, Ns};
+use crate::model::xml::Element;
 
 impl Reader<'_> {
     /// A start event; `scope` is the kind of the subprocess it stands in
@@ -74,7 +74,7 @@ impl Reader<'_> {
         };
         read.map(|()| {
             start.form = camunda::form(self, el);
-            start.initiator = el.attr_ns(Ns::Camunda, "initiator").map(str::to_string);
+            start.initiator = camunda::vendor_value(el, "initiator").map(str::to_string);
             NodeKind::StartEvent(Box::new(start))
         })
     }
