@@ -360,10 +360,22 @@ pub(crate) fn call_mappings(
     let mut outs = Vec::new();
     let mut business_key = None;
     let mut ok = true;
-    for m in extensions(el).filter(|c| c.name == "in" || c.name == "out") {
+    // Flowable's and Activiti's `in` / `out` (source, sourceExpression,
+    // target) mean what Camunda's do.
+    let vendor = |c: &&Element| VENDORS.iter().any(|(ns, _)| c.ns == *ns);
+    for m in el
+        .children_named(Ns::Bpmn, "extensionElements")
+        .flat_map(|ext| ext.children.iter())
+        .filter(vendor)
+        .filter(|c| c.name == "in" || c.name == "out")
+    {
+        let prefix = VENDORS
+            .iter()
+            .find(|(ns, _)| *ns == m.ns)
+            .map_or("camunda", |(_, p)| *p);
         if let Some(bk) = m.attr("businessKey") {
             if m.name == "out" {
-                r.error(m, el, "camunda:out cannot set a business key".into());
+                r.error(m, el, format!("{prefix}:out cannot set a business key"));
                 ok = false;
                 continue;
             }
@@ -388,7 +400,7 @@ pub(crate) fn call_mappings(
                         m,
                         el,
                         format!(
-                            "camunda:{} needs exactly one of source, sourceExpression, variables=\"all\" or businessKey",
+                            "{prefix}:{} needs exactly one of source, sourceExpression, variables=\"all\" or businessKey",
                             m.name
                         ),
                     );
@@ -402,7 +414,7 @@ pub(crate) fn call_mappings(
                     local,
                 }),
                 (Some(_), None) => {
-                    r.error(m, el, format!("camunda:{} needs a target", m.name));
+                    r.error(m, el, format!("{prefix}:{} needs a target", m.name));
                     None
                 }
                 (None, _) => None,
@@ -413,6 +425,14 @@ pub(crate) fn call_mappings(
             Some(mapping) => outs.push(mapping),
             None => ok = false,
         }
+    }
+    // `flowable:inheritVariables="true"`: every variable goes in, as
+    // `<camunda:in variables="all"/>`.
+    if [Ns::Flowable, Ns::Activiti]
+        .iter()
+        .any(|ns| el.attr_ns(*ns, "inheritVariables").map(str::trim) == Some("true"))
+    {
+        ins.push(CallMapping::All { local: false });
     }
     ok.then_some((ins, outs, business_key))
 }

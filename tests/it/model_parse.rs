@@ -868,7 +868,7 @@ fn flowable_extension_elements_that_change_what_runs_are_refused_by_name() {
     let xml = with_vendor_namespaces(&process(&format!(
         r#"<bpmn:startEvent id="s" flowable:initiator="starter"/>
 <bpmn:userTask id="t"><bpmn:extensionElements><flowable:taskListener event="create" class="org.example.Notify"/></bpmn:extensionElements></bpmn:userTask>
-<bpmn:callActivity id="c" calledElement="other"><bpmn:extensionElements><activiti:in source="a" target="b"/></bpmn:extensionElements></bpmn:callActivity>
+<bpmn:serviceTask id="c" camunda:expression="${{1}}"><bpmn:extensionElements><activiti:field name="mode" stringValue="fast"/></bpmn:extensionElements></bpmn:serviceTask>
 <bpmn:endEvent id="e"/>{}{}{}"#,
         flow("f1", "s", "t"),
         flow("f2", "t", "c"),
@@ -880,7 +880,7 @@ fn flowable_extension_elements_that_change_what_runs_are_refused_by_name() {
         "{errors}"
     );
     assert!(
-        errors.contains("callActivity \"c\": activiti:in is not read by this engine"),
+        errors.contains("serviceTask \"c\": activiti:field is not read by this engine"),
         "{errors}"
     );
     let ok = with_vendor_namespaces(&process(&format!(
@@ -893,4 +893,49 @@ fn flowable_extension_elements_that_change_what_runs_are_refused_by_name() {
         panic!()
     };
     assert_eq!(start.initiator.as_deref(), Some("starter"));
+}
+
+#[test]
+fn flowable_call_activity_variables_are_read_as_camundas() {
+    let xml = with_vendor_namespaces(&process(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:callActivity id="c" calledElement="child" flowable:inheritVariables="true">
+  <bpmn:extensionElements>
+    <flowable:in source="order" target="request"/>
+    <activiti:in sourceExpression="${{amount * 2}}" target="doubled"/>
+    <flowable:out source="answer" target="reply"/>
+  </bpmn:extensionElements>
+</bpmn:callActivity>
+<bpmn:endEvent id="e"/>{}{}"#,
+        flow("f1", "s", "c"),
+        flow("f2", "c", "e"),
+    )));
+    let defs = parse(&xml);
+    let NodeKind::CallActivity(c) = &defs.main_process().unwrap().node("c").unwrap().kind else {
+        panic!()
+    };
+    let described: Vec<String> = c
+        .inputs
+        .iter()
+        .chain(&c.outputs)
+        .map(|m| match m {
+            model::CallMapping::All { local } => format!("all local={local}"),
+            model::CallMapping::One { source, target, .. } => {
+                let from = match source {
+                    model::CallSource::Variable(v) => v.clone(),
+                    model::CallSource::Expression(t) => t.source(),
+                };
+                format!("{from} -> {target}")
+            }
+        })
+        .collect();
+    assert_eq!(
+        described,
+        [
+            "order -> request",
+            "${amount * 2} -> doubled",
+            "all local=false",
+            "answer -> reply"
+        ]
+    );
 }

@@ -173,8 +173,9 @@ const UNSUPPORTED_NODES: &[&str] = &[
 
 /// Flowable's and Activiti's extension elements (inside `extensionElements`)
 /// whose meaning would be lost if they were passed over: listeners, injected
-/// fields, call activity variables, form properties, exception mappings,
-/// multi-instance aggregation.
+/// fields, variables passed in and out (except a call activity's, read as
+/// Camunda's), form properties, exception mappings, multi-instance
+/// aggregation.
 const VENDOR_ELEMENTS_REFUSED: &[&str] = &[
     "executionListener",
     "taskListener",
@@ -645,6 +646,8 @@ impl<'a> Reader<'a> {
             .flat_map(|x| x.children.iter())
             .filter(|c| matches!(c.ns, Ns::Flowable | Ns::Activiti))
             .filter(|c| VENDOR_ELEMENTS_REFUSED.contains(&c.name))
+            // A call activity's `in` / `out` are read as Camunda's.
+            .filter(|c| !(tag == NodeTag::CallActivity && (c.name == "in" || c.name == "out")))
         {
             let prefix = if ext.ns == Ns::Flowable {
                 "flowable"
