@@ -217,6 +217,13 @@ impl Cluster {
                 req = req.json(b);
             }
             match req.send().await {
+                // The server did not receive the whole request in time (its
+                // client timeout, when the machine is starved): nothing was
+                // done, and a client sends it again, as HTTP allows.
+                Ok(resp) if resp.status() == reqwest::StatusCode::REQUEST_TIMEOUT => {
+                    self.tally.lock().unwrap().unreachable += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
                 Ok(resp) => {
                     let status = resp.status();
                     let text = resp.text().await.unwrap_or_default();
