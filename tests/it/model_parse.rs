@@ -588,7 +588,7 @@ fn flowable_and_activiti_attributes_are_read_where_they_mean_what_camundas_do() 
 <bpmn:userTask id="fl" flowable:assignee="${{owner}}" flowable:candidateUsers="ann, bob" flowable:candidateGroups="sales" flowable:formKey="approve.form" flowable:async="true">
   <bpmn:multiInstanceLoopCharacteristics flowable:collection="${{owners}}" flowable:elementVariable="owner"/>
 </bpmn:userTask>
-<bpmn:userTask id="ac" activiti:assignee="kermit" activiti:candidateGroups="management"/>
+<bpmn:userTask id="ac" activiti:assignee="kermit" activiti:candidateGroups="management" activiti:dueDate="P2D" activiti:priority="${{urgent ? 80 : 50}}"/>
 <bpmn:serviceTask id="ex" flowable:expression="${{amount * 2}}" flowable:resultVariable="double"/>
 <bpmn:serviceTask id="ax" activiti:expression="${{1 + 1}}" activiti:resultVariable="two" activiti:async="true"/>
 <bpmn:endEvent id="e"/>{}{}{}{}{}"#,
@@ -634,6 +634,11 @@ fn flowable_and_activiti_attributes_are_read_where_they_mean_what_camundas_do() 
     assert_eq!(
         a.candidate_groups.as_ref().map(|t| t.source()),
         Some("management".into())
+    );
+    assert_eq!(a.due_date.as_ref().map(|t| t.source()), Some("P2D".into()));
+    assert_eq!(
+        a.priority.as_ref().map(|t| t.source()),
+        Some("${urgent ? 80 : 50}".into())
     );
     for (id, source, var) in [("ex", "${amount * 2}", "double"), ("ax", "${1 + 1}", "two")] {
         let NodeKind::ServiceTask(s) = &p.node(id).unwrap().kind else {
@@ -937,5 +942,32 @@ fn flowable_call_activity_variables_are_read_as_camundas() {
             "all local=false",
             "answer -> reply"
         ]
+    );
+}
+
+/// Flowable's attributes that change what runs, which this engine does not
+/// run, are refused by name instead of being passed over.
+#[test]
+fn flowable_attributes_that_change_what_runs_are_refused_by_name() {
+    let xml = with_vendor_namespaces(&process(&format!(
+        r#"<bpmn:startEvent id="s"/>
+<bpmn:serviceTask id="a" flowable:expression="${{1}}" flowable:skipExpression="${{skip}}"/>
+<bpmn:serviceTask id="b" activiti:expression="${{1}}" activiti:triggerable="true"/>
+<bpmn:serviceTask id="c" flowable:expression="${{1}}" flowable:exclusive="false"/>
+<bpmn:endEvent id="e"/>{}{}{}{}"#,
+        flow("f1", "s", "a"),
+        flow("f2", "a", "b"),
+        flow("f3", "b", "c"),
+        flow("f4", "c", "e"),
+    )));
+    let errors = parse_err(&xml);
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors[0].contains("serviceTask \"a\": flowable:skipExpression is not run by this engine"),
+        "{errors:#?}"
+    );
+    assert!(
+        errors[1].contains("serviceTask \"b\": activiti:triggerable is not run by this engine"),
+        "{errors:#?}"
     );
 }

@@ -188,6 +188,16 @@ const VENDOR_ELEMENTS_REFUSED: &[&str] = &[
     "variableAggregation",
 ];
 
+/// Flowable's and Activiti's attributes that change what runs and that this
+/// engine does not run: refused by name rather than passed over. (Those that
+/// only tune a job executor, such as `exclusive`, change nothing here.)
+const VENDOR_ATTRIBUTES_REFUSED: &[&str] = &[
+    "skipExpression",
+    "triggerable",
+    "useLocalScopeForResultVariable",
+    "storeResultVariableAsTransient",
+];
+
 /// Why BPMN's content-based correlation is refused (`{}`: the element).
 const CORRELATION_REFUSED: &str = "{} (correlating messages by their content) is not supported; a message reaches the instances waiting for its name, narrowed by the business key or correlation key sent with it";
 
@@ -664,6 +674,19 @@ impl<'a> Reader<'a> {
                 ),
             );
             ok = false;
+        }
+        for (ns, prefix) in [(Ns::Flowable, "flowable"), (Ns::Activiti, "activiti")] {
+            for attr in VENDOR_ATTRIBUTES_REFUSED {
+                if el.attr_ns(ns, attr).is_some() {
+                    self.push_for(
+                        Severity::Unsupported,
+                        el,
+                        el,
+                        format!("{prefix}:{attr} is not run by this engine"),
+                    );
+                    ok = false;
+                }
+            }
         }
         for ext in camunda::extensions(el) {
             match ext.name {

@@ -56,9 +56,9 @@ impl Reader<'_> {
             assignee: assignee.or(self.vendor_template(el, "assignee").ok()?),
             candidate_users: users.or(self.vendor_template(el, "candidateUsers").ok()?),
             candidate_groups: groups.or(self.vendor_template(el, "candidateGroups").ok()?),
-            due_date: due.or(self.opt_template(el, "dueDate").ok()?),
+            due_date: due.or(self.vendor_template(el, "dueDate").ok()?),
             follow_up_date: follow_up.or(self.opt_template(el, "followUpDate").ok()?),
-            priority: self.opt_template(el, "priority").ok()?,
+            priority: self.vendor_template(el, "priority").ok()?,
         };
         if let Some(Template::Literal(p)) = &u.priority
             && p.trim().parse::<i64>().is_err()
