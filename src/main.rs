@@ -159,6 +159,10 @@ struct ServeArgs {
         default_value = ""
     )]
     trusted_proxies: String,
+    /// Where Camunda 7's REST API is served, for Camunda's external task
+    /// clients and scripts.
+    #[arg(long, env = "BPMN_ENGINE_REST_PATH", default_value = web::engine_rest::DEFAULT_PATH)]
+    engine_rest_path: String,
     #[command(flatten)]
     connector: ConnectorArgs,
 }
@@ -444,6 +448,8 @@ impl ServeConfig {
         let connector = args.connector.policy()?;
         let trusted_proxies = web::proxy::TrustedProxies::parse(&args.trusted_proxies)
             .map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))?;
+        web::engine_rest::valid_path(&args.engine_rest_path)
+            .map_err(|e| anyhow::anyhow!("--engine-rest-path: {e}"))?;
         let limits = Limits {
             command_time: std::time::Duration::from_secs_f64(args.command_seconds),
             command_bytes: (args.command_megabytes as usize) * 1024 * 1024,
@@ -507,6 +513,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         session_key,
         secure_cookies: args.secure_cookies,
         trusted_proxies: config.trusted_proxies,
+        engine_rest_path: args.engine_rest_path.clone(),
     };
     let result = web::server(runtime, web_config, listener)?.await;
     let _ = stop.send(true);

@@ -28,6 +28,34 @@ pub const MAX_LOCK: Duration = Duration::from_secs(24 * 3600);
 pub struct TopicRequest {
     pub name: String,
     pub lock: Duration,
+    /// Only tasks of instances with this business key.
+    pub business_key: Option<String>,
+    /// Only tasks of instances of this process (by key).
+    pub definition_key: Option<String>,
+}
+
+impl TopicRequest {
+    /// A request for every task of a topic.
+    pub fn new(name: impl Into<String>, lock: Duration) -> TopicRequest {
+        TopicRequest {
+            name: name.into(),
+            lock,
+            business_key: None,
+            definition_key: None,
+        }
+    }
+
+    fn admits(&self, topic: &str, definition_key: &str, business_key: Option<&str>) -> bool {
+        self.name == topic
+            && self
+                .definition_key
+                .as_deref()
+                .is_none_or(|k| k == definition_key)
+            && self
+                .business_key
+                .as_deref()
+                .is_none_or(|k| Some(k) == business_key)
+    }
 }
 
 /// A task locked for a worker.
@@ -42,8 +70,14 @@ pub struct LockedTask {
     pub element_name: String,
     pub definition_key: String,
     pub business_key: Option<String>,
+    /// The deployed definition (its numeric id).
+    pub definition_id: i64,
+    /// The element instance of the service task within its instance.
+    pub element_key: u64,
     /// The variables the service task sees.
     pub variables: Map<String, Value>,
+    /// The variables of the service task's own scope.
+    pub local_variables: Map<String, Value>,
     pub retries: i32,
     pub error_message: Option<String>,
 }
@@ -101,11 +135,14 @@ impl Runtime {
                 break;
             }
             let topic = job.topic.clone().unwrap_or_default();
-            let lock = topics
+            let (row, state) = self.instance_row(job.instance_id).await?;
+            let Some(request) = topics
                 .iter()
-                .find(|t| t.name == topic)
-                .map(|t| t.lock.min(MAX_LOCK))
-                .unwrap_or(Duration::from_secs(60));
+                .find(|t| t.admits(&topic, &row.definition_key, row.business_key.as_deref()))
+            else {
+                continue;
+            };
+            let lock = request.lock.min(MAX_LOCK);
             let until = db_now + chrono::Duration::from_std(lock).unwrap_or_default();
             if !self
                 .store()
@@ -114,7 +151,6 @@ impl Runtime {
             {
                 continue;
             }
-            let (row, state) = self.instance_row(job.instance_id).await?;
             let deployed = self.deployed(row.definition_id).await?;
             let element_name = deployed
                 .process()
@@ -133,7 +169,14 @@ impl Runtime {
                 element_id: job.element_id.clone(),
                 definition_key: row.definition_key.clone(),
                 business_key: row.business_key.clone(),
+                definition_id: row.definition_id,
+                element_key: job.element_key as u64,
                 variables: state.visible_variables(job.element_key as u64),
+                local_variables: state
+                    .variables
+                    .get(&(job.element_key as u64))
+                    .cloned()
+                    .unwrap_or_default(),
                 retries: job.retries,
                 error_message: job.last_error.clone(),
             });
@@ -253,6 +296,23 @@ impl Runtime {
             },
         )
         .await
+    }
+
+    /// Gives a task's lock back, whoever holds it: the task may be fetched
+    /// again at once.
+    pub(crate) async fn unlock_external(&self, id: Uuid) -> Result<(), RuntimeError> {
+        self.job_instance(id).await?;
+        let job = self
+            .store()
+            .job(id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("external task {id}")))?;
+        if let Some(owner) = &job.lock_owner {
+            self.store()
+                .release_job(id, owner, job.last_error.as_deref())
+                .await?;
+        }
+        Ok(())
     }
 
     /// Extends a worker's lock on a task by `by` from now.

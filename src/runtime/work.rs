@@ -104,6 +104,12 @@ impl Work<'_> {
         self.rt.extend_lock(id, worker, by).await
     }
 
+    /// Gives a task's lock back, whoever holds it (admins and workers).
+    pub async fn unlock(&self, who: &Principal, id: Uuid) -> Result<(), RuntimeError> {
+        require(who, Action::ReportExternalTask)?;
+        self.rt.unlock_external(id).await
+    }
+
     /// Delivers a message to the one waiting subscription that matches (or
     /// to all with `all`); when none waits, starts the processes with a
     /// message start event of that name. Nothing waiting and nothing started

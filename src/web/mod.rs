@@ -8,6 +8,7 @@ mod assets;
 pub mod auth;
 mod decisions;
 mod definitions;
+pub mod engine_rest;
 pub mod error;
 mod forms;
 pub(crate) mod instances;
@@ -45,6 +46,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` are believed.
     pub trusted_proxies: proxy::TrustedProxies,
+    /// Where Camunda 7's REST API is served (`/engine-rest`).
+    pub engine_rest_path: String,
 }
 
 #[get("/")]
@@ -172,7 +175,9 @@ pub fn server(
         runtime,
         proxies: config.trusted_proxies.clone(),
     });
+    let engine_rest_path = config.engine_rest_path.clone();
     let server = HttpServer::new(move || {
+        let engine_rest_path = engine_rest_path.clone();
         App::new()
             .app_data(data.clone())
             .configure(form_errors)
@@ -204,6 +209,7 @@ pub fn server(
                     .add(("Referrer-Policy", "same-origin")),
             )
             .configure(api::configure)
+            .configure(engine_rest::configure(&engine_rest_path))
             .configure(configure)
             .default_service(web::to(not_found))
     })

@@ -768,10 +768,10 @@ async fn a_worker_error_is_caught_by_the_boundary_event_of_its_task() {
                         &rt::admin(None),
                         "w1",
                         1,
-                        &[bpmn_engine::runtime::TopicRequest {
-                            name: "stock".into(),
-                            lock: Duration::from_secs(60),
-                        }],
+                        &[bpmn_engine::runtime::TopicRequest::new(
+                            "stock",
+                            Duration::from_secs(60),
+                        )],
                         Duration::ZERO,
                     )
                     .await

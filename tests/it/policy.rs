@@ -256,10 +256,10 @@ async fn fixture(app: &TestApp, prep: Prep) -> Fixture {
             &admin(),
             "w",
             100,
-            &[TopicRequest {
-                name: "matrix".into(),
-                lock: std::time::Duration::from_secs(3600),
-            }],
+            &[TopicRequest::new(
+                "matrix",
+                std::time::Duration::from_secs(3600),
+            )],
             std::time::Duration::ZERO,
         )
         .await

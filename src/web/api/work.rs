@@ -179,10 +179,10 @@ pub async fn fetch_and_lock(
                 t.name
             )));
         }
-        topics.push(TopicRequest {
-            name: t.name,
-            lock: Duration::from_millis(t.lock_duration_ms),
-        });
+        topics.push(TopicRequest::new(
+            t.name,
+            Duration::from_millis(t.lock_duration_ms),
+        ));
     }
     let tasks = state
         .runtime

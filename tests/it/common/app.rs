@@ -59,6 +59,7 @@ impl TestApp {
                 session_key: key,
                 secure_cookies: false,
                 trusted_proxies,
+                engine_rest_path: web::engine_rest::DEFAULT_PATH.to_string(),
             },
             listener,
         )
