@@ -13,6 +13,7 @@ mod decisions;
 mod dmn;
 mod el;
 mod engine;
+mod engine_rest;
 mod expressions;
 mod fuzz;
 mod jobs;
