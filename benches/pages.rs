@@ -133,6 +133,7 @@ async fn run() {
             session_key: key,
             secure_cookies: false,
             trusted_proxies: Default::default(),
+            engine_rest_path: web::engine_rest::DEFAULT_PATH.to_string(),
         },
         listener,
     )
