@@ -781,3 +781,135 @@ async fn camundas_javascript_client_runs_a_worker_unchanged() {
         app.stop().await;
     }
 }
+
+/// The version of Camunda's Python client the worker test runs.
+const PY_CLIENT: &str = "camunda-external-task-client-python3==4.5.0";
+
+/// Installs Camunda's Python client once (in `target/py-clients`), or says
+/// why it cannot.
+fn py_client() -> Result<std::path::PathBuf, String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/py-clients");
+    let version = PY_CLIENT.rsplit("==").next().unwrap_or_default();
+    let marker = dir.join(format!(
+        "camunda_external_task_client_python3-{version}.dist-info"
+    ));
+    let works = |dir: &std::path::Path| {
+        std::process::Command::new("python3")
+            .env("PYTHONPATH", dir)
+            .args(["-c", "import camunda.external_task.external_task_worker"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        return Err("python3 is not installed".into());
+    }
+    if !marker.exists() {
+        let out = std::process::Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", "--target"])
+            .arg(&dir)
+            .arg(PY_CLIENT)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() || !marker.exists() {
+            return Err(format!(
+                "pip install {PY_CLIENT} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    if !works(&dir) {
+        return Err(format!(
+            "{PY_CLIENT} does not import (it uses pydantic without declaring it)"
+        ));
+    }
+    Ok(dir)
+}
+
+/// Camunda's own Python client, unchanged but for its base URL and
+/// credentials: typed variables read, variables written, a failure with a
+/// retry and a BPMN error caught by a boundary event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn camundas_python_client_runs_a_worker_unchanged() {
+    let dir = match py_client() {
+        Ok(d) => d,
+        Err(why) => {
+            println!("SKIPPED: the Python client cannot run here: {why}");
+            return;
+        }
+    };
+    for app in TestApp::each().await {
+        let token = account(&app, "svc", Role::Worker).await;
+        deploy(&app, "orders.bpmn", &worker_process()).await;
+        let id = start(
+            &app,
+            "orders",
+            json!({"name": "Ada", "amount": 21, "customer": {"tier": "gold"}}),
+            None,
+        )
+        .await;
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/camunda/worker.py");
+        let mut child = std::process::Command::new("python3")
+            .arg(&script)
+            .env("PYTHONPATH", &dir)
+            .env("ENGINE_REST", format!("{}/engine-rest", app.base))
+            .env("ENGINE_USER", "svc")
+            .env("ENGINE_SECRET", &token)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                child.kill().unwrap();
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+        let events = json_lines(&stdout);
+        let event = |name: &str| {
+            events
+                .iter()
+                .find(|e| e["event"] == json!(name))
+                .unwrap_or_else(|| panic!("no {name} in {stdout}"))
+                .clone()
+        };
+        let greet = event("greet");
+        assert_eq!(greet["name"], json!("Ada"));
+        assert_eq!(greet["amount"], json!(21));
+        assert_eq!(greet["amountType"], json!("Integer"));
+        let retried = event("flaky retried");
+        assert_eq!(retried["retries"], json!(1));
+        assert_eq!(
+            retried["errorMessage"],
+            json!("the printer is out of paper")
+        );
+        event("charge declined");
+        let shown = app.runtime.instances().show(&admin(), id).await.unwrap();
+        let v = &shown.variables;
+        assert_eq!(v["greeting"], json!("Hello Ada"));
+        assert_eq!(v["doubled"], json!(42));
+        assert_eq!(v["vip"], json!(true));
+        assert_eq!(v["flakyRetries"], json!(1));
+        assert_eq!(v["code"], json!("NO_CREDIT"));
+        assert_eq!(
+            shown
+                .active
+                .iter()
+                .map(|a| a.element.as_str())
+                .collect::<Vec<_>>(),
+            ["review"],
+            "the boundary event caught the worker's BPMN error"
+        );
+        app.stop().await;
+    }
+}

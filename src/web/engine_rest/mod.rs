@@ -295,7 +295,9 @@ async fn fetch_and_lock(
             why,
         )?;
         refuse_set(&t.tenant_id_in, "tenantIdIn", "there are no tenants")?;
-        refuse_set(&t.process_variables, "processVariables", why)?;
+        if t.process_variables.as_ref().is_some_and(|m| !m.is_empty()) {
+            refuse_set(&t.process_variables, "processVariables", why)?;
+        }
         if t.without_tenant_id {
             // Every task is without tenant: the filter admits all.
         }
