@@ -913,3 +913,140 @@ async fn camundas_python_client_runs_a_worker_unchanged() {
         app.stop().await;
     }
 }
+
+/// Waits for the message `paid`, then the signal `alarm`.
+fn waiting() -> String {
+    definitions(&format!(
+        r#"<bpmn:process id="waits" isExecutable="true">
+<bpmn:startEvent id="s"/><bpmn:receiveTask id="r" messageRef="M_paid"/>
+<bpmn:intermediateCatchEvent id="alarm"><bpmn:signalEventDefinition signalRef="S_alarm"/></bpmn:intermediateCatchEvent>
+<bpmn:endEvent id="e"/>{}{}{}
+</bpmn:process>
+<bpmn:signal id="S_alarm" name="alarm"/><bpmn:message id="M_paid" name="paid"/>"#,
+        flow("f0", "s", "r"),
+        flow("f1", "r", "alarm"),
+        flow("f2", "alarm", "e"),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_by_key_messages_and_signals_in_camundas_shapes() {
+    for app in TestApp::each().await {
+        let token = account(&app, "svc", Role::Worker).await;
+        let admin_rest = Rest::new(&app, Some(basic("admin", "admin-password")));
+        deploy(&app, "waits.bpmn", &waiting()).await;
+        let r = admin_rest
+            .post(
+                "/process-definition/key/waits/start",
+                json!({"businessKey": "B-1", "withVariablesInReturn": true, "skipCustomListeners": false,
+                       "variables": {"amount": {"value": 5, "type": "Integer"},
+                                     "when": {"value": "2024-01-02T03:04:05.678+0100", "type": "Date"},
+                                     "doc": {"value": "{\"a\":1}", "type": "Json"}}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        let mut keys: Vec<&str> = r
+            .body
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "businessKey",
+                "caseInstanceId",
+                "definitionId",
+                "ended",
+                "id",
+                "links",
+                "suspended",
+                "tenantId",
+                "variables"
+            ]
+        );
+        let first: Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
+        assert_eq!(r.body["businessKey"], json!("B-1"));
+        assert_eq!(r.body["ended"], json!(false));
+        assert_eq!(r.body["links"][0]["rel"], json!("self"));
+        assert!(
+            r.body["links"][0]["href"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/engine-rest/process-instance/{first}"))
+        );
+        assert_eq!(
+            r.body["variables"]["amount"],
+            json!({"type": "Integer", "value": 5, "valueInfo": {}})
+        );
+        assert_eq!(
+            r.body["variables"]["when"]["value"],
+            json!("2024-01-02T02:04:05.678Z")
+        );
+        assert_eq!(r.body["variables"]["doc"]["type"], json!("Json"));
+
+        let r = admin_rest
+            .post("/process-definition/key/waits/start", json!({}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert!(r.body.get("variables").is_none());
+        let second: Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
+        admin_rest
+            .post("/process-definition/key/nope/start", json!({}))
+            .await
+            .error(StatusCode::NOT_FOUND, "RestException");
+        admin_rest
+            .post(
+                "/process-definition/key/waits/start",
+                json!({"variables": {"f": {"value": "", "type": "File"}}}),
+            )
+            .await
+            .error(StatusCode::BAD_REQUEST, "InvalidRequestException");
+
+        // A worker account correlates by business key; the variables arrive.
+        let svc = Rest::new(&app, Some(basic("svc", &token)));
+        let paid = json!({"messageName": "paid", "businessKey": "B-1",
+                          "processVariables": {"paid": {"value": true, "type": "Boolean"}}});
+        let r = svc.post("/message", paid.clone()).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
+        let shown = app.runtime.instances().show(&admin(), first).await.unwrap();
+        assert_eq!(shown.variables["paid"], json!(true));
+        assert_eq!(shown.active[0].element, "alarm");
+        svc.post("/message", paid)
+            .await
+            .error(StatusCode::BAD_REQUEST, "RestException");
+        let r = svc
+            .post(
+                "/message",
+                json!({"messageName": "paid", "processInstanceId": second, "resultEnabled": true}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert_eq!(r.body[0]["resultType"], json!("Execution"));
+        assert_eq!(
+            r.body[0]["execution"]["processInstanceId"],
+            json!(second.to_string())
+        );
+        svc.post("/message", json!({"businessKey": "B-1"}))
+            .await
+            .error(StatusCode::BAD_REQUEST, "InvalidRequestException");
+
+        let r = svc
+            .post(
+                "/signal",
+                json!({"name": "alarm", "variables": {"level": {"value": 3, "type": "Short"}}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
+        for id in [first, second] {
+            let shown = app.runtime.instances().show(&admin(), id).await.unwrap();
+            assert_eq!(shown.instance.status, "completed");
+        }
+        svc.post("/signal", json!({"name": "alarm", "executionId": "x"}))
+            .await
+            .error(StatusCode::BAD_REQUEST, "InvalidRequestException");
+        app.stop().await;
+    }
+}

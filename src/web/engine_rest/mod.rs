@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::runtime::{LockedTask, TopicRequest};
+use crate::runtime::{Correlation, LockedTask, StartRequest, TopicRequest, Values};
 use crate::web::AppState;
 use auth::RestUser;
 use error::RestError;
@@ -92,6 +92,12 @@ pub fn configure(base: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
                     web::post().to(extend_lock),
                 )
                 .route("/external-task/{id}/unlock", web::post().to(unlock))
+                .route(
+                    "/process-definition/key/{key}/start",
+                    web::post().to(start_by_key),
+                )
+                .route("/message", web::post().to(correlate))
+                .route("/signal", web::post().to(signal))
                 .default_service(web::to(no_such_endpoint)),
         );
     }
@@ -523,5 +529,288 @@ async fn unlock(
         .unlock(&user.principal(), task)
         .await
         .map_err(|e| RestError::external(e, &id))?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct StartDto {
+    variables: Option<Map<String, Value>>,
+    business_key: Option<String>,
+    #[serde(default)]
+    with_variables_in_return: bool,
+    case_instance_id: Option<String>,
+    start_instructions: Option<Vec<Value>>,
+    #[serde(default)]
+    skip_custom_listeners: bool,
+    #[serde(default)]
+    skip_io_mappings: bool,
+}
+
+/// Camunda's ProcessInstanceWithVariablesDto (`variables` only when asked for).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InstanceDto {
+    links: Vec<Value>,
+    id: Uuid,
+    definition_id: String,
+    business_key: Option<String>,
+    case_instance_id: Option<String>,
+    ended: bool,
+    suspended: bool,
+    tenant_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    variables: Option<Map<String, Value>>,
+}
+
+async fn start_by_key(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    user: RestUser,
+    key: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, RestError> {
+    let b: StartDto = parse(&body)?;
+    refuse_set(&b.case_instance_id, "caseInstanceId", "there are no cases")?;
+    if b.start_instructions.as_ref().is_some_and(|i| !i.is_empty()) {
+        refuse_set(
+            &b.start_instructions,
+            "startInstructions",
+            "instances start at their start event",
+        )?;
+    }
+    if b.skip_custom_listeners || b.skip_io_mappings {
+        return Err(RestError::invalid(
+            "skipCustomListeners and skipIoMappings are not supported here",
+        ));
+    }
+    let variables = decode_map(b.variables.as_ref())?;
+    let who = user.principal();
+    let outcome = state
+        .runtime
+        .deployments()
+        .start(
+            &who,
+            StartRequest {
+                key: key.clone(),
+                version: None,
+                values: Values::Json(variables),
+                business_key: b.business_key.clone(),
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            crate::runtime::RuntimeError::NotFound(_) => RestError::new(
+                StatusCode::NOT_FOUND,
+                "RestException",
+                format!("No matching process definition with key: {key}"),
+            ),
+            other => other.into(),
+        })?;
+    let (view, _) = state
+        .runtime
+        .instances()
+        .get(&who, outcome.instance_id)
+        .await?;
+    let conn = req.connection_info();
+    let href = format!(
+        "{}://{}{}/process-instance/{}",
+        conn.scheme(),
+        conn.host(),
+        req.path()
+            .strip_suffix(&format!("/process-definition/key/{key}/start"))
+            .unwrap_or_default(),
+        outcome.instance_id
+    );
+    let status = outcome.status();
+    Ok(HttpResponse::Ok().json(InstanceDto {
+        links: vec![json!({"method": "GET", "href": href, "rel": "self"})],
+        id: outcome.instance_id,
+        definition_id: view.definition_id.to_string(),
+        business_key: view.business_key,
+        case_instance_id: None,
+        ended: status == "completed" || status == "terminated",
+        suspended: false,
+        tenant_id: None,
+        variables: b
+            .with_variables_in_return
+            .then(|| encode_map(&outcome.state.root_variables(), None)),
+    }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct MessageDto {
+    message_name: Option<String>,
+    business_key: Option<String>,
+    process_instance_id: Option<String>,
+    correlation_keys: Option<Map<String, Value>>,
+    local_correlation_keys: Option<Map<String, Value>>,
+    process_variables: Option<Map<String, Value>>,
+    process_variables_local: Option<Map<String, Value>>,
+    tenant_id: Option<String>,
+    #[serde(default)]
+    without_tenant_id: bool,
+    #[serde(default)]
+    all: bool,
+    #[serde(default)]
+    result_enabled: bool,
+    #[serde(default)]
+    variables_in_result_enabled: bool,
+}
+
+fn non_empty(m: &Option<Map<String, Value>>) -> bool {
+    m.as_ref().is_some_and(|m| !m.is_empty())
+}
+
+async fn correlate(
+    state: web::Data<AppState>,
+    user: RestUser,
+    body: web::Bytes,
+) -> Result<HttpResponse, RestError> {
+    let b: MessageDto = parse(&body)?;
+    let name = b
+        .message_name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| RestError::invalid("messageName is required"))?;
+    refuse_set(&b.tenant_id, "tenantId", "there are no tenants")?;
+    let _ = b.without_tenant_id;
+    if non_empty(&b.local_correlation_keys) {
+        refuse_set(
+            &b.local_correlation_keys,
+            "localCorrelationKeys",
+            "messages correlate on instance variables",
+        )?;
+    }
+    if non_empty(&b.process_variables_local) {
+        refuse_set(
+            &b.process_variables_local,
+            "processVariablesLocal",
+            "send them as processVariables",
+        )?;
+    }
+    if b.variables_in_result_enabled {
+        return Err(RestError::invalid(
+            "variablesInResultEnabled is not supported here",
+        ));
+    }
+    let variables = decode_map(b.process_variables.as_ref())?;
+    let who = user.principal();
+    let not_correlated = || {
+        RestError::new(
+            StatusCode::BAD_REQUEST,
+            "RestException",
+            format!(
+                "Cannot correlate message '{name}': No process definition or execution matches the parameters"
+            ),
+        )
+    };
+    let delivered: Vec<Uuid> = if let Some(instance) = &b.process_instance_id {
+        if b.business_key.is_some() || non_empty(&b.correlation_keys) {
+            return Err(RestError::invalid(
+                "processInstanceId cannot be combined with businessKey or correlationKeys here",
+            ));
+        }
+        let instance = Uuid::parse_str(instance).map_err(|_| not_correlated())?;
+        match state
+            .runtime
+            .work()
+            .message_to(&who, instance, name, variables)
+            .await
+        {
+            Ok(Some(o)) => vec![o.instance_id],
+            Ok(None) | Err(crate::runtime::RuntimeError::NotFound(_)) => {
+                return Err(not_correlated());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        let keys = decode_map(b.correlation_keys.as_ref())?;
+        let keys: Vec<(String, String)> = keys
+            .into_iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, text)
+            })
+            .collect();
+        match state
+            .runtime
+            .work()
+            .message(
+                &who,
+                name,
+                Correlation {
+                    business_key: b.business_key.as_deref(),
+                    variables: &keys,
+                    key: None,
+                },
+                variables,
+                b.all,
+            )
+            .await
+        {
+            Ok(d) => d.into_iter().map(|d| d.instance_id).collect(),
+            Err(crate::runtime::RuntimeError::NotFound(_)) => return Err(not_correlated()),
+            Err(crate::runtime::RuntimeError::Conflict(m)) => {
+                return Err(RestError::new(
+                    StatusCode::BAD_REQUEST,
+                    "RestException",
+                    format!("Cannot correlate message '{name}': {m}"),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    if !b.result_enabled {
+        return Ok(HttpResponse::NoContent().finish());
+    }
+    let results: Vec<Value> = delivered
+        .into_iter()
+        .map(|id| {
+            json!({
+                "resultType": "Execution",
+                "execution": {"id": id, "processInstanceId": id, "ended": false, "tenantId": null},
+                "processInstance": null,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(results))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct SignalDto {
+    name: Option<String>,
+    execution_id: Option<String>,
+    variables: Option<Map<String, Value>>,
+    tenant_id: Option<String>,
+    #[serde(default)]
+    without_tenant_id: bool,
+}
+
+async fn signal(
+    state: web::Data<AppState>,
+    user: RestUser,
+    body: web::Bytes,
+) -> Result<HttpResponse, RestError> {
+    let b: SignalDto = parse(&body)?;
+    let name = b
+        .name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| RestError::invalid("name is required"))?;
+    refuse_set(&b.execution_id, "executionId", "signals are broadcast")?;
+    refuse_set(&b.tenant_id, "tenantId", "there are no tenants")?;
+    let _ = b.without_tenant_id;
+    let variables = decode_map(b.variables.as_ref())?;
+    state
+        .runtime
+        .work()
+        .signal(&user.principal(), name, variables)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
