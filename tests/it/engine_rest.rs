@@ -1050,3 +1050,46 @@ async fn start_by_key_messages_and_signals_in_camundas_shapes() {
         app.stop().await;
     }
 }
+
+/// Every route asks who calls; the external task routes are for workers and
+/// admins, as in `/api/v1`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_needs_credentials_and_external_tasks_need_a_worker() {
+    let app = TestApp::start(crate::common::db::TestDb::sqlite().await).await;
+    let user = account(&app, "bob", Role::User).await;
+    let task = Uuid::new_v4();
+    let routes = [
+        ("GET", "/engine".to_string(), false),
+        ("GET", "/version".to_string(), false),
+        ("POST", "/external-task/fetchAndLock".to_string(), true),
+        ("POST", format!("/external-task/{task}/complete"), true),
+        ("POST", format!("/external-task/{task}/failure"), true),
+        ("POST", format!("/external-task/{task}/bpmnError"), true),
+        ("POST", format!("/external-task/{task}/extendLock"), true),
+        ("POST", format!("/external-task/{task}/unlock"), true),
+        ("POST", "/process-definition/key/x/start".to_string(), false),
+        ("POST", "/message".to_string(), false),
+        ("POST", "/signal".to_string(), false),
+    ];
+    let body = json!({"workerId": "w", "maxTasks": 1, "errorCode": "E", "newDuration": 1000,
+                      "messageName": "m", "name": "s",
+                      "topics": [{"topicName": "t", "lockDuration": 1000}]});
+    for (method, path, worker_only) in routes {
+        let method: reqwest::Method = method.parse().unwrap();
+        let payload = (method == reqwest::Method::POST).then(|| body.to_string());
+        Rest::new(&app, None)
+            .send(method.clone(), &path, payload.as_deref())
+            .await
+            .error(StatusCode::UNAUTHORIZED, "AuthenticationException");
+        let r = Rest::new(&app, Some(basic("bob", &user)))
+            .send(method, &path, payload.as_deref())
+            .await;
+        if worker_only {
+            r.error(StatusCode::FORBIDDEN, "AuthorizationException");
+        } else {
+            assert_ne!(r.status, StatusCode::UNAUTHORIZED, "{path}: {r:?}");
+            assert_ne!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{path}: {r:?}");
+        }
+    }
+    app.stop().await;
+}
