@@ -315,6 +315,29 @@ impl Runtime {
         Ok(())
     }
 
+    /// Locks one task for `worker` for `lock` from now: a free task (or one
+    /// whose lock expired) is taken, the worker's own lock is renewed, and
+    /// another worker's lock is a conflict.
+    pub(crate) async fn lock_external(
+        &self,
+        id: Uuid,
+        worker: &str,
+        lock: Duration,
+    ) -> Result<DateTime<Utc>, RuntimeError> {
+        self.job_instance(id).await?;
+        let now = to_db_time(self.lease_now());
+        let until = now + chrono::Duration::from_std(lock.min(MAX_LOCK)).unwrap_or_default();
+        if self.store().extend_lease(id, worker, now, until).await?
+            || self.store().lease_job(id, worker, now, until).await?
+        {
+            Ok(until)
+        } else {
+            Err(RuntimeError::Conflict(format!(
+                "task {id} is locked by another worker"
+            )))
+        }
+    }
+
     /// Extends a worker's lock on a task by `by` from now.
     pub(crate) async fn extend_lock(
         &self,

@@ -104,6 +104,19 @@ impl Work<'_> {
         self.rt.extend_lock(id, worker, by).await
     }
 
+    /// Locks one task for `worker` (taking it when free, renewing the
+    /// worker's own lock); another worker's lock is a conflict.
+    pub async fn lock(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        worker: &str,
+        lock: Duration,
+    ) -> Result<DateTime<Utc>, RuntimeError> {
+        require(who, Action::FetchExternalTasks)?;
+        self.rt.lock_external(id, worker, lock).await
+    }
+
     /// Gives a task's lock back, whoever holds it (admins and workers).
     pub async fn unlock(&self, who: &Principal, id: Uuid) -> Result<(), RuntimeError> {
         require(who, Action::ReportExternalTask)?;

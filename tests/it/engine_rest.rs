@@ -393,6 +393,19 @@ async fn external_tasks_answer_in_camundas_shapes() {
             .post("/external-task/fetchAndLock", fetch2.clone())
             .await;
         assert_eq!(r.body, json!([]));
+        svc.post(
+            &format!("/external-task/{task}/lock"),
+            json!({"workerId": "w2", "lockDuration": 1000}),
+        )
+        .await
+        .error(StatusCode::BAD_REQUEST, "InvalidRequestException");
+        let r = svc
+            .post(
+                &format!("/external-task/{task}/lock"),
+                json!({"workerId": "w1", "lockDuration": 20000}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
         let r = svc
             .post(&format!("/external-task/{task}/unlock"), json!({}))
             .await;
@@ -1067,11 +1080,12 @@ async fn every_route_needs_credentials_and_external_tasks_need_a_worker() {
         ("POST", format!("/external-task/{task}/bpmnError"), true),
         ("POST", format!("/external-task/{task}/extendLock"), true),
         ("POST", format!("/external-task/{task}/unlock"), true),
+        ("POST", format!("/external-task/{task}/lock"), true),
         ("POST", "/process-definition/key/x/start".to_string(), false),
         ("POST", "/message".to_string(), false),
         ("POST", "/signal".to_string(), false),
     ];
-    let body = json!({"workerId": "w", "maxTasks": 1, "errorCode": "E", "newDuration": 1000,
+    let body = json!({"workerId": "w", "maxTasks": 1, "errorCode": "E", "newDuration": 1000, "lockDuration": 1000,
                       "messageName": "m", "name": "s",
                       "topics": [{"topicName": "t", "lockDuration": 1000}]});
     for (method, path, worker_only) in routes {

@@ -92,6 +92,7 @@ pub fn configure(base: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
                     web::post().to(extend_lock),
                 )
                 .route("/external-task/{id}/unlock", web::post().to(unlock))
+                .route("/external-task/{id}/lock", web::post().to(lock))
                 .route(
                     "/process-definition/key/{key}/start",
                     web::post().to(start_by_key),
@@ -514,6 +515,47 @@ async fn extend_lock(
         )
         .await
         .map_err(|e| RestError::external(e, &id))?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct LockDto {
+    worker_id: Option<String>,
+    lock_duration: Option<i64>,
+}
+
+async fn lock(
+    state: web::Data<AppState>,
+    user: RestUser,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, RestError> {
+    let b: LockDto = parse(&body)?;
+    let task = task_id(&id)?;
+    let worker_id = worker(&b.worker_id)?;
+    let ms = match b.lock_duration {
+        Some(ms) if ms > 0 => ms as u64,
+        _ => {
+            return Err(RestError::invalid(
+                "lockDuration must be a positive number of milliseconds",
+            ));
+        }
+    };
+    state
+        .runtime
+        .work()
+        .lock(
+            &user.principal(),
+            task,
+            worker_id,
+            Duration::from_millis(ms),
+        )
+        .await
+        .map_err(|e| match e {
+            crate::runtime::RuntimeError::Conflict(m) => RestError::invalid(m),
+            other => RestError::external(other, &id),
+        })?;
     Ok(HttpResponse::NoContent().finish())
 }
 
