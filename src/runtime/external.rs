@@ -16,7 +16,7 @@ use super::command::{Access, JobGuard, Locked, Target};
 use super::policy::Principal;
 use super::{Outcome, Runtime, RuntimeError, metrics};
 use crate::engine::{Command, JobType};
-use crate::store::to_db_time;
+use crate::store::{ExternalJobFilter, to_db_time};
 
 /// The longest a fetch may wait for work.
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
@@ -78,6 +78,38 @@ pub struct LockedTask {
     pub variables: Map<String, Value>,
     /// The variables of the service task's own scope.
     pub local_variables: Map<String, Value>,
+    pub retries: i32,
+    pub error_message: Option<String>,
+}
+
+/// Which external tasks a list asks for (every part optional).
+#[derive(Debug, Clone, Default)]
+pub struct ExternalTaskQuery {
+    pub topic: Option<String>,
+    /// Locked by this worker now.
+    pub worker: Option<String>,
+    pub instance: Option<Uuid>,
+    /// Locked now (`true`) or free (`false`).
+    pub locked: Option<bool>,
+    /// How many to skip, and the most to return.
+    pub first: u64,
+    pub max: u64,
+}
+
+/// An external task as a list shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExternalTaskView {
+    pub id: Uuid,
+    pub topic: String,
+    /// The worker holding it now, and until when.
+    pub worker_id: Option<String>,
+    pub lock_expires_at: Option<DateTime<Utc>>,
+    pub instance_id: Uuid,
+    pub element_id: String,
+    pub element_key: u64,
+    pub definition_id: i64,
+    pub definition_key: String,
+    pub business_key: Option<String>,
     pub retries: i32,
     pub error_message: Option<String>,
 }
@@ -182,6 +214,57 @@ impl Runtime {
             });
         }
         Ok(out)
+    }
+
+    /// External tasks matching a query, and how many match in all.
+    pub(crate) async fn external_tasks(
+        &self,
+        q: &ExternalTaskQuery,
+    ) -> Result<(Vec<ExternalTaskView>, u64), RuntimeError> {
+        let now = to_db_time(self.lease_now());
+        let filter = ExternalJobFilter {
+            topic: q.topic.clone(),
+            worker: q.worker.clone(),
+            instance: q.instance,
+            locked: q.locked,
+        };
+        let (jobs, total) = self
+            .store()
+            .external_jobs(&filter, now, q.first, q.max)
+            .await?;
+        let mut rows: std::collections::HashMap<Uuid, (i64, String, Option<String>)> =
+            Default::default();
+        let mut out = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            if !rows.contains_key(&job.instance_id) {
+                let (row, _) = self.instance_row(job.instance_id).await?;
+                rows.insert(
+                    job.instance_id,
+                    (row.definition_id, row.definition_key, row.business_key),
+                );
+            }
+            let Some((definition_id, definition_key, business_key)) =
+                rows.get(&job.instance_id).cloned()
+            else {
+                continue;
+            };
+            let held = job.lock_expires_at.filter(|t| *t > now).is_some();
+            out.push(ExternalTaskView {
+                id: job.id,
+                topic: job.topic.clone().unwrap_or_default(),
+                worker_id: job.lock_owner.clone().filter(|_| held),
+                lock_expires_at: job.lock_expires_at.filter(|_| held),
+                instance_id: job.instance_id,
+                element_id: job.element_id.clone(),
+                element_key: job.element_key as u64,
+                definition_id,
+                definition_key,
+                business_key,
+                retries: job.retries,
+                error_message: job.last_error.clone(),
+            });
+        }
+        Ok((out, total))
     }
 
     /// The instance a job belongs to (for messages), or not found.

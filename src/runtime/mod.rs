@@ -60,7 +60,10 @@ pub use policy::{Action, Principal, Role};
 pub use system::System;
 pub use tasks::{Completed, Tasks, Values};
 pub use views::*;
-pub use work::{Broadcast, Correlation, Delivery, LockedTask, TopicRequest, Work};
+pub use work::{
+    Broadcast, Correlation, Delivery, ExternalTaskQuery, ExternalTaskView, LockedTask,
+    TopicRequest, Work,
+};
 
 /// The default database: a SQLite file under `data/`.
 pub use crate::store::DEFAULT_DATABASE_URL;

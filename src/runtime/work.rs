@@ -17,7 +17,7 @@ use super::messages::Sender;
 use super::policy::{Action, Principal};
 use super::{Outcome, Runtime, RuntimeError, require};
 
-pub use super::external::{LockedTask, TopicRequest};
+pub use super::external::{ExternalTaskQuery, ExternalTaskView, LockedTask, TopicRequest};
 pub use super::messages::{Broadcast, Correlation, Delivery};
 
 /// External tasks, messages and signals, as a principal sends them.
@@ -115,6 +115,17 @@ impl Work<'_> {
     ) -> Result<DateTime<Utc>, RuntimeError> {
         require(who, Action::FetchExternalTasks)?;
         self.rt.lock_external(id, worker, lock).await
+    }
+
+    /// External tasks matching a query (workers and admins), and how many
+    /// match in all.
+    pub async fn external_tasks(
+        &self,
+        who: &Principal,
+        q: &ExternalTaskQuery,
+    ) -> Result<(Vec<ExternalTaskView>, u64), RuntimeError> {
+        require(who, Action::FetchExternalTasks)?;
+        self.rt.external_tasks(q).await
     }
 
     /// Gives a task's lock back, whoever holds it (admins and workers).

@@ -1158,6 +1158,53 @@ impl Store {
         )
     }
 
+    /// External jobs matching a filter, oldest due first: a page of them
+    /// (`offset`, `limit`), and how many match in all.
+    pub async fn external_jobs(
+        &self,
+        filter: &ExternalJobFilter,
+        now: DateTime<Utc>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<Job>, u64), StoreError> {
+        let mut q = job::Entity::find().filter(job::Column::Kind.eq(JobType::External.as_str()));
+        if let Some(t) = &filter.topic {
+            q = q.filter(job::Column::Topic.eq(t.as_str()));
+        }
+        if let Some(w) = &filter.worker {
+            q = q
+                .filter(job::Column::LockOwner.eq(w.as_str()))
+                .filter(job::Column::LockExpiresAt.gt(now));
+        }
+        if let Some(i) = filter.instance {
+            q = q.filter(job::Column::InstanceId.eq(i));
+        }
+        match filter.locked {
+            Some(true) => {
+                q = q
+                    .filter(job::Column::LockOwner.is_not_null())
+                    .filter(job::Column::LockExpiresAt.gt(now));
+            }
+            Some(false) => {
+                q = q.filter(
+                    sea_orm::Condition::any()
+                        .add(job::Column::LockOwner.is_null())
+                        .add(job::Column::LockExpiresAt.lte(now)),
+                );
+            }
+            None => {}
+        }
+        let total = q.clone().count(&self.db).await?;
+        let rows = q
+            .order_by_asc(job::Column::DueAt)
+            .order_by_asc(job::Column::Id)
+            .offset(offset)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        Ok((jobs::typed(rows)?, total))
+    }
+
     /// Moves the lease of a job held by `owner` (and not expired) to `until`.
     pub async fn extend_lease(
         &self,
@@ -1420,4 +1467,15 @@ async fn insert_job(
     .exec(txn)
     .await?;
     Ok(())
+}
+
+/// Which external jobs a list asks for (every part optional).
+#[derive(Debug, Clone, Default)]
+pub struct ExternalJobFilter {
+    pub topic: Option<String>,
+    /// Locked by this worker now.
+    pub worker: Option<String>,
+    pub instance: Option<Uuid>,
+    /// Locked now (`true`) or free (`false`).
+    pub locked: Option<bool>,
 }

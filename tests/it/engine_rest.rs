@@ -406,6 +406,38 @@ async fn external_tasks_answer_in_camundas_shapes() {
             )
             .await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
+        // The list and the count, with Camunda's filters.
+        let r = svc
+            .get("/external-task?locked=true&topicName=billing")
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        let listed = r.body.as_array().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0]["id"], json!(task));
+        assert_eq!(listed[0]["workerId"], json!("w1"));
+        assert_eq!(listed[0]["activityId"], json!("bill"));
+        assert_eq!(listed[0]["businessKey"], json!("ORDER-1"));
+        assert_eq!(listed[0]["suspended"], json!(false));
+        assert!(listed[0].get("variables").is_none());
+        assert_eq!(
+            svc.get(&format!(
+                "/external-task/count?workerId=w1&processInstanceId={id}"
+            ))
+            .await
+            .body,
+            json!({"count": 1})
+        );
+        assert_eq!(
+            svc.get("/external-task/count?notLocked=true").await.body,
+            json!({"count": 0})
+        );
+        assert_eq!(svc.get("/external-task?workerId=w2").await.body, json!([]));
+        let r = svc.get("/external-task?activityId=bill").await;
+        r.error(StatusCode::BAD_REQUEST, "InvalidRequestException");
+        assert!(r.body["message"].as_str().unwrap().contains("activityId"));
+        svc.get("/external-task?locked=yes")
+            .await
+            .error(StatusCode::BAD_REQUEST, "InvalidRequestException");
         let r = svc
             .post(&format!("/external-task/{task}/unlock"), json!({}))
             .await;
@@ -1074,6 +1106,8 @@ async fn every_route_needs_credentials_and_external_tasks_need_a_worker() {
     let routes = [
         ("GET", "/engine".to_string(), false),
         ("GET", "/version".to_string(), false),
+        ("GET", "/external-task".to_string(), true),
+        ("GET", "/external-task/count".to_string(), true),
         ("POST", "/external-task/fetchAndLock".to_string(), true),
         ("POST", format!("/external-task/{task}/complete"), true),
         ("POST", format!("/external-task/{task}/failure"), true),

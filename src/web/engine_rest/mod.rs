@@ -22,7 +22,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::runtime::{Correlation, LockedTask, StartRequest, TopicRequest, Values};
+use crate::runtime::{
+    Correlation, ExternalTaskQuery, ExternalTaskView, LockedTask, StartRequest, TopicRequest,
+    Values,
+};
 use crate::web::AppState;
 use auth::RestUser;
 use error::RestError;
@@ -80,6 +83,8 @@ pub fn configure(base: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
             web::scope(base)
                 .route("/engine", web::get().to(engines))
                 .route("/version", web::get().to(version))
+                .route("/external-task", web::get().to(list_external))
+                .route("/external-task/count", web::get().to(count_external))
                 .route(
                     "/external-task/fetchAndLock",
                     web::post().to(fetch_and_lock),
@@ -855,4 +860,138 @@ async fn signal(
         .signal(&user.principal(), name, variables)
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The most external tasks one list returns.
+const MAX_LIST: u64 = 1000;
+
+/// Reads the query of `GET /external-task` (and `/count`): the filters this
+/// engine has; any other parameter is refused, naming it.
+fn external_query(params: &[(String, String)]) -> Result<ExternalTaskQuery, RestError> {
+    let mut q = ExternalTaskQuery {
+        max: MAX_LIST,
+        ..Default::default()
+    };
+    let flag = |name: &str, v: &str| match v {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(RestError::invalid(format!(
+            "{name} must be true or false, not {v:?}"
+        ))),
+    };
+    let number = |name: &str, v: &str| {
+        v.parse::<u64>()
+            .map_err(|_| RestError::invalid(format!("{name} must be a whole number, not {v:?}")))
+    };
+    for (k, v) in params {
+        match k.as_str() {
+            "topicName" => q.topic = Some(v.clone()),
+            "workerId" => q.worker = Some(v.clone()),
+            "processInstanceId" => {
+                q.instance = Some(Uuid::parse_str(v).unwrap_or(Uuid::nil()));
+            }
+            "locked" => {
+                if flag(k, v)? {
+                    q.locked = Some(true);
+                }
+            }
+            "notLocked" => {
+                if flag(k, v)? {
+                    q.locked = Some(false);
+                }
+            }
+            "firstResult" => q.first = number(k, v)?,
+            "maxResults" => {
+                q.max = number(k, v)?;
+                if q.max > MAX_LIST {
+                    return Err(RestError::invalid(format!(
+                        "maxResults may be at most {MAX_LIST} here"
+                    )));
+                }
+            }
+            other => {
+                return Err(RestError::invalid(format!(
+                    "the query parameter {other} is not supported here (topicName, workerId, processInstanceId, locked, notLocked, firstResult and maxResults are)"
+                )));
+            }
+        }
+    }
+    Ok(q)
+}
+
+/// Camunda's ExternalTaskDto.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExternalTaskDto {
+    activity_id: String,
+    activity_instance_id: String,
+    error_message: Option<String>,
+    execution_id: String,
+    id: Uuid,
+    lock_expiration_time: Option<String>,
+    process_definition_id: String,
+    process_definition_key: String,
+    process_definition_version_tag: Option<String>,
+    process_instance_id: Uuid,
+    retries: Option<i32>,
+    suspended: bool,
+    worker_id: Option<String>,
+    topic_name: String,
+    tenant_id: Option<String>,
+    priority: i64,
+    business_key: Option<String>,
+}
+
+fn external_dto(t: ExternalTaskView) -> ExternalTaskDto {
+    let (error_message, _) = split_error(t.error_message.as_deref());
+    ExternalTaskDto {
+        activity_instance_id: format!("{}:{}", t.element_id, t.element_key),
+        execution_id: format!("{}:{}", t.instance_id, t.element_key),
+        activity_id: t.element_id,
+        retries: error_message.as_ref().map(|_| t.retries),
+        error_message,
+        id: t.id,
+        lock_expiration_time: t.lock_expires_at.map(format_date),
+        process_definition_id: t.definition_id.to_string(),
+        process_definition_key: t.definition_key,
+        process_definition_version_tag: None,
+        process_instance_id: t.instance_id,
+        suspended: false,
+        worker_id: t.worker_id,
+        topic_name: t.topic,
+        tenant_id: None,
+        priority: 0,
+        business_key: t.business_key,
+    }
+}
+
+async fn list_external(
+    state: web::Data<AppState>,
+    user: RestUser,
+    params: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, RestError> {
+    let q = external_query(&params)?;
+    let (tasks, _) = state
+        .runtime
+        .work()
+        .external_tasks(&user.principal(), &q)
+        .await?;
+    let out: Vec<ExternalTaskDto> = tasks.into_iter().map(external_dto).collect();
+    Ok(HttpResponse::Ok().json(out))
+}
+
+async fn count_external(
+    state: web::Data<AppState>,
+    user: RestUser,
+    params: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, RestError> {
+    let mut q = external_query(&params)?;
+    q.first = 0;
+    q.max = 0;
+    let (_, total) = state
+        .runtime
+        .work()
+        .external_tasks(&user.principal(), &q)
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"count": total})))
 }
