@@ -236,12 +236,9 @@ impl Runtime {
             Default::default();
         let mut out = Vec::with_capacity(jobs.len());
         for job in jobs {
-            if !rows.contains_key(&job.instance_id) {
+            if let std::collections::hash_map::Entry::Vacant(e) = rows.entry(job.instance_id) {
                 let (row, _) = self.instance_row(job.instance_id).await?;
-                rows.insert(
-                    job.instance_id,
-                    (row.definition_id, row.definition_key, row.business_key),
-                );
+                e.insert((row.definition_id, row.definition_key, row.business_key));
             }
             let Some((definition_id, definition_key, business_key)) =
                 rows.get(&job.instance_id).cloned()
