@@ -88,6 +88,8 @@ pub enum Command {
         key: u64,
         code: String,
         message: Option<String>,
+        /// Set (as a worker's result would be) before the error is thrown.
+        variables: Map<String, Value>,
     },
     /// Resume the step an incident stopped.
     RetryIncident { incident: u64 },
@@ -413,8 +415,14 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
                 expected: "a job",
             }),
         },
-        Command::ThrowError { key, code, message } => match waiting(run, key) {
+        Command::ThrowError {
+            key,
+            code,
+            message,
+            variables,
+        } => match waiting(run, key) {
             Some((_, Wait::Job { .. })) => {
+                run.set_variables(key, variables);
                 run.emit(Event::ErrorThrown {
                     key,
                     code: Some(code.clone()),

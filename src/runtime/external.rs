@@ -359,6 +359,7 @@ impl Runtime {
         worker: &str,
         code: &str,
         message: &str,
+        variables: Map<String, Value>,
     ) -> Result<Outcome, RuntimeError> {
         let (instance, key) = self.job_instance(id).await?;
         let g = guard(id, worker);
@@ -372,6 +373,7 @@ impl Runtime {
                     key,
                     code: code.to_string(),
                     message: message.clone(),
+                    variables: variables.clone(),
                 })
             },
         )

@@ -86,9 +86,24 @@ impl Work<'_> {
         code: &str,
         message: &str,
     ) -> Result<Outcome, RuntimeError> {
+        self.bpmn_error_with(who, id, worker, code, message, Map::new())
+            .await
+    }
+
+    /// `worker` reports a business error with variables, set before the
+    /// error is thrown (so the path that catches it sees them).
+    pub async fn bpmn_error_with(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        worker: &str,
+        code: &str,
+        message: &str,
+        variables: Map<String, Value>,
+    ) -> Result<Outcome, RuntimeError> {
         require(who, Action::ReportExternalTask)?;
         self.rt
-            .bpmn_error_external(who, id, worker, code, message)
+            .bpmn_error_external(who, id, worker, code, message, variables)
             .await
     }
 

@@ -13,7 +13,7 @@
 //   greet  reads typed variables and completes with typed variables
 //   flaky  fails once with retries left, then completes on the retry
 //   slow   extends its short lock, works past the first lock's end, completes
-//   charge throws a BPMN error (caught by a boundary event)
+//   charge throws a BPMN error with a variable (caught by a boundary event)
 
 const path = require("path");
 const { pathToFileURL } = require("url");
@@ -129,7 +129,9 @@ async function main() {
   client.subscribe(
     "charge",
     guard("charge", async ({ task, taskService }) => {
-      await taskService.handleBpmnError(task, "NO_CREDIT", "card declined");
+      const why = new Variables();
+      why.set("declineReason", "limit");
+      await taskService.handleBpmnError(task, "NO_CREDIT", "card declined", why);
       say({ event: "charge declined" });
       finish("charge");
     })

@@ -598,12 +598,14 @@ async fn external_tasks_answer_in_camundas_shapes() {
         let r = svc
             .post(
                 &format!("/external-task/{t2}/bpmnError"),
-                json!({"workerId": "w3", "errorCode": "NO_CREDIT", "errorMessage": "declined"}),
+                json!({"workerId": "w3", "errorCode": "NO_CREDIT", "errorMessage": "declined",
+                       "variables": {"reason": {"value": "limit", "type": "String"}}}),
             )
             .await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
         let shown = app.runtime.instances().show(&admin(), id2).await.unwrap();
         assert_eq!(shown.variables["code"], json!("NO_CREDIT"));
+        assert_eq!(shown.variables["reason"], json!("limit"));
         assert_eq!(shown.active[0].element, "handle");
 
         let id3 = start(&app, "billing", json!({}), None).await;
@@ -800,6 +802,7 @@ async fn camundas_javascript_client_runs_a_worker_unchanged() {
         assert_eq!(v["flakyRetries"], json!(1));
         assert_eq!(v["flakyError"], json!("the printer is out of paper"));
         assert_eq!(v["code"], json!("NO_CREDIT"));
+        assert_eq!(v["declineReason"], json!("limit"));
         assert_eq!(shown.instance.status, "active");
         assert_eq!(
             shown

@@ -465,20 +465,17 @@ async fn bpmn_error(
         .as_deref()
         .filter(|c| !c.trim().is_empty())
         .ok_or_else(|| RestError::invalid("errorCode is required"))?;
-    if b.variables.as_ref().is_some_and(|m| !m.is_empty()) {
-        return Err(RestError::invalid(
-            "the field variables is not supported with bpmnError here: the error's handler cannot receive variables yet",
-        ));
-    }
+    let variables = decode_map(b.variables.as_ref())?;
     state
         .runtime
         .work()
-        .bpmn_error(
+        .bpmn_error_with(
             &user.principal(),
             task,
             worker_id,
             code,
             b.error_message.as_deref().unwrap_or_default(),
+            variables,
         )
         .await
         .map_err(|e| RestError::external(e, &id))?;

@@ -213,6 +213,7 @@ fn a_worker_error_is_caught_at_the_task() {
         key: work,
         code: "OUT_OF_STOCK".into(),
         message: Some("warehouse empty".into()),
+        variables: Default::default(),
     })
     .unwrap();
     assert_eq!(sim.tasks(), ["handle"]);
@@ -233,6 +234,7 @@ fn a_worker_error_nobody_catches_is_an_incident_and_a_retry_asks_again() {
         key: work,
         code: "CREDIT".into(),
         message: None,
+        variables: Default::default(),
     })
     .unwrap();
     assert_eq!(
@@ -255,6 +257,7 @@ fn a_worker_error_nobody_catches_is_an_incident_and_a_retry_asks_again() {
         key: work,
         code: "OUT_OF_STOCK".into(),
         message: None,
+        variables: Default::default(),
     })
     .unwrap();
     assert_eq!(sim.tasks(), ["handle"]);

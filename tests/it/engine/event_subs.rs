@@ -216,6 +216,7 @@ fn a_worker_error_goes_to_the_task_boundary_first_then_to_an_event_subprocess() 
         key: w,
         code: "FAIL".into(),
         message: None,
+        variables: Default::default(),
     })
     .unwrap();
     assert_eq!(sim.tasks(), ["es_task"]);
@@ -229,6 +230,7 @@ fn a_worker_error_goes_to_the_task_boundary_first_then_to_an_event_subprocess() 
         key: w,
         code: "FAIL".into(),
         message: None,
+        variables: Default::default(),
     })
     .unwrap();
     assert_eq!(sim.tasks(), ["local"]);
