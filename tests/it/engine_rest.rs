@@ -464,6 +464,13 @@ async fn external_tasks_answer_in_camundas_shapes() {
         .error(StatusCode::BAD_REQUEST, "InvalidRequestException");
         svc.post(
             "/external-task/fetchAndLock",
+            json!({"workerId": "w", "maxTasks": 1, "asyncResponseTimeout": 1_800_001,
+                   "topics": [{"topicName": "billing", "lockDuration": 1000}]}),
+        )
+        .await
+        .error(StatusCode::BAD_REQUEST, "InvalidRequestException");
+        svc.post(
+            "/external-task/fetchAndLock",
             json!({"workerId": "w", "maxTasks": "x"}),
         )
         .await

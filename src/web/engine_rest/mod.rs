@@ -326,7 +326,14 @@ async fn fetch_and_lock(
         request.definition_key = t.process_definition_key.clone();
         topics.push(request);
     }
-    let wait = Duration::from_millis(f.async_response_timeout.unwrap_or(0).max(0) as u64);
+    let timeout = f.async_response_timeout.unwrap_or(0);
+    if !(0..=1_800_000).contains(&timeout) {
+        return Err(RestError::invalid(
+            "asyncResponseTimeout must be between 0 and 1800000 milliseconds",
+        ));
+    }
+    // Waits up to the runtime's longest wait; the worker simply asks again.
+    let wait = Duration::from_millis(timeout as u64);
     let tasks = state
         .runtime
         .work()
