@@ -32,7 +32,7 @@ pub use state::{
 };
 
 use crate::model::form::{self, FieldError};
-use crate::model::{NodeKind, Process};
+use crate::model::{ListenerEvent, NodeKind, Process};
 use behavior::{
     boundary_event, call_activity, catch_event, event_subprocess, service_task, user_task,
 };
@@ -166,6 +166,9 @@ pub fn execute(
         }
     }
     run.drain();
+    if let Some(message) = run.failed.take() {
+        return Err(CommandError::Listener(message));
+    }
     Ok(Transition {
         events: run.events,
         effects: run.effects,
@@ -219,10 +222,19 @@ fn start(
             values: std::mem::take(&mut values),
         });
     }
+    process_listeners(run, ListenerEvent::Start)?;
     event_subprocess::arm_all(run, ROOT, None);
     pass_instantiating_gateway(run, start);
     run.activate(start, ROOT);
     Ok(())
+}
+
+/// Runs the process's own `start` listeners as the instance starts; a failing
+/// one refuses the start (nothing is stored), as Camunda's rollback does.
+fn process_listeners(run: &mut Run<'_>, event: ListenerEvent) -> Result<(), CommandError> {
+    let process = run.process;
+    run.try_listeners(ROOT, &process.listeners, event)
+        .map_err(|e| CommandError::Listener(format!("process \"{}\": {e}", process.id)))
 }
 
 /// A start event reached through an event-based gateway that starts the
@@ -264,6 +276,7 @@ fn start_implicitly(run: &mut Run<'_>, variables: Map<String, Value>) -> Result<
             values: variables,
         });
     }
+    process_listeners(run, ListenerEvent::Start)?;
     event_subprocess::arm_all(run, ROOT, None);
     for s in starts {
         run.activate(s, ROOT);

@@ -56,6 +56,9 @@ pub(crate) struct Run<'p> {
     /// Complex gateway instances entered because their activation condition
     /// held in this command (their tokens are consumed already).
     pub complex_fired: HashSet<u64>,
+    /// Why the command must be refused though nothing else went wrong: the
+    /// process's own `end` listener failed as the instance was ending.
+    pub failed: Option<String>,
 }
 
 impl<'p> Run<'p> {
@@ -75,6 +78,7 @@ impl<'p> Run<'p> {
             queue: VecDeque::new(),
             steps: 0,
             complex_fired: HashSet::new(),
+            failed: None,
         }
     }
 
@@ -801,7 +805,11 @@ impl<'p> Run<'p> {
             }
             return true;
         }
-        if !busy.contains(&ROOT) && self.state.joins.is_empty() && self.top_level_done() {
+        if !busy.contains(&ROOT)
+            && self.state.joins.is_empty()
+            && self.top_level_done()
+            && self.process_ends()
+        {
             self.withdraw_armed(ROOT);
             if let Some(element) = self.state.called_by.clone() {
                 let variables = self.state.root_variables();
@@ -813,6 +821,23 @@ impl<'p> Run<'p> {
             self.emit(Event::InstanceCompleted);
         }
         false
+    }
+
+    /// Runs the process's own `end` listeners as the instance ends. A failing
+    /// one refuses the whole command, as Camunda's rollback does: answers
+    /// whether the instance may end.
+    pub fn process_ends(&mut self) -> bool {
+        if self.failed.is_some() {
+            return false;
+        }
+        let process = self.process;
+        match self.try_listeners(ROOT, &process.listeners, ListenerEvent::End) {
+            Ok(()) => true,
+            Err(e) => {
+                self.failed = Some(format!("process \"{}\": {e}", process.id));
+                false
+            }
+        }
     }
 
     /// Whether only armed event subprocesses are left at the top level (none

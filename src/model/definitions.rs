@@ -127,6 +127,9 @@ pub struct Process {
     /// `zeebe:subscription correlationKey` of the file's messages, by message
     /// name: evaluated when an element starts waiting for that message.
     pub correlations: HashMap<String, Expr>,
+    /// `camunda:executionListener`s on the process itself: `start` runs as
+    /// the instance starts (before its start event), `end` as it completes.
+    pub listeners: Vec<Listener>,
     pub nodes: Vec<Node>,
     pub flows: Vec<Flow>,
     pub lanes: Vec<Lane>,
@@ -181,6 +184,7 @@ impl Process {
             properties: head.properties,
             version_tag: head.version_tag,
             correlations: head.correlations,
+            listeners: head.listeners,
             nodes,
             flows,
             lanes,
@@ -226,6 +230,7 @@ pub(crate) struct ProcessHead {
     pub version_tag: Option<String>,
     /// `zeebe:subscription correlationKey` of the file's messages, by message name.
     pub correlations: HashMap<String, Expr>,
+    pub listeners: Vec<Listener>,
 }
 
 /// A lane of the process's lane set (nested lanes flattened).

@@ -32,6 +32,9 @@ pub(crate) fn on_activate(run: &mut Run<'_>, key: u64, node: NodeIdx) -> Result<
             key,
             element: run.process.nodes[node].id.clone(),
         });
+        if !run.process_ends() {
+            return Ok(Outcome::Wait);
+        }
         // A called instance ended this way has still done its work: the call
         // activity completes (as in Camunda and Zeebe).
         if let Some(element) = run.state.called_by.clone() {

@@ -422,17 +422,16 @@ impl<'a> Reader<'a> {
             properties,
             version_tag: el.attr_ns(Ns::Camunda, "versionTag").map(str::to_string),
             correlations: self.correlations.clone(),
+            // A refused listener is reported; the process is then refused.
+            listeners: camunda::listeners(
+                self,
+                el,
+                &[("start", ListenerEvent::Start), ("end", ListenerEvent::End)],
+            )
+            .unwrap_or_default(),
         };
         if head.id.is_empty() {
             self.error(el, "a process needs an id".into());
-        }
-        if let Some(l) = camunda::extensions(el).find(|c| c.name == "executionListener") {
-            self.push_for(
-                Severity::Unsupported,
-                l,
-                el,
-                "listeners on the process itself are not supported; put them on its start and end events".into(),
-            );
         }
         if !runnable {
             // Not ours to run (e.g. a partner pool): kept for drawing only.

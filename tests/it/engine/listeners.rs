@@ -131,3 +131,79 @@ fn listeners_that_cannot_run_here_are_refused() {
         "{text}"
     );
 }
+
+/// `camunda:executionListener`s on the process itself: `start` as the
+/// instance starts (before its start event), `end` as it ends — also at a
+/// terminate end event. A failing one refuses the command that started or
+/// ended the instance, as Camunda's rollback does.
+#[test]
+fn listeners_on_the_process_run_as_the_instance_starts_and_ends() {
+    let with_listeners = |start: &str, end: &str, terminate: bool| {
+        process(&format!(
+            r#"<bpmn:extensionElements>
+  <camunda:executionListener event="start" expression="{start}"/>
+  {}
+</bpmn:extensionElements>
+<bpmn:startEvent id="s"><bpmn:extensionElements>{}</bpmn:extensionElements></bpmn:startEvent>
+<bpmn:userTask id="t"/><bpmn:endEvent id="e">{}</bpmn:endEvent>{}{}"#,
+            listener("executionListener", "end", end),
+            listener("executionListener", "start", "let seen = opened;"),
+            if terminate {
+                "<bpmn:terminateEventDefinition/>"
+            } else {
+                ""
+            },
+            flow("f0", "s", "t"),
+            flow("f1", "t", "e"),
+        ))
+    };
+    for terminate in [false, true] {
+        let xml = with_listeners(
+            "${execution.setVariable('opened', execution.processInstanceId != null)}",
+            "let closed = total * 2;",
+            terminate,
+        );
+        let mut sim = Sim::start(&xml, json!({}));
+        // The process's start listener ran before the start event's.
+        assert_eq!(sim.var("opened"), Some(json!(true)));
+        assert_eq!(sim.var("seen"), Some(json!(true)));
+        sim.complete("t", json!({"total": 21}));
+        assert_eq!(sim.var("closed"), Some(json!(42)), "terminate: {terminate}");
+        assert_ne!(sim.status(), bpmn_engine::engine::Status::Active);
+    }
+    // A failing start listener: the start is refused.
+    let xml = with_listeners(
+        "${execution.setVariable('x', undefinedVariable)}",
+        "let closed = 1;",
+        false,
+    );
+    match Sim::try_start(&xml, json!({})) {
+        Err(CommandError::Listener(m)) => {
+            assert!(m.contains("process \"p\": start listener"), "{m}")
+        }
+        other => panic!("{:?}", other.map(|s| s.state)),
+    }
+    // A failing end listener: completing the last task is refused, and
+    // nothing changes.
+    let opened = "${execution.setVariable('opened', true)}";
+    let xml = with_listeners(opened, "let closed = total * ;", false);
+    assert!(model_parse_error(&xml).contains("cannot compile the script"));
+    let xml = with_listeners(opened, "throw \"no archive\";", false);
+    let mut sim = Sim::start(&xml, json!({}));
+    let before = sim.state.clone();
+    match sim.try_complete("t", json!({})) {
+        Err(CommandError::Listener(m)) => {
+            assert!(m.contains("process \"p\": end listener"), "{m}");
+            assert!(m.contains("no archive"), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sim.state, before);
+}
+
+fn model_parse_error(xml: &str) -> String {
+    match bpmn_engine::model::parse(xml.as_bytes()) {
+        Ok(_) => panic!("accepted"),
+        Err(e) => e.to_string(),
+    }
+}
