@@ -239,7 +239,7 @@ impl Runtime {
     }
 }
 
-fn summary(d: &decision_definition::Model, created: bool) -> DeployedDefinition {
+pub(super) fn summary(d: &decision_definition::Model, created: bool) -> DeployedDefinition {
     DeployedDefinition {
         id: d.id,
         key: d.key.clone(),
@@ -247,6 +247,7 @@ fn summary(d: &decision_definition::Model, created: bool) -> DeployedDefinition 
         name: d.name.clone(),
         created,
         is_default: false,
+        deployment_id: d.deployment_id,
     }
 }
 

@@ -42,6 +42,19 @@ pub struct DeployedDefinition {
     /// Whether this deployment created it (false: identical to the latest version).
     pub created: bool,
     pub is_default: bool,
+    /// The deployment (uploaded file) it came from: this one's when `created`,
+    /// else the earlier one whose content was identical.
+    pub deployment_id: i64,
+}
+
+/// One deployment: an uploaded file.
+#[derive(Debug, Clone)]
+pub struct DeploymentView {
+    pub id: i64,
+    /// The file's name.
+    pub name: String,
+    pub deployed_at: chrono::DateTime<chrono::Utc>,
+    pub deployed_by: Option<String>,
 }
 
 /// What to start.
@@ -89,6 +102,61 @@ impl Deployments<'_> {
     ) -> Result<DeployResult, RuntimeError> {
         require(who, Action::Deploy)?;
         self.rt.deploy_file(name, bytes, Some(&who.name)).await
+    }
+
+    /// Checks that a BPMN or DMN file would deploy, storing nothing: the
+    /// same parse and validation as [`Deployments::deploy`], so that a face
+    /// deploying several files can refuse them all before storing any.
+    pub fn check(&self, who: &Principal, bytes: &[u8]) -> Result<(), RuntimeError> {
+        require(who, Action::Deploy)?;
+        if crate::dmn::is_dmn(bytes) {
+            crate::dmn::parse_dmn(bytes).map_err(RuntimeError::Invalid)?;
+        } else {
+            self.rt.validate(bytes).map_err(RuntimeError::Invalid)?;
+        }
+        utf8_source(bytes)?;
+        Ok(())
+    }
+
+    /// Every deployment (uploaded file), newest first.
+    pub async fn deployments(&self, who: &Principal) -> Result<Vec<DeploymentView>, RuntimeError> {
+        require(who, Action::ViewDefinitions)?;
+        Ok(self
+            .rt
+            .store()
+            .deployments()
+            .await?
+            .into_iter()
+            .map(|d| DeploymentView {
+                id: d.id,
+                name: d.name,
+                deployed_at: d.deployed_at,
+                deployed_by: d.deployed_by,
+            })
+            .collect())
+    }
+
+    /// The processes and decisions one deployment created.
+    pub async fn deployment_contents(
+        &self,
+        who: &Principal,
+        id: i64,
+    ) -> Result<(Vec<DeployedDefinition>, Vec<DeployedDefinition>), RuntimeError> {
+        require(who, Action::ViewDefinitions)?;
+        let store = self.rt.store();
+        let definitions = store
+            .definitions_of_deployment(id)
+            .await?
+            .into_iter()
+            .map(|d| summary(&d.into(), true))
+            .collect();
+        let decisions = store
+            .decisions_of_deployment(id)
+            .await?
+            .iter()
+            .map(|d| super::decisions::summary(d, true))
+            .collect();
+        Ok((definitions, decisions))
     }
 
     /// Deploys a file of the server's diagram directory at start-up (by
@@ -419,5 +487,6 @@ fn summary(d: &Definition, created: bool) -> DeployedDefinition {
         name: d.name.clone(),
         created,
         is_default: d.is_default,
+        deployment_id: d.deployment_id,
     }
 }

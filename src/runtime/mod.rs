@@ -53,7 +53,9 @@ pub use calls::MAX_CALL_DEPTH;
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use command::{CommitHook, Limits, Outcome};
 pub use connector::ConnectorPolicy;
-pub use deployments::{DeployResult, DeployedDefinition, Deployments, StartRequest};
+pub use deployments::{
+    DeployResult, DeployedDefinition, DeploymentView, Deployments, StartRequest,
+};
 pub use handlers::{FnHandler, HandlerError, ServiceCall, ServiceHandler};
 pub use instances::Instances;
 pub use policy::{Action, Principal, Role};

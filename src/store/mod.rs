@@ -461,6 +461,26 @@ impl Store {
             .await?)
     }
 
+    /// Every deployment, newest first.
+    pub async fn deployments(&self) -> Result<Vec<deployment::Model>, StoreError> {
+        Ok(deployment::Entity::find()
+            .order_by_desc(deployment::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// The decisions created by one deployment.
+    pub async fn decisions_of_deployment(
+        &self,
+        deployment_id: i64,
+    ) -> Result<Vec<entity::decision_definition::Model>, StoreError> {
+        Ok(entity::decision_definition::Entity::find()
+            .filter(entity::decision_definition::Column::DeploymentId.eq(deployment_id))
+            .order_by_asc(entity::decision_definition::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+
     /// The definitions created by one deployment.
     pub async fn definitions_of_deployment(
         &self,
