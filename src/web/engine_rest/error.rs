@@ -15,6 +15,9 @@ pub struct RestError {
     /// Camunda's exception name: `InvalidRequestException`, `RestException`...
     pub kind: &'static str,
     pub message: String,
+    /// Camunda's `details`, for the exceptions that have them (a
+    /// `ParseException`'s problems per resource).
+    pub details: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -22,6 +25,8 @@ struct Body<'a> {
     #[serde(rename = "type")]
     kind: &'a str,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<&'a serde_json::Value>,
 }
 
 impl RestError {
@@ -30,6 +35,7 @@ impl RestError {
             status,
             kind,
             message: message.into(),
+            details: None,
         }
     }
 
@@ -143,6 +149,7 @@ impl ResponseError for RestError {
         r.json(Body {
             kind: self.kind,
             message: &self.message,
+            details: self.details.as_ref(),
         })
     }
 }

@@ -10,6 +10,7 @@
 //! and this engine cannot honour is refused, naming it, rather than dropped.
 
 mod auth;
+mod deployment;
 pub mod error;
 pub mod variables;
 
@@ -83,6 +84,7 @@ pub fn configure(base: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
             web::scope(base)
                 .route("/engine", web::get().to(engines))
                 .route("/version", web::get().to(version))
+                .configure(deployment::routes)
                 .route("/external-task", web::get().to(list_external))
                 .route("/external-task/count", web::get().to(count_external))
                 .route(
