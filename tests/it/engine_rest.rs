@@ -1132,6 +1132,12 @@ async fn every_route_needs_credentials_and_external_tasks_need_a_worker() {
         ("POST", "/process-definition/key/x/start".to_string(), false),
         ("POST", "/message".to_string(), false),
         ("POST", "/signal".to_string(), false),
+        ("GET", "/deployment".to_string(), false),
+        ("GET", "/deployment/count".to_string(), false),
+        ("GET", "/deployment/1".to_string(), false),
+        ("GET", "/deployment/1/resources".to_string(), false),
+        ("DELETE", "/deployment/1".to_string(), false),
+        ("POST", "/deployment/create".to_string(), false),
     ];
     let body = json!({"workerId": "w", "maxTasks": 1, "errorCode": "E", "newDuration": 1000, "lockDuration": 1000,
                       "messageName": "m", "name": "s",
@@ -1154,4 +1160,289 @@ async fn every_route_needs_credentials_and_external_tasks_need_a_worker() {
         }
     }
     app.stop().await;
+}
+
+/// The process Camunda Modeler deploys in the tests: a start, a user task.
+fn modeled(name: &str) -> String {
+    definitions(&format!(
+        r#"<bpmn:process id="modeled" name="{name}" isExecutable="true">
+<bpmn:startEvent id="s"/><bpmn:userTask id="review" camunda:candidateUsers="admin"/>
+<bpmn:endEvent id="e"/>{}{}
+</bpmn:process>"#,
+        flow("f0", "s", "review"),
+        flow("f1", "review", "e"),
+    ))
+}
+
+/// The boundary Chromium (Camunda Modeler is an Electron app) gives a
+/// `FormData` body.
+const BOUNDARY: &str = "----WebKitFormBoundaryq8dYx1GfZ4Ck2mPa";
+
+/// The multipart body Camunda Modeler 5 sends for **Deploy** to a Camunda 7
+/// engine (its `CamundaAPI.deployDiagram`): `deployment-name`,
+/// `deployment-source: Camunda Modeler`, `deploy-changed-only: true`,
+/// `tenant-id` only when one is set, then the diagram as a `text/xml` blob
+/// whose part name and file name are the diagram's file name; encoded as
+/// Chromium encodes a `FormData`.
+fn modeler_body(deployment: &str, tenant: Option<&str>, file: &str, xml: &str) -> Vec<u8> {
+    let mut out = String::new();
+    let mut field = |name: &str, value: &str| {
+        out.push_str(&format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    };
+    field("deployment-name", deployment);
+    field("deployment-source", "Camunda Modeler");
+    field("deploy-changed-only", "true");
+    if let Some(t) = tenant {
+        field("tenant-id", t);
+    }
+    out.push_str(&format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{file}\"; filename=\"{file}\"\r\nContent-Type: text/xml\r\n\r\n{xml}\r\n--{BOUNDARY}--\r\n"
+    ));
+    out.into_bytes()
+}
+
+impl Rest {
+    /// Sends a body as Camunda Modeler does: multipart, and `Accept: application/json`.
+    async fn modeler_deploy(&self, body: Vec<u8>) -> Reply {
+        let mut r = self
+            .client
+            .post(format!("{}/deployment/create", self.base))
+            .header("accept", "application/json")
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body);
+        if let Some(a) = &self.auth {
+            r = r.header("authorization", a);
+        }
+        let resp = r.send().await.unwrap();
+        let status = resp.status();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string());
+        let text = resp.text().await.unwrap();
+        Reply {
+            status,
+            www: None,
+            content_type,
+            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn camunda_modeler_deploys_and_the_process_starts_by_key() {
+    for app in TestApp::each().await {
+        let rest = Rest::new(&app, Some(basic("admin", "admin-password")));
+        // Modeler's connection check.
+        let r = rest.get("/deployment?maxResults=0").await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert_eq!(r.body, json!([]));
+
+        let r = rest
+            .modeler_deploy(modeler_body(
+                "modeled",
+                None,
+                "modeled.bpmn",
+                &modeled("Modeled"),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert_eq!(r.content_type.as_deref(), Some("application/json"), "{r:?}");
+        let id = r.body["id"].as_str().unwrap().to_string();
+        assert_eq!(r.body["name"], json!("modeled"));
+        assert_eq!(r.body["source"], json!("Camunda Modeler"));
+        assert_eq!(r.body["tenantId"], Value::Null);
+        assert!(r.body["deploymentTime"].as_str().unwrap().contains('T'));
+        assert_eq!(r.body["deployedDecisionDefinitions"], Value::Null);
+        assert!(
+            r.body["links"][0]["href"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/engine-rest/deployment/{id}")),
+            "{r:?}"
+        );
+        let defs = r.body["deployedProcessDefinitions"].as_object().unwrap();
+        assert_eq!(defs.len(), 1, "{r:?}");
+        let (def_id, def) = defs.iter().next().unwrap();
+        assert_eq!(def["id"], json!(def_id));
+        assert_eq!(def["key"], json!("modeled"));
+        assert_eq!(def["version"], json!(1));
+        assert_eq!(def["deploymentId"], json!(id));
+        assert_eq!(def["resource"], json!("modeled.bpmn"));
+
+        // The deployment is listed, counted and read.
+        let r = rest.get("/deployment").await;
+        assert_eq!(r.body.as_array().unwrap().len(), 1, "{r:?}");
+        assert_eq!(r.body[0]["id"], json!(id));
+        let r = rest.get("/deployment?nameLike=%25deled%25").await;
+        assert_eq!(r.body.as_array().unwrap().len(), 1, "{r:?}");
+        let r = rest.get("/deployment?name=other.bpmn").await;
+        assert_eq!(r.body, json!([]));
+        let r = rest.get("/deployment/count").await;
+        assert_eq!(r.body, json!({"count": 1}));
+        let r = rest.get(&format!("/deployment/{id}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert_eq!(r.body["id"], json!(id));
+        rest.get("/deployment/999999")
+            .await
+            .error(StatusCode::NOT_FOUND, "InvalidRequestException");
+        rest.get("/deployment?sortBy=name")
+            .await
+            .error(StatusCode::BAD_REQUEST, "InvalidRequestException");
+
+        // Started by key, with typed variables.
+        let r = rest
+            .post(
+                "/process-definition/key/modeled/start",
+                json!({"withVariablesInReturn": true,
+                       "variables": {"amount": {"value": 7, "type": "Integer"},
+                                     "who": {"value": "ann", "type": "String"}}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert_eq!(r.body["definitionId"], json!(def_id));
+        assert_eq!(r.body["variables"]["amount"]["value"], json!(7));
+        assert_eq!(r.body["variables"]["who"]["value"], json!("ann"));
+
+        // Deploying it again unchanged (Modeler's deploy-changed-only): no new
+        // version; the answer is the earlier deployment, nothing deployed.
+        let r = rest
+            .modeler_deploy(modeler_body(
+                "modeled",
+                Some(""),
+                "modeled.bpmn",
+                &modeled("Modeled"),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert_eq!(r.body["id"], json!(id));
+        assert_eq!(r.body["deployedProcessDefinitions"], Value::Null, "{r:?}");
+        assert_eq!(
+            rest.get("/deployment/count").await.body,
+            json!({"count": 1})
+        );
+        let versions = app
+            .runtime
+            .deployments()
+            .versions(&admin(), "modeled")
+            .await
+            .unwrap();
+        assert_eq!(versions.len(), 1);
+
+        // Changed, it makes version 2 in a new deployment.
+        let r = rest
+            .modeler_deploy(modeler_body(
+                "modeled",
+                None,
+                "modeled.bpmn",
+                &modeled("Modeled again"),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert_ne!(r.body["id"], json!(id));
+        let defs = r.body["deployedProcessDefinitions"].as_object().unwrap();
+        assert_eq!(defs.values().next().unwrap()["version"], json!(2));
+        assert_eq!(
+            rest.get("/deployment/count").await.body,
+            json!({"count": 2})
+        );
+
+        // Deployments are kept: deleting one is refused, saying why.
+        let r = rest
+            .send(reqwest::Method::DELETE, &format!("/deployment/{id}"), None)
+            .await;
+        r.error(StatusCode::BAD_REQUEST, "InvalidRequestException");
+        assert!(r.body["message"].as_str().unwrap().contains("keeps"));
+        app.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_that_does_not_parse_or_is_not_allowed_stores_nothing() {
+    for app in TestApp::each().await {
+        let rest = Rest::new(&app, Some(basic("admin", "admin-password")));
+        // A flow to an element that does not exist.
+        let broken = definitions(&format!(
+            r#"<bpmn:process id="broken" isExecutable="true">
+<bpmn:startEvent id="s"/>{}
+</bpmn:process>"#,
+            flow("f0", "s", "nowhere"),
+        ));
+        let r = rest
+            .modeler_deploy(modeler_body("broken", None, "broken.bpmn", &broken))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{r:?}");
+        assert_eq!(r.body["type"], json!("ParseException"), "{r:?}");
+        let message = r.body["message"].as_str().unwrap();
+        assert!(
+            message.contains("resource broken.bpmn | line "),
+            "{message}"
+        );
+        assert!(message.contains("| column "), "{message}");
+        assert!(message.contains("f0"), "{message}");
+        let errors = r.body["details"]["broken.bpmn"]["errors"]
+            .as_array()
+            .unwrap();
+        assert!(!errors.is_empty(), "{r:?}");
+        assert!(errors[0]["line"].as_u64().unwrap() > 0, "{r:?}");
+        assert!(errors[0]["column"].as_u64().is_some(), "{r:?}");
+        assert!(
+            errors.iter().any(|e| e["mainElementId"] == json!("f0")),
+            "{r:?}"
+        );
+        assert_eq!(
+            rest.get("/deployment/count").await.body,
+            json!({"count": 0})
+        );
+
+        // Two files, one broken: neither is stored.
+        let mut body =
+            String::from_utf8(modeler_body("two", None, "ok.bpmn", &modeled("Ok"))).unwrap();
+        body.truncate(body.len() - format!("--{BOUNDARY}--\r\n").len());
+        body.push_str(&format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"broken.bpmn\"; filename=\"broken.bpmn\"\r\nContent-Type: text/xml\r\n\r\n{broken}\r\n--{BOUNDARY}--\r\n"
+        ));
+        let r = rest.modeler_deploy(body.into_bytes()).await;
+        assert_eq!(r.body["type"], json!("ParseException"), "{r:?}");
+        assert_eq!(
+            rest.get("/deployment/count").await.body,
+            json!({"count": 0})
+        );
+
+        // A file that is neither BPMN nor DMN is refused by name.
+        let r = rest
+            .modeler_deploy(modeler_body("form", None, "start.form", "{}"))
+            .await;
+        r.error(StatusCode::BAD_REQUEST, "InvalidRequestException");
+        assert!(r.body["message"].as_str().unwrap().contains("start.form"));
+
+        // A tenant is refused by name.
+        let r = rest
+            .modeler_deploy(modeler_body("t", Some("acme"), "ok.bpmn", &modeled("Ok")))
+            .await;
+        r.error(StatusCode::BAD_REQUEST, "InvalidRequestException");
+        assert!(r.body["message"].as_str().unwrap().contains("acme"));
+
+        // Deploying is for administrators.
+        let user = account(&app, "bob", Role::User).await;
+        let r = Rest::new(&app, Some(basic("bob", &user)))
+            .modeler_deploy(modeler_body("ok", None, "ok.bpmn", &modeled("Ok")))
+            .await;
+        r.error(StatusCode::FORBIDDEN, "AuthorizationException");
+        let worker = account(&app, "svc", Role::Worker).await;
+        let r = Rest::new(&app, Some(basic("svc", &worker)))
+            .modeler_deploy(modeler_body("ok", None, "ok.bpmn", &modeled("Ok")))
+            .await;
+        r.error(StatusCode::FORBIDDEN, "AuthorizationException");
+        assert_eq!(
+            rest.get("/deployment/count").await.body,
+            json!({"count": 0})
+        );
+        app.stop().await;
+    }
 }
