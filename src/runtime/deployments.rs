@@ -127,11 +127,11 @@ impl Deployments<'_> {
             .deployments()
             .await?
             .into_iter()
-            .map(|d| DeploymentView {
-                id: d.id,
-                name: d.name,
-                deployed_at: d.deployed_at,
-                deployed_by: d.deployed_by,
+            .map(|(id, name, deployed_at, deployed_by)| DeploymentView {
+                id,
+                name,
+                deployed_at,
+                deployed_by,
             })
             .collect())
     }

@@ -461,10 +461,19 @@ impl Store {
             .await?)
     }
 
-    /// Every deployment, newest first.
-    pub async fn deployments(&self) -> Result<Vec<deployment::Model>, StoreError> {
+    /// Every deployment, newest first, without its source: id, file name,
+    /// when, by whom.
+    pub async fn deployments(
+        &self,
+    ) -> Result<Vec<(i64, String, DateTime<Utc>, Option<String>)>, StoreError> {
         Ok(deployment::Entity::find()
+            .select_only()
+            .column(deployment::Column::Id)
+            .column(deployment::Column::Name)
+            .column(deployment::Column::DeployedAt)
+            .column(deployment::Column::DeployedBy)
             .order_by_desc(deployment::Column::Id)
+            .into_tuple()
             .all(&self.db)
             .await?)
     }
