@@ -239,7 +239,7 @@ impl Runtime {
     }
 }
 
-pub(super) fn summary(d: &decision_definition::Model, created: bool) -> DeployedDefinition {
+fn summary(d: &decision_definition::Model, created: bool) -> DeployedDefinition {
     DeployedDefinition {
         id: d.id,
         key: d.key.clone(),

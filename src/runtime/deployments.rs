@@ -136,27 +136,17 @@ impl Deployments<'_> {
             .collect())
     }
 
-    /// The processes and decisions one deployment created.
-    pub async fn deployment_contents(
-        &self,
-        who: &Principal,
-        id: i64,
-    ) -> Result<(Vec<DeployedDefinition>, Vec<DeployedDefinition>), RuntimeError> {
-        require(who, Action::ViewDefinitions)?;
-        let store = self.rt.store();
-        let definitions = store
-            .definitions_of_deployment(id)
-            .await?
-            .into_iter()
-            .map(|d| summary(&d.into(), true))
-            .collect();
-        let decisions = store
-            .decisions_of_deployment(id)
-            .await?
-            .iter()
-            .map(|d| super::decisions::summary(d, true))
-            .collect();
-        Ok((definitions, decisions))
+    /// Deleting a deployment: refused, for this engine keeps every version
+    /// it deployed (instances and history refer to them). Checked as
+    /// deploying is (admins), then whether the deployment exists.
+    pub async fn delete(&self, who: &Principal, id: i64) -> Result<(), RuntimeError> {
+        require(who, Action::Deploy)?;
+        if !self.deployments(who).await?.iter().any(|d| d.id == id) {
+            return Err(RuntimeError::NotFound(format!("deployment {id}")));
+        }
+        Err(RuntimeError::Rejected(format!(
+            "deployment {id} cannot be deleted: this engine keeps every deployed version (deploy a new version instead)"
+        )))
     }
 
     /// Deploys a file of the server's diagram directory at start-up (by

@@ -478,18 +478,6 @@ impl Store {
             .await?)
     }
 
-    /// The decisions created by one deployment.
-    pub async fn decisions_of_deployment(
-        &self,
-        deployment_id: i64,
-    ) -> Result<Vec<entity::decision_definition::Model>, StoreError> {
-        Ok(entity::decision_definition::Entity::find()
-            .filter(entity::decision_definition::Column::DeploymentId.eq(deployment_id))
-            .order_by_asc(entity::decision_definition::Column::Id)
-            .all(&self.db)
-            .await?)
-    }
-
     /// The definitions created by one deployment.
     pub async fn definitions_of_deployment(
         &self,

@@ -1434,6 +1434,10 @@ async fn a_deployment_that_does_not_parse_or_is_not_allowed_stores_nothing() {
             .modeler_deploy(modeler_body("ok", None, "ok.bpmn", &modeled("Ok")))
             .await;
         r.error(StatusCode::FORBIDDEN, "AuthorizationException");
+        Rest::new(&app, Some(basic("bob", &user)))
+            .send(reqwest::Method::DELETE, "/deployment/1", None)
+            .await
+            .error(StatusCode::FORBIDDEN, "AuthorizationException");
         let worker = account(&app, "svc", Role::Worker).await;
         let r = Rest::new(&app, Some(basic("svc", &worker)))
             .modeler_deploy(modeler_body("ok", None, "ok.bpmn", &modeled("Ok")))

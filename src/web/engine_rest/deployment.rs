@@ -375,30 +375,25 @@ async fn resources(
     }])))
 }
 
-/// `DELETE /deployment/{id}`: this engine keeps every version it deployed
-/// (instances and history refer to them), so there is nothing that deletes
-/// one; the answer says so rather than pretending.
+/// `DELETE /deployment/{id}`: this engine keeps every version it deployed,
+/// so the runtime refuses (admins get 400 saying why, others 403) rather
+/// than pretending.
 async fn delete(
     state: web::Data<AppState>,
     user: RestUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, RestError> {
-    if !user.0.admin {
-        return Err(RestError::new(
-            StatusCode::FORBIDDEN,
-            "AuthorizationException",
-            "only administrators may delete deployments",
-        ));
+    let number = deployment_id(&id)?;
+    match state
+        .runtime
+        .deployments()
+        .delete(&user.principal(), number)
+        .await
+    {
+        Ok(()) => Ok(HttpResponse::NoContent().finish()),
+        Err(RuntimeError::NotFound(_)) => Err(not_found(&id)),
+        Err(e) => Err(e.into()),
     }
-    let d = find(&state, &user, &id).await?;
-    Err(RestError::new(
-        StatusCode::BAD_REQUEST,
-        "InvalidRequestException",
-        format!(
-            "Deployment with id '{}' cannot be deleted: this engine keeps every deployed version (deploy a new version instead)",
-            d.id
-        ),
-    ))
 }
 
 /// One resource of a create request.
