@@ -1,7 +1,8 @@
 //! Camunda 7's REST API (the 7.22 reference), served at a configurable base
 //! (`--engine-rest-path`, default `/engine-rest`), so that external task
-//! workers written with Camunda's official clients run here unchanged but for
-//! their base URL and credentials.
+//! workers written with Camunda's official clients, and Camunda Modeler's
+//! **Deploy** button ([`deployment`]), work here unchanged but for their base
+//! URL and credentials.
 //!
 //! The same runtime commands and the same policy as `/api/v1` serve it; only
 //! the shapes differ: Camunda's paths, camelCase bodies, typed variables
