@@ -1,7 +1,7 @@
 //! Camunda 7's REST API (the 7.22 reference), served at a configurable base
 //! (`--engine-rest-path`, default `/engine-rest`), so that external task
 //! workers written with Camunda's official clients, and Camunda Modeler's
-//! **Deploy** button ([`deployment`]), work here unchanged but for their base
+//! **Deploy** button (`deployment.rs`), work here unchanged but for their base
 //! URL and credentials.
 //!
 //! The same runtime commands and the same policy as `/api/v1` serve it; only
