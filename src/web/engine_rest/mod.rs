@@ -202,8 +202,7 @@ struct TopicDto {
     process_definition_id_in: Option<Vec<String>>,
     process_definition_key_in: Option<Vec<String>>,
     process_definition_version_tag: Option<String>,
-    #[serde(default)]
-    without_tenant_id: bool,
+    // `withoutTenantId` is not read: it admits every task, as none has a tenant.
     tenant_id_in: Option<Vec<String>>,
     process_variables: Option<Map<String, Value>>,
 }
@@ -313,17 +312,7 @@ async fn fetch_and_lock(
         if t.process_variables.as_ref().is_some_and(|m| !m.is_empty()) {
             refuse_set(&t.process_variables, "processVariables", why)?;
         }
-        if t.without_tenant_id {
-            // Every task is without tenant: the filter admits all.
-        }
-        let lock = match t.lock_duration {
-            Some(ms) if ms > 0 => Duration::from_millis(ms as u64),
-            _ => {
-                return Err(RestError::invalid(format!(
-                    "topic {name}: lockDuration must be a positive number of milliseconds"
-                )));
-            }
-        };
+        let lock = millis(t.lock_duration, &format!("topic {name}: lockDuration"))?;
         let mut request = TopicRequest::new(name, lock);
         request.business_key = t.business_key.clone();
         request.definition_key = t.process_definition_key.clone();
@@ -508,23 +497,11 @@ async fn extend_lock(
     let b: ExtendLockDto = parse(&body)?;
     let task = task_id(&id)?;
     let worker_id = worker(&b.worker_id)?;
-    let ms = match b.new_duration {
-        Some(ms) if ms > 0 => ms as u64,
-        _ => {
-            return Err(RestError::invalid(
-                "newDuration must be a positive number of milliseconds",
-            ));
-        }
-    };
+    let by = millis(b.new_duration, "newDuration")?;
     state
         .runtime
         .work()
-        .extend_lock(
-            &user.principal(),
-            task,
-            worker_id,
-            Duration::from_millis(ms),
-        )
+        .extend_lock(&user.principal(), task, worker_id, by)
         .await
         .map_err(|e| RestError::external(e, &id))?;
     Ok(HttpResponse::NoContent().finish())
@@ -546,23 +523,11 @@ async fn lock(
     let b: LockDto = parse(&body)?;
     let task = task_id(&id)?;
     let worker_id = worker(&b.worker_id)?;
-    let ms = match b.lock_duration {
-        Some(ms) if ms > 0 => ms as u64,
-        _ => {
-            return Err(RestError::invalid(
-                "lockDuration must be a positive number of milliseconds",
-            ));
-        }
-    };
+    let lock = millis(b.lock_duration, "lockDuration")?;
     state
         .runtime
         .work()
-        .lock(
-            &user.principal(),
-            task,
-            worker_id,
-            Duration::from_millis(ms),
-        )
+        .lock(&user.principal(), task, worker_id, lock)
         .await
         .map_err(|e| match e {
             crate::runtime::RuntimeError::Conflict(m) => RestError::invalid(m),
@@ -1001,4 +966,15 @@ async fn count_external(
         .external_tasks(&user.principal(), &q)
         .await?;
     Ok(HttpResponse::Ok().json(json!({"count": total})))
+}
+
+/// A duration given in milliseconds, which must be positive; `field` names it
+/// in the refusal.
+fn millis(ms: Option<i64>, field: &str) -> Result<Duration, RestError> {
+    match ms {
+        Some(ms) if ms > 0 => Ok(Duration::from_millis(ms as u64)),
+        _ => Err(RestError::invalid(format!(
+            "{field} must be a positive number of milliseconds"
+        ))),
+    }
 }
