@@ -26,4 +26,26 @@
       if (!window.confirm(f.getAttribute("data-confirm"))) e.preventDefault();
     });
   });
+  // Camunda Forms: re-ask the server which components their conditions hide
+  // (FEEL stays on the server); without this script the page re-renders
+  // conditions after each submit.
+  document.querySelectorAll("form[data-cf-hidden]").forEach(function (f) {
+    var timer = null;
+    function refresh() {
+      var body = new URLSearchParams(new FormData(f));
+      fetch(f.getAttribute("data-cf-hidden"), { method: "POST", body: body, credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (answer) {
+          if (!answer || !answer.hidden) return;
+          f.querySelectorAll("[data-cf-cond]").forEach(function (cell) {
+            var id = cell.getAttribute("data-cf-cond").replace(/^cf-/, "");
+            cell.hidden = answer.hidden.indexOf(id) >= 0;
+          });
+        })
+        .catch(function () {});
+    }
+    function later() { clearTimeout(timer); timer = setTimeout(refresh, 250); }
+    f.addEventListener("input", later);
+    f.addEventListener("change", later);
+  });
 })();

@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 use crate::runtime::Runtime;
 use crate::{dmn, model};
 
-/// Deploys every `.bpmn` and `.dmn` file of a directory at start-up
-/// (unchanged files make no new version).
+/// Deploys every `.form`, `.dmn` and `.bpmn` file of a directory at start-up,
+/// forms first so that the diagrams linking them find them (unchanged files
+/// make no new version).
 pub async fn deploy_directory(runtime: &Runtime, dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         tracing::warn!(dir = %dir.display(), "no diagram directory to deploy from");
@@ -22,9 +23,12 @@ pub async fn deploy_directory(runtime: &Runtime, dir: &Path) {
     };
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "bpmn" || x == "dmn"))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| x == "bpmn" || x == "dmn" || x == "form")
+        })
         .collect();
-    files.sort();
+    files.sort_by_key(|p| (p.extension().is_none_or(|x| x != "form"), p.clone()));
     for path in files {
         let name = path
             .file_name()
@@ -45,6 +49,9 @@ pub async fn deploy_directory(runtime: &Runtime, dir: &Path) {
                 }
                 for d in r.decisions.iter().filter(|d| d.created) {
                     tracing::info!(file = %name, decision = %d.key, version = d.version, "deployed");
+                }
+                for d in r.forms.iter().filter(|d| d.created) {
+                    tracing::info!(file = %name, form = %d.key, version = d.version, "deployed");
                 }
             }
             Err(e) => tracing::warn!(file = %name, error = %e, "not deployed"),

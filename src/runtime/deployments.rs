@@ -29,6 +29,8 @@ pub struct DeployResult {
     pub definitions: Vec<DeployedDefinition>,
     /// The decisions of a DMN file (new or existing versions).
     pub decisions: Vec<DeployedDefinition>,
+    /// The form of a `.form` file (a new or the existing version).
+    pub forms: Vec<DeployedDefinition>,
     pub warnings: Vec<model::Diagnostic>,
 }
 
@@ -111,11 +113,44 @@ impl Deployments<'_> {
         require(who, Action::Deploy)?;
         if crate::dmn::is_dmn(bytes) {
             crate::dmn::parse_dmn(bytes).map_err(RuntimeError::Invalid)?;
+        } else if model::camunda_form::is_form("", bytes) {
+            model::camunda_form::parse(bytes)
+                .map_err(|p| RuntimeError::Invalid(super::forms::form_error(p)))?;
         } else {
             self.rt.validate(bytes).map_err(RuntimeError::Invalid)?;
         }
         utf8_source(bytes)?;
         Ok(())
+    }
+
+    /// Checks that the forms a diagram links are deployed, or among
+    /// `pending` (`(file name, form id)` of `.form` files deployed in the
+    /// same request), storing nothing.
+    pub async fn check_forms(
+        &self,
+        who: &Principal,
+        bytes: &[u8],
+        pending: &[(String, String)],
+    ) -> Result<(), RuntimeError> {
+        require(who, Action::Deploy)?;
+        if crate::dmn::is_dmn(bytes) || model::camunda_form::is_form("", bytes) {
+            return Ok(());
+        }
+        let defs = self.rt.validate(bytes).map_err(RuntimeError::Invalid)?;
+        let txn = self.rt.store().begin_write().await?;
+        Runtime::check_form_links(&txn, &defs, pending).await
+    }
+
+    /// The Camunda Form of a process's none start event (its start form).
+    pub async fn start_camunda_form(
+        &self,
+        deployed: &Deployed,
+    ) -> Result<Option<Arc<model::camunda_form::FormDoc>>, RuntimeError> {
+        let Some(start) = deployed.process().start else {
+            return Ok(None);
+        };
+        let element = deployed.process().nodes[start].id.clone();
+        self.rt.form_of(deployed, &element).await
     }
 
     /// Every deployment (uploaded file), newest first.
@@ -274,7 +309,26 @@ impl Deployments<'_> {
     pub async fn start(&self, who: &Principal, req: StartRequest) -> Result<Outcome, RuntimeError> {
         require(who, Action::StartInstance)?;
         let deployed = self.get(who, &req.key, req.version).await?;
-        let variables = req.values.resolve(&start_form(deployed.process()));
+        let variables = match self.start_camunda_form(&deployed).await? {
+            Some(doc) => {
+                let sub = match &req.values {
+                    Values::Json(m) => model::camunda_form::Submitted::json(&doc, m),
+                    Values::Posted(p) => model::camunda_form::Submitted::posted(&doc, p),
+                };
+                let today = self
+                    .rt
+                    .clock()
+                    .now()
+                    .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                    .date();
+                let vars = Map::new();
+                self.rt
+                    .budgeted(move || model::camunda_form::submit(&doc, &vars, &sub, Some(today)))
+                    .await?
+                    .map_err(RuntimeError::InvalidVariables)?
+            }
+            None => req.values.resolve(&start_form(deployed.process())),
+        };
         let business_key = req.business_key.filter(|b| !b.trim().is_empty());
         self.rt
             .start_with(
@@ -359,16 +413,25 @@ impl Runtime {
         if crate::dmn::is_dmn(bytes) {
             return self.deploy_dmn(name, bytes, by).await;
         }
+        if model::camunda_form::is_form(name, bytes) {
+            return self.deploy_form(name, bytes, by).await;
+        }
         let defs = self.validate(bytes).map_err(RuntimeError::Invalid)?;
         let source = utf8_source(bytes)?;
         let checksum = hex(&Sha256::digest(source.as_bytes()));
         let runnable: Vec<&Process> = defs.runnable().collect();
         let txn = self.store().begin_write().await?;
         Store::lock_deployments(&txn).await?;
+        Runtime::check_form_links(&txn, &defs, &[]).await?;
         let mut existing = Vec::new();
         for p in &runnable {
             match Store::latest_definition_in(&txn, &p.id).await? {
-                Some((d, sum)) if sum == checksum => existing.push(Some(d)),
+                Some((d, sum))
+                    if sum == checksum
+                        && !Runtime::forms_moved(&txn, p, d.deployment_id).await? =>
+                {
+                    existing.push(Some(d))
+                }
                 _ => existing.push(None),
             }
         }
@@ -412,6 +475,7 @@ impl Runtime {
         Ok(DeployResult {
             definitions: out,
             decisions: Vec::new(),
+            forms: Vec::new(),
             warnings: defs.warnings,
         })
     }

@@ -26,6 +26,7 @@ pub mod connector;
 pub mod decisions;
 mod deployments;
 mod external;
+mod forms;
 pub mod handlers;
 mod instances;
 pub mod jobs;
@@ -56,6 +57,7 @@ pub use connector::ConnectorPolicy;
 pub use deployments::{
     DeployResult, DeployedDefinition, DeploymentView, Deployments, StartRequest,
 };
+pub use forms::pending_forms;
 pub use handlers::{FnHandler, HandlerError, ServiceCall, ServiceHandler};
 pub use instances::Instances;
 pub use policy::{Action, Principal, Role};

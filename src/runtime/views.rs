@@ -167,6 +167,13 @@ pub struct TaskDetail {
     pub task: TaskView,
     pub documentation: Option<String>,
     pub form: Vec<FormField>,
+    /// The Camunda Form the task is completed through, if it links one.
+    #[serde(skip)]
+    pub camunda_form: Option<std::sync::Arc<crate::model::camunda_form::FormDoc>>,
+    /// What that form shows and its conditions see: the variables visible
+    /// from the task (empty without a Camunda Form).
+    #[serde(skip)]
+    pub form_data: serde_json::Map<String, serde_json::Value>,
     pub candidate_users: Vec<String>,
     pub candidate_groups: Vec<String>,
     pub business_key: Option<String>,

@@ -9,10 +9,13 @@
 mod accounts;
 mod decisions;
 pub mod entity;
+mod forms;
 mod jobs;
 mod queries;
 mod seed;
 
+pub use entity::form_definition::Model as FormDefinition;
+pub use forms::FormRow;
 pub use jobs::{Acquire, JOB_CHANNEL, Job, NewStartTimer};
 pub use queries::{
     COUNT_CAP, DefinitionStats, InstanceQuery, NAV_COUNT_CAP, TaskOrder, TaskQuery, Total, Viewer,

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::auth::{CurrentUser, check_csrf, set_flash};
+use super::camunda_forms::Item;
 use super::error::WebError;
 use super::forms::{FieldView, field_views, posted};
 use super::render::{Layout, download, redirect, render, render_status};
@@ -57,6 +58,8 @@ pub struct UploadReport {
     pub definitions: Vec<(String, i32, bool)>,
     /// The decisions of a DMN file: `(key, version, created)`.
     pub decisions: Vec<(String, i32, bool)>,
+    /// The form of a `.form` file: `(id, version, created)`.
+    pub forms: Vec<(String, i32, bool)>,
     pub problems: Vec<ProblemView>,
 }
 
@@ -115,7 +118,7 @@ pub async fn create_deployment(
     )?;
     let upload = form
         .file
-        .ok_or_else(|| WebError::Invalid("Choose a BPMN or DMN file to upload.".into()))?;
+        .ok_or_else(|| WebError::Invalid("Choose a BPMN, DMN or form file to upload.".into()))?;
     let file = upload
         .file_name
         .clone()
@@ -132,6 +135,7 @@ pub async fn create_deployment(
         Ok(DeployResult {
             definitions,
             decisions,
+            forms,
             warnings,
         }) => (
             UploadReport {
@@ -145,6 +149,10 @@ pub async fn create_deployment(
                     .iter()
                     .map(|d| (d.key.clone(), d.version, d.created))
                     .collect(),
+                forms: forms
+                    .iter()
+                    .map(|d| (d.key.clone(), d.version, d.created))
+                    .collect(),
                 problems: warnings.iter().map(problem).collect(),
             },
             StatusCode::OK,
@@ -155,6 +163,7 @@ pub async fn create_deployment(
                 ok: false,
                 definitions: Vec::new(),
                 decisions: Vec::new(),
+                forms: Vec::new(),
                 problems: e.diagnostics.iter().map(problem).collect(),
             },
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -187,6 +196,8 @@ struct DefinitionPage {
     errors: Vec<FieldError>,
     business_key: String,
     startable: bool,
+    /// The components of a Camunda start form (empty without one).
+    citems: Vec<Item>,
 }
 
 struct Chosen {
@@ -244,7 +255,22 @@ async fn definition_page(
         .as_ref()
         .map(|(pairs, _)| posted_values(&form, pairs));
     let svg = super::instances::diagram(&deployed, &Default::default());
+    let citems = match state
+        .runtime
+        .deployments()
+        .start_camunda_form(&deployed)
+        .await?
+    {
+        Some(doc) => {
+            let posted = submitted
+                .as_ref()
+                .map(|(pairs, _)| crate::model::camunda_form::Submitted::posted(&doc, pairs));
+            super::camunda_forms::layout(&doc, &serde_json::Map::new(), posted.as_ref(), &errors)
+        }
+        None => Vec::new(),
+    };
     Ok(DefinitionPage {
+        citems,
         layout: current_user
             .layout(state, process.display_name(), "definitions")
             .await?,

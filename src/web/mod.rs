@@ -6,6 +6,7 @@ mod account;
 pub mod api;
 mod assets;
 pub mod auth;
+mod camunda_forms;
 mod decisions;
 mod definitions;
 pub mod engine_rest;
@@ -98,6 +99,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(tasks::list_tasks)
         .service(tasks::show_task)
         .service(tasks::complete_task)
+        .service(tasks::form_hidden)
         .service(tasks::claim_task)
         .service(tasks::unclaim_task)
         .service(definitions::list_definitions)

@@ -90,6 +90,7 @@ pub const ROUTES: &[Route] = &[
     listed(page("GET", "/tasks", ViewTask)),
     page("GET", "/tasks/{id}", ViewTask),
     page("POST", "/tasks/{id}/complete", CompleteTask),
+    page("POST", "/tasks/{id}/form/hidden", ViewTask),
     page("POST", "/tasks/{id}/claim", ClaimTask),
     page("POST", "/tasks/{id}/unclaim", UnclaimTask),
     page("GET", "/definitions", ViewDefinitions),

@@ -8,9 +8,11 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::auth::{CsrfForm, CurrentUser, check_csrf, set_flash};
+use super::camunda_forms::{self, Item};
 use super::error::WebError;
 use super::forms::{FieldView, Pager, field_views, posted};
 use super::render::{Layout, redirect, render, render_status, urlencode};
+use crate::model::camunda_form::Submitted;
 use crate::model::form::{FieldError, posted_values};
 use crate::runtime::{RuntimeError, TaskDetail, TaskFilter, TaskOrder, TaskView, Values};
 
@@ -100,6 +102,10 @@ struct TaskPage {
     detail: TaskDetail,
     fields: Vec<FieldView>,
     errors: Vec<FieldError>,
+    /// The components of a Camunda Form (empty without one).
+    citems: Vec<Item>,
+    /// Whether that form has a submit button of its own.
+    csubmit: bool,
 }
 
 async fn task_page(
@@ -112,11 +118,23 @@ async fn task_page(
     let detail = state.runtime.tasks().show(&current.principal(), id).await?;
     let values = submitted.map(|pairs| posted_values(&detail.form, pairs));
     let fields = field_views(&detail.form, values.as_ref(), &errors);
+    let (citems, csubmit) = match &detail.camunda_form {
+        Some(doc) => {
+            let posted = submitted.map(|pairs| Submitted::posted(doc, pairs));
+            (
+                camunda_forms::layout(doc, &detail.form_data, posted.as_ref(), &errors),
+                camunda_forms::has_submit(doc),
+            )
+        }
+        None => (Vec::new(), false),
+    };
     Ok(TaskPage {
         layout: current.layout(state, &detail.task.name, "tasks").await?,
         detail,
         fields,
         errors,
+        citems,
+        csubmit,
     })
 }
 
@@ -159,6 +177,27 @@ pub async fn complete_task(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Which components of a task's Camunda Form the values being typed hide:
+/// `{"hidden": [component ids]}`, for the page's script. Stores nothing.
+#[post("/tasks/{id}/form/hidden")]
+pub async fn form_hidden(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<Uuid>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    check_csrf(
+        &current.session,
+        posted(&form, "csrf_token").unwrap_or_default(),
+    )?;
+    let hidden = state
+        .runtime
+        .tasks()
+        .form_hidden(&current.principal(), *id, &form)
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "hidden": hidden })))
 }
 
 #[post("/tasks/{id}/claim")]

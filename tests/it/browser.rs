@@ -257,3 +257,125 @@ async fn the_demo_in_a_real_browser() {
     );
     app.stop().await;
 }
+
+/// The example Camunda Form (`bpmn/expense-claim.form`) in a real browser:
+/// the justification appears once the amount is large (the page's script asks
+/// the server), a wrong IBAN is refused with the form's own message beside the
+/// field, and the corrected form completes the task with typed, nested values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_camunda_form_in_a_real_browser() {
+    use crate::common::Shorthand;
+    let Some((c, _driver)) = start_browser().await else {
+        return;
+    };
+    let app = TestApp::start(TestDb::sqlite().await).await;
+    let base = app.base.clone();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("bpmn");
+    for file in ["expense-claim.form", "expense-claim.bpmn"] {
+        app.runtime
+            .deploy(file, &std::fs::read(dir.join(file)).unwrap(), None)
+            .await
+            .unwrap();
+    }
+    let d = app
+        .runtime
+        .deployments()
+        .get(
+            &bpmn_engine::runtime::Principal::operator("admin"),
+            "expense-claim",
+            None,
+        )
+        .await
+        .unwrap();
+    let started = app
+        .runtime
+        .start(d.definition.id, Default::default(), None, None)
+        .await
+        .unwrap();
+    login(&c, &base, "admin", "admin-password").await;
+    complete_claim(&c, &base).await;
+    let (_, state) = app.runtime.instance(started.instance_id).await.unwrap();
+    let vars = state.root_variables();
+    assert_eq!(vars["amount"], serde_json::json!(2500.5));
+    assert_eq!(vars["spentOn"], serde_json::json!("2026-12-01"));
+    assert_eq!(
+        vars["payout"],
+        serde_json::json!({"iban": "DE89370400440532013000", "urgent": true})
+    );
+    assert_eq!(
+        vars["justification"],
+        serde_json::json!("Flights to the customer")
+    );
+    c.close().await.unwrap();
+    app.stop().await;
+}
+
+async fn complete_claim(c: &Client, base: &str) {
+    c.goto(&format!("{base}/tasks")).await.unwrap();
+    c.find(Locator::LinkText("Fill in the claim"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("#cf-Name"))
+        .await
+        .unwrap();
+    let hidden_why = "[data-cf-cond='cf-Justification'][hidden]";
+    c.find(Locator::Css(hidden_why)).await.unwrap();
+    fill(c, "#cf-Name", "Ada Lovelace").await;
+    fill(c, "#cf-Email", "ada@example.com").await;
+    fill(c, "#cf-Amount", "2500.50").await;
+    // The script asks the server; the justification shows up.
+    c.wait()
+        .for_element(Locator::Css(
+            "[data-cf-cond='cf-Justification']:not([hidden])",
+        ))
+        .await
+        .unwrap();
+    c.execute(
+        "document.getElementById('cf-SpentOn').value = '2026-12-01';",
+        Vec::new(),
+    )
+    .await
+    .unwrap();
+    fill(c, "#cf-Justification", "Flights to the customer").await;
+    fill(c, "#cf-Iban", "not an iban").await;
+    click(c, "#cf-Urgent").await;
+    click(c, "form.task-form button.primary").await;
+    c.wait()
+        .for_element(Locator::Css("#cf-Iban-err"))
+        .await
+        .unwrap();
+    let page = text(c).await;
+    assert!(
+        page.contains("Enter an IBAN such as DE89370400440532013000, without spaces."),
+        "{page}"
+    );
+    let iban = c.find(Locator::Css("#cf-Iban")).await.unwrap();
+    assert_eq!(
+        iban.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
+    // What was typed is kept; only the IBAN needs fixing.
+    assert_eq!(
+        c.find(Locator::Css("#cf-Name"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("Ada Lovelace")
+    );
+    fill(c, "#cf-Iban", "DE89370400440532013000").await;
+    c.screenshot()
+        .await
+        .map(|png| std::fs::write(screenshots().join("camunda-form.png"), png))
+        .unwrap()
+        .unwrap();
+    click(c, "form.task-form button.primary").await;
+    c.wait().for_element(Locator::Css("p.flash")).await.unwrap();
+    assert!(text(c).await.contains("Completed \"Fill in the claim\""));
+}

@@ -5,6 +5,7 @@ mod api;
 mod browser;
 mod calls;
 mod camunda8;
+mod camunda_forms;
 mod chaos;
 mod common;
 mod connectors;

@@ -44,6 +44,8 @@ pub struct DeploymentDto {
     pub definitions: Vec<DeployedDto>,
     /// The decisions of a DMN file.
     pub decisions: Vec<DeployedDto>,
+    /// The form of a `.form` file (Camunda Forms), by its form id.
+    pub forms: Vec<DeployedDto>,
     /// Warnings about the diagram (it was deployed).
     pub warnings: Vec<super::error::ErrorItem>,
 }
@@ -372,6 +374,9 @@ pub struct TaskDetailDto {
     pub task: TaskDto,
     pub documentation: Option<String>,
     pub form: Vec<FormFieldDto>,
+    /// The Camunda Form (form-js) the task is completed through, when it
+    /// links one; `form` is then empty.
+    pub camunda_form: Option<CamundaFormDto>,
     pub candidate_users: Vec<String>,
     pub candidate_groups: Vec<String>,
     pub business_key: Option<String>,
@@ -380,10 +385,29 @@ pub struct TaskDetailDto {
     pub may_unclaim: bool,
 }
 
+/// A Camunda Form as deployed: its id and its form-js components, for a
+/// client that renders them itself. Completing the task checks the values
+/// against the same form (nested objects follow dotted keys).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CamundaFormDto {
+    pub id: String,
+    /// The form-js components, exactly as in the deployed `.form` file.
+    #[schema(value_type = Vec<Object>)]
+    pub components: Value,
+}
+
 impl From<TaskDetail> for TaskDetailDto {
     fn from(d: TaskDetail) -> Self {
         TaskDetailDto {
             form: d.form.iter().map(FormFieldDto::from).collect(),
+            camunda_form: d.camunda_form.as_ref().map(|f| CamundaFormDto {
+                id: f.id.clone(),
+                components: f
+                    .schema
+                    .get("components")
+                    .cloned()
+                    .unwrap_or(Value::Array(Vec::new())),
+            }),
             documentation: d.documentation,
             candidate_users: d.candidate_users,
             candidate_groups: d.candidate_groups,

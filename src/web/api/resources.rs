@@ -107,11 +107,11 @@ async fn read_upload(
     Ok((name, bytes))
 }
 
-/// Deploys a BPMN file (admins).
+/// Deploys a BPMN, DMN or form (`.form`, JSON) file (admins).
 #[utoipa::path(
     tag = "definitions",
     params(("name" = Option<String>, Query, description = "the file name to record (XML bodies)")),
-    request_body(content = String, description = "the BPMN XML, or a multipart body with a `file` part", content_type = "application/xml"),
+    request_body(content = String, description = "the BPMN or DMN XML or the form JSON, or a multipart body with a `file` part", content_type = "application/xml"),
     responses(
         (status = 201, description = "deployed (or unchanged)", body = DeploymentDto),
         (status = 422, description = "the diagram is invalid: every problem with its line, column and element", body = super::error::ErrorBody),
@@ -134,6 +134,7 @@ pub async fn create_deployment(
     Ok(HttpResponse::Created().json(DeploymentDto {
         definitions: r.definitions.iter().map(DeployedDto::from).collect(),
         decisions: r.decisions.iter().map(DeployedDto::from).collect(),
+        forms: r.forms.iter().map(DeployedDto::from).collect(),
         warnings: r.warnings.iter().map(ErrorItem::diagnostic).collect(),
     }))
 }
