@@ -653,3 +653,122 @@ async fn camunda_8_embedded_forms_and_start_forms() {
         db.drop_now().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn camunda_modeler_deploys_a_form_with_its_diagram() {
+    for app in TestApp::each().await {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bpmn");
+        let part = |name: &str| {
+            reqwest::multipart::Part::bytes(std::fs::read(dir.join(name)).unwrap())
+                .file_name(name.to_string())
+        };
+        let deploy = |with_form: bool| {
+            let mut form = reqwest::multipart::Form::new()
+                .text("deployment-name", "expense")
+                .part("expense-claim.bpmn", part("expense-claim.bpmn"));
+            if with_form {
+                form = form.part("expense-claim.form", part("expense-claim.form"));
+            }
+            reqwest::Client::new()
+                .post(format!("{}/engine-rest/deployment/create", app.base))
+                .basic_auth("admin", Some("admin-password"))
+                .multipart(form)
+                .send()
+        };
+        // Without its form the diagram is refused, and nothing is stored.
+        let r = deploy(false).await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let body: Value = r.json().await.unwrap();
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains(r#"the form "expense-claim" is not deployed"#)
+                && message.contains("element FillClaim"),
+            "{message}"
+        );
+        let who = rt::admin(None);
+        assert!(
+            app.runtime
+                .deployments()
+                .deployments(&who)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // With it (listed after the diagram), both deploy: the form first.
+        let r = deploy(true).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(
+            body["deployedProcessDefinitions"]
+                .as_object()
+                .unwrap()
+                .len(),
+            1
+        );
+        let files: Vec<String> = app
+            .runtime
+            .deployments()
+            .deployments(&who)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| d.name)
+            .collect();
+        assert_eq!(files.len(), 2);
+        assert!(
+            files.contains(&"expense-claim.form".to_string()),
+            "{files:?}"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_start_page_renders_and_checks_the_start_form() {
+    for app in TestApp::each().await {
+        let start_form = json!({"type": "default", "id": "start-form", "components": [
+            {"type": "textfield", "id": "Who", "key": "requester.name", "label": "Who asks?", "validate": {"required": true}}
+        ]});
+        app.runtime
+            .deploy("start.form", start_form.to_string().as_bytes(), None)
+            .await
+            .unwrap();
+        app.runtime
+            .deploy(
+                "p.bpmn",
+                diagram(r#"camunda:formRef="start-form""#, "", "").as_bytes(),
+                None,
+            )
+            .await
+            .unwrap();
+        let b = app.login("admin", "admin-password").await;
+        let page = b.get("/definitions/p").await;
+        assert!(
+            page.body.contains(r#"<input id="cf-Who" name="f.requester.name" type="text" value="" aria-required="true">"#),
+            "{}",
+            page.body
+        );
+        let refused = b
+            .post("/definitions/p/start", &[("f.requester.name", "")])
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused
+                .body
+                .contains(r#"<p class="error-text" id="cf-Who-err">is required</p>"#)
+        );
+        let started = b
+            .post("/definitions/p/start", &[("f.requester.name", "Ada")])
+            .await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        let id: uuid::Uuid = started
+            .location
+            .unwrap()
+            .trim_start_matches("/instances/")
+            .parse()
+            .unwrap();
+        let (_, state) = app.runtime.instance(id).await.unwrap();
+        assert_eq!(state.root_variables()["requester"], json!({"name": "Ada"}));
+        app.stop().await;
+    }
+}
