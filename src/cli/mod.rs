@@ -59,8 +59,8 @@ pub async fn deploy_directory(runtime: &Runtime, dir: &Path) {
     }
 }
 
-/// Validates BPMN (and DMN) files and prints every problem; returns whether
-/// all are valid.
+/// Validates BPMN (and DMN and `.form`) files and prints every problem;
+/// returns whether all are valid.
 pub fn check(files: &[(String, Vec<u8>)], out: &mut dyn Write) -> bool {
     let mut ok = true;
     for (name, bytes) in files {
@@ -70,6 +70,25 @@ pub fn check(files: &[(String, Vec<u8>)], out: &mut dyn Write) -> bool {
                 let ids: Vec<&str> = defs.decisions.iter().map(|d| d.id.as_str()).collect();
                 (format!("decisions: {}", ids.join(", ")), defs.warnings)
             })
+        } else if model::camunda_form::is_form(name, bytes) {
+            model::camunda_form::parse(bytes)
+                .map(|form| {
+                    let inputs = form.inputs().len();
+                    (format!("form {} with {inputs} inputs", form.id), Vec::new())
+                })
+                .map_err(|problems| model::ParseError {
+                    diagnostics: problems
+                        .into_iter()
+                        .map(|p| model::Diagnostic {
+                            severity: model::Severity::Error,
+                            line: 0,
+                            column: 0,
+                            element: p.component,
+                            kind: p.kind,
+                            message: p.message,
+                        })
+                        .collect(),
+                })
         } else {
             model::parse(bytes).map(|defs| {
                 let processes: Vec<String> = defs
