@@ -51,7 +51,7 @@ pub struct Completed {
 
 /// User tasks, as a principal sees and works on them.
 pub struct Tasks<'r> {
-    rt: &'r Runtime,
+    pub(super) rt: &'r Runtime,
 }
 
 impl Runtime {

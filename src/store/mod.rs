@@ -11,11 +11,15 @@ mod decisions;
 pub mod entity;
 mod jobs;
 mod queries;
+mod search;
 mod seed;
 
 pub use jobs::{Acquire, JOB_CHANNEL, Job, NewStartTimer};
 pub use queries::{
     COUNT_CAP, DefinitionStats, InstanceQuery, NAV_COUNT_CAP, TaskOrder, TaskQuery, Total, Viewer,
+};
+pub use search::{
+    IncidentSearch, IncidentSort, InstanceSearch, InstanceSort, TaskScope, TaskSearch, TaskSort,
 };
 
 use std::time::Duration;

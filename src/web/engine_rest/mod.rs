@@ -11,8 +11,12 @@
 //! and this engine cannot honour is refused, naming it, rather than dropped.
 
 mod auth;
+mod decision;
 mod deployment;
 pub mod error;
+mod history;
+mod query;
+mod task;
 pub mod variables;
 
 use std::time::Duration;
@@ -86,6 +90,9 @@ pub fn configure(base: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
                 .route("/engine", web::get().to(engines))
                 .route("/version", web::get().to(version))
                 .configure(deployment::routes)
+                .configure(task::routes)
+                .configure(history::routes)
+                .configure(decision::routes)
                 .route("/external-task", web::get().to(list_external))
                 .route("/external-task/count", web::get().to(count_external))
                 .route(
