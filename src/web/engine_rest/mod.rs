@@ -2,7 +2,10 @@
 //! (`--engine-rest-path`, default `/engine-rest`), so that external task
 //! workers written with Camunda's official clients, and Camunda Modeler's
 //! **Deploy** button (`deployment.rs`), work here unchanged but for their base
-//! URL and credentials.
+//! URL and credentials. People's work and what happened are there too:
+//! `/task` (`task.rs`), `/incident` and `/history/...` (`history.rs`) and
+//! `/decision-definition` (`decision.rs`), their list queries read by
+//! `query.rs`.
 //!
 //! The same runtime commands and the same policy as `/api/v1` serve it; only
 //! the shapes differ: Camunda's paths, camelCase bodies, typed variables
