@@ -272,24 +272,30 @@ impl Tasks<'_> {
             .ok_or_else(|| RuntimeError::NotFound(format!("task {id}")))
     }
 
-    /// The variables a task sees (its instance's), if the principal may see the task.
+    /// The variables an open task sees (its instance's), if the principal may see the task.
     pub async fn variables(
         &self,
         who: &Principal,
         id: Uuid,
     ) -> Result<Map<String, Value>, RuntimeError> {
         let detail = self.show(who, id).await?;
+        if detail.task.state != "open" {
+            return Err(RuntimeError::NotFound(format!("task {id}")));
+        }
         let (_, state) = self.rt.instance_row(detail.task.instance_id).await?;
         Ok(state.root_variables())
     }
 
-    /// A task's form fields (`camunda:formData`) and the variables they show.
+    /// An open task's form fields (`camunda:formData`) and the variables they show.
     pub async fn form(
         &self,
         who: &Principal,
         id: Uuid,
     ) -> Result<(Vec<FormField>, Map<String, Value>), RuntimeError> {
         let detail = self.show(who, id).await?;
+        if detail.task.state != "open" {
+            return Err(RuntimeError::NotFound(format!("task {id}")));
+        }
         let (row, state) = self.rt.instance_row(detail.task.instance_id).await?;
         let deployed = self.rt.deployed(row.definition_id).await?;
         let form = task_form(

@@ -374,6 +374,33 @@ async fn tasks_are_listed_claimed_and_completed_in_camundas_shapes_and_only_by_t
             .1,
             json!({"count": 1})
         );
+        // candidateUser matches the user's groups too, as in Camunda.
+        assert_eq!(
+            bob.ok(&format!(
+                "/task/count?candidateUser=bob&processInstanceId={id}"
+            ))
+            .await,
+            json!({"count": 1})
+        );
+        assert_eq!(
+            boss.ok(&format!(
+                "/task/count?candidateUser=carol&processInstanceId={id}"
+            ))
+            .await,
+            json!({"count": 1})
+        );
+        assert_eq!(
+            boss.ok(&format!(
+                "/task/count?candidateUser=alice&processInstanceId={id}"
+            ))
+            .await,
+            json!({"count": 0})
+        );
+        error(
+            &bob.get("/task?candidateUser=carol").await,
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestException",
+        );
         let unknown = bob.get("/task?ownerExpression=x").await;
         error(&unknown, StatusCode::BAD_REQUEST, "InvalidRequestException");
         assert!(
@@ -569,6 +596,90 @@ async fn tasks_are_listed_claimed_and_completed_in_camundas_shapes_and_only_by_t
                 .await,
             json!([])
         );
+        error(
+            &bob.get(&format!("/task/{task}")).await,
+            StatusCode::NOT_FOUND,
+            "InvalidRequestException",
+        );
+
+        // Releasing, assigning (admins), setting a variable (admins), submitting the form.
+        let id2 = start(
+            &app,
+            &principal("dave", &[]),
+            "review",
+            json!({"amount": 1}),
+            "ORDER-2",
+        )
+        .await;
+        let list = bob.ok(&format!("/task?processInstanceId={id2}")).await;
+        let task2 = list[0]["id"].as_str().unwrap().to_string();
+        let claimed = bob
+            .post(&format!("/task/{task2}/claim"), json!({"userId": "bob"}))
+            .await;
+        assert_eq!(claimed.0, StatusCode::NO_CONTENT);
+        error(
+            &carol
+                .post(&format!("/task/{task2}/unclaim"), json!({}))
+                .await,
+            StatusCode::FORBIDDEN,
+            "AuthorizationException",
+        );
+        assert_eq!(
+            bob.post(&format!("/task/{task2}/unclaim"), json!({}))
+                .await
+                .0,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            bob.ok(&format!("/task/{task2}")).await["assignee"],
+            Value::Null
+        );
+        error(
+            &bob.post(&format!("/task/{task2}/assignee"), json!({"userId": "bob"}))
+                .await,
+            StatusCode::FORBIDDEN,
+            "AuthorizationException",
+        );
+        let given = boss
+            .post(
+                &format!("/task/{task2}/assignee"),
+                json!({"userId": "carol"}),
+            )
+            .await;
+        assert_eq!(given.0, StatusCode::NO_CONTENT, "{given:?}");
+        assert_eq!(
+            carol.ok(&format!("/task/{task2}")).await["assignee"],
+            json!("carol")
+        );
+        let put = boss
+            .send(
+                reqwest::Method::PUT,
+                &format!("/task/{task2}/variables/note"),
+                Some(json!({"value": "2013-06-30T21:33:31.000+0200", "type": "Date"})),
+            )
+            .await;
+        assert_eq!(put.0, StatusCode::NO_CONTENT, "{put:?}");
+        assert_eq!(
+            carol.ok(&format!("/task/{task2}/variables/note")).await["value"],
+            json!("2013-06-30T19:33:31.000Z")
+        );
+        let submitted = carol
+            .post(
+                &format!("/task/{task2}/submit-form"),
+                json!({"variables": {"approved": {"value": false, "type": "Boolean"}}}),
+            )
+            .await;
+        assert_eq!(
+            submitted.0,
+            StatusCode::NO_CONTENT,
+            "{backend}: {submitted:?}"
+        );
+        let past = boss
+            .ok(&format!(
+                "/history/task?processInstanceId={id2}&taskAssignee=carol&finished=true"
+            ))
+            .await;
+        assert_eq!(past.as_array().unwrap().len(), 1, "{backend}: {past}");
         app.stop().await;
     }
 }

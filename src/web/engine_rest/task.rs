@@ -266,9 +266,8 @@ fn search(p: &Params) -> Result<TaskSearch, RestError> {
     if p.on("suspended") {
         q.states = Some(Vec::new());
     }
-    if p.flag("active") == Some(false) {
-        // Camunda treats active=false as no filter.
-    }
+    // Every task here is active: `active=true` selects them all, and
+    // `active=false` is no filter in Camunda either.
     q.created_before = p.date("createdBefore");
     q.created_after = p.date("createdAfter");
     q.due_before = p.date("dueBefore");
@@ -286,8 +285,41 @@ fn body_map(body: &web::Bytes) -> Result<Map<String, Value>, RestError> {
     parse::<Map<String, Value>>(body)
 }
 
+/// Camunda's `candidateUser` also matches the user's groups: the caller's
+/// own, or (for an admin) the named account's.
+async fn candidate_groups(
+    state: &AppState,
+    who: &Principal,
+    p: &Params,
+    q: &mut TaskSearch,
+) -> Result<(), RestError> {
+    let Some(name) = p.text("candidateUser") else {
+        return Ok(());
+    };
+    let groups = if name == who.name {
+        who.groups.clone()
+    } else if who.is_admin() {
+        state
+            .runtime
+            .accounts()
+            .user_named(who, &name)
+            .await?
+            .map(|u| u.groups)
+            .unwrap_or_default()
+    } else {
+        return Err(RestError::invalid(format!(
+            "candidateUser {name:?}: only your own account here (another's groups are not yours to read)"
+        )));
+    };
+    if let Some(c) = q.candidates.as_mut() {
+        c.extend(groups.into_iter().map(|g| ("group".to_string(), g)));
+    }
+    Ok(())
+}
+
 async fn run_list(state: &AppState, user: &RestUser, p: Params) -> Result<HttpResponse, RestError> {
-    let q = search(&p)?;
+    let mut q = search(&p)?;
+    candidate_groups(state, &user.principal(), &p, &mut q).await?;
     let (tasks, _) = state.runtime.tasks().search(&user.principal(), &q).await?;
     p.check_whole(tasks.len())?;
     let out: Vec<TaskDto> = tasks.into_iter().map(task_dto).collect();
@@ -300,6 +332,7 @@ async fn run_count(
     p: Params,
 ) -> Result<HttpResponse, RestError> {
     let mut q = search(&p)?;
+    candidate_groups(state, &user.principal(), &p, &mut q).await?;
     q.offset = 0;
     q.limit = 0;
     let (_, total) = state.runtime.tasks().search(&user.principal(), &q).await?;
@@ -399,6 +432,10 @@ async fn show_task(
         .record(&user.principal(), task)
         .await
         .map_err(|e| task_error(e, &id, "read"))?;
+    // Camunda's runtime tasks are the open ones; done ones are history.
+    if t.state != "open" {
+        return Err(no_task(&id));
+    }
     Ok(HttpResponse::Ok().json(task_dto(t)))
 }
 
