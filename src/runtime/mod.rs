@@ -62,7 +62,8 @@ pub use instances::Instances;
 pub use policy::{Action, Principal, Role};
 pub use search::{
     ActivityRecord, HistoricInstance, HistoricState, IncidentRecord, IncidentSearch, IncidentSort,
-    InstanceSearch, InstanceSort, TaskRecord, TaskScope, TaskSearch, TaskSort, activity_type,
+    InstanceSearch, InstanceSort, TaskRecord, TaskScope, TaskSearch, TaskSort, VariableRecord,
+    activity_type,
 };
 pub use system::System;
 pub use tasks::{Completed, Tasks, Values};

@@ -480,3 +480,46 @@ impl super::Deployments<'_> {
         Ok((d, result))
     }
 }
+
+/// A variable of an instance as history: its value now, and when it was
+/// first set.
+#[derive(Debug, Clone)]
+pub struct VariableRecord {
+    pub name: String,
+    pub value: Value,
+    pub created: DateTime<Utc>,
+    pub definition_id: i64,
+    pub definition_key: String,
+}
+
+impl Instances<'_> {
+    /// An instance's variables (its own scope), each with when the history
+    /// first shows it set (the instance's start when it came with the start).
+    pub async fn variable_history(
+        &self,
+        who: &Principal,
+        id: Uuid,
+    ) -> Result<Vec<VariableRecord>, RuntimeError> {
+        self.rt.visible_row(who, id).await?;
+        let (row, state) = self.rt.instance_row(id).await?;
+        let mut first: HashMap<String, DateTime<Utc>> = HashMap::new();
+        for h in self.rt.store().history(id).await? {
+            if let Some(Event::VariablesSet { scope: 0, values }) = &h.event {
+                for name in values.keys() {
+                    first.entry(name.clone()).or_insert(h.at);
+                }
+            }
+        }
+        Ok(state
+            .root_variables()
+            .into_iter()
+            .map(|(name, value)| VariableRecord {
+                created: first.get(&name).copied().unwrap_or(row.started_at),
+                name,
+                value,
+                definition_id: row.definition_id,
+                definition_key: row.definition_key.clone(),
+            })
+            .collect())
+    }
+}

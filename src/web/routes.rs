@@ -305,6 +305,16 @@ pub const ROUTES: &[Route] = &[
         "/engine-rest/history/activity-instance/count",
         ViewInstance,
     ),
+    camunda(
+        "GET",
+        "/engine-rest/history/variable-instance",
+        ViewInstance,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/history/variable-instance/count",
+        ViewInstance,
+    ),
     listed(camunda("GET", "/engine-rest/history/task", ViewInstance)),
     listed(camunda(
         "GET",

@@ -144,6 +144,31 @@ const HISTORIC_TASK_FIELDS: &[&str] = &[
     "taskState",
 ];
 
+/// The fields of HistoricVariableInstanceDto.
+const VARIABLE_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "type",
+    "value",
+    "valueInfo",
+    "processDefinitionKey",
+    "processDefinitionId",
+    "processInstanceId",
+    "executionId",
+    "activityInstanceId",
+    "caseDefinitionKey",
+    "caseDefinitionId",
+    "caseInstanceId",
+    "caseExecutionId",
+    "taskId",
+    "tenantId",
+    "errorMessage",
+    "state",
+    "createTime",
+    "removalTime",
+    "rootProcessInstanceId",
+];
+
 /// The fields of DecisionDefinitionDto.
 const DECISION_FIELDS: &[&str] = &[
     "id",
@@ -773,7 +798,7 @@ async fn incidents_history_and_decisions_answer_in_camundas_shapes() {
         );
 
         // Instances as history: active, completed, cancelled.
-        let active = start(&app, &as_bob, "flow", json!({}), "F-1").await;
+        let active = start(&app, &as_bob, "flow", json!({"n": 5, "who": "x"}), "F-1").await;
         let completed = start(&app, &as_bob, "flow", json!({}), "F-2").await;
         let cancelled = start(&app, &as_bob, "flow", json!({}), "F-3").await;
         let task = rt.tasks().open_in(&as_bob, completed).await.unwrap()[0].id;
@@ -892,6 +917,49 @@ async fn incidents_history_and_decisions_answer_in_camundas_shapes() {
             &alice
                 .get(&format!(
                     "/history/activity-instance?processInstanceId={active}"
+                ))
+                .await,
+            StatusCode::NOT_FOUND,
+            "InvalidRequestException",
+        );
+
+        // The variables of an instance.
+        let vars = bob
+            .ok(&format!(
+                "/history/variable-instance?processInstanceId={active}&sortBy=variableName&sortOrder=asc"
+            ))
+            .await;
+        let vars = vars.as_array().unwrap();
+        assert_eq!(vars.len(), 2, "{backend}");
+        for v in vars {
+            shape(v, VARIABLE_FIELDS, &["createTime"]);
+            assert_eq!(v["state"], json!("CREATED"));
+            assert_eq!(v["processInstanceId"], json!(active));
+        }
+        assert_eq!(
+            (
+                vars[0]["name"].clone(),
+                vars[0]["type"].clone(),
+                vars[0]["value"].clone()
+            ),
+            (json!("n"), json!("Integer"), json!(5))
+        );
+        assert_eq!(
+            bob.ok(&format!(
+                "/history/variable-instance/count?processInstanceId={active}&variableNameLike=w%25"
+            ))
+            .await,
+            json!({"count": 1})
+        );
+        error(
+            &bob.get("/history/variable-instance").await,
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestException",
+        );
+        error(
+            &alice
+                .get(&format!(
+                    "/history/variable-instance?processInstanceId={active}"
                 ))
                 .await,
             StatusCode::NOT_FOUND,

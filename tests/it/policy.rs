@@ -347,7 +347,9 @@ fn path(route: &Route, f: &Fixture, own_token: Option<Uuid>, dummy_user: i64) ->
     } else {
         "matrix"
     };
-    let query = if p.starts_with("/engine-rest/history/activity-instance") {
+    let query = if p.starts_with("/engine-rest/history/activity-instance")
+        || p.starts_with("/engine-rest/history/variable-instance")
+    {
         format!("?processInstanceId={}", f.instance)
     } else {
         String::new()

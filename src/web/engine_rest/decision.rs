@@ -88,21 +88,6 @@ fn dto(d: &DeployedDecision) -> DecisionDefinitionDto {
     }
 }
 
-/// Whether `text` matches a SQL LIKE pattern (`%` any run, `_` one character).
-fn like(text: &str, pattern: &str) -> bool {
-    fn go(t: &[char], p: &[char]) -> bool {
-        match p.split_first() {
-            None => t.is_empty(),
-            Some(('%', rest)) => (0..=t.len()).any(|i| go(&t[i..], rest)),
-            Some(('_', rest)) => !t.is_empty() && go(&t[1..], rest),
-            Some((c, rest)) => t.first() == Some(c) && go(&t[1..], rest),
-        }
-    }
-    let t: Vec<char> = text.chars().collect();
-    let p: Vec<char> = pattern.chars().collect();
-    go(&t, &p)
-}
-
 /// Every decision version the parameters select, in their order.
 async fn select(
     state: &AppState,
@@ -115,7 +100,8 @@ async fn select(
     for row in deployments.decisions(who).await? {
         if p.text("key").is_some_and(|k| k != row.key)
             || p.list("keyIn").is_some_and(|ks| !ks.contains(&row.key))
-            || p.text("keyLike").is_some_and(|k| !like(&row.key, &k))
+            || p.text("keyLike")
+                .is_some_and(|k| !query::like(&row.key, &k))
         {
             continue;
         }

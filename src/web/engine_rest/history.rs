@@ -1,6 +1,6 @@
 //! Camunda's `/incident` and `/history/...` routes: open incidents, instances
-//! as history (with Camunda's states), the activity instances of an
-//! instance, and user tasks open or done — all from the stored history and
+//! as history (with Camunda's states), the activity instances and the
+//! variables of an instance, and user tasks open or done — all from the stored history and
 //! filtered as instances are: a user sees what belongs to instances they
 //! started or worked on, an admin everything.
 
@@ -14,7 +14,7 @@ use super::auth::RestUser;
 use super::error::RestError;
 use super::parse;
 use super::query::{self, Kind, Params};
-use super::variables::format_date;
+use super::variables::{encode, format_date};
 use crate::runtime::{
     ActivityRecord, HistoricInstance, HistoricState, IncidentRecord, IncidentSearch, IncidentSort,
     InstanceSearch, InstanceSort, TaskRecord, TaskScope, TaskSearch, TaskSort,
@@ -52,6 +52,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/history/activity-instance/count",
             web::get().to(count_historic_activities),
+        )
+        .route(
+            "/history/variable-instance",
+            web::get().to(list_historic_variables),
+        )
+        .route(
+            "/history/variable-instance/count",
+            web::get().to(count_historic_variables),
         )
         .route("/history/task", web::get().to(list_historic_tasks))
         .route("/history/task/count", web::get().to(count_historic_tasks));
@@ -900,4 +908,137 @@ async fn count_historic_tasks(
     let q = task_search(&p, true)?;
     let (_, total) = state.runtime.tasks().search(&user.principal(), &q).await?;
     Ok(HttpResponse::Ok().json(json!({ "count": total })))
+}
+
+// ---- historic variable instances ----
+
+const VARIABLE_FILTERS: &[(&str, Kind)] = &[
+    ("processInstanceId", Kind::Text),
+    ("variableName", Kind::Text),
+    ("variableNameLike", Kind::Text),
+    ("deserializeValues", Kind::Flag),
+];
+
+/// Camunda's HistoricVariableInstanceDto.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VariableDto {
+    id: String,
+    name: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    value: Value,
+    value_info: Option<Value>,
+    process_definition_key: String,
+    process_definition_id: String,
+    process_instance_id: Uuid,
+    execution_id: Uuid,
+    activity_instance_id: Uuid,
+    case_definition_key: Option<String>,
+    case_definition_id: Option<String>,
+    case_instance_id: Option<String>,
+    case_execution_id: Option<String>,
+    task_id: Option<String>,
+    tenant_id: Option<String>,
+    error_message: Option<String>,
+    state: &'static str,
+    create_time: String,
+    removal_time: Option<String>,
+    root_process_instance_id: Uuid,
+}
+
+async fn variables(
+    state: &AppState,
+    user: &RestUser,
+    p: &Params,
+) -> Result<Vec<VariableDto>, RestError> {
+    let Some(instance) = one_uuid(p, "processInstanceId")? else {
+        return Err(RestError::invalid(
+            "processInstanceId is required here: variables are read per instance",
+        ));
+    };
+    let records = state
+        .runtime
+        .instances()
+        .variable_history(&user.principal(), instance)
+        .await
+        .map_err(|e| match e {
+            crate::runtime::RuntimeError::NotFound(_) => no_instance(&instance.to_string()),
+            other => other.into(),
+        })?;
+    let mut out: Vec<VariableDto> = records
+        .into_iter()
+        .filter(|r| {
+            p.text("variableName").is_none_or(|n| n == r.name)
+                && p.text("variableNameLike")
+                    .is_none_or(|l| query::like(&r.name, &l))
+        })
+        .map(|r| {
+            let typed = encode(&r.value);
+            VariableDto {
+                id: format!("{instance}:{}", r.name),
+                name: r.name,
+                kind: typed.kind,
+                value: typed.value,
+                value_info: typed.value_info,
+                process_definition_key: r.definition_key,
+                process_definition_id: r.definition_id.to_string(),
+                process_instance_id: instance,
+                execution_id: instance,
+                activity_instance_id: instance,
+                case_definition_key: None,
+                case_definition_id: None,
+                case_instance_id: None,
+                case_execution_id: None,
+                task_id: None,
+                tenant_id: None,
+                error_message: None,
+                state: "CREATED",
+                create_time: format_date(r.created),
+                removal_time: None,
+                root_process_instance_id: instance,
+            }
+        })
+        .collect();
+    for (by, asc) in p.sorting.iter().rev() {
+        match by.as_str() {
+            "instanceId" => {}
+            "variableName" => out.sort_by(|a, b| {
+                let o = a.name.cmp(&b.name);
+                if *asc { o } else { o.reverse() }
+            }),
+            other => {
+                return Err(RestError::invalid(format!(
+                    "sortBy {other} is not supported here (instanceId and variableName are)"
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn list_historic_variables(
+    state: web::Data<AppState>,
+    user: RestUser,
+    params: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, RestError> {
+    let p = query::from_query(&params, VARIABLE_FILTERS, true)?;
+    let all = variables(&state, &user, &p).await?;
+    let page: Vec<VariableDto> = all
+        .into_iter()
+        .skip(p.first as usize)
+        .take(p.limit() as usize)
+        .collect();
+    p.check_whole(page.len())?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+async fn count_historic_variables(
+    state: web::Data<AppState>,
+    user: RestUser,
+    params: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, RestError> {
+    let p = query::from_query(&params, VARIABLE_FILTERS, true)?;
+    let all = variables(&state, &user, &p).await?;
+    Ok(HttpResponse::Ok().json(json!({ "count": all.len() })))
 }
