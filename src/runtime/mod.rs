@@ -33,6 +33,7 @@ mod messages;
 pub mod metrics;
 pub mod policy;
 mod search;
+pub mod story;
 pub mod system;
 mod tasks;
 pub mod views;
@@ -49,7 +50,7 @@ use crate::store::{Store, StoreError, Viewer};
 /// The engine's events and instance state, read-only: what a command did
 /// (the history rows) and where an instance stands. `bpmn run` prints them.
 pub use crate::engine::{Event, InstanceState, Status, WaitingItem, waiting_items};
-pub use accounts::{Accounts, LoginError, NewUser, User};
+pub use accounts::{Accounts, FieldProblem, LoginError, NewUser, PasswordChange, User};
 pub use calls::MAX_CALL_DEPTH;
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use command::{CommitHook, Limits, Outcome};
@@ -65,6 +66,7 @@ pub use search::{
     InstanceSearch, InstanceSort, TaskRecord, TaskScope, TaskSearch, TaskSort, VariableRecord,
     activity_type,
 };
+pub use story::{StoryEntry, StoryPart};
 pub use system::System;
 pub use tasks::{Completed, Tasks, Values};
 pub use views::*;

@@ -150,6 +150,9 @@ pub struct InstanceUpdate<'a> {
 pub struct HistoryEntry {
     /// Its number in the instance, from 1 without gaps.
     pub seq: i64,
+    /// The number of the first event of the command that produced it (its
+    /// history entry).
+    pub command_seq: i64,
     pub at: DateTime<Utc>,
     /// Who ran the command that produced it.
     pub user_name: Option<String>,
@@ -690,6 +693,7 @@ impl Store {
             for (i, payload) in events.into_iter().enumerate() {
                 out.push(HistoryEntry {
                     seq: b.first_seq + i as i64,
+                    command_seq: b.first_seq,
                     at: b.at,
                     user_name: b.user_name.clone(),
                     event: serde_json::from_value(payload.clone()).ok(),

@@ -14,6 +14,12 @@ use crate::runtime::RuntimeError;
 pub enum WebError {
     #[error("This page does not exist, or you may not see it.")]
     NotFound,
+    /// Not found, saying what is missing.
+    #[error("{0}")]
+    NoSuch(String),
+    /// A malformed request (a query parameter that cannot be read).
+    #[error("{0}")]
+    BadRequest(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("The form was sent without a valid security token. Reload the page and try again.")]
@@ -26,6 +32,9 @@ pub enum WebError {
     TooManyRequests(String),
     #[error("Please log in.")]
     LoginRequired { next: String },
+    /// The user logged in with a one-time password and must choose a new one first.
+    #[error("Choose a new password before going on.")]
+    PasswordChangeRequired,
     #[error("Something went wrong on our side. It has been logged.")]
     Internal(String),
 }
@@ -65,12 +74,15 @@ struct ErrorPage {
 impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self {
-            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::NotFound | WebError::NoSuch(_) => StatusCode::NOT_FOUND,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Forbidden(_) | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            WebError::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            WebError::LoginRequired { .. } | WebError::PasswordChangeRequired => {
+                StatusCode::SEE_OTHER
+            }
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,12 +94,18 @@ impl ResponseError for WebError {
                 .insert_header((header::LOCATION, target))
                 .finish();
         }
+        if let WebError::PasswordChangeRequired = self {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/account#password"))
+                .finish();
+        }
         if let WebError::Internal(detail) = self {
             tracing::error!(error = %detail, "internal error");
         }
         let status = self.status_code();
         let title = match status {
             StatusCode::NOT_FOUND => "Not found",
+            StatusCode::BAD_REQUEST => "Cannot read that address",
             StatusCode::FORBIDDEN => "Not allowed",
             StatusCode::CONFLICT => "Already done",
             StatusCode::UNPROCESSABLE_ENTITY => "Cannot do that",

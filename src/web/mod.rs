@@ -15,6 +15,7 @@ pub(crate) mod instances;
 pub mod proxy;
 pub mod render;
 pub mod routes;
+mod story;
 mod tasks;
 mod users;
 
@@ -98,6 +99,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(tasks::list_tasks)
         .service(tasks::show_task)
         .service(tasks::complete_task)
+        .service(tasks::submit_task)
         .service(tasks::claim_task)
         .service(tasks::unclaim_task)
         .service(definitions::list_definitions)
@@ -111,12 +113,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(instances::cancel_instance)
         .service(instances::trigger_element)
         .service(instances::retry_incident)
+        .service(instances::set_variables)
         .service(users::list_users)
         .service(users::create_user)
         .service(users::update_user)
+        .service(users::reset_password)
         .service(account::show_account)
         .service(account::create_token)
-        .service(account::revoke_token);
+        .service(account::revoke_token)
+        .service(account::update_password);
 }
 
 fn session(config: &WebConfig) -> SessionMiddleware<CookieSessionStore> {

@@ -18,6 +18,8 @@ pub struct Layout {
     pub admin: bool,
     pub csrf: String,
     pub flash: Option<String>,
+    /// A message for the next page that says something went wrong (shown in red).
+    pub flash_error: Option<String>,
     /// Open tasks assigned to the user, and tasks they could claim ("99+" past the cap).
     pub mine: String,
     pub claimable: String,

@@ -100,8 +100,10 @@ pub const ROUTES: &[Route] = &[
     page("GET", "/account", ManageOwnAccount),
     page("POST", "/account/tokens", ManageOwnAccount),
     page("POST", "/account/tokens/{id}/revoke", ManageOwnAccount),
+    page("POST", "/account/password", ChangeOwnPassword),
     listed(page("GET", "/tasks", ViewTask)),
     page("GET", "/tasks/{id}", ViewTask),
+    page("POST", "/tasks/{id}", CompleteTask),
     page("POST", "/tasks/{id}/complete", CompleteTask),
     page("POST", "/tasks/{id}/claim", ClaimTask),
     page("POST", "/tasks/{id}/unclaim", UnclaimTask),
@@ -115,6 +117,7 @@ pub const ROUTES: &[Route] = &[
     page("GET", "/instances/{id}", ViewInstance),
     page("POST", "/instances/{id}/cancel", CancelInstance),
     page("POST", "/instances/{id}/trigger", TriggerElement),
+    page("POST", "/instances/{id}/variables", SetVariables),
     page(
         "POST",
         "/instances/{id}/incidents/{key}/retry",
@@ -123,6 +126,7 @@ pub const ROUTES: &[Route] = &[
     page("GET", "/users", ManageUsers),
     page("POST", "/users", ManageUsers),
     page("POST", "/users/{id}", ManageUsers),
+    page("POST", "/users/{id}/password", ResetPassword),
     // The JSON API.
     api("POST", "/api/v1/deployments", Deploy),
     api("GET", "/api/v1/definitions", ViewDefinitions),

@@ -129,8 +129,30 @@ pub async fn show_task(
     render(&task_page(&state, &current, *id, None, Vec::new()).await?)
 }
 
+/// Completes a task from its page's form: posted to the task's own address,
+/// so that a refusal, shown there, leaves an address that reopens the task.
+#[post("/tasks/{id}")]
+pub async fn submit_task(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<Uuid>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    complete(state, current, id, form).await
+}
+
+/// Completes a task (the address of older pages and scripts).
 #[post("/tasks/{id}/complete")]
 pub async fn complete_task(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<Uuid>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    complete(state, current, id, form).await
+}
+
+async fn complete(
     state: web::Data<AppState>,
     current: CurrentUser,
     id: web::Path<Uuid>,

@@ -450,6 +450,11 @@ fn form(route: &Route, serial: usize) -> Vec<(String, String)> {
             ("password".into(), "new-password".into()),
         ],
         "/users/{id}" => vec![("groups".into(), "C".into())],
+        "/instances/{id}/variables" => vec![
+            ("name".into(), "x".into()),
+            ("kind".into(), "number".into()),
+            ("value".into(), "1".into()),
+        ],
         "/account/tokens" => vec![("name".into(), format!("t{serial}"))],
         _ => Vec::new(),
     }
@@ -503,7 +508,16 @@ async fn send(app: &TestApp, c: &Client, route: &Route, f: &Fixture, dummy: i64)
                         .await
                 }
                 ("POST", _) => {
-                    let fields = form(route, serial);
+                    let mut fields = form(route, serial);
+                    if route.path == "/account/password" {
+                        let old = format!("{}-password", c.name);
+                        let new = format!("{}-changed", c.name);
+                        fields = vec![
+                            ("current".into(), old),
+                            ("new".into(), new.clone()),
+                            ("repeated".into(), new),
+                        ];
+                    }
                     let fields: Vec<(&str, &str)> = fields
                         .iter()
                         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -742,6 +756,14 @@ async fn every_route_answers_every_principal_as_the_policy_says() {
                 }
                 if route.path == "/logout" && want == Expect::Success {
                     // Logging out ends every session of the user.
+                    c.browser = app.login(c.name, &format!("{}-password", c.name)).await;
+                }
+                if route.path == "/account/password" && want == Expect::Success {
+                    // The password changed: the next cells use the old one again.
+                    rt.accounts()
+                        .set_password(&admin(), c.name, &format!("{}-password", c.name))
+                        .await
+                        .unwrap();
                     c.browser = app.login(c.name, &format!("{}-password", c.name)).await;
                 }
                 if want == Expect::Success && writes(route) {
