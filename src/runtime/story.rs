@@ -273,14 +273,6 @@ fn tell(
             _ => {}
         }
     }
-    if let Some(first) = s.parts.first_mut() {
-        let mut chars = first.text.chars();
-        if let Some(c) = chars.next()
-            && first.element.is_none()
-        {
-            first.text = format!("{}{}", c.to_uppercase(), chars.as_str());
-        }
-    }
     s.parts
 }
 
