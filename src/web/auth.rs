@@ -123,7 +123,7 @@ fn may_before_new_password(req: &HttpRequest) -> bool {
     )
 }
 
-async fn current_user(req: HttpRequest) -> Result<CurrentUser, WebError> {
+pub(super) async fn current_user(req: HttpRequest) -> Result<CurrentUser, WebError> {
     let session = req.get_session();
     let next = req
         .uri()

@@ -62,13 +62,44 @@ impl From<RuntimeError> for WebError {
     }
 }
 
-/// The error page (it extends the layout without a logged-in user).
+/// The error page. It is rendered without a user first (an error has no
+/// request at hand); [`with_user`] renders it again with the logged-in
+/// user's navigation bar.
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
     layout: super::render::Layout,
     status: u16,
     message: String,
+}
+
+/// What an error page said, kept on its response so that it can be rendered
+/// again in the logged-in user's layout.
+#[derive(Debug, Clone)]
+pub struct ErrorPageInfo {
+    title: String,
+    message: String,
+}
+
+/// An error page rendered again with `layout` (the logged-in user's
+/// navigation); `None` when the response is no error page.
+pub fn with_user(
+    response: &HttpResponse,
+    layout: impl FnOnce(&str) -> super::render::Layout,
+) -> Option<HttpResponse> {
+    let info = response.extensions().get::<ErrorPageInfo>()?.clone();
+    let status = response.status();
+    let page = ErrorPage {
+        layout: layout(&info.title),
+        status: status.as_u16(),
+        message: info.message,
+    };
+    let body = page.render().ok()?;
+    Some(
+        HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+    )
 }
 
 impl ResponseError for WebError {
@@ -112,13 +143,14 @@ impl ResponseError for WebError {
             StatusCode::TOO_MANY_REQUESTS => "Slow down",
             _ => "Error",
         };
+        let message = self.to_string();
         let page = ErrorPage {
             layout: super::render::Layout {
                 title: title.to_string(),
                 ..Default::default()
             },
             status: status.as_u16(),
-            message: self.to_string(),
+            message: message.clone(),
         };
         let body = page.render().unwrap_or_else(|_| {
             format!(
@@ -126,8 +158,13 @@ impl ResponseError for WebError {
                 status.as_u16()
             )
         });
-        HttpResponse::build(status)
+        let mut response = HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
-            .body(body)
+            .body(body);
+        response.extensions_mut().insert(ErrorPageInfo {
+            title: title.to_string(),
+            message,
+        });
+        response
     }
 }

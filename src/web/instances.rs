@@ -296,7 +296,7 @@ pub async fn show_instance(
     let title = format!(
         "{} · {}",
         detail.instance.process_name,
-        &detail.instance.id.to_string()[..8]
+        super::render::short_id(&detail.instance.id)
     );
     let page = InstancePage {
         layout: current.layout(&state, &title, "instances").await?,

@@ -204,6 +204,39 @@ pub fn server(
                     response
                 }
             })
+            .wrap_fn(|req, srv| {
+                // Error pages keep the logged-in user's navigation bar.
+                use actix_web::dev::Service;
+                let response = srv.call(req);
+                async move {
+                    let response = response.await?.map_into_boxed_body();
+                    let is_error_page = response
+                        .response()
+                        .extensions()
+                        .get::<error::ErrorPageInfo>()
+                        .is_some();
+                    if !is_error_page {
+                        return Ok(response);
+                    }
+                    let request = response.request().clone();
+                    let Ok(current) = auth::current_user(request.clone()).await else {
+                        return Ok(response);
+                    };
+                    let Some(state) = request.app_data::<web::Data<AppState>>() else {
+                        return Ok(response);
+                    };
+                    let Ok(layout) = current.layout(state, "", "").await else {
+                        return Ok(response);
+                    };
+                    match error::with_user(response.response(), |title| render::Layout {
+                        title: title.to_string(),
+                        ..layout
+                    }) {
+                        Some(page) => Ok(actix_web::dev::ServiceResponse::new(request, page)),
+                        None => Ok(response),
+                    }
+                }
+            })
             .wrap(session(&config))
             .wrap(actix_web::middleware::Compress::default())
             .wrap(

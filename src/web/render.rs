@@ -83,6 +83,13 @@ pub fn redirect(to: &str) -> HttpResponse {
         .finish()
 }
 
+/// The part of an instance id that tells instances apart: the last 8
+/// characters (ids are time-ordered, so their beginnings are alike).
+pub fn short_id(id: &uuid::Uuid) -> String {
+    let text = id.to_string();
+    format!("…{}", &text[text.len() - 8..])
+}
+
 /// Percent-encodes a query-string value.
 pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -624,3 +624,55 @@ async fn the_task_page_after_a_refusal_and_after_completion() {
         app.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_pages_and_the_api_page_keep_the_navigation_and_ids_differ() {
+    for app in TestApp::each().await {
+        let admin = app.login("admin", "admin-password").await;
+        for (path, status) in [
+            ("/no/such/page", StatusCode::NOT_FOUND),
+            ("/instances/not-a-uuid", StatusCode::NOT_FOUND),
+            ("/api", StatusCode::OK),
+        ] {
+            let p = admin.get(path).await;
+            assert_eq!(p.status, status, "{path}");
+            assert!(
+                p.body
+                    .contains("<button type=\"submit\" class=\"link\">Log out</button>"),
+                "{}: {path}: {}",
+                app.backend,
+                p.body
+            );
+            assert!(p.body.contains("<nav aria-label=\"Main\">"), "{path}");
+        }
+        let anonymous = app.browser().get("/api").await;
+        assert!(!anonymous.body.contains("Log out"));
+        let missing = app.browser().get("/no/such/page").await;
+        assert!(!missing.body.contains("Log out"));
+
+        // Instances started within the same second still read differently.
+        let def = app.deploy_demo().await;
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            ids.push(
+                app.runtime
+                    .start(def, Default::default(), None, Some("admin"))
+                    .await
+                    .unwrap()
+                    .instance_id
+                    .to_string(),
+            );
+        }
+        let list = admin.get("/instances").await;
+        let mut shown = Vec::new();
+        for id in &ids {
+            let link = format!("href=\"/instances/{id}\" title=\"{id}\">…{}</a>", &id[28..]);
+            assert!(list.body.contains(&link), "{link}");
+            shown.push(id[28..].to_string());
+        }
+        shown.sort();
+        shown.dedup();
+        assert_eq!(shown.len(), 3, "three different short ids");
+        app.stop().await;
+    }
+}
