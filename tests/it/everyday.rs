@@ -180,6 +180,24 @@ async fn a_one_time_password_from_an_admin_must_be_changed_before_anything_else(
         }
         let refused = ann.post("/account/tokens", &[("name", "x")]).await;
         assert_eq!(refused.location.as_deref(), Some("/account#password"));
+        let api = ann.get("/api/v1/tasks").await;
+        assert_eq!(
+            api.status,
+            StatusCode::FORBIDDEN,
+            "nor the API by the session"
+        );
+        assert!(api.body.contains("choose a new password on /account first"));
+        let rest = reqwest::Client::new()
+            .get(format!("{}/engine-rest/external-task", app.base))
+            .basic_auth("ann", Some(&one_time))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            rest.status(),
+            StatusCode::FORBIDDEN,
+            "nor Camunda's REST API"
+        );
         let account = ann.get("/account").await;
         assert_eq!(account.status, StatusCode::OK);
         assert!(
