@@ -21,6 +21,10 @@
     var rel = relative(d);
     el.textContent = rel || (fmt ? fmt.format(d) : el.textContent);
   });
+  // A refused form's summary of errors takes the focus (also without
+  // JavaScript, by `autofocus`; this covers browsers that ignore it there).
+  var summary = document.querySelector("[autofocus][tabindex]");
+  if (summary && document.activeElement !== summary) summary.focus();
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (e) {
       if (!window.confirm(f.getAttribute("data-confirm"))) e.preventDefault();

@@ -33,6 +33,8 @@ pub mod jobs;
 mod messages;
 pub mod metrics;
 pub mod policy;
+mod search;
+pub mod story;
 pub mod system;
 mod tasks;
 pub mod views;
@@ -49,7 +51,7 @@ use crate::store::{Store, StoreError, Viewer};
 /// The engine's events and instance state, read-only: what a command did
 /// (the history rows) and where an instance stands. `bpmn run` prints them.
 pub use crate::engine::{Event, InstanceState, Status, WaitingItem, waiting_items};
-pub use accounts::{Accounts, LoginError, NewUser, User};
+pub use accounts::{Accounts, FieldProblem, LoginError, NewUser, PasswordChange, User};
 pub use calls::MAX_CALL_DEPTH;
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use command::{CommitHook, Limits, Outcome};
@@ -61,6 +63,12 @@ pub use forms::pending_forms;
 pub use handlers::{FnHandler, HandlerError, ServiceCall, ServiceHandler};
 pub use instances::Instances;
 pub use policy::{Action, Principal, Role};
+pub use search::{
+    ActivityRecord, HistoricInstance, HistoricState, IncidentRecord, IncidentSearch, IncidentSort,
+    InstanceSearch, InstanceSort, TaskRecord, TaskScope, TaskSearch, TaskSort, VariableRecord,
+    activity_type,
+};
+pub use story::{StoryEntry, StoryPart};
 pub use system::System;
 pub use tasks::{Completed, Tasks, Values};
 pub use views::*;

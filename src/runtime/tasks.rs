@@ -54,7 +54,7 @@ pub struct Completed {
 
 /// User tasks, as a principal sees and works on them.
 pub struct Tasks<'r> {
-    rt: &'r Runtime,
+    pub(super) rt: &'r Runtime,
 }
 
 impl Runtime {
@@ -121,6 +121,22 @@ impl Tasks<'_> {
         let node = process.node(&t.element_id);
         let candidates = store.candidates(id).await?;
         let open = t.state == "open";
+        let mut submitted = Vec::new();
+        if t.state == "completed"
+            && self
+                .rt
+                .decide_instance(who, Action::ViewInstance, t.instance_id)
+                .await?
+                == Decision::Allowed
+        {
+            let history = store.history(t.instance_id).await?;
+            if let Some(values) = super::story::submitted(&history, t.element_key as u64) {
+                submitted = values
+                    .iter()
+                    .map(|(k, v)| (k.clone(), crate::model::expr::short(v)))
+                    .collect();
+            }
+        }
         let names = |kind: &str| {
             candidates
                 .iter()
@@ -149,6 +165,7 @@ impl Tasks<'_> {
             may_complete: open && may(Action::CompleteTask),
             may_claim: open && t.assignee.is_none() && may(Action::ClaimTask),
             may_unclaim: open && t.assignee.is_some() && may(Action::UnclaimTask),
+            submitted,
             task: task_view(t, process.display_name()),
         })
     }

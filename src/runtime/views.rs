@@ -182,6 +182,9 @@ pub struct TaskDetail {
     pub may_complete: bool,
     pub may_claim: bool,
     pub may_unclaim: bool,
+    /// For a completed task whose instance the viewer may see: what was
+    /// submitted (name, value as shown).
+    pub submitted: Vec<(String, String)>,
 }
 
 /// An instance in a list.
@@ -205,6 +208,8 @@ pub struct InstanceView {
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryView {
     pub seq: i64,
+    /// The number of the first event of the command it came from.
+    pub command_seq: i64,
     pub at: DateTime<Utc>,
     pub kind: String,
     pub element: Option<String>,
@@ -270,11 +275,37 @@ pub struct InstanceDetail {
     pub incidents: Vec<IncidentView>,
     pub waiting: Vec<WaitView>,
     pub history: Vec<HistoryView>,
+    /// The history, one entry per command, oldest first.
+    pub story: Vec<super::story::StoryEntry>,
     /// Times each element completed.
     pub completions: HashMap<String, i64>,
     /// The instances its call activities started, oldest first.
     pub called: Vec<InstanceView>,
     pub may: InstancePermissions,
+}
+
+/// An instance as it stood right after one history entry (replayed from
+/// its stored events).
+#[derive(Debug, Clone)]
+pub struct PastView {
+    /// The entry shown.
+    pub entry: super::story::StoryEntry,
+    /// The entries before and after it (their first sequence numbers).
+    pub previous: Option<i64>,
+    pub next: Option<i64>,
+    /// Every entry's first sequence number, oldest first (for a slider).
+    pub entries: Vec<i64>,
+    /// The position of the shown entry in `entries`.
+    pub position: usize,
+    /// `active`, `completed`, `terminated` or `incident` at that point.
+    pub status: String,
+    pub active: Vec<ActiveElement>,
+    pub joining: Vec<String>,
+    pub variables: Map<String, Value>,
+    /// Times each element had completed.
+    pub completions: HashMap<String, i64>,
+    /// The sequence flows taken so far.
+    pub taken: Vec<String>,
 }
 
 /// A process key in the definitions overview.
@@ -376,7 +407,7 @@ fn describe_values(values: &Map<String, Value>) -> String {
 }
 
 /// The history row as a sentence.
-fn describe(event: &Event, process: Option<&Process>) -> String {
+pub(crate) fn describe(event: &Event, process: Option<&Process>) -> String {
     let named = |id: &str| {
         let kind = process
             .and_then(|p| p.node(id))
@@ -479,6 +510,7 @@ pub(crate) fn history_view(h: HistoryEntry, process: Option<&Process>) -> Histor
     };
     HistoryView {
         seq: h.seq,
+        command_seq: h.command_seq,
         at: h.at,
         element: h.element_id(),
         element_key: h.element_key(),

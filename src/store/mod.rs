@@ -12,6 +12,7 @@ pub mod entity;
 mod forms;
 mod jobs;
 mod queries;
+mod search;
 mod seed;
 
 pub use entity::form_definition::Model as FormDefinition;
@@ -19,6 +20,9 @@ pub use forms::FormRow;
 pub use jobs::{Acquire, JOB_CHANNEL, Job, NewStartTimer};
 pub use queries::{
     COUNT_CAP, DefinitionStats, InstanceQuery, NAV_COUNT_CAP, TaskOrder, TaskQuery, Total, Viewer,
+};
+pub use search::{
+    IncidentSearch, IncidentSort, InstanceSearch, InstanceSort, TaskScope, TaskSearch, TaskSort,
 };
 
 use std::time::Duration;
@@ -149,6 +153,9 @@ pub struct InstanceUpdate<'a> {
 pub struct HistoryEntry {
     /// Its number in the instance, from 1 without gaps.
     pub seq: i64,
+    /// The number of the first event of the command that produced it (its
+    /// history entry).
+    pub command_seq: i64,
     pub at: DateTime<Utc>,
     /// Who ran the command that produced it.
     pub user_name: Option<String>,
@@ -689,6 +696,7 @@ impl Store {
             for (i, payload) in events.into_iter().enumerate() {
                 out.push(HistoryEntry {
                     seq: b.first_seq + i as i64,
+                    command_seq: b.first_seq,
                     at: b.at,
                     user_name: b.user_name.clone(),
                     event: serde_json::from_value(payload.clone()).ok(),

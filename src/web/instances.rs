@@ -11,13 +11,14 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::AppState;
-use super::auth::{CsrfForm, CurrentUser, check_csrf, set_flash};
+use super::auth::{CsrfForm, CurrentUser, check_csrf, set_flash, set_flash_error};
 use super::error::WebError;
 use super::forms::{PAGE_SIZE, Pager};
 use super::render::{Layout, redirect, render, urlencode};
+use super::story::{StoryBlock, parse_at, past_error, past_overlay, story_block};
 use crate::model::expr::short;
 use crate::model::svg::{Mark, MarkState, Overlay};
-use crate::runtime::{Deployed, HistoryView, InstanceDetail, InstanceFilter, InstanceView, Total};
+use crate::runtime::{Deployed, InstanceDetail, InstanceFilter, InstanceView, PastView, Total};
 
 /// The diagram of a deployment as inline SVG, with an overlay.
 pub fn diagram(deployed: &Deployed, overlay: &Overlay) -> Option<String> {
@@ -154,6 +155,10 @@ pub async fn list_instances(
 #[derive(Deserialize)]
 pub struct InstanceQueryParams {
     element: Option<String>,
+    /// Time travel: the history entry (by sequence number) to show the instance after.
+    at: Option<String>,
+    /// `oldest`: the history oldest first (newest first otherwise).
+    order: Option<String>,
 }
 
 #[derive(Template)]
@@ -163,9 +168,19 @@ struct InstancePage {
     detail: InstanceDetail,
     svg: Option<String>,
     variables: Vec<(String, String)>,
-    history: Vec<HistoryView>,
     element: Option<String>,
     element_name: String,
+    /// The history as a story.
+    story: StoryBlock,
+    /// Time travel: the instance as it stood after an entry.
+    past: Option<PastView>,
+}
+
+impl InstancePage {
+    /// Whether the history entry `seq` is the one a past view shows.
+    fn is_current(&self, seq: &i64) -> bool {
+        self.story.current == Some(*seq)
+    }
 }
 
 /// Marks each element: active ones (and their incidents), and how often each completed.
@@ -229,41 +244,50 @@ pub async fn show_instance(
     id: web::Path<Uuid>,
     q: web::Query<InstanceQueryParams>,
 ) -> Result<HttpResponse, WebError> {
+    let at = parse_at(q.at.as_deref())?;
     let detail = state
         .runtime
         .instances()
         .show(&current.principal(), *id)
         .await?;
-    let svg = diagram(&detail.deployed, &overlay(&detail));
-    let variables = detail
-        .variables
+    let past = match at {
+        None => None,
+        Some(seq) => Some(
+            state
+                .runtime
+                .instances()
+                .past(&current.principal(), *id, seq)
+                .await
+                .map_err(past_error)?,
+        ),
+    };
+    let svg = match &past {
+        None => diagram(&detail.deployed, &overlay(&detail)),
+        Some(p) => {
+            let nodes: Vec<String> = detail
+                .deployed
+                .process()
+                .nodes
+                .iter()
+                .map(|n| n.id.clone())
+                .collect();
+            diagram(&detail.deployed, &past_overlay(p, &nodes, p.entry.seq))
+        }
+    };
+    let variables = past
+        .as_ref()
+        .map_or(&detail.variables, |p| &p.variables)
         .iter()
         .map(|(k, v)| (k.clone(), short(v)))
         .collect();
     let element = q.element.clone().filter(|e| !e.is_empty());
-    let history = match &element {
-        None => detail.history.clone(),
-        Some(el) => {
-            // Rows about the element itself, and about its instances (by key).
-            let keys: Vec<i64> = detail
-                .history
-                .iter()
-                .filter(|h| {
-                    h.kind == "element_activated" && h.element.as_deref() == Some(el.as_str())
-                })
-                .filter_map(|h| h.element_key)
-                .collect();
-            detail
-                .history
-                .iter()
-                .filter(|h| {
-                    h.element.as_deref() == Some(el.as_str())
-                        || h.element_key.is_some_and(|k| keys.contains(&k))
-                })
-                .cloned()
-                .collect()
-        }
-    };
+    let story = story_block(
+        *id,
+        &detail.story,
+        element.as_deref(),
+        q.order.as_deref(),
+        past.as_ref().map(|p| p.entry.seq),
+    );
     let element_name = element
         .as_deref()
         .and_then(|e| detail.deployed.process().node(e))
@@ -272,15 +296,16 @@ pub async fn show_instance(
     let title = format!(
         "{} · {}",
         detail.instance.process_name,
-        &detail.instance.id.to_string()[..8]
+        super::render::short_id(&detail.instance.id)
     );
     let page = InstancePage {
         layout: current.layout(&state, &title, "instances").await?,
         svg,
         variables,
-        history,
         element,
         element_name,
+        story,
+        past,
         detail,
     };
     render(&page)
@@ -335,11 +360,101 @@ pub async fn retry_incident(
 ) -> Result<HttpResponse, WebError> {
     check_csrf(&current.session, &form.csrf_token)?;
     let (id, key) = *path;
-    state
+    let outcome = state
         .runtime
         .instances()
         .retry_incident(&current.principal(), id, key)
         .await?;
-    set_flash(&current.session, "Retried.");
+    // The step ran again inside the retry: it may have failed at once.
+    let again: Vec<String> = outcome
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            crate::runtime::Event::IncidentRaised { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .collect();
+    if again.is_empty() {
+        set_flash(
+            &current.session,
+            "Retried: the step ran again without an incident.",
+        );
+    } else {
+        set_flash_error(
+            &current.session,
+            &format!("The retry failed again: {}", again.join("; ")),
+        );
+    }
+    Ok(redirect(&format!("/instances/{id}")))
+}
+
+#[derive(serde::Deserialize)]
+pub struct VariableForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    name: String,
+    /// `text`, `number`, `boolean`, `json` or `null`.
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    value: String,
+}
+
+/// Reads a variable's value as the form's type says; the error names the variable.
+fn variable_value(form: &VariableForm) -> Result<serde_json::Value, String> {
+    let name = form.name.trim();
+    let value = form.value.trim();
+    match form.kind.as_str() {
+        "text" => Ok(serde_json::Value::String(form.value.clone())),
+        "number" => value
+            .parse::<i64>()
+            .map(serde_json::Value::from)
+            .or_else(|_| {
+                value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .map(serde_json::Value::from)
+                    .ok_or(())
+            })
+            .map_err(|_| format!("variable \"{name}\": \"{value}\" is not a number")),
+        "boolean" => match value {
+            "true" => Ok(serde_json::Value::Bool(true)),
+            "false" => Ok(serde_json::Value::Bool(false)),
+            _ => Err(format!(
+                "variable \"{name}\": a boolean is true or false, not \"{value}\""
+            )),
+        },
+        "json" => serde_json::from_str(value)
+            .map_err(|e| format!("variable \"{name}\": the value is not JSON ({e})")),
+        "null" => Ok(serde_json::Value::Null),
+        other => Err(format!(
+            "variable \"{name}\": \"{other}\" is not a type (text, number, boolean, json or null)"
+        )),
+    }
+}
+
+#[post("/instances/{id}/variables")]
+pub async fn set_variables(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<Uuid>,
+    form: web::Form<VariableForm>,
+) -> Result<HttpResponse, WebError> {
+    check_csrf(&current.session, &form.csrf_token)?;
+    let name = form.name.trim();
+    if name.is_empty() {
+        return Err(WebError::Invalid("The variable needs a name.".into()));
+    }
+    let value = variable_value(&form).map_err(WebError::Invalid)?;
+    let mut variables = serde_json::Map::new();
+    variables.insert(name.to_string(), value);
+    state
+        .runtime
+        .instances()
+        .set_variables(&current.principal(), *id, variables)
+        .await?;
+    set_flash(&current.session, &format!("Set {name}."));
     Ok(redirect(&format!("/instances/{id}")))
 }

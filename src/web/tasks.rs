@@ -108,6 +108,23 @@ struct TaskPage {
     csubmit: bool,
 }
 
+impl TaskPage {
+    /// The HTML id of the Camunda Form input whose key an error names (the
+    /// error summary links to it).
+    fn cf_anchor(&self, key: &str) -> String {
+        self.detail
+            .camunda_form
+            .as_ref()
+            .and_then(|d| {
+                d.inputs()
+                    .into_iter()
+                    .find(|c| c.key.as_deref() == Some(key))
+                    .map(|c| format!("cf-{}", c.id))
+            })
+            .unwrap_or_else(|| "errors".into())
+    }
+}
+
 async fn task_page(
     state: &AppState,
     current: &CurrentUser,
@@ -147,8 +164,30 @@ pub async fn show_task(
     render(&task_page(&state, &current, *id, None, Vec::new()).await?)
 }
 
+/// Completes a task from its page's form: posted to the task's own address,
+/// so that a refusal, shown there, leaves an address that reopens the task.
+#[post("/tasks/{id}")]
+pub async fn submit_task(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<Uuid>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    complete(state, current, id, form).await
+}
+
+/// Completes a task (the address of older pages and scripts).
 #[post("/tasks/{id}/complete")]
 pub async fn complete_task(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<Uuid>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    complete(state, current, id, form).await
+}
+
+async fn complete(
     state: web::Data<AppState>,
     current: CurrentUser,
     id: web::Path<Uuid>,

@@ -2,7 +2,10 @@
 //! admin deploys the demo and creates the people of both lanes, who start it
 //! and complete their tasks from their inboxes; the instance page then shows
 //! it completed with its history. Screenshots of the inbox and the instance
-//! page are saved under `target/screenshots/` for review.
+//! page are saved under `target/screenshots/` for review. A second test
+//! changes a password, meets a refused task form, tells instances apart in
+//! the list and travels back in an instance's history (screenshots of a task,
+//! the list and a past view).
 //!
 //! Skips with a note when Chromium or chromedriver is not installed (`.ci/run`
 //! installs them).
@@ -16,6 +19,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 use crate::common::app::TestApp;
 use crate::common::db::TestDb;
+use crate::common::rt::Shorthand;
 
 const CHROME: &str = "/usr/bin/chromium";
 const DRIVER: &str = "/usr/bin/chromedriver";
@@ -157,13 +161,13 @@ async fn complete(c: &Client, base: &str, name: &str, option: Option<&str>) {
         .await
         .unwrap();
     c.wait()
-        .for_element(Locator::Css("form.task-form"))
+        .for_element(Locator::Css("form[novalidate] button.primary"))
         .await
         .unwrap();
     if let Some(v) = option {
         fill(c, "#f-option", v).await;
     }
-    click(c, "form.task-form button.primary").await;
+    click(c, "form[novalidate] button.primary").await;
     c.wait().for_element(Locator::Css("p.flash")).await.unwrap();
     assert!(text(c).await.contains(&format!("Completed \"{name}\"")));
 }
@@ -230,8 +234,8 @@ async fn the_demo_in_a_real_browser() {
     c.goto(&instance_url).await.unwrap();
     let page = text(&c).await;
     assert!(page.contains("completed"), "{page}");
-    assert!(page.contains("Instance completed"));
-    assert!(page.contains("Set option = 2"));
+    assert!(page.contains("the instance completed"), "{page}");
+    assert!(page.contains("marko completed Which option? with option = 2"));
     assert!(page.contains("ORDER-7"));
     for who in ["marko", "pero"] {
         assert!(page.contains(who), "the history names {who}");
@@ -255,6 +259,150 @@ async fn the_demo_in_a_real_browser() {
         metrics.contains("bpmn_csp_violations_total 0"),
         "the pages keep to their content security policy"
     );
+    app.stop().await;
+}
+
+/// The `id` of the focused element.
+async fn focused(c: &Client) -> Option<String> {
+    c.active_element().await.ok()?.attr("id").await.ok()?
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passwords_time_travel_and_distinct_ids_in_a_real_browser() {
+    let Some((c, _driver)) = start_browser().await else {
+        return;
+    };
+    let app = TestApp::start(TestDb::sqlite().await).await;
+    let base = app.base.clone();
+    app.user("ann", &["Marko"]).await;
+    let def = app.deploy_demo().await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(
+            app.runtime
+                .start(def, Default::default(), None, Some("ann"))
+                .await
+                .unwrap()
+                .instance_id,
+        );
+    }
+
+    // Ann changes her password: a wrong current one is refused with the focus
+    // on the message; then it works, and the new one logs her in.
+    login(&c, &base, "ann", "ann-password").await;
+    c.goto(&format!("{base}/account")).await.unwrap();
+    fill(&c, "#pw-current", "not-my-password").await;
+    fill(&c, "#pw-new", "ann-new-password").await;
+    fill(&c, "#pw-repeated", "ann-new-password").await;
+    click(&c, "form.password-form button.primary").await;
+    c.wait()
+        .for_element(Locator::Css("#password-errors"))
+        .await
+        .unwrap();
+    assert!(
+        text(&c)
+            .await
+            .contains("This is not your current password.")
+    );
+    assert_eq!(focused(&c).await.as_deref(), Some("password-errors"));
+    fill(&c, "#pw-current", "ann-password").await;
+    fill(&c, "#pw-new", "ann-new-password").await;
+    fill(&c, "#pw-repeated", "ann-new-password").await;
+    click(&c, "form.password-form button.primary").await;
+    c.wait().for_element(Locator::Css("p.flash")).await.unwrap();
+    assert!(text(&c).await.contains("Your password was changed."));
+    logout(&c).await;
+    login(&c, &base, "ann", "ann-new-password").await;
+
+    // A task page, and her answer.
+    let task = app
+        .runtime
+        .open_task_for(ids[0], "t0")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    c.goto(&format!("{base}/tasks/{task}")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("#f-option"))
+        .await
+        .unwrap();
+    fill(&c, "#f-option", "7").await;
+    click(&c, "form[novalidate] button.primary").await;
+    c.wait().for_element(Locator::Css("#errors")).await.unwrap();
+    assert_eq!(
+        focused(&c).await.as_deref(),
+        Some("errors"),
+        "focus on the errors"
+    );
+    std::fs::write(
+        screenshots().join("task.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    fill(&c, "#f-option", "2").await;
+    click(&c, "form[novalidate] button.primary").await;
+    c.wait().for_element(Locator::Css("p.flash")).await.unwrap();
+
+    // The instance list tells the three apart.
+    c.goto(&format!("{base}/instances")).await.unwrap();
+    let mut shown = Vec::new();
+    for id in &ids {
+        let link = c
+            .find(Locator::Css(&format!("a[href='/instances/{id}']")))
+            .await
+            .unwrap();
+        assert_eq!(link.attr("title").await.unwrap(), Some(id.to_string()));
+        shown.push(link.text().await.unwrap());
+    }
+    shown.sort();
+    shown.dedup();
+    assert_eq!(shown.len(), 3, "{shown:?}");
+    std::fs::write(
+        screenshots().join("instances.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // Her instance's history, and the diagram as it stood after her start.
+    c.goto(&format!("{base}/instances/{}", ids[0]))
+        .await
+        .unwrap();
+    let page = text(&c).await;
+    assert!(
+        page.contains("ann completed Which option? with option = 2"),
+        "{page}"
+    );
+    let entries = c.find_all(Locator::Css("ol.story a.when")).await.unwrap();
+    let oldest = entries.last().unwrap().clone();
+    oldest.click().await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("section.past"))
+        .await
+        .unwrap();
+    let past = text(&c).await;
+    assert!(past.contains("This is the past:"), "{past}");
+    assert!(past.contains("ann started the instance at Start"));
+    let then = "//h2[contains(., 'Variables then')]/following-sibling::*[1]";
+    let vars = c.find(Locator::XPath(then)).await.unwrap();
+    assert_eq!(vars.text().await.unwrap(), "None.", "no answer yet then");
+    std::fs::write(
+        screenshots().join("time-travel.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    click(&c, "a[rel=next]").await;
+    c.wait()
+        .for_element(Locator::XPath(
+            "//section[contains(@class,'past')]//p[contains(., 'with option = 2')]",
+        ))
+        .await
+        .unwrap();
+    assert!(
+        text(&c).await.contains("option"),
+        "the answer is there then"
+    );
+    c.close().await.unwrap();
     app.stop().await;
 }
 

@@ -15,6 +15,8 @@ mod dmn;
 mod el;
 mod engine;
 mod engine_rest;
+mod engine_rest_tasks;
+mod everyday;
 mod expressions;
 mod fuzz;
 mod jobs;

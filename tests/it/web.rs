@@ -395,8 +395,12 @@ async fn the_demo_through_the_pages() {
         let filtered = marko.get(&format!("{instance}?element=tdown")).await;
         assert!(filtered.body.contains("History of Down"));
         assert!(
-            !filtered.body.contains("Set option = 2"),
-            "only the rows of that element"
+            filtered.body.contains("marko completed <em"),
+            "the entry that led to Down"
+        );
+        assert!(
+            !filtered.body.contains("started the instance"),
+            "only the entries about that element"
         );
         let list = marko.get("/instances?var=option%3D2").await;
         assert!(

@@ -227,10 +227,18 @@ pub struct InstanceDetailDto {
     pub called_instances: Vec<InstanceDto>,
 }
 
-/// One history event.
+/// One history event. The events of one command make one history entry:
+/// they share `entry` (the number of the entry's first event) and `summary`
+/// (the entry told in the words of whoever acted).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryDto {
     pub seq: i64,
+    /// The history entry (command) it belongs to: the number of its first
+    /// event. The page `/instances/{id}?at={entry}` shows the instance as it
+    /// stood right after it.
+    pub entry: i64,
+    /// The entry as a sentence, e.g. "pero completed Down with option = 2".
+    pub summary: String,
     pub at: DateTime<Utc>,
     /// The event kind, e.g. `element_completed`.
     pub event: String,
@@ -244,9 +252,11 @@ pub struct HistoryDto {
 }
 
 impl HistoryDto {
-    pub fn new(h: HistoryView) -> HistoryDto {
+    pub fn new(h: HistoryView, summary: String) -> HistoryDto {
         HistoryDto {
             seq: h.seq,
+            entry: h.command_seq,
+            summary,
             at: h.at,
             event: h.kind,
             element: h.element,

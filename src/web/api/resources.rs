@@ -394,7 +394,8 @@ pub async fn show_instance(
     }))
 }
 
-/// The instance's history, in order.
+/// The instance's history, in order: every event, with the history entry
+/// (one per command) it belongs to and that entry's summary.
 #[utoipa::path(
     tag = "instances",
     params(("id" = Uuid, Path)),
@@ -406,12 +407,21 @@ pub async fn list_history(
     user: ApiUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let history = state
+    let story = state
         .runtime
         .instances()
-        .history(&user.principal(), *id)
+        .story(&user.principal(), *id)
         .await?;
-    let rows: Vec<HistoryDto> = history.into_iter().map(HistoryDto::new).collect();
+    let rows: Vec<HistoryDto> = story
+        .into_iter()
+        .flat_map(|entry| {
+            let summary = entry.summary;
+            entry
+                .events
+                .into_iter()
+                .map(move |h| HistoryDto::new(h, summary.clone()))
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(rows))
 }
 

@@ -2,7 +2,10 @@
 //! (`--engine-rest-path`, default `/engine-rest`), so that external task
 //! workers written with Camunda's official clients, and Camunda Modeler's
 //! **Deploy** button (`deployment.rs`), work here unchanged but for their base
-//! URL and credentials.
+//! URL and credentials. People's work and what happened are there too:
+//! `/task` (`task.rs`), `/incident` and `/history/...` (`history.rs`) and
+//! `/decision-definition` (`decision.rs`), their list queries read by
+//! `query.rs`.
 //!
 //! The same runtime commands and the same policy as `/api/v1` serve it; only
 //! the shapes differ: Camunda's paths, camelCase bodies, typed variables
@@ -11,8 +14,12 @@
 //! and this engine cannot honour is refused, naming it, rather than dropped.
 
 mod auth;
+mod decision;
 mod deployment;
 pub mod error;
+mod history;
+mod query;
+mod task;
 pub mod variables;
 
 use std::time::Duration;
@@ -86,6 +93,9 @@ pub fn configure(base: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
                 .route("/engine", web::get().to(engines))
                 .route("/version", web::get().to(version))
                 .configure(deployment::routes)
+                .configure(task::routes)
+                .configure(history::routes)
+                .configure(decision::routes)
                 .route("/external-task", web::get().to(list_external))
                 .route("/external-task/count", web::get().to(count_external))
                 .route(
