@@ -10,11 +10,13 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::auth::{CurrentUser, check_csrf, set_flash};
+use super::diagrams::{DiagramView, diagram_view, parse_zoom, plain_view};
 use super::error::WebError;
 use super::forms::{FieldView, field_views, posted};
-use super::render::{Layout, download, redirect, render, render_status};
+use super::render::{Layout, download, redirect, render, render_status, urlencode};
 use crate::model::form::{FieldError, FormField, posted_values};
-use crate::model::{Diagnostic, NodeKind, Severity};
+use crate::model::svg;
+use crate::model::{Definitions, Diagnostic, NodeKind, Severity};
 use crate::runtime::{
     DecisionRow, DefinitionRow, DeployResult, RuntimeError, StartRequest, Values, VersionView,
 };
@@ -23,11 +25,24 @@ use crate::runtime::{
 pub struct ProblemView {
     pub severity: &'static str,
     pub position: String,
+    /// The element as people know it: its kind and name (its id when it
+    /// has no name).
     pub element: String,
+    /// The element's id, shown on hover.
+    pub element_id: String,
     pub message: String,
 }
 
-fn problem(d: &Diagnostic) -> ProblemView {
+/// A problem, naming its element by the name the file gives it when `defs`
+/// (the file read for drawing) knows one.
+fn problem(d: &Diagnostic, defs: Option<&Definitions>) -> ProblemView {
+    let name = d
+        .element
+        .as_deref()
+        .and_then(|id| defs?.elements.get(id)?.name.as_deref())
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    let shown = name.or(d.element.as_deref());
     ProblemView {
         severity: match d.severity {
             Severity::Error => "error",
@@ -39,12 +54,13 @@ fn problem(d: &Diagnostic) -> ProblemView {
         } else {
             String::new()
         },
-        element: match (&d.kind, &d.element) {
+        element: match (&d.kind, shown) {
             (Some(k), Some(e)) => format!("{k} \"{e}\""),
             (Some(k), None) => format!("<{k}>"),
             (None, Some(e)) => format!("\"{e}\""),
             (None, None) => String::new(),
         },
+        element_id: d.element.clone().unwrap_or_default(),
         message: d.message.clone(),
     }
 }
@@ -58,6 +74,9 @@ pub struct UploadReport {
     /// The decisions of a DMN file: `(key, version, created)`.
     pub decisions: Vec<(String, i32, bool)>,
     pub problems: Vec<ProblemView>,
+    /// The drawing of a refused BPMN file, so that its problems can be
+    /// found on it (a file the engine will not run can still be looked at).
+    pub diagram: Option<DiagramView>,
 }
 
 #[derive(Template)]
@@ -75,10 +94,15 @@ async fn definitions_page(
     report: Option<UploadReport>,
 ) -> Result<DefinitionsPage, WebError> {
     let who = current.principal();
+    // Sorted by the names shown, not by key.
+    let mut rows = state.runtime.deployments().list(&who).await?;
+    rows.sort_by_cached_key(|r| (r.name.to_lowercase(), r.key.clone()));
+    let mut decisions = state.runtime.deployments().decisions(&who).await?;
+    decisions.sort_by_cached_key(|d| (d.name.to_lowercase(), d.key.clone()));
     Ok(DefinitionsPage {
         layout: current.layout(state, "Diagrams", "definitions").await?,
-        rows: state.runtime.deployments().list(&who).await?,
-        decisions: state.runtime.deployments().decisions(&who).await?,
+        rows,
+        decisions,
         report,
     })
 }
@@ -123,6 +147,9 @@ pub async fn create_deployment(
         .unwrap_or_else(|| "diagram.bpmn".into());
     let bytes = std::fs::read(upload.file.path())
         .map_err(|e| WebError::Internal(format!("upload: {e}")))?;
+    // The file read as far as it can be drawn (BPMN only), for element names
+    // and, when it is refused, its drawing.
+    let drawn = crate::model::parse_for_drawing(&bytes).ok();
     let (report, status) = match state
         .runtime
         .deployments()
@@ -145,7 +172,11 @@ pub async fn create_deployment(
                     .iter()
                     .map(|d| (d.key.clone(), d.version, d.created))
                     .collect(),
-                problems: warnings.iter().map(problem).collect(),
+                problems: warnings
+                    .iter()
+                    .map(|w| problem(w, drawn.as_ref()))
+                    .collect(),
+                diagram: None,
             },
             StatusCode::OK,
         ),
@@ -155,7 +186,15 @@ pub async fn create_deployment(
                 ok: false,
                 definitions: Vec::new(),
                 decisions: Vec::new(),
-                problems: e.diagnostics.iter().map(problem).collect(),
+                problems: e
+                    .diagnostics
+                    .iter()
+                    .map(|d| problem(d, drawn.as_ref()))
+                    .collect(),
+                diagram: drawn
+                    .as_ref()
+                    .and_then(|d| svg::draw(d, &Default::default()))
+                    .map(plain_view),
             },
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
@@ -170,6 +209,7 @@ pub async fn create_deployment(
 #[derive(Deserialize)]
 pub struct VersionQuery {
     pub version: Option<i32>,
+    pub zoom: Option<String>,
 }
 
 #[derive(Template)]
@@ -182,7 +222,7 @@ struct DefinitionPage {
     current: VersionView,
     latest: i32,
     versions: Vec<VersionView>,
-    svg: Option<String>,
+    diagram: Option<DiagramView>,
     fields: Vec<FieldView>,
     errors: Vec<FieldError>,
     business_key: String,
@@ -226,6 +266,7 @@ async fn definition_page(
     current_user: &CurrentUser,
     key: &str,
     version: Option<i32>,
+    zoom: Option<u32>,
     submitted: Option<(&[(String, String)], String)>,
     errors: Vec<FieldError>,
 ) -> Result<DefinitionPage, WebError> {
@@ -243,7 +284,16 @@ async fn definition_page(
     let values = submitted
         .as_ref()
         .map(|(pairs, _)| posted_values(&form, pairs));
-    let svg = super::instances::diagram(&deployed, &Default::default());
+    let k = urlencode(key);
+    let v = current.version;
+    let diagram = diagram_view(
+        &deployed,
+        Default::default(),
+        zoom,
+        &format!("/definitions/{k}?version={v}"),
+        &format!("/definitions/{k}/diagram?version={v}"),
+        false,
+    );
     Ok(DefinitionPage {
         layout: current_user
             .layout(state, process.display_name(), "definitions")
@@ -260,7 +310,7 @@ async fn definition_page(
         business_key: submitted.map(|s| s.1).unwrap_or_default(),
         current,
         versions,
-        svg,
+        diagram,
         errors,
     })
 }
@@ -272,7 +322,8 @@ pub async fn show_definition(
     key: web::Path<String>,
     q: web::Query<VersionQuery>,
 ) -> Result<HttpResponse, WebError> {
-    render(&definition_page(&state, &current, &key, q.version, None, Vec::new()).await?)
+    let zoom = parse_zoom(q.zoom.as_deref())?;
+    render(&definition_page(&state, &current, &key, q.version, zoom, None, Vec::new()).await?)
 }
 
 #[post("/definitions/{key}/start")]
@@ -323,6 +374,7 @@ pub async fn start_instance(
                 &current,
                 &key,
                 version,
+                None,
                 Some((&pairs, business_key.unwrap_or_default())),
                 errors,
             )

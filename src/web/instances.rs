@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::auth::{CsrfForm, CurrentUser, check_csrf, set_flash};
+use super::diagrams::{DiagramView, diagram_view, parse_zoom};
 use super::error::WebError;
 use super::forms::{PAGE_SIZE, Pager};
 use super::render::{Layout, redirect, render, urlencode};
@@ -127,7 +128,7 @@ pub async fn list_instances(
         urlencode(&v(&q.to)),
         urlencode(&v(&q.var))
     );
-    let processes = state
+    let mut processes: Vec<(String, String)> = state
         .runtime
         .deployments()
         .list(&who)
@@ -135,6 +136,7 @@ pub async fn list_instances(
         .into_iter()
         .map(|d| (d.key, d.name))
         .collect();
+    super::forms::by_name(&mut processes);
     let page = InstancesPage {
         layout: current.layout(&state, "Instances", "instances").await?,
         instances,
@@ -154,6 +156,7 @@ pub async fn list_instances(
 #[derive(Deserialize)]
 pub struct InstanceQueryParams {
     element: Option<String>,
+    zoom: Option<String>,
 }
 
 #[derive(Template)]
@@ -161,16 +164,54 @@ pub struct InstanceQueryParams {
 struct InstancePage {
     layout: Layout,
     detail: InstanceDetail,
-    svg: Option<String>,
+    diagram: Option<DiagramView>,
     variables: Vec<(String, String)>,
     history: Vec<HistoryView>,
     element: Option<String>,
     element_name: String,
 }
 
-/// Marks each element: active ones (and their incidents), and how often each completed.
-fn overlay(detail: &InstanceDetail) -> Overlay {
+/// Marks each element: active ones (and their incidents), how often each
+/// completed, the flows taken and the elements that ended without completing.
+/// Each linked element is named with its state, for the tooltip and for
+/// screen readers.
+pub(super) fn overlay(detail: &InstanceDetail) -> Overlay {
+    let process = detail.deployed.process();
+    let defs = &detail.deployed.definitions;
+    let name = |id: &str| -> String {
+        process
+            .node(id)
+            .map(|n| n.display_name().to_string())
+            .or_else(|| defs.elements.get(id).and_then(|e| e.name.clone()))
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| id.to_string())
+    };
     let mut marks: HashMap<String, Mark> = HashMap::new();
+    let mut taken: HashMap<&str, u32> = HashMap::new();
+    let mut terminated: HashMap<&str, u32> = HashMap::new();
+    for h in &detail.history {
+        match (h.kind.as_str(), h.element.as_deref()) {
+            ("flow_taken", Some(flow)) => *taken.entry(flow).or_default() += 1,
+            ("element_terminated", Some(e)) => *terminated.entry(e).or_default() += 1,
+            _ => {}
+        }
+    }
+    for (flow, n) in taken {
+        let times = if n > 1 {
+            format!(" {n}×")
+        } else {
+            String::new()
+        };
+        marks.insert(
+            flow.to_string(),
+            Mark {
+                state: Some(MarkState::Completed),
+                count: 0,
+                href: None,
+                title: Some(format!("{}: taken{times}", name(flow))),
+            },
+        );
+    }
     for (element, n) in &detail.completions {
         marks.insert(
             element.clone(),
@@ -178,48 +219,74 @@ fn overlay(detail: &InstanceDetail) -> Overlay {
                 state: Some(MarkState::Completed),
                 count: *n as u32,
                 href: None,
-                title: Some(format!("completed {n}×")),
+                title: Some(format!("{}: completed {n}×", name(element))),
+            },
+        );
+    }
+    // Ended without ever completing: cancelled or interrupted.
+    for (element, n) in terminated {
+        if detail.completions.contains_key(element) {
+            continue;
+        }
+        let times = if n > 1 {
+            format!(" {n}×")
+        } else {
+            String::new()
+        };
+        marks.insert(
+            element.to_string(),
+            Mark {
+                state: Some(MarkState::Terminated),
+                count: 0,
+                href: None,
+                title: Some(format!("{}: cancelled{times}", name(element))),
             },
         );
     }
     for e in &detail.active {
-        let state = if e.incident {
-            MarkState::Incident
+        let m = marks.entry(e.element.clone()).or_default();
+        let (state, word) = if e.incident {
+            (MarkState::Incident, "incident")
         } else {
-            MarkState::Active
+            (MarkState::Active, "active")
         };
-        let m = marks.entry(e.element.clone()).or_insert(Mark {
-            state: None,
-            count: 0,
-            href: None,
-            title: None,
-        });
         m.state = Some(state);
-        m.title = Some(if e.incident {
-            "incident".into()
-        } else {
-            "active".into()
-        });
+        m.title = Some(format!("{}: {word}", name(&e.element)));
     }
     for gateway in &detail.joining {
         marks.entry(gateway.clone()).or_insert(Mark {
             state: Some(MarkState::Active),
             count: 0,
             href: None,
-            title: Some("waiting for other branches".into()),
+            title: Some(format!("{}: waiting for other branches", name(gateway))),
         });
     }
-    let process = detail.deployed.process();
     for n in &process.nodes {
-        let m = marks.entry(n.id.clone()).or_insert(Mark {
-            state: None,
-            count: 0,
-            href: None,
-            title: None,
-        });
+        let m = marks.entry(n.id.clone()).or_default();
+        if m.title.is_none() {
+            m.title = Some(format!("{}: not reached", name(&n.id)));
+        }
         m.href = Some(format!("?element={}#history", urlencode(&n.id)));
     }
-    Overlay { marks }
+    Overlay { marks, zoom: None }
+}
+
+/// What an instance waits for, in words ("a user task", "a timer").
+pub fn wait_words(kind: &str) -> &'static str {
+    match kind {
+        "user_task" => "a person to complete a user task",
+        "message" => "a message",
+        "signal" => "a signal",
+        "condition" => "a condition to become true",
+        "timer" => "a timer",
+        "job" => "a service task to run",
+        "called" => "a called process to finish",
+        "trigger" => "a manual trigger",
+        "compensation" => "compensation to finish",
+        "join" => "other branches to arrive",
+        "incident" => "an incident to be resolved",
+        _ => "an event",
+    }
 }
 
 #[get("/instances/{id}")]
@@ -234,7 +301,19 @@ pub async fn show_instance(
         .instances()
         .show(&current.principal(), *id)
         .await?;
-    let svg = diagram(&detail.deployed, &overlay(&detail));
+    let zoom = parse_zoom(q.zoom.as_deref())?;
+    let mut here = format!("/instances/{id}");
+    if let Some(e) = q.element.as_deref().filter(|e| !e.is_empty()) {
+        here = format!("{here}?element={}", urlencode(e));
+    }
+    let diagram = diagram_view(
+        &detail.deployed,
+        overlay(&detail),
+        zoom,
+        &here,
+        &format!("/instances/{id}/diagram"),
+        false,
+    );
     let variables = detail
         .variables
         .iter()
@@ -276,7 +355,7 @@ pub async fn show_instance(
     );
     let page = InstancePage {
         layout: current.layout(&state, &title, "instances").await?,
-        svg,
+        diagram,
         variables,
         history,
         element,
@@ -299,7 +378,7 @@ pub async fn cancel_instance(
         .instances()
         .cancel(&current.principal(), *id)
         .await?;
-    set_flash(&current.session, "The instance was cancelled.");
+    set_flash(&current.session, "The instance was terminated.");
     Ok(redirect(&format!("/instances/{id}")))
 }
 

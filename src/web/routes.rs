@@ -96,10 +96,12 @@ pub const ROUTES: &[Route] = &[
     page("POST", "/definitions", Deploy),
     page("GET", "/definitions/{key}", ViewDefinitions),
     page("GET", "/definitions/{key}/xml", ViewDefinitions),
+    page("GET", "/definitions/{key}/diagram", ViewDefinitions),
     page("POST", "/definitions/{key}/start", StartInstance),
     page("GET", "/decisions/{key}", ViewDecisions),
     listed(page("GET", "/instances", ViewInstance)),
     page("GET", "/instances/{id}", ViewInstance),
+    page("GET", "/instances/{id}/diagram", ViewInstance),
     page("POST", "/instances/{id}/cancel", CancelInstance),
     page("POST", "/instances/{id}/trigger", TriggerElement),
     page(
