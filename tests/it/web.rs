@@ -53,6 +53,13 @@ async fn login_sessions_and_logout() {
         assert_eq!(other.get("/tasks").await.status, StatusCode::OK);
         let out = b.post("/logout", &[]).await;
         assert_eq!(out.status, StatusCode::SEE_OTHER);
+        assert_eq!(out.location.as_deref(), Some("/login"));
+        let login = b.get("/login").await;
+        assert!(
+            login.body.contains("You have logged out."),
+            "{}",
+            login.body
+        );
         assert_eq!(b.get("/tasks").await.status, StatusCode::SEE_OTHER);
         assert_eq!(
             other.get("/tasks").await.status,
@@ -807,21 +814,34 @@ async fn a_dmn_upload_shows_its_decisions_as_tables_and_the_api_evaluates_them()
             up.body
         );
         let page = admin.get("/decisions/discount").await;
+        // Inputs and outputs are told apart: a heading over each side and a
+        // double rule between them.
+        assert!(
+            page.body.contains("class=\"input\">When (inputs)</th>"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body
+                .contains("class=\"output first\">Then (outputs)</th>")
+        );
+        assert!(page.body.contains("<td class=\"mono output first\">"));
         assert_eq!(page.status, StatusCode::OK);
         assert!(
             page.body
-                .contains("<th class=\"hit-policy\" title=\"Hit policy\">FIRST</th>"),
+                .contains("<th scope=\"col\" class=\"hit-policy\" title=\"Hit policy\">FIRST</th>"),
             "{}",
             page.body
         );
         assert!(
             page.body
-                .contains("<th class=\"input\">Customer segment</th>"),
+                .contains("<th scope=\"col\" class=\"input\">Customer segment</th>"),
             "{}",
             page.body
         );
         assert!(
-            page.body.contains("<td class=\"mono\">[100..1000)</td>"),
+            page.body
+                .contains("<td class=\"mono input\">[100..1000)</td>"),
             "{}",
             page.body
         );
