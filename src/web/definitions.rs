@@ -19,6 +19,7 @@ use crate::model::svg;
 use crate::model::{Definitions, Diagnostic, NodeKind, Severity};
 use crate::runtime::{
     DecisionRow, DefinitionRow, DeployResult, RuntimeError, StartRequest, Values, VersionView,
+    ViewOnlyView,
 };
 
 /// A problem of an uploaded file, for the page.
@@ -77,6 +78,8 @@ pub struct UploadReport {
     /// The drawing of a refused BPMN file, so that its problems can be
     /// found on it (a file the engine will not run can still be looked at).
     pub diagram: Option<DiagramView>,
+    /// The refused file was kept for viewing only, with this id.
+    pub kept: Option<i64>,
 }
 
 #[derive(Template)]
@@ -85,6 +88,7 @@ struct DefinitionsPage {
     layout: Layout,
     rows: Vec<DefinitionRow>,
     decisions: Vec<DecisionRow>,
+    view_only: Vec<ViewOnlyView>,
     report: Option<UploadReport>,
 }
 
@@ -103,6 +107,7 @@ async fn definitions_page(
         layout: current.layout(state, "Diagrams", "definitions").await?,
         rows,
         decisions,
+        view_only: state.runtime.deployments().view_only_list(&who).await?,
         report,
     })
 }
@@ -122,6 +127,8 @@ pub struct UploadForm {
     /// Optional here so that a missing token is refused like every other
     /// form's (403), not as an unreadable upload.
     csrf_token: Option<Text<String>>,
+    /// Keep a BPMN file the engine refuses for viewing only.
+    keep_for_viewing: Option<Text<String>>,
 }
 
 #[post("/definitions")]
@@ -150,6 +157,11 @@ pub async fn create_deployment(
     // The file read as far as it can be drawn (BPMN only), for element names
     // and, when it is refused, its drawing.
     let drawn = crate::model::parse_for_drawing(&bytes).ok();
+    let file_name = file.clone();
+    let keep = form
+        .keep_for_viewing
+        .as_deref()
+        .is_some_and(|v| !v.is_empty());
     let (report, status) = match state
         .runtime
         .deployments()
@@ -177,6 +189,7 @@ pub async fn create_deployment(
                     .map(|w| problem(w, drawn.as_ref()))
                     .collect(),
                 diagram: None,
+                kept: None,
             },
             StatusCode::OK,
         ),
@@ -195,6 +208,17 @@ pub async fn create_deployment(
                     .as_ref()
                     .and_then(|d| svg::draw(d, &Default::default()))
                     .map(plain_view),
+                kept: if keep && drawn.is_some() {
+                    Some(
+                        state
+                            .runtime
+                            .deployments()
+                            .keep_for_viewing(&current.principal(), &file_name, &bytes)
+                            .await?,
+                    )
+                } else {
+                    None
+                },
             },
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
@@ -405,4 +429,39 @@ pub async fn show_definition_xml(
         &format!("{key}-v{}.bpmn", current.version),
         "application/xml; charset=utf-8",
     ))
+}
+
+#[derive(Template)]
+#[template(path = "definitions/view_only.html")]
+struct ViewOnlyPage {
+    layout: Layout,
+    diagram: ViewOnlyView,
+    drawing: Option<DiagramView>,
+    problems: Vec<ProblemView>,
+}
+
+/// A file kept for viewing only: its drawing and why the engine will not
+/// run it. No start form: it is never startable.
+#[get("/view-only/{id}")]
+pub async fn show_view_only(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    let (diagram, defs) = state
+        .runtime
+        .deployments()
+        .view_only(&current.principal(), *id)
+        .await?;
+    let problems = defs
+        .warnings
+        .iter()
+        .map(|d| problem(d, Some(&defs)))
+        .collect();
+    render(&ViewOnlyPage {
+        layout: current.layout(&state, &diagram.name, "definitions").await?,
+        drawing: svg::draw(&defs, &Default::default()).map(plain_view),
+        problems,
+        diagram,
+    })
 }

@@ -106,6 +106,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(definitions::create_deployment)
         .service(definitions::show_definition_xml)
         .service(definitions::show_definition)
+        .service(definitions::show_view_only)
         .service(diagrams::show_definition_diagram)
         .service(definitions::start_instance)
         .service(instances::list_instances)

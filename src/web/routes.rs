@@ -97,6 +97,7 @@ pub const ROUTES: &[Route] = &[
     page("GET", "/definitions/{key}", ViewDefinitions),
     page("GET", "/definitions/{key}/xml", ViewDefinitions),
     page("GET", "/definitions/{key}/diagram", ViewDefinitions),
+    page("GET", "/view-only/{id}", ViewDefinitions),
     page("POST", "/definitions/{key}/start", StartInstance),
     page("GET", "/decisions/{key}", ViewDecisions),
     listed(page("GET", "/instances", ViewInstance)),

@@ -639,6 +639,51 @@ async fn uploads_show_errors_with_positions_and_store_nothing() {
         );
         assert!(figure.contains("it was not stored"));
         assert!(
+            !refused.body.contains("id=\"view-only\""),
+            "not kept unless asked"
+        );
+        // Kept for viewing only when asked: listed as view-only, drawn with
+        // its problems, never startable.
+        let form = reqwest::multipart::Form::new()
+            .text("csrf_token", admin.csrf().await)
+            .text("keep_for_viewing", "yes")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(
+                    String::from_utf8(demo_bytes()).unwrap().replacen(
+                        "<bpmn:endEvent ",
+                        "<bpmn:choreographyTask id=\"Choreo\" name=\"Talk it over\"/><bpmn:endEvent ",
+                        1,
+                    ).into_bytes(),
+                )
+                .file_name("demo-broken.bpmn"),
+            );
+        let kept = admin.post_multipart("/definitions", form).await;
+        assert_eq!(kept.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let at = kept
+            .body
+            .find("<a href=\"/view-only/")
+            .expect("a link to the kept file");
+        let link = &kept.body[at + 9..];
+        let link = &link[..link.find('"').unwrap()];
+        assert!(kept.body.contains("kept for viewing only"), "{}", kept.body);
+        let list = admin.get("/definitions").await;
+        assert!(list.body.contains("<h2>View only</h2>"));
+        assert!(list.body.contains(&format!("<a href=\"{link}\">Demo: options up and down</a> <span class=\"badge\">view only</span>")), "{}", list.body);
+        let view = admin.get(link).await;
+        assert_eq!(view.status, StatusCode::OK);
+        assert!(view.body.contains("cannot be started"));
+        assert!(view.body.contains("data-element=\"t0\""));
+        assert!(
+            view.body
+                .contains("choreographyTask &#34;Talk it over&#34;")
+        );
+        assert!(!view.body.contains("/start\""), "no start form");
+        assert_eq!(
+            admin.get("/view-only/999999").await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert!(
             app.runtime.store().definitions().await.unwrap().is_empty(),
             "{}: nothing stored",
             app.backend
