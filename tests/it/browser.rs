@@ -411,6 +411,7 @@ async fn the_pages_fit_a_phone_and_diagrams_zoom() {
         )
         .await;
         assert!(header < 120.0, "{path}: the header is {header} px high");
+        eprintln!("{path}: scroll width {scroll} = viewport {view} px, header {header} px");
     }
     // Table cells say what they are.
     c.goto(&format!("{base}/tasks")).await.unwrap();
