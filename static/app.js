@@ -1,6 +1,6 @@
 // Optional comfort; every page works without it.
 // Shows times in the reader's own time zone, with "5 min ago" for recent ones,
-// and asks before destructive actions.
+// zooms and pans diagrams in place, and asks before destructive actions.
 (function () {
   "use strict";
   var rtf = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
@@ -25,6 +25,61 @@
   // JavaScript, by `autofocus`; this covers browsers that ignore it there).
   var summary = document.querySelector("[autofocus][tabindex]");
   if (summary && document.activeElement !== summary) summary.focus();
+  // Diagrams: the zoom links zoom in place, Ctrl+wheel zooms, dragging pans.
+  // Without this the same links reload the page with ?zoom= and the frame
+  // scrolls natively.
+  var ZOOMS = [25, 50, 75, 100, 150, 200, 300, 400];
+  document.querySelectorAll(".diagram .canvas[data-width]").forEach(function (canvas) {
+    var fig = canvas.closest(".diagram"), svg = canvas.querySelector("svg");
+    if (!svg) return;
+    var w = parseFloat(canvas.getAttribute("data-width")), h = parseFloat(canvas.getAttribute("data-height"));
+    var zoom = canvas.hasAttribute("data-zoom") ? parseFloat(canvas.getAttribute("data-zoom")) : null;
+    var now = fig.querySelector(".zoom-now");
+    function shown() { return zoom || Math.round(svg.getBoundingClientRect().width / w * 100); }
+    function set(z) {
+      zoom = z === null ? null : Math.max(ZOOMS[0], Math.min(ZOOMS[ZOOMS.length - 1], Math.round(z)));
+      fig.classList.toggle("zoomed", zoom !== null);
+      var f = (zoom || 100) / 100;
+      svg.setAttribute("width", Math.round(w * f));
+      svg.setAttribute("height", Math.round(h * f));
+      if (now) now.textContent = zoom === null ? "fit" : zoom + "%";
+    }
+    function step(up) {
+      var z = shown(), next = null;
+      ZOOMS.forEach(function (s) {
+        if (up ? s > z && next === null : s < z) next = s;
+      });
+      if (next !== null) set(next);
+    }
+    fig.querySelectorAll(".zoom a[data-zoom]").forEach(function (a) {
+      a.addEventListener("click", function (e) {
+        e.preventDefault();
+        var v = a.getAttribute("data-zoom");
+        if (v === "in" || v === "out") step(v === "in");
+        else set(v === "fit" ? null : parseFloat(v));
+      });
+    });
+    canvas.addEventListener("wheel", function (e) {
+      if (!e.ctrlKey) return;
+      e.preventDefault();
+      set(shown() * (e.deltaY < 0 ? 1.15 : 1 / 1.15));
+    }, { passive: false });
+    var drag = null;
+    canvas.addEventListener("pointerdown", function (e) {
+      if (e.button !== 0 || e.pointerType === "touch" || e.target.closest("a")) return;
+      drag = { x: e.clientX, y: e.clientY, left: canvas.scrollLeft, top: canvas.scrollTop };
+      canvas.setPointerCapture(e.pointerId);
+      canvas.classList.add("panning");
+    });
+    canvas.addEventListener("pointermove", function (e) {
+      if (!drag) return;
+      canvas.scrollLeft = drag.left - (e.clientX - drag.x);
+      canvas.scrollTop = drag.top - (e.clientY - drag.y);
+    });
+    function stop() { drag = null; canvas.classList.remove("panning"); }
+    canvas.addEventListener("pointerup", stop);
+    canvas.addEventListener("pointercancel", stop);
+  });
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (e) {
       if (!window.confirm(f.getAttribute("data-confirm"))) e.preventDefault();

@@ -21,6 +21,7 @@ mod m20261129_000012_correlation_keys;
 mod m20261206_000013_worker_role;
 mod m20261207_000014_password_change;
 mod m20261207_000017_forms;
+mod m20261207_000018_view_only_diagrams;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_worker_role::Migration),
             Box::new(m20261207_000014_password_change::Migration),
             Box::new(m20261207_000017_forms::Migration),
+            Box::new(m20261207_000018_view_only_diagrams::Migration),
         ]
     }
 }

@@ -59,6 +59,19 @@ pub struct DeploymentView {
     pub deployed_by: Option<String>,
 }
 
+/// A BPMN file kept for viewing only: stored without a process definition,
+/// so it can never be started.
+#[derive(Debug, Clone)]
+pub struct ViewOnlyView {
+    pub id: i64,
+    /// The uploaded file's name.
+    pub file: String,
+    /// The diagram's name.
+    pub name: String,
+    pub kept_at: chrono::DateTime<chrono::Utc>,
+    pub kept_by: Option<String>,
+}
+
 /// What to start.
 #[derive(Debug, Clone, Default)]
 pub struct StartRequest {
@@ -151,6 +164,92 @@ impl Deployments<'_> {
         };
         let element = deployed.process().nodes[start].id.clone();
         self.rt.form_of(deployed, &element).await
+    }
+
+    /// Keeps a BPMN file for viewing only (typically one the engine refused):
+    /// stored with no process definition, so it is listed as view-only and
+    /// can never be started. Refused when there is nothing to look at: not
+    /// BPMN, or no diagram layout (BPMNDI).
+    pub async fn keep_for_viewing(
+        &self,
+        who: &Principal,
+        file: &str,
+        bytes: &[u8],
+    ) -> Result<i64, RuntimeError> {
+        require(who, Action::Deploy)?;
+        let defs = model::parse_for_drawing(bytes).map_err(RuntimeError::Invalid)?;
+        if defs
+            .diagrams
+            .iter()
+            .all(|d| d.shapes.is_empty() && d.edges.is_empty())
+        {
+            return Err(RuntimeError::Rejected(format!(
+                "{file} has no diagram layout (BPMNDI): there is nothing to show"
+            )));
+        }
+        let source = utf8_source(bytes)?;
+        let name = defs
+            .processes
+            .iter()
+            .filter_map(|p| p.name.as_deref())
+            .chain(defs.name.as_deref())
+            .map(str::trim)
+            .find(|n| !n.is_empty())
+            .unwrap_or(file)
+            .to_string();
+        let now = crate::store::to_db_time(self.rt.clock().now());
+        Ok(self
+            .rt
+            .store()
+            .keep_view_only(file, &name, &source, now, Some(&who.name))
+            .await?)
+    }
+
+    /// The files kept for viewing only, by name.
+    pub async fn view_only_list(&self, who: &Principal) -> Result<Vec<ViewOnlyView>, RuntimeError> {
+        require(who, Action::ViewDefinitions)?;
+        Ok(self
+            .rt
+            .store()
+            .view_only_diagrams()
+            .await?
+            .into_iter()
+            .map(|(id, file, name, kept_at, kept_by)| ViewOnlyView {
+                id,
+                file,
+                name,
+                kept_at,
+                kept_by,
+            })
+            .collect())
+    }
+
+    /// A file kept for viewing only, read for drawing (never for running).
+    pub async fn view_only(
+        &self,
+        who: &Principal,
+        id: i64,
+    ) -> Result<(ViewOnlyView, model::Definitions), RuntimeError> {
+        require(who, Action::ViewDefinitions)?;
+        let row = self
+            .rt
+            .store()
+            .view_only_diagram(id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("view-only diagram {id}")))?;
+        let defs = model::parse_for_drawing(row.source.as_bytes()).map_err(|e| {
+            RuntimeError::Corrupt(format!("view-only diagram {id} cannot be read: {e}"))
+        })?;
+        Ok((
+            ViewOnlyView {
+                id: row.id,
+                file: row.file,
+                name: row.name,
+                kept_at: row.kept_at,
+                kept_by: row.kept_by,
+            },
+            defs,
+        ))
     }
 
     /// Every deployment (uploaded file), newest first.

@@ -135,10 +135,18 @@ impl Instances<'_> {
         let process = deployed.process();
         let state: InstanceState = serde_json::from_str(&row.state)
             .map_err(|e| RuntimeError::Corrupt(format!("state of instance {id}: {e}")))?;
-        let tasks = rt
-            .store()
-            .tasks_of_instance(id)
-            .await?
+        let rows = rt.store().tasks_of_instance(id).await?;
+        // The tasks whose page this principal may open (the instance page
+        // links only those, so that no link answers 404).
+        let mut openable_tasks = HashSet::new();
+        for t in &rows {
+            let candidate = !who.is_admin() && rt.store().is_candidate(&viewer(who), t.id).await?;
+            let facts = Facts::task(who, t.assignee.as_deref(), candidate);
+            if policy::decide(who.kind(), Action::ViewTask, &facts) == Decision::Allowed {
+                openable_tasks.insert(t.id);
+            }
+        }
+        let tasks = rows
             .into_iter()
             .map(|t| task_view(t, process.display_name()))
             .collect();
@@ -182,6 +190,7 @@ impl Instances<'_> {
             joining,
             deployed,
             tasks,
+            openable_tasks,
             incidents,
             waiting,
             history,

@@ -57,7 +57,7 @@ pub use clock::{Clock, SystemClock, VirtualClock};
 pub use command::{CommitHook, Limits, Outcome};
 pub use connector::ConnectorPolicy;
 pub use deployments::{
-    DeployResult, DeployedDefinition, DeploymentView, Deployments, StartRequest,
+    DeployResult, DeployedDefinition, DeploymentView, Deployments, StartRequest, ViewOnlyView,
 };
 pub use forms::pending_forms;
 pub use handlers::{FnHandler, HandlerError, ServiceCall, ServiceHandler};

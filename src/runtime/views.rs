@@ -4,7 +4,7 @@
 //! ask with. Database rows never leave the runtime; they are turned into
 //! these here.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -272,6 +272,8 @@ pub struct InstanceDetail {
     pub joining: Vec<String>,
     pub variables: Map<String, Value>,
     pub tasks: Vec<TaskView>,
+    /// The tasks among `tasks` whose page the viewer may open.
+    pub openable_tasks: HashSet<Uuid>,
     pub incidents: Vec<IncidentView>,
     pub waiting: Vec<WaitView>,
     pub history: Vec<HistoryView>,
@@ -306,6 +308,13 @@ pub struct PastView {
     pub completions: HashMap<String, i64>,
     /// The sequence flows taken so far.
     pub taken: Vec<String>,
+}
+
+impl InstanceDetail {
+    /// Whether the viewer may open this task's page.
+    pub fn may_open(&self, task: &TaskView) -> bool {
+        self.openable_tasks.contains(&task.id)
+    }
 }
 
 /// A process key in the definitions overview.

@@ -41,7 +41,7 @@ use uuid::Uuid;
 use crate::engine::{Effect, Event, InstanceState, JobKind, JobType};
 use entity::{
     deployment, history_batch, incident, instance_variable, job, message_subscription,
-    process_definition, process_instance, user_task, user_task_candidate,
+    process_definition, process_instance, user_task, user_task_candidate, view_only_diagram,
 };
 use migration::MigratorTrait;
 
@@ -468,6 +468,57 @@ impl Store {
             .filter(process_definition::Column::Key.eq(key))
             .order_by_desc(process_definition::Column::Version)
             .all(&self.db)
+            .await?)
+    }
+
+    /// Keeps a file for viewing only; returns its id.
+    pub async fn keep_view_only(
+        &self,
+        file: &str,
+        name: &str,
+        source: &str,
+        now: DateTime<Utc>,
+        by: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let row = view_only_diagram::ActiveModel {
+            file: Set(file.to_string()),
+            name: Set(name.to_string()),
+            source: Set(source.to_string()),
+            kept_at: Set(now),
+            kept_by: Set(by.map(str::to_string)),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(row.id)
+    }
+
+    /// The view-only diagrams without their source: id, file, name, when,
+    /// by whom; by name.
+    pub async fn view_only_diagrams(
+        &self,
+    ) -> Result<Vec<(i64, String, String, DateTime<Utc>, Option<String>)>, StoreError> {
+        Ok(view_only_diagram::Entity::find()
+            .select_only()
+            .column(view_only_diagram::Column::Id)
+            .column(view_only_diagram::Column::File)
+            .column(view_only_diagram::Column::Name)
+            .column(view_only_diagram::Column::KeptAt)
+            .column(view_only_diagram::Column::KeptBy)
+            .order_by_asc(view_only_diagram::Column::Name)
+            .order_by_asc(view_only_diagram::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// One view-only diagram.
+    pub async fn view_only_diagram(
+        &self,
+        id: i64,
+    ) -> Result<Option<view_only_diagram::Model>, StoreError> {
+        Ok(view_only_diagram::Entity::find_by_id(id)
+            .one(&self.db)
             .await?)
     }
 

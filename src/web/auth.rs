@@ -291,6 +291,9 @@ pub async fn delete_session(
 ) -> Result<HttpResponse, WebError> {
     check_csrf(&current.session, &form.csrf_token)?;
     state.runtime.accounts().log_out(&current.user).await?;
-    current.session.purge();
+    // A fresh session that holds nothing but the message.
+    current.session.clear();
+    current.session.renew();
+    set_flash(&current.session, "You have logged out.");
     Ok(redirect("/login"))
 }

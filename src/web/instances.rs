@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::auth::{CsrfForm, CurrentUser, check_csrf, set_flash, set_flash_error};
+use super::diagrams::{DiagramView, diagram_view, parse_zoom};
 use super::error::WebError;
 use super::forms::{PAGE_SIZE, Pager};
 use super::render::{Layout, redirect, render, urlencode};
@@ -128,7 +129,7 @@ pub async fn list_instances(
         urlencode(&v(&q.to)),
         urlencode(&v(&q.var))
     );
-    let processes = state
+    let mut processes: Vec<(String, String)> = state
         .runtime
         .deployments()
         .list(&who)
@@ -136,6 +137,7 @@ pub async fn list_instances(
         .into_iter()
         .map(|d| (d.key, d.name))
         .collect();
+    super::forms::by_name(&mut processes);
     let page = InstancesPage {
         layout: current.layout(&state, "Instances", "instances").await?,
         instances,
@@ -159,6 +161,7 @@ pub struct InstanceQueryParams {
     at: Option<String>,
     /// `oldest`: the history oldest first (newest first otherwise).
     order: Option<String>,
+    zoom: Option<String>,
 }
 
 #[derive(Template)]
@@ -166,7 +169,7 @@ pub struct InstanceQueryParams {
 struct InstancePage {
     layout: Layout,
     detail: InstanceDetail,
-    svg: Option<String>,
+    diagram: Option<DiagramView>,
     variables: Vec<(String, String)>,
     element: Option<String>,
     element_name: String,
@@ -183,9 +186,47 @@ impl InstancePage {
     }
 }
 
-/// Marks each element: active ones (and their incidents), and how often each completed.
-fn overlay(detail: &InstanceDetail) -> Overlay {
+/// Marks each element: active ones (and their incidents), how often each
+/// completed, the flows taken and the elements that ended without completing.
+/// Each linked element is named with its state, for the tooltip and for
+/// screen readers.
+pub(super) fn overlay(detail: &InstanceDetail) -> Overlay {
+    let process = detail.deployed.process();
+    let defs = &detail.deployed.definitions;
+    let name = |id: &str| -> String {
+        process
+            .node(id)
+            .map(|n| n.display_name().to_string())
+            .or_else(|| defs.elements.get(id).and_then(|e| e.name.clone()))
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| id.to_string())
+    };
     let mut marks: HashMap<String, Mark> = HashMap::new();
+    let mut taken: HashMap<&str, u32> = HashMap::new();
+    let mut terminated: HashMap<&str, u32> = HashMap::new();
+    for h in &detail.history {
+        match (h.kind.as_str(), h.element.as_deref()) {
+            ("flow_taken", Some(flow)) => *taken.entry(flow).or_default() += 1,
+            ("element_terminated", Some(e)) => *terminated.entry(e).or_default() += 1,
+            _ => {}
+        }
+    }
+    for (flow, n) in taken {
+        let times = if n > 1 {
+            format!(" {n}×")
+        } else {
+            String::new()
+        };
+        marks.insert(
+            flow.to_string(),
+            Mark {
+                state: Some(MarkState::Completed),
+                count: 0,
+                href: None,
+                title: Some(format!("{}: taken{times}", name(flow))),
+            },
+        );
+    }
     for (element, n) in &detail.completions {
         marks.insert(
             element.clone(),
@@ -193,48 +234,74 @@ fn overlay(detail: &InstanceDetail) -> Overlay {
                 state: Some(MarkState::Completed),
                 count: *n as u32,
                 href: None,
-                title: Some(format!("completed {n}×")),
+                title: Some(format!("{}: completed {n}×", name(element))),
+            },
+        );
+    }
+    // Ended without ever completing: cancelled or interrupted.
+    for (element, n) in terminated {
+        if detail.completions.contains_key(element) {
+            continue;
+        }
+        let times = if n > 1 {
+            format!(" {n}×")
+        } else {
+            String::new()
+        };
+        marks.insert(
+            element.to_string(),
+            Mark {
+                state: Some(MarkState::Terminated),
+                count: 0,
+                href: None,
+                title: Some(format!("{}: cancelled{times}", name(element))),
             },
         );
     }
     for e in &detail.active {
-        let state = if e.incident {
-            MarkState::Incident
+        let m = marks.entry(e.element.clone()).or_default();
+        let (state, word) = if e.incident {
+            (MarkState::Incident, "incident")
         } else {
-            MarkState::Active
+            (MarkState::Active, "active")
         };
-        let m = marks.entry(e.element.clone()).or_insert(Mark {
-            state: None,
-            count: 0,
-            href: None,
-            title: None,
-        });
         m.state = Some(state);
-        m.title = Some(if e.incident {
-            "incident".into()
-        } else {
-            "active".into()
-        });
+        m.title = Some(format!("{}: {word}", name(&e.element)));
     }
     for gateway in &detail.joining {
         marks.entry(gateway.clone()).or_insert(Mark {
             state: Some(MarkState::Active),
             count: 0,
             href: None,
-            title: Some("waiting for other branches".into()),
+            title: Some(format!("{}: waiting for other branches", name(gateway))),
         });
     }
-    let process = detail.deployed.process();
     for n in &process.nodes {
-        let m = marks.entry(n.id.clone()).or_insert(Mark {
-            state: None,
-            count: 0,
-            href: None,
-            title: None,
-        });
+        let m = marks.entry(n.id.clone()).or_default();
+        if m.title.is_none() {
+            m.title = Some(format!("{}: not reached", name(&n.id)));
+        }
         m.href = Some(format!("?element={}#history", urlencode(&n.id)));
     }
-    Overlay { marks }
+    Overlay { marks, zoom: None }
+}
+
+/// What an instance waits for, in words ("a user task", "a timer").
+pub fn wait_words(kind: &str) -> &'static str {
+    match kind {
+        "user_task" => "a person to complete a user task",
+        "message" => "a message",
+        "signal" => "a signal",
+        "condition" => "a condition to become true",
+        "timer" => "a timer",
+        "job" => "a service task to run",
+        "called" => "a called process to finish",
+        "trigger" => "a manual trigger",
+        "compensation" => "compensation to finish",
+        "join" => "other branches to arrive",
+        "incident" => "an incident to be resolved",
+        _ => "an event",
+    }
 }
 
 #[get("/instances/{id}")]
@@ -261,8 +328,21 @@ pub async fn show_instance(
                 .map_err(past_error)?,
         ),
     };
-    let svg = match &past {
-        None => diagram(&detail.deployed, &overlay(&detail)),
+    let zoom = parse_zoom(q.zoom.as_deref())?;
+    let mut params = Vec::new();
+    if let Some(seq) = at {
+        params.push(format!("at={seq}"));
+    }
+    if let Some(e) = q.element.as_deref().filter(|e| !e.is_empty()) {
+        params.push(format!("element={}", urlencode(e)));
+    }
+    let here = if params.is_empty() {
+        format!("/instances/{id}")
+    } else {
+        format!("/instances/{id}?{}", params.join("&"))
+    };
+    let marks = match &past {
+        None => overlay(&detail),
         Some(p) => {
             let nodes: Vec<String> = detail
                 .deployed
@@ -271,9 +351,17 @@ pub async fn show_instance(
                 .iter()
                 .map(|n| n.id.clone())
                 .collect();
-            diagram(&detail.deployed, &past_overlay(p, &nodes, p.entry.seq))
+            past_overlay(p, &nodes, p.entry.seq)
         }
     };
+    let diagram = diagram_view(
+        &detail.deployed,
+        marks,
+        zoom,
+        &here,
+        &format!("/instances/{id}/diagram"),
+        false,
+    );
     let variables = past
         .as_ref()
         .map_or(&detail.variables, |p| &p.variables)
@@ -300,7 +388,7 @@ pub async fn show_instance(
     );
     let page = InstancePage {
         layout: current.layout(&state, &title, "instances").await?,
-        svg,
+        diagram,
         variables,
         element,
         element_name,
@@ -324,7 +412,7 @@ pub async fn cancel_instance(
         .instances()
         .cancel(&current.principal(), *id)
         .await?;
-    set_flash(&current.session, "The instance was cancelled.");
+    set_flash(&current.session, "The instance was terminated.");
     Ok(redirect(&format!("/instances/{id}")))
 }
 

@@ -9,6 +9,7 @@ pub mod auth;
 mod camunda_forms;
 mod decisions;
 mod definitions;
+mod diagrams;
 pub mod engine_rest;
 pub mod error;
 mod forms;
@@ -109,9 +110,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(definitions::create_deployment)
         .service(definitions::show_definition_xml)
         .service(definitions::show_definition)
+        .service(definitions::show_view_only)
+        .service(diagrams::show_definition_diagram)
         .service(definitions::start_instance)
         .service(instances::list_instances)
         .service(instances::show_instance)
+        .service(diagrams::show_instance_diagram)
         .service(instances::cancel_instance)
         .service(instances::trigger_element)
         .service(instances::retry_incident)

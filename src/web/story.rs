@@ -155,5 +155,5 @@ pub fn past_overlay(past: &PastView, nodes: &[String], at: i64) -> Overlay {
         marks.entry(n.clone()).or_insert_with(blank).href =
             Some(format!("?at={at}&element={}#history", urlencode(n)));
     }
-    Overlay { marks }
+    Overlay { marks, zoom: None }
 }

@@ -74,7 +74,7 @@ pub async fn list_tasks(
         urlencode(&sort),
         urlencode(&show)
     );
-    let processes = state
+    let mut processes: Vec<(String, String)> = state
         .runtime
         .deployments()
         .list(&who)
@@ -82,6 +82,7 @@ pub async fn list_tasks(
         .into_iter()
         .map(|d| (d.key, d.name))
         .collect();
+    super::forms::by_name(&mut processes);
     let page = InboxPage {
         layout: current.layout(&state, "Inbox", "tasks").await?,
         tasks,

@@ -527,3 +527,229 @@ async fn complete_claim(c: &Client, base: &str) {
     c.wait().for_element(Locator::Css("p.flash")).await.unwrap();
     assert!(text(c).await.contains("Completed \"Fill in the claim\""));
 }
+
+/// The document's scroll width and the viewport's: equal when nothing makes
+/// the page scroll sideways.
+async fn widths(c: &Client) -> (i64, i64) {
+    let v = c
+        .execute(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    (v[0].as_i64().unwrap(), v[1].as_i64().unwrap())
+}
+
+async fn js_number(c: &Client, script: &str) -> f64 {
+    c.execute(script, vec![])
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap_or_else(|| panic!("{script}: not a number"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_fit_a_phone_and_diagrams_zoom() {
+    use crate::common::Shorthand;
+    let Some((c, _driver)) = start_browser().await else {
+        return;
+    };
+    let app = TestApp::start(TestDb::sqlite().await).await;
+    let base = app.base.clone();
+    let demo_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("bpmn/demo.bpmn");
+    let demo = std::fs::read(&demo_path).unwrap();
+    // Set up over HTTP: the demo, its two lane users, an instance at Up/Down.
+    let admin = app.login("admin", "admin-password").await;
+    admin.upload("demo.bpmn", demo.clone()).await;
+    for (name, group) in [("marko", "Marko"), ("pero", "Pero")] {
+        let pw = format!("{name}-password");
+        admin
+            .post(
+                "/users",
+                &[("name", name), ("password", &pw), ("groups", group)],
+            )
+            .await;
+    }
+    let marko = app.login("marko", "marko-password").await;
+    let instance = marko
+        .post("/definitions/demo/start", &[("business_key", "PHONE-1")])
+        .await
+        .location
+        .unwrap();
+    let ids = crate::common::app::task_links(&marko.get("/tasks").await.body);
+    marko
+        .post(&format!("/tasks/{}/complete", ids[0]), &[("f.option", "2")])
+        .await;
+
+    login(&c, &base, "marko", "marko-password").await;
+    // Wide: the diagram at its natural size (1400 px is wider than the page,
+    // so it is fitted), zoomed in place by the + link, and full screen.
+    c.goto(&format!("{base}{instance}")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css(".diagram svg"))
+        .await
+        .unwrap();
+    std::fs::write(
+        screenshots().join("instance-wide.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    let fitted = js_number(
+        &c,
+        "return document.querySelector('.diagram svg').getBoundingClientRect().width;",
+    )
+    .await;
+    let frame = js_number(
+        &c,
+        "return document.querySelector('.diagram .canvas').clientWidth;",
+    )
+    .await;
+    assert!(
+        fitted <= frame + 1.0 && fitted < 1400.0,
+        "fitted: {fitted} in {frame}"
+    );
+    click(&c, ".zoom a[data-zoom=in]").await;
+    let zoomed = js_number(
+        &c,
+        "return document.querySelector('.diagram svg').getBoundingClientRect().width;",
+    )
+    .await;
+    assert!(zoomed > fitted, "zoomed in place: {zoomed} > {fitted}");
+    assert!(
+        c.current_url().await.unwrap().as_str().ends_with(&instance),
+        "no reload"
+    );
+    let now = c
+        .find(Locator::Css(".zoom-now"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(now.ends_with('%'), "{now}");
+    c.find(Locator::LinkText("Full screen"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("body.full-screen .diagram svg"))
+        .await
+        .unwrap();
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .ends_with("/diagram")
+    );
+    std::fs::write(
+        screenshots().join("instance-full-screen.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // Phone width: no page scrolls sideways; the header stays short.
+    c.set_window_size(390, 844).await.unwrap();
+    let up = app
+        .runtime
+        .open_task_for(
+            instance.trim_start_matches("/instances/").parse().unwrap(),
+            "tup",
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    for path in [
+        "/tasks".to_string(),
+        "/instances".to_string(),
+        format!("/tasks/{up}"),
+        instance.clone(),
+        "/definitions".to_string(),
+    ] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+        let (scroll, view) = widths(&c).await;
+        assert!(view <= 420, "a phone-sized viewport: {view}");
+        assert_eq!(scroll, view, "{path} scrolls sideways at {view} px");
+        let header = js_number(
+            &c,
+            "return document.querySelector('header.top').getBoundingClientRect().height;",
+        )
+        .await;
+        assert!(header < 120.0, "{path}: the header is {header} px high");
+        eprintln!("{path}: scroll width {scroll} = viewport {view} px, header {header} px");
+    }
+    // Table cells say what they are.
+    c.goto(&format!("{base}/tasks")).await.unwrap();
+    let label = c
+        .execute(
+            "return getComputedStyle(document.querySelector('td[data-label=Process]'), '::before').content;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(label.as_str(), Some("\"Process: \""), "{label}");
+    std::fs::write(
+        screenshots().join("inbox-phone.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    c.goto(&format!("{base}{instance}")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css(".diagram svg"))
+        .await
+        .unwrap();
+    let drawn = js_number(
+        &c,
+        "return document.querySelector('.diagram svg').getBoundingClientRect().width;",
+    )
+    .await;
+    assert!(
+        drawn >= 1400.0 * 0.75 - 1.0,
+        "readable on a phone: {drawn} px wide, scrolled in its frame"
+    );
+    std::fs::write(
+        screenshots().join("instance-phone.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    logout(&c).await;
+
+    // A refused upload is drawn beside its problems.
+    c.set_window_size(1400, 1000).await.unwrap();
+    login(&c, &base, "admin", "admin-password").await;
+    let broken = String::from_utf8(demo).unwrap().replacen(
+        "<bpmn:endEvent ",
+        "<bpmn:choreographyTask id=\"Choreo\" name=\"Talk it over\"/><bpmn:endEvent ",
+        1,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("demo-broken.bpmn");
+    std::fs::write(&file, broken).unwrap();
+    c.goto(&format!("{base}/definitions")).await.unwrap();
+    c.find(Locator::Css("input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&file.display().to_string())
+        .await
+        .unwrap();
+    click(&c, "form.upload button").await;
+    c.wait()
+        .for_element(Locator::Css("section.report.failed .diagram svg"))
+        .await
+        .unwrap();
+    let width = js_number(&c, "return document.querySelector('section.report .diagram svg').getBoundingClientRect().width;").await;
+    assert!(width > 300.0, "the refused file is drawn: {width}");
+    assert!(text(&c).await.contains("choreographyTask \"Talk it over\""));
+    std::fs::write(
+        screenshots().join("refused-upload.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    c.close().await.unwrap();
+    app.stop().await;
+}

@@ -132,6 +132,8 @@ struct Fixture {
     /// The deployment of the matrix file, and the `segment` decision's id.
     deployment: i64,
     decision: i64,
+    /// A file kept for viewing only.
+    view_only: i64,
     /// Its business key and the value of its `tag` variable.
     tag: String,
     prep: Prep,
@@ -288,9 +290,16 @@ async fn fixture(app: &TestApp, prep: Prep) -> Fixture {
         .unwrap()
         .definition
         .id;
+    let demo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/bpmn/demo.bpmn")).unwrap();
+    let view_only = rt
+        .deployments()
+        .keep_for_viewing(&admin(), "demo.bpmn", &demo)
+        .await
+        .unwrap();
     Fixture {
         deployment,
         decision,
+        view_only,
         instance,
         task,
         job,
@@ -323,6 +332,8 @@ fn path(route: &Route, f: &Fixture, own_token: Option<Uuid>, dummy_user: i64) ->
         own_token.unwrap_or_else(Uuid::now_v7).to_string()
     } else if p.starts_with("/users/") {
         dummy_user.to_string()
+    } else if p.starts_with("/view-only/") {
+        f.view_only.to_string()
     } else {
         f.instance.to_string()
     };

@@ -19,3 +19,4 @@ pub mod setting;
 pub mod start_timer;
 pub mod user_task;
 pub mod user_task_candidate;
+pub mod view_only_diagram;

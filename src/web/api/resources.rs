@@ -253,7 +253,6 @@ pub async fn show_definition_svg(
             "the file has no diagram layout (BPMNDI)",
         )
     })?;
-    let svg = svg.replacen("<svg ", "<svg xmlns=\"http://www.w3.org/2000/svg\" ", 1);
     Ok(HttpResponse::Ok()
         .content_type("image/svg+xml")
         .insert_header(("Content-Security-Policy", "sandbox"))
