@@ -71,7 +71,7 @@ pub struct StartRequest {
 
 /// Deployed processes and decisions, as a principal sees and uses them.
 pub struct Deployments<'r> {
-    rt: &'r Runtime,
+    pub(super) rt: &'r Runtime,
 }
 
 impl Runtime {
@@ -205,6 +205,7 @@ impl Deployments<'_> {
                 deployed_at: dep.as_ref().map(|x| x.deployed_at).unwrap_or(d.created_at),
                 deployed_by: dep.as_ref().and_then(|x| x.deployed_by.clone()),
                 file: dep.map(|x| x.name).unwrap_or_default(),
+                suspended: d.suspended,
             })
             .collect())
     }
@@ -463,6 +464,7 @@ fn start_timers(
                 element_id: element.clone(),
                 due: to_db_time(due),
                 fired: 0,
+                suspended: false,
             });
         }
     }

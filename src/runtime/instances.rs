@@ -20,7 +20,7 @@ use crate::store::entity::process_instance;
 
 /// Instances, as a principal sees and acts on them.
 pub struct Instances<'r> {
-    rt: &'r Runtime,
+    pub(super) rt: &'r Runtime,
 }
 
 impl Runtime {
@@ -190,6 +190,9 @@ impl Instances<'_> {
                 retry: may(who, Action::RetryIncident),
                 trigger: may(who, Action::TriggerElement),
                 set_variables: may(who, Action::SetVariables),
+                suspend: may(who, Action::SuspendInstance),
+                modify: may(who, Action::ModifyInstance),
+                migrate: may(who, Action::MigrateInstance),
             },
         })
     }
@@ -254,7 +257,7 @@ impl Instances<'_> {
     }
 
     /// Runs `command` on an instance as `who`, if the policy allows `action`.
-    async fn run(
+    pub(super) async fn run(
         &self,
         who: &Principal,
         id: Uuid,

@@ -98,6 +98,8 @@ pub struct NewStartTimer {
     pub element_id: String,
     pub due: DateTime<Utc>,
     pub fired: i32,
+    /// Its definition version is suspended: it waits.
+    pub suspended: bool,
 }
 
 impl Store {
@@ -316,6 +318,7 @@ impl Store {
             lock_expires_at: Set(None),
             last_error: Set(None),
             created_at: Set(now),
+            suspended: Set(t.suspended),
         })
         .exec(txn)
         .await?;
@@ -405,10 +408,12 @@ fn acquire_sql(
     };
     let due = p(a.now.into());
     let expired = p(a.now.into());
+    let awake = p(false.into());
     let limit = p((a.limit as i64).into());
     let pick = format!(
         "SELECT id FROM {table} WHERE {kind_filter}due_at <= {due} \
          AND (lock_owner IS NULL OR lock_expires_at < {expired}) \
+         AND suspended = {awake} \
          ORDER BY due_at LIMIT {limit}"
     );
     let sql = match backend {

@@ -187,6 +187,8 @@ struct DefinitionPage {
     errors: Vec<FieldError>,
     business_key: String,
     startable: bool,
+    /// Admins: suspend, resume and migrate buttons.
+    may_operate: bool,
 }
 
 struct Chosen {
@@ -256,6 +258,10 @@ async fn definition_page(
             .map(|v| v.version)
             .unwrap_or(current.version),
         startable: process.start.is_some() || !process.implicit_starts.is_empty(),
+        may_operate: crate::runtime::policy::allows(
+            current_user.principal().kind(),
+            crate::runtime::Action::OperateDefinition,
+        ),
         fields: field_views(&form, values.as_ref(), &errors),
         business_key: submitted.map(|s| s.1).unwrap_or_default(),
         current,

@@ -12,6 +12,7 @@ pub mod engine_rest;
 pub mod error;
 mod forms;
 pub(crate) mod instances;
+mod operations;
 pub mod proxy;
 pub mod render;
 pub mod routes;
@@ -111,6 +112,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(instances::cancel_instance)
         .service(instances::trigger_element)
         .service(instances::retry_incident)
+        .service(operations::suspend_instance)
+        .service(operations::resume_instance)
+        .service(operations::show_modification)
+        .service(operations::modify_instance)
+        .service(operations::suspend_version)
+        .service(operations::resume_version)
+        .service(operations::show_migration)
+        .service(operations::migrate_instances)
         .service(users::list_users)
         .service(users::create_user)
         .service(users::update_user)
