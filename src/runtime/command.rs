@@ -317,6 +317,10 @@ impl Runtime {
             // Also what this command created while it stays suspended.
             Store::set_instance_suspended(txn, ctx.instance_id, tr.state.suspended).await?;
         }
+        if resumed {
+            // Its jobs (a timer due meanwhile) are work again, for every process.
+            Store::announce_jobs(txn).await?;
+        }
         if tr.effects.iter().any(engine::Effect::is_local_work) {
             Store::announce_jobs(txn).await?;
         }
@@ -352,7 +356,11 @@ impl Runtime {
         if external {
             self.external_work.notify_waiters();
         }
-        if tr.effects.iter().any(engine::Effect::is_local_work) {
+        let resumed = tr
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::InstanceResumed { .. }));
+        if resumed || tr.effects.iter().any(engine::Effect::is_local_work) {
             self.job_work.notify_waiters();
         }
     }

@@ -129,6 +129,7 @@ impl Store {
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(start_timer::Entity::find()
             .filter(start_timer::Column::DueAt.lte(until))
+            .filter(start_timer::Column::Suspended.eq(false))
             .order_by_asc(start_timer::Column::DueAt)
             .one(&self.db)
             .await?
@@ -199,6 +200,8 @@ impl Store {
             .column_as(job::Column::DueAt.min(), "due")
             .filter(job::Column::Kind.is_in(kind_names(kinds)))
             .filter(job::Column::LockOwner.is_null())
+            // Suspended work waits for its resume, which wakes the executor.
+            .filter(job::Column::Suspended.eq(false))
             .into_tuple()
             .one(&self.db)
             .await?;
@@ -206,6 +209,7 @@ impl Store {
             .select_only()
             .column_as(start_timer::Column::DueAt.min(), "due")
             .filter(start_timer::Column::LockOwner.is_null())
+            .filter(start_timer::Column::Suspended.eq(false))
             .into_tuple()
             .one(&self.db)
             .await?;

@@ -1180,6 +1180,7 @@ impl Store {
         job::Entity::find()
             .filter(job::Column::Kind.is_in(jobs::kind_names(kinds)))
             .filter(job::Column::DueAt.lte(until))
+            .filter(job::Column::Suspended.eq(false))
             .order_by_asc(job::Column::DueAt)
             .order_by_asc(job::Column::Id)
             .one(&self.db)
