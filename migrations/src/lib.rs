@@ -22,6 +22,7 @@ mod m20261206_000013_worker_role;
 mod m20261207_000014_password_change;
 mod m20261207_000017_forms;
 mod m20261207_000018_view_only_diagrams;
+mod m20261207_000019_suspension;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_password_change::Migration),
             Box::new(m20261207_000017_forms::Migration),
             Box::new(m20261207_000018_view_only_diagrams::Migration),
+            Box::new(m20261207_000019_suspension::Migration),
         ]
     }
 }

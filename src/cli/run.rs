@@ -37,9 +37,9 @@ use uuid::Uuid;
 use crate::model::{NodeKind, Process, time};
 use crate::runtime::jobs::Stepper;
 use crate::runtime::{
-    Clock, ConnectorPolicy, Correlation, Deployed, Event, InstanceFilter, InstanceState, Outcome,
-    Principal, Runtime, RuntimeError, StartRequest, Status, Values, VirtualClock, WaitingItem,
-    waiting_items,
+    Clock, ConnectorPolicy, Correlation, Deployed, Event, InstanceFilter, InstanceState,
+    Instruction, Modification, Outcome, Principal, Runtime, RuntimeError, StartRequest, Status,
+    Values, VirtualClock, WaitingItem, waiting_items,
 };
 
 /// The most instances one run follows.
@@ -115,6 +115,9 @@ enum Line {
     Message(String, Map<String, Value>),
     Signal(String, Map<String, Value>),
     Advance(jiff::Span),
+    Suspend,
+    Resume,
+    Modify(Vec<Instruction>),
     ExpectTasks(Vec<String>),
     ExpectState(String),
     ExpectVar(String, Value),
@@ -175,6 +178,32 @@ fn parse_line(text: &str, line_no: usize) -> Result<Option<Line>, String> {
                 _ => Line::Message(target.to_string(), vars),
             }
         }
+        "suspend" if rest.is_empty() => Line::Suspend,
+        "resume" if rest.is_empty() => Line::Resume,
+        "modify" => {
+            let mut instructions = Vec::new();
+            for word in rest.split_whitespace() {
+                let instruction = match word.split_once(':') {
+                    Some(("cancel", e)) if !e.is_empty() => Instruction::Cancel(e.into()),
+                    Some(("start_before", e)) if !e.is_empty() => {
+                        Instruction::StartBefore(e.into())
+                    }
+                    Some(("start_after", e)) if !e.is_empty() => Instruction::StartAfter(e.into()),
+                    _ => {
+                        return Err(format!(
+                            "line {line_no}: \"{word}\" is not cancel:ID, start_before:ID or start_after:ID"
+                        ));
+                    }
+                };
+                instructions.push(instruction);
+            }
+            if instructions.is_empty() {
+                return Err(format!(
+                    "line {line_no}: `modify` needs instructions, e.g. cancel:a start_before:b"
+                ));
+            }
+            Line::Modify(instructions)
+        }
         "advance" => {
             Line::Advance(time::parse_duration(rest).map_err(|e| format!("line {line_no}: {e}"))?)
         }
@@ -201,7 +230,7 @@ fn parse_line(text: &str, line_no: usize) -> Result<Option<Line>, String> {
         }
         other => {
             return Err(format!(
-                "line {line_no}: unknown command \"{other}\" (complete, message, signal, advance, expect)"
+                "line {line_no}: unknown command \"{other}\" (complete, message, signal, trigger, advance, suspend, resume, modify, expect)"
             ));
         }
     };
@@ -521,6 +550,12 @@ impl Printer<'_> {
                 Line::Trigger(id, _) => self.text(&format!("--> trigger: {id}")),
                 Line::Signal(name, _) => self.text(&format!("--> signal: {name}")),
                 Line::Advance(span) => self.text(&format!("--> advance {span}")),
+                Line::Suspend => self.text("--> suspend"),
+                Line::Resume => self.text("--> resume"),
+                Line::Modify(i) => {
+                    let steps: Vec<String> = i.iter().map(ToString::to_string).collect();
+                    self.text(&format!("--> modify: {}", steps.join(", ")))
+                }
                 _ => {}
             },
         }
@@ -899,6 +934,32 @@ async fn run_inner(
                 }
                 for o in &b.outcomes {
                     printer.outcome(&run, o).await?;
+                }
+            }
+            Line::Suspend | Line::Resume | Line::Modify(_) => {
+                let Some(&main) = printer.active().first() else {
+                    printer.ignored("no instance is active");
+                    continue;
+                };
+                let instances = run.runtime.instances();
+                let done = match &line {
+                    Line::Suspend => instances.suspend(&run.who, main, None).await,
+                    Line::Resume => instances.resume(&run.who, main, None).await,
+                    Line::Modify(instructions) => {
+                        let m = Modification {
+                            instructions: instructions.clone(),
+                            ..Default::default()
+                        };
+                        instances.modify(&run.who, main, m).await
+                    }
+                    _ => continue,
+                };
+                match done {
+                    Ok(o) => printer.outcome(&run, &o).await?,
+                    Err(RuntimeError::Conflict(m) | RuntimeError::Rejected(m)) => {
+                        printer.refused(&m)
+                    }
+                    Err(e) => return Err(e.to_string()),
                 }
             }
             Line::Advance(span) => {

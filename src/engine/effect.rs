@@ -71,6 +71,12 @@ pub enum Effect {
     Unsubscribe {
         key: u64,
     },
+    /// The element instance's wait (inbox task, job, subscription) now
+    /// belongs to the element `element` (a migration renamed it).
+    MoveWait {
+        key: u64,
+        element: String,
+    },
     /// A called instance ended (or raised something): tell the call activity
     /// `element` of the calling instance.
     ReturnToCaller {

@@ -2,9 +2,12 @@
 //! [`InstanceState::apply`](super::InstanceState::apply)) and are also the
 //! instance's history, one row each.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::operate::Instruction;
 use super::state::{Step, Wait};
 
 /// One thing that happened.
@@ -160,6 +163,34 @@ pub enum Event {
     },
     /// The incident was retried (or its element went away).
     IncidentResolved { incident: u64 },
+    /// An operator suspended the instance: nothing in it moves (no task is
+    /// completed, no message taken, no job or timer run) until it is resumed.
+    InstanceSuspended {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The instance was resumed: what waited (a timer due meanwhile) goes on.
+    InstanceResumed {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// An operator moved the instance's tokens: the events that follow (in the
+    /// same command) cancel and start the elements these instructions name.
+    InstanceModified {
+        instructions: Vec<Instruction>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The instance moved to another version of its process. Its element
+    /// instances, waits and variables are kept; the elements of `renamed`
+    /// (old id -> new id) carry their new ids from now on.
+    InstanceMigrated {
+        process: String,
+        from_version: i32,
+        to_version: i32,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        renamed: BTreeMap<String, String>,
+    },
     /// Nothing is left to do.
     InstanceCompleted,
     /// The instance was ended early.
@@ -199,6 +230,10 @@ impl Event {
             Event::ConditionMet { .. } => "condition_met",
             Event::IncidentRaised { .. } => "incident_raised",
             Event::IncidentResolved { .. } => "incident_resolved",
+            Event::InstanceSuspended { .. } => "instance_suspended",
+            Event::InstanceResumed { .. } => "instance_resumed",
+            Event::InstanceModified { .. } => "instance_modified",
+            Event::InstanceMigrated { .. } => "instance_migrated",
             Event::InstanceCompleted => "instance_completed",
             Event::InstanceTerminated { .. } => "instance_terminated",
         }

@@ -16,6 +16,7 @@ pub(crate) mod behavior;
 mod bindings;
 pub mod effect;
 pub mod event;
+pub mod operate;
 mod run;
 pub mod state;
 
@@ -25,6 +26,7 @@ use serde_json::{Map, Value};
 pub use bindings::{Context, task_id};
 pub use effect::{CallOutcome, Effect, UserTaskSpec};
 pub use event::Event;
+pub use operate::{Instruction, MigrationPlan, migrate};
 pub use run::STEP_LIMIT;
 pub use state::{
     AdHocProgress, Compensable, ElementInstance, Incident, InstanceState, JobKind, JobType,
@@ -97,6 +99,18 @@ pub enum Command {
     SetVariables { variables: Map<String, Value> },
     /// End the instance now, cancelling everything.
     Cancel { reason: String },
+    /// Suspend the instance: it takes no commands but resume, cancel and
+    /// setting variables until it is resumed.
+    Suspend { reason: Option<String> },
+    /// Resume a suspended instance.
+    Resume { reason: Option<String> },
+    /// Move the instance's tokens: cancel and start elements, in order, after
+    /// setting these variables on the instance.
+    Modify {
+        instructions: Vec<Instruction>,
+        variables: Map<String, Value>,
+        reason: Option<String>,
+    },
     /// The `call` job of a call activity started the instance `instance`.
     CallStarted { key: u64, instance: String },
     /// The instance `instance` a call activity called reports back.
@@ -126,6 +140,13 @@ pub enum CommandError {
     NoSuchIncident(u64),
     #[error("invalid values: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     InvalidVariables(Vec<FieldError>),
+    /// The instance is suspended: only resume, cancel and setting variables
+    /// are taken.
+    #[error("{0} is suspended; resume it first")]
+    Suspended(String),
+    /// An operator's command that would leave the instance broken.
+    #[error("{0}")]
+    Refused(String),
     /// A task listener failed; the command is refused, as a failure inside
     /// the transaction would be.
     #[error("{0}")]
@@ -161,6 +182,16 @@ pub fn execute(
         other => {
             if state.status != Status::Active {
                 return Err(CommandError::NotActive(state.status.as_str()));
+            }
+            let allowed = matches!(
+                other,
+                Command::Resume { .. } | Command::Cancel { .. } | Command::SetVariables { .. }
+            );
+            if state.suspended && !allowed {
+                return Err(CommandError::Suspended(match ctx.instance_id {
+                    Some(id) => format!("the instance {id}"),
+                    None => "the instance".into(),
+                }));
             }
             dispatch(&mut run, other)?;
         }
@@ -497,6 +528,13 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
             run.end_instance(reason);
             Ok(())
         }
+        Command::Suspend { reason } => operate::suspend(run, reason),
+        Command::Resume { reason } => operate::resume(run, reason),
+        Command::Modify {
+            instructions,
+            variables,
+            reason,
+        } => operate::modify(run, instructions, variables, reason),
         Command::CallStarted { key, instance } => match waiting(run, key) {
             Some((
                 _,

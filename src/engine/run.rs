@@ -630,7 +630,7 @@ impl<'p> Run<'p> {
     }
 
     /// Takes a sequence flow: the target is activated, or the token waits at its join.
-    fn take(&mut self, flow: FlowIdx, scope: u64, default: bool) {
+    pub fn take(&mut self, flow: FlowIdx, scope: u64, default: bool) {
         let f = &self.process.flows[flow];
         let target = &self.process.nodes[f.target];
         if target.is_join() {

@@ -389,6 +389,10 @@ pub struct InstanceState {
     /// Completed activity instances that compensation may undo, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub compensable: Vec<Compensable>,
+    /// Suspended by an operator: it accepts no commands but resume, cancel
+    /// and setting variables, and its jobs wait.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspended: bool,
 }
 
 impl InstanceState {
@@ -406,6 +410,7 @@ impl InstanceState {
             incidents: BTreeMap::new(),
             called_by: None,
             compensable: Vec::new(),
+            suspended: false,
         }
     }
 
@@ -701,6 +706,10 @@ impl InstanceState {
                     }
                 }
             }
+            Event::InstanceSuspended { .. } => self.suspended = true,
+            Event::InstanceResumed { .. } => self.suspended = false,
+            Event::InstanceModified { .. } => {}
+            Event::InstanceMigrated { renamed, .. } => self.rename(renamed),
             Event::InstanceCompleted => self.status = Status::Completed,
             Event::InstanceTerminated { .. } => {
                 self.status = Status::Terminated;
@@ -732,6 +741,30 @@ impl InstanceState {
             if tokens.flows.is_empty() {
                 self.joins.remove(i);
             }
+        }
+    }
+
+    /// Gives elements new ids (a migration to another version).
+    fn rename(&mut self, renamed: &BTreeMap<String, String>) {
+        let new = |id: &mut String| {
+            if let Some(n) = renamed.get(id.as_str()) {
+                *id = n.clone();
+            }
+        };
+        for e in self.elements.values_mut() {
+            new(&mut e.element);
+        }
+        for j in &mut self.joins {
+            new(&mut j.gateway);
+        }
+        for r in &mut self.resetting {
+            new(&mut r.gateway);
+        }
+        for i in self.incidents.values_mut() {
+            new(&mut i.element);
+        }
+        for c in &mut self.compensable {
+            new(&mut c.element);
         }
     }
 

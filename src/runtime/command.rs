@@ -248,6 +248,13 @@ impl Runtime {
         s: Started<'_>,
         tr: &engine::Transition,
     ) -> Result<(), RuntimeError> {
+        if Store::definition_suspended(txn, s.deployed.definition.id).await? {
+            let d = &s.deployed.definition;
+            return Err(RuntimeError::Conflict(format!(
+                "version {} of process \"{}\" is suspended: no instance starts from it until it is resumed",
+                d.version, d.key
+            )));
+        }
         let db_now = to_db_time(self.clock.now());
         Store::insert_instance(
             txn,
@@ -302,6 +309,18 @@ impl Runtime {
         Store::sync_variables(txn, ctx.instance_id, &tr.events).await?;
         Store::record_incidents(txn, ctx.instance_id, &tr.events, ctx.now).await?;
         Store::apply_effects(txn, ctx, &tr.effects).await?;
+        let resumed = tr
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::InstanceResumed { .. }));
+        if tr.state.suspended || resumed {
+            // Also what this command created while it stays suspended.
+            Store::set_instance_suspended(txn, ctx.instance_id, tr.state.suspended).await?;
+        }
+        if resumed {
+            // Its jobs (a timer due meanwhile) are work again, for every process.
+            Store::announce_jobs(txn).await?;
+        }
         if tr.effects.iter().any(engine::Effect::is_local_work) {
             Store::announce_jobs(txn).await?;
         }
@@ -337,7 +356,11 @@ impl Runtime {
         if external {
             self.external_work.notify_waiters();
         }
-        if tr.effects.iter().any(engine::Effect::is_local_work) {
+        let resumed = tr
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::InstanceResumed { .. }));
+        if resumed || tr.effects.iter().any(engine::Effect::is_local_work) {
             self.job_work.notify_waiters();
         }
     }
@@ -570,7 +593,7 @@ impl Runtime {
 
     /// Checks the policy against the instance row as read (and, for a task
     /// command, its task row). Returns the task.
-    async fn authorize(
+    pub(crate) async fn authorize(
         &self,
         row: &process_instance::Model,
         access: Access<'_>,

@@ -339,6 +339,7 @@ impl Deployments<'_> {
                 deployed_at: dep.as_ref().map(|x| x.deployed_at).unwrap_or(d.created_at),
                 deployed_by: dep.as_ref().and_then(|x| x.deployed_by.clone()),
                 file: dep.map(|x| x.name).unwrap_or_default(),
+                suspended: d.suspended,
             })
             .collect())
     }
@@ -626,6 +627,7 @@ fn start_timers(
                 element_id: element.clone(),
                 due: to_db_time(due),
                 fired: 0,
+                suspended: false,
             });
         }
     }

@@ -202,6 +202,9 @@ impl Instances<'_> {
                 retry: may(who, Action::RetryIncident),
                 trigger: may(who, Action::TriggerElement),
                 set_variables: may(who, Action::SetVariables),
+                suspend: may(who, Action::SuspendInstance),
+                modify: may(who, Action::ModifyInstance),
+                migrate: may(who, Action::MigrateInstance),
             },
         })
     }
@@ -357,7 +360,7 @@ impl Instances<'_> {
     }
 
     /// Runs `command` on an instance as `who`, if the policy allows `action`.
-    async fn run(
+    pub(super) async fn run(
         &self,
         who: &Principal,
         id: Uuid,

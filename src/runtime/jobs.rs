@@ -643,6 +643,7 @@ impl Runtime {
                     element_id: timer.element_id.clone(),
                     due: to_db_time(due),
                     fired: timer.fired + 1,
+                    suspended: false,
                 },
                 db_now,
             )

@@ -218,7 +218,8 @@ impl Runtime {
         let mut seen = std::collections::HashSet::new();
         for def in self.store().definitions().await? {
             // Newest version first within each key.
-            if !seen.insert(def.key.clone()) {
+            // A suspended latest version starts nothing (an older one neither).
+            if !seen.insert(def.key.clone()) || def.suspended {
                 continue;
             }
             let deployed = self.deployed(def.id).await?;
@@ -268,7 +269,7 @@ impl Runtime {
         let mut seen = std::collections::HashSet::new();
         for def in self.store().definitions().await? {
             // Newest version first within each key.
-            if !seen.insert(def.key.clone()) || key.is_some_and(|k| k != def.key) {
+            if !seen.insert(def.key.clone()) || key.is_some_and(|k| k != def.key) || def.suspended {
                 continue;
             }
             let deployed = self.deployed(def.id).await?;

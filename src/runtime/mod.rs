@@ -32,6 +32,7 @@ mod instances;
 pub mod jobs;
 mod messages;
 pub mod metrics;
+mod operations;
 pub mod policy;
 mod search;
 pub mod story;
@@ -48,6 +49,7 @@ use std::time::Duration;
 use crate::model::{self, Definitions, ParseError, Process};
 use crate::store::{Store, StoreError, Viewer};
 
+pub use crate::engine::Instruction;
 /// The engine's events and instance state, read-only: what a command did
 /// (the history rows) and where an instance stands. `bpmn run` prints them.
 pub use crate::engine::{Event, InstanceState, Status, WaitingItem, waiting_items};
@@ -62,6 +64,9 @@ pub use deployments::{
 pub use forms::pending_forms;
 pub use handlers::{FnHandler, HandlerError, ServiceCall, ServiceHandler};
 pub use instances::Instances;
+pub use operations::{
+    Migration, MigrationReport, MigrationResult, Modification, VersionSuspension,
+};
 pub use policy::{Action, Principal, Role};
 pub use search::{
     ActivityRecord, HistoricInstance, HistoricState, IncidentRecord, IncidentSearch, IncidentSort,
@@ -133,7 +138,9 @@ impl From<crate::engine::CommandError> for RuntimeError {
             CommandError::NotWaiting { .. }
             | CommandError::NotActive(_)
             | CommandError::NoSuchIncident(_)
-            | CommandError::AlreadyClaimed(_) => RuntimeError::Conflict(e.to_string()),
+            | CommandError::AlreadyClaimed(_)
+            | CommandError::Suspended(_) => RuntimeError::Conflict(e.to_string()),
+            CommandError::Refused(_) => RuntimeError::Rejected(e.to_string()),
             CommandError::AlreadyStarted
             | CommandError::Listener(_)
             | CommandError::NoStartEvent

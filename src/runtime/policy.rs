@@ -150,6 +150,15 @@ pub enum Action {
     /// Resume an element that waits to be triggered.
     TriggerElement,
     RetryIncident,
+    /// Suspend or resume an instance.
+    SuspendInstance,
+    /// Cancel and start elements of a running instance.
+    ModifyInstance,
+    /// Move instances to another version of their process.
+    MigrateInstance,
+    /// Suspend or resume a version of a process (no new starts), and migrate
+    /// its instances in a batch.
+    OperateDefinition,
     ViewTask,
     ClaimTask,
     UnclaimTask,
@@ -277,6 +286,10 @@ pub const POLICY: &[Permission] = &[
     row(Action::SetVariables, Resource::Instance, SEE_INSTANCE, [Deny, Deny, Deny, Allow]),
     row(Action::TriggerElement, Resource::Instance, SEE_INSTANCE, [Deny, Involved, Allow, Allow]),
     row(Action::RetryIncident, Resource::Instance, SEE_INSTANCE, [Deny, Deny, Deny, Allow]),
+    row(Action::SuspendInstance, Resource::Instance, SEE_INSTANCE, [Deny, Deny, Deny, Allow]),
+    row(Action::ModifyInstance, Resource::Instance, SEE_INSTANCE, [Deny, Deny, Deny, Allow]),
+    row(Action::MigrateInstance, Resource::Instance, SEE_INSTANCE, [Deny, Deny, Deny, Allow]),
+    row(Action::OperateDefinition, Resource::Definition, None, [Deny, Deny, Deny, Allow]),
     row(Action::ViewTask, Resource::Task, SEE_TASK, [Deny, HolderOrCandidate, HolderOrCandidate, Allow]),
     row(Action::ClaimTask, Resource::Task, SEE_TASK, [Deny, Candidate, Candidate, Allow]),
     row(Action::UnclaimTask, Resource::Task, SEE_TASK, [Deny, Holder, Holder, Allow]),
@@ -413,6 +426,10 @@ pub fn action_text(action: Action) -> &'static str {
         Action::SetVariables => "set variables",
         Action::TriggerElement => "trigger a waiting element",
         Action::RetryIncident => "retry an incident",
+        Action::SuspendInstance => "suspend or resume an instance",
+        Action::ModifyInstance => "modify an instance (cancel, start elements)",
+        Action::MigrateInstance => "migrate instances to another version",
+        Action::OperateDefinition => "suspend, resume or migrate a process version",
         Action::ViewTask => "see a task",
         Action::ClaimTask => "claim an unclaimed task",
         Action::UnclaimTask => "release a task",

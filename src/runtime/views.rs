@@ -159,6 +159,8 @@ pub struct TaskView {
     pub state: String,
     pub completed_by: Option<String>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// Its instance is suspended: it cannot be completed until resumed.
+    pub suspended: bool,
 }
 
 /// A task with everything its page shows.
@@ -202,6 +204,8 @@ pub struct InstanceView {
     pub ended_at: Option<DateTime<Utc>>,
     /// The instance whose call activity started this one.
     pub parent_id: Option<Uuid>,
+    /// Suspended by an operator: nothing in it moves until it is resumed.
+    pub suspended: bool,
 }
 
 /// One history row, as a sentence.
@@ -256,6 +260,9 @@ pub struct InstancePermissions {
     pub retry: bool,
     pub trigger: bool,
     pub set_variables: bool,
+    pub suspend: bool,
+    pub modify: bool,
+    pub migrate: bool,
 }
 
 /// An instance with everything its page shows.
@@ -336,6 +343,8 @@ pub struct VersionView {
     pub deployed_at: DateTime<Utc>,
     pub deployed_by: Option<String>,
     pub file: String,
+    /// No instance starts from it until it is resumed.
+    pub suspended: bool,
 }
 
 pub(crate) fn element_name(process: Option<&Process>, id: &str) -> String {
@@ -360,6 +369,7 @@ pub(crate) fn task_view(t: user_task::Model, process_name: &str) -> TaskView {
         state: t.state,
         completed_by: t.completed_by,
         completed_at: t.completed_at,
+        suspended: t.suspended,
     }
 }
 
@@ -379,6 +389,7 @@ pub(crate) fn instance_view(i: &process_instance::Model, process_name: &str) -> 
         started_at: i.started_at,
         ended_at: i.ended_at,
         parent_id: i.parent_id,
+        suspended: i.suspended,
     }
 }
 
@@ -413,6 +424,13 @@ fn describe_values(values: &Map<String, Value>) -> String {
         .map(|(k, v)| format!("{k} = {}", short(v)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn with_reason(text: &str, reason: &Option<String>) -> String {
+    match reason {
+        Some(r) => format!("{text} ({r})"),
+        None => text.to_string(),
+    }
 }
 
 /// The history row as a sentence.
@@ -508,6 +526,44 @@ pub(crate) fn describe(event: &Event, process: Option<&Process>) -> String {
         Event::IncidentResolved { .. } => "Incident resolved".into(),
         Event::InstanceCompleted => "Instance completed".into(),
         Event::InstanceTerminated { reason } => format!("Instance terminated: {reason}"),
+        Event::InstanceSuspended { reason } => with_reason("Instance suspended", reason),
+        Event::InstanceResumed { reason } => with_reason("Instance resumed", reason),
+        Event::InstanceModified {
+            instructions,
+            reason,
+        } => {
+            let steps: Vec<String> = instructions
+                .iter()
+                .map(|i| match i {
+                    crate::engine::Instruction::Cancel(e) => format!("cancel {}", named(e)),
+                    crate::engine::Instruction::StartBefore(e) => {
+                        format!("start before {}", named(e))
+                    }
+                    crate::engine::Instruction::StartAfter(e) => {
+                        format!("start after {}", named(e))
+                    }
+                })
+                .collect();
+            with_reason(&format!("Instance modified: {}", steps.join(", ")), reason)
+        }
+        Event::InstanceMigrated {
+            process,
+            from_version,
+            to_version,
+            renamed,
+        } => {
+            let mut text = format!(
+                "Instance migrated from version {from_version} to {to_version} of \"{process}\""
+            );
+            if !renamed.is_empty() {
+                let moves: Vec<String> = renamed
+                    .iter()
+                    .map(|(a, b)| format!("\"{a}\" became \"{b}\""))
+                    .collect();
+                text.push_str(&format!(" ({})", moves.join(", ")));
+            }
+            text
+        }
     }
 }
 

@@ -98,6 +98,8 @@ pub struct NewStartTimer {
     pub element_id: String,
     pub due: DateTime<Utc>,
     pub fired: i32,
+    /// Its definition version is suspended: it waits.
+    pub suspended: bool,
 }
 
 impl Store {
@@ -127,6 +129,7 @@ impl Store {
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(start_timer::Entity::find()
             .filter(start_timer::Column::DueAt.lte(until))
+            .filter(start_timer::Column::Suspended.eq(false))
             .order_by_asc(start_timer::Column::DueAt)
             .one(&self.db)
             .await?
@@ -197,6 +200,8 @@ impl Store {
             .column_as(job::Column::DueAt.min(), "due")
             .filter(job::Column::Kind.is_in(kind_names(kinds)))
             .filter(job::Column::LockOwner.is_null())
+            // Suspended work waits for its resume, which wakes the executor.
+            .filter(job::Column::Suspended.eq(false))
             .into_tuple()
             .one(&self.db)
             .await?;
@@ -204,6 +209,7 @@ impl Store {
             .select_only()
             .column_as(start_timer::Column::DueAt.min(), "due")
             .filter(start_timer::Column::LockOwner.is_null())
+            .filter(start_timer::Column::Suspended.eq(false))
             .into_tuple()
             .one(&self.db)
             .await?;
@@ -316,6 +322,7 @@ impl Store {
             lock_expires_at: Set(None),
             last_error: Set(None),
             created_at: Set(now),
+            suspended: Set(t.suspended),
         })
         .exec(txn)
         .await?;
@@ -405,10 +412,12 @@ fn acquire_sql(
     };
     let due = p(a.now.into());
     let expired = p(a.now.into());
+    let awake = p(false.into());
     let limit = p((a.limit as i64).into());
     let pick = format!(
         "SELECT id FROM {table} WHERE {kind_filter}due_at <= {due} \
          AND (lock_owner IS NULL OR lock_expires_at < {expired}) \
+         AND suspended = {awake} \
          ORDER BY due_at LIMIT {limit}"
     );
     let sql = match backend {

@@ -41,7 +41,8 @@ use uuid::Uuid;
 use crate::engine::{Effect, Event, InstanceState, JobKind, JobType};
 use entity::{
     deployment, history_batch, incident, instance_variable, job, message_subscription,
-    process_definition, process_instance, user_task, user_task_candidate, view_only_diagram,
+    process_definition, process_instance, start_timer, user_task, user_task_candidate,
+    view_only_diagram,
 };
 use migration::MigratorTrait;
 
@@ -577,6 +578,7 @@ impl Store {
             started_by: Set(new.started_by),
             ended_at: Set(ended.then_some(new.now)),
             updated_at: Set(new.now),
+            suspended: Set(new.state.suspended),
         })
         .exec_without_returning(txn)
         .await?;
@@ -601,6 +603,95 @@ impl Store {
     pub async fn instance(&self, id: Uuid) -> Result<Option<process_instance::Model>, StoreError> {
         Ok(process_instance::Entity::find_by_id(id)
             .one(&self.db)
+            .await?)
+    }
+
+    /// Marks an instance and what waits in it (jobs, inbox tasks) suspended
+    /// or not: the job executor and external workers skip suspended jobs.
+    pub async fn set_instance_suspended(
+        txn: &Txn,
+        id: Uuid,
+        suspended: bool,
+    ) -> Result<(), StoreError> {
+        process_instance::Entity::update_many()
+            .col_expr(process_instance::Column::Suspended, Expr::value(suspended))
+            .filter(process_instance::Column::Id.eq(id))
+            .exec(txn)
+            .await?;
+        job::Entity::update_many()
+            .col_expr(job::Column::Suspended, Expr::value(suspended))
+            .filter(job::Column::InstanceId.eq(id))
+            .exec(txn)
+            .await?;
+        user_task::Entity::update_many()
+            .col_expr(user_task::Column::Suspended, Expr::value(suspended))
+            .filter(user_task::Column::InstanceId.eq(id))
+            .filter(user_task::Column::State.eq("open"))
+            .exec(txn)
+            .await?;
+        Ok(())
+    }
+
+    /// Moves an instance to another definition (a migration; the instance's
+    /// version was checked and bumped by [`Store::update_instance`]).
+    pub async fn set_instance_definition(
+        txn: &Txn,
+        id: Uuid,
+        definition_id: i64,
+    ) -> Result<(), StoreError> {
+        process_instance::Entity::update_many()
+            .col_expr(
+                process_instance::Column::DefinitionId,
+                Expr::value(definition_id),
+            )
+            .filter(process_instance::Column::Id.eq(id))
+            .exec(txn)
+            .await?;
+        Ok(())
+    }
+
+    /// Suspends or resumes a definition version: no instance starts from it
+    /// while it is suspended, and its timer start events wait.
+    pub async fn set_definition_suspended(
+        txn: &Txn,
+        id: i64,
+        suspended: bool,
+    ) -> Result<(), StoreError> {
+        process_definition::Entity::update_many()
+            .col_expr(
+                process_definition::Column::Suspended,
+                Expr::value(suspended),
+            )
+            .filter(process_definition::Column::Id.eq(id))
+            .exec(txn)
+            .await?;
+        start_timer::Entity::update_many()
+            .col_expr(start_timer::Column::Suspended, Expr::value(suspended))
+            .filter(start_timer::Column::DefinitionId.eq(id))
+            .exec(txn)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether a definition version is suspended (read fresh: the parsed
+    /// definitions are cached).
+    pub async fn definition_suspended(txn: &Txn, id: i64) -> Result<bool, StoreError> {
+        Ok(process_definition::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .is_some_and(|d| d.suspended))
+    }
+
+    /// The ids of the active instances of a definition version.
+    pub async fn active_instances_of(&self, definition_id: i64) -> Result<Vec<Uuid>, StoreError> {
+        Ok(process_instance::Entity::find()
+            .select_only()
+            .column(process_instance::Column::Id)
+            .filter(process_instance::Column::DefinitionId.eq(definition_id))
+            .filter(process_instance::Column::Status.eq("active"))
+            .order_by_asc(process_instance::Column::StartedAt)
+            .into_tuple::<Uuid>()
+            .all(&self.db)
             .await?)
     }
 
@@ -836,6 +927,7 @@ impl Store {
                         created_at: Set(ctx.now),
                         completed_at: Set(None),
                         completed_by: Set(None),
+                        suspended: Set(false),
                     })
                     .exec_without_returning(txn)
                     .await?;
@@ -926,6 +1018,7 @@ impl Store {
                         payload: Set(payload),
                         last_error: Set(None),
                         created_at: Set(ctx.now),
+                        suspended: Set(false),
                     })
                     .on_conflict_do_nothing_on([
                         job::Column::InstanceId,
@@ -967,6 +1060,30 @@ impl Store {
                     message_subscription::Entity::delete_many()
                         .filter(message_subscription::Column::InstanceId.eq(ctx.instance_id))
                         .filter(message_subscription::Column::ElementKey.eq(*key as i64))
+                        .exec(txn)
+                        .await?;
+                }
+                Effect::MoveWait { key, element } => {
+                    let key = *key as i64;
+                    user_task::Entity::update_many()
+                        .col_expr(user_task::Column::ElementId, Expr::value(element.clone()))
+                        .filter(user_task::Column::InstanceId.eq(ctx.instance_id))
+                        .filter(user_task::Column::ElementKey.eq(key))
+                        .exec(txn)
+                        .await?;
+                    job::Entity::update_many()
+                        .col_expr(job::Column::ElementId, Expr::value(element.clone()))
+                        .filter(job::Column::InstanceId.eq(ctx.instance_id))
+                        .filter(job::Column::ElementKey.eq(key))
+                        .exec(txn)
+                        .await?;
+                    message_subscription::Entity::update_many()
+                        .col_expr(
+                            message_subscription::Column::ElementId,
+                            Expr::value(element.clone()),
+                        )
+                        .filter(message_subscription::Column::InstanceId.eq(ctx.instance_id))
+                        .filter(message_subscription::Column::ElementKey.eq(key))
                         .exec(txn)
                         .await?;
                 }
@@ -1126,6 +1243,7 @@ impl Store {
         job::Entity::find()
             .filter(job::Column::Kind.is_in(jobs::kind_names(kinds)))
             .filter(job::Column::DueAt.lte(until))
+            .filter(job::Column::Suspended.eq(false))
             .order_by_asc(job::Column::DueAt)
             .order_by_asc(job::Column::Id)
             .one(&self.db)
@@ -1224,6 +1342,7 @@ impl Store {
                 .filter(job::Column::Kind.eq(JobType::External.as_str()))
                 .filter(job::Column::Topic.is_in(topics.iter().map(String::as_str)))
                 .filter(job::Column::DueAt.lte(now))
+                .filter(job::Column::Suspended.eq(false))
                 .filter(
                     sea_orm::Condition::any()
                         .add(job::Column::LockOwner.is_null())
@@ -1523,6 +1642,10 @@ async fn insert_job(
     payload: String,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let suspended = process_instance::Entity::find_by_id(instance)
+        .one(txn)
+        .await?
+        .is_some_and(|i| i.suspended);
     job::Entity::insert(job::ActiveModel {
         id: Set(Uuid::now_v7()),
         instance_id: Set(instance),
@@ -1537,6 +1660,8 @@ async fn insert_job(
         payload: Set(payload),
         last_error: Set(None),
         created_at: Set(now),
+        // A suspended instance's answers wait with it.
+        suspended: Set(suspended),
     })
     .on_conflict_do_nothing_on([
         job::Column::InstanceId,

@@ -78,6 +78,7 @@ impl Store {
                     started_by: Set(inst.started_by.clone()),
                     ended_at: Set(None),
                     updated_at: Set(now),
+                    suspended: Set(false),
                 });
                 for h in &history {
                     h_rows.push(history_batch::ActiveModel {
@@ -107,6 +108,7 @@ impl Store {
                         created_at: Set(now),
                         completed_at: Set(None),
                         completed_by: Set(None),
+                        suspended: Set(false),
                     });
                     if let Some(c) = cands.iter().find(|c| c.task_id == t.id) {
                         c_rows.push(user_task_candidate::ActiveModel {

@@ -262,6 +262,8 @@ struct DefinitionPage {
     startable: bool,
     /// The components of a Camunda start form (empty without one).
     citems: Vec<Item>,
+    /// Admins: suspend, resume and migrate buttons.
+    may_operate: bool,
 }
 
 struct Chosen {
@@ -356,6 +358,10 @@ async fn definition_page(
             .map(|v| v.version)
             .unwrap_or(current.version),
         startable: process.start.is_some() || !process.implicit_starts.is_empty(),
+        may_operate: crate::runtime::policy::allows(
+            current_user.principal().kind(),
+            crate::runtime::Action::OperateDefinition,
+        ),
         fields: field_views(&form, values.as_ref(), &errors),
         business_key: submitted.map(|s| s.1).unwrap_or_default(),
         current,

@@ -14,6 +14,7 @@ pub mod engine_rest;
 pub mod error;
 mod forms;
 pub(crate) mod instances;
+mod operations;
 pub mod proxy;
 pub mod render;
 pub mod routes;
@@ -120,6 +121,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(instances::trigger_element)
         .service(instances::retry_incident)
         .service(instances::set_variables)
+        .service(operations::suspend_instance)
+        .service(operations::resume_instance)
+        .service(operations::show_modification)
+        .service(operations::modify_instance)
+        .service(operations::suspend_version)
+        .service(operations::resume_version)
+        .service(operations::show_migration)
+        .service(operations::migrate_instances)
         .service(users::list_users)
         .service(users::create_user)
         .service(users::update_user)

@@ -753,3 +753,117 @@ async fn the_pages_fit_a_phone_and_diagrams_zoom() {
     c.close().await.unwrap();
     app.stop().await;
 }
+
+/// A process whose task "a" becomes "a2" in the second version.
+fn operated(second: bool) -> String {
+    let a = if second { "a2" } else { "a" };
+    crate::common::process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="{a}" name="Check"/><bpmn:userTask id="b" name="Approve"/><bpmn:endEvent id="e"/>{}{}{}"#,
+        crate::common::flow("f0", "s", a),
+        crate::common::flow("f1", a, "b"),
+        crate::common::flow("f2", "b", "e")
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_migrates_a_batch_and_modifies_an_instance_in_a_real_browser() {
+    use crate::common::Shorthand;
+    let Some((c, _driver)) = start_browser().await else {
+        return;
+    };
+    let app = TestApp::start(TestDb::sqlite().await).await;
+    let base = app.base.clone();
+    let rt = &app.runtime;
+    let v1 = rt
+        .deploy("ops.bpmn", operated(false).as_bytes(), Some("admin"))
+        .await
+        .unwrap()
+        .definitions[0]
+        .id;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        ids.push(
+            rt.start(v1, Default::default(), None, None)
+                .await
+                .unwrap()
+                .instance_id,
+        );
+    }
+    rt.deploy("ops.bpmn", operated(true).as_bytes(), Some("admin"))
+        .await
+        .unwrap();
+    login(&c, &base, "admin", "admin-password").await;
+
+    // The plan names the problem, then the mapping fixes it and the batch moves.
+    c.goto(&format!("{base}/definitions/p/migrate"))
+        .await
+        .unwrap();
+    click(&c, "button[name=plan]").await;
+    c.wait().for_element(Locator::Css("#report")).await.unwrap();
+    let page = text(&c).await;
+    assert!(page.contains("0 of 2 instance(s) can move"), "{page}");
+    assert!(page.contains("\"a\""), "{page}");
+    fill(&c, "#mapping", "a=a2").await;
+    click(&c, "button[name=run]").await;
+    c.wait().for_element(Locator::Css("#report")).await.unwrap();
+    let page = text(&c).await;
+    assert!(page.contains("2 of 2 instance(s) moved"), "{page}");
+    std::fs::write(
+        screenshots().join("migrate.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    for id in &ids {
+        assert!(rt.open_task_for(*id, "a2").await.unwrap().is_some());
+    }
+
+    // The first instance skips its check: cancel it, start before the approval.
+    c.goto(&format!("{base}/instances/{}", ids[0]))
+        .await
+        .unwrap();
+    click(&c, "#modify").await;
+    c.wait().for_element(Locator::Css("#modify")).await.unwrap();
+    c.find(Locator::Css("select[name=action0] option[value=cancel]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("select[name=element0] option[value=a2]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css(
+        "select[name=action1] option[value=start_before]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.find(Locator::Css("select[name=element1] option[value=b]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(&c, "#reason", "checked by phone").await;
+    click(&c, "#modify button.primary").await;
+    c.wait().for_element(Locator::Css("p.flash")).await.unwrap();
+    let page = text(&c).await;
+    assert!(page.contains("The instance was modified."), "{page}");
+    assert!(
+        page.contains("Instance modified: cancel UserTask \"Check\", start before UserTask \"Approve\" (checked by phone)"),
+        "{page}"
+    );
+    std::fs::write(
+        screenshots().join("modified.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    assert!(rt.open_task_for(ids[0], "b").await.unwrap().is_some());
+    c.close().await.unwrap();
+    app.stop().await;
+}

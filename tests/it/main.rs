@@ -22,6 +22,7 @@ mod fuzz;
 mod jobs;
 mod model_parse;
 mod model_xml;
+mod operations;
 mod policy;
 mod runner;
 mod startup;

@@ -120,6 +120,8 @@ enum Prep {
     Fresh,
     /// The user (bob) holds the task.
     Claimed,
+    /// An admin suspended the instance (to try resuming it).
+    Suspended,
 }
 
 /// One instance of the matrix process, started by bob.
@@ -154,10 +156,10 @@ fn facts(who: Who, prep: Prep) -> Facts {
             involved: true,
             candidate: true,
             holder: prep == Prep::Claimed,
-            task_free: prep == Prep::Fresh,
+            task_free: prep != Prep::Claimed,
         },
         _ => Facts {
-            task_free: prep == Prep::Fresh,
+            task_free: prep != Prep::Claimed,
             ..Facts::default()
         },
     }
@@ -296,6 +298,12 @@ async fn fixture(app: &TestApp, prep: Prep) -> Fixture {
         .keep_for_viewing(&admin(), "demo.bpmn", &demo)
         .await
         .unwrap();
+    if prep == Prep::Suspended {
+        rt.instances()
+            .suspend(&admin(), instance, None)
+            .await
+            .unwrap();
+    }
     Fixture {
         deployment,
         decision,
@@ -337,7 +345,7 @@ fn path(route: &Route, f: &Fixture, own_token: Option<Uuid>, dummy_user: i64) ->
     } else {
         f.instance.to_string()
     };
-    let key = if p.contains("/start") {
+    let key = if p.contains("/start") || p.contains("/migrate") || p.contains("/versions/") {
         "matrix".to_string()
     } else if p.contains("/decisions/") || p.contains("/decision-definition/") {
         "segment".to_string()
@@ -369,6 +377,7 @@ fn path(route: &Route, f: &Fixture, own_token: Option<Uuid>, dummy_user: i64) ->
         .replace("{key}", &key)
         .replace("{task_id}", task_id)
         .replace("{name}", name)
+        .replace("{version}", "1")
         + query.as_str()
 }
 
@@ -445,6 +454,12 @@ fn json_body(route: &Route, f: &Fixture) -> Value {
         json!({"worker_id": "w", "message": "down", "retries": 1, "retry_in_ms": 1000})
     } else if p.ends_with("/bpmn-error") {
         json!({"worker_id": "w", "error_code": "E", "message": "no"})
+    } else if p == "/api/v1/instances/{id}/modify" {
+        json!({"instructions": [{"start_before": "review"}]})
+    } else if p == "/api/v1/instances/{id}/migrate" {
+        json!({"to_version": 1})
+    } else if p == "/api/v1/definitions/{key}/migrate" {
+        json!({"from_version": 2, "to_version": 1, "instances": [f.instance]})
     } else if p.ends_with("/extend-lock") {
         json!({"worker_id": "w", "new_duration_ms": 60000})
     } else {
@@ -456,6 +471,13 @@ fn json_body(route: &Route, f: &Fixture) -> Value {
 fn form(route: &Route, serial: usize) -> Vec<(String, String)> {
     match route.path {
         "/instances/{id}/trigger" => vec![("element".into(), "wait".into())],
+        "/instances/{id}/modify" => vec![
+            ("action0".into(), "start_before".into()),
+            ("element0".into(), "review".into()),
+        ],
+        "/definitions/{key}/migrate" => {
+            vec![("from".into(), "2".into()), ("to".into(), "1".into())]
+        }
         "/users" => vec![
             ("name".into(), format!("new{serial}")),
             ("password".into(), "new-password".into()),
@@ -691,6 +713,11 @@ async fn every_route_answers_every_principal_as_the_policy_says() {
         for (name, bytes) in [
             ("demo.bpmn", demo_bytes()),
             ("matrix.bpmn", MATRIX.as_bytes().to_vec()),
+            // A second version, for migration and suspending version 1.
+            (
+                "matrix.bpmn",
+                format!("{MATRIX}<!-- version 2 -->\n").into_bytes(),
+            ),
             (
                 "discount.dmn",
                 std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/bpmn/discount.dmn")).unwrap(),
@@ -720,6 +747,8 @@ async fn every_route_answers_every_principal_as_the_policy_says() {
         for route in ROUTES {
             let prep = if route.action == Action::UnclaimTask {
                 Prep::Claimed
+            } else if route.path.ends_with("/instances/{id}/resume") {
+                Prep::Suspended
             } else {
                 Prep::Fresh
             };

@@ -897,3 +897,23 @@ async fn a_process_that_calls_itself_stops_at_the_depth_limit() {
     // The run itself went as written: the incident is the process's outcome.
     assert_eq!(exit, Exit::Ran, "{out}{err}");
 }
+
+#[tokio::test]
+async fn a_script_suspends_resumes_and_modifies_the_instance() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="a"/><bpmn:userTask id="b"/><bpmn:endEvent id="e"/>{}{}{}"#,
+        flow("f0", "s", "a"),
+        flow("f1", "a", "b"),
+        flow("f2", "b", "e")
+    ));
+    let script = "suspend\ncomplete a\nexpect tasks a\nresume\nmodify cancel:a start_before:b\nexpect tasks b\ncomplete b\nexpect completed\n";
+    let (exit, out, err) = run_text(xml.as_bytes(), script, Format::Text).await;
+    assert_eq!(exit, Exit::Ran, "{out}\n{err}");
+    assert!(
+        out.contains("--> modify: cancel \"a\", start before \"b\""),
+        "{out}"
+    );
+    let (exit, _, err) = run_text(xml.as_bytes(), "modify jump:b\n", Format::Text).await;
+    assert_ne!(exit, Exit::Ran);
+    assert!(err.contains("\"jump:b\" is not cancel:ID"), "{err}");
+}

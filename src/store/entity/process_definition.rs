@@ -12,6 +12,8 @@ pub struct Model {
     pub name: Option<String>,
     pub is_default: bool,
     pub created_at: DateTimeUtc,
+    /// Suspended: it waits until it is resumed.
+    pub suspended: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -22,6 +22,8 @@ pub struct Model {
     pub started_by: Option<String>,
     pub ended_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    /// Suspended: it waits until it is resumed.
+    pub suspended: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

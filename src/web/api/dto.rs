@@ -134,6 +134,8 @@ pub struct InstanceDto {
     pub ended_at: Option<DateTime<Utc>>,
     /// The instance whose call activity started this one.
     pub parent_id: Option<Uuid>,
+    /// Suspended by an operator.
+    pub suspended: bool,
 }
 
 impl From<InstanceView> for InstanceDto {
@@ -149,6 +151,7 @@ impl From<InstanceView> for InstanceDto {
             started_at: i.started_at,
             ended_at: i.ended_at,
             parent_id: i.parent_id,
+            suspended: i.suspended,
         }
     }
 }
@@ -284,6 +287,8 @@ pub struct TaskDto {
     pub state: String,
     pub completed_by: Option<String>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// Its instance is suspended: it cannot be completed until resumed.
+    pub suspended: bool,
 }
 
 impl From<TaskView> for TaskDto {
@@ -302,6 +307,7 @@ impl From<TaskView> for TaskDto {
             state: t.state,
             completed_by: t.completed_by,
             completed_at: t.completed_at,
+            suspended: t.suspended,
         }
     }
 }
@@ -649,6 +655,8 @@ pub struct InstanceStateDto {
     pub id: Uuid,
     /// `active`, `completed`, `terminated` or `incident`.
     pub state: String,
+    /// Suspended by an operator.
+    pub suspended: bool,
 }
 
 impl InstanceStateDto {
@@ -657,6 +665,7 @@ impl InstanceStateDto {
         InstanceStateDto {
             id: o.instance_id,
             state: o.status().to_string(),
+            suspended: o.state.suspended,
         }
     }
 }
@@ -697,4 +706,154 @@ impl Paging {
 /// `(total, more)` for a page.
 pub fn totals(t: Total) -> (u64, bool) {
     (t.count, t.more)
+}
+
+/// Why an operator acts (recorded in the history).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Suspend or resume a process version.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuspendVersionRequest {
+    /// Suspend (or resume) its running instances too.
+    #[serde(default)]
+    pub include_instances: bool,
+}
+
+/// One step of an instance modification: `{"cancel": "id"}`,
+/// `{"start_before": "id"}` or `{"start_after": "id"}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InstructionDto {
+    /// Cancel every active instance of the element.
+    Cancel(String),
+    /// Start the element as if a token arrived at it.
+    StartBefore(String),
+    /// Take the element's only outgoing sequence flow.
+    StartAfter(String),
+}
+
+impl From<InstructionDto> for crate::runtime::Instruction {
+    fn from(i: InstructionDto) -> Self {
+        use crate::runtime::Instruction;
+        match i {
+            InstructionDto::Cancel(e) => Instruction::Cancel(e),
+            InstructionDto::StartBefore(e) => Instruction::StartBefore(e),
+            InstructionDto::StartAfter(e) => Instruction::StartAfter(e),
+        }
+    }
+}
+
+/// An instance modification.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModifyRequest {
+    pub instructions: Vec<InstructionDto>,
+    /// Set on the instance before the instructions run.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub variables: Map<String, Value>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Migrate one instance.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MigrateInstanceRequest {
+    pub to_version: i32,
+    /// Old element id -> new element id (same ids map by default).
+    #[serde(default)]
+    pub mapping: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Migrate instances of one version to another.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MigrateRequest {
+    pub from_version: i32,
+    pub to_version: i32,
+    /// Old element id -> new element id (same ids map by default).
+    #[serde(default)]
+    pub mapping: std::collections::BTreeMap<String, String>,
+    /// Only these instances (default: every running instance of `from_version`).
+    #[serde(default)]
+    pub instances: Option<Vec<Uuid>>,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What happened (or would happen) to one instance.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MigrationResultDto {
+    pub instance_id: Uuid,
+    /// `migrated`, `ready` (dry run) or `refused`.
+    pub outcome: String,
+    pub problems: Vec<String>,
+    /// The elements active in it before the move.
+    pub active: Vec<String>,
+}
+
+impl From<crate::runtime::MigrationResult> for MigrationResultDto {
+    fn from(r: crate::runtime::MigrationResult) -> Self {
+        MigrationResultDto {
+            instance_id: r.instance_id,
+            outcome: r.outcome,
+            problems: r.problems,
+            active: r.active,
+        }
+    }
+}
+
+/// The answer to a batch migration.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MigrationReportDto {
+    pub key: String,
+    pub from_version: i32,
+    pub to_version: i32,
+    pub dry_run: bool,
+    /// What is wrong with the mapping (then nothing moved).
+    pub problems: Vec<String>,
+    pub instances: Vec<MigrationResultDto>,
+}
+
+impl From<crate::runtime::MigrationReport> for MigrationReportDto {
+    fn from(r: crate::runtime::MigrationReport) -> Self {
+        MigrationReportDto {
+            key: r.key,
+            from_version: r.from_version,
+            to_version: r.to_version,
+            dry_run: r.dry_run,
+            problems: r.problems,
+            instances: r.instances.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// A process version's suspension.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionSuspensionDto {
+    pub key: String,
+    pub version: i32,
+    pub suspended: bool,
+    /// The instances suspended (or resumed) with it.
+    pub instances: Vec<Uuid>,
+}
+
+impl From<crate::runtime::VersionSuspension> for VersionSuspensionDto {
+    fn from(r: crate::runtime::VersionSuspension) -> Self {
+        VersionSuspensionDto {
+            key: r.key,
+            version: r.version,
+            suspended: r.suspended,
+            instances: r.instances,
+        }
+    }
 }

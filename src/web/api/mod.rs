@@ -12,6 +12,7 @@ mod compat;
 mod decisions;
 pub mod dto;
 pub mod error;
+mod operations;
 mod resources;
 mod system;
 mod tasks;
@@ -55,6 +56,7 @@ macro_rules! api {
                                 (name = "definitions", description = "Deploying diagrams and reading them"),
                 (name = "decisions", description = "Decision tables (DMN) deployed like diagrams"),
                 (name = "instances", description = "Starting, inspecting and correcting instances"),
+                (name = "operations", description = "Operating running processes: suspend, modify, migrate (admins)"),
                 (name = "tasks", description = "People's work: user tasks"),
                 (name = "messages", description = "Messages and signals from outside"),
                 (name = "external tasks", description = "Workers that do service-task work"),
@@ -84,6 +86,13 @@ api!(
     resources::trigger_element,
     resources::update_variables,
     resources::show_instance,
+    operations::suspend_instance,
+    operations::resume_instance,
+    operations::modify_instance,
+    operations::migrate_instance,
+    operations::migrate_instances,
+    operations::suspend_version,
+    operations::resume_version,
     decisions::list_decisions,
     decisions::show_decision,
     decisions::evaluate_decision,

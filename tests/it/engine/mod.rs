@@ -11,6 +11,7 @@ mod gateways;
 mod javascript;
 mod listeners;
 mod multi;
+mod operate;
 mod props;
 mod signals;
 mod tasks;

@@ -1,0 +1,526 @@
+//! Operating running processes on real databases: suspending and resuming
+//! instances and process versions (the job executor waits, a timer due
+//! meanwhile fires once on resume), instance modification, and migration to
+//! another version with its waits kept — through the runtime and over HTTP.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bpmn_engine::runtime::jobs::{self, ExecutorConfig};
+use bpmn_engine::runtime::{Migration, Runtime, RuntimeError, VirtualClock};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::common::app::TestApp;
+use crate::common::db::databases;
+use crate::common::rt::{self, admin};
+use crate::common::*;
+
+async fn each<F, Fut>(test: F)
+where
+    F: Fn(Arc<Runtime>, Arc<VirtualClock>, &'static str) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for db in databases().await {
+        let store = db.store().await;
+        let clock = Arc::new(VirtualClock::new(t0()));
+        let runtime = rt::runtime_on(store, |s| Runtime::new(s, clock.clone()));
+        test(runtime, clock, db.backend).await;
+        db.drop_now().await;
+    }
+}
+
+fn executor() -> ExecutorConfig {
+    ExecutorConfig::new("ops-test".to_string())
+}
+
+async fn deploy(runtime: &Runtime, xml: &str) -> i64 {
+    runtime
+        .deploy("ops.bpmn", xml.as_bytes(), Some("admin"))
+        .await
+        .unwrap_or_else(|e| panic!("deploy: {e}"))
+        .definitions[0]
+        .id
+}
+
+async fn history_kinds(runtime: &Runtime, id: Uuid) -> Vec<String> {
+    runtime
+        .instances()
+        .history(&admin(None), id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.kind)
+        .collect()
+}
+
+/// A task, a timer and a message, each on its own branch.
+fn waits() -> String {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:parallelGateway id="fork"/>
+<bpmn:userTask id="a" name="Check" camunda:assignee="ann"/>
+<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+<bpmn:intermediateCatchEvent id="go"><bpmn:messageEventDefinition messageRef="m"/></bpmn:intermediateCatchEvent>
+<bpmn:parallelGateway id="join"/><bpmn:endEvent id="e"/>{}{}{}{}{}{}{}{}"#,
+        flow("f0", "s", "fork"),
+        flow("f1", "fork", "a"),
+        flow("f2", "fork", "wait"),
+        flow("f3", "fork", "go"),
+        flow("f4", "a", "join"),
+        flow("f5", "wait", "join"),
+        flow("f6", "go", "join"),
+        flow("f7", "join", "e"),
+    ));
+    xml.replace(
+        "</bpmn:definitions>",
+        r#"<bpmn:message id="m" name="go"/></bpmn:definitions>"#,
+    )
+}
+
+/// The next version: "a" is now "a2", and a review follows the join.
+fn waits_v2() -> String {
+    waits()
+        .replace("id=\"a\"", "id=\"a2\"")
+        .replace("sourceRef=\"a\"", "sourceRef=\"a2\"")
+        .replace("targetRef=\"a\"", "targetRef=\"a2\"")
+        .replace(
+            r#"<bpmn:endEvent id="e"/>"#,
+            r#"<bpmn:userTask id="review"/><bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f8" sourceRef="review" targetRef="e"/>"#,
+        )
+        .replace(
+            r#"id="f7" sourceRef="join" targetRef="e""#,
+            r#"id="f7" sourceRef="join" targetRef="review""#,
+        )
+}
+
+#[tokio::test]
+async fn a_suspended_instance_waits_and_its_timer_fires_once_after_resume() {
+    each(|runtime, clock, backend| async move {
+        let def = deploy(&runtime, &waits()).await;
+        let id = runtime
+            .start(def, Default::default(), None, None)
+            .await
+            .unwrap()
+            .instance_id;
+        let who = admin(Some("olga"));
+        let o = runtime
+            .instances()
+            .suspend(&who, id, Some("audit".into()))
+            .await
+            .unwrap();
+        assert!(o.state.suspended, "{backend}");
+        let task = runtime.open_task_for(id, "a").await.unwrap().unwrap();
+        assert!(task.suspended, "{backend}: the inbox shows it");
+        let err = runtime
+            .complete_task(task.id, Default::default(), Some("ann"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, RuntimeError::Conflict(m) if m.contains(&id.to_string()) && m.contains("suspended")),
+            "{backend}: {err}"
+        );
+        let err = runtime
+            .correlate(id, "go", Default::default(), None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, RuntimeError::Conflict(_)), "{backend}: {err}");
+        clock.set("2025-01-01T02:00:00Z".parse().unwrap());
+        assert_eq!(
+            jobs::run_due(&runtime, &executor()).await.unwrap(),
+            0,
+            "{backend}: the due timer waits"
+        );
+        let again = runtime.instances().suspend(&who, id, None).await;
+        assert!(matches!(again, Err(RuntimeError::Conflict(_))), "{backend}");
+        runtime.instances().resume(&who, id, None).await.unwrap();
+        assert!(!runtime.open_task_for(id, "a").await.unwrap().unwrap().suspended);
+        assert_eq!(jobs::run_due(&runtime, &executor()).await.unwrap(), 1);
+        assert_eq!(
+            jobs::run_due(&runtime, &executor()).await.unwrap(),
+            0,
+            "{backend}: fires once"
+        );
+        let kinds = history_kinds(&runtime, id).await;
+        assert_eq!(kinds.iter().filter(|k| *k == "timer_fired").count(), 1);
+        assert!(kinds.contains(&"instance_suspended".to_string()));
+        let history = runtime.instances().history(&who, id).await.unwrap();
+        let row = history
+            .iter()
+            .find(|h| h.kind == "instance_suspended")
+            .unwrap();
+        assert_eq!(row.user.as_deref(), Some("olga"));
+        assert_eq!(row.text, "Instance suspended (audit)");
+        runtime
+            .correlate(id, "go", Default::default(), None)
+            .await
+            .unwrap();
+        runtime
+            .complete_task(task.id, Default::default(), Some("ann"))
+            .await
+            .unwrap();
+        assert_eq!(runtime.view(id).await.unwrap().status, "completed");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn migration_moves_a_task_a_timer_and_a_subscription_and_the_instance_completes_on_the_new_version()
+ {
+    each(|runtime, clock, backend| async move {
+        let v1 = deploy(&runtime, &waits()).await;
+        let id = runtime
+            .start(v1, Default::default(), None, None)
+            .await
+            .unwrap()
+            .instance_id;
+        let other = runtime
+            .start(v1, Default::default(), None, None)
+            .await
+            .unwrap()
+            .instance_id;
+        runtime.cancel(other, None).await.unwrap();
+        let v2 = deploy(&runtime, &waits_v2()).await;
+        let task = runtime.open_task_for(id, "a").await.unwrap().unwrap();
+        let timer = runtime.store().jobs_of_instance(id).await.unwrap();
+        assert_eq!(timer.len(), 1);
+        let who = admin(Some("olga"));
+        let mut m = Migration {
+            from_version: 1,
+            to_version: 2,
+            mapping: BTreeMap::new(),
+            instances: None,
+            dry_run: true,
+        };
+        // Without a mapping for "a" the instance is refused, and says why.
+        let report = runtime.deployments().migrate(&who, "p", &m).await.unwrap();
+        assert!(report.problems.is_empty());
+        assert_eq!(
+            report.instances.len(),
+            1,
+            "{backend}: only running instances"
+        );
+        assert_eq!(report.instances[0].outcome, "refused");
+        assert!(report.instances[0].problems[0].contains("\"a\""));
+        m.mapping.insert("a".into(), "a2".into());
+        let report = runtime.deployments().migrate(&who, "p", &m).await.unwrap();
+        assert_eq!(report.instances[0].outcome, "ready", "{backend}");
+        assert_eq!(runtime.instance(id).await.unwrap().0.definition_id, v1);
+        m.dry_run = false;
+        let report = runtime.deployments().migrate(&who, "p", &m).await.unwrap();
+        assert_eq!(report.instances[0].outcome, "migrated", "{backend}");
+        let (row, _) = runtime.instance(id).await.unwrap();
+        assert_eq!(row.definition_id, v2);
+        let moved = runtime.open_task_for(id, "a2").await.unwrap().unwrap();
+        assert_eq!(moved.id, task.id, "{backend}: the same task");
+        assert_eq!(moved.assignee.as_deref(), Some("ann"));
+        let jobs_after = runtime.store().jobs_of_instance(id).await.unwrap();
+        assert_eq!(
+            jobs_after[0].due_at, timer[0].due_at,
+            "the timer keeps its due time"
+        );
+        assert_eq!(
+            runtime.store().subscriptions(id, "go").await.unwrap().len(),
+            1
+        );
+        let history = runtime.instances().history(&who, id).await.unwrap();
+        let row = history
+            .iter()
+            .find(|h| h.kind == "instance_migrated")
+            .unwrap();
+        assert!(row.text.contains("from version 1 to 2"), "{}", row.text);
+        assert!(row.text.contains("\"a\" became \"a2\""), "{}", row.text);
+        assert_eq!(row.user.as_deref(), Some("olga"));
+
+        clock.set("2025-01-01T02:00:00Z".parse().unwrap());
+        assert_eq!(jobs::run_due(&runtime, &executor()).await.unwrap(), 1);
+        runtime
+            .correlate(id, "go", Default::default(), None)
+            .await
+            .unwrap()
+            .expect("the subscription was kept");
+        runtime
+            .complete_task(task.id, Default::default(), Some("ann"))
+            .await
+            .unwrap();
+        let review = runtime.open_task_for(id, "review").await.unwrap().unwrap();
+        runtime
+            .complete_task(review.id, Default::default(), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            runtime.view(id).await.unwrap().status,
+            "completed",
+            "{backend}"
+        );
+    })
+    .await;
+}
+
+/// A program talking to the API with a token.
+struct Api {
+    base: String,
+    token: String,
+    client: reqwest::Client,
+}
+
+impl Api {
+    async fn as_user(app: &TestApp, name: &str) -> Api {
+        let user = app.runtime.user_named(name).await.unwrap().unwrap();
+        let (_, token) = app.runtime.create_token(user.id, "tests").await.unwrap();
+        Api {
+            base: app.base.clone(),
+            token,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let resp = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(json!({})))
+    }
+}
+
+fn detail(v: &Value) -> String {
+    v["errors"][0]["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn two_tasks() -> String {
+    process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="a" name="Check"/><bpmn:userTask id="b" name="Approve"/><bpmn:endEvent id="e"/>{}{}{}"#,
+        flow("f0", "s", "a"),
+        flow("f1", "a", "b"),
+        flow("f2", "b", "e")
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suspend_resume_and_modify_over_http() {
+    for app in TestApp::each().await {
+        let b = app.backend;
+        let api = Api::as_user(&app, "admin").await;
+        let def = deploy(&app.runtime, &two_tasks()).await;
+        let _ = def;
+        let (s, started) = api.post("/api/v1/definitions/p/start", json!({})).await;
+        assert!(s.is_success(), "{b}: {started}");
+        let id = started["id"].as_str().unwrap().to_string();
+
+        let (s, body) = api
+            .post(
+                &format!("/api/v1/instances/{id}/suspend"),
+                json!({"reason": "audit"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}: {body}");
+        assert_eq!(body["suspended"], true);
+        let (_, inst) = api.get(&format!("/api/v1/instances/{id}")).await;
+        assert_eq!(
+            inst["instance"]["suspended"]
+                .as_bool()
+                .or(inst["suspended"].as_bool()),
+            Some(true),
+            "{inst}"
+        );
+        let (_, tasks) = api.get("/api/v1/tasks").await;
+        let task = tasks["items"]
+            .as_array()
+            .or(tasks.as_array())
+            .and_then(|t| t.first().cloned())
+            .unwrap_or_else(|| panic!("{tasks}"));
+        assert_eq!(task["suspended"], true, "{task}");
+        let task_id = task["id"].as_str().unwrap();
+        let (s, body) = api
+            .post(&format!("/api/v1/tasks/{task_id}/complete"), json!({}))
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{b}: {body}");
+        assert!(detail(&body).contains("is suspended"), "{body}");
+        let (s, body) = api
+            .post(
+                &format!("/api/v1/instances/{id}/modify"),
+                json!({"instructions": [{"cancel": "a"}, {"start_before": "b"}]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{b}: {body}");
+        let (s, _) = api
+            .post(&format!("/api/v1/instances/{id}/resume"), json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+
+        // Refused modifications change nothing and say why.
+        let before = history_kinds(&app.runtime, id.parse().unwrap()).await.len();
+        for (body, expect, status) in [
+            (
+                json!({"instructions": [{"cancel": "zzz"}]}),
+                "no element \"zzz\"",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                json!({"instructions": [{"cancel": "b"}]}),
+                "nothing to cancel",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                json!({"instructions": [{"cancel": "a"}]}),
+                "leaves nothing active",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                json!({"instructions": [{"jump": "a"}]}),
+                "unknown variant",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+        ] {
+            let (s, answer) = api
+                .post(&format!("/api/v1/instances/{id}/modify"), body)
+                .await;
+            assert_eq!(s, status, "{b}: {answer}");
+            assert!(detail(&answer).contains(expect), "{answer}");
+        }
+        assert_eq!(
+            history_kinds(&app.runtime, id.parse().unwrap()).await.len(),
+            before
+        );
+
+        let (s, body) = api
+            .post(
+                &format!("/api/v1/instances/{id}/modify"),
+                json!({"instructions": [{"cancel": "a"}, {"start_before": "b"}], "variables": {"skipped": true}, "reason": "a is broken"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}: {body}");
+        let uuid: Uuid = id.parse().unwrap();
+        assert!(
+            app.runtime
+                .open_task_for(uuid, "a")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let next = app.runtime.open_task_for(uuid, "b").await.unwrap().unwrap();
+        let history = app
+            .runtime
+            .instances()
+            .history(&admin(None), uuid)
+            .await
+            .unwrap();
+        let row = history
+            .iter()
+            .find(|h| h.kind == "instance_modified")
+            .unwrap();
+        assert_eq!(
+            row.text,
+            "Instance modified: cancel UserTask \"Check\", start before UserTask \"Approve\" (a is broken)"
+        );
+        let (s, _) = api
+            .post(&format!("/api/v1/tasks/{}/complete", next.id), json!({}))
+            .await;
+        assert!(s.is_success());
+        assert_eq!(app.runtime.view(uuid).await.unwrap().status, "completed");
+
+        // A suspended version starts nothing until it is resumed.
+        let (s, body) = api
+            .post(
+                "/api/v1/definitions/p/versions/1/suspend",
+                json!({"include_instances": true}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}: {body}");
+        assert_eq!(body["suspended"], true);
+        let (s, body) = api.post("/api/v1/definitions/p/start", json!({})).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{b}: {body}");
+        assert!(
+            detail(&body).contains("version 1 of process \"p\" is suspended"),
+            "{body}"
+        );
+        let (s, _) = api
+            .post("/api/v1/definitions/p/versions/1/resume", json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, body) = api.post("/api/v1/definitions/p/start", json!({})).await;
+        assert!(s.is_success(), "{b}: {body}");
+        let (s, _) = api
+            .post("/api/v1/definitions/p/versions/9/suspend", json!({}))
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        app.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_over_http_with_a_dry_run() {
+    for app in TestApp::each().await {
+        let b = app.backend;
+        let api = Api::as_user(&app, "admin").await;
+        deploy(&app.runtime, &waits()).await;
+        let (_, started) = api.post("/api/v1/definitions/p/start", json!({})).await;
+        let id = started["id"].as_str().unwrap().to_string();
+        deploy(&app.runtime, &waits_v2()).await;
+
+        let (s, body) = api
+            .post(
+                "/api/v1/definitions/p/migrate",
+                json!({"from_version": 1, "to_version": 2, "mapping": {"a": "nope"}}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}: {body}");
+        assert!(
+            body["problems"][0]
+                .as_str()
+                .unwrap()
+                .contains("no element \"nope\""),
+            "{body}"
+        );
+        let (s, body) = api
+            .post(
+                &format!("/api/v1/instances/{id}/migrate"),
+                json!({"to_version": 2}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{b}: {body}");
+        assert_eq!(body["outcome"], "refused");
+        let (s, body) = api
+            .post("/api/v1/definitions/p/migrate", json!({"from_version": 1, "to_version": 2, "mapping": {"a": "a2"}, "dry_run": true}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}: {body}");
+        assert_eq!(body["instances"][0]["outcome"], "ready", "{body}");
+        assert_eq!(body["instances"][0]["instance_id"], id.as_str());
+        let (s, body) = api
+            .post(
+                &format!("/api/v1/instances/{id}/migrate"),
+                json!({"to_version": 2, "mapping": {"a": "a2"}}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}: {body}");
+        assert_eq!(body["outcome"], "migrated");
+        let (_, inst) = api.get(&format!("/api/v1/instances/{id}")).await;
+        assert!(inst.to_string().contains("\"a2\""), "{inst}");
+        app.stop().await;
+    }
+}
