@@ -54,7 +54,6 @@ fn assignment_definitions_open_tasks_for_feel_assignees_and_groups() {
         r#"<bpmn:startEvent id="s"/>
 <bpmn:userTask id="t"><bpmn:extensionElements>
   <zeebe:assignmentDefinition assignee="=owner" candidateGroups="sales, support"/>
-  <zeebe:formDefinition formKey="camunda-forms:bpmn:Form_1"/>
 </bpmn:extensionElements></bpmn:userTask>{}"#,
         flow("f0", "s", "t"),
     ));
