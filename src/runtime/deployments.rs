@@ -71,7 +71,7 @@ pub struct StartRequest {
 
 /// Deployed processes and decisions, as a principal sees and uses them.
 pub struct Deployments<'r> {
-    rt: &'r Runtime,
+    pub(super) rt: &'r Runtime,
 }
 
 impl Runtime {

@@ -20,7 +20,7 @@ use crate::store::entity::process_instance;
 
 /// Instances, as a principal sees and acts on them.
 pub struct Instances<'r> {
-    rt: &'r Runtime,
+    pub(super) rt: &'r Runtime,
 }
 
 impl Runtime {

@@ -32,6 +32,7 @@ pub mod jobs;
 mod messages;
 pub mod metrics;
 pub mod policy;
+mod search;
 pub mod system;
 mod tasks;
 pub mod views;
@@ -59,6 +60,9 @@ pub use deployments::{
 pub use handlers::{FnHandler, HandlerError, ServiceCall, ServiceHandler};
 pub use instances::Instances;
 pub use policy::{Action, Principal, Role};
+pub use search::{
+    ActivityNode, Compare, InstanceSearch, InstanceSort, ProcessVersion, VariableCondition, like,
+};
 pub use system::System;
 pub use tasks::{Completed, Tasks, Values};
 pub use views::*;

@@ -111,6 +111,7 @@ impl InstanceFilter {
             variables: self.variables.clone(),
             offset: self.offset,
             limit: self.limit,
+            ..Default::default()
         }
     }
 }

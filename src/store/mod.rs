@@ -15,7 +15,8 @@ mod seed;
 
 pub use jobs::{Acquire, JOB_CHANNEL, Job, NewStartTimer};
 pub use queries::{
-    COUNT_CAP, DefinitionStats, InstanceQuery, NAV_COUNT_CAP, TaskOrder, TaskQuery, Total, Viewer,
+    COUNT_CAP, DefinitionStats, InstanceOrder, InstanceQuery, NAV_COUNT_CAP, TaskOrder, TaskQuery,
+    Total, Viewer,
 };
 
 use std::time::Duration;

@@ -14,6 +14,7 @@ mod dmn;
 mod el;
 mod engine;
 mod engine_rest;
+mod engine_rest_instances;
 mod expressions;
 mod fuzz;
 mod jobs;
