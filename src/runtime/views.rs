@@ -458,6 +458,7 @@ fn describe(event: &Event, process: Option<&Process>) -> String {
             let local = if *scope == 0 { "" } else { " (local)" };
             format!("Set {}{local}", describe_values(values))
         }
+        Event::VariablesRemoved { names, .. } => format!("Removed {}", names.join(", ")),
         Event::IncidentRaised { message, .. } => format!("Incident: {message}"),
         Event::IncidentResolved { .. } => "Incident resolved".into(),
         Event::InstanceCompleted => "Instance completed".into(),

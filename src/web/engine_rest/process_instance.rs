@@ -642,17 +642,19 @@ async fn show_variable(
     }
 }
 
-async fn set(
+/// Sets and removes variables of a running instance, in one command.
+async fn modify(
     state: &AppState,
     user: &RestUser,
     raw: &str,
     variables: Map<String, Value>,
+    remove: Vec<String>,
 ) -> Result<(), RestError> {
     running(state, user, raw).await?;
     state
         .runtime
         .instances()
-        .set_variables(&user.principal(), instance_id(raw)?, variables)
+        .modify_variables(&user.principal(), instance_id(raw)?, variables, remove)
         .await
         .map_err(|e| instance_error(e, raw))?;
     Ok(())
@@ -671,15 +673,8 @@ async fn set_variable(
     let value = decode(&name, &typed)?;
     let mut vars = Map::new();
     vars.insert(name, value);
-    set(&state, &user, &id, vars).await?;
+    modify(&state, &user, &id, vars, Vec::new()).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-fn no_removal(names: &[String]) -> RestError {
-    RestError::invalid(format!(
-        "deleting variables ({}) is not supported here: this engine cannot remove a variable from an instance; set it to null instead",
-        names.join(", ")
-    ))
 }
 
 async fn delete_variable(
@@ -688,8 +683,8 @@ async fn delete_variable(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, RestError> {
     let (id, name) = path.into_inner();
-    running(&state, &user, &id).await?;
-    Err(no_removal(&[name]))
+    modify(&state, &user, &id, Map::new(), vec![name]).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The body of `POST /process-instance/{id}/variables`.
@@ -708,11 +703,13 @@ async fn modify_variables(
 ) -> Result<HttpResponse, RestError> {
     let b = body.0;
     let vars = decode_map(b.modifications.as_ref())?;
-    if let Some(d) = b.deletions.filter(|d| !d.is_empty()) {
-        running(&state, &user, &id).await?;
-        return Err(no_removal(&d));
+    let remove = b.deletions.unwrap_or_default();
+    if let Some(both) = remove.iter().find(|n| vars.contains_key(*n)) {
+        return Err(RestError::invalid(format!(
+            "the variable {both} is both in modifications and in deletions"
+        )));
     }
-    set(&state, &user, &id, vars).await?;
+    modify(&state, &user, &id, vars, remove).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
