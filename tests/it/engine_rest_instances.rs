@@ -1301,3 +1301,27 @@ async fn camunda_modelers_deploy_request_deploys_and_the_process_runs_through_th
         app.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_refusal_of_the_surface_is_camundas_json_error() {
+    for app in TestApp::each().await {
+        let admin = Rest::new(&app, &account(&app, "admin", Role::Admin).await);
+        // Too large for routes that read the body themselves and for those
+        // that read it through the shared reader.
+        let huge = format!(r#"{{"workerId": "{}"}}"#, "w".repeat(5 * 1024 * 1024));
+        for path in ["/external-task/fetchAndLock", "/signal", "/message"] {
+            let r = admin
+                .send(reqwest::Method::POST, path, Some(huge.clone()))
+                .await;
+            r.error(StatusCode::PAYLOAD_TOO_LARGE, "InvalidRequestException");
+        }
+        // A method a path does not have: no such endpoint, in Camunda's body.
+        let r = admin
+            .send(reqwest::Method::PUT, "/process-definition", None)
+            .await;
+        r.error(StatusCode::NOT_FOUND, "RestException");
+        let r = admin.delete("/process-definition/count").await;
+        r.error(StatusCode::NOT_FOUND, "RestException");
+        app.stop().await;
+    }
+}

@@ -88,6 +88,7 @@ pub fn configure(base: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
     move |cfg| {
         cfg.service(
             web::scope(base)
+                .wrap(actix_web::middleware::from_fn(request::camunda_errors))
                 .route("/engine", web::get().to(engines))
                 .route("/version", web::get().to(version))
                 .configure(deployment::routes)

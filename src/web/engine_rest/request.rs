@@ -163,3 +163,46 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for Json<T> {
         })
     }
 }
+
+/// Gives every answer of the Camunda surface that is an error but not yet
+/// Camunda's JSON body one: actix's own refusals (a body too large for a
+/// route that reads raw bytes, a method a path does not have, an unreadable
+/// path) become `{"type", "message"}` with the same status.
+pub async fn camunda_errors(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<actix_web::body::BoxBody>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return Ok(res);
+    }
+    let message = match res.response().error() {
+        Some(e) if status != StatusCode::INTERNAL_SERVER_ERROR => e.to_string(),
+        _ => match status {
+            StatusCode::METHOD_NOT_ALLOWED => {
+                format!(
+                    "{} is not allowed on {}",
+                    res.request().method(),
+                    res.request().path()
+                )
+            }
+            other => other
+                .canonical_reason()
+                .unwrap_or("the request failed")
+                .to_string(),
+        },
+    };
+    let kind = match status {
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => "RestException",
+        s if s.is_server_error() => "ProcessEngineException",
+        _ => "InvalidRequestException",
+    };
+    let body = RestError::new(status, kind, message);
+    Ok(res.into_response(actix_web::ResponseError::error_response(&body)))
+}
