@@ -1016,6 +1016,35 @@ async fn messages_answer_camundas_results_and_refuse_what_they_cannot_honour() {
         assert_eq!(res["processInstance"]["businessKey"], json!("G-9"));
         let greeter = admin.get("/process-definition/key/greeter").await;
         assert_eq!(res["processInstance"]["definitionId"], greeter.ok()["id"]);
+
+        // `all` reaches every waiting instance that matches.
+        let mut waiting = vec![
+            start(&admin, json!({}), "ALL").await,
+            start(&admin, json!({}), "ALL").await,
+        ];
+        waiting.sort();
+        let r = admin
+            .post(
+                "/message",
+                json!({"messageName": "go", "businessKey": "ALL", "all": true, "resultEnabled": true}),
+            )
+            .await;
+        let mut reached: Vec<Uuid> = r
+            .ok()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                assert_eq!(x["resultType"], json!("Execution"));
+                x["execution"]["processInstanceId"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        reached.sort();
+        assert_eq!(reached, waiting);
         app.stop().await;
     }
 }
