@@ -101,6 +101,17 @@ enum UserCmd {
         #[arg(long, env = "DATABASE_URL", hide_env_values = true, default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
     },
+    /// Set a user's password, read from the terminal (typed twice, not shown)
+    /// or from the first line of standard input, never from the command line.
+    /// The user's sessions end; their API tokens stay.
+    Password {
+        /// The user name.
+        name: String,
+        /// Database URL (sqlite://... or postgres://...).
+        // Its value may hold a password: `--help` must not print it.
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true, default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -291,6 +302,7 @@ fn main() -> ExitCode {
     let database_url = match &cli.command {
         Some(Cmd::Serve(a)) => Some(a.database_url.clone()),
         Some(Cmd::User(UserCmd::Add { database_url, .. }))
+        | Some(Cmd::User(UserCmd::Password { database_url, .. }))
         | Some(Cmd::Token(TokenCmd::Create { database_url, .. })) => Some(database_url.clone()),
         Some(Cmd::Bench(a)) => a.postgres.clone(),
         _ => None,
@@ -334,6 +346,15 @@ fn main() -> ExitCode {
                     Role::User
                 };
                 cli::accounts::add_user(&database_url, &name, password, &groups, role)
+                    .await
+                    .map(|out| {
+                        println!("{out}");
+                        0
+                    })
+                    .map_err(|e| anyhow::anyhow!(e))
+            }
+            Some(Cmd::User(UserCmd::Password { name, database_url })) => {
+                cli::accounts::set_password(&database_url, &name)
                     .await
                     .map(|out| {
                         println!("{out}");

@@ -19,6 +19,9 @@ mod m20261129_000010_called_instances;
 mod m20261129_000011_decisions;
 mod m20261129_000012_correlation_keys;
 mod m20261206_000013_worker_role;
+mod m20261207_000014_password_change;
+mod m20261207_000017_forms;
+mod m20261207_000018_view_only_diagrams;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -40,6 +43,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000011_decisions::Migration),
             Box::new(m20261129_000012_correlation_keys::Migration),
             Box::new(m20261206_000013_worker_role::Migration),
+            Box::new(m20261207_000014_password_change::Migration),
+            Box::new(m20261207_000017_forms::Migration),
+            Box::new(m20261207_000018_view_only_diagrams::Migration),
         ]
     }
 }

@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 use crate::runtime::Runtime;
 use crate::{dmn, model};
 
-/// Deploys every `.bpmn` and `.dmn` file of a directory at start-up
-/// (unchanged files make no new version).
+/// Deploys every `.form`, `.dmn` and `.bpmn` file of a directory at start-up,
+/// forms first so that the diagrams linking them find them (unchanged files
+/// make no new version).
 pub async fn deploy_directory(runtime: &Runtime, dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         tracing::warn!(dir = %dir.display(), "no diagram directory to deploy from");
@@ -22,9 +23,12 @@ pub async fn deploy_directory(runtime: &Runtime, dir: &Path) {
     };
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "bpmn" || x == "dmn"))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| x == "bpmn" || x == "dmn" || x == "form")
+        })
         .collect();
-    files.sort();
+    files.sort_by_key(|p| (p.extension().is_none_or(|x| x != "form"), p.clone()));
     for path in files {
         let name = path
             .file_name()
@@ -46,14 +50,17 @@ pub async fn deploy_directory(runtime: &Runtime, dir: &Path) {
                 for d in r.decisions.iter().filter(|d| d.created) {
                     tracing::info!(file = %name, decision = %d.key, version = d.version, "deployed");
                 }
+                for d in r.forms.iter().filter(|d| d.created) {
+                    tracing::info!(file = %name, form = %d.key, version = d.version, "deployed");
+                }
             }
             Err(e) => tracing::warn!(file = %name, error = %e, "not deployed"),
         }
     }
 }
 
-/// Validates BPMN (and DMN) files and prints every problem; returns whether
-/// all are valid.
+/// Validates BPMN (and DMN and `.form`) files and prints every problem;
+/// returns whether all are valid.
 pub fn check(files: &[(String, Vec<u8>)], out: &mut dyn Write) -> bool {
     let mut ok = true;
     for (name, bytes) in files {
@@ -63,6 +70,25 @@ pub fn check(files: &[(String, Vec<u8>)], out: &mut dyn Write) -> bool {
                 let ids: Vec<&str> = defs.decisions.iter().map(|d| d.id.as_str()).collect();
                 (format!("decisions: {}", ids.join(", ")), defs.warnings)
             })
+        } else if model::camunda_form::is_form(name, bytes) {
+            model::camunda_form::parse(bytes)
+                .map(|form| {
+                    let inputs = form.inputs().len();
+                    (format!("form {} with {inputs} inputs", form.id), Vec::new())
+                })
+                .map_err(|problems| model::ParseError {
+                    diagnostics: problems
+                        .into_iter()
+                        .map(|p| model::Diagnostic {
+                            severity: model::Severity::Error,
+                            line: 0,
+                            column: 0,
+                            element: p.component,
+                            kind: p.kind,
+                            message: p.message,
+                        })
+                        .collect(),
+                })
         } else {
             model::parse(bytes).map(|defs| {
                 let processes: Vec<String> = defs

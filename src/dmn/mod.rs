@@ -119,11 +119,33 @@ pub use eval::{DecisionResult, DmnError};
 pub const MAX_REQUIREMENT_DEPTH: usize = 64;
 pub use parse::parse_dmn;
 
-/// Whether a file is a DMN model rather than BPMN (by the DMN namespace,
-/// declared on its root element).
+/// Whether a file is a DMN model rather than BPMN: its root element is in a
+/// DMN namespace. A BPMN file that merely declares the DMN or FEEL namespaces
+/// (as the MIWG files C.4.0 to C.8.1 do) is BPMN. When the start of the file
+/// cannot be read as XML, a DMN namespace without the BPMN one decides, so
+/// that the DMN reader reports the problem.
 pub fn is_dmn(bytes: &[u8]) -> bool {
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(8192)]);
-    head.contains("omg.org/spec/DMN/")
+    use quick_xml::events::Event;
+    use quick_xml::name::ResolveResult;
+    const DMN: &str = "omg.org/spec/DMN/";
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    let mut reader = quick_xml::NsReader::from_reader(head);
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_resolved_event_into(&mut buf) {
+            Ok((ns, Event::Start(_) | Event::Empty(_))) => {
+                return match ns {
+                    ResolveResult::Bound(ns) => ns.0.contains(DMN),
+                    _ => false,
+                };
+            }
+            Ok((_, Event::Eof)) | Err(_) => break,
+            Ok(_) => {}
+        }
+        buf.clear();
+    }
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(8192)]);
+    text.contains(DMN) && !text.contains("omg.org/spec/BPMN/")
 }
 
 /// A parsed DMN file.

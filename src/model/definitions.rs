@@ -682,6 +682,8 @@ pub struct StartEvent {
     /// make it hold, as Camunda 7's condition evaluation does.
     pub condition: Option<Expr>,
     pub form: Vec<FormField>,
+    /// A Camunda Form (none start events only): the start form.
+    pub form_link: Option<FormLink>,
     /// `camunda:initiator`: the variable that receives the starting user's name.
     pub initiator: Option<String>,
 }
@@ -750,11 +752,37 @@ pub enum Timer {
     Cycle(Template),
 }
 
+/// A Camunda Form (`.form`, form-js) linked from a user task or a none
+/// start event.
+#[derive(Debug, Clone)]
+pub enum FormLink {
+    /// `camunda:formRef` or `zeebe:formDefinition formId`: a deployed form by
+    /// its `id`.
+    Ref { id: String, binding: FormBinding },
+    /// `camunda:formKey="camunda-forms:deployment:NAME"` (or `:app:`): the
+    /// form file of that name deployed with the diagram.
+    Resource(String),
+    /// A `zeebe:userTaskForm` inside the diagram (`camunda-forms:bpmn:ID`).
+    Embedded(std::sync::Arc<super::camunda_form::FormDoc>),
+}
+
+/// Which version of a form a [`FormLink::Ref`] means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormBinding {
+    /// The newest version, when the form is shown or submitted.
+    Latest,
+    /// The version that was newest when the diagram was deployed.
+    Deployment,
+    Version(i32),
+}
+
 /// A user task's assignment and form.
 #[derive(Debug, Clone, Default)]
 pub struct UserTask {
     pub form: Vec<FormField>,
     pub form_key: Option<String>,
+    /// A Camunda Form the task is completed through.
+    pub form_link: Option<FormLink>,
     pub assignee: Option<Template>,
     pub candidate_users: Option<Template>,
     pub candidate_groups: Option<Template>,

@@ -7,6 +7,7 @@
 //! diagram, also of files the engine refuses (read with [`parse_for_drawing`]).
 
 mod camunda;
+pub mod camunda_form;
 pub mod definitions;
 pub mod diagnostic;
 pub mod diagram;

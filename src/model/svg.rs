@@ -23,6 +23,9 @@ pub enum MarkState {
     Completed,
     /// Stuck on an incident.
     Incident,
+    /// Ended without completing: cancelled with its instance, interrupted by
+    /// a boundary event, or ended by a terminate end event.
+    Terminated,
 }
 
 impl MarkState {
@@ -31,6 +34,7 @@ impl MarkState {
             MarkState::Active => "active",
             MarkState::Completed => "completed",
             MarkState::Incident => "incident",
+            MarkState::Terminated => "terminated",
         }
     }
 
@@ -39,6 +43,7 @@ impl MarkState {
             MarkState::Active => "#1d4ed8",
             MarkState::Completed => "#15803d",
             MarkState::Incident => "#b91c1c",
+            MarkState::Terminated => "#4b5563",
         }
     }
 }
@@ -53,7 +58,8 @@ pub struct Mark {
     /// A link for the element (e.g. `"?element=Task_1#history"`): the shape is
     /// wrapped in `<a href>`.
     pub href: Option<String>,
-    /// Tooltip text (`<title>`).
+    /// Tooltip text (`<title>`); also the accessible name of the link, so it
+    /// should name the element and its state ("Review: completed").
     pub title: Option<String>,
 }
 
@@ -61,12 +67,36 @@ pub struct Mark {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overlay {
     pub marks: HashMap<String, Mark>,
+    /// The drawing's size in percent of the file's coordinates (the `width`
+    /// and `height` attributes); `None` draws it 1:1.
+    pub zoom: Option<u32>,
+}
+
+/// A drawn diagram: the SVG and its natural size (one pixel per unit of the
+/// file's coordinates, margins included).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drawing {
+    pub svg: String,
+    pub width: f64,
+    pub height: f64,
 }
 
 /// The first diagram of the file as an SVG element; `None` when the file has no
 /// BPMNDI layout.
 pub fn render(defs: &Definitions, overlay: &Overlay) -> Option<String> {
     render_diagram(defs, 0, overlay)
+}
+
+/// The first diagram of the file with its natural size; `None` when the file
+/// has no BPMNDI layout.
+pub fn draw(defs: &Definitions, overlay: &Overlay) -> Option<Drawing> {
+    let diagram = defs.diagrams.first()?;
+    if diagram.shapes.is_empty() && diagram.edges.is_empty() {
+        return None;
+    }
+    let mut painter = Painter::new(defs, diagram, overlay);
+    painter.paint();
+    painter.finish()
 }
 
 /// The diagram at this index of [`Definitions::diagrams`] as an SVG element;
@@ -78,7 +108,7 @@ pub fn render_diagram(defs: &Definitions, diagram: usize, overlay: &Overlay) -> 
     }
     let mut painter = Painter::new(defs, diagram, overlay);
     painter.paint();
-    painter.finish()
+    painter.finish().map(|d| d.svg)
 }
 
 /// Writing to a `String` cannot fail.
@@ -101,8 +131,13 @@ const STYLE: &str = "\
 .bpmn .completed>.body{fill:#e7f5ec}\
 .bpmn .incident{color:#b91c1c}\
 .bpmn .incident>.body{fill:#fee2e2;stroke-width:3px}\
+.bpmn .terminated{color:#4b5563}\
+.bpmn .terminated>.body{fill:#eceff3;stroke-dasharray:4 3}\
+.bpmn .ring{display:none;fill:none;stroke:#b45309;stroke-width:3px}\
+.bpmn a:focus{outline:none}\
+.bpmn a:focus-visible .ring,.bpmn a:hover .ring{display:inline}\
 .bpmn .active.end-event>.body,.bpmn .incident.end-event>.body{stroke-width:5px}\
-.bpmn .flow.active>.line,.bpmn .flow.completed>.line,.bpmn .flow.incident>.line{stroke-width:2.5px}\
+.bpmn .flow.active>.line,.bpmn .flow.completed>.line,.bpmn .flow.incident>.line{stroke-width:3px}\
 .bpmn .badge circle{fill:currentColor;stroke:#fff;stroke-width:1.5px}\
 .bpmn .badge text{fill:#fff;font-size:10px;font-weight:bold}\
 .bpmn a:hover .body{stroke-width:3px}";
@@ -110,13 +145,13 @@ const STYLE: &str = "\
 /// Embedded labels (tasks, pools): font size, estimated width of a character, line height.
 const BIG: Font = Font {
     size: 12.0,
-    char_width: 6.5,
+    char_width: 6.0,
     line: 14.0,
 };
 /// External labels (events, gateways, flows), 11px as in bpmn.io.
 const SMALL: Font = Font {
     size: 11.0,
-    char_width: 6.0,
+    char_width: 5.6,
     line: 13.0,
 };
 /// Width of a label placed by us (no `BPMNLabel` bounds), as in bpmn.io.
@@ -371,7 +406,7 @@ fn inside(inner: Bounds, outer: Bounds) -> bool {
 mod event_icon {
     pub const MESSAGE_CATCH: &str =
         r#"<rect x="-9.5" y="-6.5" width="19" height="13"/><path d="M-9.5-6.5 0 1 9.5-6.5"/>"#;
-    pub const MESSAGE_THROW: &str = r##"<rect x="-9.5" y="-6.5" width="19" height="13" fill="currentColor"/><path d="M-9.5-6.5 0 1 9.5-6.5" stroke="#fff"/>"##;
+    pub const MESSAGE_THROW: &str = r##"<rect x="-9.5" y="-6.5" width="19" height="13" fill="currentColor"/><path d="M-9.5-6.5 0 1 9.5-6.5" fill="none" stroke="#fff"/>"##;
     pub const TIMER: &str = r#"<circle r="11" stroke-width="2"/><path d="M0-7.5V-9.5M3.75-6.5 4.75-8.23M6.5-3.75 8.23-4.75M7.5 0H9.5M6.5 3.75 8.23 4.75M3.75 6.5 4.75 8.23M0 7.5V9.5M-3.75 6.5-4.75 8.23M-6.5 3.75-8.23 4.75M-7.5 0H-9.5M-6.5-3.75-8.23-4.75M-3.75-6.5-4.75-8.23"/><path d="M0-7V0L5 2.5" stroke-width="1.5"/>"#;
     pub const ERROR: &str = r#"<path d="M-9 9-4-7 1 0 8-9 4 7-1-1Z"/>"#;
     pub const SIGNAL: &str = r#"<path d="M0-10.5 9 6H-9Z"/>"#;
@@ -399,7 +434,7 @@ mod task_icon {
     pub const USER: &str = r##"<path fill="#fff" d="M7 24.5V21.5C7 18 10.5 16.5 15 16.5S23 18 23 21.5V24.5Z"/><circle cx="15" cy="11.5" r="4" fill="#fff"/><path d="M11 24.5V21.5M19 24.5V21.5"/>"##;
     pub const SERVICE: &str = r##"<circle cx="15" cy="15" r="7" stroke-width="3" stroke-dasharray="3 2.5"/><circle cx="15" cy="15" r="5.2" fill="#fff"/><circle cx="15" cy="15" r="2"/>"##;
     pub const SCRIPT: &str = r##"<path fill="#fff" d="M9 6H21Q17 10 21 14T21 22H9Q13 18 9 14T9 6Z"/><path d="M11.5 10H17.5M12.5 14H18.5M11.5 18H17.5"/>"##;
-    pub const SEND: &str = r##"<rect x="6" y="7" width="18" height="12" fill="currentColor"/><path d="M6 7 15 14 24 7" stroke="#fff"/>"##;
+    pub const SEND: &str = r##"<rect x="6" y="7" width="18" height="12" fill="currentColor"/><path d="M6 7 15 14 24 7" fill="none" stroke="#fff"/>"##;
     pub const RECEIVE: &str =
         r##"<rect x="6" y="7" width="18" height="12" fill="#fff"/><path d="M6 7 15 14 24 7"/>"##;
     pub const MANUAL: &str = r##"<path fill="#fff" stroke-linejoin="round" d="M6 13 10 12 13.5 8.5Q15.2 7.8 15 9.8L13.5 12.5H23Q24.6 13.75 23 15H24Q25.6 16.25 24 17.5H23Q24.6 18.75 23 20H21Q22.6 21.25 21 22.5H6Z"/><path d="M16 15H23M16 17.5H23M16 20H21"/>"##;
@@ -496,7 +531,7 @@ impl<'a> Painter<'a> {
         }
     }
 
-    fn finish(mut self) -> Option<String> {
+    fn finish(mut self) -> Option<Drawing> {
         if !self.extent.min.0.is_finite() || !self.extent.max.0.is_finite() {
             return None;
         }
@@ -505,13 +540,22 @@ impl<'a> Painter<'a> {
         let h = self.extent.max.1 - self.extent.min.1 + 2.0 * MARGIN;
         let title = self.title();
         let mut out = String::with_capacity(self.body.len() + self.labels.len() + 4096);
+        // Its natural size: one pixel per unit of the file, as the modeler
+        // shows it at 100%; pages shrink it to fit, never enlarge it.
+        let scale = f64::from(self.overlay.zoom.unwrap_or(100)) / 100.0;
+        // An image hides what it contains from screen readers: a drawing
+        // with links is a group, so that each link is read with its name.
+        let linked = self.overlay.marks.values().any(|m| m.href.is_some());
+        let role = if linked { "group" } else { "img" };
         put!(
             out,
-            "<svg class=\"bpmn\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"{} {} {} {}\" role=\"img\" aria-label=\"{}\">",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"bpmn\" viewBox=\"{} {} {} {}\" width=\"{}\" height=\"{}\" role=\"{role}\" aria-label=\"{}\">",
             N(x),
             N(y),
             N(w),
             N(h),
+            N((w * scale).round()),
+            N((h * scale).round()),
             esc(&title)
         );
         put!(out, "<style>{STYLE}</style><defs>");
@@ -525,7 +569,11 @@ impl<'a> Painter<'a> {
         out.push_str(&self.body);
         out.push_str(&self.labels);
         out.push_str("</svg>");
-        Some(out)
+        Some(Drawing {
+            svg: out,
+            width: w,
+            height: h,
+        })
     }
 
     fn title(&self) -> String {
@@ -560,7 +608,13 @@ impl<'a> Painter<'a> {
     /// Opens the group of an element: link, classes, colour and tooltip.
     fn open(&mut self, id: &str, classes: &str, mark: Option<&Mark>, stroke: Option<&str>) {
         if let Some(href) = mark.and_then(|m| m.href.as_deref()) {
-            put!(self.body, "<a href=\"{}\">", esc(href));
+            put!(self.body, "<a href=\"{}\"", esc(href));
+            // Screen readers name a link by this, not by the drawing.
+            let label = mark
+                .and_then(|m| m.title.clone())
+                .or_else(|| name_of(self.info(id)).map(str::to_string))
+                .unwrap_or_else(|| id.to_string());
+            put!(self.body, " aria-label=\"{}\">", esc(&label));
         }
         put!(
             self.body,
@@ -627,6 +681,9 @@ impl<'a> Painter<'a> {
         }
         if let Some(m) = mark.filter(|m| m.count > 1) {
             self.badge(shape.bounds, m.count);
+        }
+        if mark.is_some_and(|m| m.href.is_some()) {
+            self.ring(shape.bounds);
         }
         self.close(mark);
         if family.external_label() {
@@ -809,8 +866,9 @@ impl<'a> Painter<'a> {
         let b = shape.bounds;
         let width = if tag == "callActivity" { 4.5 } else { 2.0 };
         let dashed = info.is_some_and(|i| i.triggered_by_event);
+        // An event subprocess is drawn with a dotted border (BPMN 2.0, 10.3.5).
         let extra = if dashed {
-            format!("{fill} stroke-dasharray=\"6 3\"")
+            format!("{fill} stroke-dasharray=\"0.5 4\" stroke-linecap=\"round\"")
         } else {
             fill.to_string()
         };
@@ -852,6 +910,15 @@ impl<'a> Painter<'a> {
             let (cx, mut cy) = centre(b);
             if !markers.is_empty() {
                 cy -= 7.0;
+            }
+            // Below the type icon in the top left corner when the text is
+            // wide enough to reach it and there is room.
+            let half = lines.len() as f64 * BIG.line / 2.0;
+            let icon_bottom = b.y + 26.0;
+            let bottom = b.y + b.height - if markers.is_empty() { 4.0 } else { 18.0 };
+            let reaches = text_width(&lines, BIG) / 2.0 > b.width / 2.0 - 30.0;
+            if task_icon(tag).is_some() && reaches && cy - half < icon_bottom {
+                cy = (icon_bottom + half).min(bottom - half).max(cy);
             }
             text_block(&mut self.body, &lines, cx, cy, BIG, "");
         }
@@ -992,6 +1059,19 @@ impl<'a> Painter<'a> {
         );
     }
 
+    /// The focus ring of a linked shape: drawn last, outside its border, so
+    /// no stroke hides it; shown only while the link has focus (or the pointer).
+    fn ring(&mut self, b: Bounds) {
+        put!(
+            self.body,
+            "<rect class=\"ring\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"8\"/>",
+            N(b.x - 5.0),
+            N(b.y - 5.0),
+            N(b.width + 10.0),
+            N(b.height + 10.0)
+        );
+    }
+
     fn badge(&mut self, b: Bounds, count: u32) {
         let (x, y) = (b.x + b.width, b.y);
         put!(
@@ -1082,8 +1162,17 @@ impl<'a> Painter<'a> {
             let (cx, top, width) = match edge.label {
                 Some(l) => (l.x + l.width / 2.0, l.y, l.width.max(LABEL_WIDTH)),
                 None => {
-                    let (x, y) = midpoint(&edge.waypoints);
-                    (x, y + 5.0, LABEL_WIDTH)
+                    // Beside the flow, not across it: right of a vertical
+                    // segment, above a horizontal one.
+                    let (x, y, vertical) = midpoint_dir(&edge.waypoints);
+                    let lines = wrap(name, LABEL_WIDTH, SMALL);
+                    let h = lines.len() as f64 * SMALL.line;
+                    if vertical {
+                        let half = text_width(&lines, SMALL) / 2.0;
+                        (x + 6.0 + half, y - h / 2.0, LABEL_WIDTH)
+                    } else {
+                        (x, y - 4.0 - h, LABEL_WIDTH)
+                    }
                 }
             };
             self.external_label(&edge.element, name, cx, top, width);
@@ -1168,7 +1257,14 @@ fn activity_markers(info: Option<&ElementInfo>, tag: &str, expanded: bool) -> Ve
     if info.is_some_and(|i| i.for_compensation) {
         markers.push(activity_marker::COMPENSATION);
     }
-    if !expanded && matches!(tag, "subProcess" | "transaction" | "adHocSubProcess") {
+    // bpmn-js and the MIWG references mark a collapsed call activity like a
+    // collapsed subprocess: it stands for a process drawn elsewhere.
+    if !expanded
+        && matches!(
+            tag,
+            "subProcess" | "transaction" | "adHocSubProcess" | "callActivity"
+        )
+    {
         markers.push(activity_marker::COLLAPSED);
     }
     markers
@@ -1207,6 +1303,21 @@ fn markers(out: &mut String, suffix: &str, c: &str) {
         out,
         "<marker id=\"bpmn-assoc{suffix}\" viewBox=\"0 0 12 12\" refX=\"11\" refY=\"6\" markerWidth=\"12\" markerHeight=\"12\" markerUnits=\"userSpaceOnUse\" orient=\"auto\"><path d=\"M1 1.5L11 6L1 10.5\" fill=\"none\" stroke=\"{c}\" stroke-width=\"1.5\"/></marker>"
     );
+}
+
+/// The point halfway along a polyline, and whether the segment it lies on
+/// is closer to vertical than to horizontal.
+fn midpoint_dir(points: &[(f64, f64)]) -> (f64, f64, bool) {
+    let (x, y) = midpoint(points);
+    let vertical = points
+        .windows(2)
+        .find(|w| {
+            let (lo_x, hi_x) = (w[0].0.min(w[1].0), w[0].0.max(w[1].0));
+            let (lo_y, hi_y) = (w[0].1.min(w[1].1), w[0].1.max(w[1].1));
+            (lo_x - 0.5..=hi_x + 0.5).contains(&x) && (lo_y - 0.5..=hi_y + 0.5).contains(&y)
+        })
+        .is_some_and(|w| (w[1].1 - w[0].1).abs() > (w[1].0 - w[0].0).abs());
+    (x, y, vertical)
 }
 
 /// The point halfway along a polyline.

@@ -89,6 +89,9 @@ pub struct User {
     pub disabled: bool,
     /// Sessions carry the epoch they were made in; bumping it ends them all.
     pub epoch: i64,
+    /// The password is a one-time password an admin gave: the user must choose
+    /// a new one before doing anything else.
+    pub must_change_password: bool,
     pub groups: Vec<String>,
 }
 
@@ -116,6 +119,39 @@ pub struct NewUser {
     pub password: String,
     pub groups: Vec<String>,
     pub role: Role,
+}
+
+/// A change of one's own password, as entered.
+#[derive(Debug, Clone, Default)]
+pub struct PasswordChange {
+    pub current: String,
+    pub new: String,
+    /// The new password typed a second time.
+    pub repeated: String,
+}
+
+/// What is wrong with one field of a form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldProblem {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldProblem {
+    pub fn new(field: &'static str, message: &str) -> FieldProblem {
+        FieldProblem {
+            field,
+            message: message.to_string(),
+        }
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => format!("{}{}.", c.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
 }
 
 /// Why a login failed.
@@ -241,6 +277,7 @@ fn to_user(u: app_user::Model, groups: Vec<String>) -> User {
         worker: u.is_worker,
         disabled: u.disabled,
         epoch: u.session_epoch,
+        must_change_password: u.must_change_password,
         groups,
     }
 }
@@ -354,12 +391,28 @@ impl Runtime {
             .ok_or_else(|| RuntimeError::NotFound(format!("user {id}")))
     }
 
-    /// Sets a new password (and ends the user's sessions).
-    async fn set_password(&self, id: i64, password: &str) -> Result<(), RuntimeError> {
+    /// Sets a new password and ends the user's sessions; `one_time`: it must be
+    /// changed at the next login. Returns the user as they are now (with the
+    /// new session epoch).
+    async fn set_password(
+        &self,
+        id: i64,
+        password: &str,
+        one_time: bool,
+    ) -> Result<User, RuntimeError> {
         valid_password(password).map_err(RuntimeError::Rejected)?;
         let hash = self.hash_password(password.to_string()).await?;
-        self.store().set_password(id, &hash).await?;
-        Ok(())
+        if self
+            .store()
+            .set_password(id, &hash, one_time)
+            .await?
+            .is_none()
+        {
+            return Err(RuntimeError::NotFound(format!("user {id}")));
+        }
+        self.user(id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("user {id}")))
     }
 
     /// Ends every session of a user (logout).
@@ -703,15 +756,109 @@ impl Accounts<'_> {
         self.rt.update_user(id, role, disabled, groups).await
     }
 
-    /// Sets an account's password (and ends its sessions).
-    pub async fn set_password(
+    /// Gives an account a generated one-time password (returned, to be shown
+    /// once): the user must choose a new one at their next login. Ends their
+    /// sessions; their API tokens stay. Admins change their own password on
+    /// their account page instead.
+    pub async fn reset_password(
         &self,
         who: &Principal,
         id: i64,
+    ) -> Result<(User, String), RuntimeError> {
+        require(who, Action::ResetPassword)?;
+        let target = self
+            .rt
+            .user(id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("user {id}")))?;
+        if target.name == who.name {
+            return Err(RuntimeError::Rejected(
+                "change your own password on your account page".into(),
+            ));
+        }
+        let password = generate_password();
+        let user = self.rt.set_password(id, &password, true).await?;
+        Ok((user, password))
+    }
+
+    /// Sets the password of the account named `name` (the command line): the
+    /// account's sessions end, its API tokens stay.
+    pub async fn set_password(
+        &self,
+        who: &Principal,
+        name: &str,
         password: &str,
-    ) -> Result<(), RuntimeError> {
-        require(who, Action::ManageUsers)?;
-        self.rt.set_password(id, password).await
+    ) -> Result<User, RuntimeError> {
+        require(who, Action::ResetPassword)?;
+        let target = self
+            .rt
+            .user_named(name)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("user \"{name}\"")))?;
+        self.rt.set_password(target.id, password, false).await
+    }
+
+    /// Changes the user's own password: `current` must be right (it counts as
+    /// a login attempt, throttled alike), `new` must be a valid password, differ
+    /// from the current one, and equal `repeated`. Every problem is named by its
+    /// field and nothing changes; on success the user's other sessions end and
+    /// the returned user carries the new session epoch (for the session that
+    /// changed it).
+    pub async fn change_password(
+        &self,
+        who: &User,
+        change: &PasswordChange,
+        address: Option<&str>,
+    ) -> Result<Result<User, Vec<FieldProblem>>, RuntimeError> {
+        require(&who.principal(), Action::ChangeOwnPassword)?;
+        let mut problems = Vec::new();
+        if change.current.is_empty() {
+            problems.push(FieldProblem::new("current", "Enter your current password."));
+        }
+        if let Err(e) = valid_password(&change.new) {
+            problems.push(FieldProblem::new("new", &capitalised(&e)));
+        } else if change.new == change.current {
+            problems.push(FieldProblem::new(
+                "new",
+                "The new password must differ from the current one.",
+            ));
+        }
+        if change.repeated != change.new {
+            problems.push(FieldProblem::new(
+                "repeated",
+                "This differs from the new password above.",
+            ));
+        }
+        if !problems.is_empty() {
+            return Ok(Err(problems));
+        }
+        match self
+            .rt
+            .authenticate(&who.name, &change.current, address)
+            .await
+        {
+            Ok(_) => {}
+            Err(LoginError::Invalid) => {
+                return Ok(Err(vec![FieldProblem::new(
+                    "current",
+                    "This is not your current password.",
+                )]));
+            }
+            Err(LoginError::Throttled { seconds }) => {
+                return Ok(Err(vec![FieldProblem::new(
+                    "current",
+                    &format!("Too many wrong attempts. Try again in {seconds} seconds."),
+                )]));
+            }
+            Err(LoginError::Busy) => {
+                return Ok(Err(vec![FieldProblem::new(
+                    "current",
+                    "Too many passwords are being checked right now. Try again in a moment.",
+                )]));
+            }
+            Err(LoginError::Store(e)) => return Err(e.into()),
+        }
+        Ok(Ok(self.rt.set_password(who.id, &change.new, false).await?))
     }
 
     /// Creates an API token for the account named `user`.

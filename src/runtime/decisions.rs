@@ -119,6 +119,7 @@ impl Runtime {
         Ok(DeployResult {
             definitions: Vec::new(),
             decisions: out,
+            forms: Vec::new(),
             warnings: defs.warnings,
         })
     }

@@ -29,6 +29,8 @@ pub struct DeployResult {
     pub definitions: Vec<DeployedDefinition>,
     /// The decisions of a DMN file (new or existing versions).
     pub decisions: Vec<DeployedDefinition>,
+    /// The form of a `.form` file (a new or the existing version).
+    pub forms: Vec<DeployedDefinition>,
     pub warnings: Vec<model::Diagnostic>,
 }
 
@@ -55,6 +57,19 @@ pub struct DeploymentView {
     pub name: String,
     pub deployed_at: chrono::DateTime<chrono::Utc>,
     pub deployed_by: Option<String>,
+}
+
+/// A BPMN file kept for viewing only: stored without a process definition,
+/// so it can never be started.
+#[derive(Debug, Clone)]
+pub struct ViewOnlyView {
+    pub id: i64,
+    /// The uploaded file's name.
+    pub file: String,
+    /// The diagram's name.
+    pub name: String,
+    pub kept_at: chrono::DateTime<chrono::Utc>,
+    pub kept_by: Option<String>,
 }
 
 /// What to start.
@@ -111,11 +126,130 @@ impl Deployments<'_> {
         require(who, Action::Deploy)?;
         if crate::dmn::is_dmn(bytes) {
             crate::dmn::parse_dmn(bytes).map_err(RuntimeError::Invalid)?;
+        } else if model::camunda_form::is_form("", bytes) {
+            model::camunda_form::parse(bytes)
+                .map_err(|p| RuntimeError::Invalid(super::forms::form_error(p)))?;
         } else {
             self.rt.validate(bytes).map_err(RuntimeError::Invalid)?;
         }
         utf8_source(bytes)?;
         Ok(())
+    }
+
+    /// Checks that the forms a diagram links are deployed, or among
+    /// `pending` (`(file name, form id)` of `.form` files deployed in the
+    /// same request), storing nothing.
+    pub async fn check_forms(
+        &self,
+        who: &Principal,
+        bytes: &[u8],
+        pending: &[(String, String)],
+    ) -> Result<(), RuntimeError> {
+        require(who, Action::Deploy)?;
+        if crate::dmn::is_dmn(bytes) || model::camunda_form::is_form("", bytes) {
+            return Ok(());
+        }
+        let defs = self.rt.validate(bytes).map_err(RuntimeError::Invalid)?;
+        let txn = self.rt.store().begin_write().await?;
+        Runtime::check_form_links(&txn, &defs, pending).await
+    }
+
+    /// The Camunda Form of a process's none start event (its start form).
+    pub async fn start_camunda_form(
+        &self,
+        deployed: &Deployed,
+    ) -> Result<Option<Arc<model::camunda_form::FormDoc>>, RuntimeError> {
+        let Some(start) = deployed.process().start else {
+            return Ok(None);
+        };
+        let element = deployed.process().nodes[start].id.clone();
+        self.rt.form_of(deployed, &element).await
+    }
+
+    /// Keeps a BPMN file for viewing only (typically one the engine refused):
+    /// stored with no process definition, so it is listed as view-only and
+    /// can never be started. Refused when there is nothing to look at: not
+    /// BPMN, or no diagram layout (BPMNDI).
+    pub async fn keep_for_viewing(
+        &self,
+        who: &Principal,
+        file: &str,
+        bytes: &[u8],
+    ) -> Result<i64, RuntimeError> {
+        require(who, Action::Deploy)?;
+        let defs = model::parse_for_drawing(bytes).map_err(RuntimeError::Invalid)?;
+        if defs
+            .diagrams
+            .iter()
+            .all(|d| d.shapes.is_empty() && d.edges.is_empty())
+        {
+            return Err(RuntimeError::Rejected(format!(
+                "{file} has no diagram layout (BPMNDI): there is nothing to show"
+            )));
+        }
+        let source = utf8_source(bytes)?;
+        let name = defs
+            .processes
+            .iter()
+            .filter_map(|p| p.name.as_deref())
+            .chain(defs.name.as_deref())
+            .map(str::trim)
+            .find(|n| !n.is_empty())
+            .unwrap_or(file)
+            .to_string();
+        let now = crate::store::to_db_time(self.rt.clock().now());
+        Ok(self
+            .rt
+            .store()
+            .keep_view_only(file, &name, &source, now, Some(&who.name))
+            .await?)
+    }
+
+    /// The files kept for viewing only, by name.
+    pub async fn view_only_list(&self, who: &Principal) -> Result<Vec<ViewOnlyView>, RuntimeError> {
+        require(who, Action::ViewDefinitions)?;
+        Ok(self
+            .rt
+            .store()
+            .view_only_diagrams()
+            .await?
+            .into_iter()
+            .map(|(id, file, name, kept_at, kept_by)| ViewOnlyView {
+                id,
+                file,
+                name,
+                kept_at,
+                kept_by,
+            })
+            .collect())
+    }
+
+    /// A file kept for viewing only, read for drawing (never for running).
+    pub async fn view_only(
+        &self,
+        who: &Principal,
+        id: i64,
+    ) -> Result<(ViewOnlyView, model::Definitions), RuntimeError> {
+        require(who, Action::ViewDefinitions)?;
+        let row = self
+            .rt
+            .store()
+            .view_only_diagram(id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("view-only diagram {id}")))?;
+        let defs = model::parse_for_drawing(row.source.as_bytes()).map_err(|e| {
+            RuntimeError::Corrupt(format!("view-only diagram {id} cannot be read: {e}"))
+        })?;
+        Ok((
+            ViewOnlyView {
+                id: row.id,
+                file: row.file,
+                name: row.name,
+                kept_at: row.kept_at,
+                kept_by: row.kept_by,
+            },
+            defs,
+        ))
     }
 
     /// Every deployment (uploaded file), newest first.
@@ -274,7 +408,26 @@ impl Deployments<'_> {
     pub async fn start(&self, who: &Principal, req: StartRequest) -> Result<Outcome, RuntimeError> {
         require(who, Action::StartInstance)?;
         let deployed = self.get(who, &req.key, req.version).await?;
-        let variables = req.values.resolve(&start_form(deployed.process()));
+        let variables = match self.start_camunda_form(&deployed).await? {
+            Some(doc) => {
+                let sub = match &req.values {
+                    Values::Json(m) => model::camunda_form::Submitted::json(&doc, m),
+                    Values::Posted(p) => model::camunda_form::Submitted::posted(&doc, p),
+                };
+                let today = self
+                    .rt
+                    .clock()
+                    .now()
+                    .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                    .date();
+                let vars = Map::new();
+                self.rt
+                    .budgeted(move || model::camunda_form::submit(&doc, &vars, &sub, Some(today)))
+                    .await?
+                    .map_err(RuntimeError::InvalidVariables)?
+            }
+            None => req.values.resolve(&start_form(deployed.process())),
+        };
         let business_key = req.business_key.filter(|b| !b.trim().is_empty());
         self.rt
             .start_with(
@@ -359,16 +512,25 @@ impl Runtime {
         if crate::dmn::is_dmn(bytes) {
             return self.deploy_dmn(name, bytes, by).await;
         }
+        if model::camunda_form::is_form(name, bytes) {
+            return self.deploy_form(name, bytes, by).await;
+        }
         let defs = self.validate(bytes).map_err(RuntimeError::Invalid)?;
         let source = utf8_source(bytes)?;
         let checksum = hex(&Sha256::digest(source.as_bytes()));
         let runnable: Vec<&Process> = defs.runnable().collect();
         let txn = self.store().begin_write().await?;
         Store::lock_deployments(&txn).await?;
+        Runtime::check_form_links(&txn, &defs, &[]).await?;
         let mut existing = Vec::new();
         for p in &runnable {
             match Store::latest_definition_in(&txn, &p.id).await? {
-                Some((d, sum)) if sum == checksum => existing.push(Some(d)),
+                Some((d, sum))
+                    if sum == checksum
+                        && !Runtime::forms_moved(&txn, p, d.deployment_id).await? =>
+                {
+                    existing.push(Some(d))
+                }
                 _ => existing.push(None),
             }
         }
@@ -412,6 +574,7 @@ impl Runtime {
         Ok(DeployResult {
             definitions: out,
             decisions: Vec::new(),
+            forms: Vec::new(),
             warnings: defs.warnings,
         })
     }

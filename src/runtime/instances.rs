@@ -11,8 +11,9 @@ use uuid::Uuid;
 use super::command::{Access, Locked, Target};
 use super::policy::{self, Action, Decision, Facts, Principal};
 use super::views::{
-    HistoryView, InstanceDetail, InstanceFilter, InstancePermissions, InstanceView, Total,
-    WaitView, active_elements, element_name, history_view, incident_view, instance_view, task_view,
+    HistoryView, InstanceDetail, InstanceFilter, InstancePermissions, InstanceView, PastView,
+    Total, WaitView, active_elements, element_name, history_view, incident_view, instance_view,
+    task_view,
 };
 use super::{Event, InstanceState, Outcome, Runtime, RuntimeError, viewer};
 use crate::engine::{self, Command, Wait};
@@ -134,10 +135,18 @@ impl Instances<'_> {
         let process = deployed.process();
         let state: InstanceState = serde_json::from_str(&row.state)
             .map_err(|e| RuntimeError::Corrupt(format!("state of instance {id}: {e}")))?;
-        let tasks = rt
-            .store()
-            .tasks_of_instance(id)
-            .await?
+        let rows = rt.store().tasks_of_instance(id).await?;
+        // The tasks whose page this principal may open (the instance page
+        // links only those, so that no link answers 404).
+        let mut openable_tasks = HashSet::new();
+        for t in &rows {
+            let candidate = !who.is_admin() && rt.store().is_candidate(&viewer(who), t.id).await?;
+            let facts = Facts::task(who, t.assignee.as_deref(), candidate);
+            if policy::decide(who.kind(), Action::ViewTask, &facts) == Decision::Allowed {
+                openable_tasks.insert(t.id);
+            }
+        }
+        let tasks = rows
             .into_iter()
             .map(|t| task_view(t, process.display_name()))
             .collect();
@@ -165,10 +174,11 @@ impl Instances<'_> {
                 *completions.entry(element.clone()).or_default() += 1;
             }
         }
-        let history = entries
+        let history: Vec<HistoryView> = entries
             .into_iter()
             .map(|h| history_view(h, Some(process)))
             .collect();
+        let story = super::story::story(&history, Some(process));
         let called = self.called(who, id).await?;
         let (active, joining) = active_elements(&state);
         Ok(InstanceDetail {
@@ -180,9 +190,11 @@ impl Instances<'_> {
             joining,
             deployed,
             tasks,
+            openable_tasks,
             incidents,
             waiting,
             history,
+            story,
             completions,
             called,
             may: InstancePermissions {
@@ -211,6 +223,97 @@ impl Instances<'_> {
             .into_iter()
             .map(|h| history_view(h, process))
             .collect())
+    }
+
+    /// An instance's history, one entry per command, oldest first.
+    pub async fn story(
+        &self,
+        who: &Principal,
+        id: Uuid,
+    ) -> Result<Vec<super::StoryEntry>, RuntimeError> {
+        let row = self.rt.visible_row(who, id).await?;
+        let deployed = self.rt.deployed(row.definition_id).await.ok();
+        let process = deployed.as_ref().map(|d| d.process());
+        let history: Vec<HistoryView> = self
+            .rt
+            .store()
+            .history(id)
+            .await?
+            .into_iter()
+            .map(|h| history_view(h, process))
+            .collect();
+        Ok(super::story::story(&history, process))
+    }
+
+    /// The instance as it stood right after the command whose history entry
+    /// holds event `seq`: its stored events up to the end of that command,
+    /// replayed through the engine's own state fold.
+    pub async fn past(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        seq: i64,
+    ) -> Result<PastView, RuntimeError> {
+        let row = self.rt.visible_row(who, id).await?;
+        let deployed = self.rt.deployed(row.definition_id).await?;
+        let process = deployed.process();
+        let entries = self.rt.store().history(id).await?;
+        let last = entries.last().map_or(0, |h| h.seq);
+        if seq < 1 || seq > last {
+            return Err(RuntimeError::NotFound(format!(
+                "history entry {seq} (this instance's history runs from 1 to {last})"
+            )));
+        }
+        let mut events = Vec::with_capacity(entries.len());
+        for h in &entries {
+            match &h.event {
+                Some(e) => events.push((h.seq, e.clone())),
+                // An event this version cannot read would make the replay a guess.
+                None if h.seq <= seq => {
+                    return Err(RuntimeError::Corrupt(format!(
+                        "event {} of instance {id} cannot be read by this version",
+                        h.seq
+                    )));
+                }
+                None => {}
+            }
+        }
+        let history: Vec<HistoryView> = entries
+            .into_iter()
+            .map(|h| history_view(h, Some(process)))
+            .collect();
+        let story = super::story::story(&history, Some(process));
+        let position = story
+            .iter()
+            .position(|e| e.seq <= seq && seq <= e.last_seq)
+            .ok_or_else(|| RuntimeError::NotFound(format!("history entry {seq}")))?;
+        let entry = story[position].clone();
+        let state = super::story::replay(&process.id, &events, entry.last_seq);
+        let mut completions: HashMap<String, i64> = HashMap::new();
+        let mut taken = Vec::new();
+        for (_, e) in events.iter().filter(|(s, _)| *s <= entry.last_seq) {
+            match e {
+                Event::ElementCompleted { element, .. } => {
+                    *completions.entry(element.clone()).or_default() += 1
+                }
+                Event::FlowTaken { flow, .. } if !taken.contains(flow) => taken.push(flow.clone()),
+                _ => {}
+            }
+        }
+        let (active, joining) = active_elements(&state);
+        Ok(PastView {
+            previous: position.checked_sub(1).map(|p| story[p].seq),
+            next: story.get(position + 1).map(|e| e.seq),
+            entries: story.iter().map(|e| e.seq).collect(),
+            position,
+            status: state.display_status().to_string(),
+            variables: state.root_variables(),
+            entry,
+            active,
+            joining,
+            completions,
+            taken,
+        })
     }
 
     /// An instance's state and the events that led to it, oldest first (for

@@ -26,13 +26,16 @@ pub mod connector;
 pub mod decisions;
 mod deployments;
 mod external;
+mod forms;
 pub mod handlers;
 mod instances;
 pub mod jobs;
 mod messages;
 pub mod metrics;
 pub mod policy;
+mod running;
 mod search;
+pub mod story;
 pub mod system;
 mod tasks;
 pub mod views;
@@ -49,20 +52,27 @@ use crate::store::{Store, StoreError, Viewer};
 /// The engine's events and instance state, read-only: what a command did
 /// (the history rows) and where an instance stands. `bpmn run` prints them.
 pub use crate::engine::{Event, InstanceState, Status, WaitingItem, waiting_items};
-pub use accounts::{Accounts, LoginError, NewUser, User};
+pub use accounts::{Accounts, FieldProblem, LoginError, NewUser, PasswordChange, User};
 pub use calls::MAX_CALL_DEPTH;
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use command::{CommitHook, Limits, Outcome};
 pub use connector::ConnectorPolicy;
 pub use deployments::{
-    DeployResult, DeployedDefinition, DeploymentView, Deployments, StartRequest,
+    DeployResult, DeployedDefinition, DeploymentView, Deployments, StartRequest, ViewOnlyView,
 };
+pub use forms::pending_forms;
 pub use handlers::{FnHandler, HandlerError, ServiceCall, ServiceHandler};
 pub use instances::Instances;
 pub use policy::{Action, Principal, Role};
-pub use search::{
-    ActivityNode, Compare, InstanceSearch, InstanceSort, ProcessVersion, VariableCondition, like,
+pub use running::{
+    ActivityNode, Compare, ProcessVersion, RunningSearch, RunningSort, VariableCondition, like,
 };
+pub use search::{
+    ActivityRecord, HistoricInstance, HistoricState, IncidentRecord, IncidentSearch, IncidentSort,
+    InstanceSearch, InstanceSort, TaskRecord, TaskScope, TaskSearch, TaskSort, VariableRecord,
+    activity_type,
+};
+pub use story::{StoryEntry, StoryPart};
 pub use system::System;
 pub use tasks::{Completed, Tasks, Values};
 pub use views::*;

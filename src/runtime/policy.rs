@@ -166,6 +166,10 @@ pub enum Action {
     ManageOwnAccount,
     /// Add, change and disable accounts.
     ManageUsers,
+    /// Change one's own password (knowing the current one).
+    ChangeOwnPassword,
+    /// Give an account a one-time password (or set one from the command line).
+    ResetPassword,
 }
 
 /// When a principal of some kind may do an action.
@@ -284,6 +288,8 @@ pub const POLICY: &[Permission] = &[
     row(Action::BroadcastSignal, Resource::Signal, None, [Deny, Deny, Allow, Allow]),
     row(Action::ManageOwnAccount, Resource::Account, None, [Deny, Allow, Allow, Allow]),
     row(Action::ManageUsers, Resource::User, None, [Deny, Deny, Deny, Allow]),
+    row(Action::ChangeOwnPassword, Resource::Account, None, [Deny, Allow, Allow, Allow]),
+    row(Action::ResetPassword, Resource::User, None, [Deny, Deny, Deny, Allow]),
 ];
 
 /// The row of an action (every action has exactly one; a test checks it).
@@ -384,6 +390,7 @@ pub fn refusal(action: Action, assignee: Option<&str>) -> String {
         Action::AssignTask => "only admins can assign tasks".into(),
         Action::Deploy => "only admins can deploy".into(),
         Action::ManageUsers => "only admins can manage accounts".into(),
+        Action::ResetPassword => "only admins can reset passwords".into(),
         Action::FetchExternalTasks | Action::ReportExternalTask => {
             "only workers and admins can work on external tasks".into()
         }
@@ -417,5 +424,7 @@ pub fn action_text(action: Action) -> &'static str {
         Action::BroadcastSignal => "broadcast a signal",
         Action::ManageOwnAccount => "own account page, API tokens, log out",
         Action::ManageUsers => "add, change and disable accounts",
+        Action::ChangeOwnPassword => "change one's own password",
+        Action::ResetPassword => "reset an account's password",
     }
 }

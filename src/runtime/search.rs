@@ -1,10 +1,12 @@
-//! The richer reads a REST client of another engine expects: running
-//! instances found by ids, definition versions, incidents and compared
-//! variables (with exact counts and sorting); every process version with the
-//! file it came from; an instance's variables; and the tree of its active
-//! element instances. Visibility is the policy's, as for every other list.
+//! Searches with many filters and exact counts, for Camunda's REST surface:
+//! tasks (open ones, and all of them as history), incidents, instances as
+//! history, an instance's activity instances, and a task's variables and form.
+//!
+//! Each search filters by the policy: open tasks as the inbox does (held by
+//! the principal or with them as a candidate; admins see all), everything
+//! historic as instances are seen (instances they started or worked on).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -12,406 +14,512 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::policy::{Action, Principal};
-use super::views::{InstanceView, instance_view};
-use super::{Deployed, InstanceState, Instances, RuntimeError, require, viewer};
-use crate::engine::{JobKind, Wait};
-use crate::store::{InstanceOrder, InstanceQuery};
+use super::tasks::{Tasks, task_form};
+use super::views::InstanceView;
+use super::{Deployed, Instances, Runtime, RuntimeError, require, viewer};
+use crate::engine::Event;
+use crate::model::NodeKind;
+use crate::model::form::FormField;
+use crate::store::entity::{incident, process_instance, user_task};
 
-/// How a variable is compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compare {
-    Eq,
-    Neq,
-    Gt,
-    Gteq,
-    Lt,
-    Lteq,
-    /// SQL's LIKE on text: `%` any run, `_` one character.
-    Like,
-}
+pub use crate::store::{
+    IncidentSearch, IncidentSort, InstanceSearch, InstanceSort, TaskScope, TaskSearch, TaskSort,
+};
 
-/// One condition on a variable of the instance.
-#[derive(Debug, Clone, PartialEq)]
-pub struct VariableCondition {
-    pub name: String,
-    pub op: Compare,
-    pub value: Value,
-    /// The value is text from a URL: it also compares as the number or
-    /// boolean it reads as (`amount_gt_3` means the number 3).
-    pub loose: bool,
-}
-
-impl VariableCondition {
-    /// Whether the stored value `have` satisfies the condition.
-    fn accepts(&self, have: &Value, ignore_case: bool) -> bool {
-        let mut wants = vec![self.value.clone()];
-        if self.loose
-            && let Value::String(s) = &self.value
-            && let Ok(v @ (Value::Number(_) | Value::Bool(_))) = serde_json::from_str::<Value>(s)
-        {
-            wants.push(v);
-        }
-        if self.op == Compare::Neq {
-            wants.iter().all(|w| holds(have, self.op, w, ignore_case))
-        } else {
-            wants.iter().any(|w| holds(have, self.op, w, ignore_case))
-        }
-    }
-}
-
-/// How to sort running instances.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum InstanceSort {
-    /// Newest first.
-    #[default]
-    Started,
-    Id,
-    BusinessKey,
-    DefinitionKey,
-    DefinitionId,
-}
-
-/// Which running instances.
-#[derive(Debug, Clone, Default)]
-pub struct InstanceSearch {
-    pub ids: Option<Vec<Uuid>>,
+/// A task with what Camunda's task shape needs besides the task itself.
+#[derive(Debug, Clone)]
+pub struct TaskRecord {
+    pub id: Uuid,
+    pub instance_id: Uuid,
+    pub element_id: String,
+    /// The element instance (Camunda's execution and activity instance).
+    pub element_key: i64,
+    pub name: Option<String>,
+    pub assignee: Option<String>,
+    /// `open`, `completed` or `cancelled`.
+    pub state: String,
+    pub priority: i64,
+    pub due: Option<DateTime<Utc>>,
+    pub follow_up: Option<DateTime<Utc>>,
+    pub created: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub completed_by: Option<String>,
+    pub definition_id: i64,
+    pub definition_key: String,
     pub business_key: Option<String>,
-    pub business_key_like: Option<String>,
-    pub definition_ids: Option<Vec<i64>>,
-    pub definition_keys: Option<Vec<String>>,
-    pub has_incident: Option<bool>,
-    /// Every condition must hold.
-    pub variables: Vec<VariableCondition>,
-    /// Variable names compared ignoring case.
-    pub names_ignore_case: bool,
-    /// Text values compared ignoring case.
-    pub values_ignore_case: bool,
-    pub sort: InstanceSort,
-    pub descending: bool,
-    pub offset: u64,
-    pub limit: u64,
+    pub description: Option<String>,
+    pub form_key: Option<String>,
 }
 
-/// One version of one process, with the file it was deployed from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProcessVersion {
-    pub id: i64,
-    pub key: String,
-    pub version: i32,
-    pub name: Option<String>,
-    pub deployment_id: i64,
-    /// The deployed file's name.
-    pub resource: String,
-    pub deployed_at: DateTime<Utc>,
-    /// Whether it is the latest version of its key.
-    pub latest: bool,
+/// An incident with its process and what kind of work failed.
+#[derive(Debug, Clone)]
+pub struct IncidentRecord {
+    pub id: Uuid,
+    pub instance_id: Uuid,
+    pub definition_id: i64,
+    pub definition_key: String,
+    pub element_id: String,
+    pub element_key: i64,
+    pub message: String,
+    pub created_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The failed work was an external task (`camunda:type="external"`).
+    pub external: bool,
 }
 
-/// An active element instance of an instance.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActivityNode {
-    pub key: u64,
-    pub element: String,
-    pub name: Option<String>,
-    /// The BPMN element's tag: `userTask`, `subProcess`...
-    pub kind: String,
-    /// The key of the subprocess instance it runs in (0: the process).
-    pub scope: u64,
-    /// It waits for an asynchronous continuation, not inside the element.
-    pub transition: bool,
-    /// The open incident that stops it.
-    pub incident: Option<Uuid>,
+/// How an instance ended, in Camunda's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoricState {
+    Active,
+    Completed,
+    /// Cancelled by someone.
+    ExternallyTerminated,
+    /// Ended by the engine (a BPMN error that went to a caller).
+    InternallyTerminated,
 }
 
-/// LIKE with `%` and `_`.
-pub fn like(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    // Dynamic programming over (pattern, text) prefixes.
-    let mut row = vec![false; t.len() + 1];
-    row[0] = true;
-    for pc in &p {
-        let mut next = vec![false; t.len() + 1];
-        if *pc == '%' {
-            let mut any = false;
-            for j in 0..=t.len() {
-                any = any || row[j];
-                next[j] = any;
+/// An instance as history.
+#[derive(Debug, Clone)]
+pub struct HistoricInstance {
+    pub instance: InstanceView,
+    pub definition_version: i32,
+    pub definition_name: Option<String>,
+    pub state: HistoricState,
+    /// Why it was terminated, when it was.
+    pub reason: Option<String>,
+}
+
+/// One run of one element of an instance.
+#[derive(Debug, Clone)]
+pub struct ActivityRecord {
+    pub key: i64,
+    pub element_id: String,
+    pub element_name: Option<String>,
+    /// Camunda's activity type (`userTask`, `startEvent`, `noneEndEvent`...).
+    pub activity_type: String,
+    /// The element instance it runs in (0 is the instance itself).
+    pub scope_key: i64,
+    pub started: DateTime<Utc>,
+    pub ended: Option<DateTime<Utc>>,
+    pub canceled: bool,
+    pub assignee: Option<String>,
+    pub task_id: Option<Uuid>,
+    pub called_instance: Option<Uuid>,
+}
+
+/// Camunda's name for the kind of an element.
+pub fn activity_type(node: &crate::model::Node) -> String {
+    match &node.kind {
+        NodeKind::EndEvent { terminate: true } => "terminateEndEvent".into(),
+        NodeKind::EndEvent { terminate: false } => "noneEndEvent".into(),
+        NodeKind::ErrorEnd(_) if node.tag == "endEvent" => "errorEndEvent".into(),
+        NodeKind::BusinessRule(_) => "businessRuleTask".into(),
+        NodeKind::IntermediateThrow => "intermediateNoneThrowEvent".into(),
+        NodeKind::EventGateway => "eventBasedGateway".into(),
+        _ => node.tag.to_string(),
+    }
+}
+
+impl Runtime {
+    async fn instance_rows(
+        &self,
+        ids: impl IntoIterator<Item = Uuid>,
+    ) -> Result<HashMap<Uuid, process_instance::Model>, RuntimeError> {
+        let mut out = HashMap::new();
+        for id in ids {
+            if out.contains_key(&id) {
+                continue;
             }
-        } else {
-            for j in 1..=t.len() {
-                next[j] = row[j - 1] && (*pc == '_' || *pc == t[j - 1]);
+            if let Some(row) = self.store().instance(id).await? {
+                out.insert(id, row);
             }
         }
-        row = next;
+        Ok(out)
     }
-    row[t.len()]
-}
 
-fn text_of(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-/// Whether the stored value `have` satisfies `op value`.
-fn holds(have: &Value, op: Compare, want: &Value, ignore_case: bool) -> bool {
-    let fold = |s: String| if ignore_case { s.to_lowercase() } else { s };
-    let ordering = match (have, want) {
-        (Value::Number(a), Value::Number(b)) => a
-            .as_f64()
-            .zip(b.as_f64())
-            .and_then(|(a, b)| a.partial_cmp(&b)),
-        (Value::String(_), Value::String(_)) => text_of(have)
-            .map(fold)
-            .zip(text_of(want).map(fold))
-            .map(|(a, b)| a.cmp(&b)),
-        (Value::Bool(a), Value::Bool(b)) if matches!(op, Compare::Eq | Compare::Neq) => {
-            Some(a.cmp(b))
+    fn task_record(
+        &self,
+        t: user_task::Model,
+        instance: Option<&process_instance::Model>,
+        deployed: Option<&Deployed>,
+    ) -> TaskRecord {
+        let node = deployed.and_then(|d| d.process().node(&t.element_id));
+        let form_key = match node.map(|n| &n.kind) {
+            Some(NodeKind::UserTask(u)) => u.form_key.clone(),
+            _ => None,
+        };
+        TaskRecord {
+            id: t.id,
+            instance_id: t.instance_id,
+            element_key: t.element_key,
+            name: t.name,
+            assignee: t.assignee,
+            state: t.state,
+            priority: t.priority,
+            due: t.due_at,
+            follow_up: t.follow_up_at,
+            created: t.created_at,
+            completed_at: t.completed_at,
+            completed_by: t.completed_by,
+            definition_id: instance.map(|i| i.definition_id).unwrap_or_default(),
+            definition_key: t.definition_key,
+            business_key: instance.and_then(|i| i.business_key.clone()),
+            description: node.and_then(|n| n.documentation.clone()),
+            form_key,
+            element_id: t.element_id,
         }
-        (Value::Null, Value::Null) => Some(std::cmp::Ordering::Equal),
-        _ => None,
-    };
-    use std::cmp::Ordering::*;
-    match op {
-        Compare::Eq => ordering == Some(Equal),
-        Compare::Neq => ordering != Some(Equal),
-        Compare::Gt => ordering == Some(Greater),
-        Compare::Gteq => matches!(ordering, Some(Greater | Equal)),
-        Compare::Lt => ordering == Some(Less),
-        Compare::Lteq => matches!(ordering, Some(Less | Equal)),
-        Compare::Like => match (have, want) {
-            (Value::String(h), Value::String(p)) => like(&fold(p.clone()), &fold(h.clone())),
-            _ => false,
-        },
+    }
+
+    async fn task_records(
+        &self,
+        rows: Vec<user_task::Model>,
+    ) -> Result<Vec<TaskRecord>, RuntimeError> {
+        let instances = self
+            .instance_rows(rows.iter().map(|t| t.instance_id))
+            .await?;
+        let mut deployed: HashMap<i64, Arc<Deployed>> = HashMap::new();
+        for i in instances.values() {
+            if let std::collections::hash_map::Entry::Vacant(e) = deployed.entry(i.definition_id) {
+                e.insert(self.deployed(i.definition_id).await?);
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .map(|t| {
+                let i = instances.get(&t.instance_id);
+                let d = i.and_then(|i| deployed.get(&i.definition_id));
+                self.task_record(t, i, d.map(|d| d.as_ref()))
+            })
+            .collect())
+    }
+
+    /// How a terminated instance ended, from its last history event.
+    async fn historic_state(
+        &self,
+        row: &process_instance::Model,
+    ) -> Result<(HistoricState, Option<String>), RuntimeError> {
+        Ok(match row.status.as_str() {
+            "active" => (HistoricState::Active, None),
+            "completed" => (HistoricState::Completed, None),
+            _ => {
+                let reason = self
+                    .store()
+                    .history(row.id)
+                    .await?
+                    .into_iter()
+                    .rev()
+                    .find_map(|h| match h.event {
+                        Some(Event::InstanceTerminated { reason }) => Some(reason),
+                        _ => None,
+                    });
+                // A terminate end event ends the instance as Camunda
+                // completes it; a BPMN error handed to the caller ends it
+                // from inside; anything else is a cancellation.
+                let state = match reason.as_deref() {
+                    Some(r) if r.starts_with("terminate end event") => HistoricState::Completed,
+                    Some(r) if r.contains("BPMN error") => HistoricState::InternallyTerminated,
+                    _ => HistoricState::ExternallyTerminated,
+                };
+                (state, reason)
+            }
+        })
+    }
+
+    async fn historic(
+        &self,
+        row: process_instance::Model,
+    ) -> Result<HistoricInstance, RuntimeError> {
+        let deployed = self.deployed(row.definition_id).await?;
+        let (state, reason) = self.historic_state(&row).await?;
+        Ok(HistoricInstance {
+            instance: super::views::instance_view(&row, deployed.process().display_name()),
+            definition_version: deployed.definition.version,
+            definition_name: deployed.process().name.clone(),
+            state,
+            reason,
+        })
     }
 }
 
-impl Instances<'_> {
-    /// Running instances the principal may see that match `q`, and how many
-    /// match in all.
+impl Tasks<'_> {
+    /// Tasks matching a search, and how many match, as the principal may see them.
     pub async fn search(
         &self,
         who: &Principal,
-        q: &InstanceSearch,
-    ) -> Result<(Vec<InstanceView>, u64), RuntimeError> {
-        let rt = self.rt;
-        let mut ids: Option<HashSet<Uuid>> = q.ids.as_ref().map(|i| i.iter().copied().collect());
-        for c in &q.variables {
-            let mut matching = HashSet::new();
-            let rows = if q.names_ignore_case {
-                let mut all = Vec::new();
-                for name in rt.store().variable_names().await? {
-                    if name.to_lowercase() == c.name.to_lowercase() {
-                        all.extend(rt.store().variable_values(&name).await?);
-                    }
-                }
-                all
-            } else {
-                rt.store().variable_values(&c.name).await?
-            };
-            for (id, json) in rows {
-                let have: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
-                if c.accepts(&have, q.values_ignore_case) {
-                    matching.insert(id);
-                }
-            }
-            ids = Some(match ids {
-                Some(before) => before.intersection(&matching).copied().collect(),
-                None => matching,
-            });
-        }
-        let d = q.descending;
-        let query = InstanceQuery {
-            state: Some("active".into()),
-            business_key: q.business_key.clone(),
-            ids: ids.map(|s| {
-                let mut v: Vec<Uuid> = s.into_iter().collect();
-                v.sort();
-                v
-            }),
-            business_key_like: q.business_key_like.clone(),
-            definition_ids: q.definition_ids.clone(),
-            definition_keys: q.definition_keys.clone(),
-            has_incident: q.has_incident,
-            order: match q.sort {
-                InstanceSort::Started => InstanceOrder::Started,
-                InstanceSort::Id => InstanceOrder::Id(d),
-                InstanceSort::BusinessKey => InstanceOrder::BusinessKey(d),
-                InstanceSort::DefinitionKey => InstanceOrder::DefinitionKey(d),
-                InstanceSort::DefinitionId => InstanceOrder::DefinitionId(d),
-            },
-            exact_count: true,
-            offset: q.offset,
-            limit: q.limit,
-            ..Default::default()
+        q: &TaskSearch,
+    ) -> Result<(Vec<TaskRecord>, u64), RuntimeError> {
+        let action = match q.scope {
+            TaskScope::Inbox => Action::ViewTask,
+            TaskScope::History => Action::ViewInstance,
         };
-        let (rows, total) = rt.store().instances(&viewer(who), &query).await?;
-        let names = rt.process_names().await?;
-        let list = if q.limit == 0 {
-            Vec::new()
-        } else {
-            rows.iter()
-                .map(|i| {
-                    let name = names
-                        .get(&i.definition_key)
-                        .cloned()
-                        .unwrap_or_else(|| i.definition_key.clone());
-                    instance_view(i, &name)
-                })
-                .collect()
-        };
-        Ok((list, total.count))
+        require_some(who, action)?;
+        let (rows, total) = self.rt.store().search_tasks(&viewer(who), q).await?;
+        Ok((self.rt.task_records(rows).await?, total))
     }
 
-    /// An instance's own (process-level) variables.
+    /// One task as [`Tasks::search`] shows it; not found when the principal may not see it.
+    pub async fn record(&self, who: &Principal, id: Uuid) -> Result<TaskRecord, RuntimeError> {
+        let detail = self.show(who, id).await?;
+        let row = self
+            .rt
+            .store()
+            .task(detail.task.id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("task {id}")))?;
+        let mut records = self.rt.task_records(vec![row]).await?;
+        records
+            .pop()
+            .ok_or_else(|| RuntimeError::NotFound(format!("task {id}")))
+    }
+
+    /// The variables an open task sees (its instance's), if the principal may see the task.
     pub async fn variables(
         &self,
         who: &Principal,
         id: Uuid,
     ) -> Result<Map<String, Value>, RuntimeError> {
-        let row = self.rt.visible_row(who, id).await?;
-        let state: InstanceState = serde_json::from_str(&row.state)
-            .map_err(|e| RuntimeError::Corrupt(format!("state of instance {id}: {e}")))?;
+        let detail = self.show(who, id).await?;
+        if detail.task.state != "open" {
+            return Err(RuntimeError::NotFound(format!("task {id}")));
+        }
+        let (_, state) = self.rt.instance_row(detail.task.instance_id).await?;
         Ok(state.root_variables())
     }
 
-    /// An instance, the definition it runs, and its active element instances
-    /// (by key, so that each one's scope can be found among them).
+    /// An open task's form fields (`camunda:formData`) and the variables they show.
+    pub async fn form(
+        &self,
+        who: &Principal,
+        id: Uuid,
+    ) -> Result<(Vec<FormField>, Map<String, Value>), RuntimeError> {
+        let detail = self.show(who, id).await?;
+        if detail.task.state != "open" {
+            return Err(RuntimeError::NotFound(format!("task {id}")));
+        }
+        let (row, state) = self.rt.instance_row(detail.task.instance_id).await?;
+        let deployed = self.rt.deployed(row.definition_id).await?;
+        let form = task_form(
+            deployed
+                .process()
+                .node(&detail.task.element_id)
+                .map(|n| &n.kind),
+        );
+        Ok((form, state.root_variables()))
+    }
+}
+
+/// Refuses a principal who may never do `action` (e.g. anonymous).
+fn require_some(who: &Principal, action: Action) -> Result<(), RuntimeError> {
+    if super::policy::may_ever(who.kind(), action) {
+        Ok(())
+    } else {
+        require(who, action)
+    }
+}
+
+impl Instances<'_> {
+    /// Incidents, open or resolved, of instances the principal may see.
+    pub async fn incidents(
+        &self,
+        who: &Principal,
+        q: &IncidentSearch,
+    ) -> Result<(Vec<IncidentRecord>, u64), RuntimeError> {
+        require_some(who, Action::ViewInstance)?;
+        let (rows, total) = self.rt.store().search_incidents(&viewer(who), q).await?;
+        let instances = self
+            .rt
+            .instance_rows(rows.iter().map(|i| i.instance_id))
+            .await?;
+        let mut out = Vec::new();
+        for i in rows {
+            let Some(row) = instances.get(&i.instance_id) else {
+                continue;
+            };
+            let deployed = self.rt.deployed(row.definition_id).await?;
+            out.push(incident_record(i, row, &deployed));
+        }
+        Ok((out, total))
+    }
+
+    /// Instances as history, and how many match.
+    pub async fn historic(
+        &self,
+        who: &Principal,
+        q: &InstanceSearch,
+    ) -> Result<(Vec<HistoricInstance>, u64), RuntimeError> {
+        require_some(who, Action::ViewInstance)?;
+        let (rows, total) = self.rt.store().search_instances(&viewer(who), q).await?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(self.rt.historic(row).await?);
+        }
+        Ok((out, total))
+    }
+
+    /// One instance as history; not found when the principal may not see it.
+    pub async fn historic_one(
+        &self,
+        who: &Principal,
+        id: Uuid,
+    ) -> Result<HistoricInstance, RuntimeError> {
+        let row = self.rt.visible_row(who, id).await?;
+        self.rt.historic(row).await
+    }
+
+    /// Every run of every element of an instance, in the order they started.
     pub async fn activities(
         &self,
         who: &Principal,
         id: Uuid,
-    ) -> Result<(InstanceView, Arc<Deployed>, Vec<ActivityNode>), RuntimeError> {
-        let rt = self.rt;
-        let row = rt.visible_row(who, id).await?;
-        let deployed = rt.deployed(row.definition_id).await?;
-        let state: InstanceState = serde_json::from_str(&row.state)
-            .map_err(|e| RuntimeError::Corrupt(format!("state of instance {id}: {e}")))?;
-        let incidents: BTreeMap<i64, Uuid> = rt
-            .store()
-            .open_incidents(id)
-            .await?
-            .into_iter()
-            .map(|i| (i.incident_key, i.id))
-            .collect();
+    ) -> Result<Vec<ActivityRecord>, RuntimeError> {
+        let row = self.rt.visible_row(who, id).await?;
+        let deployed = self.rt.deployed(row.definition_id).await?;
         let process = deployed.process();
-        let nodes = state
-            .elements
-            .iter()
-            // Boundary events and the events racing behind an event-based
-            // gateway are subscriptions, not activities.
-            .filter(|(_, e)| e.attached_to.is_none() && e.race.is_none())
-            .map(|(key, e)| {
-                let node = process.node(&e.element);
-                ActivityNode {
-                    key: *key,
-                    element: e.element.clone(),
-                    name: node.and_then(|n| n.name.clone()),
-                    kind: node.map(|n| n.tag.to_string()).unwrap_or_default(),
-                    scope: e.scope,
-                    transition: matches!(
-                        &e.wait,
-                        Some(Wait::Job {
-                            job: JobKind::AsyncBefore | JobKind::AsyncAfter,
-                            ..
-                        })
-                    ),
-                    incident: e
-                        .incident
-                        .and_then(|k| i64::try_from(k).ok())
-                        .and_then(|k| incidents.get(&k).copied()),
+        let tasks = self.rt.store().tasks_of_instance(id).await?;
+        let mut out: Vec<ActivityRecord> = Vec::new();
+        let mut open: HashMap<i64, usize> = HashMap::new();
+        for h in self.rt.store().history(id).await? {
+            let Some(event) = h.event else { continue };
+            match event {
+                Event::ElementActivated {
+                    key,
+                    element,
+                    scope,
+                    ..
+                } => {
+                    let node = process.node(&element);
+                    let task = tasks.iter().find(|t| t.element_key == key as i64);
+                    open.insert(key as i64, out.len());
+                    out.push(ActivityRecord {
+                        key: key as i64,
+                        element_name: node.and_then(|n| n.name.clone()),
+                        activity_type: node.map(activity_type).unwrap_or_default(),
+                        element_id: element,
+                        scope_key: scope as i64,
+                        started: h.at,
+                        ended: None,
+                        canceled: false,
+                        assignee: task.and_then(|t| t.assignee.clone().or(t.completed_by.clone())),
+                        task_id: task.map(|t| t.id),
+                        called_instance: None,
+                    });
                 }
-            })
-            .collect();
-        Ok((instance_view(&row, process.display_name()), deployed, nodes))
-    }
-}
-
-impl Deployed {
-    /// The fields of the process's start form (`camunda:formData`).
-    pub fn start_form(&self) -> Vec<crate::model::form::FormField> {
-        super::deployments::start_form(self.process())
-    }
-}
-
-impl super::Deployments<'_> {
-    /// Every version of every process, newest deployment first.
-    pub async fn all_versions(&self, who: &Principal) -> Result<Vec<ProcessVersion>, RuntimeError> {
-        require(who, Action::ViewDefinitions)?;
-        let rt = self.rt;
-        let files: BTreeMap<i64, (String, DateTime<Utc>)> = rt
-            .store()
-            .deployments()
-            .await?
-            .into_iter()
-            .map(|(id, name, at, _)| (id, (name, at)))
-            .collect();
-        let mut seen = HashSet::new();
-        let mut out: Vec<ProcessVersion> = rt
-            .store()
-            .definitions()
-            .await?
-            .into_iter()
-            .map(|d| {
-                // Sorted by key, newest version first: the first of a key is its latest.
-                let latest = seen.insert(d.key.clone());
-                let (resource, deployed_at) = files
-                    .get(&d.deployment_id)
-                    .cloned()
-                    .unwrap_or_else(|| (String::new(), d.created_at));
-                ProcessVersion {
-                    id: d.id,
-                    key: d.key,
-                    version: d.version,
-                    name: d.name,
-                    deployment_id: d.deployment_id,
-                    resource,
-                    deployed_at,
-                    latest,
+                Event::CallStarted { key, instance } => {
+                    if let Some(i) = open.get(&(key as i64)) {
+                        out[*i].called_instance = Uuid::parse_str(&instance).ok();
+                    }
                 }
-            })
-            .collect();
-        out.sort_by_key(|d| std::cmp::Reverse(d.id));
+                Event::ElementCompleted { key, .. } => {
+                    if let Some(i) = open.remove(&(key as i64)) {
+                        out[i].ended = Some(h.at);
+                    }
+                }
+                Event::ElementTerminated { key, .. } => {
+                    if let Some(i) = open.remove(&(key as i64)) {
+                        out[i].ended = Some(h.at);
+                        out[i].canceled = true;
+                    }
+                }
+                _ => {}
+            }
+        }
         Ok(out)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
+fn incident_record(
+    i: incident::Model,
+    row: &process_instance::Model,
+    deployed: &Deployed,
+) -> IncidentRecord {
+    let external = matches!(
+        deployed.process().node(&i.element_id).map(|n| &n.kind),
+        Some(NodeKind::ServiceTask(s)) if matches!(**s, crate::model::ServiceTask::External { .. })
+    );
+    IncidentRecord {
+        id: i.id,
+        instance_id: i.instance_id,
+        definition_id: row.definition_id,
+        definition_key: row.definition_key.clone(),
+        element_id: i.element_id,
+        element_key: i.element_key,
+        message: i.message,
+        created_at: i.created_at,
+        resolved_at: i.resolved_at,
+        external,
+    }
+}
 
-    #[test]
-    fn like_matches_sql_wildcards() {
-        assert!(like("a%", "abc"));
-        assert!(like("%c", "abc"));
-        assert!(like("a_c", "abc"));
-        assert!(!like("a_c", "abbc"));
-        assert!(like("%", ""));
-        assert!(!like("b%", "abc"));
+impl super::Deployments<'_> {
+    /// A decision version by its id.
+    pub async fn decision_by_id(
+        &self,
+        who: &Principal,
+        id: i64,
+    ) -> Result<Arc<super::DeployedDecision>, RuntimeError> {
+        require(who, Action::ViewDecisions)?;
+        self.rt.decision(id).await
     }
 
-    #[test]
-    fn comparisons_follow_the_values_types() {
-        assert!(holds(&json!(5), Compare::Gt, &json!(3), false));
-        assert!(holds(&json!(5.0), Compare::Eq, &json!(5), false));
-        assert!(!holds(&json!("5"), Compare::Gt, &json!(3), false));
-        assert!(holds(&json!("b"), Compare::Gteq, &json!("a"), false));
-        assert!(holds(&json!("Abc"), Compare::Like, &json!("a%"), true));
-        assert!(!holds(&json!("Abc"), Compare::Like, &json!("a%"), false));
-        assert!(holds(&json!(true), Compare::Neq, &json!(false), false));
-        assert!(holds(&json!("x"), Compare::Neq, &json!(1), false));
-        let url = |op, v: &str| VariableCondition {
-            name: "n".into(),
-            op,
-            value: json!(v),
-            loose: true,
-        };
-        assert!(url(Compare::Gt, "3").accepts(&json!(5), false));
-        assert!(url(Compare::Eq, "3").accepts(&json!("3"), false));
-        assert!(!url(Compare::Neq, "3").accepts(&json!(3), false));
-        assert!(url(Compare::Eq, "true").accepts(&json!(true), false));
+    /// Evaluates one version of a decision, chosen by its id.
+    pub async fn evaluate_id(
+        &self,
+        who: &Principal,
+        id: i64,
+        variables: &Map<String, Value>,
+    ) -> Result<(Arc<super::DeployedDecision>, crate::dmn::DecisionResult), RuntimeError> {
+        require(who, Action::EvaluateDecision)?;
+        let d = self.rt.decision(id).await?;
+        let (decision, key, variables) = (d.clone(), d.definition.key.clone(), variables.clone());
+        let now = self.rt.clock().now();
+        let result = self
+            .rt
+            .budgeted(move || decision.dmn.evaluate_at(&key, &variables, Some(now)))
+            .await?
+            .map_err(|e| RuntimeError::Rejected(e.to_string()))?;
+        Ok((d, result))
+    }
+}
+
+/// A variable of an instance as history: its value now, and when it was
+/// first set.
+#[derive(Debug, Clone)]
+pub struct VariableRecord {
+    pub name: String,
+    pub value: Value,
+    pub created: DateTime<Utc>,
+    pub definition_id: i64,
+    pub definition_key: String,
+}
+
+impl Instances<'_> {
+    /// An instance's variables (its own scope), each with when the history
+    /// first shows it set (the instance's start when it came with the start).
+    pub async fn variable_history(
+        &self,
+        who: &Principal,
+        id: Uuid,
+    ) -> Result<Vec<VariableRecord>, RuntimeError> {
+        self.rt.visible_row(who, id).await?;
+        let (row, state) = self.rt.instance_row(id).await?;
+        let mut first: HashMap<String, DateTime<Utc>> = HashMap::new();
+        for h in self.rt.store().history(id).await? {
+            if let Some(Event::VariablesSet { scope: 0, values }) = &h.event {
+                for name in values.keys() {
+                    first.entry(name.clone()).or_insert(h.at);
+                }
+            }
+        }
+        Ok(state
+            .root_variables()
+            .into_iter()
+            .map(|(name, value)| VariableRecord {
+                created: first.get(&name).copied().unwrap_or(row.started_at),
+                name,
+                value,
+                definition_id: row.definition_id,
+                definition_key: row.definition_key.clone(),
+            })
+            .collect())
     }
 }

@@ -5,6 +5,8 @@
 //! *after* the instance row is locked: a claim that commits while a
 //! completion waits for the lock is seen, and the completion is refused.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -14,6 +16,7 @@ use super::views::{TaskDetail, TaskFilter, TaskView, Total, task_view};
 use super::{Outcome, Runtime, RuntimeError, viewer};
 use crate::engine::Command;
 use crate::model::NodeKind;
+use crate::model::camunda_form::{self, FormDoc};
 use crate::model::form::{self, FormField};
 
 /// The values submitted with a completion or a start.
@@ -51,7 +54,7 @@ pub struct Completed {
 
 /// User tasks, as a principal sees and works on them.
 pub struct Tasks<'r> {
-    rt: &'r Runtime,
+    pub(super) rt: &'r Runtime,
 }
 
 impl Runtime {
@@ -118,6 +121,22 @@ impl Tasks<'_> {
         let node = process.node(&t.element_id);
         let candidates = store.candidates(id).await?;
         let open = t.state == "open";
+        let mut submitted = Vec::new();
+        if t.state == "completed"
+            && self
+                .rt
+                .decide_instance(who, Action::ViewInstance, t.instance_id)
+                .await?
+                == Decision::Allowed
+        {
+            let history = store.history(t.instance_id).await?;
+            if let Some(values) = super::story::submitted(&history, t.element_key as u64) {
+                submitted = values
+                    .iter()
+                    .map(|(k, v)| (k.clone(), crate::model::expr::short(v)))
+                    .collect();
+            }
+        }
         let names = |kind: &str| {
             candidates
                 .iter()
@@ -125,9 +144,20 @@ impl Tasks<'_> {
                 .map(|c| c.name.clone())
                 .collect()
         };
+        let camunda_form = self.rt.form_of(&deployed, &t.element_id).await?;
+        let form_data = match &camunda_form {
+            Some(_) => {
+                let state: crate::engine::InstanceState = serde_json::from_str(&instance.state)
+                    .map_err(|e| RuntimeError::Corrupt(format!("instance state: {e}")))?;
+                state.visible_variables(t.element_key as u64)
+            }
+            None => Map::new(),
+        };
         Ok(TaskDetail {
             documentation: node.and_then(|n| n.documentation.clone()),
             form: task_form(node.map(|n| &n.kind)),
+            camunda_form,
+            form_data,
             candidate_users: names("user"),
             candidate_groups: names("group"),
             business_key: instance.business_key.clone(),
@@ -135,6 +165,7 @@ impl Tasks<'_> {
             may_complete: open && may(Action::CompleteTask),
             may_claim: open && t.assignee.is_none() && may(Action::ClaimTask),
             may_unclaim: open && t.assignee.is_some() && may(Action::UnclaimTask),
+            submitted,
             task: task_view(t, process.display_name()),
         })
     }
@@ -186,6 +217,55 @@ impl Tasks<'_> {
         .await
     }
 
+    /// The Camunda Form of the task a completion names, read before the
+    /// command (a form version never changes once deployed).
+    async fn form_for(
+        &self,
+        target: &Target,
+        task: &TaskRef<'_>,
+    ) -> Result<Option<Arc<FormDoc>>, RuntimeError> {
+        let store = self.rt.store();
+        let (instance, element) = match (target, task) {
+            (_, TaskRef::Id(id)) => match store.task(*id).await? {
+                Some(t) => (t.instance_id, t.element_id),
+                None => return Ok(None),
+            },
+            (Target::Instance(i), TaskRef::Element(e)) => (*i, e.to_string()),
+            _ => return Ok(None),
+        };
+        let Some(row) = store.instance(instance).await? else {
+            return Ok(None);
+        };
+        let deployed = self.rt.deployed(row.definition_id).await?;
+        self.rt.form_of(&deployed, &element).await
+    }
+
+    /// Which components of a task's Camunda Form the values (as the page
+    /// holds them while someone fills it in) hide: the ids, for the page's
+    /// script. Nothing is stored.
+    pub async fn form_hidden(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        values: &[(String, String)],
+    ) -> Result<Vec<String>, RuntimeError> {
+        let detail = self.show(who, id).await?;
+        let Some(doc) = &detail.camunda_form else {
+            return Ok(Vec::new());
+        };
+        let sub = camunda_form::Submitted::posted(doc, values);
+        let data = camunda_form::data(doc, &detail.form_data, Some(&sub));
+        let doc = doc.clone();
+        let mut ids: Vec<String> = self
+            .rt
+            .budgeted(move || camunda_form::hidden(&doc, &data))
+            .await?
+            .into_iter()
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
     async fn complete_ref(
         &self,
         who: &Principal,
@@ -193,6 +273,13 @@ impl Tasks<'_> {
         task: TaskRef<'_>,
         values: Values,
     ) -> Result<Completed, RuntimeError> {
+        let doc = self.form_for(&target, &task).await?;
+        let today = self
+            .rt
+            .clock()
+            .now()
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .date();
         let name = std::sync::Mutex::new(String::new());
         let outcome = self
             .rt
@@ -208,9 +295,18 @@ impl Tasks<'_> {
                     if let Ok(mut n) = name.lock() {
                         *n = t.name.clone().unwrap_or_else(|| t.element_id.clone());
                     }
-                    let variables = match &values {
-                        Values::Json(m) => m.clone(),
-                        Values::Posted(_) => values.resolve(&task_form(
+                    let variables = match (&doc, &values) {
+                        (Some(doc), values) => {
+                            let sub = match values {
+                                Values::Json(m) => camunda_form::Submitted::json(doc, m),
+                                Values::Posted(p) => camunda_form::Submitted::posted(doc, p),
+                            };
+                            let vars = l.state.visible_variables(key);
+                            camunda_form::submit(doc, &vars, &sub, Some(today))
+                                .map_err(RuntimeError::InvalidVariables)?
+                        }
+                        (None, Values::Json(m)) => m.clone(),
+                        (None, Values::Posted(_)) => values.resolve(&task_form(
                             l.deployed.process().node(&t.element_id).map(|n| &n.kind),
                         )),
                     };

@@ -4,7 +4,7 @@
 //! ask with. Database rows never leave the runtime; they are turned into
 //! these here.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -168,6 +168,13 @@ pub struct TaskDetail {
     pub task: TaskView,
     pub documentation: Option<String>,
     pub form: Vec<FormField>,
+    /// The Camunda Form the task is completed through, if it links one.
+    #[serde(skip)]
+    pub camunda_form: Option<std::sync::Arc<crate::model::camunda_form::FormDoc>>,
+    /// What that form shows and its conditions see: the variables visible
+    /// from the task (empty without a Camunda Form).
+    #[serde(skip)]
+    pub form_data: serde_json::Map<String, serde_json::Value>,
     pub candidate_users: Vec<String>,
     pub candidate_groups: Vec<String>,
     pub business_key: Option<String>,
@@ -176,6 +183,9 @@ pub struct TaskDetail {
     pub may_complete: bool,
     pub may_claim: bool,
     pub may_unclaim: bool,
+    /// For a completed task whose instance the viewer may see: what was
+    /// submitted (name, value as shown).
+    pub submitted: Vec<(String, String)>,
 }
 
 /// An instance in a list.
@@ -199,6 +209,8 @@ pub struct InstanceView {
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryView {
     pub seq: i64,
+    /// The number of the first event of the command it came from.
+    pub command_seq: i64,
     pub at: DateTime<Utc>,
     pub kind: String,
     pub element: Option<String>,
@@ -261,14 +273,49 @@ pub struct InstanceDetail {
     pub joining: Vec<String>,
     pub variables: Map<String, Value>,
     pub tasks: Vec<TaskView>,
+    /// The tasks among `tasks` whose page the viewer may open.
+    pub openable_tasks: HashSet<Uuid>,
     pub incidents: Vec<IncidentView>,
     pub waiting: Vec<WaitView>,
     pub history: Vec<HistoryView>,
+    /// The history, one entry per command, oldest first.
+    pub story: Vec<super::story::StoryEntry>,
     /// Times each element completed.
     pub completions: HashMap<String, i64>,
     /// The instances its call activities started, oldest first.
     pub called: Vec<InstanceView>,
     pub may: InstancePermissions,
+}
+
+/// An instance as it stood right after one history entry (replayed from
+/// its stored events).
+#[derive(Debug, Clone)]
+pub struct PastView {
+    /// The entry shown.
+    pub entry: super::story::StoryEntry,
+    /// The entries before and after it (their first sequence numbers).
+    pub previous: Option<i64>,
+    pub next: Option<i64>,
+    /// Every entry's first sequence number, oldest first (for a slider).
+    pub entries: Vec<i64>,
+    /// The position of the shown entry in `entries`.
+    pub position: usize,
+    /// `active`, `completed`, `terminated` or `incident` at that point.
+    pub status: String,
+    pub active: Vec<ActiveElement>,
+    pub joining: Vec<String>,
+    pub variables: Map<String, Value>,
+    /// Times each element had completed.
+    pub completions: HashMap<String, i64>,
+    /// The sequence flows taken so far.
+    pub taken: Vec<String>,
+}
+
+impl InstanceDetail {
+    /// Whether the viewer may open this task's page.
+    pub fn may_open(&self, task: &TaskView) -> bool {
+        self.openable_tasks.contains(&task.id)
+    }
 }
 
 /// A process key in the definitions overview.
@@ -370,7 +417,7 @@ fn describe_values(values: &Map<String, Value>) -> String {
 }
 
 /// The history row as a sentence.
-fn describe(event: &Event, process: Option<&Process>) -> String {
+pub(crate) fn describe(event: &Event, process: Option<&Process>) -> String {
     let named = |id: &str| {
         let kind = process
             .and_then(|p| p.node(id))
@@ -474,6 +521,7 @@ pub(crate) fn history_view(h: HistoryEntry, process: Option<&Process>) -> Histor
     };
     HistoryView {
         seq: h.seq,
+        command_seq: h.command_seq,
         at: h.at,
         element: h.element_id(),
         element_key: h.element_key(),

@@ -53,6 +53,7 @@ impl Store {
             is_worker: Set(worker),
             disabled: Set(false),
             session_epoch: Set(0),
+            must_change_password: Set(false),
             created_at: Set(now),
             ..Default::default()
         }
@@ -92,9 +93,18 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_password(&self, id: i64, hash: &str) -> Result<(), StoreError> {
-        app_user::Entity::update_many()
+    /// Sets a user's password hash and ends the user's sessions (the epoch
+    /// moves on); `one_time`: it must be changed at the next login. Returns the
+    /// new session epoch, or `None` when there is no such user.
+    pub async fn set_password(
+        &self,
+        id: i64,
+        hash: &str,
+        one_time: bool,
+    ) -> Result<Option<i64>, StoreError> {
+        let done = app_user::Entity::update_many()
             .col_expr(app_user::Column::PasswordHash, Expr::value(hash))
+            .col_expr(app_user::Column::MustChangePassword, Expr::value(one_time))
             .col_expr(
                 app_user::Column::SessionEpoch,
                 Expr::col(app_user::Column::SessionEpoch).add(1),
@@ -102,7 +112,10 @@ impl Store {
             .filter(app_user::Column::Id.eq(id))
             .exec(&self.db)
             .await?;
-        Ok(())
+        if done.rows_affected == 0 {
+            return Ok(None);
+        }
+        Ok(self.user_by_id(id).await?.map(|u| u.session_epoch))
     }
 
     /// Ends every session of a user.

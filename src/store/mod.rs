@@ -9,14 +9,21 @@
 mod accounts;
 mod decisions;
 pub mod entity;
+mod forms;
 mod jobs;
 mod queries;
+mod search;
 mod seed;
 
+pub use entity::form_definition::Model as FormDefinition;
+pub use forms::FormRow;
 pub use jobs::{Acquire, JOB_CHANNEL, Job, NewStartTimer};
 pub use queries::{
     COUNT_CAP, DefinitionStats, InstanceOrder, InstanceQuery, NAV_COUNT_CAP, TaskOrder, TaskQuery,
     Total, Viewer,
+};
+pub use search::{
+    IncidentSearch, IncidentSort, InstanceSearch, InstanceSort, TaskScope, TaskSearch, TaskSort,
 };
 
 use std::time::Duration;
@@ -35,7 +42,7 @@ use uuid::Uuid;
 use crate::engine::{Effect, Event, InstanceState, JobKind, JobType};
 use entity::{
     deployment, history_batch, incident, instance_variable, job, message_subscription,
-    process_definition, process_instance, user_task, user_task_candidate,
+    process_definition, process_instance, user_task, user_task_candidate, view_only_diagram,
 };
 use migration::MigratorTrait;
 
@@ -147,6 +154,9 @@ pub struct InstanceUpdate<'a> {
 pub struct HistoryEntry {
     /// Its number in the instance, from 1 without gaps.
     pub seq: i64,
+    /// The number of the first event of the command that produced it (its
+    /// history entry).
+    pub command_seq: i64,
     pub at: DateTime<Utc>,
     /// Who ran the command that produced it.
     pub user_name: Option<String>,
@@ -462,6 +472,57 @@ impl Store {
             .await?)
     }
 
+    /// Keeps a file for viewing only; returns its id.
+    pub async fn keep_view_only(
+        &self,
+        file: &str,
+        name: &str,
+        source: &str,
+        now: DateTime<Utc>,
+        by: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let row = view_only_diagram::ActiveModel {
+            file: Set(file.to_string()),
+            name: Set(name.to_string()),
+            source: Set(source.to_string()),
+            kept_at: Set(now),
+            kept_by: Set(by.map(str::to_string)),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(row.id)
+    }
+
+    /// The view-only diagrams without their source: id, file, name, when,
+    /// by whom; by name.
+    pub async fn view_only_diagrams(
+        &self,
+    ) -> Result<Vec<(i64, String, String, DateTime<Utc>, Option<String>)>, StoreError> {
+        Ok(view_only_diagram::Entity::find()
+            .select_only()
+            .column(view_only_diagram::Column::Id)
+            .column(view_only_diagram::Column::File)
+            .column(view_only_diagram::Column::Name)
+            .column(view_only_diagram::Column::KeptAt)
+            .column(view_only_diagram::Column::KeptBy)
+            .order_by_asc(view_only_diagram::Column::Name)
+            .order_by_asc(view_only_diagram::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// One view-only diagram.
+    pub async fn view_only_diagram(
+        &self,
+        id: i64,
+    ) -> Result<Option<view_only_diagram::Model>, StoreError> {
+        Ok(view_only_diagram::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?)
+    }
+
     /// Every deployment, newest first, without its source: id, file name,
     /// when, by whom.
     pub async fn deployments(
@@ -708,6 +769,7 @@ impl Store {
             for (i, payload) in events.into_iter().enumerate() {
                 out.push(HistoryEntry {
                     seq: b.first_seq + i as i64,
+                    command_seq: b.first_seq,
                     at: b.at,
                     user_name: b.user_name.clone(),
                     event: serde_json::from_value(payload.clone()).ok(),

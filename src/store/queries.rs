@@ -190,7 +190,7 @@ fn candidate_of(viewer: &Viewer) -> Expr {
 }
 
 /// Tasks the viewer may see: assigned to them, or where they are a candidate.
-fn visible_task(viewer: &Viewer) -> Condition {
+pub(super) fn visible_task(viewer: &Viewer) -> Condition {
     if viewer.admin {
         return Condition::all();
     }
@@ -201,7 +201,7 @@ fn visible_task(viewer: &Viewer) -> Condition {
 
 /// Instances the viewer may see: started by them, or with a task they did,
 /// hold, or could claim.
-fn visible_instance(viewer: &Viewer) -> Condition {
+pub(super) fn visible_instance(viewer: &Viewer) -> Condition {
     if viewer.admin {
         return Condition::all();
     }
@@ -531,7 +531,10 @@ impl Store {
     }
 
     /// The visibility rule in the form that is cheap for this viewer.
-    async fn visibility_for_lists(&self, viewer: &Viewer) -> Result<Condition, StoreError> {
+    pub(super) async fn visibility_for_lists(
+        &self,
+        viewer: &Viewer,
+    ) -> Result<Condition, StoreError> {
         if viewer.admin {
             return Ok(Condition::all());
         }

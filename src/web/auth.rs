@@ -21,9 +21,10 @@ use super::render::{Layout, redirect, render, render_status};
 use crate::runtime::{LoginError, Principal, User};
 
 const UID: &str = "uid";
-const EPOCH: &str = "epoch";
+pub(super) const EPOCH: &str = "epoch";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
+const FLASH_ERROR: &str = "flash_error";
 
 /// The session's CSRF token (created on first use).
 pub fn csrf_token(session: &Session) -> Result<String, WebError> {
@@ -57,8 +58,21 @@ pub fn set_flash(session: &Session, message: &str) {
     }
 }
 
+/// A message for the next page that says something went wrong.
+pub fn set_flash_error(session: &Session, message: &str) {
+    if let Err(e) = session.insert(FLASH_ERROR, message) {
+        tracing::warn!(error = %e, "cannot store the flash message");
+    }
+}
+
 fn take_flash(session: &Session) -> Option<String> {
     session.remove_as::<String>(FLASH).and_then(Result::ok)
+}
+
+fn take_flash_error(session: &Session) -> Option<String> {
+    session
+        .remove_as::<String>(FLASH_ERROR)
+        .and_then(Result::ok)
 }
 
 /// The logged-in user of this request. Extracting it fails with a redirect to
@@ -89,6 +103,7 @@ impl CurrentUser {
             admin: self.user.admin,
             csrf: csrf_token(&self.session)?,
             flash: take_flash(&self.session),
+            flash_error: take_flash_error(&self.session),
             mine: super::render::count(&mine),
             claimable: if claimable.count == 0 {
                 String::new()
@@ -99,7 +114,16 @@ impl CurrentUser {
     }
 }
 
-async fn current_user(req: HttpRequest) -> Result<CurrentUser, WebError> {
+/// What a user with a one-time password may do: see their account page,
+/// change the password, log out.
+fn may_before_new_password(req: &HttpRequest) -> bool {
+    matches!(
+        (req.method().as_str(), req.path()),
+        ("GET", "/account") | ("POST", "/account/password") | ("POST", "/logout")
+    )
+}
+
+pub(super) async fn current_user(req: HttpRequest) -> Result<CurrentUser, WebError> {
     let session = req.get_session();
     let next = req
         .uri()
@@ -115,6 +139,10 @@ async fn current_user(req: HttpRequest) -> Result<CurrentUser, WebError> {
         return Err(login());
     };
     match state.runtime.accounts().session_user(uid, epoch).await? {
+        Some(user) if user.must_change_password && !may_before_new_password(&req) => {
+            set_flash(&session, "Choose a new password before going on.");
+            Err(WebError::PasswordChangeRequired)
+        }
         Some(user) => Ok(CurrentUser { user, session }),
         None => {
             session.purge();
@@ -263,6 +291,9 @@ pub async fn delete_session(
 ) -> Result<HttpResponse, WebError> {
     check_csrf(&current.session, &form.csrf_token)?;
     state.runtime.accounts().log_out(&current.user).await?;
-    current.session.purge();
+    // A fresh session that holds nothing but the message.
+    current.session.clear();
+    current.session.renew();
+    set_flash(&current.session, "You have logged out.");
     Ok(redirect("/login"))
 }

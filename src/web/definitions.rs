@@ -10,24 +10,41 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::auth::{CurrentUser, check_csrf, set_flash};
+use super::camunda_forms::Item;
+use super::diagrams::{DiagramView, diagram_view, parse_zoom, plain_view};
 use super::error::WebError;
 use super::forms::{FieldView, field_views, posted};
-use super::render::{Layout, download, redirect, render, render_status};
+use super::render::{Layout, download, redirect, render, render_status, urlencode};
 use crate::model::form::{FieldError, FormField, posted_values};
-use crate::model::{Diagnostic, NodeKind, Severity};
+use crate::model::svg;
+use crate::model::{Definitions, Diagnostic, NodeKind, Severity};
 use crate::runtime::{
     DecisionRow, DefinitionRow, DeployResult, RuntimeError, StartRequest, Values, VersionView,
+    ViewOnlyView,
 };
 
 /// A problem of an uploaded file, for the page.
 pub struct ProblemView {
     pub severity: &'static str,
     pub position: String,
+    /// The element as people know it: its kind and name (its id when it
+    /// has no name).
     pub element: String,
+    /// The element's id, shown on hover.
+    pub element_id: String,
     pub message: String,
 }
 
-fn problem(d: &Diagnostic) -> ProblemView {
+/// A problem, naming its element by the name the file gives it when `defs`
+/// (the file read for drawing) knows one.
+fn problem(d: &Diagnostic, defs: Option<&Definitions>) -> ProblemView {
+    let name = d
+        .element
+        .as_deref()
+        .and_then(|id| defs?.elements.get(id)?.name.as_deref())
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    let shown = name.or(d.element.as_deref());
     ProblemView {
         severity: match d.severity {
             Severity::Error => "error",
@@ -39,12 +56,13 @@ fn problem(d: &Diagnostic) -> ProblemView {
         } else {
             String::new()
         },
-        element: match (&d.kind, &d.element) {
+        element: match (&d.kind, shown) {
             (Some(k), Some(e)) => format!("{k} \"{e}\""),
             (Some(k), None) => format!("<{k}>"),
             (None, Some(e)) => format!("\"{e}\""),
             (None, None) => String::new(),
         },
+        element_id: d.element.clone().unwrap_or_default(),
         message: d.message.clone(),
     }
 }
@@ -57,7 +75,14 @@ pub struct UploadReport {
     pub definitions: Vec<(String, i32, bool)>,
     /// The decisions of a DMN file: `(key, version, created)`.
     pub decisions: Vec<(String, i32, bool)>,
+    /// The form of a `.form` file: `(id, version, created)`.
+    pub forms: Vec<(String, i32, bool)>,
     pub problems: Vec<ProblemView>,
+    /// The drawing of a refused BPMN file, so that its problems can be
+    /// found on it (a file the engine will not run can still be looked at).
+    pub diagram: Option<DiagramView>,
+    /// The refused file was kept for viewing only, with this id.
+    pub kept: Option<i64>,
 }
 
 #[derive(Template)]
@@ -66,6 +91,7 @@ struct DefinitionsPage {
     layout: Layout,
     rows: Vec<DefinitionRow>,
     decisions: Vec<DecisionRow>,
+    view_only: Vec<ViewOnlyView>,
     report: Option<UploadReport>,
 }
 
@@ -75,10 +101,16 @@ async fn definitions_page(
     report: Option<UploadReport>,
 ) -> Result<DefinitionsPage, WebError> {
     let who = current.principal();
+    // Sorted by the names shown, not by key.
+    let mut rows = state.runtime.deployments().list(&who).await?;
+    rows.sort_by_cached_key(|r| (r.name.to_lowercase(), r.key.clone()));
+    let mut decisions = state.runtime.deployments().decisions(&who).await?;
+    decisions.sort_by_cached_key(|d| (d.name.to_lowercase(), d.key.clone()));
     Ok(DefinitionsPage {
         layout: current.layout(state, "Diagrams", "definitions").await?,
-        rows: state.runtime.deployments().list(&who).await?,
-        decisions: state.runtime.deployments().decisions(&who).await?,
+        rows,
+        decisions,
+        view_only: state.runtime.deployments().view_only_list(&who).await?,
         report,
     })
 }
@@ -98,6 +130,8 @@ pub struct UploadForm {
     /// Optional here so that a missing token is refused like every other
     /// form's (403), not as an unreadable upload.
     csrf_token: Option<Text<String>>,
+    /// Keep a BPMN file the engine refuses for viewing only.
+    keep_for_viewing: Option<Text<String>>,
 }
 
 #[post("/definitions")]
@@ -115,7 +149,7 @@ pub async fn create_deployment(
     )?;
     let upload = form
         .file
-        .ok_or_else(|| WebError::Invalid("Choose a BPMN or DMN file to upload.".into()))?;
+        .ok_or_else(|| WebError::Invalid("Choose a BPMN, DMN or form file to upload.".into()))?;
     let file = upload
         .file_name
         .clone()
@@ -123,6 +157,14 @@ pub async fn create_deployment(
         .unwrap_or_else(|| "diagram.bpmn".into());
     let bytes = std::fs::read(upload.file.path())
         .map_err(|e| WebError::Internal(format!("upload: {e}")))?;
+    // The file read as far as it can be drawn (BPMN only), for element names
+    // and, when it is refused, its drawing.
+    let drawn = crate::model::parse_for_drawing(&bytes).ok();
+    let file_name = file.clone();
+    let keep = form
+        .keep_for_viewing
+        .as_deref()
+        .is_some_and(|v| !v.is_empty());
     let (report, status) = match state
         .runtime
         .deployments()
@@ -132,6 +174,7 @@ pub async fn create_deployment(
         Ok(DeployResult {
             definitions,
             decisions,
+            forms,
             warnings,
         }) => (
             UploadReport {
@@ -145,7 +188,16 @@ pub async fn create_deployment(
                     .iter()
                     .map(|d| (d.key.clone(), d.version, d.created))
                     .collect(),
-                problems: warnings.iter().map(problem).collect(),
+                forms: forms
+                    .iter()
+                    .map(|d| (d.key.clone(), d.version, d.created))
+                    .collect(),
+                problems: warnings
+                    .iter()
+                    .map(|w| problem(w, drawn.as_ref()))
+                    .collect(),
+                diagram: None,
+                kept: None,
             },
             StatusCode::OK,
         ),
@@ -155,7 +207,27 @@ pub async fn create_deployment(
                 ok: false,
                 definitions: Vec::new(),
                 decisions: Vec::new(),
-                problems: e.diagnostics.iter().map(problem).collect(),
+                forms: Vec::new(),
+                problems: e
+                    .diagnostics
+                    .iter()
+                    .map(|d| problem(d, drawn.as_ref()))
+                    .collect(),
+                diagram: drawn
+                    .as_ref()
+                    .and_then(|d| svg::draw(d, &Default::default()))
+                    .map(plain_view),
+                kept: if keep && drawn.is_some() {
+                    Some(
+                        state
+                            .runtime
+                            .deployments()
+                            .keep_for_viewing(&current.principal(), &file_name, &bytes)
+                            .await?,
+                    )
+                } else {
+                    None
+                },
             },
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
@@ -170,6 +242,7 @@ pub async fn create_deployment(
 #[derive(Deserialize)]
 pub struct VersionQuery {
     pub version: Option<i32>,
+    pub zoom: Option<String>,
 }
 
 #[derive(Template)]
@@ -182,11 +255,13 @@ struct DefinitionPage {
     current: VersionView,
     latest: i32,
     versions: Vec<VersionView>,
-    svg: Option<String>,
+    diagram: Option<DiagramView>,
     fields: Vec<FieldView>,
     errors: Vec<FieldError>,
     business_key: String,
     startable: bool,
+    /// The components of a Camunda start form (empty without one).
+    citems: Vec<Item>,
 }
 
 struct Chosen {
@@ -226,6 +301,7 @@ async fn definition_page(
     current_user: &CurrentUser,
     key: &str,
     version: Option<i32>,
+    zoom: Option<u32>,
     submitted: Option<(&[(String, String)], String)>,
     errors: Vec<FieldError>,
 ) -> Result<DefinitionPage, WebError> {
@@ -243,8 +319,32 @@ async fn definition_page(
     let values = submitted
         .as_ref()
         .map(|(pairs, _)| posted_values(&form, pairs));
-    let svg = super::instances::diagram(&deployed, &Default::default());
+    let citems = match state
+        .runtime
+        .deployments()
+        .start_camunda_form(&deployed)
+        .await?
+    {
+        Some(doc) => {
+            let posted = submitted
+                .as_ref()
+                .map(|(pairs, _)| crate::model::camunda_form::Submitted::posted(&doc, pairs));
+            super::camunda_forms::layout(&doc, &serde_json::Map::new(), posted.as_ref(), &errors)
+        }
+        None => Vec::new(),
+    };
+    let k = urlencode(key);
+    let v = current.version;
+    let diagram = diagram_view(
+        &deployed,
+        Default::default(),
+        zoom,
+        &format!("/definitions/{k}?version={v}"),
+        &format!("/definitions/{k}/diagram?version={v}"),
+        false,
+    );
     Ok(DefinitionPage {
+        citems,
         layout: current_user
             .layout(state, process.display_name(), "definitions")
             .await?,
@@ -260,7 +360,7 @@ async fn definition_page(
         business_key: submitted.map(|s| s.1).unwrap_or_default(),
         current,
         versions,
-        svg,
+        diagram,
         errors,
     })
 }
@@ -272,7 +372,8 @@ pub async fn show_definition(
     key: web::Path<String>,
     q: web::Query<VersionQuery>,
 ) -> Result<HttpResponse, WebError> {
-    render(&definition_page(&state, &current, &key, q.version, None, Vec::new()).await?)
+    let zoom = parse_zoom(q.zoom.as_deref())?;
+    render(&definition_page(&state, &current, &key, q.version, zoom, None, Vec::new()).await?)
 }
 
 #[post("/definitions/{key}/start")]
@@ -323,6 +424,7 @@ pub async fn start_instance(
                 &current,
                 &key,
                 version,
+                None,
                 Some((&pairs, business_key.unwrap_or_default())),
                 errors,
             )
@@ -353,4 +455,39 @@ pub async fn show_definition_xml(
         &format!("{key}-v{}.bpmn", current.version),
         "application/xml; charset=utf-8",
     ))
+}
+
+#[derive(Template)]
+#[template(path = "definitions/view_only.html")]
+struct ViewOnlyPage {
+    layout: Layout,
+    diagram: ViewOnlyView,
+    drawing: Option<DiagramView>,
+    problems: Vec<ProblemView>,
+}
+
+/// A file kept for viewing only: its drawing and why the engine will not
+/// run it. No start form: it is never startable.
+#[get("/view-only/{id}")]
+pub async fn show_view_only(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    let (diagram, defs) = state
+        .runtime
+        .deployments()
+        .view_only(&current.principal(), *id)
+        .await?;
+    let problems = defs
+        .warnings
+        .iter()
+        .map(|d| problem(d, Some(&defs)))
+        .collect();
+    render(&ViewOnlyPage {
+        layout: current.layout(&state, &diagram.name, "definitions").await?,
+        drawing: svg::draw(&defs, &Default::default()).map(plain_view),
+        problems,
+        diagram,
+    })
 }

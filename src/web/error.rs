@@ -14,6 +14,12 @@ use crate::runtime::RuntimeError;
 pub enum WebError {
     #[error("This page does not exist, or you may not see it.")]
     NotFound,
+    /// Not found, saying what is missing.
+    #[error("{0}")]
+    NoSuch(String),
+    /// A malformed request (a query parameter that cannot be read).
+    #[error("{0}")]
+    BadRequest(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("The form was sent without a valid security token. Reload the page and try again.")]
@@ -26,6 +32,9 @@ pub enum WebError {
     TooManyRequests(String),
     #[error("Please log in.")]
     LoginRequired { next: String },
+    /// The user logged in with a one-time password and must choose a new one first.
+    #[error("Choose a new password before going on.")]
+    PasswordChangeRequired,
     #[error("Something went wrong on our side. It has been logged.")]
     Internal(String),
 }
@@ -53,7 +62,9 @@ impl From<RuntimeError> for WebError {
     }
 }
 
-/// The error page (it extends the layout without a logged-in user).
+/// The error page. It is rendered without a user first (an error has no
+/// request at hand); [`with_user`] renders it again with the logged-in
+/// user's navigation bar.
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
@@ -62,15 +73,47 @@ struct ErrorPage {
     message: String,
 }
 
+/// What an error page said, kept on its response so that it can be rendered
+/// again in the logged-in user's layout.
+#[derive(Debug, Clone)]
+pub struct ErrorPageInfo {
+    title: String,
+    message: String,
+}
+
+/// An error page rendered again with `layout` (the logged-in user's
+/// navigation); `None` when the response is no error page.
+pub fn with_user(
+    response: &HttpResponse,
+    layout: impl FnOnce(&str) -> super::render::Layout,
+) -> Option<HttpResponse> {
+    let info = response.extensions().get::<ErrorPageInfo>()?.clone();
+    let status = response.status();
+    let page = ErrorPage {
+        layout: layout(&info.title),
+        status: status.as_u16(),
+        message: info.message,
+    };
+    let body = page.render().ok()?;
+    Some(
+        HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+    )
+}
+
 impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self {
-            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::NotFound | WebError::NoSuch(_) => StatusCode::NOT_FOUND,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Forbidden(_) | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            WebError::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            WebError::LoginRequired { .. } | WebError::PasswordChangeRequired => {
+                StatusCode::SEE_OTHER
+            }
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,25 +125,32 @@ impl ResponseError for WebError {
                 .insert_header((header::LOCATION, target))
                 .finish();
         }
+        if let WebError::PasswordChangeRequired = self {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/account#password"))
+                .finish();
+        }
         if let WebError::Internal(detail) = self {
             tracing::error!(error = %detail, "internal error");
         }
         let status = self.status_code();
         let title = match status {
             StatusCode::NOT_FOUND => "Not found",
+            StatusCode::BAD_REQUEST => "Cannot read that address",
             StatusCode::FORBIDDEN => "Not allowed",
             StatusCode::CONFLICT => "Already done",
             StatusCode::UNPROCESSABLE_ENTITY => "Cannot do that",
             StatusCode::TOO_MANY_REQUESTS => "Slow down",
             _ => "Error",
         };
+        let message = self.to_string();
         let page = ErrorPage {
             layout: super::render::Layout {
                 title: title.to_string(),
                 ..Default::default()
             },
             status: status.as_u16(),
-            message: self.to_string(),
+            message: message.clone(),
         };
         let body = page.render().unwrap_or_else(|_| {
             format!(
@@ -108,8 +158,13 @@ impl ResponseError for WebError {
                 status.as_u16()
             )
         });
-        HttpResponse::build(status)
+        let mut response = HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
-            .body(body)
+            .body(body);
+        response.extensions_mut().insert(ErrorPageInfo {
+            title: title.to_string(),
+            message,
+        });
+        response
     }
 }

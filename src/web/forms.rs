@@ -141,3 +141,8 @@ impl Pager {
             .saturating_mul(PAGE_SIZE)
     }
 }
+
+/// `(key, name)` pairs sorted by the names people see (then by key).
+pub fn by_name(pairs: &mut [(String, String)]) {
+    pairs.sort_by_cached_key(|(key, name)| (name.to_lowercase(), key.clone()));
+}

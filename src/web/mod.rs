@@ -6,8 +6,10 @@ mod account;
 pub mod api;
 mod assets;
 pub mod auth;
+mod camunda_forms;
 mod decisions;
 mod definitions;
+mod diagrams;
 pub mod engine_rest;
 pub mod error;
 mod forms;
@@ -15,6 +17,7 @@ pub(crate) mod instances;
 pub mod proxy;
 pub mod render;
 pub mod routes;
+mod story;
 mod tasks;
 mod users;
 
@@ -98,6 +101,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(tasks::list_tasks)
         .service(tasks::show_task)
         .service(tasks::complete_task)
+        .service(tasks::submit_task)
+        .service(tasks::form_hidden)
         .service(tasks::claim_task)
         .service(tasks::unclaim_task)
         .service(definitions::list_definitions)
@@ -105,18 +110,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(definitions::create_deployment)
         .service(definitions::show_definition_xml)
         .service(definitions::show_definition)
+        .service(definitions::show_view_only)
+        .service(diagrams::show_definition_diagram)
         .service(definitions::start_instance)
         .service(instances::list_instances)
         .service(instances::show_instance)
+        .service(diagrams::show_instance_diagram)
         .service(instances::cancel_instance)
         .service(instances::trigger_element)
         .service(instances::retry_incident)
+        .service(instances::set_variables)
         .service(users::list_users)
         .service(users::create_user)
         .service(users::update_user)
+        .service(users::reset_password)
         .service(account::show_account)
         .service(account::create_token)
-        .service(account::revoke_token);
+        .service(account::revoke_token)
+        .service(account::update_password);
 }
 
 fn session(config: &WebConfig) -> SessionMiddleware<CookieSessionStore> {
@@ -197,6 +208,39 @@ pub fn server(
                         metrics::HTTP_SERVER_ERRORS.inc();
                     }
                     response
+                }
+            })
+            .wrap_fn(|req, srv| {
+                // Error pages keep the logged-in user's navigation bar.
+                use actix_web::dev::Service;
+                let response = srv.call(req);
+                async move {
+                    let response = response.await?.map_into_boxed_body();
+                    let is_error_page = response
+                        .response()
+                        .extensions()
+                        .get::<error::ErrorPageInfo>()
+                        .is_some();
+                    if !is_error_page {
+                        return Ok(response);
+                    }
+                    let request = response.request().clone();
+                    let Ok(current) = auth::current_user(request.clone()).await else {
+                        return Ok(response);
+                    };
+                    let Some(state) = request.app_data::<web::Data<AppState>>() else {
+                        return Ok(response);
+                    };
+                    let Ok(layout) = current.layout(state, "", "").await else {
+                        return Ok(response);
+                    };
+                    match error::with_user(response.response(), |title| render::Layout {
+                        title: title.to_string(),
+                        ..layout
+                    }) {
+                        Some(page) => Ok(actix_web::dev::ServiceResponse::new(request, page)),
+                        None => Ok(response),
+                    }
                 }
             })
             .wrap(session(&config))

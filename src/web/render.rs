@@ -18,6 +18,8 @@ pub struct Layout {
     pub admin: bool,
     pub csrf: String,
     pub flash: Option<String>,
+    /// A message for the next page that says something went wrong (shown in red).
+    pub flash_error: Option<String>,
     /// Open tasks assigned to the user, and tasks they could claim ("99+" past the cap).
     pub mine: String,
     pub claimable: String,
@@ -79,6 +81,13 @@ pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, to.to_string()))
         .finish()
+}
+
+/// The part of an instance id that tells instances apart: the last 8
+/// characters (ids are time-ordered, so their beginnings are alike).
+pub fn short_id(id: &uuid::Uuid) -> String {
+    let text = id.to_string();
+    format!("…{}", &text[text.len() - 8..])
 }
 
 /// Percent-encodes a query-string value.

@@ -1,5 +1,6 @@
-//! Every route of the site, the JSON API and the python-bpmn-engine API, with
-//! the policy action it performs. The runtime decides who may do what; this
+//! Every route of the site, the JSON API, the python-bpmn-engine API and
+//! Camunda 7's REST API (at its default base, `/engine-rest`), with the
+//! policy action it performs. The runtime decides who may do what; this
 //! list says which decision each route asks for, so that the authorization
 //! matrix test can try every route as every kind of principal and expect
 //! exactly what the policy table says. (A test also checks that the list
@@ -15,6 +16,8 @@ pub enum Face {
     Api,
     /// The python-bpmn-engine API (JSON, authenticated like `/api/v1`).
     Compat,
+    /// Camunda 7's REST API (Camunda's JSON shapes and error bodies).
+    EngineRest,
 }
 
 /// One route.
@@ -60,6 +63,16 @@ const fn compat(method: &'static str, path: &'static str, action: Action) -> Rou
     }
 }
 
+const fn camunda(method: &'static str, path: &'static str, action: Action) -> Route {
+    Route {
+        method,
+        path,
+        action,
+        face: Face::EngineRest,
+        list: false,
+    }
+}
+
 const fn listed(route: Route) -> Route {
     Route {
         list: true,
@@ -87,21 +100,28 @@ pub const ROUTES: &[Route] = &[
     page("GET", "/account", ManageOwnAccount),
     page("POST", "/account/tokens", ManageOwnAccount),
     page("POST", "/account/tokens/{id}/revoke", ManageOwnAccount),
+    page("POST", "/account/password", ChangeOwnPassword),
     listed(page("GET", "/tasks", ViewTask)),
     page("GET", "/tasks/{id}", ViewTask),
+    page("POST", "/tasks/{id}", CompleteTask),
     page("POST", "/tasks/{id}/complete", CompleteTask),
+    page("POST", "/tasks/{id}/form/hidden", ViewTask),
     page("POST", "/tasks/{id}/claim", ClaimTask),
     page("POST", "/tasks/{id}/unclaim", UnclaimTask),
     page("GET", "/definitions", ViewDefinitions),
     page("POST", "/definitions", Deploy),
     page("GET", "/definitions/{key}", ViewDefinitions),
     page("GET", "/definitions/{key}/xml", ViewDefinitions),
+    page("GET", "/definitions/{key}/diagram", ViewDefinitions),
+    page("GET", "/view-only/{id}", ViewDefinitions),
     page("POST", "/definitions/{key}/start", StartInstance),
     page("GET", "/decisions/{key}", ViewDecisions),
     listed(page("GET", "/instances", ViewInstance)),
     page("GET", "/instances/{id}", ViewInstance),
+    page("GET", "/instances/{id}/diagram", ViewInstance),
     page("POST", "/instances/{id}/cancel", CancelInstance),
     page("POST", "/instances/{id}/trigger", TriggerElement),
+    page("POST", "/instances/{id}/variables", SetVariables),
     page(
         "POST",
         "/instances/{id}/incidents/{key}/retry",
@@ -110,6 +130,7 @@ pub const ROUTES: &[Route] = &[
     page("GET", "/users", ManageUsers),
     page("POST", "/users", ManageUsers),
     page("POST", "/users/{id}", ManageUsers),
+    page("POST", "/users/{id}/password", ResetPassword),
     // The JSON API.
     api("POST", "/api/v1/deployments", Deploy),
     api("GET", "/api/v1/definitions", ViewDefinitions),
@@ -174,5 +195,256 @@ pub const ROUTES: &[Route] = &[
         "POST",
         "/instance/{id}/task/{task_id}/receive",
         CorrelateMessage,
+    ),
+    // Camunda 7's REST API.
+    camunda("GET", "/engine-rest/engine", ViewDefinitions),
+    camunda("GET", "/engine-rest/version", ViewDefinitions),
+    camunda("GET", "/engine-rest/deployment", ViewDefinitions),
+    camunda("GET", "/engine-rest/deployment/count", ViewDefinitions),
+    camunda("POST", "/engine-rest/deployment/create", Deploy),
+    camunda("GET", "/engine-rest/deployment/{id}", ViewDefinitions),
+    camunda("DELETE", "/engine-rest/deployment/{id}", Deploy),
+    camunda(
+        "GET",
+        "/engine-rest/deployment/{id}/resources",
+        ViewDefinitions,
+    ),
+    camunda("GET", "/engine-rest/external-task", FetchExternalTasks),
+    camunda(
+        "GET",
+        "/engine-rest/external-task/count",
+        FetchExternalTasks,
+    ),
+    camunda(
+        "POST",
+        "/engine-rest/external-task/fetchAndLock",
+        FetchExternalTasks,
+    ),
+    camunda(
+        "POST",
+        "/engine-rest/external-task/{id}/complete",
+        ReportExternalTask,
+    ),
+    camunda(
+        "POST",
+        "/engine-rest/external-task/{id}/failure",
+        ReportExternalTask,
+    ),
+    camunda(
+        "POST",
+        "/engine-rest/external-task/{id}/bpmnError",
+        ReportExternalTask,
+    ),
+    camunda(
+        "POST",
+        "/engine-rest/external-task/{id}/extendLock",
+        ReportExternalTask,
+    ),
+    camunda(
+        "POST",
+        "/engine-rest/external-task/{id}/unlock",
+        ReportExternalTask,
+    ),
+    camunda(
+        "POST",
+        "/engine-rest/external-task/{id}/lock",
+        FetchExternalTasks,
+    ),
+    camunda("GET", "/engine-rest/process-definition", ViewDefinitions),
+    camunda(
+        "GET",
+        "/engine-rest/process-definition/count",
+        ViewDefinitions,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/process-definition/key/{key}",
+        ViewDefinitions,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/process-definition/key/{key}/xml",
+        ViewDefinitions,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/process-definition/key/{key}/form-variables",
+        ViewDefinitions,
+    ),
+    camunda(
+        "POST",
+        "/engine-rest/process-definition/key/{key}/start",
+        StartInstance,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/process-definition/{id}",
+        ViewDefinitions,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/process-definition/{id}/xml",
+        ViewDefinitions,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/process-definition/{id}/form-variables",
+        ViewDefinitions,
+    ),
+    camunda(
+        "POST",
+        "/engine-rest/process-definition/{id}/start",
+        StartInstance,
+    ),
+    listed(camunda(
+        "GET",
+        "/engine-rest/process-instance",
+        ViewInstance,
+    )),
+    listed(camunda(
+        "POST",
+        "/engine-rest/process-instance",
+        ViewInstance,
+    )),
+    listed(camunda(
+        "GET",
+        "/engine-rest/process-instance/count",
+        ViewInstance,
+    )),
+    listed(camunda(
+        "POST",
+        "/engine-rest/process-instance/count",
+        ViewInstance,
+    )),
+    camunda("GET", "/engine-rest/process-instance/{id}", ViewInstance),
+    camunda(
+        "DELETE",
+        "/engine-rest/process-instance/{id}",
+        CancelInstance,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/process-instance/{id}/variables",
+        ViewInstance,
+    ),
+    camunda(
+        "POST",
+        "/engine-rest/process-instance/{id}/variables",
+        SetVariables,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/process-instance/{id}/variables/{name}",
+        ViewInstance,
+    ),
+    camunda(
+        "PUT",
+        "/engine-rest/process-instance/{id}/variables/{name}",
+        SetVariables,
+    ),
+    camunda(
+        "DELETE",
+        "/engine-rest/process-instance/{id}/variables/{name}",
+        SetVariables,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/process-instance/{id}/activity-instances",
+        ViewInstance,
+    ),
+    camunda("POST", "/engine-rest/message", CorrelateMessage),
+    camunda("POST", "/engine-rest/signal", BroadcastSignal),
+    listed(camunda("GET", "/engine-rest/task", ViewTask)),
+    listed(camunda("POST", "/engine-rest/task", ViewTask)),
+    listed(camunda("GET", "/engine-rest/task/count", ViewTask)),
+    listed(camunda("POST", "/engine-rest/task/count", ViewTask)),
+    camunda("GET", "/engine-rest/task/{id}", ViewTask),
+    camunda("POST", "/engine-rest/task/{id}/claim", ClaimTask),
+    camunda("POST", "/engine-rest/task/{id}/unclaim", UnclaimTask),
+    camunda("POST", "/engine-rest/task/{id}/assignee", AssignTask),
+    camunda("POST", "/engine-rest/task/{id}/complete", CompleteTask),
+    camunda("POST", "/engine-rest/task/{id}/submit-form", CompleteTask),
+    camunda("GET", "/engine-rest/task/{id}/form-variables", ViewTask),
+    camunda("GET", "/engine-rest/task/{id}/variables", ViewTask),
+    camunda("POST", "/engine-rest/task/{id}/variables", SetVariables),
+    camunda("GET", "/engine-rest/task/{id}/variables/{name}", ViewTask),
+    camunda(
+        "PUT",
+        "/engine-rest/task/{id}/variables/{name}",
+        SetVariables,
+    ),
+    listed(camunda("GET", "/engine-rest/incident", ViewInstance)),
+    listed(camunda("GET", "/engine-rest/incident/count", ViewInstance)),
+    listed(camunda(
+        "GET",
+        "/engine-rest/history/process-instance",
+        ViewInstance,
+    )),
+    listed(camunda(
+        "POST",
+        "/engine-rest/history/process-instance",
+        ViewInstance,
+    )),
+    listed(camunda(
+        "GET",
+        "/engine-rest/history/process-instance/count",
+        ViewInstance,
+    )),
+    listed(camunda(
+        "POST",
+        "/engine-rest/history/process-instance/count",
+        ViewInstance,
+    )),
+    camunda(
+        "GET",
+        "/engine-rest/history/process-instance/{id}",
+        ViewInstance,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/history/activity-instance",
+        ViewInstance,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/history/activity-instance/count",
+        ViewInstance,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/history/variable-instance",
+        ViewInstance,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/history/variable-instance/count",
+        ViewInstance,
+    ),
+    listed(camunda("GET", "/engine-rest/history/task", ViewInstance)),
+    listed(camunda(
+        "GET",
+        "/engine-rest/history/task/count",
+        ViewInstance,
+    )),
+    camunda("GET", "/engine-rest/decision-definition", ViewDecisions),
+    camunda(
+        "GET",
+        "/engine-rest/decision-definition/count",
+        ViewDecisions,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/decision-definition/key/{key}",
+        ViewDecisions,
+    ),
+    camunda(
+        "POST",
+        "/engine-rest/decision-definition/key/{key}/evaluate",
+        EvaluateDecision,
+    ),
+    camunda(
+        "POST",
+        "/engine-rest/decision-definition/{id}/evaluate",
+        EvaluateDecision,
     ),
 ];

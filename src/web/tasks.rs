@@ -8,9 +8,11 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::auth::{CsrfForm, CurrentUser, check_csrf, set_flash};
+use super::camunda_forms::{self, Item};
 use super::error::WebError;
 use super::forms::{FieldView, Pager, field_views, posted};
 use super::render::{Layout, redirect, render, render_status, urlencode};
+use crate::model::camunda_form::Submitted;
 use crate::model::form::{FieldError, posted_values};
 use crate::runtime::{RuntimeError, TaskDetail, TaskFilter, TaskOrder, TaskView, Values};
 
@@ -72,7 +74,7 @@ pub async fn list_tasks(
         urlencode(&sort),
         urlencode(&show)
     );
-    let processes = state
+    let mut processes: Vec<(String, String)> = state
         .runtime
         .deployments()
         .list(&who)
@@ -80,6 +82,7 @@ pub async fn list_tasks(
         .into_iter()
         .map(|d| (d.key, d.name))
         .collect();
+    super::forms::by_name(&mut processes);
     let page = InboxPage {
         layout: current.layout(&state, "Inbox", "tasks").await?,
         tasks,
@@ -100,6 +103,27 @@ struct TaskPage {
     detail: TaskDetail,
     fields: Vec<FieldView>,
     errors: Vec<FieldError>,
+    /// The components of a Camunda Form (empty without one).
+    citems: Vec<Item>,
+    /// Whether that form has a submit button of its own.
+    csubmit: bool,
+}
+
+impl TaskPage {
+    /// The HTML id of the Camunda Form input whose key an error names (the
+    /// error summary links to it).
+    fn cf_anchor(&self, key: &str) -> String {
+        self.detail
+            .camunda_form
+            .as_ref()
+            .and_then(|d| {
+                d.inputs()
+                    .into_iter()
+                    .find(|c| c.key.as_deref() == Some(key))
+                    .map(|c| format!("cf-{}", c.id))
+            })
+            .unwrap_or_else(|| "errors".into())
+    }
 }
 
 async fn task_page(
@@ -112,11 +136,23 @@ async fn task_page(
     let detail = state.runtime.tasks().show(&current.principal(), id).await?;
     let values = submitted.map(|pairs| posted_values(&detail.form, pairs));
     let fields = field_views(&detail.form, values.as_ref(), &errors);
+    let (citems, csubmit) = match &detail.camunda_form {
+        Some(doc) => {
+            let posted = submitted.map(|pairs| Submitted::posted(doc, pairs));
+            (
+                camunda_forms::layout(doc, &detail.form_data, posted.as_ref(), &errors),
+                camunda_forms::has_submit(doc),
+            )
+        }
+        None => (Vec::new(), false),
+    };
     Ok(TaskPage {
         layout: current.layout(state, &detail.task.name, "tasks").await?,
         detail,
         fields,
         errors,
+        citems,
+        csubmit,
     })
 }
 
@@ -129,8 +165,30 @@ pub async fn show_task(
     render(&task_page(&state, &current, *id, None, Vec::new()).await?)
 }
 
+/// Completes a task from its page's form: posted to the task's own address,
+/// so that a refusal, shown there, leaves an address that reopens the task.
+#[post("/tasks/{id}")]
+pub async fn submit_task(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<Uuid>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    complete(state, current, id, form).await
+}
+
+/// Completes a task (the address of older pages and scripts).
 #[post("/tasks/{id}/complete")]
 pub async fn complete_task(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<Uuid>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    complete(state, current, id, form).await
+}
+
+async fn complete(
     state: web::Data<AppState>,
     current: CurrentUser,
     id: web::Path<Uuid>,
@@ -159,6 +217,27 @@ pub async fn complete_task(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Which components of a task's Camunda Form the values being typed hide:
+/// `{"hidden": [component ids]}`, for the page's script. Stores nothing.
+#[post("/tasks/{id}/form/hidden")]
+pub async fn form_hidden(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<Uuid>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    check_csrf(
+        &current.session,
+        posted(&form, "csrf_token").unwrap_or_default(),
+    )?;
+    let hidden = state
+        .runtime
+        .tasks()
+        .form_hidden(&current.principal(), *id, &form)
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "hidden": hidden })))
 }
 
 #[post("/tasks/{id}/claim")]

@@ -1,4 +1,5 @@
-//! Users and groups (admins only): list, add, change groups, role and state.
+//! Users and groups (admins only): list, add, change groups, role and state,
+//! and reset a password to a one-time password.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
@@ -21,6 +22,8 @@ struct UsersPage {
     error: Option<String>,
     name: String,
     groups: String,
+    /// A one-time password just set: (user name, password), shown once.
+    one_time: Option<(String, String)>,
 }
 
 async fn users_page(
@@ -36,6 +39,7 @@ async fn users_page(
         error,
         name,
         groups,
+        one_time: None,
     })
 }
 
@@ -146,4 +150,24 @@ pub async fn update_user(
         .await?;
     set_flash(&current.session, &format!("Saved {}.", user.name));
     Ok(redirect("/users"))
+}
+
+#[post("/users/{id}/password")]
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    id: web::Path<i64>,
+    form: web::Form<super::auth::CsrfForm>,
+) -> Result<HttpResponse, WebError> {
+    check_csrf(&current.session, &form.csrf_token)?;
+    let (user, password) = state
+        .runtime
+        .accounts()
+        .reset_password(&current.principal(), *id)
+        .await?;
+    tracing::info!(user = %user.name, by = %current.user.name, "password reset");
+    let mut page = users_page(&state, &current, None, String::new(), String::new()).await?;
+    // Shown on this response only; never stored in clear.
+    page.one_time = Some((user.name, password));
+    render(&page)
 }

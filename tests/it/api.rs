@@ -295,12 +295,10 @@ async fn deployments_and_definitions() {
             .await
             .unwrap();
         assert_eq!(svg.headers()["content-type"], "image/svg+xml");
-        assert!(
-            svg.text()
-                .await
-                .unwrap()
-                .starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\"")
-        );
+        let svg = svg.text().await.unwrap();
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        // Standalone SVG that XML parsers (and ImageMagick) accept: one xmlns.
+        crate::svg::assert_well_formed(&svg);
         assert_eq!(
             ann.get("/api/v1/definitions/nope").await.0,
             StatusCode::NOT_FOUND

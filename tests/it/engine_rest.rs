@@ -1414,12 +1414,25 @@ async fn a_deployment_that_does_not_parse_or_is_not_allowed_stores_nothing() {
             json!({"count": 0})
         );
 
-        // A file that is neither BPMN nor DMN is refused by name.
+        // A file that is neither BPMN, DMN nor a form is refused by name.
+        let r = rest
+            .modeler_deploy(modeler_body("notes", None, "notes.txt", "hello"))
+            .await;
+        r.error(StatusCode::BAD_REQUEST, "InvalidRequestException");
+        assert!(r.body["message"].as_str().unwrap().contains("notes.txt"));
+        // A form that breaks the form-js schema is a parse error naming the property.
         let r = rest
             .modeler_deploy(modeler_body("form", None, "start.form", "{}"))
             .await;
-        r.error(StatusCode::BAD_REQUEST, "InvalidRequestException");
-        assert!(r.body["message"].as_str().unwrap().contains("start.form"));
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{r:?}");
+        assert_eq!(r.body["type"], json!("ParseException"));
+        assert!(
+            r.body["message"]
+                .as_str()
+                .unwrap()
+                .contains("property id of the form is missing"),
+            "{r:?}"
+        );
 
         // A tenant is refused by name.
         let r = rest

@@ -24,22 +24,23 @@ fn dump(name: &str, svg: &str) {
     }
 }
 
-/// Parses the SVG back and fails unless it is well-formed and ends with `</svg>`.
-fn assert_well_formed(svg: &str) {
-    let mut reader = quick_xml::Reader::from_str(svg);
+/// Parses the SVG back and fails unless it is well-formed XML with namespaces
+/// (no attribute twice, `xmlns` included) and ends with `</svg>`.
+pub(crate) fn assert_well_formed(svg: &str) {
+    let mut reader = quick_xml::NsReader::from_str(svg);
     reader.config_mut().check_end_names = true;
     let mut depth = 0i32;
     loop {
         match reader.read_event() {
             Ok(Event::Start(e)) => {
                 depth += 1;
-                for a in e.attributes() {
-                    a.unwrap();
+                for a in e.attributes().with_checks(true) {
+                    a.unwrap_or_else(|e| panic!("bad attribute: {e}\n{svg}"));
                 }
             }
             Ok(Event::Empty(e)) => {
-                for a in e.attributes() {
-                    a.unwrap();
+                for a in e.attributes().with_checks(true) {
+                    a.unwrap_or_else(|e| panic!("bad attribute: {e}\n{svg}"));
                 }
             }
             Ok(Event::End(_)) => {
@@ -65,6 +66,68 @@ fn assert_well_formed(svg: &str) {
     }
     assert_eq!(depth, 0, "elements left open");
     assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>"));
+    let head = &svg[..svg.find('>').unwrap()];
+    assert_eq!(
+        head.matches("xmlns=").count(),
+        1,
+        "one xmlns on <svg>: {head}"
+    );
+}
+
+#[test]
+#[should_panic(expected = "bad attribute")]
+fn the_xml_check_refuses_a_duplicate_xmlns() {
+    assert_well_formed(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns=\"http://www.w3.org/2000/svg\"></svg>",
+    );
+}
+
+#[test]
+fn the_svg_of_every_example_parses_as_xml() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("bpmn");
+    let mut files = Vec::new();
+    bpmn_files(&dir, &mut files);
+    files.sort();
+    let mut drawn = 0;
+    for path in &files {
+        let defs = model::parse_for_drawing(&std::fs::read(path).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+        for i in 0..defs.diagrams.len() {
+            if let Some(svg) = svg::render_diagram(&defs, i, &Overlay::default()) {
+                assert_well_formed(&svg);
+                drawn += 1;
+            }
+        }
+    }
+    assert!(
+        drawn >= files.len(),
+        "{drawn} diagrams of {} files",
+        files.len()
+    );
+}
+
+#[test]
+fn icons_of_throw_events_are_light_on_dark() {
+    let xml = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" id="d">
+  <message id="m" name="sent"/>
+  <process id="p" isExecutable="false">
+    <endEvent id="End_sent"><messageEventDefinition messageRef="m"/></endEvent>
+  </process>
+  <bpmndi:BPMNDiagram id="dia"><bpmndi:BPMNPlane id="pl" bpmnElement="p">
+    <bpmndi:BPMNShape id="s" bpmnElement="End_sent"><dc:Bounds x="100" y="100" width="36" height="36"/></bpmndi:BPMNShape>
+  </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
+</definitions>"#;
+    let defs = model::parse_for_drawing(xml.as_bytes()).unwrap();
+    let svg = svg::render(&defs, &Overlay::default()).unwrap();
+    assert_well_formed(&svg);
+    // The envelope of a throwing message event: a dark body, light lines, and
+    // its flap not filled (it would hide the lines).
+    assert!(
+        body_of(&svg, "End_sent").contains(
+            "fill=\"currentColor\"/><path d=\"M-9.5-6.5 0 1 9.5-6.5\" fill=\"none\" stroke=\"#fff\"/>"
+        ),
+        "{svg}"
+    );
 }
 
 /// The opening tag of the group of an element.
@@ -187,8 +250,16 @@ fn overlay_classes_badges_links_and_titles_appear() {
     );
     assert!(!body_of(&svg, "tup").contains("badge"));
     // The link wraps the marked shape.
-    let link = "<a href=\"?element=tup&amp;x=1#history\"><g class=\"shape task user-task active\" data-element=\"tup\"><title>Up &lt;waiting&gt;</title>";
+    // named for screen readers by its title, and with a focus ring drawn
+    // last, above the shape's border.
+    let link = "<a href=\"?element=tup&amp;x=1#history\" aria-label=\"Up &lt;waiting&gt;\"><g class=\"shape task user-task active\" data-element=\"tup\"><title>Up &lt;waiting&gt;</title>";
     assert!(svg.contains(link), "{svg}");
+    assert!(body_of(&svg, "tup").contains(
+        "<rect class=\"ring\" x=\"555\" y=\"135\" width=\"110\" height=\"90\" rx=\"8\"/></g></a>"
+    ));
+    // A drawing with links is a group (an image would hide them from screen readers).
+    assert!(svg.contains("role=\"group\""));
+    assert!(svg.contains("width=\"1400\" height=\"440\""), "drawn 1:1");
     assert!(svg.contains(".bpmn .active"), "overlay styles");
 }
 
@@ -412,6 +483,10 @@ fn the_elements_of_the_examples_are_drawn_with_their_markers() {
         body_of(&call, "CallActivity_pay").contains("stroke-width=\"4.5\""),
         "a call activity has a thick border"
     );
+    assert!(
+        body_of(&call, "CallActivity_pay").contains("M7 3.5V10.5M3.5 7H10.5"),
+        "a collapsed call activity has the + marker"
+    );
     let rule = read("business-rule.bpmn");
     assert!(
         body_of(&rule, "Task_decide").contains("M7 8H24V11.5H7Z"),
@@ -419,7 +494,8 @@ fn the_elements_of_the_examples_are_drawn_with_their_markers() {
     );
     let subs = read("event-subprocess.bpmn");
     assert!(
-        body_of(&subs, "SubProcess_reminder").contains("stroke-dasharray=\"6 3\""),
+        body_of(&subs, "SubProcess_reminder")
+            .contains("stroke-dasharray=\"0.5 4\" stroke-linecap=\"round\""),
         "an event subprocess is dotted"
     );
     assert!(
@@ -438,7 +514,8 @@ fn the_elements_of_the_examples_are_drawn_with_their_markers() {
     );
     let esp = read("compensation-event-subprocess.bpmn");
     assert!(
-        body_of(&esp, "SubProcess_undo_booking").contains("stroke-dasharray=\"6 3\""),
+        body_of(&esp, "SubProcess_undo_booking")
+            .contains("stroke-dasharray=\"0.5 4\" stroke-linecap=\"round\""),
         "a compensation event subprocess is dotted"
     );
     read("instantiating-event-gateway.bpmn");

@@ -53,6 +53,13 @@ async fn login_sessions_and_logout() {
         assert_eq!(other.get("/tasks").await.status, StatusCode::OK);
         let out = b.post("/logout", &[]).await;
         assert_eq!(out.status, StatusCode::SEE_OTHER);
+        assert_eq!(out.location.as_deref(), Some("/login"));
+        let login = b.get("/login").await;
+        assert!(
+            login.body.contains("You have logged out."),
+            "{}",
+            login.body
+        );
         assert_eq!(b.get("/tasks").await.status, StatusCode::SEE_OTHER);
         assert_eq!(
             other.get("/tasks").await.status,
@@ -335,8 +342,8 @@ async fn the_demo_through_the_pages() {
         let inbox = marko.get("/tasks").await;
         assert!(inbox.body.contains("Which option?"), "{}", inbox.body);
         assert!(inbox.body.contains(
-            "<span class=\"count\" title=\"assigned to you / you can claim\">0 + 1</span>"
-        ));
+            "<span class=\"count\" title=\"0 assigned to you, 1 offered to you to claim\">0 yours, 1 offered</span>"
+        ), "{}", inbox.body);
         let ids = task_links(&inbox.body);
         assert_eq!(ids.len(), 1);
         let page = marko.get(&format!("/tasks/{}", ids[0])).await;
@@ -395,8 +402,12 @@ async fn the_demo_through_the_pages() {
         let filtered = marko.get(&format!("{instance}?element=tdown")).await;
         assert!(filtered.body.contains("History of Down"));
         assert!(
-            !filtered.body.contains("Set option = 2"),
-            "only the rows of that element"
+            filtered.body.contains("marko completed <em"),
+            "the entry that led to Down"
+        );
+        assert!(
+            !filtered.body.contains("started the instance"),
+            "only the entries about that element"
         );
         let list = marko.get("/instances?var=option%3D2").await;
         assert!(
@@ -604,7 +615,78 @@ async fn uploads_show_errors_with_positions_and_store_nothing() {
         let unsupported = process(r#"<bpmn:startEvent id="s"/><bpmn:choreographyTask id="call"/>"#);
         let p = admin.upload("call.bpmn", unsupported.into_bytes()).await;
         assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(p.body.contains("<td>unsupported</td><td class=\"mono\">10:26</td><td class=\"mono\">choreographyTask &#34;call&#34;</td>"), "{}", p.body);
+        assert!(p.body.contains("<td>unsupported</td><td class=\"mono\">10:26</td><td><span title=\"id call\">choreographyTask &#34;call&#34;</span></td>"), "{}", p.body);
+        // A refused file with a layout is still drawn beside its problems,
+        // and its elements are named by their names (the id on hover).
+        let demo = String::from_utf8(demo_bytes()).unwrap().replacen(
+            "<bpmn:endEvent ",
+            "<bpmn:choreographyTask id=\"Choreo\" name=\"Talk it over\"/><bpmn:endEvent ",
+            1,
+        );
+        let refused = admin.upload("demo-broken.bpmn", demo.into_bytes()).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused.body.contains(
+                "<span title=\"id Choreo\">choreographyTask &#34;Talk it over&#34;</span>"
+            ),
+            "{}",
+            refused.body
+        );
+        let figure = &refused.body[refused
+            .body
+            .find("<figure class=\"diagram\"")
+            .expect("the drawing")..];
+        assert!(figure.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        assert!(
+            figure.contains("data-element=\"t0\""),
+            "the refused file's elements"
+        );
+        assert!(figure.contains("it was not stored"));
+        assert!(
+            !refused.body.contains("id=\"view-only\""),
+            "not kept unless asked"
+        );
+        // Kept for viewing only when asked: listed as view-only, drawn with
+        // its problems, never startable.
+        let form = reqwest::multipart::Form::new()
+            .text("csrf_token", admin.csrf().await)
+            .text("keep_for_viewing", "yes")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(
+                    String::from_utf8(demo_bytes()).unwrap().replacen(
+                        "<bpmn:endEvent ",
+                        "<bpmn:choreographyTask id=\"Choreo\" name=\"Talk it over\"/><bpmn:endEvent ",
+                        1,
+                    ).into_bytes(),
+                )
+                .file_name("demo-broken.bpmn"),
+            );
+        let kept = admin.post_multipart("/definitions", form).await;
+        assert_eq!(kept.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let at = kept
+            .body
+            .find("<a href=\"/view-only/")
+            .expect("a link to the kept file");
+        let link = &kept.body[at + 9..];
+        let link = &link[..link.find('"').unwrap()];
+        assert!(kept.body.contains("kept for viewing only"), "{}", kept.body);
+        let list = admin.get("/definitions").await;
+        assert!(list.body.contains("<h2>View only</h2>"));
+        assert!(list.body.contains(&format!("<a href=\"{link}\">Demo: options up and down</a> <span class=\"badge\">view only</span>")), "{}", list.body);
+        let view = admin.get(link).await;
+        assert_eq!(view.status, StatusCode::OK);
+        assert!(view.body.contains("cannot be started"));
+        assert!(view.body.contains("data-element=\"t0\""));
+        assert!(
+            view.body
+                .contains("choreographyTask &#34;Talk it over&#34;")
+        );
+        assert!(!view.body.contains("/start\""), "no start form");
+        assert_eq!(
+            admin.get("/view-only/999999").await.status,
+            StatusCode::NOT_FOUND
+        );
         assert!(
             app.runtime.store().definitions().await.unwrap().is_empty(),
             "{}: nothing stored",
@@ -781,21 +863,34 @@ async fn a_dmn_upload_shows_its_decisions_as_tables_and_the_api_evaluates_them()
             up.body
         );
         let page = admin.get("/decisions/discount").await;
+        // Inputs and outputs are told apart: a heading over each side and a
+        // double rule between them.
+        assert!(
+            page.body.contains("class=\"input\">When (inputs)</th>"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body
+                .contains("class=\"output first\">Then (outputs)</th>")
+        );
+        assert!(page.body.contains("<td class=\"mono output first\">"));
         assert_eq!(page.status, StatusCode::OK);
         assert!(
             page.body
-                .contains("<th class=\"hit-policy\" title=\"Hit policy\">FIRST</th>"),
+                .contains("<th scope=\"col\" class=\"hit-policy\" title=\"Hit policy\">FIRST</th>"),
             "{}",
             page.body
         );
         assert!(
             page.body
-                .contains("<th class=\"input\">Customer segment</th>"),
+                .contains("<th scope=\"col\" class=\"input\">Customer segment</th>"),
             "{}",
             page.body
         );
         assert!(
-            page.body.contains("<td class=\"mono\">[100..1000)</td>"),
+            page.body
+                .contains("<td class=\"mono input\">[100..1000)</td>"),
             "{}",
             page.body
         );
@@ -890,6 +985,13 @@ async fn admins_cancel_instances_and_retry_incidents() {
         assert_eq!(cancelled.status, StatusCode::SEE_OTHER);
         let page = admin.get(&format!("/instances/{id}")).await;
         assert!(page.body.contains("badge terminated"));
+        // The flash says what the badge says.
+        assert!(
+            page.body.contains("The instance was terminated."),
+            "{}",
+            page.body
+        );
+
         assert!(
             page.body
                 .contains("Instance terminated: cancelled by admin")
@@ -1139,4 +1241,120 @@ fn bpmn_token_create_prints_a_working_token() {
             "worker"
         );
     });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_instance_page_marks_taken_flows_cancelled_tasks_and_zooms() {
+    for app in TestApp::each().await {
+        let admin = app.login("admin", "admin-password").await;
+        admin.upload("demo.bpmn", demo_bytes()).await;
+        for (name, group) in [("marko", "Marko"), ("pero", "Pero")] {
+            let pw = format!("{name}-password");
+            admin
+                .post(
+                    "/users",
+                    &[("name", name), ("password", &pw), ("groups", group)],
+                )
+                .await;
+        }
+        let marko = app.login("marko", "marko-password").await;
+        let instance = marko
+            .post("/definitions/demo/start", &[])
+            .await
+            .location
+            .unwrap();
+        let ids = task_links(&marko.get("/tasks").await.body);
+        marko
+            .post(&format!("/tasks/{}/complete", ids[0]), &[("f.option", "2")])
+            .await;
+        let page = marko.get(&instance).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let body = &page.body;
+        // Taken flows are drawn as such, flows not taken are not.
+        assert!(body.contains("<g class=\"flow sequence-flow completed\" data-element=\"Flow_start_t0\"><title>Flow_start_t0: taken</title>"), "{body}");
+        assert!(
+            body.contains("<g class=\"flow sequence-flow\" data-element=\"Flow_choice_tup2\">")
+        );
+        // What it waits for, in words.
+        assert!(
+            body.contains(": a person to complete a user task"),
+            "{body}"
+        );
+        assert!(!body.contains("user_task"), "no raw kinds");
+        // Marko may open his lane's task, not Pero's: no link that answers 404.
+        let up = app
+            .runtime
+            .open_task_for(instance_id(&instance), "tup")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let down = app
+            .runtime
+            .open_task_for(instance_id(&instance), "tdown")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        assert!(
+            body.contains(&format!("<a href=\"/tasks/{up}\">Up</a>")),
+            "{body}"
+        );
+        assert!(!body.contains(&format!("/tasks/{down}")), "{body}");
+        assert!(body.contains("<td data-label=\"Task\">Down</td>"));
+        // Links on the diagram are named by element and state.
+        assert!(body.contains("aria-label=\"Up: active\""), "{body}");
+        assert!(body.contains("aria-label=\"Which option?: completed 1×\""));
+        // Drawn 1:1, with zoom links and a full-screen view.
+        assert!(body.contains("width=\"1400\" height=\"440\""));
+        assert!(
+            body.contains(&format!(
+                "href=\"{instance}?zoom=150#diagram\" data-zoom=\"in\""
+            )),
+            "{body}"
+        );
+        assert!(body.contains(&format!("<a href=\"{instance}/diagram\">Full screen</a>")));
+        let zoomed = marko.get(&format!("{instance}?zoom=150")).await;
+        assert!(zoomed.body.contains("width=\"2100\" height=\"660\""));
+        assert!(zoomed.body.contains("class=\"diagram zoomed\""));
+        let bad = marko.get(&format!("{instance}?zoom=9000")).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.body
+                .contains("zoom must be a percentage from 25 to 400"),
+            "{}",
+            bad.body
+        );
+        let full = marko.get(&format!("{instance}/diagram")).await;
+        assert_eq!(full.status, StatusCode::OK);
+        assert!(full.body.contains("<body class=\"full-screen\">"));
+        assert!(full.body.contains("data-element=\"tup\""));
+        assert!(
+            full.body
+                .contains(&format!("href=\"{instance}?element=tup#history\"")),
+            "{}",
+            full.body
+        );
+        assert!(full.body.contains("Close full screen"));
+        let def_full = marko.get("/definitions/demo/diagram?zoom=50").await;
+        assert!(
+            def_full.body.contains("width=\"700\" height=\"220\""),
+            "{}",
+            def_full.body
+        );
+        // Cancelled: the open tasks are marked cancelled, not completed.
+        admin.post(&format!("{instance}/cancel"), &[]).await;
+        let page = admin.get(&instance).await;
+        assert!(page.body.contains("The instance was terminated."));
+        assert!(page.body.contains("<g class=\"shape task user-task terminated\" data-element=\"tup\"><title>Up: cancelled</title>"), "{}", page.body);
+        assert!(
+            page.body
+                .contains("<g class=\"shape task user-task terminated\" data-element=\"tdown\">")
+        );
+        app.stop().await;
+    }
+}
+
+fn instance_id(location: &str) -> uuid::Uuid {
+    location.trim_start_matches("/instances/").parse().unwrap()
 }

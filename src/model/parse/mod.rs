@@ -22,6 +22,7 @@ mod compensation;
 mod data;
 mod elements;
 mod flows;
+mod forms;
 mod gateways;
 mod lanes;
 mod link_event;
@@ -117,6 +118,7 @@ fn read(
         signals: HashMap::new(),
         elements: BTreeMap::new(),
         data_object_refs: HashMap::new(),
+        user_task_forms: HashMap::new(),
     };
     let defs = reader.definitions(&root);
     let mut diags = reader.diags;
@@ -142,6 +144,8 @@ struct Reader<'a> {
     data_object_refs: HashMap<String, String>,
     /// `zeebe:subscription correlationKey` by message name.
     correlations: HashMap<String, Expr>,
+    /// The `zeebe:userTaskForm`s of the process being read: id -> JSON.
+    user_task_forms: HashMap<String, String>,
 }
 
 impl Report for Reader<'_> {
@@ -445,6 +449,7 @@ impl<'a> Reader<'a> {
             flows: Vec::new(),
             beside_refused: std::collections::HashSet::new(),
         };
+        self.embedded_forms(el);
         self.container(&mut b, el, None);
         self.resolve_boundaries(&mut b);
         self.resolve_compensation(&mut b);

@@ -23,6 +23,7 @@ impl Reader<'_> {
             signal: None,
             condition: None,
             form: Vec::new(),
+            form_link: None,
             initiator: None,
         };
         let in_event_sub = matches!(scope, Some(NodeKind::EventSubProcess(_)));
@@ -72,6 +73,14 @@ impl Reader<'_> {
                 None
             }
         };
+        let read = read.and_then(|()| {
+            if scope.is_some() || !start.is_none() {
+                return Some(());
+            }
+            let link = self.form_link(el).ok()?;
+            start.form_link = link;
+            Some(())
+        });
         read.map(|()| {
             start.form = camunda::form(self, el);
             start.initiator = camunda::vendor_value(el, "initiator").map(str::to_string);

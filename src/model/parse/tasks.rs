@@ -32,6 +32,7 @@ impl Reader<'_> {
 
     pub(super) fn user_task(&mut self, el: &Element) -> Option<NodeKind> {
         let form = camunda::form(self, el);
+        let form_link = self.form_link(el).ok()?;
         let zeebe_form = zeebe::extension(el, "formDefinition").and_then(|f| {
             f.attr("formKey")
                 .or(f.attr("formId"))
@@ -41,8 +42,16 @@ impl Reader<'_> {
             .or_else(|| el.attr_ns(Ns::Camunda, "formRef"))
             .or(zeebe_form)
             .map(str::to_string);
+        if form_link.is_some() && !form.is_empty() {
+            self.error(
+                el,
+                "the task has both camunda:formData fields and a Camunda Form; keep one".into(),
+            );
+            return None;
+        }
         if let Some(key) = &form_key
             && form.is_empty()
+            && form_link.is_none()
         {
             self.warning(
                 el,
@@ -53,6 +62,7 @@ impl Reader<'_> {
         let u = UserTask {
             form,
             form_key,
+            form_link,
             assignee: assignee.or(self.vendor_template(el, "assignee").ok()?),
             candidate_users: users.or(self.vendor_template(el, "candidateUsers").ok()?),
             candidate_groups: groups.or(self.vendor_template(el, "candidateGroups").ok()?),

@@ -16,6 +16,8 @@ pub struct Model {
     pub disabled: bool,
     /// Bumped to invalidate every session of the user.
     pub session_epoch: i64,
+    /// The password is a one-time password: it must be changed at the next login.
+    pub must_change_password: bool,
     pub created_at: DateTimeUtc,
 }
 

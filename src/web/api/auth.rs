@@ -59,6 +59,13 @@ async fn api_user(req: HttpRequest) -> Result<ApiUser, ApiError> {
         ));
     };
     let user = match state.runtime.accounts().session_user(uid, epoch).await? {
+        Some(u) if u.must_change_password => {
+            // Logged in with a one-time password: nothing else before a new one.
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "choose a new password on /account first",
+            ));
+        }
         Some(u) => u,
         None => {
             return Err(ApiError::new(

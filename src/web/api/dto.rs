@@ -44,6 +44,8 @@ pub struct DeploymentDto {
     pub definitions: Vec<DeployedDto>,
     /// The decisions of a DMN file.
     pub decisions: Vec<DeployedDto>,
+    /// The form of a `.form` file (Camunda Forms), by its form id.
+    pub forms: Vec<DeployedDto>,
     /// Warnings about the diagram (it was deployed).
     pub warnings: Vec<super::error::ErrorItem>,
 }
@@ -225,10 +227,18 @@ pub struct InstanceDetailDto {
     pub called_instances: Vec<InstanceDto>,
 }
 
-/// One history event.
+/// One history event. The events of one command make one history entry:
+/// they share `entry` (the number of the entry's first event) and `summary`
+/// (the entry told in the words of whoever acted).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryDto {
     pub seq: i64,
+    /// The history entry (command) it belongs to: the number of its first
+    /// event. The page `/instances/{id}?at={entry}` shows the instance as it
+    /// stood right after it.
+    pub entry: i64,
+    /// The entry as a sentence, e.g. "pero completed Down with option = 2".
+    pub summary: String,
     pub at: DateTime<Utc>,
     /// The event kind, e.g. `element_completed`.
     pub event: String,
@@ -242,9 +252,11 @@ pub struct HistoryDto {
 }
 
 impl HistoryDto {
-    pub fn new(h: HistoryView) -> HistoryDto {
+    pub fn new(h: HistoryView, summary: String) -> HistoryDto {
         HistoryDto {
             seq: h.seq,
+            entry: h.command_seq,
+            summary,
             at: h.at,
             event: h.kind,
             element: h.element,
@@ -372,6 +384,9 @@ pub struct TaskDetailDto {
     pub task: TaskDto,
     pub documentation: Option<String>,
     pub form: Vec<FormFieldDto>,
+    /// The Camunda Form (form-js) the task is completed through, when it
+    /// links one; `form` is then empty.
+    pub camunda_form: Option<CamundaFormDto>,
     pub candidate_users: Vec<String>,
     pub candidate_groups: Vec<String>,
     pub business_key: Option<String>,
@@ -380,10 +395,29 @@ pub struct TaskDetailDto {
     pub may_unclaim: bool,
 }
 
+/// A Camunda Form as deployed: its id and its form-js components, for a
+/// client that renders them itself. Completing the task checks the values
+/// against the same form (nested objects follow dotted keys).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CamundaFormDto {
+    pub id: String,
+    /// The form-js components, exactly as in the deployed `.form` file.
+    #[schema(value_type = Vec<Object>)]
+    pub components: Value,
+}
+
 impl From<TaskDetail> for TaskDetailDto {
     fn from(d: TaskDetail) -> Self {
         TaskDetailDto {
             form: d.form.iter().map(FormFieldDto::from).collect(),
+            camunda_form: d.camunda_form.as_ref().map(|f| CamundaFormDto {
+                id: f.id.clone(),
+                components: f
+                    .schema
+                    .get("components")
+                    .cloned()
+                    .unwrap_or(Value::Array(Vec::new())),
+            }),
             documentation: d.documentation,
             candidate_users: d.candidate_users,
             candidate_groups: d.candidate_groups,

@@ -107,11 +107,11 @@ async fn read_upload(
     Ok((name, bytes))
 }
 
-/// Deploys a BPMN file (admins).
+/// Deploys a BPMN, DMN or form (`.form`, JSON) file (admins).
 #[utoipa::path(
     tag = "definitions",
     params(("name" = Option<String>, Query, description = "the file name to record (XML bodies)")),
-    request_body(content = String, description = "the BPMN XML, or a multipart body with a `file` part", content_type = "application/xml"),
+    request_body(content = String, description = "the BPMN or DMN XML or the form JSON, or a multipart body with a `file` part", content_type = "application/xml"),
     responses(
         (status = 201, description = "deployed (or unchanged)", body = DeploymentDto),
         (status = 422, description = "the diagram is invalid: every problem with its line, column and element", body = super::error::ErrorBody),
@@ -134,6 +134,7 @@ pub async fn create_deployment(
     Ok(HttpResponse::Created().json(DeploymentDto {
         definitions: r.definitions.iter().map(DeployedDto::from).collect(),
         decisions: r.decisions.iter().map(DeployedDto::from).collect(),
+        forms: r.forms.iter().map(DeployedDto::from).collect(),
         warnings: r.warnings.iter().map(ErrorItem::diagnostic).collect(),
     }))
 }
@@ -252,7 +253,6 @@ pub async fn show_definition_svg(
             "the file has no diagram layout (BPMNDI)",
         )
     })?;
-    let svg = svg.replacen("<svg ", "<svg xmlns=\"http://www.w3.org/2000/svg\" ", 1);
     Ok(HttpResponse::Ok()
         .content_type("image/svg+xml")
         .insert_header(("Content-Security-Policy", "sandbox"))
@@ -393,7 +393,8 @@ pub async fn show_instance(
     }))
 }
 
-/// The instance's history, in order.
+/// The instance's history, in order: every event, with the history entry
+/// (one per command) it belongs to and that entry's summary.
 #[utoipa::path(
     tag = "instances",
     params(("id" = Uuid, Path)),
@@ -405,12 +406,21 @@ pub async fn list_history(
     user: ApiUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let history = state
+    let story = state
         .runtime
         .instances()
-        .history(&user.principal(), *id)
+        .story(&user.principal(), *id)
         .await?;
-    let rows: Vec<HistoryDto> = history.into_iter().map(HistoryDto::new).collect();
+    let rows: Vec<HistoryDto> = story
+        .into_iter()
+        .flat_map(|entry| {
+            let summary = entry.summary;
+            entry
+                .events
+                .into_iter()
+                .map(move |h| HistoryDto::new(h, summary.clone()))
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(rows))
 }
 

@@ -89,7 +89,10 @@ fn schema_ref(v: &serde_json::Value) -> String {
 
 /// The API, listed readably (no external assets).
 #[get("/api")]
-pub async fn show_api() -> Result<HttpResponse, WebError> {
+pub async fn show_api(
+    state: actix_web::web::Data<crate::web::AppState>,
+    current: Option<crate::web::auth::CurrentUser>,
+) -> Result<HttpResponse, WebError> {
     let doc =
         serde_json::to_value(ApiDoc::openapi()).map_err(|e| WebError::Internal(e.to_string()))?;
     let mut tags: Vec<TagView> = Vec::new();
@@ -174,11 +177,16 @@ pub async fn show_api() -> Result<HttpResponse, WebError> {
                 .collect()
         })
         .unwrap_or_default();
-    render(&ApiPage {
-        layout: Layout {
+    // Public, but a logged-in reader keeps the navigation bar.
+    let layout = match &current {
+        Some(c) => c.layout(&state, "API", "api").await?,
+        None => Layout {
             title: "API".into(),
             ..Layout::default()
         },
+    };
+    render(&ApiPage {
+        layout,
         tags,
         schemas,
     })

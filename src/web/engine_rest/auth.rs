@@ -93,6 +93,12 @@ async fn rest_user(req: HttpRequest) -> Result<RestUser, RestError> {
         .authenticate(name.trim(), password, address.as_deref())
         .await
     {
+        // A one-time password opens nothing but the account page.
+        Ok(u) if u.must_change_password => Err(RestError::new(
+            StatusCode::FORBIDDEN,
+            "AuthenticationException",
+            "this is a one-time password: choose a new one on /account first",
+        )),
         Ok(u) => Ok(RestUser(u)),
         Err(LoginError::Invalid) => Err(RestError::unauthenticated(
             "wrong user name or password (or API token)",

@@ -414,7 +414,7 @@ struct CreateForm {
 
 fn is_resource_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    [".bpmn", ".bpmn20.xml", ".dmn", ".dmn11.xml"]
+    [".bpmn", ".bpmn20.xml", ".dmn", ".dmn11.xml", ".form"]
         .iter()
         .any(|ext| lower.ends_with(ext))
 }
@@ -477,7 +477,7 @@ async fn read_form(req: &HttpRequest, payload: web::Payload) -> Result<CreateFor
         let name = file.filter(|f| !f.is_empty()).unwrap_or(part);
         if !is_resource_name(&name) {
             return Err(RestError::invalid(format!(
-                "the resource {name} cannot be deployed here: only BPMN (.bpmn, .bpmn20.xml) and DMN (.dmn, .dmn11.xml) files can"
+                "the resource {name} cannot be deployed here: only BPMN (.bpmn, .bpmn20.xml), DMN (.dmn, .dmn11.xml) and form (.form) files can"
             )));
         }
         form.resources.push(Resource { name, bytes });
@@ -571,10 +571,28 @@ async fn create(
     if !failures.is_empty() {
         return Err(parse_exception(failures));
     }
+    // Forms first, so that the diagrams deployed with them link them.
+    let mut resources = form.resources;
+    resources.sort_by_key(|r| !r.name.to_ascii_lowercase().ends_with(".form"));
+    let files: Vec<(&str, &[u8])> = resources
+        .iter()
+        .map(|r| (r.name.as_str(), r.bytes.as_slice()))
+        .collect();
+    let pending = crate::runtime::pending_forms(&files);
+    for r in &resources {
+        match deployments.check_forms(&who, &r.bytes, &pending).await {
+            Ok(()) => {}
+            Err(RuntimeError::Invalid(e)) => failures.push((r.name.clone(), e)),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    if !failures.is_empty() {
+        return Err(parse_exception(failures));
+    }
     let mut processes = Map::new();
     let mut decisions = Map::new();
     let mut newest: Option<i64> = None;
-    for r in &form.resources {
+    for r in &resources {
         let result = deployments
             .deploy(&who, &r.name, &r.bytes)
             .await
@@ -582,7 +600,12 @@ async fn create(
                 RuntimeError::Invalid(p) => parse_exception(vec![(r.name.clone(), p)]),
                 other => other.into(),
             })?;
-        for d in result.definitions.iter().chain(&result.decisions) {
+        for d in result
+            .definitions
+            .iter()
+            .chain(&result.decisions)
+            .chain(&result.forms)
+        {
             newest = Some(newest.map_or(d.deployment_id, |n| n.max(d.deployment_id)));
         }
         for d in result.definitions.iter().filter(|d| d.created) {
@@ -594,7 +617,7 @@ async fn create(
     }
     let Some(id) = newest else {
         return Err(RestError::invalid(
-            "the resources hold no executable process or decision: nothing was deployed",
+            "the resources hold no executable process, decision or form: nothing was deployed",
         ));
     };
     let d = find(&state, &user, &id.to_string()).await?;

@@ -4,7 +4,10 @@
 //! **Deploy** button (`deployment.rs`), and scripts reading and driving
 //! process definitions (`process_definition.rs`) and running instances
 //! (`process_instance.rs`), work here unchanged but for their base URL and
-//! credentials. `request.rs` reads query parameters and JSON bodies, answering
+//! credentials. People's work and what happened are there too: `/task`
+//! (`task.rs`), `/incident` and `/history/...` (`history.rs`) and
+//! `/decision-definition` (`decision.rs`), their list queries read by
+//! `query.rs`. `request.rs` reads query parameters and JSON bodies, answering
 //! every mistake with Camunda's error body.
 //!
 //! The same runtime commands and the same policy as `/api/v1` serve it; only
@@ -14,11 +17,15 @@
 //! and this engine cannot honour is refused, naming it, rather than dropped.
 
 mod auth;
+mod decision;
 mod deployment;
 pub mod error;
+mod history;
 mod process_definition;
 mod process_instance;
+mod query;
 mod request;
+mod task;
 pub mod variables;
 
 use std::time::Duration;
@@ -92,6 +99,9 @@ pub fn configure(base: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
                 .route("/engine", web::get().to(engines))
                 .route("/version", web::get().to(version))
                 .configure(deployment::routes)
+                .configure(task::routes)
+                .configure(history::routes)
+                .configure(decision::routes)
                 .route("/external-task", web::get().to(list_external))
                 .route("/external-task/count", web::get().to(count_external))
                 .route(

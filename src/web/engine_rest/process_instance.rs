@@ -18,7 +18,7 @@ use super::error::RestError;
 use super::request::{Json, Page, Params, flag, list, sorting, unsupported};
 use super::variables::{TypedValue, decode, decode_map, encode, encode_map};
 use crate::runtime::{
-    ActivityNode, Compare, InstanceSearch, InstanceSort, InstanceView, RuntimeError,
+    ActivityNode, Compare, InstanceView, RunningSearch, RunningSort, RuntimeError,
     VariableCondition,
 };
 use crate::web::AppState;
@@ -259,7 +259,7 @@ fn body_variables(v: &Value) -> Result<Vec<VariableCondition>, RestError> {
 /// The instance query being read.
 #[derive(Default)]
 struct Reader {
-    q: InstanceSearch,
+    q: RunningSearch,
     /// A filter matched nothing whatever the rest says.
     nothing: bool,
     sort_by: Option<String>,
@@ -347,7 +347,7 @@ impl Reader {
         state: &AppState,
         user: &RestUser,
         page: Page,
-    ) -> Result<Option<InstanceSearch>, RestError> {
+    ) -> Result<Option<RunningSearch>, RestError> {
         let sort = sorting(
             self.sort_by.as_deref(),
             self.sort_order.as_deref(),
@@ -361,12 +361,12 @@ impl Reader {
         )?;
         if let Some((by, desc)) = sort {
             self.q.sort = match by.as_str() {
-                "instanceId" => InstanceSort::Id,
-                "definitionKey" => InstanceSort::DefinitionKey,
-                "definitionId" => InstanceSort::DefinitionId,
-                "businessKey" => InstanceSort::BusinessKey,
+                "instanceId" => RunningSort::Id,
+                "definitionKey" => RunningSort::DefinitionKey,
+                "definitionId" => RunningSort::DefinitionId,
+                "businessKey" => RunningSort::BusinessKey,
                 // No instance has a tenant: any order is by tenant.
-                _ => InstanceSort::Id,
+                _ => RunningSort::Id,
             };
             self.q.descending = desc;
         }
@@ -399,7 +399,7 @@ async fn url_query(
     state: &AppState,
     user: &RestUser,
     params: &[(String, String)],
-) -> Result<Option<InstanceSearch>, RestError> {
+) -> Result<Option<RunningSearch>, RestError> {
     let mut r = Reader::default();
     let mut page = Page::default();
     for (k, v) in params {
@@ -416,7 +416,7 @@ async fn body_query(
     user: &RestUser,
     params: &[(String, String)],
     body: &Map<String, Value>,
-) -> Result<Option<InstanceSearch>, RestError> {
+) -> Result<Option<RunningSearch>, RestError> {
     let mut r = Reader::default();
     let mut page = Page::default();
     for (k, v) in params {
@@ -457,7 +457,7 @@ async fn run_query(
     req: &HttpRequest,
     state: &AppState,
     user: &RestUser,
-    q: Option<InstanceSearch>,
+    q: Option<RunningSearch>,
 ) -> Result<HttpResponse, RestError> {
     let Some(q) = q else {
         return Ok(HttpResponse::Ok().json(Vec::<InstanceDto>::new()));
@@ -465,7 +465,7 @@ async fn run_query(
     let (rows, _) = state
         .runtime
         .instances()
-        .search(&user.principal(), &q)
+        .running(&user.principal(), &q)
         .await?;
     let base = rest_base(req);
     let out: Vec<InstanceDto> = rows.into_iter().map(|v| view_dto(&base, v)).collect();
@@ -475,7 +475,7 @@ async fn run_query(
 async fn run_count(
     state: &AppState,
     user: &RestUser,
-    q: Option<InstanceSearch>,
+    q: Option<RunningSearch>,
 ) -> Result<HttpResponse, RestError> {
     let count = match q {
         None => 0,
@@ -485,7 +485,7 @@ async fn run_count(
             state
                 .runtime
                 .instances()
-                .search(&user.principal(), &q)
+                .running(&user.principal(), &q)
                 .await?
                 .1
         }
@@ -788,7 +788,7 @@ async fn activity_instances(
     let (view, deployed, nodes) = state
         .runtime
         .instances()
-        .activities(&user.principal(), instance_id(&id)?)
+        .activity_tree(&user.principal(), instance_id(&id)?)
         .await
         .map_err(|e| instance_error(e, &id))?;
     let definition = view.definition_id.to_string();
