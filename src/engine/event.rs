@@ -101,6 +101,8 @@ pub enum Event {
         scope: u64,
         values: Map<String, Value>,
     },
+    /// Variables were removed from a scope (0 = the instance).
+    VariablesRemoved { scope: u64, names: Vec<String> },
     /// The condition of a conditional event holds.
     ConditionMet { key: u64 },
     /// An escalation was raised by an element instance.
@@ -220,6 +222,7 @@ impl Event {
             Event::ComplexGatewayReset { .. } => "complex_gateway_reset",
             Event::AdHocProgressed { .. } => "ad_hoc_progressed",
             Event::VariablesSet { .. } => "variables_set",
+            Event::VariablesRemoved { .. } => "variables_removed",
             Event::ErrorThrown { .. } => "error_thrown",
             Event::RaceStarted { .. } => "race_started",
             Event::EscalationThrown { .. } => "escalation_thrown",

@@ -97,6 +97,11 @@ pub enum Command {
     RetryIncident { incident: u64 },
     /// Set instance variables (an admin correcting data).
     SetVariables { variables: Map<String, Value> },
+    /// Set some instance variables and remove others, at once.
+    ModifyVariables {
+        variables: Map<String, Value>,
+        remove: Vec<String>,
+    },
     /// End the instance now, cancelling everything.
     Cancel { reason: String },
     /// Suspend the instance: it takes no commands but resume, cancel and
@@ -513,6 +518,24 @@ fn dispatch(run: &mut Run<'_>, command: Command) -> Result<(), CommandError> {
                     scope: ROOT,
                     values: variables,
                 });
+            }
+            Ok(())
+        }
+        Command::ModifyVariables { variables, remove } => {
+            if !variables.is_empty() {
+                run.emit(Event::VariablesSet {
+                    scope: ROOT,
+                    values: variables,
+                });
+            }
+            // Removing a variable the instance does not have changes nothing.
+            let have = run.state.variables.get(&ROOT);
+            let names: Vec<String> = remove
+                .into_iter()
+                .filter(|n| have.is_some_and(|v| v.contains_key(n)))
+                .collect();
+            if !names.is_empty() {
+                run.emit(Event::VariablesRemoved { scope: ROOT, names });
             }
             Ok(())
         }

@@ -645,6 +645,13 @@ impl InstanceState {
                     vars.insert(k.clone(), v.clone());
                 }
             }
+            Event::VariablesRemoved { scope, names } => {
+                if let Some(vars) = self.variables.get_mut(scope) {
+                    for n in names {
+                        vars.remove(n);
+                    }
+                }
+            }
             Event::IncidentRaised {
                 incident,
                 key,

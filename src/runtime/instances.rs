@@ -395,6 +395,18 @@ impl Instances<'_> {
         self.run(who, id, Action::SetVariables, command).await
     }
 
+    /// Sets some instance variables and removes others, in one command.
+    pub async fn modify_variables(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        variables: Map<String, Value>,
+        remove: Vec<String>,
+    ) -> Result<Outcome, RuntimeError> {
+        let command = Command::ModifyVariables { variables, remove };
+        self.run(who, id, Action::SetVariables, command).await
+    }
+
     /// Triggers the oldest instance of `element` that waits for a trigger (a
     /// receive task without a message), with these variables.
     pub async fn trigger(

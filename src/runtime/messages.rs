@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::command::{Access, Locked, Target};
 use super::policy::{Action, Decision, Principal};
-use super::{Runtime, RuntimeError, require};
+use super::{Outcome, Runtime, RuntimeError, require};
 use crate::engine::Command;
 use crate::model::NodeKind;
 use crate::store::entity::message_subscription;
@@ -59,6 +59,27 @@ impl Sender<'_> {
 pub struct Delivery {
     pub instance_id: Uuid,
     pub element_id: String,
+    /// The definition version whose start event started the instance; `None`
+    /// when the instance already waited for it.
+    #[serde(skip)]
+    pub started: Option<i64>,
+    /// The instance's variables and whether it ended, right after.
+    #[serde(skip)]
+    pub variables: Map<String, Value>,
+    #[serde(skip)]
+    pub ended: bool,
+}
+
+impl Delivery {
+    fn new(instance_id: Uuid, element_id: String, started: Option<i64>, o: &Outcome) -> Delivery {
+        Delivery {
+            instance_id,
+            element_id,
+            started,
+            variables: o.state.root_variables(),
+            ended: matches!(o.status(), "completed" | "terminated"),
+        }
+    }
 }
 
 /// The most subscriptions one message can reach at once.
@@ -147,10 +168,7 @@ impl Runtime {
         let mut out = Vec::new();
         for s in subs {
             match self.deliver(&s, &variables, from).await {
-                Ok(_) => out.push(Delivery {
-                    instance_id: s.instance_id,
-                    element_id: s.element_id,
-                }),
+                Ok(o) => out.push(Delivery::new(s.instance_id, s.element_id, None, &o)),
                 // Someone else delivered to it meanwhile; with several, go on.
                 Err(RuntimeError::Conflict(m)) if all => {
                     tracing::debug!(reason = %m, "subscription gone")
@@ -181,10 +199,7 @@ impl Runtime {
         for s in subs {
             match self.deliver(&s, &variables, from).await {
                 Ok(o) => {
-                    delivered.push(Delivery {
-                        instance_id: s.instance_id,
-                        element_id: s.element_id,
-                    });
+                    delivered.push(Delivery::new(s.instance_id, s.element_id, None, &o));
                     outcomes.push(o);
                 }
                 // It stopped waiting meanwhile (or the instance ended).
@@ -241,10 +256,12 @@ impl Runtime {
                         from.user(),
                     )
                     .await?;
-                out.push(Delivery {
-                    instance_id: o.instance_id,
-                    element_id: start.id.clone(),
-                });
+                out.push(Delivery::new(
+                    o.instance_id,
+                    start.id.clone(),
+                    Some(def.id),
+                    &o,
+                ));
             }
         }
         Ok(out)
@@ -329,10 +346,7 @@ impl Runtime {
                     Some(&who.name),
                 )
                 .await?;
-            out.push(Delivery {
-                instance_id: o.instance_id,
-                element_id: element,
-            });
+            out.push(Delivery::new(o.instance_id, element, Some(id), &o));
         }
         Ok(out)
     }

@@ -34,6 +34,7 @@ mod messages;
 pub mod metrics;
 mod operations;
 pub mod policy;
+mod running;
 mod search;
 pub mod story;
 pub mod system;
@@ -68,6 +69,9 @@ pub use operations::{
     Migration, MigrationReport, MigrationResult, Modification, VersionSuspension,
 };
 pub use policy::{Action, Principal, Role};
+pub use running::{
+    ActivityNode, Compare, ProcessVersion, RunningSearch, RunningSort, VariableCondition, like,
+};
 pub use search::{
     ActivityRecord, HistoricInstance, HistoricState, IncidentRecord, IncidentSearch, IncidentSort,
     InstanceSearch, InstanceSort, TaskRecord, TaskScope, TaskSearch, TaskSort, VariableRecord,

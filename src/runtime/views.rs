@@ -111,6 +111,7 @@ impl InstanceFilter {
             variables: self.variables.clone(),
             offset: self.offset,
             limit: self.limit,
+            ..Default::default()
         }
     }
 }
@@ -522,6 +523,7 @@ pub(crate) fn describe(event: &Event, process: Option<&Process>) -> String {
             let local = if *scope == 0 { "" } else { " (local)" };
             format!("Set {}{local}", describe_values(values))
         }
+        Event::VariablesRemoved { names, .. } => format!("Removed {}", names.join(", ")),
         Event::IncidentRaised { message, .. } => format!("Incident: {message}"),
         Event::IncidentResolved { .. } => "Incident resolved".into(),
         Event::InstanceCompleted => "Instance completed".into(),

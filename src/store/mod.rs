@@ -19,7 +19,8 @@ pub use entity::form_definition::Model as FormDefinition;
 pub use forms::FormRow;
 pub use jobs::{Acquire, JOB_CHANNEL, Job, NewStartTimer};
 pub use queries::{
-    COUNT_CAP, DefinitionStats, InstanceQuery, NAV_COUNT_CAP, TaskOrder, TaskQuery, Total, Viewer,
+    COUNT_CAP, DefinitionStats, InstanceOrder, InstanceQuery, NAV_COUNT_CAP, TaskOrder, TaskQuery,
+    Total, Viewer,
 };
 pub use search::{
     IncidentSearch, IncidentSort, InstanceSearch, InstanceSort, TaskScope, TaskSearch, TaskSort,
@@ -778,16 +779,37 @@ impl Store {
     ) -> Result<(), StoreError> {
         // The last value of each variable: one row per name (PostgreSQL refuses
         // an upsert that touches a row twice).
-        let mut last: std::collections::BTreeMap<&str, &Value> = Default::default();
+        let mut last: std::collections::BTreeMap<&str, Option<&Value>> = Default::default();
         for e in events {
-            if let Event::VariablesSet { scope: 0, values } = e {
-                for (name, value) in values {
-                    last.insert(name, value);
+            match e {
+                Event::VariablesSet { scope: 0, values } => {
+                    for (name, value) in values {
+                        last.insert(name, Some(value));
+                    }
                 }
+                Event::VariablesRemoved { scope: 0, names } => {
+                    for name in names {
+                        last.insert(name, None);
+                    }
+                }
+                _ => {}
             }
+        }
+        let removed: Vec<String> = last
+            .iter()
+            .filter(|(_, v)| v.is_none())
+            .map(|(n, _)| n.to_string())
+            .collect();
+        if !removed.is_empty() {
+            instance_variable::Entity::delete_many()
+                .filter(instance_variable::Column::InstanceId.eq(instance_id))
+                .filter(instance_variable::Column::Name.is_in(removed))
+                .exec(txn)
+                .await?;
         }
         let rows: Vec<_> = last
             .into_iter()
+            .filter_map(|(name, value)| value.map(|v| (name, v)))
             .map(|(name, value)| {
                 let text = match value {
                     Value::String(s) => s.clone(),

@@ -66,8 +66,34 @@ pub struct InstanceQuery {
     pub started_to: Option<chrono::DateTime<chrono::Utc>>,
     /// Every `(name, value)` must match a variable of the instance.
     pub variables: Vec<(String, String)>,
+    /// Only these instances.
+    pub ids: Option<Vec<Uuid>>,
+    /// A LIKE pattern for the business key (`%` and `_` are wildcards).
+    pub business_key_like: Option<String>,
+    /// Only instances of these definition versions.
+    pub definition_ids: Option<Vec<i64>>,
+    /// Only instances of these process keys.
+    pub definition_keys: Option<Vec<String>>,
+    /// Only instances with (`true`) or without (`false`) an open incident.
+    pub has_incident: Option<bool>,
+    pub order: InstanceOrder,
+    /// Count every matching row instead of stopping at [`COUNT_CAP`].
+    pub exact_count: bool,
     pub offset: u64,
     pub limit: u64,
+}
+
+/// How to sort instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InstanceOrder {
+    /// Newest first.
+    #[default]
+    Started,
+    /// By id, business key, process key or definition id; `true` descending.
+    Id(bool),
+    BusinessKey(bool),
+    DefinitionKey(bool),
+    DefinitionId(bool),
 }
 
 /// Lists count their rows only up to this many: past it, "more than" is all a
@@ -584,16 +610,77 @@ impl Store {
                 ),
             );
         }
+        if let Some(ids) = &q.ids {
+            cond = cond.add(process_instance::Column::Id.is_in(ids.iter().copied()));
+        }
+        if let Some(p) = &q.business_key_like {
+            cond = cond.add(process_instance::Column::BusinessKey.like(p.as_str()));
+        }
+        if let Some(ids) = &q.definition_ids {
+            cond = cond.add(process_instance::Column::DefinitionId.is_in(ids.iter().copied()));
+        }
+        if let Some(keys) = &q.definition_keys {
+            cond = cond.add(process_instance::Column::DefinitionKey.is_in(keys.iter().cloned()));
+        }
+        if let Some(i) = q.has_incident {
+            cond = cond.add(process_instance::Column::HasIncident.eq(i));
+        }
         let base = process_instance::Entity::find().filter(cond);
-        let total = capped_count(base.clone(), COUNT_CAP, &self.db).await?;
-        let rows = base
-            .order_by_desc(process_instance::Column::StartedAt)
-            .order_by_desc(process_instance::Column::Id)
+        let total = if q.exact_count {
+            let n = base.clone().count(&self.db).await?;
+            Total {
+                count: n,
+                more: false,
+            }
+        } else {
+            capped_count(base.clone(), COUNT_CAP, &self.db).await?
+        };
+        use sea_orm::Order;
+        let dir = |desc: bool| if desc { Order::Desc } else { Order::Asc };
+        let sorted = match q.order {
+            InstanceOrder::Started => base
+                .order_by_desc(process_instance::Column::StartedAt)
+                .order_by_desc(process_instance::Column::Id),
+            InstanceOrder::Id(d) => base.order_by(process_instance::Column::Id, dir(d)),
+            InstanceOrder::BusinessKey(d) => base
+                .order_by(process_instance::Column::BusinessKey, dir(d))
+                .order_by_asc(process_instance::Column::Id),
+            InstanceOrder::DefinitionKey(d) => base
+                .order_by(process_instance::Column::DefinitionKey, dir(d))
+                .order_by_asc(process_instance::Column::Id),
+            InstanceOrder::DefinitionId(d) => base
+                .order_by(process_instance::Column::DefinitionId, dir(d))
+                .order_by_asc(process_instance::Column::Id),
+        };
+        let rows = sorted
             .offset(q.offset)
             .limit(Ord::max(q.limit, 1))
             .all(&self.db)
             .await?;
         Ok((rows, total))
+    }
+
+    /// Every instance's value of the variable `name`, as JSON text.
+    pub async fn variable_values(&self, name: &str) -> Result<Vec<(Uuid, String)>, StoreError> {
+        Ok(instance_variable::Entity::find()
+            .select_only()
+            .column(instance_variable::Column::InstanceId)
+            .column(instance_variable::Column::Json)
+            .filter(instance_variable::Column::Name.eq(name))
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// The names of all instance variables.
+    pub async fn variable_names(&self) -> Result<Vec<String>, StoreError> {
+        Ok(instance_variable::Entity::find()
+            .select_only()
+            .column(instance_variable::Column::Name)
+            .distinct()
+            .into_tuple()
+            .all(&self.db)
+            .await?)
     }
 
     /// An instance, if the viewer may see it.

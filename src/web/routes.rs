@@ -285,10 +285,107 @@ pub const ROUTES: &[Route] = &[
         "/engine-rest/external-task/{id}/lock",
         FetchExternalTasks,
     ),
+    camunda("GET", "/engine-rest/process-definition", ViewDefinitions),
+    camunda(
+        "GET",
+        "/engine-rest/process-definition/count",
+        ViewDefinitions,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/process-definition/key/{key}",
+        ViewDefinitions,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/process-definition/key/{key}/xml",
+        ViewDefinitions,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/process-definition/key/{key}/form-variables",
+        ViewDefinitions,
+    ),
     camunda(
         "POST",
         "/engine-rest/process-definition/key/{key}/start",
         StartInstance,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/process-definition/{id}",
+        ViewDefinitions,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/process-definition/{id}/xml",
+        ViewDefinitions,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/process-definition/{id}/form-variables",
+        ViewDefinitions,
+    ),
+    camunda(
+        "POST",
+        "/engine-rest/process-definition/{id}/start",
+        StartInstance,
+    ),
+    listed(camunda(
+        "GET",
+        "/engine-rest/process-instance",
+        ViewInstance,
+    )),
+    listed(camunda(
+        "POST",
+        "/engine-rest/process-instance",
+        ViewInstance,
+    )),
+    listed(camunda(
+        "GET",
+        "/engine-rest/process-instance/count",
+        ViewInstance,
+    )),
+    listed(camunda(
+        "POST",
+        "/engine-rest/process-instance/count",
+        ViewInstance,
+    )),
+    camunda("GET", "/engine-rest/process-instance/{id}", ViewInstance),
+    camunda(
+        "DELETE",
+        "/engine-rest/process-instance/{id}",
+        CancelInstance,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/process-instance/{id}/variables",
+        ViewInstance,
+    ),
+    camunda(
+        "POST",
+        "/engine-rest/process-instance/{id}/variables",
+        SetVariables,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/process-instance/{id}/variables/{name}",
+        ViewInstance,
+    ),
+    camunda(
+        "PUT",
+        "/engine-rest/process-instance/{id}/variables/{name}",
+        SetVariables,
+    ),
+    camunda(
+        "DELETE",
+        "/engine-rest/process-instance/{id}/variables/{name}",
+        SetVariables,
+    ),
+    camunda(
+        "GET",
+        "/engine-rest/process-instance/{id}/activity-instances",
+        ViewInstance,
     ),
     camunda("POST", "/engine-rest/message", CorrelateMessage),
     camunda("POST", "/engine-rest/signal", BroadcastSignal),

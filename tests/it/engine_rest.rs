@@ -1041,8 +1041,8 @@ async fn start_by_key_messages_and_signals_in_camundas_shapes() {
             json!({"type": "Integer", "value": 5, "valueInfo": {}})
         );
         assert_eq!(
-            r.body["variables"]["when"]["value"],
-            json!("2024-01-02T02:04:05.678Z")
+            r.body["variables"]["when"],
+            json!({"type": "Date", "value": "2024-01-02T02:04:05.678+0000", "valueInfo": {}})
         );
         assert_eq!(r.body["variables"]["doc"]["type"], json!("Json"));
 

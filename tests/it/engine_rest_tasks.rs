@@ -684,10 +684,10 @@ async fn tasks_are_listed_claimed_and_completed_in_camundas_shapes_and_only_by_t
             )
             .await;
         assert_eq!(put.0, StatusCode::NO_CONTENT, "{put:?}");
-        assert_eq!(
-            carol.ok(&format!("/task/{task2}/variables/note")).await["value"],
-            json!("2013-06-30T19:33:31.000Z")
-        );
+        // A Date comes back a Date, in Camunda's format.
+        let note = carol.ok(&format!("/task/{task2}/variables/note")).await;
+        assert_eq!(note["value"], json!("2013-06-30T19:33:31.000+0000"));
+        assert_eq!(note["type"], json!("Date"));
         let submitted = carol
             .post(
                 &format!("/task/{task2}/submit-form"),

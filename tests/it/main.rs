@@ -15,6 +15,7 @@ mod dmn;
 mod el;
 mod engine;
 mod engine_rest;
+mod engine_rest_instances;
 mod engine_rest_tasks;
 mod everyday;
 mod expressions;

@@ -131,8 +131,10 @@ struct Fixture {
     job: Uuid,
     incident: Uuid,
     incident_key: i64,
-    /// The deployment of the matrix file, and the `segment` decision's id.
+    /// The deployment of the matrix file, its `matrix` process definition,
+    /// and the `segment` decision's id.
     deployment: i64,
+    definition: i64,
     decision: i64,
     /// A file kept for viewing only.
     view_only: i64,
@@ -285,6 +287,7 @@ async fn fixture(app: &TestApp, prep: Prep) -> Fixture {
         rt.tasks().claim(&bob(), task).await.unwrap();
     }
     let deployment = detail.deployed.definition.deployment_id;
+    let definition = detail.deployed.definition.id;
     let decision = rt
         .deployments()
         .decision(&admin(), "segment", None)
@@ -306,6 +309,7 @@ async fn fixture(app: &TestApp, prep: Prep) -> Fixture {
     }
     Fixture {
         deployment,
+        definition,
         decision,
         view_only,
         instance,
@@ -330,6 +334,8 @@ fn path(route: &Route, f: &Fixture, own_token: Option<Uuid>, dummy_user: i64) ->
         f.deployment.to_string()
     } else if p.starts_with("/engine-rest/decision-definition/") {
         f.decision.to_string()
+    } else if p.starts_with("/engine-rest/process-definition/") {
+        f.definition.to_string()
     } else if p.starts_with("/api/v1/external-tasks/")
         || p.starts_with("/engine-rest/external-task/")
     {
@@ -345,7 +351,11 @@ fn path(route: &Route, f: &Fixture, own_token: Option<Uuid>, dummy_user: i64) ->
     } else {
         f.instance.to_string()
     };
-    let key = if p.contains("/start") || p.contains("/migrate") || p.contains("/versions/") {
+    let key = if p.contains("/start")
+        || p.contains("/migrate")
+        || p.contains("/versions/")
+        || p.starts_with("/engine-rest/process-definition/")
+    {
         "matrix".to_string()
     } else if p.contains("/decisions/") || p.contains("/decision-definition/") {
         "segment".to_string()
@@ -407,6 +417,16 @@ fn camunda_body(route: &Route, f: &Fixture, caller: &str) -> Value {
         "/task/{id}/assignee" => json!({"userId": "bob"}),
         "/task/{id}/variables" => json!({"modifications": {"x": {"value": 1, "type": "Integer"}}}),
         "/task/{id}/variables/{name}" => json!({"value": "t", "type": "String"}),
+        "/process-instance" | "/process-instance/count" => {
+            json!({"processInstanceIds": [f.instance]})
+        }
+        "/process-definition/{id}/start" => {
+            json!({"variables": {"tag": {"value": f.tag, "type": "String"}}})
+        }
+        "/process-instance/{id}/variables" => {
+            json!({"modifications": {"x": {"value": 1, "type": "Integer"}}})
+        }
+        "/process-instance/{id}/variables/{name}" => json!({"value": "t", "type": "String"}),
         p if p.ends_with("/evaluate") => {
             json!({"variables": {"years": {"value": 1, "type": "Integer"}}})
         }

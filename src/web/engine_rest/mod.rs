@@ -1,11 +1,14 @@
 //! Camunda 7's REST API (the 7.22 reference), served at a configurable base
 //! (`--engine-rest-path`, default `/engine-rest`), so that external task
-//! workers written with Camunda's official clients, and Camunda Modeler's
-//! **Deploy** button (`deployment.rs`), work here unchanged but for their base
-//! URL and credentials. People's work and what happened are there too:
-//! `/task` (`task.rs`), `/incident` and `/history/...` (`history.rs`) and
+//! workers written with Camunda's official clients, Camunda Modeler's
+//! **Deploy** button (`deployment.rs`), and scripts reading and driving
+//! process definitions (`process_definition.rs`) and running instances
+//! (`process_instance.rs`), work here unchanged but for their base URL and
+//! credentials. People's work and what happened are there too: `/task`
+//! (`task.rs`), `/incident` and `/history/...` (`history.rs`) and
 //! `/decision-definition` (`decision.rs`), their list queries read by
-//! `query.rs`.
+//! `query.rs`. `request.rs` reads query parameters and JSON bodies, answering
+//! every mistake with Camunda's error body.
 //!
 //! The same runtime commands and the same policy as `/api/v1` serve it; only
 //! the shapes differ: Camunda's paths, camelCase bodies, typed variables
@@ -18,7 +21,10 @@ mod decision;
 mod deployment;
 pub mod error;
 mod history;
+mod process_definition;
+mod process_instance;
 mod query;
+mod request;
 mod task;
 pub mod variables;
 
@@ -32,8 +38,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::runtime::{
-    Correlation, ExternalTaskQuery, ExternalTaskView, LockedTask, StartRequest, TopicRequest,
-    Values,
+    Correlation, Delivery, ExternalTaskQuery, ExternalTaskView, LockedTask, TopicRequest,
 };
 use crate::web::AppState;
 use auth::RestUser;
@@ -90,6 +95,7 @@ pub fn configure(base: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
     move |cfg| {
         cfg.service(
             web::scope(base)
+                .wrap(actix_web::middleware::from_fn(request::camunda_errors))
                 .route("/engine", web::get().to(engines))
                 .route("/version", web::get().to(version))
                 .configure(deployment::routes)
@@ -111,10 +117,8 @@ pub fn configure(base: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
                 )
                 .route("/external-task/{id}/unlock", web::post().to(unlock))
                 .route("/external-task/{id}/lock", web::post().to(lock))
-                .route(
-                    "/process-definition/key/{key}/start",
-                    web::post().to(start_by_key),
-                )
+                .configure(process_definition::routes)
+                .configure(process_instance::routes)
                 .route("/message", web::post().to(correlate))
                 .route("/signal", web::post().to(signal))
                 .default_service(web::to(no_such_endpoint)),
@@ -563,112 +567,6 @@ async fn unlock(
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-struct StartDto {
-    variables: Option<Map<String, Value>>,
-    business_key: Option<String>,
-    #[serde(default)]
-    with_variables_in_return: bool,
-    case_instance_id: Option<String>,
-    start_instructions: Option<Vec<Value>>,
-    #[serde(default)]
-    skip_custom_listeners: bool,
-    #[serde(default)]
-    skip_io_mappings: bool,
-}
-
-/// Camunda's ProcessInstanceWithVariablesDto (`variables` only when asked for).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct InstanceDto {
-    links: Vec<Value>,
-    id: Uuid,
-    definition_id: String,
-    business_key: Option<String>,
-    case_instance_id: Option<String>,
-    ended: bool,
-    suspended: bool,
-    tenant_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    variables: Option<Map<String, Value>>,
-}
-
-async fn start_by_key(
-    req: actix_web::HttpRequest,
-    state: web::Data<AppState>,
-    user: RestUser,
-    key: web::Path<String>,
-    body: web::Bytes,
-) -> Result<HttpResponse, RestError> {
-    let b: StartDto = parse(&body)?;
-    refuse_set(&b.case_instance_id, "caseInstanceId", "there are no cases")?;
-    if b.start_instructions.as_ref().is_some_and(|i| !i.is_empty()) {
-        refuse_set(
-            &b.start_instructions,
-            "startInstructions",
-            "instances start at their start event",
-        )?;
-    }
-    if b.skip_custom_listeners || b.skip_io_mappings {
-        return Err(RestError::invalid(
-            "skipCustomListeners and skipIoMappings are not supported here",
-        ));
-    }
-    let variables = decode_map(b.variables.as_ref())?;
-    let who = user.principal();
-    let outcome = state
-        .runtime
-        .deployments()
-        .start(
-            &who,
-            StartRequest {
-                key: key.clone(),
-                version: None,
-                values: Values::Json(variables),
-                business_key: b.business_key.clone(),
-            },
-        )
-        .await
-        .map_err(|e| match e {
-            crate::runtime::RuntimeError::NotFound(_) => RestError::new(
-                StatusCode::NOT_FOUND,
-                "RestException",
-                format!("No matching process definition with key: {key}"),
-            ),
-            other => other.into(),
-        })?;
-    let (view, _) = state
-        .runtime
-        .instances()
-        .get(&who, outcome.instance_id)
-        .await?;
-    let conn = req.connection_info();
-    let href = format!(
-        "{}://{}{}/process-instance/{}",
-        conn.scheme(),
-        conn.host(),
-        req.path()
-            .strip_suffix(&format!("/process-definition/key/{key}/start"))
-            .unwrap_or_default(),
-        outcome.instance_id
-    );
-    let status = outcome.status();
-    Ok(HttpResponse::Ok().json(InstanceDto {
-        links: vec![json!({"method": "GET", "href": href, "rel": "self"})],
-        id: outcome.instance_id,
-        definition_id: view.definition_id.to_string(),
-        business_key: view.business_key,
-        case_instance_id: None,
-        ended: status == "completed" || status == "terminated",
-        suspended: false,
-        tenant_id: None,
-        variables: b
-            .with_variables_in_return
-            .then(|| encode_map(&outcome.state.root_variables(), None)),
-    }))
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
 struct MessageDto {
     message_name: Option<String>,
     business_key: Option<String>,
@@ -693,11 +591,12 @@ fn non_empty(m: &Option<Map<String, Value>>) -> bool {
 }
 
 async fn correlate(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     user: RestUser,
-    body: web::Bytes,
+    body: request::Json<MessageDto>,
 ) -> Result<HttpResponse, RestError> {
-    let b: MessageDto = parse(&body)?;
+    let b = body.0;
     let name = b
         .message_name
         .as_deref()
@@ -719,9 +618,9 @@ async fn correlate(
             "send them as processVariables",
         )?;
     }
-    if b.variables_in_result_enabled {
+    if b.variables_in_result_enabled && !b.result_enabled {
         return Err(RestError::invalid(
-            "variablesInResultEnabled is not supported here",
+            "variablesInResultEnabled needs resultEnabled: true (the variables come with the results)",
         ));
     }
     let variables = decode_map(b.process_variables.as_ref())?;
@@ -735,7 +634,7 @@ async fn correlate(
             ),
         )
     };
-    let delivered: Vec<Uuid> = if let Some(instance) = &b.process_instance_id {
+    let delivered: Vec<Delivery> = if let Some(instance) = &b.process_instance_id {
         if b.business_key.is_some() || non_empty(&b.correlation_keys) {
             return Err(RestError::invalid(
                 "processInstanceId cannot be combined with businessKey or correlationKeys here",
@@ -748,7 +647,13 @@ async fn correlate(
             .message_to(&who, instance, name, variables)
             .await
         {
-            Ok(Some(o)) => vec![o.instance_id],
+            Ok(Some(o)) => vec![Delivery {
+                instance_id: o.instance_id,
+                element_id: String::new(),
+                started: None,
+                variables: o.state.root_variables(),
+                ended: matches!(o.status(), "completed" | "terminated"),
+            }],
             Ok(None) | Err(crate::runtime::RuntimeError::NotFound(_)) => {
                 return Err(not_correlated());
             }
@@ -782,7 +687,7 @@ async fn correlate(
             )
             .await
         {
-            Ok(d) => d.into_iter().map(|d| d.instance_id).collect(),
+            Ok(d) => d,
             Err(crate::runtime::RuntimeError::NotFound(_)) => return Err(not_correlated()),
             Err(crate::runtime::RuntimeError::Conflict(m)) => {
                 return Err(RestError::new(
@@ -797,14 +702,36 @@ async fn correlate(
     if !b.result_enabled {
         return Ok(HttpResponse::NoContent().finish());
     }
+    let base = process_instance::rest_base(&req);
     let results: Vec<Value> = delivered
         .into_iter()
-        .map(|id| {
-            json!({
-                "resultType": "Execution",
-                "execution": {"id": id, "processInstanceId": id, "ended": false, "tenantId": null},
-                "processInstance": null,
-            })
+        .map(|d| {
+            let variables = b
+                .variables_in_result_enabled
+                .then(|| encode_map(&d.variables, None));
+            let mut out = match d.started {
+                // A message start event started it: Camunda's ProcessDefinition result.
+                Some(definition) => {
+                    let mut instance = process_instance::instance_dto(
+                        &base,
+                        d.instance_id,
+                        definition,
+                        b.business_key.clone(),
+                    );
+                    instance.ended = d.ended;
+                    json!({"resultType": "ProcessDefinition", "execution": null, "processInstance": instance})
+                }
+                None => json!({
+                    "resultType": "Execution",
+                    "execution": {"id": d.instance_id, "processInstanceId": d.instance_id,
+                                  "ended": d.ended, "tenantId": null},
+                    "processInstance": null,
+                }),
+            };
+            if let (Some(v), Some(o)) = (variables, out.as_object_mut()) {
+                o.insert("variables".into(), Value::Object(v));
+            }
+            out
         })
         .collect();
     Ok(HttpResponse::Ok().json(results))

@@ -11,7 +11,10 @@
 //!   `File` and Java serialization are refused, naming the variable.
 //! - writing, each JSON value gets the type Camunda would give it: `Null`,
 //!   `Boolean`, `Integer` or `Long` (by range), `Double`, `String`, and `Json`
-//!   (JSON text) for objects and arrays.
+//!   (JSON text) for objects and arrays. A text in exactly the form a `Date`
+//!   is kept in (`2013-06-30T19:33:31.000Z`: UTC, milliseconds, `Z`) is that
+//!   date, so it goes back as a `Date` in Camunda's format; that form is the
+//!   marker (a `String` sent in exactly that form also comes back a `Date`).
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -58,6 +61,26 @@ pub fn format_date(t: DateTime<Utc>) -> String {
 pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
     DateTime::<FixedOffset>::parse_from_str(text, DATE_FORMAT)
         .or_else(|_| DateTime::parse_from_rfc3339(text))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The form a `Date` is kept in: RFC 3339 in UTC with milliseconds and `Z`.
+fn stored_date(text: &str) -> Option<DateTime<Utc>> {
+    let b = text.as_bytes();
+    let shape = b.len() == 24
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            19 => *c == b'.',
+            23 => *c == b'Z',
+            _ => c.is_ascii_digit(),
+        });
+    if !shape {
+        return None;
+    }
+    DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|t| t.with_timezone(&Utc))
 }
@@ -194,7 +217,10 @@ pub fn encode(value: &Value) -> TypedValue {
             Some(_) => ("Long", value.clone()),
             None => ("Double", value.clone()),
         },
-        Value::String(_) => ("String", value.clone()),
+        Value::String(s) => match stored_date(s) {
+            Some(t) => ("Date", Value::String(format_date(t))),
+            None => ("String", value.clone()),
+        },
         Value::Array(_) | Value::Object(_) => ("Json", Value::String(value.to_string())),
     };
     TypedValue {
@@ -316,6 +342,31 @@ mod tests {
             Some(&["b".to_string()]),
         );
         assert_eq!(only.keys().collect::<Vec<_>>(), ["b"]);
+    }
+
+    #[test]
+    fn a_date_comes_back_a_date() {
+        let kept = decode(
+            "when",
+            &typed(json!({"value": "2013-06-30T21:33:31.000+0200", "type": "Date"})),
+        )
+        .unwrap();
+        let back = encode(&kept);
+        assert_eq!(back.kind.as_deref(), Some("Date"));
+        assert_eq!(back.value, json!("2013-06-30T19:33:31.000+0000"));
+        assert_eq!(decode("when", &back).unwrap(), kept);
+        for text in [
+            "2013-06-30",
+            "2013-06-30T19:33:31Z",
+            "2013-06-30T19:33:31.000+00:00",
+            "2013-13-30T19:33:31.000Z",
+        ] {
+            assert_eq!(
+                encode(&json!(text)).kind.as_deref(),
+                Some("String"),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -547,3 +547,32 @@ fn data_associations_copy_variables_into_and_out_of_a_task() {
     assert_eq!(sim.var("invoiced"), Some(json!("total: 42")));
     assert_eq!(sim.var("amount"), None, "the input is the task's own");
 }
+
+#[test]
+fn variables_are_set_and_removed_in_one_command() {
+    let xml = line(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="t"/><bpmn:endEvent id="e"/>"#,
+        &["s", "t", "e"],
+    );
+    let mut sim = Sim::start(&xml, json!({"a": 1, "b": 2}));
+    let t = sim
+        .cmd(Command::ModifyVariables {
+            variables: obj(json!({"c": 3})),
+            remove: vec!["b".into(), "never".into()],
+        })
+        .unwrap();
+    assert!(t.events.iter().any(|e| matches!(e,
+        Event::VariablesRemoved { scope: 0, names } if names == &["b".to_string()])));
+    assert_eq!(sim.var("a"), Some(json!(1)));
+    assert_eq!(sim.var("b"), None);
+    assert_eq!(sim.var("c"), Some(json!(3)));
+    // Removing only what is not there emits nothing.
+    let t = sim
+        .cmd(Command::ModifyVariables {
+            variables: Default::default(),
+            remove: vec!["never".into()],
+        })
+        .unwrap();
+    assert!(t.events.is_empty(), "{:?}", t.events);
+    assert_eq!(sim.tasks(), ["t"]);
+}
