@@ -112,6 +112,8 @@ pub struct ExternalTaskView {
     pub business_key: Option<String>,
     pub retries: i32,
     pub error_message: Option<String>,
+    /// Whether its instance is suspended (it is then never fetched).
+    pub suspended: bool,
 }
 
 fn guard(id: Uuid, worker: &str) -> JobGuard {
@@ -232,15 +234,20 @@ impl Runtime {
             .store()
             .external_jobs(&filter, now, q.first, q.max)
             .await?;
-        let mut rows: std::collections::HashMap<Uuid, (i64, String, Option<String>)> =
+        let mut rows: std::collections::HashMap<Uuid, (i64, String, Option<String>, bool)> =
             Default::default();
         let mut out = Vec::with_capacity(jobs.len());
         for job in jobs {
             if let std::collections::hash_map::Entry::Vacant(e) = rows.entry(job.instance_id) {
                 let (row, _) = self.instance_row(job.instance_id).await?;
-                e.insert((row.definition_id, row.definition_key, row.business_key));
+                e.insert((
+                    row.definition_id,
+                    row.definition_key,
+                    row.business_key,
+                    row.suspended,
+                ));
             }
-            let Some((definition_id, definition_key, business_key)) =
+            let Some((definition_id, definition_key, business_key, suspended)) =
                 rows.get(&job.instance_id).cloned()
             else {
                 continue;
@@ -259,6 +266,7 @@ impl Runtime {
                 business_key,
                 retries: job.retries,
                 error_message: job.last_error.clone(),
+                suspended,
             });
         }
         Ok((out, total))

@@ -80,6 +80,8 @@ pub struct RunningSearch {
     pub definition_ids: Option<Vec<i64>>,
     pub definition_keys: Option<Vec<String>>,
     pub has_incident: Option<bool>,
+    /// Only suspended (`true`) or active (`false`) instances.
+    pub suspended: Option<bool>,
     /// Every condition must hold.
     pub variables: Vec<VariableCondition>,
     /// Variable names compared ignoring case.
@@ -105,6 +107,8 @@ pub struct ProcessVersion {
     pub deployed_at: DateTime<Utc>,
     /// Whether it is the latest version of its key.
     pub latest: bool,
+    /// Whether the version is suspended (no new instances).
+    pub suspended: bool,
 }
 
 /// An active element instance of an instance.
@@ -235,6 +239,7 @@ impl Instances<'_> {
             definition_ids: q.definition_ids.clone(),
             definition_keys: q.definition_keys.clone(),
             has_incident: q.has_incident,
+            suspended: q.suspended,
             order: match q.sort {
                 RunningSort::Started => InstanceOrder::Started,
                 RunningSort::Id => InstanceOrder::Id(d),
@@ -370,6 +375,7 @@ impl super::Deployments<'_> {
                     resource,
                     deployed_at,
                     latest,
+                    suspended: d.suspended,
                 }
             })
             .collect();

@@ -49,6 +49,8 @@ pub struct TaskRecord {
     pub business_key: Option<String>,
     pub description: Option<String>,
     pub form_key: Option<String>,
+    /// Whether its instance is suspended.
+    pub suspended: bool,
 }
 
 /// An incident with its process and what kind of work failed.
@@ -166,6 +168,7 @@ impl Runtime {
             business_key: instance.and_then(|i| i.business_key.clone()),
             description: node.and_then(|n| n.documentation.clone()),
             form_key,
+            suspended: t.suspended,
             element_id: t.element_id,
         }
     }

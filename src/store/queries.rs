@@ -76,6 +76,8 @@ pub struct InstanceQuery {
     pub definition_keys: Option<Vec<String>>,
     /// Only instances with (`true`) or without (`false`) an open incident.
     pub has_incident: Option<bool>,
+    /// Only suspended (`true`) or not suspended (`false`) instances.
+    pub suspended: Option<bool>,
     pub order: InstanceOrder,
     /// Count every matching row instead of stopping at [`COUNT_CAP`].
     pub exact_count: bool,
@@ -624,6 +626,9 @@ impl Store {
         }
         if let Some(i) = q.has_incident {
             cond = cond.add(process_instance::Column::HasIncident.eq(i));
+        }
+        if let Some(s) = q.suspended {
+            cond = cond.add(process_instance::Column::Suspended.eq(s));
         }
         let base = process_instance::Entity::find().filter(cond);
         let total = if q.exact_count {

@@ -65,6 +65,8 @@ pub struct TaskSearch {
     pub name_like: Option<String>,
     /// `open`, `completed` or `cancelled`: any of these.
     pub states: Option<Vec<String>>,
+    /// Only tasks of suspended (`true`) or active (`false`) instances.
+    pub suspended: Option<bool>,
     pub created_before: Option<DateTime<Utc>>,
     pub created_after: Option<DateTime<Utc>>,
     pub due_before: Option<DateTime<Utc>>,
@@ -269,6 +271,9 @@ impl Store {
         }
         if let Some(s) = &q.states {
             cond = cond.add(user_task::Column::State.is_in(s.clone()));
+        }
+        if let Some(s) = q.suspended {
+            cond = cond.add(user_task::Column::Suspended.eq(s));
         }
         if let Some(t) = q.created_before {
             cond = cond.add(user_task::Column::CreatedAt.lt(t));

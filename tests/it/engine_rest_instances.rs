@@ -1354,3 +1354,81 @@ async fn every_refusal_of_the_surface_is_camundas_json_error() {
         app.stop().await;
     }
 }
+
+/// Suspension set through the runtime reads the same through Camunda's REST:
+/// the instance, its tasks and the version say `suspended: true`, and the
+/// `active` and `suspended` filters narrow the lists (both at once: none).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suspension_is_reported_and_filtered_as_in_camunda() {
+    for app in TestApp::each().await {
+        let admin = Rest::new(&app, &account(&app, "admin", Role::Admin).await);
+        deploy(&app, "orders.bpmn", &orders("Amount")).await;
+        let kept = start(&admin, json!({}), "KEEP").await;
+        let paused = start(&admin, json!({}), "PAUSE").await;
+        app.runtime
+            .instances()
+            .suspend(&rt::admin(None), paused, None)
+            .await
+            .unwrap();
+
+        let one = admin.get(&format!("/process-instance/{paused}")).await;
+        assert_eq!(one.ok()["suspended"], json!(true));
+        let other = admin.get(&format!("/process-instance/{kept}")).await;
+        assert_eq!(other.ok()["suspended"], json!(false));
+        let ids = |r: &Reply| -> Vec<String> {
+            let mut v: Vec<String> = r
+                .ok()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        let suspended = admin.get("/process-instance?suspended=true").await;
+        assert_eq!(ids(&suspended), [paused.to_string()]);
+        let active = admin.get("/process-instance?active=true").await;
+        assert_eq!(ids(&active), [kept.to_string()]);
+        let all = admin.get("/process-instance?suspended=false").await;
+        assert_eq!(ids(&all).len(), 2, "false is no filter");
+        let none = admin
+            .get("/process-instance?active=true&suspended=true")
+            .await;
+        assert!(ids(&none).is_empty());
+        let count = admin
+            .post("/process-instance/count", json!({"suspended": true}))
+            .await;
+        assert_eq!(count.ok()["count"], json!(1));
+
+        let tasks = admin
+            .get(&format!("/task?processInstanceId={paused}"))
+            .await;
+        let tasks = tasks.ok().as_array().unwrap().clone();
+        assert!(!tasks.is_empty());
+        assert!(tasks.iter().all(|t| t["suspended"] == json!(true)));
+        let active_tasks = admin.get("/task?active=true").await;
+        let active_tasks = active_tasks.ok().as_array().unwrap().clone();
+        assert!(!active_tasks.is_empty());
+        assert!(active_tasks.iter().all(|t| {
+            t["suspended"] == json!(false) && t["processInstanceId"] == json!(kept.to_string())
+        }));
+        let suspended_tasks = admin.get("/task/count?suspended=true").await;
+        assert_eq!(suspended_tasks.ok()["count"], json!(tasks.len()));
+
+        let definition = admin.get("/process-definition/key/orders").await;
+        assert_eq!(definition.ok()["suspended"], json!(false));
+        app.runtime
+            .deployments()
+            .suspend_version(&rt::admin(None), "orders", 1, true, false)
+            .await
+            .unwrap();
+        let definition = admin.get("/process-definition/key/orders").await;
+        assert_eq!(definition.ok()["suspended"], json!(true));
+        let listed = admin.get("/process-definition?suspended=true").await;
+        assert_eq!(listed.ok().as_array().unwrap().len(), 1);
+        let listed = admin.get("/process-definition?active=true").await;
+        assert!(listed.ok().as_array().unwrap().is_empty());
+        app.stop().await;
+    }
+}

@@ -865,7 +865,7 @@ fn external_dto(t: ExternalTaskView) -> ExternalTaskDto {
         process_definition_key: t.definition_key,
         process_definition_version_tag: None,
         process_instance_id: t.instance_id,
-        suspended: false,
+        suspended: t.suspended,
         worker_id: t.worker_id,
         topic_name: t.topic,
         tenant_id: None,

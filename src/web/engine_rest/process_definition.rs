@@ -4,9 +4,8 @@
 //!
 //! A definition's id is the id of its version here (a number); the filters
 //! Camunda has for things this engine does not have (categories, version
-//! tags, tenants, suspension) answer as Camunda would for definitions
-//! without them: `active=true` matches every definition, `suspended=true`
-//! none. Unknown parameters are ignored, as in Camunda; a filter this engine
+//! tags, tenants) answer as Camunda would for definitions without them;
+//! `active` and `suspended` read the version's real suspension. Unknown parameters are ignored, as in Camunda; a filter this engine
 //! cannot answer is refused, naming it.
 
 use std::sync::Arc;
@@ -89,7 +88,7 @@ fn definition_dto(v: &ProcessVersion) -> DefinitionDto {
         resource: v.resource.clone(),
         deployment_id: v.deployment_id.to_string(),
         diagram: None,
-        suspended: false,
+        suspended: v.suspended,
         tenant_id: None,
         version_tag: None,
         history_time_to_live: None,
@@ -161,9 +160,11 @@ fn query(params: &[(String, String)]) -> Result<Query, RestError> {
                 filters.push(nothing())
             }
             "tenantIdIn" if !list(&v).is_empty() => filters.push(nothing()),
-            "suspended" | "notStartableInTasklist" if flag(k, &v)? => filters.push(nothing()),
-            "active"
-            | "withoutVersionTag"
+            "suspended" if flag(k, &v)? => filters.push(Box::new(|d| d.suspended)),
+            "active" if flag(k, &v)? => filters.push(Box::new(|d| !d.suspended)),
+            "active" | "suspended" => {}
+            "notStartableInTasklist" if flag(k, &v)? => filters.push(nothing()),
+            "withoutVersionTag"
             | "withoutTenantId"
             | "includeProcessDefinitionsWithoutTenantId"
             | "startableInTasklist" => {

@@ -115,6 +115,7 @@ pub fn instance_dto(
 fn view_dto(base: &str, v: InstanceView) -> InstanceDto {
     let mut dto = instance_dto(base, v.id, v.definition_id, v.business_key);
     dto.ended = v.status == "completed" || v.status == "terminated";
+    dto.suspended = v.suspended;
     dto
 }
 
@@ -283,6 +284,14 @@ impl Reader {
         });
     }
 
+    /// `active=true` with `suspended=true` matches nothing.
+    fn suspended(&mut self, want: bool) {
+        match self.q.suspended {
+            Some(have) if have != want => self.nothing = true,
+            _ => self.q.suspended = Some(want),
+        }
+    }
+
     fn read(&mut self, k: &str, v: Given<'_>) -> Result<(), RestError> {
         match k {
             "processInstanceIds" => self.ids(v.list(k)?),
@@ -298,11 +307,15 @@ impl Reader {
             "processDefinitionKey" => self.keys(vec![v.text(k)?]),
             "processDefinitionKeyIn" => self.keys(v.list(k)?),
             "deploymentId" => self.deployment = Some(v.text(k)?),
-            "active" | "withoutTenantId" | "processDefinitionWithoutTenantId" => {
+            // `active=true` and `suspended=true` each narrow the list;
+            // `false` leaves it as it is, as in Camunda.
+            "active" if v.flag(k)? => self.suspended(false),
+            "suspended" if v.flag(k)? => self.suspended(true),
+            "active" | "suspended" => {}
+            "withoutTenantId" | "processDefinitionWithoutTenantId" => {
                 v.flag(k)?;
             }
-            // No instance is suspended, has a tenant or belongs to a case.
-            "suspended" => self.nothing |= v.flag(k)?,
+            // No instance has a tenant or belongs to a case.
             "tenantIdIn" => self.nothing |= !v.list(k)?.is_empty(),
             "caseInstanceId" | "superCaseInstance" | "subCaseInstance" => {
                 v.text(k)?;

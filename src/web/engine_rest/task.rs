@@ -148,8 +148,8 @@ pub fn task_dto(t: TaskRecord) -> TaskDto {
         case_execution_id: None,
         case_definition_id: None,
         case_instance_id: None,
+        suspended: t.suspended,
         task_definition_key: t.element_id,
-        suspended: false,
         form_key: t.form_key,
         camunda_form_ref: None,
         tenant_id: None,
@@ -262,12 +262,14 @@ fn search(p: &Params) -> Result<TaskSearch, RestError> {
     q.elements = elements;
     q.name = p.text("name");
     q.name_like = p.text("nameLike");
-    // Tasks are never suspended here: `suspended=true` matches none.
-    if p.on("suspended") {
-        q.states = Some(Vec::new());
+    // `active=true` and `suspended=true` each narrow the list (both: none);
+    // `false` is no filter, as in Camunda.
+    match (p.on("active"), p.on("suspended")) {
+        (true, true) => q.states = Some(Vec::new()),
+        (true, false) => q.suspended = Some(false),
+        (false, true) => q.suspended = Some(true),
+        (false, false) => {}
     }
-    // Every task here is active: `active=true` selects them all, and
-    // `active=false` is no filter in Camunda either.
     q.created_before = p.date("createdBefore");
     q.created_after = p.date("createdAfter");
     q.due_before = p.date("dueBefore");
