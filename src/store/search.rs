@@ -122,6 +122,8 @@ pub struct InstanceSearch {
     pub finished: Option<bool>,
     /// Any of these statuses.
     pub statuses: Option<Vec<String>>,
+    /// Only suspended (`true`) or not suspended (`false`) instances.
+    pub suspended: Option<bool>,
     pub with_incidents: Option<bool>,
     pub started_before: Option<DateTime<Utc>>,
     pub started_after: Option<DateTime<Utc>>,
@@ -433,6 +435,9 @@ impl Store {
         }
         if let Some(s) = &q.statuses {
             cond = cond.add(process_instance::Column::Status.is_in(s.clone()));
+        }
+        if let Some(s) = q.suspended {
+            cond = cond.add(process_instance::Column::Suspended.eq(s));
         }
         if let Some(w) = q.with_incidents {
             cond = cond.add(process_instance::Column::HasIncident.eq(w));

@@ -1416,6 +1416,19 @@ async fn suspension_is_reported_and_filtered_as_in_camunda() {
         let suspended_tasks = admin.get("/task/count?suspended=true").await;
         assert_eq!(suspended_tasks.ok()["count"], json!(tasks.len()));
 
+        let past = admin
+            .get(&format!("/history/process-instance/{paused}"))
+            .await;
+        assert_eq!(past.ok()["state"], json!("SUSPENDED"));
+        let past = admin.get("/history/process-instance?suspended=true").await;
+        assert_eq!(ids(&past), [paused.to_string()]);
+        let past = admin.get("/history/process-instance?active=true").await;
+        assert_eq!(ids(&past), [kept.to_string()]);
+        admin
+            .get("/history/process-instance?suspended=true&completed=true")
+            .await
+            .error(StatusCode::BAD_REQUEST, "InvalidRequestException");
+
         let definition = admin.get("/process-definition/key/orders").await;
         assert_eq!(definition.ok()["suspended"], json!(false));
         app.runtime

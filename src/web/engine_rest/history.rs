@@ -294,8 +294,9 @@ struct HistoricInstanceDto {
     restarted_process_instance_id: Option<String>,
 }
 
-fn state_name(s: HistoricState) -> &'static str {
+fn state_name(s: HistoricState, suspended: bool) -> &'static str {
     match s {
+        HistoricState::Active if suspended => "SUSPENDED",
         HistoricState::Active => "ACTIVE",
         HistoricState::Completed => "COMPLETED",
         HistoricState::ExternallyTerminated => "EXTERNALLY_TERMINATED",
@@ -327,7 +328,7 @@ fn historic_dto(h: HistoricInstance) -> HistoricInstanceDto {
         super_case_instance_id: None,
         case_instance_id: None,
         tenant_id: None,
-        state: state_name(h.state),
+        state: state_name(h.state, i.suspended),
         restarted_process_instance_id: None,
     }
 }
@@ -375,20 +376,34 @@ fn instance_search(p: &Params, count_only: bool) -> Result<InstanceSearch, RestE
     if p.on("withIncidents") {
         q.with_incidents = Some(true);
     }
-    // Camunda's state flags select any of their states.
+    // Camunda's state flags: `active` is running and not suspended,
+    // `suspended` running and suspended; the others select any of their states.
     let mut statuses = Vec::new();
-    if p.on("active") {
-        statuses.push("active".to_string());
+    let others = p.on("completed") || p.on("externallyTerminated");
+    match (p.on("active"), p.on("suspended")) {
+        (_, true) if others => {
+            return Err(RestError::invalid(
+                "suspended cannot be combined with another state filter".to_string(),
+            ));
+        }
+        (true, true) => statuses.push("active".to_string()),
+        (true, false) => {
+            statuses.push("active".to_string());
+            if !others {
+                q.suspended = Some(false);
+            }
+        }
+        (false, true) => {
+            statuses.push("active".to_string());
+            q.suspended = Some(true);
+        }
+        (false, false) => {}
     }
     if p.on("completed") {
         statuses.push("completed".to_string());
     }
     if p.on("externallyTerminated") {
         statuses.push("terminated".to_string());
-    }
-    if p.on("suspended") && statuses.is_empty() {
-        // Nothing is ever suspended here.
-        q.ids = Some(Vec::new());
     }
     if !statuses.is_empty() {
         q.statuses = Some(statuses);
