@@ -77,6 +77,12 @@ pub enum Effect {
         key: u64,
         element: String,
     },
+    /// The task's element has another name in the version the instance
+    /// migrated to: the inbox shows this one.
+    RenameUserTask {
+        key: u64,
+        name: Option<String>,
+    },
     /// A called instance ended (or raised something): tell the call activity
     /// `element` of the calling instance.
     ReturnToCaller {

@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
 pub use bindings::{Context, task_id};
 pub use effect::{CallOutcome, Effect, UserTaskSpec};
 pub use event::Event;
-pub use operate::{Instruction, MigrationPlan, migrate};
+pub use operate::{Instruction, MigrationPlan, migrate, migrate_in};
 pub use run::STEP_LIMIT;
 pub use state::{
     AdHocProgress, Compensable, ElementInstance, Incident, InstanceState, JobKind, JobType,

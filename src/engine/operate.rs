@@ -110,7 +110,10 @@ pub(crate) fn modify(
                 }
                 Step::Cancel(keys)
             }
-            Instruction::StartBefore(_) => Step::Before(node, start_scope(run, node).map_err(at)?),
+            Instruction::StartBefore(_) => {
+                startable(process, node).map_err(at)?;
+                Step::Before(i, node)
+            }
             Instruction::StartAfter(_) => {
                 let n = &process.nodes[node];
                 let [flow] = n.outgoing[..] else {
@@ -119,14 +122,15 @@ pub(crate) fn modify(
                         n.outgoing.len()
                     )));
                 };
-                Step::After(flow, start_scope(run, node).map_err(at)?)
+                startable(process, node).map_err(at)?;
+                Step::After(i, flow, node)
             }
         };
         plan.push(step);
     }
     let starts = plan.iter().any(|s| !matches!(s, Step::Cancel(_)));
     run.emit(Event::InstanceModified {
-        instructions,
+        instructions: instructions.clone(),
         reason,
     });
     if !variables.is_empty() {
@@ -145,8 +149,14 @@ pub(crate) fn modify(
                     }
                 }
             }
-            Step::Before(node, scope) => run.activate(node, scope),
-            Step::After(flow, scope) => run.take(flow, scope, false),
+            Step::Before(i, node) => {
+                let scope = start_scope(run, node).map_err(|m| at_step(&instructions, i, m))?;
+                run.activate(node, scope);
+            }
+            Step::After(i, flow, node) => {
+                let scope = start_scope(run, node).map_err(|m| at_step(&instructions, i, m))?;
+                run.take(flow, scope, false);
+            }
         }
     }
     run.drain();
@@ -161,8 +171,13 @@ pub(crate) fn modify(
 
 enum Step {
     Cancel(Vec<u64>),
-    Before(NodeIdx, u64),
-    After(crate::model::FlowIdx, u64),
+    /// Instruction `.0` starts the node (its scope is found as it runs).
+    Before(usize, NodeIdx),
+    After(usize, crate::model::FlowIdx, NodeIdx),
+}
+
+fn at_step(instructions: &[Instruction], i: usize, m: String) -> CommandError {
+    refuse(format!("instructions[{i}] ({}): {m}", instructions[i]))
 }
 
 /// The live instances of `element` that are not inside another of its
@@ -182,9 +197,8 @@ fn outermost_instances(state: &InstanceState, element: &str) -> Vec<u64> {
         .collect()
 }
 
-/// The scope instance an element would start in, or why it cannot start.
-fn start_scope(run: &Run<'_>, node: NodeIdx) -> Result<u64, String> {
-    let process = run.process;
+/// Why an element can never be started by a modification (nothing when it can).
+fn startable(process: &Process, node: NodeIdx) -> Result<(), String> {
     let n = &process.nodes[node];
     match &n.kind {
         NodeKind::BoundaryEvent(_) => {
@@ -207,9 +221,35 @@ fn start_scope(run: &Run<'_>, node: NodeIdx) -> Result<u64, String> {
             n.id
         ));
     }
-    let Some(scope) = n.scope else {
-        return Ok(ROOT);
-    };
+    if let Some(scope) = n.scope
+        && process.nodes[scope].loops()
+    {
+        let s = &process.nodes[scope];
+        return Err(format!(
+            "\"{}\" is inside the multi-instance \"{}\", whose instances it cannot tell apart; start \"{}\" itself",
+            n.id, s.id, s.id
+        ));
+    }
+    Ok(())
+}
+
+/// The scope instance an element starts in, or why it cannot start there.
+/// An element inside an embedded subprocess starts in its one running
+/// instance; when none runs, one is created (and so on outwards, as Camunda
+/// instantiates the missing parent scopes): its input mappings and start
+/// listeners run and its boundary events and event subprocesses are armed,
+/// but its start event does not run.
+fn start_scope(run: &mut Run<'_>, node: NodeIdx) -> Result<u64, String> {
+    match run.process.nodes[node].scope {
+        None => Ok(ROOT),
+        Some(scope) => scope_instance(run, node, scope),
+    }
+}
+
+/// The running instance of the scope `scope` (of `inner`), created when none runs.
+fn scope_instance(run: &mut Run<'_>, inner: NodeIdx, scope: NodeIdx) -> Result<u64, String> {
+    let process = run.process;
+    let n = &process.nodes[inner];
     let s = &process.nodes[scope];
     if s.loops() {
         return Err(format!(
@@ -217,26 +257,52 @@ fn start_scope(run: &Run<'_>, node: NodeIdx) -> Result<u64, String> {
             n.id, s.id, s.id
         ));
     }
-    let live: Vec<u64> = run
+    let running: Vec<u64> = run
         .state
         .elements
         .iter()
-        .filter(|(_, e)| e.element == s.id)
+        .filter(|(_, e)| e.element == s.id && e.wait == Some(Wait::Children))
         .map(|(k, _)| *k)
         .collect();
-    match live[..] {
-        [key] => Ok(key),
-        [] => Err(format!(
-            "\"{}\" is inside the subprocess \"{}\", which is not active; start the subprocess instead",
-            n.id, s.id
-        )),
-        _ => Err(format!(
-            "\"{}\" is inside the subprocess \"{}\", which is active {} times; it is not clear in which to start",
-            n.id,
-            s.id,
-            live.len()
-        )),
+    match running[..] {
+        [key] => return Ok(key),
+        [] => {}
+        _ => {
+            return Err(format!(
+                "\"{}\" is inside the subprocess \"{}\", which is active {} times; it is not clear in which to start",
+                n.id,
+                s.id,
+                running.len()
+            ));
+        }
     }
+    if run.state.elements.values().any(|e| e.element == s.id) {
+        return Err(format!(
+            "\"{}\" is inside the subprocess \"{}\", which has not started yet (it waits to start or has an incident); start \"{}\" itself",
+            n.id, s.id, s.id
+        ));
+    }
+    match &s.kind {
+        NodeKind::SubProcess(sp) if sp.ad_hoc.is_none() => {}
+        NodeKind::EventSubProcess(_) => {
+            return Err(format!(
+                "\"{}\" is inside the event subprocess \"{}\", which is not running; only its event starts it",
+                n.id, s.id
+            ));
+        }
+        _ => {
+            return Err(format!(
+                "\"{}\" is inside the subprocess \"{}\", which is not active; start the subprocess instead",
+                n.id, s.id
+            ));
+        }
+    }
+    let parent = match s.scope {
+        None => ROOT,
+        Some(p) => scope_instance(run, scope, p)?,
+    };
+    run.open_scope(scope, parent)
+        .map_err(|m| format!("creating the subprocess \"{}\" for \"{}\": {m}", s.id, n.id))
 }
 
 /// A migration to another version of the process: the versions and which
@@ -256,6 +322,42 @@ impl MigrationPlan<'_> {
             .get(old)
             .cloned()
             .unwrap_or_else(|| old.to_string())
+    }
+
+    /// Whether an element of the target version is new in it: no element of
+    /// the old version maps to it.
+    fn is_new(&self, new: &str) -> bool {
+        !self.from.nodes.iter().any(|n| self.target(&n.id) == new)
+    }
+
+    /// The armed waits of the instance (boundary events, and event
+    /// subprocesses waiting for their trigger) whose element the target
+    /// version no longer has: the migration withdraws them.
+    fn withdrawn(&self, state: &InstanceState) -> Vec<u64> {
+        state
+            .elements
+            .iter()
+            .filter(|(_, e)| {
+                let armable = e.attached_to.is_some()
+                    || self
+                        .from
+                        .node(&e.element)
+                        .is_some_and(|n| matches!(n.kind, NodeKind::EventSubProcess(_)));
+                armable
+                    && e.incident.is_none()
+                    && matches!(
+                        e.wait,
+                        Some(
+                            Wait::Job { .. }
+                                | Wait::Message { .. }
+                                | Wait::Signal { .. }
+                                | Wait::Condition { .. }
+                        )
+                    )
+                    && self.to.node(&self.target(&e.element)).is_none()
+            })
+            .map(|(k, _)| *k)
+            .collect()
     }
 
     /// What is wrong with the plan itself, whatever the instance.
@@ -289,7 +391,11 @@ impl MigrationPlan<'_> {
             return out;
         }
         let v = self.to_version;
+        let withdrawn = self.withdrawn(state);
         for (key, e) in &state.elements {
+            if withdrawn.contains(key) {
+                continue;
+            }
             let Some(old) = self.from.node(&e.element) else {
                 out.push(format!(
                     "active element \"{}\" is not in version {}",
@@ -374,27 +480,6 @@ impl MigrationPlan<'_> {
                     e.element
                 ));
             }
-            // Boundary events the target adds would never be armed.
-            if !inner && e.attached_to.is_none() {
-                for &b in &new.boundaries {
-                    let bn = &self.to.nodes[b];
-                    let armed = matches!(&bn.kind, NodeKind::BoundaryEvent(be) if matches!(
-                        be.trigger,
-                        Catch::Timer(_) | Catch::Message { .. } | Catch::Signal { .. } | Catch::Conditional { .. }
-                    ));
-                    let has = state
-                        .attached_to(*key)
-                        .iter()
-                        .filter_map(|k| state.elements.get(k))
-                        .any(|x| self.target(&x.element) == bn.id);
-                    if armed && !has {
-                        out.push(format!(
-                            "version {v} adds the boundary event \"{}\" to \"{new_id}\", which the waiting instance would not have armed",
-                            bn.id
-                        ));
-                    }
-                }
-            }
         }
         for j in &state.joins {
             let new_id = self.target(&j.gateway);
@@ -451,11 +536,28 @@ fn message_of(n: &crate::model::Node) -> Option<&str> {
     }
 }
 
-/// Moves an instance to another version of its process: one event, and the
-/// waits (inbox tasks, jobs, subscriptions) of renamed elements follow them.
-/// Refused with every problem found when anything would not fit.
+/// Moves an instance to another version of its process (see [`migrate_in`]),
+/// telling the engine nothing of the instance.
 pub fn migrate(
     plan: &MigrationPlan<'_>,
+    state: &InstanceState,
+    now: Timestamp,
+) -> Result<Transition, Vec<String>> {
+    migrate_in(plan, &Context::default(), state, now)
+}
+
+/// Moves an instance to another version of its process: one event, and the
+/// waits (inbox tasks, jobs, subscriptions) of renamed elements follow them.
+/// What the target version adds to what runs is armed as if it had been
+/// there from the start, with timers counted from now: the boundary events
+/// of active activities and the event subprocesses of active scopes (the
+/// process, a subprocess). Armed boundary events and event subprocesses the
+/// target no longer has are withdrawn first (their timers and subscriptions
+/// dropped). A user task whose element's name changed takes the new name.
+/// Refused with every problem found when anything would not fit.
+pub fn migrate_in(
+    plan: &MigrationPlan<'_>,
+    ctx: &Context,
     state: &InstanceState,
     now: Timestamp,
 ) -> Result<Transition, Vec<String>> {
@@ -464,10 +566,20 @@ pub fn migrate(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let ctx = Context::default();
-    let mut run = Run::new(plan.to, &ctx, state, now);
+    // Withdrawn as the old version knows them.
+    let mut old = Run::new(plan.from, ctx, state, now);
+    for key in plan.withdrawn(state) {
+        if old.state.elements.contains_key(&key) {
+            old.terminate(key);
+        }
+    }
+    let state = old.state.clone();
+    let mut run = Run::new(plan.to, ctx, &state, now);
+    run.events = std::mem::take(&mut old.events);
+    run.effects = std::mem::take(&mut old.effects);
     let mut renamed = BTreeMap::new();
     let mut moved = Vec::new();
+    let mut titles = Vec::new();
     for (key, e) in &state.elements {
         let new = plan.target(&e.element);
         if new != e.element {
@@ -481,8 +593,14 @@ pub fn migrate(
                         | Wait::Signal { .. }
                 )
             ) {
-                moved.push((*key, new));
+                moved.push((*key, new.clone()));
             }
+        }
+        if let (Some(Wait::UserTask { .. }), Some(was), Some(is)) =
+            (&e.wait, plan.from.node(&e.element), plan.to.node(&new))
+            && was.name != is.name
+        {
+            titles.push((*key, is.name.clone()));
         }
     }
     for name in state
@@ -506,9 +624,95 @@ pub fn migrate(
     for (key, element) in moved {
         run.effect(Effect::MoveWait { key, element });
     }
+    for (key, name) in titles {
+        run.effect(Effect::RenameUserTask { key, name });
+    }
+    arm_added(&mut run, plan);
+    // An added condition that holds already fires now.
+    run.drain();
     Ok(Transition {
         events: run.events,
         effects: run.effects,
         state: run.state,
     })
+}
+
+/// Arms what the target version adds to the scopes and activities that run:
+/// its new event subprocesses (in the process and in every active subprocess
+/// or running event subprocess, unless an interrupting one runs there) and
+/// the new boundary events of active activities (not of an activity still
+/// waiting to start or to leave asynchronously, which arms or disarms its
+/// boundaries itself).
+fn arm_added(run: &mut Run<'_>, plan: &MigrationPlan<'_>) {
+    use super::behavior::{event_subprocess, multi_instance};
+    let to = plan.to;
+    let mut scopes: Vec<(u64, Option<NodeIdx>)> = vec![(ROOT, None)];
+    let mut activities: Vec<(u64, NodeIdx)> = Vec::new();
+    for (key, e) in &run.state.elements {
+        let Some(n) = to.node_index(&e.element) else {
+            continue;
+        };
+        let body = multi_instance::is_body(run, *key);
+        match &to.nodes[n].kind {
+            NodeKind::SubProcess(_) | NodeKind::EventSubProcess(_)
+                if e.wait == Some(Wait::Children) && !body =>
+            {
+                scopes.push((*key, Some(n)));
+            }
+            _ => {}
+        }
+        let waits_async = matches!(
+            &e.wait,
+            Some(Wait::Job {
+                job: super::state::JobKind::AsyncBefore | super::state::JobKind::AsyncAfter,
+                ..
+            })
+        );
+        if e.attached_to.is_none()
+            && !waits_async
+            && !multi_instance::is_inner(run, *key)
+            && !event_subprocess::is_event_sub(run, *key)
+        {
+            activities.push((*key, n));
+        }
+    }
+    for (scope, scope_node) in scopes {
+        let interrupted = run.state.children_of(scope).any(|(_, c)| {
+            c.wait == Some(Wait::Children)
+                && matches!(to.node(&c.element).map(|n| &n.kind),
+                    Some(NodeKind::EventSubProcess(es)) if es.interrupting)
+        });
+        if interrupted {
+            continue;
+        }
+        let added: Vec<NodeIdx> = (0..to.nodes.len())
+            .filter(|i| to.nodes[*i].scope == scope_node)
+            .filter(|i| event_subprocess::is_armable(run, *i))
+            .filter(|i| plan.is_new(&to.nodes[*i].id))
+            .filter(|i| {
+                !run.state
+                    .children_of(scope)
+                    .any(|(_, c)| c.element == to.nodes[*i].id)
+            })
+            .collect();
+        for node in added {
+            event_subprocess::arm_one(run, scope, node);
+        }
+    }
+    for (activity, node) in activities {
+        if !run.state.elements.contains_key(&activity) {
+            continue;
+        }
+        for &b in &to.nodes[node].boundaries {
+            let armed = run
+                .state
+                .attached_to(activity)
+                .iter()
+                .filter_map(|k| run.state.elements.get(k))
+                .any(|x| x.element == to.nodes[b].id);
+            if plan.is_new(&to.nodes[b].id) && !armed {
+                run.arm_boundary(activity, b);
+            }
+        }
+    }
 }

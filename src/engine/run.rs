@@ -394,6 +394,30 @@ impl<'p> Run<'p> {
         }
     }
 
+    /// Creates a running instance of the embedded subprocess `node` in
+    /// `parent` without starting anything inside it (an instance
+    /// modification starts an element in it): its input mappings and start
+    /// listeners run, its boundary events and event subprocesses are armed.
+    pub fn open_scope(&mut self, node: NodeIdx, parent: u64) -> Result<u64, String> {
+        let key = self.enter(node, parent, None);
+        let process = self.process;
+        let inputs = &process.nodes[node].io.inputs;
+        if !inputs.is_empty() {
+            let values = self
+                .evaluate(key, |b| eval_params(inputs, b))
+                .map_err(|e| format!("input mapping failed: {e}"))?;
+            self.emit(Event::VariablesSet { scope: key, values });
+        }
+        self.try_listeners(key, &process.nodes[node].listeners, ListenerEvent::Start)?;
+        self.arm_boundaries(key, node);
+        self.emit(Event::WaitStarted {
+            key,
+            wait: Wait::Children,
+        });
+        behavior::event_subprocess::arm_all(self, key, Some(node));
+        Ok(key)
+    }
+
     /// Runs the listeners of `node` for `event` as seen from `key`: the
     /// variables their scripts change are set. A failing one raises an
     /// incident at `step` (and the rest do not run); returns whether all ran.
@@ -493,6 +517,26 @@ impl<'p> Run<'p> {
             if let Err(message) = behavior::boundary_event::arm(self, key, b) {
                 self.incident(key, Step::Activate, message);
             }
+        }
+    }
+
+    /// Arms one boundary event of an activity instance that runs already (a
+    /// migration to a version that adds it); errors, escalations,
+    /// compensation and cancellation are never armed.
+    pub fn arm_boundary(&mut self, activity: u64, boundary: NodeIdx) {
+        let NodeKind::BoundaryEvent(be) = &self.process.nodes[boundary].kind else {
+            return;
+        };
+        if !matches!(
+            be.trigger,
+            Catch::Timer(_) | Catch::Message { .. } | Catch::Signal { .. } | Catch::Conditional { .. }
+        ) {
+            return;
+        }
+        let scope = self.scope_of(activity);
+        let key = self.enter(boundary, scope, Some(activity));
+        if let Err(message) = behavior::boundary_event::arm(self, key, boundary) {
+            self.incident(key, Step::Activate, message);
         }
     }
 

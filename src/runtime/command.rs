@@ -82,7 +82,7 @@ pub(crate) enum Access<'a> {
 
 impl Access<'_> {
     /// The name history records for the command.
-    fn user(&self) -> Option<&str> {
+    pub(crate) fn user(&self) -> Option<&str> {
         match self {
             Access::Engine => None,
             Access::Instance(p, _) | Access::Task(p, _, _) | Access::Role(p) => {

@@ -317,7 +317,13 @@ impl Runtime {
                 to_version: to.definition.version,
                 mapping,
             };
-            let transition = match engine::migrate(&plan, &state, self.clock.now()) {
+            let ctx = super::command::context(
+                to,
+                id,
+                row.business_key.as_deref(),
+                access.user(),
+            );
+            let transition = match engine::migrate_in(&plan, &ctx, &state, self.clock.now()) {
                 Ok(t) => t,
                 Err(problems) => {
                     let mut r = refused(id, problems);

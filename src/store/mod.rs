@@ -1109,6 +1109,14 @@ impl Store {
                         .exec(txn)
                         .await?;
                 }
+                Effect::RenameUserTask { key, name } => {
+                    user_task::Entity::update_many()
+                        .col_expr(user_task::Column::Name, Expr::value(name.clone()))
+                        .filter(user_task::Column::InstanceId.eq(ctx.instance_id))
+                        .filter(user_task::Column::ElementKey.eq(*key as i64))
+                        .exec(txn)
+                        .await?;
+                }
                 Effect::ReturnToCaller { element, outcome } => {
                     let Some((parent, key)) = ctx.parent else {
                         continue;

@@ -66,20 +66,30 @@ pub(crate) fn arm_all(run: &mut Run<'_>, scope: u64, scope_node: Option<NodeIdx>
         .iter()
         .enumerate()
         .filter(|(_, n)| n.scope == scope_node)
-        .filter(|(_, n)| {
-            matches!(&n.kind, NodeKind::EventSubProcess(e)
-            if !matches!(
-                e.trigger,
-                Catch::Error(_) | Catch::Escalation { .. } | Catch::Compensation | Catch::Cancel
-            ))
-        })
         .map(|(i, _)| i)
+        .filter(|i| is_armable(run, *i))
         .collect();
     for node in armed {
-        let key = run.enter(node, scope, None);
-        if let Err(message) = arm(run, key, node) {
-            run.incident(key, Step::Activate, message);
-        }
+        arm_one(run, scope, node);
+    }
+}
+
+/// Whether an event subprocess node is armed when its scope starts (those
+/// started by a message, timer, signal or condition).
+pub(crate) fn is_armable(run: &Run<'_>, node: NodeIdx) -> bool {
+    matches!(&run.process.nodes[node].kind, NodeKind::EventSubProcess(e)
+        if !matches!(
+            e.trigger,
+            Catch::Error(_) | Catch::Escalation { .. } | Catch::Compensation | Catch::Cancel
+        ))
+}
+
+/// Arms one event subprocess in a scope that runs already (a migration to a
+/// version that adds it).
+pub(crate) fn arm_one(run: &mut Run<'_>, scope: u64, node: NodeIdx) {
+    let key = run.enter(node, scope, None);
+    if let Err(message) = arm(run, key, node) {
+        run.incident(key, Step::Activate, message);
     }
 }
 

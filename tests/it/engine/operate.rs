@@ -176,9 +176,9 @@ fn modifications_that_would_break_the_instance_are_refused() {
     assert!(m.contains("\"b\""), "{m}");
     let m = refused(&mut sim, vec![Instruction::Cancel("inner".into())]);
     assert!(m.contains("nothing to cancel"), "{m}");
-    let m = refused(&mut sim, vec![Instruction::StartBefore("inner".into())]);
-    assert!(m.contains("subprocess \"sub\", which is not active"), "{m}");
     let m = refused(&mut sim, vec![Instruction::StartBefore("li".into())]);
+    assert!(m.contains("multi-instance \"loop\""), "{m}");
+    let m = refused(&mut sim, vec![Instruction::StartAfter("ls".into())]);
     assert!(m.contains("multi-instance \"loop\""), "{m}");
     let m = refused(&mut sim, vec![Instruction::StartAfter("x".into())]);
     assert!(m.contains("2 outgoing sequence flows"), "{m}");
@@ -305,4 +305,115 @@ fn migration_keeps_waits_and_renames_mapped_elements() {
     }
     .problems();
     assert!(problems[0].contains("no element \"zz\""), "{problems:?}");
+}
+
+#[test]
+fn starting_inside_a_subprocess_that_is_not_active_creates_it() {
+    let xml = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="a"/>
+<bpmn:subProcess id="outer"><bpmn:startEvent id="os"/>
+<bpmn:subProcess id="sub"><bpmn:startEvent id="ss"/><bpmn:userTask id="first"/><bpmn:userTask id="inner"/>{}{}</bpmn:subProcess>
+{}</bpmn:subProcess>
+<bpmn:endEvent id="e"/>{}{}{}"#,
+        flow("sf", "ss", "first"),
+        flow("sf2", "first", "inner"),
+        flow("of", "os", "sub"),
+        flow("f0", "s", "a"),
+        flow("f1", "a", "outer"),
+        flow("f2", "outer", "e"),
+    ));
+    let mut sim = Sim::start(&xml, json!({}));
+    sim.cmd(modify(vec![
+        Instruction::Cancel("a".into()),
+        Instruction::StartBefore("inner".into()),
+    ]))
+    .unwrap();
+    // Both missing scopes were created, and only "inner" started in them
+    // (not the start events of "outer" or "sub").
+    assert_eq!(sim.tasks(), vec!["inner"]);
+    let mut active = sim.active();
+    active.sort();
+    assert_eq!(active, vec!["inner", "outer", "sub"]);
+    assert_eq!(sim.activations("os"), 0);
+    assert_eq!(sim.activations("first"), 0);
+    // A second start inside the running subprocess uses it.
+    sim.cmd(modify(vec![Instruction::StartBefore("first".into())]))
+        .unwrap();
+    assert_eq!(sim.activations("sub"), 1);
+    sim.complete("first", json!({}));
+    sim.complete("inner", json!({}));
+    assert_eq!(sim.tasks(), vec!["inner"]);
+    sim.complete("inner", json!({}));
+    assert_eq!(sim.status(), Status::Completed, "the created scopes complete");
+}
+
+#[test]
+fn migration_arms_added_boundary_events_and_event_subprocesses_and_withdraws_removed_ones() {
+    let v1 = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="a" name="Check"/>
+<bpmn:boundaryEvent id="old_timer" attachedToRef="a"><bpmn:timerEventDefinition><bpmn:timeDuration>PT5H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+<bpmn:endEvent id="e"/><bpmn:endEvent id="e0"/>{}{}{}"#,
+        flow("f0", "s", "a"),
+        flow("f1", "a", "e"),
+        flow("f9", "old_timer", "e0"),
+    ));
+    let v2 = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="a" name="Check twice"/>
+<bpmn:boundaryEvent id="late" attachedToRef="a"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+<bpmn:subProcess id="ev" triggeredByEvent="true"><bpmn:startEvent id="es" isInterrupting="false"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent><bpmn:userTask id="handle"/>{}</bpmn:subProcess>
+<bpmn:endEvent id="e"/><bpmn:endEvent id="e2"/>{}{}{}"#,
+        flow("ef", "es", "handle"),
+        flow("f0", "s", "a"),
+        flow("f1", "a", "e"),
+        flow("f2", "late", "e2"),
+    ))
+    .replace(
+        "</bpmn:definitions>",
+        r#"<bpmn:message id="m" name="poke"/></bpmn:definitions>"#,
+    );
+    let sim = Sim::start(&v1, json!({}));
+    let to = parse(&v2);
+    let to = to.main_process().unwrap();
+    let mapping = BTreeMap::new();
+    let plan = MigrationPlan {
+        from: sim.process(),
+        to,
+        from_version: 1,
+        to_version: 2,
+        mapping: &mapping,
+    };
+    let tr = engine::migrate(&plan, &sim.state, sim.now).unwrap();
+    let mut replayed = sim.state.clone();
+    for e in &tr.events {
+        replayed.apply(e);
+    }
+    assert_eq!(replayed, tr.state, "the events replay to the state");
+    let mut elements: Vec<&str> = tr
+        .state
+        .elements
+        .values()
+        .map(|e| e.element.as_str())
+        .collect();
+    elements.sort();
+    assert_eq!(elements, vec!["a", "ev", "late"]);
+    let old_timer = sim.key("old_timer");
+    let a = sim.key("a");
+    assert!(tr.effects.contains(&Effect::CancelJob { key: old_timer }));
+    assert!(tr.effects.contains(&Effect::RenameUserTask {
+        key: a,
+        name: Some("Check twice".into())
+    }));
+    assert!(
+        tr.effects.iter().any(|e| matches!(e, Effect::CreateJob { element, due: Some(due), .. }
+            if element == "late" && *due == sim.now + jiff::SignedDuration::from_hours(1))),
+        "{:?}",
+        tr.effects
+    );
+    assert!(
+        tr.effects
+            .iter()
+            .any(|e| matches!(e, Effect::Subscribe { element, message, .. } if element == "ev" && message == "poke")),
+        "{:?}",
+        tr.effects
+    );
 }
