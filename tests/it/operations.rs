@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bpmn_engine::runtime::jobs::{self, ExecutorConfig};
+use bpmn_engine::engine::Instruction;
 use bpmn_engine::runtime::{Migration, Runtime, RuntimeError, VirtualClock};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -523,4 +524,188 @@ async fn migration_over_http_with_a_dry_run() {
         assert!(inst.to_string().contains("\"a2\""), "{inst}");
         app.stop().await;
     }
+}
+
+/// Version 1: a task with a five-hour reminder; version 2 renames the task,
+/// drops the reminder, adds a one-hour timer that escalates, and an event
+/// subprocess started by the message "poke" beside everything.
+fn guarded() -> (String, String) {
+    let v1 = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="a" name="Check" camunda:assignee="ann"/>
+<bpmn:boundaryEvent id="remind" attachedToRef="a" cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeDuration>PT5H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+<bpmn:userTask id="reminded"/><bpmn:endEvent id="e"/><bpmn:endEvent id="e0"/>{}{}{}{}"#,
+        flow("f0", "s", "a"),
+        flow("f1", "a", "e"),
+        flow("f8", "remind", "reminded"),
+        flow("f9", "reminded", "e0"),
+    ));
+    let v2 = process(&format!(
+        r#"<bpmn:startEvent id="s"/><bpmn:userTask id="a" name="Check twice" camunda:assignee="ann"/>
+<bpmn:boundaryEvent id="late" attachedToRef="a"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+<bpmn:userTask id="escalated"/>
+<bpmn:subProcess id="ev" triggeredByEvent="true"><bpmn:startEvent id="es" isInterrupting="false"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent><bpmn:userTask id="handle"/><bpmn:endEvent id="ee"/>{}{}</bpmn:subProcess>
+<bpmn:endEvent id="e"/><bpmn:endEvent id="e2"/>{}{}{}{}"#,
+        flow("ef", "es", "handle"),
+        flow("ef2", "handle", "ee"),
+        flow("f0", "s", "a"),
+        flow("f1", "a", "e"),
+        flow("f2", "late", "escalated"),
+        flow("f3", "escalated", "e2"),
+    ))
+    .replace(
+        "</bpmn:definitions>",
+        r#"<bpmn:message id="m" name="poke"/></bpmn:definitions>"#,
+    );
+    (v1, v2)
+}
+
+#[tokio::test]
+async fn migration_arms_what_the_new_version_adds_and_the_timer_fires() {
+    each(|runtime, clock, backend| async move {
+        let (v1, v2) = guarded();
+        let def = deploy(&runtime, &v1).await;
+        let id = runtime
+            .start(def, Default::default(), None, None)
+            .await
+            .unwrap()
+            .instance_id;
+        deploy(&runtime, &v2).await;
+        let task = runtime.open_task_for(id, "a").await.unwrap().unwrap();
+        assert_eq!(task.name.as_deref(), Some("Check"));
+        let before = runtime.store().jobs_of_instance(id).await.unwrap();
+        assert_eq!(before.len(), 1, "{backend}: the reminder");
+        let who = admin(Some("olga"));
+        let r = runtime
+            .instances()
+            .migrate(&who, id, 2, &BTreeMap::new(), false)
+            .await
+            .unwrap();
+        assert_eq!(r.outcome, "migrated", "{backend}: {:?}", r.problems);
+
+        // The task is the same row, with the new name and its assignee.
+        let moved = runtime.open_task_for(id, "a").await.unwrap().unwrap();
+        assert_eq!(moved.id, task.id, "{backend}");
+        assert_eq!(moved.name.as_deref(), Some("Check twice"), "{backend}");
+        assert_eq!(moved.assignee.as_deref(), Some("ann"));
+        // The reminder is gone, the new timer and the subscription are there.
+        let jobs_after = runtime.store().jobs_of_instance(id).await.unwrap();
+        let elements: Vec<&str> = jobs_after.iter().map(|j| j.element_id.as_str()).collect();
+        assert_eq!(elements, vec!["late"], "{backend}");
+        assert_eq!(
+            runtime.store().subscriptions(id, "poke").await.unwrap().len(),
+            1,
+            "{backend}"
+        );
+        runtime
+            .correlate(id, "poke", Default::default(), None)
+            .await
+            .unwrap()
+            .expect("the event subprocess listens");
+        assert!(runtime.open_task_for(id, "handle").await.unwrap().is_some());
+
+        // The reminder's old due time passes quietly; the new timer fires.
+        clock.set("2025-01-01T01:30:00Z".parse().unwrap());
+        assert_eq!(jobs::run_due(&runtime, &executor()).await.unwrap(), 1);
+        assert!(runtime.open_task_for(id, "a").await.unwrap().is_none());
+        assert!(
+            runtime
+                .open_task_for(id, "escalated")
+                .await
+                .unwrap()
+                .is_some(),
+            "{backend}: the timer the migration armed fired"
+        );
+        clock.set("2025-01-01T06:00:00Z".parse().unwrap());
+        assert_eq!(jobs::run_due(&runtime, &executor()).await.unwrap(), 0);
+        assert!(runtime.open_task_for(id, "reminded").await.unwrap().is_none());
+        let kinds = history_kinds(&runtime, id).await;
+        assert!(kinds.contains(&"instance_migrated".to_string()), "{kinds:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn modification_starts_inside_a_subprocess_that_is_not_active_by_creating_it() {
+    each(|runtime, _clock, backend| async move {
+        let xml = process(&format!(
+            r#"<bpmn:startEvent id="s"/><bpmn:userTask id="a"/>
+<bpmn:subProcess id="sub"><bpmn:startEvent id="ss"/><bpmn:userTask id="first"/><bpmn:userTask id="inner" name="Inner"/><bpmn:endEvent id="se"/>{}{}{}</bpmn:subProcess>
+<bpmn:userTask id="many"><bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>
+<bpmn:subProcess id="loop"><bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics><bpmn:startEvent id="ls"/><bpmn:userTask id="li"/>{}</bpmn:subProcess>
+<bpmn:endEvent id="e"/>{}{}{}{}{}"#,
+            flow("sf", "ss", "first"),
+            flow("sf2", "first", "inner"),
+            flow("sf3", "inner", "se"),
+            flow("lf", "ls", "li"),
+            flow("f0", "s", "a"),
+            flow("f1", "a", "sub"),
+            flow("f2", "sub", "many"),
+            flow("f3", "many", "loop"),
+            flow("f4", "loop", "e"),
+        ));
+        let def = deploy(&runtime, &xml).await;
+        let id = runtime
+            .start(def, Default::default(), None, None)
+            .await
+            .unwrap()
+            .instance_id;
+        let who = admin(Some("olga"));
+        // Inside a multi-instance body: refused, and nothing changes.
+        let err = runtime
+            .instances()
+            .modify(
+                &who,
+                id,
+                bpmn_engine::runtime::Modification {
+                    instructions: vec![Instruction::StartBefore("li".into())],
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("inside the multi-instance \"loop\", whose instances it cannot tell apart"),
+            "{backend}: {err}"
+        );
+        let before = history_kinds(&runtime, id).await.len();
+        runtime
+            .instances()
+            .modify(
+                &who,
+                id,
+                bpmn_engine::runtime::Modification {
+                    instructions: vec![
+                        Instruction::Cancel("a".into()),
+                        Instruction::StartBefore("inner".into()),
+                    ],
+                    reason: Some("skip the first step".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(history_kinds(&runtime, id).await.len() > before);
+        assert!(runtime.open_task_for(id, "first").await.unwrap().is_none());
+        let inner = runtime.open_task_for(id, "inner").await.unwrap().unwrap();
+        let view = runtime.view(id).await.unwrap();
+        assert_eq!(view.status, "active", "{backend}");
+        runtime
+            .complete_task(inner.id, Default::default(), None)
+            .await
+            .unwrap();
+        // The created subprocess completed and the token went on.
+        assert!(
+            runtime.open_task_for(id, "many").await.unwrap().is_some(),
+            "{backend}"
+        );
+        let history = runtime.instances().history(&who, id).await.unwrap();
+        let row = history
+            .iter()
+            .find(|h| h.kind == "instance_modified")
+            .unwrap();
+        assert!(row.text.contains("skip the first step"), "{}", row.text);
+        assert_eq!(row.user.as_deref(), Some("olga"));
+    })
+    .await;
 }
