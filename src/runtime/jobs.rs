@@ -344,10 +344,13 @@ async fn execute(runtime: &Runtime, cfg: &ExecutorConfig, item: Leased) -> Execu
                 match result {
                     Ok((vars, delivered)) => {
                         done.outcomes.extend(delivered);
-                        runtime
-                            .run_job_as(&job, owner, vars)
-                            .await
-                            .map(|o| done.outcomes.push(o))
+                        match runtime.run_job_as(&job, owner, vars.clone()).await {
+                            Ok(o) => {
+                                done.outcomes.push(o);
+                                Ok(())
+                            }
+                            Err(e) => keep_while_suspended(runtime, &job, owner, &vars, e).await,
+                        }
                     }
                     Err(message) => {
                         runtime
@@ -369,6 +372,41 @@ async fn execute(runtime: &Runtime, cfg: &ExecutorConfig, item: Leased) -> Execu
         }
     }
     done
+}
+
+/// A job's work finished but its result was refused: when that is because
+/// the instance was suspended while the work ran, the result is kept on the
+/// job (and its lease freed) so that it is committed on resume without doing
+/// the work again (a connector's HTTP call, a service handler, a thrown
+/// message are not repeated). Any other refusal is handed back.
+async fn keep_while_suspended(
+    runtime: &Runtime,
+    job: &Job,
+    owner: Option<&str>,
+    vars: &Map<String, Value>,
+    e: RuntimeError,
+) -> Result<(), RuntimeError> {
+    if !matches!(e, RuntimeError::Conflict(_)) {
+        return Err(e);
+    }
+    let suspended = runtime
+        .store()
+        .instance(job.instance_id)
+        .await?
+        .is_some_and(|i| i.suspended);
+    if !suspended {
+        return Err(e);
+    }
+    let result = Value::Object(vars.clone()).to_string();
+    if runtime
+        .store()
+        .keep_job_result(job.id, owner, &result)
+        .await?
+    {
+        tracing::info!(job.id = %job.id, element.id = %job.element_id, "the instance was suspended while the job ran; its result waits for the resume");
+        return Ok(());
+    }
+    Err(e)
 }
 
 /// A job's result could not be committed: logged, and the job released for
@@ -474,6 +512,14 @@ pub async fn perform(
     runtime: &Runtime,
     job: &Job,
 ) -> Result<(Map<String, Value>, Vec<Outcome>), String> {
+    if let Some(kept) = &job.result {
+        // Done already, while the instance was suspended: commit what it returned.
+        let vars = match serde_json::from_str(kept) {
+            Ok(Value::Object(vars)) => vars,
+            _ => return Err(format!("the kept result of job {} is damaged", job.id)),
+        };
+        return Ok((vars, Vec::new()));
+    }
     let payload: Value = serde_json::from_str(&job.payload).unwrap_or(Value::Null);
     let vars = match job.kind {
         JobType::Connector => connector::call_for_job(runtime, job, &payload).await?,

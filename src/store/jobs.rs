@@ -40,6 +40,9 @@ pub struct Job {
     pub payload: String,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// What its work returned while its instance was suspended (a JSON
+    /// object): committed instead of doing the work again.
+    pub result: Option<String>,
 }
 
 impl TryFrom<job::Model> for Job {
@@ -63,6 +66,7 @@ impl TryFrom<job::Model> for Job {
             payload: m.payload,
             last_error: m.last_error,
             created_at: m.created_at,
+            result: m.result,
         })
     }
 }

@@ -1041,6 +1041,7 @@ impl Store {
                         last_error: Set(None),
                         created_at: Set(ctx.now),
                         suspended: Set(false),
+                        result: Set(None),
                     })
                     .on_conflict_do_nothing_on([
                         job::Column::InstanceId,
@@ -1349,6 +1350,29 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(())
+    }
+
+    /// Keeps what a job's work returned (its instance was suspended as it
+    /// ran) and frees its lease, while `owner` (when given) holds it; the
+    /// job then waits like the instance's other jobs. Whether it was kept.
+    pub async fn keep_job_result(
+        &self,
+        id: Uuid,
+        owner: Option<&str>,
+        result: &str,
+    ) -> Result<bool, StoreError> {
+        let mut update = job::Entity::update_many()
+            .col_expr(job::Column::Result, Expr::value(Some(result.to_string())))
+            .col_expr(job::Column::LockOwner, Expr::value(Option::<String>::None))
+            .col_expr(
+                job::Column::LockExpiresAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(job::Column::Id.eq(id));
+        if let Some(owner) = owner {
+            update = update.filter(job::Column::LockOwner.eq(owner));
+        }
+        Ok(update.exec(&self.db).await?.rows_affected == 1)
     }
 
     /// A job by id.
@@ -1692,6 +1716,7 @@ async fn insert_job(
         created_at: Set(now),
         // A suspended instance's answers wait with it.
         suspended: Set(suspended),
+        result: Set(None),
     })
     .on_conflict_do_nothing_on([
         job::Column::InstanceId,

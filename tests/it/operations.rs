@@ -709,3 +709,111 @@ async fn modification_starts_inside_a_subprocess_that_is_not_active_by_creating_
     })
     .await;
 }
+
+/// A service handler that says when it is called and answers only when
+/// released: the instance is suspended while it runs.
+struct Slow {
+    calls: Arc<std::sync::atomic::AtomicUsize>,
+    started: Arc<tokio::sync::Notify>,
+    release: Arc<tokio::sync::Notify>,
+}
+
+impl bpmn_engine::runtime::ServiceHandler for Slow {
+    fn call<'a>(
+        &'a self,
+        _call: &'a bpmn_engine::runtime::ServiceCall,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = Result<
+                        serde_json::Map<String, Value>,
+                        bpmn_engine::runtime::HandlerError,
+                    >,
+                > + Send
+                + 'a,
+        >,
+    > {
+        Box::pin(async move {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.started.notify_one();
+            self.release.notified().await;
+            let mut out = serde_json::Map::new();
+            out.insert("answer".into(), json!(42));
+            Ok(out)
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_finishes_while_its_instance_is_suspended_is_committed_on_resume_without_running_again()
+ {
+    for db in databases().await {
+        let backend = db.backend;
+        let store = db.store().await;
+        let clock = Arc::new(VirtualClock::new(t0()));
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let started = Arc::new(tokio::sync::Notify::new());
+        let release = Arc::new(tokio::sync::Notify::new());
+        let slow = Arc::new(Slow {
+            calls: calls.clone(),
+            started: started.clone(),
+            release: release.clone(),
+        });
+        let runtime = rt::runtime_on(store, |s| {
+            Runtime::new(s, clock.clone()).with_handler("slow", slow.clone())
+        });
+        let xml = process(&format!(
+            r#"<bpmn:startEvent id="s"/><bpmn:serviceTask id="h" camunda:delegateExpression="${{slow}}"/><bpmn:userTask id="after"/>{}{}"#,
+            flow("f0", "s", "h"),
+            flow("f1", "h", "after")
+        ));
+        let def = deploy(&runtime, &xml).await;
+        let id = runtime
+            .start(def, Default::default(), None, None)
+            .await
+            .unwrap()
+            .instance_id;
+        let executor_rt = runtime.clone();
+        let running =
+            tokio::spawn(async move { jobs::run_due(&executor_rt, &executor()).await.unwrap() });
+        started.notified().await;
+        let who = admin(Some("olga"));
+        runtime
+            .instances()
+            .suspend(&who, id, Some("audit".into()))
+            .await
+            .unwrap();
+        release.notify_one();
+        assert_eq!(running.await.unwrap(), 1);
+        // Not applied while suspended, but kept, with its lease freed.
+        let (_, state) = runtime.instance(id).await.unwrap();
+        assert!(state.root_variables().get("answer").is_none(), "{backend}");
+        assert!(runtime.open_task_for(id, "after").await.unwrap().is_none());
+        let job = runtime
+            .store()
+            .jobs_of_instance(id)
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(job.result.as_deref(), Some(r#"{"answer":42}"#), "{backend}");
+        assert_eq!(job.lock_owner, None, "{backend}");
+        assert_eq!(jobs::run_due(&runtime, &executor()).await.unwrap(), 0);
+
+        runtime.instances().resume(&who, id, None).await.unwrap();
+        // The next turn commits the kept result; the handler is not called again.
+        assert_eq!(jobs::run_due(&runtime, &executor()).await.unwrap(), 1);
+        assert_eq!(
+            calls.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "{backend}: the work ran once"
+        );
+        let (_, state) = runtime.instance(id).await.unwrap();
+        assert_eq!(state.root_variables().get("answer"), Some(&json!(42)));
+        assert!(
+            runtime.open_task_for(id, "after").await.unwrap().is_some(),
+            "{backend}"
+        );
+        assert!(runtime.store().jobs_of_instance(id).await.unwrap().is_empty());
+        db.drop_now().await;
+    }
+}

@@ -23,6 +23,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Suspended: it waits until it is resumed.
     pub suspended: bool,
+    /// The variables its work returned while its instance was suspended
+    /// (JSON): committed on resume instead of doing the work again.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub result: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
