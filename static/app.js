@@ -21,6 +21,13 @@
     var rel = relative(d);
     el.textContent = rel || (fmt ? fmt.format(d) : el.textContent);
   });
+  // The migration page counts the instances picked as boxes are ticked.
+  var picks = document.getElementById("instances"), count = document.getElementById("picked");
+  if (picks && count) picks.addEventListener("change", function () {
+    var boxes = picks.querySelectorAll("input[name=instance]");
+    var on = picks.querySelectorAll("input[name=instance]:checked");
+    count.textContent = on.length + " of " + boxes.length + " picked";
+  });
   // A refused form's summary of errors takes the focus (also without
   // JavaScript, by `autofocus`; this covers browsers that ignore it there).
   var summary = document.querySelector("[autofocus][tabindex]");

@@ -203,6 +203,23 @@ impl Deployments<'_> {
         })
     }
 
+    /// The running instances of a version of a process, oldest first: what a
+    /// batch migration can pick from.
+    pub async fn running_instances(
+        &self,
+        who: &Principal,
+        key: &str,
+        version: i32,
+    ) -> Result<Vec<Uuid>, RuntimeError> {
+        require(who, Action::OperateDefinition)?;
+        let deployed = self.get(who, key, Some(version)).await?;
+        Ok(self
+            .rt
+            .store()
+            .active_instances_of(deployed.definition.id)
+            .await?)
+    }
+
     /// Migrates running instances of one version of a process to another:
     /// the plan is checked first (nothing moves when the mapping is wrong),
     /// then each instance moves in its own transaction, or is refused with

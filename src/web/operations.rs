@@ -285,6 +285,38 @@ struct MigratePage {
     mapping: String,
     report: Option<MigrationReport>,
     problem: Option<String>,
+    /// The running instances of `listed` (the version they were listed for),
+    /// each with whether it is picked.
+    listed: i32,
+    instances: Vec<(Uuid, bool)>,
+}
+
+impl MigratePage {
+    /// How many instances are picked.
+    fn picked(&self) -> usize {
+        self.instances.iter().filter(|(_, p)| *p).count()
+    }
+
+    /// Lists the running instances of the `from` version, picking those in
+    /// `picked` (all when `None`).
+    async fn list(
+        &mut self,
+        state: &AppState,
+        current: &CurrentUser,
+        picked: Option<&[Uuid]>,
+    ) -> Result<(), WebError> {
+        let ids = state
+            .runtime
+            .deployments()
+            .running_instances(&current.principal(), &self.key, self.from)
+            .await?;
+        self.listed = self.from;
+        self.instances = ids
+            .into_iter()
+            .map(|id| (id, picked.is_none_or(|p| p.contains(&id))))
+            .collect();
+        Ok(())
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -323,6 +355,8 @@ async fn migrate_page(
         mapping: String::new(),
         report: None,
         problem: None,
+        listed: 0,
+        instances: Vec::new(),
     })
 }
 
@@ -333,7 +367,9 @@ pub async fn show_migration(
     key: web::Path<String>,
     q: web::Query<MigrateQuery>,
 ) -> Result<HttpResponse, WebError> {
-    render(&migrate_page(&state, &current, &key, q.from, None).await?)
+    let mut page = migrate_page(&state, &current, &key, q.from, None).await?;
+    page.list(&state, &current, None).await?;
+    render(&page)
 }
 
 /// `old=new` per line (or separated by commas).
@@ -367,8 +403,34 @@ pub async fn migrate_instances(
     let mut page = migrate_page(&state, &current, &key, number("from"), number("to")).await?;
     page.mapping = posted(&form, "mapping").unwrap_or_default().to_string();
     let run = posted(&form, "run").is_some();
-    match parse_mapping(&page.mapping) {
+    // The instances picked among those listed for the version posted as `listed`.
+    let listed = number("listed");
+    let mut picked = Vec::new();
+    for (name, value) in form.iter() {
+        if name == "instance" {
+            match value.parse::<Uuid>() {
+                Ok(id) => picked.push(id),
+                Err(_) => page.problem = Some(format!("instance: \"{value}\" is not an instance id")),
+            }
+        }
+    }
+    let parsed = parse_mapping(&page.mapping);
+    match parsed {
+        _ if page.problem.is_some() => {}
         Err(e) => page.problem = Some(e),
+        Ok(_) if listed != Some(page.from) => {
+            // The version to move from changed: show its instances to pick from.
+            page.list(&state, &current, None).await?;
+            page.problem = Some(format!(
+                "Version {} has {} running instance(s): pick the ones to move, then check the plan again.",
+                page.from,
+                page.instances.len()
+            ));
+            return render_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        Ok(_) if picked.is_empty() => {
+            page.problem = Some("Pick at least one instance to move.".into())
+        }
         Ok(mapping) => {
             let answer = state
                 .runtime
@@ -380,7 +442,7 @@ pub async fn migrate_instances(
                         from_version: page.from,
                         to_version: page.to,
                         mapping,
-                        instances: None,
+                        instances: Some(picked.clone()),
                         dry_run: !run,
                     },
                 )
@@ -392,6 +454,8 @@ pub async fn migrate_instances(
             }
         }
     }
+    // Listed again: the ones that moved are not running this version any more.
+    page.list(&state, &current, Some(&picked)).await?;
     let bad =
         page.problem.is_some() || page.report.as_ref().is_some_and(|r| !r.problems.is_empty());
     if bad {

@@ -781,7 +781,7 @@ async fn an_admin_migrates_a_batch_and_modifies_an_instance_in_a_real_browser() 
         .definitions[0]
         .id;
     let mut ids = Vec::new();
-    for _ in 0..2 {
+    for _ in 0..3 {
         ids.push(
             rt.start(v1, Default::default(), None, None)
                 .await
@@ -794,28 +794,45 @@ async fn an_admin_migrates_a_batch_and_modifies_an_instance_in_a_real_browser() 
         .unwrap();
     login(&c, &base, "admin", "admin-password").await;
 
-    // The plan names the problem, then the mapping fixes it and the batch moves.
+    // Every running instance is listed and picked; leave the last one out.
     c.goto(&format!("{base}/definitions/p/migrate"))
         .await
         .unwrap();
+    let page = text(&c).await;
+    assert!(page.contains("3 of 3 picked"), "{page}");
+    c.find(Locator::Css(&format!("input[name=instance][value='{}']", ids[2])))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = text(&c).await;
+    assert!(page.contains("2 of 3 picked"), "{page}");
+    // The plan names the problem, then the mapping fixes it and the picked ones move.
     click(&c, "button[name=plan]").await;
     c.wait().for_element(Locator::Css("#report")).await.unwrap();
     let page = text(&c).await;
     assert!(page.contains("0 of 2 instance(s) can move"), "{page}");
     assert!(page.contains("\"a\""), "{page}");
+    assert!(page.contains("2 of 3 picked"), "{page}: the pick is kept");
     fill(&c, "#mapping", "a=a2").await;
     click(&c, "button[name=run]").await;
     c.wait().for_element(Locator::Css("#report")).await.unwrap();
     let page = text(&c).await;
     assert!(page.contains("2 of 2 instance(s) moved"), "{page}");
+    assert!(page.contains("0 of 1 picked"), "{page}: the one left out is still listed");
     std::fs::write(
         screenshots().join("migrate.png"),
         c.screenshot().await.unwrap(),
     )
     .unwrap();
-    for id in &ids {
+    for id in &ids[..2] {
         assert!(rt.open_task_for(*id, "a2").await.unwrap().is_some());
     }
+    assert!(
+        rt.open_task_for(ids[2], "a").await.unwrap().is_some(),
+        "the instance left out stays on version 1"
+    );
 
     // The first instance skips its check: cancel it, start before the approval.
     c.goto(&format!("{base}/instances/{}", ids[0]))

@@ -496,7 +496,12 @@ fn form(route: &Route, serial: usize) -> Vec<(String, String)> {
             ("element0".into(), "review".into()),
         ],
         "/definitions/{key}/migrate" => {
-            vec![("from".into(), "2".into()), ("to".into(), "1".into())]
+            vec![
+                ("from".into(), "2".into()),
+                ("to".into(), "1".into()),
+                ("listed".into(), "2".into()),
+                ("instance".into(), Uuid::nil().to_string()),
+            ]
         }
         "/users" => vec![
             ("name".into(), format!("new{serial}")),
