@@ -566,17 +566,6 @@ pub fn migrate_in(
     if !problems.is_empty() {
         return Err(problems);
     }
-    // Withdrawn as the old version knows them.
-    let mut old = Run::new(plan.from, ctx, state, now);
-    for key in plan.withdrawn(state) {
-        if old.state.elements.contains_key(&key) {
-            old.terminate(key);
-        }
-    }
-    let state = old.state.clone();
-    let mut run = Run::new(plan.to, ctx, &state, now);
-    run.events = std::mem::take(&mut old.events);
-    run.effects = std::mem::take(&mut old.effects);
     let mut renamed = BTreeMap::new();
     let mut moved = Vec::new();
     let mut titles = Vec::new();
@@ -615,12 +604,24 @@ pub fn migrate_in(
             renamed.insert(name.clone(), new);
         }
     }
-    run.emit(Event::InstanceMigrated {
+    // The migration comes first in the history; then what it withdraws (as
+    // the old version knows it: a withdrawn element keeps its id, since it
+    // has no element to go to) and what it arms.
+    let mut old = Run::new(plan.from, ctx, state, now);
+    old.emit(Event::InstanceMigrated {
         process: plan.to.id.clone(),
         from_version: plan.from_version,
         to_version: plan.to_version,
         renamed,
     });
+    for key in plan.withdrawn(state) {
+        if old.state.elements.contains_key(&key) {
+            old.terminate(key);
+        }
+    }
+    let mut run = Run::new(plan.to, ctx, &old.state, now);
+    run.events = std::mem::take(&mut old.events);
+    run.effects = std::mem::take(&mut old.effects);
     for (key, element) in moved {
         run.effect(Effect::MoveWait { key, element });
     }

@@ -620,6 +620,30 @@ async fn migration_arms_what_the_new_version_adds_and_the_timer_fires() {
         assert!(runtime.open_task_for(id, "reminded").await.unwrap().is_none());
         let kinds = history_kinds(&runtime, id).await;
         assert!(kinds.contains(&"instance_migrated".to_string()), "{kinds:?}");
+        // The story tells the migration as one entry, with what it withdrew
+        // and armed among its steps; time travel shows the instance after it.
+        let story = runtime.instances().story(&who, id).await.unwrap();
+        let entry = story
+            .iter()
+            .find(|e| e.summary.contains("from version 1 to 2"))
+            .unwrap_or_else(|| panic!("{backend}: {story:?}"));
+        assert_eq!(entry.user.as_deref(), Some("olga"));
+        assert!(
+            entry.events.iter().any(|e| e.kind == "element_terminated"),
+            "{:?}",
+            entry.events
+        );
+        let past = runtime
+            .instances()
+            .past(&who, id, entry.last_seq)
+            .await
+            .unwrap();
+        assert!(
+            format!("{:?}", past.active).contains("late"),
+            "{backend}: {:?}",
+            past.active
+        );
+        assert!(!format!("{:?}", past.active).contains("remind"));
     })
     .await;
 }
@@ -815,5 +839,91 @@ async fn a_job_that_finishes_while_its_instance_is_suspended_is_committed_on_res
         );
         assert!(runtime.store().jobs_of_instance(id).await.unwrap().is_empty());
         db.drop_now().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_migration_page_moves_only_the_picked_instances() {
+    for app in TestApp::each().await {
+        let b = app.backend;
+        let v1 = deploy(&app.runtime, &waits()).await;
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            ids.push(
+                app.runtime
+                    .start(v1, Default::default(), None, None)
+                    .await
+                    .unwrap()
+                    .instance_id,
+            );
+        }
+        deploy(&app.runtime, &waits_v2()).await;
+        let admin = app.login("admin", "admin-password").await;
+        let page = admin.get("/definitions/p/migrate").await;
+        assert!(page.body.contains("3 of 3 picked"), "{b}: {}", page.body);
+        assert_eq!(page.body.matches("name=\"instance\"").count(), 3);
+        assert_eq!(page.body.matches(" checked>").count(), 3, "all picked");
+
+        let (first, second) = (ids[0].to_string(), ids[1].to_string());
+        let base = [
+            ("from", "1"),
+            ("to", "2"),
+            ("listed", "1"),
+            ("mapping", "a=a2"),
+        ];
+        let none = admin
+            .post("/definitions/p/migrate", &[&base[..], &[("run", "1")]].concat())
+            .await;
+        assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(none.body.contains("Pick at least one instance"), "{}", none.body);
+        let other = admin
+            .post(
+                "/definitions/p/migrate",
+                &[
+                    ("from", "2"),
+                    ("to", "1"),
+                    ("listed", "1"),
+                    ("instance", first.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(
+            other.body.contains("Version 2 has 0 running instance(s)"),
+            "{}",
+            other.body
+        );
+        let moved = admin
+            .post(
+                "/definitions/p/migrate",
+                &[
+                    &base[..],
+                    &[
+                        ("instance", first.as_str()),
+                        ("instance", second.as_str()),
+                        ("run", "1"),
+                    ],
+                ]
+                .concat(),
+            )
+            .await;
+        assert_eq!(moved.status, StatusCode::OK, "{b}: {}", moved.body);
+        assert!(moved.body.contains("2 of 2 instance(s) moved"), "{}", moved.body);
+        assert!(moved.body.contains("0 of 1 picked"), "{}", moved.body);
+        for id in &ids[..2] {
+            assert!(app.runtime.open_task_for(*id, "a2").await.unwrap().is_some());
+        }
+        assert!(
+            app.runtime.open_task_for(ids[2], "a").await.unwrap().is_some(),
+            "{b}: the one left out stays"
+        );
+        // The instance page's history tells of the move.
+        let shown = admin.get(&format!("/instances/{}", ids[0])).await;
+        assert!(
+            shown.body.contains("from version 1 to 2"),
+            "{b}: {}",
+            shown.body
+        );
+        app.stop().await;
     }
 }
