@@ -6,11 +6,17 @@
 //! (recorded in the history and replayable) and effects, and refuses with a
 //! [`CommandError`] naming the element when it would leave the instance
 //! broken. Modification follows Camunda 7's instructions (`cancel`,
-//! `startBeforeActivity`, `startAfterActivity`), with these limits: an
-//! element inside a subprocess starts only in an instance of that subprocess
-//! that is active already (exactly one), never inside a multi-instance body;
-//! a subprocess whose last element is cancelled completes as if its inside
-//! had ended.
+//! `startBeforeActivity`, `startAfterActivity`): an element inside an
+//! embedded subprocess starts in its one running instance, or in one the
+//! modification creates when none runs (and so on outwards, as Camunda
+//! instantiates missing parent scopes); never inside a multi-instance body
+//! or an event subprocess that is not running, nor where the subprocess runs
+//! several times; a subprocess whose last element is cancelled completes as
+//! if its inside had ended.
+//!
+//! A migration keeps what waits, renames what the mapping renames, arms the
+//! boundary events and event subprocesses the target version adds to what
+//! runs, and withdraws the armed ones it no longer has.
 
 use std::collections::BTreeMap;
 

@@ -12,6 +12,14 @@
 //!   that arrives after the lease was lost is refused; the job runs again
 //!   elsewhere (at-least-once delivery, with the job id as idempotency key;
 //!   exactly-once state transitions).
+//! - **Suspension while the work runs.** When the instance is suspended while
+//!   a job's work runs, its result cannot be committed (the instance refuses
+//!   every command but resume, cancel and setting variables). The result is
+//!   then kept on the job row (`job.result`) and the lease freed; the job
+//!   waits with the instance, and on resume its next turn commits the kept
+//!   result without doing the work again (the HTTP call, the handler, the
+//!   thrown message happen once). A failure that would end the attempts is
+//!   not kept: that job is tried again after resume.
 //! - **Retries.** A failed attempt comes back after a pause (2 s, then 8 s by
 //!   default; `camunda:failedJobRetryTimeCycle` sets attempts and pause); the
 //!   last failure becomes an incident an admin can retry.
