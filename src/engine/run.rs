@@ -529,7 +529,10 @@ impl<'p> Run<'p> {
         };
         if !matches!(
             be.trigger,
-            Catch::Timer(_) | Catch::Message { .. } | Catch::Signal { .. } | Catch::Conditional { .. }
+            Catch::Timer(_)
+                | Catch::Message { .. }
+                | Catch::Signal { .. }
+                | Catch::Conditional { .. }
         ) {
             return;
         }

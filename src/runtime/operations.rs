@@ -334,12 +334,7 @@ impl Runtime {
                 to_version: to.definition.version,
                 mapping,
             };
-            let ctx = super::command::context(
-                to,
-                id,
-                row.business_key.as_deref(),
-                access.user(),
-            );
+            let ctx = super::command::context(to, id, row.business_key.as_deref(), access.user());
             let transition = match engine::migrate_in(&plan, &ctx, &state, self.clock.now()) {
                 Ok(t) => t,
                 Err(problems) => {

@@ -410,7 +410,9 @@ pub async fn migrate_instances(
         if name == "instance" {
             match value.parse::<Uuid>() {
                 Ok(id) => picked.push(id),
-                Err(_) => page.problem = Some(format!("instance: \"{value}\" is not an instance id")),
+                Err(_) => {
+                    page.problem = Some(format!("instance: \"{value}\" is not an instance id"))
+                }
             }
         }
     }

@@ -800,12 +800,15 @@ async fn an_admin_migrates_a_batch_and_modifies_an_instance_in_a_real_browser() 
         .unwrap();
     let page = text(&c).await;
     assert!(page.contains("3 of 3 picked"), "{page}");
-    c.find(Locator::Css(&format!("input[name=instance][value='{}']", ids[2])))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Css(&format!(
+        "input[name=instance][value='{}']",
+        ids[2]
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
     let page = text(&c).await;
     assert!(page.contains("2 of 3 picked"), "{page}");
     // The plan names the problem, then the mapping fixes it and the picked ones move.
@@ -820,7 +823,10 @@ async fn an_admin_migrates_a_batch_and_modifies_an_instance_in_a_real_browser() 
     c.wait().for_element(Locator::Css("#report")).await.unwrap();
     let page = text(&c).await;
     assert!(page.contains("2 of 2 instance(s) moved"), "{page}");
-    assert!(page.contains("0 of 1 picked"), "{page}: the one left out is still listed");
+    assert!(
+        page.contains("0 of 1 picked"),
+        "{page}: the one left out is still listed"
+    );
     std::fs::write(
         screenshots().join("migrate.png"),
         c.screenshot().await.unwrap(),

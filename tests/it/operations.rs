@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use bpmn_engine::runtime::jobs::{self, ExecutorConfig};
 use bpmn_engine::engine::Instruction;
+use bpmn_engine::runtime::jobs::{self, ExecutorConfig};
 use bpmn_engine::runtime::{Migration, Runtime, RuntimeError, VirtualClock};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -592,7 +592,12 @@ async fn migration_arms_what_the_new_version_adds_and_the_timer_fires() {
         let elements: Vec<&str> = jobs_after.iter().map(|j| j.element_id.as_str()).collect();
         assert_eq!(elements, vec!["late"], "{backend}");
         assert_eq!(
-            runtime.store().subscriptions(id, "poke").await.unwrap().len(),
+            runtime
+                .store()
+                .subscriptions(id, "poke")
+                .await
+                .unwrap()
+                .len(),
             1,
             "{backend}"
         );
@@ -617,9 +622,18 @@ async fn migration_arms_what_the_new_version_adds_and_the_timer_fires() {
         );
         clock.set("2025-01-01T06:00:00Z".parse().unwrap());
         assert_eq!(jobs::run_due(&runtime, &executor()).await.unwrap(), 0);
-        assert!(runtime.open_task_for(id, "reminded").await.unwrap().is_none());
+        assert!(
+            runtime
+                .open_task_for(id, "reminded")
+                .await
+                .unwrap()
+                .is_none()
+        );
         let kinds = history_kinds(&runtime, id).await;
-        assert!(kinds.contains(&"instance_migrated".to_string()), "{kinds:?}");
+        assert!(
+            kinds.contains(&"instance_migrated".to_string()),
+            "{kinds:?}"
+        );
         // The story tells the migration as one entry, with what it withdrew
         // and armed among its steps; time travel shows the instance after it.
         let story = runtime.instances().story(&who, id).await.unwrap();
@@ -837,7 +851,14 @@ async fn a_job_that_finishes_while_its_instance_is_suspended_is_committed_on_res
             runtime.open_task_for(id, "after").await.unwrap().is_some(),
             "{backend}"
         );
-        assert!(runtime.store().jobs_of_instance(id).await.unwrap().is_empty());
+        assert!(
+            runtime
+                .store()
+                .jobs_of_instance(id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         db.drop_now().await;
     }
 }
@@ -872,10 +893,17 @@ async fn the_migration_page_moves_only_the_picked_instances() {
             ("mapping", "a=a2"),
         ];
         let none = admin
-            .post("/definitions/p/migrate", &[&base[..], &[("run", "1")]].concat())
+            .post(
+                "/definitions/p/migrate",
+                &[&base[..], &[("run", "1")]].concat(),
+            )
             .await;
         assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
-        assert!(none.body.contains("Pick at least one instance"), "{}", none.body);
+        assert!(
+            none.body.contains("Pick at least one instance"),
+            "{}",
+            none.body
+        );
         let other = admin
             .post(
                 "/definitions/p/migrate",
@@ -908,13 +936,27 @@ async fn the_migration_page_moves_only_the_picked_instances() {
             )
             .await;
         assert_eq!(moved.status, StatusCode::OK, "{b}: {}", moved.body);
-        assert!(moved.body.contains("2 of 2 instance(s) moved"), "{}", moved.body);
+        assert!(
+            moved.body.contains("2 of 2 instance(s) moved"),
+            "{}",
+            moved.body
+        );
         assert!(moved.body.contains("0 of 1 picked"), "{}", moved.body);
         for id in &ids[..2] {
-            assert!(app.runtime.open_task_for(*id, "a2").await.unwrap().is_some());
+            assert!(
+                app.runtime
+                    .open_task_for(*id, "a2")
+                    .await
+                    .unwrap()
+                    .is_some()
+            );
         }
         assert!(
-            app.runtime.open_task_for(ids[2], "a").await.unwrap().is_some(),
+            app.runtime
+                .open_task_for(ids[2], "a")
+                .await
+                .unwrap()
+                .is_some(),
             "{b}: the one left out stays"
         );
         // The instance page's history tells of the move.

@@ -78,10 +78,10 @@ pub(crate) fn arm_all(run: &mut Run<'_>, scope: u64, scope_node: Option<NodeIdx>
 /// started by a message, timer, signal or condition).
 pub(crate) fn is_armable(run: &Run<'_>, node: NodeIdx) -> bool {
     matches!(&run.process.nodes[node].kind, NodeKind::EventSubProcess(e)
-        if !matches!(
-            e.trigger,
-            Catch::Error(_) | Catch::Escalation { .. } | Catch::Compensation | Catch::Cancel
-        ))
+    if !matches!(
+        e.trigger,
+        Catch::Error(_) | Catch::Escalation { .. } | Catch::Compensation | Catch::Cancel
+    ))
 }
 
 /// Arms one event subprocess in a scope that runs already (a migration to a

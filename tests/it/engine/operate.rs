@@ -344,7 +344,11 @@ fn starting_inside_a_subprocess_that_is_not_active_creates_it() {
     sim.complete("inner", json!({}));
     assert_eq!(sim.tasks(), vec!["inner"]);
     sim.complete("inner", json!({}));
-    assert_eq!(sim.status(), Status::Completed, "the created scopes complete");
+    assert_eq!(
+        sim.status(),
+        Status::Completed,
+        "the created scopes complete"
+    );
 }
 
 #[test]
@@ -404,8 +408,10 @@ fn migration_arms_added_boundary_events_and_event_subprocesses_and_withdraws_rem
         name: Some("Check twice".into())
     }));
     assert!(
-        tr.effects.iter().any(|e| matches!(e, Effect::CreateJob { element, due: Some(due), .. }
-            if element == "late" && *due == sim.now + jiff::SignedDuration::from_hours(1))),
+        tr.effects.iter().any(
+            |e| matches!(e, Effect::CreateJob { element, due: Some(due), .. }
+            if element == "late" && *due == sim.now + jiff::SignedDuration::from_hours(1))
+        ),
         "{:?}",
         tr.effects
     );
