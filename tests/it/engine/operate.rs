@@ -423,3 +423,59 @@ fn migration_arms_added_boundary_events_and_event_subprocesses_and_withdraws_rem
         tr.effects
     );
 }
+
+#[test]
+fn migration_arms_an_event_subprocess_added_inside_an_active_subprocess() {
+    let version = |ev: &str| {
+        process(&format!(
+            r#"<bpmn:startEvent id="s"/>
+<bpmn:subProcess id="sub"><bpmn:startEvent id="ss"/><bpmn:userTask id="t"/><bpmn:endEvent id="se"/>{}{}{ev}</bpmn:subProcess>
+<bpmn:endEvent id="e"/>{}{}"#,
+            flow("sf", "ss", "t"),
+            flow("sf2", "t", "se"),
+            flow("f0", "s", "sub"),
+            flow("f1", "sub", "e"),
+        ))
+        .replace(
+            "</bpmn:definitions>",
+            r#"<bpmn:message id="m" name="old"/></bpmn:definitions>"#,
+        )
+    };
+    let v1 = version(
+        r#"<bpmn:subProcess id="ev_old" triggeredByEvent="true"><bpmn:startEvent id="os" isInterrupting="false"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent></bpmn:subProcess>"#,
+    );
+    let v2 = version(
+        r#"<bpmn:subProcess id="ev_new" triggeredByEvent="true"><bpmn:startEvent id="ns" isInterrupting="false"><bpmn:timerEventDefinition><bpmn:timeDuration>PT2H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:startEvent></bpmn:subProcess>"#,
+    );
+    let sim = Sim::start(&v1, json!({}));
+    let to = parse(&v2);
+    let to = to.main_process().unwrap();
+    let mapping = BTreeMap::new();
+    let plan = MigrationPlan {
+        from: sim.process(),
+        to,
+        from_version: 1,
+        to_version: 2,
+        mapping: &mapping,
+    };
+    let tr = engine::migrate(&plan, &sim.state, sim.now).unwrap();
+    let sub = sim.key("sub");
+    let old = sim.key("ev_old");
+    assert!(!tr.state.elements.contains_key(&old), "withdrawn");
+    assert!(tr.effects.contains(&Effect::Unsubscribe { key: old }));
+    let (key, armed) = tr
+        .state
+        .elements
+        .iter()
+        .find(|(_, e)| e.element == "ev_new")
+        .expect("armed");
+    assert_eq!(armed.scope, sub, "in the running subprocess");
+    assert!(
+        tr.effects
+            .iter()
+            .any(|e| matches!(e, Effect::CreateJob { key: k, due: Some(_), .. } if k == key)),
+        "{:?}",
+        tr.effects
+    );
+    assert!(matches!(tr.events[0], Event::InstanceMigrated { .. }));
+}
