@@ -591,6 +591,8 @@ pub fn migrate_in(
                 moved.push((*key, new.clone()));
             }
         }
+        // Only when the element's name changed: a name a task listener set
+        // stays.
         if let (Some(Wait::UserTask { .. }), Some(was), Some(is)) =
             (&e.wait, plan.from.node(&e.element), plan.to.node(&new))
             && was.name != is.name

@@ -409,7 +409,8 @@ pub async fn migrate_instances(
     for (name, value) in form.iter() {
         if name == "instance" {
             match value.parse::<Uuid>() {
-                Ok(id) => picked.push(id),
+                Ok(id) if !picked.contains(&id) => picked.push(id),
+                Ok(_) => {}
                 Err(_) => {
                     page.problem = Some(format!("instance: \"{value}\" is not an instance id"))
                 }
