@@ -52,6 +52,8 @@ const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a mail's lease lasts: longer than any send may take, since a
 /// `sending` row whose lease ran out counts as delivered-or-not-unknown.
 pub(crate) const MAIL_LEASE: Duration = Duration::from_secs(300);
+/// How long a mail may wait to be sent before it is given up.
+const MAIL_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 /// The most of an incident's message a mail quotes.
 const MESSAGE_QUOTE: usize = 500;
 
@@ -292,10 +294,25 @@ impl Runtime {
         let Some(mailer) = self.mailer() else {
             return Ok(());
         };
+        // A task that the same command also hands to someone (a create
+        // listener setting the assignee) is that person's, not an offer.
+        let assigned: std::collections::HashSet<u64> = tr
+            .effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::AssignUserTask {
+                    key,
+                    assignee: Some(_),
+                } => Some(*key),
+                _ => None,
+            })
+            .collect();
         let mut mails = Vec::new();
         for effect in &tr.effects {
             let (key, name, element, people, offered) = match effect {
-                Effect::CreateUserTask(spec) => {
+                Effect::CreateUserTask(spec)
+                    if spec.assignee.is_some() || !assigned.contains(&spec.key) =>
+                {
                     let (people, offered) = match &spec.assignee {
                         Some(a) => (
                             Store::mail_people_named(txn, std::slice::from_ref(a)).await?,
@@ -420,13 +437,22 @@ impl Runtime {
 
     /// Marks failed the mails whose sender stopped before recording the
     /// SMTP server's answer (see the module's documentation).
+    /// Also gives up mails still waiting after [`MAIL_MAX_AGE`] (written
+    /// while an SMTP server was configured, and none is any more): nothing
+    /// stays queued for ever.
     pub(crate) async fn sweep_mails(&self) -> Result<(), RuntimeError> {
-        let swept = self
-            .store()
-            .sweep_mails(to_db_time(self.lease_now()))
-            .await?;
+        let now = to_db_time(self.lease_now());
+        let swept = self.store().sweep_mails(now).await?;
         for m in swept {
             tracing::warn!(mail.id = %m.id, recipient = %m.recipient, kind = %m.kind, "a notification mail's delivery is unknown: its sender stopped before recording the SMTP server's answer; it is not sent again");
+        }
+        let before = now - chrono::Duration::from_std(MAIL_MAX_AGE).unwrap_or_default();
+        let expired = self.store().expire_mails(before).await?;
+        if expired > 0 {
+            tracing::warn!(
+                mails = expired,
+                "notification mails waited more than a day to be sent and were given up"
+            );
         }
         Ok(())
     }

@@ -345,6 +345,24 @@ impl Store {
         Ok(swept)
     }
 
+    /// Gives up the mails still pending that were written before `before`;
+    /// returns how many.
+    pub async fn expire_mails(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let res = mail_outbox::Entity::update_many()
+            .col_expr(mail_outbox::Column::State, Expr::value(MAIL_FAILED))
+            .col_expr(
+                mail_outbox::Column::LastError,
+                Expr::value(Some(
+                    "not sent within a day (no process with an SMTP server took it)".to_string(),
+                )),
+            )
+            .filter(mail_outbox::Column::State.eq(MAIL_PENDING))
+            .filter(mail_outbox::Column::CreatedAt.lt(before))
+            .exec(&self.db)
+            .await?;
+        Ok(res.rows_affected)
+    }
+
     /// When the next pending mail is due.
     pub async fn next_mail_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let due: Option<Option<DateTime<Utc>>> = mail_outbox::Entity::find()

@@ -511,3 +511,44 @@ async fn a_mail_whose_delivery_is_unknown_is_never_sent_again() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_mail_still_waiting_after_a_day_is_given_up() {
+    let sink = SmtpSink::start().await;
+    each_db_mailing(Some(&sink), |runtime, clock, backend| async move {
+        person(&runtime, "ann", &[], Some("ann@example.org")).await;
+        let def = runtime
+            .deploy("assigned.bpmn", &deploy_xml(ASSIGNED), None)
+            .await
+            .unwrap()
+            .definitions[0]
+            .id;
+        runtime
+            .start(def, Default::default(), None, None)
+            .await
+            .unwrap();
+        let store = runtime.store();
+        let now = bpmn_engine::store::to_db_time(Clock::now(&*clock));
+        assert_eq!(
+            store
+                .expire_mails(now - chrono::Duration::hours(24))
+                .await
+                .unwrap(),
+            0,
+            "{backend}: young mails wait"
+        );
+        advance(&clock, 25 * 3600);
+        let later = bpmn_engine::store::to_db_time(Clock::now(&*clock));
+        assert_eq!(
+            store
+                .expire_mails(later - chrono::Duration::hours(24))
+                .await
+                .unwrap(),
+            1,
+            "{backend}"
+        );
+        let rows = store.mails(None, 10).await.unwrap();
+        assert_eq!(rows[0].state, MAIL_FAILED);
+    })
+    .await;
+}
