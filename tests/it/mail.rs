@@ -552,3 +552,68 @@ async fn a_mail_still_waiting_after_a_day_is_given_up() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn admins_set_addresses_on_the_users_page_and_see_undelivered_mails() {
+    for app in TestApp::each().await {
+        let backend = app.backend;
+        app.user("ann", &["clerks"]).await;
+        let ann = app.runtime.user_named("ann").await.unwrap().unwrap();
+        let admin = app.login("admin", "admin-password").await;
+        let path = format!("/users/{}", ann.id);
+        let refused = admin
+            .post(&path, &[("groups", "clerks"), ("email", "ann@")])
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{backend}"
+        );
+        assert!(
+            refused.body.contains("E-mail address: "),
+            "{}",
+            refused.body
+        );
+        assert_eq!(
+            app.runtime.user_named("ann").await.unwrap().unwrap().email,
+            None
+        );
+        let saved = admin
+            .post(&path, &[("groups", "clerks"), ("email", "ann@example.org")])
+            .await;
+        assert_eq!(
+            saved.status,
+            StatusCode::SEE_OTHER,
+            "{backend}: {}",
+            saved.body
+        );
+        let ann = app.runtime.user_named("ann").await.unwrap().unwrap();
+        assert_eq!(ann.email.as_deref(), Some("ann@example.org"));
+        assert!(ann.notify);
+        // A form without the field leaves the address alone.
+        let kept = admin.post(&path, &[("groups", "clerks, pero")]).await;
+        assert_eq!(kept.status, StatusCode::SEE_OTHER, "{backend}");
+        let ann = app.runtime.user_named("ann").await.unwrap().unwrap();
+        assert_eq!(ann.email.as_deref(), Some("ann@example.org"));
+        let page = admin.get("/users").await;
+        assert!(
+            page.body.contains("value=\"ann@example.org\""),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("Undelivered mails"));
+        assert!(
+            page.body
+                .contains("This server sends no notification mails")
+        );
+        // Not for users.
+        let user = app.login("ann", "ann-password").await;
+        let denied = user
+            .post(&path, &[("groups", "clerks"), ("email", "x@example.org")])
+            .await;
+        assert_ne!(denied.status, StatusCode::SEE_OTHER, "{backend}");
+        let ann = app.runtime.user_named("ann").await.unwrap().unwrap();
+        assert_eq!(ann.email.as_deref(), Some("ann@example.org"));
+        app.stop().await;
+    }
+}
