@@ -315,17 +315,14 @@ impl Runtime {
                 {
                     let (people, offered) = match &spec.assignee {
                         Some(a) => (
-                            Store::mail_people_named(txn, std::slice::from_ref(a)).await?,
+                            Store::mail_people(txn, std::slice::from_ref(a), &[]).await?,
                             false,
                         ),
-                        None => {
-                            let mut p =
-                                Store::mail_people_named(txn, &spec.candidate_users).await?;
-                            p.extend(
-                                Store::mail_people_in_groups(txn, &spec.candidate_groups).await?,
-                            );
-                            (p, true)
-                        }
+                        None => (
+                            Store::mail_people(txn, &spec.candidate_users, &spec.candidate_groups)
+                                .await?,
+                            true,
+                        ),
                     };
                     (
                         spec.key,
@@ -344,7 +341,7 @@ impl Runtime {
                     else {
                         continue;
                     };
-                    let people = Store::mail_people_named(txn, std::slice::from_ref(a)).await?;
+                    let people = Store::mail_people(txn, std::slice::from_ref(a), &[]).await?;
                     (*key, name, element, people, false)
                 }
                 _ => continue,
@@ -427,11 +424,9 @@ impl Runtime {
                 });
             }
         }
-        if !mails.is_empty() {
-            Store::queue_mails(txn, mails, ctx.now).await?;
-            // Mails are the executor's work too.
-            Store::announce_jobs(txn).await?;
-        }
+        // No `NOTIFY` for mails: on PostgreSQL it serialises commits, and a
+        // mail may wait for the executors' next look (within a second).
+        Store::queue_mails(txn, mails, ctx.now).await?;
         Ok(())
     }
 

@@ -11,10 +11,10 @@
 //! failed ([`Store::sweep_mails`]) for admins to see.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement, Value,
+    ActiveValue::Set, ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement, Value,
 };
 use uuid::Uuid;
 
@@ -88,53 +88,37 @@ fn receivers() -> sea_orm::Select<app_user::Entity> {
 }
 
 impl Store {
-    /// Those of the named users who receive mail.
-    pub async fn mail_people_named(
+    /// Those who receive mail among the named users and the members of
+    /// these groups (one statement).
+    pub async fn mail_people(
         txn: &Txn,
         names: &[String],
-    ) -> Result<Vec<MailPerson>, StoreError> {
-        if names.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = receivers()
-            .filter(app_user::Column::Name.is_in(names.iter().map(String::as_str)))
-            .all(txn)
-            .await?;
-        Ok(mail_people(rows))
-    }
-
-    /// The members of these groups who receive mail.
-    pub async fn mail_people_in_groups(
-        txn: &Txn,
         groups: &[String],
     ) -> Result<Vec<MailPerson>, StoreError> {
-        if groups.is_empty() {
+        if names.is_empty() && groups.is_empty() {
             return Ok(Vec::new());
         }
-        let group_ids: Vec<i64> = app_group::Entity::find()
-            .filter(app_group::Column::Name.is_in(groups.iter().map(String::as_str)))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|g| g.id)
-            .collect();
-        if group_ids.is_empty() {
-            return Ok(Vec::new());
+        let mut who = Condition::any();
+        if !names.is_empty() {
+            who = who.add(app_user::Column::Name.is_in(names.iter().map(String::as_str)));
         }
-        let user_ids: Vec<i64> = group_member::Entity::find()
-            .filter(group_member::Column::GroupId.is_in(group_ids))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|m| m.user_id)
-            .collect();
-        if user_ids.is_empty() {
-            return Ok(Vec::new());
+        if !groups.is_empty() {
+            let members = Query::select()
+                .column((group_member::Entity, group_member::Column::UserId))
+                .from(group_member::Entity)
+                .inner_join(
+                    app_group::Entity,
+                    Expr::col((app_group::Entity, app_group::Column::Id))
+                        .equals((group_member::Entity, group_member::Column::GroupId)),
+                )
+                .and_where(
+                    Expr::col((app_group::Entity, app_group::Column::Name))
+                        .is_in(groups.iter().map(String::as_str)),
+                )
+                .to_owned();
+            who = who.add(app_user::Column::Id.in_subquery(members));
         }
-        let rows = receivers()
-            .filter(app_user::Column::Id.is_in(user_ids))
-            .all(txn)
-            .await?;
+        let rows = receivers().filter(who).all(txn).await?;
         Ok(mail_people(rows))
     }
 
@@ -168,9 +152,12 @@ impl Store {
         mails: Vec<NewMail>,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let mut written = 0;
-        for m in mails {
-            written += mail_outbox::Entity::insert(mail_outbox::ActiveModel {
+        if mails.is_empty() {
+            return Ok(0);
+        }
+        let rows: Vec<mail_outbox::ActiveModel> = mails
+            .into_iter()
+            .map(|m| mail_outbox::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 dedup_key: Set(m.dedup_key),
                 kind: Set(m.kind.to_string()),
@@ -188,13 +175,19 @@ impl Store {
                 created_at: Set(now),
                 sent_at: Set(None),
             })
-            .on_conflict(
-                OnConflict::column(mail_outbox::Column::DedupKey)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await?;
+            .collect();
+        // Few statements for all of a command's mails (within SQLite's
+        // limit of bound values per statement).
+        let mut written = 0;
+        for chunk in rows.chunks(500) {
+            written += mail_outbox::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::column(mail_outbox::Column::DedupKey)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(txn)
+                .await?;
         }
         Ok(written)
     }
