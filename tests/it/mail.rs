@@ -617,3 +617,51 @@ async fn admins_set_addresses_on_the_users_page_and_see_undelivered_mails() {
         app.stop().await;
     }
 }
+
+#[::core::prelude::v1::test]
+fn mail_settings_are_checked_with_clear_messages_and_no_password() {
+    let settings = |smtp: &str, from: &str, public: &str| MailSettings {
+        smtp_url: smtp.into(),
+        from: from.into(),
+        public_url: public.into(),
+    };
+    let err = |s: MailSettings| Mailer::new(&s).unwrap_err();
+    let e = err(settings(
+        "imap://u:secret@mail.example.org",
+        "a@example.org",
+        PUBLIC,
+    ));
+    assert!(e.contains("--smtp-url") && !e.contains("secret"), "{e}");
+    assert!(e.contains("u:***@mail.example.org"), "{e}");
+    let e = err(settings(
+        "smtp://mail.example.org",
+        "not an address",
+        PUBLIC,
+    ));
+    assert!(e.starts_with("--mail-from:"), "{e}");
+    let e = err(settings(
+        "smtp://mail.example.org",
+        "a@example.org",
+        "bpmn.example.org",
+    ));
+    assert!(e.starts_with("--public-url:"), "{e}");
+    for ok in [
+        "smtp://mail.example.org:2525",
+        "smtps://u:p%40ss@mail.example.org",
+        "smtp://u:p@mail.example.org:587?tls=required",
+    ] {
+        let m = Mailer::new(&settings(
+            ok,
+            "Workflow <a@example.org>",
+            "https://x.example.org/",
+        ));
+        assert!(m.is_ok(), "{ok}: {m:?}");
+    }
+    assert_eq!(
+        bpmn_engine::runtime::mail::valid_email(" ann@example.org "),
+        Ok(Some("ann@example.org".into()))
+    );
+    assert_eq!(bpmn_engine::runtime::mail::valid_email(""), Ok(None));
+    assert!(bpmn_engine::runtime::mail::valid_email("ann@").is_err());
+    assert!(bpmn_engine::runtime::mail::valid_email("a b@example.org").is_err());
+}
