@@ -12,7 +12,8 @@ use clap::{Parser, Subcommand};
 use bpmn_engine::cli::{self, run::Format, run::RunOptions, run::StartBy};
 use bpmn_engine::runtime::accounts::{valid_password, valid_session_key};
 use bpmn_engine::runtime::{
-    ConnectorPolicy, DEFAULT_DATABASE_URL, Limits, Role, Runtime, SystemClock, jobs, redact_url,
+    ConnectorPolicy, DEFAULT_DATABASE_URL, Limits, MailSettings, Mailer, Role, Runtime,
+    SystemClock, jobs, redact_url,
 };
 use bpmn_engine::web::{self, WebConfig};
 
@@ -176,6 +177,58 @@ struct ServeArgs {
     engine_rest_path: String,
     #[command(flatten)]
     connector: ConnectorArgs,
+    #[command(flatten)]
+    mail: MailArgs,
+}
+
+/// Notification mails (`bpmn serve`).
+#[derive(clap::Args, Default)]
+struct MailArgs {
+    /// Where people reach this server, e.g. https://bpmn.example.org: the
+    /// links in notification mails point there.
+    #[arg(long, env = "BPMN_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
+    /// The SMTP server notification mails go through: smtp://host:port,
+    /// smtps://user:password@host:port, or smtp://host:587?tls=required
+    /// (STARTTLS). Without it no mail is sent.
+    // Its value may hold a password: `--help` must not print it.
+    #[arg(
+        long,
+        env = "BPMN_SMTP_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    smtp_url: Option<String>,
+    /// The sender of notification mails: name@example.org or
+    /// "Workflow <name@example.org>".
+    #[arg(long, env = "BPMN_MAIL_FROM", value_name = "ADDRESS")]
+    mail_from: Option<String>,
+}
+
+impl MailArgs {
+    /// The mailer, when an SMTP server is given (it then needs a sender and
+    /// the public URL).
+    fn mailer(&self) -> anyhow::Result<Option<Mailer>> {
+        let Some(smtp_url) = self.smtp_url.as_ref().filter(|u| !u.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let Some(from) = self.mail_from.as_ref().filter(|f| !f.trim().is_empty()) else {
+            anyhow::bail!("--smtp-url needs --mail-from (BPMN_MAIL_FROM): the sender of the mails");
+        };
+        let Some(public_url) = self.public_url.as_ref().filter(|u| !u.trim().is_empty()) else {
+            anyhow::bail!(
+                "--smtp-url needs --public-url (BPMN_PUBLIC_URL): the mails link to tasks on this server"
+            );
+        };
+        let settings = MailSettings {
+            smtp_url: smtp_url.trim().to_string(),
+            from: from.clone(),
+            public_url: public_url.clone(),
+        };
+        Mailer::new(&settings)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!(e))
+    }
 }
 
 /// What the http-connector may reach (`bpmn serve`).
@@ -440,6 +493,7 @@ struct ServeConfig {
     connector: ConnectorPolicy,
     trusted_proxies: web::proxy::TrustedProxies,
     limits: Limits,
+    mailer: Option<Mailer>,
 }
 
 impl ServeConfig {
@@ -475,6 +529,10 @@ impl ServeConfig {
             command_time: std::time::Duration::from_secs_f64(args.command_seconds),
             command_bytes: (args.command_megabytes as usize) * 1024 * 1024,
         };
+        if let Some(url) = &args.mail.public_url {
+            bpmn_engine::runtime::mail::valid_public_url(url).map_err(|e| anyhow::anyhow!(e))?;
+        }
+        let mailer = args.mail.mailer()?;
         let listener = std::net::TcpListener::bind(&args.listen)
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         Ok(ServeConfig {
@@ -484,24 +542,31 @@ impl ServeConfig {
             connector,
             trusted_proxies,
             limits,
+            mailer,
         })
     }
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = ServeConfig::check(&args)?;
-    let runtime = Arc::new(
-        Runtime::connect(&args.database_url, Arc::new(SystemClock))
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot open the database {}",
-                    redact_url(&args.database_url)
-                )
-            })?
-            .with_limits(config.limits)
-            .with_connector_policy(config.connector),
-    );
+    let mut runtime = Runtime::connect(&args.database_url, Arc::new(SystemClock))
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                redact_url(&args.database_url)
+            )
+        })?
+        .with_limits(config.limits)
+        .with_connector_policy(config.connector);
+    match config.mailer {
+        Some(mailer) => {
+            tracing::info!(smtp = %mailer.server(), "notification mails on");
+            runtime = runtime.with_mailer(mailer);
+        }
+        None => tracing::info!("notification mails off (no --smtp-url)"),
+    }
+    let runtime = Arc::new(runtime);
     cli::deploy_directory(&runtime, &args.diagrams).await;
     if let Some(generated) = runtime
         .accounts()

@@ -115,11 +115,15 @@ pub enum JobType {
     Escalation,
     /// Cancelling a called instance whose call activity is gone.
     Cancel,
+    /// A notification e-mail. It is a row of the mail outbox, not of the job
+    /// table: the executor leases and sends it like a job, but it belongs to
+    /// no element and never raises an incident.
+    Mail,
 }
 
 impl JobType {
     /// Every type, in the order of the enum.
-    pub const ALL: [JobType; 12] = [
+    pub const ALL: [JobType; 13] = [
         JobType::Timer,
         JobType::AsyncBefore,
         JobType::AsyncAfter,
@@ -132,10 +136,11 @@ impl JobType {
         JobType::Return,
         JobType::Escalation,
         JobType::Cancel,
+        JobType::Mail,
     ];
 
-    /// The types the job executor runs (all but external work, which waits
-    /// for its workers).
+    /// The types of the job table the executor runs (all but external work,
+    /// which waits for its workers; mails come from their own outbox).
     pub const LOCAL: [JobType; 11] = [
         JobType::Timer,
         JobType::AsyncBefore,
@@ -165,6 +170,7 @@ impl JobType {
             JobType::Return => "return",
             JobType::Escalation => "escalation",
             JobType::Cancel => "cancel",
+            JobType::Mail => "mail",
         }
     }
 

@@ -93,6 +93,10 @@ pub struct User {
     /// a new one before doing anything else.
     pub must_change_password: bool,
     pub groups: Vec<String>,
+    /// Where notification mails go (none: no mail).
+    pub email: Option<String>,
+    /// Whether the user wants notification mails (they may opt out).
+    pub notify: bool,
 }
 
 impl User {
@@ -279,6 +283,8 @@ fn to_user(u: app_user::Model, groups: Vec<String>) -> User {
         epoch: u.session_epoch,
         must_change_password: u.must_change_password,
         groups,
+        email: u.email,
+        notify: !u.mail_opt_out,
     }
 }
 
@@ -705,6 +711,67 @@ impl Accounts<'_> {
     pub async fn revoke_token(&self, who: &User, id: uuid::Uuid) -> Result<(), RuntimeError> {
         require(&who.principal(), Action::ManageOwnAccount)?;
         self.rt.revoke_token(who.id, id).await
+    }
+
+    /// Sets the user's own e-mail address (empty: none) and whether they
+    /// want notification mails; a bad address is refused by field.
+    pub async fn set_own_mail(
+        &self,
+        who: &User,
+        email: &str,
+        notify: bool,
+    ) -> Result<Result<(), Vec<FieldProblem>>, RuntimeError> {
+        require(&who.principal(), Action::ManageOwnAccount)?;
+        let email = match super::mail::valid_email(email) {
+            Ok(e) => e,
+            Err(message) => return Ok(Err(vec![FieldProblem::new("email", &message)])),
+        };
+        if !self
+            .rt
+            .store()
+            .set_user_mail(who.id, email.as_deref(), !notify)
+            .await?
+        {
+            return Err(RuntimeError::NotFound(format!("user {}", who.name)));
+        }
+        Ok(Ok(()))
+    }
+
+    /// Sets an account's e-mail address (empty: none), keeping its choice
+    /// about notifications.
+    pub async fn set_user_email(
+        &self,
+        who: &Principal,
+        id: i64,
+        email: &str,
+    ) -> Result<User, RuntimeError> {
+        require(who, Action::ManageUsers)?;
+        let target = self
+            .rt
+            .user(id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("user {id}")))?;
+        let email = super::mail::valid_email(email).map_err(|e| {
+            RuntimeError::Rejected(format!("e-mail address of {}: {e}", target.name))
+        })?;
+        self.rt
+            .store()
+            .set_user_mail(id, email.as_deref(), !target.notify)
+            .await?;
+        self.rt
+            .user(id)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(format!("user {id}")))
+    }
+
+    /// The notification mails that were not delivered, newest first (admins).
+    pub async fn undelivered_mails(
+        &self,
+        who: &Principal,
+        limit: u64,
+    ) -> Result<Vec<super::MailView>, RuntimeError> {
+        require(who, Action::ManageUsers)?;
+        self.rt.undelivered_mails(limit).await
     }
 
     /// Every account, by name.

@@ -309,6 +309,7 @@ impl Runtime {
         Store::sync_variables(txn, ctx.instance_id, &tr.events).await?;
         Store::record_incidents(txn, ctx.instance_id, &tr.events, ctx.now).await?;
         Store::apply_effects(txn, ctx, &tr.effects).await?;
+        self.queue_mails(txn, &ctx, first_seq, tr).await?;
         let resumed = tr
             .events
             .iter()

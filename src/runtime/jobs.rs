@@ -26,6 +26,10 @@
 //! - **Wake-up.** Commits of this process wake the executor at once; on
 //!   PostgreSQL a `LISTEN` connection hears the other processes' commits; a
 //!   poll (at most one second, sooner when a timer is due) is the fallback.
+//! - **Mails.** With an SMTP server configured it also leases notification
+//!   mails from their outbox (`JobType::Mail`) and sends them (see `mail.rs`):
+//!   a mail that cannot be sent is retried, and finally marked failed for
+//!   admins, never an incident.
 //! - **Housekeeping.** A sweeper frees expired leases; on PostgreSQL lease times
 //!   follow the database's clock. When the database is away the loop backs off
 //!   and resumes when it returns.
@@ -39,7 +43,7 @@ use tokio::task::JoinSet;
 
 use super::{Outcome, Runtime, RuntimeError, connector, handlers::ServiceCall, metrics};
 use crate::engine::{self, Command, InstanceState, JobType};
-use crate::store::entity::start_timer;
+use crate::store::entity::{mail_outbox, start_timer};
 use crate::store::{Acquire, DEFAULT_JOB_RETRIES, Job, Store, to_db_time};
 
 /// How often expired leases are cleared and the database clock is compared.
@@ -108,6 +112,7 @@ pub fn owner_name() -> String {
 enum Leased {
     Job(Job),
     StartTimer(start_timer::Model),
+    Mail(mail_outbox::Model),
 }
 
 fn chrono_span(d: Duration) -> chrono::Duration {
@@ -263,12 +268,23 @@ async fn housekeeping(runtime: &Runtime) -> Result<(), RuntimeError> {
     if freed > 0 {
         tracing::info!(freed, "freed expired job leases");
     }
+    runtime.sweep_mails().await?;
     Ok(())
 }
 
 /// How long to sleep: until the next due job, at most `poll`.
 async fn until_next_due(runtime: &Runtime, poll: Duration) -> Duration {
-    let Ok(Some(due)) = runtime.store().next_due(&JobType::LOCAL).await else {
+    let job = runtime
+        .store()
+        .next_due(&JobType::LOCAL)
+        .await
+        .ok()
+        .flatten();
+    let mail = match runtime.mailer() {
+        Some(_) => runtime.store().next_mail_due().await.ok().flatten(),
+        None => None,
+    };
+    let Some(due) = [job, mail].into_iter().flatten().min() else {
         return poll;
     };
     let now = to_db_time(runtime.lease_now());
@@ -312,6 +328,15 @@ async fn acquire(
             .await?;
         out.extend(jobs.into_iter().map(Leased::Job));
     }
+    let left = max.saturating_sub(out.len());
+    if left > 0 && runtime.mailer().is_some() {
+        let until = now + chrono_span(cfg.lease.max(super::mail::MAIL_LEASE));
+        let mails = runtime
+            .store()
+            .acquire_mails(&cfg.owner, now, until, left as u64)
+            .await?;
+        out.extend(mails.into_iter().map(Leased::Mail));
+    }
     Ok(out)
 }
 
@@ -319,6 +344,14 @@ async fn acquire(
 async fn execute(runtime: &Runtime, cfg: &ExecutorConfig, item: Leased) -> Executed {
     let mut done = Executed::default();
     match item {
+        Leased::Mail(m) => {
+            done.job = Some((JobType::Mail, m.recipient.clone()));
+            match super::mail::deliver(runtime, &cfg.owner, m).await {
+                super::mail::Delivered::Sent => {}
+                super::mail::Delivered::Retry(e) => done.retry = Some(e),
+                super::mail::Delivered::Failed(e) => done.error = Some(e),
+            }
+        }
         Leased::StartTimer(t) => match runtime.fire_start_timer(&t, Some(&cfg.owner)).await {
             Ok(o) => done.outcomes.push(o),
             Err(e) => {
@@ -566,7 +599,8 @@ pub async fn perform(
         | JobType::Call
         | JobType::Return
         | JobType::Escalation
-        | JobType::Cancel => Map::new(),
+        | JobType::Cancel
+        | JobType::Mail => Map::new(),
     };
     Ok((vars, Vec::new()))
 }

@@ -30,6 +30,7 @@ mod forms;
 pub mod handlers;
 mod instances;
 pub mod jobs;
+pub mod mail;
 mod messages;
 pub mod metrics;
 mod operations;
@@ -65,6 +66,7 @@ pub use deployments::{
 pub use forms::pending_forms;
 pub use handlers::{FnHandler, HandlerError, ServiceCall, ServiceHandler};
 pub use instances::Instances;
+pub use mail::{MailSettings, MailView, Mailer};
 pub use operations::{
     Migration, MigrationReport, MigrationResult, Modification, VersionSuspension,
 };
@@ -187,6 +189,8 @@ pub struct Runtime {
     limits: Limits,
     /// What connector calls may reach.
     connector: connector::ConnectorPolicy,
+    /// Sends notification mails (none without an SMTP server).
+    mailer: Option<Arc<mail::Mailer>>,
 }
 
 impl Runtime {
@@ -205,6 +209,7 @@ impl Runtime {
             password_gate: accounts::PasswordGate::new(),
             limits: Limits::default(),
             connector: connector::ConnectorPolicy::default(),
+            mailer: None,
         }
     }
 

@@ -55,6 +55,8 @@ impl Store {
             session_epoch: Set(0),
             must_change_password: Set(false),
             created_at: Set(now),
+            email: Set(None),
+            mail_opt_out: Set(false),
             ..Default::default()
         }
         .insert(&self.db)

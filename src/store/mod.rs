@@ -11,6 +11,7 @@ mod decisions;
 pub mod entity;
 mod forms;
 mod jobs;
+mod mail;
 mod queries;
 mod search;
 mod seed;
@@ -18,6 +19,9 @@ mod seed;
 pub use entity::form_definition::Model as FormDefinition;
 pub use forms::FormRow;
 pub use jobs::{Acquire, JOB_CHANNEL, Job, NewStartTimer};
+pub use mail::{
+    MAIL_FAILED, MAIL_PENDING, MAIL_SENDING, MAIL_SENT, MailFinish, MailPerson, NewMail,
+};
 pub use queries::{
     COUNT_CAP, DefinitionStats, InstanceOrder, InstanceQuery, NAV_COUNT_CAP, TaskOrder, TaskQuery,
     Total, Viewer,

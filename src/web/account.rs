@@ -1,6 +1,7 @@
-//! The user's own account page: their groups, their password (change it;
-//! after an admin reset it, before anything else) and their API tokens
-//! (create, revoke).
+//! The user's own account page: their groups, their e-mail address and
+//! whether they want notification mails, their password (change it; after an
+//! admin reset it, before anything else) and their API tokens (create,
+//! revoke).
 
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
@@ -28,6 +29,14 @@ struct AccountPage {
     must_change: bool,
     /// What is wrong with the password form, by field.
     problems: Vec<FieldProblem>,
+    /// The e-mail address (as entered, when it was refused).
+    email: String,
+    /// Whether the user wants notification mails.
+    notify: bool,
+    /// What is wrong with the address entered.
+    email_problem: Option<String>,
+    /// Whether this server sends mails at all.
+    sends_mail: bool,
 }
 
 /// A field of the password form: name, label, `autocomplete`, its problem.
@@ -70,6 +79,10 @@ async fn account_page(
         fresh,
         must_change: current.user.must_change_password,
         problems: Vec::new(),
+        email: current.user.email.clone().unwrap_or_default(),
+        notify: current.user.notify,
+        email_problem: None,
+        sends_mail: state.runtime.sends_mail(),
     })
 }
 
@@ -119,6 +132,51 @@ pub async fn revoke_token(
         .await?;
     set_flash(&current.session, "The token was revoked.");
     Ok(redirect("/account"))
+}
+
+#[derive(Deserialize)]
+pub struct NotificationsForm {
+    #[serde(default)]
+    email: String,
+    /// The checkbox "send me mails" (absent when unticked).
+    notify: Option<String>,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+#[post("/account/notifications")]
+pub async fn update_notifications(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    form: web::Form<NotificationsForm>,
+) -> Result<HttpResponse, WebError> {
+    check_csrf(&current.session, &form.csrf_token)?;
+    let notify = form.notify.is_some();
+    match state
+        .runtime
+        .accounts()
+        .set_own_mail(&current.user, &form.email, notify)
+        .await?
+    {
+        Ok(()) => {
+            set_flash(
+                &current.session,
+                if notify {
+                    "Your notification settings were saved."
+                } else {
+                    "Saved: you get no notification mails."
+                },
+            );
+            Ok(redirect("/account#notifications"))
+        }
+        Err(problems) => {
+            let mut page = account_page(&state, &current, None).await?;
+            page.email = form.email.clone();
+            page.notify = notify;
+            page.email_problem = problems.into_iter().next().map(|p| p.message);
+            render_status(&page, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -136,7 +136,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(account::show_account)
         .service(account::create_token)
         .service(account::revoke_token)
-        .service(account::update_password);
+        .service(account::update_password)
+        .service(account::update_notifications);
 }
 
 fn session(config: &WebConfig) -> SessionMiddleware<CookieSessionStore> {

@@ -101,6 +101,7 @@ pub const ROUTES: &[Route] = &[
     page("POST", "/account/tokens", ManageOwnAccount),
     page("POST", "/account/tokens/{id}/revoke", ManageOwnAccount),
     page("POST", "/account/password", ChangeOwnPassword),
+    page("POST", "/account/notifications", ManageOwnAccount),
     listed(page("GET", "/tasks", ViewTask)),
     page("GET", "/tasks/{id}", ViewTask),
     page("POST", "/tasks/{id}", CompleteTask),

@@ -1,5 +1,6 @@
-//! Users and groups (admins only): list, add, change groups, role and state,
-//! and reset a password to a one-time password.
+//! Users and groups (admins only): list, add, change groups, role, state and
+//! e-mail address, reset a password to a one-time password, and see the
+//! notification mails that were not delivered.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
@@ -12,7 +13,10 @@ use super::error::WebError;
 use super::render::{Layout, redirect, render, render_status};
 use crate::runtime::RuntimeError;
 use crate::runtime::accounts::parse_groups;
-use crate::runtime::{NewUser, Role, User};
+use crate::runtime::{MailView, NewUser, Role, User};
+
+/// How many undelivered mails the page lists.
+const UNDELIVERED_SHOWN: u64 = 20;
 
 #[derive(Template)]
 #[template(path = "users/list.html")]
@@ -24,6 +28,10 @@ struct UsersPage {
     groups: String,
     /// A one-time password just set: (user name, password), shown once.
     one_time: Option<(String, String)>,
+    /// Notification mails that were not delivered, newest first.
+    undelivered: Vec<MailView>,
+    /// Whether this server sends mails.
+    sends_mail: bool,
 }
 
 async fn users_page(
@@ -40,6 +48,12 @@ async fn users_page(
         name,
         groups,
         one_time: None,
+        undelivered: state
+            .runtime
+            .accounts()
+            .undelivered_mails(&current.principal(), UNDELIVERED_SHOWN)
+            .await?,
+        sends_mail: state.runtime.sends_mail(),
     })
 }
 
@@ -124,6 +138,8 @@ pub struct UserChange {
     admin: Option<String>,
     worker: Option<String>,
     disabled: Option<String>,
+    /// The e-mail address (absent: left as it is; empty: none).
+    email: Option<String>,
     #[serde(default)]
     csrf_token: String,
 }
@@ -137,6 +153,11 @@ pub async fn update_user(
 ) -> Result<HttpResponse, WebError> {
     check_csrf(&current.session, &form.csrf_token)?;
     let groups = parse_groups(&form.groups).map_err(WebError::Invalid)?;
+    if let Some(email) = &form.email {
+        // Checked (and refused, naming the field) before anything changes.
+        crate::runtime::mail::valid_email(email)
+            .map_err(|e| WebError::Invalid(format!("E-mail address: {e}")))?;
+    }
     let user = state
         .runtime
         .accounts()
@@ -148,6 +169,13 @@ pub async fn update_user(
             &groups,
         )
         .await?;
+    if let Some(email) = &form.email {
+        state
+            .runtime
+            .accounts()
+            .set_user_email(&current.principal(), *id, email)
+            .await?;
+    }
     set_flash(&current.session, &format!("Saved {}.", user.name));
     Ok(redirect("/users"))
 }

@@ -21,6 +21,7 @@ mod everyday;
 mod expressions;
 mod fuzz;
 mod jobs;
+mod mail;
 mod model_parse;
 mod model_xml;
 mod operations;

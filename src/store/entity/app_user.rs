@@ -19,6 +19,10 @@ pub struct Model {
     /// The password is a one-time password: it must be changed at the next login.
     pub must_change_password: bool,
     pub created_at: DateTimeUtc,
+    /// Where notifications go (none: no mail).
+    pub email: Option<String>,
+    /// The user asked for no notification mails.
+    pub mail_opt_out: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ pub mod incident;
 pub mod instance_variable;
 pub mod job;
 pub mod login_attempt;
+pub mod mail_outbox;
 pub mod message_subscription;
 pub mod process_definition;
 pub mod process_instance;

@@ -41,18 +41,29 @@ impl TestApp {
         build: impl FnOnce(Runtime) -> Runtime,
         trusted_proxies: bpmn_engine::web::proxy::TrustedProxies,
     ) -> TestApp {
+        TestApp::start_at(db, |r, _| build(r), trusted_proxies).await
+    }
+
+    /// Starts the app with its runtime built by `build`, which is told the
+    /// app's base URL (`http://127.0.0.1:port`).
+    pub async fn start_at(
+        db: TestDb,
+        build: impl FnOnce(Runtime, &str) -> Runtime,
+        trusted_proxies: bpmn_engine::web::proxy::TrustedProxies,
+    ) -> TestApp {
         bpmn_engine::runtime::connector::install_tls_provider();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
         let store = db.store().await;
-        let runtime =
-            super::rt::runtime_on(store, |s| build(Runtime::new(s, Arc::new(SystemClock))));
+        let runtime = super::rt::runtime_on(store, |s| {
+            build(Runtime::new(s, Arc::new(SystemClock)), &base)
+        });
         runtime
             .accounts()
             .ensure_admin(Some("admin-password"))
             .await
             .unwrap();
         let key = runtime.accounts().session_key(None).await.unwrap();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
         let server = web::server(
             runtime.clone(),
             WebConfig {

@@ -8,6 +8,7 @@ pub mod app;
 pub mod db;
 pub mod remote;
 pub mod rt;
+pub mod smtp;
 
 pub use rt::Shorthand;
 
