@@ -26,6 +26,7 @@ pub use search::{
     IncidentSearch, IncidentSort, InstanceSearch, InstanceSort, TaskScope, TaskSearch, TaskSort,
 };
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -49,6 +50,21 @@ use migration::MigratorTrait;
 
 /// A write transaction (IMMEDIATE on SQLite).
 pub type Txn = DatabaseTransaction;
+
+/// Statements run inside write transactions by this process, between their
+/// `BEGIN` and `COMMIT` (which are not counted). Each is a round trip to the
+/// database (on SQLite, to the connection's own thread).
+static WRITE_STATEMENTS: AtomicU64 = AtomicU64::new(0);
+
+/// How many statements write transactions of this process have run so far.
+pub fn write_statements() -> u64 {
+    WRITE_STATEMENTS.load(Ordering::Relaxed)
+}
+
+/// Counts a statement that SeaORM does not see (one run unprepared).
+fn count_statement() {
+    WRITE_STATEMENTS.fetch_add(1, Ordering::Relaxed);
+}
 
 /// The default database: a SQLite file under `data/`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/bpmn.sqlite?mode=rwc";
@@ -138,7 +154,8 @@ pub struct Store {
     db: DatabaseConnection,
     /// Where write transactions begin. On a SQLite file this is a pool of one
     /// connection, so that a process's writers queue in order instead of
-    /// sleeping in SQLite's busy handler; elsewhere it is `db` itself.
+    /// sleeping in SQLite's busy handler; elsewhere it is `db`'s pool. Either
+    /// way it counts the statements it runs ([`write_statements`]).
     writer: DatabaseConnection,
 }
 
@@ -260,12 +277,14 @@ impl Store {
                 }
             }
         }
-        let writer = if sqlite_path(url).is_some() {
+        let mut writer = if sqlite_path(url).is_some() {
             opt.max_connections(1).min_connections(1);
             Database::connect(opt).await?
         } else {
             db.clone()
         };
+        // Only this handle counts: a clone of a pool keeps its own callback.
+        writer.set_metric_callback(|_| count_statement());
         let store = Store { db, writer };
         // Processes starting at once on one SQLite file take turns migrating.
         let _turn = match sqlite_path(url) {
@@ -317,7 +336,7 @@ impl Store {
                 })
                 .await?
         } else {
-            self.db.begin().await?
+            self.writer.begin().await?
         };
         Ok(txn)
     }
@@ -365,6 +384,7 @@ impl Store {
     /// write transactions are serialised already.)
     pub async fn lock_deployments(txn: &Txn) -> Result<(), StoreError> {
         if txn.get_database_backend() == DbBackend::Postgres {
+            count_statement();
             txn.execute_unprepared("SELECT pg_advisory_xact_lock(7423118853)")
                 .await?;
         }
