@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 
 use crate::runtime::{
-    NewUser, Principal, Role, Runtime, StartRequest, Status, SystemClock, Values, system,
+    NewUser, Principal, Role, Runtime, StartRequest, Status, SystemClock, Values, metrics, system,
 };
 
 /// The load tool acts as an administrator where no user is measured.
@@ -129,6 +129,8 @@ pub struct W1 {
     pub instances_per_s: f64,
     pub empty_commits_per_s: f64,
     pub row_commits_per_s: f64,
+    /// Statements run in write transactions per instance (its round trips).
+    pub statements_per_instance: f64,
 }
 
 /// Measures W1 on the database at `url`.
@@ -144,8 +146,11 @@ pub async fn w1(url: &str, seconds: f64, workers: usize) -> Result<W1, String> {
         .await
         .map_err(|e| e.to_string())?;
     let starter = runtime.clone();
+    let started = Arc::new(AtomicUsize::new(0));
+    let counted = started.clone();
     let start = move |i: usize| {
         let runtime = starter.clone();
+        let counted = counted.clone();
         async move {
             let mut vars = Map::new();
             vars.insert("n".into(), Value::from(i as u64));
@@ -157,6 +162,7 @@ pub async fn w1(url: &str, seconds: f64, workers: usize) -> Result<W1, String> {
             if o.state.status != Status::Completed {
                 return Err(format!("instance {} did not complete", o.instance_id));
             }
+            counted.fetch_add(1, Ordering::Relaxed);
             Ok(())
         }
     };
@@ -164,7 +170,10 @@ pub async fn w1(url: &str, seconds: f64, workers: usize) -> Result<W1, String> {
     let start = Arc::new(start);
     let s = start.clone();
     rate(seconds.min(1.0), workers, move |i| s(i)).await?;
+    let (n0, s0) = (started.load(Ordering::Relaxed), metrics::write_statements());
     let instances_per_s = rate(seconds, workers, move |i| start(i)).await?;
+    let statements_per_instance = (metrics::write_statements() - s0) as f64
+        / (started.load(Ordering::Relaxed) - n0).max(1) as f64;
     let probe = |write: bool| {
         let runtime = runtime.clone();
         move |_| {
@@ -184,6 +193,7 @@ pub async fn w1(url: &str, seconds: f64, workers: usize) -> Result<W1, String> {
         instances_per_s,
         empty_commits_per_s,
         row_commits_per_s,
+        statements_per_instance,
     })
 }
 
@@ -350,6 +360,30 @@ pub struct W2 {
     pub p50: Duration,
     pub p99: Duration,
     pub errors: usize,
+    /// Statements the servers ran in write transactions per completion
+    /// (the starts and the job executor's commands included).
+    pub statements_per_completion: f64,
+}
+
+/// The statements the servers have run in write transactions (`/metrics`).
+async fn write_statements_of(client: &reqwest::Client, bases: &[String]) -> Result<u64, String> {
+    let mut sum = 0;
+    for base in bases {
+        let text = client
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .text()
+            .await
+            .map_err(|e| e.to_string())?;
+        sum += text
+            .lines()
+            .find_map(|l| l.strip_prefix("bpmn_write_statements_total "))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .ok_or_else(|| format!("{base}/metrics does not count statements"))?;
+    }
+    Ok(sum)
 }
 
 /// One W2 client: start demo instances and complete their tasks until `stop`.
@@ -486,7 +520,9 @@ async fn w2(
         }
     };
     run(seconds.min(2.0)).await;
+    let before = write_statements_of(&client, &bases).await?;
     let (mut latencies, errors, took) = run(seconds).await;
+    let statements = write_statements_of(&client, &bases).await? - before;
     latencies.sort();
     drop(servers);
     db.drop().await;
@@ -495,6 +531,7 @@ async fn w2(
         p50: percentile(&latencies, 0.5),
         p99: percentile(&latencies, 0.99),
         errors,
+        statements_per_completion: statements as f64 / latencies.len().max(1) as f64,
     })
 }
 
@@ -893,20 +930,21 @@ pub async fn bench(opts: &BenchOptions, out: &mut dyn std::io::Write) -> Result<
         );
         let _ = writeln!(
             out,
-            "| database | instances/s | empty commits/s | one-row commits/s | instances / one-row commits |"
+            "| database | instances/s | empty commits/s | one-row commits/s | instances / one-row commits | statements / instance |"
         );
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|");
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
         for (name, base) in &dbs {
             let db = FreshDb::new(*base, &opts.dir, "w1").await?;
             let r = w1(&db.url, opts.seconds, 4).await?;
             db.drop().await;
             let _ = writeln!(
                 out,
-                "| {name} | {:.0} | {:.0} | {:.0} | {:.2} |",
+                "| {name} | {:.0} | {:.0} | {:.0} | {:.2} | {:.1} |",
                 r.instances_per_s,
                 r.empty_commits_per_s,
                 r.row_commits_per_s,
-                r.instances_per_s / r.row_commits_per_s
+                r.instances_per_s / r.row_commits_per_s,
+                r.statements_per_instance
             );
         }
     }
@@ -918,20 +956,21 @@ pub async fn bench(opts: &BenchOptions, out: &mut dyn std::io::Write) -> Result<
         );
         let _ = writeln!(
             out,
-            "| database | processes | completions/s | p50 ms | p99 ms | errors |"
+            "| database | processes | completions/s | p50 ms | p99 ms | errors | statements / completion |"
         );
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
         for (name, base) in &dbs {
             let counts: &[usize] = if base.is_some() { &[1, 2] } else { &[1] };
             for &processes in counts {
                 let r = w2(*base, &opts.dir, processes, opts.clients, opts.seconds).await?;
                 let _ = writeln!(
                     out,
-                    "| {name} | {processes} | {:.0} | {:.1} | {:.1} | {} |",
+                    "| {name} | {processes} | {:.0} | {:.1} | {:.1} | {} | {:.1} |",
                     r.completions_per_s,
                     ms(r.p50),
                     ms(r.p99),
-                    r.errors
+                    r.errors,
+                    r.statements_per_completion
                 );
             }
         }

@@ -248,15 +248,8 @@ impl Runtime {
         s: Started<'_>,
         tr: &engine::Transition,
     ) -> Result<(), RuntimeError> {
-        if Store::definition_suspended(txn, s.deployed.definition.id).await? {
-            let d = &s.deployed.definition;
-            return Err(RuntimeError::Conflict(format!(
-                "version {} of process \"{}\" is suspended: no instance starts from it until it is resumed",
-                d.version, d.key
-            )));
-        }
         let db_now = to_db_time(self.clock.now());
-        Store::insert_instance(
+        let inserted = Store::insert_instance(
             txn,
             NewInstance {
                 id: s.id,
@@ -272,6 +265,14 @@ impl Runtime {
             },
         )
         .await?;
+        if !inserted {
+            // Deployed definitions are never deleted: it is suspended.
+            let d = &s.deployed.definition;
+            return Err(RuntimeError::Conflict(format!(
+                "version {} of process \"{}\" is suspended: no instance starts from it until it is resumed",
+                d.version, d.key
+            )));
+        }
         self.write_transition(
             txn,
             EffectContext {
@@ -318,11 +319,9 @@ impl Runtime {
             // Also what this command created while it stays suspended.
             Store::set_instance_suspended(txn, ctx.instance_id, tr.state.suspended).await?;
         }
-        if resumed {
-            // Its jobs (a timer due meanwhile) are work again, for every process.
-            Store::announce_jobs(txn).await?;
-        }
-        if tr.effects.iter().any(engine::Effect::is_local_work) {
+        // A resumed instance's jobs (a timer due meanwhile) are work again,
+        // for every process; one announcement says both.
+        if resumed || tr.effects.iter().any(engine::Effect::is_local_work) {
             Store::announce_jobs(txn).await?;
         }
         Ok(())
@@ -543,18 +542,8 @@ impl Runtime {
     ) -> Result<bool, RuntimeError> {
         let row = &p.row;
         let tr = &p.transition;
-        let Some(locked) = Store::lock_instance(txn, row.id).await? else {
-            return Err(RuntimeError::NotFound(format!("instance {}", row.id)));
-        };
-        if locked.version != row.version {
-            metrics::CONFLICTS.inc();
-            tracing::debug!(instance.id = %row.id, "version conflict, computing again");
-            return Ok(false);
-        }
-        if let Some(guard) = job {
-            guard.check(Store::job_in(txn, guard.id).await?, self.lease_now())?;
-        }
         let db_now = to_db_time(self.clock.now());
+        // The update is the lock and the version check in one statement.
         let saved = Store::update_instance(
             txn,
             row.id,
@@ -567,13 +556,25 @@ impl Runtime {
         )
         .await?;
         if !saved {
+            if !Store::instance_exists(txn, row.id).await? {
+                return Err(RuntimeError::NotFound(format!("instance {}", row.id)));
+            }
             metrics::CONFLICTS.inc();
+            tracing::debug!(instance.id = %row.id, "version conflict, computing again");
             return Ok(false);
         }
         if let Some(guard) = job {
             // Consumed before the effects are written: a repeating timer
             // schedules its next job for the same element.
-            Store::delete_job(txn, guard.id).await?;
+            let now = to_db_time(self.lease_now());
+            if !Store::consume_job(txn, guard.id, guard.owner.as_deref(), now).await? {
+                // Why not (the transaction is rolled back).
+                guard.check(Store::job_in(txn, guard.id).await?, self.lease_now())?;
+                return Err(RuntimeError::Conflict(format!(
+                    "job {} has already run",
+                    guard.id
+                )));
+            }
         }
         self.write_transition(
             txn,

@@ -126,6 +126,12 @@ pub fn observe_events(events: &[Event]) {
     }
 }
 
+/// Statements run inside this process's write transactions so far (each a
+/// round trip to the database), not counting `BEGIN` and `COMMIT`.
+pub fn write_statements() -> u64 {
+    crate::store::write_statements()
+}
+
 /// The process's counters in Prometheus text format.
 pub fn write_counters(out: &mut String) {
     let counters: [(&str, &str, &Counter); 15] = [
@@ -207,6 +213,11 @@ pub fn write_counters(out: &mut String) {
             c.get()
         ));
     }
+    let name = "bpmn_write_statements_total";
+    out.push_str(&format!(
+        "# HELP {name} Statements run inside write transactions, not counting BEGIN and COMMIT\n# TYPE {name} counter\n{name} {}\n",
+        write_statements()
+    ));
     JOB_DELAY.write(
         out,
         "bpmn_job_delay_seconds",

@@ -226,6 +226,7 @@ impl Store {
         let txn = self.begin_write().await?;
         if write_one_row {
             // The same statement on both databases.
+            super::count_statement();
             txn.execute_unprepared(
                 "INSERT INTO setting (key, value) VALUES ('commit_probe', '0') \
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value || ''",
@@ -286,6 +287,7 @@ impl Store {
     /// `NOTIFY`, delivered when the transaction commits). A no-op on SQLite.
     pub async fn announce_jobs(txn: &Txn) -> Result<(), StoreError> {
         if txn.get_database_backend() == DbBackend::Postgres {
+            super::count_statement();
             txn.execute_unprepared(&format!("NOTIFY {JOB_CHANNEL}"))
                 .await?;
         }

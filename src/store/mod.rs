@@ -30,6 +30,7 @@ pub use search::{
     IncidentSearch, IncidentSort, InstanceSearch, InstanceSort, TaskScope, TaskSearch, TaskSort,
 };
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -53,6 +54,21 @@ use migration::MigratorTrait;
 
 /// A write transaction (IMMEDIATE on SQLite).
 pub type Txn = DatabaseTransaction;
+
+/// Statements run inside write transactions by this process, between their
+/// `BEGIN` and `COMMIT` (which are not counted). Each is a round trip to the
+/// database (on SQLite, to the connection's own thread).
+static WRITE_STATEMENTS: AtomicU64 = AtomicU64::new(0);
+
+/// How many statements write transactions of this process have run so far.
+pub fn write_statements() -> u64 {
+    WRITE_STATEMENTS.load(Ordering::Relaxed)
+}
+
+/// Counts a statement that SeaORM does not see (one run unprepared).
+fn count_statement() {
+    WRITE_STATEMENTS.fetch_add(1, Ordering::Relaxed);
+}
 
 /// The default database: a SQLite file under `data/`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/bpmn.sqlite?mode=rwc";
@@ -142,7 +158,8 @@ pub struct Store {
     db: DatabaseConnection,
     /// Where write transactions begin. On a SQLite file this is a pool of one
     /// connection, so that a process's writers queue in order instead of
-    /// sleeping in SQLite's busy handler; elsewhere it is `db` itself.
+    /// sleeping in SQLite's busy handler; elsewhere it is `db`'s pool. Either
+    /// way it counts the statements it runs ([`write_statements`]).
     writer: DatabaseConnection,
 }
 
@@ -221,6 +238,10 @@ pub struct EffectContext<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// The most rows one multi-row insert writes (far below the bound
+/// parameters SQLite and PostgreSQL accept in one statement).
+const BATCH_ROWS: usize = 500;
+
 /// Default number of attempts of a job before it becomes an incident.
 pub const DEFAULT_JOB_RETRIES: i32 = 3;
 
@@ -264,12 +285,14 @@ impl Store {
                 }
             }
         }
-        let writer = if sqlite_path(url).is_some() {
+        let mut writer = if sqlite_path(url).is_some() {
             opt.max_connections(1).min_connections(1);
             Database::connect(opt).await?
         } else {
             db.clone()
         };
+        // Only this handle counts: a clone of a pool keeps its own callback.
+        writer.set_metric_callback(|_| count_statement());
         let store = Store { db, writer };
         // Processes starting at once on one SQLite file take turns migrating.
         let _turn = match sqlite_path(url) {
@@ -321,7 +344,7 @@ impl Store {
                 })
                 .await?
         } else {
-            self.db.begin().await?
+            self.writer.begin().await?
         };
         Ok(txn)
     }
@@ -369,6 +392,7 @@ impl Store {
     /// write transactions are serialised already.)
     pub async fn lock_deployments(txn: &Txn) -> Result<(), StoreError> {
         if txn.get_database_backend() == DbBackend::Postgres {
+            count_statement();
             txn.execute_unprepared("SELECT pg_advisory_xact_lock(7423118853)")
                 .await?;
         }
@@ -559,49 +583,63 @@ impl Store {
 
     // ----- instances -----
 
-    /// Inserts a new instance (version 1).
-    pub async fn insert_instance(txn: &Txn, new: NewInstance<'_>) -> Result<(), StoreError> {
+    /// Inserts a new instance (version 1) unless its definition version is
+    /// suspended (or gone): `false` then, and nothing is written. The check
+    /// reads the definition row as it is now (the parsed definitions are
+    /// cached), in the same statement as the insert.
+    pub async fn insert_instance(txn: &Txn, new: NewInstance<'_>) -> Result<bool, StoreError> {
+        use process_instance::Column as C;
         let state =
             serde_json::to_string(new.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let ended = matches!(
             new.state.status,
             crate::engine::Status::Completed | crate::engine::Status::Terminated
         );
-        process_instance::Entity::insert(process_instance::ActiveModel {
-            id: Set(new.id),
-            definition_id: Set(new.definition_id),
-            definition_key: Set(new.definition_key.to_string()),
-            status: Set(new.state.status.as_str().to_string()),
-            has_incident: Set(new.state.has_incident()),
-            business_key: Set(new.business_key),
-            parent_id: Set(new.parent_id),
-            parent_key: Set(new.parent_key),
-            state: Set(state),
-            version: Set(1),
-            last_seq: Set(new.last_seq),
-            started_at: Set(new.now),
-            started_by: Set(new.started_by),
-            ended_at: Set(ended.then_some(new.now)),
-            updated_at: Set(new.now),
-            suspended: Set(new.state.suspended),
-        })
-        .exec_without_returning(txn)
-        .await?;
-        Ok(())
+        let row: [(C, sea_orm::Value); 16] = [
+            (C::Id, new.id.into()),
+            (C::DefinitionId, new.definition_id.into()),
+            (C::DefinitionKey, new.definition_key.into()),
+            (C::Status, new.state.status.as_str().into()),
+            (C::HasIncident, new.state.has_incident().into()),
+            (C::BusinessKey, new.business_key.into()),
+            (C::ParentId, new.parent_id.into()),
+            (C::ParentKey, new.parent_key.into()),
+            (C::State, state.into()),
+            (C::Version, 1i64.into()),
+            (C::LastSeq, new.last_seq.into()),
+            (C::StartedAt, new.now.into()),
+            (C::StartedBy, new.started_by.into()),
+            (C::EndedAt, ended.then_some(new.now).into()),
+            (C::UpdatedAt, new.now.into()),
+            (C::Suspended, new.state.suspended.into()),
+        ];
+        // INSERT ... SELECT <values> FROM process_definition WHERE id = ? AND NOT suspended
+        let mut select = sea_orm::sea_query::Query::select();
+        select
+            .exprs(row.iter().map(|(_, v)| Expr::val(v.clone())))
+            .from(process_definition::Entity)
+            .and_where(process_definition::Column::Id.eq(new.definition_id))
+            .and_where(process_definition::Column::Suspended.eq(false));
+        let mut insert = sea_orm::sea_query::Query::insert();
+        insert
+            .into_table(process_instance::Entity)
+            .columns(row.iter().map(|(c, _)| *c))
+            .select_from(select)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(txn.execute(&insert).await?.rows_affected() == 1)
     }
 
-    /// Reads an instance row inside a write transaction (`FOR UPDATE` on PostgreSQL).
-    pub async fn lock_instance(
-        txn: &Txn,
-        id: Uuid,
-    ) -> Result<Option<process_instance::Model>, StoreError> {
-        // FOR NO KEY UPDATE: strong enough to serialise commands on the row,
-        // without blocking the foreign-key checks of jobs other instances
-        // insert for it (a caller and its callee answering each other at once).
+    /// Whether an instance row exists, read inside a write transaction (to
+    /// tell a deleted instance from a lost race after [`Store::update_instance`]
+    /// changed nothing).
+    pub async fn instance_exists(txn: &Txn, id: Uuid) -> Result<bool, StoreError> {
         Ok(process_instance::Entity::find_by_id(id)
-            .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
+            .select_only()
+            .column(process_instance::Column::Id)
+            .into_tuple::<Uuid>()
             .one(txn)
-            .await?)
+            .await?
+            .is_some())
     }
 
     /// Reads an instance row.
@@ -678,15 +716,6 @@ impl Store {
         Ok(())
     }
 
-    /// Whether a definition version is suspended (read fresh: the parsed
-    /// definitions are cached).
-    pub async fn definition_suspended(txn: &Txn, id: i64) -> Result<bool, StoreError> {
-        Ok(process_definition::Entity::find_by_id(id)
-            .one(txn)
-            .await?
-            .is_some_and(|d| d.suspended))
-    }
-
     /// The ids of the active instances of a definition version.
     pub async fn active_instances_of(&self, definition_id: i64) -> Result<Vec<Uuid>, StoreError> {
         Ok(process_instance::Entity::find()
@@ -702,6 +731,12 @@ impl Store {
 
     /// Saves an instance if its version is still `expected`. Returns `false` when
     /// another transaction won the race (the caller rolls back and retries).
+    ///
+    /// This is also the command's lock: the update holds the row (`FOR NO KEY
+    /// UPDATE` on PostgreSQL, strong enough to serialise commands on it without
+    /// blocking the foreign-key checks of jobs other instances insert for it)
+    /// until the transaction ends, and a writer that committed first has
+    /// moved the version, so the update matches nothing.
     pub async fn update_instance(
         txn: &Txn,
         id: Uuid,
@@ -875,13 +910,18 @@ impl Store {
         Ok(out)
     }
 
-    /// Records incidents raised and resolved by a transition.
+    /// Records incidents raised and resolved by a transition: at most one
+    /// update (of the incidents raised before) and one insert (of those it
+    /// raised, already resolved if it resolved them too).
     pub async fn record_incidents(
         txn: &Txn,
         instance_id: Uuid,
         events: &[Event],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let mut raised: Vec<(i64, incident::ActiveModel)> = Vec::new();
+        let mut resolved_keys: Vec<i64> = Vec::new();
+        let mut resolve_all = false;
         for e in events {
             match e {
                 Event::IncidentRaised {
@@ -891,53 +931,80 @@ impl Store {
                     message,
                     ..
                 } => {
-                    incident::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        instance_id: Set(instance_id),
-                        incident_key: Set(*key as i64),
-                        element_key: Set(*element_key as i64),
-                        element_id: Set(element.clone()),
-                        message: Set(message.clone()),
-                        created_at: Set(now),
-                        resolved_at: Set(None),
-                    }
-                    .insert(txn)
-                    .await?;
+                    raised.push((
+                        *key as i64,
+                        incident::ActiveModel {
+                            id: Set(Uuid::now_v7()),
+                            instance_id: Set(instance_id),
+                            incident_key: Set(*key as i64),
+                            element_key: Set(*element_key as i64),
+                            element_id: Set(element.clone()),
+                            message: Set(message.clone()),
+                            created_at: Set(now),
+                            resolved_at: Set(None),
+                        },
+                    ));
                 }
                 Event::IncidentResolved { incident: key } => {
-                    incident::Entity::update_many()
-                        .col_expr(incident::Column::ResolvedAt, Expr::value(Some(now)))
-                        .filter(incident::Column::InstanceId.eq(instance_id))
-                        .filter(incident::Column::IncidentKey.eq(*key as i64))
-                        .filter(incident::Column::ResolvedAt.is_null())
-                        .exec(txn)
-                        .await?;
+                    let key = *key as i64;
+                    for (_, r) in raised.iter_mut().filter(|(k, _)| *k == key) {
+                        r.resolved_at = Set(Some(now));
+                    }
+                    resolved_keys.push(key);
                 }
                 Event::InstanceTerminated { .. } => {
-                    incident::Entity::update_many()
-                        .col_expr(incident::Column::ResolvedAt, Expr::value(Some(now)))
-                        .filter(incident::Column::InstanceId.eq(instance_id))
-                        .filter(incident::Column::ResolvedAt.is_null())
-                        .exec(txn)
-                        .await?;
+                    for (_, r) in &mut raised {
+                        r.resolved_at = Set(Some(now));
+                    }
+                    resolve_all = true;
                 }
                 _ => {}
             }
+        }
+        // The rows raised by earlier commands first: this update must not
+        // see the rows inserted below.
+        if resolve_all || !resolved_keys.is_empty() {
+            let mut q = incident::Entity::update_many()
+                .col_expr(incident::Column::ResolvedAt, Expr::value(Some(now)))
+                .filter(incident::Column::InstanceId.eq(instance_id))
+                .filter(incident::Column::ResolvedAt.is_null());
+            if !resolve_all {
+                q = q.filter(incident::Column::IncidentKey.is_in(resolved_keys));
+            }
+            q.exec(txn).await?;
+        }
+        let raised: Vec<_> = raised.into_iter().map(|(_, r)| r).collect();
+        for chunk in raised.chunks(BATCH_ROWS) {
+            incident::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(txn)
+                .await?;
         }
         Ok(())
     }
 
     /// Writes a transition's effects: inbox tasks, jobs, subscriptions.
+    ///
+    /// New rows are gathered and written with one multi-row insert per table;
+    /// the gathered rows are written before any effect that updates or
+    /// deletes rows, so the effects still apply in their order.
     pub async fn apply_effects(
         txn: &Txn,
         ctx: EffectContext<'_>,
         effects: &[Effect],
     ) -> Result<(), StoreError> {
+        let mut new = NewRows::default();
         for effect in effects {
+            let inserts = matches!(
+                effect,
+                Effect::CreateUserTask(_) | Effect::CreateJob { .. } | Effect::Subscribe { .. }
+            );
+            if !inserts {
+                new.write(txn).await?;
+            }
             match effect {
                 Effect::CreateUserTask(spec) => {
                     let id = crate::engine::task_id(ctx.instance_id, spec.key);
-                    user_task::Entity::insert(user_task::ActiveModel {
+                    new.tasks.push(user_task::ActiveModel {
                         id: Set(id),
                         instance_id: Set(ctx.instance_id),
                         element_key: Set(spec.key as i64),
@@ -954,17 +1021,14 @@ impl Store {
                         completed_at: Set(None),
                         completed_by: Set(None),
                         suspended: Set(false),
-                    })
-                    .exec_without_returning(txn)
-                    .await?;
-                    let mut candidates = Vec::new();
+                    });
                     for (kind, names) in [
                         ("user", &spec.candidate_users),
                         ("group", &spec.candidate_groups),
                     ] {
                         let mut seen = std::collections::HashSet::new();
                         for name in names.iter().filter(|n| seen.insert(n.as_str())) {
-                            candidates.push(user_task_candidate::ActiveModel {
+                            new.candidates.push(user_task_candidate::ActiveModel {
                                 task_id: Set(id),
                                 kind: Set(kind.to_string()),
                                 name: Set(name.clone()),
@@ -975,11 +1039,6 @@ impl Store {
                                 definition_key: Set(ctx.definition_key.to_string()),
                             });
                         }
-                    }
-                    if !candidates.is_empty() {
-                        user_task_candidate::Entity::insert_many(candidates)
-                            .exec(txn)
-                            .await?;
                     }
                 }
                 Effect::AssignUserTask { key, assignee } => {
@@ -1030,7 +1089,7 @@ impl Store {
                         Value::Null => "{}".to_string(),
                         other => other.to_string(),
                     };
-                    job::Entity::insert(job::ActiveModel {
+                    new.jobs.push(job::ActiveModel {
                         id: Set(Uuid::now_v7()),
                         instance_id: Set(ctx.instance_id),
                         element_key: Set(*key as i64),
@@ -1046,14 +1105,7 @@ impl Store {
                         created_at: Set(ctx.now),
                         suspended: Set(false),
                         result: Set(None),
-                    })
-                    .on_conflict_do_nothing_on([
-                        job::Column::InstanceId,
-                        job::Column::ElementKey,
-                        job::Column::Kind,
-                    ])
-                    .exec(txn)
-                    .await?;
+                    });
                 }
                 Effect::CancelJob { key } => {
                     job::Entity::delete_many()
@@ -1069,7 +1121,7 @@ impl Store {
                     signal,
                     correlation,
                 } => {
-                    message_subscription::ActiveModel {
+                    new.subscriptions.push(message_subscription::ActiveModel {
                         id: Set(Uuid::now_v7()),
                         instance_id: Set(ctx.instance_id),
                         element_key: Set(*key as i64),
@@ -1079,9 +1131,7 @@ impl Store {
                         created_at: Set(ctx.now),
                         kind: Set(if *signal { "signal" } else { "message" }.into()),
                         correlation_key: Set(correlation.clone()),
-                    }
-                    .insert(txn)
-                    .await?;
+                    });
                 }
                 Effect::Unsubscribe { key } => {
                     message_subscription::Entity::delete_many()
@@ -1142,7 +1192,7 @@ impl Store {
                 }
             }
         }
-        Ok(())
+        new.write(txn).await
     }
 
     /// The instances called by an instance's call activities, oldest first.
@@ -1263,10 +1313,21 @@ impl Store {
             .transpose()
     }
 
-    /// Deletes a job (it ran).
-    pub async fn delete_job(txn: &Txn, id: Uuid) -> Result<(), StoreError> {
-        job::Entity::delete_by_id(id).exec(txn).await?;
-        Ok(())
+    /// Deletes a job that ran, provided it is still there and, when `owner`
+    /// is given, leased by that owner until after `now`; whether it was.
+    pub async fn consume_job(
+        txn: &Txn,
+        id: Uuid,
+        owner: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut q = job::Entity::delete_many().filter(job::Column::Id.eq(id));
+        if let Some(owner) = owner {
+            q = q
+                .filter(job::Column::LockOwner.eq(owner))
+                .filter(job::Column::LockExpiresAt.gt(now));
+        }
+        Ok(q.exec(txn).await?.rows_affected == 1)
     }
 
     /// The next job of one of these kinds due at or before `until`, for an instance.
@@ -1689,6 +1750,49 @@ fn prepare_sqlite_dir(url: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The rows a transition's effects insert, gathered to be written with one
+/// statement per table.
+#[derive(Default)]
+struct NewRows {
+    tasks: Vec<user_task::ActiveModel>,
+    candidates: Vec<user_task_candidate::ActiveModel>,
+    jobs: Vec<job::ActiveModel>,
+    subscriptions: Vec<message_subscription::ActiveModel>,
+}
+
+impl NewRows {
+    /// Writes the gathered rows (tasks before their candidates) and forgets them.
+    async fn write(&mut self, txn: &Txn) -> Result<(), StoreError> {
+        for chunk in std::mem::take(&mut self.tasks).chunks(BATCH_ROWS) {
+            user_task::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(txn)
+                .await?;
+        }
+        for chunk in std::mem::take(&mut self.candidates).chunks(BATCH_ROWS) {
+            user_task_candidate::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(txn)
+                .await?;
+        }
+        for chunk in std::mem::take(&mut self.jobs).chunks(BATCH_ROWS) {
+            // A job an element already has stays as it is.
+            job::Entity::insert_many(chunk.to_vec())
+                .on_conflict_do_nothing_on([
+                    job::Column::InstanceId,
+                    job::Column::ElementKey,
+                    job::Column::Kind,
+                ])
+                .exec_without_returning(txn)
+                .await?;
+        }
+        for chunk in std::mem::take(&mut self.subscriptions).chunks(BATCH_ROWS) {
+            message_subscription::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(txn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 /// A job for another instance than the one whose command is being written
 /// (a called instance's answer to its caller, a cancellation of a callee).
 async fn insert_job(
@@ -1700,35 +1804,46 @@ async fn insert_job(
     payload: String,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let suspended = process_instance::Entity::find_by_id(instance)
-        .one(txn)
-        .await?
-        .is_some_and(|i| i.suspended);
-    job::Entity::insert(job::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        instance_id: Set(instance),
-        element_key: Set(key),
-        element_id: Set(element.to_string()),
-        kind: Set(kind.as_str().to_string()),
-        topic: Set(None),
-        due_at: Set(now),
-        lock_owner: Set(None),
-        lock_expires_at: Set(None),
-        retries: Set(DEFAULT_JOB_RETRIES),
-        payload: Set(payload),
-        last_error: Set(None),
-        created_at: Set(now),
-        // A suspended instance's answers wait with it.
-        suspended: Set(suspended),
-        result: Set(None),
-    })
-    .on_conflict_do_nothing_on([
-        job::Column::InstanceId,
-        job::Column::ElementKey,
-        job::Column::Kind,
-    ])
-    .exec(txn)
-    .await?;
+    use job::Column as C;
+    // A suspended instance's answers wait with it: the flag is read from the
+    // instance row by the insert itself. (A missing instance fails the
+    // foreign key, as a plain insert would.)
+    let mut flag = sea_orm::sea_query::Query::select();
+    flag.column(process_instance::Column::Suspended)
+        .from(process_instance::Entity)
+        .and_where(process_instance::Column::Id.eq(instance));
+    let suspended = sea_orm::sea_query::Func::coalesce([
+        Expr::SubQuery(None, Box::new(flag.into())),
+        Expr::val(false),
+    ]);
+    let row: [(C, Expr); 14] = [
+        (C::Id, Expr::val(Uuid::now_v7())),
+        (C::InstanceId, Expr::val(instance)),
+        (C::ElementKey, Expr::val(key)),
+        (C::ElementId, Expr::val(element)),
+        (C::Kind, Expr::val(kind.as_str())),
+        (C::Topic, Expr::val(Option::<String>::None)),
+        (C::DueAt, Expr::val(now)),
+        (C::LockOwner, Expr::val(Option::<String>::None)),
+        (C::LockExpiresAt, Expr::val(Option::<DateTime<Utc>>::None)),
+        (C::Retries, Expr::val(DEFAULT_JOB_RETRIES)),
+        (C::Payload, Expr::val(payload)),
+        (C::LastError, Expr::val(Option::<String>::None)),
+        (C::CreatedAt, Expr::val(now)),
+        (C::Suspended, suspended.into()),
+    ];
+    let mut insert = sea_orm::sea_query::Query::insert();
+    insert
+        .into_table(job::Entity)
+        .columns(row.iter().map(|(c, _)| *c))
+        .values(row.into_iter().map(|(_, v)| v))
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::columns([C::InstanceId, C::ElementKey, C::Kind])
+                .do_nothing()
+                .to_owned(),
+        );
+    txn.execute(&insert).await?;
     Ok(())
 }
 

@@ -1067,16 +1067,19 @@ async fn health_readiness_and_metrics() {
     ] {
         assert!(m.contains(needle), "{needle} not in\n{m}");
     }
-    let started: u64 = m
-        .lines()
-        .find(|l| l.starts_with("bpmn_instances_started_total "))
-        .unwrap()
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(started >= 1);
+    let counter = |name: &str| -> u64 {
+        m.lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap()
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(counter("bpmn_instances_started_total") >= 1);
+    // The start alone wrote the instance, its history and its first task.
+    assert!(counter("bpmn_write_statements_total") >= 3);
     app.stop().await;
 }
 

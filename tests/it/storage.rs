@@ -270,11 +270,13 @@ async fn a_stale_version_is_refused() {
             .start(def, Default::default(), None, None)
             .await
             .unwrap();
-        let txn = runtime.store().begin_write().await.unwrap();
-        let row = Store::lock_instance(&txn, started.instance_id)
+        let row = runtime
+            .store()
+            .instance(started.instance_id)
             .await
             .unwrap()
             .unwrap();
+        let txn = runtime.store().begin_write().await.unwrap();
         let update = InstanceUpdate {
             state: &started.state,
             last_seq: row.last_seq,
