@@ -3,16 +3,18 @@
 //! other, newest first (ties by id), page after page — on SQLite and, when
 //! `BPMN_TEST_DATABASE_URL` is set, PostgreSQL.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use bpmn_engine::runtime::{InstanceFilter, Principal, Role, Runtime};
+use bpmn_engine::runtime::{InstanceFilter, Principal, Role, Runtime, VirtualClock};
 use bpmn_engine::store::entity::user_task;
 use bpmn_engine::store::{COUNT_CAP, Viewer};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::common::db::each_db;
+use crate::common::db::{databases, each_db};
+use crate::common::rt::runtime_on;
 use crate::common::*;
 
 /// `p1`: a task for group g1, then one for user ann. `p2`: a task held by ann.
@@ -145,122 +147,135 @@ async fn expected(runtime: &Runtime, state: Option<&str>) -> Vec<Uuid> {
     out
 }
 
+/// What [`scenario`] made.
+struct Made {
+    visible: HashSet<Uuid>,
+    hidden: HashSet<Uuid>,
+    /// Instances ann sees only because she completed a task in them.
+    only_completed: Vec<Uuid>,
+    /// Instances where she completed a task and is candidate of the next.
+    completed_and_candidate: Vec<Uuid>,
+    defs: HashMap<&'static str, i64>,
+}
+
+async fn start(runtime: &Runtime, def: i64, who: &str) -> Uuid {
+    runtime
+        .start(def, obj(json!({})), None, Some(who))
+        .await
+        .unwrap()
+        .instance_id
+}
+
+async fn complete(runtime: &Runtime, id: Uuid, who: &str) {
+    let task = runtime.open_task_for(id, "t1").await.unwrap().unwrap();
+    runtime
+        .complete_task(task.id, obj(json!({})), Some(who))
+        .await
+        .unwrap();
+}
+
+/// 27 instances, three per instant (ties are ordered by id), that ann sees in
+/// every way there is, in several at once, or not at all.
+async fn scenario(runtime: &Runtime, clock: &VirtualClock, backend: &str) -> Made {
+    let mut defs = HashMap::new();
+    for (key, xml) in diagrams() {
+        let r = runtime
+            .deploy(&format!("{key}.bpmn"), xml.as_bytes(), Some("admin"))
+            .await
+            .unwrap();
+        defs.insert(key, r.definitions[0].id);
+    }
+    let mut m = Made {
+        visible: HashSet::new(),
+        hidden: HashSet::new(),
+        only_completed: Vec::new(),
+        completed_and_candidate: Vec::new(),
+        defs: defs.clone(),
+    };
+    for i in 0..27 {
+        if i % 3 == 0 {
+            clock.set(t0() + jiff::SignedDuration::from_secs(60 * i));
+        }
+        match i % 9 {
+            // Started by ann (and a task for her group).
+            0 => m.visible.insert(start(runtime, defs["p1"], "ann").await),
+            // A task for her group.
+            1 => m.visible.insert(start(runtime, defs["p1"], "bob").await),
+            // She completed a task, and is candidate of the next.
+            2 => {
+                let id = start(runtime, defs["p1"], "bob").await;
+                complete(runtime, id, "ann").await;
+                m.completed_and_candidate.push(id);
+                m.visible.insert(id)
+            }
+            // She holds its task.
+            3 => m.visible.insert(start(runtime, defs["p2"], "bob").await),
+            // Nothing of hers.
+            4 => m.hidden.insert(start(runtime, defs["p3"], "bob").await),
+            // Her group's task was done by someone else: no longer hers.
+            5 => {
+                let id = start(runtime, defs["p4"], "bob").await;
+                assert!(
+                    runtime.store().involved(&ann_viewer(), id).await.unwrap(),
+                    "{backend}: seen while the task for g1 is open"
+                );
+                complete(runtime, id, "cyd").await;
+                m.hidden.insert(id)
+            }
+            // Started by her, nothing else.
+            6 => m.visible.insert(start(runtime, defs["p3"], "ann").await),
+            // Started, held and completed by her: the instance ends.
+            7 => {
+                let id = start(runtime, defs["p2"], "ann").await;
+                complete(runtime, id, "ann").await;
+                m.visible.insert(id)
+            }
+            // Only that she completed a task in it (the instance ends).
+            _ => {
+                let id = start(runtime, defs["p3"], "bob").await;
+                complete(runtime, id, "ann").await;
+                m.only_completed.push(id);
+                m.visible.insert(id)
+            }
+        };
+    }
+    m
+}
+
+/// Compares the list with the rule for every state filter and page size;
+/// returns the rule's list.
+async fn check(runtime: &Runtime, backend: &str, label: &str, sizes: &[u64]) -> Vec<Uuid> {
+    for state in [None, Some("active"), Some("completed")] {
+        let want = expected(runtime, state).await;
+        for &per_page in sizes {
+            assert_eq!(
+                paged(runtime, state, per_page).await,
+                want,
+                "{backend}, {label}, state {state:?}, {per_page} per page"
+            );
+        }
+    }
+    expected(runtime, None).await
+}
+
 #[tokio::test]
 async fn a_users_instance_list_is_exactly_what_the_visibility_rule_lets_them_see() {
     each_db(|runtime, clock, backend| async move {
-        let mut defs = std::collections::HashMap::new();
-        for (key, xml) in diagrams() {
-            let r = runtime
-                .deploy(&format!("{key}.bpmn"), xml.as_bytes(), Some("admin"))
-                .await
-                .unwrap();
-            defs.insert(key, r.definitions[0].id);
-        }
-        let start = |key: &str, who: &str| {
-            let runtime = runtime.clone();
-            let def = defs[key];
-            let who = who.to_string();
-            async move {
-                runtime
-                    .start(def, obj(json!({})), None, Some(who.as_str()))
-                    .await
-                    .unwrap()
-                    .instance_id
-            }
-        };
-        let complete = |id: Uuid, who: &str| {
-            let runtime = runtime.clone();
-            let who = who.to_string();
-            async move {
-                let task = runtime.open_task_for(id, "t1").await.unwrap().unwrap();
-                runtime
-                    .complete_task(task.id, obj(json!({})), Some(who.as_str()))
-                    .await
-                    .unwrap();
-            }
-        };
-        let mut visible = HashSet::new();
-        let mut hidden = HashSet::new();
-        let mut only_completed = Vec::new();
-        let mut completed_and_candidate = Vec::new();
-        for i in 0..27 {
-            // Three instances per instant: ties are ordered by id.
-            if i % 3 == 0 {
-                clock.set(t0() + jiff::SignedDuration::from_secs(60 * i));
-            }
-            match i % 9 {
-                // Started by ann (and a task for her group).
-                0 => visible.insert(start("p1", "ann").await),
-                // A task for her group.
-                1 => visible.insert(start("p1", "bob").await),
-                // She completed a task, and is candidate of the next.
-                2 => {
-                    let id = start("p1", "bob").await;
-                    complete(id, "ann").await;
-                    completed_and_candidate.push(id);
-                    visible.insert(id)
-                }
-                // She holds its task.
-                3 => visible.insert(start("p2", "bob").await),
-                // Nothing of hers.
-                4 => hidden.insert(start("p3", "bob").await),
-                // Her group's task was done by someone else: no longer hers.
-                5 => {
-                    let id = start("p4", "bob").await;
-                    assert!(
-                        runtime.store().involved(&ann_viewer(), id).await.unwrap(),
-                        "{backend}: seen while the task for g1 is open"
-                    );
-                    complete(id, "cyd").await;
-                    hidden.insert(id)
-                }
-                // Started by her, nothing else.
-                6 => visible.insert(start("p3", "ann").await),
-                // Started, held and completed by her: the instance ends.
-                7 => {
-                    let id = start("p2", "ann").await;
-                    complete(id, "ann").await;
-                    visible.insert(id)
-                }
-                // Only that she completed a task in it.
-                _ => {
-                    let id = start("p3", "bob").await;
-                    complete(id, "ann").await;
-                    only_completed.push(id);
-                    visible.insert(id)
-                }
-            };
-        }
-        let check = |label: &'static str, sizes: &'static [u64]| {
-            let runtime = runtime.clone();
-            async move {
-                for state in [None, Some("active"), Some("completed")] {
-                    let want = expected(&runtime, state).await;
-                    for &per_page in sizes {
-                        assert_eq!(
-                            paged(&runtime, state, per_page).await,
-                            want,
-                            "{backend}, {label}, state {state:?}, {per_page} per page"
-                        );
-                    }
-                }
-                expected(&runtime, None).await
-            }
-        };
-        let want = check("first", &[1, 4, 100]).await;
+        let m = scenario(&runtime, &clock, backend).await;
+        let want = check(&runtime, backend, "first", &[1, 4, 100]).await;
         assert_eq!(
             want.iter().copied().collect::<HashSet<_>>(),
-            visible,
+            m.visible,
             "{backend}: the rule itself"
         );
-        assert!(hidden.iter().all(|h| !want.contains(h)));
+        assert!(m.hidden.iter().all(|h| !want.contains(h)));
 
         // Many completed tasks in one instance: its entries fill the first read
         // of that stream, and older instances seen only through it come after.
-        let newest = *completed_and_candidate.last().unwrap();
+        let newest = *m.completed_and_candidate.last().unwrap();
         assert!(
             want.iter().position(|i| *i == newest)
-                < want.iter().position(|i| *i == only_completed[0]),
+                < want.iter().position(|i| *i == m.only_completed[0]),
             "{backend}: the instance with many tasks is the newer one"
         );
         let store = runtime.store();
@@ -278,10 +293,10 @@ async fn a_users_instance_list_is_exactly_what_the_visibility_rule_lets_them_see
             copy.element_key = Set(100_000 + k);
             copy.insert(conn).await.unwrap();
         }
-        check("many tasks in one instance", &[1, 100]).await;
+        check(&runtime, backend, "many tasks in one instance", &[1, 100]).await;
 
         // More than a count's worth: the count stops, paging goes on.
-        let template = start("p1", "bob").await;
+        let template = start(&runtime, m.defs["p1"], "bob").await;
         runtime
             .system()
             .clone_instances(template, COUNT_CAP as usize * 2 + 50, &|i| {
@@ -289,35 +304,63 @@ async fn a_users_instance_list_is_exactly_what_the_visibility_rule_lets_them_see
             })
             .await
             .unwrap();
-        let want = check("copied", &[7, 100]).await;
+        let want = check(&runtime, backend, "copied", &[7, 100]).await;
         assert!(want.len() as u64 > COUNT_CAP + 20, "{backend}");
-        let (_, total) = runtime
-            .instances()
-            .list(
-                &ann(),
-                &InstanceFilter {
-                    limit: 10,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        assert_eq!((total.count, total.more), (COUNT_CAP, true), "{backend}");
-        let (_, total) = runtime
-            .instances()
-            .list(
-                &ann(),
-                &InstanceFilter {
-                    state: Some("completed".into()),
-                    limit: 10,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        let total = |state: Option<&str>| {
+            let runtime = runtime.clone();
+            let state = state.map(str::to_string);
+            async move {
+                let (_, total) = runtime
+                    .instances()
+                    .list(
+                        &ann(),
+                        &InstanceFilter {
+                            state,
+                            limit: 10,
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .unwrap();
+                (total.count, total.more)
+            }
+        };
+        assert_eq!(total(None).await, (COUNT_CAP, true), "{backend}");
         let completed = expected(&runtime, Some("completed")).await.len() as u64;
         assert_eq!(completed, 6, "{backend}: three of case 7, three of case 8");
-        assert_eq!((total.count, total.more), (completed, false), "{backend}");
+        assert_eq!(total(Some("completed")).await, (completed, false), "{backend}");
     })
     .await;
+}
+
+/// Rows written before the list had its own keys get them from the migration:
+/// the list is the same after migrating down past it and up again.
+#[tokio::test]
+async fn the_migration_fills_the_list_keys_of_existing_rows() {
+    use migration::MigratorTrait;
+    for db in databases().await {
+        let backend = db.backend;
+        let clock = Arc::new(VirtualClock::new(t0()));
+        let runtime = runtime_on(db.store().await, |s| Runtime::new(s, clock.clone()));
+        scenario(&runtime, &clock, backend).await;
+        let before = check(&runtime, backend, "before", &[5]).await;
+        drop(runtime);
+        let all = migration::Migrator::migrations();
+        let at = all
+            .iter()
+            .position(|m| m.name().contains("_000023_"))
+            .expect("the migration is listed");
+        let conn = sea_orm::Database::connect(db.url.as_str()).await.unwrap();
+        migration::Migrator::down(&conn, Some((all.len() - at) as u32))
+            .await
+            .unwrap();
+        migration::Migrator::up(&conn, None).await.unwrap();
+        conn.close().await.unwrap();
+        let runtime = runtime_on(db.store().await, |s| Runtime::new(s, clock.clone()));
+        let after = check(&runtime, backend, "after", &[5]).await;
+        assert_eq!(after, before, "{backend}");
+        assert!(after.len() > 10, "{backend}");
+        drop(runtime);
+        db.drop_now().await;
+    }
 }
