@@ -107,7 +107,10 @@ impl MigrationTrait for Migration {
         m.exec_stmt(
             Query::update()
                 .table(UserTaskCandidate::Table)
-                .value(UserTaskCandidate::InstanceId, from_task(UserTask::InstanceId))
+                .value(
+                    UserTaskCandidate::InstanceId,
+                    from_task(UserTask::InstanceId),
+                )
                 .value(
                     UserTaskCandidate::InstanceStartedAt,
                     from_task(UserTask::InstanceStartedAt),

@@ -834,7 +834,10 @@ impl Store {
         let filters = (!filters.is_empty()).then_some(filters);
         let mut streams: Vec<Stream<'_>> = [Way::Started, Way::Completed, Way::Holds]
             .into_iter()
-            .chain(std::iter::once(Way::Candidate("user", viewer.name.as_str())))
+            .chain(std::iter::once(Way::Candidate(
+                "user",
+                viewer.name.as_str(),
+            )))
             .chain(
                 viewer
                     .groups

@@ -102,7 +102,7 @@ async fn all_instances(runtime: &Runtime) -> Vec<(Uuid, String)> {
         .into_iter()
         .map(|r| ((r.started_at, r.id), r.status))
         .collect();
-    all.sort_by(|a, b| b.0.cmp(&a.0));
+    all.sort_by_key(|a| std::cmp::Reverse(a.0));
     all.into_iter().map(|((_, id), s)| (id, s)).collect()
 }
 
@@ -328,7 +328,11 @@ async fn a_users_instance_list_is_exactly_what_the_visibility_rule_lets_them_see
         assert_eq!(total(None).await, (COUNT_CAP, true), "{backend}");
         let completed = expected(&runtime, Some("completed")).await.len() as u64;
         assert_eq!(completed, 6, "{backend}: three of case 7, three of case 8");
-        assert_eq!(total(Some("completed")).await, (completed, false), "{backend}");
+        assert_eq!(
+            total(Some("completed")).await,
+            (completed, false),
+            "{backend}"
+        );
     })
     .await;
 }

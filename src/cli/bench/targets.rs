@@ -128,7 +128,11 @@ impl Against {
         );
         for (what, full, empty) in [
             ("W3 start, full vs empty", r.start_full, r.start_empty),
-            ("W3 complete, full vs empty", r.complete_full, r.complete_empty),
+            (
+                "W3 complete, full vs empty",
+                r.complete_full,
+                r.complete_empty,
+            ),
         ] {
             let p = slower(full, empty);
             self.add(
