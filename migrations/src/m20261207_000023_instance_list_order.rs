@@ -50,6 +50,14 @@ const INDEXES: [(&str, &str); 5] = [
     ("ix_candidate_instance_order", "user_task_candidate"),
 ];
 
+/// Older indexes the new ones make redundant, with their tables.
+const REPLACED: [(&str, &str); 4] = [
+    ("ix_process_instance_started", "process_instance"),
+    ("ix_process_instance_started_by", "process_instance"),
+    ("ix_user_task_completed_by", "user_task"),
+    ("ix_user_task_assignee", "user_task"),
+];
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -175,26 +183,42 @@ impl MigrationTrait for Migration {
         for mut i in indexes {
             m.create_index(i.if_not_exists().to_owned()).await?;
         }
-        // Served by the first index above (start time, then id).
-        m.drop_index(
-            Index::drop()
-                .name("ix_process_instance_started")
-                .table(ProcessInstance::Table)
-                .to_owned(),
-        )
-        .await
+        // Served by the indexes above (or, for `ix_user_task_assignee`, by
+        // `ix_user_task_mine_created`): dropped, so that writes do not keep two.
+        for (name, table) in REPLACED {
+            m.drop_index(Index::drop().name(name).table(Alias::new(table)).to_owned())
+                .await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.create_index(
+        let replaced = [
             Index::create()
-                .name("ix_process_instance_started")
+                .name(REPLACED[0].0)
                 .table(ProcessInstance::Table)
                 .col(ProcessInstance::StartedAt)
-                .if_not_exists()
                 .to_owned(),
-        )
-        .await?;
+            Index::create()
+                .name(REPLACED[1].0)
+                .table(ProcessInstance::Table)
+                .col(ProcessInstance::StartedBy)
+                .to_owned(),
+            Index::create()
+                .name(REPLACED[2].0)
+                .table(UserTask::Table)
+                .col(UserTask::CompletedBy)
+                .to_owned(),
+            Index::create()
+                .name(REPLACED[3].0)
+                .table(UserTask::Table)
+                .col(UserTask::Assignee)
+                .col(UserTask::State)
+                .to_owned(),
+        ];
+        for mut i in replaced {
+            m.create_index(i.if_not_exists().to_owned()).await?;
+        }
         for (name, table) in INDEXES {
             m.drop_index(Index::drop().name(name).table(Alias::new(table)).to_owned())
                 .await?;
