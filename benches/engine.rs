@@ -1,7 +1,9 @@
 //! Benchmarks: parsing a 1 MB diagram, and running a 10-task straight-through
 //! process — in the pure engine and through the real transaction path on SQLite.
+//! The group `W1 in memory` runs `bpmn bench`'s W1 diagram in the pure engine
+//! on one thread and reports instances per second (criterion's `elem/s`).
 //!
-//! Run with `cargo bench`; `cargo bench -- parse` runs one group.
+//! Run with `cargo bench`; `cargo bench --bench engine -- W1` runs one group.
 
 use std::sync::Arc;
 
@@ -72,6 +74,41 @@ fn parse(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(xml.len() as u64));
     g.bench_function(format!("{} KB diagram", xml.len() / 1024), |b| {
         b.iter(|| model::parse(xml.as_bytes()).expect("valid"))
+    });
+    g.finish();
+}
+
+/// W1 without a database: `bpmn bench`'s diagram (start, ten expression
+/// service tasks, an exclusive gateway, an end) from start to end in the pure
+/// engine, one instance per iteration, on this one thread.
+fn w1_in_memory(c: &mut Criterion) {
+    let xml = bpmn_engine::cli::bench::w1_diagram();
+    let defs = model::parse(xml.as_bytes()).expect("valid");
+    let process = defs.main_process().expect("a process");
+    let now = jiff::Timestamp::now();
+    let ctx = engine::Context::default();
+    let mut g = c.benchmark_group("W1 in memory");
+    g.throughput(Throughput::Elements(1));
+    let mut n = 0u64;
+    g.bench_function("instances, one thread", |b| {
+        b.iter(|| {
+            n += 1;
+            let mut vars = serde_json::Map::new();
+            vars.insert("n".into(), serde_json::Value::from(n));
+            let tr = engine::execute(
+                process,
+                &ctx,
+                &InstanceState::new("w1"),
+                Command::Start {
+                    variables: vars,
+                    initiator: None,
+                },
+                now,
+            )
+            .expect("runs");
+            assert_eq!(tr.state.status, engine::Status::Completed);
+            tr
+        })
     });
     g.finish();
 }
@@ -148,6 +185,6 @@ fn straight_through(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30);
-    targets = parse, straight_through
+    targets = parse, w1_in_memory, straight_through
 }
 criterion_main!(benches);

@@ -15,6 +15,11 @@
 //! - **W4** abuse: the server's memory through bursts of parallel wrong
 //!   logins, and how fast `/healthz` answers while instances whose scripts
 //!   run away are started again and again.
+//!
+//! At the end it prints every number that has a target next to it
+//! (`targets.rs`).
+
+mod targets;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -922,6 +927,7 @@ pub async fn bench(opts: &BenchOptions, out: &mut dyn std::io::Write) -> Result<
         dbs.push(("PostgreSQL", Some(pg.as_str())));
     }
     let _ = writeln!(out, "machine: {}", machine());
+    let mut against = targets::Against::default();
     if opts.workloads.iter().any(|w| w == "w1") {
         let _ = writeln!(
             out,
@@ -937,6 +943,7 @@ pub async fn bench(opts: &BenchOptions, out: &mut dyn std::io::Write) -> Result<
             let db = FreshDb::new(*base, &opts.dir, "w1").await?;
             let r = w1(&db.url, opts.seconds, 4).await?;
             db.drop().await;
+            against.w1(name, &r);
             let _ = writeln!(
                 out,
                 "| {name} | {:.0} | {:.0} | {:.0} | {:.2} | {:.1} |",
@@ -963,6 +970,7 @@ pub async fn bench(opts: &BenchOptions, out: &mut dyn std::io::Write) -> Result<
             let counts: &[usize] = if base.is_some() { &[1, 2] } else { &[1] };
             for &processes in counts {
                 let r = w2(*base, &opts.dir, processes, opts.clients, opts.seconds).await?;
+                against.w2(name, processes, &r);
                 let _ = writeln!(
                     out,
                     "| {name} | {processes} | {:.0} | {:.1} | {:.1} | {} | {:.1} |",
@@ -988,6 +996,7 @@ pub async fn bench(opts: &BenchOptions, out: &mut dyn std::io::Write) -> Result<
         let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
         for (name, base) in &dbs {
             let r = w3(*base, &opts.dir, opts.scale).await?;
+            against.w3(name, &r);
             let _ = writeln!(
                 out,
                 "| {name} | {:.0} | {:.0} ({:.0}) | {:.0} | {:.2} | {:.2} | {:.2} / {:.2} ({:+.0} %) | {:.2} / {:.2} ({:+.0} %) |",
@@ -1018,6 +1027,7 @@ pub async fn bench(opts: &BenchOptions, out: &mut dyn std::io::Write) -> Result<
         let _ = writeln!(out, "|---|---:|---|---:|---|---:|---:|---:|");
         for (name, base) in &dbs {
             let r = w4(*base, &opts.dir).await?;
+            against.w4(name, &r);
             let bursts: Vec<String> = r
                 .rss_after_bursts_mib
                 .iter()
@@ -1039,6 +1049,7 @@ pub async fn bench(opts: &BenchOptions, out: &mut dyn std::io::Write) -> Result<
             );
         }
     }
+    against.print(out);
     Ok(())
 }
 

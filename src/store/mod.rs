@@ -236,6 +236,8 @@ pub struct EffectContext<'a> {
     pub business_key: Option<&'a str>,
     pub user: Option<&'a str>,
     pub now: DateTime<Utc>,
+    /// When the instance started (copied onto its tasks for the instance list).
+    pub instance_started_at: DateTime<Utc>,
 }
 
 /// The most rows one multi-row insert writes (far below the bound
@@ -1018,6 +1020,7 @@ impl Store {
                         due_sort: Set(Some(due_sort(spec.due))),
                         follow_up_at: Set(spec.follow_up.map(to_db_time)),
                         created_at: Set(ctx.now),
+                        instance_started_at: Set(ctx.instance_started_at),
                         completed_at: Set(None),
                         completed_by: Set(None),
                         suspended: Set(false),
@@ -1037,6 +1040,9 @@ impl Store {
                                 due_sort: Set(Some(due_sort(spec.due))),
                                 priority: Set(spec.priority),
                                 definition_key: Set(ctx.definition_key.to_string()),
+                                instance_id: Set(ctx.instance_id),
+                                instance_started_at: Set(ctx.instance_started_at),
+                                open: Set(true),
                             });
                         }
                     }
@@ -1071,7 +1077,7 @@ impl Store {
                         .filter(user_task::Column::State.eq("open"))
                         .exec(txn)
                         .await?;
-                    set_claimable(txn, ctx.instance_id, *key, false).await?;
+                    close_candidates(txn, ctx.instance_id, *key).await?;
                 }
                 Effect::CreateJob {
                     key,
@@ -1686,6 +1692,27 @@ async fn set_claimable(
             user_task_candidate::Column::Claimable,
             Expr::value(claimable),
         )
+        .filter(
+            user_task_candidate::Column::TaskId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(user_task::Column::Id)
+                    .from(user_task::Entity)
+                    .and_where(user_task::Column::InstanceId.eq(instance))
+                    .and_where(user_task::Column::ElementKey.eq(key as i64))
+                    .to_owned(),
+            ),
+        )
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// A task closed: its candidates neither claim it nor see its instance
+/// through it any more.
+async fn close_candidates(txn: &Txn, instance: Uuid, key: u64) -> Result<(), StoreError> {
+    user_task_candidate::Entity::update_many()
+        .col_expr(user_task_candidate::Column::Claimable, Expr::value(false))
+        .col_expr(user_task_candidate::Column::Open, Expr::value(false))
         .filter(
             user_task_candidate::Column::TaskId.in_subquery(
                 sea_orm::sea_query::Query::select()

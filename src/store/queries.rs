@@ -5,7 +5,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait, Query, UnionType};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 
@@ -314,6 +314,206 @@ fn visible_id_parts(viewer: &Viewer, union: UnionType) -> sea_orm::sea_query::Se
 /// rule, which finds a page quickly when matches are that common.
 const FEW_INSTANCES: u64 = 20_000;
 
+/// The list's filters (everything but visibility), on `process_instance`'s columns.
+fn instance_filters(q: &InstanceQuery) -> Condition {
+    let mut cond = Condition::all();
+    if let Some(d) = &q.definition {
+        cond = cond.add(process_instance::Column::DefinitionKey.eq(d.as_str()));
+    }
+    match q.state.as_deref() {
+        Some("incident") => {
+            cond = cond
+                .add(process_instance::Column::Status.eq("active"))
+                .add(process_instance::Column::HasIncident.eq(true));
+        }
+        Some("active" | "running") => {
+            cond = cond.add(process_instance::Column::Status.eq("active"))
+        }
+        Some(s @ ("completed" | "terminated")) => {
+            cond = cond.add(process_instance::Column::Status.eq(s))
+        }
+        _ => {}
+    }
+    if let Some(u) = &q.started_by {
+        cond = cond.add(process_instance::Column::StartedBy.eq(u.as_str()));
+    }
+    if let Some(b) = &q.business_key {
+        cond = cond.add(process_instance::Column::BusinessKey.eq(b.as_str()));
+    }
+    if let Some(t) = q.started_from {
+        cond = cond.add(process_instance::Column::StartedAt.gte(t));
+    }
+    if let Some(t) = q.started_to {
+        cond = cond.add(process_instance::Column::StartedAt.lt(t));
+    }
+    for (name, value) in &q.variables {
+        cond = cond.add(
+            process_instance::Column::Id.in_subquery(
+                Query::select()
+                    .column(instance_variable::Column::InstanceId)
+                    .from(instance_variable::Entity)
+                    .and_where(instance_variable::Column::Name.eq(name.as_str()))
+                    .and_where(instance_variable::Column::Value.eq(value.as_str()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(ids) = &q.ids {
+        cond = cond.add(process_instance::Column::Id.is_in(ids.iter().copied()));
+    }
+    if let Some(p) = &q.business_key_like {
+        cond = cond.add(process_instance::Column::BusinessKey.like(p.as_str()));
+    }
+    if let Some(ids) = &q.definition_ids {
+        cond = cond.add(process_instance::Column::DefinitionId.is_in(ids.iter().copied()));
+    }
+    if let Some(keys) = &q.definition_keys {
+        cond = cond.add(process_instance::Column::DefinitionKey.is_in(keys.iter().cloned()));
+    }
+    if let Some(i) = q.has_incident {
+        cond = cond.add(process_instance::Column::HasIncident.eq(i));
+    }
+    if let Some(s) = q.suspended {
+        cond = cond.add(process_instance::Column::Suspended.eq(s));
+    }
+    cond
+}
+
+/// One instance of a list stream, with its sort key.
+#[derive(Debug, Clone, FromQueryResult)]
+struct Listed {
+    id: Uuid,
+    started_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A way a user sees an instance: each is read from an index of its own in
+/// the instance list's order (start time, then id, both descending).
+#[derive(Debug, Clone, Copy)]
+enum Way<'a> {
+    /// They started it (`ix_process_instance_starter_order`).
+    Started,
+    /// They completed one of its tasks (`ix_user_task_completed_by_order`).
+    Completed,
+    /// They hold (or held) one of its tasks (`ix_user_task_assignee_order`).
+    Holds,
+    /// An open task names them, or one of their groups, as candidate
+    /// (`ix_candidate_instance_order`): `(kind, name)`.
+    Candidate(&'a str, &'a str),
+}
+
+/// A stream being merged: what was read and not yet taken, where to go on.
+struct Stream<'a> {
+    way: Way<'a>,
+    buf: std::collections::VecDeque<Listed>,
+    /// The sort key of the last row read: the next read starts after it.
+    after: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+    /// Nothing more to read.
+    done: bool,
+}
+
+impl Way<'_> {
+    /// The next `limit` rows of this stream after `after`, newest first;
+    /// `filters` (on the instance's columns) narrow it. A task stream may name
+    /// an instance more than once (several tasks): those rows are adjacent.
+    fn page(
+        self,
+        viewer: &Viewer,
+        filters: Option<&Condition>,
+        after: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+        limit: u64,
+    ) -> sea_orm::Selector<sea_orm::SelectModel<Listed>> {
+        use process_instance::Column as P;
+        use user_task::Column as T;
+        use user_task_candidate::Column as C;
+        let me = viewer.name.as_str();
+        let before = |at: Expr, id: Expr| {
+            after.map(|(t, i)| {
+                Expr::tuple([at, id]).lt(Expr::tuple([Expr::value(t), Expr::value(i)]))
+            })
+        };
+        // The filters, for a stream of task rows: on the task's instance.
+        let of_instance = |instance: Expr| {
+            filters.map(|f| {
+                Expr::exists(
+                    Query::select()
+                        .expr(Expr::val(1))
+                        .from(process_instance::Entity)
+                        .and_where(Expr::col((process_instance::Entity, P::Id)).eq(instance))
+                        .cond_where(f.clone())
+                        .to_owned(),
+                )
+            })
+        };
+        match self {
+            Way::Started => process_instance::Entity::find()
+                .select_only()
+                .column_as(P::Id, "id")
+                .column_as(P::StartedAt, "started_at")
+                .filter(P::StartedBy.eq(me))
+                .apply_if(filters.cloned(), |q, f| q.filter(f))
+                .apply_if(
+                    before(
+                        Expr::col((process_instance::Entity, P::StartedAt)),
+                        Expr::col((process_instance::Entity, P::Id)),
+                    ),
+                    |q, b| q.filter(b),
+                )
+                .order_by_desc(P::StartedAt)
+                .order_by_desc(P::Id)
+                .limit(limit)
+                .into_model::<Listed>(),
+            Way::Completed | Way::Holds => {
+                let who = match self {
+                    Way::Completed => T::CompletedBy,
+                    _ => T::Assignee,
+                };
+                user_task::Entity::find()
+                    .select_only()
+                    .column_as(T::InstanceId, "id")
+                    .column_as(T::InstanceStartedAt, "started_at")
+                    .filter(who.eq(me))
+                    .apply_if(
+                        of_instance(Expr::col((user_task::Entity, T::InstanceId))),
+                        |q, f| q.filter(f),
+                    )
+                    .apply_if(
+                        before(
+                            Expr::col((user_task::Entity, T::InstanceStartedAt)),
+                            Expr::col((user_task::Entity, T::InstanceId)),
+                        ),
+                        |q, b| q.filter(b),
+                    )
+                    .order_by_desc(T::InstanceStartedAt)
+                    .order_by_desc(T::InstanceId)
+                    .limit(limit)
+                    .into_model::<Listed>()
+            }
+            Way::Candidate(kind, name) => user_task_candidate::Entity::find()
+                .select_only()
+                .column_as(C::InstanceId, "id")
+                .column_as(C::InstanceStartedAt, "started_at")
+                .filter(C::Kind.eq(kind))
+                .filter(C::Name.eq(name))
+                .filter(C::Open.eq(true))
+                .apply_if(
+                    of_instance(Expr::col((user_task_candidate::Entity, C::InstanceId))),
+                    |q, f| q.filter(f),
+                )
+                .apply_if(
+                    before(
+                        Expr::col((user_task_candidate::Entity, C::InstanceStartedAt)),
+                        Expr::col((user_task_candidate::Entity, C::InstanceId)),
+                    ),
+                    |q, b| q.filter(b),
+                )
+                .order_by_desc(C::InstanceStartedAt)
+                .order_by_desc(C::InstanceId)
+                .limit(limit)
+                .into_model::<Listed>(),
+        }
+    }
+}
+
 impl Store {
     /// Open tasks for the viewer's inbox, and how many there are (up to
     /// [`COUNT_CAP`]).
@@ -564,72 +764,23 @@ impl Store {
     }
 
     /// Instances the viewer may see, filtered, newest first, and how many match.
+    ///
+    /// A user's list in the default order (newest first, the count capped) is
+    /// read as merged streams, one per way of seeing an instance, each from its
+    /// own index in the list's order ([`Store::instances_merged`]); other
+    /// orders, exact counts and an administrator's view read one query.
     pub async fn instances(
         &self,
         viewer: &Viewer,
         q: &InstanceQuery,
     ) -> Result<(Vec<process_instance::Model>, Total), StoreError> {
+        if !viewer.admin && q.order == InstanceOrder::Started && !q.exact_count {
+            return self.instances_merged(viewer, q).await;
+        }
         // The visibility rule is an OR of its own; the filters narrow it down.
-        let mut cond = Condition::all().add(self.visibility_for_lists(viewer).await?);
-        if let Some(d) = &q.definition {
-            cond = cond.add(process_instance::Column::DefinitionKey.eq(d.as_str()));
-        }
-        match q.state.as_deref() {
-            Some("incident") => {
-                cond = cond
-                    .add(process_instance::Column::Status.eq("active"))
-                    .add(process_instance::Column::HasIncident.eq(true));
-            }
-            Some("active" | "running") => {
-                cond = cond.add(process_instance::Column::Status.eq("active"))
-            }
-            Some(s @ ("completed" | "terminated")) => {
-                cond = cond.add(process_instance::Column::Status.eq(s))
-            }
-            _ => {}
-        }
-        if let Some(u) = &q.started_by {
-            cond = cond.add(process_instance::Column::StartedBy.eq(u.as_str()));
-        }
-        if let Some(b) = &q.business_key {
-            cond = cond.add(process_instance::Column::BusinessKey.eq(b.as_str()));
-        }
-        if let Some(t) = q.started_from {
-            cond = cond.add(process_instance::Column::StartedAt.gte(t));
-        }
-        if let Some(t) = q.started_to {
-            cond = cond.add(process_instance::Column::StartedAt.lt(t));
-        }
-        for (name, value) in &q.variables {
-            cond = cond.add(
-                process_instance::Column::Id.in_subquery(
-                    Query::select()
-                        .column(instance_variable::Column::InstanceId)
-                        .from(instance_variable::Entity)
-                        .and_where(instance_variable::Column::Name.eq(name.as_str()))
-                        .and_where(instance_variable::Column::Value.eq(value.as_str()))
-                        .to_owned(),
-                ),
-            );
-        }
-        if let Some(ids) = &q.ids {
-            cond = cond.add(process_instance::Column::Id.is_in(ids.iter().copied()));
-        }
-        if let Some(p) = &q.business_key_like {
-            cond = cond.add(process_instance::Column::BusinessKey.like(p.as_str()));
-        }
-        if let Some(ids) = &q.definition_ids {
-            cond = cond.add(process_instance::Column::DefinitionId.is_in(ids.iter().copied()));
-        }
-        if let Some(keys) = &q.definition_keys {
-            cond = cond.add(process_instance::Column::DefinitionKey.is_in(keys.iter().cloned()));
-        }
-        if let Some(i) = q.has_incident {
-            cond = cond.add(process_instance::Column::HasIncident.eq(i));
-        }
-        if let Some(s) = q.suspended {
-            cond = cond.add(process_instance::Column::Suspended.eq(s));
-        }
+        let cond = Condition::all()
+            .add(self.visibility_for_lists(viewer).await?)
+            .add(instance_filters(q));
         let base = process_instance::Entity::find().filter(cond);
         let total = if q.exact_count {
             let n = base.clone().count(&self.db).await?;
@@ -662,6 +813,87 @@ impl Store {
             .limit(Ord::max(q.limit, 1))
             .all(&self.db)
             .await?;
+        Ok((rows, total))
+    }
+
+    /// A user's instances newest first, as the inbox is read: every way of
+    /// seeing an instance (started it; completed or holds one of its tasks;
+    /// candidate, as the user or one of their groups, of an open task) is a
+    /// stream read from its own index in the list's order (start time, then id,
+    /// both descending) and only as far as the page needs; the streams are
+    /// merged and de-duplicated here. A page costs the same however many
+    /// instances there are; only deep pages cost more.
+    async fn instances_merged(
+        &self,
+        viewer: &Viewer,
+        q: &InstanceQuery,
+    ) -> Result<(Vec<process_instance::Model>, Total), StoreError> {
+        let limit = Ord::max(q.limit, 1);
+        let need = Ord::max(q.offset.saturating_add(limit), COUNT_CAP + 1);
+        let filters = instance_filters(q);
+        let filters = (!filters.is_empty()).then_some(filters);
+        let mut streams: Vec<Stream<'_>> = [Way::Started, Way::Completed, Way::Holds]
+            .into_iter()
+            .chain(std::iter::once(Way::Candidate(
+                "user",
+                viewer.name.as_str(),
+            )))
+            .chain(
+                viewer
+                    .groups
+                    .iter()
+                    .map(|g| Way::Candidate("group", g.as_str())),
+            )
+            .map(|way| Stream {
+                way,
+                buf: std::collections::VecDeque::new(),
+                after: None,
+                done: false,
+            })
+            .collect();
+        let mut listed: Vec<Listed> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        while (listed.len() as u64) < need {
+            // Every stream that may hold more must show its next entry before
+            // the newest of them can be taken.
+            let want = Ord::max(need - listed.len() as u64, 16);
+            for s in streams.iter_mut().filter(|s| s.buf.is_empty() && !s.done) {
+                let rows = s
+                    .way
+                    .page(viewer, filters.as_ref(), s.after, want)
+                    .all(&self.db)
+                    .await?;
+                s.done = (rows.len() as u64) < want;
+                s.after = rows.last().map(|r| (r.started_at, r.id));
+                s.buf.extend(rows);
+            }
+            let Some(next) = streams
+                .iter_mut()
+                .filter(|s| !s.buf.is_empty())
+                .max_by_key(|s| s.buf.front().map(|e| (e.started_at, e.id)))
+                .and_then(|s| s.buf.pop_front())
+            else {
+                break;
+            };
+            if seen.insert(next.id) {
+                listed.push(next);
+            }
+        }
+        let total = Total {
+            count: Ord::min(listed.len() as u64, COUNT_CAP),
+            more: listed.len() as u64 > COUNT_CAP,
+        };
+        let page: Vec<Uuid> = listed
+            .iter()
+            .skip(q.offset as usize)
+            .take(limit as usize)
+            .map(|e| e.id)
+            .collect();
+        let mut rows = process_instance::Entity::find()
+            .filter(process_instance::Column::Id.is_in(page.clone()))
+            .all(&self.db)
+            .await?;
+        rows.sort_by_key(|r| page.iter().position(|id| *id == r.id));
         Ok((rows, total))
     }
 

@@ -106,6 +106,7 @@ impl Store {
                         due_sort: Set(t.due_sort),
                         follow_up_at: Set(t.follow_up_at),
                         created_at: Set(now),
+                        instance_started_at: Set(now),
                         completed_at: Set(None),
                         completed_by: Set(None),
                         suspended: Set(false),
@@ -120,6 +121,9 @@ impl Store {
                             due_sort: Set(c.due_sort),
                             priority: Set(c.priority),
                             definition_key: Set(c.definition_key.clone()),
+                            instance_id: Set(id),
+                            instance_started_at: Set(now),
+                            open: Set(c.open),
                         });
                     }
                 }
@@ -134,8 +138,8 @@ impl Store {
             }
             insert_chunks::<process_instance::Entity>(&txn, i_rows, 8).await?;
             insert_chunks::<history_batch::Entity>(&txn, h_rows, 6).await?;
-            insert_chunks::<user_task::Entity>(&txn, t_rows, 15).await?;
-            insert_chunks::<user_task_candidate::Entity>(&txn, c_rows, 8).await?;
+            insert_chunks::<user_task::Entity>(&txn, t_rows, 16).await?;
+            insert_chunks::<user_task_candidate::Entity>(&txn, c_rows, 11).await?;
             insert_chunks::<instance_variable::Entity>(&txn, v_rows, 4).await?;
             Store::commit(txn).await?;
             done += n;

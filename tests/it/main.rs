@@ -20,6 +20,7 @@ mod engine_rest_tasks;
 mod everyday;
 mod expressions;
 mod fuzz;
+mod instance_list;
 mod jobs;
 mod mail;
 mod model_parse;

@@ -20,6 +20,9 @@ pub struct Model {
     pub due_sort: Option<DateTimeUtc>,
     pub follow_up_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// The instance's start time: the instance list reads a user's tasks in
+    /// its order (newest instance first).
+    pub instance_started_at: DateTimeUtc,
     pub completed_at: Option<DateTimeUtc>,
     pub completed_by: Option<String>,
     /// Suspended: it waits until it is resumed.

@@ -17,6 +17,11 @@ pub struct Model {
     pub due_sort: Option<DateTimeUtc>,
     pub priority: i64,
     pub definition_key: String,
+    // The instance list's keys: the task's instance, its start time, and
+    // whether the task is open (its candidates then see the instance).
+    pub instance_id: Uuid,
+    pub instance_started_at: DateTimeUtc,
+    pub open: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
