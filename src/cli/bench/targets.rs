@@ -213,6 +213,7 @@ mod tests {
             instances_per_s: 4000.0,
             empty_commits_per_s: 9000.0,
             row_commits_per_s: 5000.0,
+            statements_per_instance: 3.0,
         };
         a.w1("SQLite", &w1);
         a.w1("PostgreSQL", &w1);
