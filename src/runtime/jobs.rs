@@ -255,6 +255,7 @@ async fn housekeeping(runtime: &Runtime) -> Result<(), RuntimeError> {
     if freed > 0 {
         tracing::info!(freed, "freed expired job leases");
     }
+    runtime.fold_statistics().await?;
     Ok(())
 }
 

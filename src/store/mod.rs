@@ -14,6 +14,7 @@ mod jobs;
 mod queries;
 mod search;
 mod seed;
+mod statistics;
 
 pub use entity::form_definition::Model as FormDefinition;
 pub use forms::FormRow;
@@ -21,6 +22,9 @@ pub use jobs::{Acquire, JOB_CHANNEL, Job, NewStartTimer};
 pub use queries::{
     COUNT_CAP, DefinitionStats, InstanceOrder, InstanceQuery, NAV_COUNT_CAP, TaskOrder, TaskQuery,
     Total, Viewer,
+};
+pub use statistics::{
+    BUCKETS_PER_DOUBLING, CommandStatistics, ElementCounts, bucket, bucket_middle, deltas,
 };
 pub use search::{
     IncidentSearch, IncidentSort, InstanceSearch, InstanceSort, TaskScope, TaskSearch, TaskSort,
