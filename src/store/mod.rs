@@ -23,11 +23,11 @@ pub use queries::{
     COUNT_CAP, DefinitionStats, InstanceOrder, InstanceQuery, NAV_COUNT_CAP, TaskOrder, TaskQuery,
     Total, Viewer,
 };
-pub use statistics::{
-    BUCKETS_PER_DOUBLING, CommandStatistics, ElementCounts, bucket, bucket_middle, deltas,
-};
 pub use search::{
     IncidentSearch, IncidentSort, InstanceSearch, InstanceSort, TaskScope, TaskSearch, TaskSort,
+};
+pub use statistics::{
+    BUCKETS_PER_DOUBLING, CommandStatistics, ElementCounts, bucket, bucket_middle, deltas,
 };
 
 use std::time::Duration;

@@ -302,10 +302,7 @@ struct StatRow {
 impl Store {
     /// Appends what a command changed per element: one multi-row insert,
     /// none when nothing changed.
-    pub async fn record_statistics(
-        txn: &Txn,
-        c: CommandStatistics<'_>,
-    ) -> Result<(), StoreError> {
+    pub async fn record_statistics(txn: &Txn, c: CommandStatistics<'_>) -> Result<(), StoreError> {
         let deltas = deltas(
             c.events,
             &c.state.since,
@@ -486,7 +483,10 @@ impl Store {
                 "duration_ms",
                 "histogram",
             ] {
-                q.column((sea_orm::sea_query::Alias::new(table), sea_orm::sea_query::Alias::new(c)));
+                q.column((
+                    sea_orm::sea_query::Alias::new(table),
+                    sea_orm::sea_query::Alias::new(c),
+                ));
             }
         };
         let mut summary = Query::select();
@@ -496,9 +496,9 @@ impl Store {
             .and_where(element_stat::Column::DefinitionId.is_in(definition_ids.to_vec()));
         let mut deltas = Query::select();
         columns(&mut deltas, "element_stat_delta");
-        deltas.from(element_stat_delta::Entity).and_where(
-            element_stat_delta::Column::DefinitionId.is_in(definition_ids.to_vec()),
-        );
+        deltas
+            .from(element_stat_delta::Entity)
+            .and_where(element_stat_delta::Column::DefinitionId.is_in(definition_ids.to_vec()));
         summary.union(UnionType::All, deltas);
         let backend = self.db.get_database_backend();
         let rows = StatRow::find_by_statement(backend.build(&summary))
@@ -514,7 +514,11 @@ impl Store {
     }
 }
 
-fn delta_row(definition_id: i64, element: &str, c: &ElementCounts) -> element_stat_delta::ActiveModel {
+fn delta_row(
+    definition_id: i64,
+    element: &str,
+    c: &ElementCounts,
+) -> element_stat_delta::ActiveModel {
     element_stat_delta::ActiveModel {
         id: Default::default(),
         definition_id: Set(definition_id),
@@ -562,6 +566,9 @@ mod tests {
         c.complete(Some(100_000));
         let p95 = c.p95_ms().unwrap_or_default();
         assert!(p95 > 90_000, "{p95}");
-        assert_eq!(c.average_ms().map(|a| a.round() as i64), Some((9500 + 600_000) / 101));
+        assert_eq!(
+            c.average_ms().map(|a| a.round() as i64),
+            Some((9500 + 600_000) / 101)
+        );
     }
 }
