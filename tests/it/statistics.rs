@@ -49,8 +49,11 @@ async fn stats(runtime: &Runtime, version: StatisticsVersion) -> DefinitionStati
         .unwrap()
 }
 
-/// `(active, completed, cancelled, incidents)` of an element (zeros when it has none).
-fn numbers(s: &DefinitionStatistics, element: &str) -> (i64, i64, i64, i64) {
+/// `(active, completed, cancelled, incidents)`.
+type Numbers = (i64, i64, i64, i64);
+
+/// The [`Numbers`] of an element (zeros when it has none).
+fn numbers(s: &DefinitionStatistics, element: &str) -> Numbers {
     s.element(element)
         .map(|e| (e.active, e.completed, e.cancelled, e.incidents))
         .unwrap_or_default()
@@ -60,7 +63,7 @@ fn numbers(s: &DefinitionStatistics, element: &str) -> (i64, i64, i64, i64) {
 async fn checked(
     runtime: &Runtime,
     version: StatisticsVersion,
-    expect: &[(&str, (i64, i64, i64, i64))],
+    expect: &[(&str, Numbers)],
     backend: &str,
 ) -> DefinitionStatistics {
     let before = stats(runtime, version).await;
