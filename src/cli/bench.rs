@@ -551,6 +551,8 @@ pub struct W3 {
     pub inbox_p50: Duration,
     /// The user's page of instances (100 per page).
     pub instances_p50: Duration,
+    /// An admin's statistics per element of the parked process.
+    pub statistics_p50: Duration,
     pub start_empty: Duration,
     pub start_full: Duration,
     pub complete_empty: Duration,
@@ -616,7 +618,7 @@ async fn w3(base: Option<&str>, dir: &std::path::Path, scale: usize) -> Result<W
     empty.drop().await;
 
     let db = FreshDb::new(base, dir, "w3").await?;
-    let (runtime, _, user_token) = prepare(&db.url).await?;
+    let (runtime, admin_token, user_token) = prepare(&db.url).await?;
     runtime
         .deployments()
         .deploy(&operator(), "parked.bpmn", PARKED.as_bytes())
@@ -686,8 +688,37 @@ async fn w3(base: Option<&str>, dir: &std::path::Path, scale: usize) -> Result<W
             listed.push(began.elapsed());
         }
     }
+    // The statistics per element of the parked process: every copy waits
+    // at the task (the timed starts and completes in between came and went).
+    let mut stats = Vec::new();
+    for i in 0..60 {
+        let began = Instant::now();
+        let r = client
+            .get(format!(
+                "{}/api/v1/definitions/parked/statistics",
+                server.base
+            ))
+            .bearer_auth(&admin_token)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let body: Value = r.json().await.map_err(|e| e.to_string())?;
+        if i >= 10 {
+            stats.push(began.elapsed());
+        }
+        let parked = body["elements"]
+            .as_array()
+            .and_then(|a| a.iter().find(|e| e["element_id"] == "park"))
+            .and_then(|e| e["active"].as_i64());
+        if parked != Some(scale as i64) {
+            return Err(format!(
+                "the statistics say {parked:?} active at the task, not {scale}: {body}"
+            ));
+        }
+    }
     inbox.sort();
     listed.sort();
+    stats.sort();
     let (rss_mib, peak_rss_mib) = server.memory();
     drop(server);
     drop(runtime);
@@ -700,6 +731,7 @@ async fn w3(base: Option<&str>, dir: &std::path::Path, scale: usize) -> Result<W
         db_mib,
         inbox_p50: percentile(&inbox, 0.5),
         instances_p50: percentile(&listed, 0.5),
+        statistics_p50: percentile(&stats, 0.5),
         start_empty,
         start_full,
         complete_empty,
@@ -991,21 +1023,22 @@ pub async fn bench(opts: &BenchOptions, out: &mut dyn std::io::Write) -> Result<
         );
         let _ = writeln!(
             out,
-            "| database | seeding s | server RSS MiB (peak) | database MiB | inbox p50 ms | instances p50 ms | start ms empty / full | complete ms empty / full |"
+            "| database | seeding s | server RSS MiB (peak) | database MiB | inbox p50 ms | instances p50 ms | statistics p50 ms | start ms empty / full | complete ms empty / full |"
         );
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (name, base) in &dbs {
             let r = w3(*base, &opts.dir, opts.scale).await?;
             against.w3(name, &r);
             let _ = writeln!(
                 out,
-                "| {name} | {:.0} | {:.0} ({:.0}) | {:.0} | {:.2} | {:.2} | {:.2} / {:.2} ({:+.0} %) | {:.2} / {:.2} ({:+.0} %) |",
+                "| {name} | {:.0} | {:.0} ({:.0}) | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} / {:.2} ({:+.0} %) | {:.2} / {:.2} ({:+.0} %) |",
                 r.seed_seconds,
                 r.rss_mib,
                 r.peak_rss_mib,
                 r.db_mib,
                 ms(r.inbox_p50),
                 ms(r.instances_p50),
+                ms(r.statistics_p50),
                 ms(r.start_empty),
                 ms(r.start_full),
                 (r.start_full.as_secs_f64() / r.start_empty.as_secs_f64() - 1.0) * 100.0,

@@ -399,6 +399,12 @@ pub struct InstanceState {
     /// and setting variables, and its jobs wait.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suspended: bool,
+    /// When each live element instance started, by key: stamped by the
+    /// runtime after each command for the statistics per element (the engine
+    /// neither reads nor changes it). The entries of element instances that
+    /// ended in a command stay until the next one, which measures them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub since: BTreeMap<u64, Timestamp>,
 }
 
 impl InstanceState {
@@ -417,6 +423,7 @@ impl InstanceState {
             called_by: None,
             compensable: Vec::new(),
             suspended: false,
+            since: BTreeMap::new(),
         }
     }
 

@@ -6,7 +6,9 @@
 //! in the modeler. Every shape and flow carries `data-element="ID"` and classes by
 //! kind and state (`shape task user-task active`) so that pages can restyle it; a
 //! small `<style>` inside the SVG gives the default look. All text is escaped:
-//! names, ids and colours come from uploaded files.
+//! names, ids and colours come from uploaded files. A definition's statistics
+//! ([`Figures`]) are drawn as count badges along an element's bottom edge and
+//! as its fill colour.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::{self, Write};
@@ -63,10 +65,27 @@ pub struct Mark {
     pub title: Option<String>,
 }
 
-/// The marks of one instance, by element id.
+/// Statistics drawn on one element: counts as badges along its bottom edge
+/// (active and incidents on the left, cancelled and completed on the right;
+/// zeros are left out) and a fill colour (e.g. a scale of time spent).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Figures {
+    pub active: i64,
+    pub completed: i64,
+    pub cancelled: i64,
+    pub incidents: i64,
+    /// The body's fill colour (`#rrggbb`); the file's colours otherwise.
+    pub fill: Option<String>,
+    /// Tooltip text of the badges.
+    pub title: String,
+}
+
+/// The marks of one instance (or a definition's statistics), by element id.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overlay {
     pub marks: HashMap<String, Mark>,
+    /// Statistics per element.
+    pub figures: HashMap<String, Figures>,
     /// The drawing's size in percent of the file's coordinates (the `width`
     /// and `height` attributes); `None` draws it 1:1.
     pub zoom: Option<u32>,
@@ -111,6 +130,21 @@ pub fn render_diagram(defs: &Definitions, diagram: usize, overlay: &Overlay) -> 
     painter.finish().map(|d| d.svg)
 }
 
+/// A count in at most five characters: `999`, `12.3k`, `4.5M`.
+fn compact(n: i64) -> String {
+    let a = n.unsigned_abs() as f64;
+    let sign = if n < 0 { "-" } else { "" };
+    if a < 1000.0 {
+        n.to_string()
+    } else if a < 1e6 {
+        format!("{sign}{:.1}k", a / 1e3)
+    } else if a < 1e9 {
+        format!("{sign}{:.1}M", a / 1e6)
+    } else {
+        format!("{sign}{:.1}G", a / 1e9)
+    }
+}
+
 /// Writing to a `String` cannot fail.
 macro_rules! put {
     ($out:expr, $($arg:tt)*) => {{
@@ -140,6 +174,8 @@ const STYLE: &str = "\
 .bpmn .flow.active>.line,.bpmn .flow.completed>.line,.bpmn .flow.incident>.line{stroke-width:3px}\
 .bpmn .badge circle{fill:currentColor;stroke:#fff;stroke-width:1.5px}\
 .bpmn .badge text{fill:#fff;font-size:10px;font-weight:bold}\
+.bpmn .stats rect{stroke:#fff;stroke-width:1px}\
+.bpmn .stats text{fill:#fff;font-size:10px;font-weight:bold}\
 .bpmn a:hover .body{stroke-width:3px}";
 
 /// Embedded labels (tasks, pools): font size, estimated width of a character, line height.
@@ -660,7 +696,12 @@ impl<'a> Painter<'a> {
         }
         // The file's colours, unless the overlay colours the element.
         let stroke = colour(shape.stroke.as_deref()).filter(|_| state.is_none());
-        let fill = match colour(shape.fill.as_deref()).filter(|_| state.is_none()) {
+        let figures = self.overlay.figures.get(&shape.element);
+        let heat = figures.and_then(|f| colour(f.fill.as_deref()));
+        let fill = match heat
+            .or(colour(shape.fill.as_deref()))
+            .filter(|_| state.is_none())
+        {
             Some(c) => format!(" style=\"fill:{}\"", esc(c)),
             None => String::new(),
         };
@@ -681,6 +722,9 @@ impl<'a> Painter<'a> {
         }
         if let Some(m) = mark.filter(|m| m.count > 1) {
             self.badge(shape.bounds, m.count);
+        }
+        if let Some(f) = figures {
+            self.figures(shape.bounds, f);
         }
         if mark.is_some_and(|m| m.href.is_some()) {
             self.ring(shape.bounds);
@@ -1083,6 +1127,48 @@ impl<'a> Painter<'a> {
             N(y + 3.5)
         );
         self.extent.point(x + 9.0, y - 9.0);
+    }
+
+    /// Statistics badges along the bottom edge of `b`.
+    fn figures(&mut self, b: Bounds, f: &Figures) {
+        let left = [(f.active, "#1d4ed8"), (f.incidents, "#b91c1c")];
+        let right = [(f.cancelled, "#4b5563"), (f.completed, "#15803d")];
+        let y = b.y + b.height;
+        let pill = |n: i64| 8.0 + 6.0 * compact(n).chars().count() as f64;
+        put!(
+            self.body,
+            "<g class=\"stats\"><title>{}</title>",
+            esc(&f.title)
+        );
+        let mut x = b.x - 6.0;
+        for (n, c) in left.into_iter().filter(|(n, _)| *n != 0) {
+            let w = pill(n);
+            self.pill(x, y, w, n, c);
+            x += w + 2.0;
+        }
+        let mut x = b.x + b.width + 6.0;
+        for (n, c) in right.into_iter().rev().filter(|(n, _)| *n != 0) {
+            let w = pill(n);
+            x -= w;
+            self.pill(x, y, w, n, c);
+            x -= 2.0;
+        }
+        self.body.push_str("</g>");
+    }
+
+    fn pill(&mut self, x: f64, y: f64, w: f64, n: i64, colour: &str) {
+        put!(
+            self.body,
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"14\" rx=\"7\" style=\"fill:{colour}\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            N(x),
+            N(y - 7.0),
+            N(w),
+            N(x + w / 2.0),
+            N(y + 3.5),
+            compact(n)
+        );
+        self.extent.point(x, y - 7.0);
+        self.extent.point(x + w, y + 7.0);
     }
 
     /// The name of an event, gateway, data element or group: in its label

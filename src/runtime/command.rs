@@ -22,10 +22,12 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::policy::{self, Action, Decision, Facts, Principal};
-use super::{Deployed, MAX_ATTEMPTS, Runtime, RuntimeError, backoff, metrics, viewer};
+use super::{Deployed, MAX_ATTEMPTS, Runtime, RuntimeError, backoff, metrics, statistics, viewer};
 use crate::engine::{self, Command, Event, InstanceState};
 use crate::store::entity::{process_instance, user_task};
-use crate::store::{EffectContext, InstanceUpdate, Job, NewInstance, Store, Txn, to_db_time};
+use crate::store::{
+    CommandStatistics, EffectContext, InstanceUpdate, Job, NewInstance, Store, Txn, to_db_time,
+};
 
 /// The outcome of a command on an instance.
 #[derive(Debug, Clone)]
@@ -284,6 +286,7 @@ impl Runtime {
                 now: db_now,
                 instance_started_at: db_now,
             },
+            (s.deployed.definition.id, None),
             1,
             tr,
         )
@@ -291,11 +294,14 @@ impl Runtime {
     }
 
     /// Writes what a transition changes besides the instance row: history,
-    /// variables, incidents, and its effects (inbox, jobs, subscriptions).
+    /// statistics, variables, incidents, and its effects (inbox, jobs,
+    /// subscriptions). `(definition_id, before)`: the version the instance
+    /// ran and its state JSON before the command (none for a new instance).
     async fn write_transition(
         &self,
         txn: &Txn,
         ctx: EffectContext<'_>,
+        (definition_id, before): (i64, Option<&str>),
         first_seq: i64,
         tr: &engine::Transition,
     ) -> Result<(), RuntimeError> {
@@ -306,6 +312,18 @@ impl Runtime {
             &tr.events,
             ctx.now,
             ctx.user,
+        )
+        .await?;
+        Store::record_statistics(
+            txn,
+            CommandStatistics {
+                definition_id,
+                definition_key: ctx.definition_key,
+                events: &tr.events,
+                state: &tr.state,
+                before,
+                now: ctx.now,
+            },
         )
         .await?;
         Store::sync_variables(txn, ctx.instance_id, &tr.events).await?;
@@ -399,9 +417,12 @@ impl Runtime {
         command: Command,
     ) -> Result<engine::Transition, RuntimeError> {
         let now = self.clock.now();
-        let transition = self
+        let mut state = state;
+        statistics::forget_ended(&mut state);
+        let mut transition = self
             .budgeted(move || engine::execute(deployed.process(), &ctx, &state, command, now))
             .await??;
+        statistics::stamp(&mut transition.state, now);
         Ok(transition)
     }
 
@@ -588,6 +609,7 @@ impl Runtime {
                 now: db_now,
                 instance_started_at: row.started_at,
             },
+            (row.definition_id, Some(&row.state)),
             row.last_seq + 1,
             tr,
         )

@@ -269,6 +269,7 @@ async fn housekeeping(runtime: &Runtime) -> Result<(), RuntimeError> {
         tracing::info!(freed, "freed expired job leases");
     }
     runtime.sweep_mails().await?;
+    runtime.fold_statistics().await?;
     Ok(())
 }
 

@@ -37,6 +37,7 @@ mod operations;
 pub mod policy;
 mod running;
 mod search;
+mod statistics;
 pub mod story;
 pub mod system;
 mod tasks;
@@ -79,6 +80,7 @@ pub use search::{
     InstanceSearch, InstanceSort, TaskRecord, TaskScope, TaskSearch, TaskSort, VariableRecord,
     activity_type,
 };
+pub use statistics::{DefinitionStatistics, ElementStatistics, StatisticsVersion};
 pub use story::{StoryEntry, StoryPart};
 pub use system::System;
 pub use tasks::{Completed, Tasks, Values};

@@ -159,6 +159,9 @@ pub enum Action {
     /// Suspend or resume a version of a process (no new starts), and migrate
     /// its instances in a batch.
     OperateDefinition,
+    /// Statistics per element of a process: active, completed, cancelled,
+    /// incidents and time spent.
+    ViewStatistics,
     ViewTask,
     ClaimTask,
     UnclaimTask,
@@ -290,6 +293,7 @@ pub const POLICY: &[Permission] = &[
     row(Action::ModifyInstance, Resource::Instance, SEE_INSTANCE, [Deny, Deny, Deny, Allow]),
     row(Action::MigrateInstance, Resource::Instance, SEE_INSTANCE, [Deny, Deny, Deny, Allow]),
     row(Action::OperateDefinition, Resource::Definition, None, [Deny, Deny, Deny, Allow]),
+    row(Action::ViewStatistics, Resource::Definition, None, [Deny, Deny, Deny, Allow]),
     row(Action::ViewTask, Resource::Task, SEE_TASK, [Deny, HolderOrCandidate, HolderOrCandidate, Allow]),
     row(Action::ClaimTask, Resource::Task, SEE_TASK, [Deny, Candidate, Candidate, Allow]),
     row(Action::UnclaimTask, Resource::Task, SEE_TASK, [Deny, Holder, Holder, Allow]),
@@ -430,6 +434,7 @@ pub fn action_text(action: Action) -> &'static str {
         Action::ModifyInstance => "modify an instance (cancel, start elements)",
         Action::MigrateInstance => "migrate instances to another version",
         Action::OperateDefinition => "suspend, resume or migrate a process version",
+        Action::ViewStatistics => "see statistics per element of a process",
         Action::ViewTask => "see a task",
         Action::ClaimTask => "claim an unclaimed task",
         Action::UnclaimTask => "release a task",

@@ -15,6 +15,7 @@ mod mail;
 mod queries;
 mod search;
 mod seed;
+mod statistics;
 
 pub use entity::form_definition::Model as FormDefinition;
 pub use forms::FormRow;
@@ -28,6 +29,9 @@ pub use queries::{
 };
 pub use search::{
     IncidentSearch, IncidentSort, InstanceSearch, InstanceSort, TaskScope, TaskSearch, TaskSort,
+};
+pub use statistics::{
+    BUCKETS_PER_DOUBLING, CommandStatistics, ElementCounts, bucket, bucket_middle, deltas,
 };
 
 use std::sync::atomic::{AtomicU64, Ordering};

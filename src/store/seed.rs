@@ -2,7 +2,10 @@
 //! made through the real path is the template, and its rows (instance,
 //! history, open task with its candidates, variables) are copied with fresh ids
 //! in large multi-row inserts — far faster than running the engine a million
-//! times, and the same rows the engine would have written.
+//! times, and the same rows the engine would have written. The statistics per
+//! element get what the copies' commands would have appended: the template's
+//! deltas (derived from its history) times the number of copies, as one row
+//! per element.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -13,7 +16,36 @@ use uuid::Uuid;
 use super::entity::{
     history_batch, instance_variable, process_instance, user_task, user_task_candidate,
 };
-use super::{Store, StoreError};
+use super::statistics::{ElementCounts, Version, deltas};
+use super::{Store, StoreError, from_db_time};
+use crate::engine::Event;
+
+/// What an instance's commands appended to the statistics, per element,
+/// from its history (each command's events at its time).
+fn template_statistics(
+    history: &[history_batch::Model],
+) -> Result<std::collections::BTreeMap<String, ElementCounts>, StoreError> {
+    let mut batches: Vec<&history_batch::Model> = history.iter().collect();
+    batches.sort_by_key(|h| h.first_seq);
+    let mut since = std::collections::BTreeMap::new();
+    let mut out: std::collections::BTreeMap<String, ElementCounts> = Default::default();
+    for h in batches {
+        let events: Vec<Event> =
+            serde_json::from_str(&h.events).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let at = from_db_time(h.at);
+        for ((version, element), c) in deltas(&events, &since, || None, at.as_millisecond()) {
+            if version == Version::Own {
+                out.entry(element).or_default().add(&c);
+            }
+        }
+        for e in &events {
+            if let Event::ElementActivated { key, .. } = e {
+                since.insert(*key, at);
+            }
+        }
+    }
+    Ok(out)
+}
 
 /// Rows per multi-row insert (below both databases' parameter limits).
 const ROWS: usize = 2000;
@@ -144,6 +176,14 @@ impl Store {
             Store::commit(txn).await?;
             done += n;
         }
+        let counts = template_statistics(&history)?;
+        let copies: std::collections::BTreeMap<String, ElementCounts> = counts
+            .iter()
+            .map(|(e, c)| (e.clone(), c.times(count as i64)))
+            .collect();
+        let txn = self.begin_write().await?;
+        Store::add_statistics(&txn, inst.definition_id, &copies).await?;
+        Store::commit(txn).await?;
         Ok(())
     }
 

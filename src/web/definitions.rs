@@ -19,8 +19,8 @@ use crate::model::form::{FieldError, FormField, posted_values};
 use crate::model::svg;
 use crate::model::{Definitions, Diagnostic, NodeKind, Severity};
 use crate::runtime::{
-    DecisionRow, DefinitionRow, DeployResult, RuntimeError, StartRequest, Values, VersionView,
-    ViewOnlyView,
+    DecisionRow, DefinitionRow, DefinitionStatistics, DeployResult, RuntimeError, StartRequest,
+    StatisticsVersion, Values, VersionView, ViewOnlyView,
 };
 
 /// A problem of an uploaded file, for the page.
@@ -264,6 +264,121 @@ struct DefinitionPage {
     citems: Vec<Item>,
     /// Admins: suspend, resume and migrate buttons.
     may_operate: bool,
+    /// Admins: the version's statistics per element (also drawn on the diagram).
+    stats: Option<StatsView>,
+}
+
+/// The statistics table under the diagram.
+pub struct StatsView {
+    pub rows: Vec<StatsRow>,
+    /// The shortest and longest average time spent (the colour scale's ends).
+    pub scale: Option<(String, String)>,
+}
+
+pub struct StatsRow {
+    pub element_id: String,
+    pub name: String,
+    pub active: i64,
+    pub completed: i64,
+    pub cancelled: i64,
+    pub incidents: i64,
+    pub average: String,
+    pub p95: String,
+    /// The element's colour on the time scale.
+    pub colour: String,
+}
+
+/// A time in milliseconds as people read it.
+pub fn duration_text(ms: f64) -> String {
+    let s = ms / 1000.0;
+    if ms < 1000.0 {
+        format!("{} ms", ms.round())
+    } else if s < 60.0 {
+        format!("{s:.1} s")
+    } else if s < 3600.0 {
+        format!("{:.1} min", s / 60.0)
+    } else if s < 86_400.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else {
+        format!("{:.1} d", s / 86_400.0)
+    }
+}
+
+/// The colour scale of time spent: pale green (shortest) through yellow to
+/// red (longest), on a logarithmic scale between the shortest and longest
+/// average.
+fn heat(average: f64, min: f64, max: f64) -> String {
+    const STOPS: [(f64, [f64; 3]); 3] = [
+        (0.0, [220.0, 252.0, 231.0]),
+        (0.5, [254.0, 240.0, 138.0]),
+        (1.0, [252.0, 165.0, 165.0]),
+    ];
+    let (lo, hi, x) = ((1.0 + min).ln(), (1.0 + max).ln(), (1.0 + average).ln());
+    let t = if hi > lo {
+        ((x - lo) / (hi - lo)).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (a, b) = if t <= 0.5 {
+        (STOPS[0], STOPS[1])
+    } else {
+        (STOPS[1], STOPS[2])
+    };
+    let u = (t - a.0) / (b.0 - a.0);
+    let c: Vec<u8> = (0..3)
+        .map(|i| (a.1[i] + (b.1[i] - a.1[i]) * u).round() as u8)
+        .collect();
+    format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
+}
+
+/// The statistics as badges and colours on the diagram, and as a table.
+pub fn statistics_overlay(stats: &DefinitionStatistics) -> (svg::Overlay, StatsView) {
+    let averages: Vec<f64> = stats.elements.iter().filter_map(|e| e.average_ms).collect();
+    let min = averages.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = averages.iter().copied().fold(0.0, f64::max);
+    let mut overlay = svg::Overlay::default();
+    let mut rows = Vec::new();
+    for e in &stats.elements {
+        let colour = e.average_ms.map(|a| heat(a, min, max));
+        let average = e.average_ms.map(duration_text).unwrap_or_default();
+        let p95 = e
+            .p95_ms
+            .map(|p| duration_text(p as f64))
+            .unwrap_or_default();
+        let mut title = format!(
+            "{}: {} active, {} completed, {} cancelled, {} incidents",
+            e.name, e.active, e.completed, e.cancelled, e.incidents
+        );
+        if !average.is_empty() {
+            title.push_str(&format!(
+                "; time spent: average {average}, 95th percentile {p95}"
+            ));
+        }
+        overlay.figures.insert(
+            e.element_id.clone(),
+            svg::Figures {
+                active: e.active,
+                completed: e.completed,
+                cancelled: e.cancelled,
+                incidents: e.incidents,
+                fill: colour.clone(),
+                title,
+            },
+        );
+        rows.push(StatsRow {
+            element_id: e.element_id.clone(),
+            name: e.name.clone(),
+            active: e.active,
+            completed: e.completed,
+            cancelled: e.cancelled,
+            incidents: e.incidents,
+            average,
+            p95,
+            colour: colour.unwrap_or_default(),
+        });
+    }
+    let scale = (!averages.is_empty()).then(|| (duration_text(min), duration_text(max)));
+    (overlay, StatsView { rows, scale })
 }
 
 struct Chosen {
@@ -335,11 +450,24 @@ async fn definition_page(
         }
         None => Vec::new(),
     };
+    let who = current_user.principal();
+    let (overlay, stats) =
+        if crate::runtime::policy::allows(who.kind(), crate::runtime::Action::ViewStatistics) {
+            let numbers = state
+                .runtime
+                .deployments()
+                .statistics(&who, key, StatisticsVersion::Version(current.version))
+                .await?;
+            let (overlay, view) = statistics_overlay(&numbers);
+            (overlay, Some(view))
+        } else {
+            (Default::default(), None)
+        };
     let k = urlencode(key);
     let v = current.version;
     let diagram = diagram_view(
         &deployed,
-        Default::default(),
+        overlay,
         zoom,
         &format!("/definitions/{k}?version={v}"),
         &format!("/definitions/{k}/diagram?version={v}"),
@@ -368,6 +496,7 @@ async fn definition_page(
         versions,
         diagram,
         errors,
+        stats,
     })
 }
 

@@ -283,7 +283,10 @@ pub(super) fn overlay(detail: &InstanceDetail) -> Overlay {
         }
         m.href = Some(format!("?element={}#history", urlencode(&n.id)));
     }
-    Overlay { marks, zoom: None }
+    Overlay {
+        marks,
+        ..Default::default()
+    }
 }
 
 /// What an instance waits for, in words ("a user task", "a timer").

@@ -154,6 +154,11 @@ pub const ROUTES: &[Route] = &[
     api("GET", "/api/v1/definitions/{key}", ViewDefinitions),
     api("GET", "/api/v1/definitions/{key}/xml", ViewDefinitions),
     api("GET", "/api/v1/definitions/{key}/svg", ViewDefinitions),
+    api(
+        "GET",
+        "/api/v1/definitions/{key}/statistics",
+        ViewStatistics,
+    ),
     api("POST", "/api/v1/definitions/{key}/start", StartInstance),
     api("GET", "/api/v1/decisions", ViewDecisions),
     api("GET", "/api/v1/decisions/{key}", ViewDecisions),

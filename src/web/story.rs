@@ -155,5 +155,8 @@ pub fn past_overlay(past: &PastView, nodes: &[String], at: i64) -> Overlay {
         marks.entry(n.clone()).or_insert_with(blank).href =
             Some(format!("?at={at}&element={}#history", urlencode(n)));
     }
-    Overlay { marks, zoom: None }
+    Overlay {
+        marks,
+        ..Default::default()
+    }
 }

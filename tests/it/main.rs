@@ -29,6 +29,7 @@ mod operations;
 mod policy;
 mod runner;
 mod startup;
+mod statistics;
 mod storage;
 mod svg;
 mod web;

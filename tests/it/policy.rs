@@ -353,6 +353,7 @@ fn path(route: &Route, f: &Fixture, own_token: Option<Uuid>, dummy_user: i64) ->
     };
     let key = if p.contains("/start")
         || p.contains("/migrate")
+        || p.contains("/statistics")
         || p.contains("/versions/")
         || p.starts_with("/engine-rest/process-definition/")
     {

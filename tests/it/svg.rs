@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use bpmn_engine::model::svg::{self, Mark, MarkState, Overlay};
+use bpmn_engine::model::svg::{self, Figures, Mark, MarkState, Overlay};
 use bpmn_engine::model::{self, Definitions};
 use quick_xml::events::Event;
 
@@ -286,6 +286,38 @@ const ESCAPED: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
     </bpmndi:BPMNPlane>
   </bpmndi:BPMNDiagram>
 </bpmn:definitions>"##;
+
+#[test]
+fn statistics_are_badges_and_a_fill_colour() {
+    let mut overlay = Overlay::default();
+    overlay.figures.insert(
+        "tup".into(),
+        Figures {
+            active: 3,
+            completed: 12_345,
+            cancelled: 0,
+            incidents: 1,
+            fill: Some("#fca5a5".into()),
+            title: "Up: 3 active <now>".into(),
+        },
+    );
+    let svg = svg::render(&demo(), &overlay).unwrap();
+    dump("demo-statistics.svg", &svg);
+    assert_well_formed(&svg);
+    let up = body_of(&svg, "tup");
+    assert!(up.contains("style=\"fill:#fca5a5\""), "{up}");
+    assert!(
+        up.contains("<g class=\"stats\"><title>Up: 3 active &lt;now&gt;</title>"),
+        "{up}"
+    );
+    assert!(up.contains(">3</text>") && up.contains(">1</text>"), "{up}");
+    assert!(up.contains(">12.3k</text>"), "{up}");
+    // No badge for a zero.
+    assert!(!up.contains(">0</text>"), "{up}");
+    assert_eq!(up.matches("<rect x=").count(), 3, "{up}");
+    // Other elements keep their look.
+    assert!(!body_of(&svg, "t0").contains("stats"));
+}
 
 #[test]
 fn names_and_colours_from_the_file_are_escaped() {

@@ -5,6 +5,8 @@ pub mod app_group;
 pub mod app_user;
 pub mod decision_definition;
 pub mod deployment;
+pub mod element_stat;
+pub mod element_stat_delta;
 pub mod form_definition;
 pub mod group_member;
 pub mod history_batch;

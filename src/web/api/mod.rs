@@ -78,6 +78,7 @@ api!(
     resources::list_definitions,
     resources::show_definition_xml,
     resources::show_definition_svg,
+    resources::show_definition_statistics,
     resources::show_definition,
     resources::start_instance,
     resources::list_instances,

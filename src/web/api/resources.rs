@@ -12,7 +12,7 @@ use super::body::Body;
 use super::dto::*;
 use super::error::{ApiError, ErrorItem};
 use crate::model::NodeKind;
-use crate::runtime::{InstanceFilter, Total, Values};
+use crate::runtime::{InstanceFilter, StatisticsVersion, Total, Values};
 use crate::web::AppState;
 use crate::web::instances::diagram;
 use crate::web::render::download;
@@ -257,6 +257,36 @@ pub async fn show_definition_svg(
         .content_type("image/svg+xml")
         .insert_header(("Content-Security-Policy", "sandbox"))
         .body(svg))
+}
+
+/// Statistics per element of a version (admins): active element instances,
+/// completions, cancellations, open incidents and time spent.
+#[utoipa::path(
+    tag = "definitions",
+    params(("key" = String, Path), ("version" = Option<String>, Query, description = "a version number, or `all` for every version summed per element; the latest by default")),
+    responses((status = 200, description = "the numbers of each element that has any", body = DefinitionStatisticsDto), (status = 422, description = "a version that is neither a number nor `all`", body = super::error::ErrorBody), (status = 403, description = "not an admin", body = super::error::ErrorBody), (status = 404, description = "no such process or version", body = super::error::ErrorBody))
+)]
+#[get("/api/v1/definitions/{key}/statistics")]
+pub async fn show_definition_statistics(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    key: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let version = match query_pairs(&req)?.into_iter().find(|(k, _)| k == "version") {
+        None => StatisticsVersion::Latest,
+        Some((_, v)) if v == "all" => StatisticsVersion::All,
+        Some((_, v)) => StatisticsVersion::Version(
+            v.parse::<i32>()
+                .map_err(|_| ApiError::bad_request("version must be a whole number or \"all\""))?,
+        ),
+    };
+    let stats = state
+        .runtime
+        .deployments()
+        .statistics(&user.principal(), &key, version)
+        .await?;
+    Ok(HttpResponse::Ok().json(DefinitionStatisticsDto::from(stats)))
 }
 
 /// Starts an instance.
