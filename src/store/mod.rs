@@ -10,6 +10,7 @@ mod accounts;
 mod decisions;
 pub mod entity;
 mod forms;
+mod group;
 mod jobs;
 mod queries;
 mod search;
@@ -17,6 +18,7 @@ mod seed;
 
 pub use entity::form_definition::Model as FormDefinition;
 pub use forms::FormRow;
+pub use group::{CommandTxn, GROUP_CAP};
 pub use jobs::{Acquire, JOB_CHANNEL, Job, NewStartTimer};
 pub use queries::{
     COUNT_CAP, DefinitionStats, InstanceOrder, InstanceQuery, NAV_COUNT_CAP, TaskOrder, TaskQuery,
@@ -119,6 +121,10 @@ pub enum StoreError {
         "no connection within {seconds} s: is the database server running, and are its address and port right?"
     )]
     Unreachable { seconds: u64 },
+    /// The write transaction a command shared with others failed: nothing
+    /// of the command was stored.
+    #[error("database error: {0}")]
+    Group(String),
 }
 
 /// Converts engine time to a stored timestamp (millisecond precision, so stored
@@ -140,6 +146,9 @@ pub struct Store {
     /// connection, so that a process's writers queue in order instead of
     /// sleeping in SQLite's busy handler; elsewhere it is `db` itself.
     writer: DatabaseConnection,
+    /// On a SQLite file: the writer task that commits concurrent commands
+    /// together (`group.rs`).
+    group: Option<group::GroupWriter>,
 }
 
 /// What the runtime saves after a command.
@@ -266,7 +275,8 @@ impl Store {
         } else {
             db.clone()
         };
-        let store = Store { db, writer };
+        let group = sqlite_path(url).map(|_| group::GroupWriter::new(writer.clone()));
+        let store = Store { db, writer, group };
         // Processes starting at once on one SQLite file take turns migrating.
         let _turn = match sqlite_path(url) {
             Some(path) => Some(lock_file(&format!("{path}.migrate-lock")).await?),

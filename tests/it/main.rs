@@ -20,6 +20,7 @@ mod engine_rest_tasks;
 mod everyday;
 mod expressions;
 mod fuzz;
+mod group_commit;
 mod jobs;
 mod model_parse;
 mod model_xml;
