@@ -71,7 +71,10 @@ async fn a_failing_or_stale_command_leaves_the_rest_of_its_group_alone() {
         let mut ids = Vec::new();
         let mut state = None;
         for _ in 0..4 {
-            let o = runtime.start(def, Default::default(), None, None).await.unwrap();
+            let o = runtime
+                .start(def, Default::default(), None, None)
+                .await
+                .unwrap();
             ids.push(o.instance_id);
             state = Some(o.state);
         }
@@ -142,7 +145,11 @@ async fn a_failing_or_stale_command_leaves_the_rest_of_its_group_alone() {
         }
         assert_eq!(version(&runtime, kept).await, 2, "{backend}: kept");
         assert_eq!(version(&runtime, other).await, 2, "{backend}: other");
-        assert_eq!(version(&runtime, failing).await, 1, "{backend}: rolled back");
+        assert_eq!(
+            version(&runtime, failing).await,
+            1,
+            "{backend}: rolled back"
+        );
         assert_eq!(version(&runtime, stale).await, 1, "{backend}: stale");
         // The writer goes on with the next group.
         let next = store.begin_command().await.unwrap();
