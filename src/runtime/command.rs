@@ -12,6 +12,12 @@
 //! command on the instance and moves its version, so the check holds for the
 //! rows that are locked and written; a changed version means read, check and
 //! compute again. Starting an instance is the same without a row to lock.
+//!
+//! The write transaction is the store's [`CommandTxn`]: on SQLite a turn
+//! under a savepoint in a transaction shared with the commands that are
+//! ready at the same moment (group commit); a command that loses its race
+//! or fails there undoes only its own writes, and returns only once the
+//! group has committed.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -26,7 +32,8 @@ use super::{Deployed, MAX_ATTEMPTS, Runtime, RuntimeError, backoff, metrics, sta
 use crate::engine::{self, Command, Event, InstanceState};
 use crate::store::entity::{process_instance, user_task};
 use crate::store::{
-    CommandStatistics, EffectContext, InstanceUpdate, Job, NewInstance, Store, Txn, to_db_time,
+    CommandStatistics, CommandTxn, EffectContext, InstanceUpdate, Job, NewInstance, Store, Txn,
+    to_db_time,
 };
 
 /// The outcome of a command on an instance.
@@ -222,7 +229,7 @@ impl Runtime {
         let ctx = context(&deployed, id, business_key, user);
         let tr = self.compute(deployed.clone(), ctx, fresh, command).await?;
         self.within_limit(&tr)?;
-        let txn = self.store.begin_write().await?;
+        let txn = self.store.begin_command().await?;
         self.insert_started(
             &txn,
             Started {
@@ -346,15 +353,16 @@ impl Runtime {
         Ok(())
     }
 
-    /// Commits a command's transaction and wakes whoever waits for its work.
+    /// Commits a command's transaction (on SQLite together with the other
+    /// commands of its group) and wakes whoever waits for its work.
     pub(crate) async fn commit(
         &self,
-        txn: Txn,
+        txn: CommandTxn,
         instance_id: Uuid,
         tr: &engine::Transition,
     ) -> Result<(), RuntimeError> {
         self.before_commit(instance_id).await;
-        Store::commit(txn).await?;
+        Store::commit_command(txn).await?;
         self.committed(tr);
         Ok(())
     }
@@ -458,7 +466,7 @@ impl Runtime {
     ) -> Result<Outcome, RuntimeError> {
         for attempt in 0..MAX_ATTEMPTS {
             let prepared = self.prepare(target, access, &make).await?;
-            let txn = self.store.begin_write().await?;
+            let txn = self.store.begin_command().await?;
             if !self.write_prepared(&txn, &prepared, access, job).await? {
                 drop(txn);
                 backoff(attempt).await;

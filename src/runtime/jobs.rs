@@ -706,7 +706,7 @@ impl Runtime {
         )
         .map_err(RuntimeError::Rejected)?;
         let db_now = to_db_time(now);
-        let txn = self.store().begin_write().await?;
+        let txn = self.store().begin_command().await?;
         let current = Store::start_timer_in(&txn, timer.id).await?;
         let lease_now = to_db_time(self.lease_now());
         let held = current.as_ref().is_some_and(|c| match owner {

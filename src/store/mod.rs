@@ -10,6 +10,7 @@ mod accounts;
 mod decisions;
 pub mod entity;
 mod forms;
+mod group;
 mod jobs;
 mod mail;
 mod queries;
@@ -19,6 +20,7 @@ mod statistics;
 
 pub use entity::form_definition::Model as FormDefinition;
 pub use forms::FormRow;
+pub use group::{CommandTxn, GROUP_CAP};
 pub use jobs::{Acquire, JOB_CHANNEL, Job, NewStartTimer};
 pub use mail::{
     MAIL_FAILED, MAIL_PENDING, MAIL_SENDING, MAIL_SENT, MailFinish, MailPerson, NewMail,
@@ -143,6 +145,10 @@ pub enum StoreError {
         "no connection within {seconds} s: is the database server running, and are its address and port right?"
     )]
     Unreachable { seconds: u64 },
+    /// The write transaction a command shared with others failed: nothing
+    /// of the command was stored.
+    #[error("database error: {0}")]
+    Group(String),
 }
 
 /// Converts engine time to a stored timestamp (millisecond precision, so stored
@@ -165,6 +171,9 @@ pub struct Store {
     /// sleeping in SQLite's busy handler; elsewhere it is `db`'s pool. Either
     /// way it counts the statements it runs ([`write_statements`]).
     writer: DatabaseConnection,
+    /// On a SQLite file: the writer task that commits concurrent commands
+    /// together (`group.rs`).
+    group: Option<group::GroupWriter>,
 }
 
 /// What the runtime saves after a command.
@@ -297,9 +306,11 @@ impl Store {
         } else {
             db.clone()
         };
-        // Only this handle counts: a clone of a pool keeps its own callback.
+        // Only this handle counts: a clone of a pool keeps its own callback
+        // (the group writer's clone is taken after it is set).
         writer.set_metric_callback(|_| count_statement());
-        let store = Store { db, writer };
+        let group = sqlite_path(url).map(|_| group::GroupWriter::new(writer.clone()));
+        let store = Store { db, writer, group };
         // Processes starting at once on one SQLite file take turns migrating.
         let _turn = match sqlite_path(url) {
             Some(path) => Some(lock_file(&format!("{path}.migrate-lock")).await?),

@@ -20,6 +20,7 @@ mod engine_rest_tasks;
 mod everyday;
 mod expressions;
 mod fuzz;
+mod group_commit;
 mod instance_list;
 mod jobs;
 mod mail;

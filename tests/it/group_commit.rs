@@ -1,0 +1,244 @@
+//! Group commit on a real database: commands that wait for the writer at the
+//! same moment share one transaction (SQLite), each under a savepoint of its
+//! own, so that one command's failure or lost race leaves the others in the
+//! group untouched. On PostgreSQL each command has a transaction of its own,
+//! and the same tests check that the outcome is the same.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bpmn_engine::engine::InstanceState;
+use bpmn_engine::runtime::{Runtime, RuntimeError};
+use bpmn_engine::store::{CommandTxn, InstanceUpdate, NewInstance, Store, to_db_time};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::common::db::each_db;
+use crate::common::*;
+
+async fn demo(runtime: &Runtime) -> i64 {
+    runtime
+        .deploy("demo.bpmn", &demo_bytes(), Some("admin"))
+        .await
+        .unwrap()
+        .definitions[0]
+        .id
+}
+
+/// Waits until `n` commands wait for a group to take them (SQLite; on
+/// PostgreSQL nobody waits for a group).
+async fn until_waiting(store: &Store, backend: &str, n: usize) {
+    if backend != "sqlite" {
+        return;
+    }
+    for _ in 0..500 {
+        if store.waiting_commands() == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!(
+        "{backend}: {} commands wait, not {n}",
+        store.waiting_commands()
+    );
+}
+
+async fn version(runtime: &Runtime, id: Uuid) -> i64 {
+    runtime.instance(id).await.unwrap().0.version
+}
+
+/// Bumps an instance's version inside `txn` if it is still `expected`.
+async fn bump(txn: &CommandTxn, state: &InstanceState, id: Uuid, expected: i64) -> bool {
+    Store::update_instance(
+        txn,
+        id,
+        expected,
+        InstanceUpdate {
+            state,
+            last_seq: 1,
+            now: to_db_time(t0()),
+        },
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_or_stale_command_leaves_the_rest_of_its_group_alone() {
+    each_db(|runtime, _, backend| async move {
+        let def = demo(&runtime).await;
+        let mut ids = Vec::new();
+        let mut state = None;
+        for _ in 0..4 {
+            let o = runtime
+                .start(def, Default::default(), None, None)
+                .await
+                .unwrap();
+            ids.push(o.instance_id);
+            state = Some(o.state);
+        }
+        let state = Arc::new(state.unwrap());
+        let (kept, failing, stale, other) = (ids[0], ids[1], ids[2], ids[3]);
+        let store = runtime.store();
+        // The first command's turn is held open; the others queue behind it
+        // one by one (so their turns come in this order) and join its group.
+        let holder = store.begin_command().await.unwrap();
+        let spawn = |work: u8| {
+            let (store, state, rt) = (store.clone(), state.clone(), runtime.clone());
+            tokio::spawn(async move {
+                let txn = store.begin_command().await.unwrap();
+                match work {
+                    // Writes, then fails: its first write must not land.
+                    0 => {
+                        assert!(bump(&txn, &state, failing, 1).await);
+                        let again = Store::insert_instance(
+                            &txn,
+                            NewInstance {
+                                id: kept,
+                                definition_id: def,
+                                definition_key: "demo",
+                                business_key: None,
+                                parent_id: None,
+                                parent_key: None,
+                                started_by: None,
+                                state: &state,
+                                last_seq: 1,
+                                now: to_db_time(t0()),
+                            },
+                        )
+                        .await;
+                        assert!(again.is_err(), "an instance id cannot be taken twice");
+                        drop(txn);
+                        None
+                    }
+                    // Its version is stale: it writes nothing and gives up.
+                    1 => {
+                        assert!(!bump(&txn, &state, stale, 7).await);
+                        drop(txn);
+                        None
+                    }
+                    // Two that land with the group.
+                    _ => {
+                        let id = if work == 2 { kept } else { other };
+                        assert!(bump(&txn, &state, id, 1).await);
+                        Store::commit_command(txn).await.unwrap();
+                        // Committed means the whole group is: the command
+                        // after this one in the group has landed too.
+                        Some(version(&rt, other).await)
+                    }
+                }
+            })
+        };
+        let mut tasks = Vec::new();
+        for (n, work) in [2u8, 0, 1, 3].into_iter().enumerate() {
+            tasks.push(spawn(work));
+            until_waiting(&store, backend, n + 1).await;
+        }
+        Store::commit_command(holder).await.unwrap();
+        let mut seen = Vec::new();
+        for t in tasks {
+            seen.push(t.await.unwrap());
+        }
+        if backend == "sqlite" {
+            assert_eq!(seen[0], Some(2), "{backend}: committed with its group");
+        }
+        assert_eq!(version(&runtime, kept).await, 2, "{backend}: kept");
+        assert_eq!(version(&runtime, other).await, 2, "{backend}: other");
+        assert_eq!(
+            version(&runtime, failing).await,
+            1,
+            "{backend}: rolled back"
+        );
+        assert_eq!(version(&runtime, stale).await, 1, "{backend}: stale");
+        // The writer goes on with the next group.
+        let next = store.begin_command().await.unwrap();
+        assert!(bump(&next, &state, failing, 1).await);
+        Store::commit_command(next).await.unwrap();
+        assert_eq!(version(&runtime, failing).await, 2, "{backend}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_race_in_a_group_gets_its_conflict_and_the_others_land() {
+    each_db(|runtime, _, backend| async move {
+        let def = demo(&runtime).await;
+        let mut tasks = Vec::new();
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let id = runtime
+                .start(def, Default::default(), None, None)
+                .await
+                .unwrap()
+                .instance_id;
+            tasks.push(runtime.open_task_for(id, "t0").await.unwrap().unwrap().id);
+            ids.push(id);
+        }
+        // The first command to reach its commit holds its turn until released.
+        let (release, wait) = tokio::sync::watch::channel(false);
+        let (reached_tx, mut reached) = tokio::sync::mpsc::unbounded_channel::<()>();
+        let held = Arc::new(AtomicBool::new(false));
+        runtime.set_before_commit(Some(Arc::new(move |_| {
+            let first = !held.swap(true, Ordering::SeqCst);
+            let (mut wait, reached_tx) = (wait.clone(), reached_tx.clone());
+            Box::pin(async move {
+                if first {
+                    let _ = reached_tx.send(());
+                    while !*wait.borrow() {
+                        if wait.changed().await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            })
+        })));
+        let complete = |task: Uuid, user: &'static str| {
+            let runtime = runtime.clone();
+            tokio::spawn(async move {
+                runtime
+                    .complete_task(task, obj(json!({"option": 2})), Some(user))
+                    .await
+            })
+        };
+        let first = complete(tasks[0], "a");
+        reached.recv().await.unwrap();
+        // Two completions of one task and one of another wait behind it.
+        let twice = [complete(tasks[1], "b"), complete(tasks[1], "c")];
+        until_waiting(&runtime.store(), backend, 2).await;
+        let another = complete(tasks[2], "d");
+        until_waiting(&runtime.store(), backend, 3).await;
+        release.send(true).unwrap();
+        first.await.unwrap().unwrap();
+        another.await.unwrap().unwrap();
+        let [b, c] = twice;
+        let results = [b.await.unwrap(), c.await.unwrap()];
+        runtime.set_before_commit(None);
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "{backend}: exactly one completes the task"
+        );
+        let loser = results.iter().find_map(|r| r.as_ref().err()).unwrap();
+        assert!(
+            matches!(loser, RuntimeError::Conflict(m) if m.contains("already completed")),
+            "{backend}: {loser}"
+        );
+        for id in ids {
+            let completions = runtime
+                .store()
+                .history(id)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|h| h.kind() == "task_completed")
+                .count();
+            assert_eq!(completions, 1, "{backend}: {id}");
+            assert!(
+                runtime.open_task_for(id, "t0").await.unwrap().is_none(),
+                "{backend}"
+            );
+        }
+    })
+    .await;
+}
