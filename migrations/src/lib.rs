@@ -23,6 +23,7 @@ mod m20261207_000014_password_change;
 mod m20261207_000017_forms;
 mod m20261207_000018_view_only_diagrams;
 mod m20261207_000019_suspension;
+mod m20261207_000022_smaller_rows;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_forms::Migration),
             Box::new(m20261207_000018_view_only_diagrams::Migration),
             Box::new(m20261207_000019_suspension::Migration),
+            Box::new(m20261207_000022_smaller_rows::Migration),
         ]
     }
 }
