@@ -23,6 +23,7 @@ mod m20261207_000014_password_change;
 mod m20261207_000017_forms;
 mod m20261207_000018_view_only_diagrams;
 mod m20261207_000019_suspension;
+mod m20261207_000022_smaller_rows;
 mod m20261207_000023_instance_list_order;
 mod m20261207_000024_element_statistics;
 mod m20261207_000025_mail;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_forms::Migration),
             Box::new(m20261207_000018_view_only_diagrams::Migration),
             Box::new(m20261207_000019_suspension::Migration),
+            Box::new(m20261207_000022_smaller_rows::Migration),
             Box::new(m20261207_000023_instance_list_order::Migration),
             Box::new(m20261207_000024_element_statistics::Migration),
             Box::new(m20261207_000025_mail::Migration),

@@ -215,8 +215,7 @@ impl Instances<'_> {
             } else {
                 rt.store().variable_values(&c.name).await?
             };
-            for (id, json) in rows {
-                let have: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
+            for (id, have) in rows {
                 if c.accepts(&have, q.values_ignore_case) {
                     matching.insert(id);
                 }

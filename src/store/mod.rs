@@ -27,7 +27,7 @@ pub use mail::{
 };
 pub use queries::{
     COUNT_CAP, DefinitionStats, InstanceOrder, InstanceQuery, NAV_COUNT_CAP, TaskOrder, TaskQuery,
-    Total, Viewer,
+    Total, Viewer, variable_search_sql,
 };
 pub use search::{
     IncidentSearch, IncidentSort, InstanceSearch, InstanceSort, TaskScope, TaskSearch, TaskSort,
@@ -83,6 +83,59 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/bpmn.sqlite?mode=rwc";
 /// up: long enough for a server that is starting too, short enough that a
 /// wrong address is reported while someone still watches.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How many characters of a variable's value the search index holds
+/// (`substr(value, 1, 100)`, made by migration 000022). An equality search
+/// compares that prefix through the index, then the whole value.
+pub const VALUE_INDEX_CHARS: usize = 100;
+
+/// The indexed expression: it must read exactly as in the index for the
+/// database to use it.
+fn value_prefix() -> Expr {
+    Expr::cust(format!("substr(\"value\", 1, {VALUE_INDEX_CHARS})"))
+}
+
+/// The part of `value` that [`value_prefix`] compares.
+fn value_prefix_of(value: &str) -> String {
+    value.chars().take(VALUE_INDEX_CHARS).collect()
+}
+
+/// A history batch's JSON as it is stored: deflated when that makes it
+/// smaller (a command's events repeat their field names and element ids, so
+/// a straight-through instance's 2.8 kB shrink to about 0.5 kB), else as it
+/// is. Returns `(events, packed)`: `events` is empty when `packed` holds them.
+fn pack_history(json: String) -> (String, Option<Vec<u8>>) {
+    use std::io::Write;
+    // Below this, deflate's own framing eats most of what it saves.
+    const WORTH_PACKING: usize = 200;
+    if json.len() < WORTH_PACKING {
+        return (json, None);
+    }
+    let mut enc = flate2::write::DeflateEncoder::new(
+        Vec::with_capacity(json.len() / 4),
+        flate2::Compression::fast(),
+    );
+    match enc.write_all(json.as_bytes()).and_then(|()| enc.finish()) {
+        Ok(packed) if packed.len() < json.len() => (String::new(), Some(packed)),
+        _ => (json, None),
+    }
+}
+
+/// A stored history batch's events: inflated from `packed`, or read from
+/// `events` as every row written before packing was.
+fn unpack_history(b: &history_batch::Model) -> Result<Vec<Value>, String> {
+    use std::io::Read;
+    match &b.packed {
+        Some(packed) => {
+            let mut json = Vec::with_capacity(packed.len() * 6);
+            flate2::read::DeflateDecoder::new(packed.as_slice())
+                .read_to_end(&mut json)
+                .map_err(|e| format!("packed events: {e}"))?;
+            serde_json::from_slice(&json).map_err(|e| e.to_string())
+        }
+        None => serde_json::from_str(&b.events).map_err(|e| e.to_string()),
+    }
+}
 
 /// A database URL fit for messages and logs: the password, whether in the
 /// user part or a `password=` parameter, replaced by `***`
@@ -814,6 +867,7 @@ impl Store {
         }
         let json =
             serde_json::to_string(events).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+        let (json, packed) = pack_history(json);
         history_batch::Entity::insert(history_batch::ActiveModel {
             instance_id: Set(instance_id),
             first_seq: Set(first_seq),
@@ -821,6 +875,7 @@ impl Store {
             at: Set(at),
             user_name: Set(user.map(str::to_string)),
             events: Set(json),
+            packed: Set(packed),
         })
         .exec_without_returning(txn)
         .await?;
@@ -867,18 +922,30 @@ impl Store {
             .into_iter()
             .filter_map(|(name, value)| value.map(|v| (name, v)))
             .map(|(name, value)| {
-                let text = match value {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
+                let (text, is_text) = instance_variable::stored_text(value);
                 instance_variable::ActiveModel {
                     instance_id: Set(instance_id),
                     name: Set(name.to_string()),
                     value: Set(text),
-                    json: Set(value.to_string()),
+                    is_text: Set(is_text),
                 }
             })
             .collect();
+        // A value set again unchanged (a form submitted as it was shown) is
+        // not written: the row, its index entries and its WAL stay as they are.
+        let changed = Expr::col((instance_variable::Entity, instance_variable::Column::Value))
+            .ne(Expr::col((
+                sea_orm::sea_query::Alias::new("excluded"),
+                instance_variable::Column::Value,
+            )))
+            .or(
+                Expr::col((instance_variable::Entity, instance_variable::Column::IsText)).ne(
+                    Expr::col((
+                        sea_orm::sea_query::Alias::new("excluded"),
+                        instance_variable::Column::IsText,
+                    )),
+                ),
+            );
         for chunk in rows.chunks(200) {
             instance_variable::Entity::insert_many(chunk.to_vec())
                 .on_conflict(
@@ -888,8 +955,9 @@ impl Store {
                     ])
                     .update_columns([
                         instance_variable::Column::Value,
-                        instance_variable::Column::Json,
+                        instance_variable::Column::IsText,
                     ])
+                    .action_and_where(changed.clone())
                     .to_owned(),
                 )
                 .exec_without_returning(txn)
@@ -907,7 +975,7 @@ impl Store {
             .await?;
         let mut out = Vec::new();
         for b in batches {
-            let events: Vec<Value> = serde_json::from_str(&b.events).map_err(|e| {
+            let events = unpack_history(&b).map_err(|e| {
                 StoreError::Corrupt(format!(
                     "history of instance {instance_id} at {}: {e}",
                     b.first_seq

@@ -7,6 +7,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::entity::{
@@ -347,16 +348,7 @@ fn instance_filters(q: &InstanceQuery) -> Condition {
         cond = cond.add(process_instance::Column::StartedAt.lt(t));
     }
     for (name, value) in &q.variables {
-        cond = cond.add(
-            process_instance::Column::Id.in_subquery(
-                Query::select()
-                    .column(instance_variable::Column::InstanceId)
-                    .from(instance_variable::Entity)
-                    .and_where(instance_variable::Column::Name.eq(name.as_str()))
-                    .and_where(instance_variable::Column::Value.eq(value.as_str()))
-                    .to_owned(),
-            ),
-        );
+        cond = cond.add(process_instance::Column::Id.in_subquery(variable_match(name, value)));
     }
     if let Some(ids) = &q.ids {
         cond = cond.add(process_instance::Column::Id.is_in(ids.iter().copied()));
@@ -512,6 +504,39 @@ impl Way<'_> {
                 .into_model::<Listed>(),
         }
     }
+}
+
+/// The ids of instances whose variable `name` reads `value` (strings as they
+/// are, other values as JSON text): the `?var=name:value` filter. It looks
+/// the value up through the index on `(name, substr(value, 1, 100))`.
+fn variable_match(name: &str, value: &str) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(instance_variable::Column::InstanceId)
+        .from(instance_variable::Entity)
+        .and_where(instance_variable::Column::Name.eq(name))
+        .and_where(super::value_prefix().eq(super::value_prefix_of(value)))
+        .and_where(instance_variable::Column::Value.eq(value))
+        .to_owned()
+}
+
+/// The variable searches as SQL with their values inlined, for checking
+/// their query plans: `?var=name:value`, and every value of `name` (what a
+/// typed comparison reads).
+pub fn variable_search_sql(backend: sea_orm::DbBackend, name: &str, value: &str) -> [String; 2] {
+    let by_name = Query::select()
+        .columns([
+            instance_variable::Column::InstanceId,
+            instance_variable::Column::Value,
+            instance_variable::Column::IsText,
+        ])
+        .from(instance_variable::Entity)
+        .and_where(instance_variable::Column::Name.eq(name))
+        .to_owned();
+    let stmts = [variable_match(name, value), by_name];
+    stmts.map(|s| match backend {
+        sea_orm::DbBackend::Postgres => s.to_string(sea_orm::sea_query::PostgresQueryBuilder),
+        _ => s.to_string(sea_orm::sea_query::SqliteQueryBuilder),
+    })
 }
 
 impl Store {
@@ -897,16 +922,21 @@ impl Store {
         Ok((rows, total))
     }
 
-    /// Every instance's value of the variable `name`, as JSON text.
-    pub async fn variable_values(&self, name: &str) -> Result<Vec<(Uuid, String)>, StoreError> {
-        Ok(instance_variable::Entity::find()
+    /// Every instance's value of the variable `name`.
+    pub async fn variable_values(&self, name: &str) -> Result<Vec<(Uuid, Value)>, StoreError> {
+        let rows: Vec<(Uuid, String, bool)> = instance_variable::Entity::find()
             .select_only()
             .column(instance_variable::Column::InstanceId)
-            .column(instance_variable::Column::Json)
+            .column(instance_variable::Column::Value)
+            .column(instance_variable::Column::IsText)
             .filter(instance_variable::Column::Name.eq(name))
             .into_tuple()
             .all(&self.db)
-            .await?)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, value, is_text)| (id, instance_variable::stored_json(&value, is_text)))
+            .collect())
     }
 
     /// The names of all instance variables.
@@ -946,8 +976,7 @@ impl Store {
                 .select_only()
                 .column(instance_variable::Column::InstanceId)
                 .distinct()
-                // Only string variables: their JSON starts with a quote.
-                .filter(instance_variable::Column::Json.like("\"%"))
+                .filter(instance_variable::Column::IsText.eq(true))
                 .filter(
                     Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(
                         instance_variable::Column::Value,

@@ -120,6 +120,7 @@ impl Store {
                         at: Set(now),
                         user_name: Set(h.user_name.clone()),
                         events: Set(h.events.clone()),
+                        packed: Set(h.packed.clone()),
                     });
                 }
                 for t in &tasks {
@@ -164,12 +165,12 @@ impl Store {
                         instance_id: Set(id),
                         name: Set(v.name.clone()),
                         value: Set(v.value.clone()),
-                        json: Set(v.json.clone()),
+                        is_text: Set(v.is_text),
                     });
                 }
             }
             insert_chunks::<process_instance::Entity>(&txn, i_rows, 8).await?;
-            insert_chunks::<history_batch::Entity>(&txn, h_rows, 6).await?;
+            insert_chunks::<history_batch::Entity>(&txn, h_rows, 7).await?;
             insert_chunks::<user_task::Entity>(&txn, t_rows, 16).await?;
             insert_chunks::<user_task_candidate::Entity>(&txn, c_rows, 11).await?;
             insert_chunks::<instance_variable::Entity>(&txn, v_rows, 4).await?;

@@ -774,3 +774,479 @@ async fn history_rows_of_an_older_schema_survive_the_batch_migration() {
         db.drop_now().await;
     }
 }
+
+/// A string of `n` letters and digits that compresses badly (a PostgreSQL
+/// B-tree refuses entries over about 2.7 kB that it cannot shrink).
+fn noise(n: usize, seed: u64) -> String {
+    let alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            alphabet[((x >> 33) % alphabet.len() as u64) as usize] as char
+        })
+        .collect()
+}
+
+/// Variable rows hold each value once (text plus whether it is a string) and
+/// index only its first 100 characters; every search still finds exactly what
+/// it found before: `?var=` by text, typed comparisons, the old engine's
+/// text search, and long values that share their first 100 characters.
+#[tokio::test]
+async fn variable_rows_keep_every_search_exact() {
+    use bpmn_engine::runtime::{Compare, Principal, RunningSearch, VariableCondition};
+    each_db(|runtime, _, backend| async move {
+        let def = demo(&runtime).await;
+        let prefix = "x".repeat(100);
+        let huge = noise(6000, 7);
+        let a = runtime
+            .start(
+                def,
+                obj(
+                    json!({"customer": "Ann", "n": 2, "long": format!("{prefix}A"),
+                    "huge": huge, "doc": {"items": [1, 2, 3]}}),
+                ),
+                None,
+                None,
+            )
+            .await
+            .unwrap()
+            .instance_id;
+        let b = runtime
+            .start(
+                def,
+                obj(json!({"customer": "bob", "n": "2", "long": format!("{prefix}B")})),
+                None,
+                None,
+            )
+            .await
+            .unwrap()
+            .instance_id;
+        let admin = Principal::operator("admin");
+        let find = |name: &str, value: &str| {
+            let runtime = runtime.clone();
+            let admin = admin.clone();
+            let q = bpmn_engine::runtime::InstanceFilter {
+                variables: vec![(name.to_string(), value.to_string())],
+                limit: 10,
+                ..Default::default()
+            };
+            async move {
+                let mut ids: Vec<_> = runtime
+                    .instances()
+                    .list(&admin, &q)
+                    .await
+                    .unwrap()
+                    .0
+                    .into_iter()
+                    .map(|i| i.id)
+                    .collect();
+                ids.sort();
+                ids
+            }
+        };
+        let (mut both, long_a) = (vec![a, b], format!("{prefix}A"));
+        both.sort();
+        assert_eq!(find("long", &long_a).await, vec![a], "{backend}");
+        assert_eq!(
+            find("long", &format!("{prefix}B")).await,
+            vec![b],
+            "{backend}"
+        );
+        assert_eq!(
+            find("long", &prefix).await,
+            Vec::<uuid::Uuid>::new(),
+            "{backend}: whole values"
+        );
+        assert_eq!(find("huge", &huge).await, vec![a], "{backend}");
+        assert_eq!(find("n", "2").await, both, "{backend}: 2 and \"2\" read 2");
+        assert_eq!(
+            find("doc", r#"{"items":[1,2,3]}"#).await,
+            vec![a],
+            "{backend}"
+        );
+        assert_eq!(find("customer", "Ann").await, vec![a], "{backend}");
+        // Typed comparisons (Camunda's `variables=`) tell 2 from "2".
+        let typed = |value: serde_json::Value, op: Compare| {
+            let runtime = runtime.clone();
+            let admin = admin.clone();
+            async move {
+                let q = RunningSearch {
+                    variables: vec![VariableCondition {
+                        name: "n".into(),
+                        op,
+                        value,
+                        loose: false,
+                    }],
+                    limit: 10,
+                    ..Default::default()
+                };
+                let (list, _) = runtime.instances().running(&admin, &q).await.unwrap();
+                list.into_iter().map(|i| i.id).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(typed(json!(2), Compare::Eq).await, vec![a], "{backend}");
+        assert_eq!(typed(json!("2"), Compare::Eq).await, vec![b], "{backend}");
+        assert_eq!(typed(json!(1), Compare::Gt).await, vec![a], "{backend}");
+        // The old engine's search looks into strings only.
+        let text = |name: &str, value: &str| {
+            let runtime = runtime.clone();
+            let admin = admin.clone();
+            let terms = vec![(name.to_string(), value.to_string())];
+            async move {
+                let mut ids: Vec<_> = runtime
+                    .instances()
+                    .search_text(&admin, &terms, 100)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|d| d.instance.id)
+                    .collect();
+                ids.sort();
+                ids
+            }
+        };
+        assert_eq!(text("cust", "an").await, vec![a], "{backend}");
+        assert_eq!(text("n", "2").await, vec![b], "{backend}: not the number");
+        assert_eq!(text("", "xxxb").await, vec![b], "{backend}");
+        // What the engine keeps is unchanged by how the rows store it.
+        let vars = runtime.instances().variables(&admin, a).await.unwrap();
+        assert_eq!(vars.get("n"), Some(&json!(2)), "{backend}");
+        assert_eq!(vars.get("doc"), Some(&json!({"items": [1, 2, 3]})));
+    })
+    .await;
+}
+
+/// Counts updates of `instance_variable` rows from now on (a trigger).
+async fn count_variable_writes(store: &Store) {
+    let db = store.connection();
+    let statements: &[&str] = if store.backend_name() == "postgres" {
+        &[
+            "CREATE TABLE variable_writes (name text)",
+            "CREATE FUNCTION count_variable_write() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN INSERT INTO variable_writes VALUES (NEW.name); RETURN NEW; END $$",
+            "CREATE TRIGGER variable_written AFTER UPDATE ON instance_variable \
+             FOR EACH ROW EXECUTE FUNCTION count_variable_write()",
+        ]
+    } else {
+        &[
+            "CREATE TABLE variable_writes (name text)",
+            "CREATE TRIGGER variable_written AFTER UPDATE ON instance_variable \
+             BEGIN INSERT INTO variable_writes VALUES (NEW.name); END",
+        ]
+    };
+    for s in statements {
+        db.execute_unprepared(s).await.unwrap();
+    }
+}
+
+async fn variable_writes(store: &Store) -> Vec<String> {
+    let rows = store
+        .connection()
+        .query_all_raw(Statement::from_string(
+            store.connection().get_database_backend(),
+            "SELECT name FROM variable_writes ORDER BY name",
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| r.try_get::<String>("", "name").unwrap())
+        .collect()
+}
+
+/// A command that sets variables to the values they have (a form submitted
+/// as it was shown) rewrites no variable row; a changed value is written.
+#[tokio::test]
+async fn unchanged_variables_are_not_rewritten() {
+    use bpmn_engine::runtime::Principal;
+    each_db(|runtime, _, backend| async move {
+        let def = demo(&runtime).await;
+        let id = runtime
+            .start(
+                def,
+                obj(json!({"customer": "ann", "n": 2, "s": "2"})),
+                None,
+                None,
+            )
+            .await
+            .unwrap()
+            .instance_id;
+        count_variable_writes(&runtime.store()).await;
+        let admin = Principal::operator("admin");
+        runtime
+            .instances()
+            .set_variables(
+                &admin,
+                id,
+                obj(json!({"customer": "ann", "n": 2, "s": "2"})),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            variable_writes(&runtime.store()).await,
+            Vec::<String>::new(),
+            "{backend}"
+        );
+        // 2 -> "2" and "2" -> 2 change the type only: both are written.
+        runtime
+            .instances()
+            .set_variables(
+                &admin,
+                id,
+                obj(json!({"customer": "amy", "n": "2", "s": 2})),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            variable_writes(&runtime.store()).await,
+            vec!["customer", "n", "s"],
+            "{backend}"
+        );
+        let vars = runtime.instances().variables(&admin, id).await.unwrap();
+        assert_eq!(vars.get("n"), Some(&json!("2")), "{backend}");
+        let find = bpmn_engine::runtime::InstanceFilter {
+            variables: vec![("customer".into(), "amy".into())],
+            limit: 10,
+            ..Default::default()
+        };
+        let found = runtime.instances().list(&admin, &find).await.unwrap().0;
+        assert_eq!(found.iter().map(|i| i.id).collect::<Vec<_>>(), vec![id]);
+    })
+    .await;
+}
+
+/// The variable searches go through the index, not a scan of the table.
+#[tokio::test]
+async fn variable_searches_use_the_index() {
+    for db in crate::common::db::databases().await {
+        let store = db.store().await;
+        let conn = store.connection();
+        let backend = conn.get_database_backend();
+        let sqls = bpmn_engine::store::variable_search_sql(backend, "customer", &"y".repeat(300));
+        for sql in sqls {
+            let txn = sea_orm::TransactionTrait::begin(conn).await.unwrap();
+            let (prepare, explain, column) = if db.backend == "postgres" {
+                // A tiny table is read whole whatever its indexes: ask whether
+                // the index can serve the query at all.
+                ("SET LOCAL enable_seqscan = off", "EXPLAIN", None)
+            } else {
+                // A read first: a pooled connection may still hold the schema
+                // from before the migrations, and EXPLAIN alone reads nothing.
+                (
+                    "SELECT count(*) FROM instance_variable",
+                    "EXPLAIN QUERY PLAN",
+                    Some("detail"),
+                )
+            };
+            txn.execute_unprepared(prepare).await.unwrap();
+            let rows = txn
+                .query_all_raw(Statement::from_string(backend, format!("{explain} {sql}")))
+                .await
+                .unwrap();
+            txn.rollback().await.unwrap();
+            let plan = rows
+                .iter()
+                .map(|r| match column {
+                    Some(c) => r.try_get::<String>("", c).unwrap(),
+                    None => r.try_get_by_index::<String>(0).unwrap(),
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert!(
+                plan.contains("ix_instance_variable_name_prefix"),
+                "{}: {sql}\n{plan}",
+                db.backend
+            );
+            assert!(!plan.contains("Seq Scan"), "{}: {plan}", db.backend);
+            if db.backend == "sqlite" {
+                // The first query must look up both the name and the prefix.
+                assert!(
+                    !sql.contains("\"value\" =") || plan.contains("name=? AND <expr>=?"),
+                    "{plan}"
+                );
+            }
+        }
+        db.drop_now().await;
+    }
+}
+
+/// Rows written before migration 000022 keep reading after it: history
+/// batches as plain JSON, and variables stored with their JSON beside them
+/// become text plus a string flag that every search reads as before.
+#[tokio::test]
+async fn rows_written_before_the_smaller_rows_migration_keep_reading() {
+    use bpmn_engine::runtime::{Compare, Principal, RunningSearch, VariableCondition};
+    use migration::MigratorTrait;
+    for db in crate::common::db::databases().await {
+        let backend = db.backend;
+        let store = db.store().await;
+        let clock = Arc::new(bpmn_engine::runtime::VirtualClock::new(t0()));
+        let runtime = crate::common::rt::runtime_on(store, |s| Runtime::new(s, clock.clone()));
+        let def = demo(&runtime).await;
+        let a = runtime
+            .start(def, obj(json!({"customer": "ann", "n": 2})), None, None)
+            .await
+            .unwrap()
+            .instance_id;
+        let b = runtime
+            .start(def, obj(json!({"customer": "bob", "n": "2"})), None, None)
+            .await
+            .unwrap()
+            .instance_id;
+        // Back to the layout before 000022, with rows as the older code wrote them.
+        let conn = sea_orm::Database::connect(db.url.as_str()).await.unwrap();
+        migration::Migrator::down(&conn, Some(1)).await.unwrap();
+        conn.execute_unprepared("DELETE FROM instance_variable")
+            .await
+            .unwrap();
+        for (id, name, value, json) in [
+            (a, "customer", "ann", r#""ann""#),
+            (a, "n", "2", "2"),
+            (b, "customer", "bob", r#""bob""#),
+            (b, "n", "2", r#""2""#),
+        ] {
+            let insert = sea_orm::sea_query::Query::insert()
+                .into_table(sea_orm::sea_query::Alias::new("instance_variable"))
+                .columns(
+                    ["instance_id", "name", "value", "json"].map(sea_orm::sea_query::Alias::new),
+                )
+                .values_panic([id.into(), name.into(), value.into(), json.into()])
+                .to_owned();
+            conn.execute(&insert).await.unwrap();
+        }
+        let old = uuid::Uuid::now_v7();
+        let events = [
+            Event::InstanceStarted {
+                process: "p".into(),
+                start: "start".into(),
+            },
+            Event::InstanceCompleted,
+        ];
+        let insert = sea_orm::sea_query::Query::insert()
+            .into_table(sea_orm::sea_query::Alias::new("history_batch"))
+            .columns(
+                [
+                    "instance_id",
+                    "first_seq",
+                    "last_seq",
+                    "at",
+                    "user_name",
+                    "events",
+                ]
+                .map(sea_orm::sea_query::Alias::new),
+            )
+            .values_panic([
+                old.into(),
+                1i64.into(),
+                2i64.into(),
+                chrono::Utc::now().into(),
+                Some("ann".to_string()).into(),
+                serde_json::to_string(&events).unwrap().into(),
+            ])
+            .to_owned();
+        conn.execute(&insert).await.unwrap();
+        conn.close().await.unwrap();
+        // Up again, as a process of the new version starts.
+        let store = db.store().await;
+        let history = store.history(old).await.unwrap();
+        assert_eq!(
+            history
+                .iter()
+                .map(|h| h.event.clone().unwrap())
+                .collect::<Vec<_>>(),
+            events.to_vec(),
+            "{backend}"
+        );
+        let runtime = crate::common::rt::runtime_on(store, |s| Runtime::new(s, clock.clone()));
+        let admin = Principal::operator("admin");
+        let q = RunningSearch {
+            variables: vec![VariableCondition {
+                name: "n".into(),
+                op: Compare::Eq,
+                value: json!(2),
+                loose: false,
+            }],
+            limit: 10,
+            ..Default::default()
+        };
+        let (list, _) = runtime.instances().running(&admin, &q).await.unwrap();
+        assert_eq!(
+            list.iter().map(|i| i.id).collect::<Vec<_>>(),
+            vec![a],
+            "{backend}"
+        );
+        let found = runtime
+            .instances()
+            .search_text(&admin, &[("".into(), "2".into())], 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            found.iter().map(|d| d.instance.id).collect::<Vec<_>>(),
+            vec![b],
+            "{backend}: only the string"
+        );
+        let filter = bpmn_engine::runtime::InstanceFilter {
+            variables: vec![("customer".into(), "bob".into())],
+            limit: 10,
+            ..Default::default()
+        };
+        let listed = runtime.instances().list(&admin, &filter).await.unwrap().0;
+        assert_eq!(listed.iter().map(|i| i.id).collect::<Vec<_>>(), vec![b]);
+        db.drop_now().await;
+    }
+}
+
+/// A command's events are stored deflated when that is smaller, and read
+/// back as the same events; a short batch stays plain JSON.
+#[tokio::test]
+async fn history_batches_are_packed_and_read_back() {
+    each_db(|runtime, _, backend| async move {
+        let def = demo(&runtime).await;
+        let id = runtime
+            .start(def, obj(json!({"customer": "ann"})), None, None)
+            .await
+            .unwrap()
+            .instance_id;
+        let history = runtime.store().history(id).await.unwrap();
+        assert!(history.len() > 3, "{backend}");
+        for (i, h) in history.iter().enumerate() {
+            assert_eq!(h.seq, i as i64 + 1, "{backend}");
+            let event = h.event.clone().expect("every event reads back");
+            assert_eq!(serde_json::to_value(&event).unwrap(), h.payload);
+        }
+        let store = runtime.store();
+        let conn = store.connection();
+        let rows = conn
+            .query_all_raw(Statement::from_string(
+                conn.get_database_backend(),
+                "SELECT events, packed FROM history_batch",
+            ))
+            .await
+            .unwrap();
+        let packed = rows
+            .iter()
+            .filter(|r| {
+                r.try_get::<Option<Vec<u8>>>("", "packed")
+                    .unwrap()
+                    .is_some()
+            })
+            .count();
+        assert!(packed >= 1, "{backend}: the start's batch is packed");
+        for r in &rows {
+            let events: String = r.try_get("", "events").unwrap();
+            let bytes: Option<Vec<u8>> = r.try_get("", "packed").unwrap();
+            assert!(
+                events.is_empty() == bytes.is_some(),
+                "{backend}: one or the other"
+            );
+            if let Some(b) = bytes {
+                assert!(b.len() < 200 * 4, "{backend}: {} bytes", b.len());
+            }
+        }
+    })
+    .await;
+}

@@ -12,9 +12,12 @@ pub struct Model {
     pub last_seq: i64,
     pub at: DateTimeUtc,
     pub user_name: Option<String>,
-    /// A JSON array of engine events.
+    /// A JSON array of engine events; empty when `packed` holds them.
     #[sea_orm(column_type = "Text")]
     pub events: String,
+    /// The same JSON array, deflated (raw DEFLATE, RFC 1951), when that is
+    /// smaller. Rows written before migration 000022 have none.
+    pub packed: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
