@@ -123,7 +123,7 @@ fn pack_history(json: String) -> (String, Option<Vec<u8>>) {
 
 /// A stored history batch's events: inflated from `packed`, or read from
 /// `events` as every row written before packing was.
-fn unpack_history(b: &history_batch::Model) -> Result<Vec<Value>, String> {
+pub(super) fn unpack_history(b: &history_batch::Model) -> Result<Vec<Value>, String> {
     use std::io::Read;
     match &b.packed {
         Some(packed) => {

@@ -30,8 +30,14 @@ fn template_statistics(
     let mut since = std::collections::BTreeMap::new();
     let mut out: std::collections::BTreeMap<String, ElementCounts> = Default::default();
     for h in batches {
-        let events: Vec<Event> =
-            serde_json::from_str(&h.events).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let events: Vec<Event> = super::unpack_history(h)
+            .and_then(|values| {
+                values
+                    .into_iter()
+                    .map(|v| serde_json::from_value(v).map_err(|e| e.to_string()))
+                    .collect()
+            })
+            .map_err(StoreError::Corrupt)?;
         let at = from_db_time(h.at);
         for ((version, element), c) in deltas(&events, &since, || None, at.as_millisecond()) {
             if version == Version::Own {
