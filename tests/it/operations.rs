@@ -18,19 +18,7 @@ use crate::common::db::databases;
 use crate::common::rt::{self, admin};
 use crate::common::*;
 
-async fn each<F, Fut>(test: F)
-where
-    F: Fn(Arc<Runtime>, Arc<VirtualClock>, &'static str) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for db in databases().await {
-        let store = db.store().await;
-        let clock = Arc::new(VirtualClock::new(t0()));
-        let runtime = rt::runtime_on(store, |s| Runtime::new(s, clock.clone()));
-        test(runtime, clock, db.backend).await;
-        db.drop_now().await;
-    }
-}
+use crate::common::rt::on_each_db as each;
 
 fn executor() -> ExecutorConfig {
     ExecutorConfig::new("ops-test".to_string())

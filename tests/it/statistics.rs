@@ -4,33 +4,18 @@
 //! rollup folds the appended rows — and the route, for admins only.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use bpmn_engine::runtime::{
     DefinitionStatistics, Instruction, Migration, Modification, Runtime, StatisticsVersion,
-    VirtualClock,
 };
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::common::app::TestApp;
-use crate::common::db::databases;
-use crate::common::rt::{self, Shorthand, admin};
+use crate::common::rt::{Shorthand, admin};
 use crate::common::*;
 
-async fn each<F, Fut>(test: F)
-where
-    F: Fn(Arc<Runtime>, Arc<VirtualClock>, &'static str) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for db in databases().await {
-        let store = db.store().await;
-        let clock = Arc::new(VirtualClock::new(t0()));
-        let runtime = rt::runtime_on(store, |s| Runtime::new(s, clock.clone()));
-        test(runtime, clock, db.backend).await;
-        db.drop_now().await;
-    }
-}
+use crate::common::rt::on_each_db as each;
 
 async fn deploy(runtime: &Runtime, xml: &str) -> i64 {
     runtime

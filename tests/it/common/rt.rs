@@ -18,6 +18,23 @@ use bpmn_engine::store::entity::{process_instance, user_task};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+/// Runs `test` once on each test database (SQLite, and PostgreSQL when
+/// configured) with a fresh runtime on a virtual clock at [`super::t0`],
+/// naming the backend; the database is dropped afterwards.
+pub async fn on_each_db<F, Fut>(test: F)
+where
+    F: Fn(Arc<Runtime>, Arc<bpmn_engine::runtime::VirtualClock>, &'static str) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for db in super::db::databases().await {
+        let store = db.store().await;
+        let clock = Arc::new(bpmn_engine::runtime::VirtualClock::new(super::t0()));
+        let runtime = runtime_on(store, |s| Runtime::new(s, clock.clone()));
+        test(runtime, clock, db.backend).await;
+        db.drop_now().await;
+    }
+}
+
 /// The store of each live runtime. A store is dropped (and its connections
 /// closed) once its runtime is gone and another runtime registers.
 type Stores = Mutex<HashMap<usize, (Weak<Runtime>, Store)>>;
