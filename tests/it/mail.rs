@@ -89,8 +89,14 @@ fn recipients(mails: &[SunkMail]) -> Vec<String> {
     to
 }
 
-fn deploy_xml(inner: &str) -> Vec<u8> {
-    process(inner).into_bytes()
+/// Deploys a process around `inner` as `file`; its definition id.
+async fn deploy(runtime: &Runtime, file: &str, inner: &str, user: Option<&str>) -> i64 {
+    runtime
+        .deploy(file, process(inner).as_bytes(), user)
+        .await
+        .unwrap()
+        .definitions[0]
+        .id
 }
 
 const ASSIGNED: &str = r#"<bpmn:startEvent id="s"/>
@@ -159,13 +165,7 @@ async fn an_assignment_mails_the_assignee_once_with_a_link_that_opens_the_task()
             page.body
         );
 
-        let def = app
-            .runtime
-            .deploy("assigned.bpmn", &deploy_xml(ASSIGNED), Some("admin"))
-            .await
-            .unwrap()
-            .definitions[0]
-            .id;
+        let def = deploy(&app.runtime, "assigned.bpmn", ASSIGNED, Some("admin")).await;
         let id = app
             .runtime
             .start(def, Default::default(), None, None)
@@ -225,12 +225,7 @@ async fn an_offer_mails_the_groups_members_and_candidates_but_not_who_opted_out(
                 .await
                 .unwrap()
                 .unwrap();
-            let def = runtime
-                .deploy("offered.bpmn", &deploy_xml(OFFERED), None)
-                .await
-                .unwrap()
-                .definitions[0]
-                .id;
+            let def = deploy(&runtime, "offered.bpmn", OFFERED, None).await;
             let id = runtime
                 .start(def, Default::default(), None, None)
                 .await
@@ -281,12 +276,7 @@ async fn nothing_is_written_or_sent_without_smtp() {
         let sink = sink.clone();
         async move {
             person(&runtime, "ann", &[], Some("ann@example.org")).await;
-            let def = runtime
-                .deploy("assigned.bpmn", &deploy_xml(ASSIGNED), None)
-                .await
-                .unwrap()
-                .definitions[0]
-                .id;
+            let def = deploy(&runtime, "assigned.bpmn", ASSIGNED, None).await;
             runtime
                 .start(def, Default::default(), None, None)
                 .await
@@ -311,12 +301,7 @@ async fn a_mail_refused_for_now_is_sent_again_exactly_once() {
         async move {
             let before = sink.mails().len();
             person(&runtime, "ann", &[], Some("ann@example.org")).await;
-            let def = runtime
-                .deploy("assigned.bpmn", &deploy_xml(ASSIGNED), None)
-                .await
-                .unwrap()
-                .definitions[0]
-                .id;
+            let def = deploy(&runtime, "assigned.bpmn", ASSIGNED, None).await;
             sink.refuse_for_now(1);
             runtime
                 .start(def, Default::default(), None, None)
@@ -361,12 +346,7 @@ async fn a_mail_refused_for_good_is_shown_to_admins_and_raises_no_incident() {
         let sink = sink.clone();
         async move {
             person(&runtime, "ann", &[], Some("ann@example.org")).await;
-            let def = runtime
-                .deploy("assigned.bpmn", &deploy_xml(ASSIGNED), None)
-                .await
-                .unwrap()
-                .definitions[0]
-                .id;
+            let def = deploy(&runtime, "assigned.bpmn", ASSIGNED, None).await;
             let refused = sink.refused();
             sink.refuse_for_good(1);
             let id = runtime
@@ -432,12 +412,7 @@ async fn an_incident_mails_the_admins() {
                     .unwrap()
                     .unwrap();
             }
-            let def = runtime
-                .deploy("broken.bpmn", &deploy_xml(BROKEN), None)
-                .await
-                .unwrap()
-                .definitions[0]
-                .id;
+            let def = deploy(&runtime, "broken.bpmn", BROKEN, None).await;
             // Chief starts it: the other admins hear of it.
             let id = runtime
                 .start(def, Default::default(), None, Some("chief"))
@@ -470,12 +445,7 @@ async fn a_mail_whose_delivery_is_unknown_is_never_sent_again() {
         async move {
             let before = sink.mails().len();
             person(&runtime, "ann", &[], Some("ann@example.org")).await;
-            let def = runtime
-                .deploy("assigned.bpmn", &deploy_xml(ASSIGNED), None)
-                .await
-                .unwrap()
-                .definitions[0]
-                .id;
+            let def = deploy(&runtime, "assigned.bpmn", ASSIGNED, None).await;
             runtime
                 .start(def, Default::default(), None, None)
                 .await
@@ -517,12 +487,7 @@ async fn a_mail_still_waiting_after_a_day_is_given_up() {
     let sink = SmtpSink::start().await;
     each_db_mailing(Some(&sink), |runtime, clock, backend| async move {
         person(&runtime, "ann", &[], Some("ann@example.org")).await;
-        let def = runtime
-            .deploy("assigned.bpmn", &deploy_xml(ASSIGNED), None)
-            .await
-            .unwrap()
-            .definitions[0]
-            .id;
+        let def = deploy(&runtime, "assigned.bpmn", ASSIGNED, None).await;
         runtime
             .start(def, Default::default(), None, None)
             .await
