@@ -33,7 +33,7 @@ use crate::engine::{self, Command, Event, InstanceState};
 use crate::store::entity::{process_instance, user_task};
 use crate::store::{
     CommandStatistics, CommandTxn, EffectContext, InstanceUpdate, Job, NewInstance, Store, Txn,
-    to_db_time,
+    Writes, to_db_time,
 };
 
 /// The outcome of a command on an instance.
@@ -312,8 +312,10 @@ impl Runtime {
         first_seq: i64,
         tr: &engine::Transition,
     ) -> Result<(), RuntimeError> {
+        // Gathered and sent together on SQLite (`store/writes.rs`).
+        let w = Writes::new(txn);
         Store::insert_history(
-            txn,
+            &w,
             ctx.instance_id,
             first_seq,
             &tr.events,
@@ -322,7 +324,7 @@ impl Runtime {
         )
         .await?;
         Store::record_statistics(
-            txn,
+            &w,
             CommandStatistics {
                 definition_id,
                 definition_key: ctx.definition_key,
@@ -333,23 +335,24 @@ impl Runtime {
             },
         )
         .await?;
-        Store::sync_variables(txn, ctx.instance_id, &tr.events).await?;
-        Store::record_incidents(txn, ctx.instance_id, &tr.events, ctx.now).await?;
-        Store::apply_effects(txn, ctx, &tr.effects).await?;
-        self.queue_mails(txn, &ctx, first_seq, tr).await?;
+        Store::sync_variables(&w, ctx.instance_id, &tr.events).await?;
+        Store::record_incidents(&w, ctx.instance_id, &tr.events, ctx.now).await?;
+        Store::apply_effects(&w, ctx, &tr.effects).await?;
+        self.queue_mails(&w, &ctx, first_seq, tr).await?;
         let resumed = tr
             .events
             .iter()
             .any(|e| matches!(e, Event::InstanceResumed { .. }));
         if tr.state.suspended || resumed {
             // Also what this command created while it stays suspended.
-            Store::set_instance_suspended(txn, ctx.instance_id, tr.state.suspended).await?;
+            Store::set_instance_suspended(&w, ctx.instance_id, tr.state.suspended).await?;
         }
         // A resumed instance's jobs (a timer due meanwhile) are work again,
         // for every process; one announcement says both.
         if resumed || tr.effects.iter().any(engine::Effect::is_local_work) {
-            Store::announce_jobs(txn).await?;
+            Store::announce_jobs(&w).await?;
         }
+        w.flush().await?;
         Ok(())
     }
 

@@ -38,7 +38,7 @@ use super::{Runtime, RuntimeError};
 use crate::engine::{self, Effect, Event};
 use crate::store::entity::mail_outbox;
 use crate::store::{
-    EffectContext, MAIL_FAILED, MailFinish, MailPerson, NewMail, Store, Txn, to_db_time,
+    EffectContext, MAIL_FAILED, MailFinish, MailPerson, NewMail, Store, Writes, to_db_time,
 };
 
 /// Attempts of one mail before it is given up.
@@ -286,7 +286,7 @@ impl Runtime {
     /// which names the command in the mails' keys).
     pub(crate) async fn queue_mails(
         &self,
-        txn: &Txn,
+        w: &Writes<'_>,
         ctx: &EffectContext<'_>,
         first_seq: i64,
         tr: &engine::Transition,
@@ -294,6 +294,8 @@ impl Runtime {
         let Some(mailer) = self.mailer() else {
             return Ok(());
         };
+        // Reads see the command's own writes.
+        let txn = w.txn().await?;
         // A task that the same command also hands to someone (a create
         // listener setting the assignee) is that person's, not an offer.
         let assigned: std::collections::HashSet<u64> = tr

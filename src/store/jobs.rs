@@ -18,7 +18,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entity::{job, start_timer};
-use super::{Store, StoreError, Txn};
+use super::{Store, StoreError, Txn, Writes};
 use crate::engine::JobType;
 
 /// The PostgreSQL channel on which new work is announced.
@@ -285,10 +285,12 @@ impl Store {
 
     /// Announces new work to the executors of every process (PostgreSQL
     /// `NOTIFY`, delivered when the transaction commits). A no-op on SQLite.
-    pub async fn announce_jobs(txn: &Txn) -> Result<(), StoreError> {
-        if txn.get_database_backend() == DbBackend::Postgres {
+    pub async fn announce_jobs(w: &Writes<'_>) -> Result<(), StoreError> {
+        if w.backend() == DbBackend::Postgres {
             super::count_statement();
-            txn.execute_unprepared(&format!("NOTIFY {JOB_CHANNEL}"))
+            w.txn()
+                .await?
+                .execute_unprepared(&format!("NOTIFY {JOB_CHANNEL}"))
                 .await?;
         }
         Ok(())

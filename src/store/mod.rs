@@ -17,6 +17,7 @@ mod queries;
 mod search;
 mod seed;
 mod statistics;
+mod writes;
 
 pub use entity::form_definition::Model as FormDefinition;
 pub use forms::FormRow;
@@ -57,13 +58,15 @@ use entity::{
     view_only_diagram,
 };
 use migration::MigratorTrait;
+pub use writes::{Gather, Writes};
 
 /// A write transaction (IMMEDIATE on SQLite).
 pub type Txn = DatabaseTransaction;
 
-/// Statements run inside write transactions by this process, between their
+/// Requests sent inside write transactions by this process, between their
 /// `BEGIN` and `COMMIT` (which are not counted). Each is a round trip to the
-/// database (on SQLite, to the connection's own thread).
+/// database (on SQLite, to the connection's own thread): one statement, or
+/// on SQLite the statements a command gathered (`writes.rs`), sent together.
 static WRITE_STATEMENTS: AtomicU64 = AtomicU64::new(0);
 
 /// How many statements write transactions of this process have run so far.
@@ -722,25 +725,25 @@ impl Store {
     /// Marks an instance and what waits in it (jobs, inbox tasks) suspended
     /// or not: the job executor and external workers skip suspended jobs.
     pub async fn set_instance_suspended(
-        txn: &Txn,
+        w: &Writes<'_>,
         id: Uuid,
         suspended: bool,
     ) -> Result<(), StoreError> {
         process_instance::Entity::update_many()
             .col_expr(process_instance::Column::Suspended, Expr::value(suspended))
             .filter(process_instance::Column::Id.eq(id))
-            .exec(txn)
+            .gather(w)
             .await?;
         job::Entity::update_many()
             .col_expr(job::Column::Suspended, Expr::value(suspended))
             .filter(job::Column::InstanceId.eq(id))
-            .exec(txn)
+            .gather(w)
             .await?;
         user_task::Entity::update_many()
             .col_expr(user_task::Column::Suspended, Expr::value(suspended))
             .filter(user_task::Column::InstanceId.eq(id))
             .filter(user_task::Column::State.eq("open"))
-            .exec(txn)
+            .gather(w)
             .await?;
         Ok(())
     }
@@ -855,7 +858,7 @@ impl Store {
     /// Appends a command's events to an instance's history, numbered from
     /// `first_seq`, as one row.
     pub async fn insert_history(
-        txn: &Txn,
+        w: &Writes<'_>,
         instance_id: Uuid,
         first_seq: i64,
         events: &[Event],
@@ -877,14 +880,14 @@ impl Store {
             events: Set(json),
             packed: Set(packed),
         })
-        .exec_without_returning(txn)
+        .gather(w)
         .await?;
         Ok(())
     }
 
     /// Mirrors the instance's own variables (scope 0) into searchable rows.
     pub async fn sync_variables(
-        txn: &Txn,
+        w: &Writes<'_>,
         instance_id: Uuid,
         events: &[Event],
     ) -> Result<(), StoreError> {
@@ -915,7 +918,7 @@ impl Store {
             instance_variable::Entity::delete_many()
                 .filter(instance_variable::Column::InstanceId.eq(instance_id))
                 .filter(instance_variable::Column::Name.is_in(removed))
-                .exec(txn)
+                .gather(w)
                 .await?;
         }
         let rows: Vec<_> = last
@@ -960,7 +963,7 @@ impl Store {
                     .action_and_where(changed.clone())
                     .to_owned(),
                 )
-                .exec_without_returning(txn)
+                .gather(w)
                 .await?;
         }
         Ok(())
@@ -999,7 +1002,7 @@ impl Store {
     /// update (of the incidents raised before) and one insert (of those it
     /// raised, already resolved if it resolved them too).
     pub async fn record_incidents(
-        txn: &Txn,
+        w: &Writes<'_>,
         instance_id: Uuid,
         events: &[Event],
         now: DateTime<Utc>,
@@ -1056,12 +1059,12 @@ impl Store {
             if !resolve_all {
                 q = q.filter(incident::Column::IncidentKey.is_in(resolved_keys));
             }
-            q.exec(txn).await?;
+            q.gather(w).await?;
         }
         let raised: Vec<_> = raised.into_iter().map(|(_, r)| r).collect();
         for chunk in raised.chunks(BATCH_ROWS) {
             incident::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(txn)
+                .gather(w)
                 .await?;
         }
         Ok(())
@@ -1073,7 +1076,7 @@ impl Store {
     /// the gathered rows are written before any effect that updates or
     /// deletes rows, so the effects still apply in their order.
     pub async fn apply_effects(
-        txn: &Txn,
+        w: &Writes<'_>,
         ctx: EffectContext<'_>,
         effects: &[Effect],
     ) -> Result<(), StoreError> {
@@ -1084,7 +1087,7 @@ impl Store {
                 Effect::CreateUserTask(_) | Effect::CreateJob { .. } | Effect::Subscribe { .. }
             );
             if !inserts {
-                new.write(txn).await?;
+                new.write(w).await?;
             }
             match effect {
                 Effect::CreateUserTask(spec) => {
@@ -1136,9 +1139,9 @@ impl Store {
                         .filter(user_task::Column::InstanceId.eq(ctx.instance_id))
                         .filter(user_task::Column::ElementKey.eq(*key as i64))
                         .filter(user_task::Column::State.eq("open"))
-                        .exec(txn)
+                        .gather(w)
                         .await?;
-                    set_claimable(txn, ctx.instance_id, *key, assignee.is_none()).await?;
+                    set_claimable(w, ctx.instance_id, *key, assignee.is_none()).await?;
                 }
                 Effect::CloseUserTask { key, completed } => {
                     user_task::Entity::update_many()
@@ -1158,9 +1161,9 @@ impl Store {
                         .filter(user_task::Column::InstanceId.eq(ctx.instance_id))
                         .filter(user_task::Column::ElementKey.eq(*key as i64))
                         .filter(user_task::Column::State.eq("open"))
-                        .exec(txn)
+                        .gather(w)
                         .await?;
-                    close_candidates(txn, ctx.instance_id, *key).await?;
+                    close_candidates(w, ctx.instance_id, *key).await?;
                 }
                 Effect::CreateJob {
                     key,
@@ -1200,7 +1203,7 @@ impl Store {
                     job::Entity::delete_many()
                         .filter(job::Column::InstanceId.eq(ctx.instance_id))
                         .filter(job::Column::ElementKey.eq(*key as i64))
-                        .exec(txn)
+                        .gather(w)
                         .await?;
                 }
                 Effect::Subscribe {
@@ -1226,7 +1229,7 @@ impl Store {
                     message_subscription::Entity::delete_many()
                         .filter(message_subscription::Column::InstanceId.eq(ctx.instance_id))
                         .filter(message_subscription::Column::ElementKey.eq(*key as i64))
-                        .exec(txn)
+                        .gather(w)
                         .await?;
                 }
                 Effect::MoveWait { key, element } => {
@@ -1235,13 +1238,13 @@ impl Store {
                         .col_expr(user_task::Column::ElementId, Expr::value(element.clone()))
                         .filter(user_task::Column::InstanceId.eq(ctx.instance_id))
                         .filter(user_task::Column::ElementKey.eq(key))
-                        .exec(txn)
+                        .gather(w)
                         .await?;
                     job::Entity::update_many()
                         .col_expr(job::Column::ElementId, Expr::value(element.clone()))
                         .filter(job::Column::InstanceId.eq(ctx.instance_id))
                         .filter(job::Column::ElementKey.eq(key))
-                        .exec(txn)
+                        .gather(w)
                         .await?;
                     message_subscription::Entity::update_many()
                         .col_expr(
@@ -1250,7 +1253,7 @@ impl Store {
                         )
                         .filter(message_subscription::Column::InstanceId.eq(ctx.instance_id))
                         .filter(message_subscription::Column::ElementKey.eq(key))
-                        .exec(txn)
+                        .gather(w)
                         .await?;
                 }
                 Effect::RenameUserTask { key, name } => {
@@ -1258,7 +1261,7 @@ impl Store {
                         .col_expr(user_task::Column::Name, Expr::value(name.clone()))
                         .filter(user_task::Column::InstanceId.eq(ctx.instance_id))
                         .filter(user_task::Column::ElementKey.eq(*key as i64))
-                        .exec(txn)
+                        .gather(w)
                         .await?;
                 }
                 Effect::ReturnToCaller { element, outcome } => {
@@ -1271,17 +1274,17 @@ impl Store {
                         "outcome": outcome,
                     })
                     .to_string();
-                    insert_job(txn, parent, key, element, kind, payload, ctx.now).await?;
+                    insert_job(w, parent, key, element, kind, payload, ctx.now).await?;
                 }
                 Effect::CancelCalled { instance } => {
                     let Ok(child) = Uuid::parse_str(instance) else {
                         continue;
                     };
-                    insert_job(txn, child, 0, "", JobType::Cancel, "{}".into(), ctx.now).await?;
+                    insert_job(w, child, 0, "", JobType::Cancel, "{}".into(), ctx.now).await?;
                 }
             }
         }
-        new.write(txn).await
+        new.write(w).await
     }
 
     /// The instances called by an instance's call activities, oldest first.
@@ -1765,7 +1768,7 @@ pub fn far_future() -> DateTime<Utc> {
 
 /// Whether a task's candidates see it in their inbox (open and unclaimed).
 async fn set_claimable(
-    txn: &Txn,
+    w: &Writes<'_>,
     instance: Uuid,
     key: u64,
     claimable: bool,
@@ -1785,14 +1788,14 @@ async fn set_claimable(
                     .to_owned(),
             ),
         )
-        .exec(txn)
+        .gather(w)
         .await?;
     Ok(())
 }
 
 /// A task closed: its candidates neither claim it nor see its instance
 /// through it any more.
-async fn close_candidates(txn: &Txn, instance: Uuid, key: u64) -> Result<(), StoreError> {
+async fn close_candidates(w: &Writes<'_>, instance: Uuid, key: u64) -> Result<(), StoreError> {
     user_task_candidate::Entity::update_many()
         .col_expr(user_task_candidate::Column::Claimable, Expr::value(false))
         .col_expr(user_task_candidate::Column::Open, Expr::value(false))
@@ -1806,7 +1809,7 @@ async fn close_candidates(txn: &Txn, instance: Uuid, key: u64) -> Result<(), Sto
                     .to_owned(),
             ),
         )
-        .exec(txn)
+        .gather(w)
         .await?;
     Ok(())
 }
@@ -1872,15 +1875,15 @@ struct NewRows {
 
 impl NewRows {
     /// Writes the gathered rows (tasks before their candidates) and forgets them.
-    async fn write(&mut self, txn: &Txn) -> Result<(), StoreError> {
+    async fn write(&mut self, w: &Writes<'_>) -> Result<(), StoreError> {
         for chunk in std::mem::take(&mut self.tasks).chunks(BATCH_ROWS) {
             user_task::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(txn)
+                .gather(w)
                 .await?;
         }
         for chunk in std::mem::take(&mut self.candidates).chunks(BATCH_ROWS) {
             user_task_candidate::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(txn)
+                .gather(w)
                 .await?;
         }
         for chunk in std::mem::take(&mut self.jobs).chunks(BATCH_ROWS) {
@@ -1891,12 +1894,12 @@ impl NewRows {
                     job::Column::ElementKey,
                     job::Column::Kind,
                 ])
-                .exec_without_returning(txn)
+                .gather(w)
                 .await?;
         }
         for chunk in std::mem::take(&mut self.subscriptions).chunks(BATCH_ROWS) {
             message_subscription::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(txn)
+                .gather(w)
                 .await?;
         }
         Ok(())
@@ -1906,7 +1909,7 @@ impl NewRows {
 /// A job for another instance than the one whose command is being written
 /// (a called instance's answer to its caller, a cancellation of a callee).
 async fn insert_job(
-    txn: &Txn,
+    w: &Writes<'_>,
     instance: Uuid,
     key: i64,
     element: &str,
@@ -1953,7 +1956,7 @@ async fn insert_job(
                 .do_nothing()
                 .to_owned(),
         );
-    txn.execute(&insert).await?;
+    w.run_built(&insert).await?;
     Ok(())
 }
 

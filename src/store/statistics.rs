@@ -30,7 +30,7 @@ use sea_orm::{
 };
 
 use super::entity::{element_stat, element_stat_delta, process_definition};
-use super::{Store, StoreError, Txn};
+use super::{Gather, Store, StoreError, Txn, Writes};
 use crate::engine::{Event, InstanceState};
 
 /// Histogram buckets per doubling of `1 + milliseconds`.
@@ -302,7 +302,10 @@ struct StatRow {
 impl Store {
     /// Appends what a command changed per element: one multi-row insert,
     /// none when nothing changed.
-    pub async fn record_statistics(txn: &Txn, c: CommandStatistics<'_>) -> Result<(), StoreError> {
+    pub async fn record_statistics(
+        w: &Writes<'_>,
+        c: CommandStatistics<'_>,
+    ) -> Result<(), StoreError> {
         let deltas = deltas(
             c.events,
             &c.state.since,
@@ -325,7 +328,7 @@ impl Store {
                     let found = process_definition::Entity::find()
                         .filter(process_definition::Column::Key.eq(c.definition_key))
                         .filter(process_definition::Column::Version.eq(*v))
-                        .one(txn)
+                        .one(w.txn().await?)
                         .await?
                         .ok_or_else(|| {
                             StoreError::Corrupt(format!(
@@ -340,7 +343,7 @@ impl Store {
             rows.push(delta_row(id, element, counts));
         }
         element_stat_delta::Entity::insert_many(rows)
-            .exec_without_returning(txn)
+            .gather(w)
             .await?;
         Ok(())
     }

@@ -242,3 +242,75 @@ async fn a_lost_race_in_a_group_gets_its_conflict_and_the_others_land() {
     })
     .await;
 }
+
+/// The statements a command gathers (`Writes`) land in the order they were
+/// written, a read through it sees them, and one that fails takes the
+/// command's other writes with it when the command rolls back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gathered_writes_keep_their_order_and_fail_together() {
+    use bpmn_engine::store::entity::setting;
+    use bpmn_engine::store::{Gather, Writes};
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{EntityTrait, QueryFilter, Set};
+
+    each_db(|runtime, _, backend| async move {
+        let store = runtime.store();
+        let insert = |key: &str, value: &str| {
+            setting::Entity::insert(setting::ActiveModel {
+                key: Set(key.to_string()),
+                value: Set(value.to_string()),
+            })
+        };
+        let read = |key: &'static str| {
+            let store = store.clone();
+            async move {
+                setting::Entity::find_by_id(key.to_string())
+                    .one(store.connection())
+                    .await
+                    .unwrap()
+                    .map(|m| m.value)
+            }
+        };
+
+        // Insert, then update the row just inserted: in order, one request
+        // on SQLite; the read through `txn()` sees both.
+        let txn = store.begin_write().await.unwrap();
+        let w = Writes::new(&txn);
+        insert("gathered", "1").gather(&w).await.unwrap();
+        setting::Entity::update_many()
+            .col_expr(setting::Column::Value, Expr::value("2"))
+            .filter(sea_orm::ColumnTrait::eq(&setting::Column::Key, "gathered"))
+            .gather(&w)
+            .await
+            .unwrap();
+        let seen = setting::Entity::find_by_id("gathered".to_string())
+            .one(w.txn().await.unwrap())
+            .await
+            .unwrap()
+            .map(|m| m.value);
+        assert_eq!(seen.as_deref(), Some("2"), "{backend}");
+        w.flush().await.unwrap();
+        drop(w);
+        Store::commit(txn).await.unwrap();
+        assert_eq!(read("gathered").await.as_deref(), Some("2"), "{backend}");
+
+        // A batch whose second statement fails (the key exists): the error
+        // is reported, and after the rollback nothing of the batch is there.
+        let txn = store.begin_write().await.unwrap();
+        let w = Writes::new(&txn);
+        insert("first_of_a_failed_batch", "x")
+            .gather(&w)
+            .await
+            .unwrap();
+        let failed = match insert("gathered", "again").gather(&w).await {
+            Err(e) => Err(e),
+            Ok(()) => w.flush().await,
+        };
+        assert!(failed.is_err(), "{backend}: a duplicate key must fail");
+        drop(w);
+        drop(txn);
+        assert_eq!(read("first_of_a_failed_batch").await, None, "{backend}");
+        assert_eq!(read("gathered").await.as_deref(), Some("2"), "{backend}");
+    })
+    .await;
+}
