@@ -13,13 +13,19 @@
 //! order of the writes never changes.
 //!
 //! PostgreSQL does not accept several statements with parameters in one
-//! request, so there every statement is sent when it is written.
+//! request; there the gathered statements are sent as data-modifying
+//! common table expressions of one statement (`WITH s1 AS (INSERT ...),
+//! s2 AS (UPDATE ...) SELECT 1`). Those all see the database as it was
+//! before the statement, so a run of statements is combined only while no
+//! table appears in two of them; the next one that touches a table already
+//! in the run starts a new statement, and the order of the writes holds.
 //!
 //! A gathered statement that fails fails the batch: SQLite has run the ones
 //! before it, and the caller rolls the command back (to its savepoint) as
 //! for any failed write.
 
-use std::sync::Mutex;
+use std::collections::HashSet;
+use std::sync::{LazyLock, Mutex};
 
 use sea_orm::sea_query::Values;
 use sea_orm::{ConnectionTrait, DbBackend, QueryTrait, Statement, StatementBuilder};
@@ -34,12 +40,11 @@ pub struct Writes<'a> {
 }
 
 impl<'a> Writes<'a> {
-    /// Writes into `txn`, gathering on SQLite.
+    /// Writes into `txn`, gathering.
     pub fn new(txn: &'a Txn) -> Writes<'a> {
-        let gather = txn.get_database_backend() == DbBackend::Sqlite;
         Writes {
             txn,
-            gathered: gather.then(|| Mutex::new(Vec::new())),
+            gathered: Some(Mutex::new(Vec::new())),
         }
     }
 
@@ -87,7 +92,11 @@ impl<'a> Writes<'a> {
                 .lock()
                 .map_err(|_| StoreError::Corrupt("a command's writes are poisoned".into()))?,
         );
-        if let Some(one) = join(statements) {
+        if self.backend() == DbBackend::Postgres {
+            for run in runs(statements) {
+                self.txn.execute_raw(run).await?;
+            }
+        } else if let Some(one) = join(statements) {
             self.txn.execute_raw(one).await?;
         }
         Ok(())
@@ -111,6 +120,103 @@ impl<Q: QueryTrait> Gather for Q {
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'w {
         let statement = self.build(w.backend());
         w.run_statement(statement)
+    }
+}
+
+/// PostgreSQL: the statements combined into as few statements as keep their
+/// order (see the module's documentation).
+fn runs(statements: Vec<Statement>) -> Vec<Statement> {
+    let mut out = Vec::new();
+    let mut run: Vec<Statement> = Vec::new();
+    let mut touched: HashSet<&'static str> = HashSet::new();
+    for s in statements {
+        let tables = tables_in(&s.sql);
+        let combinable = s.values.is_some() && is_write(&s.sql);
+        if !combinable || tables.iter().any(|t| touched.contains(t)) {
+            out.extend(cte(std::mem::take(&mut run)));
+            touched.clear();
+        }
+        if combinable {
+            touched.extend(tables);
+            run.push(s);
+        } else {
+            out.push(s);
+        }
+    }
+    out.extend(cte(run));
+    out
+}
+
+/// Whether a statement is an insert, update or delete (allowed in `WITH`).
+fn is_write(sql: &str) -> bool {
+    let head = sql.trim_start();
+    ["INSERT", "UPDATE", "DELETE"].iter().any(|w| {
+        head.len() >= w.len() && head.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
+    })
+}
+
+/// The engine's tables a statement names (as quoted identifiers).
+fn tables_in(sql: &str) -> Vec<&'static str> {
+    static TABLES: LazyLock<Vec<(&'static str, String)>> = LazyLock::new(|| {
+        super::entity::TABLES
+            .iter()
+            .map(|t| (*t, format!("\"{t}\"")))
+            .collect()
+    });
+    TABLES
+        .iter()
+        .filter(|(_, quoted)| sql.contains(quoted.as_str()))
+        .map(|(t, _)| *t)
+        .collect()
+}
+
+/// One PostgreSQL statement doing what `run` does: its statements as
+/// common table expressions, their `$n` parameters renumbered.
+fn cte(run: Vec<Statement>) -> Option<Statement> {
+    if run.len() <= 1 {
+        return run.into_iter().next();
+    }
+    let backend = run[0].db_backend;
+    let mut sql = String::from("WITH ");
+    let mut values = Vec::new();
+    for (i, s) in run.into_iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("s{i} AS ("));
+        renumber(&s.sql, values.len(), &mut sql);
+        sql.push(')');
+        if let Some(v) = s.values {
+            values.extend(v.0);
+        }
+    }
+    sql.push_str(" SELECT 1");
+    Some(Statement {
+        sql,
+        values: Some(Values(values)),
+        db_backend: backend,
+    })
+}
+
+/// Copies `sql` with every parameter `$n` moved up by `offset`. (SeaQuery
+/// writes every value as a parameter, so `$` followed by digits is one.)
+fn renumber(sql: &str, offset: usize, out: &mut String) {
+    let mut chars = sql.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        out.push(c);
+        if c != '$' {
+            continue;
+        }
+        let mut n = 0usize;
+        let mut digits = false;
+        while let Some((_, d)) = chars.peek().copied().filter(|(_, d)| d.is_ascii_digit()) {
+            n = n * 10 + (d as usize - '0' as usize);
+            digits = true;
+            chars.next();
+        }
+        if digits {
+            out.push_str(&(n + offset).to_string());
+        }
     }
 }
 

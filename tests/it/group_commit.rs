@@ -314,3 +314,40 @@ async fn gathered_writes_keep_their_order_and_fail_together() {
     })
     .await;
 }
+
+/// The store's list of tables (which tells, on PostgreSQL, which gathered
+/// statements may be combined into one) names every table of the schema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_of_tables_is_the_schema() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+    each_db(|runtime, _, backend| async move {
+        let conn = runtime.store().connection().clone();
+        let sql = match conn.get_database_backend() {
+            DbBackend::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' AND name <> 'seaql_migrations'"
+            }
+            _ => {
+                "SELECT table_name AS name FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name <> 'seaql_migrations'"
+            }
+        };
+        let rows = conn
+            .query_all_raw(Statement::from_string(conn.get_database_backend(), sql))
+            .await
+            .unwrap();
+        let mut schema: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get::<String>("", "name").unwrap())
+            .collect();
+        schema.sort();
+        let mut listed: Vec<String> = bpmn_engine::store::entity::TABLES
+            .iter()
+            .map(|t| t.to_string())
+            .collect();
+        listed.sort();
+        assert_eq!(listed, schema, "{backend}");
+    })
+    .await;
+}

@@ -23,3 +23,30 @@ pub mod start_timer;
 pub mod user_task;
 pub mod user_task_candidate;
 pub mod view_only_diagram;
+
+/// Every table of the engine.
+pub const TABLES: &[&str] = &[
+    "api_token",
+    "app_group",
+    "app_user",
+    "decision_definition",
+    "deployment",
+    "element_stat",
+    "element_stat_delta",
+    "form_definition",
+    "group_member",
+    "history_batch",
+    "incident",
+    "instance_variable",
+    "job",
+    "login_attempt",
+    "mail_outbox",
+    "message_subscription",
+    "process_definition",
+    "process_instance",
+    "setting",
+    "start_timer",
+    "user_task",
+    "user_task_candidate",
+    "view_only_diagram",
+];
