@@ -7,6 +7,7 @@ use sea_orm::{
     QueryOrder, TransactionTrait,
 };
 
+use super::OneRow;
 use super::entity::{api_token, app_group, app_user, group_member, login_attempt, setting};
 use super::{Store, StoreError};
 
@@ -18,12 +19,12 @@ impl Store {
     pub async fn user_by_name(&self, name: &str) -> Result<Option<app_user::Model>, StoreError> {
         Ok(app_user::Entity::find()
             .filter(app_user::Column::Name.eq(name))
-            .one(&self.db)
+            .one_row(&self.db)
             .await?)
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<app_user::Model>, StoreError> {
-        Ok(app_user::Entity::find_by_id(id).one(&self.db).await?)
+        Ok(app_user::Entity::find_by_id(id).one_row(&self.db).await?)
     }
 
     pub async fn users(&self) -> Result<Vec<app_user::Model>, StoreError> {
@@ -189,7 +190,7 @@ impl Store {
             .await?;
             let Some(group) = app_group::Entity::find()
                 .filter(app_group::Column::Name.eq(name.as_str()))
-                .one(&txn)
+                .one_row(&txn)
                 .await?
             else {
                 continue;
@@ -213,7 +214,7 @@ impl Store {
     /// A shared setting.
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(setting::Entity::find_by_id(key.to_string())
-            .one(&self.db)
+            .one_row(&self.db)
             .await?
             .map(|s| s.value))
     }
@@ -244,7 +245,7 @@ impl Store {
         subject: &str,
     ) -> Result<Option<login_attempt::Model>, StoreError> {
         Ok(login_attempt::Entity::find_by_id(subject.to_string())
-            .one(&self.db)
+            .one_row(&self.db)
             .await?)
     }
 
@@ -355,7 +356,7 @@ impl Store {
         Ok(api_token::Entity::find()
             .filter(api_token::Column::TokenHash.eq(hash))
             .filter(api_token::Column::RevokedAt.is_null())
-            .one(&self.db)
+            .one_row(&self.db)
             .await?)
     }
 

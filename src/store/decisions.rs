@@ -6,6 +6,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 
+use super::OneRow;
 use super::entity::{decision_definition, deployment};
 use super::{Store, StoreError, Txn};
 
@@ -19,13 +20,13 @@ impl Store {
         let Some(def) = decision_definition::Entity::find()
             .filter(decision_definition::Column::Key.eq(key))
             .order_by_desc(decision_definition::Column::Version)
-            .one(txn)
+            .one_row(txn)
             .await?
         else {
             return Ok(None);
         };
         let checksum = deployment::Entity::find_by_id(def.deployment_id)
-            .one(txn)
+            .one_row(txn)
             .await?
             .map(|d| d.checksum)
             .unwrap_or_default();
@@ -44,7 +45,7 @@ impl Store {
         let latest = decision_definition::Entity::find()
             .filter(decision_definition::Column::Key.eq(key))
             .order_by_desc(decision_definition::Column::Version)
-            .one(txn)
+            .one_row(txn)
             .await?
             .map(|d| d.version)
             .unwrap_or(0);
@@ -88,13 +89,13 @@ impl Store {
         id: i64,
     ) -> Result<Option<(decision_definition::Model, deployment::Model)>, StoreError> {
         let Some(def) = decision_definition::Entity::find_by_id(id)
-            .one(&self.db)
+            .one_row(&self.db)
             .await?
         else {
             return Ok(None);
         };
         let dep = deployment::Entity::find_by_id(def.deployment_id)
-            .one(&self.db)
+            .one_row(&self.db)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("decision {id} has no deployment")))?;
         Ok(Some((def, dep)))

@@ -8,6 +8,7 @@ use sea_orm::{
     QueryOrder,
 };
 
+use super::OneRow;
 use super::entity::{deployment, form_definition};
 use super::{Store, StoreError, Txn};
 
@@ -22,7 +23,7 @@ async fn with_source(
         return Ok(None);
     };
     let dep = deployment::Entity::find_by_id(row.deployment_id)
-        .one(db)
+        .one_row(db)
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("form {} has no deployment", row.id)))?;
     Ok(Some((row, dep.source)))
@@ -40,7 +41,7 @@ async fn newest(
     }
     let row = q
         .order_by_desc(form_definition::Column::Version)
-        .one(db)
+        .one_row(db)
         .await?;
     with_source(db, row).await
 }
@@ -64,7 +65,7 @@ async fn by_file(
     for dep in q.order_by_desc(deployment::Column::Id).all(db).await? {
         let row = form_definition::Entity::find()
             .filter(form_definition::Column::DeploymentId.eq(dep.id))
-            .one(db)
+            .one_row(db)
             .await?;
         if let Some(row) = row {
             return Ok(Some((row, dep.source)));
@@ -83,13 +84,13 @@ impl Store {
         let Some(def) = form_definition::Entity::find()
             .filter(form_definition::Column::Key.eq(key))
             .order_by_desc(form_definition::Column::Version)
-            .one(txn)
+            .one_row(txn)
             .await?
         else {
             return Ok(None);
         };
         let checksum = deployment::Entity::find_by_id(def.deployment_id)
-            .one(txn)
+            .one_row(txn)
             .await?
             .map(|d| d.checksum)
             .unwrap_or_default();
@@ -106,7 +107,7 @@ impl Store {
         let latest = form_definition::Entity::find()
             .filter(form_definition::Column::Key.eq(key))
             .order_by_desc(form_definition::Column::Version)
-            .one(txn)
+            .one_row(txn)
             .await?
             .map(|d| d.version)
             .unwrap_or(0);
@@ -194,7 +195,7 @@ async fn version_of(
     let row = form_definition::Entity::find()
         .filter(form_definition::Column::Key.eq(key))
         .filter(form_definition::Column::Version.eq(version))
-        .one(db)
+        .one_row(db)
         .await?;
     with_source(db, row).await
 }

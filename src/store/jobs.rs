@@ -17,6 +17,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::OneRow;
 use super::entity::{job, start_timer};
 use super::{Store, StoreError, Txn, Writes};
 use crate::engine::JobType;
@@ -135,7 +136,7 @@ impl Store {
             .filter(start_timer::Column::DueAt.lte(until))
             .filter(start_timer::Column::Suspended.eq(false))
             .order_by_asc(start_timer::Column::DueAt)
-            .one(&self.db)
+            .one_row(&self.db)
             .await?
             .map(|t| t.due_at))
     }
@@ -342,7 +343,7 @@ impl Store {
         txn: &Txn,
         id: Uuid,
     ) -> Result<Option<start_timer::Model>, StoreError> {
-        Ok(start_timer::Entity::find_by_id(id).one(txn).await?)
+        Ok(start_timer::Entity::find_by_id(id).one_row(txn).await?)
     }
 
     /// Removes a start timer (it fired).

@@ -18,6 +18,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::OneRow;
 use super::entity::{app_group, app_user, group_member, mail_outbox, user_task};
 use super::{Store, StoreError, Txn};
 
@@ -140,7 +141,7 @@ impl Store {
         Ok(user_task::Entity::find()
             .filter(user_task::Column::InstanceId.eq(instance))
             .filter(user_task::Column::ElementKey.eq(key))
-            .one(txn)
+            .one_row(txn)
             .await?
             .map(|t| (t.name, t.element_id)))
     }

@@ -13,6 +13,7 @@ mod forms;
 mod group;
 mod jobs;
 mod mail;
+mod one_row;
 mod queries;
 mod search;
 mod seed;
@@ -58,6 +59,7 @@ use entity::{
     view_only_diagram,
 };
 use migration::MigratorTrait;
+pub(crate) use one_row::OneRow;
 pub use writes::{Gather, Writes};
 
 /// A write transaction (IMMEDIATE on SQLite).
@@ -447,13 +449,13 @@ impl Store {
         let Some(def) = process_definition::Entity::find()
             .filter(process_definition::Column::Key.eq(key))
             .order_by_desc(process_definition::Column::Version)
-            .one(db)
+            .one_row(db)
             .await?
         else {
             return Ok(None);
         };
         let checksum = deployment::Entity::find_by_id(def.deployment_id)
-            .one(db)
+            .one_row(db)
             .await?
             .map(|d| d.checksum)
             .unwrap_or_default();
@@ -507,7 +509,7 @@ impl Store {
         let latest = process_definition::Entity::find()
             .filter(process_definition::Column::Key.eq(key))
             .order_by_desc(process_definition::Column::Version)
-            .one(txn)
+            .one_row(txn)
             .await?
             .map(|d| d.version)
             .unwrap_or(0);
@@ -531,13 +533,13 @@ impl Store {
         id: i64,
     ) -> Result<Option<(process_definition::Model, deployment::Model)>, StoreError> {
         let Some(def) = process_definition::Entity::find_by_id(id)
-            .one(&self.db)
+            .one_row(&self.db)
             .await?
         else {
             return Ok(None);
         };
         let dep = deployment::Entity::find_by_id(def.deployment_id)
-            .one(&self.db)
+            .one_row(&self.db)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("definition {id} has no deployment")))?;
         Ok(Some((def, dep)))
@@ -549,7 +551,7 @@ impl Store {
         id: i64,
     ) -> Result<Option<process_definition::Model>, StoreError> {
         Ok(process_definition::Entity::find_by_id(id)
-            .one(&self.db)
+            .one_row(&self.db)
             .await?)
     }
 
@@ -621,7 +623,7 @@ impl Store {
         id: i64,
     ) -> Result<Option<view_only_diagram::Model>, StoreError> {
         Ok(view_only_diagram::Entity::find_by_id(id)
-            .one(&self.db)
+            .one_row(&self.db)
             .await?)
     }
 
@@ -718,7 +720,7 @@ impl Store {
     /// Reads an instance row.
     pub async fn instance(&self, id: Uuid) -> Result<Option<process_instance::Model>, StoreError> {
         Ok(process_instance::Entity::find_by_id(id)
-            .one(&self.db)
+            .one_row(&self.db)
             .await?)
     }
 
@@ -1326,12 +1328,12 @@ impl Store {
 
     /// A user task by id.
     pub async fn task(&self, id: Uuid) -> Result<Option<user_task::Model>, StoreError> {
-        Ok(user_task::Entity::find_by_id(id).one(&self.db).await?)
+        Ok(user_task::Entity::find_by_id(id).one_row(&self.db).await?)
     }
 
     /// A user task by id, read inside a transaction.
     pub async fn task_in(txn: &Txn, id: Uuid) -> Result<Option<user_task::Model>, StoreError> {
-        Ok(user_task::Entity::find_by_id(id).one(txn).await?)
+        Ok(user_task::Entity::find_by_id(id).one_row(txn).await?)
     }
 
     /// The oldest open task of an element in an instance.
@@ -1345,7 +1347,7 @@ impl Store {
             .filter(user_task::Column::ElementId.eq(element))
             .filter(user_task::Column::State.eq("open"))
             .order_by_asc(user_task::Column::ElementKey)
-            .one(&self.db)
+            .one_row(&self.db)
             .await?)
     }
 
@@ -1399,7 +1401,7 @@ impl Store {
     /// A job by id, inside a transaction.
     pub async fn job_in(txn: &Txn, id: Uuid) -> Result<Option<Job>, StoreError> {
         job::Entity::find_by_id(id)
-            .one(txn)
+            .one_row(txn)
             .await?
             .map(Job::try_from)
             .transpose()
@@ -1434,7 +1436,7 @@ impl Store {
             .filter(job::Column::Suspended.eq(false))
             .order_by_asc(job::Column::DueAt)
             .order_by_asc(job::Column::Id)
-            .one(&self.db)
+            .one_row(&self.db)
             .await?
             .map(Job::try_from)
             .transpose()
@@ -1535,7 +1537,7 @@ impl Store {
     /// A job by id.
     pub async fn job(&self, id: Uuid) -> Result<Option<Job>, StoreError> {
         job::Entity::find_by_id(id)
-            .one(&self.db)
+            .one_row(&self.db)
             .await?
             .map(Job::try_from)
             .transpose()
@@ -1719,7 +1721,7 @@ impl Store {
 
     /// An incident by id.
     pub async fn incident(&self, id: Uuid) -> Result<Option<incident::Model>, StoreError> {
-        Ok(incident::Entity::find_by_id(id).one(&self.db).await?)
+        Ok(incident::Entity::find_by_id(id).one_row(&self.db).await?)
     }
 
     /// The subscriptions of an instance to a message name, oldest first.

@@ -10,6 +10,7 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::OneRow;
 use super::entity::{
     deployment, instance_variable, process_definition, process_instance, user_task,
     user_task_candidate,
@@ -728,7 +729,7 @@ impl Store {
     ) -> Result<Option<user_task::Model>, StoreError> {
         Ok(user_task::Entity::find_by_id(id)
             .filter(visible_task(viewer))
-            .one(&self.db)
+            .one_row(&self.db)
             .await?)
     }
 
@@ -958,7 +959,7 @@ impl Store {
     ) -> Result<Option<process_instance::Model>, StoreError> {
         Ok(process_instance::Entity::find_by_id(id)
             .filter(visible_instance(viewer))
-            .one(&self.db)
+            .one_row(&self.db)
             .await?)
     }
 

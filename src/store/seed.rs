@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::OneRow;
 use super::entity::{
     history_batch, instance_variable, process_instance, user_task, user_task_candidate,
 };
@@ -68,7 +69,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let db = &self.db;
         let inst = process_instance::Entity::find_by_id(template)
-            .one(db)
+            .one_row(db)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("no instance {template}")))?;
         let history = history_batch::Entity::find()

@@ -29,6 +29,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
+use super::OneRow;
 use super::entity::{element_stat, element_stat_delta, process_definition};
 use super::{Gather, Store, StoreError, Txn, Writes};
 use crate::engine::{Event, InstanceState};
@@ -328,7 +329,7 @@ impl Store {
                     let found = process_definition::Entity::find()
                         .filter(process_definition::Column::Key.eq(c.definition_key))
                         .filter(process_definition::Column::Version.eq(*v))
-                        .one(w.txn().await?)
+                        .one_row(w.txn().await?)
                         .await?
                         .ok_or_else(|| {
                             StoreError::Corrupt(format!(
@@ -413,7 +414,7 @@ impl Store {
         }
         for ((definition_id, element), add) in sums {
             let old = element_stat::Entity::find_by_id((definition_id, element.clone()))
-                .one(&txn)
+                .one_row(&txn)
                 .await?;
             let mut total = old
                 .as_ref()
