@@ -339,6 +339,10 @@ impl Store {
                     // 16 MB of page cache per connection (SQLite's default is 2 MB),
                     // so that index pages of a large database stay in memory.
                     .pragma("cache_size", "-16384")
+                    // The savepoint journal of a group commit (`group.rs`) in
+                    // memory: in a temporary file it cost a file opened,
+                    // written and closed by every group.
+                    .pragma("temp_store", "memory")
             });
         } else {
             // A pool that connects eagerly keeps trying an unreachable server
