@@ -110,18 +110,31 @@ fn value_prefix_of(value: &str) -> String {
 /// a straight-through instance's 2.8 kB shrink to about 0.5 kB), else as it
 /// is. Returns `(events, packed)`: `events` is empty when `packed` holds them.
 fn pack_history(json: String) -> (String, Option<Vec<u8>>) {
-    use std::io::Write;
     // Below this, deflate's own framing eats most of what it saves.
     const WORTH_PACKING: usize = 200;
+    thread_local! {
+        // A compressor's state is a few hundred KB: allocated (and zeroed
+        // by the kernel) once per thread, not once per command.
+        static DEFLATE: std::cell::RefCell<flate2::Compress> = std::cell::RefCell::new(
+            flate2::Compress::new(flate2::Compression::fast(), false),
+        );
+    }
     if json.len() < WORTH_PACKING {
         return (json, None);
     }
-    let mut enc = flate2::write::DeflateEncoder::new(
-        Vec::with_capacity(json.len() / 4),
-        flate2::Compression::fast(),
-    );
-    match enc.write_all(json.as_bytes()).and_then(|()| enc.finish()) {
-        Ok(packed) if packed.len() < json.len() => (String::new(), Some(packed)),
+    let packed = DEFLATE.with(|deflate| {
+        let mut deflate = deflate.borrow_mut();
+        deflate.reset();
+        // Room for as much as the text itself: what does not fit is not
+        // worth packing.
+        let mut out = Vec::with_capacity(json.len());
+        match deflate.compress_vec(json.as_bytes(), &mut out, flate2::FlushCompress::Finish) {
+            Ok(flate2::Status::StreamEnd) => Some(out),
+            _ => None,
+        }
+    });
+    match packed {
+        Some(packed) if packed.len() < json.len() => (String::new(), Some(packed)),
         _ => (json, None),
     }
 }
