@@ -312,7 +312,8 @@ impl Runtime {
         first_seq: i64,
         tr: &engine::Transition,
     ) -> Result<(), RuntimeError> {
-        // Gathered and sent together on SQLite (`store/writes.rs`).
+        // Gathered and sent in as few requests as keep their order
+        // (`store/writes.rs`).
         let w = Writes::new(txn);
         Store::insert_history(
             &w,

@@ -1,5 +1,5 @@
-//! Where a command's writes go: on SQLite, gathered and sent to the
-//! database together.
+//! Where a command's writes go: gathered and sent to the database in as
+//! few requests as keep their order.
 //!
 //! sqlx runs each SQLite connection on a thread of its own, and every
 //! statement is a round trip to that thread: two thread switches, whatever
@@ -12,17 +12,17 @@
 //! goes through [`Writes::txn`], which sends what was gathered first, so the
 //! order of the writes never changes.
 //!
-//! PostgreSQL does not accept several statements with parameters in one
-//! request; there the gathered statements are sent as data-modifying
+//! (That is on SQLite. PostgreSQL does not accept several statements with
+//! parameters in one request; there the gathered statements are sent as data-modifying
 //! common table expressions of one statement (`WITH s1 AS (INSERT ...),
 //! s2 AS (UPDATE ...) SELECT 1`). Those all see the database as it was
 //! before the statement, so a run of statements is combined only while no
 //! table appears in two of them; the next one that touches a table already
-//! in the run starts a new statement, and the order of the writes holds.
+//! in the run starts a new statement, and the order of the writes holds.)
 //!
-//! A gathered statement that fails fails the batch: SQLite has run the ones
-//! before it, and the caller rolls the command back (to its savepoint) as
-//! for any failed write.
+//! A gathered statement that fails fails its request (the statements
+//! before it may have run), and the caller rolls the command back (to its
+//! savepoint on SQLite) as for any failed write.
 
 use std::collections::HashSet;
 use std::sync::{LazyLock, Mutex};
@@ -103,8 +103,8 @@ impl<'a> Writes<'a> {
     }
 }
 
-/// Writes a SeaORM query through a command's [`Writes`] (gathered on
-/// SQLite): `query.gather(w).await?` where a transaction's `exec(txn)` was.
+/// Writes a SeaORM query through a command's [`Writes`] (gathered):
+/// `query.gather(w).await?` where a transaction's `exec(txn)` was.
 pub trait Gather {
     /// Writes this query; its result is not read.
     fn gather<'w>(
