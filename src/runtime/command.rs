@@ -229,7 +229,7 @@ impl Runtime {
         let ctx = context(&deployed, id, business_key, user);
         let tr = self.compute(deployed.clone(), ctx, fresh, command).await?;
         self.within_limit(&tr)?;
-        let txn = self.store.begin_command().await?;
+        let txn = self.store.begin_command_lazily().await?;
         self.insert_started(
             &txn,
             Started {
@@ -253,7 +253,7 @@ impl Runtime {
     /// Inserts a new instance with its first transition.
     pub(crate) async fn insert_started(
         &self,
-        txn: &Txn,
+        txn: &CommandTxn,
         s: Started<'_>,
         tr: &engine::Transition,
     ) -> Result<(), RuntimeError> {
@@ -470,7 +470,7 @@ impl Runtime {
     ) -> Result<Outcome, RuntimeError> {
         for attempt in 0..MAX_ATTEMPTS {
             let prepared = self.prepare(target, access, &make).await?;
-            let txn = self.store.begin_command().await?;
+            let txn = self.store.begin_command_lazily().await?;
             if !self.write_prepared(&txn, &prepared, access, job).await? {
                 drop(txn);
                 backoff(attempt).await;
@@ -569,7 +569,7 @@ impl Runtime {
     /// again). A consumed job must still be there (and leased by its owner).
     pub(crate) async fn write_prepared(
         &self,
-        txn: &Txn,
+        txn: &CommandTxn,
         p: &Prepared,
         access: Access<'_>,
         job: Option<&JobGuard>,

@@ -355,7 +355,7 @@ impl Runtime {
             }
             self.within_limit(&transition)?;
             let prepared = Prepared { row, transition };
-            let txn = self.store().begin_command().await?;
+            let txn = self.store().begin_command_lazily().await?;
             if !self.write_prepared(&txn, &prepared, access, None).await? {
                 drop(txn);
                 backoff(attempt).await;

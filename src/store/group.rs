@@ -25,7 +25,7 @@
 //! different instances in different orders could deadlock.
 
 use std::ops::Deref;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sea_orm::{
@@ -38,8 +38,13 @@ use super::{Store, StoreError, Txn};
 /// The most commands one group takes before it commits.
 pub const GROUP_CAP: usize = 64;
 
-/// A command waiting for its turn: where to send its transaction.
-type Waiting = oneshot::Sender<Result<Turn, String>>;
+/// A command waiting for its turn: where to send its transaction, and
+/// whether it opens its savepoint itself, with its first statement
+/// ([`Store::begin_command_lazily`]).
+struct Waiting {
+    reply: oneshot::Sender<Result<Turn, String>>,
+    lazy: bool,
+}
 
 /// The writer's answer to a command that kept its writes: whether the
 /// group's commit succeeded.
@@ -77,9 +82,9 @@ impl GroupWriter {
     }
 
     /// Waits for this command's turn in a group.
-    async fn turn(&self) -> Result<Turn, StoreError> {
-        let (tx, rx) = oneshot::channel();
-        self.enqueue(tx)?;
+    async fn turn(&self, lazy: bool) -> Result<Turn, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.enqueue(Waiting { reply, lazy })?;
         match rx.await {
             Ok(Ok(turn)) => Ok(turn),
             Ok(Err(message)) => Err(StoreError::Group(message)),
@@ -145,7 +150,7 @@ async fn group(
         Ok(txn) => Arc::new(txn),
         Err(e) => {
             // Those still queued try again with the next group.
-            let _ = first.send(Err(e.to_string()));
+            let _ = first.reply.send(Err(e.to_string()));
             return;
         }
     };
@@ -155,7 +160,7 @@ async fn group(
     let mut taken = 0;
     while let Some(command) = next.take() {
         taken += 1;
-        match turn(&outer, command).await {
+        match turn(&outer, command, taken).await {
             Ended::Kept(answer) => landed.push(answer),
             Ended::Undone => {}
             Ended::Broken(e) => {
@@ -205,34 +210,58 @@ async fn begin(writer: &DatabaseConnection) -> Result<Txn, sea_orm::DbErr> {
 }
 
 /// Gives one command its turn under a savepoint and waits until it ends.
-async fn turn(outer: &Arc<Txn>, command: Waiting) -> Ended {
-    // Savepoints of one name stack: a `ROLLBACK TO` goes back to the newest
-    // one, and the commit releases them all, so a kept turn costs no
-    // `RELEASE`.
-    if let Err(e) = outer.execute_unprepared("SAVEPOINT command").await {
-        let message = e.to_string();
-        let _ = command.send(Err(message.clone()));
-        return Ended::Broken(message);
+/// `n` numbers the turn in its group (savepoint names are unique in a
+/// transaction, so a `ROLLBACK TO` never reaches another command's).
+async fn turn(outer: &Arc<Txn>, command: Waiting, n: usize) -> Ended {
+    let savepoint = Arc::new(Savepoint {
+        name: format!("command_{n}"),
+        opened: AtomicBool::new(false),
+    });
+    // Kept turns are not released: the commit releases them all.
+    if !command.lazy {
+        if let Err(e) = outer
+            .execute_unprepared(&format!("SAVEPOINT {}", savepoint.name))
+            .await
+        {
+            let message = e.to_string();
+            let _ = command.reply.send(Err(message.clone()));
+            return Ended::Broken(message);
+        }
+        savepoint.opened.store(true, Ordering::Relaxed);
     }
     let (done_tx, done) = oneshot::channel();
     let (answer, landed) = oneshot::channel();
     let turn = Turn {
         txn: outer.clone(),
+        savepoint: savepoint.clone(),
         end: End(Some(done_tx)),
         landed,
     };
     // A caller that went away sends the turn back, dropped here: undone.
-    let _ = command.send(Ok(turn));
+    let _ = command.reply.send(Ok(turn));
     match done.await {
         Ok(true) => Ended::Kept(answer),
+        // A lazy turn that never sent its first statement wrote nothing.
+        _ if !savepoint.opened.load(Ordering::Relaxed) => Ended::Undone,
         _ => match outer
-            .execute_unprepared("ROLLBACK TO SAVEPOINT command")
+            .execute_unprepared(&format!("ROLLBACK TO SAVEPOINT {}", savepoint.name))
             .await
         {
             Ok(_) => Ended::Undone,
+            // Sent, but it never ran (the caller went away first): the
+            // savepoint opens the command's first request, so nothing of
+            // the command ran either.
+            Err(e) if e.to_string().contains("no such savepoint") => Ended::Undone,
             Err(e) => Ended::Broken(e.to_string()),
         },
     }
+}
+
+/// A turn's savepoint, and whether it was opened (by the writer, or by
+/// the command's first statement).
+struct Savepoint {
+    name: String,
+    opened: AtomicBool,
 }
 
 /// One command's turn in a group: the group's transaction, lent out.
@@ -240,6 +269,7 @@ pub struct Turn {
     // Declared before `end`: dropped first, so the transaction is back with
     // the writer before it hears that the turn ended.
     txn: Arc<Txn>,
+    savepoint: Arc<Savepoint>,
     end: End,
     landed: oneshot::Receiver<Result<(), String>>,
 }
@@ -277,13 +307,40 @@ impl Deref for CommandTxn {
     }
 }
 
+impl CommandTxn {
+    /// The statement that opens this command's savepoint, once: for a turn
+    /// begun by [`Store::begin_command_lazily`] whose savepoint is not open
+    /// yet. It must be sent together with (before) the command's first
+    /// statement.
+    pub(crate) fn savepoint_to_open(&self) -> Option<String> {
+        match &self.0 {
+            Inner::Grouped(turn) if !turn.savepoint.opened.swap(true, Ordering::Relaxed) => {
+                Some(format!("SAVEPOINT {}", turn.savepoint.name))
+            }
+            _ => None,
+        }
+    }
+}
+
 impl Store {
     /// Opens a command's write transaction: on SQLite, its turn in the next
     /// group (see the module's documentation), elsewhere a transaction of
     /// its own.
     pub async fn begin_command(&self) -> Result<CommandTxn, StoreError> {
+        self.begin_command_with(false).await
+    }
+
+    /// As [`Store::begin_command`], for a command whose first statement is
+    /// [`Store::update_instance`] or [`Store::insert_instance`]: in a group,
+    /// that statement opens the command's savepoint in the same request
+    /// instead of the writer opening it in one of its own.
+    pub async fn begin_command_lazily(&self) -> Result<CommandTxn, StoreError> {
+        self.begin_command_with(true).await
+    }
+
+    async fn begin_command_with(&self, lazy: bool) -> Result<CommandTxn, StoreError> {
         match &self.group {
-            Some(group) => Ok(CommandTxn(Inner::Grouped(group.turn().await?))),
+            Some(group) => Ok(CommandTxn(Inner::Grouped(group.turn(lazy).await?))),
             None => Ok(CommandTxn(Inner::Own(self.begin_write().await?))),
         }
     }
@@ -297,6 +354,7 @@ impl Store {
                 txn,
                 mut end,
                 landed,
+                ..
             }) => {
                 drop(txn);
                 if let Some(done) = end.0.take() {

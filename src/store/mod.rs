@@ -47,7 +47,8 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database,
     DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionOptions, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement, TransactionOptions,
+    TransactionTrait,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -679,7 +680,10 @@ impl Store {
     /// suspended (or gone): `false` then, and nothing is written. The check
     /// reads the definition row as it is now (the parsed definitions are
     /// cached), in the same statement as the insert.
-    pub async fn insert_instance(txn: &Txn, new: NewInstance<'_>) -> Result<bool, StoreError> {
+    pub async fn insert_instance(
+        txn: &CommandTxn,
+        new: NewInstance<'_>,
+    ) -> Result<bool, StoreError> {
         use process_instance::Column as C;
         let state =
             serde_json::to_string(new.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -718,7 +722,7 @@ impl Store {
             .columns(row.iter().map(|(c, _)| *c))
             .select_from(select)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(txn.execute(&insert).await?.rows_affected() == 1)
+        Ok(changed_one(txn, txn.get_database_backend().build(&insert)).await?)
     }
 
     /// Whether an instance row exists, read inside a write transaction (to
@@ -830,7 +834,7 @@ impl Store {
     /// until the transaction ends, and a writer that committed first has
     /// moved the version, so the update matches nothing.
     pub async fn update_instance(
-        txn: &Txn,
+        txn: &CommandTxn,
         id: Uuid,
         expected: i64,
         update: InstanceUpdate<'_>,
@@ -866,12 +870,11 @@ impl Store {
                 Expr::value(Some(update.now)),
             );
         }
-        let res = q
+        let statement = q
             .filter(process_instance::Column::Id.eq(id))
             .filter(process_instance::Column::Version.eq(expected))
-            .exec(txn)
-            .await?;
-        Ok(res.rows_affected == 1)
+            .build(txn.get_database_backend());
+        Ok(changed_one(txn, statement).await?)
     }
 
     /// Appends a command's events to an instance's history, numbered from
@@ -1851,6 +1854,27 @@ async fn lock_file(path: &str) -> Result<std::fs::File, StoreError> {
         .await
         .map_err(|e| io(std::io::Error::other(e)))?
         .map_err(io)
+}
+
+/// Runs an insert or update of one instance row and tells whether it
+/// changed that row (read back with `RETURNING`). When the command's
+/// savepoint is not open yet (a lazy turn of a group), the savepoint goes
+/// first in the same request: `changes()` would count stale rows after a
+/// `SAVEPOINT`, the returned rows do not.
+async fn changed_one(txn: &CommandTxn, statement: Statement) -> Result<bool, DbErr> {
+    let mut sql = statement.sql;
+    sql.push_str(" RETURNING \"id\"");
+    if let Some(savepoint) = txn.savepoint_to_open() {
+        sql = format!("{savepoint};\n{sql}");
+    }
+    let rows = txn
+        .query_all_raw(Statement {
+            sql,
+            values: statement.values,
+            db_backend: statement.db_backend,
+        })
+        .await?;
+    Ok(rows.len() == 1)
 }
 
 /// The file of a SQLite URL (`None` for an in-memory database).

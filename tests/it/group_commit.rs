@@ -87,7 +87,13 @@ async fn a_failing_or_stale_command_leaves_the_rest_of_its_group_alone() {
         let spawn = |work: u8| {
             let (store, state, rt) = (store.clone(), state.clone(), runtime.clone());
             tokio::spawn(async move {
-                let txn = store.begin_command().await.unwrap();
+                // Even ones open their savepoint with their first statement
+                // (lazily), odd ones get it from the writer.
+                let txn = if work % 2 == 0 {
+                    store.begin_command_lazily().await.unwrap()
+                } else {
+                    store.begin_command().await.unwrap()
+                };
                 match work {
                     // Writes, then fails: its first write must not land.
                     0 => {
@@ -118,6 +124,11 @@ async fn a_failing_or_stale_command_leaves_the_rest_of_its_group_alone() {
                         drop(txn);
                         None
                     }
+                    // Goes away before its first statement.
+                    4 => {
+                        drop(txn);
+                        None
+                    }
                     // Two that land with the group.
                     _ => {
                         let id = if work == 2 { kept } else { other };
@@ -131,7 +142,7 @@ async fn a_failing_or_stale_command_leaves_the_rest_of_its_group_alone() {
             })
         };
         let mut tasks = Vec::new();
-        for (n, work) in [2u8, 0, 1, 3].into_iter().enumerate() {
+        for (n, work) in [2u8, 0, 1, 4, 3].into_iter().enumerate() {
             tasks.push(spawn(work));
             until_waiting(&store, backend, n + 1).await;
         }

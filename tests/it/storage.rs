@@ -276,7 +276,7 @@ async fn a_stale_version_is_refused() {
             .await
             .unwrap()
             .unwrap();
-        let txn = runtime.store().begin_write().await.unwrap();
+        let txn = runtime.store().begin_command().await.unwrap();
         let update = InstanceUpdate {
             state: &started.state,
             last_seq: row.last_seq,
@@ -294,7 +294,7 @@ async fn a_stale_version_is_refused() {
                 .unwrap(),
             "{backend}"
         );
-        Store::commit(txn).await.unwrap();
+        Store::commit_command(txn).await.unwrap();
         assert_eq!(
             runtime
                 .instance(started.instance_id)
