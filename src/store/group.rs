@@ -19,6 +19,15 @@
 //! caller that goes away during its turn (or before it) gives it back by
 //! being dropped, and its savepoint is rolled back.
 //!
+//! A command whose first statement is its version check (an instance row's
+//! update or insert) takes its turn lazily ([`Store::begin_command_lazily`]):
+//! the writer does not open its savepoint, the check opens it in the same
+//! request (`SAVEPOINT command_7; UPDATE ... RETURNING id`), one round trip
+//! less per command. Savepoint names are unique in a group, so a lazy
+//! command whose first request never ran (its caller went away) finds no
+//! savepoint of its name to roll back to and is known to have written
+//! nothing, instead of rolling back to another command's savepoint.
+//!
 //! On PostgreSQL each command keeps a transaction of its own
 //! ([`CommandTxn`] wraps it): grouping there would hold the row locks of
 //! unrelated instances until the group commits, and processes grouping
