@@ -89,7 +89,7 @@ async fn a_failing_or_stale_command_leaves_the_rest_of_its_group_alone() {
             tokio::spawn(async move {
                 // Even ones open their savepoint with their first statement
                 // (lazily), odd ones get it from the writer.
-                let txn = if work % 2 == 0 {
+                let txn = if work.is_multiple_of(2) {
                     store.begin_command_lazily().await.unwrap()
                 } else {
                     store.begin_command().await.unwrap()
