@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 
 use super::OneRow;
@@ -171,7 +171,10 @@ impl Store {
 
     /// Replaces a user's groups (creating groups that do not exist yet).
     pub async fn set_groups(&self, user_id: i64, names: &[String]) -> Result<(), StoreError> {
-        let txn = self.db.begin().await?;
+        // A write transaction from the start (`BEGIN IMMEDIATE` on SQLite, in
+        // the writer's queue): a deferred one that upgrades to a writer fails
+        // with "database is locked" when another writer went first.
+        let txn = self.begin_write().await?;
         group_member::Entity::delete_many()
             .filter(group_member::Column::UserId.eq(user_id))
             .exec(&txn)
@@ -207,8 +210,7 @@ impl Store {
             .exec_without_returning(&txn)
             .await?;
         }
-        txn.commit().await?;
-        Ok(())
+        Store::commit(txn).await
     }
 
     /// A shared setting.
