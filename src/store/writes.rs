@@ -35,8 +35,8 @@ use super::{StoreError, Txn};
 /// The writes of one command inside its transaction.
 pub struct Writes<'a> {
     txn: &'a Txn,
-    /// Statements written and not yet sent (SQLite only).
-    gathered: Option<Mutex<Vec<Statement>>>,
+    /// Statements written and not yet sent.
+    gathered: Mutex<Vec<Statement>>,
 }
 
 impl<'a> Writes<'a> {
@@ -44,7 +44,7 @@ impl<'a> Writes<'a> {
     pub fn new(txn: &'a Txn) -> Writes<'a> {
         Writes {
             txn,
-            gathered: Some(Mutex::new(Vec::new())),
+            gathered: Mutex::new(Vec::new()),
         }
     }
 
@@ -60,19 +60,11 @@ impl<'a> Writes<'a> {
 
     /// Writes a statement whose result is not read.
     pub async fn run_statement(&self, statement: Statement) -> Result<(), StoreError> {
-        match &self.gathered {
-            Some(gathered) => {
-                gathered
-                    .lock()
-                    .map_err(|_| StoreError::Corrupt("a command's writes are poisoned".into()))?
-                    .push(statement);
-                Ok(())
-            }
-            None => {
-                self.txn.execute_raw(statement).await?;
-                Ok(())
-            }
-        }
+        self.gathered
+            .lock()
+            .map_err(|_| StoreError::Corrupt("a command's writes are poisoned".into()))?
+            .push(statement);
+        Ok(())
     }
 
     /// The transaction, for a statement whose result is read: what was
@@ -82,13 +74,11 @@ impl<'a> Writes<'a> {
         Ok(self.txn)
     }
 
-    /// Sends what was gathered, as one request.
+    /// Sends what was gathered, in as few requests as keep its order.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        let Some(gathered) = &self.gathered else {
-            return Ok(());
-        };
         let statements = std::mem::take(
-            &mut *gathered
+            &mut *self
+                .gathered
                 .lock()
                 .map_err(|_| StoreError::Corrupt("a command's writes are poisoned".into()))?,
         );
