@@ -322,8 +322,7 @@ impl Runtime {
             &tr.events,
             ctx.now,
             ctx.user,
-        )
-        .await?;
+        )?;
         Store::record_statistics(
             &w,
             CommandStatistics {
@@ -336,9 +335,9 @@ impl Runtime {
             },
         )
         .await?;
-        Store::sync_variables(&w, ctx.instance_id, &tr.events).await?;
-        Store::record_incidents(&w, ctx.instance_id, &tr.events, ctx.now).await?;
-        Store::apply_effects(&w, ctx, &tr.effects).await?;
+        Store::sync_variables(&w, ctx.instance_id, &tr.events)?;
+        Store::record_incidents(&w, ctx.instance_id, &tr.events, ctx.now)?;
+        Store::apply_effects(&w, ctx, &tr.effects)?;
         self.queue_mails(&w, &ctx, first_seq, tr).await?;
         let resumed = tr
             .events
@@ -346,7 +345,7 @@ impl Runtime {
             .any(|e| matches!(e, Event::InstanceResumed { .. }));
         if tr.state.suspended || resumed {
             // Also what this command created while it stays suspended.
-            Store::set_instance_suspended(&w, ctx.instance_id, tr.state.suspended).await?;
+            Store::set_instance_suspended(&w, ctx.instance_id, tr.state.suspended)?;
         }
         // A resumed instance's jobs (a timer due meanwhile) are work again,
         // for every process; one announcement says both.

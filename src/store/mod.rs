@@ -747,7 +747,7 @@ impl Store {
 
     /// Marks an instance and what waits in it (jobs, inbox tasks) suspended
     /// or not: the job executor and external workers skip suspended jobs.
-    pub async fn set_instance_suspended(
+    pub fn set_instance_suspended(
         w: &Writes<'_>,
         id: Uuid,
         suspended: bool,
@@ -755,19 +755,16 @@ impl Store {
         process_instance::Entity::update_many()
             .col_expr(process_instance::Column::Suspended, Expr::value(suspended))
             .filter(process_instance::Column::Id.eq(id))
-            .gather(w)
-            .await?;
+            .gather(w)?;
         job::Entity::update_many()
             .col_expr(job::Column::Suspended, Expr::value(suspended))
             .filter(job::Column::InstanceId.eq(id))
-            .gather(w)
-            .await?;
+            .gather(w)?;
         user_task::Entity::update_many()
             .col_expr(user_task::Column::Suspended, Expr::value(suspended))
             .filter(user_task::Column::InstanceId.eq(id))
             .filter(user_task::Column::State.eq("open"))
-            .gather(w)
-            .await?;
+            .gather(w)?;
         Ok(())
     }
 
@@ -879,7 +876,7 @@ impl Store {
 
     /// Appends a command's events to an instance's history, numbered from
     /// `first_seq`, as one row.
-    pub async fn insert_history(
+    pub fn insert_history(
         w: &Writes<'_>,
         instance_id: Uuid,
         first_seq: i64,
@@ -902,13 +899,12 @@ impl Store {
             events: Set(json),
             packed: Set(packed),
         })
-        .gather(w)
-        .await?;
+        .gather(w)?;
         Ok(())
     }
 
     /// Mirrors the instance's own variables (scope 0) into searchable rows.
-    pub async fn sync_variables(
+    pub fn sync_variables(
         w: &Writes<'_>,
         instance_id: Uuid,
         events: &[Event],
@@ -940,8 +936,7 @@ impl Store {
             instance_variable::Entity::delete_many()
                 .filter(instance_variable::Column::InstanceId.eq(instance_id))
                 .filter(instance_variable::Column::Name.is_in(removed))
-                .gather(w)
-                .await?;
+                .gather(w)?;
         }
         let rows: Vec<_> = last
             .into_iter()
@@ -985,8 +980,7 @@ impl Store {
                     .action_and_where(changed.clone())
                     .to_owned(),
                 )
-                .gather(w)
-                .await?;
+                .gather(w)?;
         }
         Ok(())
     }
@@ -1023,7 +1017,7 @@ impl Store {
     /// Records incidents raised and resolved by a transition: at most one
     /// update (of the incidents raised before) and one insert (of those it
     /// raised, already resolved if it resolved them too).
-    pub async fn record_incidents(
+    pub fn record_incidents(
         w: &Writes<'_>,
         instance_id: Uuid,
         events: &[Event],
@@ -1081,13 +1075,11 @@ impl Store {
             if !resolve_all {
                 q = q.filter(incident::Column::IncidentKey.is_in(resolved_keys));
             }
-            q.gather(w).await?;
+            q.gather(w)?;
         }
         let raised: Vec<_> = raised.into_iter().map(|(_, r)| r).collect();
         for chunk in raised.chunks(BATCH_ROWS) {
-            incident::Entity::insert_many(chunk.to_vec())
-                .gather(w)
-                .await?;
+            incident::Entity::insert_many(chunk.to_vec()).gather(w)?;
         }
         Ok(())
     }
@@ -1097,7 +1089,7 @@ impl Store {
     /// New rows are gathered and written with one multi-row insert per table;
     /// the gathered rows are written before any effect that updates or
     /// deletes rows, so the effects still apply in their order.
-    pub async fn apply_effects(
+    pub fn apply_effects(
         w: &Writes<'_>,
         ctx: EffectContext<'_>,
         effects: &[Effect],
@@ -1109,7 +1101,7 @@ impl Store {
                 Effect::CreateUserTask(_) | Effect::CreateJob { .. } | Effect::Subscribe { .. }
             );
             if !inserts {
-                new.write(w).await?;
+                new.write(w)?;
             }
             match effect {
                 Effect::CreateUserTask(spec) => {
@@ -1161,9 +1153,8 @@ impl Store {
                         .filter(user_task::Column::InstanceId.eq(ctx.instance_id))
                         .filter(user_task::Column::ElementKey.eq(*key as i64))
                         .filter(user_task::Column::State.eq("open"))
-                        .gather(w)
-                        .await?;
-                    set_claimable(w, ctx.instance_id, *key, assignee.is_none()).await?;
+                        .gather(w)?;
+                    set_claimable(w, ctx.instance_id, *key, assignee.is_none())?;
                 }
                 Effect::CloseUserTask { key, completed } => {
                     user_task::Entity::update_many()
@@ -1183,9 +1174,8 @@ impl Store {
                         .filter(user_task::Column::InstanceId.eq(ctx.instance_id))
                         .filter(user_task::Column::ElementKey.eq(*key as i64))
                         .filter(user_task::Column::State.eq("open"))
-                        .gather(w)
-                        .await?;
-                    close_candidates(w, ctx.instance_id, *key).await?;
+                        .gather(w)?;
+                    close_candidates(w, ctx.instance_id, *key)?;
                 }
                 Effect::CreateJob {
                     key,
@@ -1225,8 +1215,7 @@ impl Store {
                     job::Entity::delete_many()
                         .filter(job::Column::InstanceId.eq(ctx.instance_id))
                         .filter(job::Column::ElementKey.eq(*key as i64))
-                        .gather(w)
-                        .await?;
+                        .gather(w)?;
                 }
                 Effect::Subscribe {
                     key,
@@ -1251,8 +1240,7 @@ impl Store {
                     message_subscription::Entity::delete_many()
                         .filter(message_subscription::Column::InstanceId.eq(ctx.instance_id))
                         .filter(message_subscription::Column::ElementKey.eq(*key as i64))
-                        .gather(w)
-                        .await?;
+                        .gather(w)?;
                 }
                 Effect::MoveWait { key, element } => {
                     let key = *key as i64;
@@ -1260,14 +1248,12 @@ impl Store {
                         .col_expr(user_task::Column::ElementId, Expr::value(element.clone()))
                         .filter(user_task::Column::InstanceId.eq(ctx.instance_id))
                         .filter(user_task::Column::ElementKey.eq(key))
-                        .gather(w)
-                        .await?;
+                        .gather(w)?;
                     job::Entity::update_many()
                         .col_expr(job::Column::ElementId, Expr::value(element.clone()))
                         .filter(job::Column::InstanceId.eq(ctx.instance_id))
                         .filter(job::Column::ElementKey.eq(key))
-                        .gather(w)
-                        .await?;
+                        .gather(w)?;
                     message_subscription::Entity::update_many()
                         .col_expr(
                             message_subscription::Column::ElementId,
@@ -1275,16 +1261,14 @@ impl Store {
                         )
                         .filter(message_subscription::Column::InstanceId.eq(ctx.instance_id))
                         .filter(message_subscription::Column::ElementKey.eq(key))
-                        .gather(w)
-                        .await?;
+                        .gather(w)?;
                 }
                 Effect::RenameUserTask { key, name } => {
                     user_task::Entity::update_many()
                         .col_expr(user_task::Column::Name, Expr::value(name.clone()))
                         .filter(user_task::Column::InstanceId.eq(ctx.instance_id))
                         .filter(user_task::Column::ElementKey.eq(*key as i64))
-                        .gather(w)
-                        .await?;
+                        .gather(w)?;
                 }
                 Effect::ReturnToCaller { element, outcome } => {
                     let Some((parent, key)) = ctx.parent else {
@@ -1296,17 +1280,17 @@ impl Store {
                         "outcome": outcome,
                     })
                     .to_string();
-                    insert_job(w, parent, key, element, kind, payload, ctx.now).await?;
+                    insert_job(w, parent, key, element, kind, payload, ctx.now)?;
                 }
                 Effect::CancelCalled { instance } => {
                     let Ok(child) = Uuid::parse_str(instance) else {
                         continue;
                     };
-                    insert_job(w, child, 0, "", JobType::Cancel, "{}".into(), ctx.now).await?;
+                    insert_job(w, child, 0, "", JobType::Cancel, "{}".into(), ctx.now)?;
                 }
             }
         }
-        new.write(w).await
+        new.write(w)
     }
 
     /// The instances called by an instance's call activities, oldest first.
@@ -1789,7 +1773,7 @@ pub fn far_future() -> DateTime<Utc> {
 }
 
 /// Whether a task's candidates see it in their inbox (open and unclaimed).
-async fn set_claimable(
+fn set_claimable(
     w: &Writes<'_>,
     instance: Uuid,
     key: u64,
@@ -1810,14 +1794,13 @@ async fn set_claimable(
                     .to_owned(),
             ),
         )
-        .gather(w)
-        .await?;
+        .gather(w)?;
     Ok(())
 }
 
 /// A task closed: its candidates neither claim it nor see its instance
 /// through it any more.
-async fn close_candidates(w: &Writes<'_>, instance: Uuid, key: u64) -> Result<(), StoreError> {
+fn close_candidates(w: &Writes<'_>, instance: Uuid, key: u64) -> Result<(), StoreError> {
     user_task_candidate::Entity::update_many()
         .col_expr(user_task_candidate::Column::Claimable, Expr::value(false))
         .col_expr(user_task_candidate::Column::Open, Expr::value(false))
@@ -1831,8 +1814,7 @@ async fn close_candidates(w: &Writes<'_>, instance: Uuid, key: u64) -> Result<()
                     .to_owned(),
             ),
         )
-        .gather(w)
-        .await?;
+        .gather(w)?;
     Ok(())
 }
 
@@ -1918,16 +1900,12 @@ struct NewRows {
 
 impl NewRows {
     /// Writes the gathered rows (tasks before their candidates) and forgets them.
-    async fn write(&mut self, w: &Writes<'_>) -> Result<(), StoreError> {
+    fn write(&mut self, w: &Writes<'_>) -> Result<(), StoreError> {
         for chunk in std::mem::take(&mut self.tasks).chunks(BATCH_ROWS) {
-            user_task::Entity::insert_many(chunk.to_vec())
-                .gather(w)
-                .await?;
+            user_task::Entity::insert_many(chunk.to_vec()).gather(w)?;
         }
         for chunk in std::mem::take(&mut self.candidates).chunks(BATCH_ROWS) {
-            user_task_candidate::Entity::insert_many(chunk.to_vec())
-                .gather(w)
-                .await?;
+            user_task_candidate::Entity::insert_many(chunk.to_vec()).gather(w)?;
         }
         for chunk in std::mem::take(&mut self.jobs).chunks(BATCH_ROWS) {
             // A job an element already has stays as it is.
@@ -1937,13 +1915,10 @@ impl NewRows {
                     job::Column::ElementKey,
                     job::Column::Kind,
                 ])
-                .gather(w)
-                .await?;
+                .gather(w)?;
         }
         for chunk in std::mem::take(&mut self.subscriptions).chunks(BATCH_ROWS) {
-            message_subscription::Entity::insert_many(chunk.to_vec())
-                .gather(w)
-                .await?;
+            message_subscription::Entity::insert_many(chunk.to_vec()).gather(w)?;
         }
         Ok(())
     }
@@ -1951,7 +1926,7 @@ impl NewRows {
 
 /// A job for another instance than the one whose command is being written
 /// (a called instance's answer to its caller, a cancellation of a callee).
-async fn insert_job(
+fn insert_job(
     w: &Writes<'_>,
     instance: Uuid,
     key: i64,
@@ -1999,7 +1974,7 @@ async fn insert_job(
                 .do_nothing()
                 .to_owned(),
         );
-    w.run_built(&insert).await?;
+    w.run_built(&insert)?;
     Ok(())
 }
 

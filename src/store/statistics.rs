@@ -343,9 +343,7 @@ impl Store {
             };
             rows.push(delta_row(id, element, counts));
         }
-        element_stat_delta::Entity::insert_many(rows)
-            .gather(w)
-            .await?;
+        element_stat_delta::Entity::insert_many(rows).gather(w)?;
         Ok(())
     }
 

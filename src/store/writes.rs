@@ -54,12 +54,13 @@ impl<'a> Writes<'a> {
     }
 
     /// Writes a SeaQuery statement whose result is not read.
-    pub async fn run_built(&self, statement: &impl StatementBuilder) -> Result<(), StoreError> {
-        self.run_statement(self.backend().build(statement)).await
+    pub fn run_built(&self, statement: &impl StatementBuilder) -> Result<(), StoreError> {
+        self.run_statement(self.backend().build(statement))
     }
 
-    /// Writes a statement whose result is not read.
-    pub async fn run_statement(&self, statement: Statement) -> Result<(), StoreError> {
+    /// Writes a statement whose result is not read (it is sent by the next
+    /// [`Writes::txn`] or [`Writes::flush`]).
+    pub fn run_statement(&self, statement: Statement) -> Result<(), StoreError> {
         self.gathered
             .lock()
             .map_err(|_| StoreError::Corrupt("a command's writes are poisoned".into()))?
@@ -93,23 +94,16 @@ impl<'a> Writes<'a> {
     }
 }
 
-/// Writes a SeaORM query through a command's [`Writes`] (gathered):
-/// `query.gather(w).await?` where a transaction's `exec(txn)` was.
+/// Writes a SeaORM query through a command's [`Writes`] (gathered, sent
+/// later): `query.gather(w)?` where a transaction's `exec(txn).await?` was.
 pub trait Gather {
     /// Writes this query; its result is not read.
-    fn gather<'w>(
-        &self,
-        w: &'w Writes<'_>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'w;
+    fn gather(&self, w: &Writes<'_>) -> Result<(), StoreError>;
 }
 
 impl<Q: QueryTrait> Gather for Q {
-    fn gather<'w>(
-        &self,
-        w: &'w Writes<'_>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'w {
-        let statement = self.build(w.backend());
-        w.run_statement(statement)
+    fn gather(&self, w: &Writes<'_>) -> Result<(), StoreError> {
+        w.run_statement(self.build(w.backend()))
     }
 }
 

@@ -287,12 +287,11 @@ async fn gathered_writes_keep_their_order_and_fail_together() {
         // on SQLite; the read through `txn()` sees both.
         let txn = store.begin_write().await.unwrap();
         let w = Writes::new(&txn);
-        insert("gathered", "1").gather(&w).await.unwrap();
+        insert("gathered", "1").gather(&w).unwrap();
         setting::Entity::update_many()
             .col_expr(setting::Column::Value, Expr::value("2"))
             .filter(sea_orm::ColumnTrait::eq(&setting::Column::Key, "gathered"))
             .gather(&w)
-            .await
             .unwrap();
         let seen = setting::Entity::find_by_id("gathered".to_string())
             .one(w.txn().await.unwrap())
@@ -309,11 +308,8 @@ async fn gathered_writes_keep_their_order_and_fail_together() {
         // is reported, and after the rollback nothing of the batch is there.
         let txn = store.begin_write().await.unwrap();
         let w = Writes::new(&txn);
-        insert("first_of_a_failed_batch", "x")
-            .gather(&w)
-            .await
-            .unwrap();
-        let failed = match insert("gathered", "again").gather(&w).await {
+        insert("first_of_a_failed_batch", "x").gather(&w).unwrap();
+        let failed = match insert("gathered", "again").gather(&w) {
             Err(e) => Err(e),
             Ok(()) => w.flush().await,
         };
