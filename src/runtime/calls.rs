@@ -118,7 +118,7 @@ impl Runtime {
             let prepared = self
                 .prepare(Target::Instance(job.instance_id), Access::Engine, &started)
                 .await?;
-            let txn = self.store().begin_command_lazily().await?;
+            let txn = self.store().begin_command().await?;
             if !self
                 .write_prepared(&txn, &prepared, Access::Engine, Some(&guard))
                 .await?

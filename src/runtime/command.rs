@@ -32,8 +32,8 @@ use super::{Deployed, MAX_ATTEMPTS, Runtime, RuntimeError, backoff, metrics, sta
 use crate::engine::{self, Command, Event, InstanceState};
 use crate::store::entity::{process_instance, user_task};
 use crate::store::{
-    CommandStatistics, CommandTxn, EffectContext, InstanceUpdate, Job, NewInstance, Store, Txn,
-    Writes, to_db_time,
+    CommandStatistics, CommandTxn, EffectContext, InstanceUpdate, Job, NewInstance, Store, Writes,
+    to_db_time,
 };
 
 /// The outcome of a command on an instance.
@@ -229,7 +229,7 @@ impl Runtime {
         let ctx = context(&deployed, id, business_key, user);
         let tr = self.compute(deployed.clone(), ctx, fresh, command).await?;
         self.within_limit(&tr)?;
-        let txn = self.store.begin_command_lazily().await?;
+        let txn = self.store.begin_command().await?;
         self.insert_started(
             &txn,
             Started {
@@ -306,7 +306,7 @@ impl Runtime {
     /// ran and its state JSON before the command (none for a new instance).
     async fn write_transition(
         &self,
-        txn: &Txn,
+        txn: &CommandTxn,
         ctx: EffectContext<'_>,
         (definition_id, before): (i64, Option<&str>),
         first_seq: i64,
@@ -333,8 +333,7 @@ impl Runtime {
                 before,
                 now: ctx.now,
             },
-        )
-        .await?;
+        )?;
         Store::sync_variables(&w, ctx.instance_id, &tr.events)?;
         Store::record_incidents(&w, ctx.instance_id, &tr.events, ctx.now)?;
         Store::apply_effects(&w, ctx, &tr.effects)?;
@@ -350,7 +349,7 @@ impl Runtime {
         // A resumed instance's jobs (a timer due meanwhile) are work again,
         // for every process; one announcement says both.
         if resumed || tr.effects.iter().any(engine::Effect::is_local_work) {
-            Store::announce_jobs(&w).await?;
+            Store::announce_jobs(&w)?;
         }
         w.flush().await?;
         Ok(())
@@ -469,7 +468,7 @@ impl Runtime {
     ) -> Result<Outcome, RuntimeError> {
         for attempt in 0..MAX_ATTEMPTS {
             let prepared = self.prepare(target, access, &make).await?;
-            let txn = self.store.begin_command_lazily().await?;
+            let txn = self.store.begin_command().await?;
             if !self.write_prepared(&txn, &prepared, access, job).await? {
                 drop(txn);
                 backoff(attempt).await;
@@ -589,7 +588,7 @@ impl Runtime {
         )
         .await?;
         if !saved {
-            if !Store::instance_exists(txn, row.id).await? {
+            if !self.store.instance_exists(row.id).await? {
                 return Err(RuntimeError::NotFound(format!("instance {}", row.id)));
             }
             metrics::CONFLICTS.inc();
@@ -601,8 +600,8 @@ impl Runtime {
             // schedules its next job for the same element.
             let now = to_db_time(self.lease_now());
             if !Store::consume_job(txn, guard.id, guard.owner.as_deref(), now).await? {
-                // Why not (the transaction is rolled back).
-                guard.check(Store::job_in(txn, guard.id).await?, self.lease_now())?;
+                // Why not (the command is rolled back; the job as committed).
+                guard.check(self.store.job(guard.id).await?, self.lease_now())?;
                 return Err(RuntimeError::Conflict(format!(
                     "job {} has already run",
                     guard.id

@@ -707,37 +707,21 @@ impl Runtime {
         .map_err(RuntimeError::Rejected)?;
         let db_now = to_db_time(now);
         let txn = self.store().begin_command().await?;
-        let current = Store::start_timer_in(&txn, timer.id).await?;
         let lease_now = to_db_time(self.lease_now());
-        let held = current.as_ref().is_some_and(|c| match owner {
-            Some(o) => {
-                c.lock_owner.as_deref() == Some(o)
-                    && c.lock_expires_at.is_some_and(|t| t > lease_now)
-            }
-            None => true,
-        });
-        if !held {
+        if !Store::consume_start_timer(&txn, timer.id, owner, lease_now).await? {
             return Err(RuntimeError::Conflict(format!(
                 "start timer {} has fired already or is held by another process",
                 timer.id
             )));
         }
-        Store::delete_start_timer(&txn, timer.id).await?;
-        if let Some(due) = next {
-            Store::insert_start_timer(
-                &txn,
-                &crate::store::NewStartTimer {
-                    definition_id: timer.definition_id,
-                    definition_key: timer.definition_key.clone(),
-                    element_id: timer.element_id.clone(),
-                    due: to_db_time(due),
-                    fired: timer.fired + 1,
-                    suspended: false,
-                },
-                db_now,
-            )
-            .await?;
-        }
+        let next = next.map(|due| crate::store::NewStartTimer {
+            definition_id: timer.definition_id,
+            definition_key: timer.definition_key.clone(),
+            element_id: timer.element_id.clone(),
+            due: to_db_time(due),
+            fired: timer.fired + 1,
+            suspended: false,
+        });
         let id = timer.id;
         self.insert_started(
             &txn,
@@ -751,6 +735,11 @@ impl Runtime {
             &tr,
         )
         .await?;
+        if let Some(next) = &next {
+            let w = crate::store::Writes::new(&txn);
+            Store::schedule_start_timer(&w, next, db_now)?;
+            w.flush().await?;
+        }
         self.commit(txn, id, &tr).await?;
         metrics::JOBS_RUN.inc();
         tracing::info!(instance.id = %id, definition = %deployed.definition.key, element.id = %timer.element_id, "timer start event fired");

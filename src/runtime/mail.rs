@@ -294,8 +294,10 @@ impl Runtime {
         let Some(mailer) = self.mailer() else {
             return Ok(());
         };
-        // Reads see the command's own writes.
-        let txn = w.txn().await?;
+        // Who receives mail is read as committed (the command does not
+        // write accounts); a task the command itself creates is named by
+        // its effect.
+        let db = self.store().connection();
         // A task that the same command also hands to someone (a create
         // listener setting the assignee) is that person's, not an offer.
         let assigned: std::collections::HashSet<u64> = tr
@@ -317,11 +319,11 @@ impl Runtime {
                 {
                     let (people, offered) = match &spec.assignee {
                         Some(a) => (
-                            Store::mail_people(txn, std::slice::from_ref(a), &[]).await?,
+                            Store::mail_people(db, std::slice::from_ref(a), &[]).await?,
                             false,
                         ),
                         None => (
-                            Store::mail_people(txn, &spec.candidate_users, &spec.candidate_groups)
+                            Store::mail_people(db, &spec.candidate_users, &spec.candidate_groups)
                                 .await?,
                             true,
                         ),
@@ -338,12 +340,20 @@ impl Runtime {
                     key,
                     assignee: Some(a),
                 } if Some(a.as_str()) != ctx.user => {
-                    let Some((name, element)) =
-                        Store::task_name_in(txn, ctx.instance_id, *key as i64).await?
-                    else {
+                    let created = tr.effects.iter().find_map(|e| match e {
+                        Effect::CreateUserTask(spec) if spec.key == *key => {
+                            Some((spec.name.clone(), spec.element.clone()))
+                        }
+                        _ => None,
+                    });
+                    let named = match created {
+                        Some(named) => Some(named),
+                        None => Store::task_name_in(db, ctx.instance_id, *key as i64).await?,
+                    };
+                    let Some((name, element)) = named else {
                         continue;
                     };
-                    let people = Store::mail_people(txn, std::slice::from_ref(a), &[]).await?;
+                    let people = Store::mail_people(db, std::slice::from_ref(a), &[]).await?;
                     (*key, name, element, people, false)
                 }
                 _ => continue,
@@ -399,7 +409,7 @@ impl Runtime {
             let people = match &admins {
                 Some(a) => a.clone(),
                 None => {
-                    let a = Store::mail_admins(txn).await?;
+                    let a = Store::mail_admins(db).await?;
                     admins = Some(a.clone());
                     a
                 }
@@ -428,7 +438,7 @@ impl Runtime {
         }
         // No `NOTIFY` for mails: on PostgreSQL it serialises commits, and a
         // mail may wait for the executors' next look (within a second).
-        Store::queue_mails(txn, mails, ctx.now).await?;
+        Store::queue_mails(w, mails, ctx.now)?;
         Ok(())
     }
 

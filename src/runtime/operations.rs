@@ -355,13 +355,15 @@ impl Runtime {
             }
             self.within_limit(&transition)?;
             let prepared = Prepared { row, transition };
-            let txn = self.store().begin_command_lazily().await?;
+            let txn = self.store().begin_command().await?;
             if !self.write_prepared(&txn, &prepared, access, None).await? {
                 drop(txn);
                 backoff(attempt).await;
                 continue;
             }
-            Store::set_instance_definition(&txn, id, to.definition.id).await?;
+            let w = crate::store::Writes::new(&txn);
+            Store::set_instance_definition(&w, id, to.definition.id)?;
+            w.flush().await?;
             self.commit(txn, id, &prepared.transition).await?;
             tracing::info!(
                 instance.id = %id,

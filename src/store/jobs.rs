@@ -13,13 +13,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement, Value,
+    QueryOrder, QuerySelect, QueryTrait, Statement, Value,
 };
 use uuid::Uuid;
 
 use super::OneRow;
 use super::entity::{job, start_timer};
-use super::{Store, StoreError, Txn, Writes};
+use super::{CommandTxn, Gather, Store, StoreError, Txn, Writes};
 use crate::engine::JobType;
 
 /// The PostgreSQL channel on which new work is announced.
@@ -286,13 +286,12 @@ impl Store {
 
     /// Announces new work to the executors of every process (PostgreSQL
     /// `NOTIFY`, delivered when the transaction commits). A no-op on SQLite.
-    pub async fn announce_jobs(w: &Writes<'_>) -> Result<(), StoreError> {
+    pub fn announce_jobs(w: &Writes<'_>) -> Result<(), StoreError> {
         if w.backend() == DbBackend::Postgres {
-            super::count_statement();
-            w.txn()
-                .await?
-                .execute_unprepared(&format!("NOTIFY {JOB_CHANNEL}"))
-                .await?;
+            w.run_statement(Statement::from_string(
+                DbBackend::Postgres,
+                format!("NOTIFY {JOB_CHANNEL}"),
+            ))?;
         }
         Ok(())
     }
@@ -320,36 +319,35 @@ impl Store {
         t: &NewStartTimer,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        start_timer::Entity::insert(start_timer::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            definition_id: Set(t.definition_id),
-            definition_key: Set(t.definition_key.clone()),
-            element_id: Set(t.element_id.clone()),
-            due_at: Set(t.due),
-            fired: Set(t.fired),
-            lock_owner: Set(None),
-            lock_expires_at: Set(None),
-            last_error: Set(None),
-            created_at: Set(now),
-            suspended: Set(t.suspended),
-        })
-        .exec(txn)
-        .await?;
+        start_timer_row(t, now).exec(txn).await?;
         Ok(())
     }
 
-    /// A start timer, read inside a transaction.
-    pub async fn start_timer_in(
-        txn: &Txn,
+    /// Schedules one timer start, in a command.
+    pub fn schedule_start_timer(
+        w: &Writes<'_>,
+        t: &NewStartTimer,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        start_timer_row(t, now).gather(w)
+    }
+
+    /// Removes a start timer that fires, provided it is still there and,
+    /// when `owner` is given, leased by that owner until after `now`;
+    /// whether it was.
+    pub async fn consume_start_timer(
+        txn: &CommandTxn,
         id: Uuid,
-    ) -> Result<Option<start_timer::Model>, StoreError> {
-        Ok(start_timer::Entity::find_by_id(id).one_row(txn).await?)
-    }
-
-    /// Removes a start timer (it fired).
-    pub async fn delete_start_timer(txn: &Txn, id: Uuid) -> Result<(), StoreError> {
-        start_timer::Entity::delete_by_id(id).exec(txn).await?;
-        Ok(())
+        owner: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut q = start_timer::Entity::delete_many().filter(start_timer::Column::Id.eq(id));
+        if let Some(owner) = owner {
+            q = q
+                .filter(start_timer::Column::LockOwner.eq(owner))
+                .filter(start_timer::Column::LockExpiresAt.gt(now));
+        }
+        Ok(txn.check(q.build(txn.backend())).await? == 1)
     }
 
     /// The start timers of a definition key.
@@ -441,4 +439,24 @@ fn acquire_sql(
         ),
     };
     (sql, values)
+}
+
+/// The row of a new timer start.
+fn start_timer_row(
+    t: &NewStartTimer,
+    now: DateTime<Utc>,
+) -> sea_orm::Insert<start_timer::ActiveModel> {
+    start_timer::Entity::insert(start_timer::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        definition_id: Set(t.definition_id),
+        definition_key: Set(t.definition_key.clone()),
+        element_id: Set(t.element_id.clone()),
+        due_at: Set(t.due),
+        fired: Set(t.fired),
+        lock_owner: Set(None),
+        lock_expires_at: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        suspended: Set(t.suspended),
+    })
 }

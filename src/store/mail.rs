@@ -13,14 +13,14 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement, Value,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement, Value,
 };
 use uuid::Uuid;
 
 use super::OneRow;
 use super::entity::{app_group, app_user, group_member, mail_outbox, user_task};
-use super::{Store, StoreError, Txn};
+use super::{Gather, Store, StoreError, Writes};
 
 /// A mail waiting to be sent.
 pub const MAIL_PENDING: &str = "pending";
@@ -92,7 +92,7 @@ impl Store {
     /// Those who receive mail among the named users and the members of
     /// these groups (one statement).
     pub async fn mail_people(
-        txn: &Txn,
+        db: &impl ConnectionTrait,
         names: &[String],
         groups: &[String],
     ) -> Result<Vec<MailPerson>, StoreError> {
@@ -119,42 +119,42 @@ impl Store {
                 .to_owned();
             who = who.add(app_user::Column::Id.in_subquery(members));
         }
-        let rows = receivers().filter(who).all(txn).await?;
+        let rows = receivers().filter(who).all(db).await?;
         Ok(mail_people(rows))
     }
 
     /// The admins who receive mail.
-    pub async fn mail_admins(txn: &Txn) -> Result<Vec<MailPerson>, StoreError> {
+    pub async fn mail_admins(db: &impl ConnectionTrait) -> Result<Vec<MailPerson>, StoreError> {
         let rows = receivers()
             .filter(app_user::Column::IsAdmin.eq(true))
-            .all(txn)
+            .all(db)
             .await?;
         Ok(mail_people(rows))
     }
 
-    /// The name and element of an instance's task, read inside a transaction.
+    /// The name and element of an instance's task.
     pub async fn task_name_in(
-        txn: &Txn,
+        db: &impl ConnectionTrait,
         instance: Uuid,
         key: i64,
     ) -> Result<Option<(Option<String>, String)>, StoreError> {
         Ok(user_task::Entity::find()
             .filter(user_task::Column::InstanceId.eq(instance))
             .filter(user_task::Column::ElementKey.eq(key))
-            .one_row(txn)
+            .one_row(db)
             .await?
             .map(|t| (t.name, t.element_id)))
     }
 
-    /// Writes mails to the outbox, due at `now`; a mail whose key is there
-    /// already is left alone. Returns how many rows were written.
-    pub async fn queue_mails(
-        txn: &Txn,
+    /// Writes mails to the outbox (gathered with the command's writes), due
+    /// at `now`; a mail whose key is there already is left alone.
+    pub fn queue_mails(
+        w: &Writes<'_>,
         mails: Vec<NewMail>,
         now: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<(), StoreError> {
         if mails.is_empty() {
-            return Ok(0);
+            return Ok(());
         }
         let rows: Vec<mail_outbox::ActiveModel> = mails
             .into_iter()
@@ -179,18 +179,16 @@ impl Store {
             .collect();
         // Few statements for all of a command's mails (within SQLite's
         // limit of bound values per statement).
-        let mut written = 0;
         for chunk in rows.chunks(500) {
-            written += mail_outbox::Entity::insert_many(chunk.to_vec())
+            mail_outbox::Entity::insert_many(chunk.to_vec())
                 .on_conflict(
                     OnConflict::column(mail_outbox::Column::DedupKey)
                         .do_nothing()
                         .to_owned(),
                 )
-                .exec_without_returning(txn)
-                .await?;
+                .gather(w)?;
         }
-        Ok(written)
+        Ok(())
     }
 
     /// Leases up to `limit` due pending mails under `owner` until `until`:

@@ -68,8 +68,9 @@ pub type Txn = DatabaseTransaction;
 
 /// Requests sent inside write transactions by this process, between their
 /// `BEGIN` and `COMMIT` (which are not counted). Each is a round trip to the
-/// database (on SQLite, to the connection's own thread): one statement, or
-/// on SQLite the statements a command gathered (`writes.rs`), sent together.
+/// database (on SQLite, to the thread of the connection that runs it): one
+/// statement, or the statements a command gathered (`writes.rs`), sent
+/// together.
 static WRITE_STATEMENTS: AtomicU64 = AtomicU64::new(0);
 
 /// How many statements write transactions of this process have run so far.
@@ -77,7 +78,8 @@ pub fn write_statements() -> u64 {
     WRITE_STATEMENTS.load(Ordering::Relaxed)
 }
 
-/// Counts a statement that SeaORM does not see (one run unprepared).
+/// Counts a request that SeaORM does not see (one run unprepared, or one
+/// sent to the group writer).
 fn count_statement() {
     WRITE_STATEMENTS.fetch_add(1, Ordering::Relaxed);
 }
@@ -385,14 +387,20 @@ impl Store {
         // Only this handle counts: a clone of a pool keeps its own callback
         // (the group writer's clone is taken after it is set).
         writer.set_metric_callback(|_| count_statement());
-        let group = sqlite_path(url).map(|_| group::GroupWriter::new(writer.clone()));
-        let store = Store { db, writer, group };
+        let mut store = Store {
+            db,
+            writer,
+            group: None,
+        };
         // Processes starting at once on one SQLite file take turns migrating.
         let _turn = match sqlite_path(url) {
             Some(path) => Some(lock_file(&format!("{path}.migrate-lock")).await?),
             None => None,
         };
         store.migrate().await?;
+        if let Some(path) = sqlite_path(url) {
+            store.group = Some(group::GroupWriter::start(path)?);
+        }
         Ok(store)
     }
 
@@ -722,18 +730,17 @@ impl Store {
             .columns(row.iter().map(|(c, _)| *c))
             .select_from(select)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(changed_one(txn, txn.get_database_backend().build(&insert)).await?)
+        changed_one(txn, txn.backend().build(&insert)).await
     }
 
-    /// Whether an instance row exists, read inside a write transaction (to
-    /// tell a deleted instance from a lost race after [`Store::update_instance`]
-    /// changed nothing).
-    pub async fn instance_exists(txn: &Txn, id: Uuid) -> Result<bool, StoreError> {
+    /// Whether an instance row exists (to tell a deleted instance from a
+    /// lost race after [`Store::update_instance`] changed nothing).
+    pub async fn instance_exists(&self, id: Uuid) -> Result<bool, StoreError> {
         Ok(process_instance::Entity::find_by_id(id)
             .select_only()
             .column(process_instance::Column::Id)
             .into_tuple::<Uuid>()
-            .one(txn)
+            .one(&self.db)
             .await?
             .is_some())
     }
@@ -770,8 +777,8 @@ impl Store {
 
     /// Moves an instance to another definition (a migration; the instance's
     /// version was checked and bumped by [`Store::update_instance`]).
-    pub async fn set_instance_definition(
-        txn: &Txn,
+    pub fn set_instance_definition(
+        w: &Writes<'_>,
         id: Uuid,
         definition_id: i64,
     ) -> Result<(), StoreError> {
@@ -781,9 +788,7 @@ impl Store {
                 Expr::value(definition_id),
             )
             .filter(process_instance::Column::Id.eq(id))
-            .exec(txn)
-            .await?;
-        Ok(())
+            .gather(w)
     }
 
     /// Suspends or resumes a definition version: no instance starts from it
@@ -870,8 +875,8 @@ impl Store {
         let statement = q
             .filter(process_instance::Column::Id.eq(id))
             .filter(process_instance::Column::Version.eq(expected))
-            .build(txn.get_database_backend());
-        Ok(changed_one(txn, statement).await?)
+            .build(txn.backend());
+        changed_one(txn, statement).await
     }
 
     /// Appends a command's events to an instance's history, numbered from
@@ -1402,19 +1407,10 @@ impl Store {
         )
     }
 
-    /// A job by id, inside a transaction.
-    pub async fn job_in(txn: &Txn, id: Uuid) -> Result<Option<Job>, StoreError> {
-        job::Entity::find_by_id(id)
-            .one_row(txn)
-            .await?
-            .map(Job::try_from)
-            .transpose()
-    }
-
     /// Deletes a job that ran, provided it is still there and, when `owner`
     /// is given, leased by that owner until after `now`; whether it was.
     pub async fn consume_job(
-        txn: &Txn,
+        txn: &CommandTxn,
         id: Uuid,
         owner: Option<&str>,
         now: DateTime<Utc>,
@@ -1425,7 +1421,7 @@ impl Store {
                 .filter(job::Column::LockOwner.eq(owner))
                 .filter(job::Column::LockExpiresAt.gt(now));
         }
-        Ok(q.exec(txn).await?.rows_affected == 1)
+        Ok(txn.check(q.build(txn.backend())).await? == 1)
     }
 
     /// The next job of one of these kinds due at or before `until`, for an instance.
@@ -1839,24 +1835,11 @@ async fn lock_file(path: &str) -> Result<std::fs::File, StoreError> {
 }
 
 /// Runs an insert or update of one instance row and tells whether it
-/// changed that row (read back with `RETURNING`). When the command's
-/// savepoint is not open yet (a lazy turn of a group), the savepoint goes
-/// first in the same request: `changes()` would count stale rows after a
-/// `SAVEPOINT`, the returned rows do not.
-async fn changed_one(txn: &CommandTxn, statement: Statement) -> Result<bool, DbErr> {
-    let mut sql = statement.sql;
-    sql.push_str(" RETURNING \"id\"");
-    if let Some(savepoint) = txn.savepoint_to_open() {
-        sql = format!("{savepoint};\n{sql}");
-    }
-    let rows = txn
-        .query_all_raw(Statement {
-            sql,
-            values: statement.values,
-            db_backend: statement.db_backend,
-        })
-        .await?;
-    Ok(rows.len() == 1)
+/// changed that row (read back with `RETURNING`, which counts the rows of
+/// this statement only, whatever ran before it in the same request).
+async fn changed_one(txn: &CommandTxn, mut statement: Statement) -> Result<bool, StoreError> {
+    statement.sql.push_str(" RETURNING \"id\"");
+    Ok(txn.check(statement).await? == 1)
 }
 
 /// The file of a SQLite URL (`None` for an in-memory database).

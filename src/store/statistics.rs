@@ -303,47 +303,29 @@ struct StatRow {
 impl Store {
     /// Appends what a command changed per element: one multi-row insert,
     /// none when nothing changed.
-    pub async fn record_statistics(
-        w: &Writes<'_>,
-        c: CommandStatistics<'_>,
-    ) -> Result<(), StoreError> {
+    pub fn record_statistics(w: &Writes<'_>, c: CommandStatistics<'_>) -> Result<(), StoreError> {
         let deltas = deltas(
             c.events,
             &c.state.since,
             || c.before.and_then(|s| serde_json::from_str(s).ok()),
             c.now.timestamp_millis(),
         );
-        if deltas.is_empty() {
-            return Ok(());
-        }
-        let mut ids: BTreeMap<Version, i64> = BTreeMap::new();
-        ids.insert(Version::Own, c.definition_id);
-        let mut rows = Vec::with_capacity(deltas.len());
+        let mut own = Vec::with_capacity(deltas.len());
         for ((version, element), counts) in &deltas {
-            let id = match ids.get(version) {
-                Some(id) => *id,
-                None => {
-                    let Version::Other(v) = version else {
-                        continue;
-                    };
-                    let found = process_definition::Entity::find()
-                        .filter(process_definition::Column::Key.eq(c.definition_key))
-                        .filter(process_definition::Column::Version.eq(*v))
-                        .one_row(w.txn().await?)
-                        .await?
-                        .ok_or_else(|| {
-                            StoreError::Corrupt(format!(
-                                "no version {v} of process \"{}\"",
-                                c.definition_key
-                            ))
-                        })?;
-                    ids.insert(*version, found.id);
-                    found.id
+            match version {
+                Version::Own => own.push(delta_row(c.definition_id, element, counts)),
+                // Counts of the version the instance ran before a migration:
+                // its id is looked up in the same statement (definitions
+                // are never deleted; should it be missing, the insert fails
+                // on the NOT NULL column and the command with it).
+                Version::Other(v) => {
+                    w.run_built(&other_version_delta(c.definition_key, *v, element, counts)?)?
                 }
-            };
-            rows.push(delta_row(id, element, counts));
+            }
         }
-        element_stat_delta::Entity::insert_many(rows).gather(w)?;
+        if !own.is_empty() {
+            element_stat_delta::Entity::insert_many(own).gather(w)?;
+        }
         Ok(())
     }
 
@@ -514,6 +496,51 @@ impl Store {
         out.retain(|_, c| !c.is_zero());
         Ok(out)
     }
+}
+
+/// A delta row for another version of the definition, found by its key
+/// and version number.
+fn other_version_delta(
+    key: &str,
+    version: i32,
+    element: &str,
+    c: &ElementCounts,
+) -> Result<sea_orm::sea_query::InsertStatement, StoreError> {
+    use element_stat_delta::Column as C;
+    use sea_orm::sea_query::{Expr, QueryStatementBuilder};
+    let id = Query::select()
+        .column(process_definition::Column::Id)
+        .from(process_definition::Entity)
+        .and_where(process_definition::Column::Key.eq(key))
+        .and_where(process_definition::Column::Version.eq(version))
+        .to_owned();
+    let mut insert = Query::insert();
+    insert
+        .into_table(element_stat_delta::Entity)
+        .columns([
+            C::DefinitionId,
+            C::ElementId,
+            C::Active,
+            C::Completed,
+            C::Cancelled,
+            C::Incidents,
+            C::Timed,
+            C::DurationMs,
+            C::Histogram,
+        ])
+        .values([
+            Expr::SubQuery(None, Box::new(id.into_sub_query_statement())),
+            element.into(),
+            c.active.into(),
+            c.completed.into(),
+            c.cancelled.into(),
+            c.incidents.into(),
+            c.timed.into(),
+            c.duration_ms.into(),
+            c.histogram_json().into(),
+        ])
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(insert)
 }
 
 fn delta_row(

@@ -1,24 +1,26 @@
 //! Where a command's writes go: gathered and sent to the database in as
 //! few requests as keep their order.
 //!
-//! sqlx runs each SQLite connection on a thread of its own, and every
-//! statement is a round trip to that thread: two thread switches, whatever
-//! the statement costs. Most statements of a command (its history row,
-//! statistics, variables, incidents, inbox rows, jobs, subscriptions) are
-//! written without looking at their result. [`Writes`] gathers those and
-//! sends them as one multi-statement string — one round trip, run in the
-//! order they were written, in the command's transaction. A statement whose
-//! result the command reads (a version check, a guarded delete, a read)
-//! goes through [`Writes::txn`], which sends what was gathered first, so the
-//! order of the writes never changes.
+//! Every request a command sends is a hand-off between threads and back
+//! (to the SQLite writer, `group.rs`) or a round trip to the server
+//! (PostgreSQL), whatever the statement costs. Most statements of a command
+//! (its history row, statistics, variables, incidents, inbox rows, jobs,
+//! subscriptions, mails) are written without looking at their result.
+//! [`Writes`] gathers those, and [`Writes::flush`] sends them as one
+//! request, run in the order they were written, in the command's
+//! transaction. A statement whose result the command reads (a version
+//! check, a guarded delete) goes through [`CommandTxn::check`]; a command
+//! reads nothing else inside its transaction.
 //!
-//! (That is on SQLite. PostgreSQL does not accept several statements with
-//! parameters in one request; there the gathered statements are sent as data-modifying
-//! common table expressions of one statement (`WITH s1 AS (INSERT ...),
-//! s2 AS (UPDATE ...) SELECT 1`). Those all see the database as it was
-//! before the statement, so a run of statements is combined only while no
-//! table appears in two of them; the next one that touches a table already
-//! in the run starts a new statement, and the order of the writes holds.)
+//! On SQLite the writer runs the gathered statements one after another. On
+//! PostgreSQL, which does not accept several statements with parameters in
+//! one request, they are sent as data-modifying common table expressions of
+//! one statement (`WITH s1 AS (INSERT ...), s2 AS (UPDATE ...) SELECT 1`).
+//! Those all see the database as it was before the statement, so a run of
+//! statements is combined only while no table appears in two of them; the
+//! next one that touches a table already in the run starts a new statement,
+//! and the order of the writes holds. (A SQLite database in memory, with no
+//! writer thread, gets them as one multi-statement string.)
 //!
 //! A gathered statement that fails fails its request (the statements
 //! before it may have run), and the caller rolls the command back (to its
@@ -28,20 +30,20 @@ use std::collections::HashSet;
 use std::sync::{LazyLock, Mutex};
 
 use sea_orm::sea_query::Values;
-use sea_orm::{ConnectionTrait, DbBackend, QueryTrait, Statement, StatementBuilder};
+use sea_orm::{DbBackend, QueryTrait, Statement, StatementBuilder};
 
-use super::{StoreError, Txn};
+use super::{CommandTxn, StoreError};
 
 /// The writes of one command inside its transaction.
 pub struct Writes<'a> {
-    txn: &'a Txn,
+    txn: &'a CommandTxn,
     /// Statements written and not yet sent.
     gathered: Mutex<Vec<Statement>>,
 }
 
 impl<'a> Writes<'a> {
     /// Writes into `txn`, gathering.
-    pub fn new(txn: &'a Txn) -> Writes<'a> {
+    pub fn new(txn: &'a CommandTxn) -> Writes<'a> {
         Writes {
             txn,
             gathered: Mutex::new(Vec::new()),
@@ -50,7 +52,7 @@ impl<'a> Writes<'a> {
 
     /// The database the statements are for.
     pub fn backend(&self) -> DbBackend {
-        self.txn.get_database_backend()
+        self.txn.backend()
     }
 
     /// Writes a SeaQuery statement whose result is not read.
@@ -58,21 +60,14 @@ impl<'a> Writes<'a> {
         self.run_statement(self.backend().build(statement))
     }
 
-    /// Writes a statement whose result is not read (it is sent by the next
-    /// [`Writes::txn`] or [`Writes::flush`]).
+    /// Writes a statement whose result is not read (it is sent by
+    /// [`Writes::flush`]).
     pub fn run_statement(&self, statement: Statement) -> Result<(), StoreError> {
         self.gathered
             .lock()
             .map_err(|_| StoreError::Corrupt("a command's writes are poisoned".into()))?
             .push(statement);
         Ok(())
-    }
-
-    /// The transaction, for a statement whose result is read: what was
-    /// gathered is sent first.
-    pub async fn txn(&self) -> Result<&'a Txn, StoreError> {
-        self.flush().await?;
-        Ok(self.txn)
     }
 
     /// Sends what was gathered, in as few requests as keep its order.
@@ -83,19 +78,23 @@ impl<'a> Writes<'a> {
                 .lock()
                 .map_err(|_| StoreError::Corrupt("a command's writes are poisoned".into()))?,
         );
-        if self.backend() == DbBackend::Postgres {
-            for run in runs(statements) {
-                self.txn.execute_raw(run).await?;
-            }
-        } else if let Some(one) = join(statements) {
-            self.txn.execute_raw(one).await?;
-        }
-        Ok(())
+        self.txn.write(statements).await
+    }
+}
+
+/// Statements combined into as few requests as keep their order, for a
+/// transaction of its own: CTEs on PostgreSQL, one multi-statement string
+/// on SQLite.
+pub(crate) fn combined(backend: DbBackend, statements: Vec<Statement>) -> Vec<Statement> {
+    if backend == DbBackend::Postgres {
+        runs(statements)
+    } else {
+        join(statements).into_iter().collect()
     }
 }
 
 /// Writes a SeaORM query through a command's [`Writes`] (gathered, sent
-/// later): `query.gather(w)?` where a transaction's `exec(txn).await?` was.
+/// later): `query.gather(w)?` where a transaction's `exec(txn).await?` would be.
 pub trait Gather {
     /// Writes this query; its result is not read.
     fn gather(&self, w: &Writes<'_>) -> Result<(), StoreError>;

@@ -87,13 +87,8 @@ async fn a_failing_or_stale_command_leaves_the_rest_of_its_group_alone() {
         let spawn = |work: u8| {
             let (store, state, rt) = (store.clone(), state.clone(), runtime.clone());
             tokio::spawn(async move {
-                // Even ones open their savepoint with their first statement
-                // (lazily), odd ones get it from the writer.
-                let txn = if work.is_multiple_of(2) {
-                    store.begin_command_lazily().await.unwrap()
-                } else {
-                    store.begin_command().await.unwrap()
-                };
+                // Queued now; its first request runs when its turn comes.
+                let txn = store.begin_command().await.unwrap();
                 match work {
                     // Writes, then fails: its first write must not land.
                     0 => {
@@ -255,14 +250,14 @@ async fn a_lost_race_in_a_group_gets_its_conflict_and_the_others_land() {
 }
 
 /// The statements a command gathers (`Writes`) land in the order they were
-/// written, a read through it sees them, and one that fails takes the
+/// written, a checked statement after them sees them, and one that fails takes the
 /// command's other writes with it when the command rolls back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gathered_writes_keep_their_order_and_fail_together() {
     use bpmn_engine::store::entity::setting;
     use bpmn_engine::store::{Gather, Writes};
     use sea_orm::sea_query::Expr;
-    use sea_orm::{EntityTrait, QueryFilter, Set};
+    use sea_orm::{EntityTrait, QueryFilter, QueryTrait, Set};
 
     each_db(|runtime, _, backend| async move {
         let store = runtime.store();
@@ -283,9 +278,9 @@ async fn gathered_writes_keep_their_order_and_fail_together() {
             }
         };
 
-        // Insert, then update the row just inserted: in order, one request
-        // on SQLite; the read through `txn()` sees both.
-        let txn = store.begin_write().await.unwrap();
+        // Insert, then update the row just inserted: in order, one request;
+        // a checked statement after them sees both.
+        let txn = store.begin_command().await.unwrap();
         let w = Writes::new(&txn);
         insert("gathered", "1").gather(&w).unwrap();
         setting::Entity::update_many()
@@ -293,20 +288,20 @@ async fn gathered_writes_keep_their_order_and_fail_together() {
             .filter(sea_orm::ColumnTrait::eq(&setting::Column::Key, "gathered"))
             .gather(&w)
             .unwrap();
-        let seen = setting::Entity::find_by_id("gathered".to_string())
-            .one(w.txn().await.unwrap())
-            .await
-            .unwrap()
-            .map(|m| m.value);
-        assert_eq!(seen.as_deref(), Some("2"), "{backend}");
         w.flush().await.unwrap();
+        let seen = setting::Entity::update_many()
+            .col_expr(setting::Column::Value, Expr::value("3"))
+            .filter(sea_orm::ColumnTrait::eq(&setting::Column::Key, "gathered"))
+            .filter(sea_orm::ColumnTrait::eq(&setting::Column::Value, "2"))
+            .build(txn.backend());
+        assert_eq!(txn.check(seen).await.unwrap(), 1, "{backend}");
         drop(w);
-        Store::commit(txn).await.unwrap();
-        assert_eq!(read("gathered").await.as_deref(), Some("2"), "{backend}");
+        Store::commit_command(txn).await.unwrap();
+        assert_eq!(read("gathered").await.as_deref(), Some("3"), "{backend}");
 
         // A batch whose second statement fails (the key exists): the error
         // is reported, and after the rollback nothing of the batch is there.
-        let txn = store.begin_write().await.unwrap();
+        let txn = store.begin_command().await.unwrap();
         let w = Writes::new(&txn);
         insert("first_of_a_failed_batch", "x").gather(&w).unwrap();
         let failed = match insert("gathered", "again").gather(&w) {
@@ -317,7 +312,7 @@ async fn gathered_writes_keep_their_order_and_fail_together() {
         drop(w);
         drop(txn);
         assert_eq!(read("first_of_a_failed_batch").await, None, "{backend}");
-        assert_eq!(read("gathered").await.as_deref(), Some("2"), "{backend}");
+        assert_eq!(read("gathered").await.as_deref(), Some("3"), "{backend}");
     })
     .await;
 }
