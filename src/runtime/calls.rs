@@ -119,28 +119,31 @@ impl Runtime {
                 .prepare(Target::Instance(job.instance_id), Access::Engine, &started)
                 .await?;
             let txn = self.store().begin_command().await?;
-            if !self
-                .write_prepared(&txn, &prepared, Access::Engine, Some(&guard))
-                .await?
-            {
-                drop(txn);
+            let written = async {
+                self.write_prepared(&txn, &prepared, Access::Engine, Some(&guard))
+                    .await?;
+                self.insert_started(
+                    &txn,
+                    Started {
+                        deployed: &deployed,
+                        id: child,
+                        business_key: business_key.as_deref(),
+                        user: None,
+                        parent: Some((job.instance_id, job.element_key)),
+                    },
+                    &tr,
+                )
+                .await?;
+                self.commit(txn, job.instance_id, &prepared.transition)
+                    .await
+            };
+            if let Err(e) = written.await {
+                let e = super::command::suspended(e, &deployed);
+                self.lost_race(e, job.instance_id, Some(&guard)).await?;
                 backoff(attempt).await;
                 continue;
             }
             let parent_tr = prepared.transition;
-            self.insert_started(
-                &txn,
-                Started {
-                    deployed: &deployed,
-                    id: child,
-                    business_key: business_key.as_deref(),
-                    user: None,
-                    parent: Some((job.instance_id, job.element_key)),
-                },
-                &tr,
-            )
-            .await?;
-            self.commit(txn, job.instance_id, &parent_tr).await?;
             self.committed(&tr);
             tracing::info!(instance.id = %job.instance_id, called = %child, definition = %deployed.definition.key, "call activity started an instance");
             return Ok(Outcome {

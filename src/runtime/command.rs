@@ -17,7 +17,10 @@
 //! under a savepoint in a transaction shared with the commands that are
 //! ready at the same moment (group commit); a command that loses its race
 //! or fails there undoes only its own writes, and returns only once the
-//! group has committed.
+//! group has committed. There the version check runs with the rest of the
+//! command's statements when it commits, so a lost race comes back from
+//! the commit: [`Runtime::lost_race`] tells a retry from a refusal,
+//! whichever way the race was lost.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -32,8 +35,8 @@ use super::{Deployed, MAX_ATTEMPTS, Runtime, RuntimeError, backoff, metrics, sta
 use crate::engine::{self, Command, Event, InstanceState};
 use crate::store::entity::{process_instance, user_task};
 use crate::store::{
-    CommandStatistics, CommandTxn, EffectContext, InstanceUpdate, Job, NewInstance, Store, Writes,
-    to_db_time,
+    CommandStatistics, CommandTxn, EffectContext, InstanceUpdate, Job, NewInstance, Store,
+    StoreError, Unmet, Writes, to_db_time,
 };
 
 /// The outcome of a command on an instance.
@@ -208,13 +211,6 @@ pub(crate) fn context(
 }
 
 impl Runtime {
-    async fn before_commit(&self, instance_id: Uuid) {
-        let hook = self.before_commit.lock().ok().and_then(|h| h.clone());
-        if let Some(hook) = hook {
-            hook(instance_id).await;
-        }
-    }
-
     /// Starts an instance of a deployed definition with `command` (a start),
     /// in one transaction.
     pub(crate) async fn start_with(
@@ -230,19 +226,18 @@ impl Runtime {
         let tr = self.compute(deployed.clone(), ctx, fresh, command).await?;
         self.within_limit(&tr)?;
         let txn = self.store.begin_command().await?;
-        self.insert_started(
-            &txn,
-            Started {
-                deployed: &deployed,
-                id,
-                business_key,
-                user,
-                parent: None,
-            },
-            &tr,
-        )
-        .await?;
-        self.commit(txn, id, &tr).await?;
+        let started = Started {
+            deployed: &deployed,
+            id,
+            business_key,
+            user,
+            parent: None,
+        };
+        let written = async {
+            self.insert_started(&txn, started, &tr).await?;
+            self.commit(txn, id, &tr).await
+        };
+        written.await.map_err(|e| suspended(e, &deployed))?;
         Ok(Outcome {
             instance_id: id,
             events: tr.events,
@@ -250,7 +245,9 @@ impl Runtime {
         })
     }
 
-    /// Inserts a new instance with its first transition.
+    /// Inserts a new instance with its first transition; its definition
+    /// version must not be suspended ([`Unmet::Suspended`], see
+    /// [`suspended`]).
     pub(crate) async fn insert_started(
         &self,
         txn: &CommandTxn,
@@ -258,7 +255,7 @@ impl Runtime {
         tr: &engine::Transition,
     ) -> Result<(), RuntimeError> {
         let db_now = to_db_time(self.clock.now());
-        let inserted = Store::insert_instance(
+        Store::insert_instance(
             txn,
             NewInstance {
                 id: s.id,
@@ -274,14 +271,6 @@ impl Runtime {
             },
         )
         .await?;
-        if !inserted {
-            // Deployed definitions are never deleted: it is suspended.
-            let d = &s.deployed.definition;
-            return Err(RuntimeError::Conflict(format!(
-                "version {} of process \"{}\" is suspended: no instance starts from it until it is resumed",
-                d.version, d.key
-            )));
-        }
         self.write_transition(
             txn,
             EffectContext {
@@ -356,14 +345,22 @@ impl Runtime {
     }
 
     /// Commits a command's transaction (on SQLite together with the other
-    /// commands of its group) and wakes whoever waits for its work.
+    /// commands of its group) and wakes whoever waits for its work. Its
+    /// conditions that did not hold come back as [`StoreError::Unmet`]
+    /// (see [`Runtime::lost_race`]).
     pub(crate) async fn commit(
         &self,
         txn: CommandTxn,
         instance_id: Uuid,
         tr: &engine::Transition,
     ) -> Result<(), RuntimeError> {
-        self.before_commit(instance_id).await;
+        let hook = self.before_commit.lock().ok().and_then(|h| h.clone());
+        if let Some(hook) = hook {
+            // Held at the brink of its commit, the command holds what a
+            // command holds then: its turn in the group, its row locks.
+            txn.send()?;
+            hook(instance_id).await;
+        }
         Store::commit_command(txn).await?;
         self.committed(tr);
         Ok(())
@@ -469,15 +466,19 @@ impl Runtime {
         for attempt in 0..MAX_ATTEMPTS {
             let prepared = self.prepare(target, access, &make).await?;
             let txn = self.store.begin_command().await?;
-            if !self.write_prepared(&txn, &prepared, access, job).await? {
-                drop(txn);
+            let written = async {
+                self.write_prepared(&txn, &prepared, access, job).await?;
+                self.commit(txn, prepared.row.id, &prepared.transition)
+                    .await
+            };
+            if let Err(e) = written.await {
+                self.lost_race(e, prepared.row.id, job).await?;
                 backoff(attempt).await;
                 continue;
             }
             let Prepared {
                 row, transition, ..
             } = prepared;
-            self.commit(txn, row.id, &transition).await?;
             return Ok(Outcome {
                 instance_id: row.id,
                 events: transition.events,
@@ -571,12 +572,12 @@ impl Runtime {
         p: &Prepared,
         access: Access<'_>,
         job: Option<&JobGuard>,
-    ) -> Result<bool, RuntimeError> {
+    ) -> Result<(), RuntimeError> {
         let row = &p.row;
         let tr = &p.transition;
         let db_now = to_db_time(self.clock.now());
         // The update is the lock and the version check in one statement.
-        let saved = Store::update_instance(
+        Store::update_instance(
             txn,
             row.id,
             row.version,
@@ -587,26 +588,11 @@ impl Runtime {
             },
         )
         .await?;
-        if !saved {
-            if !self.store.instance_exists(row.id).await? {
-                return Err(RuntimeError::NotFound(format!("instance {}", row.id)));
-            }
-            metrics::CONFLICTS.inc();
-            tracing::debug!(instance.id = %row.id, "version conflict, computing again");
-            return Ok(false);
-        }
         if let Some(guard) = job {
             // Consumed before the effects are written: a repeating timer
             // schedules its next job for the same element.
             let now = to_db_time(self.lease_now());
-            if !Store::consume_job(txn, guard.id, guard.owner.as_deref(), now).await? {
-                // Why not (the command is rolled back; the job as committed).
-                guard.check(self.store.job(guard.id).await?, self.lease_now())?;
-                return Err(RuntimeError::Conflict(format!(
-                    "job {} has already run",
-                    guard.id
-                )));
-            }
+            Store::consume_job(txn, guard.id, guard.owner.as_deref(), now).await?;
         }
         self.write_transition(
             txn,
@@ -623,8 +609,38 @@ impl Runtime {
             row.last_seq + 1,
             tr,
         )
-        .await?;
-        Ok(true)
+        .await
+    }
+
+    /// What a command's failed write means: `Ok` for a lost race on the
+    /// instance's version (the caller computes again), the error to report
+    /// otherwise (the instance is gone, the job was taken meanwhile, or
+    /// another failure).
+    pub(crate) async fn lost_race(
+        &self,
+        e: RuntimeError,
+        instance: Uuid,
+        job: Option<&JobGuard>,
+    ) -> Result<(), RuntimeError> {
+        match (e, job) {
+            (RuntimeError::Store(StoreError::Unmet(Unmet::Version(_))), _) => {
+                if !self.store.instance_exists(instance).await? {
+                    return Err(RuntimeError::NotFound(format!("instance {instance}")));
+                }
+                metrics::CONFLICTS.inc();
+                tracing::debug!(instance.id = %instance, "version conflict, computing again");
+                Ok(())
+            }
+            (RuntimeError::Store(StoreError::Unmet(Unmet::Job(_))), Some(guard)) => {
+                // Why not (the job as committed).
+                guard.check(self.store.job(guard.id).await?, self.lease_now())?;
+                Err(RuntimeError::Conflict(format!(
+                    "job {} has already run",
+                    guard.id
+                )))
+            }
+            (e, _) => Err(e),
+        }
     }
 
     /// Checks the policy against the instance row as read (and, for a task
@@ -720,4 +736,19 @@ where
         ..Facts::default()
     };
     Ok(policy::decide(who.kind(), action, &facts))
+}
+
+/// A refused start explained: the definition version it starts from is
+/// suspended (deployed definitions are never deleted).
+pub(crate) fn suspended(e: RuntimeError, deployed: &Deployed) -> RuntimeError {
+    match e {
+        RuntimeError::Store(StoreError::Unmet(Unmet::Suspended(_))) => {
+            let d = &deployed.definition;
+            RuntimeError::Conflict(format!(
+                "version {} of process \"{}\" is suspended: no instance starts from it until it is resumed",
+                d.version, d.key
+            ))
+        }
+        e => e,
+    }
 }

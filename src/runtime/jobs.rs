@@ -706,14 +706,7 @@ impl Runtime {
         )
         .map_err(RuntimeError::Rejected)?;
         let db_now = to_db_time(now);
-        let txn = self.store().begin_command().await?;
         let lease_now = to_db_time(self.lease_now());
-        if !Store::consume_start_timer(&txn, timer.id, owner, lease_now).await? {
-            return Err(RuntimeError::Conflict(format!(
-                "start timer {} has fired already or is held by another process",
-                timer.id
-            )));
-        }
         let next = next.map(|due| crate::store::NewStartTimer {
             definition_id: timer.definition_id,
             definition_key: timer.definition_key.clone(),
@@ -723,24 +716,37 @@ impl Runtime {
             suspended: false,
         });
         let id = timer.id;
-        self.insert_started(
-            &txn,
-            super::command::Started {
-                deployed: &deployed,
-                id,
-                business_key: None,
-                user: None,
-                parent: None,
-            },
-            &tr,
-        )
-        .await?;
-        if let Some(next) = &next {
-            let w = crate::store::Writes::new(&txn);
-            Store::schedule_start_timer(&w, next, db_now)?;
-            w.flush().await?;
-        }
-        self.commit(txn, id, &tr).await?;
+        let txn = self.store().begin_command().await?;
+        let written = async {
+            Store::consume_start_timer(&txn, timer.id, owner, lease_now).await?;
+            self.insert_started(
+                &txn,
+                super::command::Started {
+                    deployed: &deployed,
+                    id,
+                    business_key: None,
+                    user: None,
+                    parent: None,
+                },
+                &tr,
+            )
+            .await?;
+            if let Some(next) = &next {
+                let w = crate::store::Writes::new(&txn);
+                Store::schedule_start_timer(&w, next, db_now)?;
+                w.flush().await?;
+            }
+            self.commit(txn, id, &tr).await
+        };
+        written.await.map_err(|e| match e {
+            RuntimeError::Store(crate::store::StoreError::Unmet(
+                crate::store::Unmet::StartTimer(_),
+            )) => RuntimeError::Conflict(format!(
+                "start timer {} has fired already or is held by another process",
+                timer.id
+            )),
+            e => super::command::suspended(e, &deployed),
+        })?;
         metrics::JOBS_RUN.inc();
         tracing::info!(instance.id = %id, definition = %deployed.definition.key, element.id = %timer.element_id, "timer start event fired");
         Ok(Outcome {

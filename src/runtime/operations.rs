@@ -356,15 +356,18 @@ impl Runtime {
             self.within_limit(&transition)?;
             let prepared = Prepared { row, transition };
             let txn = self.store().begin_command().await?;
-            if !self.write_prepared(&txn, &prepared, access, None).await? {
-                drop(txn);
+            let written = async {
+                self.write_prepared(&txn, &prepared, access, None).await?;
+                let w = crate::store::Writes::new(&txn);
+                Store::set_instance_definition(&w, id, to.definition.id)?;
+                w.flush().await?;
+                self.commit(txn, id, &prepared.transition).await
+            };
+            if let Err(e) = written.await {
+                self.lost_race(e, id, None).await?;
                 backoff(attempt).await;
                 continue;
             }
-            let w = crate::store::Writes::new(&txn);
-            Store::set_instance_definition(&w, id, to.definition.id)?;
-            w.flush().await?;
-            self.commit(txn, id, &prepared.transition).await?;
             tracing::info!(
                 instance.id = %id,
                 from = from.definition.version,

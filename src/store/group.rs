@@ -18,16 +18,22 @@
 //! landed.
 //!
 //! A command's code runs in its caller's task; what it sends the writer is
-//! data: requests of statements to run in its turn ([`CommandTxn::check`]
-//! for one whose count of changed rows the command reads, the gathered
-//! writes of [`super::Writes`]), each answered once it ran. A command sends
-//! its requests as soon as it has them, also before its turn came: the
-//! writer runs them when it does. Every request is one hand-off between
-//! threads and back, and nothing else is: the writer runs the statements
-//! itself, through SQLite's own prepared-statement cache of its connection
-//! (`rusqlite`), where sqlx would send each statement to a thread of its
-//! own. A caller that goes away during its turn (or before it) ends it by
-//! being dropped, and what it wrote is rolled back.
+//! data. Its statements are held in the [`CommandTxn`] as it writes them:
+//! its conditions ([`CommandTxn::require`]: the version check, a job's or a
+//! timer's guarded delete, each expected to change one row) and its
+//! gathered writes ([`super::Writes`]). [`Store::commit_command`] sends them
+//! with the request to keep them, in one message; the command's turn
+//! begins when the writer takes that message, and the answer comes once the
+//! group's commit ended: one hand-off to the writer and one back per
+//! command. A condition that changes no row undoes the command (to its
+//! savepoint) and comes back as [`StoreError::Unmet`], for the caller to
+//! retry or explain. The writer runs the statements itself, through its
+//! connection's prepared-statement cache (`rusqlite`), where sqlx would
+//! send each statement to a thread of its own. A command that must hold its
+//! turn before it commits (a test that holds a command at the brink of its
+//! commit) sends what it wrote first ([`CommandTxn::send`]); a caller that
+//! goes away after that ends its turn by being dropped, and what it wrote
+//! is rolled back.
 //!
 //! The writer's connection is a second one to the same file, next to the
 //! store's sqlx pools: the other writes (deployments, job leases, accounts)
@@ -40,9 +46,9 @@
 //! unrelated instances until the group commits, and processes grouping
 //! different instances in different orders could deadlock.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sea_orm::sea_query::Value;
@@ -58,17 +64,70 @@ pub const GROUP_CAP: usize = 64;
 /// connection or process) before a group fails.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A condition of a command that did not hold when it was written: the
+/// command wrote nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unmet {
+    /// The instance row is not at the version the command was computed
+    /// from (another command won the race, or the instance is gone).
+    Version(uuid::Uuid),
+    /// The definition version to start from is suspended.
+    Suspended(i64),
+    /// The job is gone, or no longer leased by the one that ran it.
+    Job(uuid::Uuid),
+    /// The timer start fired already, or is leased by another process.
+    StartTimer(uuid::Uuid),
+}
+
+impl std::fmt::Display for Unmet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unmet::Version(id) => write!(f, "version check of instance {id}"),
+            Unmet::Suspended(id) => write!(f, "start from definition {id} (not suspended)"),
+            Unmet::Job(id) => write!(f, "hold on job {id}"),
+            Unmet::StartTimer(id) => write!(f, "hold on timer start {id}"),
+        }
+    }
+}
+
+/// One statement of a command.
+enum Item {
+    /// A condition: a statement expected to change one row.
+    Require(Statement, Unmet),
+    /// A write whose result is not read.
+    Write(Statement),
+}
+
+/// Why a command's statements did not land.
+#[derive(Debug, Clone)]
+enum Refusal {
+    Unmet(Unmet),
+    Failed(String),
+}
+
+impl From<Refusal> for StoreError {
+    fn from(r: Refusal) -> StoreError {
+        match r {
+            Refusal::Unmet(u) => StoreError::Unmet(u),
+            Refusal::Failed(message) => StoreError::Group(message),
+        }
+    }
+}
+
 /// What a command asks of the writer during its turn.
 enum Request {
-    /// Runs statements in order; answers with how many rows the last one
-    /// changed (or returned, for one with `RETURNING`).
+    /// Runs statements in order; answers (when asked) with how many rows
+    /// the last one changed (or returned, for one with `RETURNING`). A
+    /// condition that fails, or a statement that fails, fails the turn: its
+    /// later requests and its [`Request::Keep`] get the refusal, and what
+    /// it wrote is rolled back.
     Run {
-        statements: Vec<Statement>,
-        reply: oneshot::Sender<Result<u64, String>>,
+        items: Vec<Item>,
+        reply: Option<oneshot::Sender<Result<u64, Refusal>>>,
     },
     /// Keeps the command's writes; answers once the group's commit ended.
     Keep {
-        landed: oneshot::Sender<Result<(), String>>,
+        landed: oneshot::Sender<Result<(), Refusal>>,
     },
 }
 
@@ -115,15 +174,15 @@ impl GroupWriter {
         self.waiting.load(Ordering::Relaxed)
     }
 
-    /// Queues a command for its turn in a group.
-    fn turn(&self) -> Result<Turn, StoreError> {
+    /// Queues a command for its turn in a group: where its requests go.
+    fn enqueue(&self) -> Result<std_mpsc::Sender<Request>, StoreError> {
         let (requests, rx) = std_mpsc::channel();
         self.waiting.fetch_add(1, Ordering::Relaxed);
         if self.queue.send(Waiting { requests: rx }).is_err() {
             self.waiting.fetch_sub(1, Ordering::Relaxed);
             return Err(StoreError::Group("the writer stopped".into()));
         }
-        Ok(Turn { requests })
+        Ok(requests)
     }
 }
 
@@ -151,7 +210,7 @@ fn run(conn: rusqlite::Connection, waiting: Arc<AtomicUsize>, queue: std_mpsc::R
 /// How one command's turn ended.
 enum Ended {
     /// It kept its writes; told the outcome of the commit later.
-    Kept(oneshot::Sender<Result<(), String>>),
+    Kept(oneshot::Sender<Result<(), Refusal>>),
     /// It rolled back to its savepoint (or went away).
     Undone,
     /// The transaction itself is gone (SQLite rolls back the whole
@@ -194,8 +253,10 @@ fn group(
         }
     }
     let result = match broken {
-        None => exec(conn, "COMMIT").map_err(|e| e.to_string()),
-        Some(e) => Err(format!("the group's transaction failed: {e}")),
+        None => exec(conn, "COMMIT").map_err(|e| Refusal::Failed(e.to_string())),
+        Some(e) => Err(Refusal::Failed(format!(
+            "the group's transaction failed: {e}"
+        ))),
     };
     if result.is_err() && !conn.is_autocommit() {
         let _ = exec(conn, "ROLLBACK");
@@ -207,13 +268,16 @@ fn group(
 
 /// Answers every request of a command that gets no turn with `message`.
 fn refuse(command: Waiting, message: &str) {
+    let refusal = Refusal::Failed(message.to_string());
     while let Ok(request) = command.requests.recv() {
         match request {
             Request::Run { reply, .. } => {
-                let _ = reply.send(Err(message.to_string()));
+                if let Some(reply) = reply {
+                    let _ = reply.send(Err(refusal.clone()));
+                }
             }
             Request::Keep { landed } => {
-                let _ = landed.send(Err(message.to_string()));
+                let _ = landed.send(Err(refusal));
                 return;
             }
         }
@@ -224,50 +288,68 @@ fn refuse(command: Waiting, message: &str) {
 /// its first request), until it keeps its writes or goes away.
 fn turn(conn: &rusqlite::Connection, command: Waiting) -> Ended {
     let mut opened = false;
+    // Why the turn failed: its writes go, and it is told so.
+    let mut failed: Option<Refusal> = None;
     loop {
         match command.requests.recv() {
-            Ok(Request::Run { statements, reply }) => {
+            Ok(Request::Run { items, reply }) => {
                 // A request is counted as sqlx counts a statement on the
                 // store's writer pool.
                 super::count_statement();
-                if !opened {
-                    if let Err(e) = exec(conn, "SAVEPOINT command") {
-                        let message = e.to_string();
-                        let _ = reply.send(Err(message.clone()));
-                        return Ended::Broken(message);
-                    }
-                    opened = true;
-                }
-                match run_all(conn, &statements) {
-                    Ok(n) => {
-                        let _ = reply.send(Ok(n));
-                    }
-                    Err(e) => {
-                        let _ = reply.send(Err(e.clone()));
-                        if conn.is_autocommit() {
-                            return Ended::Broken(e);
+                let result = match &failed {
+                    Some(refusal) => Err(refusal.clone()),
+                    None if !opened => match exec(conn, "SAVEPOINT command") {
+                        Ok(()) => {
+                            opened = true;
+                            run_items(conn, &items)
                         }
+                        Err(e) => return broken(e.to_string(), reply),
+                    },
+                    None => run_items(conn, &items),
+                };
+                if let Err(refusal) = &result {
+                    if let Refusal::Failed(e) = refusal
+                        && conn.is_autocommit()
+                    {
+                        return broken(e.clone(), reply);
                     }
+                    failed = Some(refusal.clone());
+                }
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
                 }
             }
             Ok(Request::Keep { landed }) => {
+                if let Some(refusal) = failed {
+                    let _ = landed.send(Err(refusal));
+                    return undo(conn);
+                }
                 if opened && let Err(e) = exec(conn, "RELEASE command") {
-                    let _ = landed.send(Err(e.to_string()));
+                    let _ = landed.send(Err(Refusal::Failed(e.to_string())));
                     return Ended::Broken(e.to_string());
                 }
                 return Ended::Kept(landed);
             }
             // The command went away (or dropped its transaction).
             Err(_) if !opened => return Ended::Undone,
-            Err(_) => {
-                return match exec(conn, "ROLLBACK TO command")
-                    .and_then(|()| exec(conn, "RELEASE command"))
-                {
-                    Ok(()) => Ended::Undone,
-                    Err(e) => Ended::Broken(e.to_string()),
-                };
-            }
+            Err(_) => return undo(conn),
         }
+    }
+}
+
+/// Ends a turn whose transaction is gone, telling the command why.
+fn broken(e: String, reply: Option<oneshot::Sender<Result<u64, Refusal>>>) -> Ended {
+    if let Some(reply) = reply {
+        let _ = reply.send(Err(Refusal::Failed(e.clone())));
+    }
+    Ended::Broken(e)
+}
+
+/// Rolls back what the current turn wrote.
+fn undo(conn: &rusqlite::Connection) -> Ended {
+    match exec(conn, "ROLLBACK TO command").and_then(|()| exec(conn, "RELEASE command")) {
+        Ok(()) => Ended::Undone,
+        Err(e) => Ended::Broken(e.to_string()),
     }
 }
 
@@ -276,11 +358,19 @@ fn exec(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.raw_execute().map(|_| ())
 }
 
-/// Runs statements in order: the rows the last one changed or returned.
-fn run_all(conn: &rusqlite::Connection, statements: &[Statement]) -> Result<u64, String> {
+/// Runs a command's statements in order, up to the first that fails or
+/// whose condition does not hold: the rows the last one changed or
+/// returned.
+fn run_items(conn: &rusqlite::Connection, items: &[Item]) -> Result<u64, Refusal> {
     let mut count = 0;
-    for s in statements {
-        count = run_one(conn, s).map_err(|e| e.to_string())?;
+    for item in items {
+        let (Item::Require(s, _) | Item::Write(s)) = item;
+        count = run_one(conn, s).map_err(|e| Refusal::Failed(e.to_string()))?;
+        if let Item::Require(_, unmet) = item
+            && count != 1
+        {
+            return Err(Refusal::Unmet(unmet.clone()));
+        }
     }
     Ok(count)
 }
@@ -350,27 +440,7 @@ fn bound(v: &Value) -> rusqlite::Result<rusqlite::types::Value> {
     })
 }
 
-/// A command's place in a group: where its requests go. Dropping it ends
-/// the turn, undoing what it wrote.
-struct Turn {
-    requests: std_mpsc::Sender<Request>,
-}
-
-impl Turn {
-    async fn run(&self, statements: Vec<Statement>) -> Result<u64, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.requests
-            .send(Request::Run { statements, reply })
-            .map_err(|_| StoreError::Group("the writer stopped".into()))?;
-        match answer.await {
-            Ok(Ok(n)) => Ok(n),
-            Ok(Err(message)) => Err(StoreError::Group(message)),
-            Err(_) => Err(StoreError::Group("the writer stopped".into())),
-        }
-    }
-}
-
-/// A command's write transaction: its turn in a group (SQLite), or a
+/// A command's write transaction: its place in a group (SQLite), or a
 /// transaction of its own (PostgreSQL, or an in-memory SQLite database).
 /// Dropping it without [`Store::commit_command`] undoes what the command
 /// wrote.
@@ -378,7 +448,49 @@ pub struct CommandTxn(Inner);
 
 enum Inner {
     Own(Txn),
-    Grouped(Turn),
+    Grouped(Grouped),
+}
+
+/// A command of a group: what it wrote and not yet sent, and where its
+/// requests go once it is queued.
+struct Grouped {
+    writer: GroupWriter,
+    pending: Mutex<Vec<Item>>,
+    requests: Mutex<Option<std_mpsc::Sender<Request>>>,
+}
+
+impl Grouped {
+    fn poisoned() -> StoreError {
+        StoreError::Corrupt("a command's writes are poisoned".into())
+    }
+
+    fn hold(&self, items: impl IntoIterator<Item = Item>) -> Result<(), StoreError> {
+        self.pending
+            .lock()
+            .map_err(|_| Grouped::poisoned())?
+            .extend(items);
+        Ok(())
+    }
+
+    /// Sends what is pending (queueing the command first, if it is not).
+    fn send(
+        &self,
+        last: Option<Item>,
+        reply: Option<oneshot::Sender<Result<u64, Refusal>>>,
+    ) -> Result<std_mpsc::Sender<Request>, StoreError> {
+        let mut items = std::mem::take(&mut *self.pending.lock().map_err(|_| Grouped::poisoned())?);
+        items.extend(last);
+        let mut requests = self.requests.lock().map_err(|_| Grouped::poisoned())?;
+        let to = match requests.as_ref() {
+            Some(to) => to.clone(),
+            None => requests.insert(self.writer.enqueue()?).clone(),
+        };
+        if !items.is_empty() || reply.is_some() {
+            to.send(Request::Run { items, reply })
+                .map_err(|_| StoreError::Group("the writer stopped".into()))?;
+        }
+        Ok(to)
+    }
 }
 
 impl CommandTxn {
@@ -390,12 +502,34 @@ impl CommandTxn {
         }
     }
 
-    /// Runs a statement whose count of changed rows the command reads (a
-    /// version check, a guarded delete): the rows it changed, or returned
-    /// when it has a `RETURNING` clause.
+    /// A condition of the command: `statement` must change exactly one
+    /// row, or the command writes nothing and fails with
+    /// [`StoreError::Unmet`] — here (a transaction of its own) or from
+    /// [`Store::commit_command`] (in a group).
+    pub async fn require(&self, statement: Statement, unmet: Unmet) -> Result<(), StoreError> {
+        match &self.0 {
+            Inner::Grouped(g) => g.hold([Item::Require(statement, unmet)]),
+            Inner::Own(_) => match self.check(statement).await? {
+                1 => Ok(()),
+                _ => Err(StoreError::Unmet(unmet)),
+            },
+        }
+    }
+
+    /// Runs a statement now and tells how many rows it changed (or
+    /// returned, when it has a `RETURNING` clause); in a group, what the
+    /// command wrote before it is sent with it, and the command holds its
+    /// turn from then on.
     pub async fn check(&self, statement: Statement) -> Result<u64, StoreError> {
         match &self.0 {
-            Inner::Grouped(turn) => turn.run(vec![statement]).await,
+            Inner::Grouped(g) => {
+                let (reply, answer) = oneshot::channel();
+                g.send(Some(Item::Write(statement)), Some(reply))?;
+                match answer.await {
+                    Ok(result) => Ok(result?),
+                    Err(_) => Err(StoreError::Group("the writer stopped".into())),
+                }
+            }
             Inner::Own(txn) => {
                 if statement.sql.contains(" RETURNING ") {
                     Ok(txn.query_all_raw(statement).await?.len() as u64)
@@ -406,14 +540,13 @@ impl CommandTxn {
         }
     }
 
-    /// Runs statements whose results are not read, in order, in as few
-    /// requests as keep their order (see `writes.rs`).
+    /// Writes statements whose results are not read, in order, in as few
+    /// requests as keep their order (see `writes.rs`). In a group they are
+    /// held and sent with the commit; should one fail, the commit gets the
+    /// error and nothing of the command lands.
     pub(crate) async fn write(&self, statements: Vec<Statement>) -> Result<(), StoreError> {
-        if statements.is_empty() {
-            return Ok(());
-        }
         match &self.0 {
-            Inner::Grouped(turn) => turn.run(statements).await.map(|_| ()),
+            Inner::Grouped(g) => g.hold(statements.into_iter().map(Item::Write)),
             Inner::Own(txn) => {
                 for s in super::writes::combined(self.backend(), statements) {
                     txn.execute_raw(s).await?;
@@ -422,32 +555,46 @@ impl CommandTxn {
             }
         }
     }
+
+    /// Sends what the command wrote so far without committing it: in a
+    /// group the command takes (and holds) its turn, as a transaction of
+    /// its own holds its locks. (Nothing to do for one of its own.)
+    pub fn send(&self) -> Result<(), StoreError> {
+        match &self.0 {
+            Inner::Grouped(g) => g.send(None, None).map(|_| ()),
+            Inner::Own(_) => Ok(()),
+        }
+    }
 }
 
 impl Store {
-    /// Opens a command's write transaction: on a SQLite file, its turn in
-    /// a group (see the module's documentation), elsewhere a transaction
-    /// of its own.
+    /// Opens a command's write transaction: on a SQLite file, a place in a
+    /// group (see the module's documentation), elsewhere a transaction of
+    /// its own.
     pub async fn begin_command(&self) -> Result<CommandTxn, StoreError> {
         match &self.group {
-            Some(group) => Ok(CommandTxn(Inner::Grouped(group.turn()?))),
+            Some(writer) => Ok(CommandTxn(Inner::Grouped(Grouped {
+                writer: writer.clone(),
+                pending: Mutex::new(Vec::new()),
+                requests: Mutex::new(None),
+            }))),
             None => Ok(CommandTxn(Inner::Own(self.begin_write().await?))),
         }
     }
 
     /// Keeps what a command wrote and returns once it is committed (with its
-    /// group on SQLite).
+    /// group on SQLite). [`StoreError::Unmet`] when one of its conditions
+    /// did not hold (nothing of it was stored).
     pub async fn commit_command(txn: CommandTxn) -> Result<(), StoreError> {
         match txn.0 {
             Inner::Own(txn) => Store::commit(txn).await,
-            Inner::Grouped(turn) => {
+            Inner::Grouped(g) => {
+                let to = g.send(None, None)?;
                 let (landed, answer) = oneshot::channel();
-                turn.requests
-                    .send(Request::Keep { landed })
+                to.send(Request::Keep { landed })
                     .map_err(|_| StoreError::Group("the writer stopped".into()))?;
                 match answer.await {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(message)) => Err(StoreError::Group(message)),
+                    Ok(result) => Ok(result?),
                     Err(_) => Err(StoreError::Group(
                         "the writer stopped before the commit".into(),
                     )),

@@ -333,21 +333,22 @@ impl Store {
     }
 
     /// Removes a start timer that fires, provided it is still there and,
-    /// when `owner` is given, leased by that owner until after `now`;
-    /// whether it was.
+    /// when `owner` is given, leased by that owner until after `now`
+    /// ([`super::Unmet::StartTimer`] otherwise).
     pub async fn consume_start_timer(
         txn: &CommandTxn,
         id: Uuid,
         owner: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<(), StoreError> {
         let mut q = start_timer::Entity::delete_many().filter(start_timer::Column::Id.eq(id));
         if let Some(owner) = owner {
             q = q
                 .filter(start_timer::Column::LockOwner.eq(owner))
                 .filter(start_timer::Column::LockExpiresAt.gt(now));
         }
-        Ok(txn.check(q.build(txn.backend())).await? == 1)
+        txn.require(q.build(txn.backend()), super::Unmet::StartTimer(id))
+            .await
     }
 
     /// The start timers of a definition key.

@@ -22,7 +22,7 @@ mod writes;
 
 pub use entity::form_definition::Model as FormDefinition;
 pub use forms::FormRow;
-pub use group::{CommandTxn, GROUP_CAP};
+pub use group::{CommandTxn, GROUP_CAP, Unmet};
 pub use jobs::{Acquire, JOB_CHANNEL, Job, NewStartTimer};
 pub use mail::{
     MAIL_FAILED, MAIL_PENDING, MAIL_SENDING, MAIL_SENT, MailFinish, MailPerson, NewMail,
@@ -47,8 +47,7 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database,
     DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement, TransactionOptions,
-    TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionOptions, TransactionTrait,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -223,6 +222,11 @@ pub enum StoreError {
     /// of the command was stored.
     #[error("database error: {0}")]
     Group(String),
+    /// A condition of a command did not hold when it was written (a lost
+    /// race, a suspended version, a job or timer taken meanwhile): nothing
+    /// of the command was stored. The runtime retries or explains it.
+    #[error("the command's {0} no longer holds; nothing of it was stored")]
+    Unmet(Unmet),
 }
 
 /// Converts engine time to a stored timestamp (millisecond precision, so stored
@@ -685,13 +689,11 @@ impl Store {
     // ----- instances -----
 
     /// Inserts a new instance (version 1) unless its definition version is
-    /// suspended (or gone): `false` then, and nothing is written. The check
+    /// suspended (or gone): [`Unmet::Suspended`] then (see
+    /// [`CommandTxn::require`]), and nothing is written. The check
     /// reads the definition row as it is now (the parsed definitions are
     /// cached), in the same statement as the insert.
-    pub async fn insert_instance(
-        txn: &CommandTxn,
-        new: NewInstance<'_>,
-    ) -> Result<bool, StoreError> {
+    pub async fn insert_instance(txn: &CommandTxn, new: NewInstance<'_>) -> Result<(), StoreError> {
         use process_instance::Column as C;
         let state =
             serde_json::to_string(new.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -730,7 +732,9 @@ impl Store {
             .columns(row.iter().map(|(c, _)| *c))
             .select_from(select)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        changed_one(txn, txn.backend().build(&insert)).await
+        let statement = txn.backend().build(&insert);
+        txn.require(statement, Unmet::Suspended(new.definition_id))
+            .await
     }
 
     /// Whether an instance row exists (to tell a deleted instance from a
@@ -827,8 +831,9 @@ impl Store {
             .await?)
     }
 
-    /// Saves an instance if its version is still `expected`. Returns `false` when
-    /// another transaction won the race (the caller rolls back and retries).
+    /// Saves an instance if its version is still `expected`; [`Unmet::Version`]
+    /// (see [`CommandTxn::require`]) when another transaction won the race
+    /// (the caller retries).
     ///
     /// This is also the command's lock: the update holds the row (`FOR NO KEY
     /// UPDATE` on PostgreSQL, strong enough to serialise commands on it without
@@ -840,7 +845,7 @@ impl Store {
         id: Uuid,
         expected: i64,
         update: InstanceUpdate<'_>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<(), StoreError> {
         let state =
             serde_json::to_string(update.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let ended = matches!(
@@ -876,7 +881,7 @@ impl Store {
             .filter(process_instance::Column::Id.eq(id))
             .filter(process_instance::Column::Version.eq(expected))
             .build(txn.backend());
-        changed_one(txn, statement).await
+        txn.require(statement, Unmet::Version(id)).await
     }
 
     /// Appends a command's events to an instance's history, numbered from
@@ -1408,20 +1413,21 @@ impl Store {
     }
 
     /// Deletes a job that ran, provided it is still there and, when `owner`
-    /// is given, leased by that owner until after `now`; whether it was.
+    /// is given, leased by that owner until after `now` ([`Unmet::Job`]
+    /// otherwise).
     pub async fn consume_job(
         txn: &CommandTxn,
         id: Uuid,
         owner: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<(), StoreError> {
         let mut q = job::Entity::delete_many().filter(job::Column::Id.eq(id));
         if let Some(owner) = owner {
             q = q
                 .filter(job::Column::LockOwner.eq(owner))
                 .filter(job::Column::LockExpiresAt.gt(now));
         }
-        Ok(txn.check(q.build(txn.backend())).await? == 1)
+        txn.require(q.build(txn.backend()), Unmet::Job(id)).await
     }
 
     /// The next job of one of these kinds due at or before `until`, for an instance.
@@ -1832,14 +1838,6 @@ async fn lock_file(path: &str) -> Result<std::fs::File, StoreError> {
         .await
         .map_err(|e| io(std::io::Error::other(e)))?
         .map_err(io)
-}
-
-/// Runs an insert or update of one instance row and tells whether it
-/// changed that row (read back with `RETURNING`, which counts the rows of
-/// this statement only, whatever ran before it in the same request).
-async fn changed_one(txn: &CommandTxn, mut statement: Statement) -> Result<bool, StoreError> {
-    statement.sql.push_str(" RETURNING \"id\"");
-    Ok(txn.check(statement).await? == 1)
 }
 
 /// The file of a SQLite URL (`None` for an in-memory database).

@@ -1,16 +1,17 @@
 //! Where a command's writes go: gathered and sent to the database in as
 //! few requests as keep their order.
 //!
-//! Every request a command sends is a hand-off between threads and back
-//! (to the SQLite writer, `group.rs`) or a round trip to the server
-//! (PostgreSQL), whatever the statement costs. Most statements of a command
+//! Every request a command sends is a round trip to the server
+//! (PostgreSQL) or a hand-off to another thread and back (SQLite, where a
+//! command's statements are held and go to the group writer with its
+//! commit, `group.rs`), whatever the statement costs. Most statements of a command
 //! (its history row, statistics, variables, incidents, inbox rows, jobs,
 //! subscriptions, mails) are written without looking at their result.
 //! [`Writes`] gathers those, and [`Writes::flush`] sends them as one
 //! request, run in the order they were written, in the command's
-//! transaction. A statement whose result the command reads (a version
-//! check, a guarded delete) goes through [`CommandTxn::check`]; a command
-//! reads nothing else inside its transaction.
+//! transaction. A command reads nothing inside its transaction: its
+//! conditions (a version check, a guarded delete) are statements that must
+//! change one row ([`CommandTxn::require`]).
 //!
 //! On SQLite the writer runs the gathered statements one after another. On
 //! PostgreSQL, which does not accept several statements with parameters in

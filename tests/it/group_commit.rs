@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use bpmn_engine::engine::InstanceState;
 use bpmn_engine::runtime::{Runtime, RuntimeError};
-use bpmn_engine::store::{CommandTxn, InstanceUpdate, NewInstance, Store, to_db_time};
+use bpmn_engine::store::{
+    CommandTxn, InstanceUpdate, NewInstance, Store, StoreError, Unmet, to_db_time,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -48,8 +50,15 @@ async fn version(runtime: &Runtime, id: Uuid) -> i64 {
     runtime.instance(id).await.unwrap().0.version
 }
 
-/// Bumps an instance's version inside `txn` if it is still `expected`.
-async fn bump(txn: &CommandTxn, state: &InstanceState, id: Uuid, expected: i64) -> bool {
+/// Bumps an instance's version inside `txn` if it is still `expected`
+/// (a transaction of its own says at once when it is not; a command of a
+/// group hears it from its commit).
+async fn bump(
+    txn: &CommandTxn,
+    state: &InstanceState,
+    id: Uuid,
+    expected: i64,
+) -> Result<(), StoreError> {
     Store::update_instance(
         txn,
         id,
@@ -61,7 +70,6 @@ async fn bump(txn: &CommandTxn, state: &InstanceState, id: Uuid, expected: i64) 
         },
     )
     .await
-    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,50 +92,73 @@ async fn a_failing_or_stale_command_leaves_the_rest_of_its_group_alone() {
         // The first command's turn is held open; the others queue behind it
         // one by one (so their turns come in this order) and join its group.
         let holder = store.begin_command().await.unwrap();
+        holder.send().unwrap();
         let spawn = |work: u8| {
             let (store, state, rt) = (store.clone(), state.clone(), runtime.clone());
             tokio::spawn(async move {
-                // Queued now; its first request runs when its turn comes.
                 let txn = store.begin_command().await.unwrap();
+                let wrote = async {
+                    match work {
+                        // Writes, then fails: its first write must not land.
+                        0 => {
+                            bump(&txn, &state, failing, 1).await?;
+                            Store::insert_instance(
+                                &txn,
+                                NewInstance {
+                                    id: kept,
+                                    definition_id: def,
+                                    definition_key: "demo",
+                                    business_key: None,
+                                    parent_id: None,
+                                    parent_key: None,
+                                    started_by: None,
+                                    state: &state,
+                                    last_seq: 1,
+                                    now: to_db_time(t0()),
+                                },
+                            )
+                            .await
+                        }
+                        // Its version is stale.
+                        1 => bump(&txn, &state, stale, 7).await,
+                        // Writes what would land, and goes away.
+                        4 => bump(&txn, &state, failing, 1).await,
+                        // Two that land with the group.
+                        _ => bump(&txn, &state, if work == 2 { kept } else { other }, 1).await,
+                    }
+                };
+                // Queued (in a group) with what it wrote.
+                let wrote = wrote.await.and_then(|()| txn.send());
                 match work {
-                    // Writes, then fails: its first write must not land.
                     0 => {
-                        assert!(bump(&txn, &state, failing, 1).await);
-                        let again = Store::insert_instance(
-                            &txn,
-                            NewInstance {
-                                id: kept,
-                                definition_id: def,
-                                definition_key: "demo",
-                                business_key: None,
-                                parent_id: None,
-                                parent_key: None,
-                                started_by: None,
-                                state: &state,
-                                last_seq: 1,
-                                now: to_db_time(t0()),
-                            },
-                        )
-                        .await;
-                        assert!(again.is_err(), "an instance id cannot be taken twice");
-                        drop(txn);
+                        let r = match wrote {
+                            Err(e) => Err(e),
+                            Ok(()) => Store::commit_command(txn).await,
+                        };
+                        assert!(
+                            matches!(r, Err(StoreError::Group(_) | StoreError::Db(_))),
+                            "an instance id cannot be taken twice: {r:?}"
+                        );
                         None
                     }
-                    // Its version is stale: it writes nothing and gives up.
                     1 => {
-                        assert!(!bump(&txn, &state, stale, 7).await);
-                        drop(txn);
+                        let r = match wrote {
+                            Err(e) => Err(e),
+                            Ok(()) => Store::commit_command(txn).await,
+                        };
+                        assert!(
+                            matches!(&r, Err(StoreError::Unmet(Unmet::Version(id))) if *id == stale),
+                            "a stale version is refused: {r:?}"
+                        );
                         None
                     }
-                    // Goes away before its first statement.
                     4 => {
+                        wrote.unwrap();
                         drop(txn);
                         None
                     }
-                    // Two that land with the group.
                     _ => {
-                        let id = if work == 2 { kept } else { other };
-                        assert!(bump(&txn, &state, id, 1).await);
+                        wrote.unwrap();
                         Store::commit_command(txn).await.unwrap();
                         // Committed means the whole group is: the command
                         // after this one in the group has landed too.
@@ -159,7 +190,7 @@ async fn a_failing_or_stale_command_leaves_the_rest_of_its_group_alone() {
         assert_eq!(version(&runtime, stale).await, 1, "{backend}: stale");
         // The writer goes on with the next group.
         let next = store.begin_command().await.unwrap();
-        assert!(bump(&next, &state, failing, 1).await);
+        bump(&next, &state, failing, 1).await.unwrap();
         Store::commit_command(next).await.unwrap();
         assert_eq!(version(&runtime, failing).await, 2, "{backend}");
     })
@@ -299,16 +330,39 @@ async fn gathered_writes_keep_their_order_and_fail_together() {
         Store::commit_command(txn).await.unwrap();
         assert_eq!(read("gathered").await.as_deref(), Some("3"), "{backend}");
 
-        // A batch whose second statement fails (the key exists): the error
-        // is reported, and after the rollback nothing of the batch is there.
+        // A batch whose second statement fails (the key exists): the command
+        // cannot commit (the error comes with the flush, or on SQLite, where
+        // gathered writes are not waited for, with the commit), and nothing
+        // of the batch is there.
         let txn = store.begin_command().await.unwrap();
         let w = Writes::new(&txn);
         insert("first_of_a_failed_batch", "x").gather(&w).unwrap();
-        let failed = match insert("gathered", "again").gather(&w) {
+        insert("gathered", "again").gather(&w).unwrap();
+        let flushed = w.flush().await;
+        drop(w);
+        let committed = match flushed {
             Err(e) => Err(e),
-            Ok(()) => w.flush().await,
+            Ok(()) => Store::commit_command(txn).await,
         };
-        assert!(failed.is_err(), "{backend}: a duplicate key must fail");
+        assert!(committed.is_err(), "{backend}: a duplicate key must fail");
+        // A check after such a batch gets its error too.
+        let txn = store.begin_command().await.unwrap();
+        let w = Writes::new(&txn);
+        insert("gathered", "again").gather(&w).unwrap();
+        let checked = match w.flush().await {
+            Err(e) => Err(e),
+            Ok(()) => {
+                let touch = setting::Entity::update_many()
+                    .col_expr(setting::Column::Value, Expr::value("4"))
+                    .filter(sea_orm::ColumnTrait::eq(&setting::Column::Key, "gathered"))
+                    .build(txn.backend());
+                txn.check(touch).await
+            }
+        };
+        assert!(
+            checked.is_err(),
+            "{backend}: the failed batch fails the check"
+        );
         drop(w);
         drop(txn);
         assert_eq!(read("first_of_a_failed_batch").await, None, "{backend}");

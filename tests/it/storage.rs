@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bpmn_engine::engine::Event;
 use bpmn_engine::runtime::{Runtime, RuntimeError};
-use bpmn_engine::store::{InstanceUpdate, Store};
+use bpmn_engine::store::{InstanceUpdate, Store, StoreError, Unmet};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 
@@ -276,24 +276,37 @@ async fn a_stale_version_is_refused() {
             .await
             .unwrap()
             .unwrap();
-        let txn = runtime.store().begin_command().await.unwrap();
         let update = InstanceUpdate {
             state: &started.state,
             last_seq: row.last_seq,
             now: row.updated_at,
         };
+        // A stale version: the command stores nothing and says why (at
+        // once with a transaction of its own, at its commit in a group).
+        let txn = runtime.store().begin_command().await.unwrap();
+        let stale =
+            match Store::update_instance(&txn, row.id, row.version + 1, update.clone()).await {
+                Err(e) => Err(e),
+                Ok(()) => Store::commit_command(txn).await,
+            };
         assert!(
-            !Store::update_instance(&txn, row.id, row.version + 1, update.clone())
+            matches!(&stale, Err(StoreError::Unmet(Unmet::Version(id))) if *id == row.id),
+            "{backend}: {stale:?}"
+        );
+        assert_eq!(
+            runtime
+                .instance(started.instance_id)
                 .await
-                .unwrap(),
+                .unwrap()
+                .0
+                .version,
+            1,
             "{backend}"
         );
-        assert!(
-            Store::update_instance(&txn, row.id, row.version, update)
-                .await
-                .unwrap(),
-            "{backend}"
-        );
+        let txn = runtime.store().begin_command().await.unwrap();
+        Store::update_instance(&txn, row.id, row.version, update)
+            .await
+            .unwrap();
         Store::commit_command(txn).await.unwrap();
         assert_eq!(
             runtime
