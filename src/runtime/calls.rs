@@ -130,6 +130,7 @@ impl Runtime {
                         business_key: business_key.as_deref(),
                         user: None,
                         parent: Some((job.instance_id, job.element_key)),
+                        latest: false,
                     },
                     &tr,
                 )

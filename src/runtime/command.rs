@@ -191,6 +191,9 @@ pub(crate) struct Started<'a> {
     pub user: Option<&'a str>,
     /// For a called instance: the calling instance and its call activity's key.
     pub parent: Option<(Uuid, i64)>,
+    /// A start of the latest version of its key: refused
+    /// ([`Unmet::Definition`]) should a newer one be deployed by then.
+    pub latest: bool,
 }
 
 /// What the engine is told of an instance with each command: its id,
@@ -212,13 +215,17 @@ pub(crate) fn context(
 
 impl Runtime {
     /// Starts an instance of a deployed definition with `command` (a start),
-    /// in one transaction.
+    /// in one transaction. `latest`: the start is of the latest version of
+    /// its key, and is refused with [`Unmet::Definition`] (for the caller to
+    /// look again) should a newer version be deployed by the time it is
+    /// written; otherwise a suspended version is refused with a conflict.
     pub(crate) async fn start_with(
         &self,
         deployed: Arc<Deployed>,
         command: Command,
         business_key: Option<&str>,
         user: Option<&str>,
+        latest: bool,
     ) -> Result<Outcome, RuntimeError> {
         let id = Uuid::now_v7();
         let fresh = InstanceState::new(&deployed.process().id);
@@ -232,12 +239,17 @@ impl Runtime {
             business_key,
             user,
             parent: None,
+            latest,
         };
         let written = async {
             self.insert_started(&txn, started, &tr).await?;
             self.commit(txn, id, &tr).await
         };
-        written.await.map_err(|e| suspended(e, &deployed))?;
+        match written.await {
+            Ok(()) => {}
+            Err(e) if latest => return Err(e),
+            Err(e) => return Err(suspended(e, &deployed)),
+        }
         Ok(Outcome {
             instance_id: id,
             events: tr.events,
@@ -246,7 +258,7 @@ impl Runtime {
     }
 
     /// Inserts a new instance with its first transition; its definition
-    /// version must not be suspended ([`Unmet::Suspended`], see
+    /// version must not be suspended ([`Unmet::Definition`], see
     /// [`suspended`]).
     pub(crate) async fn insert_started(
         &self,
@@ -268,6 +280,7 @@ impl Runtime {
                 state: &tr.state,
                 last_seq: tr.events.len() as i64,
                 now: db_now,
+                latest_version: s.latest.then_some(s.deployed.definition.version),
             },
         )
         .await?;
@@ -563,9 +576,10 @@ impl Runtime {
     }
 
     /// Writes a prepared command inside `txn`: locks the instance row, and
-    /// writes only if its version is still the one the command read; `false`
-    /// when another command changed the instance first (the caller computes
-    /// again). A consumed job must still be there (and leased by its owner).
+    /// writes only if its version is still the one the command read
+    /// ([`Unmet::Version`] when another command changed the instance first,
+    /// here or from the commit: the caller computes again). A consumed job
+    /// must still be there (and leased by its owner, [`Unmet::Job`]).
     pub(crate) async fn write_prepared(
         &self,
         txn: &CommandTxn,
@@ -742,7 +756,7 @@ where
 /// suspended (deployed definitions are never deleted).
 pub(crate) fn suspended(e: RuntimeError, deployed: &Deployed) -> RuntimeError {
     match e {
-        RuntimeError::Store(StoreError::Unmet(Unmet::Suspended(_))) => {
+        RuntimeError::Store(StoreError::Unmet(Unmet::Definition(_))) => {
             let d = &deployed.definition;
             RuntimeError::Conflict(format!(
                 "version {} of process \"{}\" is suspended: no instance starts from it until it is resumed",

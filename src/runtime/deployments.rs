@@ -14,13 +14,13 @@ use super::policy::{Action, Principal};
 use super::tasks::Values;
 use super::views::{Definition, DefinitionRow, VersionView};
 use super::{
-    DecisionRow, DecisionVersion, Deployed, DeployedDecision, Outcome, Runtime, RuntimeError, hex,
-    require, utf8_source,
+    DecisionRow, DecisionVersion, Deployed, DeployedDecision, MAX_ATTEMPTS, Outcome, Runtime,
+    RuntimeError, hex, require, utf8_source,
 };
 use crate::dmn::DecisionResult;
 use crate::engine::{self, Command};
 use crate::model::{self, NodeKind, ParseError, Process};
-use crate::store::{NewStartTimer, Store, to_db_time};
+use crate::store::{NewStartTimer, Store, StoreError, Unmet, to_db_time};
 
 /// The result of deploying a file.
 #[derive(Debug, Clone)]
@@ -406,41 +406,88 @@ impl Deployments<'_> {
     }
 
     /// Starts an instance at its none start event, with the start form's values.
+    ///
+    /// A start of the latest version (no version given) starts from the
+    /// newest version this process has seen of the key, without reading it
+    /// again: the insert itself refuses it should a newer version have been
+    /// deployed (by any process) or it be suspended, and then the versions
+    /// are read and the start computed again.
     pub async fn start(&self, who: &Principal, req: StartRequest) -> Result<Outcome, RuntimeError> {
         require(who, Action::StartInstance)?;
-        let deployed = self.get(who, &req.key, req.version).await?;
-        let variables = match self.start_camunda_form(&deployed).await? {
-            Some(doc) => {
-                let sub = match &req.values {
-                    Values::Json(m) => model::camunda_form::Submitted::json(&doc, m),
-                    Values::Posted(p) => model::camunda_form::Submitted::posted(&doc, p),
-                };
-                let today = self
-                    .rt
-                    .clock()
-                    .now()
-                    .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-                    .date();
-                let vars = Map::new();
-                self.rt
-                    .budgeted(move || model::camunda_form::submit(&doc, &vars, &sub, Some(today)))
-                    .await?
-                    .map_err(RuntimeError::InvalidVariables)?
-            }
-            None => req.values.resolve(&start_form(deployed.process())),
+        require(who, Action::ViewDefinitions)?;
+        let business_key = req.business_key.as_deref().filter(|b| !b.trim().is_empty());
+        let mut known = match req.version {
+            None => self.rt.latest_seen(&req.key),
+            Some(_) => None,
         };
-        let business_key = req.business_key.filter(|b| !b.trim().is_empty());
+        // The version a start read as the latest and was refused from.
+        let mut refused = None;
+        for _ in 0..MAX_ATTEMPTS {
+            let deployed = match known {
+                Some(id) => self.rt.deployed(id).await?,
+                None => self.get(who, &req.key, req.version).await?,
+            };
+            let variables = self.start_variables(&deployed, &req.values).await?;
+            let command = Command::Start {
+                variables,
+                initiator: Some(who.name.clone()),
+            };
+            let latest = req.version.is_none();
+            let started = self
+                .rt
+                .start_with(
+                    deployed.clone(),
+                    command,
+                    business_key,
+                    Some(&who.name),
+                    latest,
+                )
+                .await;
+            match started {
+                Ok(outcome) => {
+                    if latest {
+                        self.rt.saw_latest(&req.key, deployed.definition.id);
+                    }
+                    return Ok(outcome);
+                }
+                // Superseded since it was seen, or suspended: look again
+                // (the same version read twice and refused is suspended).
+                Err(RuntimeError::Store(StoreError::Unmet(Unmet::Definition(id))))
+                    if latest && (known.is_some() || refused != Some(id)) =>
+                {
+                    refused = known.is_none().then_some(id);
+                    known = None;
+                }
+                Err(e) => return Err(super::command::suspended(e, &deployed)),
+            }
+        }
+        Err(RuntimeError::Busy)
+    }
+
+    /// The variables a start sends: the start form's values, checked.
+    async fn start_variables(
+        &self,
+        deployed: &Deployed,
+        values: &Values,
+    ) -> Result<Map<String, Value>, RuntimeError> {
+        let Some(doc) = self.start_camunda_form(deployed).await? else {
+            return Ok(values.resolve(&start_form(deployed.process())));
+        };
+        let sub = match values {
+            Values::Json(m) => model::camunda_form::Submitted::json(&doc, m),
+            Values::Posted(p) => model::camunda_form::Submitted::posted(&doc, p),
+        };
+        let today = self
+            .rt
+            .clock()
+            .now()
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .date();
+        let vars = Map::new();
         self.rt
-            .start_with(
-                deployed,
-                Command::Start {
-                    variables,
-                    initiator: Some(who.name.clone()),
-                },
-                business_key.as_deref(),
-                Some(&who.name),
-            )
-            .await
+            .budgeted(move || model::camunda_form::submit(&doc, &vars, &sub, Some(today)))
+            .await?
+            .map_err(RuntimeError::InvalidVariables)
     }
 
     /// Every deployed decision with its latest version.
@@ -595,7 +642,8 @@ impl Runtime {
             element: element.to_string(),
             variables,
         };
-        self.start_with(deployed, command, business_key, user).await
+        self.start_with(deployed, command, business_key, user, false)
+            .await
     }
 }
 

@@ -727,6 +727,7 @@ impl Runtime {
                     business_key: None,
                     user: None,
                     parent: None,
+                    latest: false,
                 },
                 &tr,
             )

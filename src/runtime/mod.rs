@@ -179,6 +179,9 @@ pub struct Runtime {
     options: model::Options,
     cache: cache::ParsedCache<Deployed>,
     decision_cache: decisions::DecisionCache,
+    /// The newest version (its id) this process has started from, per
+    /// process key; each start from it checks that it still is the newest.
+    latest: Mutex<HashMap<String, i64>>,
     /// Woken whenever new external work is committed (long-polling workers wait on it).
     external_work: tokio::sync::Notify,
     /// Woken whenever work for the job executor is committed by this process.
@@ -203,6 +206,7 @@ impl Runtime {
             options: model::Options::default(),
             cache: cache::ParsedCache::new(PARSED_BUDGET),
             decision_cache: decisions::DecisionCache::new(PARSED_BUDGET / 4),
+            latest: Mutex::new(HashMap::new()),
             external_work: tokio::sync::Notify::new(),
             job_work: tokio::sync::Notify::new(),
             handlers: HashMap::new(),
@@ -360,6 +364,19 @@ impl Runtime {
 
     fn cache_get(&self, id: i64) -> Option<Arc<Deployed>> {
         self.cache.get(id)
+    }
+
+    /// The newest version of a process key this process has started from.
+    fn latest_seen(&self, key: &str) -> Option<i64> {
+        self.latest.lock().ok()?.get(key).copied()
+    }
+
+    /// Remembers the newest version of a process key (a start from it was
+    /// written, so it was the newest then).
+    fn saw_latest(&self, key: &str, id: i64) {
+        if let Ok(mut latest) = self.latest.lock() {
+            latest.insert(key.to_string(), id);
+        }
     }
 }
 

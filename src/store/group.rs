@@ -71,8 +71,9 @@ pub enum Unmet {
     /// The instance row is not at the version the command was computed
     /// from (another command won the race, or the instance is gone).
     Version(uuid::Uuid),
-    /// The definition version to start from is suspended.
-    Suspended(i64),
+    /// The definition version to start from is suspended, or (for a start
+    /// of the latest version of its key) a newer version is deployed.
+    Definition(i64),
     /// The job is gone, or no longer leased by the one that ran it.
     Job(uuid::Uuid),
     /// The timer start fired already, or is leased by another process.
@@ -83,7 +84,7 @@ impl std::fmt::Display for Unmet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Unmet::Version(id) => write!(f, "version check of instance {id}"),
-            Unmet::Suspended(id) => write!(f, "start from definition {id} (not suspended)"),
+            Unmet::Definition(id) => write!(f, "start from definition {id} (startable, latest)"),
             Unmet::Job(id) => write!(f, "hold on job {id}"),
             Unmet::StartTimer(id) => write!(f, "hold on timer start {id}"),
         }

@@ -315,6 +315,10 @@ pub struct NewInstance<'a> {
     pub state: &'a InstanceState,
     pub last_seq: i64,
     pub now: DateTime<Utc>,
+    /// For a start of the latest version of its key: this version's number.
+    /// The insert is refused ([`Unmet::Definition`]) when a newer version
+    /// is deployed by then (by any process).
+    pub latest_version: Option<i32>,
 }
 
 /// The context effects are written in.
@@ -689,7 +693,8 @@ impl Store {
     // ----- instances -----
 
     /// Inserts a new instance (version 1) unless its definition version is
-    /// suspended (or gone): [`Unmet::Suspended`] then (see
+    /// suspended (or gone, or superseded when the start is of the latest
+    /// version, [`NewInstance::latest_version`]): [`Unmet::Definition`] then (see
     /// [`CommandTxn::require`]), and nothing is written. The check
     /// reads the definition row as it is now (the parsed definitions are
     /// cached), in the same statement as the insert.
@@ -726,6 +731,17 @@ impl Store {
             .from(process_definition::Entity)
             .and_where(process_definition::Column::Id.eq(new.definition_id))
             .and_where(process_definition::Column::Suspended.eq(false));
+        if let Some(version) = new.latest_version {
+            // ... AND NOT EXISTS (SELECT 1 FROM process_definition
+            //                     WHERE key = ? AND version > ?)
+            let newer = sea_orm::sea_query::Query::select()
+                .expr(Expr::val(1))
+                .from(process_definition::Entity)
+                .and_where(process_definition::Column::Key.eq(new.definition_key))
+                .and_where(process_definition::Column::Version.gt(version))
+                .to_owned();
+            select.and_where(Expr::exists(newer).not());
+        }
         let mut insert = sea_orm::sea_query::Query::insert();
         insert
             .into_table(process_instance::Entity)
@@ -733,7 +749,7 @@ impl Store {
             .select_from(select)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let statement = txn.backend().build(&insert);
-        txn.require(statement, Unmet::Suspended(new.definition_id))
+        txn.require(statement, Unmet::Definition(new.definition_id))
             .await
     }
 

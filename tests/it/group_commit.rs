@@ -115,6 +115,7 @@ async fn a_failing_or_stale_command_leaves_the_rest_of_its_group_alone() {
                                     state: &state,
                                     last_seq: 1,
                                     now: to_db_time(t0()),
+                                    latest_version: None,
                                 },
                             )
                             .await

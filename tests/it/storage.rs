@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use bpmn_engine::engine::Event;
-use bpmn_engine::runtime::{Runtime, RuntimeError};
+use bpmn_engine::runtime::{Runtime, RuntimeError, VirtualClock};
 use bpmn_engine::store::{InstanceUpdate, Store, StoreError, Unmet};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
@@ -1269,4 +1269,68 @@ async fn history_batches_are_packed_and_read_back() {
         }
     })
     .await;
+}
+
+/// A start of the latest version starts from the newest version even when
+/// another process deployed it after this one last started the key, and a
+/// version suspended meanwhile (by another process) is refused with the
+/// reason, not started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_of_the_latest_version_sees_what_other_processes_deployed() {
+    use bpmn_engine::runtime::StartRequest;
+    for db in crate::common::db::databases().await {
+        let backend = db.backend;
+        let clock = Arc::new(VirtualClock::new(t0()));
+        let here = rt::runtime_on(db.store().await, |s| Runtime::new(s, clock.clone()));
+        let there = rt::runtime_on(db.store().await, |s| Runtime::new(s, clock.clone()));
+        let xml = |name: &str| {
+            process(&format!(
+                r#"<bpmn:startEvent id="s" name="{name}"/><bpmn:userTask id="t"/>{}"#,
+                flow("f", "s", "t")
+            ))
+        };
+        let deploy = |runtime: Arc<Runtime>, name: &'static str| async move {
+            runtime
+                .deployments()
+                .deploy(&rt::admin(None), "p.bpmn", xml(name).as_bytes())
+                .await
+                .unwrap()
+                .definitions[0]
+                .id
+        };
+        let start = |runtime: Arc<Runtime>| async move {
+            let request = StartRequest {
+                key: "p".into(),
+                ..Default::default()
+            };
+            let started = runtime
+                .deployments()
+                .start(&rt::admin(None), request)
+                .await?;
+            Ok::<_, RuntimeError>(runtime.instance(started.instance_id).await?.0.definition_id)
+        };
+        let v1 = deploy(here.clone(), "one").await;
+        assert_eq!(start(here.clone()).await.unwrap(), v1, "{backend}");
+        let v2 = deploy(there.clone(), "two").await;
+        assert_ne!(v1, v2, "{backend}");
+        assert_eq!(
+            start(here.clone()).await.unwrap(),
+            v2,
+            "{backend}: the newest"
+        );
+        there
+            .deployments()
+            .suspend_version(&rt::admin(None), "p", 2, true, false)
+            .await
+            .unwrap();
+        let refused = start(here.clone()).await.unwrap_err();
+        assert!(
+            matches!(&refused, RuntimeError::Conflict(m) if m.contains("version 2") && m.contains("suspended")),
+            "{backend}: {refused}"
+        );
+        let instances = here.store().active_instances_of(v2).await.unwrap().len();
+        assert_eq!(instances, 1, "{backend}: nothing more was started");
+        drop((here, there));
+        db.drop_now().await;
+    }
 }
