@@ -477,12 +477,7 @@ impl Deployments<'_> {
             Values::Json(m) => model::camunda_form::Submitted::json(&doc, m),
             Values::Posted(p) => model::camunda_form::Submitted::posted(&doc, p),
         };
-        let today = self
-            .rt
-            .clock()
-            .now()
-            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-            .date();
+        let today = self.rt.today();
         let vars = Map::new();
         self.rt
             .budgeted(move || model::camunda_form::submit(&doc, &vars, &sub, Some(today)))

@@ -366,6 +366,14 @@ impl Runtime {
         self.cache.get(id)
     }
 
+    /// Today's date (UTC) on the runtime's clock: what forms check dates against.
+    pub(crate) fn today(&self) -> jiff::civil::Date {
+        self.clock
+            .now()
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .date()
+    }
+
     /// The newest version of a process key this process has started from.
     fn latest_seen(&self, key: &str) -> Option<i64> {
         self.latest.lock().ok()?.get(key).copied()

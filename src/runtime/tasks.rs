@@ -274,12 +274,7 @@ impl Tasks<'_> {
         values: Values,
     ) -> Result<Completed, RuntimeError> {
         let doc = self.form_for(&target, &task).await?;
-        let today = self
-            .rt
-            .clock()
-            .now()
-            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-            .date();
+        let today = self.rt.today();
         let name = std::sync::Mutex::new(String::new());
         let outcome = self
             .rt
