@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 
 use super::OneRow;
@@ -134,26 +134,22 @@ impl Store {
         Ok(())
     }
 
-    /// The names of a user's groups, sorted.
+    /// The names of a user's groups, sorted (one statement: it is read for
+    /// every request a user sends).
     pub async fn groups_of(&self, user_id: i64) -> Result<Vec<String>, StoreError> {
-        let ids: Vec<i64> = group_member::Entity::find()
-            .filter(group_member::Column::UserId.eq(user_id))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|m| m.group_id)
-            .collect();
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
+        let memberships = sea_orm::sea_query::Query::select()
+            .column(group_member::Column::GroupId)
+            .from(group_member::Entity)
+            .and_where(group_member::Column::UserId.eq(user_id))
+            .to_owned();
         Ok(app_group::Entity::find()
-            .filter(app_group::Column::Id.is_in(ids))
+            .select_only()
+            .column(app_group::Column::Name)
+            .filter(app_group::Column::Id.in_subquery(memberships))
             .order_by_asc(app_group::Column::Name)
+            .into_tuple::<String>()
             .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|g| g.name)
-            .collect())
+            .await?)
     }
 
     /// Every membership as `(user id, group name)`.

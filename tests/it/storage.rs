@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bpmn_engine::engine::Event;
 use bpmn_engine::runtime::{Runtime, RuntimeError, VirtualClock};
-use bpmn_engine::store::{InstanceUpdate, Store, StoreError, Unmet};
+use bpmn_engine::store::{InstanceUpdate, Store, StoreError, Unmet, to_db_time};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 
@@ -1333,4 +1333,41 @@ async fn a_start_of_the_latest_version_sees_what_other_processes_deployed() {
         drop((here, there));
         db.drop_now().await;
     }
+}
+
+/// A user's groups are read by name, sorted, in one statement; a user in
+/// none has none, and another user's groups are not theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_groups_are_read_sorted() {
+    each_db(|runtime, _, backend| async move {
+        let store = runtime.store();
+        let now = to_db_time(t0());
+        let ann = store
+            .insert_user("ann", "x", false, false, now)
+            .await
+            .unwrap()
+            .unwrap();
+        let bob = store
+            .insert_user("bob", "x", false, false, now)
+            .await
+            .unwrap()
+            .unwrap();
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        store
+            .set_groups(ann.id, &names(&["zeta", "alpha", "mid"]))
+            .await
+            .unwrap();
+        store.set_groups(bob.id, &names(&["other"])).await.unwrap();
+        assert_eq!(
+            store.groups_of(ann.id).await.unwrap(),
+            names(&["alpha", "mid", "zeta"]),
+            "{backend}"
+        );
+        store.set_groups(bob.id, &[]).await.unwrap();
+        assert!(
+            store.groups_of(bob.id).await.unwrap().is_empty(),
+            "{backend}"
+        );
+    })
+    .await;
 }
