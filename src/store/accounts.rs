@@ -167,8 +167,8 @@ impl Store {
 
     /// Replaces a user's groups (creating groups that do not exist yet).
     pub async fn set_groups(&self, user_id: i64, names: &[String]) -> Result<(), StoreError> {
-        // A write transaction from the start (`BEGIN IMMEDIATE` on SQLite, in
-        // the writer's queue): a deferred one that upgrades to a writer fails
+        // A write transaction from the start (`BEGIN IMMEDIATE` on SQLite, on
+        // the store's writer pool): a deferred one that upgrades to a writer fails
         // with "database is locked" when another writer went first.
         let txn = self.begin_write().await?;
         group_member::Entity::delete_many()

@@ -238,10 +238,13 @@ fn group(
     let mut taken = 0;
     while let Some(command) = next.take() {
         taken += 1;
-        match turn(conn, command) {
+        match turn(conn, &command) {
             Ended::Kept(answer) => landed.push(answer),
             Ended::Undone => {}
             Ended::Broken(e) => {
+                // This command hears why too (its commit is on its way or
+                // still to come).
+                refuse(command, &format!("the group's transaction failed: {e}"));
                 broken = Some(e);
                 break;
             }
@@ -287,7 +290,7 @@ fn refuse(command: Waiting, message: &str) {
 
 /// Runs one command's turn: its requests, under its savepoint (opened with
 /// its first request), until it keeps its writes or goes away.
-fn turn(conn: &rusqlite::Connection, command: Waiting) -> Ended {
+fn turn(conn: &rusqlite::Connection, command: &Waiting) -> Ended {
     let mut opened = false;
     // Why the turn failed: its writes go, and it is told so.
     let mut failed: Option<Refusal> = None;

@@ -392,8 +392,9 @@ impl Store {
         } else {
             db.clone()
         };
-        // Only this handle counts: a clone of a pool keeps its own callback
-        // (the group writer's clone is taken after it is set).
+        // Only this handle counts: a clone of a pool keeps its own callback.
+        // (The group writer on SQLite has a connection of its own and counts
+        // its requests itself.)
         writer.set_metric_callback(|_| count_statement());
         let mut store = Store {
             db,
