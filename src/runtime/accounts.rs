@@ -334,11 +334,8 @@ impl Runtime {
 
     /// A user by id, with groups.
     async fn user(&self, id: i64) -> Result<Option<User>, RuntimeError> {
-        let Some(u) = self.store().user_by_id(id).await? else {
-            return Ok(None);
-        };
-        let groups = self.store().groups_of(id).await?;
-        Ok(Some(to_user(u, groups)))
+        let found = self.store().user_with_groups(id).await?;
+        Ok(found.map(|(u, groups)| to_user(u, groups)))
     }
 
     /// A user by name, with groups.
@@ -612,23 +609,21 @@ impl Runtime {
 
     /// The user a bearer token belongs to (a live token of an enabled user).
     async fn user_by_token(&self, token: &str) -> Result<Option<User>, RuntimeError> {
-        let Some(row) = self
-            .store()
-            .token_by_hash(&token_hash(token.trim()))
-            .await?
+        let Some(((user, groups), used)) =
+            self.store().token_user(&token_hash(token.trim())).await?
         else {
             return Ok(None);
         };
         // "Last used" is kept to the minute: writing it on every request would
         // make each read a write transaction.
         let now = Utc::now();
-        if row
+        if used
             .last_used_at
             .is_none_or(|t| now - t > chrono::Duration::seconds(60))
         {
-            self.store().touch_token(row.id, now).await?;
+            self.store().touch_token(used.id, now).await?;
         }
-        Ok(self.user(row.user_id).await?.filter(|u| !u.disabled))
+        Ok(Some(to_user(user, groups)).filter(|u| !u.disabled))
     }
 
     /// A user's tokens.

@@ -3,15 +3,118 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, FromQueryResult, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, Select,
 };
 
 use super::OneRow;
 use super::entity::{api_token, app_group, app_user, group_member, login_attempt, setting};
 use super::{Store, StoreError};
 
+/// A user with the names of their groups, sorted.
+pub type UserWithGroups = (app_user::Model, Vec<String>);
+
+/// The token a request presented: its id and when it was last used.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenUse {
+    pub id: uuid::Uuid,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// One row of [`with_groups`]: the user and one of their groups (none for a
+/// user in no group).
+struct UserRow {
+    user: app_user::Model,
+    group: Option<String>,
+}
+
+impl FromQueryResult for UserRow {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            user: app_user::Model::from_query_result(res, pre)?,
+            group: res.try_get(pre, "group_name")?,
+        })
+    }
+}
+
+/// A [`UserRow`] reached from a token.
+struct TokenRow {
+    row: UserRow,
+    token: TokenUse,
+}
+
+impl FromQueryResult for TokenRow {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            row: UserRow::from_query_result(res, pre)?,
+            token: TokenUse {
+                id: res.try_get(pre, "token_id")?,
+                last_used_at: res.try_get(pre, "token_used_at")?,
+            },
+        })
+    }
+}
+
+/// Users, each joined with their memberships: one row per group (the
+/// requests of a user read the user and the groups in one statement).
+fn with_groups() -> Select<app_user::Entity> {
+    let member = group_member::Entity::belongs_to(app_user::Entity)
+        .from(group_member::Column::UserId)
+        .to(app_user::Column::Id)
+        .into();
+    let group = group_member::Entity::belongs_to(app_group::Entity)
+        .from(group_member::Column::GroupId)
+        .to(app_group::Column::Id)
+        .into();
+    app_user::Entity::find()
+        .column_as(app_group::Column::Name, "group_name")
+        .join_rev(JoinType::LeftJoin, member)
+        .join(JoinType::LeftJoin, group)
+        .order_by_asc(app_group::Column::Name)
+}
+
+/// Folds [`with_groups`] rows into the one user they are about.
+fn fold_groups(rows: impl IntoIterator<Item = UserRow>) -> Option<UserWithGroups> {
+    let mut rows = rows.into_iter();
+    let first = rows.next()?;
+    let groups = first.group.into_iter().chain(rows.filter_map(|r| r.group));
+    Some((first.user, groups.collect()))
+}
+
 impl Store {
+    /// A user and their groups, in one statement.
+    pub async fn user_with_groups(&self, id: i64) -> Result<Option<UserWithGroups>, StoreError> {
+        let rows = with_groups()
+            .filter(app_user::Column::Id.eq(id))
+            .into_model::<UserRow>()
+            .all(&self.db)
+            .await?;
+        Ok(fold_groups(rows))
+    }
+
+    /// The user of the live token with this hash, their groups, and the
+    /// token's use, in one statement.
+    pub async fn token_user(
+        &self,
+        hash: &str,
+    ) -> Result<Option<(UserWithGroups, TokenUse)>, StoreError> {
+        let token = api_token::Entity::belongs_to(app_user::Entity)
+            .from(api_token::Column::UserId)
+            .to(app_user::Column::Id)
+            .into();
+        let rows = with_groups()
+            .column_as(api_token::Column::Id, "token_id")
+            .column_as(api_token::Column::LastUsedAt, "token_used_at")
+            .join_rev(JoinType::InnerJoin, token)
+            .filter(api_token::Column::TokenHash.eq(hash))
+            .filter(api_token::Column::RevokedAt.is_null())
+            .into_model::<TokenRow>()
+            .all(&self.db)
+            .await?;
+        let token = rows.first().map(|r| r.token);
+        Ok(fold_groups(rows.into_iter().map(|r| r.row)).zip(token))
+    }
+
     pub async fn user_count(&self) -> Result<u64, StoreError> {
         Ok(app_user::Entity::find().count(&self.db).await?)
     }
@@ -347,15 +450,6 @@ impl Store {
         }
         .insert(&self.db)
         .await?)
-    }
-
-    /// The live token with this hash.
-    pub async fn token_by_hash(&self, hash: &str) -> Result<Option<api_token::Model>, StoreError> {
-        Ok(api_token::Entity::find()
-            .filter(api_token::Column::TokenHash.eq(hash))
-            .filter(api_token::Column::RevokedAt.is_null())
-            .one_row(&self.db)
-            .await?)
     }
 
     /// Records that a token was used (at most once a minute, to spare the writes).

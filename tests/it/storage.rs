@@ -1335,8 +1335,9 @@ async fn a_start_of_the_latest_version_sees_what_other_processes_deployed() {
     }
 }
 
-/// A user's groups are read by name, sorted, in one statement; a user in
-/// none has none, and another user's groups are not theirs.
+/// A user's groups are read by name, sorted, in one statement (alone, with
+/// the user, or with the user of a live token); a user in none has none, and
+/// another user's groups are not theirs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_users_groups_are_read_sorted() {
     each_db(|runtime, _, backend| async move {
@@ -1363,9 +1364,44 @@ async fn a_users_groups_are_read_sorted() {
             names(&["alpha", "mid", "zeta"]),
             "{backend}"
         );
+        // The user read with the groups, and through a live token.
+        let (user, groups) = store.user_with_groups(ann.id).await.unwrap().unwrap();
+        assert_eq!(
+            (user.name.as_str(), groups),
+            ("ann", names(&["alpha", "mid", "zeta"])),
+            "{backend}"
+        );
+        let token = store
+            .insert_token(ann.id, "t", "hash-a", now)
+            .await
+            .unwrap();
+        let ((user, groups), used) = store.token_user("hash-a").await.unwrap().unwrap();
+        assert_eq!(
+            (user.id, groups.len(), used.id, used.last_used_at),
+            (ann.id, 3, token.id, None),
+            "{backend}"
+        );
+        store.touch_token(token.id, now).await.unwrap();
+        let (_, used) = store.token_user("hash-a").await.unwrap().unwrap();
+        assert_eq!(used.last_used_at, Some(now), "{backend}");
+        assert!(
+            store.token_user("hash-b").await.unwrap().is_none(),
+            "{backend}"
+        );
+        assert!(store.revoke_token(ann.id, token.id, now).await.unwrap());
+        assert!(
+            store.token_user("hash-a").await.unwrap().is_none(),
+            "{backend}: a revoked token is no one's"
+        );
         store.set_groups(bob.id, &[]).await.unwrap();
         assert!(
             store.groups_of(bob.id).await.unwrap().is_empty(),
+            "{backend}"
+        );
+        let (user, groups) = store.user_with_groups(bob.id).await.unwrap().unwrap();
+        assert_eq!((user.name.as_str(), groups.len()), ("bob", 0), "{backend}");
+        assert!(
+            store.user_with_groups(-1).await.unwrap().is_none(),
             "{backend}"
         );
     })
