@@ -540,25 +540,27 @@ impl Runtime {
         access: Access<'_>,
         make: &impl Fn(&Locked<'_>) -> Result<Command, RuntimeError>,
     ) -> Result<Prepared, RuntimeError> {
-        let instance_id = match target {
-            Target::Instance(id) => id,
-            Target::TaskOf(task) => {
+        let (row, read_task) = match target {
+            Target::Instance(id) => (
                 self.store
-                    .task(task)
+                    .instance(id)
                     .await?
-                    .ok_or_else(|| RuntimeError::NotFound(format!("task {task}")))?
-                    .instance_id
+                    .ok_or_else(|| RuntimeError::NotFound(format!("instance {id}")))?,
+                None,
+            ),
+            Target::TaskOf(task) => {
+                let (task, row) = self
+                    .store
+                    .task_with_instance(task)
+                    .await?
+                    .ok_or_else(|| RuntimeError::NotFound(format!("task {task}")))?;
+                (row, Some(task))
             }
         };
-        let row = self
-            .store
-            .instance(instance_id)
-            .await?
-            .ok_or_else(|| RuntimeError::NotFound(format!("instance {instance_id}")))?;
-        let task = self.authorize(&row, access).await?;
+        let task = self.authorize_with(&row, access, read_task).await?;
         let deployed = self.deployed(row.definition_id).await?;
         let state: InstanceState = serde_json::from_str(&row.state)
-            .map_err(|e| RuntimeError::Corrupt(format!("state of instance {instance_id}: {e}")))?;
+            .map_err(|e| RuntimeError::Corrupt(format!("state of instance {}: {e}", row.id)))?;
         let command = make(&Locked {
             deployed: &deployed,
             state: &state,
@@ -664,6 +666,17 @@ impl Runtime {
         row: &process_instance::Model,
         access: Access<'_>,
     ) -> Result<Option<user_task::Model>, RuntimeError> {
+        self.authorize_with(row, access, None).await
+    }
+
+    /// [`Runtime::authorize`] with the task the access names when it was
+    /// already read (with its instance, as of the same moment).
+    async fn authorize_with(
+        &self,
+        row: &process_instance::Model,
+        access: Access<'_>,
+        read_task: Option<user_task::Model>,
+    ) -> Result<Option<user_task::Model>, RuntimeError> {
         match access {
             Access::Engine | Access::Role(_) => Ok(None),
             Access::Instance(who, action) => {
@@ -677,11 +690,11 @@ impl Runtime {
             }
             Access::Task(who, action, task) => {
                 let found = match task {
-                    TaskRef::Id(id) => self
-                        .store
-                        .task(id)
-                        .await?
-                        .filter(|t| t.instance_id == row.id),
+                    TaskRef::Id(id) => match read_task.filter(|t| t.id == id) {
+                        Some(t) => Some(t),
+                        None => self.store.task(id).await?,
+                    }
+                    .filter(|t| t.instance_id == row.id),
                     TaskRef::Element(element) => self.store.open_task_for(row.id, element).await?,
                 };
                 let Some(task) = found else {

@@ -225,18 +225,18 @@ impl Tasks<'_> {
         task: &TaskRef<'_>,
     ) -> Result<Option<Arc<FormDoc>>, RuntimeError> {
         let store = self.rt.store();
-        let (instance, element) = match (target, task) {
-            (_, TaskRef::Id(id)) => match store.task(*id).await? {
-                Some(t) => (t.instance_id, t.element_id),
+        let (definition, element) = match (target, task) {
+            (_, TaskRef::Id(id)) => match store.task_with_instance(*id).await? {
+                Some((t, row)) => (row.definition_id, t.element_id),
                 None => return Ok(None),
             },
-            (Target::Instance(i), TaskRef::Element(e)) => (*i, e.to_string()),
+            (Target::Instance(i), TaskRef::Element(e)) => match store.instance(*i).await? {
+                Some(row) => (row.definition_id, e.to_string()),
+                None => return Ok(None),
+            },
             _ => return Ok(None),
         };
-        let Some(row) = store.instance(instance).await? else {
-            return Ok(None);
-        };
-        let deployed = self.rt.deployed(row.definition_id).await?;
+        let deployed = self.rt.deployed(definition).await?;
         self.rt.form_of(&deployed, &element).await
     }
 

@@ -1362,6 +1362,27 @@ impl Store {
         Ok(user_task::Entity::find_by_id(id).one_row(&self.db).await?)
     }
 
+    /// A user task and its instance, in one statement (a command on a task
+    /// reads both).
+    pub async fn task_with_instance(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<(user_task::Model, process_instance::Model)>, StoreError> {
+        let instance = user_task::Entity::belongs_to(process_instance::Entity)
+            .from(user_task::Column::InstanceId)
+            .to(process_instance::Column::Id)
+            .into();
+        let rows = user_task::Entity::find_by_id(id)
+            .select_also(process_instance::Entity)
+            .join(sea_orm::JoinType::InnerJoin, instance)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .and_then(|(task, instance)| Some((task, instance?))))
+    }
+
     /// A user task by id, read inside a transaction.
     pub async fn task_in(txn: &Txn, id: Uuid) -> Result<Option<user_task::Model>, StoreError> {
         Ok(user_task::Entity::find_by_id(id).one_row(txn).await?)
