@@ -11,9 +11,9 @@ use uuid::Uuid;
 use super::command::{Access, Locked, Target};
 use super::policy::{self, Action, Decision, Facts, Principal};
 use super::views::{
-    HistoryView, InstanceDetail, InstanceFilter, InstancePermissions, InstanceView, PastView,
-    Total, WaitView, active_elements, element_name, history_view, incident_view, instance_view,
-    task_view,
+    HistoryView, InstanceDetail, InstanceFilter, InstancePermissions, InstanceSummary,
+    InstanceView, PastView, Total, WaitView, active_elements, element_name, history_view,
+    incident_view, instance_view, task_view,
 };
 use super::{Event, InstanceState, Outcome, Runtime, RuntimeError, viewer};
 use crate::engine::{self, Command, Wait};
@@ -131,41 +131,18 @@ impl Instances<'_> {
     pub async fn show(&self, who: &Principal, id: Uuid) -> Result<InstanceDetail, RuntimeError> {
         let rt = self.rt;
         let row = rt.visible_row(who, id).await?;
-        let deployed = rt.deployed(row.definition_id).await?;
-        let process = deployed.process();
-        let state: InstanceState = serde_json::from_str(&row.state)
-            .map_err(|e| RuntimeError::Corrupt(format!("state of instance {id}: {e}")))?;
-        let rows = rt.store().tasks_of_instance(id).await?;
+        let (summary, state) = self.summary_of(row).await?;
+        let process = summary.deployed.process();
         // The tasks whose page this principal may open (the instance page
         // links only those, so that no link answers 404).
         let mut openable_tasks = HashSet::new();
-        for t in &rows {
+        for t in &summary.tasks {
             let candidate = !who.is_admin() && rt.store().is_candidate(&viewer(who), t.id).await?;
             let facts = Facts::task(who, t.assignee.as_deref(), candidate);
             if policy::decide(who.kind(), Action::ViewTask, &facts) == Decision::Allowed {
                 openable_tasks.insert(t.id);
             }
         }
-        let tasks = rows
-            .into_iter()
-            .map(|t| task_view(t, process.display_name()))
-            .collect();
-        let incidents = rt
-            .store()
-            .open_incidents(id)
-            .await?
-            .into_iter()
-            .map(|i| incident_view(i, Some(process)))
-            .collect();
-        let waiting = engine::waiting_items(process, &state)
-            .into_iter()
-            .map(|w| WaitView {
-                name: element_name(Some(process), &w.element),
-                element: w.element,
-                kind: w.kind.to_string(),
-                detail: w.detail,
-            })
-            .collect();
         let entries = rt.store().history(id).await?;
         // How many times each element completed (the diagram shows it).
         let mut completions: HashMap<String, i64> = HashMap::new();
@@ -179,13 +156,22 @@ impl Instances<'_> {
             .map(|h| history_view(h, Some(process)))
             .collect();
         let story = super::story::story(&history, Some(process));
-        let called = self.called(who, id).await?;
         let (active, joining) = active_elements(&state);
+        let InstanceSummary {
+            instance,
+            version,
+            deployed,
+            variables,
+            tasks,
+            incidents,
+            waiting,
+            called,
+        } = summary;
         Ok(InstanceDetail {
-            instance: instance_view(&row, process.display_name()),
-            version: deployed.definition.version,
+            instance,
+            version,
             called_by: state.called_by.clone(),
-            variables: state.root_variables(),
+            variables,
             active,
             joining,
             deployed,
@@ -207,6 +193,66 @@ impl Instances<'_> {
                 migrate: may(who, Action::MigrateInstance),
             },
         })
+    }
+
+    /// An instance as it is now, without its history (which grows with every
+    /// command and is read only where it is shown).
+    pub async fn summary(
+        &self,
+        who: &Principal,
+        id: Uuid,
+    ) -> Result<InstanceSummary, RuntimeError> {
+        let row = self.rt.visible_row(who, id).await?;
+        Ok(self.summary_of(row).await?.0)
+    }
+
+    /// [`Instances::summary`] of an instance row the principal may see, and
+    /// its state.
+    async fn summary_of(
+        &self,
+        row: process_instance::Model,
+    ) -> Result<(InstanceSummary, InstanceState), RuntimeError> {
+        let rt = self.rt;
+        let id = row.id;
+        let deployed = rt.deployed(row.definition_id).await?;
+        let process = deployed.process();
+        let state: InstanceState = serde_json::from_str(&row.state)
+            .map_err(|e| RuntimeError::Corrupt(format!("state of instance {id}: {e}")))?;
+        let tasks = rt
+            .store()
+            .tasks_of_instance(id)
+            .await?
+            .into_iter()
+            .map(|t| task_view(t, process.display_name()))
+            .collect();
+        let incidents = rt
+            .store()
+            .open_incidents(id)
+            .await?
+            .into_iter()
+            .map(|i| incident_view(i, Some(process)))
+            .collect();
+        let waiting = engine::waiting_items(process, &state)
+            .into_iter()
+            .map(|w| WaitView {
+                name: element_name(Some(process), &w.element),
+                element: w.element,
+                kind: w.kind.to_string(),
+                detail: w.detail,
+            })
+            .collect();
+        let called = self.called_of(id).await?;
+        let summary = InstanceSummary {
+            instance: instance_view(&row, process.display_name()),
+            version: deployed.definition.version,
+            variables: state.root_variables(),
+            deployed,
+            tasks,
+            incidents,
+            waiting,
+            called,
+        };
+        Ok((summary, state))
     }
 
     /// An instance's history, in order.
@@ -346,6 +392,11 @@ impl Instances<'_> {
         id: Uuid,
     ) -> Result<Vec<InstanceView>, RuntimeError> {
         self.rt.visible_row(who, id).await?;
+        self.called_of(id).await
+    }
+
+    /// The instances an instance's call activities started, oldest first.
+    async fn called_of(&self, id: Uuid) -> Result<Vec<InstanceView>, RuntimeError> {
         let mut out = Vec::new();
         for c in self.rt.store().called_instances(id).await? {
             let name = self
@@ -522,7 +573,7 @@ impl Instances<'_> {
         who: &Principal,
         terms: &[(String, String)],
         limit: u64,
-    ) -> Result<Vec<InstanceDetail>, RuntimeError> {
+    ) -> Result<Vec<InstanceSummary>, RuntimeError> {
         let ids = self
             .rt
             .store()
@@ -531,7 +582,7 @@ impl Instances<'_> {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for id in ids.into_iter().filter(|id| seen.insert(*id)) {
-            match self.show(who, id).await {
+            match self.summary(who, id).await {
                 Ok(d) => out.push(d),
                 Err(RuntimeError::NotFound(_)) => {}
                 Err(e) => return Err(e),

@@ -266,6 +266,21 @@ pub struct InstancePermissions {
     pub migrate: bool,
 }
 
+/// An instance as it is now, without its history: what the API's instance
+/// resource shows.
+#[derive(Debug, Clone)]
+pub struct InstanceSummary {
+    pub instance: InstanceView,
+    pub version: i32,
+    pub deployed: Arc<Deployed>,
+    pub variables: Map<String, Value>,
+    pub tasks: Vec<TaskView>,
+    pub incidents: Vec<IncidentView>,
+    pub waiting: Vec<WaitView>,
+    /// The instances its call activities started, oldest first.
+    pub called: Vec<InstanceView>,
+}
+
 /// An instance with everything its page shows.
 #[derive(Debug, Clone)]
 pub struct InstanceDetail {

@@ -15,7 +15,7 @@ use super::error::ApiError;
 use super::resources::query_pairs;
 use crate::model::NodeKind;
 use crate::model::form::FieldType;
-use crate::runtime::{Deployed, InstanceDetail, InstanceFilter, Principal, StartRequest, Values};
+use crate::runtime::{Deployed, InstanceFilter, InstanceSummary, Principal, StartRequest, Values};
 use crate::web::AppState;
 use crate::web::render::download;
 
@@ -239,7 +239,7 @@ pub async fn search_instances(
 async fn old_instance(
     state: &AppState,
     who: &Principal,
-    d: InstanceDetail,
+    d: InstanceSummary,
 ) -> Result<Value, ApiError> {
     let pending: Vec<String> = d.waiting.iter().map(|w| w.element.clone()).collect();
     let model = old_model(state, who, &d.deployed).await?;
@@ -266,7 +266,7 @@ pub async fn show_old_instance(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let who = user.principal();
-    let d = state.runtime.instances().show(&who, *id).await?;
+    let d = state.runtime.instances().summary(&who, *id).await?;
     let v = old_instance(&state, &who, d).await?;
     Ok(HttpResponse::Ok().json(v))
 }

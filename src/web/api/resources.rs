@@ -405,7 +405,7 @@ pub async fn show_instance(
     let d = state
         .runtime
         .instances()
-        .show(&user.principal(), *id)
+        .summary(&user.principal(), *id)
         .await?;
     Ok(HttpResponse::Ok().json(InstanceDetailDto {
         definition_version: d.version,
