@@ -1,7 +1,7 @@
 //! Users, groups, shared settings and failed-login counters.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{ColumnType, Expr, ExprTrait, OnConflict, StringLen};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, FromQueryResult, JoinType,
     PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, Select,
@@ -9,6 +9,7 @@ use sea_orm::{
 
 use super::OneRow;
 use super::entity::{api_token, app_group, app_user, group_member, login_attempt, setting};
+use super::sqlite::{Columns, ReadRow};
 use super::{Store, StoreError};
 
 /// A user with the names of their groups, sorted.
@@ -33,6 +34,16 @@ impl FromQueryResult for UserRow {
         Ok(Self {
             user: app_user::Model::from_query_result(res, pre)?,
             group: res.try_get(pre, "group_name")?,
+        })
+    }
+}
+
+impl UserRow {
+    /// A row of the store's SQLite readers.
+    fn read(r: &ReadRow) -> Result<Self, String> {
+        Ok(Self {
+            user: r.model::<app_user::Entity>("")?,
+            group: r.get("group_name")?,
         })
     }
 }
@@ -73,6 +84,11 @@ fn with_groups() -> Select<app_user::Entity> {
         .order_by_asc(app_group::Column::Name)
 }
 
+/// The columns of [`with_groups`].
+fn user_columns() -> Columns {
+    Columns::of::<app_user::Entity>().with("group_name", ColumnType::String(StringLen::None))
+}
+
 /// Folds [`with_groups`] rows into the one user they are about.
 fn fold_groups(rows: impl IntoIterator<Item = UserRow>) -> Option<UserWithGroups> {
     let mut rows = rows.into_iter();
@@ -84,11 +100,8 @@ fn fold_groups(rows: impl IntoIterator<Item = UserRow>) -> Option<UserWithGroups
 impl Store {
     /// A user and their groups, in one statement.
     pub async fn user_with_groups(&self, id: i64) -> Result<Option<UserWithGroups>, StoreError> {
-        let rows = with_groups()
-            .filter(app_user::Column::Id.eq(id))
-            .into_model::<UserRow>()
-            .all(&self.db)
-            .await?;
+        let query = with_groups().filter(app_user::Column::Id.eq(id));
+        let rows: Vec<UserRow> = self.hot_read(&query, user_columns, UserRow::read).await?;
         Ok(fold_groups(rows))
     }
 
@@ -102,15 +115,27 @@ impl Store {
             .from(api_token::Column::UserId)
             .to(app_user::Column::Id)
             .into();
-        let rows = with_groups()
+        let query = with_groups()
             .column_as(api_token::Column::Id, "token_id")
             .column_as(api_token::Column::LastUsedAt, "token_used_at")
             .join_rev(JoinType::InnerJoin, token)
             .filter(api_token::Column::TokenHash.eq(hash))
-            .filter(api_token::Column::RevokedAt.is_null())
-            .into_model::<TokenRow>()
-            .all(&self.db)
-            .await?;
+            .filter(api_token::Column::RevokedAt.is_null());
+        let columns = || {
+            user_columns()
+                .with("token_id", ColumnType::Uuid)
+                .with("token_used_at", ColumnType::TimestampWithTimeZone)
+        };
+        let decode = |r: &ReadRow| {
+            Ok(TokenRow {
+                row: UserRow::read(r)?,
+                token: TokenUse {
+                    id: r.get("token_id")?,
+                    last_used_at: r.get("token_used_at")?,
+                },
+            })
+        };
+        let rows: Vec<TokenRow> = self.hot_read(&query, columns, decode).await?;
         let token = rows.first().map(|r| r.token);
         Ok(fold_groups(rows.into_iter().map(|r| r.row)).zip(token))
     }

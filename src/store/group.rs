@@ -49,20 +49,15 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use sea_orm::sea_query::Value;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use tokio::sync::oneshot;
 
+use super::sqlite::{bind, open};
 use super::{Store, StoreError, Txn};
 
 /// The most commands one group takes before it commits.
 pub const GROUP_CAP: usize = 64;
-
-/// How long the writer waits for SQLite's write lock (held by another
-/// connection or process) before a group fails.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A condition of a command that did not hold when it was written: the
 /// command wrote nothing.
@@ -158,7 +153,7 @@ impl GroupWriter {
     /// starts its thread; the thread ends when the last clone of this
     /// writer is dropped.
     pub(crate) fn start(path: &str) -> Result<GroupWriter, StoreError> {
-        let conn = open(path)
+        let conn = open(path, false)
             .map_err(|e| StoreError::Group(format!("cannot open {path} for the writer: {e}")))?;
         let (queue, rx) = std_mpsc::channel();
         let waiting = Arc::new(AtomicUsize::new(0));
@@ -185,19 +180,6 @@ impl GroupWriter {
         }
         Ok(requests)
     }
-}
-
-/// Opens the writer's connection with the settings of the store's pools.
-fn open(path: &str) -> rusqlite::Result<rusqlite::Connection> {
-    let conn = rusqlite::Connection::open(path)?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-         PRAGMA cache_size = -16384; PRAGMA temp_store = memory;",
-    )?;
-    // Room for every statement shape of the commands.
-    conn.set_prepared_statement_cache_capacity(256);
-    Ok(conn)
 }
 
 /// The writer thread: one group after another while anyone can send to it.
@@ -382,11 +364,7 @@ fn run_items(conn: &rusqlite::Connection, items: &[Item]) -> Result<u64, Refusal
 /// Runs one statement with its values bound as sqlx binds them.
 fn run_one(conn: &rusqlite::Connection, s: &Statement) -> rusqlite::Result<u64> {
     let mut st = conn.prepare_cached(&s.sql)?;
-    if let Some(values) = &s.values {
-        for (i, v) in values.0.iter().enumerate() {
-            st.raw_bind_parameter(i + 1, bound(v)?)?;
-        }
-    }
+    bind(&mut st, s)?;
     if st.column_count() == 0 {
         return Ok(st.raw_execute()? as u64);
     }
@@ -396,52 +374,6 @@ fn run_one(conn: &rusqlite::Connection, s: &Statement) -> rusqlite::Result<u64> 
         n += 1;
     }
     Ok(n)
-}
-
-/// A value as sqlx's SQLite driver binds it (so that sqlx reads it back
-/// alike): booleans as integers, UUIDs as 16-byte blobs, timestamps as
-/// RFC 3339 text with `+00:00`, JSON as text.
-fn bound(v: &Value) -> rusqlite::Result<rusqlite::types::Value> {
-    use chrono::SecondsFormat::AutoSi;
-    use rusqlite::types::Value as V;
-    fn or_null<T>(v: &Option<T>, f: impl FnOnce(&T) -> V) -> V {
-        v.as_ref().map_or(V::Null, f)
-    }
-    Ok(match v {
-        Value::Bool(b) => or_null(b, |b| V::Integer(i64::from(*b))),
-        Value::TinyInt(i) => or_null(i, |i| V::Integer(i64::from(*i))),
-        Value::SmallInt(i) => or_null(i, |i| V::Integer(i64::from(*i))),
-        Value::Int(i) => or_null(i, |i| V::Integer(i64::from(*i))),
-        Value::BigInt(i) => or_null(i, |i| V::Integer(*i)),
-        Value::TinyUnsigned(i) => or_null(i, |i| V::Integer(i64::from(*i))),
-        Value::SmallUnsigned(i) => or_null(i, |i| V::Integer(i64::from(*i))),
-        Value::Unsigned(i) => or_null(i, |i| V::Integer(i64::from(*i))),
-        Value::BigUnsigned(Some(i)) => V::Integer(
-            i64::try_from(*i).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
-        ),
-        Value::BigUnsigned(None) => V::Null,
-        Value::Float(f) => or_null(f, |f| V::Real(f64::from(*f))),
-        Value::Double(f) => or_null(f, |f| V::Real(*f)),
-        Value::String(s) => or_null(s, |s| V::Text(s.clone())),
-        Value::Char(c) => or_null(c, |c| V::Text(c.to_string())),
-        Value::Bytes(b) => or_null(b, |b| V::Blob(b.clone())),
-        Value::Json(j) => or_null(j, |j| V::Text(j.to_string())),
-        Value::ChronoDate(d) => or_null(d, |d| V::Text(d.format("%F").to_string())),
-        Value::ChronoTime(t) => or_null(t, |t| V::Text(t.format("%T%.f").to_string())),
-        Value::ChronoDateTime(t) => or_null(t, |t| V::Text(t.format("%F %T%.f").to_string())),
-        Value::ChronoDateTimeUtc(t) => or_null(t, |t| V::Text(t.to_rfc3339_opts(AutoSi, false))),
-        Value::ChronoDateTimeLocal(t) => or_null(t, |t| V::Text(t.to_rfc3339_opts(AutoSi, false))),
-        Value::ChronoDateTimeWithTimeZone(t) => {
-            or_null(t, |t| V::Text(t.to_rfc3339_opts(AutoSi, false)))
-        }
-        Value::Uuid(u) => or_null(u, |u| V::Blob(u.as_bytes().to_vec())),
-        #[allow(unreachable_patterns)]
-        other => {
-            return Err(rusqlite::Error::ToSqlConversionFailure(
-                format!("a value SQLite does not store: {other:?}").into(),
-            ));
-        }
-    })
 }
 
 /// A command's write transaction: its place in a group (SQLite), or a

@@ -17,6 +17,7 @@ mod one_row;
 mod queries;
 mod search;
 mod seed;
+mod sqlite;
 mod statistics;
 mod writes;
 
@@ -46,8 +47,9 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database,
-    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionOptions, TransactionTrait,
+    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionOptions,
+    TransactionTrait,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -222,6 +224,9 @@ pub enum StoreError {
     /// of the command was stored.
     #[error("database error: {0}")]
     Group(String),
+    /// A read through the store's own SQLite readers failed.
+    #[error("database error: {0}")]
+    Read(String),
     /// A condition of a command did not hold when it was written (a lost
     /// race, a suspended version, a job or timer taken meanwhile): nothing
     /// of the command was stored. The runtime retries or explains it.
@@ -252,6 +257,9 @@ pub struct Store {
     /// On a SQLite file: the writer task that commits concurrent commands
     /// together (`group.rs`).
     group: Option<group::GroupWriter>,
+    /// On a SQLite file: the connections the hot reads run on, on the
+    /// caller's thread (`sqlite.rs`).
+    readers: Option<std::sync::Arc<sqlite::Readers>>,
 }
 
 /// What the runtime saves after a command.
@@ -400,6 +408,7 @@ impl Store {
             db,
             writer,
             group: None,
+            readers: None,
         };
         // Processes starting at once on one SQLite file take turns migrating.
         let _turn = match sqlite_path(url) {
@@ -409,6 +418,7 @@ impl Store {
         store.migrate().await?;
         if let Some(path) = sqlite_path(url) {
             store.group = Some(group::GroupWriter::start(path)?);
+            store.readers = Some(std::sync::Arc::new(sqlite::Readers::new(path)));
         }
         Ok(store)
     }
@@ -768,9 +778,44 @@ impl Store {
 
     /// Reads an instance row.
     pub async fn instance(&self, id: Uuid) -> Result<Option<process_instance::Model>, StoreError> {
-        Ok(process_instance::Entity::find_by_id(id)
-            .one_row(&self.db)
-            .await?)
+        let found = process_instance::Entity::find_by_id(id);
+        Ok(self.hot_models(found).await?.into_iter().next())
+    }
+
+    /// The rows of a read that requests make all the time (a read by key).
+    /// On a SQLite file it runs on the caller's thread through the store's
+    /// own readers, which decode each column as `columns` declares it and
+    /// each row with `decode`; elsewhere through the pool, each row by its
+    /// `FromQueryResult`.
+    pub(crate) async fn hot_read<M: FromQueryResult>(
+        &self,
+        query: &impl QueryTrait,
+        columns: impl FnOnce() -> sqlite::Columns,
+        decode: impl Fn(&sqlite::ReadRow) -> Result<M, String>,
+    ) -> Result<Vec<M>, StoreError> {
+        let stmt = query.build(self.db.get_database_backend());
+        match &self.readers {
+            Some(readers) => readers
+                .read(&stmt, &columns())?
+                .iter()
+                .map(|row| {
+                    decode(row).map_err(|e| StoreError::Read(format!("{e} (in `{}`)", stmt.sql)))
+                })
+                .collect(),
+            None => Ok(M::find_by_statement(stmt).all(&self.db).await?),
+        }
+    }
+
+    /// The models a hot read of an entity finds (see [`Store::hot_read`]).
+    pub(crate) async fn hot_models<E: EntityTrait>(
+        &self,
+        query: sea_orm::Select<E>,
+    ) -> Result<Vec<E::Model>, StoreError>
+    where
+        E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
+    {
+        self.hot_read(&query, sqlite::Columns::of::<E>, |r| r.model::<E>(""))
+            .await
     }
 
     /// Marks an instance and what waits in it (jobs, inbox tasks) suspended
@@ -1325,12 +1370,11 @@ impl Store {
         &self,
         parent: Uuid,
     ) -> Result<Vec<process_instance::Model>, StoreError> {
-        Ok(process_instance::Entity::find()
+        let called = process_instance::Entity::find()
             .filter(process_instance::Column::ParentId.eq(parent))
             .order_by_asc(process_instance::Column::StartedAt)
-            .order_by_asc(process_instance::Column::Id)
-            .all(&self.db)
-            .await?)
+            .order_by_asc(process_instance::Column::Id);
+        self.hot_models(called).await
     }
 
     /// Whether an instance has a job of this kind for this element instance.
@@ -1359,7 +1403,8 @@ impl Store {
 
     /// A user task by id.
     pub async fn task(&self, id: Uuid) -> Result<Option<user_task::Model>, StoreError> {
-        Ok(user_task::Entity::find_by_id(id).one_row(&self.db).await?)
+        let found = user_task::Entity::find_by_id(id);
+        Ok(self.hot_models(found).await?.into_iter().next())
     }
 
     /// A user task and its instance, in one statement (a command on a task
@@ -1368,19 +1413,36 @@ impl Store {
         &self,
         id: Uuid,
     ) -> Result<Option<(user_task::Model, process_instance::Model)>, StoreError> {
+        /// A task joined with its instance, as `select_also` names them.
+        struct Pair(user_task::Model, process_instance::Model);
+        impl FromQueryResult for Pair {
+            fn from_query_result(res: &sea_orm::QueryResult, _: &str) -> Result<Self, DbErr> {
+                Ok(Pair(
+                    user_task::Model::from_query_result(res, "A_")?,
+                    process_instance::Model::from_query_result(res, "B_")?,
+                ))
+            }
+        }
         let instance = user_task::Entity::belongs_to(process_instance::Entity)
             .from(user_task::Column::InstanceId)
             .to(process_instance::Column::Id)
             .into();
-        let rows = user_task::Entity::find_by_id(id)
+        let query = user_task::Entity::find_by_id(id)
             .select_also(process_instance::Entity)
-            .join(sea_orm::JoinType::InnerJoin, instance)
-            .all(&self.db)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .next()
-            .and_then(|(task, instance)| Some((task, instance?))))
+            .join(sea_orm::JoinType::InnerJoin, instance);
+        let columns = || {
+            sqlite::Columns::default()
+                .and::<user_task::Entity>("A_")
+                .and::<process_instance::Entity>("B_")
+        };
+        let decode = |r: &sqlite::ReadRow| {
+            Ok(Pair(
+                r.model::<user_task::Entity>("A_")?,
+                r.model::<process_instance::Entity>("B_")?,
+            ))
+        };
+        let rows: Vec<Pair> = self.hot_read(&query, columns, decode).await?;
+        Ok(rows.into_iter().next().map(|Pair(t, i)| (t, i)))
     }
 
     /// A user task by id, read inside a transaction.
@@ -1418,11 +1480,10 @@ impl Store {
         &self,
         instance_id: Uuid,
     ) -> Result<Vec<user_task::Model>, StoreError> {
-        Ok(user_task::Entity::find()
+        let tasks = user_task::Entity::find()
             .filter(user_task::Column::InstanceId.eq(instance_id))
-            .order_by_asc(user_task::Column::ElementKey)
-            .all(&self.db)
-            .await?)
+            .order_by_asc(user_task::Column::ElementKey);
+        self.hot_models(tasks).await
     }
 
     /// The candidates of a task.
@@ -1788,12 +1849,11 @@ impl Store {
         &self,
         instance_id: Uuid,
     ) -> Result<Vec<incident::Model>, StoreError> {
-        Ok(incident::Entity::find()
+        let open = incident::Entity::find()
             .filter(incident::Column::InstanceId.eq(instance_id))
             .filter(incident::Column::ResolvedAt.is_null())
-            .order_by_asc(incident::Column::IncidentKey)
-            .all(&self.db)
-            .await?)
+            .order_by_asc(incident::Column::IncidentKey);
+        self.hot_models(open).await
     }
 
     /// How many instances there are (for tests and listings).

@@ -419,6 +419,7 @@ async fn timers_messages_and_incidents_are_rows() {
         );
         let (row, _) = runtime.instance(id).await.unwrap();
         assert!(row.has_incident);
+        hot_reads_match_the_pool(&runtime.store(), id, backend).await;
 
         runtime
             .set_variables(id, obj(json!({"amount": 5})), Some("admin"))
@@ -1404,6 +1405,92 @@ async fn a_users_groups_are_read_sorted() {
             store.user_with_groups(-1).await.unwrap().is_none(),
             "{backend}"
         );
+    })
+    .await;
+}
+
+/// The reads every request makes (on a SQLite file they run on the caller's
+/// thread through the store's own connections) return exactly the models
+/// the pool returns: every column, set or null, of the instance, its tasks
+/// and its open incidents.
+async fn hot_reads_match_the_pool(store: &Store, id: uuid::Uuid, backend: &str) {
+    use bpmn_engine::store::entity::{incident, process_instance, user_task};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let pool = store.connection();
+    let instance = process_instance::Entity::find_by_id(id)
+        .one(pool)
+        .await
+        .unwrap();
+    assert!(instance.is_some(), "{backend}");
+    assert_eq!(store.instance(id).await.unwrap(), instance, "{backend}");
+    let tasks = user_task::Entity::find()
+        .filter(user_task::Column::InstanceId.eq(id))
+        .order_by_asc(user_task::Column::ElementKey)
+        .all(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.tasks_of_instance(id).await.unwrap(),
+        tasks,
+        "{backend}"
+    );
+    for t in &tasks {
+        assert_eq!(
+            store.task(t.id).await.unwrap().as_ref(),
+            Some(t),
+            "{backend}"
+        );
+        let (task, with) = store.task_with_instance(t.id).await.unwrap().unwrap();
+        assert_eq!(
+            (Some(task), Some(with)),
+            (Some(t.clone()), instance.clone()),
+            "{backend}"
+        );
+    }
+    let incidents = incident::Entity::find()
+        .filter(incident::Column::InstanceId.eq(id))
+        .filter(incident::Column::ResolvedAt.is_null())
+        .order_by_asc(incident::Column::IncidentKey)
+        .all(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.open_incidents(id).await.unwrap(),
+        incidents,
+        "{backend}"
+    );
+}
+
+/// Tasks open and completed (assignee, completion time and user set or
+/// null) read alike through the hot reads and the pool; a task that does
+/// not exist is none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hot_reads_of_tasks_match_the_pool() {
+    each_db(|runtime, _, backend| async move {
+        let xml = process(&format!(
+            r#"<bpmn:startEvent id="s"/><bpmn:userTask id="a" name="First"/><bpmn:userTask id="b"/>{}{}"#,
+            flow("f1", "s", "a"),
+            flow("f2", "a", "b"),
+        ));
+        let def = runtime.deploy("p.bpmn", xml.as_bytes(), None).await.unwrap().definitions[0].id;
+        let id = runtime
+            .start(def, obj(json!({"n": 1})), Some("K-1".into()), None)
+            .await
+            .unwrap()
+            .instance_id;
+        let first = runtime.store().open_tasks(id).await.unwrap()[0].id;
+        runtime
+            .complete_task(first, obj(json!({"done": true})), Some("ann"))
+            .await
+            .unwrap();
+        let tasks = runtime.store().tasks_of_instance(id).await.unwrap();
+        assert_eq!(tasks.len(), 2, "{backend}");
+        assert_eq!(tasks[0].completed_by.as_deref(), Some("ann"), "{backend}");
+        hot_reads_match_the_pool(&runtime.store(), id, backend).await;
+        let nobody = uuid::Uuid::now_v7();
+        assert!(runtime.store().task(nobody).await.unwrap().is_none(), "{backend}");
+        assert!(runtime.store().task_with_instance(nobody).await.unwrap().is_none(), "{backend}");
+        assert!(runtime.store().instance(nobody).await.unwrap().is_none(), "{backend}");
     })
     .await;
 }
