@@ -43,7 +43,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{ColumnType, Expr, ExprTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database,
@@ -804,6 +804,27 @@ impl Store {
                 .collect(),
             None => Ok(M::find_by_statement(stmt).all(&self.db).await?),
         }
+    }
+
+    /// Whether a hot read finds a row (see [`Store::hot_read`]).
+    pub(crate) async fn hot_exists<E: EntityTrait>(
+        &self,
+        query: sea_orm::Select<E>,
+    ) -> Result<bool, StoreError> {
+        /// A row, whatever it holds.
+        struct Found;
+        impl FromQueryResult for Found {
+            fn from_query_result(_: &sea_orm::QueryResult, _: &str) -> Result<Self, DbErr> {
+                Ok(Found)
+            }
+        }
+        let query = query
+            .select_only()
+            .expr_as(Expr::cust("1"), "found")
+            .limit(1);
+        let columns = || sqlite::Columns::default().with("found", ColumnType::Integer);
+        let rows: Vec<Found> = self.hot_read(&query, columns, |_| Ok(Found)).await?;
+        Ok(!rows.is_empty())
     }
 
     /// The models a hot read of an entity finds (see [`Store::hot_read`]).

@@ -15,7 +15,7 @@ use super::entity::{
     deployment, instance_variable, process_definition, process_instance, user_task,
     user_task_candidate,
 };
-use super::{Store, StoreError, Txn};
+use super::{Store, StoreError};
 
 /// Drops `%` and `_` from a LIKE pattern, so that they cannot act as wildcards.
 fn escape_like(s: &str) -> String {
@@ -234,32 +234,19 @@ pub(super) fn visible_instance(viewer: &Viewer) -> Condition {
         ))
 }
 
-async fn is_candidate<C: ConnectionTrait>(
-    conn: &C,
-    viewer: &Viewer,
-    task: Uuid,
-) -> Result<bool, StoreError> {
-    Ok(user_task::Entity::find_by_id(task)
-        .filter(candidate_of(viewer))
-        .count(conn)
-        .await?
-        > 0)
+/// The task, if the viewer is one of its candidates.
+fn candidate_task(viewer: &Viewer, task: Uuid) -> sea_orm::Select<user_task::Entity> {
+    user_task::Entity::find_by_id(task).filter(candidate_of(viewer))
 }
 
-async fn involved<C: ConnectionTrait>(
-    conn: &C,
-    viewer: &Viewer,
-    id: Uuid,
-) -> Result<bool, StoreError> {
+/// The instance, if the viewer started or worked on it (whatever the
+/// viewer's role).
+fn involved_instance(viewer: &Viewer, id: Uuid) -> sea_orm::Select<process_instance::Entity> {
     let as_user = Viewer {
         admin: false,
         ..viewer.clone()
     };
-    Ok(process_instance::Entity::find_by_id(id)
-        .filter(visible_instance(&as_user))
-        .count(conn)
-        .await?
-        > 0)
+    process_instance::Entity::find_by_id(id).filter(visible_instance(&as_user))
 }
 
 /// The same rule as [`visible_instance`], as a set of instance ids built from
@@ -735,27 +722,13 @@ impl Store {
 
     /// Whether the viewer is a candidate of a task.
     pub async fn is_candidate(&self, viewer: &Viewer, task: Uuid) -> Result<bool, StoreError> {
-        is_candidate(&self.db, viewer, task).await
-    }
-
-    /// Whether the viewer is a candidate of a task, read inside a transaction.
-    pub async fn is_candidate_in(
-        txn: &Txn,
-        viewer: &Viewer,
-        task: Uuid,
-    ) -> Result<bool, StoreError> {
-        is_candidate(txn, viewer, task).await
+        self.hot_exists(candidate_task(viewer, task)).await
     }
 
     /// Whether the viewer started or worked on an instance (the visibility rule
     /// for one instance, whatever the viewer's role).
     pub async fn involved(&self, viewer: &Viewer, id: Uuid) -> Result<bool, StoreError> {
-        involved(&self.db, viewer, id).await
-    }
-
-    /// [`Store::involved`], read inside a transaction.
-    pub async fn involved_in(txn: &Txn, viewer: &Viewer, id: Uuid) -> Result<bool, StoreError> {
-        involved(txn, viewer, id).await
+        self.hot_exists(involved_instance(viewer, id)).await
     }
 
     /// The visibility rule in the form that is cheap for this viewer.
