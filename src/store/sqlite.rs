@@ -30,8 +30,10 @@ use sea_orm::{
 
 use super::StoreError;
 
-/// How long a connection waits for a lock before it fails.
-pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a connection waits for a lock before it fails: the writer for
+/// SQLite's write lock (held by another connection or process), a reader
+/// only while another connection recovers the log after a crash.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Opens a connection to the SQLite file at `path` with the settings of the
 /// store's pools; `read_only` for the readers.
@@ -60,7 +62,7 @@ pub(super) fn open(path: &str, read_only: bool) -> rusqlite::Result<rusqlite::Co
 /// A value as sqlx's SQLite driver binds it (so that sqlx reads it back
 /// alike): booleans as integers, UUIDs as 16-byte blobs, timestamps as
 /// RFC 3339 text with `+00:00`, JSON as text.
-pub(super) fn bound(v: &Value) -> rusqlite::Result<rusqlite::types::Value> {
+fn bound(v: &Value) -> rusqlite::Result<rusqlite::types::Value> {
     use chrono::SecondsFormat::AutoSi;
     use rusqlite::types::Value as V;
     fn or_null<T>(v: &Option<T>, f: impl FnOnce(&T) -> V) -> V {
