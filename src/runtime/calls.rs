@@ -116,7 +116,12 @@ impl Runtime {
         };
         for attempt in 0..MAX_ATTEMPTS {
             let prepared = self
-                .prepare(Target::Instance(job.instance_id), Access::Engine, &started)
+                .prepare(
+                    Target::Instance(job.instance_id),
+                    None,
+                    Access::Engine,
+                    &started,
+                )
                 .await?;
             let txn = self.store().begin_command().await?;
             let written = async {

@@ -116,9 +116,12 @@ pub(crate) enum TaskRef<'a> {
 #[derive(Clone, Copy)]
 pub(crate) enum Target {
     Instance(Uuid),
-    /// The instance of this user task (looked up inside the transaction).
+    /// The instance of this user task (read with it).
     TaskOf(Uuid),
 }
+
+/// A user task and its instance as read together (one moment).
+pub(crate) type TaskRead = (user_task::Model, process_instance::Model);
 
 /// A job a command consumes: it must still exist, and — when `owner` is set —
 /// be leased by that owner, unexpired.
@@ -476,8 +479,22 @@ impl Runtime {
         job: Option<&JobGuard>,
         make: impl Fn(&Locked<'_>) -> Result<Command, RuntimeError>,
     ) -> Result<Outcome, RuntimeError> {
+        self.command_from(target, None, access, job, make).await
+    }
+
+    /// [`Runtime::command`] whose first attempt starts from the task and
+    /// instance its caller already read (`first`, for the task `target`
+    /// names); a retry after a lost race reads them again.
+    pub(crate) async fn command_from(
+        &self,
+        target: Target,
+        mut first: Option<TaskRead>,
+        access: Access<'_>,
+        job: Option<&JobGuard>,
+        make: impl Fn(&Locked<'_>) -> Result<Command, RuntimeError>,
+    ) -> Result<Outcome, RuntimeError> {
         for attempt in 0..MAX_ATTEMPTS {
-            let prepared = self.prepare(target, access, &make).await?;
+            let prepared = self.prepare(target, first.take(), access, &make).await?;
             let txn = self.store.begin_command().await?;
             let written = async {
                 self.write_prepared(&txn, &prepared, access, job).await?;
@@ -532,11 +549,12 @@ impl Runtime {
         }
     }
 
-    /// Reads the instance (no lock), checks the policy, and computes the
-    /// command's transition.
+    /// Reads the instance (no lock; for a task, unless `first` holds it as
+    /// read), checks the policy, and computes the command's transition.
     pub(crate) async fn prepare(
         &self,
         target: Target,
+        first: Option<TaskRead>,
         access: Access<'_>,
         make: &impl Fn(&Locked<'_>) -> Result<Command, RuntimeError>,
     ) -> Result<Prepared, RuntimeError> {
@@ -549,11 +567,12 @@ impl Runtime {
                 None,
             ),
             Target::TaskOf(task) => {
-                let (task, row) = self
-                    .store
-                    .task_with_instance(task)
-                    .await?
-                    .ok_or_else(|| RuntimeError::NotFound(format!("task {task}")))?;
+                let read = match first.filter(|(t, _)| t.id == task) {
+                    Some(read) => Some(read),
+                    None => self.store.task_with_instance(task).await?,
+                };
+                let (task, row) =
+                    read.ok_or_else(|| RuntimeError::NotFound(format!("task {task}")))?;
                 (row, Some(task))
             }
         };

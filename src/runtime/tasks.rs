@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::command::{Access, Locked, Target, TaskRef};
+use super::command::{Access, Locked, Target, TaskRead, TaskRef};
 use super::policy::{self, Action, Decision, Facts, Principal};
 use super::views::{TaskDetail, TaskFilter, TaskView, Total, task_view};
 use super::{Outcome, Runtime, RuntimeError, viewer};
@@ -218,26 +218,28 @@ impl Tasks<'_> {
     }
 
     /// The Camunda Form of the task a completion names, read before the
-    /// command (a form version never changes once deployed).
+    /// command (a form version never changes once deployed), and the task
+    /// with its instance when that is what it read (the command's first
+    /// attempt starts from them).
     async fn form_for(
         &self,
         target: &Target,
         task: &TaskRef<'_>,
-    ) -> Result<Option<Arc<FormDoc>>, RuntimeError> {
+    ) -> Result<(Option<Arc<FormDoc>>, Option<TaskRead>), RuntimeError> {
         let store = self.rt.store();
-        let (definition, element) = match (target, task) {
+        let (definition, element, read) = match (target, task) {
             (_, TaskRef::Id(id)) => match store.task_with_instance(*id).await? {
-                Some((t, row)) => (row.definition_id, t.element_id),
-                None => return Ok(None),
+                Some((t, row)) => (row.definition_id, t.element_id.clone(), Some((t, row))),
+                None => return Ok((None, None)),
             },
             (Target::Instance(i), TaskRef::Element(e)) => match store.instance(*i).await? {
-                Some(row) => (row.definition_id, e.to_string()),
-                None => return Ok(None),
+                Some(row) => (row.definition_id, e.to_string(), None),
+                None => return Ok((None, None)),
             },
-            _ => return Ok(None),
+            _ => return Ok((None, None)),
         };
         let deployed = self.rt.deployed(definition).await?;
-        self.rt.form_of(&deployed, &element).await
+        Ok((self.rt.form_of(&deployed, &element).await?, read))
     }
 
     /// Which components of a task's Camunda Form the values (as the page
@@ -273,13 +275,14 @@ impl Tasks<'_> {
         task: TaskRef<'_>,
         values: Values,
     ) -> Result<Completed, RuntimeError> {
-        let doc = self.form_for(&target, &task).await?;
+        let (doc, read) = self.form_for(&target, &task).await?;
         let today = self.rt.today();
         let name = std::sync::Mutex::new(String::new());
         let outcome = self
             .rt
-            .command(
+            .command_from(
                 target,
+                read,
                 Access::Task(who, Action::CompleteTask, task),
                 None,
                 |l: &Locked<'_>| {
