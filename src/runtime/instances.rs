@@ -47,12 +47,35 @@ impl Runtime {
         who: &Principal,
         id: Uuid,
     ) -> Result<process_instance::Model, RuntimeError> {
+        let row = self.store().instance(id).await?;
+        self.visible(who, id, row).await
+    }
+
+    /// [`Runtime::visible_row`] of an instance as read (`None`: not found),
+    /// with whether it called others.
+    pub(crate) async fn visible_calls(
+        &self,
+        who: &Principal,
+        id: Uuid,
+    ) -> Result<(process_instance::Model, bool), RuntimeError> {
+        let (row, called) = self.store().instance_calls(id).await?.unzip();
+        Ok((self.visible(who, id, row).await?, called.unwrap_or(false)))
+    }
+
+    /// The instance `id` as read, if there is one and the principal may see
+    /// it (a hidden instance is not found).
+    async fn visible<T>(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        read: Option<T>,
+    ) -> Result<T, RuntimeError> {
         let not_found = || RuntimeError::NotFound(format!("instance {id}"));
-        let row = self.store().instance(id).await?.ok_or_else(not_found)?;
+        let read = read.ok_or_else(not_found)?;
         if self.decide_instance(who, Action::ViewInstance, id).await? != Decision::Allowed {
             return Err(not_found());
         }
-        Ok(row)
+        Ok(read)
     }
 
     /// The policy's answer for an instance action, outside a transaction (for
@@ -130,8 +153,8 @@ impl Instances<'_> {
     /// An instance with its tasks, incidents, waits and history.
     pub async fn show(&self, who: &Principal, id: Uuid) -> Result<InstanceDetail, RuntimeError> {
         let rt = self.rt;
-        let row = rt.visible_row(who, id).await?;
-        let (summary, state) = self.summary_of(row).await?;
+        let (row, called) = rt.visible_calls(who, id).await?;
+        let (summary, state) = self.summary_of(row, called).await?;
         let process = summary.deployed.process();
         // The tasks whose page this principal may open (the instance page
         // links only those, so that no link answers 404).
@@ -202,15 +225,16 @@ impl Instances<'_> {
         who: &Principal,
         id: Uuid,
     ) -> Result<InstanceSummary, RuntimeError> {
-        let row = self.rt.visible_row(who, id).await?;
-        Ok(self.summary_of(row).await?.0)
+        let (row, called) = self.rt.visible_calls(who, id).await?;
+        Ok(self.summary_of(row, called).await?.0)
     }
 
-    /// [`Instances::summary`] of an instance row the principal may see, and
-    /// its state.
+    /// [`Instances::summary`] of an instance row the principal may see
+    /// (`called`: whether it called other instances), and its state.
     async fn summary_of(
         &self,
         row: process_instance::Model,
+        called: bool,
     ) -> Result<(InstanceSummary, InstanceState), RuntimeError> {
         let rt = self.rt;
         let id = row.id;
@@ -225,13 +249,19 @@ impl Instances<'_> {
             .into_iter()
             .map(|t| task_view(t, process.display_name()))
             .collect();
-        let incidents = rt
-            .store()
-            .open_incidents(id)
-            .await?
-            .into_iter()
-            .map(|i| incident_view(i, Some(process)))
-            .collect();
+        // The state holds the open incidents (each raised and resolved with
+        // its row, all resolved when the instance is terminated): their rows
+        // are read only when there are some.
+        let incidents = if state.has_incident() {
+            rt.store()
+                .open_incidents(id)
+                .await?
+                .into_iter()
+                .map(|i| incident_view(i, Some(process)))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let waiting = engine::waiting_items(process, &state)
             .into_iter()
             .map(|w| WaitView {
@@ -241,7 +271,11 @@ impl Instances<'_> {
                 detail: w.detail,
             })
             .collect();
-        let called = self.called_of(id).await?;
+        let called = if called {
+            self.called_of(id).await?
+        } else {
+            Vec::new()
+        };
         let summary = InstanceSummary {
             instance: instance_view(&row, process.display_name()),
             version: deployed.definition.version,

@@ -782,6 +782,45 @@ impl Store {
         Ok(self.hot_models(found).await?.into_iter().next())
     }
 
+    /// An instance and whether it called others (its call activities
+    /// started instances), in one statement: a view reads the called
+    /// instances only when there are some.
+    pub async fn instance_calls(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<(process_instance::Model, bool)>, StoreError> {
+        /// An instance row with the flag.
+        struct Calls(process_instance::Model, bool);
+        impl FromQueryResult for Calls {
+            fn from_query_result(res: &sea_orm::QueryResult, _: &str) -> Result<Self, DbErr> {
+                Ok(Calls(
+                    process_instance::Model::from_query_result(res, "")?,
+                    res.try_get("", "called")?,
+                ))
+            }
+        }
+        let query = process_instance::Entity::find_by_id(id).expr_as(
+            Expr::cust(
+                r#"EXISTS (SELECT 1 FROM "process_instance" AS "c" WHERE "c"."parent_id" = "process_instance"."id")"#,
+            ),
+            "called",
+        );
+        let columns = || {
+            sqlite::Columns::of::<process_instance::Entity>().with("called", ColumnType::Boolean)
+        };
+        let decode = |r: &sqlite::ReadRow| {
+            Ok(Calls(
+                r.model::<process_instance::Entity>("")?,
+                r.get::<bool>("called")?,
+            ))
+        };
+        let rows: Vec<Calls> = self.hot_read(&query, columns, decode).await?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .map(|Calls(row, called)| (row, called)))
+    }
+
     /// The rows of a read that requests make all the time (a read by key).
     /// On a SQLite file it runs on the caller's thread through the store's
     /// own readers, which decode each column as `columns` declares it and

@@ -72,14 +72,20 @@ async fn var(runtime: &Runtime, id: Uuid, name: &str) -> Option<Value> {
     state.root_variables().get(name).cloned()
 }
 
+/// The instances `id` called; the instance read with its flag says whether
+/// there are any, and is the instance as read alone.
 async fn called(runtime: &Runtime, id: Uuid) -> Vec<Uuid> {
-    runtime
+    let called: Vec<Uuid> = runtime
         .called_instances(id)
         .await
         .unwrap()
         .into_iter()
         .map(|r| r.id)
-        .collect()
+        .collect();
+    let (row, flag) = runtime.store().instance_calls(id).await.unwrap().unwrap();
+    assert_eq!(flag, !called.is_empty(), "the flag of {id}");
+    assert_eq!(Some(row), runtime.store().instance(id).await.unwrap());
+    called
 }
 
 async fn open_tasks(runtime: &Runtime, id: Uuid) -> Vec<String> {

@@ -1423,6 +1423,16 @@ async fn hot_reads_match_the_pool(store: &Store, id: uuid::Uuid, backend: &str) 
         .unwrap();
     assert!(instance.is_some(), "{backend}");
     assert_eq!(store.instance(id).await.unwrap(), instance, "{backend}");
+    let calls = process_instance::Entity::find()
+        .filter(process_instance::Column::ParentId.eq(id))
+        .all(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.instance_calls(id).await.unwrap(),
+        instance.clone().map(|i| (i, !calls.is_empty())),
+        "{backend}"
+    );
     let tasks = user_task::Entity::find()
         .filter(user_task::Column::InstanceId.eq(id))
         .order_by_asc(user_task::Column::ElementKey)
