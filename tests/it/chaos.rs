@@ -181,6 +181,8 @@ struct Tally {
     races: usize,
     race_losses: usize,
     unreachable: usize,
+    /// Requests the client stopped waiting for.
+    timeouts: usize,
     problems: Vec<String>,
 }
 
@@ -195,8 +197,12 @@ struct Cluster {
 
 enum Sent {
     Answer(StatusCode, Value),
-    /// The server went away while the request was in flight: it may or may not have happened.
-    Unknown,
+    /// No answer came: the request may or may not have happened. `in_flight`:
+    /// the client gave up waiting (its timeout), so the server may still be
+    /// working on it; otherwise the server went away with it.
+    Unknown {
+        in_flight: bool,
+    },
 }
 
 impl Cluster {
@@ -242,9 +248,13 @@ impl Cluster {
                     self.tally.lock().unwrap().unreachable += 1;
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
-                Err(_) => {
-                    self.tally.lock().unwrap().unreachable += 1;
-                    return Sent::Unknown;
+                Err(e) => {
+                    let mut t = self.tally.lock().unwrap();
+                    t.unreachable += 1;
+                    t.timeouts += usize::from(e.is_timeout());
+                    return Sent::Unknown {
+                        in_flight: e.is_timeout(),
+                    };
                 }
             }
         }
@@ -280,19 +290,37 @@ async fn user(
                     break v["id"].as_str().unwrap().to_string();
                 }
                 Sent::Answer(s, v) => panic!("start {key}: {s} {v}"),
-                Sent::Unknown => {
-                    // Did it start before the server went away?
-                    if let Sent::Answer(StatusCode::OK, v) = cluster
-                        .send(
-                            reqwest::Method::GET,
-                            &format!("/api/v1/instances?var=ref:{reference}"),
-                            token,
-                            None,
-                        )
-                        .await
-                        && let Some(found) = v["items"][0]["id"].as_str()
-                    {
-                        break found.to_string();
+                Sent::Unknown { in_flight } => {
+                    // Did it start? A start the server may still be working
+                    // on is looked for until it must have ended (longer than
+                    // a request can wait for the database), never sent again
+                    // meanwhile: that could start it twice.
+                    let until = Instant::now()
+                        + if in_flight {
+                            Duration::from_secs(90)
+                        } else {
+                            Duration::ZERO
+                        };
+                    let found = loop {
+                        if let Sent::Answer(StatusCode::OK, v) = cluster
+                            .send(
+                                reqwest::Method::GET,
+                                &format!("/api/v1/instances?var=ref:{reference}"),
+                                token,
+                                None,
+                            )
+                            .await
+                            && let Some(found) = v["items"][0]["id"].as_str()
+                        {
+                            break Some(found.to_string());
+                        }
+                        if Instant::now() >= until {
+                            break None;
+                        }
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    };
+                    if let Some(found) = found {
+                        break found;
                     }
                 }
             }
@@ -363,14 +391,14 @@ async fn user(
                 .iter()
                 .filter_map(|r| match r {
                     Sent::Answer(s, _) => Some(*s),
-                    Sent::Unknown => None,
+                    Sent::Unknown { .. } => None,
                 })
                 .collect();
             for (r, s) in results.iter().zip(answered.iter()) {
                 if !matches!(*s, StatusCode::OK | StatusCode::CONFLICT) {
                     let text = match r {
                         Sent::Answer(_, v) => v.to_string(),
-                        Sent::Unknown => String::new(),
+                        Sent::Unknown { .. } => String::new(),
                     };
                     t.problems.push(format!("completing {path}: {s} {text}"));
                 }
@@ -530,7 +558,8 @@ async fn chaos(db: TestDb, processes: usize) {
     assert_eq!(
         instances.len(),
         USERS * PER_USER,
-        "{backend}: one instance per start"
+        "{backend}: one instance per start ({} requests timed out at the client)",
+        tally.timeouts
     );
     let not_done: Vec<_> = instances
         .iter()
@@ -618,7 +647,7 @@ async fn chaos(db: TestDb, processes: usize) {
         );
     }
     println!(
-        "chaos on {backend} with {processes} processes: {} instances in {:.1} s; {} completion races ({} losers got 409); {} connector calls for {} effects; {} requests hit a dead server; statuses {:?}",
+        "chaos on {backend} with {processes} processes: {} instances in {:.1} s; {} completion races ({} losers got 409); {} connector calls for {} effects; {} requests hit a dead server ({} timed out); statuses {:?}",
         instances.len(),
         load_time.as_secs_f64(),
         tally.races,
@@ -626,6 +655,7 @@ async fn chaos(db: TestDb, processes: usize) {
         calls,
         effects.len(),
         tally.unreachable,
+        tally.timeouts,
         tally.statuses
     );
     drop(tally);
