@@ -62,7 +62,7 @@ use entity::{
 };
 use migration::MigratorTrait;
 pub(crate) use one_row::OneRow;
-pub use writes::{Gather, Writes};
+pub use writes::{Gather, Writes, combined};
 
 /// A write transaction (IMMEDIATE on SQLite).
 pub type Txn = DatabaseTransaction;
@@ -1280,15 +1280,20 @@ impl Store {
                     }
                 }
                 Effect::AssignUserTask { key, assignee } => {
+                    // The candidate rows first: they find the task by its
+                    // key, which the update leaves alone, and on PostgreSQL
+                    // the two then go in one statement (see `writes.rs`).
+                    set_claimable(w, ctx.instance_id, *key, assignee.is_none())?;
                     user_task::Entity::update_many()
                         .col_expr(user_task::Column::Assignee, Expr::value(assignee.clone()))
                         .filter(user_task::Column::InstanceId.eq(ctx.instance_id))
                         .filter(user_task::Column::ElementKey.eq(*key as i64))
                         .filter(user_task::Column::State.eq("open"))
                         .gather(w)?;
-                    set_claimable(w, ctx.instance_id, *key, assignee.is_none())?;
                 }
                 Effect::CloseUserTask { key, completed } => {
+                    // The candidate rows first, as for an assignment.
+                    close_candidates(w, ctx.instance_id, *key)?;
                     user_task::Entity::update_many()
                         .col_expr(
                             user_task::Column::State,
@@ -1307,7 +1312,6 @@ impl Store {
                         .filter(user_task::Column::ElementKey.eq(*key as i64))
                         .filter(user_task::Column::State.eq("open"))
                         .gather(w)?;
-                    close_candidates(w, ctx.instance_id, *key)?;
                 }
                 Effect::CreateJob {
                     key,

@@ -17,10 +17,12 @@
 //! PostgreSQL, which does not accept several statements with parameters in
 //! one request, they are sent as data-modifying common table expressions of
 //! one statement (`WITH s1 AS (INSERT ...), s2 AS (UPDATE ...) SELECT 1`).
-//! Those all see the database as it was before the statement, so a run of
-//! statements is combined only while no table appears in two of them; the
-//! next one that touches a table already in the run starts a new statement,
-//! and the order of the writes holds. (A SQLite database in memory, with no
+//! Those all see the database as it was before the statement, so a
+//! statement joins a run only if it names no table that a statement of the
+//! run writes (inserts into, updates, deletes from); otherwise it starts a
+//! new statement, and it sees what the run wrote, as in order. A statement
+//! that only reads a table a later one of the run writes sees it as it was
+//! before, as it would in order. (A SQLite database in memory, with no
 //! writer thread, gets them as one multi-statement string.)
 //!
 //! A gathered statement that fails fails its request (the statements
@@ -86,7 +88,7 @@ impl<'a> Writes<'a> {
 /// Statements combined into as few requests as keep their order, for a
 /// transaction of its own: CTEs on PostgreSQL, one multi-statement string
 /// on SQLite.
-pub(crate) fn combined(backend: DbBackend, statements: Vec<Statement>) -> Vec<Statement> {
+pub fn combined(backend: DbBackend, statements: Vec<Statement>) -> Vec<Statement> {
     if backend == DbBackend::Postgres {
         runs(statements)
     } else {
@@ -112,16 +114,23 @@ impl<Q: QueryTrait> Gather for Q {
 fn runs(statements: Vec<Statement>) -> Vec<Statement> {
     let mut out = Vec::new();
     let mut run: Vec<Statement> = Vec::new();
-    let mut touched: HashSet<&'static str> = HashSet::new();
+    // The tables the statements of the run write.
+    let mut written: HashSet<&'static str> = HashSet::new();
     for s in statements {
         let tables = tables_in(&s.sql);
         let combinable = s.values.is_some() && is_write(&s.sql);
-        if !combinable || tables.iter().any(|t| touched.contains(t)) {
+        if !combinable || tables.iter().any(|t| written.contains(t)) {
             out.extend(cte(std::mem::take(&mut run)));
-            touched.clear();
+            written.clear();
         }
         if combinable {
-            touched.extend(tables);
+            match written_table(&s.sql) {
+                Some(t) => {
+                    written.insert(t);
+                }
+                // Not known which it writes: as if it wrote all it names.
+                None => written.extend(tables),
+            }
             run.push(s);
         } else {
             out.push(s);
@@ -129,6 +138,24 @@ fn runs(statements: Vec<Statement>) -> Vec<Statement> {
     }
     out.extend(cte(run));
     out
+}
+
+/// The engine's table an insert, update or delete writes, as SeaQuery
+/// writes the statement (`INSERT INTO "t"`, `UPDATE "t"`, `DELETE FROM "t"`).
+fn written_table(sql: &str) -> Option<&'static str> {
+    let head = sql.trim_start();
+    let rest = ["INSERT INTO ", "UPDATE ", "DELETE FROM "]
+        .iter()
+        .find_map(|verb| {
+            let prefix = head.get(..verb.len())?;
+            prefix
+                .eq_ignore_ascii_case(verb)
+                .then(|| &head[verb.len()..])
+        })?
+        .trim_start()
+        .strip_prefix('"')?;
+    let name = &rest[..rest.find('"')?];
+    super::entity::TABLES.iter().copied().find(|t| *t == name)
 }
 
 /// Whether a statement is an insert, update or delete (allowed in `WITH`).

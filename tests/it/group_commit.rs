@@ -408,3 +408,129 @@ async fn the_list_of_tables_is_the_schema() {
     })
     .await;
 }
+
+/// On PostgreSQL a command's gathered statements are combined into one
+/// statement while none names a table that an earlier one of the run writes:
+/// a statement that only reads a table a later one writes shares its
+/// statement; one that reads what an earlier one wrote starts the next.
+#[test]
+fn a_read_before_a_write_shares_a_statement_a_read_after_it_does_not() {
+    use bpmn_engine::store::combined;
+    use bpmn_engine::store::entity::{app_group, setting};
+    use sea_orm::sea_query::{Expr, Query};
+    use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Set};
+
+    let pg = DbBackend::Postgres;
+    // Reads app_group, writes setting.
+    let copy = Query::insert()
+        .into_table(setting::Entity)
+        .columns([setting::Column::Key, setting::Column::Value])
+        .select_from(
+            Query::select()
+                .expr(Expr::val("copied"))
+                .column(app_group::Column::Name)
+                .from(app_group::Entity)
+                .and_where(app_group::Column::Name.eq("g1"))
+                .to_owned(),
+        )
+        .unwrap()
+        .to_owned();
+    let copy = pg.build(&copy);
+    let rename = app_group::Entity::update_many()
+        .col_expr(app_group::Column::Name, Expr::value("g2"))
+        .filter(app_group::Column::Name.eq("g1"))
+        .build(pg);
+    let other = setting::Entity::insert(setting::ActiveModel {
+        key: Set("other".into()),
+        value: Set("x".into()),
+    })
+    .build(pg);
+    let sqls = |statements: Vec<sea_orm::Statement>| -> Vec<String> {
+        combined(pg, statements)
+            .into_iter()
+            .map(|s| s.sql)
+            .collect()
+    };
+
+    let read_first = sqls(vec![copy.clone(), rename.clone()]);
+    assert_eq!(read_first.len(), 1, "{read_first:#?}");
+    assert!(read_first[0].starts_with("WITH s0 AS (INSERT INTO \"setting\""));
+
+    let write_first = sqls(vec![rename.clone(), copy.clone()]);
+    assert_eq!(write_first.len(), 2, "{write_first:#?}");
+    assert!(write_first[0].starts_with("UPDATE \"app_group\""));
+
+    // A second write of a table the run writes starts the next statement.
+    let twice = sqls(vec![copy.clone(), other.clone()]);
+    assert_eq!(twice.len(), 2, "{twice:#?}");
+}
+
+/// The same orders through a command on each database: what each statement
+/// sees is what it would see run one after the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gathered_reads_see_the_writes_before_them_only() {
+    use bpmn_engine::store::entity::{app_group, setting};
+    use bpmn_engine::store::{Gather, Writes};
+    use sea_orm::sea_query::{Expr, Query};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+
+    each_db(|runtime, _, backend| async move {
+        let store = runtime.store();
+        for (order, name) in [("read_first", "t5a"), ("write_first", "t5b")] {
+            app_group::Entity::insert(app_group::ActiveModel {
+                name: Set(name.to_string()),
+                ..Default::default()
+            })
+            .exec(store.connection())
+            .await
+            .unwrap();
+            let txn = store.begin_command().await.unwrap();
+            let copy = Query::insert()
+                .into_table(setting::Entity)
+                .columns([setting::Column::Key, setting::Column::Value])
+                .select_from(
+                    Query::select()
+                        .expr(Expr::val(order))
+                        .column(app_group::Column::Name)
+                        .from(app_group::Entity)
+                        .and_where(
+                            app_group::Column::Name
+                                .is_in([name.to_string(), format!("{name}-renamed")]),
+                        )
+                        .to_owned(),
+                )
+                .unwrap()
+                .to_owned();
+            let copy = txn.backend().build(&copy);
+            let rename = app_group::Entity::update_many()
+                .col_expr(
+                    app_group::Column::Name,
+                    Expr::value(format!("{name}-renamed")),
+                )
+                .filter(app_group::Column::Name.eq(name));
+            let w = Writes::new(&txn);
+            if order == "read_first" {
+                w.run_statement(copy).unwrap();
+                rename.gather(&w).unwrap();
+            } else {
+                rename.gather(&w).unwrap();
+                w.run_statement(copy).unwrap();
+            }
+            w.flush().await.unwrap();
+            drop(w);
+            Store::commit_command(txn).await.unwrap();
+            let copied = setting::Entity::find_by_id(order.to_string())
+                .one(store.connection())
+                .await
+                .unwrap()
+                .map(|m| m.value);
+            let expected = if order == "read_first" {
+                name.to_string()
+            } else {
+                format!("{name}-renamed")
+            };
+            assert_eq!(copied, Some(expected), "{backend}: {order}");
+        }
+    })
+    .await;
+}
