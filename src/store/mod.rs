@@ -799,12 +799,13 @@ impl Store {
                 ))
             }
         }
-        let query = process_instance::Entity::find_by_id(id).expr_as(
-            Expr::cust(
-                r#"EXISTS (SELECT 1 FROM "process_instance" AS "c" WHERE "c"."parent_id" = "process_instance"."id")"#,
-            ),
-            "called",
-        );
+        use process_instance::{Column as C, Entity as I};
+        let children = sea_orm::sea_query::Query::select()
+            .expr(Expr::val(1))
+            .from_as(I, "child")
+            .and_where(Expr::col(("child", C::ParentId)).equals((I, C::Id)))
+            .to_owned();
+        let query = I::find_by_id(id).expr_as(Expr::exists(children), "called");
         let columns = || {
             sqlite::Columns::of::<process_instance::Entity>().with("called", ColumnType::Boolean)
         };
