@@ -374,7 +374,7 @@ impl Runtime {
         if let Some(hook) = hook {
             // Held at the brink of its commit, the command holds what a
             // command holds then: its turn in the group, its row locks.
-            txn.send()?;
+            txn.send().await?;
             hook(instance_id).await;
         }
         Store::commit_command(txn).await?;

@@ -50,7 +50,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex};
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 use tokio::sync::oneshot;
 
 use super::sqlite::{bind, open};
@@ -87,7 +87,7 @@ impl std::fmt::Display for Unmet {
 }
 
 /// One statement of a command.
-enum Item {
+pub(super) enum Item {
     /// A condition: a statement expected to change one row.
     Require(Statement, Unmet),
     /// A write whose result is not read.
@@ -385,6 +385,69 @@ pub struct CommandTxn(Inner);
 enum Inner {
     Own(Txn),
     Grouped(Grouped),
+    /// PostgreSQL: the command's statements, held and sent with its
+    /// commit (`single.rs`).
+    Held(Held),
+}
+
+/// A command's statements on PostgreSQL, held until its commit.
+struct Held {
+    writer: sea_orm::DatabaseConnection,
+    pending: Mutex<Vec<Item>>,
+    /// The transaction [`CommandTxn::send`] or [`CommandTxn::check`]
+    /// began (and ran what was pending in), holding the command's locks
+    /// until its commit.
+    begun: tokio::sync::Mutex<Option<Txn>>,
+    /// Why the begun transaction was rolled back: the command's commit
+    /// fails with it.
+    refused: Mutex<Option<Refusal>>,
+}
+
+impl Held {
+    /// The command's transaction, begun now if it is not yet, with what
+    /// was pending run in it. Should that fail, the transaction is rolled
+    /// back and the command refused.
+    async fn begin<'t>(&self, begun: &'t mut Option<Txn>) -> Result<&'t Txn, StoreError> {
+        if let Some(refusal) = self
+            .refused
+            .lock()
+            .map_err(|_| Grouped::poisoned())?
+            .clone()
+        {
+            return Err(refusal.into());
+        }
+        let txn = match begun.take() {
+            Some(txn) => txn,
+            None => self.writer.begin().await?,
+        };
+        let items = std::mem::take(&mut *self.pending.lock().map_err(|_| Grouped::poisoned())?);
+        match super::single::run(&txn, items).await {
+            Ok(()) => Ok(&*begun.insert(txn)),
+            Err(e) => {
+                drop(txn);
+                Err(self.refuse(match e {
+                    StoreError::Unmet(unmet) => Refusal::Unmet(unmet),
+                    e => Refusal::Failed(e.to_string()),
+                }))
+            }
+        }
+    }
+
+    /// Remembers why the command cannot commit; the error to answer with.
+    fn refuse(&self, refusal: Refusal) -> StoreError {
+        if let Ok(mut refused) = self.refused.lock() {
+            *refused = Some(refusal.clone());
+        }
+        refusal.into()
+    }
+
+    fn hold(&self, items: impl IntoIterator<Item = Item>) -> Result<(), StoreError> {
+        self.pending
+            .lock()
+            .map_err(|_| Grouped::poisoned())?
+            .extend(items);
+        Ok(())
+    }
 }
 
 /// A command of a group: what it wrote and not yet sent, and where its
@@ -429,12 +492,23 @@ impl Grouped {
     }
 }
 
+/// Runs a statement in `txn`: the rows it changed (or returned, when it
+/// has a `RETURNING` clause).
+async fn counted(txn: &Txn, statement: Statement) -> Result<u64, sea_orm::DbErr> {
+    if statement.sql.contains(" RETURNING ") {
+        Ok(txn.query_all_raw(statement).await?.len() as u64)
+    } else {
+        Ok(txn.execute_raw(statement).await?.rows_affected())
+    }
+}
+
 impl CommandTxn {
     /// The database the command writes to.
     pub fn backend(&self) -> DbBackend {
         match &self.0 {
             Inner::Own(txn) => txn.get_database_backend(),
             Inner::Grouped(_) => DbBackend::Sqlite,
+            Inner::Held(_) => DbBackend::Postgres,
         }
     }
 
@@ -445,6 +519,7 @@ impl CommandTxn {
     pub async fn require(&self, statement: Statement, unmet: Unmet) -> Result<(), StoreError> {
         match &self.0 {
             Inner::Grouped(g) => g.hold([Item::Require(statement, unmet)]),
+            Inner::Held(h) => h.hold([Item::Require(statement, unmet)]),
             Inner::Own(_) => match self.check(statement).await? {
                 1 => Ok(()),
                 _ => Err(StoreError::Unmet(unmet)),
@@ -466,13 +541,15 @@ impl CommandTxn {
                     Err(_) => Err(StoreError::Group("the writer stopped".into())),
                 }
             }
-            Inner::Own(txn) => {
-                if statement.sql.contains(" RETURNING ") {
-                    Ok(txn.query_all_raw(statement).await?.len() as u64)
-                } else {
-                    Ok(txn.execute_raw(statement).await?.rows_affected())
+            Inner::Held(h) => {
+                let mut begun = h.begun.lock().await;
+                let txn = h.begin(&mut begun).await?;
+                match counted(txn, statement).await {
+                    Ok(n) => Ok(n),
+                    Err(e) => Err(h.refuse(Refusal::Failed(e.to_string()))),
                 }
             }
+            Inner::Own(txn) => Ok(counted(txn, statement).await?),
         }
     }
 
@@ -483,6 +560,7 @@ impl CommandTxn {
     pub(crate) async fn write(&self, statements: Vec<Statement>) -> Result<(), StoreError> {
         match &self.0 {
             Inner::Grouped(g) => g.hold(statements.into_iter().map(Item::Write)),
+            Inner::Held(h) => h.hold(statements.into_iter().map(Item::Write)),
             Inner::Own(txn) => {
                 for s in super::writes::combined(self.backend(), statements) {
                     txn.execute_raw(s).await?;
@@ -493,21 +571,36 @@ impl CommandTxn {
     }
 
     /// Sends what the command wrote so far without committing it: in a
-    /// group the command takes (and holds) its turn, as a transaction of
-    /// its own holds its locks. (Nothing to do for one of its own.)
-    pub fn send(&self) -> Result<(), StoreError> {
+    /// group the command takes (and holds) its turn; on PostgreSQL it
+    /// begins its transaction and holds its locks. (Nothing to do for a
+    /// transaction of its own.) A condition that does not hold comes back
+    /// as [`StoreError::Unmet`] here or from [`Store::commit_command`].
+    pub async fn send(&self) -> Result<(), StoreError> {
         match &self.0 {
             Inner::Grouped(g) => g.send(None, None).map(|_| ()),
             Inner::Own(_) => Ok(()),
+            Inner::Held(h) => {
+                let mut begun = h.begun.lock().await;
+                h.begin(&mut begun).await.map(|_| ())
+            }
         }
     }
 }
 
 impl Store {
     /// Opens a command's write transaction: on a SQLite file, a place in a
-    /// group (see the module's documentation), elsewhere a transaction of
-    /// its own.
+    /// group (see the module's documentation); on PostgreSQL its statements
+    /// are held and sent with its commit, as one statement where they can
+    /// be (`single.rs`); elsewhere a transaction of its own.
     pub async fn begin_command(&self) -> Result<CommandTxn, StoreError> {
+        if self.group.is_none() && self.db.get_database_backend() == DbBackend::Postgres {
+            return Ok(CommandTxn(Inner::Held(Held {
+                writer: self.writer.clone(),
+                pending: Mutex::new(Vec::new()),
+                begun: tokio::sync::Mutex::new(None),
+                refused: Mutex::new(None),
+            })));
+        }
         match &self.group {
             Some(writer) => Ok(CommandTxn(Inner::Grouped(Grouped {
                 writer: writer.clone(),
@@ -524,6 +617,19 @@ impl Store {
     pub async fn commit_command(txn: CommandTxn) -> Result<(), StoreError> {
         match txn.0 {
             Inner::Own(txn) => Store::commit(txn).await,
+            Inner::Held(h) => {
+                if let Some(refusal) = h.refused.lock().map_err(|_| Grouped::poisoned())?.take() {
+                    return Err(refusal.into());
+                }
+                let items = h.pending.into_inner().map_err(|_| Grouped::poisoned())?;
+                match h.begun.into_inner() {
+                    Some(txn) => {
+                        super::single::run(&txn, items).await?;
+                        Store::commit(txn).await
+                    }
+                    None => super::single::commit(&h.writer, items).await,
+                }
+            }
             Inner::Grouped(g) => {
                 let to = g.send(None, None)?;
                 let (landed, answer) = oneshot::channel();

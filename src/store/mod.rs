@@ -17,6 +17,7 @@ mod one_row;
 mod queries;
 mod search;
 mod seed;
+mod single;
 mod sqlite;
 mod statistics;
 mod writes;
@@ -62,7 +63,7 @@ use entity::{
 };
 use migration::MigratorTrait;
 pub(crate) use one_row::OneRow;
-pub use writes::{Gather, Writes, combined};
+pub use writes::{Gather, Writes, combined, guarded};
 
 /// A write transaction (IMMEDIATE on SQLite).
 pub type Txn = DatabaseTransaction;

@@ -25,6 +25,12 @@
 //! before, as it would in order. (A SQLite database in memory, with no
 //! writer thread, gets them as one multi-statement string.)
 //!
+//! A command whose conditions and writes join in one statement is sent as
+//! that statement on PostgreSQL, without a transaction ([`guarded`],
+//! `single.rs`); should it fail, the command is written again statement by
+//! statement. For that attempt an insert of values, which reads no table,
+//! joins the statement even after a write of its own table.
+//!
 //! A gathered statement that fails fails its request (the statements
 //! before it may have run), and the caller rolls the command back (to its
 //! savepoint on SQLite) as for any failed write.
@@ -90,10 +96,40 @@ impl<'a> Writes<'a> {
 /// on SQLite.
 pub fn combined(backend: DbBackend, statements: Vec<Statement>) -> Vec<Statement> {
     if backend == DbBackend::Postgres {
-        runs(statements)
+        runs(statements, false)
     } else {
         join(statements).into_iter().collect()
     }
+}
+
+/// PostgreSQL: conditions (statements that must each change one row) and
+/// the writes after them as one statement, if they join in one (see the
+/// module's documentation): the conditions return their rows, and the
+/// statement's result divides by whether each changed exactly one, so
+/// that the whole statement fails (and writes nothing) when one did not.
+/// The result reads the conditions first, in order, so they run before the
+/// writes. `None` when they need several statements, or there is no
+/// condition.
+pub fn guarded(conditions: Vec<Statement>, writes: Vec<Statement>) -> Option<Statement> {
+    let all: Vec<Statement> = conditions.iter().chain(writes.iter()).cloned().collect();
+    if conditions.is_empty()
+        || all.iter().any(|s| s.db_backend != DbBackend::Postgres)
+        || conditions.iter().any(|s| s.sql.contains(" RETURNING "))
+        || !all.iter().all(|s| s.values.is_some() && is_write(&s.sql))
+        || runs(all, true).len() != 1
+    {
+        return None;
+    }
+    let guards = conditions.len();
+    let run = conditions
+        .into_iter()
+        .map(|s| Statement {
+            sql: format!("{} RETURNING 1", s.sql),
+            ..s
+        })
+        .chain(writes)
+        .collect();
+    cte(run, guards)
 }
 
 /// Writes a SeaORM query through a command's [`Writes`] (gathered, sent
@@ -110,8 +146,13 @@ impl<Q: QueryTrait> Gather for Q {
 }
 
 /// PostgreSQL: the statements combined into as few statements as keep their
-/// order (see the module's documentation).
-fn runs(statements: Vec<Statement>) -> Vec<Statement> {
+/// order (see the module's documentation). `lenient`: an insert of values
+/// that reads nothing (no `SELECT`, `ON CONFLICT` or `RETURNING`) joins a
+/// run that wrote its table too — for a statement that is tried and, should
+/// it fail, written again statement by statement ([`guarded`]): its result
+/// is the same in either order, or a failure (a key the run deletes, in an
+/// order PostgreSQL does not promise).
+fn runs(statements: Vec<Statement>, lenient: bool) -> Vec<Statement> {
     let mut out = Vec::new();
     let mut run: Vec<Statement> = Vec::new();
     // The tables the statements of the run write.
@@ -119,8 +160,9 @@ fn runs(statements: Vec<Statement>) -> Vec<Statement> {
     for s in statements {
         let tables = tables_in(&s.sql);
         let combinable = s.values.is_some() && is_write(&s.sql);
-        if !combinable || tables.iter().any(|t| written.contains(t)) {
-            out.extend(cte(std::mem::take(&mut run)));
+        let joins_anyway = lenient && reads_nothing(&s.sql);
+        if !combinable || (!joins_anyway && tables.iter().any(|t| written.contains(t))) {
+            out.extend(cte(std::mem::take(&mut run), 0));
             written.clear();
         }
         if combinable {
@@ -136,7 +178,7 @@ fn runs(statements: Vec<Statement>) -> Vec<Statement> {
             out.push(s);
         }
     }
-    out.extend(cte(run));
+    out.extend(cte(run, 0));
     out
 }
 
@@ -156,6 +198,21 @@ fn written_table(sql: &str) -> Option<&'static str> {
         .strip_prefix('"')?;
     let name = &rest[..rest.find('"')?];
     super::entity::TABLES.iter().copied().find(|t| *t == name)
+}
+
+/// Whether a statement inserts values and reads no table: `INSERT INTO "t"
+/// (...) VALUES (...)` as SeaQuery writes it, without `ON CONFLICT` or
+/// `RETURNING`.
+fn reads_nothing(sql: &str) -> bool {
+    written_table(sql).is_some()
+        && sql
+            .trim_start()
+            .get(..7)
+            .is_some_and(|h| h.eq_ignore_ascii_case("INSERT "))
+        && sql.contains(") VALUES (")
+        && ![" SELECT ", " ON CONFLICT ", " RETURNING "]
+            .iter()
+            .any(|w| sql.contains(w))
 }
 
 /// Whether a statement is an insert, update or delete (allowed in `WITH`).
@@ -182,12 +239,14 @@ fn tables_in(sql: &str) -> Vec<&'static str> {
 }
 
 /// One PostgreSQL statement doing what `run` does: its statements as
-/// common table expressions, their `$n` parameters renumbered.
-fn cte(run: Vec<Statement>) -> Option<Statement> {
-    if run.len() <= 1 {
+/// common table expressions, their `$n` parameters renumbered. The first
+/// `guards` of them are conditions (they return their rows): the statement
+/// fails unless each changed exactly one row.
+fn cte(run: Vec<Statement>, guards: usize) -> Option<Statement> {
+    if run.len() <= 1 && guards == 0 {
         return run.into_iter().next();
     }
-    let backend = run[0].db_backend;
+    let backend = run.first()?.db_backend;
     let mut sql = String::from("WITH ");
     let mut values = Vec::new();
     for (i, s) in run.into_iter().enumerate() {
@@ -201,7 +260,15 @@ fn cte(run: Vec<Statement>) -> Option<Statement> {
             values.extend(v.0);
         }
     }
-    sql.push_str(" SELECT 1");
+    if guards == 0 {
+        sql.push_str(" SELECT 1");
+    } else {
+        // Not foldable into a constant: divides by zero only when run.
+        let held: Vec<String> = (0..guards)
+            .map(|i| format!("(SELECT count(*) FROM s{i}) = 1"))
+            .collect();
+        sql.push_str(&format!(" SELECT 1 / ({})::int", held.join(" AND ")));
+    }
     Some(Statement {
         sql,
         values: Some(Values(values)),
