@@ -41,10 +41,12 @@
 //! timeout) orders them with the groups. Values are bound exactly as sqlx
 //! binds them, so what either connection writes the other reads alike.
 //!
-//! On PostgreSQL each command keeps a transaction of its own
-//! ([`CommandTxn`] wraps it): grouping there would hold the row locks of
-//! unrelated instances until the group commits, and processes grouping
-//! different instances in different orders could deadlock.
+//! On PostgreSQL each command is written on its own: grouping there would
+//! hold the row locks of unrelated instances until the group commits, and
+//! processes grouping different instances in different orders could
+//! deadlock. Its statements are held in its [`CommandTxn`] as well and sent
+//! with its commit, as one statement without a transaction where they can
+//! be, in a transaction of their own where not (`single.rs`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
