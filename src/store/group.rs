@@ -444,11 +444,7 @@ impl Held {
     }
 
     fn hold(&self, items: impl IntoIterator<Item = Item>) -> Result<(), StoreError> {
-        self.pending
-            .lock()
-            .map_err(|_| Grouped::poisoned())?
-            .extend(items);
-        Ok(())
+        hold(&self.pending, items)
     }
 }
 
@@ -466,11 +462,7 @@ impl Grouped {
     }
 
     fn hold(&self, items: impl IntoIterator<Item = Item>) -> Result<(), StoreError> {
-        self.pending
-            .lock()
-            .map_err(|_| Grouped::poisoned())?
-            .extend(items);
-        Ok(())
+        hold(&self.pending, items)
     }
 
     /// Sends what is pending (queueing the command first, if it is not).
@@ -492,6 +484,18 @@ impl Grouped {
         }
         Ok(to)
     }
+}
+
+/// Adds statements to those a command holds.
+fn hold(
+    pending: &Mutex<Vec<Item>>,
+    items: impl IntoIterator<Item = Item>,
+) -> Result<(), StoreError> {
+    pending
+        .lock()
+        .map_err(|_| Grouped::poisoned())?
+        .extend(items);
+    Ok(())
 }
 
 /// Runs a statement in `txn`: the rows it changed (or returned, when it
