@@ -108,9 +108,24 @@ pub fn combined(backend: DbBackend, statements: Vec<Statement>) -> Vec<Statement
 /// statement's result divides by whether each changed exactly one, so
 /// that the whole statement fails (and writes nothing) when one did not.
 /// The result reads the conditions first, in order, so they run before the
-/// writes. `None` when they need several statements, or there is no
-/// condition.
+/// writes. A notification among the writes (`NOTIFY channel`) is sent by
+/// the result (`pg_notify`), delivered when the statement commits. `None`
+/// when they need several statements, or there is no condition.
 pub fn guarded(conditions: Vec<Statement>, writes: Vec<Statement>) -> Option<Statement> {
+    let mut channels: Vec<&str> = Vec::new();
+    let mut rest = Vec::with_capacity(writes.len());
+    for s in &writes {
+        match notified_channel(s) {
+            Some(channel) if !channels.contains(&channel) => channels.push(channel),
+            Some(_) => {}
+            None => rest.push(s.clone()),
+        }
+    }
+    let mut notify = String::new();
+    for channel in channels {
+        notify.push_str(&format!(", pg_notify('{channel}', '')"));
+    }
+    let writes = rest;
     let all: Vec<Statement> = conditions.iter().chain(writes.iter()).cloned().collect();
     if conditions.is_empty()
         || all.iter().any(|s| s.db_backend != DbBackend::Postgres)
@@ -129,7 +144,23 @@ pub fn guarded(conditions: Vec<Statement>, writes: Vec<Statement>) -> Option<Sta
         })
         .chain(writes)
         .collect();
-    cte(run, guards)
+    let mut one = cte(run, guards)?;
+    one.sql.push_str(&notify);
+    Some(one)
+}
+
+/// The channel of a `NOTIFY channel` statement (a plain lower-case name,
+/// which `LISTEN channel` and `pg_notify('channel', ...)` name alike).
+fn notified_channel(s: &Statement) -> Option<&str> {
+    if s.values.is_some() {
+        return None;
+    }
+    let channel = s.sql.trim().strip_prefix("NOTIFY ")?.trim();
+    let plain = !channel.is_empty()
+        && channel
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    plain.then_some(channel)
 }
 
 /// Writes a SeaORM query through a command's [`Writes`] (gathered, sent

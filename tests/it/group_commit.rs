@@ -700,6 +700,39 @@ async fn a_guarded_statement_lands_whole_or_not_at_all() {
         let both = guarded(vec![condition("g", "k5"), rename("w2", "w2b")], vec![]).unwrap();
         db.execute_raw(both).await.unwrap();
 
+        // A notification goes with the statement, and only when it lands.
+        let mut listener =
+            sea_orm::sqlx::postgres::PgListener::connect_with(db.get_postgres_connection_pool())
+                .await
+                .unwrap();
+        listener.listen("bpmn_test_guarded").await.unwrap();
+        let notify = || sea_orm::Statement::from_string(b, "NOTIFY bpmn_test_guarded".to_string());
+        let refused = guarded(vec![condition("missing", "k6")], vec![notify()]).unwrap();
+        assert!(
+            refused.sql.contains("pg_notify('bpmn_test_guarded'"),
+            "{}",
+            refused.sql
+        );
+        assert!(db.execute_raw(refused).await.is_err(), "{backend}");
+        let landed = guarded(
+            vec![condition("g", "k7")],
+            vec![notify(), write("w3"), notify()],
+        )
+        .unwrap();
+        db.execute_raw(landed).await.unwrap();
+        let heard = tokio::time::timeout(Duration::from_secs(10), listener.recv())
+            .await
+            .expect("the landed statement's notification arrives")
+            .unwrap();
+        assert_eq!(heard.channel(), "bpmn_test_guarded");
+        // One notification: the refused statement's never came.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(300), listener.recv())
+                .await
+                .is_err(),
+            "{backend}: only the landed statement notified"
+        );
+
         let groups: Vec<String> = app_group::Entity::find()
             .all(db)
             .await
@@ -715,6 +748,8 @@ async fn a_guarded_statement_lands_whole_or_not_at_all() {
             ("k3", false),
             ("k4", false),
             ("k5", true),
+            ("k6", false),
+            ("k7", true),
         ] {
             let found = setting::Entity::find_by_id(key.to_string())
                 .one(db)
