@@ -40,10 +40,14 @@ pub(super) async fn commit(
     writer: &DatabaseConnection,
     items: Vec<Item>,
 ) -> Result<(), StoreError> {
-    if let Some(one) = one_statement(&items)
-        && writer.execute_raw(one).await.is_ok()
-    {
-        return Ok(());
+    if let Some(one) = one_statement(&items) {
+        match writer.execute_raw(one).await {
+            Ok(_) => return Ok(()),
+            // Said again, as itself, by the transaction below.
+            Err(e) => {
+                tracing::debug!(error = %e, "a command's statement failed; written again in a transaction")
+            }
+        }
     }
     let txn = writer.begin().await?;
     run(&txn, items).await?;
