@@ -11,6 +11,7 @@ mod decisions;
 pub mod entity;
 mod forms;
 mod group;
+mod item;
 mod jobs;
 mod mail;
 mod one_row;
@@ -24,7 +25,8 @@ mod writes;
 
 pub use entity::form_definition::Model as FormDefinition;
 pub use forms::FormRow;
-pub use group::{CommandTxn, GROUP_CAP, Unmet};
+pub use group::{CommandTxn, GROUP_CAP};
+pub use item::Unmet;
 pub use jobs::{Acquire, JOB_CHANNEL, Job, NewStartTimer};
 pub use mail::{
     MAIL_FAILED, MAIL_PENDING, MAIL_SENDING, MAIL_SENT, MailFinish, MailPerson, NewMail,

@@ -33,7 +33,7 @@ use sea_orm::{
 };
 
 use super::StoreError;
-use super::group::Item;
+use super::item::Item;
 
 /// Writes a command's statements and returns once they are committed.
 pub(super) async fn commit(
