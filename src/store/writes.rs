@@ -125,25 +125,25 @@ pub fn guarded(conditions: Vec<Statement>, writes: Vec<Statement>) -> Option<Sta
     for channel in channels {
         notify.push_str(&format!(", pg_notify('{channel}', '')"));
     }
-    let writes = rest;
-    let all: Vec<Statement> = conditions.iter().chain(writes.iter()).cloned().collect();
-    if conditions.is_empty()
-        || all.iter().any(|s| s.db_backend != DbBackend::Postgres)
-        || conditions.iter().any(|s| s.sql.contains(" RETURNING "))
-        || !all.iter().all(|s| s.values.is_some() && is_write(&s.sql))
-        || runs(all, true).len() != 1
-    {
+    if conditions.is_empty() || conditions.iter().any(|s| s.sql.contains(" RETURNING ")) {
         return None;
     }
     let guards = conditions.len();
-    let run = conditions
+    let run: Vec<Statement> = conditions
         .into_iter()
         .map(|s| Statement {
             sql: format!("{} RETURNING 1", s.sql),
             ..s
         })
-        .chain(writes)
+        .chain(rest)
         .collect();
+    let one_run = run
+        .iter()
+        .all(|s| s.db_backend == DbBackend::Postgres && combinable(s))
+        && !cuts(&run, true).into_iter().skip(1).any(|cut| cut);
+    if !one_run {
+        return None;
+    }
     let mut one = cte(run, guards)?;
     one.sql.push_str(&notify);
     Some(one)
@@ -186,24 +186,12 @@ impl<Q: QueryTrait> Gather for Q {
 fn runs(statements: Vec<Statement>, lenient: bool) -> Vec<Statement> {
     let mut out = Vec::new();
     let mut run: Vec<Statement> = Vec::new();
-    // The tables the statements of the run write.
-    let mut written: HashSet<&'static str> = HashSet::new();
-    for s in statements {
-        let tables = tables_in(&s.sql);
-        let combinable = s.values.is_some() && is_write(&s.sql);
-        let joins_anyway = lenient && reads_nothing(&s.sql);
-        if !combinable || (!joins_anyway && tables.iter().any(|t| written.contains(t))) {
+    let cuts = cuts(&statements, lenient);
+    for (s, cut) in statements.into_iter().zip(cuts) {
+        if cut {
             out.extend(cte(std::mem::take(&mut run), 0));
-            written.clear();
         }
-        if combinable {
-            match written_table(&s.sql) {
-                Some(t) => {
-                    written.insert(t);
-                }
-                // Not known which it writes: as if it wrote all it names.
-                None => written.extend(tables),
-            }
+        if combinable(&s) {
             run.push(s);
         } else {
             out.push(s);
@@ -211,6 +199,42 @@ fn runs(statements: Vec<Statement>, lenient: bool) -> Vec<Statement> {
     }
     out.extend(cte(run, 0));
     out
+}
+
+/// For each statement, whether the run before it ends there: it cannot be
+/// a CTE, or it names a table the run writes (see [`runs`] for
+/// `lenient`).
+fn cuts(statements: &[Statement], lenient: bool) -> Vec<bool> {
+    // The tables the statements of the run write.
+    let mut written: HashSet<&'static str> = HashSet::new();
+    statements
+        .iter()
+        .map(|s| {
+            let tables = tables_in(&s.sql);
+            let joins_anyway = lenient && reads_nothing(&s.sql);
+            let cut =
+                !combinable(s) || (!joins_anyway && tables.iter().any(|t| written.contains(t)));
+            if cut {
+                written.clear();
+            }
+            if combinable(s) {
+                match written_table(&s.sql) {
+                    Some(t) => {
+                        written.insert(t);
+                    }
+                    // Not known which it writes: as if it wrote all it names.
+                    None => written.extend(tables),
+                }
+            }
+            cut
+        })
+        .collect()
+}
+
+/// Whether a statement can be a CTE: an insert, update or delete with its
+/// values as parameters.
+fn combinable(s: &Statement) -> bool {
+    s.values.is_some() && is_write(&s.sql)
 }
 
 /// The engine's table an insert, update or delete writes, as SeaQuery
