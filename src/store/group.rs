@@ -393,20 +393,22 @@ impl Held {
             Ok(()) => Ok(&*begun.insert(txn)),
             Err(e) => {
                 drop(txn);
-                Err(self.refuse(match e {
-                    StoreError::Unmet(unmet) => Refusal::Unmet(unmet),
-                    e => Refusal::Failed(e.to_string()),
-                }))
+                Err(self.refuse(e))
             }
         }
     }
 
-    /// Remembers why the command cannot commit; the error to answer with.
-    fn refuse(&self, refusal: Refusal) -> StoreError {
+    /// Remembers why the command cannot commit (its transaction is rolled
+    /// back); answers with `e` itself.
+    fn refuse(&self, e: StoreError) -> StoreError {
+        let refusal = match &e {
+            StoreError::Unmet(unmet) => Refusal::Unmet(unmet.clone()),
+            e => Refusal::Failed(e.to_string()),
+        };
         if let Ok(mut refused) = self.refused.lock() {
-            *refused = Some(refusal.clone());
+            *refused = Some(refusal);
         }
-        refusal.into()
+        e
     }
 
     fn hold(&self, items: impl IntoIterator<Item = Item>) -> Result<(), StoreError> {
@@ -518,7 +520,11 @@ impl CommandTxn {
                 let txn = h.begin(&mut begun).await?;
                 match counted(txn, statement).await {
                     Ok(n) => Ok(n),
-                    Err(e) => Err(h.refuse(Refusal::Failed(e.to_string()))),
+                    Err(e) => {
+                        // The failed statement aborted the transaction.
+                        begun.take();
+                        Err(h.refuse(e.into()))
+                    }
                 }
             }
             Inner::Own(txn) => Ok(counted(txn, statement).await?),
