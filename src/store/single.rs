@@ -17,6 +17,16 @@
 //! changed nothing. The conditions are read first, so the instance's row
 //! is locked first, as in the transaction.
 //!
+//! The statement reads with the snapshot of its start, taken before it
+//! waits for the instance's row lock, where the transaction's statements
+//! after its version check see what was committed while it waited. That
+//! comes to the same because every write of an instance's rows is a
+//! command that bumps the instance's version under that lock: a statement
+//! that waited for another command fails its version check. (Rows changed
+//! meanwhile are re-read by PostgreSQL for an update or delete anyway; only
+//! rows inserted meanwhile stay unseen.) A write of an instance's rows that
+//! does not bump its version would break this.
+//!
 //! After a failed statement (a condition, or anything else: a lost race
 //! also fails on the winner's history key) the command is written again in
 //! a transaction of its own, statement by statement, where a condition that
