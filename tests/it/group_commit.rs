@@ -412,6 +412,30 @@ async fn the_list_of_tables_is_the_schema() {
     .await;
 }
 
+/// `INSERT INTO setting (key, value) SELECT key, name FROM app_group WHERE
+/// name IN (from)`: writes `setting`, reads `app_group`, and inserts one row
+/// when a group of those names exists, none when not.
+fn copy_group(backend: sea_orm::DbBackend, key: &str, from: &[&str]) -> sea_orm::Statement {
+    use bpmn_engine::store::entity::{app_group, setting};
+    use sea_orm::ColumnTrait;
+    use sea_orm::sea_query::{Expr, Query};
+
+    backend.build(
+        Query::insert()
+            .into_table(setting::Entity)
+            .columns([setting::Column::Key, setting::Column::Value])
+            .select_from(
+                Query::select()
+                    .expr(Expr::val(key))
+                    .column(app_group::Column::Name)
+                    .from(app_group::Entity)
+                    .and_where(app_group::Column::Name.is_in(from.iter().copied()))
+                    .to_owned(),
+            )
+            .unwrap(),
+    )
+}
+
 /// On PostgreSQL a command's gathered statements are combined into one
 /// statement while none names a table that an earlier one of the run writes:
 /// a statement that only reads a table a later one writes shares its
@@ -420,25 +444,12 @@ async fn the_list_of_tables_is_the_schema() {
 fn a_read_before_a_write_shares_a_statement_a_read_after_it_does_not() {
     use bpmn_engine::store::combined;
     use bpmn_engine::store::entity::{app_group, setting};
-    use sea_orm::sea_query::{Expr, Query};
+    use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Set};
 
     let pg = DbBackend::Postgres;
     // Reads app_group, writes setting.
-    let copy = Query::insert()
-        .into_table(setting::Entity)
-        .columns([setting::Column::Key, setting::Column::Value])
-        .select_from(
-            Query::select()
-                .expr(Expr::val("copied"))
-                .column(app_group::Column::Name)
-                .from(app_group::Entity)
-                .and_where(app_group::Column::Name.eq("g1"))
-                .to_owned(),
-        )
-        .unwrap()
-        .to_owned();
-    let copy = pg.build(&copy);
+    let copy = copy_group(pg, "copied", &["g1"]);
     let rename = app_group::Entity::update_many()
         .col_expr(app_group::Column::Name, Expr::value("g2"))
         .filter(app_group::Column::Name.eq("g1"))
@@ -474,7 +485,7 @@ fn a_read_before_a_write_shares_a_statement_a_read_after_it_does_not() {
 async fn gathered_reads_see_the_writes_before_them_only() {
     use bpmn_engine::store::entity::{app_group, setting};
     use bpmn_engine::store::{Gather, Writes};
-    use sea_orm::sea_query::{Expr, Query};
+    use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
     each_db(|runtime, _, backend| async move {
@@ -488,23 +499,7 @@ async fn gathered_reads_see_the_writes_before_them_only() {
             .await
             .unwrap();
             let txn = store.begin_command().await.unwrap();
-            let copy = Query::insert()
-                .into_table(setting::Entity)
-                .columns([setting::Column::Key, setting::Column::Value])
-                .select_from(
-                    Query::select()
-                        .expr(Expr::val(order))
-                        .column(app_group::Column::Name)
-                        .from(app_group::Entity)
-                        .and_where(
-                            app_group::Column::Name
-                                .is_in([name.to_string(), format!("{name}-renamed")]),
-                        )
-                        .to_owned(),
-                )
-                .unwrap()
-                .to_owned();
-            let copy = txn.backend().build(&copy);
+            let copy = copy_group(txn.backend(), order, &[name, &format!("{name}-renamed")]);
             let rename = app_group::Entity::update_many()
                 .col_expr(
                     app_group::Column::Name,
@@ -626,7 +621,7 @@ async fn a_start_refused_at_its_commit_writes_nothing() {
 async fn a_guarded_statement_lands_whole_or_not_at_all() {
     use bpmn_engine::store::entity::{app_group, setting};
     use bpmn_engine::store::guarded;
-    use sea_orm::sea_query::{Expr, Query};
+    use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, Set};
 
     each_db(|runtime, _, backend| async move {
@@ -635,22 +630,7 @@ async fn a_guarded_statement_lands_whole_or_not_at_all() {
         let b = db.get_database_backend();
         // The condition: copies group `from` into a setting (one row when
         // the group exists, none when not).
-        let condition = |from: &str, key: &str| {
-            b.build(
-                Query::insert()
-                    .into_table(setting::Entity)
-                    .columns([setting::Column::Key, setting::Column::Value])
-                    .select_from(
-                        Query::select()
-                            .expr(Expr::val(key))
-                            .column(app_group::Column::Name)
-                            .from(app_group::Entity)
-                            .and_where(app_group::Column::Name.eq(from))
-                            .to_owned(),
-                    )
-                    .unwrap(),
-            )
-        };
+        let condition = |from: &str, key: &str| copy_group(b, key, &[from]);
         let write = |name: &str| {
             app_group::Entity::insert(app_group::ActiveModel {
                 name: Set(name.to_string()),
